@@ -1,0 +1,43 @@
+package dev.workgate.core;
+
+import java.util.Set;
+
+/**
+ * The error codes Workgate itself produces. Hosts may use codes of their own; these are the ones
+ * the engine knows and whose default retryability the retry manager starts from.
+ */
+public final class ErrorCodes {
+  /** The sandbox could not be created (retryable). */
+  public static final String SANDBOX_CREATION_FAILED = "SANDBOX_CREATION_FAILED";
+
+  /** The attempt ran past its timeout and was killed (retryable). */
+  public static final String TIMEOUT = "TIMEOUT";
+
+  /** The sandbox was killed for running out of memory, e.g. exit code 137 (retryable). */
+  public static final String OOM_KILLED = "OOM_KILLED";
+
+  /** A network or I/O error (retryable). */
+  public static final String NETWORK_ERROR = "NETWORK_ERROR";
+
+  /** The node holding the lease stopped renewing it; the attempt is presumed dead (retryable). */
+  public static final String LEASE_EXPIRED = "LEASE_EXPIRED";
+
+  /** The work order itself is invalid; running it again cannot help (not retryable). */
+  public static final String INVALID_WORK_ORDER = "INVALID_WORK_ORDER";
+
+  /** The work failed in a way it reported as final (not retryable). */
+  public static final String AGENT_FATAL_ERROR = "AGENT_FATAL_ERROR";
+
+  /** The work order was cancelled (not retryable). */
+  public static final String CANCELLED = "CANCELLED";
+
+  /** Codes that are retryable unless a policy says otherwise. */
+  public static final Set<String> RETRYABLE_BY_DEFAULT =
+      Set.of(SANDBOX_CREATION_FAILED, TIMEOUT, OOM_KILLED, NETWORK_ERROR, LEASE_EXPIRED);
+
+  /** Codes that are never retried unless a policy says otherwise. */
+  public static final Set<String> FATAL_BY_DEFAULT =
+      Set.of(INVALID_WORK_ORDER, AGENT_FATAL_ERROR, CANCELLED);
+
+  private ErrorCodes() {}
+}

@@ -1,0 +1,48 @@
+package dev.workgate.core;
+
+import java.util.Objects;
+
+/**
+ * What went wrong in an attempt: a stable error code (see {@link ErrorCodes}), a message for a
+ * person, and whether the failure is worth another attempt. Immutable and thread-safe.
+ *
+ * @param code stable, non-blank error code such as {@code TIMEOUT}
+ * @param message a human-readable description, never null (may be empty)
+ * @param retryable whether another attempt may succeed
+ */
+public record ErrorInfo(String code, String message, boolean retryable) {
+
+  /**
+   * Validates the error.
+   *
+   * @throws IllegalArgumentException if the code is null or blank or the message is null
+   */
+  public ErrorInfo {
+    if (code == null || code.isBlank()) {
+      throw new IllegalArgumentException("error code must not be blank, got: " + code);
+    }
+    Objects.requireNonNull(message, "error message must not be null (use an empty string)");
+  }
+
+  /**
+   * A retryable error.
+   *
+   * @param code error code
+   * @param message description
+   * @return the error
+   */
+  public static ErrorInfo retryable(String code, String message) {
+    return new ErrorInfo(code, message, true);
+  }
+
+  /**
+   * An error that no further attempt will fix.
+   *
+   * @param code error code
+   * @param message description
+   * @return the error
+   */
+  public static ErrorInfo fatal(String code, String message) {
+    return new ErrorInfo(code, message, false);
+  }
+}

@@ -1,0 +1,344 @@
+package dev.workgate.core;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * Writes events as JSON and reads them back, under a stable type name and a schema version per
+ * event type ({@link EventType}). Stores keep the type and version beside the JSON data; {@link
+ * #toJson}/{@link #fromJson} pack all three into one self-describing document.
+ *
+ * <p>Times are ISO-8601 instants and durations, so they round-trip exactly to the nanosecond.
+ * Reading checks everything a constructor or builder checks; malformed input is an {@link
+ * EventCodecException} naming the type, version and field. Readers for older schema versions stay
+ * registered when an event type's schema changes, so old logs stay readable.
+ *
+ * <p>Stateless and thread-safe.
+ */
+public final class EventCodec {
+
+  /**
+   * An event in its stored form.
+   *
+   * @param type the type name, e.g. {@code "Claimed"}
+   * @param schemaVersion the schema version of {@code data}
+   * @param data the event's fields as a JSON object
+   */
+  public record EncodedEvent(String type, int schemaVersion, String data) {}
+
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+  /** Readers by type name, then schema version. */
+  private static final Map<String, Map<Integer, Function<JsonNode, WorkOrderEvent>>> READERS =
+      Map.of(
+          EventType.SUBMITTED.typeName(), Map.of(1, EventCodec::readSubmittedV1),
+          EventType.CLAIMED.typeName(),
+              Map.of(
+                  1,
+                  d ->
+                      new WorkOrderEvent.Claimed(
+                          text(d, "owner"), instant(d, "leaseExpiresAt", true))),
+          EventType.STARTED.typeName(),
+              Map.of(1, d -> new WorkOrderEvent.Started(text(d, "sandboxId"))),
+          EventType.COMPLETED.typeName(),
+              Map.of(1, d -> new WorkOrderEvent.Completed(d.get("result"))),
+          EventType.ATTEMPT_FAILED.typeName(), Map.of(1, EventCodec::readAttemptFailedV1),
+          EventType.RETRY_RELEASED.typeName(), Map.of(1, d -> new WorkOrderEvent.RetryReleased()),
+          EventType.CANCELLATION_REQUESTED.typeName(),
+              Map.of(1, d -> new WorkOrderEvent.CancellationRequested(text(d, "reason"))),
+          EventType.CANCELLED.typeName(),
+              Map.of(1, d -> new WorkOrderEvent.Cancelled(text(d, "reason"))));
+
+  private EventCodec() {}
+
+  /**
+   * Encodes an event under its current schema version.
+   *
+   * @param event the event
+   * @return type name, schema version and JSON data
+   */
+  public static EncodedEvent encode(WorkOrderEvent event) {
+    return new EncodedEvent(
+        event.type().typeName(), event.type().schemaVersion(), write(dataOf(event)));
+  }
+
+  /**
+   * Decodes an event.
+   *
+   * @param type the type name
+   * @param schemaVersion the schema version the data was written with
+   * @param data the JSON data
+   * @return the event
+   * @throws EventCodecException for an unknown type or version, malformed JSON or a bad field
+   */
+  public static WorkOrderEvent decode(String type, int schemaVersion, String data) {
+    Map<Integer, Function<JsonNode, WorkOrderEvent>> byVersion = READERS.get(type);
+    if (byVersion == null) {
+      throw new EventCodecException(
+          "unknown event type '"
+              + type
+              + "'; this code reads "
+              + new TreeMap<>(READERS).keySet()
+              + " (was the log written by a newer Workgate?)");
+    }
+    Function<JsonNode, WorkOrderEvent> reader = byVersion.get(schemaVersion);
+    if (reader == null) {
+      throw new EventCodecException(
+          "event type '"
+              + type
+              + "' has schema version "
+              + schemaVersion
+              + "; this code reads versions "
+              + new TreeMap<>(byVersion).keySet()
+              + " (was the log written by a newer Workgate?)");
+    }
+    JsonNode node;
+    try {
+      node = Json.MAPPER.readTree(data);
+    } catch (JsonProcessingException e) {
+      throw new EventCodecException(
+          "event " + type + " v" + schemaVersion + ": malformed JSON: " + e.getOriginalMessage(),
+          e);
+    }
+    if (node == null || !node.isObject()) {
+      throw new EventCodecException(
+          "event " + type + " v" + schemaVersion + ": data must be a JSON object, got: " + data);
+    }
+    try {
+      return reader.apply(node);
+    } catch (EventCodecException e) {
+      throw new EventCodecException(
+          "event " + type + " v" + schemaVersion + ": " + e.getMessage(), e);
+    } catch (IllegalArgumentException | NullPointerException e) {
+      throw new EventCodecException(
+          "event " + type + " v" + schemaVersion + ": invalid field: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Decodes an event in its stored form.
+   *
+   * @param encoded type, version and data
+   * @return the event
+   * @throws EventCodecException as {@link #decode(String, int, String)}
+   */
+  public static WorkOrderEvent decode(EncodedEvent encoded) {
+    return decode(encoded.type(), encoded.schemaVersion(), encoded.data());
+  }
+
+  /**
+   * One self-describing JSON document: {@code {"type":…,"schemaVersion":…,"data":{…}}}.
+   *
+   * @param event the event
+   * @return the document
+   */
+  public static String toJson(WorkOrderEvent event) {
+    ObjectNode envelope = NODES.objectNode();
+    envelope.put("type", event.type().typeName());
+    envelope.put("schemaVersion", event.type().schemaVersion());
+    envelope.set("data", dataOf(event));
+    return write(envelope);
+  }
+
+  /**
+   * Reads a document written by {@link #toJson}.
+   *
+   * @param json the document
+   * @return the event
+   * @throws EventCodecException if the document is malformed or names an unknown type or version
+   */
+  public static WorkOrderEvent fromJson(String json) {
+    JsonNode envelope;
+    try {
+      envelope = Json.MAPPER.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new EventCodecException("malformed event JSON: " + e.getOriginalMessage(), e);
+    }
+    if (envelope == null
+        || !envelope.path("type").isTextual()
+        || !envelope.path("schemaVersion").canConvertToInt()
+        || !envelope.path("data").isObject()) {
+      throw new EventCodecException(
+          "event JSON must have a text 'type', an int 'schemaVersion' and an object 'data', got: "
+              + json);
+    }
+    return decode(
+        envelope.get("type").asText(),
+        envelope.get("schemaVersion").asInt(),
+        write(envelope.get("data")));
+  }
+
+  private static ObjectNode dataOf(WorkOrderEvent event) {
+    ObjectNode d = NODES.objectNode();
+    switch (event.type()) {
+      case SUBMITTED -> {
+        WorkOrderEvent.Submitted s = (WorkOrderEvent.Submitted) event;
+        d.set("spec", specNode(s.spec()));
+        if (s.resubmittedFrom() != null) {
+          d.put("resubmittedFrom", s.resubmittedFrom().value());
+        }
+      }
+      case CLAIMED -> {
+        WorkOrderEvent.Claimed c = (WorkOrderEvent.Claimed) event;
+        d.put("owner", c.owner());
+        d.put("leaseExpiresAt", c.leaseExpiresAt().toString());
+      }
+      case STARTED -> d.put("sandboxId", ((WorkOrderEvent.Started) event).sandboxId());
+      case COMPLETED -> {
+        JsonNode result = ((WorkOrderEvent.Completed) event).result();
+        if (result != null) {
+          d.set("result", result);
+        }
+      }
+      case ATTEMPT_FAILED -> {
+        WorkOrderEvent.AttemptFailed f = (WorkOrderEvent.AttemptFailed) event;
+        ObjectNode error = d.putObject("error");
+        error.put("code", f.error().code());
+        error.put("message", f.error().message());
+        error.put("retryable", f.error().retryable());
+        if (f.retryAt() != null) {
+          d.put("retryAt", f.retryAt().toString());
+        }
+        d.put("decision", f.decision());
+      }
+      case RETRY_RELEASED -> {
+        // no fields
+      }
+      case CANCELLATION_REQUESTED ->
+          d.put("reason", ((WorkOrderEvent.CancellationRequested) event).reason());
+      case CANCELLED -> d.put("reason", ((WorkOrderEvent.Cancelled) event).reason());
+    }
+    return d;
+  }
+
+  private static ObjectNode specNode(WorkOrderSpec spec) {
+    ObjectNode n = NODES.objectNode();
+    n.put("type", spec.type());
+    n.put("queue", spec.queue());
+    n.set("payload", spec.payload());
+    n.put("priority", spec.priority());
+    spec.resources()
+        .ifPresent(
+            r -> {
+              ObjectNode res = n.putObject("resources");
+              res.put("slots", r.slots());
+              res.put("memoryMb", r.memoryMb());
+            });
+    spec.maxAttempts().ifPresent(a -> n.put("maxAttempts", a));
+    spec.timeout().ifPresent(t -> n.put("timeout", t.toString()));
+    spec.notBefore().ifPresent(t -> n.put("notBefore", t.toString()));
+    spec.idempotencyKey().ifPresent(k -> n.put("idempotencyKey", k));
+    ObjectNode labels = n.putObject("labels");
+    new TreeMap<>(spec.labels()).forEach(labels::put);
+    return n;
+  }
+
+  private static WorkOrderEvent readSubmittedV1(JsonNode d) {
+    JsonNode s = d.get("spec");
+    if (s == null || !s.isObject()) {
+      throw new EventCodecException("field 'spec' must be an object");
+    }
+    WorkOrderSpec.Builder b =
+        WorkOrderSpec.builder(text(s, "type"))
+            .queue(text(s, "queue"))
+            .payload(s.get("payload"))
+            .priority(integer(s, "priority"));
+    JsonNode res = s.get("resources");
+    if (res != null && !res.isNull()) {
+      b.resources(ResourceRequest.of(integer(res, "slots"), longValue(res, "memoryMb")));
+    }
+    if (s.hasNonNull("maxAttempts")) {
+      b.maxAttempts(integer(s, "maxAttempts"));
+    }
+    if (s.hasNonNull("timeout")) {
+      b.timeout(duration(s, "timeout"));
+    }
+    b.notBefore(instant(s, "notBefore", false));
+    if (s.hasNonNull("idempotencyKey")) {
+      b.idempotencyKey(text(s, "idempotencyKey"));
+    }
+    JsonNode labels = s.path("labels");
+    labels.properties().forEach(e -> b.label(e.getKey(), e.getValue().asText()));
+    String from = d.hasNonNull("resubmittedFrom") ? text(d, "resubmittedFrom") : null;
+    return new WorkOrderEvent.Submitted(b.build(), from == null ? null : WorkOrderId.of(from));
+  }
+
+  private static WorkOrderEvent readAttemptFailedV1(JsonNode d) {
+    JsonNode e = d.get("error");
+    if (e == null || !e.isObject()) {
+      throw new EventCodecException("field 'error' must be an object");
+    }
+    JsonNode retryable = e.get("retryable");
+    if (retryable == null || !retryable.isBoolean()) {
+      throw new EventCodecException("field 'error.retryable' must be a boolean");
+    }
+    ErrorInfo error = new ErrorInfo(text(e, "code"), text(e, "message"), retryable.asBoolean());
+    return new WorkOrderEvent.AttemptFailed(
+        error, instant(d, "retryAt", false), text(d, "decision"));
+  }
+
+  private static String text(JsonNode node, String field) {
+    JsonNode v = node.get(field);
+    if (v == null || !v.isTextual()) {
+      throw new EventCodecException("field '" + field + "' must be a string, got: " + v);
+    }
+    return v.asText();
+  }
+
+  private static int integer(JsonNode node, String field) {
+    JsonNode v = node.get(field);
+    if (v == null || !v.isIntegralNumber() || !v.canConvertToInt()) {
+      throw new EventCodecException("field '" + field + "' must be an int, got: " + v);
+    }
+    return v.asInt();
+  }
+
+  private static long longValue(JsonNode node, String field) {
+    JsonNode v = node.get(field);
+    if (v == null || !v.isIntegralNumber() || !v.canConvertToLong()) {
+      throw new EventCodecException("field '" + field + "' must be a long, got: " + v);
+    }
+    return v.asLong();
+  }
+
+  private static Instant instant(JsonNode node, String field, boolean required) {
+    JsonNode v = node.get(field);
+    if (v == null || v.isNull()) {
+      if (required) {
+        throw new EventCodecException("field '" + field + "' is missing");
+      }
+      return null;
+    }
+    try {
+      return Instant.parse(v.asText());
+    } catch (DateTimeParseException e) {
+      throw new EventCodecException(
+          "field '" + field + "' must be an ISO-8601 instant, got: " + v, e);
+    }
+  }
+
+  private static Duration duration(JsonNode node, String field) {
+    try {
+      return Duration.parse(node.get(field).asText());
+    } catch (DateTimeParseException e) {
+      throw new EventCodecException(
+          "field '" + field + "' must be an ISO-8601 duration, got: " + node.get(field), e);
+    }
+  }
+
+  private static String write(JsonNode node) {
+    try {
+      return Json.MAPPER.writeValueAsString(node);
+    } catch (JsonProcessingException e) {
+      throw new EventCodecException("cannot write event JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+}

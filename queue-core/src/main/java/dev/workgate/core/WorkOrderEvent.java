@@ -1,0 +1,261 @@
+package dev.workgate.core;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * A fact in a work order's life. Each event is one transition of the {@link TransitionTable};
+ * events are immutable, thread-safe records and are written to the store as JSON by {@link
+ * EventCodec} under their {@link EventType}'s name and schema version.
+ */
+public sealed interface WorkOrderEvent {
+
+  /**
+   * The kind of this event.
+   *
+   * @return the event type
+   */
+  EventType type();
+
+  /**
+   * The key under which the transition table looks this event up. Usually one per type; {@link
+   * AttemptFailed} has two, since a retry time leads to {@link WorkOrderState#WAITING_RETRY} and
+   * its absence to {@link WorkOrderState#FAILED}.
+   *
+   * @return the trigger
+   */
+  TransitionTable.Trigger trigger();
+
+  /**
+   * The work order was submitted. Always the first event of a stream; the work order becomes {@link
+   * WorkOrderState#PENDING}.
+   *
+   * @param spec what was submitted
+   * @param resubmittedFrom the failed or cancelled work order this one replaces, or null
+   */
+  record Submitted(WorkOrderSpec spec, WorkOrderId resubmittedFrom) implements WorkOrderEvent {
+    /** Validates the event. */
+    public Submitted {
+      Objects.requireNonNull(spec, "Submitted.spec");
+    }
+
+    /**
+     * A submission that replaces nothing.
+     *
+     * @param spec what was submitted
+     * @return the event
+     */
+    public static Submitted of(WorkOrderSpec spec) {
+      return new Submitted(spec, null);
+    }
+
+    @Override
+    public EventType type() {
+      return EventType.SUBMITTED;
+    }
+
+    @Override
+    public TransitionTable.Trigger trigger() {
+      return TransitionTable.Trigger.SUBMITTED;
+    }
+  }
+
+  /**
+   * A node claimed the work order for its next attempt and holds a lease on it until {@code
+   * leaseExpiresAt} (renewable). The work order becomes {@link WorkOrderState#PREPARING} and its
+   * attempt number rises by one.
+   *
+   * @param owner the claiming node
+   * @param leaseExpiresAt when the lease runs out unless renewed
+   */
+  record Claimed(String owner, Instant leaseExpiresAt) implements WorkOrderEvent {
+    /** Validates the event. */
+    public Claimed {
+      requireText(owner, "Claimed.owner");
+      Objects.requireNonNull(leaseExpiresAt, "Claimed.leaseExpiresAt");
+    }
+
+    @Override
+    public EventType type() {
+      return EventType.CLAIMED;
+    }
+
+    @Override
+    public TransitionTable.Trigger trigger() {
+      return TransitionTable.Trigger.CLAIMED;
+    }
+  }
+
+  /**
+   * The sandbox is ready and the work runs: {@link WorkOrderState#RUNNING}.
+   *
+   * @param sandboxId the sandbox this attempt runs in
+   */
+  record Started(String sandboxId) implements WorkOrderEvent {
+    /** Validates the event. */
+    public Started {
+      requireText(sandboxId, "Started.sandboxId");
+    }
+
+    @Override
+    public EventType type() {
+      return EventType.STARTED;
+    }
+
+    @Override
+    public TransitionTable.Trigger trigger() {
+      return TransitionTable.Trigger.STARTED;
+    }
+  }
+
+  /**
+   * The work finished successfully: {@link WorkOrderState#COMPLETED}.
+   *
+   * @param result what the work produced, or null for nothing
+   */
+  record Completed(JsonNode result) implements WorkOrderEvent {
+    /** Keeps a private copy of the result, so the event stays immutable. */
+    public Completed {
+      result = result == null || result.isNull() ? null : result.deepCopy();
+    }
+
+    /**
+     * What the work produced.
+     *
+     * @return a copy of the result, or null for nothing
+     */
+    @Override
+    public JsonNode result() {
+      return result == null ? null : result.deepCopy();
+    }
+
+    @Override
+    public EventType type() {
+      return EventType.COMPLETED;
+    }
+
+    @Override
+    public TransitionTable.Trigger trigger() {
+      return TransitionTable.Trigger.COMPLETED;
+    }
+  }
+
+  /**
+   * An attempt failed. With a retry time the work order waits for it ({@link
+   * WorkOrderState#WAITING_RETRY}); without one it has failed for good ({@link
+   * WorkOrderState#FAILED}). The retry decision is part of the event, so it survives restarts.
+   *
+   * @param error what went wrong
+   * @param retryAt when the next attempt may start, or null for a final failure
+   * @param decision why the retry decision was made, for a person (e.g. "attempts exhausted: 4 of
+   *     4"); never null, may be empty
+   */
+  record AttemptFailed(ErrorInfo error, Instant retryAt, String decision)
+      implements WorkOrderEvent {
+    /** Validates the event. */
+    public AttemptFailed {
+      Objects.requireNonNull(error, "AttemptFailed.error");
+      Objects.requireNonNull(decision, "AttemptFailed.decision");
+    }
+
+    /**
+     * A failure with another attempt at {@code retryAt}.
+     *
+     * @param error what went wrong
+     * @param retryAt when to try again
+     * @param decision why
+     * @return the event
+     */
+    public static AttemptFailed retryAt(ErrorInfo error, Instant retryAt, String decision) {
+      return new AttemptFailed(error, Objects.requireNonNull(retryAt, "retryAt"), decision);
+    }
+
+    /**
+     * A final failure.
+     *
+     * @param error what went wrong
+     * @param decision why no retry follows
+     * @return the event
+     */
+    public static AttemptFailed finalFailure(ErrorInfo error, String decision) {
+      return new AttemptFailed(error, null, decision);
+    }
+
+    @Override
+    public EventType type() {
+      return EventType.ATTEMPT_FAILED;
+    }
+
+    @Override
+    public TransitionTable.Trigger trigger() {
+      return retryAt == null
+          ? TransitionTable.Trigger.ATTEMPT_FAILED_FINAL
+          : TransitionTable.Trigger.ATTEMPT_FAILED_WITH_RETRY;
+    }
+  }
+
+  /** The retry time came: the work order is {@link WorkOrderState#PENDING} again. */
+  record RetryReleased() implements WorkOrderEvent {
+    @Override
+    public EventType type() {
+      return EventType.RETRY_RELEASED;
+    }
+
+    @Override
+    public TransitionTable.Trigger trigger() {
+      return TransitionTable.Trigger.RETRY_RELEASED;
+    }
+  }
+
+  /**
+   * Someone asked to cancel a work order that is executing. Its state does not change: the owner of
+   * the execution kills the sandbox and then appends {@link Cancelled}.
+   *
+   * @param reason why, for a person; never null, may be empty
+   */
+  record CancellationRequested(String reason) implements WorkOrderEvent {
+    /** Validates the event. */
+    public CancellationRequested {
+      Objects.requireNonNull(reason, "CancellationRequested.reason");
+    }
+
+    @Override
+    public EventType type() {
+      return EventType.CANCELLATION_REQUESTED;
+    }
+
+    @Override
+    public TransitionTable.Trigger trigger() {
+      return TransitionTable.Trigger.CANCELLATION_REQUESTED;
+    }
+  }
+
+  /**
+   * The work order was cancelled: {@link WorkOrderState#CANCELLED}.
+   *
+   * @param reason why, for a person; never null, may be empty
+   */
+  record Cancelled(String reason) implements WorkOrderEvent {
+    /** Validates the event. */
+    public Cancelled {
+      Objects.requireNonNull(reason, "Cancelled.reason");
+    }
+
+    @Override
+    public EventType type() {
+      return EventType.CANCELLED;
+    }
+
+    @Override
+    public TransitionTable.Trigger trigger() {
+      return TransitionTable.Trigger.CANCELLED;
+    }
+  }
+
+  private static void requireText(String value, String field) {
+    if (value == null || value.isBlank()) {
+      throw new IllegalArgumentException(field + " must not be blank, got: " + value);
+    }
+  }
+}

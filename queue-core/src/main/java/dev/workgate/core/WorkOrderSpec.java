@@ -1,0 +1,434 @@
+package dev.workgate.core;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/**
+ * What a caller submits: the work order's type (which selects its handler or sandbox recipe), its
+ * queue, payload, priority, resources, limits and labels. Built and validated by {@link #builder},
+ * then immutable and thread-safe.
+ *
+ * <pre>{@code
+ * WorkOrderSpec spec = WorkOrderSpec.builder("agent-run")
+ *     .queue("agents")
+ *     .payload(Map.of("repo", "acme/api", "task", "fix the flaky test"))
+ *     .priority(5)
+ *     .resources(ResourceRequest.of(1, 4096))
+ *     .timeout(Duration.ofMinutes(30))
+ *     .build();
+ * }</pre>
+ */
+public final class WorkOrderSpec {
+
+  /** The queue a work order goes to when its spec names none. */
+  public static final String DEFAULT_QUEUE = "default";
+
+  private final String type;
+  private final String queue;
+  private final JsonNode payload;
+  private final int priority;
+  private final ResourceRequest resources;
+  private final Integer maxAttempts;
+  private final Duration timeout;
+  private final Instant notBefore;
+  private final String idempotencyKey;
+  private final Map<String, String> labels;
+
+  private WorkOrderSpec(BuilderImpl b, JsonNode payload) {
+    this.type = b.type;
+    this.queue = b.queue;
+    this.payload = payload;
+    this.priority = b.priority;
+    this.resources = b.resources;
+    this.maxAttempts = b.maxAttempts;
+    this.timeout = b.timeout;
+    this.notBefore = b.notBefore;
+    this.idempotencyKey = b.idempotencyKey;
+    this.labels = Map.copyOf(b.labels);
+  }
+
+  /**
+   * A builder for a work order of the given type. The type is checked by {@link Builder#build()}.
+   *
+   * @param type the work order's type; selects its handler or sandbox recipe
+   * @return a new builder; builders are not thread-safe
+   */
+  public static Builder builder(String type) {
+    return new BuilderImpl(type);
+  }
+
+  /**
+   * A builder that starts from this spec's values.
+   *
+   * @return a new builder
+   */
+  public Builder toBuilder() {
+    BuilderImpl b = new BuilderImpl(type);
+    b.queue = queue;
+    b.payload = payload;
+    b.priority = priority;
+    b.resources = resources;
+    b.maxAttempts = maxAttempts;
+    b.timeout = timeout;
+    b.notBefore = notBefore;
+    b.idempotencyKey = idempotencyKey;
+    b.labels.putAll(labels);
+    return b;
+  }
+
+  /**
+   * The type.
+   *
+   * @return a non-blank type name
+   */
+  public String type() {
+    return type;
+  }
+
+  /**
+   * The queue.
+   *
+   * @return a non-blank queue name, {@value #DEFAULT_QUEUE} unless set
+   */
+  public String queue() {
+    return queue;
+  }
+
+  /**
+   * The payload as JSON.
+   *
+   * @return a copy of the payload; a JSON null when none was given
+   */
+  public JsonNode payload() {
+    return payload.deepCopy();
+  }
+
+  /**
+   * The priority; higher runs first.
+   *
+   * @return the priority, 0 unless set
+   */
+  public int priority() {
+    return priority;
+  }
+
+  /**
+   * The resources the spec asks for.
+   *
+   * @return the request, or empty when the spec leaves it to the runtime's default
+   */
+  public Optional<ResourceRequest> resources() {
+    return Optional.ofNullable(resources);
+  }
+
+  /**
+   * The attempts allowed in all, overriding the queue's retry policy.
+   *
+   * @return the limit, or empty to use the policy's
+   */
+  public OptionalInt maxAttempts() {
+    return maxAttempts == null ? OptionalInt.empty() : OptionalInt.of(maxAttempts);
+  }
+
+  /**
+   * How long one attempt may run.
+   *
+   * @return the timeout, or empty for the runtime's default
+   */
+  public Optional<Duration> timeout() {
+    return Optional.ofNullable(timeout);
+  }
+
+  /**
+   * The earliest time the work order may start.
+   *
+   * @return the time, or empty to start as soon as resources allow
+   */
+  public Optional<Instant> notBefore() {
+    return Optional.ofNullable(notBefore);
+  }
+
+  /**
+   * The idempotency key: a second submission with the same key returns the first work order.
+   *
+   * @return the key, or empty
+   */
+  public Optional<String> idempotencyKey() {
+    return Optional.ofNullable(idempotencyKey);
+  }
+
+  /**
+   * Free-form labels.
+   *
+   * @return an immutable map
+   */
+  public Map<String, String> labels() {
+    return labels;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof WorkOrderSpec s
+        && type.equals(s.type)
+        && queue.equals(s.queue)
+        && payload.equals(s.payload)
+        && priority == s.priority
+        && Objects.equals(resources, s.resources)
+        && Objects.equals(maxAttempts, s.maxAttempts)
+        && Objects.equals(timeout, s.timeout)
+        && Objects.equals(notBefore, s.notBefore)
+        && Objects.equals(idempotencyKey, s.idempotencyKey)
+        && labels.equals(s.labels);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(type, queue, payload, priority, resources, maxAttempts, timeout, notBefore);
+  }
+
+  @Override
+  public String toString() {
+    return "WorkOrderSpec[type="
+        + type
+        + ", queue="
+        + queue
+        + ", priority="
+        + priority
+        + ", resources="
+        + resources
+        + ", maxAttempts="
+        + maxAttempts
+        + ", timeout="
+        + timeout
+        + ", notBefore="
+        + notBefore
+        + ", idempotencyKey="
+        + idempotencyKey
+        + ", labels="
+        + labels
+        + "]";
+  }
+
+  /**
+   * Collects a spec's values; {@link #build()} validates them all. Not thread-safe.
+   *
+   * <p>Setters take any value; {@code build()} throws {@link IllegalArgumentException} naming the
+   * first field that is wrong and its value.
+   */
+  public interface Builder {
+    /**
+     * The queue.
+     *
+     * @param name non-blank queue name; default {@value WorkOrderSpec#DEFAULT_QUEUE}
+     * @return this builder
+     */
+    Builder queue(String name);
+
+    /**
+     * The payload: any value Jackson can serialise, or a {@link JsonNode}. It is serialised and
+     * copied by {@link #build()}; later changes to the object do not reach the spec.
+     *
+     * @param value the payload, or null for a JSON null
+     * @return this builder
+     */
+    Builder payload(Object value);
+
+    /**
+     * The priority; higher runs first.
+     *
+     * @param priority any int; default 0
+     * @return this builder
+     */
+    Builder priority(int priority);
+
+    /**
+     * Slots and memory the work order needs.
+     *
+     * @param request the request; default: the runtime's (one slot, the memory of one slot)
+     * @return this builder
+     */
+    Builder resources(ResourceRequest request);
+
+    /**
+     * Attempts in all, overriding the queue's retry policy.
+     *
+     * @param attempts at least 1
+     * @return this builder
+     */
+    Builder maxAttempts(int attempts);
+
+    /**
+     * How long one attempt may run.
+     *
+     * @param timeout positive
+     * @return this builder
+     */
+    Builder timeout(Duration timeout);
+
+    /**
+     * Delays the start until the given time.
+     *
+     * @param time the earliest start, or null for none
+     * @return this builder
+     */
+    Builder notBefore(Instant time);
+
+    /**
+     * A key that makes submission idempotent.
+     *
+     * @param key non-blank, or null for none
+     * @return this builder
+     */
+    Builder idempotencyKey(String key);
+
+    /**
+     * Adds a label.
+     *
+     * @param key non-blank
+     * @param value non-null
+     * @return this builder
+     */
+    Builder label(String key, String value);
+
+    /**
+     * Validates and builds the spec.
+     *
+     * @return the immutable spec
+     * @throws IllegalArgumentException naming the field and value that are wrong: blank type or
+     *     queue, maxAttempts &lt; 1, a timeout that is not positive, a payload Jackson cannot
+     *     serialise, a blank label key or null label value, a blank idempotency key
+     */
+    WorkOrderSpec build();
+  }
+
+  private static final class BuilderImpl implements Builder {
+    private final String type;
+    private String queue = DEFAULT_QUEUE;
+    private Object payload;
+    private int priority;
+    private ResourceRequest resources;
+    private Integer maxAttempts;
+    private Duration timeout;
+    private Instant notBefore;
+    private String idempotencyKey;
+    private final Map<String, String> labels = new LinkedHashMap<>();
+    private String badLabel;
+
+    BuilderImpl(String type) {
+      this.type = type;
+    }
+
+    @Override
+    public Builder queue(String name) {
+      this.queue = name;
+      return this;
+    }
+
+    @Override
+    public Builder payload(Object value) {
+      this.payload = value;
+      return this;
+    }
+
+    @Override
+    public Builder priority(int priority) {
+      this.priority = priority;
+      return this;
+    }
+
+    @Override
+    public Builder resources(ResourceRequest request) {
+      this.resources = request;
+      return this;
+    }
+
+    @Override
+    public Builder maxAttempts(int attempts) {
+      this.maxAttempts = attempts;
+      return this;
+    }
+
+    @Override
+    public Builder timeout(Duration timeout) {
+      this.timeout = timeout;
+      return this;
+    }
+
+    @Override
+    public Builder notBefore(Instant time) {
+      this.notBefore = time;
+      return this;
+    }
+
+    @Override
+    public Builder idempotencyKey(String key) {
+      this.idempotencyKey = key;
+      return this;
+    }
+
+    @Override
+    public Builder label(String key, String value) {
+      if (key == null || key.isBlank()) {
+        badLabel = badLabel != null ? badLabel : "label key must not be blank, got: " + quote(key);
+      } else if (value == null) {
+        badLabel = badLabel != null ? badLabel : "label '" + key + "' must have a value, got null";
+      } else {
+        labels.put(key, value);
+      }
+      return this;
+    }
+
+    @Override
+    public WorkOrderSpec build() {
+      requireText(type, "type");
+      requireText(queue, "queue");
+      if (maxAttempts != null && maxAttempts < 1) {
+        throw new IllegalArgumentException("maxAttempts must be at least 1, got " + maxAttempts);
+      }
+      if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
+        throw new IllegalArgumentException("timeout must be positive, got " + timeout);
+      }
+      if (idempotencyKey != null && idempotencyKey.isBlank()) {
+        throw new IllegalArgumentException(
+            "idempotencyKey must not be blank (use null for none), got: " + quote(idempotencyKey));
+      }
+      if (badLabel != null) {
+        throw new IllegalArgumentException(badLabel);
+      }
+      JsonNode tree;
+      if (payload == null) {
+        tree = NullNode.getInstance();
+      } else {
+        try {
+          tree = Json.canonicalTree(payload);
+        } catch (JsonProcessingException | RuntimeException e) {
+          throw new IllegalArgumentException(
+              "payload of type "
+                  + payload.getClass().getName()
+                  + " cannot be serialised as JSON: "
+                  + (e instanceof JsonProcessingException j ? j.getOriginalMessage() : e),
+              e);
+        }
+      }
+      return new WorkOrderSpec(this, tree);
+    }
+
+    private static void requireText(String value, String field) {
+      if (value == null || value.isBlank()) {
+        throw new IllegalArgumentException(field + " must not be blank, got: " + quote(value));
+      }
+    }
+
+    private static String quote(String value) {
+      return value == null ? "null" : "'" + value + "'";
+    }
+  }
+}

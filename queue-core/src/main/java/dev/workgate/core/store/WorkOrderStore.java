@@ -1,0 +1,192 @@
+package dev.workgate.core.store;
+
+import dev.workgate.core.ConcurrencyException;
+import dev.workgate.core.IdempotencyKeyConflictException;
+import dev.workgate.core.InvalidTransitionException;
+import dev.workgate.core.RecordedEvent;
+import dev.workgate.core.WorkOrderEvent;
+import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.WorkOrderView;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The event log and the projection of every work order's current state: the storage SPI of
+ * Workgate. Backends: {@link Stores#inMemory()}, SQLite and PostgreSQL; each passes the store
+ * conformance suite of the {@code queue-core} test-jar.
+ *
+ * <p><b>Appends.</b> Every change is an append of events to a work order's stream under an {@link
+ * ExpectedVersion}. An append is all-or-nothing: each event passes through the transition table in
+ * turn, and if the expected version does not match, an event is rejected or an idempotency key is
+ * taken, nothing at all is written. A stream's versions are 1, 2, 3, …; the global log's positions
+ * rise with every event. The projection is updated in the same atomic step as the log.
+ *
+ * <p><b>Leases.</b> {@link #claim} takes work orders with a lease (owner, expiry) that {@link
+ * #renewLease} extends without appending an event, so heartbeats do not grow the log. A lease that
+ * ran out is listed by {@link #expiredLeases}; whoever reaps it appends an {@code AttemptFailed}
+ * under the version it read, so a reaper and a late owner cannot both win.
+ *
+ * <p><b>Thread safety.</b> Implementations are safe for use by many threads at once, and the
+ * durable ones by many processes sharing one database. Every method throws {@link
+ * IllegalStateException} once the store is closed; arguments are never null.
+ */
+public interface WorkOrderStore extends AutoCloseable {
+
+  /**
+   * Appends events to one work order.
+   *
+   * @param workOrderId the work order
+   * @param expected what its stream must be at
+   * @param events one or more events, in order
+   * @return the recorded events, in order
+   * @throws ConcurrencyException if the expected version does not match; nothing is written
+   * @throws InvalidTransitionException if the state machine rejects an event; nothing is written
+   * @throws IdempotencyKeyConflictException if a Submitted event's idempotency key is taken
+   * @throws IllegalArgumentException if there are no events
+   */
+  default List<RecordedEvent> append(
+      WorkOrderId workOrderId, ExpectedVersion expected, List<WorkOrderEvent> events) {
+    return appendAll(List.of(new AppendRequest(workOrderId, expected, events)));
+  }
+
+  /**
+   * Appends events to one or many work orders in one atomic step: all requests are written or none
+   * is. Requests for the same work order apply in order, each expecting the version left by the one
+   * before.
+   *
+   * @param requests the appends
+   * @return the recorded events of all requests, in request order
+   * @throws ConcurrencyException if any expected version does not match; nothing is written
+   * @throws InvalidTransitionException if the state machine rejects any event; nothing is written
+   * @throws IdempotencyKeyConflictException if any Submitted event's idempotency key is taken
+   */
+  List<RecordedEvent> appendAll(List<AppendRequest> requests);
+
+  /**
+   * A work order's events.
+   *
+   * @param workOrderId the work order
+   * @return its events in version order; empty if it does not exist
+   */
+  List<RecordedEvent> readStream(WorkOrderId workOrderId);
+
+  /**
+   * A page of the global log.
+   *
+   * @param afterPosition return events after this position (0 for the start)
+   * @param limit the most events to return, at least 1
+   * @return the events in position order, and the position to continue after
+   */
+  LogPage readLog(long afterPosition, int limit);
+
+  /**
+   * A work order's current view.
+   *
+   * @param workOrderId the work order
+   * @return the view, or empty if it does not exist
+   */
+  Optional<WorkOrderView> find(WorkOrderId workOrderId);
+
+  /**
+   * Views matching a query, in submission order, one page at a time.
+   *
+   * @param query the query
+   * @return a page of views
+   */
+  Page<WorkOrderView> query(WorkOrderQuery query);
+
+  /**
+   * How many work orders each queue has in each state.
+   *
+   * @return queue → state → count, with every state present for each queue that has work orders
+   */
+  Map<String, Map<WorkOrderState, Long>> counts();
+
+  /**
+   * The work order that holds an idempotency key.
+   *
+   * @param idempotencyKey the key
+   * @return the work order's id, or empty if no live (not purged) work order holds it
+   */
+  Optional<WorkOrderId> findByIdempotencyKey(String idempotencyKey);
+
+  /**
+   * Atomically claims work: see {@link ClaimRequest} for which work orders qualify and in what
+   * order. For each, a {@code Claimed} event with the lease is appended; all of them in one step.
+   * Two concurrent claims never take the same work order.
+   *
+   * @param request what to claim
+   * @return the claimed work orders' views after the claim, in claim order; empty when nothing
+   *     qualifies
+   */
+  List<WorkOrderView> claim(ClaimRequest request);
+
+  /**
+   * Extends a lease, only for the node and attempt that hold it, while the work order is {@link
+   * WorkOrderState#PREPARING} or {@link WorkOrderState#RUNNING}. Appends no event and does not
+   * change the version.
+   *
+   * @param workOrderId the work order
+   * @param owner the node that claimed it
+   * @param attempt the attempt that holds the lease
+   * @param expiresAt the new expiry
+   * @return true if renewed; false if the lease is not held by that owner and attempt (it was
+   *     reaped, or the work order moved on)
+   */
+  boolean renewLease(WorkOrderId workOrderId, String owner, int attempt, Instant expiresAt);
+
+  /**
+   * Work orders held under a lease that ran out: {@link WorkOrderState#PREPARING} or {@link
+   * WorkOrderState#RUNNING} with a lease expiry at or before {@code now}, earliest expiry first.
+   *
+   * @param now the current time
+   * @param limit the most to return, at least 1
+   * @return the views
+   */
+  List<WorkOrderView> expiredLeases(Instant now, int limit);
+
+  /**
+   * {@link WorkOrderState#WAITING_RETRY} work orders whose retry time is at or before {@code now},
+   * earliest first.
+   *
+   * @param now the current time
+   * @param limit the most to return, at least 1
+   * @return the views
+   */
+  List<WorkOrderView> dueRetries(Instant now, int limit);
+
+  /**
+   * The earliest retry time of all {@link WorkOrderState#WAITING_RETRY} work orders, so that a
+   * scheduler can sleep exactly until then.
+   *
+   * @return the time, or empty when none waits
+   */
+  Optional<Instant> nextRetryAt();
+
+  /**
+   * The earliest availability time after {@code now} of the {@link WorkOrderState#PENDING} work
+   * orders of a queue (delayed work), so that a scheduler can sleep exactly until then.
+   *
+   * @param queue the queue
+   * @param now the current time
+   * @return the time, or empty when no pending work order of the queue becomes available later
+   */
+  Optional<Instant> nextAvailableAt(String queue, Instant now);
+
+  /**
+   * Deletes terminal work orders whose last event is older than a cutoff, whole streams only
+   * (events, view and idempotency key), oldest first.
+   *
+   * @param cutoff delete work orders last updated before this time
+   * @param limit the most work orders to delete in this call, at least 1
+   * @return the number of work orders deleted
+   */
+  int deleteTerminalBefore(Instant cutoff, int limit);
+
+  /** Releases the store's resources. Idempotent. */
+  @Override
+  void close();
+}

@@ -1,0 +1,550 @@
+package dev.workgate.core.store.memory;
+
+import dev.workgate.core.ConcurrencyException;
+import dev.workgate.core.IdempotencyKeyConflictException;
+import dev.workgate.core.RecordedEvent;
+import dev.workgate.core.ResourceRequest;
+import dev.workgate.core.WorkOrder;
+import dev.workgate.core.WorkOrderEvent;
+import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.store.AppendRequest;
+import dev.workgate.core.store.Capacity;
+import dev.workgate.core.store.ClaimRequest;
+import dev.workgate.core.store.LogPage;
+import dev.workgate.core.store.Page;
+import dev.workgate.core.store.WorkOrderQuery;
+import dev.workgate.core.store.WorkOrderStore;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A {@link dev.workgate.core.store.WorkOrderStore} in the heap. Fast and lost on exit.
+ *
+ * <p>Every write and every index read takes one lock, held only for in-memory work (no I/O), so
+ * appends and claims from many threads are serialised and all-or-nothing. {@link #find} reads
+ * without locking. Nothing scans all work orders: per queue, pending work orders are indexed by
+ * resource shape and then (priority, submission order), delayed ones by availability time; leases,
+ * retries and terminal work orders are indexed by their times, and queries by (queue, state,
+ * submission order).
+ *
+ * <p>Thread-safe. Obtain through {@link dev.workgate.core.store.Stores#inMemory()}.
+ */
+public final class InMemoryWorkOrderStore implements WorkOrderStore {
+
+  /** Higher priority first, then submission order. */
+  private static final Comparator<Entry> CLAIM_ORDER =
+      Comparator.comparingInt((Entry e) -> -e.priority).thenComparingLong(e -> e.seq);
+
+  private final Clock clock;
+  private final Object lock = new Object();
+  private final ConcurrentHashMap<WorkOrderId, Entry> byId = new ConcurrentHashMap<>();
+
+  // Everything below is guarded by lock.
+  private final ArrayList<RecordedEvent> log = new ArrayList<>();
+  private long lastPosition;
+  private final HashMap<String, WorkOrderId> idempotencyKeys = new HashMap<>();
+  private final HashMap<String, QueueIndex> queues = new HashMap<>();
+  private final TreeMap<TimeKey, Entry> leases = new TreeMap<>();
+  private final TreeMap<TimeKey, Entry> retries = new TreeMap<>();
+  private final TreeMap<TimeKey, Entry> terminal = new TreeMap<>();
+  private volatile boolean closed;
+
+  /**
+   * Creates an empty store.
+   *
+   * @param clock stamps recorded events
+   */
+  public InMemoryWorkOrderStore(Clock clock) {
+    this.clock = Objects.requireNonNull(clock, "clock");
+  }
+
+  /** One work order: its view, its events and its immutable sort keys. */
+  private static final class Entry {
+    final WorkOrderId id;
+    final long seq; // position of the Submitted event: submission order, query cursor
+    final int priority;
+    final ResourceRequest shape;
+    volatile WorkOrder view;
+    volatile RecordedEvent[] events;
+
+    Entry(WorkOrder view, long seq, RecordedEvent[] events) {
+      this.id = view.id();
+      this.seq = seq;
+      this.priority = view.priority();
+      this.shape = view.resources();
+      this.view = view;
+      this.events = events;
+    }
+  }
+
+  private record TimeKey(Instant at, long seq) implements Comparable<TimeKey> {
+    @Override
+    public int compareTo(TimeKey o) {
+      int c = at.compareTo(o.at);
+      return c != 0 ? c : Long.compare(seq, o.seq);
+    }
+  }
+
+  private static final class QueueIndex {
+    final EnumMap<WorkOrderState, TreeMap<Long, Entry>> byState =
+        new EnumMap<>(WorkOrderState.class);
+
+    /** PENDING work orders whose availability time has been reached, by resource shape. */
+    final HashMap<ResourceRequest, TreeSet<Entry>> ready = new HashMap<>();
+
+    /** PENDING work orders not yet moved to {@link #ready}, by availability time. */
+    final TreeMap<TimeKey, Entry> delayed = new TreeMap<>();
+
+    QueueIndex() {
+      for (WorkOrderState s : WorkOrderState.values()) {
+        byState.put(s, new TreeMap<>());
+      }
+    }
+
+    boolean isEmpty() {
+      return byState.values().stream().allMatch(Map::isEmpty);
+    }
+
+    /** Moves delayed work orders whose time has come to the ready sets. */
+    void promote(Instant now) {
+      while (!delayed.isEmpty() && !delayed.firstKey().at().isAfter(now)) {
+        Entry e = delayed.pollFirstEntry().getValue();
+        ready.computeIfAbsent(e.shape, s -> new TreeSet<>(CLAIM_ORDER)).add(e);
+      }
+    }
+  }
+
+  /** A stream as it will be after the append being staged. */
+  private static final class Staged {
+    final Entry entry; // null for a new work order
+    final WorkOrder before;
+    WorkOrder current;
+    final List<RecordedEvent> added = new ArrayList<>(2);
+
+    Staged(Entry entry, WorkOrder before) {
+      this.entry = entry;
+      this.before = before;
+      this.current = before;
+    }
+  }
+
+  @Override
+  public List<RecordedEvent> appendAll(List<AppendRequest> requests) {
+    Objects.requireNonNull(requests, "requests");
+    synchronized (lock) {
+      ensureOpen();
+      Instant now = clock.instant();
+      Map<WorkOrderId, Staged> staged = new LinkedHashMap<>();
+      Map<String, WorkOrderId> newKeys = new HashMap<>();
+      List<RecordedEvent> recorded = new ArrayList<>();
+      long position = lastPosition;
+      // Stage: validate everything; nothing is changed until every request has passed.
+      for (AppendRequest request : requests) {
+        WorkOrderId id = request.workOrderId();
+        Staged s =
+            staged.computeIfAbsent(
+                id,
+                k -> {
+                  Entry e = byId.get(k);
+                  return new Staged(e, e == null ? null : e.view);
+                });
+        long actual = s.current == null ? 0 : s.current.version();
+        if (!request.expected().matches(actual)) {
+          throw new ConcurrencyException(id, request.expected().toString(), actual);
+        }
+        for (WorkOrderEvent event : request.events()) {
+          long version = actual + 1;
+          RecordedEvent r = new RecordedEvent(++position, id, version, now, event);
+          s.current = s.current == null ? WorkOrder.start(r) : s.current.apply(r);
+          if (event instanceof WorkOrderEvent.Submitted submitted) {
+            String key = submitted.spec().idempotencyKey().orElse(null);
+            if (key != null) {
+              WorkOrderId holder = idempotencyKeys.getOrDefault(key, newKeys.get(key));
+              if (holder != null) {
+                throw new IdempotencyKeyConflictException(key, holder);
+              }
+              newKeys.put(key, id);
+            }
+          }
+          s.added.add(r);
+          recorded.add(r);
+          actual = version;
+        }
+      }
+      // Commit: nothing below can fail.
+      for (Staged s : staged.values()) {
+        commit(s.entry, s.before, s.current, s.added);
+      }
+      idempotencyKeys.putAll(newKeys);
+      lastPosition = position;
+      return Collections.unmodifiableList(recorded);
+    }
+  }
+
+  private void commit(Entry entry, WorkOrder before, WorkOrder after, List<RecordedEvent> added) {
+    if (entry == null) {
+      entry = new Entry(after, added.get(0).position(), added.toArray(new RecordedEvent[0]));
+      byId.put(entry.id, entry);
+    } else {
+      unindex(entry, before);
+      RecordedEvent[] old = entry.events;
+      RecordedEvent[] events = Arrays.copyOf(old, old.length + added.size());
+      for (int i = 0; i < added.size(); i++) {
+        events[old.length + i] = added.get(i);
+      }
+      entry.events = events;
+      entry.view = after;
+    }
+    index(entry, after);
+    log.addAll(added);
+  }
+
+  private void index(Entry e, WorkOrder v) {
+    QueueIndex q = queues.computeIfAbsent(v.queue(), k -> new QueueIndex());
+    q.byState.get(v.state()).put(e.seq, e);
+    switch (v.state()) {
+      case PENDING -> q.delayed.put(new TimeKey(v.availableAt(), e.seq), e);
+      case PREPARING, RUNNING ->
+          leases.put(new TimeKey(v.leaseExpiresAt().orElseThrow(), e.seq), e);
+      case WAITING_RETRY -> retries.put(new TimeKey(v.nextAttemptAt().orElseThrow(), e.seq), e);
+      case COMPLETED, FAILED, CANCELLED -> terminal.put(new TimeKey(v.updatedAt(), e.seq), e);
+    }
+  }
+
+  private void unindex(Entry e, WorkOrder v) {
+    QueueIndex q = queues.get(v.queue());
+    q.byState.get(v.state()).remove(e.seq);
+    switch (v.state()) {
+      case PENDING -> {
+        if (q.delayed.remove(new TimeKey(v.availableAt(), e.seq)) == null) {
+          TreeSet<Entry> set = q.ready.get(e.shape);
+          set.remove(e);
+          if (set.isEmpty()) {
+            q.ready.remove(e.shape);
+          }
+        }
+      }
+      case PREPARING, RUNNING ->
+          leases.remove(new TimeKey(v.leaseExpiresAt().orElseThrow(), e.seq));
+      case WAITING_RETRY -> retries.remove(new TimeKey(v.nextAttemptAt().orElseThrow(), e.seq));
+      case COMPLETED, FAILED, CANCELLED -> terminal.remove(new TimeKey(v.updatedAt(), e.seq));
+    }
+  }
+
+  @Override
+  public List<WorkOrderView> claim(ClaimRequest request) {
+    Objects.requireNonNull(request, "request");
+    synchronized (lock) {
+      ensureOpen();
+      QueueIndex q = queues.get(request.queue());
+      if (q == null) {
+        return List.of();
+      }
+      q.promote(request.now());
+      Instant recordedAt = clock.instant();
+      WorkOrderEvent claimed =
+          new WorkOrderEvent.Claimed(request.owner(), request.leaseExpiresAt());
+      Capacity left = request.capacity();
+      List<WorkOrderView> claimedViews = new ArrayList<>(Math.min(request.limit(), 64));
+      while (claimedViews.size() < request.limit()) {
+        Entry best = null;
+        for (Map.Entry<ResourceRequest, TreeSet<Entry>> shape : q.ready.entrySet()) {
+          if (left.fits(shape.getKey())) {
+            Entry head = shape.getValue().first();
+            if (best == null || CLAIM_ORDER.compare(head, best) < 0) {
+              best = head;
+            }
+          }
+        }
+        if (best == null) {
+          break;
+        }
+        WorkOrder before = best.view;
+        RecordedEvent r =
+            new RecordedEvent(++lastPosition, best.id, before.version() + 1, recordedAt, claimed);
+        WorkOrder after = before.apply(r);
+        commit(best, before, after, List.of(r));
+        left = left.minus(best.shape);
+        claimedViews.add(after);
+      }
+      return claimedViews;
+    }
+  }
+
+  @Override
+  public boolean renewLease(WorkOrderId workOrderId, String owner, int attempt, Instant expiresAt) {
+    Objects.requireNonNull(owner, "owner");
+    Objects.requireNonNull(expiresAt, "expiresAt");
+    synchronized (lock) {
+      ensureOpen();
+      Entry e = byId.get(workOrderId);
+      if (e == null) {
+        return false;
+      }
+      WorkOrder v = e.view;
+      if (!v.state().isActive()
+          || v.attempt() != attempt
+          || !owner.equals(v.leaseOwner().orElse(null))) {
+        return false;
+      }
+      unindex(e, v);
+      WorkOrder renewed = v.withLeaseExpiresAt(expiresAt);
+      e.view = renewed;
+      index(e, renewed);
+      return true;
+    }
+  }
+
+  @Override
+  public List<RecordedEvent> readStream(WorkOrderId workOrderId) {
+    ensureOpen();
+    Entry e = byId.get(Objects.requireNonNull(workOrderId, "workOrderId"));
+    return e == null ? List.of() : List.of(e.events);
+  }
+
+  @Override
+  public LogPage readLog(long afterPosition, int limit) {
+    requireLimit(limit);
+    synchronized (lock) {
+      ensureOpen();
+      int lo = 0;
+      int hi = log.size();
+      while (lo < hi) {
+        int mid = (lo + hi) >>> 1;
+        if (log.get(mid).position() <= afterPosition) {
+          lo = mid + 1;
+        } else {
+          hi = mid;
+        }
+      }
+      int end = (int) Math.min(log.size(), (long) lo + limit);
+      List<RecordedEvent> events = List.copyOf(log.subList(lo, end));
+      long last = events.isEmpty() ? afterPosition : events.get(events.size() - 1).position();
+      return new LogPage(events, last);
+    }
+  }
+
+  @Override
+  public Optional<WorkOrderView> find(WorkOrderId workOrderId) {
+    ensureOpen();
+    Entry e = byId.get(Objects.requireNonNull(workOrderId, "workOrderId"));
+    return e == null ? Optional.empty() : Optional.of(e.view);
+  }
+
+  @Override
+  public Page<WorkOrderView> query(WorkOrderQuery query) {
+    Objects.requireNonNull(query, "query");
+    synchronized (lock) {
+      ensureOpen();
+      // Merge the (queue, state) indexes that match, each already in submission order.
+      PriorityQueue<PeekingIterator> heads =
+          new PriorityQueue<>(Comparator.comparingLong(PeekingIterator::seq));
+      List<QueueIndex> sources =
+          query
+              .queue()
+              .map(
+                  name ->
+                      queues.containsKey(name) ? List.of(queues.get(name)) : List.<QueueIndex>of())
+              .orElseGet(() -> List.copyOf(queues.values()));
+      for (QueueIndex q : sources) {
+        for (Map.Entry<WorkOrderState, TreeMap<Long, Entry>> byState : q.byState.entrySet()) {
+          if (query.matchesState(byState.getKey())) {
+            PeekingIterator it =
+                new PeekingIterator(
+                    byState.getValue().tailMap(query.after(), false).values().iterator());
+            if (it.hasNext()) {
+              heads.add(it);
+            }
+          }
+        }
+      }
+      List<WorkOrderView> items = new ArrayList<>(Math.min(query.limit(), 256));
+      boolean more = false;
+      long lastSeq = 0;
+      while (!heads.isEmpty()) {
+        PeekingIterator it = heads.poll();
+        Entry e = it.next();
+        if (it.hasNext()) {
+          heads.add(it);
+        }
+        if (!query.matchesTime(e.view.submittedAt())) {
+          continue;
+        }
+        if (items.size() == query.limit()) {
+          more = true;
+          break;
+        }
+        items.add(e.view);
+        lastSeq = e.seq;
+      }
+      return new Page<>(items, more ? OptionalLong.of(lastSeq) : OptionalLong.empty());
+    }
+  }
+
+  private static final class PeekingIterator {
+    private final Iterator<Entry> it;
+    private Entry peeked;
+
+    PeekingIterator(Iterator<Entry> it) {
+      this.it = it;
+      this.peeked = it.hasNext() ? it.next() : null;
+    }
+
+    boolean hasNext() {
+      return peeked != null;
+    }
+
+    long seq() {
+      return peeked.seq;
+    }
+
+    Entry next() {
+      Entry e = peeked;
+      peeked = it.hasNext() ? it.next() : null;
+      return e;
+    }
+  }
+
+  @Override
+  public Map<String, Map<WorkOrderState, Long>> counts() {
+    synchronized (lock) {
+      ensureOpen();
+      Map<String, Map<WorkOrderState, Long>> counts = new TreeMap<>();
+      queues.forEach(
+          (name, q) -> {
+            EnumMap<WorkOrderState, Long> byState = new EnumMap<>(WorkOrderState.class);
+            q.byState.forEach((state, index) -> byState.put(state, (long) index.size()));
+            counts.put(name, Collections.unmodifiableMap(byState));
+          });
+      return Collections.unmodifiableMap(counts);
+    }
+  }
+
+  @Override
+  public Optional<WorkOrderId> findByIdempotencyKey(String idempotencyKey) {
+    Objects.requireNonNull(idempotencyKey, "idempotencyKey");
+    synchronized (lock) {
+      ensureOpen();
+      return Optional.ofNullable(idempotencyKeys.get(idempotencyKey));
+    }
+  }
+
+  @Override
+  public List<WorkOrderView> expiredLeases(Instant now, int limit) {
+    return headUntil(leases, now, limit);
+  }
+
+  @Override
+  public List<WorkOrderView> dueRetries(Instant now, int limit) {
+    return headUntil(retries, now, limit);
+  }
+
+  private List<WorkOrderView> headUntil(TreeMap<TimeKey, Entry> index, Instant now, int limit) {
+    Objects.requireNonNull(now, "now");
+    requireLimit(limit);
+    synchronized (lock) {
+      ensureOpen();
+      List<WorkOrderView> views = new ArrayList<>();
+      for (Map.Entry<TimeKey, Entry> e : index.entrySet()) {
+        if (views.size() == limit || e.getKey().at().isAfter(now)) {
+          break;
+        }
+        views.add(e.getValue().view);
+      }
+      return views;
+    }
+  }
+
+  @Override
+  public Optional<Instant> nextRetryAt() {
+    synchronized (lock) {
+      ensureOpen();
+      return retries.isEmpty() ? Optional.empty() : Optional.of(retries.firstKey().at());
+    }
+  }
+
+  @Override
+  public Optional<Instant> nextAvailableAt(String queue, Instant now) {
+    Objects.requireNonNull(queue, "queue");
+    Objects.requireNonNull(now, "now");
+    synchronized (lock) {
+      ensureOpen();
+      QueueIndex q = queues.get(queue);
+      TimeKey next = q == null ? null : q.delayed.higherKey(new TimeKey(now, Long.MAX_VALUE));
+      return next == null ? Optional.empty() : Optional.of(next.at());
+    }
+  }
+
+  @Override
+  public int deleteTerminalBefore(Instant cutoff, int limit) {
+    Objects.requireNonNull(cutoff, "cutoff");
+    requireLimit(limit);
+    synchronized (lock) {
+      ensureOpen();
+      Set<WorkOrderId> deleted = new HashSet<>();
+      while (deleted.size() < limit && !terminal.isEmpty()) {
+        Map.Entry<TimeKey, Entry> oldest = terminal.firstEntry();
+        if (!oldest.getKey().at().isBefore(cutoff)) {
+          break;
+        }
+        Entry e = oldest.getValue();
+        WorkOrder v = e.view;
+        unindex(e, v);
+        byId.remove(e.id);
+        v.idempotencyKey().ifPresent(key -> idempotencyKeys.remove(key, e.id));
+        QueueIndex q = queues.get(v.queue());
+        if (q.isEmpty()) {
+          queues.remove(v.queue());
+        }
+        deleted.add(e.id);
+      }
+      if (!deleted.isEmpty()) {
+        log.removeIf(r -> deleted.contains(r.workOrderId()));
+      }
+      return deleted.size();
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("the in-memory work-order store is closed");
+    }
+  }
+
+  private static void requireLimit(int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be at least 1, got " + limit);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "InMemoryWorkOrderStore[workOrders=" + byId.size() + "]";
+  }
+}
