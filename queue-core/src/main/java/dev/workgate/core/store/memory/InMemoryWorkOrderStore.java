@@ -110,10 +110,17 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
     final EnumMap<WorkOrderState, TreeMap<Long, Entry>> byState =
         new EnumMap<>(WorkOrderState.class);
 
-    /** PENDING work orders whose availability time has been reached, by resource shape. */
+    /**
+     * PENDING work orders whose availability time is at or before the {@code now} of the latest
+     * claim, by resource shape. Claimers' clocks differ, so a claim with an earlier {@code now}
+     * first moves the ones it may not take back to {@link #delayed}.
+     */
     final HashMap<ResourceRequest, TreeSet<Entry>> ready = new HashMap<>();
 
-    /** PENDING work orders not yet moved to {@link #ready}, by availability time. */
+    /** The work orders in {@link #ready}, by availability time. */
+    final TreeMap<TimeKey, Entry> promoted = new TreeMap<>();
+
+    /** PENDING work orders not in {@link #ready}, by availability time. */
     final TreeMap<TimeKey, Entry> delayed = new TreeMap<>();
 
     QueueIndex() {
@@ -126,12 +133,46 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
       return byState.values().stream().allMatch(Map::isEmpty);
     }
 
-    /** Moves delayed work orders whose time has come to the ready sets. */
+    /** Makes {@link #ready} hold exactly the PENDING work orders available at {@code now}. */
     void promote(Instant now) {
       while (!delayed.isEmpty() && !delayed.firstKey().at().isAfter(now)) {
-        Entry e = delayed.pollFirstEntry().getValue();
+        Map.Entry<TimeKey, Entry> next = delayed.pollFirstEntry();
+        Entry e = next.getValue();
+        promoted.put(next.getKey(), e);
         ready.computeIfAbsent(e.shape, s -> new TreeSet<>(CLAIM_ORDER)).add(e);
       }
+      while (!promoted.isEmpty() && promoted.lastKey().at().isAfter(now)) {
+        Map.Entry<TimeKey, Entry> early = promoted.pollLastEntry();
+        removeReady(early.getValue());
+        delayed.put(early.getKey(), early.getValue());
+      }
+    }
+
+    void removePending(Entry e, Instant availableAt) {
+      TimeKey key = new TimeKey(availableAt, e.seq);
+      if (delayed.remove(key) == null) {
+        promoted.remove(key);
+        removeReady(e);
+      }
+    }
+
+    private void removeReady(Entry e) {
+      TreeSet<Entry> set = ready.get(e.shape);
+      set.remove(e);
+      if (set.isEmpty()) {
+        ready.remove(e.shape);
+      }
+    }
+
+    /** The earliest availability time of a PENDING work order after {@code now}. */
+    Optional<Instant> nextAvailableAfter(Instant now) {
+      TimeKey after = new TimeKey(now, Long.MAX_VALUE);
+      TimeKey d = delayed.higherKey(after);
+      TimeKey p = promoted.higherKey(after);
+      if (d == null) {
+        return Optional.ofNullable(p).map(TimeKey::at);
+      }
+      return Optional.of(p == null || d.compareTo(p) <= 0 ? d.at() : p.at());
     }
   }
 
@@ -196,6 +237,7 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
       for (Staged s : staged.values()) {
         commit(s.entry, s.before, s.current, s.added);
       }
+      log.addAll(recorded);
       idempotencyKeys.putAll(newKeys);
       lastPosition = position;
       return Collections.unmodifiableList(recorded);
@@ -217,7 +259,6 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
       entry.view = after;
     }
     index(entry, after);
-    log.addAll(added);
   }
 
   private void index(Entry e, WorkOrder v) {
@@ -236,15 +277,7 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
     QueueIndex q = queues.get(v.queue());
     q.byState.get(v.state()).remove(e.seq);
     switch (v.state()) {
-      case PENDING -> {
-        if (q.delayed.remove(new TimeKey(v.availableAt(), e.seq)) == null) {
-          TreeSet<Entry> set = q.ready.get(e.shape);
-          set.remove(e);
-          if (set.isEmpty()) {
-            q.ready.remove(e.shape);
-          }
-        }
-      }
+      case PENDING -> q.removePending(e, v.availableAt());
       case PREPARING, RUNNING ->
           leases.remove(new TimeKey(v.leaseExpiresAt().orElseThrow(), e.seq));
       case WAITING_RETRY -> retries.remove(new TimeKey(v.nextAttemptAt().orElseThrow(), e.seq));
@@ -285,6 +318,7 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
             new RecordedEvent(++lastPosition, best.id, before.version() + 1, recordedAt, claimed);
         WorkOrder after = before.apply(r);
         commit(best, before, after, List.of(r));
+        log.add(r);
         left = left.minus(best.shape);
         claimedViews.add(after);
       }
@@ -491,8 +525,7 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
     synchronized (lock) {
       ensureOpen();
       QueueIndex q = queues.get(queue);
-      TimeKey next = q == null ? null : q.delayed.higherKey(new TimeKey(now, Long.MAX_VALUE));
-      return next == null ? Optional.empty() : Optional.of(next.at());
+      return q == null ? Optional.empty() : q.nextAvailableAfter(now);
     }
   }
 

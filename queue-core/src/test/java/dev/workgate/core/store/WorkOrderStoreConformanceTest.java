@@ -1,0 +1,2528 @@
+package dev.workgate.core.store;
+
+import static dev.workgate.core.WorkOrderState.CANCELLED;
+import static dev.workgate.core.WorkOrderState.COMPLETED;
+import static dev.workgate.core.WorkOrderState.FAILED;
+import static dev.workgate.core.WorkOrderState.PENDING;
+import static dev.workgate.core.WorkOrderState.PREPARING;
+import static dev.workgate.core.WorkOrderState.RUNNING;
+import static dev.workgate.core.WorkOrderState.WAITING_RETRY;
+import static dev.workgate.core.testing.WorkOrderFixtures.cancellationRequested;
+import static dev.workgate.core.testing.WorkOrderFixtures.cancelled;
+import static dev.workgate.core.testing.WorkOrderFixtures.claimed;
+import static dev.workgate.core.testing.WorkOrderFixtures.completed;
+import static dev.workgate.core.testing.WorkOrderFixtures.completedWith;
+import static dev.workgate.core.testing.WorkOrderFixtures.failedForGood;
+import static dev.workgate.core.testing.WorkOrderFixtures.failedWithRetry;
+import static dev.workgate.core.testing.WorkOrderFixtures.leaseExpired;
+import static dev.workgate.core.testing.WorkOrderFixtures.newId;
+import static dev.workgate.core.testing.WorkOrderFixtures.retryReleased;
+import static dev.workgate.core.testing.WorkOrderFixtures.spec;
+import static dev.workgate.core.testing.WorkOrderFixtures.started;
+import static dev.workgate.core.testing.WorkOrderFixtures.submitted;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.workgate.core.ConcurrencyException;
+import dev.workgate.core.ErrorCodes;
+import dev.workgate.core.ErrorInfo;
+import dev.workgate.core.IdempotencyKeyConflictException;
+import dev.workgate.core.InvalidTransitionException;
+import dev.workgate.core.RecordedEvent;
+import dev.workgate.core.ResourceRequest;
+import dev.workgate.core.TransitionTable;
+import dev.workgate.core.WorkOrder;
+import dev.workgate.core.WorkOrderEvent;
+import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.WorkOrderSpec;
+import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.testing.MutableClock;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The contract every {@link WorkOrderStore} backend must meet: one suite, run against the in-memory
+ * store here and against the SQLite and PostgreSQL stores in their modules (it ships in the {@code
+ * queue-core} test-jar). A new backend is done when a subclass of this class passes.
+ *
+ * <p>A subclass implements {@link #createStore(Clock)}, returning a new, empty store that stamps
+ * its events with the given clock. Each test gets its own store and a {@link MutableClock} that
+ * starts at {@link MutableClock#DEFAULT_START} and moves only when the test moves it; every time
+ * the suite uses is a whole millisecond, so backends that keep milliseconds or microseconds
+ * round-trip them. The store is closed after each test. Test names say the behaviour they check and
+ * start with the SPI method they are about.
+ *
+ * <p>The concurrency tests use real threads (8 to 12) and bounded waits, never sleeps; the largest
+ * one claims 10,000 work orders.
+ */
+public abstract class WorkOrderStoreConformanceTest {
+
+  /** The queue most tests use. */
+  protected static final String QUEUE = "jobs";
+
+  /** A second queue, to check that queues are kept apart. */
+  protected static final String OTHER_QUEUE = "other";
+
+  /** The node that claims unless a test names another. */
+  protected static final String OWNER = "node-a";
+
+  /** The lease duration of claims unless a test names another. */
+  protected static final Duration LEASE = Duration.ofSeconds(30);
+
+  private static final long WAIT_SECONDS = 60;
+
+  private MutableClock clock;
+  private Instant t0;
+  private WorkOrderStore store;
+
+  /**
+   * A new, empty store for one test.
+   *
+   * @param clock the clock that stamps recorded events; tests move it by hand
+   * @return the store; the suite closes it after the test
+   */
+  protected abstract WorkOrderStore createStore(Clock clock);
+
+  /**
+   * The store under test, for backend-specific tests in subclasses.
+   *
+   * @return the store of the current test
+   */
+  protected final WorkOrderStore store() {
+    return store;
+  }
+
+  /**
+   * The clock of the current test's store.
+   *
+   * @return the clock
+   */
+  protected final MutableClock clock() {
+    return clock;
+  }
+
+  @BeforeEach
+  void openStore() {
+    clock = MutableClock.create();
+    t0 = clock.instant();
+    store = createStore(clock);
+  }
+
+  @AfterEach
+  void closeStore() {
+    if (store != null) {
+      store.close();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // append
+
+  @Test
+  void append_submitted_creates_a_pending_work_order_at_version_1() {
+    WorkOrderSpec spec = spec(QUEUE).priority(3).payload(Map.of("task", "build")).build();
+    WorkOrderId id = newId();
+
+    List<RecordedEvent> recorded =
+        store.append(id, ExpectedVersion.none(), List.of(submitted(spec)));
+
+    assertThat(recorded).hasSize(1);
+    RecordedEvent r = recorded.get(0);
+    assertThat(r.workOrderId()).isEqualTo(id);
+    assertThat(r.version()).isEqualTo(1);
+    assertThat(r.position()).isPositive();
+    assertThat(r.recordedAt()).isEqualTo(t0);
+    assertThat(r.event()).isEqualTo(submitted(spec));
+    WorkOrderView view = view(id);
+    assertThat(view.id()).isEqualTo(id);
+    assertThat(view.state()).isEqualTo(PENDING);
+    assertThat(view.version()).isEqualTo(1);
+    assertThat(view.attempt()).isZero();
+    assertThat(view.queue()).isEqualTo(QUEUE);
+    assertThat(view.type()).isEqualTo(spec.type());
+    assertThat(view.priority()).isEqualTo(3);
+    assertThat(view.spec()).isEqualTo(spec);
+    assertThat(view.submittedAt()).isEqualTo(t0);
+    assertThat(view.updatedAt()).isEqualTo(t0);
+    assertThat(view.availableAt()).isEqualTo(t0);
+    assertThat(view.leaseOwner()).isEmpty();
+    assertThat(view.leaseExpiresAt()).isEmpty();
+    assertThat(view.nextAttemptAt()).isEmpty();
+    assertThat(view.lastError()).isEmpty();
+    assertThat(store.readStream(id)).containsExactlyElementsOf(recorded);
+  }
+
+  @Test
+  void append_of_several_events_records_them_in_order_with_consecutive_versions() {
+    WorkOrderId id = newId();
+    List<WorkOrderEvent> events =
+        List.of(submitted(QUEUE), claimed(OWNER, at(30)), started(), cancellationRequested("x"));
+
+    List<RecordedEvent> recorded = store.append(id, ExpectedVersion.none(), events);
+
+    assertThat(recorded).extracting(RecordedEvent::version).containsExactly(1L, 2L, 3L, 4L);
+    assertThat(recorded).extracting(RecordedEvent::event).containsExactlyElementsOf(events);
+    assertStrictlyRising(recorded);
+    assertThat(store.readStream(id)).containsExactlyElementsOf(recorded);
+    WorkOrderView view = view(id);
+    assertThat(view.state()).isEqualTo(RUNNING);
+    assertThat(view.version()).isEqualTo(4);
+    assertThat(view.attempt()).isEqualTo(1);
+    assertThat(view.leaseOwner()).contains(OWNER);
+    assertThat(view.cancellationRequested()).contains("x");
+  }
+
+  @Test
+  void append_to_an_existing_stream_continues_its_versions_and_stamps_the_store_clock() {
+    WorkOrderId id = submit(QUEUE);
+    clock.advance(Duration.ofSeconds(5));
+
+    List<RecordedEvent> second =
+        store.append(id, ExpectedVersion.exactly(1), List.of(claimed(OWNER, at(35))));
+    clock.advance(Duration.ofMillis(1500));
+    List<RecordedEvent> third =
+        store.append(id, ExpectedVersion.exactly(2), List.of(started(), completed()));
+
+    assertThat(second).extracting(RecordedEvent::version).containsExactly(2L);
+    assertThat(second.get(0).recordedAt()).isEqualTo(at(5));
+    assertThat(third).extracting(RecordedEvent::version).containsExactly(3L, 4L);
+    assertThat(third).extracting(RecordedEvent::recordedAt).containsOnly(at(5).plusMillis(1500));
+    assertThat(store.readStream(id))
+        .extracting(RecordedEvent::version)
+        .containsExactly(1L, 2L, 3L, 4L);
+    assertStrictlyRising(store.readStream(id));
+    WorkOrderView view = view(id);
+    assertThat(view.state()).isEqualTo(COMPLETED);
+    assertThat(view.version()).isEqualTo(4);
+    assertThat(view.submittedAt()).isEqualTo(t0);
+    assertThat(view.updatedAt()).isEqualTo(at(5).plusMillis(1500));
+  }
+
+  @Test
+  void append_rejects_an_empty_event_list() {
+    WorkOrderId id = submit(QUEUE);
+
+    assertThatThrownBy(() -> store.append(id, ExpectedVersion.exactly(1), List.of()))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(view(id).version()).isEqualTo(1);
+  }
+
+  @Test
+  void append_with_expected_none_fails_when_the_stream_exists() {
+    WorkOrderId id = submit(QUEUE);
+    StoreState before = snapshot(List.of(id), List.of());
+
+    ConcurrencyException e =
+        catchThrowableOfType(
+            ConcurrencyException.class,
+            () -> store.append(id, ExpectedVersion.none(), List.of(claimed(OWNER, at(30)))));
+
+    assertThat(e).as("ConcurrencyException").isNotNull();
+    assertThat(e.workOrderId()).isEqualTo(id);
+    assertThat(e.expected()).isEqualTo("none");
+    assertThat(e.actualVersion()).isEqualTo(1);
+    assertThat(e).hasMessageContaining(id.value()).hasMessageContaining("none");
+    assertThat(e).hasMessageContaining("version 1");
+    assertThat(snapshot(List.of(id), List.of())).isEqualTo(before);
+  }
+
+  @Test
+  void append_with_expected_exactly_zero_is_the_same_as_none() {
+    WorkOrderId fresh = newId();
+    store.append(fresh, ExpectedVersion.exactly(0), List.of(submitted(QUEUE)));
+    assertThat(view(fresh).version()).isEqualTo(1);
+
+    assertThatThrownBy(
+            () -> store.append(fresh, ExpectedVersion.exactly(0), List.of(claimed(OWNER, at(30)))))
+        .isInstanceOf(ConcurrencyException.class);
+    assertThat(view(fresh).version()).isEqualTo(1);
+  }
+
+  @Test
+  void append_with_expected_exactly_appends_at_that_version_and_fails_on_a_stale_one() {
+    WorkOrderId id = inState(QUEUE, PREPARING);
+    store.append(id, ExpectedVersion.exactly(2), List.of(started()));
+    StoreState before = snapshot(List.of(id), List.of());
+
+    ConcurrencyException e =
+        catchThrowableOfType(
+            ConcurrencyException.class,
+            () ->
+                store.append(
+                    id, ExpectedVersion.exactly(2), List.of(cancellationRequested("stale"))));
+
+    assertThat(e).as("ConcurrencyException").isNotNull();
+    assertThat(e.workOrderId()).isEqualTo(id);
+    assertThat(e.expected()).isEqualTo("exactly 2");
+    assertThat(e.actualVersion()).isEqualTo(3);
+    assertThat(e)
+        .hasMessageContaining(id.value())
+        .hasMessageContaining("exactly 2")
+        .hasMessageContaining("version 3");
+    assertThat(snapshot(List.of(id), List.of())).isEqualTo(before);
+  }
+
+  @Test
+  void append_with_expected_exactly_fails_when_the_stream_does_not_exist() {
+    WorkOrderId id = newId();
+    StoreState before = snapshot(List.of(id), List.of());
+
+    ConcurrencyException e =
+        catchThrowableOfType(
+            ConcurrencyException.class,
+            () -> store.append(id, ExpectedVersion.exactly(1), List.of(submitted(QUEUE))));
+
+    assertThat(e).as("ConcurrencyException").isNotNull();
+    assertThat(e.workOrderId()).isEqualTo(id);
+    assertThat(e.expected()).isEqualTo("exactly 1");
+    assertThat(e.actualVersion()).isZero();
+    assertThat(e).hasMessageContaining(id.value()).hasMessageContaining("exactly 1");
+    assertThat(snapshot(List.of(id), List.of())).isEqualTo(before);
+    assertThat(store.find(id)).isEmpty();
+  }
+
+  @Test
+  void append_with_expected_any_appends_to_a_new_or_an_existing_stream() {
+    WorkOrderId id = newId();
+
+    List<RecordedEvent> first = store.append(id, ExpectedVersion.any(), List.of(submitted(QUEUE)));
+    List<RecordedEvent> second =
+        store.append(id, ExpectedVersion.any(), List.of(claimed(OWNER, at(30)), started()));
+
+    assertThat(first).extracting(RecordedEvent::version).containsExactly(1L);
+    assertThat(second).extracting(RecordedEvent::version).containsExactly(2L, 3L);
+    assertThat(view(id).state()).isEqualTo(RUNNING);
+  }
+
+  @Test
+  void append_with_expected_any_still_checks_the_transition() {
+    WorkOrderId id = submit(QUEUE);
+
+    assertThatThrownBy(() -> store.append(id, ExpectedVersion.any(), List.of(started())))
+        .isInstanceOf(InvalidTransitionException.class);
+    assertThat(view(id).state()).isEqualTo(PENDING);
+    assertThat(store.readStream(id)).hasSize(1);
+  }
+
+  @Test
+  void append_rejects_an_event_the_state_machine_does_not_accept() {
+    WorkOrderId id = submit(QUEUE);
+    StoreState before = snapshot(List.of(id), List.of());
+
+    InvalidTransitionException e =
+        catchThrowableOfType(
+            InvalidTransitionException.class,
+            () -> store.append(id, ExpectedVersion.exactly(1), List.of(started())));
+
+    assertThat(e).as("InvalidTransitionException").isNotNull();
+    assertThat(e.workOrderId()).isEqualTo(id);
+    assertThat(e.state()).isEqualTo(PENDING);
+    assertThat(e.event()).isEqualTo("Started");
+    assertThat(e.validEvents())
+        .containsExactlyInAnyOrderElementsOf(TransitionTable.validEvents(PENDING))
+        .contains("Claimed", "Cancelled");
+    assertThat(e)
+        .hasMessageContaining(id.value())
+        .hasMessageContaining("PENDING")
+        .hasMessageContaining("Started")
+        .hasMessageContaining("Claimed")
+        .hasMessageContaining("Cancelled");
+    assertThat(snapshot(List.of(id), List.of())).isEqualTo(before);
+  }
+
+  @Test
+  void append_rejects_a_first_event_that_is_not_submitted() {
+    WorkOrderId id = newId();
+    StoreState before = snapshot(List.of(id), List.of());
+
+    InvalidTransitionException e =
+        catchThrowableOfType(
+            InvalidTransitionException.class,
+            () -> store.append(id, ExpectedVersion.none(), List.of(claimed(OWNER, at(30)))));
+
+    assertThat(e).as("InvalidTransitionException").isNotNull();
+    assertThat(e.workOrderId()).isEqualTo(id);
+    assertThat(e.state()).isNull();
+    assertThat(e.event()).isEqualTo("Claimed");
+    assertThat(e.validEvents()).containsExactly("Submitted");
+    assertThat(snapshot(List.of(id), List.of())).isEqualTo(before);
+    assertThat(store.find(id)).isEmpty();
+    assertThat(store.readStream(id)).isEmpty();
+  }
+
+  @Test
+  void append_rejects_a_second_submitted_event() {
+    WorkOrderId id = submit(QUEUE);
+
+    InvalidTransitionException e =
+        catchThrowableOfType(
+            InvalidTransitionException.class,
+            () -> store.append(id, ExpectedVersion.exactly(1), List.of(submitted(QUEUE))));
+
+    assertThat(e).as("InvalidTransitionException").isNotNull();
+    assertThat(e.state()).isEqualTo(PENDING);
+    assertThat(e.event()).isEqualTo("Submitted");
+    assertThat(store.readStream(id)).hasSize(1);
+  }
+
+  @Test
+  void append_rejects_every_event_after_a_terminal_state() {
+    for (WorkOrderState terminal : List.of(COMPLETED, FAILED, CANCELLED)) {
+      WorkOrderId id = inState(QUEUE, terminal);
+      long version = view(id).version();
+      for (WorkOrderEvent event :
+          List.of(cancelled(), claimed(OWNER, at(30)), retryReleased(), completed())) {
+        InvalidTransitionException e =
+            catchThrowableOfType(
+                InvalidTransitionException.class,
+                () -> store.append(id, ExpectedVersion.any(), List.of(event)));
+        assertThat(e).as("%s after %s", event, terminal).isNotNull();
+        assertThat(e.state()).isEqualTo(terminal);
+        assertThat(e.validEvents()).isEmpty();
+        assertThat(e).hasMessageContaining(terminal.name());
+      }
+      assertThat(view(id).state()).isEqualTo(terminal);
+      assertThat(view(id).version()).isEqualTo(version);
+      assertThat(store.readStream(id)).hasSize((int) version);
+    }
+  }
+
+  @Test
+  void append_of_several_events_writes_none_when_a_later_one_is_rejected() {
+    WorkOrderId existing = submit(QUEUE);
+    WorkOrderId fresh = newId();
+    StoreState before = snapshot(List.of(existing, fresh), List.of());
+
+    assertThatThrownBy(
+            () ->
+                store.append(
+                    existing,
+                    ExpectedVersion.exactly(1),
+                    List.of(claimed(OWNER, at(30)), completed())))
+        .isInstanceOf(InvalidTransitionException.class)
+        .hasMessageContaining("PREPARING")
+        .hasMessageContaining("Completed");
+    assertThatThrownBy(
+            () -> store.append(fresh, ExpectedVersion.none(), List.of(submitted(QUEUE), started())))
+        .isInstanceOf(InvalidTransitionException.class);
+
+    assertThat(snapshot(List.of(existing, fresh), List.of())).isEqualTo(before);
+    assertThat(claim(QUEUE, 10)).extracting(WorkOrderView::id).containsExactly(existing);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // appendAll
+
+  @Test
+  void appendAll_writes_every_request_and_returns_the_events_in_request_order() {
+    WorkOrderId running = inState(QUEUE, PREPARING);
+    WorkOrderId a = newId();
+    WorkOrderId b = newId();
+    WorkOrderId c = newId();
+
+    List<RecordedEvent> recorded =
+        store.appendAll(
+            List.of(
+                AppendRequest.of(a, ExpectedVersion.none(), submitted(QUEUE)),
+                AppendRequest.of(
+                    b, ExpectedVersion.none(), submitted(OTHER_QUEUE), claimed(OWNER, at(30))),
+                AppendRequest.of(running, ExpectedVersion.exactly(2), started()),
+                AppendRequest.of(c, ExpectedVersion.none(), submitted(QUEUE))));
+
+    assertThat(recorded)
+        .extracting(RecordedEvent::workOrderId)
+        .containsExactly(a, b, b, running, c);
+    assertThat(recorded).extracting(RecordedEvent::version).containsExactly(1L, 1L, 2L, 3L, 1L);
+    assertStrictlyRising(recorded);
+    assertThat(view(a).state()).isEqualTo(PENDING);
+    assertThat(view(b).state()).isEqualTo(PREPARING);
+    assertThat(view(running).state()).isEqualTo(RUNNING);
+    assertThat(view(c).state()).isEqualTo(PENDING);
+    assertThat(count(QUEUE, PENDING)).isEqualTo(2);
+    assertThat(count(OTHER_QUEUE, PREPARING)).isEqualTo(1);
+    List<RecordedEvent> log = wholeLog();
+    assertThat(log.subList(log.size() - 5, log.size())).containsExactlyElementsOf(recorded);
+  }
+
+  @Test
+  void appendAll_applies_requests_for_one_work_order_in_order_and_logs_them_by_position() {
+    WorkOrderId a = newId();
+    WorkOrderId b = newId();
+
+    List<RecordedEvent> recorded =
+        store.appendAll(
+            List.of(
+                AppendRequest.of(a, ExpectedVersion.none(), submitted(QUEUE)),
+                AppendRequest.of(b, ExpectedVersion.none(), submitted(QUEUE)),
+                AppendRequest.of(a, ExpectedVersion.exactly(1), claimed(OWNER, at(30))),
+                AppendRequest.of(b, ExpectedVersion.exactly(1), cancelled()),
+                AppendRequest.of(a, ExpectedVersion.exactly(2), started())));
+
+    assertThat(recorded).extracting(RecordedEvent::workOrderId).containsExactly(a, b, a, b, a);
+    assertThat(recorded).extracting(RecordedEvent::version).containsExactly(1L, 1L, 2L, 2L, 3L);
+    assertStrictlyRising(recorded);
+    List<RecordedEvent> log = wholeLog();
+    assertStrictlyRising(log);
+    assertThat(log).containsExactlyElementsOf(recorded);
+    assertThat(store.readStream(a)).extracting(RecordedEvent::version).containsExactly(1L, 2L, 3L);
+    assertThat(view(a).state()).isEqualTo(RUNNING);
+    assertThat(view(b).state()).isEqualTo(CANCELLED);
+    LogPage firstTwo = store.readLog(0, 2);
+    assertThat(firstTwo.events()).containsExactlyElementsOf(recorded.subList(0, 2));
+    assertThat(store.readLog(firstTwo.lastPosition(), 10).events())
+        .containsExactlyElementsOf(recorded.subList(2, 5));
+  }
+
+  @Test
+  void appendAll_checks_a_later_request_against_the_version_left_by_an_earlier_one() {
+    WorkOrderId a = newId();
+    StoreState before = snapshot(List.of(a), List.of());
+
+    ConcurrencyException e =
+        catchThrowableOfType(
+            ConcurrencyException.class,
+            () ->
+                store.appendAll(
+                    List.of(
+                        AppendRequest.of(a, ExpectedVersion.none(), submitted(QUEUE)),
+                        AppendRequest.of(a, ExpectedVersion.exactly(2), claimed(OWNER, at(30))))));
+
+    assertThat(e).as("ConcurrencyException").isNotNull();
+    assertThat(e.workOrderId()).isEqualTo(a);
+    assertThat(e.actualVersion()).isEqualTo(1);
+    assertThat(snapshot(List.of(a), List.of())).isEqualTo(before);
+  }
+
+  @Test
+  void appendAll_with_a_stale_expected_version_in_the_middle_changes_nothing() {
+    World w = world();
+    AppendRequest stale = AppendRequest.of(w.waiting, ExpectedVersion.exactly(2), retryReleased());
+
+    ConcurrencyException e = assertAppendAllChangesNothing(w, stale, ConcurrencyException.class);
+
+    assertThat(e.workOrderId()).isEqualTo(w.waiting);
+    assertThat(e.expected()).isEqualTo("exactly 2");
+    assertThat(e.actualVersion()).isEqualTo(3);
+  }
+
+  @Test
+  void appendAll_with_an_invalid_transition_in_the_middle_changes_nothing() {
+    World w = world();
+    AppendRequest invalid = AppendRequest.of(w.waiting, ExpectedVersion.exactly(3), started());
+
+    InvalidTransitionException e =
+        assertAppendAllChangesNothing(w, invalid, InvalidTransitionException.class);
+
+    assertThat(e.workOrderId()).isEqualTo(w.waiting);
+    assertThat(e.state()).isEqualTo(WAITING_RETRY);
+    assertThat(e.event()).isEqualTo("Started");
+  }
+
+  @Test
+  void appendAll_with_an_event_after_a_terminal_state_in_the_middle_changes_nothing() {
+    World w = world();
+    AppendRequest invalid = AppendRequest.of(w.finished, ExpectedVersion.any(), cancelled());
+
+    InvalidTransitionException e =
+        assertAppendAllChangesNothing(w, invalid, InvalidTransitionException.class);
+
+    assertThat(e.state()).isEqualTo(COMPLETED);
+  }
+
+  @Test
+  void appendAll_with_a_taken_idempotency_key_in_the_middle_changes_nothing() {
+    World w = world();
+    AppendRequest duplicate =
+        AppendRequest.of(
+            newId(),
+            ExpectedVersion.none(),
+            submitted(spec(QUEUE).idempotencyKey(World.PENDING_KEY).build()));
+
+    IdempotencyKeyConflictException e =
+        assertAppendAllChangesNothing(w, duplicate, IdempotencyKeyConflictException.class);
+
+    assertThat(e.idempotencyKey()).isEqualTo(World.PENDING_KEY);
+    assertThat(e.existingWorkOrderId()).isEqualTo(w.pending);
+  }
+
+  @Test
+  void appendAll_with_a_key_taken_earlier_in_the_same_batch_changes_nothing() {
+    World w = world();
+    AppendRequest duplicate =
+        AppendRequest.of(
+            newId(),
+            ExpectedVersion.none(),
+            submitted(spec(OTHER_QUEUE).idempotencyKey(World.NEW_KEY_1).build()));
+
+    IdempotencyKeyConflictException e =
+        assertAppendAllChangesNothing(w, duplicate, IdempotencyKeyConflictException.class);
+
+    assertThat(e.idempotencyKey()).isEqualTo(World.NEW_KEY_1);
+    assertThat(e.existingWorkOrderId()).isEqualTo(w.new1);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // findByIdempotencyKey
+
+  @Test
+  void findByIdempotencyKey_returns_the_work_order_that_holds_the_key() {
+    WorkOrderId first = submit(spec(QUEUE).idempotencyKey("order-17").build());
+    WorkOrderId second = submit(spec(OTHER_QUEUE).idempotencyKey("order-18").build());
+
+    assertThat(store.findByIdempotencyKey("order-17")).contains(first);
+    assertThat(store.findByIdempotencyKey("order-18")).contains(second);
+  }
+
+  @Test
+  void findByIdempotencyKey_is_empty_for_a_key_nobody_holds() {
+    submit(spec(QUEUE).idempotencyKey("order-17").build());
+    submit(QUEUE);
+
+    assertThat(store.findByIdempotencyKey("order-1")).isEmpty();
+    assertThat(store.findByIdempotencyKey("ORDER-17")).isEmpty();
+  }
+
+  @Test
+  void append_rejects_a_taken_idempotency_key_naming_the_work_order_that_holds_it() {
+    WorkOrderId first = submit(spec(QUEUE).idempotencyKey("order-17").build());
+    WorkOrderId second = newId();
+    StoreState before = snapshot(List.of(first, second), List.of("order-17"));
+
+    IdempotencyKeyConflictException e =
+        catchThrowableOfType(
+            IdempotencyKeyConflictException.class,
+            () ->
+                store.append(
+                    second,
+                    ExpectedVersion.none(),
+                    List.of(
+                        submitted(
+                            spec(OTHER_QUEUE)
+                                .idempotencyKey("order-17")
+                                .payload("other")
+                                .build()))));
+
+    assertThat(e).as("IdempotencyKeyConflictException").isNotNull();
+    assertThat(e.idempotencyKey()).isEqualTo("order-17");
+    assertThat(e.existingWorkOrderId()).isEqualTo(first);
+    assertThat(e).hasMessageContaining("order-17").hasMessageContaining(first.value());
+    assertThat(snapshot(List.of(first, second), List.of("order-17"))).isEqualTo(before);
+    assertThat(store.find(second)).isEmpty();
+  }
+
+  @Test
+  void findByIdempotencyKey_keeps_the_key_while_a_terminal_work_order_is_not_purged() {
+    WorkOrderId first = submit(spec(QUEUE).idempotencyKey("order-17").build());
+    store.append(first, ExpectedVersion.exactly(1), List.of(cancelled()));
+
+    assertThat(store.findByIdempotencyKey("order-17")).contains(first);
+    assertThatThrownBy(() -> submit(spec(QUEUE).idempotencyKey("order-17").build()))
+        .isInstanceOf(IdempotencyKeyConflictException.class)
+        .hasMessageContaining(first.value());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // readStream
+
+  @Test
+  void readStream_returns_a_work_orders_events_in_version_order() {
+    WorkOrderId a = submit(QUEUE);
+    WorkOrderId b = submit(QUEUE);
+    store.append(a, ExpectedVersion.exactly(1), List.of(claimed(OWNER, at(30))));
+    store.append(b, ExpectedVersion.exactly(1), List.of(cancelled()));
+    store.append(a, ExpectedVersion.exactly(2), List.of(started(), completed()));
+
+    List<RecordedEvent> stream = store.readStream(a);
+
+    assertThat(stream).extracting(RecordedEvent::workOrderId).containsOnly(a);
+    assertThat(stream).extracting(RecordedEvent::version).containsExactly(1L, 2L, 3L, 4L);
+    assertStrictlyRising(stream);
+    assertThat(stream)
+        .extracting(r -> r.event().type().typeName())
+        .containsExactly("Submitted", "Claimed", "Started", "Completed");
+    assertThat(store.readStream(b))
+        .extracting(r -> r.event().type().typeName())
+        .containsExactly("Submitted", "Cancelled");
+  }
+
+  @Test
+  void readStream_of_an_unknown_work_order_is_empty() {
+    submit(QUEUE);
+
+    assertThat(store.readStream(newId())).isEmpty();
+  }
+
+  @Test
+  void readStream_returns_every_event_type_exactly_as_appended() {
+    WorkOrderId origin = inState(QUEUE, FAILED);
+    WorkOrderSpec full =
+        spec(QUEUE)
+            .payload(
+                Map.of(
+                    "repo",
+                    "acme/api",
+                    "count",
+                    3,
+                    "big",
+                    12_345_678_901L,
+                    "ratio",
+                    0.25,
+                    "flags",
+                    List.of(true, false),
+                    "nested",
+                    Map.of("empty", Map.of(), "text", "ünïcødé \"quoted\"")))
+            .priority(-7)
+            .resources(ResourceRequest.of(2, 4096))
+            .maxAttempts(5)
+            .timeout(Duration.ofMinutes(30))
+            .notBefore(at(-3600))
+            .idempotencyKey("full-spec")
+            .label("team", "platform")
+            .label("ticket", "OPS-1")
+            .build();
+    WorkOrderId id = newId();
+    List<WorkOrderEvent> events =
+        List.of(
+            new WorkOrderEvent.Submitted(full, origin),
+            claimed(OWNER, at(30)),
+            cancellationRequested("please stop"),
+            failedWithRetry(at(60)),
+            retryReleased(),
+            claimed("node-b", at(90)),
+            new WorkOrderEvent.Started("sandbox-\u00e9"),
+            leaseExpired(at(120)),
+            retryReleased(),
+            claimed("node-c", at(150)),
+            started(),
+            completedWith(42));
+    WorkOrderId other = newId();
+    List<WorkOrderEvent> otherEvents =
+        List.of(
+            submitted(spec(OTHER_QUEUE).build()),
+            claimed(OWNER, at(30)),
+            new WorkOrderEvent.AttemptFailed(new ErrorInfo("HOST_DEFINED", "", false), null, ""));
+
+    List<RecordedEvent> recorded = store.append(id, ExpectedVersion.none(), events);
+    List<RecordedEvent> otherRecorded = store.append(other, ExpectedVersion.none(), otherEvents);
+
+    assertThat(store.readStream(id)).containsExactlyElementsOf(recorded);
+    assertThat(store.readStream(id))
+        .extracting(RecordedEvent::event)
+        .containsExactlyElementsOf(events);
+    assertThat(store.readStream(other)).containsExactlyElementsOf(otherRecorded);
+    assertThat(store.readStream(other))
+        .extracting(RecordedEvent::event)
+        .containsExactlyElementsOf(otherEvents);
+    WorkOrderView view = view(id);
+    assertThat(view.spec()).isEqualTo(full);
+    assertThat(view.resubmittedFrom()).contains(origin);
+    assertThat(view.result()).contains(completedWith(42).result());
+    assertThat(view(other).lastError()).contains(new ErrorInfo("HOST_DEFINED", "", false));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // readLog
+
+  @Test
+  void readLog_of_an_empty_store_is_empty() {
+    LogPage page = store.readLog(0, 10);
+
+    assertThat(page.events()).isEmpty();
+    assertThat(page.lastPosition()).isZero();
+  }
+
+  @Test
+  void readLog_returns_every_event_of_every_stream_in_position_order() {
+    List<RecordedEvent> expected = new ArrayList<>();
+    WorkOrderId a = newId();
+    WorkOrderId b = newId();
+    expected.addAll(store.append(a, ExpectedVersion.none(), List.of(submitted(QUEUE))));
+    expected.addAll(store.append(b, ExpectedVersion.none(), List.of(submitted(OTHER_QUEUE))));
+    clock.advance(Duration.ofSeconds(1));
+    claim(QUEUE, 1);
+    expected.add(last(store.readStream(a)));
+    expected.addAll(store.append(b, ExpectedVersion.exactly(1), List.of(cancelled())));
+    expected.addAll(store.append(a, ExpectedVersion.exactly(2), List.of(started(), completed())));
+
+    LogPage page = store.readLog(0, 100);
+
+    assertThat(page.events()).containsExactlyElementsOf(expected);
+    assertStrictlyRising(page.events());
+    assertThat(page.lastPosition()).isEqualTo(last(expected).position());
+  }
+
+  @Test
+  void readLog_pages_continue_after_lastPosition_without_gaps_or_duplicates() {
+    for (int i = 0; i < 7; i++) {
+      WorkOrderId id = inState(i % 2 == 0 ? QUEUE : OTHER_QUEUE, RUNNING);
+      store.append(id, ExpectedVersion.exactly(3), List.of(completed()));
+    }
+    List<RecordedEvent> all = store.readLog(0, 1000).events();
+    assertThat(all).hasSize(28);
+
+    List<RecordedEvent> paged = new ArrayList<>();
+    long after = 0;
+    int pages = 0;
+    while (true) {
+      LogPage page = store.readLog(after, 3);
+      if (page.events().isEmpty()) {
+        assertThat(page.lastPosition()).isEqualTo(after);
+        break;
+      }
+      pages++;
+      assertThat(page.events()).hasSizeLessThanOrEqualTo(3);
+      assertThat(page.events().get(0).position()).isGreaterThan(after);
+      assertThat(page.lastPosition()).isEqualTo(last(page.events()).position());
+      paged.addAll(page.events());
+      after = page.lastPosition();
+    }
+
+    assertThat(pages).isEqualTo(10);
+    assertThat(paged).containsExactlyElementsOf(all);
+  }
+
+  @Test
+  void readLog_after_a_position_starts_with_the_event_after_it() {
+    for (int i = 0; i < 4; i++) {
+      inState(QUEUE, COMPLETED);
+    }
+    List<RecordedEvent> all = store.readLog(0, 1000).events();
+
+    for (int k = 0; k < all.size() - 1; k++) {
+      LogPage page = store.readLog(all.get(k).position(), 2);
+      assertThat(page.events()).first().isEqualTo(all.get(k + 1));
+    }
+  }
+
+  @Test
+  void readLog_past_the_end_is_empty_and_keeps_the_position_asked_for() {
+    inState(QUEUE, RUNNING);
+    long lastPosition = last(store.readLog(0, 1000).events()).position();
+
+    LogPage atEnd = store.readLog(lastPosition, 10);
+    LogPage beyond = store.readLog(lastPosition + 100, 10);
+
+    assertThat(atEnd.events()).isEmpty();
+    assertThat(atEnd.lastPosition()).isEqualTo(lastPosition);
+    assertThat(beyond.events()).isEmpty();
+    assertThat(beyond.lastPosition()).isEqualTo(lastPosition + 100);
+  }
+
+  @Test
+  void readLog_sees_appends_made_after_an_earlier_read() {
+    inState(QUEUE, PREPARING);
+    LogPage first = store.readLog(0, 100);
+
+    WorkOrderId later = submit(OTHER_QUEUE);
+    LogPage next = store.readLog(first.lastPosition(), 100);
+
+    assertThat(next.events()).extracting(RecordedEvent::workOrderId).containsExactly(later);
+    assertThat(next.events().get(0).position()).isGreaterThan(first.lastPosition());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // find
+
+  @Test
+  void find_of_an_unknown_work_order_is_empty() {
+    submit(QUEUE);
+
+    assertThat(store.find(newId())).isEmpty();
+  }
+
+  @Test
+  void find_follows_a_work_order_through_its_life() {
+    WorkOrderId id = submit(spec(QUEUE).priority(2).build());
+
+    clock.set(at(1));
+    WorkOrderView claimed = claimOne(QUEUE);
+    assertThat(claimed.id()).isEqualTo(id);
+    WorkOrderView v = view(id);
+    assertThat(v.state()).isEqualTo(PREPARING);
+    assertThat(v.version()).isEqualTo(2);
+    assertThat(v.attempt()).isEqualTo(1);
+    assertThat(v.leaseOwner()).contains(OWNER);
+    assertThat(v.leaseExpiresAt()).contains(at(31));
+    assertThat(v.updatedAt()).isEqualTo(at(1));
+    assertThat(v.submittedAt()).isEqualTo(t0);
+
+    clock.set(at(2));
+    store.append(id, ExpectedVersion.exactly(2), List.of(started()));
+    assertThat(view(id).state()).isEqualTo(RUNNING);
+    assertThat(view(id).leaseOwner()).contains(OWNER);
+
+    clock.set(at(3));
+    store.append(id, ExpectedVersion.exactly(3), List.of(failedWithRetry(at(60))));
+    v = view(id);
+    assertThat(v.state()).isEqualTo(WAITING_RETRY);
+    assertThat(v.nextAttemptAt()).contains(at(60));
+    assertThat(v.lastError()).map(ErrorInfo::code).contains(ErrorCodes.TIMEOUT);
+    assertThat(v.leaseOwner()).isEmpty();
+    assertThat(v.leaseExpiresAt()).isEmpty();
+    assertThat(v.attempt()).isEqualTo(1);
+
+    clock.set(at(60));
+    store.append(id, ExpectedVersion.exactly(4), List.of(retryReleased()));
+    v = view(id);
+    assertThat(v.state()).isEqualTo(PENDING);
+    assertThat(v.availableAt()).isEqualTo(at(60));
+    assertThat(v.nextAttemptAt()).isEmpty();
+
+    clock.set(at(61));
+    claim(QUEUE, "node-b", 1, Capacity.unlimited(), at(61));
+    v = view(id);
+    assertThat(v.attempt()).isEqualTo(2);
+    assertThat(v.leaseOwner()).contains("node-b");
+    assertThat(v.leaseExpiresAt()).contains(at(91));
+
+    clock.set(at(62));
+    store.append(id, ExpectedVersion.exactly(6), List.of(started(), cancellationRequested("stop")));
+    assertThat(view(id).cancellationRequested()).contains("stop");
+    assertThat(view(id).state()).isEqualTo(RUNNING);
+
+    clock.set(at(63));
+    store.append(id, ExpectedVersion.exactly(8), List.of(completedWith(7)));
+    v = view(id);
+    assertThat(v.state()).isEqualTo(COMPLETED);
+    assertThat(v.version()).isEqualTo(9);
+    assertThat(v.result()).contains(completedWith(7).result());
+    assertThat(v.leaseOwner()).isEmpty();
+    assertThat(v.leaseExpiresAt()).isEmpty();
+    assertThat(v.updatedAt()).isEqualTo(at(63));
+    assertThat(v.submittedAt()).isEqualTo(t0);
+  }
+
+  @Test
+  void find_matches_the_fold_of_the_work_orders_stream() {
+    List<WorkOrderId> ids = new ArrayList<>();
+    for (WorkOrderState state : WorkOrderState.values()) {
+      ids.add(inState(QUEUE, state));
+      clock.advance(Duration.ofSeconds(1));
+    }
+    ids.add(submit(spec(OTHER_QUEUE).notBefore(at(500)).build()));
+    WorkOrderId cycled = inState(QUEUE, WAITING_RETRY);
+    clock.advance(Duration.ofSeconds(90));
+    store.append(cycled, ExpectedVersion.exactly(3), List.of(retryReleased()));
+    clock.advance(Duration.ofSeconds(1));
+    claim(QUEUE, "node-b", 10, Capacity.unlimited(), clock.instant());
+    ids.add(cycled);
+
+    for (WorkOrderId id : ids) {
+      WorkOrder folded = WorkOrder.fold(store.readStream(id));
+      assertThat(ViewState.of(view(id))).as("view of %s", id).isEqualTo(ViewState.of(folded));
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // query
+
+  @Test
+  void query_without_filters_returns_every_work_order_in_submission_order() {
+    List<WorkOrderId> ids = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      ids.add(inState(i % 3 == 0 ? OTHER_QUEUE : QUEUE, WorkOrderState.values()[i % 7]));
+      clock.advance(Duration.ofSeconds(1));
+    }
+
+    Page<WorkOrderView> page = store.query(WorkOrderQuery.builder().build());
+
+    assertThat(page.items()).extracting(WorkOrderView::id).containsExactlyElementsOf(ids);
+    assertThat(page.hasNext()).isFalse();
+    assertThat(page.nextCursor()).isEmpty();
+    for (WorkOrderView v : page.items()) {
+      assertThat(ViewState.of(v)).isEqualTo(ViewState.of(view(v.id())));
+    }
+  }
+
+  @Test
+  void query_of_an_empty_store_or_unknown_queue_is_empty() {
+    assertThat(store.query(WorkOrderQuery.builder().build()).items()).isEmpty();
+    submit(QUEUE);
+
+    Page<WorkOrderView> page = store.query(WorkOrderQuery.builder().queue("nowhere").build());
+
+    assertThat(page.items()).isEmpty();
+    assertThat(page.hasNext()).isFalse();
+  }
+
+  @Test
+  void query_by_queue_returns_only_that_queue() {
+    WorkOrderId a = submit(QUEUE);
+    WorkOrderId b = submit(OTHER_QUEUE);
+    WorkOrderId c = inState(QUEUE, COMPLETED);
+    WorkOrderId d = inState(OTHER_QUEUE, RUNNING);
+
+    assertThat(ids(store.query(WorkOrderQuery.builder().queue(QUEUE).build()).items()))
+        .containsExactly(a, c);
+    assertThat(ids(store.query(WorkOrderQuery.builder().queue(OTHER_QUEUE).build()).items()))
+        .containsExactly(b, d);
+  }
+
+  @Test
+  void query_by_states_returns_only_those_states() {
+    Map<WorkOrderState, WorkOrderId> byState = new EnumMap<>(WorkOrderState.class);
+    for (WorkOrderState state : WorkOrderState.values()) {
+      byState.put(state, inState(QUEUE, state));
+    }
+    WorkOrderId otherPending = submit(OTHER_QUEUE);
+
+    assertThat(ids(store.query(WorkOrderQuery.builder().states(PENDING).build()).items()))
+        .containsExactly(byState.get(PENDING), otherPending);
+    assertThat(
+            ids(
+                store
+                    .query(WorkOrderQuery.builder().states(WAITING_RETRY, CANCELLED).build())
+                    .items()))
+        .containsExactly(byState.get(WAITING_RETRY), byState.get(CANCELLED));
+    assertThat(
+            ids(
+                store
+                    .query(WorkOrderQuery.builder().queue(QUEUE).states(PENDING, RUNNING).build())
+                    .items()))
+        .containsExactly(byState.get(PENDING), byState.get(RUNNING));
+    assertThat(
+            store.query(WorkOrderQuery.builder().queue(OTHER_QUEUE).states(FAILED).build()).items())
+        .isEmpty();
+  }
+
+  @Test
+  void query_by_submission_time_includes_from_and_excludes_before() {
+    List<WorkOrderId> ids = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      clock.set(at(i));
+      ids.add(submit(QUEUE));
+    }
+    clock.set(at(100));
+    store.append(ids.get(3), ExpectedVersion.exactly(1), List.of(cancelled()));
+
+    assertThat(
+            ids(
+                store
+                    .query(WorkOrderQuery.builder().submittedBetween(at(2), at(5)).build())
+                    .items()))
+        .containsExactlyElementsOf(ids.subList(2, 5));
+    assertThat(
+            ids(
+                store
+                    .query(WorkOrderQuery.builder().submittedBetween(at(7), null).build())
+                    .items()))
+        .containsExactlyElementsOf(ids.subList(7, 10));
+    assertThat(
+            ids(
+                store
+                    .query(WorkOrderQuery.builder().submittedBetween(null, at(2)).build())
+                    .items()))
+        .containsExactlyElementsOf(ids.subList(0, 2));
+    assertThat(
+            ids(
+                store
+                    .query(
+                        WorkOrderQuery.builder()
+                            .submittedBetween(at(2), at(6))
+                            .states(CANCELLED)
+                            .build())
+                    .items()))
+        .containsExactly(ids.get(3));
+    assertThat(store.query(WorkOrderQuery.builder().submittedBetween(at(4), at(4)).build()).items())
+        .isEmpty();
+  }
+
+  @Test
+  void query_pages_with_a_cursor_without_duplicates_or_gaps() {
+    record Row(WorkOrderId id, String queue, WorkOrderState state, Instant submittedAt) {}
+    List<Row> rows = new ArrayList<>();
+    for (int batch = 0; batch < 6; batch++) {
+      clock.set(at(batch * 10L));
+      List<AppendRequest> requests = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        int n = batch * 40 + i;
+        String queue = n % 3 == 0 ? OTHER_QUEUE : QUEUE;
+        WorkOrderId id = newId();
+        List<WorkOrderEvent> events = new ArrayList<>(List.of(submitted(queue)));
+        WorkOrderState state = PENDING;
+        if (n % 4 == 1) {
+          events.add(claimed(OWNER, at(1000)));
+          state = PREPARING;
+        } else if (n % 5 == 2) {
+          events.add(cancelled());
+          state = CANCELLED;
+        }
+        requests.add(new AppendRequest(id, ExpectedVersion.none(), events));
+        rows.add(new Row(id, queue, state, clock.instant()));
+      }
+      store.appendAll(requests);
+    }
+    Map<String, Predicate<Row>> filters = new LinkedHashMap<>();
+    Map<String, WorkOrderQuery.Builder> queries = new LinkedHashMap<>();
+    filters.put("all", r -> true);
+    queries.put("all", WorkOrderQuery.builder());
+    filters.put("queue", r -> r.queue().equals(QUEUE));
+    queries.put("queue", WorkOrderQuery.builder().queue(QUEUE));
+    filters.put("pending", r -> r.state() == PENDING);
+    queries.put("pending", WorkOrderQuery.builder().states(PENDING));
+    filters.put(
+        "queue+states+time",
+        r ->
+            r.queue().equals(QUEUE)
+                && (r.state() == PREPARING || r.state() == CANCELLED)
+                && !r.submittedAt().isBefore(at(10))
+                && r.submittedAt().isBefore(at(50)));
+    queries.put(
+        "queue+states+time",
+        WorkOrderQuery.builder()
+            .queue(QUEUE)
+            .states(PREPARING, CANCELLED)
+            .submittedBetween(at(10), at(50)));
+
+    for (String name : filters.keySet()) {
+      List<WorkOrderId> expected =
+          rows.stream().filter(filters.get(name)).map(Row::id).collect(Collectors.toList());
+      assertThat(expected).as(name).isNotEmpty();
+      for (int limit : new int[] {1, 7, 50}) {
+        List<WorkOrderId> paged = new ArrayList<>();
+        long cursor = 0;
+        int pages = 0;
+        while (true) {
+          Page<WorkOrderView> page =
+              store.query(queries.get(name).after(cursor).limit(limit).build());
+          pages++;
+          assertThat(pages).as("%s/%d pages", name, limit).isLessThanOrEqualTo(expected.size());
+          paged.addAll(ids(page.items()));
+          if (!page.hasNext()) {
+            break;
+          }
+          assertThat(page.items())
+              .as("%s/%d: a page with a cursor is full", name, limit)
+              .hasSize(limit);
+          cursor = page.nextCursor().getAsLong();
+        }
+        assertThat(paged).as("%s/%d", name, limit).containsExactlyElementsOf(expected);
+        assertThat(pages)
+            .as("%s/%d pages", name, limit)
+            .isEqualTo((expected.size() + limit - 1) / limit);
+      }
+    }
+  }
+
+  @Test
+  void query_cursor_stays_valid_while_work_orders_change_state() {
+    List<WorkOrderId> ids = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      ids.add(submit(QUEUE));
+      clock.advance(Duration.ofMillis(10));
+    }
+    Page<WorkOrderView> first = store.query(WorkOrderQuery.builder().limit(10).build());
+    assertThat(ids(first.items())).containsExactlyElementsOf(ids.subList(0, 10));
+    Page<WorkOrderView> firstPending =
+        store.query(WorkOrderQuery.builder().states(PENDING).limit(10).build());
+    assertThat(ids(firstPending.items())).containsExactlyElementsOf(ids.subList(0, 10));
+
+    assertThat(claim(QUEUE, 25)).hasSize(25);
+    for (WorkOrderId id : ids.subList(40, 45)) {
+      store.append(id, ExpectedVersion.exactly(1), List.of(cancelled()));
+    }
+    store.append(ids.get(3), ExpectedVersion.exactly(2), List.of(started(), completed()));
+    List<WorkOrderId> added = List.of(submit(QUEUE), submit(QUEUE));
+
+    List<WorkOrderView> rest =
+        readAllPages(WorkOrderQuery.builder(), first.nextCursor().getAsLong(), 10);
+    List<WorkOrderId> expected = new ArrayList<>(ids.subList(10, 60));
+    expected.addAll(added);
+    assertThat(ids(rest)).containsExactlyElementsOf(expected);
+    for (WorkOrderView v : rest) {
+      assertThat(v.state()).isEqualTo(view(v.id()).state());
+    }
+    assertThat(rest.get(5).state()).isEqualTo(PREPARING);
+    assertThat(rest.get(30).state()).isEqualTo(CANCELLED);
+
+    List<WorkOrderView> restPending =
+        readAllPages(
+            WorkOrderQuery.builder().states(PENDING), firstPending.nextCursor().getAsLong(), 10);
+    List<WorkOrderId> expectedPending = new ArrayList<>(ids.subList(25, 40));
+    expectedPending.addAll(ids.subList(45, 60));
+    expectedPending.addAll(added);
+    assertThat(ids(restPending)).containsExactlyElementsOf(expectedPending);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // counts
+
+  @Test
+  void counts_of_an_empty_store_is_empty() {
+    assertThat(store.counts()).isEmpty();
+  }
+
+  @Test
+  void counts_has_every_state_for_each_queue_with_work_orders() {
+    submit(QUEUE);
+
+    Map<String, Map<WorkOrderState, Long>> counts = store.counts();
+
+    assertThat(counts).containsOnlyKeys(QUEUE);
+    assertThat(counts.get(QUEUE)).containsOnlyKeys(WorkOrderState.values());
+    assertThat(counts.get(QUEUE).get(PENDING)).isEqualTo(1);
+    assertThat(counts.get(QUEUE).values().stream().mapToLong(Long::longValue).sum()).isEqualTo(1);
+  }
+
+  @Test
+  void counts_follow_every_transition() {
+    for (WorkOrderState state : WorkOrderState.values()) {
+      for (int i = 0; i <= state.ordinal(); i++) {
+        inState(QUEUE, state);
+      }
+    }
+    submit(OTHER_QUEUE);
+    submit(OTHER_QUEUE);
+
+    Map<String, Map<WorkOrderState, Long>> counts = store.counts();
+    assertThat(counts).containsOnlyKeys(QUEUE, OTHER_QUEUE);
+    for (WorkOrderState state : WorkOrderState.values()) {
+      assertThat(counts.get(QUEUE).get(state)).as("%s", state).isEqualTo(state.ordinal() + 1L);
+      assertThat(counts.get(OTHER_QUEUE).get(state))
+          .as("%s", state)
+          .isEqualTo(state == PENDING ? 2L : 0L);
+    }
+
+    WorkOrderId claimed = claimOne(OTHER_QUEUE).id();
+    store.append(claimed, ExpectedVersion.exactly(2), List.of(failedWithRetry(at(60))));
+    assertThat(count(OTHER_QUEUE, PENDING)).isEqualTo(1);
+    assertThat(count(OTHER_QUEUE, PREPARING)).isZero();
+    assertThat(count(OTHER_QUEUE, WAITING_RETRY)).isEqualTo(1);
+    assertThat(count(QUEUE, PENDING)).isEqualTo(1);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // claim
+
+  @Test
+  void claim_takes_higher_priority_first_then_submission_order() {
+    WorkOrderId a = submit(spec(QUEUE).priority(0).build());
+    WorkOrderId b = submit(spec(QUEUE).priority(5).build());
+    WorkOrderId c = submit(spec(QUEUE).priority(0).build());
+    WorkOrderId d = submit(spec(QUEUE).priority(5).build());
+    WorkOrderId e = submit(spec(QUEUE).priority(-1).build());
+    WorkOrderId f = submit(spec(QUEUE).priority(10).build());
+
+    assertThat(ids(claim(QUEUE, 2))).containsExactly(f, b);
+    assertThat(ids(claim(QUEUE, 10))).containsExactly(d, a, c, e);
+  }
+
+  @Test
+  void claim_returns_the_views_after_the_claim_in_claim_order() {
+    WorkOrderId low = submit(spec(QUEUE).priority(1).build());
+    WorkOrderId high = submit(spec(QUEUE).priority(9).build());
+
+    List<WorkOrderView> claimed = claim(QUEUE, 10);
+
+    assertThat(ids(claimed)).containsExactly(high, low);
+    for (WorkOrderView v : claimed) {
+      assertThat(v.state()).isEqualTo(PREPARING);
+      assertThat(v.version()).isEqualTo(2);
+      assertThat(ViewState.of(v)).isEqualTo(ViewState.of(view(v.id())));
+    }
+  }
+
+  @Test
+  void claim_takes_only_pending_work_orders() {
+    Map<WorkOrderState, WorkOrderId> byState = new EnumMap<>(WorkOrderState.class);
+    for (WorkOrderState state : WorkOrderState.values()) {
+      byState.put(state, inState(QUEUE, state));
+    }
+    clock.advance(Duration.ofHours(1));
+
+    List<WorkOrderView> claimed = claim(QUEUE, 100);
+
+    assertThat(ids(claimed)).containsExactly(byState.get(PENDING));
+    for (WorkOrderState state : WorkOrderState.values()) {
+      if (state != PENDING) {
+        assertThat(view(byState.get(state)).state()).isEqualTo(state);
+      }
+    }
+  }
+
+  @Test
+  void claim_takes_at_most_limit_work_orders() {
+    for (int i = 0; i < 5; i++) {
+      submit(QUEUE);
+    }
+
+    assertThat(claim(QUEUE, 3)).hasSize(3);
+    assertThat(claim(QUEUE, 3)).hasSize(2);
+    assertThat(claim(QUEUE, 3)).isEmpty();
+    assertThat(count(QUEUE, PREPARING)).isEqualTo(5);
+  }
+
+  @Test
+  void claim_takes_only_from_the_requested_queue() {
+    WorkOrderId mine = submit(QUEUE);
+    WorkOrderId other = submit(spec(OTHER_QUEUE).priority(100).build());
+
+    assertThat(ids(claim(QUEUE, 10))).containsExactly(mine);
+    assertThat(view(other).state()).isEqualTo(PENDING);
+    assertThat(claim("nowhere", 10)).isEmpty();
+    assertThat(ids(claim(OTHER_QUEUE, 10))).containsExactly(other);
+  }
+
+  @Test
+  void claim_of_an_empty_store_returns_nothing() {
+    assertThat(claim(QUEUE, 10)).isEmpty();
+    assertThat(wholeLog()).isEmpty();
+  }
+
+  @Test
+  void claim_does_not_take_work_orders_before_their_not_before_time() {
+    WorkOrderId later = submit(spec(QUEUE).priority(10).notBefore(at(10)).build());
+    WorkOrderId immediate = submit(QUEUE);
+
+    assertThat(ids(claim(QUEUE, OWNER, 10, Capacity.unlimited(), at(10).minusMillis(1))))
+        .containsExactly(immediate);
+    assertThat(view(later).state()).isEqualTo(PENDING);
+    assertThat(view(later).availableAt()).isEqualTo(at(10));
+
+    clock.set(at(10));
+    assertThat(ids(claim(QUEUE, OWNER, 10, Capacity.unlimited(), at(10)))).containsExactly(later);
+  }
+
+  @Test
+  void claim_takes_work_orders_whose_not_before_time_has_passed_on_submission() {
+    clock.set(at(100));
+    WorkOrderId id = submit(spec(QUEUE).notBefore(at(50)).build());
+
+    assertThat(view(id).availableAt()).isEqualTo(at(100));
+    assertThat(ids(claim(QUEUE, OWNER, 10, Capacity.unlimited(), at(100)))).containsExactly(id);
+  }
+
+  @Test
+  void claim_does_not_take_a_work_order_waiting_for_a_retry_until_it_is_released() {
+    WorkOrderId id = inState(QUEUE, WAITING_RETRY);
+    Instant retryAt = view(id).nextAttemptAt().orElseThrow();
+
+    clock.set(retryAt.plusSeconds(30));
+    assertThat(claim(QUEUE, OWNER, 10, Capacity.unlimited(), clock.instant())).isEmpty();
+
+    store.append(id, ExpectedVersion.exactly(3), List.of(retryReleased()));
+    Instant releasedAt = clock.instant();
+    assertThat(view(id).availableAt()).isEqualTo(releasedAt);
+    assertThat(claim(QUEUE, OWNER, 10, Capacity.unlimited(), releasedAt.minusMillis(1))).isEmpty();
+
+    List<WorkOrderView> claimed = claim(QUEUE, OWNER, 10, Capacity.unlimited(), releasedAt);
+    assertThat(ids(claimed)).containsExactly(id);
+    assertThat(claimed.get(0).attempt()).isEqualTo(2);
+  }
+
+  @Test
+  void claim_checks_availability_against_its_own_now_even_after_a_claim_with_a_later_now() {
+    WorkOrderId delayed =
+        submit(spec(QUEUE).notBefore(at(60)).resources(ResourceRequest.of(2, 0)).build());
+
+    assertThat(claim(QUEUE, "node-ahead", 10, Capacity.of(1, 0), at(120))).isEmpty();
+    assertThat(claim(QUEUE, "node-behind", 10, Capacity.unlimited(), at(30))).isEmpty();
+    assertThat(view(delayed).state()).isEqualTo(PENDING);
+
+    assertThat(ids(claim(QUEUE, "node-behind", 10, Capacity.unlimited(), at(60))))
+        .containsExactly(delayed);
+  }
+
+  @Test
+  void claim_skips_work_orders_that_do_not_fit() {
+    WorkOrderId big = submit(spec(QUEUE, 10, ResourceRequest.of(4, 8192)));
+    WorkOrderId memoryHungry = submit(spec(QUEUE, 8, ResourceRequest.of(1, 6000)));
+    WorkOrderId small1 = submit(spec(QUEUE, 5, ResourceRequest.of(1, 1024)));
+    WorkOrderId small2 = submit(spec(QUEUE, 0, ResourceRequest.of(1, 1024)));
+
+    List<WorkOrderView> claimed = claim(QUEUE, OWNER, 10, Capacity.of(2, 4096), clock.instant());
+
+    assertThat(ids(claimed)).containsExactly(small1, small2);
+    assertThat(view(big).state()).isEqualTo(PENDING);
+    assertThat(view(memoryHungry).state()).isEqualTo(PENDING);
+    assertThat(ids(claim(QUEUE, OWNER, 10, Capacity.of(4, 8192), clock.instant())))
+        .containsExactly(big);
+    assertThat(ids(claim(QUEUE, OWNER, 10, Capacity.of(1, 6000), clock.instant())))
+        .containsExactly(memoryHungry);
+  }
+
+  @Test
+  void claim_consumes_capacity_cumulatively() {
+    WorkOrderId a = submit(spec(QUEUE, 4, ResourceRequest.of(2, 1000)));
+    WorkOrderId b = submit(spec(QUEUE, 3, ResourceRequest.of(2, 1000)));
+    WorkOrderId c = submit(spec(QUEUE, 2, ResourceRequest.of(2, 1000)));
+    WorkOrderId d = submit(spec(QUEUE, 1, ResourceRequest.of(1, 1000)));
+    WorkOrderId e = submit(spec(QUEUE, 0, ResourceRequest.of(1, 100)));
+
+    List<WorkOrderView> claimed = claim(QUEUE, OWNER, 10, Capacity.of(5, 2500), clock.instant());
+
+    assertThat(ids(claimed)).containsExactly(a, b, e);
+    assertThat(view(c).state()).isEqualTo(PENDING);
+    assertThat(view(d).state()).isEqualTo(PENDING);
+    assertThat(ids(claim(QUEUE, OWNER, 10, Capacity.of(2, 100_000), clock.instant())))
+        .containsExactly(c);
+  }
+
+  @Test
+  void claim_with_no_free_slots_takes_nothing() {
+    WorkOrderId id = submit(spec(QUEUE, 0, ResourceRequest.of(1, 0)));
+
+    assertThat(claim(QUEUE, OWNER, 10, Capacity.of(0, 1_000_000), clock.instant())).isEmpty();
+    assertThat(view(id).state()).isEqualTo(PENDING);
+    assertThat(store.readStream(id)).hasSize(1);
+  }
+
+  @Test
+  void claim_counts_a_spec_without_resources_as_one_slot_and_no_memory() {
+    WorkOrderId a = submit(QUEUE);
+    WorkOrderId b = submit(QUEUE);
+
+    assertThat(ids(claim(QUEUE, OWNER, 10, Capacity.of(1, 0), clock.instant()))).containsExactly(a);
+    assertThat(ids(claim(QUEUE, OWNER, 10, Capacity.of(1, 0), clock.instant()))).containsExactly(b);
+  }
+
+  @Test
+  void claim_sets_the_lease_owner_and_expiry_on_the_view() {
+    WorkOrderId id = submit(QUEUE);
+    clock.set(at(5));
+
+    List<WorkOrderView> claimed =
+        store.claim(
+            new ClaimRequest(
+                QUEUE, "node-b", 1, Capacity.unlimited(), at(5), Duration.ofSeconds(45)));
+
+    assertThat(claimed).hasSize(1);
+    for (WorkOrderView v : List.of(claimed.get(0), view(id))) {
+      assertThat(v.id()).isEqualTo(id);
+      assertThat(v.state()).isEqualTo(PREPARING);
+      assertThat(v.attempt()).isEqualTo(1);
+      assertThat(v.version()).isEqualTo(2);
+      assertThat(v.leaseOwner()).contains("node-b");
+      assertThat(v.leaseExpiresAt()).contains(at(50));
+      assertThat(v.updatedAt()).isEqualTo(at(5));
+    }
+  }
+
+  @Test
+  void claim_appends_a_claimed_event_for_each_work_order() {
+    List<WorkOrderId> ids = List.of(submit(QUEUE), submit(QUEUE), submit(QUEUE));
+    long before = lastLogPosition();
+    clock.set(at(7));
+
+    List<WorkOrderView> claimed = claim(QUEUE, "node-b", 10, Capacity.unlimited(), at(7));
+
+    assertThat(ids(claimed)).containsExactlyElementsOf(ids);
+    for (WorkOrderId id : ids) {
+      RecordedEvent last = last(store.readStream(id));
+      assertThat(last.version()).isEqualTo(2);
+      assertThat(last.recordedAt()).isEqualTo(at(7));
+      assertThat(last.event()).isEqualTo(claimed("node-b", at(7).plus(LEASE)));
+    }
+    List<RecordedEvent> appended = store.readLog(before, 100).events();
+    assertThat(appended).extracting(RecordedEvent::workOrderId).containsExactlyElementsOf(ids);
+    assertThat(appended).extracting(r -> r.event().type().typeName()).containsOnly("Claimed");
+  }
+
+  @Test
+  void claim_starts_a_new_attempt_each_time() {
+    WorkOrderId id = submit(QUEUE);
+
+    assertThat(claimOne(QUEUE).attempt()).isEqualTo(1);
+    store.append(id, ExpectedVersion.exactly(2), List.of(failedWithRetry(at(10))));
+    clock.set(at(10));
+    store.append(id, ExpectedVersion.exactly(3), List.of(retryReleased()));
+    WorkOrderView second = claim(QUEUE, "node-b", 1, Capacity.unlimited(), at(10)).get(0);
+
+    assertThat(second.attempt()).isEqualTo(2);
+    assertThat(second.leaseOwner()).contains("node-b");
+    assertThat(store.readStream(id))
+        .extracting(RecordedEvent::event)
+        .filteredOn(e -> e instanceof WorkOrderEvent.Claimed)
+        .hasSize(2);
+  }
+
+  @Test
+  void claim_never_takes_the_same_work_order_twice() {
+    List<WorkOrderId> ids = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      ids.add(submit(QUEUE));
+    }
+
+    List<WorkOrderId> claimed = new ArrayList<>();
+    claimed.addAll(ids(claim(QUEUE, "node-a", 4, Capacity.unlimited(), clock.instant())));
+    claimed.addAll(ids(claim(QUEUE, "node-b", 4, Capacity.unlimited(), clock.instant())));
+    claimed.addAll(ids(claim(QUEUE, "node-c", 4, Capacity.unlimited(), clock.instant())));
+
+    assertThat(claimed).doesNotHaveDuplicates().containsExactlyElementsOf(ids);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // renewLease
+
+  @Test
+  void renewLease_extends_the_lease_of_the_owner_and_attempt_that_hold_it() {
+    WorkOrderId id = submit(QUEUE);
+    WorkOrderView claimed = claimOne(QUEUE);
+    clock.set(at(20));
+    long logBefore = lastLogPosition();
+
+    assertThat(store.renewLease(id, OWNER, 1, at(90))).isTrue();
+
+    WorkOrderView v = view(id);
+    assertThat(v.leaseExpiresAt()).contains(at(90));
+    assertThat(v.leaseOwner()).contains(OWNER);
+    assertThat(v.version()).isEqualTo(claimed.version());
+    assertThat(v.updatedAt()).isEqualTo(claimed.updatedAt());
+    assertThat(v.state()).isEqualTo(PREPARING);
+    assertThat(store.readStream(id)).hasSize(2);
+    assertThat(lastLogPosition()).isEqualTo(logBefore);
+    assertThat(store.append(id, ExpectedVersion.exactly(2), List.of(started())))
+        .extracting(RecordedEvent::version)
+        .containsExactly(3L);
+  }
+
+  @Test
+  void renewLease_works_while_running() {
+    WorkOrderId id = inState(QUEUE, RUNNING);
+
+    assertThat(store.renewLease(id, OWNER, 1, at(300))).isTrue();
+    assertThat(view(id).leaseExpiresAt()).contains(at(300));
+    assertThat(view(id).version()).isEqualTo(3);
+  }
+
+  @Test
+  void renewLease_is_refused_for_another_owner() {
+    WorkOrderId id = submit(QUEUE);
+    claimOne(QUEUE);
+
+    assertThat(store.renewLease(id, "node-b", 1, at(90))).isFalse();
+    assertThat(view(id).leaseExpiresAt()).contains(at(30));
+    assertThat(view(id).leaseOwner()).contains(OWNER);
+  }
+
+  @Test
+  void renewLease_is_refused_for_another_attempt() {
+    WorkOrderId id = submit(QUEUE);
+    claimOne(QUEUE);
+    assertThat(store.renewLease(id, OWNER, 2, at(90))).isFalse();
+    assertThat(store.renewLease(id, OWNER, 0, at(90))).isFalse();
+    assertThat(view(id).leaseExpiresAt()).contains(at(30));
+
+    store.append(id, ExpectedVersion.exactly(2), List.of(failedWithRetry(at(10))));
+    clock.set(at(10));
+    store.append(id, ExpectedVersion.exactly(3), List.of(retryReleased()));
+    claim(QUEUE, OWNER, 1, Capacity.unlimited(), at(10));
+
+    assertThat(store.renewLease(id, OWNER, 1, at(100))).isFalse();
+    assertThat(view(id).leaseExpiresAt()).contains(at(40));
+    assertThat(store.renewLease(id, OWNER, 2, at(100))).isTrue();
+    assertThat(view(id).leaseExpiresAt()).contains(at(100));
+  }
+
+  @Test
+  void renewLease_is_refused_once_the_work_order_moved_on() {
+    Map<String, List<WorkOrderEvent>> endings = new LinkedHashMap<>();
+    endings.put("completed", List.of(started(), completed()));
+    endings.put("failed with retry", List.of(failedWithRetry(at(60))));
+    endings.put("reaped", List.of(leaseExpired(at(60))));
+    endings.put("failed for good", List.of(failedForGood()));
+    endings.put("cancelled", List.of(cancelled()));
+    endings.put(
+        "cancelled while running", List.of(started(), cancellationRequested("x"), cancelled()));
+
+    for (Map.Entry<String, List<WorkOrderEvent>> ending : endings.entrySet()) {
+      WorkOrderId id = inState(QUEUE, PREPARING);
+      store.append(id, ExpectedVersion.exactly(2), ending.getValue());
+      ViewState before = ViewState.of(view(id));
+
+      assertThat(store.renewLease(id, OWNER, 1, at(300))).as(ending.getKey()).isFalse();
+      assertThat(ViewState.of(view(id))).as(ending.getKey()).isEqualTo(before);
+    }
+  }
+
+  @Test
+  void renewLease_is_refused_for_a_pending_or_unknown_work_order() {
+    WorkOrderId pending = submit(QUEUE);
+
+    assertThat(store.renewLease(pending, OWNER, 0, at(300))).isFalse();
+    assertThat(store.renewLease(pending, OWNER, 1, at(300))).isFalse();
+    assertThat(store.renewLease(newId(), OWNER, 1, at(300))).isFalse();
+    assertThat(view(pending).leaseExpiresAt()).isEmpty();
+    assertThat(view(pending).state()).isEqualTo(PENDING);
+  }
+
+  @Test
+  void renewLease_moves_the_expiry_that_expiredLeases_sees() {
+    WorkOrderId a = submit(QUEUE);
+    claimOne(QUEUE);
+    WorkOrderId b = submit(QUEUE);
+    clock.set(at(10));
+    claimOne(QUEUE);
+    assertThat(ids(store.expiredLeases(at(30), 10))).containsExactly(a);
+
+    assertThat(store.renewLease(a, OWNER, 1, at(100))).isTrue();
+
+    assertThat(store.expiredLeases(at(30), 10)).isEmpty();
+    assertThat(ids(store.expiredLeases(at(99), 10))).containsExactly(b);
+    List<WorkOrderView> expired = store.expiredLeases(at(100), 10);
+    assertThat(ids(expired)).containsExactly(b, a);
+    assertThat(expired.get(1).leaseExpiresAt()).contains(at(100));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // expiredLeases
+
+  @Test
+  void expiredLeases_lists_leases_at_or_before_now_earliest_first() {
+    WorkOrderId a = submit(QUEUE);
+    claim(QUEUE, OWNER, 1, Capacity.unlimited(), t0);
+    WorkOrderId c = submit(QUEUE);
+    store.claim(
+        new ClaimRequest(QUEUE, OWNER, 1, Capacity.unlimited(), t0, Duration.ofSeconds(60)));
+    WorkOrderId d = newId();
+    store.append(
+        d,
+        ExpectedVersion.none(),
+        List.of(submitted(OTHER_QUEUE), claimed("node-b", at(20)), started()));
+    clock.set(at(5));
+    WorkOrderId b = submit(QUEUE);
+    store.claim(
+        new ClaimRequest(QUEUE, OWNER, 1, Capacity.unlimited(), at(5), Duration.ofSeconds(10)));
+    inState(QUEUE, WAITING_RETRY);
+    inState(QUEUE, COMPLETED);
+    submit(QUEUE);
+
+    assertThat(store.expiredLeases(at(15).minusMillis(1), 10)).isEmpty();
+    assertThat(ids(store.expiredLeases(at(15), 10))).containsExactly(b);
+    assertThat(ids(store.expiredLeases(at(30), 10))).containsExactly(b, d, a);
+    List<WorkOrderView> all = store.expiredLeases(at(1000), 10);
+    assertThat(ids(all)).containsExactly(b, d, a, c);
+    assertThat(all)
+        .extracting(WorkOrderView::state)
+        .containsExactly(PREPARING, RUNNING, PREPARING, PREPARING);
+    assertThat(all.get(1).leaseOwner()).contains("node-b");
+    assertThat(all.get(1).leaseExpiresAt()).contains(at(20));
+  }
+
+  @Test
+  void expiredLeases_respects_the_limit() {
+    List<WorkOrderId> ids = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      clock.set(at(i));
+      ids.add(inState(QUEUE, PREPARING));
+    }
+
+    assertThat(ids(store.expiredLeases(at(1000), 2))).containsExactlyElementsOf(ids.subList(0, 2));
+    assertThat(ids(store.expiredLeases(at(1000), 1))).containsExactly(ids.get(0));
+    assertThat(store.expiredLeases(at(1000), 100)).hasSize(5);
+  }
+
+  @Test
+  void expiredLeases_leaves_out_work_orders_that_no_longer_hold_a_lease() {
+    WorkOrderId done = inState(QUEUE, RUNNING);
+    WorkOrderId reaped = inState(QUEUE, PREPARING);
+    WorkOrderId cancelled = inState(QUEUE, PREPARING);
+    WorkOrderId held = inState(QUEUE, PREPARING);
+    store.append(done, ExpectedVersion.exactly(3), List.of(completed()));
+    store.append(reaped, ExpectedVersion.exactly(2), List.of(leaseExpired(at(60))));
+    store.append(cancelled, ExpectedVersion.exactly(2), List.of(cancelled()));
+
+    assertThat(ids(store.expiredLeases(at(1000), 10))).containsExactly(held);
+  }
+
+  @Test
+  void expiredLeases_lets_a_reaper_win_against_the_late_owner() {
+    WorkOrderId id = submit(QUEUE);
+    claimOne(QUEUE);
+    clock.set(at(31));
+
+    List<WorkOrderView> expired = store.expiredLeases(clock.instant(), 10);
+    assertThat(ids(expired)).containsExactly(id);
+    long readVersion = expired.get(0).version();
+    store.append(id, ExpectedVersion.exactly(readVersion), List.of(leaseExpired(at(60))));
+
+    assertThatThrownBy(
+            () -> store.append(id, ExpectedVersion.exactly(readVersion), List.of(started())))
+        .isInstanceOf(ConcurrencyException.class);
+    assertThat(store.renewLease(id, OWNER, 1, at(90))).isFalse();
+    assertThat(view(id).state()).isEqualTo(WAITING_RETRY);
+    assertThat(store.expiredLeases(at(1000), 10)).isEmpty();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // dueRetries, nextRetryAt
+
+  @Test
+  void dueRetries_lists_waiting_retries_at_or_before_now_earliest_first() {
+    WorkOrderId late = retryingAt(at(50));
+    WorkOrderId early = retryingAt(at(20));
+    WorkOrderId middle = retryingAt(at(30));
+    WorkOrderId otherQueue = newId();
+    store.append(
+        otherQueue,
+        ExpectedVersion.none(),
+        List.of(submitted(OTHER_QUEUE), claimed(OWNER, at(30)), failedWithRetry(at(40))));
+    inState(QUEUE, RUNNING);
+    inState(QUEUE, PENDING);
+
+    assertThat(store.dueRetries(at(20).minusMillis(1), 10)).isEmpty();
+    assertThat(ids(store.dueRetries(at(20), 10))).containsExactly(early);
+    assertThat(ids(store.dueRetries(at(45), 10))).containsExactly(early, middle, otherQueue);
+    List<WorkOrderView> all = store.dueRetries(at(1000), 10);
+    assertThat(ids(all)).containsExactly(early, middle, otherQueue, late);
+    assertThat(all).extracting(WorkOrderView::state).containsOnly(WAITING_RETRY);
+    assertThat(all.get(3).nextAttemptAt()).contains(at(50));
+  }
+
+  @Test
+  void dueRetries_respects_the_limit() {
+    WorkOrderId a = retryingAt(at(10));
+    WorkOrderId b = retryingAt(at(11));
+    retryingAt(at(12));
+
+    assertThat(ids(store.dueRetries(at(100), 2))).containsExactly(a, b);
+    assertThat(ids(store.dueRetries(at(100), 1))).containsExactly(a);
+  }
+
+  @Test
+  void dueRetries_leaves_out_released_and_cancelled_work_orders() {
+    WorkOrderId released = retryingAt(at(10));
+    WorkOrderId cancelled = retryingAt(at(11));
+    WorkOrderId waiting = retryingAt(at(12));
+    clock.set(at(20));
+    store.append(released, ExpectedVersion.exactly(3), List.of(retryReleased()));
+    store.append(cancelled, ExpectedVersion.exactly(3), List.of(cancelled()));
+
+    assertThat(ids(store.dueRetries(at(100), 10))).containsExactly(waiting);
+  }
+
+  @Test
+  void nextRetryAt_is_the_earliest_retry_time_of_all_queues() {
+    assertThat(store.nextRetryAt()).isEmpty();
+    WorkOrderId a = retryingAt(at(40));
+    assertThat(store.nextRetryAt()).contains(at(40));
+    WorkOrderId b = newId();
+    store.append(
+        b,
+        ExpectedVersion.none(),
+        List.of(submitted(OTHER_QUEUE), claimed(OWNER, at(30)), failedWithRetry(at(25))));
+    assertThat(store.nextRetryAt()).contains(at(25));
+
+    clock.set(at(25));
+    store.append(b, ExpectedVersion.exactly(3), List.of(retryReleased()));
+    assertThat(store.nextRetryAt()).contains(at(40));
+
+    store.append(a, ExpectedVersion.exactly(3), List.of(cancelled()));
+    assertThat(store.nextRetryAt()).isEmpty();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // nextAvailableAt
+
+  @Test
+  void nextAvailableAt_is_the_earliest_availability_after_now() {
+    submit(spec(QUEUE).notBefore(at(30)).build());
+    submit(spec(QUEUE).notBefore(at(10)).build());
+    submit(spec(QUEUE).notBefore(at(20)).build());
+    submit(QUEUE);
+    submit(spec(OTHER_QUEUE).notBefore(at(5)).build());
+
+    assertThat(store.nextAvailableAt(QUEUE, t0)).contains(at(10));
+    assertThat(store.nextAvailableAt(QUEUE, at(10).minusMillis(1))).contains(at(10));
+    assertThat(store.nextAvailableAt(QUEUE, at(10))).contains(at(20));
+    assertThat(store.nextAvailableAt(QUEUE, at(25))).contains(at(30));
+    assertThat(store.nextAvailableAt(QUEUE, at(30))).isEmpty();
+    assertThat(store.nextAvailableAt(OTHER_QUEUE, t0)).contains(at(5));
+    assertThat(store.nextAvailableAt("nowhere", t0)).isEmpty();
+  }
+
+  @Test
+  void nextAvailableAt_is_empty_when_no_pending_work_is_delayed() {
+    assertThat(store.nextAvailableAt(QUEUE, t0)).isEmpty();
+    submit(QUEUE);
+    inState(QUEUE, WAITING_RETRY);
+
+    assertThat(store.nextAvailableAt(QUEUE, t0)).isEmpty();
+  }
+
+  @Test
+  void nextAvailableAt_leaves_out_work_orders_that_are_no_longer_pending() {
+    WorkOrderId cancelled = submit(spec(QUEUE).notBefore(at(10)).build());
+    WorkOrderId claimed = submit(spec(QUEUE).notBefore(at(20)).build());
+    submit(spec(QUEUE).notBefore(at(30)).build());
+    store.append(cancelled, ExpectedVersion.exactly(1), List.of(cancelled()));
+    store.append(claimed, ExpectedVersion.exactly(1), List.of(claimed(OWNER, at(50))));
+
+    assertThat(store.nextAvailableAt(QUEUE, t0)).contains(at(30));
+  }
+
+  @Test
+  void nextAvailableAt_still_sees_delayed_work_after_a_claim_with_a_later_now() {
+    submit(spec(QUEUE).notBefore(at(60)).resources(ResourceRequest.of(2, 0)).build());
+
+    assertThat(claim(QUEUE, "node-ahead", 10, Capacity.of(1, 0), at(120))).isEmpty();
+
+    assertThat(store.nextAvailableAt(QUEUE, at(30))).contains(at(60));
+    assertThat(store.nextAvailableAt(QUEUE, at(120))).isEmpty();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // deleteTerminalBefore
+
+  @Test
+  void deleteTerminalBefore_deletes_terminal_work_orders_last_updated_before_the_cutoff() {
+    WorkOrderId completed = inState(QUEUE, COMPLETED);
+    WorkOrderId failed = inState(QUEUE, FAILED);
+    WorkOrderId cancelled = inState(OTHER_QUEUE, CANCELLED);
+    List<WorkOrderId> live = new ArrayList<>();
+    for (WorkOrderState s : List.of(PENDING, PREPARING, RUNNING, WAITING_RETRY)) {
+      live.add(inState(QUEUE, s));
+    }
+    clock.set(at(10));
+    WorkOrderId recent = inState(QUEUE, COMPLETED);
+
+    assertThat(store.deleteTerminalBefore(at(10), 100)).isEqualTo(3);
+
+    assertThat(store.find(completed)).isEmpty();
+    assertThat(store.find(failed)).isEmpty();
+    assertThat(store.find(cancelled)).isEmpty();
+    assertThat(store.find(recent)).isPresent();
+    for (WorkOrderId id : live) {
+      assertThat(store.find(id)).isPresent();
+    }
+    assertThat(store.deleteTerminalBefore(at(10), 100)).isZero();
+    assertThat(store.deleteTerminalBefore(at(10).plusMillis(1), 100)).isEqualTo(1);
+    assertThat(store.find(recent)).isEmpty();
+  }
+
+  @Test
+  void deleteTerminalBefore_deletes_whole_streams() {
+    WorkOrderId doomed = newId();
+    store.append(
+        doomed,
+        ExpectedVersion.none(),
+        List.of(submitted(spec(QUEUE).idempotencyKey("order-1").build())));
+    WorkOrderId keeper = submit(spec(QUEUE).idempotencyKey("order-2").build());
+    claimOne(QUEUE);
+    store.append(doomed, ExpectedVersion.exactly(2), List.of(started(), completed()));
+    store.append(keeper, ExpectedVersion.exactly(1), List.of(cancelled()));
+    clock.set(at(100));
+    WorkOrderId fresh = inState(QUEUE, RUNNING);
+    List<RecordedEvent> logBefore = wholeLog();
+    assertThat(count(QUEUE, COMPLETED)).isEqualTo(1);
+
+    clock.advance(Duration.ofDays(1));
+    assertThat(store.deleteTerminalBefore(at(0).plusMillis(1), 100)).isEqualTo(2);
+
+    for (WorkOrderId gone : List.of(doomed, keeper)) {
+      assertThat(store.readStream(gone)).isEmpty();
+      assertThat(store.find(gone)).isEmpty();
+    }
+    assertThat(wholeLog())
+        .containsExactlyElementsOf(
+            logBefore.stream().filter(r -> r.workOrderId().equals(fresh)).toList());
+    assertThat(store.findByIdempotencyKey("order-1")).isEmpty();
+    assertThat(store.findByIdempotencyKey("order-2")).isEmpty();
+    assertThat(count(QUEUE, COMPLETED)).isZero();
+    assertThat(count(QUEUE, CANCELLED)).isZero();
+    assertThat(count(QUEUE, RUNNING)).isEqualTo(1);
+    assertThat(ids(store.query(WorkOrderQuery.builder().build()).items())).containsExactly(fresh);
+
+    WorkOrderId again = submit(spec(QUEUE).idempotencyKey("order-1").build());
+    assertThat(store.findByIdempotencyKey("order-1")).contains(again);
+  }
+
+  @Test
+  void deleteTerminalBefore_respects_the_limit_oldest_first() {
+    List<WorkOrderId> ids = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      clock.set(at(10 - i * 2L));
+      ids.add(inState(QUEUE, COMPLETED));
+    }
+    clock.set(at(100));
+
+    assertThat(store.deleteTerminalBefore(at(100), 2)).isEqualTo(2);
+    assertThat(store.find(ids.get(4))).isEmpty();
+    assertThat(store.find(ids.get(3))).isEmpty();
+    assertThat(store.find(ids.get(2))).isPresent();
+    assertThat(store.deleteTerminalBefore(at(100), 2)).isEqualTo(2);
+    assertThat(store.find(ids.get(1))).isEmpty();
+    assertThat(store.find(ids.get(0))).isPresent();
+    assertThat(store.deleteTerminalBefore(at(100), 2)).isEqualTo(1);
+    assertThat(store.deleteTerminalBefore(at(100), 2)).isZero();
+    assertThat(store.counts().getOrDefault(QUEUE, Map.of()).getOrDefault(COMPLETED, 0L)).isZero();
+  }
+
+  @Test
+  void deleteTerminalBefore_never_deletes_work_orders_that_are_not_terminal() {
+    Map<WorkOrderId, List<RecordedEvent>> streams = new HashMap<>();
+    for (WorkOrderState s : List.of(PENDING, PREPARING, RUNNING, WAITING_RETRY)) {
+      WorkOrderId id = inState(QUEUE, s);
+      streams.put(id, store.readStream(id));
+    }
+    WorkOrderId requested = inState(QUEUE, RUNNING);
+    store.append(requested, ExpectedVersion.exactly(3), List.of(cancellationRequested("x")));
+    streams.put(requested, store.readStream(requested));
+    clock.advance(Duration.ofDays(365));
+
+    assertThat(store.deleteTerminalBefore(clock.instant(), 100)).isZero();
+
+    streams.forEach((id, stream) -> assertThat(store.readStream(id)).isEqualTo(stream));
+    assertThat(wholeLog()).hasSize(streams.values().stream().mapToInt(List::size).sum());
+  }
+
+  @Test
+  void deleteTerminalBefore_does_not_reuse_positions_of_deleted_events() {
+    submit(QUEUE);
+    WorkOrderId done = inState(QUEUE, COMPLETED);
+    long highest = last(store.readStream(done)).position();
+    clock.advance(Duration.ofSeconds(1));
+
+    assertThat(store.deleteTerminalBefore(clock.instant(), 10)).isEqualTo(1);
+    List<RecordedEvent> next =
+        store.append(newId(), ExpectedVersion.none(), List.of(submitted(QUEUE)));
+
+    assertThat(next.get(0).position()).isGreaterThan(highest);
+    assertThat(store.readLog(highest, 10).events()).containsExactlyElementsOf(next);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // close, bad arguments
+
+  @Test
+  void close_makes_every_method_throw_IllegalStateException() {
+    WorkOrderId id = submit(QUEUE);
+    store.close();
+
+    Map<String, Runnable> calls = new LinkedHashMap<>();
+    calls.put("append", () -> store.append(id, ExpectedVersion.exactly(1), List.of(cancelled())));
+    calls.put(
+        "appendAll",
+        () ->
+            store.appendAll(
+                List.of(AppendRequest.of(newId(), ExpectedVersion.none(), submitted(QUEUE)))));
+    calls.put("readStream", () -> store.readStream(id));
+    calls.put("readLog", () -> store.readLog(0, 10));
+    calls.put("find", () -> store.find(id));
+    calls.put("query", () -> store.query(WorkOrderQuery.builder().build()));
+    calls.put("counts", () -> store.counts());
+    calls.put("findByIdempotencyKey", () -> store.findByIdempotencyKey("k"));
+    calls.put("claim", () -> claim(QUEUE, 1));
+    calls.put("renewLease", () -> store.renewLease(id, OWNER, 1, at(60)));
+    calls.put("expiredLeases", () -> store.expiredLeases(t0, 10));
+    calls.put("dueRetries", () -> store.dueRetries(t0, 10));
+    calls.put("nextRetryAt", () -> store.nextRetryAt());
+    calls.put("nextAvailableAt", () -> store.nextAvailableAt(QUEUE, t0));
+    calls.put("deleteTerminalBefore", () -> store.deleteTerminalBefore(t0, 10));
+    calls.forEach(
+        (name, call) ->
+            assertThatThrownBy(call::run).as(name).isInstanceOf(IllegalStateException.class));
+  }
+
+  @Test
+  void close_is_idempotent() {
+    store.close();
+
+    assertThatCode(store::close).doesNotThrowAnyException();
+    assertThatThrownBy(() -> store.find(newId())).isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void methods_with_a_limit_reject_a_limit_below_1() {
+    inState(QUEUE, COMPLETED);
+    for (int limit : new int[] {0, -1, Integer.MIN_VALUE}) {
+      assertThatThrownBy(() -> store.readLog(0, limit))
+          .isInstanceOf(IllegalArgumentException.class);
+      assertThatThrownBy(() -> store.expiredLeases(t0, limit))
+          .isInstanceOf(IllegalArgumentException.class);
+      assertThatThrownBy(() -> store.dueRetries(t0, limit))
+          .isInstanceOf(IllegalArgumentException.class);
+      assertThatThrownBy(() -> store.deleteTerminalBefore(at(100), limit))
+          .isInstanceOf(IllegalArgumentException.class);
+    }
+    assertThat(wholeLog()).hasSize(4);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // concurrency
+
+  @Test
+  void concurrent_claimers_take_every_work_order_exactly_once() throws Exception {
+    int total = 10_000;
+    int claimers = 8;
+    WorkOrderSpec[] specs = new WorkOrderSpec[4];
+    for (int p = 0; p < specs.length; p++) {
+      specs[p] = spec(QUEUE).priority(p).build();
+    }
+    List<WorkOrderId> seeded = new ArrayList<>(total);
+    List<AppendRequest> batch = new ArrayList<>();
+    for (int i = 0; i < total; i++) {
+      WorkOrderId id = newId();
+      seeded.add(id);
+      batch.add(AppendRequest.of(id, ExpectedVersion.none(), submitted(specs[i % specs.length])));
+      if (batch.size() == 500) {
+        store.appendAll(batch);
+        batch.clear();
+      }
+    }
+    assertThat(count(QUEUE, PENDING)).isEqualTo(total);
+    Instant now = clock.instant();
+    CyclicBarrier start = new CyclicBarrier(claimers);
+
+    List<List<WorkOrderView>> results =
+        runConcurrently(
+            claimers,
+            n -> {
+              String owner = "node-" + n;
+              Random random = new Random(1000L + n);
+              start.await(WAIT_SECONDS, TimeUnit.SECONDS);
+              List<WorkOrderView> mine = new ArrayList<>();
+              while (true) {
+                int limit = 1 + random.nextInt(16);
+                List<WorkOrderView> got =
+                    store.claim(
+                        new ClaimRequest(QUEUE, owner, limit, Capacity.unlimited(), now, LEASE));
+                if (got.isEmpty()) {
+                  return mine;
+                }
+                if (got.size() > limit) {
+                  throw new AssertionError(owner + " got " + got.size() + " > limit " + limit);
+                }
+                mine.addAll(got);
+              }
+            });
+
+    Map<WorkOrderId, String> ownerById = new HashMap<>();
+    for (int n = 0; n < claimers; n++) {
+      for (WorkOrderView v : results.get(n)) {
+        String previous = ownerById.put(v.id(), "node-" + n);
+        assertThat(previous).as("%s claimed twice", v.id()).isNull();
+        assertThat(v.state()).isEqualTo(PREPARING);
+        assertThat(v.attempt()).isEqualTo(1);
+        assertThat(v.leaseOwner()).contains("node-" + n);
+      }
+    }
+    assertThat(results.stream().mapToInt(List::size).sum()).isEqualTo(total);
+    assertThat(ownerById.keySet()).containsExactlyInAnyOrderElementsOf(seeded);
+    assertThat(count(QUEUE, PENDING)).isZero();
+    assertThat(count(QUEUE, PREPARING)).isEqualTo(total);
+    assertThat(claim(QUEUE, 16)).isEmpty();
+    for (WorkOrderId id : seeded) {
+      List<RecordedEvent> stream = store.readStream(id);
+      assertThat(stream).as("stream of %s", id).hasSize(2);
+      assertThat(stream.get(1).event())
+          .as("claim of %s", id)
+          .isInstanceOfSatisfying(
+              WorkOrderEvent.Claimed.class,
+              c -> assertThat(c.owner()).isEqualTo(ownerById.get(id)));
+    }
+    Map<WorkOrderId, Long> claimsInLog =
+        wholeLog().stream()
+            .filter(r -> r.event() instanceof WorkOrderEvent.Claimed)
+            .collect(Collectors.groupingBy(RecordedEvent::workOrderId, Collectors.counting()));
+    assertThat(claimsInLog).hasSize(total);
+    assertThat(new HashSet<>(claimsInLog.values())).containsExactly(1L);
+  }
+
+  @Test
+  void concurrent_appends_under_the_same_expected_version_let_exactly_one_win() throws Exception {
+    WorkOrderId id = inState(QUEUE, PREPARING);
+    int writers = 12;
+    CyclicBarrier start = new CyclicBarrier(writers);
+
+    List<Object> outcomes =
+        runConcurrently(
+            writers,
+            n -> {
+              start.await(WAIT_SECONDS, TimeUnit.SECONDS);
+              try {
+                return store.append(
+                    id, ExpectedVersion.exactly(2), List.of(cancellationRequested("writer-" + n)));
+              } catch (ConcurrencyException e) {
+                return e;
+              }
+            });
+
+    List<RecordedEvent> winners = new ArrayList<>();
+    List<ConcurrencyException> losers = new ArrayList<>();
+    for (Object outcome : outcomes) {
+      if (outcome instanceof ConcurrencyException e) {
+        losers.add(e);
+      } else {
+        winners.addAll(castEvents(outcome));
+      }
+    }
+    assertThat(winners).hasSize(1);
+    assertThat(losers).hasSize(writers - 1);
+    for (ConcurrencyException e : losers) {
+      assertThat(e.workOrderId()).isEqualTo(id);
+      assertThat(e.expected()).isEqualTo("exactly 2");
+      assertThat(e.actualVersion()).isEqualTo(3);
+    }
+    List<RecordedEvent> stream = store.readStream(id);
+    assertThat(stream).hasSize(3);
+    assertThat(stream.get(2)).isEqualTo(winners.get(0));
+    assertThat(view(id).version()).isEqualTo(3);
+  }
+
+  @Test
+  void concurrent_submissions_of_one_work_order_let_exactly_one_win() throws Exception {
+    WorkOrderId id = newId();
+    int writers = 12;
+    CyclicBarrier start = new CyclicBarrier(writers);
+
+    List<Object> outcomes =
+        runConcurrently(
+            writers,
+            n -> {
+              start.await(WAIT_SECONDS, TimeUnit.SECONDS);
+              try {
+                return store.append(
+                    id,
+                    ExpectedVersion.none(),
+                    List.of(submitted(spec(QUEUE).payload(Map.of("writer", n)).build())));
+              } catch (ConcurrencyException e) {
+                return e;
+              }
+            });
+
+    List<RecordedEvent> winners = new ArrayList<>();
+    for (Object outcome : outcomes) {
+      if (outcome instanceof ConcurrencyException e) {
+        assertThat(e.workOrderId()).isEqualTo(id);
+        assertThat(e.expected()).isEqualTo("none");
+        assertThat(e.actualVersion()).isEqualTo(1);
+      } else {
+        winners.addAll(castEvents(outcome));
+      }
+    }
+    assertThat(winners).hasSize(1);
+    assertThat(store.readStream(id)).containsExactlyElementsOf(winners);
+    assertThat(count(QUEUE, PENDING)).isEqualTo(1);
+  }
+
+  @Test
+  void concurrent_appends_to_different_work_orders_keep_positions_unique_and_versions_contiguous()
+      throws Exception {
+    int writers = 8;
+    int perWriter = 25;
+    CyclicBarrier start = new CyclicBarrier(writers);
+
+    List<List<WorkOrderId>> owned =
+        runConcurrently(
+            writers,
+            n -> {
+              List<WorkOrderId> ids = new ArrayList<>();
+              for (int i = 0; i < perWriter; i++) {
+                ids.add(newId());
+              }
+              start.await(WAIT_SECONDS, TimeUnit.SECONDS);
+              for (WorkOrderId id : ids) {
+                store.append(id, ExpectedVersion.none(), List.of(submitted(QUEUE)));
+              }
+              for (WorkOrderId id : ids) {
+                store.append(id, ExpectedVersion.exactly(1), List.of(claimed("node-" + n, at(60))));
+              }
+              for (WorkOrderId id : ids) {
+                store.append(id, ExpectedVersion.exactly(2), List.of(started()));
+              }
+              for (int i = 0; i < ids.size(); i += 5) {
+                List<AppendRequest> batch = new ArrayList<>();
+                for (WorkOrderId id : ids.subList(i, Math.min(ids.size(), i + 5))) {
+                  batch.add(AppendRequest.of(id, ExpectedVersion.exactly(3), completed()));
+                }
+                store.appendAll(batch);
+              }
+              return ids;
+            });
+
+    List<RecordedEvent> log = wholeLog();
+    assertThat(log).hasSize(writers * perWriter * 4);
+    assertStrictlyRising(log);
+    Map<WorkOrderId, List<Long>> versionsInLog = new HashMap<>();
+    for (RecordedEvent r : log) {
+      versionsInLog.computeIfAbsent(r.workOrderId(), k -> new ArrayList<>()).add(r.version());
+    }
+    List<WorkOrderId> all = owned.stream().flatMap(List::stream).toList();
+    assertThat(versionsInLog).containsOnlyKeys(all);
+    for (WorkOrderId id : all) {
+      assertThat(versionsInLog.get(id))
+          .as("log versions of %s", id)
+          .containsExactly(1L, 2L, 3L, 4L);
+      List<RecordedEvent> stream = store.readStream(id);
+      assertThat(stream).extracting(RecordedEvent::version).containsExactly(1L, 2L, 3L, 4L);
+      assertStrictlyRising(stream);
+      assertThat(view(id).state()).isEqualTo(COMPLETED);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // helpers
+
+  private Instant at(long seconds) {
+    return t0.plusSeconds(seconds);
+  }
+
+  private WorkOrderId submit(String queue) {
+    return submit(spec(queue).build());
+  }
+
+  private WorkOrderId submit(WorkOrderSpec spec) {
+    WorkOrderId id = newId();
+    store.append(id, ExpectedVersion.none(), List.of(submitted(spec)));
+    return id;
+  }
+
+  /** A new work order in a queue brought to a state by one append, at the clock's time. */
+  private WorkOrderId inState(String queue, WorkOrderState state) {
+    Instant now = clock.instant();
+    List<WorkOrderEvent> events = new ArrayList<>();
+    events.add(submitted(queue));
+    switch (state) {
+      case PENDING -> {}
+      case PREPARING -> events.add(claimed(OWNER, now.plus(LEASE)));
+      case RUNNING -> events.addAll(List.of(claimed(OWNER, now.plus(LEASE)), started()));
+      case COMPLETED ->
+          events.addAll(List.of(claimed(OWNER, now.plus(LEASE)), started(), completed()));
+      case FAILED ->
+          events.addAll(List.of(claimed(OWNER, now.plus(LEASE)), started(), failedForGood()));
+      case WAITING_RETRY ->
+          events.addAll(
+              List.of(claimed(OWNER, now.plus(LEASE)), failedWithRetry(now.plusSeconds(60))));
+      case CANCELLED -> events.add(cancelled());
+    }
+    WorkOrderId id = newId();
+    store.append(id, ExpectedVersion.none(), events);
+    return id;
+  }
+
+  private WorkOrderId retryingAt(Instant retryAt) {
+    WorkOrderId id = newId();
+    store.append(
+        id,
+        ExpectedVersion.none(),
+        List.of(submitted(QUEUE), claimed(OWNER, at(30)), failedWithRetry(retryAt)));
+    return id;
+  }
+
+  private List<WorkOrderView> claim(String queue, int limit) {
+    return claim(queue, OWNER, limit, Capacity.unlimited(), clock.instant());
+  }
+
+  private List<WorkOrderView> claim(
+      String queue, String owner, int limit, Capacity capacity, Instant now) {
+    return store.claim(new ClaimRequest(queue, owner, limit, capacity, now, LEASE));
+  }
+
+  private WorkOrderView claimOne(String queue) {
+    List<WorkOrderView> claimed = claim(queue, 1);
+    assertThat(claimed).as("claim of one from %s", queue).hasSize(1);
+    return claimed.get(0);
+  }
+
+  private WorkOrderView view(WorkOrderId id) {
+    return store.find(id).orElseThrow(() -> new AssertionError("no view of " + id));
+  }
+
+  private long count(String queue, WorkOrderState state) {
+    Map<WorkOrderState, Long> byState = store.counts().get(queue);
+    return byState == null ? 0 : byState.get(state);
+  }
+
+  private List<RecordedEvent> wholeLog() {
+    List<RecordedEvent> all = new ArrayList<>();
+    long after = 0;
+    while (true) {
+      LogPage page = store.readLog(after, 1000);
+      if (page.events().isEmpty()) {
+        return all;
+      }
+      long from = after;
+      assertThat(page.events())
+          .as("events of readLog(%d, 1000)", from)
+          .allSatisfy(r -> assertThat(r.position()).isGreaterThan(from));
+      all.addAll(page.events());
+      after = page.lastPosition();
+    }
+  }
+
+  private long lastLogPosition() {
+    List<RecordedEvent> log = wholeLog();
+    return log.isEmpty() ? 0 : last(log).position();
+  }
+
+  private List<WorkOrderView> readAllPages(WorkOrderQuery.Builder query, long cursor, int limit) {
+    List<WorkOrderView> all = new ArrayList<>();
+    Set<WorkOrderId> seen = new HashSet<>();
+    while (true) {
+      Page<WorkOrderView> page = store.query(query.after(cursor).limit(limit).build());
+      for (WorkOrderView v : page.items()) {
+        assertThat(seen.add(v.id())).as("%s returned twice while paging", v.id()).isTrue();
+      }
+      all.addAll(page.items());
+      if (!page.hasNext()) {
+        return all;
+      }
+      assertThat(page.items()).as("a page with a next cursor").isNotEmpty();
+      cursor = page.nextCursor().getAsLong();
+    }
+  }
+
+  private static <T> T last(List<T> list) {
+    assertThat(list).isNotEmpty();
+    return list.get(list.size() - 1);
+  }
+
+  private static List<WorkOrderId> ids(List<? extends WorkOrderView> views) {
+    return views.stream().map(WorkOrderView::id).toList();
+  }
+
+  private static void assertStrictlyRising(List<RecordedEvent> events) {
+    List<Long> positions = events.stream().map(RecordedEvent::position).toList();
+    assertThat(positions).as("positions").isSorted().doesNotHaveDuplicates();
+    assertThat(positions).as("positions").allSatisfy(p -> assertThat(p).isPositive());
+  }
+
+  private static List<RecordedEvent> castEvents(Object outcome) {
+    assertThat(outcome).isInstanceOf(List.class);
+    List<RecordedEvent> events = new ArrayList<>();
+    for (Object o : (List<?>) outcome) {
+      events.add((RecordedEvent) o);
+    }
+    return events;
+  }
+
+  /** Runs one task per thread, all at once, and returns their results in thread order. */
+  private static <T> List<T> runConcurrently(int threads, IndexedTask<T> task) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<T>> futures = new ArrayList<>();
+      for (int n = 0; n < threads; n++) {
+        int index = n;
+        futures.add(pool.submit((Callable<T>) () -> task.run(index)));
+      }
+      List<T> results = new ArrayList<>();
+      for (Future<T> f : futures) {
+        results.add(f.get(WAIT_SECONDS, TimeUnit.SECONDS));
+      }
+      return results;
+    } finally {
+      pool.shutdownNow();
+      assertThat(pool.awaitTermination(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+    }
+  }
+
+  @FunctionalInterface
+  private interface IndexedTask<T> {
+    T run(int index) throws Exception;
+  }
+
+  /**
+   * A store with a work order in each interesting state and two idempotency keys, and an appendAll
+   * batch around it: two new work orders (one with a key), a claim, a completion. A test puts one
+   * bad request in the middle.
+   */
+  private World world() {
+    WorkOrderId pending = submit(spec(QUEUE).idempotencyKey(World.PENDING_KEY).build());
+    WorkOrderId preparing = inState(QUEUE, PREPARING);
+    WorkOrderId running = inState(OTHER_QUEUE, RUNNING);
+    WorkOrderId waiting = inState(QUEUE, WAITING_RETRY);
+    WorkOrderId completed = newId();
+    store.append(
+        completed,
+        ExpectedVersion.none(),
+        List.of(
+            submitted(spec(QUEUE).idempotencyKey(World.COMPLETED_KEY).build()),
+            claimed(OWNER, at(30)),
+            started(),
+            completed()));
+    submit(spec(QUEUE).notBefore(at(500)).build());
+    clock.advance(Duration.ofSeconds(1));
+    return new World(
+        pending,
+        preparing,
+        running,
+        waiting,
+        completed,
+        newId(),
+        newId(),
+        clock.instant().plus(LEASE));
+  }
+
+  private record World(
+      WorkOrderId pending,
+      WorkOrderId preparing,
+      WorkOrderId running,
+      WorkOrderId waiting,
+      WorkOrderId finished,
+      WorkOrderId new1,
+      WorkOrderId new2,
+      Instant leaseExpiresAt) {
+    static final String PENDING_KEY = "key-pending";
+    static final String COMPLETED_KEY = "key-completed";
+    static final String NEW_KEY_1 = "key-new-1";
+    static final String NEW_KEY_2 = "key-new-2";
+
+    List<AppendRequest> around(AppendRequest bad) {
+      return List.of(
+          AppendRequest.of(
+              new1,
+              ExpectedVersion.none(),
+              submitted(spec(QUEUE).idempotencyKey(NEW_KEY_1).build())),
+          AppendRequest.of(pending, ExpectedVersion.exactly(1), claimed(OWNER, leaseExpiresAt)),
+          AppendRequest.of(preparing, ExpectedVersion.exactly(2), started()),
+          bad,
+          AppendRequest.of(
+              new2,
+              ExpectedVersion.none(),
+              submitted(spec(OTHER_QUEUE).idempotencyKey(NEW_KEY_2).build()),
+              cancelled()),
+          AppendRequest.of(running, ExpectedVersion.exactly(3), completed()));
+    }
+
+    List<WorkOrderId> ids() {
+      return List.of(pending, preparing, running, waiting, finished, new1, new2);
+    }
+
+    List<String> keys() {
+      return List.of(PENDING_KEY, COMPLETED_KEY, NEW_KEY_1, NEW_KEY_2);
+    }
+  }
+
+  private <X extends Throwable> X assertAppendAllChangesNothing(
+      World w, AppendRequest bad, Class<X> expected) {
+    List<WorkOrderId> ids = new ArrayList<>(w.ids());
+    ids.add(bad.workOrderId());
+    StoreState before = snapshot(ids, w.keys());
+
+    X thrown = catchThrowableOfType(expected, () -> store.appendAll(w.around(bad)));
+
+    assertThat(thrown).as(expected.getSimpleName()).isNotNull();
+    assertThat(snapshot(ids, w.keys())).isEqualTo(before);
+    assertThat(store.find(w.new1)).isEmpty();
+    assertThat(store.findByIdempotencyKey(World.NEW_KEY_1)).isEmpty();
+
+    List<AppendRequest> withoutBad = new ArrayList<>(w.around(bad));
+    withoutBad.remove(bad);
+    assertThat(store.appendAll(withoutBad)).hasSize(6);
+    assertThat(view(w.pending).state()).isEqualTo(PREPARING);
+    assertThat(view(w.new2).state()).isEqualTo(CANCELLED);
+    assertThat(store.findByIdempotencyKey(World.NEW_KEY_1)).contains(w.new1);
+    assertStrictlyRising(wholeLog());
+    return thrown;
+  }
+
+  /** What a test can observe of a store, to show that a failed call changed nothing. */
+  private StoreState snapshot(Collection<WorkOrderId> ids, Collection<String> keys) {
+    Map<WorkOrderId, List<RecordedEvent>> streams = new HashMap<>();
+    Map<WorkOrderId, Optional<ViewState>> views = new HashMap<>();
+    for (WorkOrderId id : ids) {
+      streams.put(id, store.readStream(id));
+      views.put(id, store.find(id).map(ViewState::of));
+    }
+    Map<String, Optional<WorkOrderId>> holders = new HashMap<>();
+    for (String key : keys) {
+      holders.put(key, store.findByIdempotencyKey(key));
+    }
+    Map<String, Map<WorkOrderState, Long>> counts = new HashMap<>();
+    store.counts().forEach((queue, byState) -> counts.put(queue, new HashMap<>(byState)));
+    Function<List<WorkOrderView>, List<ViewState>> states =
+        list -> list.stream().map(ViewState::of).toList();
+    Instant far = at(1_000_000);
+    Set<String> queues = new HashSet<>(counts.keySet());
+    Map<String, Optional<Instant>> nextAvailable = new HashMap<>();
+    for (String queue : queues) {
+      nextAvailable.put(queue, store.nextAvailableAt(queue, clock.instant()));
+    }
+    return new StoreState(
+        wholeLog(),
+        streams,
+        views,
+        counts,
+        holders,
+        states.apply(readAllPages(WorkOrderQuery.builder(), 0, WorkOrderQuery.MAX_LIMIT)),
+        states.apply(store.expiredLeases(far, 1000)),
+        states.apply(store.dueRetries(far, 1000)),
+        store.nextRetryAt(),
+        nextAvailable);
+  }
+
+  private record StoreState(
+      List<RecordedEvent> log,
+      Map<WorkOrderId, List<RecordedEvent>> streams,
+      Map<WorkOrderId, Optional<ViewState>> views,
+      Map<String, Map<WorkOrderState, Long>> counts,
+      Map<String, Optional<WorkOrderId>> idempotencyKeys,
+      List<ViewState> queried,
+      List<ViewState> expiredLeases,
+      List<ViewState> dueRetries,
+      Optional<Instant> nextRetryAt,
+      Map<String, Optional<Instant>> nextAvailableAt) {}
+
+  /** Every observable field of a view, so that views of different classes compare by value. */
+  private record ViewState(
+      WorkOrderId id,
+      String queue,
+      String type,
+      WorkOrderState state,
+      int attempt,
+      int priority,
+      long version,
+      Instant submittedAt,
+      Instant updatedAt,
+      Instant availableAt,
+      Optional<Instant> nextAttemptAt,
+      Optional<ErrorInfo> lastError,
+      Optional<JsonNode> result,
+      WorkOrderSpec spec,
+      Optional<String> leaseOwner,
+      Optional<Instant> leaseExpiresAt,
+      Optional<String> cancellationRequested,
+      Optional<WorkOrderId> resubmittedFrom) {
+
+    static ViewState of(WorkOrderView v) {
+      return new ViewState(
+          v.id(),
+          v.queue(),
+          v.type(),
+          v.state(),
+          v.attempt(),
+          v.priority(),
+          v.version(),
+          v.submittedAt(),
+          v.updatedAt(),
+          v.availableAt(),
+          v.nextAttemptAt(),
+          v.lastError(),
+          v.result(),
+          v.spec(),
+          v.leaseOwner(),
+          v.leaseExpiresAt(),
+          v.cancellationRequested(),
+          v.resubmittedFrom());
+    }
+  }
+}
