@@ -1,7 +1,5 @@
 package dev.workgate.core;
 
-import java.util.Objects;
-
 /**
  * What went wrong in an attempt: a stable error code (see {@link ErrorCodes}), a message for a
  * person, and whether the failure is worth another attempt. Immutable and thread-safe.
@@ -21,7 +19,10 @@ public record ErrorInfo(String code, String message, boolean retryable) {
     if (code == null || code.isBlank()) {
       throw new IllegalArgumentException("error code must not be blank, got: " + code);
     }
-    Objects.requireNonNull(message, "error message must not be null (use an empty string)");
+    if (message == null) {
+      throw new IllegalArgumentException(
+          "error message must not be null (use an empty string), for code " + code);
+    }
   }
 
   /**

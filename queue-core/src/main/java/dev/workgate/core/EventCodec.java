@@ -45,17 +45,17 @@ public final class EventCodec {
                   1,
                   d ->
                       new WorkOrderEvent.Claimed(
-                          text(d, "owner"), instant(d, "leaseExpiresAt", true))),
+                          text(d, "", "owner"), instant(d, "", "leaseExpiresAt", true))),
           EventType.STARTED.typeName(),
-              Map.of(1, d -> new WorkOrderEvent.Started(text(d, "sandboxId"))),
+              Map.of(1, d -> new WorkOrderEvent.Started(text(d, "", "sandboxId"))),
           EventType.COMPLETED.typeName(),
               Map.of(1, d -> new WorkOrderEvent.Completed(d.get("result"))),
           EventType.ATTEMPT_FAILED.typeName(), Map.of(1, EventCodec::readAttemptFailedV1),
           EventType.RETRY_RELEASED.typeName(), Map.of(1, d -> new WorkOrderEvent.RetryReleased()),
           EventType.CANCELLATION_REQUESTED.typeName(),
-              Map.of(1, d -> new WorkOrderEvent.CancellationRequested(text(d, "reason"))),
+              Map.of(1, d -> new WorkOrderEvent.CancellationRequested(text(d, "", "reason"))),
           EventType.CANCELLED.typeName(),
-              Map.of(1, d -> new WorkOrderEvent.Cancelled(text(d, "reason"))));
+              Map.of(1, d -> new WorkOrderEvent.Cancelled(text(d, "", "reason"))));
 
   private EventCodec() {}
 
@@ -80,6 +80,10 @@ public final class EventCodec {
    * @throws EventCodecException for an unknown type or version, malformed JSON or a bad field
    */
   public static WorkOrderEvent decode(String type, int schemaVersion, String data) {
+    if (type == null) {
+      throw new EventCodecException(
+          "event type is null; this code reads " + new TreeMap<>(READERS).keySet());
+    }
     Map<Integer, Function<JsonNode, WorkOrderEvent>> byVersion = READERS.get(type);
     if (byVersion == null) {
       throw new EventCodecException(
@@ -100,9 +104,12 @@ public final class EventCodec {
               + new TreeMap<>(byVersion).keySet()
               + " (was the log written by a newer Workgate?)");
     }
+    if (data == null) {
+      throw new EventCodecException("event " + type + " v" + schemaVersion + ": data is null");
+    }
     JsonNode node;
     try {
-      node = Json.MAPPER.readTree(data);
+      node = Json.EVENTS.readTree(data);
     } catch (JsonProcessingException e) {
       throw new EventCodecException(
           "event " + type + " v" + schemaVersion + ": malformed JSON: " + e.getOriginalMessage(),
@@ -158,12 +165,13 @@ public final class EventCodec {
   public static WorkOrderEvent fromJson(String json) {
     JsonNode envelope;
     try {
-      envelope = Json.MAPPER.readTree(json);
+      envelope = Json.EVENTS.readTree(json);
     } catch (JsonProcessingException e) {
       throw new EventCodecException("malformed event JSON: " + e.getOriginalMessage(), e);
     }
     if (envelope == null
         || !envelope.path("type").isTextual()
+        || !envelope.path("schemaVersion").isIntegralNumber()
         || !envelope.path("schemaVersion").canConvertToInt()
         || !envelope.path("data").isObject()) {
       throw new EventCodecException(
@@ -242,101 +250,123 @@ public final class EventCodec {
   }
 
   private static WorkOrderEvent readSubmittedV1(JsonNode d) {
-    JsonNode s = d.get("spec");
-    if (s == null || !s.isObject()) {
-      throw new EventCodecException("field 'spec' must be an object");
-    }
+    JsonNode s = object(d, "", "spec");
     WorkOrderSpec.Builder b =
-        WorkOrderSpec.builder(text(s, "type"))
-            .queue(text(s, "queue"))
+        WorkOrderSpec.builder(text(s, "spec.", "type"))
+            .queue(text(s, "spec.", "queue"))
             .payload(s.get("payload"))
-            .priority(integer(s, "priority"));
-    JsonNode res = s.get("resources");
-    if (res != null && !res.isNull()) {
-      b.resources(ResourceRequest.of(integer(res, "slots"), longValue(res, "memoryMb")));
+            .priority(integer(s, "spec.", "priority"));
+    if (s.hasNonNull("resources")) {
+      JsonNode res = object(s, "spec.", "resources");
+      b.resources(
+          ResourceRequest.of(
+              integer(res, "spec.resources.", "slots"),
+              longValue(res, "spec.resources.", "memoryMb")));
     }
     if (s.hasNonNull("maxAttempts")) {
-      b.maxAttempts(integer(s, "maxAttempts"));
+      b.maxAttempts(integer(s, "spec.", "maxAttempts"));
     }
     if (s.hasNonNull("timeout")) {
-      b.timeout(duration(s, "timeout"));
+      b.timeout(duration(s, "spec.", "timeout"));
     }
-    b.notBefore(instant(s, "notBefore", false));
+    b.notBefore(instant(s, "spec.", "notBefore", false));
     if (s.hasNonNull("idempotencyKey")) {
-      b.idempotencyKey(text(s, "idempotencyKey"));
+      b.idempotencyKey(text(s, "spec.", "idempotencyKey"));
     }
-    JsonNode labels = s.path("labels");
-    labels.properties().forEach(e -> b.label(e.getKey(), e.getValue().asText()));
-    String from = d.hasNonNull("resubmittedFrom") ? text(d, "resubmittedFrom") : null;
+    if (s.hasNonNull("labels")) {
+      JsonNode labels = object(s, "spec.", "labels");
+      labels
+          .properties()
+          .forEach(e -> b.label(e.getKey(), text(labels, "spec.labels.", e.getKey())));
+    }
+    String from = d.hasNonNull("resubmittedFrom") ? text(d, "", "resubmittedFrom") : null;
     return new WorkOrderEvent.Submitted(b.build(), from == null ? null : WorkOrderId.of(from));
   }
 
   private static WorkOrderEvent readAttemptFailedV1(JsonNode d) {
-    JsonNode e = d.get("error");
-    if (e == null || !e.isObject()) {
-      throw new EventCodecException("field 'error' must be an object");
-    }
+    JsonNode e = object(d, "", "error");
     JsonNode retryable = e.get("retryable");
     if (retryable == null || !retryable.isBoolean()) {
-      throw new EventCodecException("field 'error.retryable' must be a boolean");
+      throw new EventCodecException("field 'error.retryable' must be a boolean, got: " + retryable);
     }
-    ErrorInfo error = new ErrorInfo(text(e, "code"), text(e, "message"), retryable.asBoolean());
+    ErrorInfo error =
+        new ErrorInfo(
+            text(e, "error.", "code"), text(e, "error.", "message"), retryable.booleanValue());
     return new WorkOrderEvent.AttemptFailed(
-        error, instant(d, "retryAt", false), text(d, "decision"));
+        error, instant(d, "", "retryAt", false), text(d, "", "decision"));
   }
 
-  private static String text(JsonNode node, String field) {
+  // Field readers: `path` is the field's parent path for messages, e.g. "spec." or "".
+
+  private static JsonNode object(JsonNode node, String path, String field) {
+    JsonNode v = node.get(field);
+    if (v == null || !v.isObject()) {
+      throw new EventCodecException("field '" + path + field + "' must be an object, got: " + v);
+    }
+    return v;
+  }
+
+  private static String text(JsonNode node, String path, String field) {
     JsonNode v = node.get(field);
     if (v == null || !v.isTextual()) {
-      throw new EventCodecException("field '" + field + "' must be a string, got: " + v);
+      throw new EventCodecException("field '" + path + field + "' must be a string, got: " + v);
     }
     return v.asText();
   }
 
-  private static int integer(JsonNode node, String field) {
+  private static int integer(JsonNode node, String path, String field) {
     JsonNode v = node.get(field);
     if (v == null || !v.isIntegralNumber() || !v.canConvertToInt()) {
-      throw new EventCodecException("field '" + field + "' must be an int, got: " + v);
+      throw new EventCodecException("field '" + path + field + "' must be an int, got: " + v);
     }
     return v.asInt();
   }
 
-  private static long longValue(JsonNode node, String field) {
+  private static long longValue(JsonNode node, String path, String field) {
     JsonNode v = node.get(field);
     if (v == null || !v.isIntegralNumber() || !v.canConvertToLong()) {
-      throw new EventCodecException("field '" + field + "' must be a long, got: " + v);
+      throw new EventCodecException("field '" + path + field + "' must be a long, got: " + v);
     }
     return v.asLong();
   }
 
-  private static Instant instant(JsonNode node, String field, boolean required) {
+  private static Instant instant(JsonNode node, String path, String field, boolean required) {
     JsonNode v = node.get(field);
     if (v == null || v.isNull()) {
       if (required) {
-        throw new EventCodecException("field '" + field + "' is missing");
+        throw new EventCodecException("field '" + path + field + "' is missing");
       }
       return null;
     }
     try {
-      return Instant.parse(v.asText());
+      if (v.isTextual()) {
+        return Instant.parse(v.asText());
+      }
     } catch (DateTimeParseException e) {
       throw new EventCodecException(
-          "field '" + field + "' must be an ISO-8601 instant, got: " + v, e);
+          "field '" + path + field + "' must be an ISO-8601 instant, got: " + v, e);
     }
+    throw new EventCodecException(
+        "field '" + path + field + "' must be an ISO-8601 instant, got: " + v);
   }
 
-  private static Duration duration(JsonNode node, String field) {
+  private static Duration duration(JsonNode node, String path, String field) {
+    JsonNode v = node.get(field);
     try {
-      return Duration.parse(node.get(field).asText());
+      if (v.isTextual()) {
+        return Duration.parse(v.asText());
+      }
     } catch (DateTimeParseException e) {
       throw new EventCodecException(
-          "field '" + field + "' must be an ISO-8601 duration, got: " + node.get(field), e);
+          "field '" + path + field + "' must be an ISO-8601 duration, got: " + v, e);
     }
+    throw new EventCodecException(
+        "field '" + path + field + "' must be an ISO-8601 duration, got: " + v);
   }
 
   private static String write(JsonNode node) {
     try {
-      return Json.MAPPER.writeValueAsString(node);
+      return Json.EVENTS.writeValueAsString(node);
     } catch (JsonProcessingException e) {
       throw new EventCodecException("cannot write event JSON: " + e.getOriginalMessage(), e);
     }

@@ -115,9 +115,19 @@ public sealed interface WorkOrderEvent {
    * @param result what the work produced, or null for nothing
    */
   record Completed(JsonNode result) implements WorkOrderEvent {
-    /** Keeps a private copy of the result, so the event stays immutable. */
+    /**
+     * Keeps a private, canonical copy of the result (as for a spec's payload: serialised and parsed
+     * again), so the event stays immutable and equals itself after a store has written and read it.
+     * A JSON null or missing node means no result.
+     *
+     * @throws IllegalArgumentException if the result nests deeper than 1000 or holds a number too
+     *     large for a double
+     */
     public Completed {
-      result = result == null || result.isNull() ? null : result.deepCopy();
+      result =
+          result == null || result.isNull() || result.isMissingNode()
+              ? null
+              : Json.canonicalTree(result, "Completed.result");
     }
 
     /**

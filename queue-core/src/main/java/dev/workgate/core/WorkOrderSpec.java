@@ -1,6 +1,5 @@
 package dev.workgate.core;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import java.time.Duration;
@@ -234,7 +233,9 @@ public final class WorkOrderSpec {
 
     /**
      * The payload: any value Jackson can serialise, or a {@link JsonNode}. It is serialised and
-     * copied by {@link #build()}; later changes to the object do not reach the spec.
+     * parsed again by {@link #build()}, so the spec holds exactly what a store reads back (numbers
+     * as Jackson parses them: ints, longs, big integers, doubles) and later changes to the object
+     * do not reach the spec. It may nest at most 1000 deep.
      *
      * @param value the payload, or null for a JSON null
      * @return this builder
@@ -304,7 +305,8 @@ public final class WorkOrderSpec {
      * @return the immutable spec
      * @throws IllegalArgumentException naming the field and value that are wrong: blank type or
      *     queue, maxAttempts &lt; 1, a timeout that is not positive, a payload Jackson cannot
-     *     serialise, a blank label key or null label value, a blank idempotency key
+     *     serialise (or nested deeper than 1000, or with a number too large for a double), a blank
+     *     label key or null label value, a blank idempotency key
      */
     WorkOrderSpec build();
   }
@@ -403,21 +405,8 @@ public final class WorkOrderSpec {
       if (badLabel != null) {
         throw new IllegalArgumentException(badLabel);
       }
-      JsonNode tree;
-      if (payload == null) {
-        tree = NullNode.getInstance();
-      } else {
-        try {
-          tree = Json.canonicalTree(payload);
-        } catch (JsonProcessingException | RuntimeException e) {
-          throw new IllegalArgumentException(
-              "payload of type "
-                  + payload.getClass().getName()
-                  + " cannot be serialised as JSON: "
-                  + (e instanceof JsonProcessingException j ? j.getOriginalMessage() : e),
-              e);
-        }
-      }
+      JsonNode tree =
+          payload == null ? NullNode.getInstance() : Json.canonicalTree(payload, "payload");
       return new WorkOrderSpec(this, tree);
     }
 
