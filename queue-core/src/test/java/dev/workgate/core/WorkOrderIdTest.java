@@ -53,14 +53,20 @@ class WorkOrderIdTest {
   }
 
   @Test
-  void random_ids_are_uuids_and_distinct() {
+  void random_ids_are_time_ordered_v7_uuids_and_distinct() {
     Set<WorkOrderId> ids = new HashSet<>();
-    for (int i = 0; i < 1000; i++) {
+    long before = System.currentTimeMillis();
+    for (int i = 0; i < 10_000; i++) {
       WorkOrderId id = WorkOrderId.random();
-      assertThat(UUID.fromString(id.value()).version()).isEqualTo(4);
+      UUID uuid = UUID.fromString(id.value());
+      assertThat(uuid.version()).isEqualTo(7);
+      assertThat(uuid.variant()).isEqualTo(2);
+      assertThat(uuid.getMostSignificantBits() >>> 16)
+          .as("48-bit millisecond prefix")
+          .isBetween(before, System.currentTimeMillis());
       ids.add(id);
     }
-    assertThat(ids).hasSize(1000);
+    assertThat(ids).hasSize(10_000);
   }
 
   @Test

@@ -54,7 +54,10 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
 
   /** Higher priority first, then submission order. */
   private static final Comparator<Entry> CLAIM_ORDER =
-      Comparator.comparingInt((Entry e) -> -e.priority).thenComparingLong(e -> e.seq);
+      (a, b) ->
+          a.priority != b.priority
+              ? Integer.compare(b.priority, a.priority)
+              : Long.compare(a.seq, b.seq);
 
   private final Clock clock;
   private final Object lock = new Object();
