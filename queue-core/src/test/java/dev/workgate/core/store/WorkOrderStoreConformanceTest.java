@@ -25,7 +25,6 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.workgate.core.ConcurrencyException;
 import dev.workgate.core.ErrorCodes;
 import dev.workgate.core.ErrorInfo;
@@ -41,6 +40,7 @@ import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.testing.MutableClock;
+import dev.workgate.core.testing.ViewSnapshot;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -937,7 +937,7 @@ public abstract class WorkOrderStoreConformanceTest {
 
     for (WorkOrderId id : ids) {
       WorkOrder folded = WorkOrder.fold(store.readStream(id));
-      assertThat(ViewState.of(view(id))).as("view of %s", id).isEqualTo(ViewState.of(folded));
+      assertThat(ViewSnapshot.of(view(id))).as("view of %s", id).isEqualTo(ViewSnapshot.of(folded));
     }
   }
 
@@ -958,7 +958,7 @@ public abstract class WorkOrderStoreConformanceTest {
     assertThat(page.hasNext()).isFalse();
     assertThat(page.nextCursor()).isEmpty();
     for (WorkOrderView v : page.items()) {
-      assertThat(ViewState.of(v)).isEqualTo(ViewState.of(view(v.id())));
+      assertThat(ViewSnapshot.of(v)).isEqualTo(ViewSnapshot.of(view(v.id())));
     }
   }
 
@@ -1246,7 +1246,7 @@ public abstract class WorkOrderStoreConformanceTest {
     for (WorkOrderView v : claimed) {
       assertThat(v.state()).isEqualTo(PREPARING);
       assertThat(v.version()).isEqualTo(2);
-      assertThat(ViewState.of(v)).isEqualTo(ViewState.of(view(v.id())));
+      assertThat(ViewSnapshot.of(v)).isEqualTo(ViewSnapshot.of(view(v.id())));
     }
   }
 
@@ -1556,10 +1556,10 @@ public abstract class WorkOrderStoreConformanceTest {
     for (Map.Entry<String, List<WorkOrderEvent>> ending : endings.entrySet()) {
       WorkOrderId id = inState(QUEUE, PREPARING);
       store.append(id, ExpectedVersion.exactly(2), ending.getValue());
-      ViewState before = ViewState.of(view(id));
+      ViewSnapshot before = ViewSnapshot.of(view(id));
 
       assertThat(store.renewLease(id, OWNER, 1, at(300))).as(ending.getKey()).isFalse();
-      assertThat(ViewState.of(view(id))).as(ending.getKey()).isEqualTo(before);
+      assertThat(ViewSnapshot.of(view(id))).as(ending.getKey()).isEqualTo(before);
     }
   }
 
@@ -2438,10 +2438,10 @@ public abstract class WorkOrderStoreConformanceTest {
   /** What a test can observe of a store, to show that a failed call changed nothing. */
   private StoreState snapshot(Collection<WorkOrderId> ids, Collection<String> keys) {
     Map<WorkOrderId, List<RecordedEvent>> streams = new HashMap<>();
-    Map<WorkOrderId, Optional<ViewState>> views = new HashMap<>();
+    Map<WorkOrderId, Optional<ViewSnapshot>> views = new HashMap<>();
     for (WorkOrderId id : ids) {
       streams.put(id, store.readStream(id));
-      views.put(id, store.find(id).map(ViewState::of));
+      views.put(id, store.find(id).map(ViewSnapshot::of));
     }
     Map<String, Optional<WorkOrderId>> holders = new HashMap<>();
     for (String key : keys) {
@@ -2449,8 +2449,8 @@ public abstract class WorkOrderStoreConformanceTest {
     }
     Map<String, Map<WorkOrderState, Long>> counts = new HashMap<>();
     store.counts().forEach((queue, byState) -> counts.put(queue, new HashMap<>(byState)));
-    Function<List<WorkOrderView>, List<ViewState>> states =
-        list -> list.stream().map(ViewState::of).toList();
+    Function<List<WorkOrderView>, List<ViewSnapshot>> states =
+        list -> list.stream().map(ViewSnapshot::of).toList();
     Instant far = at(1_000_000);
     Set<String> queues = new HashSet<>(counts.keySet());
     Map<String, Optional<Instant>> nextAvailable = new HashMap<>();
@@ -2473,56 +2473,12 @@ public abstract class WorkOrderStoreConformanceTest {
   private record StoreState(
       List<RecordedEvent> log,
       Map<WorkOrderId, List<RecordedEvent>> streams,
-      Map<WorkOrderId, Optional<ViewState>> views,
+      Map<WorkOrderId, Optional<ViewSnapshot>> views,
       Map<String, Map<WorkOrderState, Long>> counts,
       Map<String, Optional<WorkOrderId>> idempotencyKeys,
-      List<ViewState> queried,
-      List<ViewState> expiredLeases,
-      List<ViewState> dueRetries,
+      List<ViewSnapshot> queried,
+      List<ViewSnapshot> expiredLeases,
+      List<ViewSnapshot> dueRetries,
       Optional<Instant> nextRetryAt,
       Map<String, Optional<Instant>> nextAvailableAt) {}
-
-  /** Every observable field of a view, so that views of different classes compare by value. */
-  private record ViewState(
-      WorkOrderId id,
-      String queue,
-      String type,
-      WorkOrderState state,
-      int attempt,
-      int priority,
-      long version,
-      Instant submittedAt,
-      Instant updatedAt,
-      Instant availableAt,
-      Optional<Instant> nextAttemptAt,
-      Optional<ErrorInfo> lastError,
-      Optional<JsonNode> result,
-      WorkOrderSpec spec,
-      Optional<String> leaseOwner,
-      Optional<Instant> leaseExpiresAt,
-      Optional<String> cancellationRequested,
-      Optional<WorkOrderId> resubmittedFrom) {
-
-    static ViewState of(WorkOrderView v) {
-      return new ViewState(
-          v.id(),
-          v.queue(),
-          v.type(),
-          v.state(),
-          v.attempt(),
-          v.priority(),
-          v.version(),
-          v.submittedAt(),
-          v.updatedAt(),
-          v.availableAt(),
-          v.nextAttemptAt(),
-          v.lastError(),
-          v.result(),
-          v.spec(),
-          v.leaseOwner(),
-          v.leaseExpiresAt(),
-          v.cancellationRequested(),
-          v.resubmittedFrom());
-    }
-  }
 }

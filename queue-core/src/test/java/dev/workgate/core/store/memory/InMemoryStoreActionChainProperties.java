@@ -3,7 +3,6 @@ package dev.workgate.core.store.memory;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.workgate.core.ConcurrencyException;
 import dev.workgate.core.DesignTable;
@@ -29,6 +28,7 @@ import dev.workgate.core.store.Page;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderQuery;
 import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.core.testing.ViewSnapshot;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -147,56 +147,11 @@ class InMemoryStoreActionChainProperties {
   /** A lease as the test granted and renewed it. */
   record Lease(String owner, int attempt, Instant expiresAt) {}
 
-  /** Everything a view exposes, so that views of any implementation compare field by field. */
-  record ViewFields(
-      WorkOrderId id,
-      String queue,
-      String type,
-      WorkOrderState state,
-      int attempt,
-      int priority,
-      long version,
-      Instant submittedAt,
-      Instant updatedAt,
-      Optional<Instant> nextAttemptAt,
-      Optional<ErrorInfo> lastError,
-      Optional<JsonNode> result,
-      WorkOrderSpec spec,
-      ResourceRequest resources,
-      Instant availableAt,
-      Optional<String> leaseOwner,
-      Optional<Instant> leaseExpiresAt,
-      Optional<String> cancellationRequested,
-      Optional<WorkOrderId> resubmittedFrom) {
-    static ViewFields of(WorkOrderView v) {
-      return new ViewFields(
-          v.id(),
-          v.queue(),
-          v.type(),
-          v.state(),
-          v.attempt(),
-          v.priority(),
-          v.version(),
-          v.submittedAt(),
-          v.updatedAt(),
-          v.nextAttemptAt(),
-          v.lastError(),
-          v.result(),
-          v.spec(),
-          v.resources(),
-          v.availableAt(),
-          v.leaseOwner(),
-          v.leaseExpiresAt(),
-          v.cancellationRequested(),
-          v.resubmittedFrom());
-    }
-  }
-
   /** All a store shows, to prove that a rejected call changed nothing. */
   record Snapshot(
       List<RecordedEvent> log,
       Map<String, Map<WorkOrderState, Long>> counts,
-      Map<WorkOrderId, ViewFields> views,
+      Map<WorkOrderId, ViewSnapshot> views,
       Map<WorkOrderId, List<RecordedEvent>> streams,
       Map<String, Optional<WorkOrderId>> keys,
       Optional<Instant> nextRetryAt) {}
@@ -230,10 +185,10 @@ class InMemoryStoreActionChainProperties {
     }
 
     Snapshot snapshot() {
-      Map<WorkOrderId, ViewFields> views = new LinkedHashMap<>();
+      Map<WorkOrderId, ViewSnapshot> views = new LinkedHashMap<>();
       Map<WorkOrderId, List<RecordedEvent>> streams = new LinkedHashMap<>();
       for (WorkOrderId id : ids) {
-        views.put(id, ViewFields.of(view(id)));
+        views.put(id, ViewSnapshot.of(view(id)));
         streams.put(id, store.readStream(id));
       }
       Map<String, Optional<WorkOrderId>> keyHolders = new TreeMap<>();
@@ -348,7 +303,7 @@ class InMemoryStoreActionChainProperties {
         } else {
           assertThat(lease).as("lease of %s after it ended", id).isNull();
         }
-        assertThat(ViewFields.of(view)).as("view of %s", id).isEqualTo(ViewFields.of(expected));
+        assertThat(ViewSnapshot.of(view)).as("view of %s", id).isEqualTo(ViewSnapshot.of(expected));
       }
       assertThat(store.find(WorkOrderId.of("never-submitted"))).isEmpty();
       assertThat(store.readStream(WorkOrderId.of("never-submitted"))).isEmpty();
@@ -394,7 +349,7 @@ class InMemoryStoreActionChainProperties {
         WorkOrderView view = view(id);
         WorkOrderView seen = terminalSeen.get(id);
         if (seen != null) {
-          assertThat(ViewFields.of(view)).as("terminal %s", id).isEqualTo(ViewFields.of(seen));
+          assertThat(ViewSnapshot.of(view)).as("terminal %s", id).isEqualTo(ViewSnapshot.of(seen));
         } else if (view.state().isTerminal()) {
           terminalSeen.put(id, view);
         }
@@ -729,7 +684,7 @@ class InMemoryStoreActionChainProperties {
         assertThat(v.leaseExpiresAt()).contains(now.plus(lease));
         assertThat(v.attempt()).isEqualTo(was.attempt() + 1);
         assertThat(v.version()).isEqualTo(was.version() + 1);
-        assertThat(ViewFields.of(m.view(v.id()))).isEqualTo(ViewFields.of(v));
+        assertThat(ViewSnapshot.of(m.view(v.id()))).isEqualTo(ViewSnapshot.of(v));
         List<RecordedEvent> stream = m.store.readStream(v.id());
         RecordedEvent last = stream.get(stream.size() - 1);
         assertThat(last.event()).isEqualTo(new WorkOrderEvent.Claimed(owner, now.plus(lease)));
@@ -741,7 +696,7 @@ class InMemoryStoreActionChainProperties {
       }
       for (WorkOrderView v : m.views()) {
         if (!expected.contains(v.id())) {
-          assertThat(ViewFields.of(v)).isEqualTo(ViewFields.of(before.get(v.id())));
+          assertThat(ViewSnapshot.of(v)).isEqualTo(ViewSnapshot.of(before.get(v.id())));
         }
       }
     }
@@ -844,8 +799,8 @@ class InMemoryStoreActionChainProperties {
                           assertThat(Model.ids(m.store.dueRetries(now, 1)))
                               .containsExactly(due.get(0).id());
                           WorkOrderView target = due.get(pick % due.size());
-                          assertThat(ViewFields.of(target))
-                              .isEqualTo(ViewFields.of(m.view(target.id())));
+                          assertThat(ViewSnapshot.of(target))
+                              .isEqualTo(ViewSnapshot.of(m.view(target.id())));
                           m.appendAccepted(target.id(), new WorkOrderEvent.RetryReleased(), false);
                         }
                       }));
@@ -1015,7 +970,7 @@ class InMemoryStoreActionChainProperties {
           .isEqualTo(
               before.log().stream().filter(e -> !expected.contains(e.workOrderId())).toList());
       for (WorkOrderId id : m.ids) {
-        assertThat(ViewFields.of(m.view(id))).isEqualTo(before.views().get(id));
+        assertThat(ViewSnapshot.of(m.view(id))).isEqualTo(before.views().get(id));
         assertThat(m.store.readStream(id)).isEqualTo(before.streams().get(id));
       }
     }
