@@ -142,6 +142,31 @@ public final class EventCodec {
   }
 
   /**
+   * A payload or result as JSON text, for stores that keep values in columns.
+   *
+   * @param value the value
+   * @return its JSON text
+   */
+  public static String writeValue(JsonNode value) {
+    return write(value);
+  }
+
+  /**
+   * Reads a value written by {@link #writeValue}, with the same limits as event documents.
+   *
+   * @param json the text
+   * @return the value
+   * @throws EventCodecException if the text is not JSON
+   */
+  public static JsonNode readValue(String json) {
+    try {
+      return Json.VALUES.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new EventCodecException("malformed JSON value: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  /**
    * One self-describing JSON document: {@code {"type":…,"schemaVersion":…,"data":{…}}}.
    *
    * @param event the event

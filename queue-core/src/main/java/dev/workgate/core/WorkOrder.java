@@ -266,6 +266,93 @@ public final class WorkOrder implements WorkOrderView {
         cancellationReason);
   }
 
+  /**
+   * All fields of this aggregate, for a store that keeps its projection in columns.
+   *
+   * @return the snapshot
+   */
+  public WorkOrderSnapshot snapshot() {
+    return new WorkOrderSnapshot(
+        id,
+        spec,
+        resubmittedFrom,
+        state,
+        attempt,
+        version,
+        submittedAt,
+        updatedAt,
+        availableAt,
+        leaseOwner,
+        leaseExpiresAt,
+        lastError,
+        nextAttemptAt,
+        result,
+        cancellationReason);
+  }
+
+  /**
+   * An aggregate from a projection row that a store wrote from {@link #snapshot()}. Checks the
+   * invariants that every fold keeps, so that a damaged row is refused instead of served.
+   *
+   * @param s the snapshot
+   * @return the aggregate
+   * @throws IllegalArgumentException naming the work order and the broken invariant
+   */
+  public static WorkOrder restore(WorkOrderSnapshot s) {
+    Objects.requireNonNull(s, "snapshot");
+    Objects.requireNonNull(s.id(), "id");
+    String problem = restoreProblem(s);
+    if (problem != null) {
+      throw new IllegalArgumentException(
+          "work order " + s.id() + ": projection row is inconsistent: " + problem);
+    }
+    return new WorkOrder(
+        s.id(),
+        s.spec(),
+        s.resubmittedFrom(),
+        s.state(),
+        s.attempt(),
+        s.version(),
+        s.submittedAt(),
+        s.updatedAt(),
+        s.availableAt(),
+        s.leaseOwner(),
+        s.leaseExpiresAt(),
+        s.lastError(),
+        s.nextAttemptAt(),
+        s.result(),
+        s.cancellationReason());
+  }
+
+  private static String restoreProblem(WorkOrderSnapshot s) {
+    if (s.spec() == null || s.state() == null) {
+      return "spec and state are required";
+    }
+    if (s.submittedAt() == null || s.updatedAt() == null || s.availableAt() == null) {
+      return "submittedAt, updatedAt and availableAt are required";
+    }
+    if (s.version() < 1 || s.attempt() < 0) {
+      return "version must be at least 1 and attempt at least 0, got version "
+          + s.version()
+          + ", attempt "
+          + s.attempt();
+    }
+    boolean leased = s.leaseOwner() != null;
+    if (leased != (s.leaseExpiresAt() != null)) {
+      return "lease owner and lease expiry must be both present or both absent";
+    }
+    if (s.state().isActive() != leased) {
+      return "state " + s.state() + (leased ? " must not hold a lease" : " must hold a lease");
+    }
+    if ((s.state() == WorkOrderState.WAITING_RETRY) != (s.nextAttemptAt() != null)) {
+      return "a retry time must be present exactly in state WAITING_RETRY, state is " + s.state();
+    }
+    if (s.result() != null && s.state() != WorkOrderState.COMPLETED) {
+      return "only a COMPLETED work order has a result, state is " + s.state();
+    }
+    return null;
+  }
+
   @Override
   public WorkOrderId id() {
     return id;

@@ -76,6 +76,15 @@ public interface WorkOrderStore extends AutoCloseable {
   /**
    * A page of the global log.
    *
+   * <p><b>Ordering.</b> Positions are unique and rise in the order events were inserted. The
+   * in-memory and SQLite stores have one writer, so an event becomes visible only after every event
+   * with a lower position: a reader that continues after the last position it saw never misses an
+   * event (except whole streams deleted by retention). On PostgreSQL many transactions write at
+   * once: a transaction that took a lower position can commit after one that took a higher
+   * position, so a reader at the head of the log may pass an event that appears later. There the
+   * global log is an audit view, complete once writers are quiet, and not a gapless feed; a
+   * consumer that must see every change reads work-order streams, whose versions have no gaps.
+   *
    * @param afterPosition return events after this position (0 for the start)
    * @param limit the most events to return, at least 1
    * @return the events in position order, and the position to continue after
@@ -185,6 +194,29 @@ public interface WorkOrderStore extends AutoCloseable {
    * @return the number of work orders deleted
    */
   int deleteTerminalBefore(Instant cutoff, int limit);
+
+  /**
+   * Registers a listener that is told when work becomes claimable (a submission, a released retry).
+   * The in-memory and SQLite stores call it after their own commits; the PostgreSQL store also
+   * hears other nodes' commits (one {@code NOTIFY} per transaction). Delivery is a hint: a
+   * scheduler must still poll.
+   *
+   * @param listener the listener
+   * @return the subscription; closing it unregisters the listener
+   */
+  Subscription subscribe(WorkAvailableListener listener);
+
+  /**
+   * Replays the log and compares every work order's fold with its projection row; with {@link
+   * RebuildMode#REPAIR}, rewrites each differing row (and removes rows without events) in one
+   * atomic step. A renewed lease is not a difference (see {@link ProjectionDiff}). Reads the whole
+   * log: an operator's tool, not something to run on every start.
+   *
+   * @param mode verify only, or verify and repair
+   * @return what was found, and whether it was repaired
+   * @throws StoreException if an event cannot be read (its position and work order are named)
+   */
+  RebuildReport rebuildProjection(RebuildMode mode);
 
   /** Releases the store's resources. Idempotent. */
   @Override

@@ -12,8 +12,15 @@ import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.AppendRequest;
 import dev.workgate.core.store.Capacity;
 import dev.workgate.core.store.ClaimRequest;
+import dev.workgate.core.store.ListenerRegistry;
 import dev.workgate.core.store.LogPage;
 import dev.workgate.core.store.Page;
+import dev.workgate.core.store.ProjectionDiff;
+import dev.workgate.core.store.ProjectionMismatch;
+import dev.workgate.core.store.RebuildMode;
+import dev.workgate.core.store.RebuildReport;
+import dev.workgate.core.store.Subscription;
+import dev.workgate.core.store.WorkAvailableListener;
 import dev.workgate.core.store.WorkOrderQuery;
 import dev.workgate.core.store.WorkOrderStore;
 import java.time.Clock;
@@ -71,6 +78,7 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
   private final TreeMap<TimeKey, Entry> leases = new TreeMap<>();
   private final TreeMap<TimeKey, Entry> retries = new TreeMap<>();
   private final TreeMap<TimeKey, Entry> terminal = new TreeMap<>();
+  private final ListenerRegistry listeners = new ListenerRegistry();
   private volatile boolean closed;
 
   /**
@@ -196,6 +204,13 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
   @Override
   public List<RecordedEvent> appendAll(List<AppendRequest> requests) {
     Objects.requireNonNull(requests, "requests");
+    Set<String> claimable = new HashSet<>();
+    List<RecordedEvent> recorded = appendLocked(requests, claimable);
+    listeners.fire(claimable);
+    return recorded;
+  }
+
+  private List<RecordedEvent> appendLocked(List<AppendRequest> requests, Set<String> claimable) {
     synchronized (lock) {
       ensureOpen();
       Instant now = clock.instant();
@@ -239,6 +254,9 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
       // Commit: nothing below can fail.
       for (Staged s : staged.values()) {
         commit(s.entry, s.before, s.current, s.added);
+        if (ListenerRegistry.becameClaimable(s.current, s.added)) {
+          claimable.add(s.current.queue());
+        }
       }
       log.addAll(recorded);
       idempotencyKeys.putAll(newKeys);
@@ -559,6 +577,58 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
         log.removeIf(r -> deleted.contains(r.workOrderId()));
       }
       return deleted.size();
+    }
+  }
+
+  @Override
+  public Subscription subscribe(WorkAvailableListener listener) {
+    ensureOpen();
+    return listeners.add(listener);
+  }
+
+  @Override
+  public RebuildReport rebuildProjection(RebuildMode mode) {
+    Objects.requireNonNull(mode, "mode");
+    synchronized (lock) {
+      ensureOpen();
+      List<ProjectionMismatch> mismatches = new ArrayList<>();
+      long events = 0;
+      List<Map.Entry<Entry, WorkOrder>> repairs = new ArrayList<>();
+      for (Entry e : byId.values()) {
+        RecordedEvent[] stream = e.events;
+        events += stream.length;
+        WorkOrder fromLog = WorkOrder.fold(List.of(stream));
+        List<String> diffs = ProjectionDiff.differences(e.view, fromLog);
+        if (!diffs.isEmpty()) {
+          mismatches.add(new ProjectionMismatch(e.id, String.join("; ", diffs)));
+          repairs.add(Map.entry(e, ProjectionDiff.repaired(e.view, fromLog)));
+        }
+      }
+      boolean repair = mode == RebuildMode.REPAIR && !repairs.isEmpty();
+      if (repair) {
+        for (Map.Entry<Entry, WorkOrder> r : repairs) {
+          Entry e = r.getKey();
+          unindex(e, e.view);
+          e.view = r.getValue();
+          index(e, e.view);
+        }
+      }
+      return new RebuildReport(byId.size(), events, mismatches, repair);
+    }
+  }
+
+  /**
+   * Replaces a work order's view without an event, to test {@link #rebuildProjection}: the only way
+   * this store's projection can differ from its log.
+   *
+   * @param damaged the view to put in place of the current one, for the same work order and queue
+   */
+  void corruptForTesting(WorkOrder damaged) {
+    synchronized (lock) {
+      Entry e = byId.get(damaged.id());
+      unindex(e, e.view);
+      e.view = damaged;
+      index(e, damaged);
     }
   }
 

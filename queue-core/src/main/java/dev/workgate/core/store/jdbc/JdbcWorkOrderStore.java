@@ -1,0 +1,1371 @@
+package dev.workgate.core.store.jdbc;
+
+import dev.workgate.core.ConcurrencyException;
+import dev.workgate.core.EventCodec;
+import dev.workgate.core.EventCodecException;
+import dev.workgate.core.IdempotencyKeyConflictException;
+import dev.workgate.core.InvalidTransitionException;
+import dev.workgate.core.RecordedEvent;
+import dev.workgate.core.WorkOrder;
+import dev.workgate.core.WorkOrderEvent;
+import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.store.AppendRequest;
+import dev.workgate.core.store.Capacity;
+import dev.workgate.core.store.ClaimRequest;
+import dev.workgate.core.store.ListenerRegistry;
+import dev.workgate.core.store.LogPage;
+import dev.workgate.core.store.Page;
+import dev.workgate.core.store.ProjectionMismatch;
+import dev.workgate.core.store.RebuildMode;
+import dev.workgate.core.store.RebuildReport;
+import dev.workgate.core.store.StoreException;
+import dev.workgate.core.store.Subscription;
+import dev.workgate.core.store.WorkAvailableListener;
+import dev.workgate.core.store.WorkOrderQuery;
+import dev.workgate.core.store.WorkOrderStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import javax.sql.DataSource;
+
+/**
+ * The durable {@link WorkOrderStore}: one JDBC implementation over SQLite (the embedded default)
+ * and PostgreSQL (many nodes), with a {@link SqlDialect} for what differs. Obtain through {@link
+ * dev.workgate.core.store.Stores#sqlite} or {@link dev.workgate.core.store.Stores#postgres}.
+ *
+ * <p><b>Tables.</b> {@code <prefix>events} is the log: global position, work-order id, version
+ * (unique per work order), type, schema version, JSON data, time. {@code <prefix>work_orders} is
+ * the projection, one row per work order, with partial indexes for claims (queue, priority,
+ * submission), delayed work, leases, retries, retention, idempotency keys and queries. {@code
+ * <prefix>meta} records the schema version. Every write changes the log and the projection in one
+ * transaction. Times are kept to the microsecond.
+ *
+ * <p><b>SQLite</b> runs every write on one writer thread that commits concurrent writes in groups
+ * (see {@link SqliteWriter}); reads use their own connections and, in WAL mode, never wait for the
+ * writer. <b>PostgreSQL</b> writes on the host's pooled connections: appends lock the rows they
+ * change in id order, claims take rows with {@code FOR UPDATE SKIP LOCKED}, so concurrent claimers
+ * on any number of nodes never take the same work order, and a claim's events are written in one
+ * statement.
+ *
+ * <p>Thread-safe; for PostgreSQL also safe across processes sharing the database.
+ */
+public final class JdbcWorkOrderStore implements WorkOrderStore {
+  static final String LAST_POSITION = "last_position";
+  static final String SCHEMA_VERSION_KEY = "schema_version";
+
+  /** Rows per multi-row statement: well under both databases' parameter limits. */
+  private static final int CHUNK = 500;
+
+  private static final String EVENT_COLUMNS =
+      "position, work_order_id, version, type, schema_version, data, recorded_at";
+
+  private final SqlDialect d;
+  private final Work.Writer writer;
+  private final Work.Reader reader;
+  private final ListenerRegistry listeners;
+  private final Runnable startNotifications;
+  private final Runnable stopNotifications;
+  private final String viewSelect;
+  private volatile boolean closed;
+
+  private JdbcWorkOrderStore(
+      SqlDialect dialect,
+      Work.Writer writer,
+      Work.Reader reader,
+      ListenerRegistry listeners,
+      Runnable startNotifications,
+      Runnable stopNotifications) {
+    this.d = dialect;
+    this.writer = writer;
+    this.reader = reader;
+    this.listeners = listeners;
+    this.startNotifications = startNotifications;
+    this.stopNotifications = stopNotifications;
+    this.viewSelect =
+        "SELECT p."
+            + String.join(", p.", Row.COLUMNS)
+            + ", e.position, e.type, e.schema_version, e.data FROM "
+            + d.workOrders
+            + " p JOIN "
+            + d.events
+            + " e ON e.work_order_id = p.id AND e.version = 1";
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // opening
+
+  /**
+   * Opens (creating if absent) a SQLite store. Use {@link
+   * dev.workgate.core.store.Stores#sqlite(Path, SqliteOptions)}.
+   *
+   * @param file the database file
+   * @param options the settings
+   * @return the store
+   * @throws StoreException if the file cannot be opened or written, or its schema is unknown or
+   *     damaged
+   */
+  public static WorkOrderStore openSqlite(Path file, SqliteOptions options) {
+    Objects.requireNonNull(file, "file");
+    Objects.requireNonNull(options, "options");
+    Path path = file.toAbsolutePath().normalize();
+    checkSqliteFile(path);
+    SqlDialect.Sqlite dialect = new SqlDialect.Sqlite(path.toString(), options.tablePrefix());
+    List<Connection> opened = new ArrayList<>();
+    try {
+      Connection w = sqliteConnection(path, options, false);
+      opened.add(w);
+      try (Statement st = w.createStatement()) {
+        try (ResultSet rs = st.executeQuery("PRAGMA journal_mode = WAL")) {
+          String mode = rs.next() ? rs.getString(1) : "?";
+          if (!"wal".equalsIgnoreCase(mode)) {
+            throw new StoreException(
+                "the "
+                    + dialect.describe()
+                    + " could not be put in WAL mode (it is in "
+                    + mode
+                    + ")");
+          }
+        }
+        st.execute("BEGIN IMMEDIATE");
+        try {
+          ensureSchema(w, dialect);
+          st.execute("COMMIT");
+        } catch (SQLException | RuntimeException e) {
+          st.execute("ROLLBACK");
+          throw e;
+        }
+      }
+      List<Connection> reads = new ArrayList<>();
+      for (int i = 0; i < options.readConnections(); i++) {
+        Connection r = sqliteConnection(path, options, true);
+        opened.add(r);
+        reads.add(r);
+      }
+      ListenerRegistry listeners = new ListenerRegistry();
+      SqliteWriter writer =
+          new SqliteWriter(w, dialect, path, options.clock(), options.maxGroupSize(), listeners);
+      return new JdbcWorkOrderStore(
+          dialect, writer, new Readers.Sqlite(reads, dialect), listeners, () -> {}, () -> {});
+    } catch (SQLException | RuntimeException e) {
+      for (Connection c : opened) {
+        try {
+          c.close();
+        } catch (SQLException closing) {
+          e.addSuppressed(closing);
+        }
+      }
+      if (e instanceof StoreException s) {
+        throw s;
+      }
+      throw new StoreException("cannot open the " + dialect.describe() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void checkSqliteFile(Path path) {
+    Path dir = path.getParent();
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new StoreException(
+          "cannot create the directory " + dir + " for the SQLite file " + path + ": " + e, e);
+    }
+    if (Files.exists(path)) {
+      if (!Files.isRegularFile(path)) {
+        throw new StoreException("the SQLite path " + path + " exists but is not a regular file");
+      }
+      if (!Files.isWritable(path) || posixReadOnly(path)) {
+        throw new StoreException(
+            "the SQLite file "
+                + path
+                + " is read-only; the store must write to it. Make it writable for this process,"
+                + " or open a writable copy");
+      }
+    }
+    if (!Files.isWritable(dir) || posixReadOnly(dir)) {
+      throw new StoreException(
+          "the directory "
+              + dir
+              + " is read-only; SQLite must create the file "
+              + path.getFileName()
+              + " and its write-ahead log there");
+    }
+  }
+
+  /**
+   * True if POSIX permissions give no one write access (root ignores them, the operator's intent is
+   * clear).
+   */
+  private static boolean posixReadOnly(Path path) {
+    try {
+      Set<PosixFilePermission> perms = Files.getPosixFilePermissions(path);
+      return !perms.contains(PosixFilePermission.OWNER_WRITE)
+          && !perms.contains(PosixFilePermission.GROUP_WRITE)
+          && !perms.contains(PosixFilePermission.OTHERS_WRITE);
+    } catch (UnsupportedOperationException | IOException e) {
+      return false;
+    }
+  }
+
+  private static Connection sqliteConnection(Path path, SqliteOptions o, boolean readOnly)
+      throws SQLException {
+    Connection c;
+    try {
+      c = DriverManager.getConnection("jdbc:sqlite:" + path);
+    } catch (SQLException e) {
+      if ("08001".equals(e.getSQLState()) || e.getMessage().contains("No suitable driver")) {
+        throw new StoreException(
+            "no SQLite JDBC driver on the class path: add org.xerial:sqlite-jdbc to the"
+                + " application's dependencies",
+            e);
+      }
+      throw e;
+    }
+    try (Statement st = c.createStatement()) {
+      st.execute("PRAGMA busy_timeout = " + o.busyTimeout().toMillis());
+      st.execute("PRAGMA synchronous = " + o.durability().name());
+      if (readOnly) {
+        st.execute("PRAGMA query_only = ON");
+      }
+    } catch (SQLException e) {
+      c.close();
+      throw e;
+    }
+    return c;
+  }
+
+  /**
+   * Opens (creating if absent) a PostgreSQL store. Use {@link
+   * dev.workgate.core.store.Stores#postgres(DataSource, PostgresOptions)}.
+   *
+   * @param dataSource the host's connections
+   * @param options the settings
+   * @return the store
+   * @throws StoreException if the database cannot be reached or its schema is unknown or damaged
+   */
+  public static WorkOrderStore openPostgres(DataSource dataSource, PostgresOptions options) {
+    Objects.requireNonNull(dataSource, "dataSource");
+    Objects.requireNonNull(options, "options");
+    SqlDialect.Postgres dialect = new SqlDialect.Postgres(options.schema(), options.tablePrefix());
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        try (Statement st = c.createStatement()) {
+          for (String sql : dialect.beforeSchema()) {
+            st.execute(sql);
+          }
+        }
+        ensureSchema(c, dialect);
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw new StoreException("cannot open the " + dialect.describe() + ": " + e.getMessage(), e);
+    }
+    ListenerRegistry listeners = new ListenerRegistry();
+    String instanceId = UUID.randomUUID().toString();
+    PostgresWriter writer =
+        new PostgresWriter(dataSource, dialect, options.clock(), listeners, instanceId);
+    PostgresNotifier[] notifier = {null};
+    Runnable start =
+        () -> {
+          synchronized (notifier) {
+            if (notifier[0] == null && options.notifications()) {
+              notifier[0] =
+                  new PostgresNotifier(dataSource, dialect.channel(), instanceId, listeners);
+            }
+          }
+        };
+    Runnable stop =
+        () -> {
+          synchronized (notifier) {
+            if (notifier[0] != null) {
+              notifier[0].close();
+            }
+          }
+        };
+    return new JdbcWorkOrderStore(
+        dialect, writer, new Readers.Pooled(dataSource, dialect), listeners, start, stop);
+  }
+
+  /** Creates the tables if absent, or checks them; runs inside the caller's transaction. */
+  private static void ensureSchema(Connection c, SqlDialect d) throws SQLException {
+    String metaName = d.prefix + "meta";
+    String eventsName = d.prefix + "events";
+    String ordersName = d.prefix + "work_orders";
+    boolean meta = d.tableExists(c, metaName);
+    boolean events = d.tableExists(c, eventsName);
+    boolean orders = d.tableExists(c, ordersName);
+    if (!meta) {
+      if (events || orders) {
+        throw damaged(
+            d,
+            "found table "
+                + (events ? eventsName : ordersName)
+                + " but no "
+                + metaName
+                + " recording its schema version: the tables were not created by Workgate, or"
+                + " the meta table was dropped");
+      }
+      try (Statement st = c.createStatement()) {
+        for (String sql : d.extraSchema()) {
+          st.execute(sql);
+        }
+        for (String sql : d.schema()) {
+          st.execute(sql);
+        }
+      }
+      try (PreparedStatement ps =
+          c.prepareStatement("INSERT INTO " + d.meta + " (key, value) VALUES (?, ?)")) {
+        ps.setString(1, SCHEMA_VERSION_KEY);
+        ps.setString(2, Integer.toString(SqlDialect.SCHEMA_VERSION));
+        ps.addBatch();
+        ps.setString(1, LAST_POSITION);
+        ps.setString(2, "0");
+        ps.addBatch();
+        ps.executeBatch();
+      }
+      return;
+    }
+    String recorded =
+        SqlDialect.queryString(
+            c, "SELECT value FROM " + d.meta + " WHERE key = ?", SCHEMA_VERSION_KEY);
+    int version;
+    try {
+      version = recorded == null ? -1 : Integer.parseInt(recorded.trim());
+    } catch (NumberFormatException e) {
+      version = -1;
+    }
+    if (version > SqlDialect.SCHEMA_VERSION) {
+      throw new StoreException(
+          "the "
+              + d.describe()
+              + " holds Workgate schema version "
+              + version
+              + ", newer than this version of Workgate reads (schema version "
+              + SqlDialect.SCHEMA_VERSION
+              + "). Run the Workgate version that wrote it, or a newer one; nothing was changed");
+    }
+    if (version < 1) {
+      throw damaged(d, "its " + metaName + " table records schema version " + recorded);
+    }
+    if (!events || !orders) {
+      throw damaged(
+          d,
+          "schema version "
+              + version
+              + " is recorded but table "
+              + (events ? ordersName : eventsName)
+              + " is missing");
+    }
+    checkColumns(c, d, d.events, EVENT_COLUMNS);
+    checkColumns(c, d, d.workOrders, String.join(", ", Row.COLUMNS));
+    if (SqlDialect.queryString(c, "SELECT value FROM " + d.meta + " WHERE key = ?", LAST_POSITION)
+        == null) {
+      throw damaged(d, "its " + metaName + " table has no " + LAST_POSITION);
+    }
+    if (d instanceof SqlDialect.Postgres pg
+        && SqlDialect.queryString(c, "SELECT to_regclass(?)::text", pg.sequence) == null) {
+      throw damaged(d, "the sequence " + pg.sequence + " is missing");
+    }
+  }
+
+  private static void checkColumns(Connection c, SqlDialect d, String table, String columns)
+      throws SQLException {
+    try (Statement st = c.createStatement()) {
+      st.executeQuery("SELECT " + columns + " FROM " + table + " WHERE 1 = 0").close();
+    } catch (SQLException e) {
+      throw damaged(d, "table " + table + " lacks columns this version needs: " + e.getMessage());
+    }
+  }
+
+  private static StoreException damaged(SqlDialect d, String what) {
+    return new StoreException(
+        "the "
+            + d.describe()
+            + " does not hold a usable Workgate schema: "
+            + what
+            + ". Nothing was changed; restore the database from a backup, or point the store at"
+            + " another "
+            + (d instanceof SqlDialect.Postgres
+                ? "schema or table prefix"
+                : "file or table prefix"));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // appends
+
+  /** A stream as it will be after the append being staged. */
+  private static final class Staged {
+    final Current before; // null for a new work order
+    WorkOrder current;
+    final List<Integer> pending = new ArrayList<>(2); // indexes into the append's events
+
+    Staged(Current before) {
+      this.before = before;
+      this.current = before == null ? null : before.view;
+    }
+  }
+
+  /** A projection row and its view. */
+  private record Current(Row row, WorkOrder view) {}
+
+  /** An event of an append, before it has its position. */
+  private record Pending(
+      WorkOrderId id, long version, WorkOrderEvent event, EventCodec.EncodedEvent encoded) {}
+
+  @Override
+  public List<RecordedEvent> appendAll(List<AppendRequest> requests) {
+    Objects.requireNonNull(requests, "requests");
+    for (AppendRequest r : requests) {
+      Objects.requireNonNull(r, "request");
+    }
+    ensureOpen();
+    if (requests.isEmpty()) {
+      return List.of();
+    }
+    // Encode on the caller's thread: JSON work stays off the single SQLite writer.
+    Map<WorkOrderEvent, EventCodec.EncodedEvent> encoded = new java.util.IdentityHashMap<>();
+    for (AppendRequest r : requests) {
+      for (WorkOrderEvent e : r.events()) {
+        encoded.computeIfAbsent(e, EventCodec::encode);
+      }
+    }
+    return writer.write("append", (c, ctx) -> append(c, ctx, requests, encoded));
+  }
+
+  private List<RecordedEvent> append(
+      Connection c,
+      Work.Context ctx,
+      List<AppendRequest> requests,
+      Map<WorkOrderEvent, EventCodec.EncodedEvent> encoded)
+      throws SQLException {
+    Set<WorkOrderId> ids = new LinkedHashSet<>();
+    Set<String> keys = new LinkedHashSet<>();
+    for (AppendRequest r : requests) {
+      ids.add(r.workOrderId());
+      for (WorkOrderEvent e : r.events()) {
+        if (e instanceof WorkOrderEvent.Submitted s) {
+          s.spec().idempotencyKey().ifPresent(keys::add);
+        }
+      }
+    }
+    Map<WorkOrderId, Current> current = load(c, ids, d.lockRows());
+    Map<String, WorkOrderId> holders = keyHolders(c, keys);
+    Map<WorkOrderId, Staged> staged = new LinkedHashMap<>();
+    Map<String, WorkOrderId> newKeys = new HashMap<>();
+    List<Pending> pending = new ArrayList<>();
+    for (AppendRequest request : requests) {
+      WorkOrderId id = request.workOrderId();
+      Staged s = staged.computeIfAbsent(id, k -> new Staged(current.get(k)));
+      long actual = s.current == null ? 0 : s.current.version();
+      if (!request.expected().matches(actual)) {
+        throw new ConcurrencyException(id, request.expected().toString(), actual);
+      }
+      for (WorkOrderEvent event : request.events()) {
+        long version = actual + 1;
+        s.current =
+            s.current == null
+                ? WorkOrder.start(id, event, version, ctx.now)
+                : s.current.apply(event, version, ctx.now);
+        if (event instanceof WorkOrderEvent.Submitted submitted) {
+          String key = submitted.spec().idempotencyKey().orElse(null);
+          if (key != null) {
+            WorkOrderId holder = holders.getOrDefault(key, newKeys.get(key));
+            if (holder != null) {
+              throw new IdempotencyKeyConflictException(key, holder);
+            }
+            newKeys.put(key, id);
+          }
+        }
+        s.pending.add(pending.size());
+        pending.add(new Pending(id, version, event, encoded.get(event)));
+        actual = version;
+      }
+    }
+    long[] positions = ctx.positions(c, pending.size());
+    List<RecordedEvent> recorded = new ArrayList<>(pending.size());
+    for (int i = 0; i < pending.size(); i++) {
+      Pending p = pending.get(i);
+      recorded.add(new RecordedEvent(positions[i], p.id, p.version, ctx.now, p.event));
+    }
+    insertEvents(c, recorded, i -> pending.get(i).encoded);
+    List<Row> inserts = new ArrayList<>();
+    List<Row> updates = new ArrayList<>();
+    List<Long> expectedVersions = new ArrayList<>();
+    for (Staged s : staged.values()) {
+      List<RecordedEvent> added = new ArrayList<>(s.pending.size());
+      for (int i : s.pending) {
+        added.add(recorded.get(i));
+      }
+      if (s.before == null) {
+        inserts.add(Row.of(s.current, added.get(0).position()));
+      } else {
+        updates.add(Row.of(s.current, s.before.row.seq()));
+        expectedVersions.add(s.before.row.version());
+      }
+      if (ListenerRegistry.becameClaimable(s.current, added)) {
+        ctx.claimable.add(s.current.queue());
+      }
+    }
+    insertRows(c, inserts);
+    updateRows(c, updates, expectedVersions);
+    return Collections.unmodifiableList(recorded);
+  }
+
+  private Map<String, WorkOrderId> keyHolders(Connection c, Set<String> keys) throws SQLException {
+    Map<String, WorkOrderId> holders = new HashMap<>();
+    for (List<String> chunk : chunks(new ArrayList<>(keys))) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT idempotency_key, id FROM "
+                  + d.workOrders
+                  + " WHERE idempotency_key IN ("
+                  + marks(chunk.size())
+                  + ")")) {
+        for (int i = 0; i < chunk.size(); i++) {
+          ps.setString(i + 1, chunk.get(i));
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            holders.put(rs.getString(1), WorkOrderId.of(rs.getString(2)));
+          }
+        }
+      }
+    }
+    return holders;
+  }
+
+  /** Loads projection rows and views by id, with a locking suffix. */
+  private Map<WorkOrderId, Current> load(Connection c, Set<WorkOrderId> ids, String suffix)
+      throws SQLException {
+    Map<WorkOrderId, Current> out = new HashMap<>();
+    List<WorkOrderId> all = new ArrayList<>(ids);
+    for (List<WorkOrderId> chunk : chunks(all)) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              viewSelect + " WHERE p.id IN (" + marks(chunk.size()) + ")" + suffix)) {
+        for (int i = 0; i < chunk.size(); i++) {
+          ps.setString(i + 1, chunk.get(i).value());
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            Current cur = current(rs);
+            out.put(cur.view.id(), cur);
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Reads a row of {@link #viewSelect}. */
+  private Current current(ResultSet rs) throws SQLException {
+    Row row = Row.read(rs, 1);
+    int e = Row.COLUMNS.size() + 1;
+    long position = rs.getLong(e);
+    WorkOrderEvent first =
+        decode(position, row.id(), rs.getString(e + 1), rs.getInt(e + 2), rs.getString(e + 3));
+    if (!(first instanceof WorkOrderEvent.Submitted submitted)) {
+      throw new StoreException(
+          "work order "
+              + row.id()
+              + ": the event at position "
+              + position
+              + " (version 1) is "
+              + first.type()
+              + ", not Submitted; the log was changed outside Workgate");
+    }
+    try {
+      return new Current(row, row.toView(submitted.spec()));
+    } catch (IllegalArgumentException | EventCodecException e2) {
+      throw new StoreException(
+          "work order "
+              + row.id()
+              + ": its projection row in "
+              + d.workOrders
+              + " is damaged ("
+              + e2.getMessage()
+              + "); run rebuildProjection(REPAIR) to rewrite it from the log",
+          e2);
+    }
+  }
+
+  private WorkOrderEvent decode(
+      long position, String workOrderId, String type, int schemaVersion, String data) {
+    try {
+      return EventCodec.decode(type, schemaVersion, data);
+    } catch (EventCodecException | IllegalArgumentException e) {
+      throw new StoreException(
+          "the event at position "
+              + position
+              + " of work order "
+              + workOrderId
+              + " in "
+              + d.events
+              + " cannot be read: "
+              + e.getMessage(),
+          e);
+    }
+  }
+
+  private interface EncodedAt {
+    EventCodec.EncodedEvent at(int index);
+  }
+
+  private void insertEvents(Connection c, List<RecordedEvent> events, EncodedAt encoded)
+      throws SQLException {
+    for (int from = 0; from < events.size(); from += CHUNK) {
+      int to = Math.min(events.size(), from + CHUNK);
+      StringBuilder sql =
+          new StringBuilder("INSERT INTO " + d.events + " (" + EVENT_COLUMNS + ") VALUES ");
+      for (int i = from; i < to; i++) {
+        sql.append(i == from ? "" : ", ").append("(?, ?, ?, ?, ?, ?, ?)");
+      }
+      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+        int n = 1;
+        for (int i = from; i < to; i++) {
+          RecordedEvent r = events.get(i);
+          EventCodec.EncodedEvent e = encoded.at(i);
+          ps.setLong(n++, r.position());
+          ps.setString(n++, r.workOrderId().value());
+          ps.setLong(n++, r.version());
+          ps.setString(n++, e.type());
+          ps.setInt(n++, e.schemaVersion());
+          ps.setString(n++, e.data());
+          ps.setLong(n++, Row.micros(r.recordedAt()));
+        }
+        ps.executeUpdate();
+      }
+    }
+  }
+
+  private void insertRows(Connection c, List<Row> rows) throws SQLException {
+    if (rows.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO "
+                + d.workOrders
+                + " ("
+                + String.join(", ", Row.COLUMNS)
+                + ") VALUES ("
+                + marks(Row.COLUMNS.size())
+                + ")")) {
+      for (Row row : rows) {
+        row.bind(ps, 1);
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
+  private void updateRows(Connection c, List<Row> rows, List<Long> expectedVersions)
+      throws SQLException {
+    if (rows.isEmpty()) {
+      return;
+    }
+    String sets = Row.COLUMNS.stream().map(col -> col + " = ?").collect(Collectors.joining(", "));
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE " + d.workOrders + " SET " + sets + " WHERE id = ? AND version = ?")) {
+      int n = Row.COLUMNS.size();
+      for (int i = 0; i < rows.size(); i++) {
+        Row row = rows.get(i);
+        row.bind(ps, 1);
+        ps.setString(n + 1, row.id());
+        ps.setLong(n + 2, expectedVersions.get(i));
+        ps.addBatch();
+      }
+      int[] counts = ps.executeBatch();
+      for (int i = 0; i < counts.length; i++) {
+        if (counts[i] == 0) {
+          // Another writer changed the row between our read and this update: the row locks
+          // (PostgreSQL) and the single writer (SQLite) rule this out, so the database was
+          // changed outside the store.
+          throw new ConcurrencyException(
+              WorkOrderId.of(rows.get(i).id()), "exactly(" + expectedVersions.get(i) + ")", -1);
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // claims and leases
+
+  @Override
+  public List<WorkOrderView> claim(ClaimRequest request) {
+    Objects.requireNonNull(request, "request");
+    ensureOpen();
+    WorkOrderEvent.Claimed claimed =
+        new WorkOrderEvent.Claimed(request.owner(), request.leaseExpiresAt());
+    EventCodec.EncodedEvent encoded = EventCodec.encode(claimed);
+    return writer.write("claim", (c, ctx) -> claim(c, ctx, request, claimed, encoded));
+  }
+
+  private List<WorkOrderView> claim(
+      Connection c,
+      Work.Context ctx,
+      ClaimRequest request,
+      WorkOrderEvent.Claimed claimed,
+      EventCodec.EncodedEvent encoded)
+      throws SQLException {
+    Capacity left = request.capacity();
+    List<Current> chosen = new ArrayList<>(Math.min(request.limit(), 256));
+    int pageSize = Math.min(Math.max(request.limit(), 16), 1000);
+    long afterPriority = Integer.MAX_VALUE + 1L;
+    long afterSeq = -1;
+    String sql =
+        viewSelect
+            + " WHERE p.queue = ? AND p.state = 'PENDING' AND p.available_at <= ?"
+            + " AND p.slots <= ? AND p.memory_mb <= ?"
+            + " AND (p.priority < ? OR (p.priority = ? AND p.seq > ?))"
+            + " ORDER BY p.priority DESC, p.seq LIMIT ?"
+            + d.skipLocked();
+    while (chosen.size() < request.limit() && left.slots() > 0) {
+      List<Current> page = new ArrayList<>(pageSize);
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        ps.setString(1, request.queue());
+        ps.setLong(2, Row.micros(request.now()));
+        ps.setInt(3, left.slots());
+        ps.setLong(4, left.memoryMb());
+        ps.setLong(5, afterPriority);
+        ps.setLong(6, afterPriority);
+        ps.setLong(7, afterSeq);
+        ps.setInt(8, pageSize);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            page.add(current(rs));
+          }
+        }
+      }
+      for (Current cur : page) {
+        if (chosen.size() == request.limit()) {
+          break;
+        }
+        if (left.fits(cur.view.resources())) {
+          chosen.add(cur);
+          left = left.minus(cur.view.resources());
+        }
+      }
+      if (page.size() < pageSize) {
+        break;
+      }
+      Current last = page.get(page.size() - 1);
+      afterPriority = last.row.priority();
+      afterSeq = last.row.seq();
+    }
+    if (chosen.isEmpty()) {
+      return List.of();
+    }
+    long[] positions = ctx.positions(c, chosen.size());
+    List<RecordedEvent> events = new ArrayList<>(chosen.size());
+    List<Row> rows = new ArrayList<>(chosen.size());
+    List<Long> versions = new ArrayList<>(chosen.size());
+    List<WorkOrderView> views = new ArrayList<>(chosen.size());
+    for (int i = 0; i < chosen.size(); i++) {
+      Current cur = chosen.get(i);
+      long version = cur.view.version() + 1;
+      events.add(new RecordedEvent(positions[i], cur.view.id(), version, ctx.now, claimed));
+      WorkOrder after = cur.view.apply(claimed, version, ctx.now);
+      Row row = Row.of(after, cur.row.seq());
+      rows.add(row);
+      versions.add(cur.row.version());
+      views.add(row.toView(after.spec()));
+    }
+    insertEvents(c, events, i -> encoded);
+    updateRows(c, rows, versions);
+    return Collections.unmodifiableList(views);
+  }
+
+  @Override
+  public boolean renewLease(WorkOrderId workOrderId, String owner, int attempt, Instant expiresAt) {
+    Objects.requireNonNull(workOrderId, "workOrderId");
+    Objects.requireNonNull(owner, "owner");
+    Objects.requireNonNull(expiresAt, "expiresAt");
+    ensureOpen();
+    return writer.write(
+        "renew lease",
+        (c, ctx) -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE "
+                      + d.workOrders
+                      + " SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND attempt = ?"
+                      + " AND state IN ('PREPARING', 'RUNNING')")) {
+            ps.setLong(1, Row.micros(expiresAt));
+            ps.setString(2, workOrderId.value());
+            ps.setString(3, owner);
+            ps.setInt(4, attempt);
+            return ps.executeUpdate() == 1;
+          }
+        });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // reads
+
+  @Override
+  public List<RecordedEvent> readStream(WorkOrderId workOrderId) {
+    Objects.requireNonNull(workOrderId, "workOrderId");
+    ensureOpen();
+    return reader.read(
+        "read stream",
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT "
+                      + EVENT_COLUMNS
+                      + " FROM "
+                      + d.events
+                      + " WHERE work_order_id = ? ORDER BY version")) {
+            ps.setString(1, workOrderId.value());
+            return events(ps);
+          }
+        });
+  }
+
+  @Override
+  public LogPage readLog(long afterPosition, int limit) {
+    requireLimit(limit);
+    ensureOpen();
+    return reader.read(
+        "read log",
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT "
+                      + EVENT_COLUMNS
+                      + " FROM "
+                      + d.events
+                      + " WHERE position > ? ORDER BY position LIMIT ?")) {
+            ps.setLong(1, afterPosition);
+            ps.setInt(2, limit);
+            List<RecordedEvent> events = events(ps);
+            long last = events.isEmpty() ? afterPosition : events.get(events.size() - 1).position();
+            return new LogPage(events, last);
+          }
+        });
+  }
+
+  private List<RecordedEvent> events(PreparedStatement ps) throws SQLException {
+    List<RecordedEvent> out = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        out.add(recorded(rs));
+      }
+    }
+    return Collections.unmodifiableList(out);
+  }
+
+  private RecordedEvent recorded(ResultSet rs) throws SQLException {
+    long position = rs.getLong(1);
+    String id = rs.getString(2);
+    WorkOrderEvent event = decode(position, id, rs.getString(4), rs.getInt(5), rs.getString(6));
+    return new RecordedEvent(
+        position, WorkOrderId.of(id), rs.getLong(3), Row.instant(rs.getLong(7)), event);
+  }
+
+  @Override
+  public Optional<WorkOrderView> find(WorkOrderId workOrderId) {
+    Objects.requireNonNull(workOrderId, "workOrderId");
+    ensureOpen();
+    return reader.read(
+        "find",
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(viewSelect + " WHERE p.id = ?")) {
+            ps.setString(1, workOrderId.value());
+            List<WorkOrderView> views = views(ps);
+            return views.isEmpty() ? Optional.empty() : Optional.of(views.get(0));
+          }
+        });
+  }
+
+  private List<WorkOrderView> views(PreparedStatement ps) throws SQLException {
+    List<WorkOrderView> out = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        out.add(current(rs).view);
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public Page<WorkOrderView> query(WorkOrderQuery query) {
+    Objects.requireNonNull(query, "query");
+    ensureOpen();
+    List<Object> params = new ArrayList<>();
+    StringBuilder sql = new StringBuilder(viewSelect).append(" WHERE p.seq > ?");
+    params.add(query.after());
+    query
+        .queue()
+        .ifPresent(
+            q -> {
+              sql.append(" AND p.queue = ?");
+              params.add(q);
+            });
+    if (query.states().size() < WorkOrderState.values().length) {
+      if (query.states().isEmpty()) {
+        return new Page<>(List.of(), OptionalLong.empty());
+      }
+      sql.append(" AND p.state IN (").append(marks(query.states().size())).append(")");
+      query.states().forEach(s -> params.add(s.name()));
+    }
+    query
+        .submittedFrom()
+        .ifPresent(
+            t -> {
+              sql.append(" AND p.submitted_at >= ?");
+              params.add(Row.ceilMicros(t));
+            });
+    query
+        .submittedBefore()
+        .ifPresent(
+            t -> {
+              sql.append(" AND p.submitted_at < ?");
+              params.add(Row.ceilMicros(t));
+            });
+    sql.append(" ORDER BY p.seq LIMIT ?");
+    params.add(query.limit() + 1);
+    return reader.read(
+        "query",
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+            bind(ps, params);
+            List<Current> rows = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                rows.add(current(rs));
+              }
+            }
+            boolean more = rows.size() > query.limit();
+            List<WorkOrderView> items = new ArrayList<>(Math.min(rows.size(), query.limit()));
+            for (int i = 0; i < Math.min(rows.size(), query.limit()); i++) {
+              items.add(rows.get(i).view);
+            }
+            return new Page<>(
+                items,
+                more
+                    ? OptionalLong.of(rows.get(query.limit() - 1).row.seq())
+                    : OptionalLong.empty());
+          }
+        });
+  }
+
+  @Override
+  public Map<String, Map<WorkOrderState, Long>> counts() {
+    ensureOpen();
+    return reader.read(
+        "counts",
+        c -> {
+          Map<String, EnumMap<WorkOrderState, Long>> counts = new TreeMap<>();
+          try (Statement st = c.createStatement();
+              ResultSet rs =
+                  st.executeQuery(
+                      "SELECT queue, state, COUNT(*) FROM "
+                          + d.workOrders
+                          + " GROUP BY queue, state")) {
+            while (rs.next()) {
+              EnumMap<WorkOrderState, Long> byState =
+                  counts.computeIfAbsent(
+                      rs.getString(1),
+                      q -> {
+                        EnumMap<WorkOrderState, Long> m = new EnumMap<>(WorkOrderState.class);
+                        for (WorkOrderState s : WorkOrderState.values()) {
+                          m.put(s, 0L);
+                        }
+                        return m;
+                      });
+              byState.put(WorkOrderState.valueOf(rs.getString(2)), rs.getLong(3));
+            }
+          }
+          Map<String, Map<WorkOrderState, Long>> out = new TreeMap<>();
+          counts.forEach((q, m) -> out.put(q, Collections.unmodifiableMap(m)));
+          return Collections.unmodifiableMap(out);
+        });
+  }
+
+  @Override
+  public Optional<WorkOrderId> findByIdempotencyKey(String idempotencyKey) {
+    Objects.requireNonNull(idempotencyKey, "idempotencyKey");
+    ensureOpen();
+    return reader.read(
+        "find by idempotency key",
+        c ->
+            Optional.ofNullable(
+                    SqlDialect.queryString(
+                        c,
+                        "SELECT id FROM " + d.workOrders + " WHERE idempotency_key = ?",
+                        idempotencyKey))
+                .map(WorkOrderId::of));
+  }
+
+  @Override
+  public List<WorkOrderView> expiredLeases(Instant now, int limit) {
+    return dueBy(
+        "expired leases",
+        "p.state IN ('PREPARING', 'RUNNING') AND p.lease_expires_at <= ?"
+            + " ORDER BY p.lease_expires_at, p.seq",
+        now,
+        limit);
+  }
+
+  @Override
+  public List<WorkOrderView> dueRetries(Instant now, int limit) {
+    return dueBy(
+        "due retries",
+        "p.state = 'WAITING_RETRY' AND p.next_attempt_at <= ? ORDER BY p.next_attempt_at, p.seq",
+        now,
+        limit);
+  }
+
+  private List<WorkOrderView> dueBy(String what, String where, Instant now, int limit) {
+    Objects.requireNonNull(now, "now");
+    requireLimit(limit);
+    ensureOpen();
+    return reader.read(
+        what,
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(viewSelect + " WHERE " + where + " LIMIT ?")) {
+            ps.setLong(1, Row.micros(now));
+            ps.setInt(2, limit);
+            return Collections.unmodifiableList(views(ps));
+          }
+        });
+  }
+
+  @Override
+  public Optional<Instant> nextRetryAt() {
+    ensureOpen();
+    return reader.read(
+        "next retry time",
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT next_attempt_at FROM "
+                      + d.workOrders
+                      + " WHERE state = 'WAITING_RETRY' ORDER BY next_attempt_at LIMIT 1")) {
+            return firstInstant(ps);
+          }
+        });
+  }
+
+  @Override
+  public Optional<Instant> nextAvailableAt(String queue, Instant now) {
+    Objects.requireNonNull(queue, "queue");
+    Objects.requireNonNull(now, "now");
+    ensureOpen();
+    return reader.read(
+        "next available time",
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT available_at FROM "
+                      + d.workOrders
+                      + " WHERE queue = ? AND state = 'PENDING' AND available_at > ?"
+                      + " ORDER BY available_at LIMIT 1")) {
+            ps.setString(1, queue);
+            ps.setLong(2, Row.micros(now));
+            return firstInstant(ps);
+          }
+        });
+  }
+
+  private static Optional<Instant> firstInstant(PreparedStatement ps) throws SQLException {
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? Optional.of(Row.instant(rs.getLong(1))) : Optional.empty();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // retention
+
+  @Override
+  public int deleteTerminalBefore(Instant cutoff, int limit) {
+    Objects.requireNonNull(cutoff, "cutoff");
+    requireLimit(limit);
+    ensureOpen();
+    return writer.write(
+        "delete terminal work orders",
+        (c, ctx) -> {
+          List<String> ids = new ArrayList<>();
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT p.id FROM "
+                      + d.workOrders
+                      + " p WHERE p.state IN ('COMPLETED', 'FAILED', 'CANCELLED')"
+                      + " AND p.updated_at < ? ORDER BY p.updated_at, p.seq LIMIT ?"
+                      + d.skipLocked())) {
+            ps.setLong(1, Row.ceilMicros(cutoff));
+            ps.setInt(2, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                ids.add(rs.getString(1));
+              }
+            }
+          }
+          deleteStreams(c, ids);
+          return ids.size();
+        });
+  }
+
+  private void deleteStreams(Connection c, List<String> ids) throws SQLException {
+    for (List<String> chunk : chunks(ids)) {
+      for (String sql :
+          List.of(
+              "DELETE FROM " + d.events + " WHERE work_order_id IN (",
+              "DELETE FROM " + d.workOrders + " WHERE id IN (")) {
+        try (PreparedStatement ps = c.prepareStatement(sql + marks(chunk.size()) + ")")) {
+          for (int i = 0; i < chunk.size(); i++) {
+            ps.setString(i + 1, chunk.get(i));
+          }
+          ps.executeUpdate();
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // projection rebuild
+
+  @Override
+  public RebuildReport rebuildProjection(RebuildMode mode) {
+    Objects.requireNonNull(mode, "mode");
+    ensureOpen();
+    return writer.write("rebuild projection", (c, ctx) -> rebuild(c, mode));
+  }
+
+  private RebuildReport rebuild(Connection c, RebuildMode mode) throws SQLException {
+    if (d instanceof SqlDialect.Postgres) {
+      try (Statement st = c.createStatement()) {
+        st.execute(
+            mode == RebuildMode.REPAIR
+                ? "LOCK TABLE " + d.events + ", " + d.workOrders + " IN SHARE ROW EXCLUSIVE MODE"
+                : "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+      }
+    }
+    List<ProjectionMismatch> mismatches = new ArrayList<>();
+    List<Row> rewrite = new ArrayList<>();
+    List<String> remove = new ArrayList<>();
+    long workOrders = 0;
+    long events = 0;
+    Map<String, Row> expected = new LinkedHashMap<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT " + EVENT_COLUMNS + " FROM " + d.events + " ORDER BY work_order_id, version")) {
+      ps.setFetchSize(1000);
+      try (ResultSet rs = ps.executeQuery()) {
+        List<RecordedEvent> stream = new ArrayList<>();
+        while (true) {
+          boolean more = rs.next();
+          RecordedEvent r = more ? recorded(rs) : null;
+          if (!stream.isEmpty()
+              && (r == null || !r.workOrderId().equals(stream.get(0).workOrderId()))) {
+            workOrders++;
+            fold(stream, expected, mismatches);
+            stream.clear();
+            if (expected.size() >= CHUNK) {
+              compare(c, expected, mismatches, rewrite);
+              expected.clear();
+            }
+          }
+          if (r == null) {
+            break;
+          }
+          events++;
+          stream.add(r);
+        }
+      }
+    }
+    compare(c, expected, mismatches, rewrite);
+    try (Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT p.id FROM "
+                    + d.workOrders
+                    + " p WHERE NOT EXISTS (SELECT 1 FROM "
+                    + d.events
+                    + " e WHERE e.work_order_id = p.id)")) {
+      while (rs.next()) {
+        String id = rs.getString(1);
+        mismatches.add(new ProjectionMismatch(WorkOrderId.of(id), "row without events"));
+        remove.add(id);
+      }
+    }
+    boolean repair = mode == RebuildMode.REPAIR && (!rewrite.isEmpty() || !remove.isEmpty());
+    if (repair) {
+      List<String> replaced = new ArrayList<>(remove);
+      rewrite.forEach(r -> replaced.add(r.id()));
+      for (List<String> chunk : chunks(replaced)) {
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                "DELETE FROM " + d.workOrders + " WHERE id IN (" + marks(chunk.size()) + ")")) {
+          for (int i = 0; i < chunk.size(); i++) {
+            ps.setString(i + 1, chunk.get(i));
+          }
+          ps.executeUpdate();
+        }
+      }
+      insertRows(c, rewrite);
+    }
+    return new RebuildReport(workOrders, events, mismatches, repair);
+  }
+
+  /** Folds one stream into the row it should have; a stream that does not fold is reported. */
+  private static void fold(
+      List<RecordedEvent> stream, Map<String, Row> expected, List<ProjectionMismatch> mismatches) {
+    WorkOrderId id = stream.get(0).workOrderId();
+    try {
+      WorkOrder w = WorkOrder.fold(stream);
+      expected.put(id.value(), Row.of(w, stream.get(0).position()));
+    } catch (InvalidTransitionException | IllegalArgumentException | ClassCastException e) {
+      mismatches.add(
+          new ProjectionMismatch(id, "log cannot be folded (not repairable): " + e.getMessage()));
+    }
+  }
+
+  private void compare(
+      Connection c,
+      Map<String, Row> expected,
+      List<ProjectionMismatch> mismatches,
+      List<Row> rewrite)
+      throws SQLException {
+    if (expected.isEmpty()) {
+      return;
+    }
+    Map<String, Row> actual = new HashMap<>();
+    List<String> ids = new ArrayList<>(expected.keySet());
+    for (List<String> chunk : chunks(ids)) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT "
+                  + String.join(", ", Row.COLUMNS)
+                  + " FROM "
+                  + d.workOrders
+                  + " WHERE id IN ("
+                  + marks(chunk.size())
+                  + ")")) {
+        for (int i = 0; i < chunk.size(); i++) {
+          ps.setString(i + 1, chunk.get(i));
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            Row row = Row.read(rs, 1);
+            actual.put(row.id(), row);
+          }
+        }
+      }
+    }
+    for (Map.Entry<String, Row> e : expected.entrySet()) {
+      Row want = e.getValue();
+      Row have = actual.get(e.getKey());
+      if (have == null) {
+        mismatches.add(new ProjectionMismatch(WorkOrderId.of(e.getKey()), "row missing"));
+        rewrite.add(want);
+        continue;
+      }
+      List<String> diffs = have.differencesFrom(want);
+      if (!diffs.isEmpty()) {
+        mismatches.add(
+            new ProjectionMismatch(WorkOrderId.of(e.getKey()), String.join("; ", diffs)));
+        rewrite.add(have.repairedFrom(want));
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // lifecycle
+
+  @Override
+  public Subscription subscribe(WorkAvailableListener listener) {
+    Objects.requireNonNull(listener, "listener");
+    ensureOpen();
+    Subscription s = listeners.add(listener);
+    startNotifications.run();
+    return s;
+  }
+
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    stopNotifications.run();
+    writer.close();
+    reader.close();
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("the work-order store on the " + d.describe() + " is closed");
+    }
+  }
+
+  private static void requireLimit(int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be at least 1, got " + limit);
+    }
+  }
+
+  private static String marks(int n) {
+    return String.join(", ", Collections.nCopies(n, "?"));
+  }
+
+  private static <T> List<List<T>> chunks(List<T> all) {
+    List<List<T>> out = new ArrayList<>();
+    for (int i = 0; i < all.size(); i += CHUNK) {
+      out.add(all.subList(i, Math.min(all.size(), i + CHUNK)));
+    }
+    return out;
+  }
+
+  private static void bind(PreparedStatement ps, List<Object> params) throws SQLException {
+    for (int i = 0; i < params.size(); i++) {
+      Object p = params.get(i);
+      if (p instanceof String s) {
+        ps.setString(i + 1, s);
+      } else if (p instanceof Integer n) {
+        ps.setInt(i + 1, n);
+      } else {
+        ps.setLong(i + 1, (Long) p);
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "JdbcWorkOrderStore[" + d.describe() + "]";
+  }
+}

@@ -1,0 +1,156 @@
+package dev.workgate.core.store.jdbc;
+
+import java.time.Clock;
+import java.util.Objects;
+
+/**
+ * Settings of the PostgreSQL store. Immutable and thread-safe; build with {@link #builder()}.
+ *
+ * <p>Defaults: schema {@code public}, table prefix {@code workgate_}, notifications on, the UTC
+ * system clock.
+ */
+public final class PostgresOptions {
+  private final String schema;
+  private final String tablePrefix;
+  private final boolean notifications;
+  private final Clock clock;
+
+  private PostgresOptions(Builder b) {
+    this.schema = b.schema;
+    this.tablePrefix = b.tablePrefix;
+    this.notifications = b.notifications;
+    this.clock = b.clock;
+  }
+
+  /**
+   * The defaults.
+   *
+   * @return options with every default
+   */
+  public static PostgresOptions defaults() {
+    return builder().build();
+  }
+
+  /**
+   * A builder holding the defaults.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * The schema that holds the tables; created if absent.
+   *
+   * @return the schema
+   */
+  public String schema() {
+    return schema;
+  }
+
+  /**
+   * The prefix of the store's table names.
+   *
+   * @return the prefix, possibly empty
+   */
+  public String tablePrefix() {
+    return tablePrefix;
+  }
+
+  /**
+   * Whether the store listens for other nodes' {@code NOTIFY}s once a listener subscribes (which
+   * holds one connection of the data source for as long as the store is open).
+   *
+   * @return true if it listens
+   */
+  public boolean notifications() {
+    return notifications;
+  }
+
+  /**
+   * The clock that stamps recorded events.
+   *
+   * @return the clock
+   */
+  public Clock clock() {
+    return clock;
+  }
+
+  @Override
+  public String toString() {
+    return "PostgresOptions[schema="
+        + schema
+        + ", tablePrefix="
+        + tablePrefix
+        + ", notifications="
+        + notifications
+        + "]";
+  }
+
+  /** Builds {@link PostgresOptions}. Not thread-safe. */
+  public static final class Builder {
+    private String schema = "public";
+    private String tablePrefix = "workgate_";
+    private boolean notifications = true;
+    private Clock clock = Clock.systemUTC();
+
+    private Builder() {}
+
+    /**
+     * Sets the schema.
+     *
+     * @param schema 1 to 40 characters of a-z, 0-9 and _, not starting with a digit
+     * @return this builder
+     * @throws IllegalArgumentException if the name is not such a name
+     */
+    public Builder schema(String schema) {
+      this.schema = Names.schema(schema);
+      return this;
+    }
+
+    /**
+     * Sets the table prefix.
+     *
+     * @param prefix at most 30 characters of a-z, 0-9 and _, not starting with a digit; may be
+     *     empty
+     * @return this builder
+     * @throws IllegalArgumentException if the prefix is not such a name
+     */
+    public Builder tablePrefix(String prefix) {
+      this.tablePrefix = Names.prefix(prefix);
+      return this;
+    }
+
+    /**
+     * Turns listening for other nodes' notifications on or off.
+     *
+     * @param on true to listen
+     * @return this builder
+     */
+    public Builder notifications(boolean on) {
+      this.notifications = on;
+      return this;
+    }
+
+    /**
+     * Sets the clock that stamps recorded events.
+     *
+     * @param clock the clock
+     * @return this builder
+     */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Builds the options.
+     *
+     * @return the options
+     */
+    public PostgresOptions build() {
+      return new PostgresOptions(this);
+    }
+  }
+}

@@ -1,0 +1,99 @@
+package dev.workgate.core.store.jdbc;
+
+import dev.workgate.core.store.StoreException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import javax.sql.DataSource;
+
+/** The JDBC store's readers. */
+final class Readers {
+  private Readers() {}
+
+  static StoreException failure(String what, SqlDialect dialect, SQLException e) {
+    return new StoreException(
+        what + " on the " + dialect.describe() + " failed: " + e.getMessage(), e);
+  }
+
+  /** SQLite: a fixed set of connections; in WAL mode they read while the writer writes. */
+  static final class Sqlite implements Work.Reader {
+    private final ArrayBlockingQueue<Connection> idle;
+    private final List<Connection> all;
+    private final SqlDialect dialect;
+    private volatile boolean closed;
+
+    Sqlite(List<Connection> connections, SqlDialect dialect) {
+      this.idle = new ArrayBlockingQueue<>(connections.size(), false, connections);
+      this.all = new ArrayList<>(connections);
+      this.dialect = dialect;
+    }
+
+    @Override
+    public <T> T read(String what, Work.Read<T> work) {
+      Connection c;
+      try {
+        c = idle.take();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new StoreException(what + " was interrupted while waiting for a connection", e);
+      }
+      try {
+        if (closed) {
+          throw new IllegalStateException("the SQLite work-order store is closed");
+        }
+        return work.run(c);
+      } catch (SQLException e) {
+        throw failure(what, dialect, e);
+      } finally {
+        idle.add(c);
+      }
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+      // Take every connection back before closing it, so that no read is cut off mid-way.
+      for (int i = 0; i < all.size(); i++) {
+        try {
+          Connection c = idle.take();
+          c.close();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        } catch (SQLException e) {
+          // closing a read connection cannot lose data
+        }
+      }
+    }
+  }
+
+  /** PostgreSQL: a connection of the host's pool per read. */
+  static final class Pooled implements Work.Reader {
+    private final DataSource dataSource;
+    private final SqlDialect dialect;
+
+    Pooled(DataSource dataSource, SqlDialect dialect) {
+      this.dataSource = dataSource;
+      this.dialect = dialect;
+    }
+
+    @Override
+    public <T> T read(String what, Work.Read<T> work) {
+      try (Connection c = dataSource.getConnection()) {
+        if (!c.getAutoCommit()) {
+          c.setAutoCommit(true);
+        }
+        return work.run(c);
+      } catch (SQLException e) {
+        throw failure(what, dialect, e);
+      }
+    }
+
+    @Override
+    public void close() {
+      // The data source belongs to the host.
+    }
+  }
+}

@@ -1,0 +1,221 @@
+package dev.workgate.core.store.jdbc;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Settings of the SQLite store. Immutable and thread-safe; build with {@link #builder()}.
+ *
+ * <p>Defaults: table prefix {@code workgate_}, {@link SqliteDurability#FULL}, a busy timeout of 5
+ * s, 4 read connections, groups of at most 256 writes per transaction, the UTC system clock.
+ */
+public final class SqliteOptions {
+  private final String tablePrefix;
+  private final SqliteDurability durability;
+  private final Duration busyTimeout;
+  private final int readConnections;
+  private final int maxGroupSize;
+  private final Clock clock;
+
+  private SqliteOptions(Builder b) {
+    this.tablePrefix = b.tablePrefix;
+    this.durability = b.durability;
+    this.busyTimeout = b.busyTimeout;
+    this.readConnections = b.readConnections;
+    this.maxGroupSize = b.maxGroupSize;
+    this.clock = b.clock;
+  }
+
+  /**
+   * The defaults.
+   *
+   * @return options with every default
+   */
+  public static SqliteOptions defaults() {
+    return builder().build();
+  }
+
+  /**
+   * A builder holding the defaults.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * The prefix of the store's table names.
+   *
+   * @return the prefix, possibly empty
+   */
+  public String tablePrefix() {
+    return tablePrefix;
+  }
+
+  /**
+   * How hard commits are pushed to disk.
+   *
+   * @return the durability
+   */
+  public SqliteDurability durability() {
+    return durability;
+  }
+
+  /**
+   * How long a connection waits for another process's lock before failing.
+   *
+   * @return the timeout
+   */
+  public Duration busyTimeout() {
+    return busyTimeout;
+  }
+
+  /**
+   * How many connections serve reads at once.
+   *
+   * @return at least 1
+   */
+  public int readConnections() {
+    return readConnections;
+  }
+
+  /**
+   * The most writes the writer commits in one transaction.
+   *
+   * @return at least 1
+   */
+  public int maxGroupSize() {
+    return maxGroupSize;
+  }
+
+  /**
+   * The clock that stamps recorded events.
+   *
+   * @return the clock
+   */
+  public Clock clock() {
+    return clock;
+  }
+
+  @Override
+  public String toString() {
+    return "SqliteOptions[tablePrefix="
+        + tablePrefix
+        + ", durability="
+        + durability
+        + ", busyTimeout="
+        + busyTimeout
+        + ", readConnections="
+        + readConnections
+        + ", maxGroupSize="
+        + maxGroupSize
+        + "]";
+  }
+
+  /** Builds {@link SqliteOptions}. Not thread-safe. */
+  public static final class Builder {
+    private String tablePrefix = "workgate_";
+    private SqliteDurability durability = SqliteDurability.FULL;
+    private Duration busyTimeout = Duration.ofSeconds(5);
+    private int readConnections = 4;
+    private int maxGroupSize = 256;
+    private Clock clock = Clock.systemUTC();
+
+    private Builder() {}
+
+    /**
+     * Sets the table prefix, so that several stores can share one file.
+     *
+     * @param prefix at most 30 characters of a-z, 0-9 and _, not starting with a digit; may be
+     *     empty
+     * @return this builder
+     * @throws IllegalArgumentException if the prefix is not such a name
+     */
+    public Builder tablePrefix(String prefix) {
+      this.tablePrefix = Names.prefix(prefix);
+      return this;
+    }
+
+    /**
+     * Sets the durability.
+     *
+     * @param durability the durability
+     * @return this builder
+     */
+    public Builder durability(SqliteDurability durability) {
+      this.durability = Objects.requireNonNull(durability, "durability");
+      return this;
+    }
+
+    /**
+     * Sets how long to wait for a lock held by another process.
+     *
+     * @param timeout zero or positive, at most {@link Integer#MAX_VALUE} ms
+     * @return this builder
+     * @throws IllegalArgumentException if negative or too large
+     */
+    public Builder busyTimeout(Duration timeout) {
+      if (timeout == null
+          || timeout.isNegative()
+          || timeout.compareTo(Duration.ofMillis(Integer.MAX_VALUE)) > 0) {
+        throw new IllegalArgumentException(
+            "busyTimeout must be between 0 and " + Integer.MAX_VALUE + " ms, got " + timeout);
+      }
+      this.busyTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Sets how many connections serve reads.
+     *
+     * @param connections 1 to 64
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder readConnections(int connections) {
+      if (connections < 1 || connections > 64) {
+        throw new IllegalArgumentException(
+            "readConnections must be between 1 and 64, got " + connections);
+      }
+      this.readConnections = connections;
+      return this;
+    }
+
+    /**
+     * Sets the most writes grouped into one transaction.
+     *
+     * @param size 1 to 10,000; 1 turns group commit off
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder maxGroupSize(int size) {
+      if (size < 1 || size > 10_000) {
+        throw new IllegalArgumentException("maxGroupSize must be between 1 and 10000, got " + size);
+      }
+      this.maxGroupSize = size;
+      return this;
+    }
+
+    /**
+     * Sets the clock that stamps recorded events.
+     *
+     * @param clock the clock
+     * @return this builder
+     */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Builds the options.
+     *
+     * @return the options
+     */
+    public SqliteOptions build() {
+      return new SqliteOptions(this);
+    }
+  }
+}
