@@ -932,10 +932,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
               sql.append(" AND p.queue = ?");
               params.add(q);
             });
-    if (query.states().size() < WorkOrderState.values().length) {
-      if (query.states().isEmpty()) {
-        return new Page<>(List.of(), OptionalLong.empty());
-      }
+    if (!query.states().isEmpty() && query.states().size() < WorkOrderState.values().length) {
       sql.append(" AND p.state IN (").append(marks(query.states().size())).append(")");
       query.states().forEach(s -> params.add(s.name()));
     }
