@@ -27,7 +27,7 @@ class ReadmeExampleTest {
       Path.of("src", "test", "java", "dev", "workgate", "core", "ReadmeExampleTest.java");
 
   @Test
-  void readme_example_runs_a_work_order_to_completion() {
+  void readme_example_runs_a_work_order_to_completion() throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     PrintStream original = System.out;
     System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
@@ -35,6 +35,7 @@ class ReadmeExampleTest {
       example();
     } finally {
       System.setOut(original);
+      deleteDataDirectory();
     }
     assertThat(out.toString(StandardCharsets.UTF_8).trim()).isEqualTo("COMPLETED");
   }
@@ -51,21 +52,34 @@ class ReadmeExampleTest {
     }
   }
 
+  private static void deleteDataDirectory() throws IOException {
+    Path data = Path.of("workgate-data");
+    if (Files.exists(data)) {
+      try (var files = Files.list(data)) {
+        for (Path f : files.toList()) {
+          Files.delete(f);
+        }
+      }
+      Files.delete(data);
+    }
+  }
+
   private static void example() {
     // The README's example, verbatim.
     // spotless:off
-    WorkOrderStore store = Stores.inMemory();
-    WorkOrderId id = WorkOrderId.random();
-    WorkOrderSpec spec = WorkOrderSpec.builder("agent-run")
-        .payload(Map.of("repo", "acme/api", "task", "fix the flaky test"))
-        .priority(5).resources(ResourceRequest.of(1, 4096)).build();
-    store.append(id, ExpectedVersion.none(), List.of(WorkOrderEvent.Submitted.of(spec)));
-    List<WorkOrderView> claimed = store.claim(new ClaimRequest(
-        "default", "node-1", 8, Capacity.of(2, 8192), Instant.now(), Duration.ofSeconds(30)));
-    store.append(id, ExpectedVersion.exactly(2), List.of(new WorkOrderEvent.Started("sandbox-1")));
-    store.append(id, ExpectedVersion.exactly(3), List.of(new WorkOrderEvent.Completed(null)));
-    System.out.println(store.find(id).orElseThrow().state()); // COMPLETED
+    try (WorkOrderStore store = Stores.sqlite(Path.of("workgate-data", "workgate.db"))) {
+      WorkOrderId id = WorkOrderId.random();
+      WorkOrderSpec spec = WorkOrderSpec.builder("agent-run")
+          .payload(Map.of("repo", "acme/api", "task", "fix the flaky test"))
+          .priority(5).resources(ResourceRequest.of(1, 4096)).build();
+      store.append(id, ExpectedVersion.none(), List.of(WorkOrderEvent.Submitted.of(spec)));
+      List<WorkOrderView> claimed = store.claim(new ClaimRequest(
+          "default", "node-1", 8, Capacity.of(2, 8192), Instant.now(), Duration.ofSeconds(30)));
+      store.append(id, ExpectedVersion.exactly(2), List.of(new WorkOrderEvent.Started("sandbox-1")));
+      store.append(id, ExpectedVersion.exactly(3), List.of(new WorkOrderEvent.Completed(null)));
+      System.out.println(store.find(id).orElseThrow().state()); // COMPLETED
+      assertThat(claimed).extracting(WorkOrderView::id).containsExactly(id);
+    }
     // spotless:on
-    assertThat(claimed).extracting(WorkOrderView::id).containsExactly(id);
   }
 }
