@@ -134,7 +134,13 @@ final class SqliteWriter implements Work.Writer {
       queue.drainTo(group, maxGroupSize - 1);
       boolean stopping = group.remove(stop);
       if (!group.isEmpty()) {
-        runGroup(group);
+        try {
+          runGroup(group);
+        } catch (Throwable t) {
+          // The writer must outlive any failure, or every later caller would wait forever.
+          LOG.error("the SQLite writer failed a group of {} writes", group.size(), t);
+          failAll(group, t, "the writer failed");
+        }
       }
       group.clear();
       if (stopping) {
@@ -186,7 +192,7 @@ final class SqliteWriter implements Work.Writer {
           task.runIn(connection, ctx);
           exec("RELEASE workgate_write");
           task.claimable = ctx.claimable;
-        } catch (SQLException | RuntimeException e) {
+        } catch (SQLException | RuntimeException | Error e) {
           exec("ROLLBACK TO workgate_write");
           exec("RELEASE workgate_write");
           counter[0] = mark;
@@ -217,7 +223,10 @@ final class SqliteWriter implements Work.Writer {
 
   private void failAll(List<Task<?>> group, Throwable cause, String what) {
     for (Task<?> task : group) {
-      if (task.failure == null || !(cause instanceof StoreException)) {
+      if (task.done.isDone()) {
+        continue;
+      }
+      if (task.failure == null) {
         task.failure =
             cause instanceof StoreException s
                 ? s
@@ -235,9 +244,9 @@ final class SqliteWriter implements Work.Writer {
     }
   }
 
-  private RuntimeException translate(String what, Throwable e) {
-    if (e instanceof RuntimeException r) {
-      return r;
+  private Throwable translate(String what, Throwable e) {
+    if (e instanceof RuntimeException || e instanceof Error) {
+      return e;
     }
     return new StoreException(
         what + " on the " + dialect.describe() + " failed, nothing was written: " + e.getMessage(),
