@@ -1,0 +1,22 @@
+package dev.workgate.core.store.jdbc;
+
+import dev.workgate.core.store.Stores;
+import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.core.store.WorkOrderStoreConformanceTest;
+import java.nio.file.Path;
+import java.time.Clock;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The store conformance suite against the SQLite store, one new database file per test. The default
+ * durability (FULL) is kept: the suite checks the store as hosts get it.
+ */
+class SqliteWorkOrderStoreConformanceTest extends WorkOrderStoreConformanceTest {
+
+  @TempDir Path dir;
+
+  @Override
+  protected WorkOrderStore createStore(Clock clock) {
+    return Stores.sqlite(dir.resolve("workgate.db"), SqliteOptions.builder().clock(clock).build());
+  }
+}
