@@ -1,0 +1,263 @@
+package dev.workgate.core.store.jdbc;
+
+import static dev.workgate.core.testing.WorkOrderFixtures.claimed;
+import static dev.workgate.core.testing.WorkOrderFixtures.newId;
+import static dev.workgate.core.testing.WorkOrderFixtures.spec;
+import static dev.workgate.core.testing.WorkOrderFixtures.started;
+import static dev.workgate.core.testing.WorkOrderFixtures.submitted;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.workgate.core.RecordedEvent;
+import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.store.ExpectedVersion;
+import dev.workgate.core.store.RebuildMode;
+import dev.workgate.core.store.StoreException;
+import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.core.store.jdbc.JdbcTestKit.RawTables;
+import dev.workgate.core.testing.MutableClock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Faults that both JDBC dialects must report clearly: damaged event rows, a schema of another
+ * version or without its meta table, and opening the same tables again. Subclasses add the faults
+ * of their own database (a killed backend, a read-only file).
+ *
+ * <p>Damage is done with plain SQL from outside the store, as an operator's mistake or a bad disk
+ * would do it.
+ */
+abstract class JdbcStoreFaultTest {
+
+  static final String QUEUE = "jobs";
+
+  final MutableClock clock = MutableClock.create();
+  private final List<WorkOrderStore> opened = new ArrayList<>();
+
+  /**
+   * Opens a store on this test's database: every call opens the same tables.
+   *
+   * @return a new store instance stamping events with {@link #clock}
+   */
+  abstract WorkOrderStore openStore();
+
+  /**
+   * SQL access to this test's tables.
+   *
+   * @return the tables
+   */
+  abstract RawTables raw();
+
+  /** Opens a store that is closed after the test. */
+  final WorkOrderStore open() {
+    return track(openStore());
+  }
+
+  /** Closes a store after the test. */
+  final WorkOrderStore track(WorkOrderStore store) {
+    opened.add(store);
+    return store;
+  }
+
+  @AfterEach
+  void closeStores() {
+    for (WorkOrderStore store : opened) {
+      store.close();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // schema
+
+  @Test
+  void a_new_database_records_schema_version_1_in_the_meta_table() {
+    open();
+
+    assertThat(raw().query("SELECT key, value FROM {meta} WHERE key = 'schema_version'"))
+        .containsExactly(Map.of("key", "schema_version", "value", "1"));
+  }
+
+  @Test
+  void opening_the_same_tables_again_keeps_them_and_their_contents() {
+    WorkOrderStore first = open();
+    WorkOrderId id = submit(first);
+    first.close();
+
+    WorkOrderStore second = open();
+    WorkOrderStore third = open();
+
+    assertThat(second.find(id)).map(v -> v.state()).contains(WorkOrderState.PENDING);
+    WorkOrderId later = submit(third);
+    assertThat(second.find(later)).isPresent();
+    assertThat(JdbcTestKit.wholeLog(second))
+        .extracting(RecordedEvent::workOrderId)
+        .containsExactly(id, later);
+    assertThat(raw().value("SELECT COUNT(*) FROM {meta} WHERE key = 'schema_version'"))
+        .hasToString("1");
+  }
+
+  @Test
+  void a_newer_schema_version_is_refused_naming_both_versions() {
+    WorkOrderStore store = open();
+    submit(store);
+    store.close();
+    raw().update("UPDATE {meta} SET value = '2' WHERE key = 'schema_version'");
+
+    StoreException e = catchThrowableOfType(StoreException.class, this::open);
+
+    assertThat(e).as("StoreException").isNotNull();
+    assertThat(e.getMessage()).matches(standalone("2")).matches(standalone("1"));
+    assertThat(raw().value("SELECT value FROM {meta} WHERE key = 'schema_version'")).isEqualTo("2");
+    assertThat(raw().value("SELECT COUNT(*) FROM {events}")).hasToString("1");
+  }
+
+  @Test
+  void tables_without_the_meta_table_are_refused_as_damaged() {
+    WorkOrderStore store = open();
+    submit(store);
+    store.close();
+    raw().update("DROP TABLE {meta}");
+
+    StoreException e = catchThrowableOfType(StoreException.class, this::open);
+
+    assertThat(e).as("StoreException").isNotNull();
+    assertDamagedSchemaMessage(e);
+    assertThat(raw().tableExists("meta")).as("meta table re-created").isFalse();
+    assertThat(raw().value("SELECT COUNT(*) FROM {events}")).hasToString("1");
+  }
+
+  @Test
+  void tables_without_the_schema_version_row_are_refused_as_damaged() {
+    WorkOrderStore store = open();
+    submit(store);
+    store.close();
+    raw().update("DELETE FROM {meta}");
+
+    StoreException e = catchThrowableOfType(StoreException.class, this::open);
+
+    assertThat(e).as("StoreException").isNotNull();
+    assertDamagedSchemaMessage(e);
+    assertThat(raw().value("SELECT COUNT(*) FROM {meta}")).hasToString("0");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // damaged event rows
+
+  /** Damage to one event row, as SET clauses of an UPDATE. */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "data = '{not json'",
+        "data = '{}'",
+        "type = 'NoSuchEvent'",
+        "schema_version = 99",
+      })
+  void a_damaged_submitted_event_fails_reads_of_its_work_order_naming_position_and_id(
+      String damage) {
+    WorkOrderStore store = open();
+    Damaged d = damageFirstEvent(store, damage);
+
+    assertNamesTheEvent(
+        catchThrowableOfType(StoreException.class, () -> store.readStream(d.id)), d);
+    assertNamesTheEvent(
+        catchThrowableOfType(StoreException.class, () -> store.readLog(0, 1000)), d);
+    assertNamesTheEvent(catchThrowableOfType(StoreException.class, () -> store.find(d.id)), d);
+
+    // Everything else stays readable.
+    assertThat(store.readStream(d.other)).hasSize(1);
+    assertThat(store.find(d.other)).isPresent();
+    assertThat(store.readLog(d.position, 1000).events())
+        .extracting(RecordedEvent::workOrderId)
+        .containsExactly(d.other);
+  }
+
+  @Test
+  void a_damaged_later_event_fails_reads_of_its_stream_and_of_the_log_naming_position_and_id() {
+    WorkOrderStore store = open();
+    List<WorkOrderId> before = JdbcTestKit.submitMany(store, QUEUE, 11, 11);
+    WorkOrderId id = newId();
+    List<RecordedEvent> recorded =
+        store.append(
+            id,
+            ExpectedVersion.none(),
+            List.of(
+                submitted(QUEUE),
+                claimed("node-a", clock.instant().plus(Duration.ofMinutes(1))),
+                started()));
+    long position = recorded.get(1).position();
+    raw().update("UPDATE {events} SET data = '{not json' WHERE position = ?", position);
+    Damaged d = new Damaged(id, position, before.get(0));
+
+    assertNamesTheEvent(catchThrowableOfType(StoreException.class, () -> store.readStream(id)), d);
+    assertNamesTheEvent(
+        catchThrowableOfType(StoreException.class, () -> store.readLog(0, 1000)), d);
+    assertThat(store.readLog(0, 11).events()).hasSize(11);
+    assertThat(store.readStream(before.get(3))).hasSize(1);
+  }
+
+  @Test
+  void rebuildProjection_fails_on_a_damaged_event_naming_position_and_id() {
+    WorkOrderStore store = open();
+    Damaged d = damageFirstEvent(store, "data = '{not json'");
+
+    for (RebuildMode mode : RebuildMode.values()) {
+      assertNamesTheEvent(
+          catchThrowableOfType(StoreException.class, () -> store.rebuildProjection(mode)), d);
+    }
+    assertThat(store.find(d.other)).isPresent();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // helpers
+
+  WorkOrderId submit(WorkOrderStore store) {
+    WorkOrderId id = newId();
+    store.append(id, ExpectedVersion.none(), List.of(submitted(spec(QUEUE).priority(1).build())));
+    return id;
+  }
+
+  /** A damaged event: its work order, its position, and a work order submitted after it. */
+  record Damaged(WorkOrderId id, long position, WorkOrderId other) {}
+
+  /**
+   * Submits 11 work orders, then the victim and one more, and damages the victim's Submitted event,
+   * so that its position has two digits.
+   */
+  private Damaged damageFirstEvent(WorkOrderStore store, String damage) {
+    JdbcTestKit.submitMany(store, QUEUE, 11, 11);
+    WorkOrderId id = submit(store);
+    WorkOrderId other = submit(store);
+    long position = store.readStream(id).get(0).position();
+    int changed = raw().update("UPDATE {events} SET " + damage + " WHERE position = ?", position);
+    assertThat(changed).as("rows damaged").isEqualTo(1);
+    return new Damaged(id, position, other);
+  }
+
+  private static void assertNamesTheEvent(StoreException e, Damaged d) {
+    assertThat(e).as("StoreException").isNotNull();
+    assertThat(e.getMessage())
+        .contains(d.id.value())
+        .matches(Pattern.compile("(?is).*position\\W{0,3}" + d.position + "(?!\\d).*"));
+  }
+
+  /** Says that the tables are not a usable Workgate schema, and names the meta table. */
+  private static void assertDamagedSchemaMessage(StoreException e) {
+    assertThat(e.getMessage().toLowerCase(java.util.Locale.ROOT))
+        .containsAnyOf(
+            "damaged", "not a workgate", "not hold a usable workgate", "not created by workgate")
+        .contains(JdbcTestKit.PREFIX + "meta");
+  }
+
+  /** A number that stands alone in a message, not part of a longer number or a word. */
+  private static Pattern standalone(String number) {
+    return Pattern.compile("(?s).*(?<![\\w.-])" + number + "(?![\\w-]|\\.\\d).*");
+  }
+}
