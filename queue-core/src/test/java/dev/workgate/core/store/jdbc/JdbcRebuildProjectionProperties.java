@@ -49,6 +49,7 @@ import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
 import net.jqwik.api.Example;
 import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
 
 /**
  * {@link WorkOrderStore#rebuildProjection} of a JDBC store, against random histories: after any
@@ -96,7 +97,8 @@ abstract class JdbcRebuildProjectionProperties {
     REQUEST_CANCELLATION,
     RENEW_LEASE,
     ADVANCE_CLOCK,
-    REAP_EXPIRED_LEASES
+    REAP_EXPIRED_LEASES,
+    PURGE_TERMINAL
   }
 
   record Step(Kind kind, int target, int amount) {}
@@ -133,12 +135,24 @@ abstract class JdbcRebuildProjectionProperties {
             .as((q, p, d) -> new int[] {q, p, d});
     Arbitrary<Step> step =
         Combinators.combine(
-                Arbitraries.of(Kind.class),
+                Arbitraries.frequency(
+                    Tuple.of(5, Kind.CLAIM),
+                    Tuple.of(3, Kind.START),
+                    Tuple.of(3, Kind.COMPLETE),
+                    Tuple.of(2, Kind.FAIL_WITH_RETRY),
+                    Tuple.of(1, Kind.FAIL_FOR_GOOD),
+                    Tuple.of(2, Kind.RELEASE_RETRY),
+                    Tuple.of(1, Kind.CANCEL),
+                    Tuple.of(1, Kind.REQUEST_CANCELLATION),
+                    Tuple.of(2, Kind.RENEW_LEASE),
+                    Tuple.of(2, Kind.ADVANCE_CLOCK),
+                    Tuple.of(1, Kind.REAP_EXPIRED_LEASES),
+                    Tuple.of(1, Kind.PURGE_TERMINAL)),
                 Arbitraries.integers().between(0, 99),
                 Arbitraries.integers().between(0, 20))
             .as(Step::new);
     return Combinators.combine(
-            submission.list().ofMinSize(1).ofMaxSize(8), step.list().ofMaxSize(40))
+            submission.list().ofMinSize(1).ofMaxSize(8), step.list().ofMinSize(5).ofMaxSize(50))
         .as(History::new);
   }
 
@@ -169,6 +183,9 @@ abstract class JdbcRebuildProjectionProperties {
         Map<WorkOrderId, ViewSnapshot> expected = run.expectedViews();
         assertThat(run.views()).isEqualTo(expected);
 
+        if (run.ids.isEmpty()) {
+          return;
+        }
         Map<WorkOrderId, DamageKind> damaged = damage(db.raw(), store, run.ids, damages);
 
         RebuildReport verify = store.rebuildProjection(RebuildMode.VERIFY);
@@ -308,8 +325,11 @@ abstract class JdbcRebuildProjectionProperties {
     }
 
     private void apply(Step step) {
-      WorkOrderId id = ids.get(step.target() % ids.size());
-      WorkOrderView v = store.find(id).orElseThrow();
+      if (ids.isEmpty()) {
+        return;
+      }
+      WorkOrderView v = pick(step);
+      WorkOrderId id = v.id();
       WorkOrderState state = v.state();
       boolean held = state == WorkOrderState.PREPARING || state == WorkOrderState.RUNNING;
       Instant now = clock.instant();
@@ -378,7 +398,50 @@ abstract class JdbcRebuildProjectionProperties {
             append(expired, leaseExpired(now.plusSeconds(1 + amount)));
           }
         }
+        case PURGE_TERMINAL -> {
+          // Only work orders that ended a while ago: recent terminal states stay to be checked.
+          int deleted = store.deleteTerminalBefore(now.minusMillis(200L * amount), 1 + amount % 2);
+          List<WorkOrderId> gone = ids.stream().filter(i -> store.find(i).isEmpty()).toList();
+          assertThat(gone).hasSize(deleted);
+          for (WorkOrderId g : gone) {
+            assertThat(store.readStream(g)).as("stream of purged %s", g).isEmpty();
+          }
+          ids.removeAll(gone);
+        }
       }
+    }
+
+    /**
+     * The work order at the step's target, or the next one (cyclically) in a state the step acts
+     * on, so that most steps change something.
+     */
+    private WorkOrderView pick(Step step) {
+      Set<WorkOrderState> wanted =
+          switch (step.kind()) {
+            case START -> Set.of(WorkOrderState.PREPARING);
+            case COMPLETE -> Set.of(WorkOrderState.RUNNING);
+            case FAIL_WITH_RETRY, FAIL_FOR_GOOD, REQUEST_CANCELLATION, RENEW_LEASE ->
+                Set.of(WorkOrderState.PREPARING, WorkOrderState.RUNNING);
+            case RELEASE_RETRY -> Set.of(WorkOrderState.WAITING_RETRY);
+            case CANCEL ->
+                Set.of(
+                    WorkOrderState.PENDING,
+                    WorkOrderState.PREPARING,
+                    WorkOrderState.RUNNING,
+                    WorkOrderState.WAITING_RETRY);
+            default -> Set.of(WorkOrderState.values());
+          };
+      WorkOrderView first = null;
+      for (int i = 0; i < ids.size(); i++) {
+        WorkOrderView v = store.find(ids.get((step.target() + i) % ids.size())).orElseThrow();
+        if (first == null) {
+          first = v;
+        }
+        if (wanted.contains(v.state())) {
+          return v;
+        }
+      }
+      return first;
     }
 
     private void append(WorkOrderView v, WorkOrderEvent event) {
