@@ -17,10 +17,14 @@ import dev.workgate.core.store.WorkAvailableListener;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.core.testing.MutableClock;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -172,6 +176,48 @@ class JdbcSubscriptionTest {
       submit(store, "jobs");
 
       heard.awaitQueue("jobs");
+    }
+
+    @Test
+    void a_listener_hears_other_nodes_again_after_its_connection_was_terminated() throws Exception {
+      String app = "wgt-listener-" + db.schema();
+      WorkOrderStore a = open();
+      WorkOrderStore b = Stores.postgres(db.dataSource(app), db.options(clock).build());
+      stores.add(b);
+      Heard heard = new Heard();
+      b.subscribe(heard);
+      awaitHearing(a, heard, "before-");
+
+      int terminated;
+      try (Connection c = db.adminConnection();
+          PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                      + " WHERE application_name = ? AND query LIKE 'LISTEN%'")) {
+        ps.setString(1, app);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          terminated = rs.getInt(1);
+        }
+      }
+
+      assertThat(terminated).as("listening backends terminated").isEqualTo(1);
+      awaitHearing(a, heard, "after-");
+    }
+
+    /** Submits through one node to new queues until the listener has heard one of them. */
+    private void awaitHearing(WorkOrderStore from, Heard heard, String prefix) {
+      AtomicInteger n = new AtomicInteger();
+      await("a listener hearing submissions to queues " + prefix + "*")
+          .atMost(WAIT)
+          .pollInterval(Duration.ofMillis(50))
+          .until(
+              () -> {
+                submit(from, prefix + n.incrementAndGet());
+                return heard.calls.stream()
+                    .flatMap(Set::stream)
+                    .anyMatch(q -> q.startsWith(prefix));
+              });
     }
 
     @Test
