@@ -1,6 +1,7 @@
 package dev.workgate.core.store.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.workgate.core.EventType;
 import dev.workgate.core.RecordedEvent;
@@ -13,6 +14,11 @@ import dev.workgate.core.store.ClaimRequest;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.core.testing.MutableClock;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -116,6 +122,80 @@ class PostgresTwoNodeClaimTest {
       pool.shutdownNow();
       assertThat(pool.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
       nodes.forEach(WorkOrderStore::close);
+    }
+  }
+
+  /**
+   * A claim locks only the rows it takes: while node A's claim of one work order is in its
+   * transaction (held there by a SHARE lock on the projection that its update waits for), node B's
+   * claim of one still finds one of the nine others instead of skipping them all.
+   */
+  @Test
+  void a_claim_in_progress_on_one_node_leaves_the_work_orders_it_does_not_take_to_another()
+      throws Exception {
+    MutableClock clock = MutableClock.create();
+    String appA = "wgt-node-a-" + db.schema();
+    String appB = "wgt-node-b-" + db.schema();
+    WorkOrderStore a = Stores.postgres(db.dataSource(appA), db.options(clock).build());
+    WorkOrderStore b = Stores.postgres(db.dataSource(appB), db.options(clock).build());
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      JdbcTestKit.submitMany(a, QUEUE, 10, 10);
+      Callable<List<WorkOrderView>> claimA = () -> a.claim(claimOne("node-a", clock));
+      Callable<List<WorkOrderView>> claimB = () -> b.claim(claimOne("node-b", clock));
+      Future<List<WorkOrderView>> byA;
+      Future<List<WorkOrderView>> byB;
+      try (Connection admin = db.adminConnection();
+          Connection watcher = db.adminConnection()) {
+        admin.setAutoCommit(false);
+        try (Statement st = admin.createStatement()) {
+          st.execute("LOCK TABLE " + db.table("workgate_work_orders") + " IN SHARE MODE");
+        }
+        try {
+          byA = pool.submit(claimA);
+          await("node a's claim waiting in its transaction")
+              .atMost(Duration.ofSeconds(30))
+              .until(() -> waitingForLock(watcher, appA));
+          byB = pool.submit(claimB);
+          Future<List<WorkOrderView>> b0 = byB;
+          await("node b's claim returning or waiting in its transaction")
+              .atMost(Duration.ofSeconds(30))
+              .until(() -> b0.isDone() || waitingForLock(watcher, appB));
+        } finally {
+          admin.rollback();
+        }
+      }
+      List<WorkOrderView> gotA = byA.get(30, TimeUnit.SECONDS);
+      List<WorkOrderView> gotB = byB.get(30, TimeUnit.SECONDS);
+
+      assertThat(gotA).hasSize(1);
+      assertThat(gotB).as("node b's claim of one while node a claims one of ten").hasSize(1);
+      assertThat(gotB.get(0).id()).isNotEqualTo(gotA.get(0).id());
+      assertThat(a.counts().get(QUEUE).get(WorkOrderState.PENDING)).isEqualTo(8);
+    } finally {
+      pool.shutdownNow();
+      assertThat(pool.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
+      a.close();
+      b.close();
+    }
+  }
+
+  private static ClaimRequest claimOne(String owner, MutableClock clock) {
+    return new ClaimRequest(
+        QUEUE, owner, 1, Capacity.unlimited(), clock.instant(), Duration.ofMinutes(5));
+  }
+
+  private static boolean waitingForLock(Connection watcher, String applicationName)
+      throws SQLException {
+    try (PreparedStatement ps =
+        watcher.prepareStatement(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = ?"
+                + " AND wait_event_type = 'Lock'")) {
+      ps.setString(1, applicationName);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getInt(1) > 0;
+      }
     }
   }
 }
