@@ -8,6 +8,7 @@ import static dev.workgate.core.testing.WorkOrderFixtures.spec;
 import static dev.workgate.core.testing.WorkOrderFixtures.started;
 import static dev.workgate.core.testing.WorkOrderFixtures.submitted;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.ResourceRequest;
@@ -17,6 +18,8 @@ import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.Capacity;
 import dev.workgate.core.store.ClaimRequest;
 import dev.workgate.core.store.ExpectedVersion;
+import dev.workgate.core.store.RebuildMode;
+import dev.workgate.core.store.StoreException;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderQuery;
 import dev.workgate.core.store.WorkOrderStore;
@@ -30,12 +33,19 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A SQLite store closed and opened again on the same file answers every read exactly as before:
- * work orders in every state, leases, retries, results and idempotency keys survive the restart.
+ * work orders in every state, leases, retries, results and idempotency keys survive the restart; a
+ * close while threads append keeps every append it acknowledged.
  */
 class SqliteRestartTest {
 
@@ -196,5 +206,70 @@ class SqliteRestartTest {
 
   private static List<ViewSnapshot> snapshots(List<? extends WorkOrderView> views) {
     return views.stream().map(ViewSnapshot::of).toList();
+  }
+
+  @Test
+  void closing_while_threads_append_keeps_every_acknowledged_append_and_nothing_refused()
+      throws Exception {
+    WorkOrderStore store = open();
+    int threads = 6;
+    List<WorkOrderId> acknowledged = new CopyOnWriteArrayList<>();
+    Map<WorkOrderId, RuntimeException> refused = new ConcurrentHashMap<>();
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    List<Future<?>> writers = new ArrayList<>();
+    try {
+      for (int t = 0; t < threads; t++) {
+        writers.add(
+            pool.submit(
+                () -> {
+                  while (true) {
+                    WorkOrderId id = newId();
+                    try {
+                      store.append(id, ExpectedVersion.none(), List.of(submitted(QUEUE)));
+                      acknowledged.add(id);
+                    } catch (RuntimeException e) {
+                      refused.put(id, e);
+                      return;
+                    }
+                  }
+                }));
+      }
+      await("appends acknowledged before the close")
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> acknowledged.size() >= 200);
+
+      store.close();
+
+      for (Future<?> w : writers) {
+        w.get(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+      assertThat(pool.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+    }
+
+    assertThat(refused).hasSize(threads);
+    assertThat(refused.values())
+        .allSatisfy(
+            e -> assertThat(e).isInstanceOfAny(IllegalStateException.class, StoreException.class));
+    WorkOrderStore reopened = open();
+    try {
+      for (WorkOrderId id : acknowledged) {
+        assertThat(reopened.find(id)).as("acknowledged %s", id).isPresent();
+      }
+      for (Map.Entry<WorkOrderId, RuntimeException> r : refused.entrySet()) {
+        String message = String.valueOf(r.getValue().getMessage());
+        if (!message.contains("unknown")) {
+          assertThat(reopened.readStream(r.getKey()))
+              .as("refused %s (%s)", r.getKey(), message)
+              .isEmpty();
+        }
+      }
+      assertThat(JdbcTestKit.wholeLog(reopened).size())
+          .isBetween(acknowledged.size(), acknowledged.size() + threads);
+      assertThat(reopened.rebuildProjection(RebuildMode.VERIFY).mismatches()).isEmpty();
+    } finally {
+      reopened.close();
+    }
   }
 }
