@@ -20,6 +20,7 @@ import dev.workgate.core.testing.MutableClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -250,7 +251,7 @@ abstract class JdbcStoreFaultTest {
 
   /** Says that the tables are not a usable Workgate schema, and names the meta table. */
   private static void assertDamagedSchemaMessage(StoreException e) {
-    assertThat(e.getMessage().toLowerCase(java.util.Locale.ROOT))
+    assertThat(e.getMessage().toLowerCase(Locale.ROOT))
         .containsAnyOf(
             "damaged", "not a workgate", "not hold a usable workgate", "not created by workgate")
         .contains(JdbcTestKit.PREFIX + "meta");

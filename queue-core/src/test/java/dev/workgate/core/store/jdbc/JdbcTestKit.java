@@ -16,7 +16,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /** Helpers of the JDBC store tests: whole logs, bulk submissions, and SQL on the store's tables. */
@@ -113,11 +115,9 @@ final class JdbcTestKit {
           List<Map<String, Object>> rows = new ArrayList<>();
           int columns = rs.getMetaData().getColumnCount();
           while (rs.next()) {
-            Map<String, Object> row = new java.util.LinkedHashMap<>();
+            Map<String, Object> row = new LinkedHashMap<>();
             for (int i = 1; i <= columns; i++) {
-              row.put(
-                  rs.getMetaData().getColumnLabel(i).toLowerCase(java.util.Locale.ROOT),
-                  rs.getObject(i));
+              row.put(rs.getMetaData().getColumnLabel(i).toLowerCase(Locale.ROOT), rs.getObject(i));
             }
             rows.add(row);
           }
