@@ -737,6 +737,9 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
       WorkOrderEvent.Claimed claimed,
       EventCodec.EncodedEvent encoded)
       throws SQLException {
+    // Read candidates in claim order without locking, pick greedily what fits, then lock only
+    // the picks (skipping any another claimer holds): rows this claim does not take stay
+    // claimable by others while it runs.
     Capacity left = request.capacity();
     List<Current> chosen = new ArrayList<>(Math.min(request.limit(), 256));
     int pageSize = Math.min(Math.max(request.limit(), 16), 1000);
@@ -747,8 +750,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
             + " WHERE p.queue = ? AND p.state = 'PENDING' AND p.available_at <= ?"
             + " AND p.slots <= ? AND p.memory_mb <= ?"
             + " AND (p.priority < ? OR (p.priority = ? AND p.seq > ?))"
-            + " ORDER BY p.priority DESC, p.seq LIMIT ?"
-            + d.skipLocked();
+            + " ORDER BY p.priority DESC, p.seq LIMIT ?";
     while (chosen.size() < request.limit() && left.slots() > 0) {
       List<Current> page = new ArrayList<>(pageSize);
       try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -766,19 +768,32 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
           }
         }
       }
+      List<Current> picks = new ArrayList<>();
+      Capacity tentative = left;
       for (Current cur : page) {
-        if (chosen.size() == request.limit()) {
+        if (chosen.size() + picks.size() == request.limit()) {
           break;
         }
-        if (left.fits(cur.view.resources())) {
-          chosen.add(cur);
-          left = left.minus(cur.view.resources());
+        if (tentative.fits(cur.view.resources())) {
+          picks.add(cur);
+          tentative = tentative.minus(cur.view.resources());
         }
       }
-      if (page.size() < pageSize) {
-        break;
+      List<Current> locked = lockUnchanged(c, picks);
+      for (Current cur : locked) {
+        chosen.add(cur);
+        left = left.minus(cur.view.resources());
       }
-      Current last = page.get(page.size() - 1);
+      Current last;
+      if (locked.size() < picks.size()) {
+        // Another claimer holds some picks: look again after the last pick, not the last row
+        // read, so that the rest of this page is still considered.
+        last = picks.get(picks.size() - 1);
+      } else if (page.size() < pageSize) {
+        break;
+      } else {
+        last = page.get(page.size() - 1);
+      }
       afterPriority = last.row.priority();
       afterSeq = last.row.seq();
     }
@@ -803,6 +818,42 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     insertEvents(c, events, i -> encoded);
     updateRows(c, rows, versions);
     return Collections.unmodifiableList(views);
+  }
+
+  /**
+   * Locks the picked rows that are still PENDING at the version read, skipping rows another writer
+   * holds; returns those, in pick order.
+   */
+  private List<Current> lockUnchanged(Connection c, List<Current> picks) throws SQLException {
+    if (picks.isEmpty()) {
+      return List.of();
+    }
+    Map<String, Long> locked = new HashMap<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT p.id, p.version FROM "
+                + d.workOrders
+                + " p WHERE p.state = 'PENDING' AND p.id IN ("
+                + marks(picks.size())
+                + ")"
+                + d.skipLocked())) {
+      for (int i = 0; i < picks.size(); i++) {
+        ps.setString(i + 1, picks.get(i).row.id());
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          locked.put(rs.getString(1), rs.getLong(2));
+        }
+      }
+    }
+    List<Current> out = new ArrayList<>(picks.size());
+    for (Current cur : picks) {
+      Long version = locked.get(cur.row.id());
+      if (version != null && version == cur.row.version()) {
+        out.add(cur);
+      }
+    }
+    return out;
   }
 
   @Override
