@@ -373,7 +373,11 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
               + "). Run the Workgate version that wrote it, or a newer one; nothing was changed");
     }
     if (version < 1) {
-      throw damaged(d, "its " + metaName + " table records schema version " + recorded);
+      throw damaged(
+          d,
+          recorded == null
+              ? "its " + metaName + " table records no schema version"
+              : "its " + metaName + " table records schema version '" + recorded + "'");
     }
     if (!events || !orders) {
       throw damaged(

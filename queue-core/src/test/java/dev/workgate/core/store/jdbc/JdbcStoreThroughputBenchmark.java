@@ -16,6 +16,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -103,9 +106,12 @@ class JdbcStoreThroughputBenchmark {
           return new Database() {
             @Override
             public WorkOrderStore open() {
-              return Stores.postgres(
-                  db.dataSource(c -> c.setMaximumPoolSize(THREADS + 2)),
-                  db.options(Clock.systemUTC()).build());
+              WorkOrderStore store =
+                  Stores.postgres(
+                      db.dataSource(c -> c.setMaximumPoolSize(THREADS + 2)),
+                      db.options(Clock.systemUTC()).build());
+              analyzeAsInService(db, store);
+              return store;
             }
 
             @Override
@@ -114,6 +120,35 @@ class JdbcStoreThroughputBenchmark {
             }
           };
         });
+  }
+
+  /**
+   * Gives the new schema what a database in service has: some rows (in another queue) and planner
+   * statistics. Without them PostgreSQL plans the store's prepared statements for empty tables and
+   * keeps those plans until autovacuum first analyzes the tables, about a minute later, which no
+   * round lasts.
+   */
+  private static void analyzeAsInService(PostgresTestDatabase db, WorkOrderStore store) {
+    List<AppendRequest> baseline = new ArrayList<>();
+    for (int i = 0; i < 5_000; i++) {
+      baseline.add(
+          AppendRequest.of(
+              WorkOrderId.random(),
+              ExpectedVersion.none(),
+              WorkOrderEvent.Submitted.of(
+                  WorkOrderSpec.builder("baseline").queue("baseline").build())));
+      if (baseline.size() == 500) {
+        store.appendAll(baseline);
+        baseline.clear();
+      }
+    }
+    try (Connection c = db.adminConnection();
+        Statement st = c.createStatement()) {
+      st.execute("ANALYZE " + db.table("workgate_events"));
+      st.execute("ANALYZE " + db.table("workgate_work_orders"));
+    } catch (SQLException e) {
+      throw new IllegalStateException("ANALYZE failed", e);
+    }
   }
 
   private static void rates(String backend, Supplier<Database> databases) {
