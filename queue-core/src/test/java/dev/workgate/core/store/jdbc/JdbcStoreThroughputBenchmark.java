@@ -71,29 +71,42 @@ class JdbcStoreThroughputBenchmark {
 
   @Test
   void sqlite_full_rates() {
-    rates(
+    rates("SQLite FULL", sqliteDatabases(256));
+    // The same 8 threads with every write in its own transaction: what group commit gains.
+    List<WorkOrderEvent.Submitted> submissions = submissions(WORK_ORDERS);
+    List<WorkOrderId> ids = ids(WORK_ORDERS);
+    report(
         "SQLite FULL",
-        () -> {
-          Path dir;
-          try {
-            dir = Files.createTempDirectory("workgate-bench-");
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-          return new Database() {
-            @Override
-            public WorkOrderStore open() {
-              return Stores.sqlite(
-                  dir.resolve("bench.db"),
-                  SqliteOptions.builder().durability(SqliteDurability.FULL).build());
-            }
+        "same, " + THREADS + " threads, group commit off",
+        sqliteDatabases(1),
+        store -> inThreads(store, ids, submissions));
+  }
 
-            @Override
-            public void close() {
-              deleteRecursively(dir);
-            }
-          };
-        });
+  private static Supplier<Database> sqliteDatabases(int maxGroupSize) {
+    return () -> {
+      Path dir;
+      try {
+        dir = Files.createTempDirectory("workgate-bench-");
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      return new Database() {
+        @Override
+        public WorkOrderStore open() {
+          return Stores.sqlite(
+              dir.resolve("bench.db"),
+              SqliteOptions.builder()
+                  .durability(SqliteDurability.FULL)
+                  .maxGroupSize(maxGroupSize)
+                  .build());
+        }
+
+        @Override
+        public void close() {
+          deleteRecursively(dir);
+        }
+      };
+    };
   }
 
   @Test
