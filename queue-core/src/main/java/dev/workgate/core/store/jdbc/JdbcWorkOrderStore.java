@@ -696,14 +696,15 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     if (rows.isEmpty()) {
       return;
     }
-    String sets = Row.COLUMNS.stream().map(col -> col + " = ?").collect(Collectors.joining(", "));
+    String sets =
+        Row.MUTABLE_COLUMNS.stream().map(col -> col + " = ?").collect(Collectors.joining(", "));
     try (PreparedStatement ps =
         c.prepareStatement(
             "UPDATE " + d.workOrders + " SET " + sets + " WHERE id = ? AND version = ?")) {
-      int n = Row.COLUMNS.size();
+      int n = Row.MUTABLE_COLUMNS.size();
       for (int i = 0; i < rows.size(); i++) {
         Row row = rows.get(i);
-        row.bind(ps, 1);
+        row.bindMutable(ps, 1);
         ps.setString(n + 1, row.id());
         ps.setLong(n + 2, expectedVersions.get(i));
         ps.addBatch();

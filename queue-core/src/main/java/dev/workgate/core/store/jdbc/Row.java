@@ -74,6 +74,27 @@ record Row(
           "resubmitted_from");
 
   /**
+   * The columns an event can change; the others are fixed at submission. Updates set only these, so
+   * that the database does not maintain indexes over columns that never change (SQLite updates
+   * every index whose columns are assigned, changed or not).
+   */
+  static final List<String> MUTABLE_COLUMNS =
+      List.of(
+          "state",
+          "attempt",
+          "version",
+          "updated_at",
+          "available_at",
+          "lease_owner",
+          "lease_expires_at",
+          "next_attempt_at",
+          "error_code",
+          "error_message",
+          "error_retryable",
+          "result",
+          "cancellation_reason");
+
+  /**
    * The row of a work order.
    *
    * @param w the work order
@@ -200,6 +221,28 @@ record Row(
     ps.setString(i++, result);
     ps.setString(i++, cancellationReason);
     ps.setString(i, resubmittedFrom);
+  }
+
+  /** Binds the {@link #MUTABLE_COLUMNS}, in order, starting at parameter {@code first}. */
+  void bindMutable(PreparedStatement ps, int first) throws SQLException {
+    int i = first;
+    ps.setString(i++, state);
+    ps.setInt(i++, attempt);
+    ps.setLong(i++, version);
+    ps.setLong(i++, updatedAt);
+    ps.setLong(i++, availableAt);
+    ps.setString(i++, leaseOwner);
+    setLong(ps, i++, leaseExpiresAt);
+    setLong(ps, i++, nextAttemptAt);
+    ps.setString(i++, errorCode);
+    ps.setString(i++, errorMessage);
+    if (errorRetryable == null) {
+      ps.setNull(i++, Types.BOOLEAN);
+    } else {
+      ps.setBoolean(i++, errorRetryable);
+    }
+    ps.setString(i++, result);
+    ps.setString(i, cancellationReason);
   }
 
   /**
