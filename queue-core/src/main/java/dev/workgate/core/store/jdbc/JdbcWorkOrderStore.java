@@ -164,11 +164,17 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
       for (int i = 0; i < options.readConnections(); i++) {
         Connection r = sqliteConnection(path, options, true);
         opened.add(r);
-        reads.add(r);
+        reads.add(StatementCache.wrap(r, 32));
       }
       ListenerRegistry listeners = new ListenerRegistry();
       SqliteWriter writer =
-          new SqliteWriter(w, dialect, path, options.clock(), options.maxGroupSize(), listeners);
+          new SqliteWriter(
+              StatementCache.wrap(w, 64),
+              dialect,
+              path,
+              options.clock(),
+              options.maxGroupSize(),
+              listeners);
       return new JdbcWorkOrderStore(
           dialect, writer, new Readers.Sqlite(reads, dialect), listeners, () -> {}, () -> {});
     } catch (SQLException | RuntimeException e) {
