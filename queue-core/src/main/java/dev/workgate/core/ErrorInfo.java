@@ -16,13 +16,12 @@ public record ErrorInfo(String code, String message, boolean retryable) {
    * @throws IllegalArgumentException if the code is null or blank or the message is null
    */
   public ErrorInfo {
-    if (code == null || code.isBlank()) {
-      throw new IllegalArgumentException("error code must not be blank, got: " + code);
-    }
+    Text.requireName(code, "error code");
     if (message == null) {
       throw new IllegalArgumentException(
           "error message must not be null (use an empty string), for code " + code);
     }
+    message = Text.storable(message);
   }
 
   /**

@@ -72,7 +72,7 @@ public sealed interface WorkOrderEvent {
   record Claimed(String owner, Instant leaseExpiresAt) implements WorkOrderEvent {
     /** Validates the event. */
     public Claimed {
-      requireText(owner, "Claimed.owner");
+      Text.requireName(owner, "Claimed.owner");
       Objects.requireNonNull(leaseExpiresAt, "Claimed.leaseExpiresAt");
     }
 
@@ -228,6 +228,7 @@ public sealed interface WorkOrderEvent {
     /** Validates the event. */
     public CancellationRequested {
       Objects.requireNonNull(reason, "CancellationRequested.reason");
+      reason = Text.storable(reason);
     }
 
     @Override
@@ -250,6 +251,7 @@ public sealed interface WorkOrderEvent {
     /** Validates the event. */
     public Cancelled {
       Objects.requireNonNull(reason, "Cancelled.reason");
+      reason = Text.storable(reason);
     }
 
     @Override

@@ -390,17 +390,16 @@ public final class WorkOrderSpec {
 
     @Override
     public WorkOrderSpec build() {
-      requireText(type, "type");
-      requireText(queue, "queue");
+      Text.requireName(type, "type");
+      Text.requireName(queue, "queue");
       if (maxAttempts != null && maxAttempts < 1) {
         throw new IllegalArgumentException("maxAttempts must be at least 1, got " + maxAttempts);
       }
       if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
         throw new IllegalArgumentException("timeout must be positive, got " + timeout);
       }
-      if (idempotencyKey != null && idempotencyKey.isBlank()) {
-        throw new IllegalArgumentException(
-            "idempotencyKey must not be blank (use null for none), got: " + quote(idempotencyKey));
+      if (idempotencyKey != null) {
+        Text.requireName(idempotencyKey, "idempotencyKey (use null for none)");
       }
       if (badLabel != null) {
         throw new IllegalArgumentException(badLabel);
@@ -408,12 +407,6 @@ public final class WorkOrderSpec {
       JsonNode tree =
           payload == null ? NullNode.getInstance() : Json.canonicalTree(payload, "payload");
       return new WorkOrderSpec(this, tree);
-    }
-
-    private static void requireText(String value, String field) {
-      if (value == null || value.isBlank()) {
-        throw new IllegalArgumentException(field + " must not be blank, got: " + quote(value));
-      }
     }
 
     private static String quote(String value) {

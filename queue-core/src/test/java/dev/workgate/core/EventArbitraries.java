@@ -39,11 +39,11 @@ final class EventArbitraries {
     return Arbitraries.strings().ofMaxLength(24);
   }
 
-  /** A string that is not blank. */
+  /** A name: not blank, no control characters (see {@link Text#requireName}). */
   static Arbitrary<String> nonBlankText() {
     return Arbitraries.oneOf(
         Arbitraries.strings().alpha().numeric().withChars("-_.:/").ofMinLength(1).ofMaxLength(16),
-        anyText().filter(s -> !s.isBlank()));
+        anyText().filter(s -> !s.isBlank() && s.chars().noneMatch(Character::isISOControl)));
   }
 
   /** Instants across the whole range, with nanosecond precision. */

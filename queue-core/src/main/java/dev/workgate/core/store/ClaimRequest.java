@@ -1,5 +1,6 @@
 package dev.workgate.core.store;
 
+import dev.workgate.core.Text;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -27,12 +28,8 @@ public record ClaimRequest(
    * @throws IllegalArgumentException naming the bad field
    */
   public ClaimRequest {
-    if (queue == null || queue.isBlank()) {
-      throw new IllegalArgumentException("claim queue must not be blank, got: " + queue);
-    }
-    if (owner == null || owner.isBlank()) {
-      throw new IllegalArgumentException("claim owner must not be blank, got: " + owner);
-    }
+    Text.requireName(queue, "claim queue");
+    Text.requireName(owner, "claim owner");
     if (limit < 1) {
       throw new IllegalArgumentException("claim limit must be at least 1, got " + limit);
     }
