@@ -117,7 +117,17 @@ public final class EventCodec {
     }
     if (node == null || !node.isObject()) {
       throw new EventCodecException(
-          "event " + type + " v" + schemaVersion + ": data must be a JSON object, got: " + data);
+          "event "
+              + type
+              + " v"
+              + schemaVersion
+              + ": data must be a JSON object, got "
+              + (node == null
+                  ? "nothing"
+                  : "a JSON " + node.getNodeType().name().toLowerCase(java.util.Locale.ROOT))
+              + " ("
+              + data.length()
+              + " characters; the content is not shown, it may hold payload data)");
     }
     try {
       return reader.apply(node);
@@ -200,8 +210,9 @@ public final class EventCodec {
         || !envelope.path("schemaVersion").canConvertToInt()
         || !envelope.path("data").isObject()) {
       throw new EventCodecException(
-          "event JSON must have a text 'type', an int 'schemaVersion' and an object 'data', got: "
-              + json);
+          "event JSON must have a text 'type', an int 'schemaVersion' and an object 'data'; got "
+              + json.length()
+              + " characters without them (the content is not shown, it may hold payload data)");
     }
     return decode(
         envelope.get("type").asText(),

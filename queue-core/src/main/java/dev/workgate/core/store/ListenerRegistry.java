@@ -79,7 +79,10 @@ public final class ListenerRegistry {
     for (WorkAvailableListener l : listeners) {
       try {
         l.workAvailable(copy);
-      } catch (RuntimeException e) {
+      } catch (VirtualMachineError e) {
+        throw e;
+      } catch (Throwable e) {
+        // The write that notifies has committed; a listener's failure must not look like its.
         LOG.warn("work-available listener {} failed; ignoring", l, e);
       }
     }

@@ -40,6 +40,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -188,7 +189,8 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
       if (e instanceof StoreException s) {
         throw s;
       }
-      throw new StoreException("cannot open the " + dialect.describe() + ": " + e.getMessage(), e);
+      throw new StoreException(
+          "cannot open the " + dialect.describe() + ": " + SqlErrors.describe(e), e);
     }
   }
 
@@ -292,17 +294,19 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
         throw e;
       }
     } catch (SQLException e) {
-      throw new StoreException("cannot open the " + dialect.describe() + ": " + e.getMessage(), e);
+      throw new StoreException(
+          "cannot open the " + dialect.describe() + ": " + SqlErrors.describe(e), e);
     }
     ListenerRegistry listeners = new ListenerRegistry();
     String instanceId = UUID.randomUUID().toString();
     PostgresWriter writer =
         new PostgresWriter(dataSource, dialect, options.clock(), listeners, instanceId);
     PostgresNotifier[] notifier = {null};
+    boolean[] stopped = {false};
     Runnable start =
         () -> {
           synchronized (notifier) {
-            if (notifier[0] == null && options.notifications()) {
+            if (notifier[0] == null && !stopped[0] && options.notifications()) {
               notifier[0] =
                   new PostgresNotifier(dataSource, dialect.channel(), instanceId, listeners);
             }
@@ -311,6 +315,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     Runnable stop =
         () -> {
           synchronized (notifier) {
+            stopped[0] = true;
             if (notifier[0] != null) {
               notifier[0].close();
             }
@@ -411,7 +416,8 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     try (Statement st = c.createStatement()) {
       st.executeQuery("SELECT " + columns + " FROM " + table + " WHERE 1 = 0").close();
     } catch (SQLException e) {
-      throw damaged(d, "table " + table + " lacks columns this version needs: " + e.getMessage());
+      throw damaged(
+          d, "table " + table + " lacks columns this version needs: " + SqlErrors.describe(e));
     }
   }
 
@@ -576,7 +582,10 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
   private Map<WorkOrderId, Current> load(Connection c, Set<WorkOrderId> ids, String suffix)
       throws SQLException {
     Map<WorkOrderId, Current> out = new HashMap<>();
+    // Chunks in code-point order, each locked in the same order by the database: one total lock
+    // order for every writer, so batches larger than a chunk cannot deadlock each other.
     List<WorkOrderId> all = new ArrayList<>(ids);
+    all.sort((x, y) -> compareCodePoints(x.value(), y.value()));
     for (List<WorkOrderId> chunk : chunks(all)) {
       try (PreparedStatement ps =
           c.prepareStatement(
@@ -756,6 +765,8 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     int pageSize = Math.min(Math.max(request.limit(), 16), 1000);
     long afterPriority = Integer.MAX_VALUE + 1L;
     long afterSeq = -1;
+    Set<String> lockedByUs = new HashSet<>();
+    Set<String> lost = new HashSet<>(); // held by another claimer, or changed since read
     String sql =
         viewSelect
             + " WHERE p.queue = ? AND p.state = 'PENDING' AND p.available_at <= ?"
@@ -779,32 +790,48 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
           }
         }
       }
-      List<Current> picks = new ArrayList<>();
-      Capacity tentative = left;
-      for (Current cur : page) {
-        if (chosen.size() + picks.size() == request.limit()) {
+      // Pick greedily in claim order among the rows not lost to another claimer, lock the new
+      // picks, and pick again while some were lost: the result is the claim order of the rows
+      // this claim can have. Rows locked in an earlier round but not picked in the last stay
+      // locked until commit (only when claimers collide).
+      List<Current> picks;
+      while (true) {
+        picks = new ArrayList<>();
+        Capacity tentative = left;
+        for (Current cur : page) {
+          if (chosen.size() + picks.size() == request.limit()) {
+            break;
+          }
+          if (!lost.contains(cur.row.id()) && tentative.fits(cur.view.resources())) {
+            picks.add(cur);
+            tentative = tentative.minus(cur.view.resources());
+          }
+        }
+        List<Current> toLock = new ArrayList<>();
+        for (Current cur : picks) {
+          if (!lockedByUs.contains(cur.row.id())) {
+            toLock.add(cur);
+          }
+        }
+        List<Current> locked = lockUnchanged(c, toLock);
+        locked.forEach(cur -> lockedByUs.add(cur.row.id()));
+        if (locked.size() == toLock.size()) {
           break;
         }
-        if (tentative.fits(cur.view.resources())) {
-          picks.add(cur);
-          tentative = tentative.minus(cur.view.resources());
+        for (Current cur : toLock) {
+          if (!lockedByUs.contains(cur.row.id())) {
+            lost.add(cur.row.id());
+          }
         }
       }
-      List<Current> locked = lockUnchanged(c, picks);
-      for (Current cur : locked) {
+      for (Current cur : picks) {
         chosen.add(cur);
         left = left.minus(cur.view.resources());
       }
-      Current last;
-      if (locked.size() < picks.size()) {
-        // Another claimer holds some picks: look again after the last pick, not the last row
-        // read, so that the rest of this page is still considered.
-        last = picks.get(picks.size() - 1);
-      } else if (page.size() < pageSize) {
+      if (page.size() < pageSize) {
         break;
-      } else {
-        last = page.get(page.size() - 1);
       }
+      Current last = page.get(page.size() - 1);
       afterPriority = last.row.priority();
       afterSeq = last.row.seq();
     }
@@ -1396,6 +1423,22 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     if (limit < 1) {
       throw new IllegalArgumentException("limit must be at least 1, got " + limit);
     }
+  }
+
+  /** Code-point order: the byte order of UTF-8, which PostgreSQL's collation "C" uses. */
+  static int compareCodePoints(String a, String b) {
+    int i = 0;
+    int j = 0;
+    while (i < a.length() && j < b.length()) {
+      int ca = a.codePointAt(i);
+      int cb = b.codePointAt(j);
+      if (ca != cb) {
+        return Integer.compare(ca, cb);
+      }
+      i += Character.charCount(ca);
+      j += Character.charCount(cb);
+    }
+    return Integer.compare(a.length() - i, b.length() - j);
   }
 
   private static String marks(int n) {

@@ -31,7 +31,6 @@ final class PostgresNotifier {
   private final ListenerRegistry listeners;
   private final Thread thread;
   private volatile boolean closed;
-  private volatile Connection current;
 
   PostgresNotifier(
       DataSource dataSource, String channel, String instanceId, ListenerRegistry listeners) {
@@ -48,7 +47,6 @@ final class PostgresNotifier {
     long pauseMillis = 500;
     while (!closed) {
       try (Connection c = dataSource.getConnection()) {
-        current = c;
         c.setAutoCommit(true);
         Method getNotifications = notificationsMethod(c);
         if (getNotifications == null) {
@@ -61,9 +59,14 @@ final class PostgresNotifier {
         pauseMillis = 500;
         Method getParameter =
             getNotifications.getReturnType().getComponentType().getMethod("getParameter");
-        while (!closed) {
-          Object notifications = getNotifications.invoke(pg, POLL_MILLIS);
-          deliver(notifications, getParameter);
+        try {
+          while (!closed) {
+            Object notifications = getNotifications.invoke(pg, POLL_MILLIS);
+            deliver(notifications, getParameter);
+          }
+        } finally {
+          // The connection goes back to the host's pool: it must not stay subscribed.
+          unlisten(c);
         }
       } catch (SQLException | ReflectiveOperationException | RuntimeException e) {
         if (closed) {
@@ -77,9 +80,15 @@ final class PostgresNotifier {
             pauseMillis);
         sleep(pauseMillis);
         pauseMillis = Math.min(pauseMillis * 2, 30_000);
-      } finally {
-        current = null;
       }
+    }
+  }
+
+  private static void unlisten(Connection c) {
+    try (Statement st = c.createStatement()) {
+      st.execute("UNLISTEN *");
+    } catch (SQLException e) {
+      // A broken connection is not returned to the pool for reuse.
     }
   }
 
@@ -134,16 +143,10 @@ final class PostgresNotifier {
     synchronized (this) {
       notifyAll();
     }
-    Connection c = current;
-    if (c != null) {
-      try {
-        c.close();
-      } catch (SQLException e) {
-        // the connection is being abandoned anyway
-      }
-    }
+    // The loop sees the flag within one poll (POLL_MILLIS), unsubscribes and closes its
+    // connection.
     try {
-      thread.join(5_000);
+      thread.join(5_000 + POLL_MILLIS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

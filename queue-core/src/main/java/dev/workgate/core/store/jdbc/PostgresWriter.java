@@ -12,6 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * PostgreSQL writes: one transaction per call on a connection of the host's pool. A transaction
@@ -22,6 +24,7 @@ import javax.sql.DataSource;
  */
 final class PostgresWriter implements Work.Writer {
   static final int ATTEMPTS = 5;
+  private static final Logger LOG = LoggerFactory.getLogger(PostgresWriter.class);
 
   /** Room left in a NOTIFY payload (limit 8000 bytes) for queue names. */
   private static final int PAYLOAD_BYTES = 7000;
@@ -56,34 +59,41 @@ final class PostgresWriter implements Work.Writer {
               return nextPositions(c, n);
             }
           };
+      T result = null;
+      boolean committed = false;
       try (Connection c = dataSource.getConnection()) {
         c.setAutoCommit(false);
         try {
-          T result = work.run(c, ctx);
+          result = work.run(c, ctx);
           notifyOthers(c, ctx.claimable);
           committing = true;
           c.commit();
-          listeners.fire(ctx.claimable);
-          return result;
+          committed = true;
         } catch (SQLException | RuntimeException | Error e) {
           rollbackQuietly(c, e);
           throw e;
         }
       } catch (SQLException e) {
-        if (!committing && dialect.retryable(e) && attempt < ATTEMPTS) {
+        if (committed) {
+          // Only giving the connection back failed; the write is in the database.
+          LOG.warn("returning a connection after {} failed: {}", what, SqlErrors.describe(e));
+        } else if (!committing && dialect.retryable(e) && attempt < ATTEMPTS) {
           continue;
+        } else {
+          throw new StoreException(
+              what
+                  + " on the "
+                  + dialect.describe()
+                  + (committing
+                      ? " failed during commit; the outcome is unknown (it may or may not have been"
+                          + " written): "
+                      : " failed, nothing was written: ")
+                  + SqlErrors.describe(e),
+              e);
         }
-        throw new StoreException(
-            what
-                + " on the "
-                + dialect.describe()
-                + (committing
-                    ? " failed during commit; the outcome is unknown (it may or may not have been"
-                        + " written): "
-                    : " failed, nothing was written: ")
-                + e.getMessage(),
-            e);
       }
+      listeners.fire(ctx.claimable);
+      return result;
     }
   }
 

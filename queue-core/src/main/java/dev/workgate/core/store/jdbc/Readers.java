@@ -6,6 +6,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 
 /** The JDBC store's readers. */
@@ -14,7 +15,7 @@ final class Readers {
 
   static StoreException failure(String what, SqlDialect dialect, SQLException e) {
     return new StoreException(
-        what + " on the " + dialect.describe() + " failed: " + e.getMessage(), e);
+        what + " on the " + dialect.describe() + " failed: " + SqlErrors.describe(e), e);
   }
 
   /** SQLite: a fixed set of connections; in WAL mode they read while the writer writes. */
@@ -32,9 +33,15 @@ final class Readers {
 
     @Override
     public <T> T read(String what, Work.Read<T> work) {
-      Connection c;
+      Connection c = null;
       try {
-        c = idle.take();
+        // Poll rather than wait for good: close() may have taken every connection already.
+        while (c == null) {
+          if (closed) {
+            throw new IllegalStateException("the SQLite work-order store is closed");
+          }
+          c = idle.poll(50, TimeUnit.MILLISECONDS);
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new StoreException(what + " was interrupted while waiting for a connection", e);

@@ -226,7 +226,9 @@ abstract class SqlDialect {
 
     @Override
     String lockRows() {
-      return " ORDER BY p.id FOR UPDATE OF p";
+      // Byte order (collation "C"), which is code-point order: the order JdbcWorkOrderStore
+      // sorts ids in before it chunks them, so that every writer locks rows in one total order.
+      return " ORDER BY p.id COLLATE \"C\" FOR UPDATE OF p";
     }
 
     @Override

@@ -237,7 +237,7 @@ final class SqliteWriter implements Work.Writer {
                         + " failed, nothing was written: "
                         + what
                         + ": "
-                        + cause.getMessage(),
+                        + SqlErrors.describe(cause),
                     cause);
       }
       task.complete();
@@ -249,7 +249,11 @@ final class SqliteWriter implements Work.Writer {
       return e;
     }
     return new StoreException(
-        what + " on the " + dialect.describe() + " failed, nothing was written: " + e.getMessage(),
+        what
+            + " on the "
+            + dialect.describe()
+            + " failed, nothing was written: "
+            + SqlErrors.describe(e),
         e);
   }
 
