@@ -768,7 +768,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     Set<String> lockedByUs = new HashSet<>();
     Set<String> lost = new HashSet<>(); // held by another claimer, or changed since read
     String sql =
-        viewSelect
+        viewSelect.replace(" p JOIN ", " p" + d.claimIndexHint() + " JOIN ")
             + " WHERE p.queue = ? AND p.state = 'PENDING' AND p.available_at <= ?"
             + " AND p.slots <= ? AND p.memory_mb <= ?"
             + " AND (p.priority < ? OR (p.priority = ? AND p.seq > ?))"

@@ -42,6 +42,9 @@ abstract class SqlDialect {
   /** Appended to a SELECT of projection rows (alias p) that skips rows other writers hold. */
   abstract String skipLocked();
 
+  /** Placed after the projection's alias in the claim query, to name the claim index if needed. */
+  abstract String claimIndexHint();
+
   /** Whether the failed transaction may simply be run again (deadlock, serialization, race). */
   abstract boolean retryable(SQLException e);
 
@@ -178,6 +181,13 @@ abstract class SqlDialect {
     }
 
     @Override
+    String claimIndexHint() {
+      // Without statistics SQLite prefers wo_available and sorts every pending row of the queue
+      // on each claim; the claim index yields rows already in claim order.
+      return " INDEXED BY " + prefix + "wo_claim";
+    }
+
+    @Override
     boolean retryable(SQLException e) {
       return false;
     }
@@ -234,6 +244,11 @@ abstract class SqlDialect {
     @Override
     String skipLocked() {
       return " FOR UPDATE OF p SKIP LOCKED";
+    }
+
+    @Override
+    String claimIndexHint() {
+      return "";
     }
 
     @Override
