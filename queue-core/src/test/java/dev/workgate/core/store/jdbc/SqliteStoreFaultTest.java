@@ -1,6 +1,7 @@
 package dev.workgate.core.store.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.workgate.core.WorkOrderId;
@@ -22,9 +23,10 @@ import org.junit.jupiter.api.io.TempDir;
  * The JDBC fault suite on SQLite, and the faults of a file: one that cannot be written, one whose
  * directory cannot be created.
  *
- * <p>Not tested: a file deleted or made read-only while the store has it open. On Linux an open
- * file descriptor keeps working after the file is unlinked or its mode changes, so the store goes
- * on writing to the same inode and there is no failure with a defined moment to assert.
+ * <p>A file deleted while the store has it open: on Linux the open descriptor keeps working on the
+ * unlinked inode, so the store checks before each group of writes and refuses to write into a file
+ * no one could open again. A file made read-only while open is not tested: the open descriptor
+ * keeps its write access, so there is no failure with a defined moment to assert.
  */
 class SqliteStoreFaultTest extends JdbcStoreFaultTest {
 
@@ -77,6 +79,21 @@ class SqliteStoreFaultTest extends JdbcStoreFaultTest {
     assertThat(e).as("StoreException").isNotNull();
     assertThat(e.getMessage()).contains(blocker.toString());
     assertThat(Files.readString(blocker)).isEqualTo("x");
+  }
+
+  @Test
+  void a_file_deleted_while_open_refuses_writes_and_keeps_serving_reads() throws IOException {
+    WorkOrderStore store = track(openStore());
+    WorkOrderId before = submit(store);
+
+    Files.delete(file());
+
+    assertThatThrownBy(() -> submit(store))
+        .isInstanceOf(StoreException.class)
+        .hasMessageContaining("was deleted while the store was open")
+        .hasMessageContaining(file().toString());
+    assertThat(store.find(before)).as("reads still see the open file").isPresent();
+    assertThat(file()).doesNotExist();
   }
 
   @Test
