@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Function;
@@ -124,7 +125,7 @@ public final class EventCodec {
               + ": data must be a JSON object, got "
               + (node == null
                   ? "nothing"
-                  : "a JSON " + node.getNodeType().name().toLowerCase(java.util.Locale.ROOT))
+                  : "a JSON " + node.getNodeType().name().toLowerCase(Locale.ROOT))
               + " ("
               + data.length()
               + " characters; the content is not shown, it may hold payload data)");

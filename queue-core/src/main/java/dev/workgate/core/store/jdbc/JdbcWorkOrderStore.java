@@ -41,6 +41,7 @@ import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -467,7 +468,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
       return List.of();
     }
     // Encode on the caller's thread: JSON work stays off the single SQLite writer.
-    Map<WorkOrderEvent, EventCodec.EncodedEvent> encoded = new java.util.IdentityHashMap<>();
+    Map<WorkOrderEvent, EventCodec.EncodedEvent> encoded = new IdentityHashMap<>();
     for (AppendRequest r : requests) {
       for (WorkOrderEvent e : r.events()) {
         encoded.computeIfAbsent(e, EventCodec::encode);
