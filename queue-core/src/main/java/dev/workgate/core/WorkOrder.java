@@ -19,53 +19,10 @@ import java.util.Optional;
  * log records who took the lease and until when it was first granted.
  */
 public final class WorkOrder implements WorkOrderView {
-  private final WorkOrderId id;
-  private final WorkOrderSpec spec;
-  private final WorkOrderId resubmittedFrom;
-  private final WorkOrderState state;
-  private final int attempt;
-  private final long version;
-  private final Instant submittedAt;
-  private final Instant updatedAt;
-  private final Instant availableAt;
-  private final String leaseOwner;
-  private final Instant leaseExpiresAt;
-  private final ErrorInfo lastError;
-  private final Instant nextAttemptAt;
-  private final JsonNode result;
-  private final String cancellationReason;
+  private final WorkOrderSnapshot s;
 
-  private WorkOrder(
-      WorkOrderId id,
-      WorkOrderSpec spec,
-      WorkOrderId resubmittedFrom,
-      WorkOrderState state,
-      int attempt,
-      long version,
-      Instant submittedAt,
-      Instant updatedAt,
-      Instant availableAt,
-      String leaseOwner,
-      Instant leaseExpiresAt,
-      ErrorInfo lastError,
-      Instant nextAttemptAt,
-      JsonNode result,
-      String cancellationReason) {
-    this.id = id;
-    this.spec = spec;
-    this.resubmittedFrom = resubmittedFrom;
-    this.state = state;
-    this.attempt = attempt;
-    this.version = version;
-    this.submittedAt = submittedAt;
-    this.updatedAt = updatedAt;
-    this.availableAt = availableAt;
-    this.leaseOwner = leaseOwner;
-    this.leaseExpiresAt = leaseExpiresAt;
-    this.lastError = lastError;
-    this.nextAttemptAt = nextAttemptAt;
-    this.result = result;
-    this.cancellationReason = cancellationReason;
+  private WorkOrder(WorkOrderSnapshot s) {
+    this.s = s;
   }
 
   /**
@@ -120,21 +77,22 @@ public final class WorkOrder implements WorkOrderView {
     WorkOrderEvent.Submitted s = (WorkOrderEvent.Submitted) event;
     Instant available = s.spec().notBefore().filter(t -> t.isAfter(recordedAt)).orElse(recordedAt);
     return new WorkOrder(
-        id,
-        s.spec(),
-        s.resubmittedFrom(),
-        WorkOrderState.PENDING,
-        0,
-        1,
-        recordedAt,
-        recordedAt,
-        available,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null);
+        new WorkOrderSnapshot(
+            id,
+            s.spec(),
+            s.resubmittedFrom(),
+            WorkOrderState.PENDING,
+            0,
+            1,
+            recordedAt,
+            recordedAt,
+            available,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null));
   }
 
   /**
@@ -147,9 +105,9 @@ public final class WorkOrder implements WorkOrderView {
    * @throws InvalidTransitionException if the transition table rejects the event in this state
    */
   public WorkOrder apply(RecordedEvent event) {
-    if (!event.workOrderId().equals(id)) {
+    if (!event.workOrderId().equals(s.id())) {
       throw new IllegalArgumentException(
-          "event of work order " + event.workOrderId() + " applied to work order " + id);
+          "event of work order " + event.workOrderId() + " applied to work order " + s.id());
     }
     return apply(event.event(), event.version(), event.recordedAt());
   }
@@ -165,31 +123,31 @@ public final class WorkOrder implements WorkOrderView {
    * @throws InvalidTransitionException if the transition table rejects the event in this state
    */
   public WorkOrder apply(WorkOrderEvent event, long eventVersion, Instant at) {
-    WorkOrderState to = TransitionTable.next(id, state, event);
-    if (eventVersion != version + 1) {
+    WorkOrderState to = TransitionTable.next(s.id(), s.state(), event);
+    if (eventVersion != s.version() + 1) {
       throw new IllegalArgumentException(
           "work order "
-              + id
+              + s.id()
               + " is at version "
-              + version
+              + s.version()
               + "; the next event must have version "
-              + (version + 1)
+              + (s.version() + 1)
               + ", got "
               + eventVersion);
     }
     Objects.requireNonNull(at, "at");
-    int nextAttempt = attempt;
-    Instant available = availableAt;
-    String owner = leaseOwner;
-    Instant expires = leaseExpiresAt;
-    ErrorInfo error = lastError;
+    int nextAttempt = s.attempt();
+    Instant available = s.availableAt();
+    String owner = s.leaseOwner();
+    Instant expires = s.leaseExpiresAt();
+    ErrorInfo error = s.lastError();
     Instant retryAt = null;
-    JsonNode out = result;
-    String cancelReason = cancellationReason;
+    JsonNode out = s.result();
+    String cancelReason = s.cancellationReason();
     switch (event.type()) {
       case CLAIMED -> {
         WorkOrderEvent.Claimed c = (WorkOrderEvent.Claimed) event;
-        nextAttempt = attempt + 1;
+        nextAttempt = s.attempt() + 1;
         owner = c.owner();
         expires = c.leaseExpiresAt();
         cancelReason = null;
@@ -219,21 +177,22 @@ public final class WorkOrder implements WorkOrderView {
       }
     }
     return new WorkOrder(
-        id,
-        spec,
-        resubmittedFrom,
-        to,
-        nextAttempt,
-        eventVersion,
-        submittedAt,
-        at,
-        available,
-        owner,
-        expires,
-        error,
-        retryAt,
-        out,
-        cancelReason);
+        new WorkOrderSnapshot(
+            s.id(),
+            s.spec(),
+            s.resubmittedFrom(),
+            to,
+            nextAttempt,
+            eventVersion,
+            s.submittedAt(),
+            at,
+            available,
+            owner,
+            expires,
+            error,
+            retryAt,
+            out,
+            cancelReason));
   }
 
   /**
@@ -245,25 +204,27 @@ public final class WorkOrder implements WorkOrderView {
    */
   public WorkOrder withLeaseExpiresAt(Instant expiresAt) {
     Objects.requireNonNull(expiresAt, "expiresAt");
-    if (leaseOwner == null) {
-      throw new IllegalStateException("work order " + id + " in state " + state + " has no lease");
+    if (s.leaseOwner() == null) {
+      throw new IllegalStateException(
+          "work order " + s.id() + " in state " + s.state() + " has no lease");
     }
     return new WorkOrder(
-        id,
-        spec,
-        resubmittedFrom,
-        state,
-        attempt,
-        version,
-        submittedAt,
-        updatedAt,
-        availableAt,
-        leaseOwner,
-        expiresAt,
-        lastError,
-        nextAttemptAt,
-        result,
-        cancellationReason);
+        new WorkOrderSnapshot(
+            s.id(),
+            s.spec(),
+            s.resubmittedFrom(),
+            s.state(),
+            s.attempt(),
+            s.version(),
+            s.submittedAt(),
+            s.updatedAt(),
+            s.availableAt(),
+            s.leaseOwner(),
+            expiresAt,
+            s.lastError(),
+            s.nextAttemptAt(),
+            s.result(),
+            s.cancellationReason()));
   }
 
   /**
@@ -272,22 +233,7 @@ public final class WorkOrder implements WorkOrderView {
    * @return the snapshot
    */
   public WorkOrderSnapshot snapshot() {
-    return new WorkOrderSnapshot(
-        id,
-        spec,
-        resubmittedFrom,
-        state,
-        attempt,
-        version,
-        submittedAt,
-        updatedAt,
-        availableAt,
-        leaseOwner,
-        leaseExpiresAt,
-        lastError,
-        nextAttemptAt,
-        result,
-        cancellationReason);
+    return s;
   }
 
   /**
@@ -306,22 +252,7 @@ public final class WorkOrder implements WorkOrderView {
       throw new IllegalArgumentException(
           "work order " + s.id() + ": projection row is inconsistent: " + problem);
     }
-    return new WorkOrder(
-        s.id(),
-        s.spec(),
-        s.resubmittedFrom(),
-        s.state(),
-        s.attempt(),
-        s.version(),
-        s.submittedAt(),
-        s.updatedAt(),
-        s.availableAt(),
-        s.leaseOwner(),
-        s.leaseExpiresAt(),
-        s.lastError(),
-        s.nextAttemptAt(),
-        s.result(),
-        s.cancellationReason());
+    return new WorkOrder(s);
   }
 
   private static String restoreProblem(WorkOrderSnapshot s) {
@@ -355,136 +286,123 @@ public final class WorkOrder implements WorkOrderView {
 
   @Override
   public WorkOrderId id() {
-    return id;
+    return s.id();
   }
 
   @Override
   public String queue() {
-    return spec.queue();
+    return s.spec().queue();
   }
 
   @Override
   public String type() {
-    return spec.type();
+    return s.spec().type();
   }
 
   @Override
   public WorkOrderState state() {
-    return state;
+    return s.state();
   }
 
   @Override
   public int attempt() {
-    return attempt;
+    return s.attempt();
   }
 
   @Override
   public int priority() {
-    return spec.priority();
+    return s.spec().priority();
   }
 
   @Override
   public long version() {
-    return version;
+    return s.version();
   }
 
   @Override
   public Instant submittedAt() {
-    return submittedAt;
+    return s.submittedAt();
   }
 
   @Override
   public Instant updatedAt() {
-    return updatedAt;
+    return s.updatedAt();
   }
 
   @Override
   public Optional<Instant> nextAttemptAt() {
-    return Optional.ofNullable(nextAttemptAt);
+    return Optional.ofNullable(s.nextAttemptAt());
   }
 
   @Override
   public Optional<ErrorInfo> lastError() {
-    return Optional.ofNullable(lastError);
+    return Optional.ofNullable(s.lastError());
   }
 
   @Override
   public Optional<JsonNode> result() {
-    return result == null ? Optional.empty() : Optional.of(result.deepCopy());
+    return s.result() == null ? Optional.empty() : Optional.of(s.result().deepCopy());
   }
 
   @Override
   public WorkOrderSpec spec() {
-    return spec;
+    return s.spec();
   }
 
   @Override
   public Instant availableAt() {
-    return availableAt;
+    return s.availableAt();
   }
 
   @Override
   public Optional<String> leaseOwner() {
-    return Optional.ofNullable(leaseOwner);
+    return Optional.ofNullable(s.leaseOwner());
   }
 
   @Override
   public Optional<Instant> leaseExpiresAt() {
-    return Optional.ofNullable(leaseExpiresAt);
+    return Optional.ofNullable(s.leaseExpiresAt());
   }
 
   @Override
   public Optional<String> cancellationRequested() {
-    return Optional.ofNullable(cancellationReason);
+    return Optional.ofNullable(s.cancellationReason());
   }
 
   @Override
   public Optional<WorkOrderId> resubmittedFrom() {
-    return Optional.ofNullable(resubmittedFrom);
+    return Optional.ofNullable(s.resubmittedFrom());
   }
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof WorkOrder w
-        && id.equals(w.id)
-        && spec.equals(w.spec)
-        && Objects.equals(resubmittedFrom, w.resubmittedFrom)
-        && state == w.state
-        && attempt == w.attempt
-        && version == w.version
-        && submittedAt.equals(w.submittedAt)
-        && updatedAt.equals(w.updatedAt)
-        && availableAt.equals(w.availableAt)
-        && Objects.equals(leaseOwner, w.leaseOwner)
-        && Objects.equals(leaseExpiresAt, w.leaseExpiresAt)
-        && Objects.equals(lastError, w.lastError)
-        && Objects.equals(nextAttemptAt, w.nextAttemptAt)
-        && Objects.equals(result, w.result)
-        && Objects.equals(cancellationReason, w.cancellationReason);
+    return o instanceof WorkOrder w && s.equals(w.s);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(id, state, version);
+    return Objects.hash(s.id(), s.state(), s.version());
   }
 
   @Override
   public String toString() {
     return "WorkOrder[id="
-        + id
+        + s.id()
         + ", queue="
-        + spec.queue()
+        + s.spec().queue()
         + ", type="
-        + spec.type()
+        + s.spec().type()
         + ", state="
-        + state
+        + s.state()
         + ", attempt="
-        + attempt
+        + s.attempt()
         + ", version="
-        + version
-        + (leaseOwner == null ? "" : ", lease=" + leaseOwner + " until " + leaseExpiresAt)
-        + (nextAttemptAt == null ? "" : ", nextAttemptAt=" + nextAttemptAt)
-        + (lastError == null ? "" : ", lastError=" + lastError)
+        + s.version()
+        + (s.leaseOwner() == null
+            ? ""
+            : ", lease=" + s.leaseOwner() + " until " + s.leaseExpiresAt())
+        + (s.nextAttemptAt() == null ? "" : ", nextAttemptAt=" + s.nextAttemptAt())
+        + (s.lastError() == null ? "" : ", lastError=" + s.lastError())
         + "]";
   }
 }
