@@ -93,6 +93,9 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
   private final Runnable startNotifications;
   private final Runnable stopNotifications;
   private final String viewSelect;
+  private final String claimSelect;
+  private final String insertRow;
+  private final String updateRow;
   private volatile boolean closed;
 
   private JdbcWorkOrderStore(
@@ -116,6 +119,28 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
             + " p JOIN "
             + d.events
             + " e ON e.work_order_id = p.id AND e.version = 1";
+    this.claimSelect =
+        viewSelect.replace(" p JOIN ", " p" + d.claimIndexHint() + " JOIN ")
+            + " WHERE p.queue = ? AND p.state = 'PENDING' AND p.available_at <= ?"
+            + " AND p.slots <= ? AND p.memory_mb <= ?"
+            + " AND (p.priority < ? OR (p.priority = ? AND p.seq > ?))"
+            + " ORDER BY p.priority DESC, p.seq LIMIT ?";
+    this.insertRow =
+        "INSERT INTO "
+            + d.workOrders
+            + " ("
+            + String.join(", ", Row.COLUMNS)
+            + ") VALUES ("
+            + marks(Row.COLUMNS.size())
+            + ")";
+    this.updateRow =
+        "UPDATE "
+            + d.workOrders
+            + " SET "
+            + Row.MUTABLE_COLUMNS.stream()
+                .map(col -> col + " = ?")
+                .collect(Collectors.joining(", "))
+            + " WHERE id = ? AND version = ?";
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -236,6 +261,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
           && !perms.contains(PosixFilePermission.GROUP_WRITE)
           && !perms.contains(PosixFilePermission.OTHERS_WRITE);
     } catch (UnsupportedOperationException | IOException e) {
+      // No POSIX permissions to read (another file system): Files.isWritable alone decides.
       return false;
     }
   }
@@ -690,15 +716,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     if (rows.isEmpty()) {
       return;
     }
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "INSERT INTO "
-                + d.workOrders
-                + " ("
-                + String.join(", ", Row.COLUMNS)
-                + ") VALUES ("
-                + marks(Row.COLUMNS.size())
-                + ")")) {
+    try (PreparedStatement ps = c.prepareStatement(insertRow)) {
       for (Row row : rows) {
         row.bind(ps, 1);
         ps.addBatch();
@@ -712,11 +730,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     if (rows.isEmpty()) {
       return;
     }
-    String sets =
-        Row.MUTABLE_COLUMNS.stream().map(col -> col + " = ?").collect(Collectors.joining(", "));
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "UPDATE " + d.workOrders + " SET " + sets + " WHERE id = ? AND version = ?")) {
+    try (PreparedStatement ps = c.prepareStatement(updateRow)) {
       int n = Row.MUTABLE_COLUMNS.size();
       for (int i = 0; i < rows.size(); i++) {
         Row row = rows.get(i);
@@ -768,15 +782,9 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     long afterSeq = -1;
     Set<String> lockedByUs = new HashSet<>();
     Set<String> lost = new HashSet<>(); // held by another claimer, or changed since read
-    String sql =
-        viewSelect.replace(" p JOIN ", " p" + d.claimIndexHint() + " JOIN ")
-            + " WHERE p.queue = ? AND p.state = 'PENDING' AND p.available_at <= ?"
-            + " AND p.slots <= ? AND p.memory_mb <= ?"
-            + " AND (p.priority < ? OR (p.priority = ? AND p.seq > ?))"
-            + " ORDER BY p.priority DESC, p.seq LIMIT ?";
     while (chosen.size() < request.limit() && left.slots() > 0) {
       List<Current> page = new ArrayList<>(pageSize);
-      try (PreparedStatement ps = c.prepareStatement(sql)) {
+      try (PreparedStatement ps = c.prepareStatement(claimSelect)) {
         ps.setString(1, request.queue());
         ps.setLong(2, Row.micros(request.now()));
         ps.setInt(3, left.slots());

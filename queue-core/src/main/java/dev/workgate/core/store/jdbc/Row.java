@@ -94,6 +94,18 @@ record Row(
           "result",
           "cancellation_reason");
 
+  /** The JDBC type of each column, in {@link #COLUMNS} order. */
+  private static final int[] TYPES = {
+    Types.VARCHAR, Types.BIGINT, Types.VARCHAR, Types.VARCHAR, Types.VARCHAR, Types.INTEGER,
+    Types.INTEGER, Types.BIGINT, Types.INTEGER, Types.BIGINT, Types.BIGINT, Types.BIGINT,
+    Types.BIGINT, Types.VARCHAR, Types.BIGINT, Types.BIGINT, Types.VARCHAR, Types.VARCHAR,
+    Types.VARCHAR, Types.BOOLEAN, Types.VARCHAR, Types.VARCHAR, Types.VARCHAR
+  };
+
+  /** The positions of {@link #MUTABLE_COLUMNS} in {@link #COLUMNS}. */
+  private static final int[] MUTABLE =
+      MUTABLE_COLUMNS.stream().mapToInt(COLUMNS::indexOf).toArray();
+
   /**
    * The row of a work order.
    *
@@ -193,56 +205,32 @@ record Row(
 
   /** Binds every column, in {@link #COLUMNS} order, starting at parameter {@code first}. */
   void bind(PreparedStatement ps, int first) throws SQLException {
-    int i = first;
-    ps.setString(i++, id);
-    ps.setLong(i++, seq);
-    ps.setString(i++, queue);
-    ps.setString(i++, type);
-    ps.setString(i++, state);
-    ps.setInt(i++, priority);
-    ps.setInt(i++, slots);
-    ps.setLong(i++, memoryMb);
-    ps.setInt(i++, attempt);
-    ps.setLong(i++, version);
-    ps.setLong(i++, submittedAt);
-    ps.setLong(i++, updatedAt);
-    ps.setLong(i++, availableAt);
-    ps.setString(i++, leaseOwner);
-    setLong(ps, i++, leaseExpiresAt);
-    setLong(ps, i++, nextAttemptAt);
-    ps.setString(i++, idempotencyKey);
-    ps.setString(i++, errorCode);
-    ps.setString(i++, errorMessage);
-    if (errorRetryable == null) {
-      ps.setNull(i++, Types.BOOLEAN);
-    } else {
-      ps.setBoolean(i++, errorRetryable);
+    Object[] v = values();
+    for (int c = 0; c < v.length; c++) {
+      set(ps, first + c, v[c], TYPES[c]);
     }
-    ps.setString(i++, result);
-    ps.setString(i++, cancellationReason);
-    ps.setString(i, resubmittedFrom);
   }
 
   /** Binds the {@link #MUTABLE_COLUMNS}, in order, starting at parameter {@code first}. */
   void bindMutable(PreparedStatement ps, int first) throws SQLException {
-    int i = first;
-    ps.setString(i++, state);
-    ps.setInt(i++, attempt);
-    ps.setLong(i++, version);
-    ps.setLong(i++, updatedAt);
-    ps.setLong(i++, availableAt);
-    ps.setString(i++, leaseOwner);
-    setLong(ps, i++, leaseExpiresAt);
-    setLong(ps, i++, nextAttemptAt);
-    ps.setString(i++, errorCode);
-    ps.setString(i++, errorMessage);
-    if (errorRetryable == null) {
-      ps.setNull(i++, Types.BOOLEAN);
-    } else {
-      ps.setBoolean(i++, errorRetryable);
+    Object[] v = values();
+    for (int k = 0; k < MUTABLE.length; k++) {
+      set(ps, first + k, v[MUTABLE[k]], TYPES[MUTABLE[k]]);
     }
-    ps.setString(i++, result);
-    ps.setString(i, cancellationReason);
+  }
+
+  private static void set(PreparedStatement ps, int i, Object v, int type) throws SQLException {
+    if (v == null) {
+      ps.setNull(i, type);
+    } else if (type == Types.VARCHAR) {
+      ps.setString(i, (String) v);
+    } else if (type == Types.BOOLEAN) {
+      ps.setBoolean(i, (Boolean) v);
+    } else if (type == Types.INTEGER) {
+      ps.setInt(i, (Integer) v);
+    } else {
+      ps.setLong(i, (Long) v);
+    }
   }
 
   /**
@@ -365,13 +353,5 @@ record Row(
   private static Boolean nullableBoolean(ResultSet rs, int i) throws SQLException {
     boolean v = rs.getBoolean(i);
     return rs.wasNull() ? null : v;
-  }
-
-  private static void setLong(PreparedStatement ps, int i, Long v) throws SQLException {
-    if (v == null) {
-      ps.setNull(i, Types.BIGINT);
-    } else {
-      ps.setLong(i, v);
-    }
   }
 }
