@@ -86,18 +86,24 @@ class JdbcStoreEdgeCaseTest {
   }
 
   private void awaitWaitingOnLock(String applicationName) {
+    awaitBackend(
+        applicationName, (c, app) -> !PostgresTestDatabase.waitingOnLock(c, app).isEmpty());
+  }
+
+  /** A condition on the backends of one application, asked on an admin connection. */
+  private interface BackendCondition {
+    boolean holds(Connection watcher, String applicationName) throws SQLException;
+  }
+
+  private void awaitBackend(String applicationName, BackendCondition condition) {
     await()
         .atMost(WAIT)
         .until(
-            () ->
-                ((Number)
-                            JdbcTestKit.postgres(db)
-                                .value(
-                                    "SELECT count(*) FROM pg_stat_activity WHERE application_name"
-                                        + " = ? AND wait_event_type = 'Lock'",
-                                    applicationName))
-                        .longValue()
-                    > 0);
+            () -> {
+              try (Connection watcher = db.adminConnection()) {
+                return condition.holds(watcher, applicationName);
+              }
+            });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -207,17 +213,7 @@ class JdbcStoreEdgeCaseTest {
             });
     WorkOrderStore store = pg(pool);
     store.subscribe(queues -> {});
-    await()
-        .atMost(WAIT)
-        .until(
-            () ->
-                ((Number)
-                            JdbcTestKit.postgres(db)
-                                .value(
-                                    "SELECT count(*) FROM pg_stat_activity WHERE application_name"
-                                        + " = 'wg-edge-listen' AND query LIKE 'LISTEN %'"))
-                        .longValue()
-                    > 0);
+    awaitBackend("wg-edge-listen", PostgresTestDatabase::listening);
     store.close();
     // Every connection the pool now hands out must be clean.
     List<Connection> borrowed = new ArrayList<>();
@@ -304,7 +300,7 @@ class JdbcStoreEdgeCaseTest {
   }
 
   // -------------------------------------------------------------------------------------------
-  // notification payloads separate queue names by '\n', which a queue name may contain.
+  // a queue name with spaces, punctuation and non-ASCII letters reaches another node intact.
 
   @Test
   void postgres_other_node_hears_a_queue_name_intact() {
@@ -312,17 +308,7 @@ class JdbcStoreEdgeCaseTest {
     WorkOrderStore b = pg(db.dataSource("wg-edge-nl"));
     List<Set<String>> heard = new CopyOnWriteArrayList<>();
     b.subscribe(heard::add);
-    await()
-        .atMost(WAIT)
-        .until(
-            () ->
-                ((Number)
-                            JdbcTestKit.postgres(db)
-                                .value(
-                                    "SELECT count(*) FROM pg_stat_activity WHERE application_name"
-                                        + " = 'wg-edge-nl' AND query LIKE 'LISTEN %'"))
-                        .longValue()
-                    > 0);
+    awaitBackend("wg-edge-nl", PostgresTestDatabase::listening);
     a.append(
         WorkOrderId.of("nl"), ExpectedVersion.none(), List.of(submitted("left, right; ünïcode")));
     await().atMost(WAIT).until(() -> !heard.isEmpty());

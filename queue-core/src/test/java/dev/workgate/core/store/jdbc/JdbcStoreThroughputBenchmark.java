@@ -1,5 +1,9 @@
 package dev.workgate.core.store.jdbc;
 
+import static dev.workgate.core.testing.BenchmarkData.ids;
+import static dev.workgate.core.testing.BenchmarkData.submissions;
+import static dev.workgate.core.testing.BenchmarkData.submitInBatches;
+import static dev.workgate.core.testing.BenchmarkData.summary;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.workgate.core.WorkOrderEvent;
@@ -23,11 +27,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -286,67 +288,6 @@ class JdbcStoreThroughputBenchmark {
     print(backend, name, "events/s", rates);
   }
 
-  private static void print(String backend, String name, String unit, double[] rates) {
-    double[] measured = Arrays.copyOfRange(rates, 1, rates.length);
-    Arrays.sort(measured);
-    double median =
-        measured.length % 2 == 1
-            ? measured[measured.length / 2]
-            : (measured[measured.length / 2 - 1] + measured[measured.length / 2]) / 2;
-    System.out.printf(
-        Locale.ROOT,
-        "[bench] %-12s %-48s median %,10.0f %s (min %,.0f, max %,.0f; %d rounds after 1 warm-up,"
-            + " %,d work orders)%n",
-        backend,
-        name,
-        median,
-        unit,
-        measured[0],
-        measured[measured.length - 1],
-        measured.length,
-        WORK_ORDERS);
-  }
-
-  private static void submitInBatches(
-      WorkOrderStore store,
-      List<WorkOrderId> ids,
-      List<WorkOrderEvent.Submitted> submissions,
-      int batch) {
-    List<AppendRequest> requests = new ArrayList<>(batch);
-    for (int i = 0; i < submissions.size(); i++) {
-      requests.add(AppendRequest.of(ids.get(i), ExpectedVersion.none(), submissions.get(i)));
-      if (requests.size() == batch) {
-        store.appendAll(requests);
-        requests.clear();
-      }
-    }
-    if (!requests.isEmpty()) {
-      store.appendAll(requests);
-    }
-  }
-
-  private static List<WorkOrderId> ids(int n) {
-    List<WorkOrderId> ids = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      ids.add(WorkOrderId.random());
-    }
-    return ids;
-  }
-
-  /** Distinct specs with a small payload, as a host would submit them. */
-  private static List<WorkOrderEvent.Submitted> submissions(int n) {
-    List<WorkOrderEvent.Submitted> list = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      list.add(
-          WorkOrderEvent.Submitted.of(
-              WorkOrderSpec.builder("agent-run")
-                  .payload(Map.of("repo", "acme/api", "issue", i))
-                  .priority(i % 3)
-                  .build()));
-    }
-    return list;
-  }
-
   private static void deleteRecursively(Path dir) {
     try (Stream<Path> files = Files.walk(dir)) {
       for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
@@ -355,5 +296,10 @@ class JdbcStoreThroughputBenchmark {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  private static void print(String backend, String name, String unit, double[] rates) {
+    System.out.printf(
+        Locale.ROOT, "[bench] %-12s %-48s %s%n", backend, name, summary(rates, unit, WORK_ORDERS));
   }
 }

@@ -188,7 +188,9 @@ class PostgresStoreFaultTest extends JdbcStoreFaultTest {
             await("a backend of " + applicationName + " waiting for the projection lock")
                 .atMost(WAIT)
                 .pollInterval(Duration.ofMillis(5))
-                .until(() -> blockedBackends(watcher, applicationName), pids -> !pids.isEmpty());
+                .until(
+                    () -> PostgresTestDatabase.waitingOnLock(watcher, applicationName),
+                    pids -> !pids.isEmpty());
         try (PreparedStatement ps = watcher.prepareStatement("SELECT pg_terminate_backend(?)")) {
           for (int pid : blocked) {
             ps.setInt(1, pid);
@@ -206,23 +208,6 @@ class PostgresStoreFaultTest extends JdbcStoreFaultTest {
       return null;
     } catch (ExecutionException e) {
       return e.getCause();
-    }
-  }
-
-  private static List<Integer> blockedBackends(Connection watcher, String applicationName)
-      throws SQLException {
-    try (PreparedStatement ps =
-        watcher.prepareStatement(
-            "SELECT pid FROM pg_stat_activity WHERE application_name = ?"
-                + " AND wait_event_type = 'Lock'")) {
-      ps.setString(1, applicationName);
-      try (ResultSet rs = ps.executeQuery()) {
-        List<Integer> pids = new ArrayList<>();
-        while (rs.next()) {
-          pids.add(rs.getInt(1));
-        }
-        return pids;
-      }
     }
   }
 

@@ -8,6 +8,8 @@ import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
@@ -288,6 +290,47 @@ public final class PostgresTestDatabase implements BeforeEachCallback, AfterEach
    */
   public Connection adminConnection() throws SQLException {
     return DriverManager.getConnection(url());
+  }
+
+  /**
+   * The backends of an application (its pool's {@code ApplicationName}) that wait for a lock.
+   *
+   * @param watcher a connection to ask on
+   * @param applicationName the application
+   * @return their process ids
+   * @throws SQLException if the server does not answer
+   */
+  public static List<Integer> waitingOnLock(Connection watcher, String applicationName)
+      throws SQLException {
+    return backends(watcher, applicationName, "wait_event_type = 'Lock'");
+  }
+
+  /**
+   * Whether a backend of an application has run {@code LISTEN} (and still holds its connection).
+   *
+   * @param watcher a connection to ask on
+   * @param applicationName the application
+   * @return true if one has
+   * @throws SQLException if the server does not answer
+   */
+  public static boolean listening(Connection watcher, String applicationName) throws SQLException {
+    return !backends(watcher, applicationName, "query LIKE 'LISTEN%'").isEmpty();
+  }
+
+  private static List<Integer> backends(Connection watcher, String applicationName, String where)
+      throws SQLException {
+    try (PreparedStatement ps =
+        watcher.prepareStatement(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = ? AND " + where)) {
+      ps.setString(1, applicationName);
+      try (ResultSet rs = ps.executeQuery()) {
+        List<Integer> pids = new ArrayList<>();
+        while (rs.next()) {
+          pids.add(rs.getInt(1));
+        }
+        return pids;
+      }
+    }
   }
 
   /**

@@ -15,9 +15,6 @@ import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.core.testing.MutableClock;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -155,12 +152,14 @@ class PostgresTwoNodeClaimTest {
           byA = pool.submit(claimA);
           await("node a's claim waiting in its transaction")
               .atMost(Duration.ofSeconds(30))
-              .until(() -> waitingForLock(watcher, appA));
+              .until(() -> !PostgresTestDatabase.waitingOnLock(watcher, appA).isEmpty());
           byB = pool.submit(claimB);
           Future<List<WorkOrderView>> b0 = byB;
           await("node b's claim returning or waiting in its transaction")
               .atMost(Duration.ofSeconds(30))
-              .until(() -> b0.isDone() || waitingForLock(watcher, appB));
+              .until(
+                  () ->
+                      b0.isDone() || !PostgresTestDatabase.waitingOnLock(watcher, appB).isEmpty());
         } finally {
           admin.rollback();
         }
@@ -183,19 +182,5 @@ class PostgresTwoNodeClaimTest {
   private static ClaimRequest claimOne(String owner, MutableClock clock) {
     return new ClaimRequest(
         QUEUE, owner, 1, Capacity.unlimited(), clock.instant(), Duration.ofMinutes(5));
-  }
-
-  private static boolean waitingForLock(Connection watcher, String applicationName)
-      throws SQLException {
-    try (PreparedStatement ps =
-        watcher.prepareStatement(
-            "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = ?"
-                + " AND wait_event_type = 'Lock'")) {
-      ps.setString(1, applicationName);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getInt(1) > 0;
-      }
-    }
   }
 }

@@ -1,13 +1,15 @@
 package dev.workgate.core.store.memory;
 
+import static dev.workgate.core.testing.BenchmarkData.ids;
+import static dev.workgate.core.testing.BenchmarkData.submissions;
+import static dev.workgate.core.testing.BenchmarkData.submitInBatches;
+import static dev.workgate.core.testing.BenchmarkData.summary;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
-import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
-import dev.workgate.core.store.AppendRequest;
 import dev.workgate.core.store.Capacity;
 import dev.workgate.core.store.ClaimRequest;
 import dev.workgate.core.store.ExpectedVersion;
@@ -15,11 +17,8 @@ import dev.workgate.core.store.WorkOrderStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.function.ToLongFunction;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -150,66 +149,6 @@ class InMemoryStoreThroughputBenchmark {
     print(name, unit, rates);
   }
 
-  private static void print(String name, String unit, double[] rates) {
-    double[] measured = Arrays.copyOfRange(rates, 1, rates.length);
-    Arrays.sort(measured);
-    double median =
-        measured.length % 2 == 1
-            ? measured[measured.length / 2]
-            : (measured[measured.length / 2 - 1] + measured[measured.length / 2]) / 2;
-    System.out.printf(
-        Locale.ROOT,
-        "[bench] %-62s median %,12.0f %s (min %,.0f, max %,.0f; %d rounds after 1 warm-up, %,d"
-            + " work orders)%n",
-        name,
-        median,
-        unit,
-        measured[0],
-        measured[measured.length - 1],
-        measured.length,
-        WORK_ORDERS);
-  }
-
-  private static void submitInBatches(
-      WorkOrderStore store,
-      List<WorkOrderId> ids,
-      List<WorkOrderEvent.Submitted> submissions,
-      int batch) {
-    List<AppendRequest> requests = new ArrayList<>(batch);
-    for (int i = 0; i < submissions.size(); i++) {
-      requests.add(AppendRequest.of(ids.get(i), ExpectedVersion.none(), submissions.get(i)));
-      if (requests.size() == batch) {
-        store.appendAll(requests);
-        requests.clear();
-      }
-    }
-    if (!requests.isEmpty()) {
-      store.appendAll(requests);
-    }
-  }
-
-  private static List<WorkOrderId> ids(int n) {
-    List<WorkOrderId> ids = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      ids.add(WorkOrderId.random());
-    }
-    return ids;
-  }
-
-  /** Distinct specs with a small payload, as a host would submit them. */
-  private static List<WorkOrderEvent.Submitted> submissions(int n) {
-    List<WorkOrderEvent.Submitted> list = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      list.add(
-          WorkOrderEvent.Submitted.of(
-              WorkOrderSpec.builder("agent-run")
-                  .payload(Map.of("repo", "acme/api", "issue", i))
-                  .priority(i % 3)
-                  .build()));
-    }
-    return list;
-  }
-
   private static long estimateSpecBytes(List<WorkOrderEvent.Submitted> submissions) {
     long before = usedHeapAfterGc();
     List<WorkOrderEvent.Submitted> copy = submissions(submissions.size());
@@ -224,5 +163,9 @@ class InMemoryStoreThroughputBenchmark {
       System.gc();
     }
     return rt.totalMemory() - rt.freeMemory();
+  }
+
+  private static void print(String name, String unit, double[] rates) {
+    System.out.printf(Locale.ROOT, "[bench] %-62s %s%n", name, summary(rates, unit, WORK_ORDERS));
   }
 }
