@@ -31,9 +31,21 @@ public final class ErrorCodes {
   /** The work order was cancelled (not retryable). */
   public static final String CANCELLED = "CANCELLED";
 
+  /**
+   * A failure that no mapping recognised: an exception or an exit code nobody classified
+   * (retryable, so that a surprise failure gets the bounded retries of its policy).
+   */
+  public static final String UNKNOWN_ERROR = "UNKNOWN_ERROR";
+
   /** Codes that are retryable unless a policy says otherwise. */
   public static final Set<String> RETRYABLE_BY_DEFAULT =
-      Set.of(SANDBOX_CREATION_FAILED, TIMEOUT, OOM_KILLED, NETWORK_ERROR, LEASE_EXPIRED);
+      Set.of(
+          SANDBOX_CREATION_FAILED,
+          TIMEOUT,
+          OOM_KILLED,
+          NETWORK_ERROR,
+          LEASE_EXPIRED,
+          UNKNOWN_ERROR);
 
   /** Codes that are never retried unless a policy says otherwise. */
   public static final Set<String> FATAL_BY_DEFAULT =

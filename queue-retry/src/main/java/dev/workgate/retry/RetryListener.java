@@ -1,0 +1,50 @@
+package dev.workgate.retry;
+
+import dev.workgate.core.WorkOrderView;
+
+/**
+ * Hears what the {@link RetryManager} does, after it is in the store. Every method has an empty
+ * default, so a listener implements only what it needs. Calls come on the thread that made the
+ * change, one at a time per change but possibly from several threads at once: implementations must
+ * be thread-safe and quick. An exception a listener throws is logged and does not undo the change
+ * or stop other listeners.
+ */
+public interface RetryListener {
+
+  /**
+   * A failed attempt was recorded with a retry time ({@code WAITING_RETRY}).
+   *
+   * @param decision the decision, with the retry time
+   */
+  default void retryScheduled(RetryDecision decision) {}
+
+  /**
+   * A due retry was released: the work order is {@code PENDING} again.
+   *
+   * @param waiting the work order as it was while it waited (state {@code WAITING_RETRY}, its retry
+   *     time and last error)
+   */
+  default void retryReleased(WorkOrderView waiting) {}
+
+  /**
+   * A failed attempt was the last one allowed: the work order is {@code FAILED}.
+   *
+   * @param decision the decision ({@link RetryDecision.Outcome#EXHAUSTED})
+   */
+  default void retriesExhausted(RetryDecision decision) {}
+
+  /**
+   * A failed attempt had an error not worth another attempt: the work order is {@code FAILED}.
+   *
+   * @param decision the decision ({@link RetryDecision.Outcome#NOT_RETRYABLE})
+   */
+  default void failedWithoutRetry(RetryDecision decision) {}
+
+  /**
+   * A work order that waited for a retry was cancelled.
+   *
+   * @param waiting the work order as it was while it waited
+   * @param reason the cancellation reason
+   */
+  default void retryCancelled(WorkOrderView waiting, String reason) {}
+}
