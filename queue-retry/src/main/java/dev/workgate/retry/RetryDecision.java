@@ -5,6 +5,7 @@ import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -35,6 +36,7 @@ public final class RetryDecision {
   private final Outcome outcome;
   private final Instant decidedAt;
   private final Duration delay;
+  private final Instant retryAt;
   private final String reason;
 
   RetryDecision(
@@ -57,6 +59,7 @@ public final class RetryDecision {
       throw new IllegalArgumentException("a delay goes with a retry and only with a retry");
     }
     this.delay = delay;
+    this.retryAt = delay == null ? null : decidedAt.plus(delay).truncatedTo(ChronoUnit.MICROS);
     this.reason = reason(outcome, error, attempt, maxAttempts, delay);
   }
 
@@ -168,12 +171,13 @@ public final class RetryDecision {
   }
 
   /**
-   * When the next attempt may start: {@link #decidedAt()} plus the delay.
+   * When the next attempt may start: {@link #decidedAt()} plus the delay, truncated to the
+   * microsecond, the precision every store keeps times in.
    *
    * @return the time, empty unless {@link #willRetry()}
    */
   public Optional<Instant> retryAt() {
-    return delay == null ? Optional.empty() : Optional.of(decidedAt.plus(delay));
+    return Optional.ofNullable(retryAt);
   }
 
   /**
@@ -192,9 +196,9 @@ public final class RetryDecision {
    * @return an {@code AttemptFailed} with the retry time, or without one for a final failure
    */
   public WorkOrderEvent.AttemptFailed toEvent() {
-    return delay == null
+    return retryAt == null
         ? WorkOrderEvent.AttemptFailed.finalFailure(error, reason)
-        : WorkOrderEvent.AttemptFailed.retryAt(error, decidedAt.plus(delay), reason);
+        : WorkOrderEvent.AttemptFailed.retryAt(error, retryAt, reason);
   }
 
   @Override
