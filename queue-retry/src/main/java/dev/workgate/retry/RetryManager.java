@@ -65,6 +65,7 @@ public final class RetryManager {
   private final ErrorClassifier classifier;
   private final Clock clock;
   private final RandomGenerator random;
+  private final Object randomLock = new Object();
   private final int batchSize;
   private final List<RetryListener> listeners = new CopyOnWriteArrayList<>();
   private final LongAdder scheduled = new LongAdder();
@@ -162,7 +163,7 @@ public final class RetryManager {
           view, attempt, maxAttempts, recorded, RetryDecision.Outcome.EXHAUSTED, now, null);
     }
     Duration delay;
-    synchronized (random) {
+    synchronized (randomLock) {
       delay = policy.delayBeforeAttempt(attempt + 1, random);
     }
     return decision(view, attempt, maxAttempts, recorded, RetryDecision.Outcome.RETRY, now, delay);
@@ -236,40 +237,46 @@ public final class RetryManager {
       if (due.isEmpty()) {
         break;
       }
-      List<WorkOrderView> releasedNow = releaseBatch(due);
-      total += releasedNow.size();
-      released.add(releasedNow.size());
-      for (WorkOrderView waiting : releasedNow) {
-        fire(l -> l.retryReleased(waiting));
-      }
-      if (releasedNow.isEmpty()) {
+      int releasedNow = releaseBatch(due);
+      total += releasedNow;
+      if (releasedNow == 0) {
         break;
       }
     }
     return total;
   }
 
-  private List<WorkOrderView> releaseBatch(List<WorkOrderView> due) {
+  /**
+   * Releases a batch in one append, or one by one if some changed; returns how many it released.
+   */
+  private int releaseBatch(List<WorkOrderView> due) {
     List<AppendRequest> requests = new ArrayList<>(due.size());
     for (WorkOrderView view : due) {
       requests.add(release(view));
     }
     try {
       store.appendAll(requests);
-      return due;
+      due.forEach(this::released);
+      return due.size();
     } catch (ConcurrencyException | InvalidTransitionException raced) {
       // Someone changed at least one of them since the due query: release the rest one by one.
-      List<WorkOrderView> done = new ArrayList<>(due.size());
+      int done = 0;
       for (int i = 0; i < due.size(); i++) {
         try {
           store.appendAll(List.of(requests.get(i)));
-          done.add(due.get(i));
+          released(due.get(i));
+          done++;
         } catch (ConcurrencyException | InvalidTransitionException taken) {
           LOG.debug("retry of {} was released or cancelled elsewhere", due.get(i).id());
         }
       }
       return done;
     }
+  }
+
+  private void released(WorkOrderView waiting) {
+    released.increment();
+    fire(l -> l.retryReleased(waiting));
   }
 
   private static AppendRequest release(WorkOrderView view) {

@@ -5,7 +5,7 @@ import java.util.Optional;
 
 /**
  * A snapshot of the retry schedule and of what one {@link RetryManager} has done since it was
- * built. Immutable.
+ * built. Immutable and thread-safe.
  *
  * @param pendingRetries work orders waiting for a retry, in the whole store
  * @param nextDueAt the earliest retry time among them
