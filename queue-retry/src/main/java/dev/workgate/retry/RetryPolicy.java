@@ -216,7 +216,7 @@ public final class RetryPolicy {
    * @throws IllegalArgumentException if the attempt is below 1
    */
   public Duration backoffBeforeAttempt(int attempt) {
-    return Duration.ofNanos(Math.round(backoffNanos(requireAttempt(attempt))));
+    return toDuration(backoffNanos(requireAttempt(attempt)));
   }
 
   /**
@@ -260,7 +260,12 @@ public final class RetryPolicy {
       default:
         throw new IllegalStateException("unknown jitter " + jitter);
     }
-    return Duration.ofNanos(Math.max(0, Math.min((long) cap, Math.round(nanos))));
+    return toDuration(nanos);
+  }
+
+  /** Rounds to whole nanoseconds within [0, maxDelay]: a double near the cap may round above it. */
+  private Duration toDuration(double nanos) {
+    return Duration.ofNanos(Math.max(0, Math.min(maxDelay.toNanos(), Math.round(nanos))));
   }
 
   private double decorrelated(int attempt, double cap, RandomGenerator random) {
@@ -279,6 +284,9 @@ public final class RetryPolicy {
 
   private double backoffNanos(int attempt) {
     if (attempt == 1) {
+      return 0;
+    }
+    if (baseDelay.isZero()) {
       return 0;
     }
     double cap = maxDelay.toNanos();
