@@ -148,7 +148,11 @@ public final class ErrorClassifier {
           return code;
         }
       }
-      t = t.getCause();
+      try {
+        t = t.getCause();
+      } catch (RuntimeException broken) {
+        break;
+      }
     }
     return ErrorCodes.UNKNOWN_ERROR;
   }
@@ -165,9 +169,14 @@ public final class ErrorClassifier {
   }
 
   private static String truncate(String message) {
-    return message.length() <= MAX_MESSAGE_LENGTH
-        ? message
-        : message.substring(0, MAX_MESSAGE_LENGTH - 1) + "…";
+    if (message.length() <= MAX_MESSAGE_LENGTH) {
+      return message;
+    }
+    int end = MAX_MESSAGE_LENGTH - 1;
+    if (Character.isHighSurrogate(message.charAt(end - 1))) {
+      end--; // do not split a surrogate pair
+    }
+    return message.substring(0, end) + "…";
   }
 
   @Override

@@ -77,7 +77,7 @@ public final class Jitter {
     if (!(factor >= 0 && factor <= 1)) {
       throw new IllegalArgumentException("jitter factor must be within [0, 1], got " + factor);
     }
-    return new Jitter(Kind.PROPORTIONAL, factor);
+    return new Jitter(Kind.PROPORTIONAL, factor + 0.0); // -0.0 becomes 0.0
   }
 
   /**

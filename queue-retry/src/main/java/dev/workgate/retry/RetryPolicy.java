@@ -1,6 +1,9 @@
 package dev.workgate.retry;
 
 import dev.workgate.core.Text;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.Objects;
@@ -62,6 +65,13 @@ public final class RetryPolicy {
    * past the cap and its distribution no longer changes with the attempt.
    */
   static final int DECORRELATED_STEPS_LIMIT = 64;
+
+  private static final MathContext MATH = MathContext.DECIMAL128;
+  private static final BigDecimal TWO = BigDecimal.valueOf(2);
+  private static final BigDecimal THREE = BigDecimal.valueOf(3);
+
+  /** The largest exponent {@link BigDecimal#pow(int, MathContext)} takes. */
+  private static final int MAX_POW_EXPONENT = 999_999_999;
 
   private static final RetryPolicy DEFAULTS = builder().build();
   private static final RetryPolicy NONE = builder().maxAttempts(1).build();
@@ -237,22 +247,22 @@ public final class RetryPolicy {
     if (attempt == 1) {
       return Duration.ZERO;
     }
-    double cap = maxDelay.toNanos();
-    double d = backoffNanos(attempt);
-    double nanos;
+    BigDecimal cap = BigDecimal.valueOf(maxDelay.toNanos());
+    BigDecimal d = backoffNanos(attempt);
+    BigDecimal nanos;
     switch (jitter.kind()) {
       case NONE:
         nanos = d;
         break;
       case PROPORTIONAL:
-        nanos =
-            between(d * (1 - jitter.factor()), Math.min(cap, d * (1 + jitter.factor())), random);
+        BigDecimal spread = d.multiply(new BigDecimal(jitter.factor()), MATH);
+        nanos = between(d.subtract(spread, MATH), cap.min(d.add(spread, MATH)), random);
         break;
       case FULL:
-        nanos = between(0, d, random);
+        nanos = between(BigDecimal.ZERO, d, random);
         break;
       case EQUAL:
-        nanos = between(d / 2, d, random);
+        nanos = between(d.divide(TWO, MATH), d, random);
         break;
       case DECORRELATED:
         nanos = decorrelated(attempt, cap, random);
@@ -263,35 +273,49 @@ public final class RetryPolicy {
     return toDuration(nanos);
   }
 
-  /** Rounds to whole nanoseconds within [0, maxDelay]: a double near the cap may round above it. */
-  private Duration toDuration(double nanos) {
-    return Duration.ofNanos(Math.max(0, Math.min(maxDelay.toNanos(), Math.round(nanos))));
+  /** Rounds to the nearest whole nanosecond within [0, maxDelay]. */
+  private Duration toDuration(BigDecimal nanos) {
+    long rounded = nanos.setScale(0, RoundingMode.HALF_UP).longValueExact();
+    return Duration.ofNanos(Math.max(0, Math.min(maxDelay.toNanos(), rounded)));
   }
 
-  private double decorrelated(int attempt, double cap, RandomGenerator random) {
-    double base = baseDelay.toNanos();
+  private BigDecimal decorrelated(int attempt, BigDecimal cap, RandomGenerator random) {
+    BigDecimal base = BigDecimal.valueOf(baseDelay.toNanos());
     int steps = Math.min(attempt - 1, DECORRELATED_STEPS_LIMIT);
-    double s = base;
+    BigDecimal s = base;
     for (int i = 0; i < steps; i++) {
-      s = between(base, Math.min(cap, 3 * s), random);
+      s = between(base, cap.min(s.multiply(THREE)), random);
     }
     return s;
   }
 
-  private static double between(double low, double high, RandomGenerator random) {
-    return high <= low ? low : low + random.nextDouble() * (high - low);
+  private static BigDecimal between(BigDecimal low, BigDecimal high, RandomGenerator random) {
+    if (high.compareTo(low) <= 0) {
+      return low;
+    }
+    BigDecimal u = new BigDecimal(random.nextDouble());
+    return low.add(u.multiply(high.subtract(low), MATH), MATH);
   }
 
-  private double backoffNanos(int attempt) {
-    if (attempt == 1) {
-      return 0;
+  /**
+   * {@code baseDelay × multiplier^(attempt−2)} in nanoseconds, at most the cap. Decimal arithmetic
+   * with 34 digits, so that delays beyond 2^53 ns (about 104 days) stay exact to the nanosecond,
+   * which doubles cannot promise.
+   */
+  private BigDecimal backoffNanos(int attempt) {
+    if (attempt == 1 || baseDelay.isZero()) {
+      return BigDecimal.ZERO;
     }
-    if (baseDelay.isZero()) {
-      return 0;
+    BigDecimal cap = BigDecimal.valueOf(maxDelay.toNanos());
+    BigDecimal d = BigDecimal.valueOf(baseDelay.toNanos());
+    BigDecimal m = new BigDecimal(multiplier);
+    int exponent = attempt - 2;
+    while (exponent > 0 && d.compareTo(cap) < 0) {
+      int step = Math.min(exponent, MAX_POW_EXPONENT);
+      d = d.multiply(m.pow(step, MATH), MATH);
+      exponent -= step;
     }
-    double cap = maxDelay.toNanos();
-    double d = baseDelay.toNanos() * Math.pow(multiplier, attempt - 2);
-    return Double.isFinite(d) && d < cap ? d : cap;
+    return d.min(cap);
   }
 
   private static int requireAttempt(int attempt) {
@@ -414,7 +438,10 @@ public final class RetryPolicy {
      * @return this builder
      */
     public Builder jitter(Jitter jitter) {
-      this.jitter = Objects.requireNonNull(jitter, "jitter must not be null");
+      if (jitter == null) {
+        throw new IllegalArgumentException("jitter must not be null");
+      }
+      this.jitter = jitter;
       return this;
     }
 
@@ -477,7 +504,9 @@ public final class RetryPolicy {
     }
 
     private static void addCodes(Set<String> target, String[] codes, String setting) {
-      Objects.requireNonNull(codes, setting);
+      if (codes == null) {
+        throw new IllegalArgumentException(setting + " error codes must not be null");
+      }
       Set<String> checked = new LinkedHashSet<>();
       for (String code : codes) {
         checked.add(Text.requireName(code, setting + " error code"));
