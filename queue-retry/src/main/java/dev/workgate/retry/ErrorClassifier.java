@@ -42,7 +42,7 @@ public final class ErrorClassifier {
   /** How many causes of an exception are looked at, at most. */
   static final int MAX_CAUSE_DEPTH = 32;
 
-  /** The longest message an {@link ErrorInfo} made from an exception carries, in chars. */
+  /** The longest message an {@link ErrorInfo} made from an exception or exit code has, in chars. */
   public static final int MAX_MESSAGE_LENGTH = 2_000;
 
   private static final ErrorClassifier DEFAULTS = builder().build();
