@@ -1,0 +1,44 @@
+package dev.workgate.scheduler;
+
+import java.time.Instant;
+
+/**
+ * A snapshot of a node's resources for health endpoints and logs: memory as last read, pressure,
+ * slots and reserved memory. Immutable.
+ *
+ * <p>Before the first successful reading the memory fields are 0, {@code readAt} is null and the
+ * source is {@link #NO_READING}.
+ *
+ * @param memoryTotalMb total memory at the last reading, MiB
+ * @param memoryUsedMb used memory at the last reading, MiB
+ * @param memoryAvailableMb available memory at the last reading, MiB
+ * @param pressure the current pressure level
+ * @param activeSlots slots held by unreleased leases
+ * @param maxSlots the slot limit without pressure
+ * @param reservedMemoryMb memory reserved by unreleased leases, MiB
+ * @param readAt when the last successful reading was taken, or null if none was
+ * @param source where the last reading came from, or {@link #NO_READING}
+ */
+public record ResourceHealthReport(
+    long memoryTotalMb,
+    long memoryUsedMb,
+    long memoryAvailableMb,
+    PressureLevel pressure,
+    int activeSlots,
+    int maxSlots,
+    long reservedMemoryMb,
+    Instant readAt,
+    String source) {
+
+  /** The source of a report made before any successful reading. */
+  public static final String NO_READING = "none";
+
+  /**
+   * Whether the memory fields come from a reading.
+   *
+   * @return false before the first successful reading
+   */
+  public boolean hasReading() {
+    return readAt != null;
+  }
+}
