@@ -1,0 +1,869 @@
+package dev.workgate.scheduler;
+
+import dev.workgate.core.ConcurrencyException;
+import dev.workgate.core.ErrorCodes;
+import dev.workgate.core.ErrorInfo;
+import dev.workgate.core.IdempotencyKeyConflictException;
+import dev.workgate.core.InvalidTransitionException;
+import dev.workgate.core.QueueFullException;
+import dev.workgate.core.ResourceRequest;
+import dev.workgate.core.WorkOrderEvent;
+import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.WorkOrderSpec;
+import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.store.Capacity;
+import dev.workgate.core.store.ClaimRequest;
+import dev.workgate.core.store.ExpectedVersion;
+import dev.workgate.core.store.Subscription;
+import dev.workgate.core.store.WorkOrderQuery;
+import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.retry.RetryManager;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One node's scheduler: a pull loop that claims from the store only what the node can afford and
+ * hands each claim, with its reserved resources, to a {@link WorkDispatcher}.
+ *
+ * <p>Each turn of the loop, in order: records a heartbeat; reads memory ({@link
+ * ResourceMonitor#refresh()}); releases due retries ({@link RetryManager#releaseDue}); reaps
+ * expired leases of any node with {@code AttemptFailed(LEASE_EXPIRED)} and the retry manager's
+ * decision; renews the leases of this node's running work when due (and passes on cancellation
+ * requests made elsewhere); then claims what fits, queue by queue, in the store's order (priority,
+ * then age), within per-queue limits, the stagger delay and the start rate. Under {@link
+ * PressureLevel#WARNING} the slot limit is halved, under {@link PressureLevel#CRITICAL} nothing is
+ * claimed. A work order that could run here but has waited longer than the starvation threshold for
+ * resources that smaller work keeps taking makes the node hold back every new start until it fits.
+ *
+ * <p>The loop sleeps until the earliest of: the poll interval, the next retry or delayed work
+ * order, the next lease renewal, the end of a stagger. It wakes at once on a {@link #submit} to a
+ * served queue, on a {@link ClaimedWork#release()}, on a pressure change and on the store's
+ * notifications. An idle node therefore turns once per poll interval and uses no CPU in between.
+ *
+ * <p>Thread-safe. Turns never overlap: {@link #runOnce()} may be called by a host or a test that
+ * drives the loop itself instead of {@link #start()}.
+ */
+public final class Scheduler implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Scheduler.class);
+
+  /** The most due retries released per turn. */
+  static final int RELEASE_LIMIT = 1_000;
+
+  /** How many of a queue's oldest pending work orders the starvation check looks at. */
+  static final int STARVATION_WINDOW = 32;
+
+  /** The shortest sleep between turns, so that the loop can never spin. */
+  static final Duration MIN_SLEEP = Duration.ofMillis(1);
+
+  private final WorkOrderStore store;
+  private final WorkDispatcher dispatcher;
+  private final ResourceMonitor monitor;
+  private final RetryManager retries;
+  private final SchedulerConfig config;
+  private final Clock clock;
+  private final ThreadFactory threadFactory;
+  private final StartGate gate;
+
+  private final Object turnLock = new Object();
+  private final Object submitLock = new Object();
+  private final Object lifecycleLock = new Object();
+  private final Map<WorkOrderId, ClaimedWork> active = new ConcurrentHashMap<>();
+  private final Signal signal = new Signal();
+  private final AtomicLong turns = new AtomicLong();
+  private final AtomicLong claimed = new AtomicLong();
+  private final AtomicLong reaped = new AtomicLong();
+  private volatile Instant lastHeartbeat;
+  private volatile Instant lastClaimAt;
+  private volatile String reservingFor;
+  private volatile boolean running;
+  private volatile boolean closed;
+  private Thread loopThread; // guarded by lifecycleLock
+  private List<Subscription> subscriptions = List.of(); // guarded by lifecycleLock
+  private Instant nextRenewal; // guarded by turnLock
+  private int queueCursor; // guarded by turnLock
+
+  private Scheduler(Builder b) {
+    this.store = b.store;
+    this.dispatcher = b.dispatcher;
+    this.config = b.config;
+    this.clock = b.clock;
+    this.monitor =
+        b.monitor != null
+            ? b.monitor
+            : new ResourceMonitor(ResourceConfig.defaults(), MemoryProbes.system(), b.clock);
+    this.retries = b.retries != null ? b.retries : RetryManager.builder(store).clock(clock).build();
+    this.threadFactory = b.threadFactory;
+    this.gate = new StartGate(config.staggerDelay(), config.maxStartsPerSecond());
+  }
+
+  /**
+   * A builder for a scheduler over a store that hands claims to a dispatcher.
+   *
+   * @param store the shared store
+   * @param dispatcher what runs claimed work
+   * @return a new builder
+   */
+  public static Builder builder(WorkOrderStore store, WorkDispatcher dispatcher) {
+    return new Builder(
+        Objects.requireNonNull(store, "store"), Objects.requireNonNull(dispatcher, "dispatcher"));
+  }
+
+  /**
+   * The configuration.
+   *
+   * @return the config
+   */
+  public SchedulerConfig config() {
+    return config;
+  }
+
+  /**
+   * The node's resource monitor.
+   *
+   * @return the monitor
+   */
+  public ResourceMonitor resources() {
+    return monitor;
+  }
+
+  /**
+   * The retry manager that decides failures and releases retries.
+   *
+   * @return the manager
+   */
+  public RetryManager retries() {
+    return retries;
+  }
+
+  /**
+   * Submits a work order: appends {@code Submitted} and wakes the loop if this node serves the
+   * queue. A spec that declares no memory gets the monitor's per-slot default written into it, so
+   * every node admits it by the same figure. A second submit with the same idempotency key returns
+   * the first work order's id and writes nothing.
+   *
+   * <p>If the queue has a maximum depth, submits through this node are checked and appended one at
+   * a time, so this node never exceeds it; submits through other nodes at the same moment can
+   * exceed it by the number of those submits.
+   *
+   * @param spec what to run
+   * @return the work order's id
+   * @throws QueueFullException if the queue is at its maximum depth; nothing is written
+   * @throws IllegalStateException if the scheduler is closed
+   */
+  public WorkOrderId submit(WorkOrderSpec spec) {
+    Objects.requireNonNull(spec, "spec");
+    requireOpen();
+    Optional<String> key = spec.idempotencyKey();
+    if (key.isPresent()) {
+      Optional<WorkOrderId> existing = store.findByIdempotencyKey(key.get());
+      if (existing.isPresent()) {
+        return existing.get();
+      }
+    }
+    WorkOrderSpec effective = withMemoryDefault(spec);
+    WorkOrderId id = WorkOrderId.random();
+    try {
+      Optional<Long> limit = config.maxQueueDepth(spec.queue());
+      if (limit.isPresent()) {
+        synchronized (submitLock) {
+          long depth = depth(spec.queue());
+          if (depth >= limit.get()) {
+            throw new QueueFullException(spec.queue(), depth, limit.get());
+          }
+          append(id, effective);
+        }
+      } else {
+        append(id, effective);
+      }
+    } catch (IdempotencyKeyConflictException taken) {
+      return taken.existingWorkOrderId();
+    }
+    if (config.serves(spec.queue())) {
+      signal.wake();
+    }
+    return id;
+  }
+
+  private void append(WorkOrderId id, WorkOrderSpec spec) {
+    store.append(id, ExpectedVersion.none(), List.of(WorkOrderEvent.Submitted.of(spec)));
+  }
+
+  private WorkOrderSpec withMemoryDefault(WorkOrderSpec spec) {
+    ResourceRequest declared = spec.resources().orElse(ResourceRequest.DEFAULT);
+    ResourceRequest effective = monitor.effective(declared);
+    return effective.equals(declared) ? spec : spec.toBuilder().resources(effective).build();
+  }
+
+  private long depth(String queue) {
+    Map<WorkOrderState, Long> byState = store.counts().getOrDefault(queue, Map.of());
+    return byState.getOrDefault(WorkOrderState.PENDING, 0L)
+        + byState.getOrDefault(WorkOrderState.WAITING_RETRY, 0L);
+  }
+
+  /** Wakes the loop for a turn as soon as it can take one. */
+  public void wake() {
+    signal.wake();
+  }
+
+  /**
+   * Starts the loop on a thread from the thread factory and subscribes to the store's and the
+   * monitor's notifications. Idempotent.
+   *
+   * @throws IllegalStateException if the scheduler is closed
+   */
+  public void start() {
+    synchronized (lifecycleLock) {
+      requireOpen();
+      if (running) {
+        return;
+      }
+      running = true;
+      subscriptions =
+          List.of(
+              store.subscribe(
+                  queues -> {
+                    for (String queue : queues) {
+                      if (config.serves(queue)) {
+                        signal.wake();
+                        return;
+                      }
+                    }
+                  }),
+              monitor.addListener(
+                  new ResourceListener() {
+                    @Override
+                    public void slotAvailable(ResourceMonitor m) {
+                      signal.wake();
+                    }
+
+                    @Override
+                    public void pressureChanged(
+                        PressureLevel from, PressureLevel to, MemoryReading reading) {
+                      LOG.info(
+                          "memory pressure on {} went from {} to {} ({} MB of {} MB available)",
+                          config.nodeId(),
+                          from,
+                          to,
+                          reading.availableMb(),
+                          reading.totalMb());
+                      signal.wake();
+                    }
+                  }));
+      loopThread = threadFactory.newThread(this::loop);
+      loopThread.start();
+    }
+  }
+
+  /**
+   * Stops the loop after its current turn and waits for it. Claimed work keeps running and keeps
+   * its resources, but its leases are no longer renewed: stop the scheduler after the work has
+   * drained. Idempotent; the scheduler can be started again unless closed.
+   */
+  public void stop() {
+    Thread thread;
+    synchronized (lifecycleLock) {
+      if (!running) {
+        return;
+      }
+      running = false;
+      subscriptions.forEach(Subscription::close);
+      subscriptions = List.of();
+      thread = loopThread;
+      loopThread = null;
+    }
+    signal.wake();
+    if (thread != null && thread != Thread.currentThread()) {
+      try {
+        thread.join(TimeUnit.SECONDS.toMillis(30));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** Stops the loop for good. Does not close the store. Idempotent. */
+  @Override
+  public void close() {
+    stop();
+    closed = true;
+  }
+
+  /**
+   * Whether the loop thread runs.
+   *
+   * @return true between {@link #start()} and {@link #stop()}
+   */
+  public boolean isRunning() {
+    return running;
+  }
+
+  private void requireOpen() {
+    if (closed) {
+      throw new IllegalStateException("scheduler " + config.nodeId() + " is closed");
+    }
+  }
+
+  private void loop() {
+    int failures = 0;
+    while (running) {
+      Instant next;
+      try {
+        next = runOnce();
+        failures = 0;
+      } catch (RuntimeException e) {
+        failures++;
+        if (failures == 1 || failures % 60 == 0) {
+          LOG.warn("scheduler turn on {} failed ({} in a row)", config.nodeId(), failures, e);
+        }
+        long backoffMillis =
+            Math.min(config.pollInterval().toMillis(), 50L << Math.min(failures, 10));
+        next = clock.instant().plusMillis(backoffMillis);
+      }
+      signal.awaitUntil(next);
+    }
+  }
+
+  /**
+   * Runs one turn of the loop now (see the class description) and says when the next one is due.
+   * Hosts and tests that drive the scheduler themselves call this instead of {@link #start()}.
+   *
+   * @return when the next turn should run, by the scheduler's clock
+   * @throws RuntimeException whatever the store throws; the turn stops there
+   */
+  public Instant runOnce() {
+    synchronized (turnLock) {
+      Instant now = clock.instant();
+      lastHeartbeat = now;
+      turns.incrementAndGet();
+      monitor.refresh();
+      retries.releaseDue(now, RELEASE_LIMIT);
+      reap(now);
+      if (nextRenewal == null || !now.isBefore(nextRenewal)) {
+        renew(now);
+        nextRenewal = now.plus(config.renewInterval());
+      }
+      Instant gateOpensAt = claimAndDispatch(now);
+      return nextTurn(now, gateOpensAt);
+    }
+  }
+
+  private void reap(Instant now) {
+    for (WorkOrderView view : store.expiredLeases(now, config.reapBatchSize())) {
+      ClaimedWork mine = active.get(view.id());
+      if (mine != null
+          && mine.attempt() == view.attempt()
+          && store.renewLease(
+              view.id(), config.nodeId(), mine.attempt(), now.plus(config.leaseDuration()))) {
+        continue; // our own work, late with its renewal but alive: keep it
+      }
+      ErrorInfo error =
+          retries
+              .classifier()
+              .classify(
+                  ErrorCodes.LEASE_EXPIRED,
+                  "lease of "
+                      + view.leaseOwner().orElse("?")
+                      + " expired at "
+                      + view.leaseExpiresAt().map(Instant::toString).orElse("?"));
+      try {
+        retries.recordFailure(view, error);
+        reaped.incrementAndGet();
+        LOG.info(
+            "reaped {} attempt {} held by {}",
+            view.id(),
+            view.attempt(),
+            view.leaseOwner().orElse("?"));
+      } catch (ConcurrencyException | InvalidTransitionException raced) {
+        LOG.debug("{} was reaped or finished elsewhere", view.id());
+      }
+      if (mine != null && mine.attempt() == view.attempt() && mine.markLeaseLostSignalled()) {
+        notifyLeaseLost(mine);
+      }
+    }
+  }
+
+  private void renew(Instant now) {
+    for (ClaimedWork work : active.values()) {
+      if (work.isReleased()) {
+        continue;
+      }
+      boolean renewed =
+          store.renewLease(
+              work.id(), config.nodeId(), work.attempt(), now.plus(config.leaseDuration()));
+      if (!renewed) {
+        if (!work.isReleased() && work.markLeaseLostSignalled()) {
+          notifyLeaseLost(work);
+        }
+        continue;
+      }
+      Optional<String> cancellation =
+          store.find(work.id()).flatMap(WorkOrderView::cancellationRequested);
+      if (cancellation.isPresent() && work.markCancellationSignalled()) {
+        try {
+          dispatcher.cancellationRequested(work, cancellation.get());
+        } catch (RuntimeException e) {
+          LOG.warn("dispatcher failed on the cancellation of {}", work.id(), e);
+        }
+      }
+    }
+  }
+
+  private void notifyLeaseLost(ClaimedWork work) {
+    try {
+      dispatcher.leaseLost(work);
+    } catch (RuntimeException e) {
+      LOG.warn("dispatcher failed on the lost lease of {}", work.id(), e);
+    }
+  }
+
+  /**
+   * Claims and dispatches what fits; returns when the stagger or rate limit opens, if it blocked.
+   */
+  private Instant claimAndDispatch(Instant now) {
+    reservingFor = null;
+    if (monitor.pressure() == PressureLevel.CRITICAL) {
+      return null;
+    }
+    Optional<WorkOrderView> starving = starving(now);
+    List<String> order = visitingOrder();
+    if (starving.isPresent()) {
+      WorkOrderView big = starving.get();
+      if (!monitor.claimable().fits(big.resources())) {
+        reservingFor = big.id().value();
+        return null; // hold every start back until it fits
+      }
+      order.remove(big.queue());
+      order.add(0, big.queue());
+    }
+    for (String queue : order) {
+      while (true) {
+        Capacity capacity = monitor.claimable();
+        if (capacity.slots() <= 0) {
+          return null;
+        }
+        int room = room(queue);
+        if (room <= 0) {
+          break;
+        }
+        Instant opensAt = gate.opensAt(now);
+        if (opensAt.isAfter(now)) {
+          return opensAt;
+        }
+        int limit =
+            Math.min(
+                Math.min(config.claimBatchSize(), capacity.slots()),
+                Math.min(room, gate.permits(now)));
+        if (starving.isPresent() && queue.equals(starving.get().queue())) {
+          limit = 1;
+          starving = Optional.empty(); // its turn: it is the oldest of its priority that fits
+        }
+        List<WorkOrderView> got =
+            store.claim(
+                new ClaimRequest(
+                    queue, config.nodeId(), limit, capacity, now, config.leaseDuration()));
+        for (WorkOrderView view : got) {
+          admit(view, now);
+        }
+        if (got.size() < limit) {
+          break;
+        }
+      }
+    }
+    return null;
+  }
+
+  private List<String> visitingOrder() {
+    List<String> queues = config.queues();
+    List<String> order = new ArrayList<>(queues.size());
+    int start = Math.floorMod(queueCursor++, queues.size());
+    for (int i = 0; i < queues.size(); i++) {
+      order.add(queues.get((start + i) % queues.size()));
+    }
+    return order;
+  }
+
+  private int room(String queue) {
+    OptionalInt limit = config.queueConcurrency(queue);
+    if (limit.isEmpty()) {
+      return Integer.MAX_VALUE;
+    }
+    int running = 0;
+    for (ClaimedWork work : active.values()) {
+      if (work.view().queue().equals(queue)) {
+        running++;
+      }
+    }
+    return limit.getAsInt() - running;
+  }
+
+  /**
+   * The work order to reserve capacity for: among the oldest pending work orders of the served
+   * queues, one that is available, has waited at least the starvation threshold, does not fit the
+   * free capacity but could fit this node; the first in claim order (priority, then age).
+   */
+  private Optional<WorkOrderView> starving(Instant now) {
+    if (monitor.activeSlots() == 0) {
+      return Optional.empty(); // nothing runs: whatever could fit, fits once memory allows
+    }
+    Capacity free = monitor.claimable();
+    Instant waitedSince = now.minus(config.starvationThreshold());
+    WorkOrderView best = null;
+    for (String queue : config.queues()) {
+      if (room(queue) <= 0) {
+        continue;
+      }
+      List<WorkOrderView> oldest =
+          store
+              .query(
+                  WorkOrderQuery.builder()
+                      .queue(queue)
+                      .states(WorkOrderState.PENDING)
+                      .limit(STARVATION_WINDOW)
+                      .build())
+              .items();
+      for (WorkOrderView view : oldest) {
+        boolean waited =
+            !view.availableAt().isAfter(waitedSince) && !view.availableAt().isAfter(now);
+        if (waited
+            && !free.fits(view.resources())
+            && monitor.couldEverFit(view.resources())
+            && (best == null || comesBefore(view, best))) {
+          best = view;
+        }
+      }
+    }
+    return Optional.ofNullable(best);
+  }
+
+  private static boolean comesBefore(WorkOrderView a, WorkOrderView b) {
+    if (a.priority() != b.priority()) {
+      return a.priority() > b.priority();
+    }
+    return a.availableAt().isBefore(b.availableAt());
+  }
+
+  private void admit(WorkOrderView view, Instant now) {
+    Optional<SlotLease> slot = monitor.tryAcquire(view.id(), view.resources());
+    if (slot.isEmpty()) {
+      // Only this loop acquires, and it claimed within claimable(): this means the monitor's
+      // effective request differs from the stored one (a spec from a host that bypassed submit).
+      LOG.warn(
+          "claimed {} but its resources {} do not fit: failing the attempt",
+          view.id(),
+          view.resources());
+      recordQuietly(
+          view,
+          ErrorInfo.retryable(
+              ErrorCodes.SANDBOX_CREATION_FAILED,
+              "claimed work did not fit the node's free resources"));
+      return;
+    }
+    ClaimedWork work = new ClaimedWork(view, slot.get(), now, this);
+    active.put(view.id(), work);
+    claimed.incrementAndGet();
+    lastClaimAt = now;
+    gate.started(now);
+    try {
+      dispatcher.dispatch(work);
+    } catch (RuntimeException e) {
+      LOG.warn("dispatcher refused {}", view.id(), e);
+      work.release();
+      recordQuietly(
+          view,
+          ErrorInfo.retryable(
+              ErrorCodes.SANDBOX_CREATION_FAILED,
+              "dispatch failed: " + retries.classifier().classify(e).message()));
+    }
+  }
+
+  private void recordQuietly(WorkOrderView view, ErrorInfo error) {
+    try {
+      retries.recordFailure(view, error);
+    } catch (ConcurrencyException | InvalidTransitionException raced) {
+      LOG.debug("{} changed before its failure could be recorded", view.id());
+    }
+  }
+
+  void released(ClaimedWork work) {
+    active.remove(work.id(), work);
+    monitor.release(work.slot());
+    signal.wake();
+  }
+
+  private Instant nextTurn(Instant now, Instant gateOpensAt) {
+    Instant next = now.plus(config.pollInterval());
+    next = earliest(next, nextRenewal);
+    next = earliest(next, gateOpensAt);
+    next = earliest(next, retries.nextDueTime().orElse(null));
+    for (String queue : config.queues()) {
+      next = earliest(next, store.nextAvailableAt(queue, now).orElse(null));
+    }
+    Instant soonest = now.plus(MIN_SLEEP);
+    return next.isBefore(soonest) ? soonest : next;
+  }
+
+  private static Instant earliest(Instant a, Instant b) {
+    return b != null && b.isBefore(a) ? b : a;
+  }
+
+  /**
+   * The work this node has claimed and not released.
+   *
+   * @return a snapshot
+   */
+  public List<ClaimedWork> activeWork() {
+    return List.copyOf(active.values());
+  }
+
+  /**
+   * A snapshot of the scheduler: queue depths, active work, the loop's heartbeat and counters.
+   *
+   * @return the stats
+   */
+  public SchedulerStats stats() {
+    Map<String, Map<WorkOrderState, Long>> counts = store.counts();
+    Map<String, Long> depth = new LinkedHashMap<>();
+    for (String queue : config.queues()) {
+      Map<WorkOrderState, Long> byState = counts.getOrDefault(queue, Map.of());
+      depth.put(
+          queue,
+          byState.getOrDefault(WorkOrderState.PENDING, 0L)
+              + byState.getOrDefault(WorkOrderState.WAITING_RETRY, 0L));
+    }
+    Map<String, Integer> byQueue = new HashMap<>();
+    for (ClaimedWork work : active.values()) {
+      byQueue.merge(work.view().queue(), 1, Integer::sum);
+    }
+    Instant beat = lastHeartbeat;
+    return new SchedulerStats(
+        config.nodeId(),
+        running,
+        Map.copyOf(depth),
+        active.size(),
+        Map.copyOf(byQueue),
+        Optional.ofNullable(lastClaimAt),
+        Optional.ofNullable(beat),
+        beat == null ? Duration.ZERO : Duration.between(beat, clock.instant()),
+        turns.get(),
+        claimed.get(),
+        reaped.get(),
+        Optional.ofNullable(reservingFor),
+        monitor.health());
+  }
+
+  /** A wake-up flag the loop sleeps on: wakes set it, the loop consumes it. */
+  private final class Signal {
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition woken = lock.newCondition();
+    private boolean pending;
+
+    void wake() {
+      lock.lock();
+      try {
+        pending = true;
+        woken.signalAll();
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    /** Sleeps until {@code until} by the scheduler's clock (at most a poll interval) or a wake. */
+    void awaitUntil(Instant until) {
+      long nanos = Duration.between(clock.instant(), until).toNanos();
+      nanos = Math.max(0, Math.min(nanos, config.pollInterval().toNanos()));
+      lock.lock();
+      try {
+        while (!pending && nanos > 0 && running) {
+          nanos = woken.awaitNanos(nanos);
+        }
+        pending = false;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        running = false;
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+
+  /**
+   * Spaces starts: at least the stagger delay apart, and at most the start rate, with bursts of up
+   * to one second's worth (a token bucket). Used by the loop thread only.
+   */
+  static final class StartGate {
+    private final Duration stagger;
+    private final double ratePerSecond;
+    private Instant lastStart;
+    private double tokens;
+    private Instant refilledAt;
+
+    StartGate(Duration stagger, double ratePerSecond) {
+      this.stagger = stagger;
+      this.ratePerSecond = ratePerSecond;
+      this.tokens = Math.max(1, ratePerSecond);
+    }
+
+    /** When the next start may happen: now, or later. */
+    Instant opensAt(Instant now) {
+      Instant at = now;
+      if (!stagger.isZero() && lastStart != null) {
+        Instant staggered = lastStart.plus(stagger);
+        if (staggered.isAfter(at)) {
+          at = staggered;
+        }
+      }
+      if (ratePerSecond > 0) {
+        refill(now);
+        if (tokens < 1) {
+          long nanos = (long) Math.ceil((1 - tokens) / ratePerSecond * 1e9);
+          Instant refilled = now.plusNanos(nanos);
+          if (refilled.isAfter(at)) {
+            at = refilled;
+          }
+        }
+      }
+      return at;
+    }
+
+    /** How many starts may happen now. */
+    int permits(Instant now) {
+      int permits = stagger.isZero() ? Integer.MAX_VALUE : 1;
+      if (ratePerSecond > 0) {
+        refill(now);
+        permits = (int) Math.min(permits, Math.floor(tokens));
+      }
+      return Math.max(0, permits);
+    }
+
+    void started(Instant now) {
+      lastStart = now;
+      if (ratePerSecond > 0) {
+        refill(now);
+        tokens -= 1;
+      }
+    }
+
+    private void refill(Instant now) {
+      if (refilledAt != null && now.isAfter(refilledAt)) {
+        double seconds = Duration.between(refilledAt, now).toNanos() / 1e9;
+        tokens = Math.min(Math.max(1, ratePerSecond), tokens + seconds * ratePerSecond);
+      }
+      if (refilledAt == null || now.isAfter(refilledAt)) {
+        refilledAt = now;
+      }
+    }
+  }
+
+  /** Builds a {@link Scheduler}. Not thread-safe. */
+  public static final class Builder {
+    private final WorkOrderStore store;
+    private final WorkDispatcher dispatcher;
+    private SchedulerConfig config;
+    private ResourceMonitor monitor;
+    private RetryManager retries;
+    private Clock clock = Clock.systemUTC();
+    private ThreadFactory threadFactory;
+
+    private Builder(WorkOrderStore store, WorkDispatcher dispatcher) {
+      this.store = store;
+      this.dispatcher = dispatcher;
+    }
+
+    /**
+     * The configuration. Default {@link SchedulerConfig#defaults()} (a random node id).
+     *
+     * @param config the config
+     * @return this builder
+     */
+    public Builder config(SchedulerConfig config) {
+      this.config = Objects.requireNonNull(config, "config must not be null");
+      return this;
+    }
+
+    /**
+     * The node's resource monitor. Default: {@link ResourceConfig#defaults()} over {@link
+     * MemoryProbes#system()}.
+     *
+     * @param monitor the monitor
+     * @return this builder
+     */
+    public Builder resources(ResourceMonitor monitor) {
+      this.monitor = Objects.requireNonNull(monitor, "resources must not be null");
+      return this;
+    }
+
+    /**
+     * The retry manager; it must use the same store. Default: {@link RetryManager} with its default
+     * policy over the store and this builder's clock.
+     *
+     * @param retries the manager
+     * @return this builder
+     */
+    public Builder retries(RetryManager retries) {
+      this.retries = Objects.requireNonNull(retries, "retries must not be null");
+      return this;
+    }
+
+    /**
+     * The clock turns run by. Default UTC system clock.
+     *
+     * @param clock the clock
+     * @return this builder
+     */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock must not be null");
+      return this;
+    }
+
+    /**
+     * Makes the loop's thread. Default: a daemon thread named {@code workgate-scheduler-<node>}.
+     *
+     * @param factory the factory
+     * @return this builder
+     */
+    public Builder threadFactory(ThreadFactory factory) {
+      this.threadFactory = Objects.requireNonNull(factory, "threadFactory must not be null");
+      return this;
+    }
+
+    /**
+     * Builds the scheduler; it does nothing until {@link Scheduler#start()} or {@link
+     * Scheduler#runOnce()}.
+     *
+     * @return the scheduler
+     */
+    public Scheduler build() {
+      if (config == null) {
+        config = SchedulerConfig.defaults();
+      }
+      if (threadFactory == null) {
+        String name = "workgate-scheduler-" + config.nodeId();
+        threadFactory =
+            runnable -> {
+              Thread thread = new Thread(runnable, name);
+              thread.setDaemon(true);
+              return thread;
+            };
+      }
+      return new Scheduler(this);
+    }
+  }
+}
