@@ -1,0 +1,584 @@
+package dev.workgate.scheduler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.workgate.core.ConcurrencyException;
+import dev.workgate.core.ErrorCodes;
+import dev.workgate.core.EventType;
+import dev.workgate.core.QueueFullException;
+import dev.workgate.core.RecordedEvent;
+import dev.workgate.core.ResourceRequest;
+import dev.workgate.core.WorkOrderEvent;
+import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.WorkOrderSpec;
+import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.store.Capacity;
+import dev.workgate.core.store.ClaimRequest;
+import dev.workgate.core.store.ExpectedVersion;
+import dev.workgate.core.store.Stores;
+import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.core.testing.MutableClock;
+import dev.workgate.retry.Jitter;
+import dev.workgate.retry.RetryManager;
+import dev.workgate.retry.RetryPolicy;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The scheduler loop, one turn at a time ({@link Scheduler#runOnce()}) on a fake clock: what it
+ * claims, in what order, within which limits, and how it recovers work.
+ */
+class SchedulerTest {
+  static final long GB = 1L << 30;
+
+  MutableClock clock;
+  WorkOrderStore store;
+  RecordingDispatcher dispatched;
+  AtomicReference<MemoryReading> memory;
+
+  @BeforeEach
+  void open() {
+    clock = MutableClock.create();
+    store = Stores.inMemory(clock);
+    dispatched = new RecordingDispatcher();
+    memory = new AtomicReference<>(new MemoryReading(16 * GB, 12 * GB, "test"));
+  }
+
+  @AfterEach
+  void close() {
+    store.close();
+  }
+
+  Scheduler scheduler(ResourceConfig resources, SchedulerConfig.Builder config) {
+    MemoryProbe probe = () -> memory.get();
+    return Scheduler.builder(store, dispatched)
+        .config(config.nodeId("node-1").build())
+        .resources(new ResourceMonitor(resources, probe, clock))
+        .retries(
+            RetryManager.builder(store)
+                .clock(clock)
+                .defaultPolicy(
+                    RetryPolicy.builder()
+                        .baseDelay(Duration.ofSeconds(5))
+                        .jitter(Jitter.none())
+                        .build())
+                .build())
+        .clock(clock)
+        .build();
+  }
+
+  Scheduler scheduler(int slots) {
+    return scheduler(
+        ResourceConfig.builder().maxConcurrent(slots).build(), SchedulerConfig.builder());
+  }
+
+  static WorkOrderSpec spec(String queue) {
+    return WorkOrderSpec.builder("job").queue(queue).build();
+  }
+
+  WorkOrderView view(WorkOrderId id) {
+    return store.find(id).orElseThrow();
+  }
+
+  @Test
+  void a_turn_claims_only_as_many_as_there_are_free_slots() {
+    Scheduler s = scheduler(2);
+    for (int i = 0; i < 5; i++) {
+      s.submit(spec("default"));
+    }
+
+    s.runOnce();
+
+    assertThat(dispatched.ids()).hasSize(2);
+    assertThat(s.resources().activeSlots()).isEqualTo(2);
+    s.runOnce();
+    assertThat(dispatched.ids()).hasSize(2);
+    dispatched.work.get(0).release();
+    s.runOnce();
+    assertThat(dispatched.ids()).hasSize(3);
+    for (ClaimedWork work : dispatched.work) {
+      assertThat(view(work.id()).state()).isEqualTo(WorkOrderState.PREPARING);
+      assertThat(view(work.id()).leaseOwner()).contains("node-1");
+    }
+  }
+
+  @Test
+  void work_that_asks_for_several_slots_takes_them_all() {
+    Scheduler s = scheduler(3);
+    WorkOrderId big =
+        s.submit(WorkOrderSpec.builder("job").resources(ResourceRequest.of(2, 0)).build());
+    WorkOrderId small = s.submit(spec("default"));
+    WorkOrderId another = s.submit(spec("default"));
+
+    s.runOnce();
+
+    assertThat(dispatched.ids()).containsExactly(big, small);
+    assertThat(s.resources().activeSlots()).isEqualTo(3);
+    assertThat(view(another).state()).isEqualTo(WorkOrderState.PENDING);
+  }
+
+  @Test
+  void higher_priority_goes_first_then_the_oldest() {
+    Scheduler s = scheduler(1);
+    WorkOrderId low = s.submit(WorkOrderSpec.builder("job").priority(0).build());
+    clock.advance(Duration.ofMillis(1));
+    WorkOrderId highOld = s.submit(WorkOrderSpec.builder("job").priority(5).build());
+    clock.advance(Duration.ofMillis(1));
+    WorkOrderId highNew = s.submit(WorkOrderSpec.builder("job").priority(5).build());
+
+    for (int i = 0; i < 3; i++) {
+      s.runOnce();
+      dispatched.work.get(i).release();
+    }
+
+    assertThat(dispatched.ids()).containsExactly(highOld, highNew, low);
+  }
+
+  @Test
+  void memory_declared_by_work_orders_is_admitted_only_within_what_is_available() {
+    memory.set(new MemoryReading(16 * GB, 5 * GB, "test"));
+    Scheduler s =
+        scheduler(
+            ResourceConfig.builder().maxConcurrent(8).memoryPerSlotMb(2048).build(),
+            SchedulerConfig.builder());
+    List<WorkOrderId> ids = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      ids.add(s.submit(spec("default")));
+    }
+
+    s.runOnce();
+
+    assertThat(view(ids.get(0)).resources()).isEqualTo(ResourceRequest.of(1, 2048));
+    assertThat(dispatched.ids()).hasSize(2); // 5 GB available: two of 2 GB, not three
+    assertThat(s.resources().reservedMemoryMb()).isEqualTo(4096);
+  }
+
+  @Test
+  void a_queue_limit_caps_how_many_of_its_work_orders_run_at_once() {
+    Scheduler s =
+        scheduler(
+            ResourceConfig.builder().maxConcurrent(10).build(),
+            SchedulerConfig.builder().queues("agents", "builds").queueConcurrency("agents", 2));
+    for (int i = 0; i < 5; i++) {
+      s.submit(spec("agents"));
+      s.submit(spec("builds"));
+    }
+
+    s.runOnce();
+
+    assertThat(dispatched.queues()).filteredOn("agents"::equals).hasSize(2);
+    assertThat(dispatched.queues()).filteredOn("builds"::equals).hasSize(5);
+    assertThat(s.stats().activeByQueue()).containsEntry("agents", 2).containsEntry("builds", 5);
+  }
+
+  @Test
+  void the_stagger_delay_spaces_starts_and_the_loop_sleeps_exactly_until_the_next() {
+    Scheduler s =
+        scheduler(
+            ResourceConfig.builder().maxConcurrent(10).build(),
+            SchedulerConfig.builder()
+                .staggerDelay(Duration.ofSeconds(5))
+                .pollInterval(Duration.ofMinutes(1)));
+    for (int i = 0; i < 3; i++) {
+      s.submit(spec("default"));
+    }
+    Instant start = clock.instant();
+
+    Instant next = s.runOnce();
+    assertThat(dispatched.ids()).hasSize(1);
+    assertThat(next).isEqualTo(start.plusSeconds(5));
+    clock.advance(Duration.ofSeconds(4));
+    s.runOnce();
+    assertThat(dispatched.ids()).hasSize(1);
+    clock.set(start.plusSeconds(5));
+    s.runOnce();
+    assertThat(dispatched.ids()).hasSize(2);
+    assertThat(dispatched.work.get(1).claimedAt()).isEqualTo(start.plusSeconds(5));
+  }
+
+  @Test
+  void the_start_rate_allows_a_burst_of_one_second_then_spreads_starts() {
+    Scheduler s =
+        scheduler(
+            ResourceConfig.builder().maxConcurrent(100).build(),
+            SchedulerConfig.builder().maxStartsPerSecond(2).pollInterval(Duration.ofMinutes(1)));
+    for (int i = 0; i < 10; i++) {
+      s.submit(spec("default"));
+    }
+
+    Instant next = s.runOnce();
+    assertThat(dispatched.ids()).hasSize(2);
+    assertThat(next).isEqualTo(clock.instant().plusMillis(500));
+    clock.advance(Duration.ofMillis(500));
+    s.runOnce();
+    assertThat(dispatched.ids()).hasSize(3);
+    clock.advance(Duration.ofSeconds(10));
+    s.runOnce();
+    assertThat(dispatched.ids()).hasSize(5); // refilled to the one-second burst, not to ten
+  }
+
+  @Test
+  void a_full_queue_refuses_submits_naming_queue_depth_and_limit_and_writes_nothing() {
+    Scheduler s =
+        scheduler(
+            ResourceConfig.builder().maxConcurrent(1).build(),
+            SchedulerConfig.builder().maxQueueDepth("default", 3));
+    for (int i = 0; i < 3; i++) {
+      s.submit(spec("default"));
+    }
+    long eventsBefore = store.readLog(0, 1_000).events().size();
+
+    assertThatThrownBy(() -> s.submit(spec("default")))
+        .isInstanceOfSatisfying(
+            QueueFullException.class,
+            e -> {
+              assertThat(e.queue()).isEqualTo("default");
+              assertThat(e.depth()).isEqualTo(3);
+              assertThat(e.limit()).isEqualTo(3);
+            })
+        .hasMessageContaining("'default'")
+        .hasMessageContaining("limit 3");
+    assertThat(store.readLog(0, 1_000).events()).hasSize((int) eventsBefore);
+
+    s.runOnce(); // one leaves the queue to run: there is room again
+    s.submit(spec("default"));
+    assertThat(s.stats().queueDepth()).containsEntry("default", 3L);
+  }
+
+  @Test
+  void a_second_submit_with_the_same_idempotency_key_returns_the_first_id() {
+    Scheduler s = scheduler(1);
+    WorkOrderId first = s.submit(WorkOrderSpec.builder("job").idempotencyKey("order-7").build());
+
+    WorkOrderId second = s.submit(WorkOrderSpec.builder("job").idempotencyKey("order-7").build());
+
+    assertThat(second).isEqualTo(first);
+    assertThat(store.counts().get("default")).containsEntry(WorkOrderState.PENDING, 1L);
+  }
+
+  @Test
+  void warning_pressure_halves_the_slot_limit_critical_stops_claims_and_recovery_resumes() {
+    Scheduler s = scheduler(4);
+    for (int i = 0; i < 12; i++) {
+      s.submit(spec("default"));
+    }
+
+    memory.set(new MemoryReading(16 * GB, (long) (16 * GB * 0.15), "test")); // 85 % used
+    s.runOnce();
+    assertThat(s.resources().pressure()).isEqualTo(PressureLevel.WARNING);
+    assertThat(dispatched.ids()).hasSize(2);
+
+    memory.set(new MemoryReading(16 * GB, (long) (16 * GB * 0.05), "test")); // 95 % used
+    dispatched.releaseAll();
+    s.runOnce();
+    assertThat(s.resources().pressure()).isEqualTo(PressureLevel.CRITICAL);
+    assertThat(dispatched.ids()).hasSize(2);
+    assertThat(s.resources().activeSlots()).isZero();
+
+    memory.set(new MemoryReading(16 * GB, 12 * GB, "test")); // 25 % used
+    s.runOnce();
+    assertThat(s.resources().pressure()).isEqualTo(PressureLevel.NONE);
+    assertThat(dispatched.ids()).hasSize(6);
+  }
+
+  @Test
+  void a_large_work_order_that_starved_past_the_threshold_holds_back_small_ones_until_it_fits() {
+    Scheduler s =
+        scheduler(
+            ResourceConfig.builder().maxConcurrent(2).build(),
+            SchedulerConfig.builder().starvationThreshold(Duration.ofMinutes(1)));
+    s.submit(spec("default"));
+    s.submit(spec("default"));
+    s.runOnce(); // two small ones run
+    WorkOrderId big =
+        s.submit(WorkOrderSpec.builder("job").resources(ResourceRequest.of(2, 0)).build());
+    for (int i = 0; i < 10; i++) {
+      s.submit(spec("default"));
+    }
+
+    dispatched.work.get(0).release();
+    s.runOnce();
+    assertThat(dispatched.ids()).hasSize(3).doesNotContain(big); // not starved yet: a small one
+    clock.advance(Duration.ofMinutes(1));
+    dispatched.work.get(1).release();
+    s.runOnce();
+    assertThat(dispatched.ids()).hasSize(3); // one slot free, but it is held for the big one
+    assertThat(s.stats().reservingFor()).contains(big.value());
+    dispatched.work.get(2).release();
+    s.runOnce();
+
+    assertThat(dispatched.ids()).hasSize(4).endsWith(big);
+    assertThat(s.stats().reservingFor()).isEmpty();
+  }
+
+  @Test
+  void work_that_could_never_fit_this_node_does_not_hold_anything_back() {
+    Scheduler s =
+        scheduler(
+            ResourceConfig.builder().maxConcurrent(2).build(),
+            SchedulerConfig.builder().starvationThreshold(Duration.ofSeconds(1)));
+    s.submit(spec("default"));
+    s.runOnce();
+    s.submit(WorkOrderSpec.builder("job").resources(ResourceRequest.of(3, 0)).build());
+    s.submit(spec("default"));
+    clock.advance(Duration.ofMinutes(5));
+
+    s.runOnce();
+
+    assertThat(dispatched.ids()).hasSize(2);
+    assertThat(s.stats().reservingFor()).isEmpty();
+  }
+
+  @Test
+  void due_retries_and_delayed_work_start_at_their_time_and_the_loop_sleeps_until_then() {
+    Scheduler s =
+        scheduler(
+            ResourceConfig.builder().maxConcurrent(4).build(),
+            SchedulerConfig.builder()
+                .pollInterval(Duration.ofMinutes(1))
+                .leaseDuration(Duration.ofMinutes(2))
+                .renewInterval(Duration.ofMinutes(1)));
+    Instant start = clock.instant();
+    WorkOrderId delayed =
+        s.submit(WorkOrderSpec.builder("job").notBefore(start.plusSeconds(20)).build());
+    WorkOrderId failing = s.submit(spec("default"));
+
+    s.runOnce();
+    ClaimedWork first = dispatched.work.get(0);
+    assertThat(first.id()).isEqualTo(failing);
+    s.retries().recordFailure(first.view(), timeout());
+    first.release();
+
+    assertThat(s.runOnce()).isEqualTo(start.plusSeconds(5)); // the retry, before the delayed one
+    clock.set(start.plusSeconds(5));
+    assertThat(s.runOnce()).isEqualTo(start.plusSeconds(20));
+    assertThat(dispatched.ids()).containsExactly(failing, failing);
+    assertThat(dispatched.work.get(1).attempt()).isEqualTo(2);
+    clock.set(start.plusSeconds(20));
+    s.runOnce();
+    assertThat(dispatched.ids()).containsExactly(failing, failing, delayed);
+  }
+
+  @Test
+  void an_expired_lease_of_another_node_is_reaped_with_a_retry_and_a_late_write_is_refused() {
+    Scheduler s = scheduler(2);
+    WorkOrderId id = s.submit(spec("other"));
+    WorkOrderView held =
+        store
+            .claim(
+                new ClaimRequest(
+                    "other",
+                    "dead-node",
+                    1,
+                    Capacity.unlimited(),
+                    clock.instant(),
+                    Duration.ofSeconds(30)))
+            .get(0);
+    clock.advance(Duration.ofSeconds(31));
+
+    s.runOnce();
+
+    WorkOrderView reaped = view(id);
+    assertThat(reaped.state()).isEqualTo(WorkOrderState.WAITING_RETRY);
+    assertThat(reaped.lastError().orElseThrow().code()).isEqualTo(ErrorCodes.LEASE_EXPIRED);
+    assertThat(reaped.lastError().orElseThrow().message()).contains("dead-node");
+    assertThat(s.stats().reaped()).isEqualTo(1);
+    assertThatThrownBy(
+            () ->
+                store.append(
+                    id,
+                    ExpectedVersion.exactly(held.version()),
+                    List.of(new WorkOrderEvent.Started("late"))))
+        .isInstanceOf(ConcurrencyException.class);
+  }
+
+  @Test
+  void the_lease_keeper_renews_running_work_and_reports_leases_it_lost() {
+    Scheduler s = scheduler(2);
+    WorkOrderId kept = s.submit(spec("default"));
+    WorkOrderId lost = s.submit(spec("default"));
+    s.runOnce();
+    ClaimedWork stolen = dispatched.work.get(1);
+
+    clock.advance(Duration.ofSeconds(10));
+    // Someone else fails the second work order's attempt behind this node's back.
+    s.retries().recordFailure(view(lost), timeout());
+    s.runOnce();
+
+    assertThat(view(kept).leaseExpiresAt()).contains(clock.instant().plusSeconds(30));
+    assertThat(dispatched.leaseLost).containsExactly(stolen.id());
+    clock.advance(Duration.ofSeconds(10));
+    s.runOnce();
+    assertThat(dispatched.leaseLost).containsExactly(stolen.id()); // told once
+  }
+
+  @Test
+  void a_cancellation_requested_elsewhere_is_passed_on_once_while_renewing() {
+    Scheduler s = scheduler(1);
+    WorkOrderId id = s.submit(spec("default"));
+    s.runOnce();
+    WorkOrderView claimed = view(id);
+    store.append(
+        id,
+        ExpectedVersion.exactly(claimed.version()),
+        List.of(new WorkOrderEvent.CancellationRequested("user pressed stop")));
+
+    clock.advance(Duration.ofSeconds(10));
+    s.runOnce();
+    clock.advance(Duration.ofSeconds(10));
+    s.runOnce();
+
+    assertThat(dispatched.cancelled).containsExactly(id + ": user pressed stop");
+  }
+
+  @Test
+  void own_work_whose_renewal_came_late_is_renewed_not_reaped() {
+    Scheduler s =
+        scheduler(
+            ResourceConfig.builder().maxConcurrent(1).build(),
+            SchedulerConfig.builder()
+                .leaseDuration(Duration.ofSeconds(30))
+                .renewInterval(Duration.ofSeconds(29)));
+    WorkOrderId id = s.submit(spec("default"));
+    s.runOnce();
+    clock.advance(Duration.ofSeconds(31)); // a long pause: the lease ran out before renewal
+
+    s.runOnce();
+
+    assertThat(view(id).state()).isEqualTo(WorkOrderState.PREPARING);
+    assertThat(view(id).leaseExpiresAt()).contains(clock.instant().plusSeconds(30));
+    assertThat(s.stats().reaped()).isZero();
+    assertThat(dispatched.leaseLost).isEmpty();
+  }
+
+  @Test
+  void a_dispatcher_that_refuses_work_gets_its_slot_back_and_the_attempt_is_failed() {
+    RecordingDispatcher refusing = dispatched;
+    refusing.refuse = true;
+    Scheduler s = scheduler(1);
+    WorkOrderId id = s.submit(spec("default"));
+
+    s.runOnce();
+
+    assertThat(s.resources().activeSlots()).isZero();
+    assertThat(s.activeWork()).isEmpty();
+    WorkOrderView failed = view(id);
+    assertThat(failed.state()).isEqualTo(WorkOrderState.WAITING_RETRY);
+    assertThat(failed.lastError().orElseThrow().code())
+        .isEqualTo(ErrorCodes.SANDBOX_CREATION_FAILED);
+    assertThat(failed.lastError().orElseThrow().message()).contains("no executor");
+  }
+
+  @Test
+  void stats_show_depth_active_work_heartbeat_and_counters() {
+    Scheduler s = scheduler(1);
+    s.submit(spec("default"));
+    s.submit(spec("default"));
+    assertThat(s.stats().lastHeartbeat()).isEmpty();
+
+    Instant turn = clock.instant();
+    s.runOnce();
+    clock.advance(Duration.ofSeconds(42));
+    SchedulerStats stats = s.stats();
+
+    assertThat(stats.nodeId()).isEqualTo("node-1");
+    assertThat(stats.running()).isFalse();
+    assertThat(stats.queueDepth()).containsEntry("default", 1L);
+    assertThat(stats.activeWork()).isEqualTo(1);
+    assertThat(stats.lastClaimAt()).contains(turn);
+    assertThat(stats.lastHeartbeat()).contains(turn);
+    assertThat(stats.heartbeatAge()).isEqualTo(Duration.ofSeconds(42));
+    assertThat(stats.turns()).isEqualTo(1);
+    assertThat(stats.claimed()).isEqualTo(1);
+    assertThat(stats.resources().activeSlots()).isEqualTo(1);
+  }
+
+  @Test
+  void a_closed_scheduler_refuses_submits() {
+    Scheduler s = scheduler(1);
+    s.close();
+
+    assertThatThrownBy(() -> s.submit(spec("default")))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("node-1");
+    assertThat(store.counts()).isEmpty();
+  }
+
+  @Test
+  void the_log_of_a_reaped_and_retried_work_order_reads_as_its_history() {
+    Scheduler s = scheduler(1);
+    WorkOrderId id = s.submit(spec("default"));
+    s.runOnce();
+    clock.advance(Duration.ofSeconds(10));
+    s.runOnce(); // renews
+    s.stop();
+
+    List<EventType> types = new ArrayList<>();
+    for (RecordedEvent e : store.readStream(id)) {
+      types.add(e.event().type());
+    }
+    assertThat(types).containsExactly(EventType.SUBMITTED, EventType.CLAIMED);
+    assertThat(view(id).leaseExpiresAt()).contains(clock.instant().plusSeconds(30));
+  }
+
+  static dev.workgate.core.ErrorInfo timeout() {
+    return dev.workgate.core.ErrorInfo.retryable(ErrorCodes.TIMEOUT, "slow");
+  }
+
+  /** Records what the scheduler hands over; runs nothing. Thread-safe. */
+  static final class RecordingDispatcher implements WorkDispatcher {
+    final List<ClaimedWork> work = Collections.synchronizedList(new ArrayList<>());
+    final List<WorkOrderId> leaseLost = Collections.synchronizedList(new ArrayList<>());
+    final List<String> cancelled = Collections.synchronizedList(new ArrayList<>());
+    volatile boolean refuse;
+
+    @Override
+    public void dispatch(ClaimedWork claimed) {
+      if (refuse) {
+        throw new IllegalStateException("no executor");
+      }
+      work.add(claimed);
+    }
+
+    @Override
+    public void cancellationRequested(ClaimedWork claimed, String reason) {
+      cancelled.add(claimed.id() + ": " + reason);
+    }
+
+    @Override
+    public void leaseLost(ClaimedWork claimed) {
+      leaseLost.add(claimed.id());
+    }
+
+    List<WorkOrderId> ids() {
+      List<WorkOrderId> ids = new ArrayList<>();
+      for (ClaimedWork w : work) {
+        ids.add(w.id());
+      }
+      return ids;
+    }
+
+    List<String> queues() {
+      List<String> queues = new ArrayList<>();
+      for (ClaimedWork w : work) {
+        queues.add(w.view().queue());
+      }
+      return queues;
+    }
+
+    void releaseAll() {
+      for (ClaimedWork w : work) {
+        w.release();
+      }
+    }
+  }
+}
