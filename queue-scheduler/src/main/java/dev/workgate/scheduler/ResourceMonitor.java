@@ -209,21 +209,24 @@ public final class ResourceMonitor {
 
   /**
    * The level after a reading, with hysteresis: the level rises at once to the level of the used
-   * fraction, and falls no lower than the level of the fraction plus the hysteresis, so it leaves a
-   * level only when the fraction drops below {@code threshold − hysteresis}.
+   * fraction (NONE may jump to CRITICAL), and falls no lower than the level the fraction would have
+   * with every threshold lowered by the hysteresis, so it leaves a level only when the fraction
+   * drops below {@code threshold − hysteresis}.
    */
   static PressureLevel nextLevel(PressureLevel current, double used, ResourceConfig config) {
-    PressureLevel rising = levelAt(used, config);
-    PressureLevel sticky = levelAt(used + config.hysteresis(), config);
-    PressureLevel falling = current.compareTo(sticky) <= 0 ? current : sticky;
+    double h = config.hysteresis();
+    PressureLevel rising = levelAt(used, config.warningThreshold(), config.criticalThreshold());
+    PressureLevel floor =
+        levelAt(used, config.warningThreshold() - h, config.criticalThreshold() - h);
+    PressureLevel falling = current.compareTo(floor) <= 0 ? current : floor;
     return rising.compareTo(falling) >= 0 ? rising : falling;
   }
 
-  private static PressureLevel levelAt(double used, ResourceConfig config) {
-    if (used >= config.criticalThreshold()) {
+  private static PressureLevel levelAt(double used, double warning, double critical) {
+    if (used >= critical) {
       return PressureLevel.CRITICAL;
     }
-    if (used >= config.warningThreshold()) {
+    if (used >= warning) {
       return PressureLevel.WARNING;
     }
     return PressureLevel.NONE;
