@@ -446,7 +446,7 @@ public final class Scheduler implements AutoCloseable {
     List<String> order = visitingOrder();
     if (starving.isPresent()) {
       WorkOrderView big = starving.get();
-      if (!monitor.claimable().fits(big.resources())) {
+      if (!monitor.claimable().fits(monitor.effective(big.resources()))) {
         reservingFor = big.id().value();
         return null; // hold every start back until it fits
       }
@@ -543,7 +543,7 @@ public final class Scheduler implements AutoCloseable {
         boolean waited =
             !view.availableAt().isAfter(waitedSince) && !view.availableAt().isAfter(now);
         if (waited
-            && !free.fits(view.resources())
+            && !free.fits(monitor.effective(view.resources()))
             && monitor.couldEverFit(view.resources())
             && (best == null || comesBefore(view, best))) {
           best = view;
