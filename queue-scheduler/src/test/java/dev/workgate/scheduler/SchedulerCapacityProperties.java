@@ -62,7 +62,7 @@ class SchedulerCapacityProperties {
           work ->
               runners.execute(
                   () -> {
-                    ResourceRequest held = work.slot().resources();
+                    ResourceRequest held = work.view().resources(); // what it really uses
                     maxSlotsSeen.accumulateAndGet(slotsInUse.addAndGet(held.slots()), Math::max);
                     maxMemorySeen.accumulateAndGet(
                         memoryInUse.addAndGet(held.memoryMb()), Math::max);
