@@ -37,6 +37,12 @@ public final class ErrorCodes {
    */
   public static final String UNKNOWN_ERROR = "UNKNOWN_ERROR";
 
+  /**
+   * The node shut down while the attempt ran and killed it after the shutdown's grace period
+   * (retryable: the work runs again, on this node after a restart or on another node).
+   */
+  public static final String NODE_SHUTDOWN = "NODE_SHUTDOWN";
+
   /** Codes that are retryable unless a policy says otherwise. */
   public static final Set<String> RETRYABLE_BY_DEFAULT =
       Set.of(
@@ -45,6 +51,7 @@ public final class ErrorCodes {
           OOM_KILLED,
           NETWORK_ERROR,
           LEASE_EXPIRED,
+          NODE_SHUTDOWN,
           UNKNOWN_ERROR);
 
   /** Codes that are never retried unless a policy says otherwise. */

@@ -5,7 +5,6 @@ import dev.workgate.core.ErrorCodes;
 import dev.workgate.core.ErrorInfo;
 import dev.workgate.core.Text;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -23,19 +22,24 @@ import java.util.concurrent.TimeoutException;
  *
  * <ul>
  *   <li>codes {@code SANDBOX_CREATION_FAILED, TIMEOUT, OOM_KILLED, NETWORK_ERROR, LEASE_EXPIRED,
- *       UNKNOWN_ERROR} retry; {@code INVALID_WORK_ORDER, AGENT_FATAL_ERROR, CANCELLED} do not; a
- *       code the classifier does not know retries (see {@link Builder#unknownCodesRetryable});
+ *       NODE_SHUTDOWN, UNKNOWN_ERROR} retry; {@code INVALID_WORK_ORDER, AGENT_FATAL_ERROR,
+ *       CANCELLED} do not; a code the classifier does not know retries (see {@link
+ *       Builder#unknownCodesRetryable});
  *   <li>exceptions: Jackson's {@link JsonProcessingException} (a payload that does not parse) is
- *       {@code INVALID_WORK_ORDER}; any other {@link IOException} or {@link UncheckedIOException}
- *       is {@code NETWORK_ERROR}; {@link TimeoutException} is {@code TIMEOUT}; {@link
- *       OutOfMemoryError} is {@code OOM_KILLED}; anything else is {@code UNKNOWN_ERROR};
+ *       {@code INVALID_WORK_ORDER}; any other {@link IOException} is {@code NETWORK_ERROR} (an
+ *       {@link java.io.UncheckedIOException} is classified by the {@code IOException} it wraps);
+ *       {@link TimeoutException} is {@code TIMEOUT}; {@link OutOfMemoryError} is {@code
+ *       OOM_KILLED}; anything else is {@code UNKNOWN_ERROR};
  *   <li>exit codes: 137 (killed by SIGKILL, which is what the kernel's OOM killer sends) is {@code
  *       OOM_KILLED}; any other is {@code UNKNOWN_ERROR}.
  * </ul>
  *
  * <p>An exception maps through the most specific class registered for it or its superclasses. When
  * neither it nor its superclasses are registered, its causes are tried in turn, so a {@code
- * RuntimeException} that wraps an {@code IOException} is a {@code NETWORK_ERROR}.
+ * RuntimeException} that wraps an {@code IOException} is a {@code NETWORK_ERROR}. Pure wrappers
+ * ({@code UncheckedIOException}, {@code ExecutionException}, {@code CompletionException}, {@code
+ * InvocationTargetException}, {@code UndeclaredThrowableException}) are skipped to what they wrap,
+ * unless a host maps them itself.
  */
 public final class ErrorClassifier {
 
@@ -44,6 +48,18 @@ public final class ErrorClassifier {
 
   /** The longest message an {@link ErrorInfo} made from an exception or exit code has, in chars. */
   public static final int MAX_MESSAGE_LENGTH = 2_000;
+
+  /**
+   * Exceptions that only carry another one across an API boundary; they are classified by what they
+   * wrap unless a host maps them themselves.
+   */
+  private static final Set<Class<?>> WRAPPERS =
+      Set.of(
+          java.io.UncheckedIOException.class,
+          java.util.concurrent.ExecutionException.class,
+          java.util.concurrent.CompletionException.class,
+          java.lang.reflect.InvocationTargetException.class,
+          java.lang.reflect.UndeclaredThrowableException.class);
 
   private static final ErrorClassifier DEFAULTS = builder().build();
 
@@ -142,6 +158,12 @@ public final class ErrorClassifier {
     Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
     Throwable t = failure;
     for (int depth = 0; t != null && depth < MAX_CAUSE_DEPTH && seen.add(t); depth++) {
+      if (WRAPPERS.contains(t.getClass())
+          && t.getCause() != null
+          && !exceptions.containsKey(t.getClass())) {
+        t = t.getCause(); // says nothing of its own: classify what it wraps
+        continue;
+      }
       for (Class<?> c = t.getClass(); c != null && c != Object.class; c = c.getSuperclass()) {
         String code = exceptions.get(c);
         if (code != null) {
@@ -212,7 +234,6 @@ public final class ErrorClassifier {
       }
       exceptions.put(JsonProcessingException.class, ErrorCodes.INVALID_WORK_ORDER);
       exceptions.put(IOException.class, ErrorCodes.NETWORK_ERROR);
-      exceptions.put(UncheckedIOException.class, ErrorCodes.NETWORK_ERROR);
       exceptions.put(TimeoutException.class, ErrorCodes.TIMEOUT);
       exceptions.put(OutOfMemoryError.class, ErrorCodes.OOM_KILLED);
       exitCodes.put(137, ErrorCodes.OOM_KILLED);

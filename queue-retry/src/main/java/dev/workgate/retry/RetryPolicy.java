@@ -308,6 +308,16 @@ public final class RetryPolicy {
     }
     BigDecimal cap = BigDecimal.valueOf(maxDelay.toNanos());
     BigDecimal d = BigDecimal.valueOf(baseDelay.toNanos());
+    if (multiplier == 1) {
+      return d.min(cap);
+    }
+    // Past the attempt where base × m^k reaches the cap, the delay is the cap: stop there, so that
+    // huge attempt numbers never raise m to a power BigDecimal cannot hold.
+    double capped =
+        Math.log((double) maxDelay.toNanos() / baseDelay.toNanos()) / Math.log(multiplier);
+    if (attempt - 2 > capped + 2) {
+      return cap;
+    }
     BigDecimal m = new BigDecimal(multiplier);
     int exponent = attempt - 2;
     while (exponent > 0 && d.compareTo(cap) < 0) {

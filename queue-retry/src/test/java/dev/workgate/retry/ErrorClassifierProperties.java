@@ -322,7 +322,6 @@ class ErrorClassifierProperties {
       Map<Class<? extends Throwable>, String> map = new LinkedHashMap<>();
       map.put(JsonProcessingException.class, ErrorCodes.INVALID_WORK_ORDER);
       map.put(IOException.class, ErrorCodes.NETWORK_ERROR);
-      map.put(UncheckedIOException.class, ErrorCodes.NETWORK_ERROR);
       map.put(TimeoutException.class, ErrorCodes.TIMEOUT);
       map.put(OutOfMemoryError.class, ErrorCodes.OOM_KILLED);
       operations.stream()

@@ -442,6 +442,18 @@ class ErrorClassifierTest {
         .isEqualTo(ErrorCodes.UNKNOWN_ERROR);
   }
 
+  @Test
+  void a_wrapped_json_error_is_an_invalid_work_order_not_a_network_error() {
+    ErrorInfo error =
+        ErrorClassifier.defaults()
+            .classify(
+                new UncheckedIOException(
+                    new JsonParseException((JsonParser) null, "unexpected character")));
+
+    assertThat(error.code()).isEqualTo(ErrorCodes.INVALID_WORK_ORDER);
+    assertThat(error.retryable()).isFalse();
+  }
+
   /** A failure whose {@link #getCause()} is itself, which {@link Throwable#initCause} forbids. */
   private static final class OwnCause extends RuntimeException {
     private static final long serialVersionUID = 1L;

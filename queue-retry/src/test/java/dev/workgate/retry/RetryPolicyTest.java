@@ -518,4 +518,15 @@ class RetryPolicyTest {
     assertThat(Jitter.proportional(-0.0)).isEqualTo(Jitter.proportional(0.0));
     assertThat(Jitter.proportional(-0.0).hashCode()).isEqualTo(Jitter.proportional(0.0).hashCode());
   }
+
+  @Test
+  void huge_attempt_numbers_give_the_cap_without_overflowing() {
+    RetryPolicy steep = RetryPolicy.builder().multiplier(1000).jitter(Jitter.none()).build();
+    RetryPolicy flat = RetryPolicy.builder().multiplier(1).jitter(Jitter.none()).build();
+
+    assertThat(steep.delayBeforeAttempt(Integer.MAX_VALUE, new SplittableRandom(1)))
+        .isEqualTo(steep.maxDelay());
+    assertThat(steep.backoffBeforeAttempt(Integer.MAX_VALUE)).isEqualTo(steep.maxDelay());
+    assertThat(flat.backoffBeforeAttempt(Integer.MAX_VALUE)).isEqualTo(flat.baseDelay());
+  }
 }
