@@ -59,6 +59,13 @@ public final class ResourceConfig {
   /** No memory kept back: by default the thresholds alone protect the node. */
   public static final long DEFAULT_MIN_FREE_MEMORY_MB = 0;
 
+  /**
+   * A minute: an admitted work order's memory counts as not yet allocated, and is subtracted from
+   * the memory a reading finds available, for this long after admission. A sandbox takes seconds to
+   * start and grow, and a reading taken meanwhile does not show its memory in use yet.
+   */
+  public static final java.time.Duration DEFAULT_ALLOCATION_GRACE = java.time.Duration.ofMinutes(1);
+
   /** The largest slot limit. */
   public static final int MAX_CONCURRENT_LIMIT = 10_000;
 
@@ -79,6 +86,7 @@ public final class ResourceConfig {
   private final double criticalThreshold;
   private final double hysteresis;
   private final long minFreeMemoryMb;
+  private final java.time.Duration allocationGrace;
 
   private ResourceConfig(Builder b) {
     this.maxConcurrent = b.maxConcurrent;
@@ -88,6 +96,7 @@ public final class ResourceConfig {
     this.criticalThreshold = b.criticalThreshold;
     this.hysteresis = b.hysteresis;
     this.minFreeMemoryMb = b.minFreeMemoryMb;
+    this.allocationGrace = b.allocationGrace;
   }
 
   /**
@@ -133,6 +142,7 @@ public final class ResourceConfig {
     b.criticalThreshold = criticalThreshold;
     b.hysteresis = hysteresis;
     b.minFreeMemoryMb = minFreeMemoryMb;
+    b.allocationGrace = allocationGrace;
     return b;
   }
 
@@ -199,6 +209,15 @@ public final class ResourceConfig {
     return minFreeMemoryMb;
   }
 
+  /**
+   * How long after admission a work order's memory counts as not yet allocated.
+   *
+   * @return zero or positive
+   */
+  public java.time.Duration allocationGrace() {
+    return allocationGrace;
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof ResourceConfig c
@@ -208,7 +227,8 @@ public final class ResourceConfig {
         && Double.compare(c.warningThreshold, warningThreshold) == 0
         && Double.compare(c.criticalThreshold, criticalThreshold) == 0
         && Double.compare(c.hysteresis, hysteresis) == 0
-        && c.minFreeMemoryMb == minFreeMemoryMb;
+        && c.minFreeMemoryMb == minFreeMemoryMb
+        && c.allocationGrace.equals(allocationGrace);
   }
 
   @Override
@@ -220,7 +240,8 @@ public final class ResourceConfig {
         warningThreshold,
         criticalThreshold,
         hysteresis,
-        minFreeMemoryMb);
+        minFreeMemoryMb,
+        allocationGrace);
   }
 
   @Override
@@ -239,6 +260,8 @@ public final class ResourceConfig {
         + hysteresis
         + ", minFreeMemoryMb="
         + minFreeMemoryMb
+        + ", allocationGrace="
+        + allocationGrace
         + "}";
   }
 
@@ -255,6 +278,7 @@ public final class ResourceConfig {
     private double criticalThreshold = DEFAULT_CRITICAL_THRESHOLD;
     private double hysteresis = DEFAULT_HYSTERESIS;
     private long minFreeMemoryMb = DEFAULT_MIN_FREE_MEMORY_MB;
+    private java.time.Duration allocationGrace = DEFAULT_ALLOCATION_GRACE;
 
     private Builder() {}
 
@@ -343,6 +367,24 @@ public final class ResourceConfig {
      */
     public Builder minFreeMemoryMb(long mb) {
       this.minFreeMemoryMb = requireMemory(mb, "minFreeMemoryMb");
+      return this;
+    }
+
+    /**
+     * How long after admission a work order's memory counts as not yet allocated: it is subtracted
+     * from the available memory of every reading in that time.
+     *
+     * @param grace zero or positive, at most an hour
+     * @return this builder
+     */
+    public Builder allocationGrace(java.time.Duration grace) {
+      if (grace == null
+          || grace.isNegative()
+          || grace.compareTo(java.time.Duration.ofHours(1)) > 0) {
+        throw new IllegalArgumentException(
+            "allocationGrace must be between 0 and 1 hour, got " + grace);
+      }
+      this.allocationGrace = grace;
       return this;
     }
 

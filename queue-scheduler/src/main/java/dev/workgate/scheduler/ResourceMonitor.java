@@ -35,8 +35,9 @@ import org.slf4j.LoggerFactory;
  *       PressureLevel#WARNING}; none under {@link PressureLevel#CRITICAL};
  *   <li>memory: the least of the budget left ({@code memoryBudgetMb} minus reserved memory, when a
  *       budget is set) and the memory the last reading found available, minus {@code
- *       minFreeMemoryMb}, minus the memory of leases granted since that reading (their work orders
- *       have not allocated yet, so the reading does not show them). Under CRITICAL, none.
+ *       minFreeMemoryMb}, minus the memory of leases granted since that reading or within the
+ *       allocation grace (a minute by default: their work is still starting, so the reading does
+ *       not show its memory in use). Under CRITICAL, none.
  * </ul>
  *
  * <p>Halving the slot limit under WARNING halves both the steady-state rate at which work orders
@@ -95,9 +96,6 @@ public final class ResourceMonitor {
 
   /** Leases with a sequence at or above this were granted after the last reading began. */
   private long readingSequence;
-
-  /** Memory of unreleased leases granted since the last reading began. */
-  private long reservedSinceReadingMb;
 
   // Guarded by refreshLock.
   private boolean probeFailing;
@@ -181,13 +179,6 @@ public final class ResourceMonitor {
         lastReading = reading;
         lastReadAt = now;
         readingSequence = sequenceAtRead;
-        long since = 0;
-        for (SlotLease l : leases.values()) {
-          if (l.sequence() >= sequenceAtRead) {
-            since += l.resources().memoryMb();
-          }
-        }
-        reservedSinceReadingMb = since;
       }
       if (from != to) {
         LOG.info(
@@ -305,11 +296,25 @@ public final class ResourceMonitor {
       memory = Math.max(0, config.memoryBudgetMb() - reservedMemoryMb);
     }
     if (lastReading != null) {
-      long available =
-          lastReading.availableMb() - config.minFreeMemoryMb() - reservedSinceReadingMb;
+      long available = lastReading.availableMb() - config.minFreeMemoryMb() - notYetAllocatedMb();
       memory = Math.min(memory, Math.max(0, available));
     }
     return Capacity.of(slots, memory);
+  }
+
+  /**
+   * Memory of leases that the last reading cannot show in use yet: granted after it, or so recently
+   * (within the allocation grace) that their work may still be starting up.
+   */
+  private long notYetAllocatedMb() {
+    Instant recent = clock.instant().minus(config.allocationGrace());
+    long mb = 0;
+    for (SlotLease l : leases.values()) {
+      if (l.sequence() >= readingSequence || l.acquiredAt().isAfter(recent)) {
+        mb += l.resources().memoryMb();
+      }
+    }
+    return mb;
   }
 
   /**
@@ -335,7 +340,6 @@ public final class ResourceMonitor {
       leases.put(sequence, lease);
       activeSlots += need.slots();
       reservedMemoryMb += need.memoryMb();
-      reservedSinceReadingMb += need.memoryMb();
       return Optional.of(lease);
     }
   }
@@ -363,9 +367,6 @@ public final class ResourceMonitor {
       leases.remove(lease.sequence());
       activeSlots -= lease.resources().slots();
       reservedMemoryMb -= lease.resources().memoryMb();
-      if (lease.sequence() >= readingSequence) {
-        reservedSinceReadingMb -= lease.resources().memoryMb();
-      }
     }
     for (Registration r : listeners) {
       r.deliver(l -> l.slotAvailable(this), "slotAvailable");

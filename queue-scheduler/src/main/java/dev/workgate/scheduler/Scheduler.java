@@ -95,6 +95,7 @@ public final class Scheduler implements AutoCloseable {
   private volatile String reservingFor;
   private volatile boolean running;
   private volatile boolean closed;
+  private volatile boolean claiming = true;
   private Thread loopThread; // guarded by lifecycleLock
   private List<Subscription> subscriptions = List.of(); // guarded by lifecycleLock
   private Instant nextRenewal; // guarded by turnLock
@@ -169,6 +170,20 @@ public final class Scheduler implements AutoCloseable {
    * @throws IllegalStateException if the scheduler is closed
    */
   public WorkOrderId submit(WorkOrderSpec spec) {
+    return submit(spec, null);
+  }
+
+  /**
+   * Submits a work order that replaces a failed or cancelled one, recording where it came from;
+   * otherwise as {@link #submit(WorkOrderSpec)}.
+   *
+   * @param spec what to run
+   * @param resubmittedFrom the work order it replaces, or null for a new one
+   * @return the new work order's id
+   * @throws QueueFullException if the queue is at its maximum depth; nothing is written
+   * @throws IllegalStateException if the scheduler is closed
+   */
+  public WorkOrderId submit(WorkOrderSpec spec, WorkOrderId resubmittedFrom) {
     Objects.requireNonNull(spec, "spec");
     requireOpen();
     Optional<String> key = spec.idempotencyKey();
@@ -184,14 +199,20 @@ public final class Scheduler implements AutoCloseable {
       Optional<Long> limit = config.maxQueueDepth(spec.queue());
       if (limit.isPresent()) {
         synchronized (submitLock) {
+          if (key.isPresent()) {
+            Optional<WorkOrderId> existing = store.findByIdempotencyKey(key.get());
+            if (existing.isPresent()) {
+              return existing.get(); // a submit with the same key got in first
+            }
+          }
           long depth = depth(spec.queue());
           if (depth >= limit.get()) {
             throw new QueueFullException(spec.queue(), depth, limit.get());
           }
-          append(id, effective);
+          append(id, effective, resubmittedFrom);
         }
       } else {
-        append(id, effective);
+        append(id, effective, resubmittedFrom);
       }
     } catch (IdempotencyKeyConflictException taken) {
       return taken.existingWorkOrderId();
@@ -202,8 +223,9 @@ public final class Scheduler implements AutoCloseable {
     return id;
   }
 
-  private void append(WorkOrderId id, WorkOrderSpec spec) {
-    store.append(id, ExpectedVersion.none(), List.of(WorkOrderEvent.Submitted.of(spec)));
+  private void append(WorkOrderId id, WorkOrderSpec spec, WorkOrderId resubmittedFrom) {
+    store.append(
+        id, ExpectedVersion.none(), List.of(new WorkOrderEvent.Submitted(spec, resubmittedFrom)));
   }
 
   private WorkOrderSpec withMemoryDefault(WorkOrderSpec spec) {
@@ -216,6 +238,23 @@ public final class Scheduler implements AutoCloseable {
     Map<WorkOrderState, Long> byState = store.counts().getOrDefault(queue, Map.of());
     return byState.getOrDefault(WorkOrderState.PENDING, 0L)
         + byState.getOrDefault(WorkOrderState.WAITING_RETRY, 0L);
+  }
+
+  /**
+   * Stops new claims while the loop goes on renewing the leases of running work, releasing retries
+   * and reaping: the first step of draining a node for shutdown. Idempotent.
+   */
+  public void stopClaiming() {
+    claiming = false;
+  }
+
+  /**
+   * Whether the loop claims new work.
+   *
+   * @return false after {@link #stopClaiming()}
+   */
+  public boolean isClaiming() {
+    return claiming;
   }
 
   /** Wakes the loop for a turn as soon as it can take one. */
@@ -328,7 +367,7 @@ public final class Scheduler implements AutoCloseable {
       try {
         next = runOnce();
         failures = 0;
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | LinkageError | AssertionError e) {
         failures++;
         if (failures == 1 || failures % 60 == 0) {
           LOG.warn("scheduler turn on {} failed ({} in a row)", config.nodeId(), failures, e);
@@ -354,14 +393,24 @@ public final class Scheduler implements AutoCloseable {
       lastHeartbeat = now;
       turns.incrementAndGet();
       monitor.refresh();
-      retries.releaseDue(now, RELEASE_LIMIT);
-      reap(now);
+      // Each step on its own: a store error in one (an undecodable retry, say) must not stop the
+      // others, above all the renewal of running work's leases.
+      step("releasing due retries", () -> retries.releaseDue(now, RELEASE_LIMIT));
+      step("reaping expired leases", () -> reap(now));
       if (nextRenewal == null || !now.isBefore(nextRenewal)) {
-        renew(now);
+        step("renewing leases", () -> renew(now));
         nextRenewal = now.plus(config.renewInterval());
       }
       Instant gateOpensAt = claimAndDispatch(now);
       return nextTurn(now, gateOpensAt);
+    }
+  }
+
+  private void step(String what, Runnable step) {
+    try {
+      step.run();
+    } catch (RuntimeException e) {
+      LOG.warn("{} on {} failed; the turn goes on", what, config.nodeId(), e);
     }
   }
 
@@ -394,7 +443,10 @@ public final class Scheduler implements AutoCloseable {
       } catch (ConcurrencyException | InvalidTransitionException raced) {
         LOG.debug("{} was reaped or finished elsewhere", view.id());
       }
-      if (mine != null && mine.attempt() == view.attempt() && mine.markLeaseLostSignalled()) {
+      if (mine != null
+          && mine.attempt() == view.attempt()
+          && !mine.isReleased()
+          && mine.markLeaseLostSignalled()) {
         notifyLeaseLost(mine);
       }
     }
@@ -439,7 +491,7 @@ public final class Scheduler implements AutoCloseable {
    */
   private Instant claimAndDispatch(Instant now) {
     reservingFor = null;
-    if (monitor.pressure() == PressureLevel.CRITICAL) {
+    if (!claiming || monitor.pressure() == PressureLevel.CRITICAL) {
       return null;
     }
     Optional<WorkOrderView> starving = starving(now);
@@ -515,15 +567,12 @@ public final class Scheduler implements AutoCloseable {
   }
 
   /**
-   * The work order to reserve capacity for: among the oldest pending work orders of the served
-   * queues, one that is available, has waited at least the starvation threshold, does not fit the
-   * free capacity but could fit this node; the first in claim order (priority, then age).
+   * The work order that goes first, if one starved: among the oldest pending work orders of the
+   * served queues, those that have waited at least the starvation threshold and could fit this
+   * node, the first in claim order (priority, then age). If it does not fit now, the caller holds
+   * every start back; once it fits, its queue is claimed from first, one at a time.
    */
   private Optional<WorkOrderView> starving(Instant now) {
-    if (monitor.activeSlots() == 0) {
-      return Optional.empty(); // nothing runs: whatever could fit, fits once memory allows
-    }
-    Capacity free = monitor.claimable();
     Instant waitedSince = now.minus(config.starvationThreshold());
     WorkOrderView best = null;
     for (String queue : config.queues()) {
@@ -540,10 +589,8 @@ public final class Scheduler implements AutoCloseable {
                       .build())
               .items();
       for (WorkOrderView view : oldest) {
-        boolean waited =
-            !view.availableAt().isAfter(waitedSince) && !view.availableAt().isAfter(now);
+        boolean waited = !view.availableAt().isAfter(waitedSince);
         if (waited
-            && !free.fits(monitor.effective(view.resources()))
             && monitor.couldEverFit(view.resources())
             && (best == null || comesBefore(view, best))) {
           best = view;

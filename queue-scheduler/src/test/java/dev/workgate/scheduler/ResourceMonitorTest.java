@@ -305,7 +305,8 @@ class ResourceMonitorTest {
 
   @Test
   void leases_granted_since_the_last_reading_count_against_its_available_memory() {
-    ResourceMonitor m = monitor(10);
+    ResourceMonitor m =
+        monitor(ResourceConfig.builder().maxConcurrent(10).allocationGrace(Duration.ZERO).build());
     probe.availableMb(5_000).refresh(m);
 
     m.tryAcquire(id("a"), req(1, 2_000)).orElseThrow();
@@ -316,6 +317,23 @@ class ResourceMonitorTest {
     // The work orders have now allocated: the next reading shows it, and the leases stop counting.
     probe.availableMb(1_500).refresh(m);
     assertThat(m.claimable().memoryMb()).isEqualTo(1_500);
+  }
+
+  @Test
+  void a_young_lease_counts_against_every_reading_until_its_allocation_grace_has_passed() {
+    ResourceMonitor m = monitor(10); // default grace: a minute
+    probe.availableMb(10_000).refresh(m);
+    m.tryAcquire(id("a"), req(1, 4_000)).orElseThrow();
+
+    // A reading a second later: the sandbox has not grown yet, so memory still looks free.
+    clock.advance(Duration.ofSeconds(1));
+    probe.availableMb(10_000).refresh(m);
+    assertThat(m.claimable().memoryMb()).isEqualTo(6_000);
+
+    // A minute on, the reading is trusted to show the lease's memory in use.
+    clock.advance(Duration.ofMinutes(1));
+    probe.availableMb(6_500).refresh(m);
+    assertThat(m.claimable().memoryMb()).isEqualTo(6_500);
   }
 
   @Test

@@ -321,6 +321,42 @@ class SchedulerTest {
   }
 
   @Test
+  void a_starved_work_order_goes_first_even_when_another_queue_comes_first_in_the_rotation() {
+    for (int phase = 0; phase < 2; phase++) {
+      store.close();
+      store = Stores.inMemory(clock);
+      dispatched = new RecordingDispatcher();
+      Scheduler s =
+          scheduler(
+              ResourceConfig.builder().maxConcurrent(2).build(),
+              SchedulerConfig.builder()
+                  .queues("a", "b")
+                  .starvationThreshold(Duration.ofMinutes(1)));
+      for (int i = 0; i < phase; i++) {
+        s.runOnce(); // shifts which queue the rotation visits first
+      }
+      s.submit(spec("b"));
+      s.submit(spec("b"));
+      s.runOnce();
+      WorkOrderId big =
+          s.submit(
+              WorkOrderSpec.builder("job").queue("a").resources(ResourceRequest.of(2, 0)).build());
+      for (int i = 0; i < 20; i++) {
+        s.submit(spec("b"));
+      }
+      clock.advance(Duration.ofMinutes(2));
+
+      dispatched.work.get(0).release();
+      s.runOnce();
+      assertThat(dispatched.ids()).as("phase %d: the free slot is held", phase).hasSize(2);
+      dispatched.work.get(1).release();
+      s.runOnce();
+
+      assertThat(dispatched.ids()).as("phase %d", phase).hasSize(3).endsWith(big);
+    }
+  }
+
+  @Test
   void work_that_could_never_fit_this_node_does_not_hold_anything_back() {
     Scheduler s =
         scheduler(
