@@ -1,0 +1,42 @@
+package dev.workgate;
+
+import dev.workgate.core.WorkOrderState;
+import dev.workgate.execution.ExecutionManager;
+import dev.workgate.scheduler.PressureLevel;
+import dev.workgate.scheduler.SchedulerStats;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A snapshot of a Workgate node: work orders by queue and state (the whole store), the node's slots
+ * and memory pressure, its executions and its scheduler. Immutable and thread-safe.
+ *
+ * @param countsByQueue work orders per queue and state, in the whole store
+ * @param activeSlots slots in use on this node
+ * @param maxSlots the node's slots
+ * @param pressure the node's memory pressure
+ * @param executions this node's executions
+ * @param scheduler the scheduler's stats
+ */
+public record QueueStats(
+    Map<String, Map<WorkOrderState, Long>> countsByQueue,
+    int activeSlots,
+    int maxSlots,
+    PressureLevel pressure,
+    List<ExecutionManager.ActiveExecution> executions,
+    SchedulerStats scheduler) {
+
+  /**
+   * Work orders in a state, over all queues.
+   *
+   * @param state the state
+   * @return the count
+   */
+  public long count(WorkOrderState state) {
+    long n = 0;
+    for (Map<WorkOrderState, Long> byState : countsByQueue.values()) {
+      n += byState.getOrDefault(state, 0L);
+    }
+    return n;
+  }
+}

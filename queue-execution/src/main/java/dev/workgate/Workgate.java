@@ -1,0 +1,723 @@
+package dev.workgate;
+
+import dev.workgate.core.ConcurrencyException;
+import dev.workgate.core.RecordedEvent;
+import dev.workgate.core.Text;
+import dev.workgate.core.WorkOrderEvent;
+import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.WorkOrderSpec;
+import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.store.ExpectedVersion;
+import dev.workgate.core.store.Stores;
+import dev.workgate.core.store.Subscription;
+import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.execution.ExecutionManager;
+import dev.workgate.execution.InProcessSandboxProvider;
+import dev.workgate.execution.OrphanReaper;
+import dev.workgate.execution.SandboxProvider;
+import dev.workgate.retry.RetryManager;
+import dev.workgate.retry.RetryPolicy;
+import dev.workgate.scheduler.MemoryProbe;
+import dev.workgate.scheduler.MemoryProbes;
+import dev.workgate.scheduler.ResourceConfig;
+import dev.workgate.scheduler.ResourceMonitor;
+import dev.workgate.scheduler.Scheduler;
+import dev.workgate.scheduler.SchedulerConfig;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The whole queue embedded in a host: a store, a scheduler that claims what the node can afford, an
+ * execution manager that owns every sandbox, and a retry manager, wired together.
+ *
+ * <pre>{@code
+ * try (Workgate workgate = Workgate.builder()
+ *     .store(Stores.sqlite(Path.of("workgate-data/workgate.db")))
+ *     .handler("greet", ctx -> WorkResult.ok("hello " + ctx.payload(String.class)))
+ *     .build()) {
+ *   workgate.start();
+ *   WorkOrderId id = workgate.submit(WorkOrderSpec.builder("greet").payload("world").build());
+ *   WorkOrderView done = workgate.await(id, Duration.ofSeconds(30));
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe: every method may be called from any thread. The store passed in stays the host's:
+ * {@link #close()} does not close it (the default in-memory store is closed).
+ */
+public final class Workgate implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Workgate.class);
+
+  private final WorkOrderStore hostStore;
+  private final boolean ownsStore;
+  private final WorkOrderStore store;
+  private final RetryManager retries;
+  private final ResourceMonitor resources;
+  private final ExecutionManager executions;
+  private final Scheduler scheduler;
+  private final OrphanReaper orphans;
+  private final Duration pollInterval;
+  private final List<TransitionListener> listeners = new CopyOnWriteArrayList<>();
+  private final Map<WorkOrderId, CompletableFuture<WorkOrderView>> completions =
+      new ConcurrentHashMap<>();
+  private final ScheduledExecutorService watcher;
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private Workgate(Builder b) {
+    this.hostStore = b.store != null ? b.store : Stores.inMemory(b.clock);
+    this.ownsStore = b.store == null;
+    this.store = new ObservedStore(hostStore, this::observed, () -> !listeners.isEmpty());
+    this.retries = RetryManager.builder(store).defaultPolicy(b.retryPolicy).clock(b.clock).build();
+    this.resources =
+        new ResourceMonitor(
+            ResourceConfig.builder()
+                .maxConcurrent(b.maxConcurrent)
+                .memoryPerSlotMb(b.memoryPerSlotMb)
+                .build(),
+            b.memoryProbe != null ? b.memoryProbe : MemoryProbes.system(),
+            b.clock);
+    ExecutionManager.Builder eb =
+        ExecutionManager.builder(store, retries, b.nodeId)
+            .clock(b.clock)
+            .threads(b.maxConcurrent)
+            .killGrace(b.killGrace)
+            .defaultTimeout(b.defaultTimeout);
+    Path root = b.sandboxRoot.toAbsolutePath().normalize();
+    for (Map.Entry<String, WorkHandler> h : b.handlers.entrySet()) {
+      eb.provider(
+          h.getKey(),
+          new InProcessSandboxProvider(root.resolve("in-process"), h.getValue(), b.clock));
+    }
+    b.providers.forEach(eb::provider);
+    this.executions = eb.build();
+    SchedulerConfig.Builder config =
+        SchedulerConfig.builder()
+            .nodeId(b.nodeId)
+            .queues(b.queues.toArray(new String[0]))
+            .pollInterval(b.pollInterval)
+            .leaseDuration(b.leaseDuration)
+            .staggerDelay(b.staggerDelay);
+    b.maxQueueDepth.forEach(config::maxQueueDepth);
+    this.scheduler =
+        Scheduler.builder(store, executions)
+            .config(config.build())
+            .resources(resources)
+            .retries(retries)
+            .clock(b.clock)
+            .build();
+    this.orphans = new OrphanReaper(store, executions, b.nodeId, b.clock);
+    this.pollInterval = b.pollInterval;
+    this.watcher =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "workgate-completions-" + b.nodeId);
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /**
+   * A builder with the defaults: in-memory store, 2 slots, the default retry policy, a random node
+   * id, the queue {@code default}.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Starts the node: destroys sandboxes a crash left behind, then starts claiming. Idempotent.
+   *
+   * @throws IllegalStateException if closed
+   */
+  public void start() {
+    requireOpen();
+    if (!started.compareAndSet(false, true)) {
+      return;
+    }
+    int reaped = orphans.reap();
+    if (reaped > 0) {
+      LOG.info("destroyed {} orphaned sandboxes before starting", reaped);
+    }
+    scheduler.start();
+    long millis = Math.max(50, pollInterval.toMillis());
+    watcher.scheduleWithFixedDelay(this::checkCompletions, millis, millis, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Submits a work order.
+   *
+   * @param spec what to run
+   * @return its id (the first work order's id for a taken idempotency key)
+   * @throws dev.workgate.core.QueueFullException if its queue is at its maximum depth
+   * @throws IllegalArgumentException if no handler or sandbox provider serves its type
+   * @throws IllegalStateException if closed
+   */
+  public WorkOrderId submit(WorkOrderSpec spec) {
+    Objects.requireNonNull(spec, "spec");
+    requireOpen();
+    requireType(spec.type());
+    return scheduler.submit(spec);
+  }
+
+  private void requireType(String type) {
+    if (!executions.handles(type)) {
+      throw new IllegalArgumentException(
+          "no handler or sandbox provider for work-order type '"
+              + type
+              + "'; register one with Workgate.builder().handler(…) or .sandboxProvider(…)");
+    }
+  }
+
+  /**
+   * Cancels a work order: at once if it waits ({@code PENDING}, {@code WAITING_RETRY}); if it runs,
+   * the request is recorded and its owner kills the sandbox within its grace period and appends
+   * {@code Cancelled} (on this node at once, on another node at its next lease renewal).
+   *
+   * @param id the work order
+   * @param reason why, for a person
+   * @return false if it had already ended
+   * @throws IllegalArgumentException if there is no such work order
+   */
+  public boolean cancel(WorkOrderId id, String reason) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(reason, "reason");
+    for (int i = 0; i < 10; i++) {
+      WorkOrderView view =
+          store.find(id).orElseThrow(() -> new IllegalArgumentException("no work order " + id));
+      if (view.state().isTerminal()) {
+        return false;
+      }
+      try {
+        if (!view.state().isActive()) {
+          store.append(
+              id,
+              ExpectedVersion.exactly(view.version()),
+              List.of(new WorkOrderEvent.Cancelled(reason)));
+          return true;
+        }
+        if (view.cancellationRequested().isEmpty()) {
+          store.append(
+              id,
+              ExpectedVersion.exactly(view.version()),
+              List.of(new WorkOrderEvent.CancellationRequested(reason)));
+        }
+        executions.cancel(id, view.cancellationRequested().orElse(reason));
+        return true;
+      } catch (ConcurrencyException raced) {
+        LOG.debug("{} changed while cancelling; reading it again", id);
+      }
+    }
+    throw new IllegalStateException("work order " + id + " kept changing while being cancelled");
+  }
+
+  /**
+   * Submits a new work order with the spec of a failed or cancelled one, recording where it came
+   * from. The old one is never revived. Its idempotency key is not carried over.
+   *
+   * @param failedOrCancelled the ended work order
+   * @return the new work order's id
+   * @throws IllegalArgumentException if there is no such work order
+   * @throws IllegalStateException if it is not {@code FAILED} or {@code CANCELLED}
+   */
+  public WorkOrderId resubmit(WorkOrderId failedOrCancelled) {
+    requireOpen();
+    WorkOrderView old =
+        store
+            .find(failedOrCancelled)
+            .orElseThrow(() -> new IllegalArgumentException("no work order " + failedOrCancelled));
+    if (old.state() != WorkOrderState.FAILED && old.state() != WorkOrderState.CANCELLED) {
+      throw new IllegalStateException(
+          "only a FAILED or CANCELLED work order can be resubmitted; "
+              + failedOrCancelled
+              + " is "
+              + old.state());
+    }
+    WorkOrderSpec spec = old.spec().toBuilder().idempotencyKey(null).build();
+    return scheduler.submit(spec, failedOrCancelled);
+  }
+
+  /**
+   * A work order's current state.
+   *
+   * @param id the work order
+   * @return its view, empty if unknown
+   */
+  public Optional<WorkOrderView> find(WorkOrderId id) {
+    return store.find(Objects.requireNonNull(id, "id"));
+  }
+
+  /**
+   * A work order's events, oldest first.
+   *
+   * @param id the work order
+   * @return the events, empty if unknown
+   */
+  public List<RecordedEvent> history(WorkOrderId id) {
+    return store.readStream(Objects.requireNonNull(id, "id"));
+  }
+
+  /**
+   * Waits until a work order ends.
+   *
+   * @param id the work order
+   * @param timeout how long to wait
+   * @return its view in a terminal state
+   * @throws TimeoutException if it has not ended in time
+   * @throws IllegalArgumentException if there is no such work order
+   */
+  public WorkOrderView await(WorkOrderId id, Duration timeout) throws TimeoutException {
+    try {
+      return completion(id).get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new TimeoutException("interrupted while waiting for " + id);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("waiting for " + id + " failed", e.getCause());
+    }
+  }
+
+  /**
+   * A future that completes with the work order's view once it ends (on any node).
+   *
+   * @param id the work order
+   * @return the future; completed already if it has ended
+   * @throws IllegalArgumentException if there is no such work order
+   */
+  public CompletableFuture<WorkOrderView> completion(WorkOrderId id) {
+    WorkOrderView view =
+        store.find(id).orElseThrow(() -> new IllegalArgumentException("no work order " + id));
+    if (view.state().isTerminal()) {
+      return CompletableFuture.completedFuture(view);
+    }
+    CompletableFuture<WorkOrderView> future =
+        completions.computeIfAbsent(id, k -> new CompletableFuture<>());
+    store.find(id).filter(v -> v.state().isTerminal()).ifPresent(v -> complete(id, v));
+    return future.thenApply(v -> v);
+  }
+
+  private void observed(RecordedEvent event, WorkOrderState state) {
+    for (TransitionListener l : listeners) {
+      try {
+        l.transition(event, state);
+      } catch (RuntimeException e) {
+        LOG.warn("transition listener failed on {}", event.workOrderId(), e);
+      }
+    }
+    if (state.isTerminal() && completions.containsKey(event.workOrderId())) {
+      store.find(event.workOrderId()).ifPresent(v -> complete(event.workOrderId(), v));
+    }
+  }
+
+  private void complete(WorkOrderId id, WorkOrderView view) {
+    CompletableFuture<WorkOrderView> future = completions.remove(id);
+    if (future != null) {
+      future.complete(view);
+    }
+  }
+
+  /** Catches work orders ended by other nodes, which this node hears nothing about. */
+  private void checkCompletions() {
+    try {
+      for (WorkOrderId id : Set.copyOf(completions.keySet())) {
+        store.find(id).filter(v -> v.state().isTerminal()).ifPresent(v -> complete(id, v));
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("checking completions failed", e);
+    }
+  }
+
+  /**
+   * Adds a listener for every transition this node makes.
+   *
+   * @param listener the listener
+   * @return its registration; closing it removes the listener
+   */
+  public Subscription onTransition(TransitionListener listener) {
+    Objects.requireNonNull(listener, "listener");
+    listeners.add(listener);
+    AtomicBoolean open = new AtomicBoolean(true);
+    return () -> {
+      if (open.compareAndSet(true, false)) {
+        listeners.remove(listener);
+      }
+    };
+  }
+
+  /**
+   * Counts by queue and state, slots, pressure, executions and the scheduler's stats.
+   *
+   * @return a snapshot
+   */
+  public QueueStats stats() {
+    return new QueueStats(
+        store.counts(),
+        resources.activeSlots(),
+        resources.maxSlots(),
+        resources.pressure(),
+        executions.activeExecutions(),
+        scheduler.stats());
+  }
+
+  /**
+   * The scheduler, for its stats and settings.
+   *
+   * @return the scheduler
+   */
+  public Scheduler scheduler() {
+    return scheduler;
+  }
+
+  /**
+   * The execution manager.
+   *
+   * @return the manager
+   */
+  public ExecutionManager executions() {
+    return executions;
+  }
+
+  /**
+   * The retry manager.
+   *
+   * @return the manager
+   */
+  public RetryManager retries() {
+    return retries;
+  }
+
+  /**
+   * Destroys sandboxes left behind by crashes now (it also runs at {@link #start()}).
+   *
+   * @return how many were destroyed
+   */
+  public int reapOrphans() {
+    return orphans.reap();
+  }
+
+  /**
+   * Drains the node: stops claiming, lets running work finish within {@code grace} (leases are
+   * still renewed meanwhile), then kills what still runs and records it as a retryable {@code
+   * NODE_SHUTDOWN} failure, so that it runs again after a restart or on another node. Then stops
+   * the loop. Idempotent.
+   *
+   * @param grace how long running work may go on
+   */
+  public void shutdown(Duration grace) {
+    Objects.requireNonNull(grace, "grace");
+    scheduler.stopClaiming();
+    if (!executions.awaitIdle(grace)) {
+      executions.killAllForShutdown(Duration.ZERO);
+      if (!executions.awaitIdle(Duration.ofSeconds(30))) {
+        LOG.warn("executions still running 30 s after they were killed for shutdown");
+      }
+    }
+    scheduler.close();
+  }
+
+  /** Shuts down with no grace for running work, and releases the runtime's threads. Idempotent. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    shutdown(Duration.ZERO);
+    watcher.shutdownNow();
+    executions.close();
+    for (CompletableFuture<WorkOrderView> f : completions.values()) {
+      f.completeExceptionally(new IllegalStateException("Workgate was closed"));
+    }
+    if (ownsStore) {
+      hostStore.close();
+    }
+  }
+
+  private void requireOpen() {
+    if (closed.get()) {
+      throw new IllegalStateException("Workgate is closed");
+    }
+  }
+
+  /** Builds a {@link Workgate}. Not thread-safe. */
+  public static final class Builder {
+    private WorkOrderStore store;
+    private final Map<String, WorkHandler> handlers = new LinkedHashMap<>();
+    private final Map<String, SandboxProvider> providers = new LinkedHashMap<>();
+    private final Set<String> queues = new LinkedHashSet<>(List.of(SchedulerConfig.DEFAULT_QUEUE));
+    private final Map<String, Long> maxQueueDepth = new LinkedHashMap<>();
+    private boolean queuesNamed;
+    private int maxConcurrent = ResourceConfig.DEFAULT_MAX_CONCURRENT;
+    private long memoryPerSlotMb = ResourceConfig.DEFAULT_MEMORY_PER_SLOT_MB;
+    private RetryPolicy retryPolicy = RetryPolicy.defaults();
+    private Clock clock = Clock.systemUTC();
+    private String nodeId = SchedulerConfig.defaults().nodeId();
+    private Path sandboxRoot = Path.of(System.getProperty("java.io.tmpdir"), "workgate-sandboxes");
+    private Duration pollInterval = SchedulerConfig.DEFAULT_POLL_INTERVAL;
+    private Duration leaseDuration = SchedulerConfig.DEFAULT_LEASE_DURATION;
+    private Duration staggerDelay = Duration.ZERO;
+    private Duration killGrace = ExecutionManager.DEFAULT_KILL_GRACE;
+    private Duration defaultTimeout = ExecutionManager.DEFAULT_TIMEOUT;
+    private MemoryProbe memoryProbe;
+
+    private Builder() {}
+
+    /**
+     * The store. Default: a new in-memory store, closed with the runtime.
+     *
+     * @param store the store; the host closes it
+     * @return this builder
+     */
+    public Builder store(WorkOrderStore store) {
+      this.store = Objects.requireNonNull(store, "store must not be null");
+      return this;
+    }
+
+    /**
+     * In-process work for a type.
+     *
+     * @param type the work-order type
+     * @param handler the handler
+     * @return this builder
+     */
+    public Builder handler(String type, WorkHandler handler) {
+      Text.requireName(type, "handler type");
+      Objects.requireNonNull(handler, "handler must not be null");
+      if (handlers.containsKey(type) || providers.containsKey(type)) {
+        throw new IllegalArgumentException("type '" + type + "' already has a handler or provider");
+      }
+      handlers.put(type, handler);
+      return this;
+    }
+
+    /**
+     * A sandbox provider for a type, e.g. a {@link dev.workgate.execution.ProcessSandboxProvider}.
+     *
+     * @param type the work-order type
+     * @param provider the provider
+     * @return this builder
+     */
+    public Builder sandboxProvider(String type, SandboxProvider provider) {
+      Text.requireName(type, "sandbox provider type");
+      Objects.requireNonNull(provider, "provider must not be null");
+      if (handlers.containsKey(type) || providers.containsKey(type)) {
+        throw new IllegalArgumentException("type '" + type + "' already has a handler or provider");
+      }
+      providers.put(type, provider);
+      return this;
+    }
+
+    /**
+     * The node's slots (AgentGate's default is 2).
+     *
+     * @param slots from 1 to 10,000
+     * @return this builder
+     */
+    public Builder maxConcurrent(int slots) {
+      if (slots < 1 || slots > 10_000) {
+        throw new IllegalArgumentException(
+            "maxConcurrent must be between 1 and 10000, got " + slots);
+      }
+      this.maxConcurrent = slots;
+      return this;
+    }
+
+    /**
+     * Memory charged per slot to work orders that declare none.
+     *
+     * @param mb zero (not counted) or positive
+     * @return this builder
+     */
+    public Builder memoryPerSlotMb(long mb) {
+      if (mb < 0) {
+        throw new IllegalArgumentException("memoryPerSlotMb must not be negative, got " + mb);
+      }
+      this.memoryPerSlotMb = mb;
+      return this;
+    }
+
+    /**
+     * The retry policy of every queue.
+     *
+     * @param policy the policy
+     * @return this builder
+     */
+    public Builder retryPolicy(RetryPolicy policy) {
+      this.retryPolicy = Objects.requireNonNull(policy, "retryPolicy must not be null");
+      return this;
+    }
+
+    /**
+     * The clock.
+     *
+     * @param clock the clock
+     * @return this builder
+     */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock must not be null");
+      return this;
+    }
+
+    /**
+     * The node's id: the owner of its leases and sandboxes. Keep it stable across restarts of the
+     * same node so that the orphan reaper recognises the node's previous life.
+     *
+     * @param id the id
+     * @return this builder
+     */
+    public Builder nodeId(String id) {
+      this.nodeId = Text.requireName(id, "nodeId");
+      return this;
+    }
+
+    /**
+     * Where sandbox directories are created. Default {@code <java.io.tmpdir>/workgate-sandboxes}.
+     *
+     * @param root the directory
+     * @return this builder
+     */
+    public Builder sandboxRoot(Path root) {
+      this.sandboxRoot = Objects.requireNonNull(root, "sandboxRoot must not be null");
+      return this;
+    }
+
+    /**
+     * The queues this node claims from, replacing {@code default}.
+     *
+     * @param names queue names
+     * @return this builder
+     */
+    public Builder queues(String... names) {
+      if (!queuesNamed) {
+        queues.clear();
+        queuesNamed = true;
+      }
+      for (String name : names) {
+        queues.add(Text.requireName(name, "queue"));
+      }
+      return this;
+    }
+
+    /**
+     * A maximum number of waiting work orders for a queue.
+     *
+     * @param queue the queue
+     * @param limit at least 1
+     * @return this builder
+     */
+    public Builder maxQueueDepth(String queue, long limit) {
+      SchedulerConfig.builder().maxQueueDepth(queue, limit); // validates
+      maxQueueDepth.put(queue, limit);
+      return this;
+    }
+
+    /**
+     * The scheduler's safety-net poll interval. Default 1 s.
+     *
+     * @param interval positive
+     * @return this builder
+     */
+    public Builder pollInterval(Duration interval) {
+      SchedulerConfig.builder().pollInterval(interval); // validates
+      this.pollInterval = interval;
+      return this;
+    }
+
+    /**
+     * How long a claim's lease lasts unless renewed. Default 30 s.
+     *
+     * @param duration positive
+     * @return this builder
+     */
+    public Builder leaseDuration(Duration duration) {
+      SchedulerConfig.builder().leaseDuration(duration); // validates
+      this.leaseDuration = duration;
+      return this;
+    }
+
+    /**
+     * The least time between two starts on this node. Default 0.
+     *
+     * @param delay zero or positive
+     * @return this builder
+     */
+    public Builder staggerDelay(Duration delay) {
+      SchedulerConfig.builder().staggerDelay(delay); // validates
+      this.staggerDelay = delay;
+      return this;
+    }
+
+    /**
+     * How long work may take to stop after a cancel or timeout before it is killed. Default 10 s.
+     *
+     * @param grace zero or positive
+     * @return this builder
+     */
+    public Builder killGrace(Duration grace) {
+      if (grace == null || grace.isNegative() || grace.compareTo(Duration.ofHours(1)) > 0) {
+        throw new IllegalArgumentException("killGrace must be between 0 and 1 hour, got " + grace);
+      }
+      this.killGrace = grace;
+      return this;
+    }
+
+    /**
+     * The per-attempt timeout of work orders that set none. Default 1 h.
+     *
+     * @param timeout positive
+     * @return this builder
+     */
+    public Builder defaultTimeout(Duration timeout) {
+      if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("defaultTimeout must be positive, got " + timeout);
+      }
+      this.defaultTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * How the node reads its free memory. Default {@link MemoryProbes#system()}.
+     *
+     * @param probe the probe
+     * @return this builder
+     */
+    public Builder memoryProbe(MemoryProbe probe) {
+      this.memoryProbe = Objects.requireNonNull(probe, "memoryProbe must not be null");
+      return this;
+    }
+
+    /**
+     * Builds the runtime; call {@link Workgate#start()} to begin.
+     *
+     * @return the runtime
+     * @throws IllegalArgumentException if no handler or sandbox provider is registered
+     */
+    public Workgate build() {
+      if (handlers.isEmpty() && providers.isEmpty()) {
+        throw new IllegalArgumentException(
+            "register at least one handler or sandbox provider: nothing could run");
+      }
+      return new Workgate(this);
+    }
+  }
+}

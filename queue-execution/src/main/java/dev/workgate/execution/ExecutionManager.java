@@ -1,0 +1,676 @@
+package dev.workgate.execution;
+
+import dev.workgate.WorkResult;
+import dev.workgate.core.ConcurrencyException;
+import dev.workgate.core.ErrorCodes;
+import dev.workgate.core.ErrorInfo;
+import dev.workgate.core.InvalidTransitionException;
+import dev.workgate.core.WorkOrderEvent;
+import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.store.ExpectedVersion;
+import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.retry.RetryManager;
+import dev.workgate.scheduler.ClaimedWork;
+import dev.workgate.scheduler.WorkDispatcher;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Runs claimed work: the {@link WorkDispatcher} the scheduler hands claims to. Each execution owns
+ * its sandbox from creation to destruction, and nothing else ever destroys it. In order: create the
+ * sandbox (a failure is {@code SANDBOX_CREATION_FAILED}); append {@code Started}; run under the
+ * work order's timeout ({@code TIMEOUT}); append {@code Completed}, {@code Cancelled} or {@code
+ * AttemptFailed} with the retry manager's decision; destroy the sandbox; release the slot. The
+ * destroy and the release happen in every outcome.
+ *
+ * <p><b>Fencing.</b> Every outcome is appended only while the work order is still this node's
+ * (active, leased to this node, same attempt); when it is not, because the lease was lost and the
+ * attempt reaped, the result is discarded, the sandbox killed, and nothing is written.
+ *
+ * <p>Thread-safe. Executions run on a pool with one thread per slot of the node.
+ */
+public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ExecutionManager.class);
+
+  /** Ten seconds for work to stop by itself after a cancel or a timeout, then it is killed. */
+  public static final Duration DEFAULT_KILL_GRACE = Duration.ofSeconds(10);
+
+  /** A work order without a timeout of its own may run an hour per attempt. */
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofHours(1);
+
+  /** What an execution is doing. */
+  public enum Status {
+    /** Creating the sandbox. */
+    PREPARING,
+    /** The work runs. */
+    RUNNING,
+    /** Recording the outcome and destroying the sandbox. */
+    CLEANUP
+  }
+
+  /** Why an execution was stopped from outside. */
+  enum StopReason {
+    CANCELLED,
+    TIMEOUT,
+    LEASE_LOST,
+    SHUTDOWN
+  }
+
+  /**
+   * A snapshot of one execution.
+   *
+   * @param workOrderId the work order
+   * @param attempt its attempt
+   * @param queue its queue
+   * @param sandboxId the sandbox, empty while it is being created
+   * @param slotsHeld the slots reserved for it
+   * @param memoryMbHeld the memory reserved for it
+   * @param claimedAt when the node claimed it
+   * @param startedAt when the work started running, empty before
+   * @param status what it is doing
+   */
+  public record ActiveExecution(
+      WorkOrderId workOrderId,
+      int attempt,
+      String queue,
+      Optional<String> sandboxId,
+      int slotsHeld,
+      long memoryMbHeld,
+      Instant claimedAt,
+      Optional<Instant> startedAt,
+      Status status) {}
+
+  private final WorkOrderStore store;
+  private final RetryManager retries;
+  private final Map<String, SandboxProvider> providers;
+  private final String nodeId;
+  private final Clock clock;
+  private final Duration killGrace;
+  private final Duration defaultTimeout;
+  private final ExecutorService executions;
+  private final ScheduledExecutorService timers;
+  private final ExecutorService killers;
+  private final Map<WorkOrderId, Execution> active = new ConcurrentHashMap<>();
+  private final List<ExecutionListener> listeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  private ExecutionManager(Builder b) {
+    this.store = b.store;
+    this.retries = b.retries;
+    this.providers = Map.copyOf(b.providers);
+    this.nodeId = b.nodeId;
+    this.clock = b.clock;
+    this.killGrace = b.killGrace;
+    this.defaultTimeout = b.defaultTimeout;
+    AtomicInteger n = new AtomicInteger();
+    this.executions =
+        Executors.newFixedThreadPool(
+            b.threads, r -> daemon(r, "workgate-exec-" + nodeId + "-" + n.incrementAndGet()));
+    this.timers =
+        Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "workgate-timeouts-" + nodeId));
+    this.killers = Executors.newCachedThreadPool(r -> daemon(r, "workgate-kill-" + nodeId));
+  }
+
+  private static Thread daemon(Runnable r, String name) {
+    Thread t = new Thread(r, name);
+    t.setDaemon(true);
+    return t;
+  }
+
+  /**
+   * A builder.
+   *
+   * @param store the store
+   * @param retries decides failed attempts; uses the same store
+   * @param nodeId the node, the owner of its leases
+   * @return a new builder
+   */
+  public static Builder builder(WorkOrderStore store, RetryManager retries, String nodeId) {
+    return new Builder(store, retries, nodeId);
+  }
+
+  /**
+   * Whether a type has a provider.
+   *
+   * @param type the work-order type
+   * @return true if work of that type can run here
+   */
+  public boolean handles(String type) {
+    return providers.containsKey(type);
+  }
+
+  /**
+   * The providers, by type.
+   *
+   * @return an immutable map
+   */
+  public Map<String, SandboxProvider> providers() {
+    return providers;
+  }
+
+  /**
+   * Hears when this node's executions end.
+   *
+   * @param listener the listener
+   */
+  public void addListener(ExecutionListener listener) {
+    listeners.add(Objects.requireNonNull(listener, "listener"));
+  }
+
+  @Override
+  public void dispatch(ClaimedWork work) {
+    Execution execution = new Execution(work);
+    if (active.putIfAbsent(work.id(), execution) != null) {
+      throw new IllegalStateException(work.id() + " is already executing on " + nodeId);
+    }
+    try {
+      executions.execute(execution::run);
+    } catch (RuntimeException e) {
+      active.remove(work.id(), execution);
+      throw e;
+    }
+  }
+
+  @Override
+  public void cancellationRequested(ClaimedWork work, String reason) {
+    Execution execution = active.get(work.id());
+    if (execution != null) {
+      execution.stop(StopReason.CANCELLED, reason);
+    }
+  }
+
+  @Override
+  public void leaseLost(ClaimedWork work) {
+    Execution execution = active.get(work.id());
+    if (execution != null) {
+      execution.stop(StopReason.LEASE_LOST, "lease lost");
+    }
+  }
+
+  /**
+   * Stops a local execution because its work order was cancelled: kills the sandbox within the
+   * grace period, then appends {@code Cancelled}.
+   *
+   * @param id the work order
+   * @param reason the reason
+   * @return true if it executes here
+   */
+  public boolean cancel(WorkOrderId id, String reason) {
+    Execution execution = active.get(id);
+    if (execution == null) {
+      return false;
+    }
+    execution.stop(StopReason.CANCELLED, reason);
+    return true;
+  }
+
+  /**
+   * The executions of this node.
+   *
+   * @return snapshots
+   */
+  public List<ActiveExecution> activeExecutions() {
+    List<ActiveExecution> list = new ArrayList<>();
+    for (Execution e : active.values()) {
+      list.add(e.snapshot());
+    }
+    return list;
+  }
+
+  /**
+   * The sandbox ids of live executions, which the orphan reaper must never touch.
+   *
+   * @return a snapshot
+   */
+  Set<String> liveSandboxIds() {
+    Set<String> ids = new HashSet<>();
+    for (Execution e : active.values()) {
+      String id = e.sandboxId;
+      if (id != null) {
+        ids.add(id);
+      }
+      ids.add(e.expectedSandboxId);
+    }
+    return ids;
+  }
+
+  /**
+   * Whether a work order executes here.
+   *
+   * @param id the work order
+   * @return true while its execution is active
+   */
+  public boolean isExecuting(WorkOrderId id) {
+    return active.containsKey(id);
+  }
+
+  /**
+   * Waits for every execution to end.
+   *
+   * @param timeout how long to wait
+   * @return true if none is left
+   */
+  public boolean awaitIdle(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (active) {
+      while (!active.isEmpty()) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        try {
+          TimeUnit.NANOSECONDS.timedWait(active, Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return active.isEmpty();
+        }
+      }
+      return true;
+    }
+  }
+
+  /**
+   * Kills every execution still running for a node shutdown: each is stopped within the grace and
+   * recorded as a retryable {@code NODE_SHUTDOWN} failure, so the work runs again after a restart.
+   *
+   * @param grace how long each may take to stop by itself
+   */
+  public void killAllForShutdown(Duration grace) {
+    for (Execution e : active.values()) {
+      e.stop(StopReason.SHUTDOWN, "node " + nodeId + " shut down", grace);
+    }
+  }
+
+  /** Stops the pools. Executions still running are interrupted. Idempotent. */
+  @Override
+  public void close() {
+    executions.shutdownNow();
+    timers.shutdownNow();
+    killers.shutdownNow();
+  }
+
+  /** One attempt on this node. */
+  private final class Execution {
+    private final ClaimedWork work;
+    private final WorkOrderView claimed;
+    private final String expectedSandboxId;
+    private final AtomicReference<StopReason> stopReason = new AtomicReference<>();
+    private volatile String stopMessage = "";
+    private volatile Status status = Status.PREPARING;
+    private volatile Sandbox sandbox;
+    private volatile String sandboxId;
+    private volatile Instant startedAt;
+
+    Execution(ClaimedWork work) {
+      this.work = work;
+      this.claimed = work.view();
+      this.expectedSandboxId = SandboxPaths.name(claimed.id(), claimed.attempt());
+    }
+
+    ActiveExecution snapshot() {
+      return new ActiveExecution(
+          claimed.id(),
+          claimed.attempt(),
+          claimed.queue(),
+          Optional.ofNullable(sandboxId),
+          work.slot().resources().slots(),
+          work.slot().resources().memoryMb(),
+          work.claimedAt(),
+          Optional.ofNullable(startedAt),
+          status);
+    }
+
+    void stop(StopReason reason, String message) {
+      stop(reason, message, killGrace);
+    }
+
+    void stop(StopReason reason, String message, Duration grace) {
+      if (!stopReason.compareAndSet(null, reason)) {
+        return;
+      }
+      stopMessage = message;
+      Sandbox s = sandbox;
+      if (s != null) {
+        killers.execute(() -> s.kill(grace));
+      }
+    }
+
+    void run() {
+      MDC.put("workOrderId", claimed.id().value());
+      MDC.put("attempt", Integer.toString(claimed.attempt()));
+      ScheduledFuture<?> timeout = null;
+      Outcome outcome = null;
+      try {
+        SandboxProvider provider = providers.get(claimed.type());
+        if (provider == null) {
+          outcome =
+              fail(
+                  ErrorInfo.fatal(
+                      ErrorCodes.INVALID_WORK_ORDER,
+                      "no handler or sandbox provider for type '"
+                          + claimed.type()
+                          + "' on "
+                          + nodeId));
+          return;
+        }
+        try {
+          sandbox = provider.create(new SandboxRequest(claimed, nodeId));
+          sandboxId = sandbox.id();
+        } catch (Exception e) {
+          outcome =
+              fail(
+                  ErrorInfo.retryable(
+                      ErrorCodes.SANDBOX_CREATION_FAILED,
+                      retries.classifier().classify(e).message()));
+          return;
+        }
+        if (stopReason.get() != null) {
+          outcome = stopped(null);
+          return;
+        }
+        try {
+          store.append(
+              claimed.id(),
+              ExpectedVersion.exactly(claimed.version()),
+              List.of(new WorkOrderEvent.Started(sandbox.id())));
+        } catch (ConcurrencyException | InvalidTransitionException moved) {
+          outcome = ours().isPresent() ? stopped(null) : Outcome.DISCARDED;
+          return;
+        }
+        startedAt = clock.instant();
+        status = Status.RUNNING;
+        Duration limit = claimed.timeout().orElse(defaultTimeout);
+        timeout =
+            timers.schedule(
+                () -> stop(StopReason.TIMEOUT, "ran past its timeout of " + limit),
+                limit.toNanos(),
+                TimeUnit.NANOSECONDS);
+        if (stopReason.get() != null) {
+          Sandbox s = sandbox;
+          killers.execute(() -> s.kill(killGrace));
+        }
+        WorkResult result;
+        try {
+          result = sandbox.run();
+        } catch (Exception | Error e) {
+          if (e instanceof Error && !(e instanceof OutOfMemoryError)) {
+            throw (Error) e;
+          }
+          result = WorkResult.failure(retries.classifier().classify(e));
+        }
+        timeout.cancel(false);
+        status = Status.CLEANUP;
+        if (stopReason.get() != null) {
+          outcome = stopped(result);
+        } else if (result.succeeded()) {
+          outcome = complete(result);
+        } else {
+          outcome = fail(result.error().orElseThrow());
+        }
+      } catch (RuntimeException e) {
+        LOG.error("execution of {} failed unexpectedly", claimed.id(), e);
+        outcome = fail(retries.classifier().classify(e));
+      } finally {
+        if (timeout != null) {
+          timeout.cancel(false);
+        }
+        status = Status.CLEANUP;
+        Sandbox s = sandbox;
+        if (s != null) {
+          try {
+            s.destroy();
+          } catch (RuntimeException e) {
+            LOG.error("destroying sandbox {} of {} failed", s.id(), claimed.id(), e);
+          }
+        }
+        active.remove(claimed.id(), this);
+        synchronized (active) {
+          active.notifyAll();
+        }
+        work.release();
+        Outcome ended = outcome == null ? Outcome.DISCARDED : outcome;
+        for (ExecutionListener l : listeners) {
+          try {
+            l.executionEnded(claimed.id(), claimed.attempt(), ended.name());
+          } catch (RuntimeException e) {
+            LOG.warn("execution listener failed", e);
+          }
+        }
+        MDC.remove("workOrderId");
+        MDC.remove("attempt");
+      }
+    }
+
+    /** What to record when the work was stopped from outside. */
+    private Outcome stopped(WorkResult ignored) {
+      StopReason reason = stopReason.get();
+      switch (reason) {
+        case CANCELLED:
+          return cancelled(stopMessage);
+        case TIMEOUT:
+          return fail(ErrorInfo.retryable(ErrorCodes.TIMEOUT, stopMessage));
+        case SHUTDOWN:
+          return fail(ErrorInfo.retryable(ErrorCodes.NODE_SHUTDOWN, stopMessage));
+        case LEASE_LOST:
+          LOG.warn("{} lost its lease: its result is discarded", claimed.id());
+          return Outcome.DISCARDED;
+        default:
+          throw new IllegalStateException("unknown stop reason " + reason);
+      }
+    }
+
+    /** The work order as it is now, if it is still this node's attempt. */
+    private Optional<WorkOrderView> ours() {
+      return store
+          .find(claimed.id())
+          .filter(
+              v ->
+                  v.state().isActive()
+                      && v.attempt() == claimed.attempt()
+                      && v.leaseOwner().map(nodeId::equals).orElse(false));
+    }
+
+    private Outcome complete(WorkResult result) {
+      return appendIfOurs(
+          v -> {
+            if (v.cancellationRequested().isPresent()) {
+              store.append(
+                  v.id(),
+                  ExpectedVersion.exactly(v.version()),
+                  List.of(new WorkOrderEvent.Cancelled(v.cancellationRequested().get())));
+              return Outcome.CANCELLED;
+            }
+            store.append(
+                v.id(),
+                ExpectedVersion.exactly(v.version()),
+                List.of(new WorkOrderEvent.Completed(result.output().orElse(null))));
+            return Outcome.COMPLETED;
+          });
+    }
+
+    private Outcome cancelled(String reason) {
+      return appendIfOurs(
+          v -> {
+            store.append(
+                v.id(),
+                ExpectedVersion.exactly(v.version()),
+                List.of(new WorkOrderEvent.Cancelled(reason)));
+            return Outcome.CANCELLED;
+          });
+    }
+
+    private Outcome fail(ErrorInfo error) {
+      return appendIfOurs(
+          v -> {
+            if (v.cancellationRequested().isPresent()) {
+              store.append(
+                  v.id(),
+                  ExpectedVersion.exactly(v.version()),
+                  List.of(new WorkOrderEvent.Cancelled(v.cancellationRequested().get())));
+              return Outcome.CANCELLED;
+            }
+            return retries.recordFailure(v, error).willRetry() ? Outcome.RETRY : Outcome.FAILED;
+          });
+    }
+
+    /** Appends under the current version while the attempt is ours; a few tries on a race. */
+    private Outcome appendIfOurs(java.util.function.Function<WorkOrderView, Outcome> append) {
+      for (int i = 0; i < 5; i++) {
+        Optional<WorkOrderView> current = ours();
+        if (current.isEmpty()) {
+          LOG.warn(
+              "{} attempt {} is no longer held by {}: outcome discarded",
+              claimed.id(),
+              claimed.attempt(),
+              nodeId);
+          return Outcome.DISCARDED;
+        }
+        try {
+          return append.apply(current.get());
+        } catch (ConcurrencyException raced) {
+          LOG.debug("{} changed while recording its outcome; reading it again", claimed.id());
+        }
+      }
+      LOG.warn("{} kept changing: outcome discarded", claimed.id());
+      return Outcome.DISCARDED;
+    }
+  }
+
+  /** How an execution ended, as its listeners hear it. */
+  enum Outcome {
+    COMPLETED,
+    RETRY,
+    FAILED,
+    CANCELLED,
+    DISCARDED
+  }
+
+  /** Hears the end of each execution on this node. */
+  @FunctionalInterface
+  public interface ExecutionListener {
+    /**
+     * An execution ended and its slot is released.
+     *
+     * @param id the work order
+     * @param attempt the attempt
+     * @param outcome {@code COMPLETED}, {@code RETRY}, {@code FAILED}, {@code CANCELLED} or {@code
+     *     DISCARDED} (nothing was recorded: the attempt was no longer this node's)
+     */
+    void executionEnded(WorkOrderId id, int attempt, String outcome);
+  }
+
+  /** Builds an {@link ExecutionManager}. Not thread-safe. */
+  public static final class Builder {
+    private final WorkOrderStore store;
+    private final RetryManager retries;
+    private final String nodeId;
+    private final Map<String, SandboxProvider> providers = new java.util.LinkedHashMap<>();
+    private Clock clock = Clock.systemUTC();
+    private Duration killGrace = DEFAULT_KILL_GRACE;
+    private Duration defaultTimeout = DEFAULT_TIMEOUT;
+    private int threads = 2;
+
+    private Builder(WorkOrderStore store, RetryManager retries, String nodeId) {
+      this.store = Objects.requireNonNull(store, "store");
+      this.retries = Objects.requireNonNull(retries, "retries");
+      this.nodeId = dev.workgate.core.Text.requireName(nodeId, "nodeId");
+    }
+
+    /**
+     * The provider for a work-order type.
+     *
+     * @param type the type
+     * @param provider its provider
+     * @return this builder
+     */
+    public Builder provider(String type, SandboxProvider provider) {
+      dev.workgate.core.Text.requireName(type, "provider type");
+      if (providers.putIfAbsent(type, Objects.requireNonNull(provider, "provider")) != null) {
+        throw new IllegalArgumentException("type '" + type + "' already has a handler or provider");
+      }
+      return this;
+    }
+
+    /**
+     * The clock. Default UTC system clock.
+     *
+     * @param clock the clock
+     * @return this builder
+     */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * How long work may take to stop after a cancel or timeout before it is killed.
+     *
+     * @param grace zero or positive, at most an hour
+     * @return this builder
+     */
+    public Builder killGrace(Duration grace) {
+      if (grace == null || grace.isNegative() || grace.compareTo(Duration.ofHours(1)) > 0) {
+        throw new IllegalArgumentException("killGrace must be between 0 and 1 hour, got " + grace);
+      }
+      this.killGrace = grace;
+      return this;
+    }
+
+    /**
+     * The timeout of work orders that set none.
+     *
+     * @param timeout positive
+     * @return this builder
+     */
+    public Builder defaultTimeout(Duration timeout) {
+      if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("defaultTimeout must be positive, got " + timeout);
+      }
+      this.defaultTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Threads that run executions: one per slot of the node.
+     *
+     * @param threads at least 1
+     * @return this builder
+     */
+    public Builder threads(int threads) {
+      if (threads < 1) {
+        throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+      }
+      this.threads = threads;
+      return this;
+    }
+
+    /**
+     * Builds the manager.
+     *
+     * @return the manager
+     */
+    public ExecutionManager build() {
+      return new ExecutionManager(this);
+    }
+  }
+}

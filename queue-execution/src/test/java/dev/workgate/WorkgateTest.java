@@ -1,0 +1,402 @@
+package dev.workgate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.workgate.core.ErrorCodes;
+import dev.workgate.core.EventType;
+import dev.workgate.core.RecordedEvent;
+import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.WorkOrderSpec;
+import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.store.Stores;
+import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.core.store.jdbc.SqliteOptions;
+import dev.workgate.retry.Jitter;
+import dev.workgate.retry.RetryPolicy;
+import dev.workgate.scheduler.MemoryReading;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The runtime end to end with in-process handlers, on real threads and the system clock. */
+@Timeout(60)
+class WorkgateTest {
+  static final Duration WAIT = Duration.ofSeconds(30);
+  static final long GB = 1L << 30;
+  static final RetryPolicy FAST =
+      RetryPolicy.builder()
+          .baseDelay(Duration.ofMillis(20))
+          .maxDelay(Duration.ofMillis(100))
+          .jitter(Jitter.none())
+          .build();
+
+  @TempDir Path dir;
+  final List<Workgate> opened = new ArrayList<>();
+
+  @AfterEach
+  void closeAll() {
+    opened.forEach(Workgate::close);
+  }
+
+  Workgate.Builder builder() {
+    return Workgate.builder()
+        .nodeId("node-1")
+        .sandboxRoot(dir.resolve("sandboxes"))
+        .pollInterval(Duration.ofMillis(200))
+        .retryPolicy(FAST)
+        .memoryProbe(() -> new MemoryReading(64 * GB, 60 * GB, "test"));
+  }
+
+  Workgate start(Workgate.Builder builder) {
+    Workgate w = builder.build();
+    opened.add(w);
+    w.start();
+    return w;
+  }
+
+  static WorkOrderSpec job(String type) {
+    return WorkOrderSpec.builder(type).build();
+  }
+
+  static List<EventType> types(Workgate w, WorkOrderId id) {
+    List<EventType> types = new ArrayList<>();
+    for (RecordedEvent e : w.history(id)) {
+      types.add(e.event().type());
+    }
+    return types;
+  }
+
+  @Test
+  void a_hundred_work_orders_on_two_slots_all_complete_and_never_more_than_two_run()
+      throws Exception {
+    AtomicInteger running = new AtomicInteger();
+    AtomicInteger most = new AtomicInteger();
+    AtomicInteger memoryOverBudget = new AtomicInteger();
+    Workgate[] self = new Workgate[1];
+    Workgate w =
+        start(
+            builder()
+                .maxConcurrent(2)
+                .memoryPerSlotMb(4096)
+                .handler(
+                    "agent",
+                    ctx -> {
+                      most.accumulateAndGet(running.incrementAndGet(), Math::max);
+                      if (self[0].stats().scheduler().resources().reservedMemoryMb() > 2 * 4096) {
+                        memoryOverBudget.incrementAndGet();
+                      }
+                      Thread.yield();
+                      running.decrementAndGet();
+                      return WorkResult.ok(Map.of("attempt", ctx.attempt()));
+                    }));
+    self[0] = w;
+    List<WorkOrderId> ids = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      ids.add(w.submit(job("agent")));
+    }
+
+    for (WorkOrderId id : ids) {
+      assertThat(w.await(id, WAIT).state()).isEqualTo(WorkOrderState.COMPLETED);
+    }
+    assertThat(most.get()).isLessThanOrEqualTo(2).isPositive();
+    assertThat(memoryOverBudget.get()).isZero();
+    assertThat(w.stats().count(WorkOrderState.COMPLETED)).isEqualTo(100);
+    assertThat(w.find(ids.get(0)).orElseThrow().resources().memoryMb()).isEqualTo(4096);
+  }
+
+  @Test
+  void a_retryable_failure_runs_again_and_a_fatal_one_fails_at_once() throws Exception {
+    Workgate w =
+        start(
+            builder()
+                .handler(
+                    "flaky",
+                    ctx ->
+                        ctx.attempt() == 1
+                            ? WorkResult.retryableFailure(ErrorCodes.NETWORK_ERROR, "reset")
+                            : WorkResult.ok("fine on " + ctx.attempt()))
+                .handler(
+                    "broken", ctx -> WorkResult.fatalFailure(ErrorCodes.AGENT_FATAL_ERROR, "no")));
+
+    WorkOrderView flaky = w.await(w.submit(job("flaky")), WAIT);
+    WorkOrderView broken = w.await(w.submit(job("broken")), WAIT);
+
+    assertThat(flaky.state()).isEqualTo(WorkOrderState.COMPLETED);
+    assertThat(flaky.attempt()).isEqualTo(2);
+    assertThat(flaky.result().orElseThrow().asText()).isEqualTo("fine on 2");
+    assertThat(types(w, flaky.id()))
+        .containsExactly(
+            EventType.SUBMITTED,
+            EventType.CLAIMED,
+            EventType.STARTED,
+            EventType.ATTEMPT_FAILED,
+            EventType.RETRY_RELEASED,
+            EventType.CLAIMED,
+            EventType.STARTED,
+            EventType.COMPLETED);
+    assertThat(broken.state()).isEqualTo(WorkOrderState.FAILED);
+    assertThat(broken.attempt()).isEqualTo(1);
+    assertThat(broken.lastError().orElseThrow().code()).isEqualTo(ErrorCodes.AGENT_FATAL_ERROR);
+  }
+
+  @Test
+  void exceptions_are_classified_and_a_bad_payload_is_not_retried() throws Exception {
+    Workgate w =
+        start(
+            builder()
+                .handler(
+                    "io",
+                    ctx -> {
+                      if (ctx.attempt() < 3) {
+                        throw new IOException("connection reset");
+                      }
+                      return WorkResult.ok();
+                    })
+                .handler(
+                    "typed",
+                    ctx -> {
+                      ctx.payload(Integer.class);
+                      return WorkResult.ok();
+                    }));
+
+    WorkOrderView io = w.await(w.submit(job("io")), WAIT);
+    WorkOrderView typed =
+        w.await(w.submit(WorkOrderSpec.builder("typed").payload(Map.of("a", 1)).build()), WAIT);
+
+    assertThat(io.state()).isEqualTo(WorkOrderState.COMPLETED);
+    assertThat(io.attempt()).isEqualTo(3);
+    assertThat(typed.state()).isEqualTo(WorkOrderState.FAILED);
+    assertThat(typed.lastError().orElseThrow().code()).isEqualTo(ErrorCodes.INVALID_WORK_ORDER);
+    assertThat(typed.attempt()).isEqualTo(1);
+  }
+
+  @Test
+  void an_attempt_past_its_timeout_is_killed_and_recorded_as_a_timeout() throws Exception {
+    Workgate w =
+        start(
+            builder()
+                .killGrace(Duration.ofSeconds(5))
+                .handler(
+                    "slow",
+                    ctx -> {
+                      new CountDownLatch(1).await(); // until interrupted
+                      return WorkResult.ok();
+                    }));
+
+    WorkOrderView timedOut =
+        w.await(
+            w.submit(
+                WorkOrderSpec.builder("slow")
+                    .timeout(Duration.ofMillis(200))
+                    .maxAttempts(1)
+                    .build()),
+            WAIT);
+
+    assertThat(timedOut.state()).isEqualTo(WorkOrderState.FAILED);
+    assertThat(timedOut.lastError().orElseThrow().code()).isEqualTo(ErrorCodes.TIMEOUT);
+    assertThat(timedOut.lastError().orElseThrow().message()).contains("PT0.2S");
+    assertThat(w.stats().activeSlots()).isZero();
+  }
+
+  @Test
+  void cancelling_waiting_work_is_immediate_and_running_work_is_stopped_then_cancelled()
+      throws Exception {
+    CountDownLatch started = new CountDownLatch(1);
+    AtomicInteger sawCancellation = new AtomicInteger();
+    Workgate w =
+        start(
+            builder()
+                .maxConcurrent(1)
+                .handler(
+                    "long",
+                    ctx -> {
+                      started.countDown();
+                      try {
+                        new CountDownLatch(1).await();
+                      } catch (InterruptedException e) {
+                        if (ctx.cancellationRequested()) {
+                          sawCancellation.incrementAndGet();
+                        }
+                        throw e;
+                      }
+                      return WorkResult.ok();
+                    }));
+    WorkOrderId running = w.submit(job("long"));
+    WorkOrderId waiting = w.submit(job("long"));
+    assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+
+    assertThat(w.cancel(waiting, "not needed")).isTrue();
+    assertThat(w.find(waiting).orElseThrow().state()).isEqualTo(WorkOrderState.CANCELLED);
+    assertThat(w.cancel(running, "user pressed stop")).isTrue();
+
+    WorkOrderView stopped = w.await(running, WAIT);
+    assertThat(stopped.state()).isEqualTo(WorkOrderState.CANCELLED);
+    assertThat(sawCancellation.get()).isEqualTo(1);
+    assertThat(types(w, running))
+        .containsExactly(
+            EventType.SUBMITTED,
+            EventType.CLAIMED,
+            EventType.STARTED,
+            EventType.CANCELLATION_REQUESTED,
+            EventType.CANCELLED);
+    assertThat(w.cancel(running, "again")).isFalse();
+    assertThatThrownBy(() -> w.cancel(WorkOrderId.of("nope"), "x"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("nope");
+  }
+
+  @Test
+  void a_failed_work_order_is_resubmitted_as_a_new_one_that_remembers_it() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    Workgate w =
+        start(
+            builder()
+                .handler(
+                    "once-broken",
+                    ctx ->
+                        calls.incrementAndGet() == 1
+                            ? WorkResult.fatalFailure(ErrorCodes.AGENT_FATAL_ERROR, "bad luck")
+                            : WorkResult.ok()));
+    WorkOrderId first =
+        w.submit(WorkOrderSpec.builder("once-broken").idempotencyKey("order-1").build());
+    assertThat(w.await(first, WAIT).state()).isEqualTo(WorkOrderState.FAILED);
+
+    WorkOrderId second = w.resubmit(first);
+
+    WorkOrderView done = w.await(second, WAIT);
+    assertThat(second).isNotEqualTo(first);
+    assertThat(done.state()).isEqualTo(WorkOrderState.COMPLETED);
+    assertThat(done.resubmittedFrom()).contains(first);
+    assertThat(done.idempotencyKey()).isEmpty();
+    assertThat(w.find(first).orElseThrow().state()).isEqualTo(WorkOrderState.FAILED);
+    assertThatThrownBy(() -> w.resubmit(second))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("COMPLETED");
+  }
+
+  @Test
+  void bad_submits_are_refused_and_write_nothing() {
+    Workgate w = start(builder().handler("known", ctx -> WorkResult.ok()));
+
+    assertThatThrownBy(() -> w.submit(job("unknown")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'unknown'");
+    assertThat(w.stats().countsByQueue()).isEmpty();
+    assertThatThrownBy(() -> Workgate.builder().build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("handler");
+  }
+
+  @Test
+  void every_transition_is_heard_and_sandbox_directories_are_gone_afterwards() throws Exception {
+    List<String> heard = Collections.synchronizedList(new ArrayList<>());
+    Workgate w =
+        start(
+            builder()
+                .handler(
+                    "files",
+                    ctx -> {
+                      Files.writeString(ctx.workDir().resolve("out.txt"), "scratch");
+                      return WorkResult.ok();
+                    }));
+    w.onTransition((event, state) -> heard.add(event.event().type() + "->" + state));
+
+    WorkOrderId id = w.submit(job("files"));
+    w.await(id, WAIT);
+
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(heard)
+                    .containsExactly(
+                        "SUBMITTED->PENDING",
+                        "CLAIMED->PREPARING",
+                        "STARTED->RUNNING",
+                        "COMPLETED->COMPLETED"));
+    try (Stream<Path> left = Files.walk(dir.resolve("sandboxes"))) {
+      assertThat(left.filter(Files::isRegularFile)).isEmpty();
+    }
+  }
+
+  @Test
+  void shutdown_kills_what_outlives_the_grace_and_a_restart_runs_it_again() throws Exception {
+    Path db = dir.resolve("workgate.db");
+    CountDownLatch started = new CountDownLatch(1);
+    WorkOrderId id;
+    try (WorkOrderStore store = Stores.sqlite(db, SqliteOptions.builder().build())) {
+      Workgate first =
+          start(
+              builder()
+                  .store(store)
+                  .handler(
+                      "long",
+                      ctx -> {
+                        started.countDown();
+                        new CountDownLatch(1).await();
+                        return WorkResult.ok();
+                      }));
+      id = first.submit(job("long"));
+      assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+
+      first.shutdown(Duration.ofMillis(200));
+
+      WorkOrderView interrupted = first.find(id).orElseThrow();
+      assertThat(interrupted.state()).isEqualTo(WorkOrderState.WAITING_RETRY);
+      assertThat(interrupted.lastError().orElseThrow().code()).isEqualTo(ErrorCodes.NODE_SHUTDOWN);
+      first.close();
+    }
+
+    try (WorkOrderStore reopened = Stores.sqlite(db, SqliteOptions.builder().build())) {
+      Workgate second =
+          start(builder().store(reopened).handler("long", ctx -> WorkResult.ok("second life")));
+
+      WorkOrderView done = second.await(id, WAIT);
+
+      assertThat(done.state()).isEqualTo(WorkOrderState.COMPLETED);
+      assertThat(done.attempt()).isEqualTo(2);
+      second.close();
+    }
+  }
+
+  @Test
+  void a_shutdown_lets_work_that_ends_within_the_grace_finish() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch started = new CountDownLatch(1);
+    Workgate w =
+        start(
+            builder()
+                .handler(
+                    "short",
+                    ctx -> {
+                      started.countDown();
+                      release.await();
+                      return WorkResult.ok();
+                    }));
+    WorkOrderId id = w.submit(job("short"));
+    assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+
+    Thread finisher = new Thread(release::countDown);
+    finisher.start();
+    w.shutdown(Duration.ofSeconds(20));
+
+    assertThat(w.find(id).orElseThrow().state()).isEqualTo(WorkOrderState.COMPLETED);
+    assertThat(w.scheduler().isRunning()).isFalse();
+  }
+}
