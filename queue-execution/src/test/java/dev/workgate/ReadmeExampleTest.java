@@ -1,10 +1,10 @@
-package dev.workgate.core;
+package dev.workgate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.workgate.core.store.Capacity;
-import dev.workgate.core.store.ClaimRequest;
-import dev.workgate.core.store.ExpectedVersion;
+import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.WorkOrderSpec;
+import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
 import java.io.ByteArrayOutputStream;
@@ -14,9 +14,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 
 /** The README's embedding example, compiled and run; and the README shows exactly this code. */
@@ -24,10 +23,10 @@ class ReadmeExampleTest {
 
   private static final Path README = Path.of("..", "README.md");
   private static final Path THIS_FILE =
-      Path.of("src", "test", "java", "dev", "workgate", "core", "ReadmeExampleTest.java");
+      Path.of("src", "test", "java", "dev", "workgate", "ReadmeExampleTest.java");
 
   @Test
-  void readme_example_runs_a_work_order_to_completion() throws IOException {
+  void readme_example_runs_a_work_order_to_completion() throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     PrintStream original = System.out;
     System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
@@ -37,7 +36,7 @@ class ReadmeExampleTest {
       System.setOut(original);
       deleteDataDirectory();
     }
-    assertThat(out.toString(StandardCharsets.UTF_8).trim()).isEqualTo("COMPLETED");
+    assertThat(out.toString(StandardCharsets.UTF_8).trim()).isEqualTo("COMPLETED fixed acme/api");
   }
 
   @Test
@@ -46,6 +45,7 @@ class ReadmeExampleTest {
     int start = readme.indexOf("```java\n");
     assertThat(start).as("README has a java example").isNotNegative();
     String block = readme.substring(start + 8, readme.indexOf("```", start + 8));
+    assertThat(block.lines().count()).as("a ten-line example").isLessThanOrEqualTo(10);
     String source = Files.readString(THIS_FILE);
     for (String line : block.lines().map(String::strip).filter(l -> !l.isEmpty()).toList()) {
       assertThat(source).as("README line in ReadmeExampleTest").contains(line);
@@ -64,21 +64,18 @@ class ReadmeExampleTest {
     }
   }
 
-  private static void example() {
+  private static void example() throws TimeoutException {
     // The README's example, verbatim.
     // spotless:off
-    try (WorkOrderStore store = Stores.sqlite(Path.of("workgate-data", "workgate.db"))) {
-      WorkOrderId id = WorkOrderId.random();
-      WorkOrderSpec spec = WorkOrderSpec.builder("agent-run")
-          .payload(Map.of("repo", "acme/api", "task", "fix the flaky test"))
-          .priority(5).resources(ResourceRequest.of(1, 4096)).build();
-      store.append(id, ExpectedVersion.none(), List.of(WorkOrderEvent.Submitted.of(spec)));
-      List<WorkOrderView> claimed = store.claim(new ClaimRequest(
-          "default", "node-1", 8, Capacity.of(2, 8192), Instant.now(), Duration.ofSeconds(30)));
-      store.append(id, ExpectedVersion.exactly(2), List.of(new WorkOrderEvent.Started("sandbox-1")));
-      store.append(id, ExpectedVersion.exactly(3), List.of(new WorkOrderEvent.Completed(null)));
-      System.out.println(store.find(id).orElseThrow().state()); // COMPLETED
-      assertThat(claimed).extracting(WorkOrderView::id).containsExactly(id);
+    try (WorkOrderStore store = Stores.sqlite(Path.of("workgate-data", "workgate.db"));
+        Workgate workgate = Workgate.builder().store(store).maxConcurrent(2)
+            .handler("agent-run", ctx -> WorkResult.ok("fixed " + ctx.payload().path("repo").asText()))
+            .build()) {
+      workgate.start();
+      WorkOrderId id = workgate.submit(WorkOrderSpec.builder("agent-run")
+          .payload(Map.of("repo", "acme/api", "task", "fix the flaky test")).build());
+      WorkOrderView done = workgate.await(id, Duration.ofMinutes(1));
+      System.out.println(done.state() + " " + done.result().orElseThrow().asText()); // COMPLETED fixed acme/api
     }
     // spotless:on
   }
