@@ -1,0 +1,544 @@
+package dev.workgate.execution;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.workgate.WorkResult;
+import dev.workgate.core.ErrorCodes;
+import dev.workgate.retry.ErrorClassifier;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One attempt's OS process, made by {@link ProcessSandboxProvider}: starts it, feeds it its
+ * secrets, copies its output to capped files, waits for it and kills its tree. {@link #kill} and
+ * {@link #destroy} may be called from any thread while {@link #run} blocks; after either, a sandbox
+ * that has not started never starts.
+ */
+final class ProcessSandbox implements Sandbox {
+  private static final Logger LOG = LoggerFactory.getLogger(ProcessSandbox.class);
+
+  /** What ends a capped output file. */
+  static final String TRUNCATED_MARKER = "\n[output truncated]\n";
+
+  /**
+   * How long {@link #run} waits for the output after the process exited. Longer only if something
+   * the process left behind holds stdout or stderr open; then the copies end when the sandbox is
+   * destroyed.
+   */
+  static final Duration OUTPUT_DRAIN = Duration.ofSeconds(2);
+
+  /** How long each round of SIGKILL waits for the processes to go. */
+  static final Duration FORCE_WAIT = Duration.ofSeconds(5);
+
+  /** How often a kill looks for processes that exited but were not reaped. */
+  static final Duration POLL = Duration.ofMillis(100);
+
+  /** Rounds of SIGKILL, each catching processes started since the one before. */
+  static final int FORCE_ROUNDS = 3;
+
+  /** How much of the end of stderr goes into a failure's message. */
+  static final int STDERR_DETAIL_CHARS = 1_500;
+
+  private final String id;
+  private final Path directory;
+  private final Path workDir;
+  private final ProcessSpec spec;
+  private final List<String> argv;
+  private final Map<String, String> environment;
+  private final SandboxRecord record;
+  private final Map<String, String> details;
+  private final String marker;
+  private final ErrorClassifier classifier;
+  private final ThreadFactory threads;
+
+  private final Object lock = new Object();
+  private boolean started;
+  private boolean killed;
+  private Process process;
+
+  ProcessSandbox(
+      String id,
+      Path directory,
+      Path workDir,
+      ProcessSpec spec,
+      List<String> argv,
+      Map<String, String> environment,
+      SandboxRecord record,
+      Map<String, String> details,
+      String marker,
+      ErrorClassifier classifier,
+      ThreadFactory threads) {
+    this.id = id;
+    this.directory = directory;
+    this.workDir = workDir;
+    this.spec = spec;
+    this.argv = List.copyOf(argv);
+    this.environment = Map.copyOf(environment);
+    this.record = record;
+    this.details = Map.copyOf(details);
+    this.marker = marker;
+    this.classifier = classifier;
+    this.threads = threads;
+  }
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public Path directory() {
+    return directory;
+  }
+
+  /** The process id while or after it ran, for tests and logs. */
+  Optional<Long> pid() {
+    synchronized (lock) {
+      return process == null ? Optional.empty() : Optional.of(process.pid());
+    }
+  }
+
+  /**
+   * Starts the process, writes its secrets and waits for it to exit.
+   *
+   * @return success for exit code 0; a classified failure for any other; a retryable {@code
+   *     SANDBOX_CREATION_FAILED} if the process cannot be started; {@code CANCELLED} if it was
+   *     killed before it started or exited non-zero after {@link #kill}
+   * @throws IllegalStateException if called twice
+   * @throws InterruptedException if this thread is interrupted while waiting; the process is not
+   *     stopped by that, {@link #kill} or {@link #destroy} stops it
+   * @throws java.io.UncheckedIOException if the record cannot be updated with the process id; the
+   *     process is killed, since after a crash nothing could find it
+   */
+  @Override
+  public WorkResult run() throws InterruptedException {
+    Process p;
+    Pump out;
+    Pump err;
+    CountDownLatch ends = new CountDownLatch(2);
+    synchronized (lock) {
+      if (started) {
+        throw new IllegalStateException("process sandbox " + id + " has already run");
+      }
+      started = true;
+      if (killed) {
+        return WorkResult.failure(
+            classifier.classify(ErrorCodes.CANCELLED, "killed before the process started"));
+      }
+      OutputStream outFile = null;
+      OutputStream errFile = null;
+      try {
+        outFile = open(ProcessSandboxProvider.STDOUT_FILE);
+        errFile = open(ProcessSandboxProvider.STDERR_FILE);
+        ProcessBuilder builder = new ProcessBuilder(argv).directory(workDir.toFile());
+        builder.environment().clear();
+        builder.environment().putAll(environment);
+        p = builder.start();
+      } catch (IOException | RuntimeException e) {
+        closeQuietly(outFile);
+        closeQuietly(errFile);
+        LOG.warn("process sandbox {} cannot start {}: {}", id, argv.get(0), e.toString());
+        return WorkResult.failure(
+            classifier.classify(
+                ErrorCodes.SANDBOX_CREATION_FAILED,
+                "cannot start " + argv.get(0) + ": " + e.getMessage()));
+      }
+      process = p;
+      out = new Pump(p.getInputStream(), outFile, spec.outputLimitBytes(), spec.tailBytes(), ends);
+      err = new Pump(p.getErrorStream(), errFile, spec.outputLimitBytes(), spec.tailBytes(), ends);
+      threads.newThread(out).start();
+      threads.newThread(err).start();
+      Map<String, String> running = new LinkedHashMap<>(details);
+      running.put(ProcessSandboxProvider.DETAIL_PID, Long.toString(p.pid()));
+      p.toHandle()
+          .info()
+          .startInstant()
+          .ifPresent(t -> running.put(ProcessSandboxProvider.DETAIL_START, t.toString()));
+      try {
+        SandboxRecords.write(directory, record, running);
+      } catch (RuntimeException e) {
+        killed = true;
+        killTree(Optional.of(p.toHandle()), marker, Duration.ZERO);
+        throw e;
+      }
+    }
+    LOG.debug("process sandbox {} started pid {}: {}", id, p.pid(), spec);
+    writeSecrets(p);
+    int exitCode = p.waitFor();
+    if (!ends.await(OUTPUT_DRAIN.toNanos(), TimeUnit.NANOSECONDS)) {
+      LOG.info(
+          "process sandbox {}: processes left behind by pid {} hold its output open; they are"
+              + " killed when the sandbox is destroyed",
+          id,
+          p.pid());
+    }
+    LOG.debug("process sandbox {} pid {} exited with {}", id, p.pid(), exitCode);
+    return result(exitCode, out, err);
+  }
+
+  private WorkResult result(int exitCode, Pump out, Pump err) {
+    if (exitCode == 0) {
+      ObjectNode output = JsonNodeFactory.instance.objectNode();
+      output.put("exitCode", 0);
+      output.put("stdoutTail", out.tail());
+      output.put("stderrTail", err.tail());
+      output.put("truncated", out.truncated() || err.truncated());
+      return WorkResult.ok(output);
+    }
+    boolean wasKilled;
+    synchronized (lock) {
+      wasKilled = killed;
+    }
+    if (wasKilled) {
+      return WorkResult.failure(
+          classifier.classify(ErrorCodes.CANCELLED, "killed by its owner; exit code " + exitCode));
+    }
+    String stderr = err.tail().strip();
+    if (stderr.length() > STDERR_DETAIL_CHARS) {
+      int start = stderr.length() - STDERR_DETAIL_CHARS;
+      if (Character.isLowSurrogate(stderr.charAt(start))) {
+        start++;
+      }
+      stderr = "…" + stderr.substring(start);
+    }
+    return WorkResult.failure(classifier.classifyExitCode(exitCode, stderr));
+  }
+
+  /** Writes the secrets to stdin, one line each, then closes it; a process may not read them. */
+  private void writeSecrets(Process p) {
+    try (OutputStream stdin = p.getOutputStream()) {
+      for (Map.Entry<String, String> secret : spec.secrets().entrySet()) {
+        stdin.write(
+            (secret.getKey() + "=" + secret.getValue() + "\n").getBytes(StandardCharsets.UTF_8));
+      }
+    } catch (IOException e) {
+      // The process exited or closed stdin before reading everything: its business.
+      LOG.debug("process sandbox {}: stdin closed early ({})", id, e.getClass().getSimpleName());
+    }
+  }
+
+  /**
+   * SIGTERM to the process tree, SIGKILL to what is left after {@code grace}. A zero grace sends
+   * SIGKILL at once.
+   */
+  @Override
+  public void kill(Duration grace) {
+    Objects.requireNonNull(grace, "grace");
+    Process p;
+    synchronized (lock) {
+      killed = true;
+      p = process;
+    }
+    if (p != null) {
+      killTree(Optional.of(p.toHandle()), marker, grace.isNegative() ? Duration.ZERO : grace);
+    }
+  }
+
+  @Override
+  public void destroy() {
+    kill(Duration.ZERO);
+    SandboxRecords.deleteTree(directory);
+  }
+
+  @Override
+  public String toString() {
+    return "ProcessSandbox{id=" + id + ", directory=" + directory + ", spec=" + spec + "}";
+  }
+
+  private OutputStream open(String name) throws IOException {
+    return new BufferedOutputStream(
+        Files.newOutputStream(
+            directory.resolve(name), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+        64 * 1024);
+  }
+
+  private static void closeQuietly(OutputStream out) {
+    if (out != null) {
+      try {
+        out.close();
+      } catch (IOException e) {
+        LOG.debug("cannot close an output file: {}", e.toString());
+      }
+    }
+  }
+
+  /**
+   * Kills a process tree: {@code root}, its descendants and the processes marked with {@code
+   * marker}, collected before any is signalled. SIGTERM to all, up to {@code grace} for them to
+   * exit, then SIGKILL to all that are left, re-collected so that processes started meanwhile are
+   * caught, in up to {@link #FORCE_ROUNDS} rounds of {@link #FORCE_WAIT}. Never signals this JVM or
+   * its ancestors.
+   *
+   * @param root the main process, if known and alive
+   * @param marker the sandbox's {@link ProcessSandboxProvider#SANDBOX_ENV} value, null if unknown
+   * @param grace zero or positive
+   */
+  static void killTree(Optional<ProcessHandle> root, String marker, Duration grace) {
+    Set<ProcessHandle> targets = collect(root, marker, Set.of());
+    if (targets.isEmpty()) {
+      return;
+    }
+    if (!grace.isZero()) {
+      LOG.debug("SIGTERM to {}", pids(targets));
+      targets.forEach(ProcessHandle::destroy);
+      awaitExit(targets, grace);
+    }
+    for (int round = 0; round < FORCE_ROUNDS; round++) {
+      Set<ProcessHandle> alive = collect(root, marker, targets);
+      if (alive.isEmpty()) {
+        return;
+      }
+      LOG.debug("SIGKILL to {}", pids(alive));
+      alive.forEach(ProcessHandle::destroyForcibly);
+      targets.addAll(alive);
+      awaitExit(alive, FORCE_WAIT);
+    }
+    Set<ProcessHandle> left = collect(root, marker, targets);
+    if (!left.isEmpty()) {
+      LOG.warn("processes {} survived SIGKILL (uninterruptible sleep?)", pids(left));
+    }
+  }
+
+  /** The live processes of a tree, descendants before their ancestors. */
+  private static Set<ProcessHandle> collect(
+      Optional<ProcessHandle> root, String marker, Set<ProcessHandle> known) {
+    Set<ProcessHandle> parents = new LinkedHashSet<>(known);
+    root.ifPresent(parents::add);
+    Set<ProcessHandle> found = new LinkedHashSet<>();
+    for (ProcessHandle parent : parents) {
+      if (running(parent)) {
+        parent.descendants().forEach(found::add);
+      }
+    }
+    found.addAll(parents);
+    found.addAll(marked(marker));
+    Set<Long> untouchable = new HashSet<>();
+    ProcessHandle self = ProcessHandle.current();
+    untouchable.add(self.pid());
+    for (Optional<ProcessHandle> p = self.parent(); p.isPresent(); p = p.get().parent()) {
+      untouchable.add(p.get().pid());
+    }
+    found.removeIf(h -> untouchable.contains(h.pid()) || !running(h));
+    return found;
+  }
+
+  /** The processes whose environment holds this marker; none where /proc cannot be read. */
+  private static Set<ProcessHandle> marked(String marker) {
+    Set<ProcessHandle> found = new LinkedHashSet<>();
+    Path proc = Path.of("/proc");
+    if (marker == null || !Files.isDirectory(proc)) {
+      return found;
+    }
+    byte[] entry =
+        (ProcessSandboxProvider.SANDBOX_ENV + "=" + marker).getBytes(StandardCharsets.UTF_8);
+    try (Stream<ProcessHandle> all = ProcessHandle.allProcesses()) {
+      all.forEach(
+          h -> {
+            try {
+              if (hasEntry(Files.readAllBytes(proc.resolve(h.pid() + "/environ")), entry)) {
+                found.add(h);
+              }
+            } catch (IOException | SecurityException e) {
+              // another user's process, or gone: not ours
+            }
+          });
+    }
+    return found;
+  }
+
+  /** Whether a NUL-separated environment block holds exactly this entry. */
+  static boolean hasEntry(byte[] environ, byte[] entry) {
+    int start = 0;
+    for (int i = 0; i <= environ.length; i++) {
+      if (i == environ.length || environ[i] == 0) {
+        if (i - start == entry.length && Arrays.equals(environ, start, i, entry, 0, entry.length)) {
+          return true;
+        }
+        start = i + 1;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Waits until none of the processes runs any more, at most {@code timeout}. Exit futures wake it
+   * at once; the zombie check every {@link #POLL} covers processes that exited but were not reaped
+   * yet, which the JDK counts as alive: the orphans of a container whose init (possibly this JVM)
+   * does not reap.
+   */
+  private static void awaitExit(Set<ProcessHandle> handles, Duration timeout) {
+    CompletableFuture<?>[] exits =
+        handles.stream().map(ProcessHandle::onExit).toArray(CompletableFuture<?>[]::new);
+    CompletableFuture<Void> all = CompletableFuture.allOf(exits);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (handles.stream().anyMatch(ProcessSandbox::running)) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return; // some are still alive: the caller forces them
+      }
+      try {
+        all.get(Math.min(left, POLL.toNanos()), TimeUnit.NANOSECONDS);
+        return;
+      } catch (TimeoutException | ExecutionException e) {
+        // look again
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt(); // stop waiting; the caller still forces them
+        return;
+      }
+    }
+  }
+
+  /** Whether a process runs: alive and not a zombie (exited, waiting to be reaped). */
+  static boolean running(ProcessHandle handle) {
+    return handle.isAlive() && !zombie(handle.pid());
+  }
+
+  private static boolean zombie(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"), StandardCharsets.UTF_8);
+      int end = stat.lastIndexOf(')'); // the command name may hold spaces and parentheses
+      return end >= 0 && end + 2 < stat.length() && stat.charAt(end + 2) == 'Z';
+    } catch (IOException | RuntimeException e) {
+      return false; // no /proc (not Linux) or gone: isAlive decides
+    }
+  }
+
+  private static List<Long> pids(Set<ProcessHandle> handles) {
+    return handles.stream().map(ProcessHandle::pid).toList();
+  }
+
+  /**
+   * Copies one output stream of the process to a file up to a limit, then keeps reading and
+   * discarding so that the process never blocks on a full pipe; keeps the last bytes for the
+   * result. Counts {@code done} down when the stream ends.
+   */
+  static final class Pump implements Runnable {
+    private static final byte[] MARKER = TRUNCATED_MARKER.getBytes(StandardCharsets.UTF_8);
+
+    private final InputStream in;
+    private final OutputStream file;
+    private final long limit;
+    private final byte[] ring;
+    private final CountDownLatch done;
+    private long written;
+    private boolean fileFailed;
+    private int ringEnd;
+    private int ringFilled;
+    private boolean cut;
+    private boolean truncated;
+
+    Pump(InputStream in, OutputStream file, long limit, int tailBytes, CountDownLatch done) {
+      this.in = in;
+      this.done = done;
+      this.file = file;
+      this.limit = limit;
+      this.ring = new byte[tailBytes];
+    }
+
+    @Override
+    public void run() {
+      byte[] buffer = new byte[16 * 1024];
+      try (InputStream input = in) {
+        int n;
+        while ((n = input.read(buffer)) >= 0) {
+          toFile(buffer, n);
+          toTail(buffer, n);
+        }
+      } catch (IOException e) {
+        LOG.debug("process output stream ended: {}", e.toString());
+      } finally {
+        closeQuietly(file);
+        done.countDown();
+      }
+    }
+
+    private void toFile(byte[] buffer, int n) {
+      long room = Math.max(0, limit - written);
+      int keep = (int) Math.min(n, room);
+      try {
+        if (keep > 0 && !fileFailed) {
+          file.write(buffer, 0, keep);
+        }
+        written += keep;
+        if (keep < n && !truncated) {
+          markTruncated();
+          if (!fileFailed) {
+            file.write(MARKER);
+          }
+        }
+      } catch (IOException e) {
+        fileFailed = true;
+        LOG.warn("cannot write process output, discarding the rest: {}", e.toString());
+      }
+    }
+
+    private synchronized void markTruncated() {
+      truncated = true;
+    }
+
+    private synchronized void toTail(byte[] buffer, int n) {
+      int capacity = ring.length;
+      if (capacity == 0) {
+        cut |= n > 0;
+        return;
+      }
+      if (n >= capacity) {
+        System.arraycopy(buffer, n - capacity, ring, 0, capacity);
+        cut |= n > capacity || ringFilled > 0;
+        ringEnd = 0;
+        ringFilled = capacity;
+        return;
+      }
+      int first = Math.min(n, capacity - ringEnd);
+      System.arraycopy(buffer, 0, ring, ringEnd, first);
+      System.arraycopy(buffer, first, ring, 0, n - first);
+      ringEnd = (ringEnd + n) % capacity;
+      cut |= ringFilled + n > capacity;
+      ringFilled = Math.min(capacity, ringFilled + n);
+    }
+
+    /** The last bytes read as UTF-8, without a character split by the cut. */
+    synchronized String tail() {
+      int capacity = ring.length;
+      byte[] bytes = new byte[ringFilled];
+      int start = Math.floorMod(ringEnd - ringFilled, Math.max(1, capacity));
+      int first = Math.min(ringFilled, capacity - start);
+      System.arraycopy(ring, start, bytes, 0, first);
+      System.arraycopy(ring, 0, bytes, first, ringFilled - first);
+      int from = 0;
+      while (cut && from < bytes.length && from < 3 && (bytes[from] & 0xC0) == 0x80) {
+        from++; // continuation bytes of a character whose start was dropped
+      }
+      return new String(bytes, from, bytes.length - from, StandardCharsets.UTF_8);
+    }
+
+    synchronized boolean truncated() {
+      return truncated;
+    }
+  }
+}

@@ -1,0 +1,405 @@
+package dev.workgate.execution;
+
+import dev.workgate.core.WorkOrderView;
+import dev.workgate.retry.ErrorClassifier;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs each attempt as an operating-system process in a private directory under a root. A recipe
+ * turns the work order into a {@link ProcessSpec}; the sandbox runs it with a cleared environment,
+ * secrets on standard input, stdout and stderr captured to {@code stdout.log} and {@code
+ * stderr.log} in the sandbox directory up to a limit, and kills the whole process tree with SIGTERM
+ * and then SIGKILL. Exit code 0 is success with the output {@code {"exitCode":0, "stdoutTail":…,
+ * "stderrTail":…, "truncated":…}}; any other exit code is a failure classified by the {@link
+ * ErrorClassifier} with the end of stderr as detail (a process killed by signal N exits with 128+N,
+ * so SIGKILL, which the kernel's OOM killer sends, is 137, {@code OOM_KILLED}).
+ *
+ * <p><b>Finding the processes.</b> A sandbox's processes are its child, the child's descendants
+ * (collected before any is signalled) and every process whose environment holds the marker {@value
+ * #SANDBOX_ENV} of this sandbox, which the child and whatever it starts inherit. The marker finds
+ * the processes that the descendant tree loses: those whose parent has exited, which Linux
+ * re-parents to init. It is read from {@code /proc/<pid>/environ}, so it works on Linux only and
+ * for processes of the same user; a process that clears its environment escapes it. The sandbox
+ * record holds the child's pid and start time, so that after a crash {@link #destroyOrphan} kills
+ * only the original process, never an unrelated one that reused its pid.
+ *
+ * <p><b>Memory limit.</b> {@link ProcessSpec#memoryLimitMb()} is applied with {@code prlimit --as},
+ * looked for once per JVM on the {@code PATH} and in {@code /usr/bin} and {@code /bin}. Where it is
+ * missing (macOS, minimal images without util-linux), the provider logs a warning once and runs the
+ * process without a limit.
+ *
+ * <p>Not a security boundary: the process runs as the JVM's user, can read what that user can,
+ * signal that user's processes and rewrite its own sandbox record. Thread-safe.
+ *
+ * <pre>{@code
+ * SandboxProvider agents = ProcessSandboxProvider.builder(Path.of("/var/lib/workgate/sandboxes"),
+ *         order -> ProcessSpec.builder()
+ *             .command("/opt/agent/bin/agent", "--task", order.payload().path("task").asText())
+ *             .inheritEnv("PATH", "HOME")
+ *             .secret("API_TOKEN", tokens.current())
+ *             .build())
+ *     .build();
+ * }</pre>
+ */
+public final class ProcessSandboxProvider implements SandboxProvider {
+  private static final Logger LOG = LoggerFactory.getLogger(ProcessSandboxProvider.class);
+
+  /**
+   * The variable that marks a sandbox's processes; its value identifies the sandbox. Recipes cannot
+   * set it.
+   */
+  public static final String SANDBOX_ENV = "WORKGATE_SANDBOX";
+
+  /**
+   * How long an orphan's processes get to stop after SIGTERM before SIGKILL: short, since nobody
+   * waits for their result any more, but long enough to flush a log.
+   */
+  public static final Duration ORPHAN_KILL_GRACE = Duration.ofSeconds(2);
+
+  /** The file that captures the process's standard output, in the sandbox directory. */
+  public static final String STDOUT_FILE = "stdout.log";
+
+  /** The file that captures the process's standard error, in the sandbox directory. */
+  public static final String STDERR_FILE = "stderr.log";
+
+  /** The {@code kind} detail of this provider's sandbox records. */
+  static final String KIND = "process";
+
+  static final String DETAIL_KIND = "kind";
+  static final String DETAIL_MARKER = "marker";
+  static final String DETAIL_PID = "pid";
+  static final String DETAIL_START = "startInstant";
+
+  private static final Optional<Path> PRLIMIT = findPrlimit();
+
+  private final Path root;
+  private final Function<WorkOrderView, ProcessSpec> recipe;
+  private final ErrorClassifier classifier;
+  private final Clock clock;
+  private final ThreadFactory threads;
+  private final Optional<Path> prlimit;
+  private final AtomicBoolean warnedNoPrlimit = new AtomicBoolean();
+
+  private ProcessSandboxProvider(Builder b) {
+    this.root = b.root;
+    this.recipe = b.recipe;
+    this.classifier = b.classifier;
+    this.clock = b.clock;
+    this.threads = b.threads;
+    this.prlimit = b.prlimit;
+  }
+
+  /**
+   * A builder for a provider whose sandboxes live under {@code root}.
+   *
+   * @param root the sandbox root, created when needed; give each provider its own
+   * @param recipe builds the spec of an attempt from the work order; an exception from it (or a
+   *     null spec) means the sandbox cannot be created. Called concurrently, so it must be
+   *     thread-safe.
+   * @return a new builder
+   */
+  public static Builder builder(Path root, Function<WorkOrderView, ProcessSpec> recipe) {
+    return new Builder(root, recipe);
+  }
+
+  /**
+   * Creates the sandbox directory ({@code <root>/<SandboxPaths.name(id, attempt)>}), its record and
+   * its working subdirectory, and resolves the executable. Nothing runs until {@link
+   * Sandbox#run()}.
+   *
+   * @throws IOException if the directory exists already, cannot be written, or the executable is
+   *     not found; nothing is left behind
+   * @throws RuntimeException whatever the recipe throws
+   */
+  @Override
+  public Sandbox create(SandboxRequest request) throws IOException {
+    Objects.requireNonNull(request, "request");
+    WorkOrderView order = request.workOrder();
+    ProcessSpec spec =
+        Objects.requireNonNull(
+            recipe.apply(order), () -> "the recipe returned no spec for work order " + order.id());
+    String name = SandboxPaths.name(order.id(), request.attempt());
+    Path dir = SandboxPaths.inside(root, name);
+    Files.createDirectories(root);
+    Files.createDirectory(dir); // fails if it exists: then it is not ours to delete
+    try {
+      SandboxRecord record =
+          new SandboxRecord(name, order.id(), request.attempt(), request.nodeId(), clock.instant());
+      String marker = marker(dir);
+      Map<String, String> details = new LinkedHashMap<>();
+      details.put(DETAIL_KIND, KIND);
+      details.put(DETAIL_MARKER, marker);
+      SandboxRecords.write(dir, record, details);
+      Path workDir = dir;
+      if (spec.workingSubdirectory().isPresent()) {
+        workDir = SandboxPaths.inside(dir, spec.workingSubdirectory().get());
+        Files.createDirectories(workDir);
+      }
+      Map<String, String> environment = environment(spec, marker);
+      List<String> argv = argv(spec, environment);
+      return new ProcessSandbox(
+          name,
+          dir,
+          workDir,
+          spec,
+          argv,
+          environment,
+          record,
+          details,
+          marker,
+          classifier,
+          threads);
+    } catch (IOException | RuntimeException e) {
+      try {
+        SandboxRecords.deleteTree(dir);
+      } catch (RuntimeException cleanup) {
+        e.addSuppressed(cleanup);
+      }
+      throw e;
+    }
+  }
+
+  /** The records of this provider's sandboxes under the root; other providers' are left out. */
+  @Override
+  public List<SandboxRecord> list() {
+    List<SandboxRecord> records = new ArrayList<>();
+    for (SandboxRecords.Entry entry : SandboxRecords.list(root)) {
+      if (KIND.equals(entry.details().get(DETAIL_KIND))) {
+        records.add(entry.record());
+      }
+    }
+    return records;
+  }
+
+  /**
+   * Kills what still runs in an orphan and deletes its directory: the recorded process and its
+   * descendants, if the process with the recorded pid has the recorded start time (otherwise the
+   * pid was reused and that process is left alone), and every process marked with the sandbox's
+   * {@value #SANDBOX_ENV}; SIGTERM, then SIGKILL after {@link #ORPHAN_KILL_GRACE}.
+   */
+  @Override
+  public void destroyOrphan(SandboxRecord orphan) {
+    Objects.requireNonNull(orphan, "orphan");
+    for (SandboxRecords.Entry entry : SandboxRecords.list(root)) {
+      if (!entry.record().equals(orphan) || !KIND.equals(entry.details().get(DETAIL_KIND))) {
+        continue;
+      }
+      Optional<ProcessHandle> original = original(entry.details());
+      String marker = entry.details().get(DETAIL_MARKER);
+      LOG.info(
+          "destroying orphan sandbox {} of work order {} attempt {} (node {}); process {}",
+          orphan.sandboxId(),
+          orphan.workOrderId(),
+          orphan.attempt(),
+          orphan.nodeId(),
+          original.map(h -> "pid " + h.pid() + " still runs").orElse("gone"));
+      ProcessSandbox.killTree(original, marker, ORPHAN_KILL_GRACE);
+      SandboxRecords.deleteTree(entry.directory());
+    }
+  }
+
+  /** The recorded process, if it still runs and is the same process (same start time). */
+  static Optional<ProcessHandle> original(Map<String, String> details) {
+    String pid = details.get(DETAIL_PID);
+    String start = details.get(DETAIL_START);
+    if (pid == null || start == null) {
+      return Optional.empty();
+    }
+    try {
+      Instant recorded = Instant.parse(start);
+      return ProcessHandle.of(Long.parseLong(pid))
+          .filter(h -> h.info().startInstant().map(recorded::equals).orElse(false));
+    } catch (NumberFormatException | DateTimeParseException e) {
+      LOG.warn("sandbox record with an unreadable pid '{}' or start '{}'", pid, start);
+      return Optional.empty();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ProcessSandboxProvider{root=" + root + "}";
+  }
+
+  /** The marker value of a sandbox: unique per directory on this machine, ASCII only. */
+  private static String marker(Path dir) {
+    return UUID.nameUUIDFromBytes(dir.toString().getBytes(StandardCharsets.UTF_8)).toString();
+  }
+
+  private static Map<String, String> environment(ProcessSpec spec, String marker) {
+    Map<String, String> env = new LinkedHashMap<>();
+    Map<String, String> parent = System.getenv();
+    for (String name : spec.inheritEnv()) {
+      String value = parent.get(name);
+      if (value != null) {
+        env.put(name, value);
+      }
+    }
+    env.putAll(spec.env());
+    env.put(SANDBOX_ENV, marker);
+    return Map.copyOf(env);
+  }
+
+  private List<String> argv(ProcessSpec spec, Map<String, String> environment)
+      throws FileNotFoundException {
+    List<String> command = new ArrayList<>(spec.command());
+    command.set(0, resolve(command.get(0), environment.get("PATH")));
+    if (spec.memoryLimitMb().isEmpty()) {
+      return List.copyOf(command);
+    }
+    if (prlimit.isEmpty()) {
+      if (warnedNoPrlimit.compareAndSet(false, true)) {
+        LOG.warn(
+            "prlimit (util-linux) is not installed: process sandboxes under {} run without"
+                + " their memory limit",
+            root);
+      }
+      return List.copyOf(command);
+    }
+    long bytes = spec.memoryLimitMb().getAsLong() * 1024 * 1024;
+    List<String> limited = new ArrayList<>();
+    limited.add(prlimit.get().toString());
+    limited.add("--as=" + bytes);
+    limited.add("--");
+    limited.addAll(command);
+    return List.copyOf(limited);
+  }
+
+  /**
+   * The executable's absolute path. A bare name is looked up on the child's {@code PATH}, or on
+   * this JVM's when the child has none (as {@link ProcessBuilder} does); a path is kept as it is.
+   */
+  private static String resolve(String executable, String childPath) throws FileNotFoundException {
+    if (executable.contains("/")) {
+      Path path = Path.of(executable);
+      if (path.isAbsolute() && !Files.isExecutable(path)) {
+        throw new FileNotFoundException("executable " + executable + " is missing");
+      }
+      return executable;
+    }
+    String search = childPath != null ? childPath : System.getenv("PATH");
+    return onPath(executable, search)
+        .map(Path::toString)
+        .orElseThrow(
+            () ->
+                new FileNotFoundException(
+                    "executable '" + executable + "' is not on the PATH " + search));
+  }
+
+  private static Optional<Path> onPath(String name, String search) {
+    if (search == null) {
+      return Optional.empty();
+    }
+    for (String dir : search.split(":")) {
+      if (dir.isEmpty()) {
+        continue; // the current directory: never, it is the sandbox's own
+      }
+      Path candidate = Path.of(dir, name).toAbsolutePath();
+      if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
+        return Optional.of(candidate);
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<Path> findPrlimit() {
+    Optional<Path> found = onPath("prlimit", System.getenv("PATH"));
+    if (found.isPresent()) {
+      return found;
+    }
+    return onPath("prlimit", "/usr/bin:/bin");
+  }
+
+  /** Builds a {@link ProcessSandboxProvider}. Setters reject null. Not thread-safe. */
+  public static final class Builder {
+    private final Path root;
+    private final Function<WorkOrderView, ProcessSpec> recipe;
+    private ErrorClassifier classifier = ErrorClassifier.defaults();
+    private Clock clock = Clock.systemUTC();
+    private ThreadFactory threads = defaultThreads();
+    private Optional<Path> prlimit = PRLIMIT;
+
+    private Builder(Path root, Function<WorkOrderView, ProcessSpec> recipe) {
+      this.root = Objects.requireNonNull(root, "root").toAbsolutePath().normalize();
+      this.recipe = Objects.requireNonNull(recipe, "recipe");
+    }
+
+    /**
+     * Classifies non-zero exit codes. Default {@link ErrorClassifier#defaults()}.
+     *
+     * @param classifier the classifier
+     * @return this builder
+     */
+    public Builder classifier(ErrorClassifier classifier) {
+      this.classifier = Objects.requireNonNull(classifier, "classifier");
+      return this;
+    }
+
+    /**
+     * Stamps the sandbox records. Default the system clock in UTC.
+     *
+     * @param clock the clock
+     * @return this builder
+     */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Makes the two threads per running sandbox that copy stdout and stderr to their files. They
+     * block on reads; default: daemon platform threads named {@code workgate-process-output-N}.
+     *
+     * @param threads the factory
+     * @return this builder
+     */
+    public Builder threadFactory(ThreadFactory threads) {
+      this.threads = Objects.requireNonNull(threads, "threadFactory");
+      return this;
+    }
+
+    /** For tests: the {@code prlimit} to use, empty to act as on a machine without it. */
+    Builder prlimit(Optional<Path> prlimit) {
+      this.prlimit = Objects.requireNonNull(prlimit, "prlimit");
+      return this;
+    }
+
+    /**
+     * Builds the provider.
+     *
+     * @return the provider
+     */
+    public ProcessSandboxProvider build() {
+      return new ProcessSandboxProvider(this);
+    }
+
+    private static ThreadFactory defaultThreads() {
+      AtomicLong count = new AtomicLong();
+      return task -> {
+        Thread t = new Thread(task, "workgate-process-output-" + count.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+      };
+    }
+  }
+}
