@@ -10,7 +10,7 @@ import java.util.Objects;
 
 /**
  * Names and paths for sandboxes built from work-order data, which cannot escape the sandbox root: a
- * name keeps only {@code [A-Za-z0-9._-]} of the id, at most 64 characters, plus a hash of the whole
+ * name keeps only {@code [A-Za-z0-9_-]} of the id, at most 64 characters, plus a hash of the whole
  * id, so that distinct ids never share a directory and no id reaches outside the root. Stateless.
  */
 public final class SandboxPaths {
