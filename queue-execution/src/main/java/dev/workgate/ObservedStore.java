@@ -51,7 +51,7 @@ final class ObservedStore implements WorkOrderStore {
   public List<RecordedEvent> appendAll(List<AppendRequest> requests) {
     List<RecordedEvent> recorded = store.appendAll(requests);
     for (RecordedEvent e : recorded) {
-      WorkOrderState state = store.find(e.workOrderId()).map(WorkOrderView::state).orElse(null);
+      WorkOrderState state = stateAfter(e);
       if (state != null) {
         observer.accept(e, state);
       }

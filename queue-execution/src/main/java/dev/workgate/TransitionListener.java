@@ -8,6 +8,8 @@ import dev.workgate.core.WorkOrderState;
  * starts, outcomes, retries released, cancellations), after it is stored. Transitions made by other
  * nodes are not heard; read the store's log for those. Calls come on the thread that made the
  * change: implementations must be thread-safe and quick; an exception is logged and ignored.
+ * Several threads record one work order's events (the submitter, the scheduler loop, the
+ * execution), so a listener can hear them out of order; each event carries its version.
  */
 @FunctionalInterface
 public interface TransitionListener {

@@ -1,6 +1,7 @@
 package dev.workgate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.workgate.core.ErrorCodes;
 import dev.workgate.core.WorkOrderId;
@@ -154,7 +155,7 @@ class WorkgateChaosTest {
       assertThat(wrong).isEmpty();
       assertThat(reaps.get()).isGreaterThan(10);
       assertThat(reaperKilledLiveWork.get()).isFalse();
-      assertThat(w.stats().activeSlots()).isZero();
+      await().atMost(Duration.ofSeconds(30)).until(() -> w.stats().activeSlots() == 0);
       try (Stream<Path> left = Files.list(root.resolve("in-process"))) {
         assertThat(left).isEmpty();
       }

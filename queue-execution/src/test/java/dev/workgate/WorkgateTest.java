@@ -211,7 +211,7 @@ class WorkgateTest {
     assertThat(timedOut.state()).isEqualTo(WorkOrderState.FAILED);
     assertThat(timedOut.lastError().orElseThrow().code()).isEqualTo(ErrorCodes.TIMEOUT);
     assertThat(timedOut.lastError().orElseThrow().message()).contains("PT0.2S");
-    assertThat(w.stats().activeSlots()).isZero();
+    await().atMost(WAIT).until(() -> w.stats().activeSlots() == 0); // released after the record
   }
 
   @Test
@@ -259,6 +259,48 @@ class WorkgateTest {
     assertThatThrownBy(() -> w.cancel(WorkOrderId.of("nope"), "x"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("nope");
+  }
+
+  @Test
+  void a_result_that_arrives_after_the_attempt_was_reaped_elsewhere_is_discarded()
+      throws Exception {
+    Workgate[] self = new Workgate[1];
+    Workgate w =
+        start(
+            builder()
+                .handler(
+                    "late",
+                    ctx -> {
+                      if (ctx.attempt() == 1) {
+                        // Another node decides this attempt is dead while it still runs.
+                        WorkOrderView now = self[0].find(ctx.id()).orElseThrow();
+                        self[0]
+                            .retries()
+                            .recordFailure(
+                                now,
+                                dev.workgate.core.ErrorInfo.retryable(
+                                    ErrorCodes.LEASE_EXPIRED, "reaped by node-2"));
+                        return WorkResult.ok("stale result of attempt 1");
+                      }
+                      return WorkResult.ok("result of attempt 2");
+                    }));
+    self[0] = w;
+
+    WorkOrderView done = w.await(w.submit(job("late")), WAIT);
+
+    assertThat(done.state()).isEqualTo(WorkOrderState.COMPLETED);
+    assertThat(done.attempt()).isEqualTo(2);
+    assertThat(done.result().orElseThrow().asText()).isEqualTo("result of attempt 2");
+    assertThat(types(w, done.id()))
+        .containsExactly(
+            EventType.SUBMITTED,
+            EventType.CLAIMED,
+            EventType.STARTED,
+            EventType.ATTEMPT_FAILED,
+            EventType.RETRY_RELEASED,
+            EventType.CLAIMED,
+            EventType.STARTED,
+            EventType.COMPLETED);
   }
 
   @Test
@@ -315,7 +357,10 @@ class WorkgateTest {
                       Files.writeString(ctx.workDir().resolve("out.txt"), "scratch");
                       return WorkResult.ok();
                     }));
-    w.onTransition((event, state) -> heard.add(event.event().type() + "->" + state));
+    // Threads record a work order's events (the submitter, the loop, the execution), so they can
+    // be heard out of order; each carries its version.
+    w.onTransition(
+        (event, state) -> heard.add(event.version() + " " + event.event().type() + "->" + state));
 
     WorkOrderId id = w.submit(job("files"));
     w.await(id, WAIT);
@@ -325,14 +370,19 @@ class WorkgateTest {
         .untilAsserted(
             () ->
                 assertThat(heard)
-                    .containsExactly(
-                        "SUBMITTED->PENDING",
-                        "CLAIMED->PREPARING",
-                        "STARTED->RUNNING",
-                        "COMPLETED->COMPLETED"));
-    try (Stream<Path> left = Files.walk(dir.resolve("sandboxes"))) {
-      assertThat(left.filter(Files::isRegularFile)).isEmpty();
-    }
+                    .containsExactlyInAnyOrder(
+                        "1 SUBMITTED->PENDING",
+                        "2 CLAIMED->PREPARING",
+                        "3 STARTED->RUNNING",
+                        "4 COMPLETED->COMPLETED"));
+    await() // the sandbox is destroyed right after the outcome is recorded
+        .atMost(WAIT)
+        .untilAsserted(
+            () -> {
+              try (Stream<Path> left = Files.walk(dir.resolve("sandboxes"))) {
+                assertThat(left.filter(Files::isRegularFile)).isEmpty();
+              }
+            });
   }
 
   @Test

@@ -93,7 +93,7 @@ public final class InProcessSandboxProvider implements SandboxProvider {
     private final AtomicBoolean cancelled = new AtomicBoolean();
     private final AtomicBoolean destroyed = new AtomicBoolean();
     private final CountDownLatch finished = new CountDownLatch(1);
-    private volatile Thread runner;
+    private Thread runner; // guarded by this
 
     InProcessSandbox(String id, Path dir, Path work, WorkOrderView view, int attempt) {
       this.id = id;
@@ -115,7 +115,9 @@ public final class InProcessSandboxProvider implements SandboxProvider {
 
     @Override
     public WorkResult run() throws Exception {
-      runner = Thread.currentThread();
+      synchronized (this) {
+        runner = Thread.currentThread();
+      }
       try {
         if (cancelled.get()) {
           throw new InterruptedException("cancelled before it started");
@@ -123,8 +125,12 @@ public final class InProcessSandboxProvider implements SandboxProvider {
         WorkResult result = handler.handle(new Context());
         return result == null ? WorkResult.ok() : result;
       } finally {
-        runner = null;
-        Thread.interrupted(); // an interrupt meant for the handler must not leak to the pool
+        // Under the lock kill() interrupts with, so that no interrupt meant for this handler can
+        // reach the pool thread after it has moved on to other work.
+        synchronized (this) {
+          runner = null;
+          Thread.interrupted();
+        }
         finished.countDown();
       }
     }
@@ -132,9 +138,10 @@ public final class InProcessSandboxProvider implements SandboxProvider {
     @Override
     public void kill(Duration grace) {
       cancelled.set(true);
-      Thread thread = runner;
-      if (thread != null) {
-        thread.interrupt();
+      synchronized (this) {
+        if (runner != null) {
+          runner.interrupt();
+        }
       }
       try {
         finished.await(Math.max(0, grace.toMillis()), TimeUnit.MILLISECONDS);
