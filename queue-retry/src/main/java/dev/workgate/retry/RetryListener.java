@@ -5,9 +5,10 @@ import dev.workgate.core.WorkOrderView;
 /**
  * Hears what the {@link RetryManager} does, after it is in the store. Every method has an empty
  * default, so a listener implements only what it needs. Calls come on the thread that made the
- * change, one at a time per change but possibly from several threads at once: implementations must
- * be thread-safe and quick. An exception a listener throws is logged and does not undo the change
- * or stop other listeners.
+ * change; calls to one listener never overlap (they are serialised), so a listener must be quick
+ * and must not wait for another thread that may be recording a retry. An exception a listener
+ * throws is logged and does not undo the change or stop other listeners. Once its registration is
+ * closed, no further call reaches it.
  */
 public interface RetryListener {
 

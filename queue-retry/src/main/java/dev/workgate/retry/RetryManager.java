@@ -24,7 +24,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
@@ -67,7 +66,7 @@ public final class RetryManager {
   private final RandomGenerator random;
   private final Object randomLock = new Object();
   private final int batchSize;
-  private final List<RetryListener> listeners = new CopyOnWriteArrayList<>();
+  private final List<Entry> listeners = new CopyOnWriteArrayList<>();
   private final LongAdder scheduled = new LongAdder();
   private final LongAdder released = new LongAdder();
   private final LongAdder exhausted = new LongAdder();
@@ -361,32 +360,46 @@ public final class RetryManager {
    */
   public Subscription addListener(RetryListener listener) {
     Objects.requireNonNull(listener, "listener");
-    RetryListener entry = new Entry(listener);
+    Entry entry = new Entry(listener);
     listeners.add(entry);
-    AtomicBoolean open = new AtomicBoolean(true);
     return () -> {
-      if (open.compareAndSet(true, false)) {
-        listeners.remove(entry);
-      }
+      entry.close();
+      listeners.remove(entry);
     };
   }
 
   private void fire(Consumer<RetryListener> call) {
-    for (RetryListener listener : listeners) {
-      try {
-        call.accept(listener);
-      } catch (RuntimeException e) {
-        LOG.warn("retry listener {} failed", listener, e);
-      }
+    for (Entry entry : listeners) {
+      entry.deliver(call);
     }
   }
 
-  /** A listener wrapper with identity equality, so the same listener can be added twice. */
+  /**
+   * A registered listener, with identity equality so that the same listener can be added twice.
+   * Deliveries and {@link #close()} share its lock, so that once close returns no call reaches the
+   * listener (a listener may close its own registration from inside a call).
+   */
   private static final class Entry implements RetryListener {
     private final RetryListener delegate;
+    private boolean open = true; // guarded by this
 
     Entry(RetryListener delegate) {
       this.delegate = delegate;
+    }
+
+    synchronized void deliver(Consumer<RetryListener> call) {
+      if (!open) {
+        return;
+      }
+      try {
+        call.accept(this);
+      } catch (RuntimeException e) {
+        LOG.warn("retry listener {} failed", delegate, e);
+      }
+    }
+
+    synchronized void close() {
+      open = false;
     }
 
     @Override
@@ -432,7 +445,7 @@ public final class RetryManager {
     private Clock clock = Clock.systemUTC();
     private RandomGenerator random = new SplittableRandom();
     private int batchSize = DEFAULT_BATCH_SIZE;
-    private final List<RetryListener> listeners = new ArrayList<>();
+    private final List<Entry> listeners = new ArrayList<>();
 
     private Builder(WorkOrderStore store) {
       this.store = store;

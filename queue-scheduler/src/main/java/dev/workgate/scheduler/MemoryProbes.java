@@ -51,7 +51,9 @@ public final class MemoryProbes {
    *       ancestors up to {@code /sys/fs/cgroup}, as in {@link #cgroupV2(Path)}; skipped when no
    *       cgroup on the way sets a limit ({@code memory.max} is {@code max} everywhere);
    *   <li>{@code /proc/meminfo}, as in {@link #procMeminfo(Path)};
-   *   <li>the JVM, as in {@link #jvm()}.
+   *   <li>the JVM, as in {@link #jvm()}; tried before {@code /proc/meminfo} when the process is in
+   *       a cgroup v1 memory controller, where {@code /proc/meminfo} shows the host and the JVM's
+   *       operating-system bean shows the container.
    * </ol>
    *
    * A reading's {@link MemoryReading#source()} names the source, e.g. {@code "cgroup v2
@@ -69,8 +71,14 @@ public final class MemoryProbes {
     if (!chain.isEmpty()) {
       candidates.add(new CgroupV2Probe(chain, meminfo));
     }
-    candidates.add(procMeminfo(meminfo));
-    candidates.add(jvm);
+    if (cgroupV1Memory(selfCgroup)) {
+      // Inside a cgroup v1 container /proc/meminfo shows the host; the JVM knows the container.
+      candidates.add(jvm);
+      candidates.add(procMeminfo(meminfo));
+    } else {
+      candidates.add(procMeminfo(meminfo));
+      candidates.add(jvm);
+    }
     for (MemoryProbe candidate : candidates) {
       try {
         MemoryReading reading = candidate.read();
@@ -82,6 +90,21 @@ public final class MemoryProbes {
     }
     LOG.warn("No memory source works on this host; using {} and its errors", jvm);
     return jvm;
+  }
+
+  /** Whether this process sits in a cgroup v1 memory controller ({@code N:memory:/path}). */
+  static boolean cgroupV1Memory(Path selfCgroup) {
+    try {
+      for (String line : java.nio.file.Files.readAllLines(selfCgroup)) {
+        String[] parts = line.split(":", 3);
+        if (parts.length == 3 && java.util.Arrays.asList(parts[1].split(",")).contains("memory")) {
+          return true;
+        }
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      LOG.debug("cannot read {}: {}", selfCgroup, e.toString());
+    }
+    return false;
   }
 
   /**

@@ -96,7 +96,7 @@ public final class Scheduler implements AutoCloseable {
   private volatile boolean running;
   private volatile boolean closed;
   private volatile boolean claiming = true;
-  private Thread loopThread; // guarded by lifecycleLock
+  private volatile Thread loopThread; // written under lifecycleLock
   private List<Subscription> subscriptions = List.of(); // guarded by lifecycleLock
   private Instant nextRenewal; // guarded by turnLock
   private int queueCursor; // guarded by turnLock
@@ -271,43 +271,42 @@ public final class Scheduler implements AutoCloseable {
   public void start() {
     synchronized (lifecycleLock) {
       requireOpen();
-      if (running) {
+      if (loopThread != null) {
         return;
       }
-      running = true;
-      subscriptions =
-          List.of(
-              store.subscribe(
-                  queues -> {
-                    for (String queue : queues) {
-                      if (config.serves(queue)) {
-                        signal.wake();
-                        return;
-                      }
-                    }
-                  }),
-              monitor.addListener(
-                  new ResourceListener() {
-                    @Override
-                    public void slotAvailable(ResourceMonitor m) {
+      List<Subscription> subscribed = new ArrayList<>(2);
+      try {
+        subscribed.add(
+            store.subscribe(
+                queues -> {
+                  for (String queue : queues) {
+                    if (config.serves(queue)) {
                       signal.wake();
+                      return;
                     }
-
-                    @Override
-                    public void pressureChanged(
-                        PressureLevel from, PressureLevel to, MemoryReading reading) {
-                      LOG.info(
-                          "memory pressure on {} went from {} to {} ({} MB of {} MB available)",
-                          config.nodeId(),
-                          from,
-                          to,
-                          reading.availableMb(),
-                          reading.totalMb());
-                      signal.wake();
-                    }
-                  }));
-      loopThread = threadFactory.newThread(this::loop);
-      loopThread.start();
+                  }
+                }));
+        // The monitor logs the change itself; the loop only needs to look again.
+        subscribed.add(
+            monitor.addListener(
+                new ResourceListener() {
+                  @Override
+                  public void pressureChanged(
+                      PressureLevel from, PressureLevel to, MemoryReading reading) {
+                    signal.wake();
+                  }
+                }));
+        Thread thread = threadFactory.newThread(this::loop);
+        running = true;
+        loopThread = thread;
+        thread.start();
+        subscriptions = List.copyOf(subscribed);
+      } catch (RuntimeException | Error e) {
+        running = false;
+        loopThread = null;
+        subscribed.forEach(Subscription::close);
+        throw e;
+      }
     }
   }
 
@@ -319,7 +318,7 @@ public final class Scheduler implements AutoCloseable {
   public void stop() {
     Thread thread;
     synchronized (lifecycleLock) {
-      if (!running) {
+      if (loopThread == null && subscriptions.isEmpty()) {
         return;
       }
       running = false;
@@ -341,8 +340,10 @@ public final class Scheduler implements AutoCloseable {
   /** Stops the loop for good. Does not close the store. Idempotent. */
   @Override
   public void close() {
+    synchronized (lifecycleLock) {
+      closed = true; // no start() from here on
+    }
     stop();
-    closed = true;
   }
 
   /**
@@ -362,7 +363,8 @@ public final class Scheduler implements AutoCloseable {
 
   private void loop() {
     int failures = 0;
-    while (running) {
+    // A thread left over from an earlier start() that outlived stop()'s wait ends here.
+    while (running && loopThread == Thread.currentThread()) {
       Instant next;
       try {
         next = runOnce();

@@ -233,6 +233,19 @@ class MemoryProbesTest {
   }
 
   @Test
+  void in_a_cgroup_v1_memory_controller_the_jvm_comes_before_the_hosts_meminfo()
+      throws IOException {
+    Path self =
+        file("proc/self/cgroup", "12:cpu,cpuacct:/docker/abc\n4:memory:/docker/abc\n0::/\n");
+    Path meminfo = file("meminfo", MEMINFO);
+
+    MemoryReading r =
+        MemoryProbes.system(self, tmp.resolve("no-v2-root"), meminfo, FAKE_JVM).read();
+
+    assertThat(r.source()).isEqualTo("fake jvm");
+  }
+
+  @Test
   void system_falls_back_to_the_jvm_when_neither_cgroup_nor_meminfo_work() {
     MemoryReading r =
         MemoryProbes.system(
