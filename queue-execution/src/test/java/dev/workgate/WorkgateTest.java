@@ -442,7 +442,13 @@ class WorkgateTest {
     WorkOrderId id = w.submit(job("short"));
     assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
 
-    Thread finisher = new Thread(release::countDown);
+    // The work ends only once the shutdown has begun, so the shutdown must wait for it.
+    Thread finisher =
+        new Thread(
+            () -> {
+              await().atMost(WAIT).until(() -> !w.scheduler().isClaiming());
+              release.countDown();
+            });
     finisher.start();
     w.shutdown(Duration.ofSeconds(20));
 

@@ -21,8 +21,8 @@ import net.jqwik.api.statistics.Statistics;
 /**
  * Properties of the retry arithmetic: backoff without jitter is monotone and capped, every jitter
  * strategy stays within the bounds {@link Jitter} documents, and delays are a pure function of the
- * attempt and the values drawn. The expected bounds are computed here in exact decimal arithmetic,
- * independently of the double arithmetic of {@link RetryPolicy}.
+ * attempt and the values drawn. The expected bounds are computed here, written separately from
+ * {@link RetryPolicy}'s own arithmetic.
  */
 class RetryPolicyProperties {
 

@@ -550,7 +550,7 @@ class SchedulerTest {
   }
 
   @Test
-  void the_log_of_a_reaped_and_retried_work_order_reads_as_its_history() {
+  void renewing_a_lease_appends_no_event_and_extends_the_lease() {
     Scheduler s = scheduler(1);
     WorkOrderId id = s.submit(spec("default"));
     s.runOnce();

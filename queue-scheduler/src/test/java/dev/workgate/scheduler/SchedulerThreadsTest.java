@@ -32,6 +32,7 @@ class SchedulerThreadsTest {
   WorkOrderStore store;
   List<ClaimedWork> dispatched;
   Scheduler scheduler;
+  volatile Thread loop;
   ExecutorService executor;
 
   @BeforeEach
@@ -60,6 +61,13 @@ class SchedulerThreadsTest {
                     ResourceConfig.builder().maxConcurrent(slots).build(),
                     plenty,
                     java.time.Clock.systemUTC()))
+            .threadFactory(
+                r -> {
+                  Thread t = new Thread(r, "test-scheduler-loop");
+                  t.setDaemon(true);
+                  loop = t;
+                  return t;
+                })
             .build();
     scheduler.start();
     await().atMost(Duration.ofSeconds(10)).until(() -> scheduler.stats().turns() >= 1);
@@ -109,12 +117,15 @@ class SchedulerThreadsTest {
     Scheduler s = start(2);
     s.stop();
     assertThat(s.isRunning()).isFalse();
+    assertThat(loop.isAlive()).isFalse();
     long turns = s.stats().turns();
 
     s.submit(WorkOrderSpec.builder("job").build());
 
-    assertThat(s.stats().turns()).isEqualTo(turns);
-    assertThat(dispatched).isEmpty();
+    await()
+        .during(Duration.ofMillis(500))
+        .atMost(Duration.ofSeconds(2))
+        .until(() -> dispatched.isEmpty() && s.stats().turns() == turns);
     assertThat(store.counts().get("default")).containsEntry(WorkOrderState.PENDING, 1L);
   }
 
