@@ -28,6 +28,9 @@ import java.util.function.BooleanSupplier;
  * does not close the host's store.
  */
 final class ObservedStore implements WorkOrderStore {
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(ObservedStore.class);
+
   private final WorkOrderStore store;
   private final BiConsumer<RecordedEvent, WorkOrderState> observer;
   private final BooleanSupplier claimsWatched;
@@ -50,11 +53,16 @@ final class ObservedStore implements WorkOrderStore {
   @Override
   public List<RecordedEvent> appendAll(List<AppendRequest> requests) {
     List<RecordedEvent> recorded = store.appendAll(requests);
-    for (RecordedEvent e : recorded) {
-      WorkOrderState state = stateAfter(e);
-      if (state != null) {
-        observer.accept(e, state);
+    try {
+      for (RecordedEvent e : recorded) {
+        WorkOrderState state = stateAfter(e);
+        if (state != null) {
+          observer.accept(e, state);
+        }
       }
+    } catch (RuntimeException e) {
+      // The write succeeded: a failure to tell listeners must not make it look failed.
+      LOG.warn("telling transition listeners about an append failed", e);
     }
     return recorded;
   }
@@ -65,13 +73,16 @@ final class ObservedStore implements WorkOrderStore {
     if (!claimsWatched.getAsBoolean()) {
       return claimed;
     }
-    for (WorkOrderView view : claimed) {
-      List<RecordedEvent> stream = store.readStream(view.id());
-      for (RecordedEvent e : stream) {
-        if (e.version() == view.version()) {
-          observer.accept(e, view.state());
+    try {
+      for (WorkOrderView view : claimed) {
+        for (RecordedEvent e : store.readStream(view.id())) {
+          if (e.version() == view.version()) {
+            observer.accept(e, view.state());
+          }
         }
       }
+    } catch (RuntimeException e) {
+      LOG.warn("telling transition listeners about a claim failed", e);
     }
     return claimed;
   }

@@ -26,6 +26,12 @@ public record QueueStats(
     List<ExecutionManager.ActiveExecution> executions,
     SchedulerStats scheduler) {
 
+  /** Copies the collections, so the snapshot never changes. */
+  public QueueStats {
+    countsByQueue = Map.copyOf(countsByQueue);
+    executions = List.copyOf(executions);
+  }
+
   /**
    * Work orders in a state, over all queues.
    *

@@ -156,11 +156,16 @@ public final class Workgate implements AutoCloseable {
     if (!started.compareAndSet(false, true)) {
       return;
     }
-    int reaped = orphans.reap();
-    if (reaped > 0) {
-      LOG.info("destroyed {} orphaned sandboxes before starting", reaped);
+    try {
+      int reaped = orphans.reap();
+      if (reaped > 0) {
+        LOG.info("destroyed {} orphaned sandboxes before starting", reaped);
+      }
+      scheduler.start();
+    } catch (RuntimeException | Error e) {
+      started.set(false); // a later start() tries again
+      throw e;
     }
-    scheduler.start();
     long millis = Math.max(50, pollInterval.toMillis());
     watcher.scheduleWithFixedDelay(this::checkCompletions, millis, millis, TimeUnit.MILLISECONDS);
   }
@@ -199,6 +204,7 @@ public final class Workgate implements AutoCloseable {
    * @param reason why, for a person
    * @return false if it had already ended
    * @throws IllegalArgumentException if there is no such work order
+   * @throws IllegalStateException if it kept changing under ten attempts to cancel it
    */
   public boolean cancel(WorkOrderId id, String reason) {
     Objects.requireNonNull(id, "id");
@@ -306,6 +312,7 @@ public final class Workgate implements AutoCloseable {
    * @throws IllegalArgumentException if there is no such work order
    */
   public CompletableFuture<WorkOrderView> completion(WorkOrderId id) {
+    requireOpen();
     WorkOrderView view =
         store.find(id).orElseThrow(() -> new IllegalArgumentException("no work order " + id));
     if (view.state().isTerminal()) {

@@ -215,6 +215,59 @@ class WorkgateTest {
   }
 
   @Test
+  void a_handler_that_ignores_cancellation_is_given_up_on_after_the_grace() throws Exception {
+    java.util.concurrent.atomic.AtomicBoolean letGo =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    Workgate w =
+        start(
+            builder()
+                .killGrace(Duration.ofMillis(200))
+                .handler(
+                    "stubborn",
+                    ctx -> {
+                      while (!letGo.get()) {
+                        Thread.onSpinWait(); // ignores the flag and the interrupt
+                      }
+                      return WorkResult.ok();
+                    }));
+    try {
+      WorkOrderView end =
+          w.await(
+              w.submit(
+                  WorkOrderSpec.builder("stubborn")
+                      .timeout(Duration.ofMillis(200))
+                      .maxAttempts(1)
+                      .build()),
+              WAIT);
+
+      assertThat(end.state()).isEqualTo(WorkOrderState.FAILED);
+      assertThat(end.lastError().orElseThrow().code()).isEqualTo(ErrorCodes.TIMEOUT);
+      await().atMost(WAIT).until(() -> w.stats().activeSlots() == 0);
+    } finally {
+      letGo.set(true);
+    }
+  }
+
+  @Test
+  void an_error_thrown_by_a_handler_is_recorded_as_its_failure() throws Exception {
+    Workgate w =
+        start(
+            builder()
+                .handler(
+                    "buggy",
+                    ctx -> {
+                      throw new AssertionError("an invariant broke");
+                    }));
+
+    WorkOrderView end =
+        w.await(w.submit(WorkOrderSpec.builder("buggy").maxAttempts(1).build()), WAIT);
+
+    assertThat(end.state()).isEqualTo(WorkOrderState.FAILED);
+    assertThat(end.lastError().orElseThrow().code()).isEqualTo(ErrorCodes.UNKNOWN_ERROR);
+    assertThat(end.lastError().orElseThrow().message()).contains("an invariant broke");
+  }
+
+  @Test
   void cancelling_waiting_work_is_immediate_and_running_work_is_stopped_then_cancelled()
       throws Exception {
     CountDownLatch started = new CountDownLatch(1);

@@ -385,7 +385,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
           return;
         }
         if (stopReason.get() != null) {
-          outcome = stopped(null);
+          outcome = stopped();
           return;
         }
         try {
@@ -394,7 +394,14 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
               ExpectedVersion.exactly(claimed.version()),
               List.of(new WorkOrderEvent.Started(sandbox.id())));
         } catch (ConcurrencyException | InvalidTransitionException moved) {
-          outcome = ours().isPresent() ? stopped(null) : Outcome.DISCARDED;
+          // Cancelled, reaped or otherwise changed while the sandbox was being created.
+          outcome =
+              stopReason.get() != null
+                  ? stopped()
+                  : fail(
+                      ErrorInfo.retryable(
+                          ErrorCodes.SANDBOX_CREATION_FAILED,
+                          "the work order changed while its sandbox was being created"));
           return;
         }
         startedAt = clock.instant();
@@ -403,7 +410,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
         timeout =
             timers.schedule(
                 () -> stop(StopReason.TIMEOUT, "ran past its timeout of " + limit),
-                limit.toNanos(),
+                TimeUnit.NANOSECONDS.convert(limit), // saturates: no overflow for huge timeouts
                 TimeUnit.NANOSECONDS);
         if (stopReason.get() != null) {
           Sandbox s = sandbox;
@@ -412,16 +419,11 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
         WorkResult result;
         try {
           result = sandbox.run();
-        } catch (Exception | Error e) {
-          if (e instanceof Error && !(e instanceof OutOfMemoryError)) {
-            throw (Error) e;
-          }
+        } catch (Exception | Error e) { // an Error of the handler is its failure, recorded
           result = WorkResult.failure(retries.classifier().classify(e));
         }
-        timeout.cancel(false);
-        status = Status.CLEANUP;
         if (stopReason.get() != null) {
-          outcome = stopped(result);
+          outcome = stopped();
         } else if (result.succeeded()) {
           outcome = complete(result);
         } else {
@@ -462,7 +464,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     }
 
     /** What to record when the work was stopped from outside. */
-    private Outcome stopped(WorkResult ignored) {
+    private Outcome stopped() {
       StopReason reason = stopReason.get();
       switch (reason) {
         case CANCELLED:

@@ -18,18 +18,24 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Runs a {@link WorkHandler} in this JVM, on the execution's own thread, with a private working
- * directory under a root that is deleted when the sandbox is destroyed. Killing it sets the
- * context's cancellation flag and interrupts the handler's thread; a handler that ignores both
- * cannot be stopped (Java has no safe way to kill a thread), and {@link Sandbox#kill} returns after
- * the grace period anyway. Thread-safe.
+ * Runs a {@link WorkHandler} in this JVM, on a thread of its own per attempt, with a private
+ * working directory under a root that is deleted when the sandbox is destroyed. Killing it sets the
+ * context's cancellation flag and interrupts the handler's thread. A handler that ignores both
+ * cannot be stopped (Java has no safe way to kill a thread): once the grace period has passed, the
+ * sandbox gives up on it, {@link Sandbox#run} returns so that the owner records the attempt and
+ * frees the slot, and the handler's thread is left to end on its own (logged). Thread-safe.
  */
 public final class InProcessSandboxProvider implements SandboxProvider {
+  private static final Logger LOG = LoggerFactory.getLogger(InProcessSandboxProvider.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Path root;
@@ -92,8 +98,8 @@ public final class InProcessSandboxProvider implements SandboxProvider {
     private final int attempt;
     private final AtomicBoolean cancelled = new AtomicBoolean();
     private final AtomicBoolean destroyed = new AtomicBoolean();
-    private final CountDownLatch finished = new CountDownLatch(1);
-    private Thread runner; // guarded by this
+    private final CompletableFuture<WorkResult> outcome = new CompletableFuture<>();
+    private Thread handlerThread; // guarded by this
 
     InProcessSandbox(String id, Path dir, Path work, WorkOrderView view, int attempt) {
       this.id = id;
@@ -115,38 +121,58 @@ public final class InProcessSandboxProvider implements SandboxProvider {
 
     @Override
     public WorkResult run() throws Exception {
-      synchronized (this) {
-        runner = Thread.currentThread();
+      if (cancelled.get()) {
+        throw new InterruptedException("cancelled before it started");
       }
+      Thread thread =
+          new Thread(
+              () -> {
+                try {
+                  WorkResult result = handler.handle(new Context());
+                  outcome.complete(result == null ? WorkResult.ok() : result);
+                } catch (Throwable t) {
+                  outcome.completeExceptionally(t);
+                }
+              },
+              "workgate-handler-" + id);
+      thread.setDaemon(true);
+      synchronized (this) {
+        handlerThread = thread;
+      }
+      thread.start();
       try {
-        if (cancelled.get()) {
-          throw new InterruptedException("cancelled before it started");
+        return outcome.get();
+      } catch (ExecutionException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof Exception ex) {
+          throw ex;
         }
-        WorkResult result = handler.handle(new Context());
-        return result == null ? WorkResult.ok() : result;
-      } finally {
-        // Under the lock kill() interrupts with, so that no interrupt meant for this handler can
-        // reach the pool thread after it has moved on to other work.
-        synchronized (this) {
-          runner = null;
-          Thread.interrupted();
-        }
-        finished.countDown();
+        throw (Error) cause;
       }
     }
 
     @Override
     public void kill(Duration grace) {
       cancelled.set(true);
+      Thread thread;
       synchronized (this) {
-        if (runner != null) {
-          runner.interrupt();
-        }
+        thread = handlerThread;
       }
+      if (thread == null) {
+        return;
+      }
+      thread.interrupt();
       try {
-        finished.await(Math.max(0, grace.toMillis()), TimeUnit.MILLISECONDS);
+        outcome.get(Math.max(0, grace.toMillis()), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        // Java cannot stop a thread safely: leave it, and let the owner record the attempt.
+        LOG.warn("handler of {} ignored cancellation for {}; its thread is abandoned", id, grace);
+        outcome.completeExceptionally(
+            new InterruptedException("the handler did not stop within " + grace));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
+      } catch (ExecutionException e) {
+        // it ended with a failure: stopped
       }
     }
 

@@ -205,8 +205,8 @@ final class ProcessSandbox implements Sandbox {
     if (exitCode == 0) {
       ObjectNode output = JsonNodeFactory.instance.objectNode();
       output.put("exitCode", 0);
-      output.put("stdoutTail", out.tail());
-      output.put("stderrTail", err.tail());
+      output.put("stdoutTail", masked(out.tail()));
+      output.put("stderrTail", masked(err.tail()));
       output.put("truncated", out.truncated() || err.truncated());
       return WorkResult.ok(output);
     }
@@ -218,7 +218,7 @@ final class ProcessSandbox implements Sandbox {
       return WorkResult.failure(
           classifier.classify(ErrorCodes.CANCELLED, "killed by its owner; exit code " + exitCode));
     }
-    String stderr = err.tail().strip();
+    String stderr = masked(err.tail()).strip();
     if (stderr.length() > STDERR_DETAIL_CHARS) {
       int start = stderr.length() - STDERR_DETAIL_CHARS;
       if (Character.isLowSurrogate(stderr.charAt(start))) {
@@ -227,6 +227,21 @@ final class ProcessSandbox implements Sandbox {
       stderr = "…" + stderr.substring(start);
     }
     return WorkResult.failure(classifier.classifyExitCode(exitCode, stderr));
+  }
+
+  /**
+   * A tail with every secret value replaced by {@code ***}: the tails are stored in the event log,
+   * and a child that echoes its input (a shell with {@code set -x}, say) must not put secrets
+   * there.
+   */
+  private String masked(String tail) {
+    String result = tail;
+    for (String value : spec.secrets().values()) {
+      if (!value.isEmpty()) {
+        result = result.replace(value, "***");
+      }
+    }
+    return result;
   }
 
   /** Writes the secrets to stdin, one line each, then closes it; a process may not read them. */

@@ -242,10 +242,13 @@ public final class Scheduler implements AutoCloseable {
 
   /**
    * Stops new claims while the loop goes on renewing the leases of running work, releasing retries
-   * and reaping: the first step of draining a node for shutdown. Idempotent.
+   * and reaping: the first step of draining a node for shutdown. Waits for a turn in progress, so
+   * that when this returns every claim made has been handed to the dispatcher. Idempotent.
    */
   public void stopClaiming() {
-    claiming = false;
+    synchronized (turnLock) {
+      claiming = false;
+    }
   }
 
   /**
