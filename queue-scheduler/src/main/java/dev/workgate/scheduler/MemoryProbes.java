@@ -145,8 +145,8 @@ public final class MemoryProbes {
    * free memory (container-aware on Linux; free memory does not count page cache as available, so
    * it is the most cautious source).
    *
-   * @return the probe; its readings fail with {@link UnsupportedOperationException} on a JVM
-   *     without that interface
+   * @return the probe; its readings fail with {@link IllegalStateException} on a JVM without that
+   *     interface
    */
   public static MemoryProbe jvm() {
     return new JvmProbe();
@@ -350,7 +350,7 @@ public final class MemoryProbes {
     public MemoryReading read() {
       OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
       if (!(os instanceof com.sun.management.OperatingSystemMXBean)) {
-        throw new UnsupportedOperationException(
+        throw new IllegalStateException(
             "this JVM has no com.sun.management.OperatingSystemMXBean, got " + os.getClass());
       }
       com.sun.management.OperatingSystemMXBean sun = (com.sun.management.OperatingSystemMXBean) os;

@@ -261,7 +261,8 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
           && !perms.contains(PosixFilePermission.GROUP_WRITE)
           && !perms.contains(PosixFilePermission.OTHERS_WRITE);
     } catch (UnsupportedOperationException | IOException e) {
-      // No POSIX permissions to read (another file system): Files.isWritable alone decides.
+      // getPosixFilePermissions throws UnsupportedOperationException on a file system without
+      // POSIX attributes: there Files.isWritable alone decides.
       return false;
     }
   }
