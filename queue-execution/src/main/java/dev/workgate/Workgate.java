@@ -28,7 +28,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -96,8 +95,10 @@ public final class Workgate implements AutoCloseable {
                 .build(),
             b.memoryProbe != null ? b.memoryProbe : MemoryProbes.system(),
             b.clock);
+    SchedulerConfig config = b.scheduler.build();
+    String nodeId = config.nodeId();
     ExecutionManager.Builder eb =
-        ExecutionManager.builder(store, retries, b.nodeId)
+        ExecutionManager.builder(store, retries, nodeId)
             .clock(b.clock)
             .threads(b.maxConcurrent)
             .killGrace(b.killGrace)
@@ -110,27 +111,19 @@ public final class Workgate implements AutoCloseable {
     }
     b.providers.forEach(eb::provider);
     this.executions = eb.build();
-    SchedulerConfig.Builder config =
-        SchedulerConfig.builder()
-            .nodeId(b.nodeId)
-            .queues(b.queues.toArray(new String[0]))
-            .pollInterval(b.pollInterval)
-            .leaseDuration(b.leaseDuration)
-            .staggerDelay(b.staggerDelay);
-    b.maxQueueDepth.forEach(config::maxQueueDepth);
     this.scheduler =
         Scheduler.builder(store, executions)
-            .config(config.build())
+            .config(config)
             .resources(resources)
             .retries(retries)
             .clock(b.clock)
             .build();
-    this.orphans = new OrphanReaper(store, executions, b.nodeId, b.clock);
-    this.pollInterval = b.pollInterval;
+    this.orphans = new OrphanReaper(store, executions, nodeId, b.clock);
+    this.pollInterval = config.pollInterval();
     this.watcher =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
-              Thread t = new Thread(r, "workgate-completions-" + b.nodeId);
+              Thread t = new Thread(r, "workgate-completions-" + nodeId);
               t.setDaemon(true);
               return t;
             });
@@ -471,18 +464,12 @@ public final class Workgate implements AutoCloseable {
     private WorkOrderStore store;
     private final Map<String, WorkHandler> handlers = new LinkedHashMap<>();
     private final Map<String, SandboxProvider> providers = new LinkedHashMap<>();
-    private final Set<String> queues = new LinkedHashSet<>(List.of(SchedulerConfig.DEFAULT_QUEUE));
-    private final Map<String, Long> maxQueueDepth = new LinkedHashMap<>();
-    private boolean queuesNamed;
+    private final SchedulerConfig.Builder scheduler = SchedulerConfig.builder();
     private int maxConcurrent = ResourceConfig.DEFAULT_MAX_CONCURRENT;
     private long memoryPerSlotMb = ResourceConfig.DEFAULT_MEMORY_PER_SLOT_MB;
     private RetryPolicy retryPolicy = RetryPolicy.defaults();
     private Clock clock = Clock.systemUTC();
-    private String nodeId = SchedulerConfig.defaults().nodeId();
     private Path sandboxRoot = Path.of(System.getProperty("java.io.tmpdir"), "workgate-sandboxes");
-    private Duration pollInterval = SchedulerConfig.DEFAULT_POLL_INTERVAL;
-    private Duration leaseDuration = SchedulerConfig.DEFAULT_LEASE_DURATION;
-    private Duration staggerDelay = Duration.ZERO;
     private Duration killGrace = ExecutionManager.DEFAULT_KILL_GRACE;
     private Duration defaultTimeout = ExecutionManager.DEFAULT_TIMEOUT;
     private MemoryProbe memoryProbe;
@@ -593,7 +580,7 @@ public final class Workgate implements AutoCloseable {
      * @return this builder
      */
     public Builder nodeId(String id) {
-      this.nodeId = Text.requireName(id, "nodeId");
+      scheduler.nodeId(id);
       return this;
     }
 
@@ -615,13 +602,7 @@ public final class Workgate implements AutoCloseable {
      * @return this builder
      */
     public Builder queues(String... names) {
-      if (!queuesNamed) {
-        queues.clear();
-        queuesNamed = true;
-      }
-      for (String name : names) {
-        queues.add(Text.requireName(name, "queue"));
-      }
+      scheduler.queues(names);
       return this;
     }
 
@@ -633,8 +614,7 @@ public final class Workgate implements AutoCloseable {
      * @return this builder
      */
     public Builder maxQueueDepth(String queue, long limit) {
-      SchedulerConfig.builder().maxQueueDepth(queue, limit); // validates
-      maxQueueDepth.put(queue, limit);
+      scheduler.maxQueueDepth(queue, limit);
       return this;
     }
 
@@ -645,8 +625,7 @@ public final class Workgate implements AutoCloseable {
      * @return this builder
      */
     public Builder pollInterval(Duration interval) {
-      SchedulerConfig.builder().pollInterval(interval); // validates
-      this.pollInterval = interval;
+      scheduler.pollInterval(interval);
       return this;
     }
 
@@ -657,8 +636,7 @@ public final class Workgate implements AutoCloseable {
      * @return this builder
      */
     public Builder leaseDuration(Duration duration) {
-      SchedulerConfig.builder().leaseDuration(duration); // validates
-      this.leaseDuration = duration;
+      scheduler.leaseDuration(duration);
       return this;
     }
 
@@ -669,8 +647,7 @@ public final class Workgate implements AutoCloseable {
      * @return this builder
      */
     public Builder staggerDelay(Duration delay) {
-      SchedulerConfig.builder().staggerDelay(delay); // validates
-      this.staggerDelay = delay;
+      scheduler.staggerDelay(delay);
       return this;
     }
 
@@ -681,10 +658,7 @@ public final class Workgate implements AutoCloseable {
      * @return this builder
      */
     public Builder killGrace(Duration grace) {
-      if (grace == null || grace.isNegative() || grace.compareTo(Duration.ofHours(1)) > 0) {
-        throw new IllegalArgumentException("killGrace must be between 0 and 1 hour, got " + grace);
-      }
-      this.killGrace = grace;
+      this.killGrace = ExecutionManager.requireKillGrace(grace);
       return this;
     }
 
@@ -695,10 +669,7 @@ public final class Workgate implements AutoCloseable {
      * @return this builder
      */
     public Builder defaultTimeout(Duration timeout) {
-      if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException("defaultTimeout must be positive, got " + timeout);
-      }
-      this.defaultTimeout = timeout;
+      this.defaultTimeout = ExecutionManager.requireTimeout(timeout);
       return this;
     }
 

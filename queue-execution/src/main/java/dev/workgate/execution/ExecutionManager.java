@@ -131,6 +131,34 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     this.killers = Executors.newCachedThreadPool(r -> daemon(r, "workgate-kill-" + nodeId));
   }
 
+  /**
+   * Checks a kill grace as the builder does, for builders that pass one on.
+   *
+   * @param grace the grace
+   * @return the grace
+   * @throws IllegalArgumentException unless it is between 0 and 1 hour
+   */
+  public static Duration requireKillGrace(Duration grace) {
+    if (grace == null || grace.isNegative() || grace.compareTo(Duration.ofHours(1)) > 0) {
+      throw new IllegalArgumentException("killGrace must be between 0 and 1 hour, got " + grace);
+    }
+    return grace;
+  }
+
+  /**
+   * Checks a default timeout as the builder does, for builders that pass one on.
+   *
+   * @param timeout the timeout
+   * @return the timeout
+   * @throws IllegalArgumentException unless it is positive
+   */
+  public static Duration requireTimeout(Duration timeout) {
+    if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("defaultTimeout must be positive, got " + timeout);
+    }
+    return timeout;
+  }
+
   private static Thread daemon(Runnable r, String name) {
     Thread t = new Thread(r, name);
     t.setDaemon(true);
@@ -496,11 +524,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
       return appendIfOurs(
           v -> {
             if (v.cancellationRequested().isPresent()) {
-              store.append(
-                  v.id(),
-                  ExpectedVersion.exactly(v.version()),
-                  List.of(new WorkOrderEvent.Cancelled(v.cancellationRequested().get())));
-              return Outcome.CANCELLED;
+              return appendCancelled(v, v.cancellationRequested().get());
             }
             store.append(
                 v.id(),
@@ -511,25 +535,22 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     }
 
     private Outcome cancelled(String reason) {
-      return appendIfOurs(
-          v -> {
-            store.append(
-                v.id(),
-                ExpectedVersion.exactly(v.version()),
-                List.of(new WorkOrderEvent.Cancelled(reason)));
-            return Outcome.CANCELLED;
-          });
+      return appendIfOurs(v -> appendCancelled(v, reason));
+    }
+
+    private Outcome appendCancelled(WorkOrderView v, String reason) {
+      store.append(
+          v.id(),
+          ExpectedVersion.exactly(v.version()),
+          List.of(new WorkOrderEvent.Cancelled(reason)));
+      return Outcome.CANCELLED;
     }
 
     private Outcome fail(ErrorInfo error) {
       return appendIfOurs(
           v -> {
             if (v.cancellationRequested().isPresent()) {
-              store.append(
-                  v.id(),
-                  ExpectedVersion.exactly(v.version()),
-                  List.of(new WorkOrderEvent.Cancelled(v.cancellationRequested().get())));
-              return Outcome.CANCELLED;
+              return appendCancelled(v, v.cancellationRequested().get());
             }
             return retries.recordFailure(v, error).willRetry() ? Outcome.RETRY : Outcome.FAILED;
           });
@@ -631,10 +652,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
      * @return this builder
      */
     public Builder killGrace(Duration grace) {
-      if (grace == null || grace.isNegative() || grace.compareTo(Duration.ofHours(1)) > 0) {
-        throw new IllegalArgumentException("killGrace must be between 0 and 1 hour, got " + grace);
-      }
-      this.killGrace = grace;
+      this.killGrace = requireKillGrace(grace);
       return this;
     }
 
@@ -645,10 +663,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
      * @return this builder
      */
     public Builder defaultTimeout(Duration timeout) {
-      if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException("defaultTimeout must be positive, got " + timeout);
-      }
-      this.defaultTimeout = timeout;
+      this.defaultTimeout = requireTimeout(timeout);
       return this;
     }
 
