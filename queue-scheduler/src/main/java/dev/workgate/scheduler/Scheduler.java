@@ -495,11 +495,15 @@ public final class Scheduler implements AutoCloseable {
    * Claims and dispatches what fits; returns when the stagger or rate limit opens, if it blocked.
    */
   private Instant claimAndDispatch(Instant now) {
+    boolean wasReserving = reservingFor != null;
     reservingFor = null;
     if (!claiming || monitor.pressure() == PressureLevel.CRITICAL) {
       return null;
     }
-    Optional<WorkOrderView> starving = starving(now);
+    // Work can only starve while something holds capacity, or while capacity is being held back
+    // for it; an idle node skips the query.
+    Optional<WorkOrderView> starving =
+        monitor.activeSlots() > 0 || wasReserving ? starving(now) : Optional.empty();
     List<String> order = visitingOrder();
     if (starving.isPresent()) {
       WorkOrderView big = starving.get();
