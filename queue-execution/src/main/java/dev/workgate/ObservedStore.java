@@ -1,6 +1,9 @@
 package dev.workgate;
 
+import dev.workgate.core.EventType;
 import dev.workgate.core.RecordedEvent;
+import dev.workgate.core.TransitionTable;
+import dev.workgate.core.WorkOrder;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
@@ -16,49 +19,105 @@ import dev.workgate.core.store.WorkAvailableListener;
 import dev.workgate.core.store.WorkOrderQuery;
 import dev.workgate.core.store.WorkOrderStore;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.BiConsumer;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /**
  * The runtime's view of the host's store: every call goes to the store, and what this node appends
- * (through appends and claims) is then reported to a callback with the state it led to. Closing it
+ * (through appends and claims) is then reported to a callback as a {@link StateChange}. Closing it
  * does not close the host's store.
+ *
+ * <p>A state change needs the work order's state before the event. Work in flight on this node
+ * (claimed, preparing, running) is kept in a small cache, updated by each reported event, so the
+ * execution's own appends cost no read; anything else is read with {@code find} before the append
+ * (a cancel, a retry release), or folded from its stream in the rare case another writer moved it
+ * in between. Nothing is read when nobody watches.
  */
 final class ObservedStore implements WorkOrderStore {
   private static final org.slf4j.Logger LOG =
       org.slf4j.LoggerFactory.getLogger(ObservedStore.class);
 
+  /** Past this many cached work orders the cache is dropped; it is refilled from the store. */
+  static final int CACHE_LIMIT = 10_000;
+
   private final WorkOrderStore store;
-  private final BiConsumer<RecordedEvent, WorkOrderState> observer;
-  private final BooleanSupplier claimsWatched;
+  private final Consumer<StateChange> observer;
+  private final BooleanSupplier watched;
+  private final Map<WorkOrderId, Known> inFlight = new ConcurrentHashMap<>();
 
   /**
    * @param store the host's store
-   * @param observer told of each event this node stores, with the state after it
-   * @param claimsWatched whether claims must be reported too: a claim's events are read back from
-   *     the store, so this costs a read per claimed work order
+   * @param observer told of each event this node stores
+   * @param watched whether anyone listens now; when not, nothing is read or reported
    */
-  ObservedStore(
-      WorkOrderStore store,
-      BiConsumer<RecordedEvent, WorkOrderState> observer,
-      BooleanSupplier claimsWatched) {
+  ObservedStore(WorkOrderStore store, Consumer<StateChange> observer, BooleanSupplier watched) {
     this.store = store;
     this.observer = observer;
-    this.claimsWatched = claimsWatched;
+    this.watched = watched;
+  }
+
+  /** What the runtime knows of a work order after one of its events. */
+  record Known(
+      String queue,
+      int attempt,
+      WorkOrderState state,
+      long version,
+      Instant submittedAt,
+      Instant availableAt) {
+
+    static Known of(WorkOrderView v) {
+      return new Known(
+          v.queue(), v.attempt(), v.state(), v.version(), v.submittedAt(), v.availableAt());
+    }
+
+    static Known submitted(RecordedEvent e, WorkOrderEvent.Submitted s) {
+      Instant at = e.recordedAt();
+      Instant available = s.spec().notBefore().filter(nb -> nb.isAfter(at)).orElse(at);
+      return new Known(s.spec().queue(), 0, WorkOrderState.PENDING, e.version(), at, available);
+    }
+
+    Known after(RecordedEvent e) {
+      WorkOrderEvent event = e.event();
+      WorkOrderState next = TransitionTable.next(e.workOrderId(), state, event);
+      int nextAttempt = event.type() == EventType.CLAIMED ? attempt + 1 : attempt;
+      Instant available = event.type() == EventType.RETRY_RELEASED ? e.recordedAt() : availableAt;
+      return new Known(queue, nextAttempt, next, e.version(), submittedAt, available);
+    }
+
+    StateChange change(RecordedEvent e, Known before) {
+      return new StateChange(
+          e,
+          queue,
+          attempt,
+          Optional.ofNullable(before).map(Known::state),
+          state,
+          submittedAt,
+          availableAt);
+    }
   }
 
   @Override
   public List<RecordedEvent> appendAll(List<AppendRequest> requests) {
+    if (!watched.getAsBoolean()) {
+      return store.appendAll(requests);
+    }
+    Map<WorkOrderId, Known> before = new HashMap<>();
+    for (AppendRequest r : requests) {
+      if (!r.events().isEmpty()
+          && !(r.events().get(0) instanceof WorkOrderEvent.Submitted)
+          && !before.containsKey(r.workOrderId())) {
+        before.put(r.workOrderId(), knownBefore(r));
+      }
+    }
     List<RecordedEvent> recorded = store.appendAll(requests);
     try {
       for (RecordedEvent e : recorded) {
-        WorkOrderState state = stateAfter(e);
-        if (state != null) {
-          observer.accept(e, state);
-        }
+        report(e, before);
       }
     } catch (RuntimeException e) {
       // The write succeeded: a failure to tell listeners must not make it look failed.
@@ -67,17 +126,87 @@ final class ObservedStore implements WorkOrderStore {
     return recorded;
   }
 
+  /**
+   * The work order as it stands before the request, from the cache or the store; null if absent.
+   */
+  private Known knownBefore(AppendRequest r) {
+    Known cached = inFlight.get(r.workOrderId());
+    if (cached != null && !r.expected().isAny() && r.expected().matches(cached.version())) {
+      return cached;
+    }
+    try {
+      return store.find(r.workOrderId()).map(Known::of).orElse(null);
+    } catch (RuntimeException e) {
+      LOG.debug("reading {} before an append failed", r.workOrderId(), e);
+      return null;
+    }
+  }
+
+  private void report(RecordedEvent e, Map<WorkOrderId, Known> known) {
+    WorkOrderId id = e.workOrderId();
+    Known prior = known.get(id);
+    Known after;
+    if (e.event() instanceof WorkOrderEvent.Submitted s) {
+      prior = null;
+      after = Known.submitted(e, s);
+    } else {
+      if (prior == null || prior.version() != e.version() - 1) {
+        prior = foldBefore(e);
+      }
+      if (prior == null) {
+        return;
+      }
+      after = prior.after(e);
+    }
+    known.put(id, after);
+    remember(id, after);
+    observer.accept(after.change(e, prior));
+  }
+
+  /** The work order just before an event, folded from its stream; null if unreadable. */
+  private Known foldBefore(RecordedEvent e) {
+    WorkOrder folded = null;
+    for (RecordedEvent past : store.readStream(e.workOrderId())) {
+      if (past.version() >= e.version()) {
+        break;
+      }
+      folded = folded == null ? WorkOrder.start(past) : folded.apply(past);
+    }
+    return folded == null ? null : Known.of(folded);
+  }
+
+  private void remember(WorkOrderId id, Known k) {
+    if (k.state() == WorkOrderState.PREPARING || k.state() == WorkOrderState.RUNNING) {
+      if (inFlight.size() >= CACHE_LIMIT) {
+        inFlight.clear();
+      }
+      inFlight.put(id, k);
+    } else {
+      inFlight.remove(id);
+    }
+  }
+
   @Override
   public List<WorkOrderView> claim(ClaimRequest request) {
     List<WorkOrderView> claimed = store.claim(request);
-    if (!claimsWatched.getAsBoolean()) {
+    if (claimed.isEmpty() || !watched.getAsBoolean()) {
       return claimed;
     }
     try {
       for (WorkOrderView view : claimed) {
+        Known after = Known.of(view);
+        Known prior =
+            new Known(
+                after.queue(),
+                after.attempt() - 1,
+                WorkOrderState.PENDING,
+                after.version() - 1,
+                after.submittedAt(),
+                after.availableAt());
         for (RecordedEvent e : store.readStream(view.id())) {
           if (e.version() == view.version()) {
-            observer.accept(e, view.state());
+            remember(view.id(), after);
+            observer.accept(after.change(e, prior));
           }
         }
       }
@@ -85,29 +214,6 @@ final class ObservedStore implements WorkOrderStore {
       LOG.warn("telling transition listeners about a claim failed", e);
     }
     return claimed;
-  }
-
-  /** The state an event leads to; read from the store only when the event does not say. */
-  private WorkOrderState stateAfter(RecordedEvent e) {
-    WorkOrderEvent event = e.event();
-    if (event instanceof WorkOrderEvent.AttemptFailed failed) {
-      return failed.retryAt() == null ? WorkOrderState.FAILED : WorkOrderState.WAITING_RETRY;
-    }
-    switch (event.type()) {
-      case SUBMITTED:
-      case RETRY_RELEASED:
-        return WorkOrderState.PENDING;
-      case CLAIMED:
-        return WorkOrderState.PREPARING;
-      case STARTED:
-        return WorkOrderState.RUNNING;
-      case COMPLETED:
-        return WorkOrderState.COMPLETED;
-      case CANCELLED:
-        return WorkOrderState.CANCELLED;
-      default:
-        return store.find(e.workOrderId()).map(WorkOrderView::state).orElse(null);
-    }
   }
 
   @Override

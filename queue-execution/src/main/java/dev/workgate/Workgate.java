@@ -44,6 +44,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * The whole queue embedded in a host: a store, a scheduler that claims what the node can afford, an
@@ -66,6 +67,18 @@ import org.slf4j.LoggerFactory;
 public final class Workgate implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Workgate.class);
 
+  /** Transition lines are debugging detail by default; see {@link Builder#transitionLogLevel}. */
+  public static final Level DEFAULT_TRANSITION_LOG_LEVEL = Level.DEBUG;
+
+  /**
+   * The logger of the line written for each transition this node stores, at the level set with
+   * {@link Builder#transitionLogLevel(Level)}; configure it apart from the rest to keep or drop
+   * those lines.
+   */
+  public static final String TRANSITION_LOGGER = "dev.workgate.transitions";
+
+  private static final Logger TRANSITIONS = LoggerFactory.getLogger(TRANSITION_LOGGER);
+
   private final WorkOrderStore hostStore;
   private final boolean ownsStore;
   private final WorkOrderStore store;
@@ -81,11 +94,20 @@ public final class Workgate implements AutoCloseable {
   private final ScheduledExecutorService watcher;
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final Clock clock;
+  private final String nodeId;
+  private final Level transitionLogLevel;
 
   private Workgate(Builder b) {
+    this.clock = b.clock;
+    this.transitionLogLevel = b.transitionLogLevel;
     this.hostStore = b.store != null ? b.store : Stores.inMemory(b.clock);
     this.ownsStore = b.store == null;
-    this.store = new ObservedStore(hostStore, this::observed, () -> !listeners.isEmpty());
+    this.store =
+        new ObservedStore(
+            hostStore,
+            this::observed,
+            () -> !listeners.isEmpty() || TRANSITIONS.isEnabledForLevel(transitionLogLevel));
     this.retries = RetryManager.builder(store).defaultPolicy(b.retryPolicy).clock(b.clock).build();
     this.resources =
         new ResourceMonitor(
@@ -96,7 +118,7 @@ public final class Workgate implements AutoCloseable {
             b.memoryProbe != null ? b.memoryProbe : MemoryProbes.system(),
             b.clock);
     SchedulerConfig config = b.scheduler.build();
-    String nodeId = config.nodeId();
+    this.nodeId = config.nodeId();
     ExecutionManager.Builder eb =
         ExecutionManager.builder(store, retries, nodeId)
             .clock(b.clock)
@@ -317,17 +339,40 @@ public final class Workgate implements AutoCloseable {
     return future.thenApply(v -> v);
   }
 
-  private void observed(RecordedEvent event, WorkOrderState state) {
+  private void observed(StateChange change) {
+    logTransition(change);
     for (TransitionListener l : listeners) {
       try {
-        l.transition(event, state);
+        l.transition(change);
       } catch (RuntimeException e) {
-        LOG.warn("transition listener failed on {}", event.workOrderId(), e);
+        LOG.warn("transition listener failed on {}", change.workOrderId(), e);
       }
     }
-    if (state.isTerminal() && completions.containsKey(event.workOrderId())) {
-      store.find(event.workOrderId()).ifPresent(v -> complete(event.workOrderId(), v));
+    if (change.to().isTerminal() && completions.containsKey(change.workOrderId())) {
+      store.find(change.workOrderId()).ifPresent(v -> complete(change.workOrderId(), v));
     }
+  }
+
+  /** One line per transition: ids, states, queue, attempt and error code; never payloads. */
+  private void logTransition(StateChange c) {
+    if (!TRANSITIONS.isEnabledForLevel(transitionLogLevel)) {
+      return;
+    }
+    String error = "";
+    if (c.event().event() instanceof WorkOrderEvent.AttemptFailed f) {
+      error = " error=" + f.error().code();
+    }
+    TRANSITIONS
+        .atLevel(transitionLogLevel)
+        .log(
+            "{} {} {} -> {} queue={} attempt={}{}",
+            c.workOrderId(),
+            c.type(),
+            c.from().map(Enum::name).orElse("NEW"),
+            c.to(),
+            c.queue(),
+            c.attempt(),
+            error);
   }
 
   private void complete(WorkOrderId id, WorkOrderView view) {
@@ -378,6 +423,36 @@ public final class Workgate implements AutoCloseable {
         resources.pressure(),
         executions.activeExecutions(),
         scheduler.stats());
+  }
+
+  /**
+   * The store this node works on, as the runtime sees it: every call goes to the store passed to
+   * the builder (or the default in-memory one), and what is appended through it is reported to
+   * {@link #onTransition transition listeners}. Use it for reads (views, streams, the log, audit
+   * queries); change work orders through this class's methods, which keep the node's bookkeeping.
+   *
+   * @return the store
+   */
+  public WorkOrderStore store() {
+    return store;
+  }
+
+  /**
+   * The clock this node reads.
+   *
+   * @return the clock
+   */
+  public Clock clock() {
+    return clock;
+  }
+
+  /**
+   * The node's id: the owner name on its leases.
+   *
+   * @return the id
+   */
+  public String nodeId() {
+    return nodeId;
   }
 
   /**
@@ -468,6 +543,7 @@ public final class Workgate implements AutoCloseable {
     private int maxConcurrent = ResourceConfig.DEFAULT_MAX_CONCURRENT;
     private long memoryPerSlotMb = ResourceConfig.DEFAULT_MEMORY_PER_SLOT_MB;
     private RetryPolicy retryPolicy = RetryPolicy.defaults();
+    private Level transitionLogLevel = DEFAULT_TRANSITION_LOG_LEVEL;
     private Clock clock = Clock.systemUTC();
     private Path sandboxRoot = Path.of(System.getProperty("java.io.tmpdir"), "workgate-sandboxes");
     private Duration killGrace = ExecutionManager.DEFAULT_KILL_GRACE;
@@ -681,6 +757,20 @@ public final class Workgate implements AutoCloseable {
      */
     public Builder memoryProbe(MemoryProbe probe) {
       this.memoryProbe = Objects.requireNonNull(probe, "memoryProbe must not be null");
+      return this;
+    }
+
+    /**
+     * The level of the line logged for each transition this node stores (logger {@value
+     * #TRANSITION_LOGGER}): work-order id, event, states, queue, attempt and error code, never a
+     * payload. Default {@code DEBUG}: at thousands of work orders a second, an INFO line each is
+     * more than most logs want.
+     *
+     * @param level the level
+     * @return this builder
+     */
+    public Builder transitionLogLevel(Level level) {
+      this.transitionLogLevel = Objects.requireNonNull(level, "transitionLogLevel");
       return this;
     }
 

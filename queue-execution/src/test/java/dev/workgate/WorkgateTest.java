@@ -406,8 +406,7 @@ class WorkgateTest {
                     }));
     // Threads record a work order's events (the submitter, the loop, the execution), so they can
     // be heard out of order; each carries its version.
-    w.onTransition(
-        (event, state) -> heard.add(event.version() + " " + event.event().type() + "->" + state));
+    w.onTransition(c -> heard.add(c.event().version() + " " + c.type() + "->" + c.to()));
 
     WorkOrderId id = w.submit(job("files"));
     w.await(id, WAIT);

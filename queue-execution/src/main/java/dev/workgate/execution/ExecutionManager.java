@@ -88,6 +88,8 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
    * @param claimedAt when the node claimed it
    * @param startedAt when the work started running, empty before
    * @param status what it is doing
+   * @param timeout how long it may run once started (its own timeout or the manager's default);
+   *     past it the work is stopped, and killed {@link #killGrace()} later
    */
   public record ActiveExecution(
       WorkOrderId workOrderId,
@@ -98,7 +100,8 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
       long memoryMbHeld,
       Instant claimedAt,
       Optional<Instant> startedAt,
-      Status status) {}
+      Status status,
+      Duration timeout) {}
 
   private final WorkOrderStore store;
   private final RetryManager retries;
@@ -253,6 +256,24 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
   }
 
   /**
+   * How long stopped work (cancelled, timed out, shut down) may take to end before it is killed.
+   *
+   * @return the grace
+   */
+  public Duration killGrace() {
+    return killGrace;
+  }
+
+  /**
+   * The timeout of work orders that set none.
+   *
+   * @return the default timeout
+   */
+  public Duration defaultTimeout() {
+    return defaultTimeout;
+  }
+
+  /**
    * The executions of this node.
    *
    * @return snapshots
@@ -365,7 +386,8 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
           work.slot().resources().memoryMb(),
           work.claimedAt(),
           Optional.ofNullable(startedAt),
-          status);
+          status,
+          claimed.timeout().orElse(defaultTimeout));
     }
 
     void stop(StopReason reason, String message) {
@@ -386,6 +408,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     void run() {
       MDC.put("workOrderId", claimed.id().value());
       MDC.put("attempt", Integer.toString(claimed.attempt()));
+      MDC.put("queue", claimed.queue());
       ScheduledFuture<?> timeout = null;
       Outcome outcome = null;
       try {
@@ -488,6 +511,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
         }
         MDC.remove("workOrderId");
         MDC.remove("attempt");
+        MDC.remove("queue");
       }
     }
 
