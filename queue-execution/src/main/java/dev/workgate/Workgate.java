@@ -367,7 +367,7 @@ public final class Workgate implements AutoCloseable {
         .log(
             "{} {} {} -> {} queue={} attempt={}{}",
             c.workOrderId(),
-            c.type(),
+            c.type().typeName(),
             c.from().map(Enum::name).orElse("NEW"),
             c.to(),
             c.queue(),

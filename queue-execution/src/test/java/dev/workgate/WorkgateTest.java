@@ -95,6 +95,67 @@ class WorkgateTest {
   }
 
   @Test
+  void logs_one_line_per_transition_at_the_configured_level_without_payloads() throws Exception {
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger)
+            org.slf4j.LoggerFactory.getLogger(Workgate.TRANSITION_LOGGER);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+        new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    logger.addAppender(lines);
+    try {
+      Workgate w =
+          start(
+              builder()
+                  .transitionLogLevel(org.slf4j.event.Level.INFO)
+                  .handler("echo", ctx -> WorkResult.ok()));
+      WorkOrderId id =
+          w.submit(WorkOrderSpec.builder("echo").payload("top-secret-payload").build());
+      w.await(id, WAIT);
+
+      await()
+          .atMost(WAIT)
+          .untilAsserted(
+              () ->
+                  assertThat(lines.list)
+                      .filteredOn(e -> e.getFormattedMessage().startsWith(id.value()))
+                      .extracting(e -> e.getFormattedMessage().substring(id.value().length() + 1))
+                      .containsExactlyInAnyOrder(
+                          "Submitted NEW -> PENDING queue=default attempt=0",
+                          "Claimed PENDING -> PREPARING queue=default attempt=1",
+                          "Started PREPARING -> RUNNING queue=default attempt=1",
+                          "Completed RUNNING -> COMPLETED queue=default attempt=1"));
+      assertThat(lines.list)
+          .allSatisfy(e -> assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.INFO))
+          .noneSatisfy(e -> assertThat(e.getFormattedMessage()).contains("top-secret-payload"));
+    } finally {
+      logger.detachAppender(lines);
+    }
+  }
+
+  @Test
+  void a_handler_logs_with_its_work_order_attempt_and_queue_in_the_mdc() throws Exception {
+    Workgate w =
+        start(
+            builder()
+                .queues("default", "mdc")
+                .handler(
+                    "mdc",
+                    ctx ->
+                        WorkResult.ok(
+                            org.slf4j.MDC.get("workOrderId")
+                                + " "
+                                + org.slf4j.MDC.get("attempt")
+                                + " "
+                                + org.slf4j.MDC.get("queue"))));
+    WorkOrderId id = w.submit(WorkOrderSpec.builder("mdc").queue("mdc").build());
+
+    WorkOrderView done = w.await(id, WAIT);
+
+    assertThat(done.result().orElseThrow().asText()).isEqualTo(id.value() + " 1 mdc");
+  }
+
+  @Test
   void a_hundred_work_orders_on_two_slots_all_complete_and_never_more_than_two_run()
       throws Exception {
     AtomicInteger running = new AtomicInteger();

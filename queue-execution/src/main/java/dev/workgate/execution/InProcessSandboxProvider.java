@@ -25,6 +25,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Runs a {@link WorkHandler} in this JVM, on a thread of its own per attempt, with a private
@@ -124,14 +125,21 @@ public final class InProcessSandboxProvider implements SandboxProvider {
       if (cancelled.get()) {
         throw new InterruptedException("cancelled before it started");
       }
+      // The handler's own log lines carry the execution's MDC (work order, attempt, queue).
+      Map<String, String> mdc = MDC.getCopyOfContextMap();
       Thread thread =
           new Thread(
               () -> {
+                if (mdc != null) {
+                  MDC.setContextMap(mdc);
+                }
                 try {
                   WorkResult result = handler.handle(new Context());
                   outcome.complete(result == null ? WorkResult.ok() : result);
                 } catch (Throwable t) {
                   outcome.completeExceptionally(t);
+                } finally {
+                  MDC.clear();
                 }
               },
               "workgate-handler-" + id);
