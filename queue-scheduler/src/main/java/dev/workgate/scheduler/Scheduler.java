@@ -358,6 +358,17 @@ public final class Scheduler implements AutoCloseable {
     return running;
   }
 
+  /**
+   * When the loop last began a turn, read without touching the store: unlike {@link #stats()},
+   * which counts work orders in the store, this answers at once even when the store hangs, which a
+   * liveness check needs.
+   *
+   * @return the time by the scheduler's clock, empty before the first turn
+   */
+  public Optional<Instant> lastHeartbeat() {
+    return Optional.ofNullable(lastHeartbeat);
+  }
+
   private void requireOpen() {
     if (closed) {
       throw new IllegalStateException("scheduler " + config.nodeId() + " is closed");

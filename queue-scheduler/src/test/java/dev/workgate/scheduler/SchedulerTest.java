@@ -23,6 +23,8 @@ import dev.workgate.core.testing.MutableClock;
 import dev.workgate.retry.Jitter;
 import dev.workgate.retry.RetryManager;
 import dev.workgate.retry.RetryPolicy;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -536,6 +538,33 @@ class SchedulerTest {
     assertThat(stats.turns()).isEqualTo(1);
     assertThat(stats.claimed()).isEqualTo(1);
     assertThat(stats.resources().activeSlots()).isEqualTo(1);
+  }
+
+  @Test
+  void the_heartbeat_is_read_without_a_store_query() {
+    AtomicReference<Boolean> storeTouched = new AtomicReference<>(false);
+    WorkOrderStore counting =
+        (WorkOrderStore)
+            Proxy.newProxyInstance(
+                WorkOrderStore.class.getClassLoader(),
+                new Class<?>[] {WorkOrderStore.class},
+                (proxy, method, args) -> {
+                  storeTouched.set(true);
+                  try {
+                    return method.invoke(store, args);
+                  } catch (InvocationTargetException e) {
+                    throw e.getCause();
+                  }
+                });
+    Scheduler s = Scheduler.builder(counting, dispatched).clock(clock).build();
+    assertThat(s.lastHeartbeat()).isEmpty();
+    Instant turn = clock.instant();
+    s.runOnce();
+    clock.advance(Duration.ofSeconds(5));
+    storeTouched.set(false);
+
+    assertThat(s.lastHeartbeat()).contains(turn);
+    assertThat(storeTouched.get()).isFalse();
   }
 
   @Test
