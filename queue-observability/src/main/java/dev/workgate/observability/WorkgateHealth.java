@@ -1,0 +1,940 @@
+package dev.workgate.observability;
+
+import dev.workgate.Workgate;
+import dev.workgate.core.Text;
+import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.WorkOrderState;
+import dev.workgate.execution.ExecutionManager;
+import dev.workgate.execution.ExecutionManager.ActiveExecution;
+import dev.workgate.scheduler.PressureLevel;
+import dev.workgate.scheduler.ResourceHealthReport;
+import dev.workgate.scheduler.Scheduler;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Whether a Workgate node does its job, for operators and orchestrators: {@link #check()} looks at
+ * every part of the node, {@link #liveness()} only at whether the scheduler loop turns, and {@link
+ * #readiness()} at whether the node can take work.
+ *
+ * <pre>{@code
+ * try (WorkgateHealth health = WorkgateHealth.of(workgate)) {
+ *   SystemHealth now = health.check();
+ *   if (now.status() == HealthStatus.UNHEALTHY) {
+ *     now.issues().forEach(issue -> log.warn("{}", issue));
+ *   }
+ * }
+ * }</pre>
+ *
+ * <h2>Components</h2>
+ *
+ * <ul>
+ *   <li>{@value #SCHEDULER}: the loop runs, began a turn within the {@linkplain
+ *       Builder#loopStallThreshold stall threshold}, and claims work.
+ *   <li>{@value #RESOURCES}: memory pressure and the memory probe.
+ *   <li>{@value #EXECUTIONS}: sandboxes stuck in creation, and work running past its timeout and
+ *       kill grace (a kill that did not take).
+ *   <li>{@value #STORE}: a lookup of one work order answers within the {@linkplain
+ *       Builder#storePingTimeout ping timeout}.
+ *   <li>{@value #RETRIES}: work orders waiting for a retry, in the whole store.
+ *   <li>{@value #QUEUES}: work orders waiting per queue ({@code PENDING} and {@code
+ *       WAITING_RETRY}), in the whole store.
+ * </ul>
+ *
+ * What each issue means and what to do about it is in {@code docs/observability.md}.
+ *
+ * <h2>Time bounds and threads</h2>
+ *
+ * A check never throws and never blocks longer than its store reads' timeouts: the scheduler,
+ * resources and executions are read from memory, without the store; the store is read on daemon
+ * threads this object owns, at most one per kind of read ({@code workgate-health-ping-<node>} for
+ * the ping, {@code workgate-health-counts-<node>} for the counts), made on first use. A read that
+ * hangs is not started again until it returns, so a hung store holds one thread, not a pile. {@link
+ * #close()} ends the threads. A part whose check throws is reported {@link HealthStatus#UNHEALTHY}
+ * with the exception's class and message, and the stack trace goes to the log.
+ *
+ * <p>{@link #check()} reads the store twice, concurrently: the ping, and the work-order counts by
+ * queue and state (one query, from which both {@value #RETRIES} and {@value #QUEUES} are judged;
+ * {@code Workgate.stats()} and {@code RetryManager.stats()} would each count again). {@link
+ * #readiness()} reads only the ping, and {@link #liveness()} nothing from the store.
+ *
+ * <p>Times come from {@link Workgate#clock()}; the store reads' timeouts are real time, as they
+ * bound how long a caller waits.
+ *
+ * <p>Thread-safe: every method may be called from any thread, concurrently; concurrent checks share
+ * the store read in flight.
+ */
+public final class WorkgateHealth implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(WorkgateHealth.class);
+
+  /** The scheduler loop's component. */
+  public static final String SCHEDULER = "scheduler";
+
+  /** The memory pressure and probe component. */
+  public static final String RESOURCES = "resources";
+
+  /** The node's executions' component. */
+  public static final String EXECUTIONS = "executions";
+
+  /** The store ping's component. */
+  public static final String STORE = "store";
+
+  /** The pending retries' component. */
+  public static final String RETRIES = "retries";
+
+  /** The queue depths' component. */
+  public static final String QUEUES = "queues";
+
+  /**
+   * The least default loop stall threshold, thirty seconds: a turn runs a handful of store queries
+   * and takes milliseconds, so a loop that has not begun one for half a minute is blocked (in the
+   * store, in a listener), while a long garbage-collection pause or a slow query does not get the
+   * node restarted by a liveness probe.
+   */
+  public static final Duration DEFAULT_MIN_LOOP_STALL_THRESHOLD = Duration.ofSeconds(30);
+
+  /**
+   * The default loop stall threshold is at least this many poll intervals: the loop begins a turn
+   * at the start of each and waits up to one poll interval between turns when nothing wakes it, so
+   * an idle, healthy loop's heartbeat is up to a poll interval old (plus the last turn's length).
+   * Ten intervals leave room for slow turns and never mistake an idle loop for a stalled one, even
+   * with a poll interval of minutes.
+   */
+  public static final int DEFAULT_LOOP_STALL_POLL_INTERVALS = 10;
+
+  /**
+   * Five minutes in {@code PREPARING}: creating a sandbox takes milliseconds to seconds (a
+   * directory, a process, a container), and even a first pull of a large image fits in a few
+   * minutes; longer, it hangs (a full disk, a stuck mount, a container runtime that does not
+   * answer) while holding its slots.
+   */
+  public static final Duration DEFAULT_PREPARING_STUCK_THRESHOLD = Duration.ofMinutes(5);
+
+  /**
+   * Thirty seconds past timeout plus kill grace: by then the kill has been sent, the grace has run
+   * out and the work has been forced; half a minute more covers a loaded node reaping a process
+   * tree and recording the outcome, so only a kill that did not take is reported.
+   */
+  public static final Duration DEFAULT_OVERRUN_SLACK = Duration.ofSeconds(30);
+
+  /**
+   * A thousand work orders waiting for a retry: a few are normal (a flaky dependency, a lost
+   * lease); a thousand at once means many work orders fail for one cause.
+   */
+  public static final long DEFAULT_PENDING_RETRIES_WARNING = 1_000;
+
+  /**
+   * Two seconds for the ping, a lookup by primary key that answers in milliseconds: longer means
+   * the database, its connection pool or the network is in trouble. Short enough that a readiness
+   * probe given three seconds gets its answer in time.
+   */
+  public static final Duration DEFAULT_STORE_PING_TIMEOUT = Duration.ofSeconds(2);
+
+  /**
+   * Five seconds for the counts by queue and state, which read the whole projection (an index scan
+   * on a large SQL store) and so may take longer than the ping; only {@link #check()} waits for
+   * them.
+   */
+  public static final Duration DEFAULT_COUNTS_TIMEOUT = Duration.ofSeconds(5);
+
+  /**
+   * Ten thousand waiting work orders in a queue is a warning. Depth alone does not say how long the
+   * backlog takes (that depends on the work and the nodes), so the defaults only flag a queue that
+   * grows far past any burst of submits; set per-queue thresholds with {@link Builder#queueDepth}
+   * for what a backlog means for your work.
+   */
+  public static final long DEFAULT_QUEUE_DEPTH_WARNING = 10_000;
+
+  /**
+   * A hundred thousand waiting work orders in a queue is critical: ten times the warning, a backlog
+   * that will not drain without more nodes or less work.
+   */
+  public static final long DEFAULT_QUEUE_DEPTH_CRITICAL = 100_000;
+
+  /**
+   * The longest store read timeout a builder accepts: a caller (an HTTP probe) blocks that long,
+   * and a probe that waits longer than a minute has given up already.
+   */
+  static final Duration MAX_TIMEOUT = Duration.ofMinutes(1);
+
+  /** The work order the ping looks up; it need not exist. */
+  static final WorkOrderId PING_ID = WorkOrderId.of("workgate-health-ping");
+
+  /** What the checks are for, where the same part is judged differently. */
+  private enum Purpose {
+    CHECK,
+    LIVENESS,
+    READINESS
+  }
+
+  private final Workgate workgate;
+  private final Clock clock;
+  private final Duration loopStallThreshold;
+  private final Duration preparingStuckThreshold;
+  private final Duration overrunSlack;
+  private final long pendingRetriesWarning;
+  private final Duration storePingTimeout;
+  private final Duration countsTimeout;
+  private final long queueDepthWarning;
+  private final long queueDepthCritical;
+  private final Map<String, long[]> queueDepthOverrides;
+  private final BoundedRead<Boolean> ping;
+  private final BoundedRead<Map<String, Map<WorkOrderState, Long>>> counts;
+
+  private WorkgateHealth(Builder b, Duration loopStallThreshold) {
+    this.workgate = b.workgate;
+    this.clock = b.workgate.clock();
+    this.loopStallThreshold = loopStallThreshold;
+    this.preparingStuckThreshold = b.preparingStuckThreshold;
+    this.overrunSlack = b.overrunSlack;
+    this.pendingRetriesWarning = b.pendingRetriesWarning;
+    this.storePingTimeout = b.storePingTimeout;
+    this.countsTimeout = b.countsTimeout;
+    this.queueDepthWarning = b.queueDepthWarning;
+    this.queueDepthCritical = b.queueDepthCritical;
+    this.queueDepthOverrides = Map.copyOf(b.queueDepthOverrides);
+    String node = workgate.nodeId();
+    this.ping =
+        new BoundedRead<>(
+            "store ping",
+            "workgate-health-ping-" + node,
+            () -> workgate.store().find(PING_ID).isPresent(),
+            clock);
+    this.counts =
+        new BoundedRead<>(
+            "work-order counts",
+            "workgate-health-counts-" + node,
+            () -> workgate.store().counts(),
+            clock);
+  }
+
+  /**
+   * Health checks with the default thresholds. Creates no thread until the first check that reads
+   * the store; {@link #close()} ends the threads.
+   *
+   * @param workgate the node
+   * @return the checks
+   * @throws NullPointerException if {@code workgate} is null
+   */
+  public static WorkgateHealth of(Workgate workgate) {
+    return builder(workgate).build();
+  }
+
+  /**
+   * A builder for health checks with thresholds of one's own.
+   *
+   * @param workgate the node
+   * @return a builder with the defaults
+   * @throws NullPointerException if {@code workgate} is null
+   */
+  public static Builder builder(Workgate workgate) {
+    return new Builder(Objects.requireNonNull(workgate, "workgate"));
+  }
+
+  /**
+   * Checks every component; see the class description. Never throws; returns within the longer of
+   * the ping and counts timeouts.
+   *
+   * @return the node's health
+   */
+  public SystemHealth check() {
+    Instant now = clock.instant();
+    BoundedRead.Attempt<Boolean> pinging = ping.begin();
+    BoundedRead.Attempt<Map<String, Map<WorkOrderState, Long>>> counting = counts.begin();
+    List<ComponentHealth> components = new ArrayList<>();
+    components.add(guarded(SCHEDULER, () -> scheduler(now, Purpose.CHECK)));
+    components.add(guarded(RESOURCES, this::resources));
+    components.add(guarded(EXECUTIONS, () -> executions(now)));
+    components.add(guarded(STORE, () -> store(now, ping.await(pinging, storePingTimeout))));
+    BoundedRead.Outcome<Map<String, Map<WorkOrderState, Long>>> counted =
+        counts.await(counting, countsTimeout);
+    components.add(guarded(RETRIES, () -> retries(counted)));
+    components.add(guarded(QUEUES, () -> queues(counted)));
+    return SystemHealth.of(now, components);
+  }
+
+  /**
+   * Whether the node is alive: its scheduler loop runs and began a turn within the stall threshold.
+   * Nothing else counts, so that a restart is asked for only when restarting helps; the store is
+   * not read. Never throws.
+   *
+   * @return {@link HealthStatus#UNHEALTHY} if the loop does not run or has stalled
+   */
+  public SystemHealth liveness() {
+    Instant now = clock.instant();
+    return SystemHealth.of(
+        now, List.of(guarded(SCHEDULER, () -> scheduler(now, Purpose.LIVENESS))));
+  }
+
+  /**
+   * Whether the node can take work: it is {@linkplain #liveness() alive}, claims work (it is not
+   * draining for shutdown), the store answers the ping, and memory pressure is not critical. A
+   * {@link HealthStatus#DEGRADED} node is ready. Never throws; returns within the ping timeout.
+   *
+   * @return {@link HealthStatus#UNHEALTHY} if the node cannot take work
+   */
+  public SystemHealth readiness() {
+    Instant now = clock.instant();
+    BoundedRead.Attempt<Boolean> pinging = ping.begin();
+    List<ComponentHealth> components = new ArrayList<>();
+    components.add(guarded(SCHEDULER, () -> scheduler(now, Purpose.READINESS)));
+    components.add(guarded(RESOURCES, this::resources));
+    components.add(guarded(STORE, () -> store(now, ping.await(pinging, storePingTimeout))));
+    return SystemHealth.of(now, components);
+  }
+
+  /**
+   * The loop stall threshold in use: the one set, or the default for the node's poll interval.
+   *
+   * @return the threshold
+   */
+  public Duration loopStallThreshold() {
+    return loopStallThreshold;
+  }
+
+  /**
+   * Ends the store reads' threads, interrupting a read in flight. Later checks still report the
+   * in-memory components, and the store as not checked. Idempotent.
+   */
+  @Override
+  public void close() {
+    ping.close();
+    counts.close();
+  }
+
+  /** Runs one component's check; a check that throws makes its component unhealthy. */
+  private ComponentHealth guarded(String name, Supplier<ComponentHealth> check) {
+    try {
+      return check.get();
+    } catch (RuntimeException | LinkageError | AssertionError e) {
+      LOG.warn("health check of {} on {} failed", name, workgate.nodeId(), e);
+      return ComponentHealth.of(
+          name,
+          Map.of(),
+          List.of(
+              HealthIssue.critical(
+                  name,
+                  name + " check failed: " + HealthText.failure(e),
+                  "the check could not judge this part of the node; the stack trace is in the"
+                      + " node's log (logger "
+                      + WorkgateHealth.class.getName()
+                      + ")")));
+    }
+  }
+
+  private ComponentHealth scheduler(Instant now, Purpose purpose) {
+    Scheduler scheduler = workgate.scheduler();
+    boolean running = scheduler.isRunning();
+    boolean claiming = scheduler.isClaiming();
+    Optional<Instant> beat = scheduler.lastHeartbeat();
+    Duration age = beat.map(b -> nonNegative(Duration.between(b, now))).orElse(Duration.ZERO);
+    Map<String, Object> details = new LinkedHashMap<>();
+    details.put("nodeId", workgate.nodeId());
+    details.put("running", running);
+    if (purpose != Purpose.LIVENESS) {
+      details.put("claiming", claiming);
+    }
+    beat.ifPresent(b -> details.put("lastHeartbeat", b.toString()));
+    details.put("heartbeatAgeMs", age.toMillis());
+    details.put("loopStallThresholdMs", loopStallThreshold.toMillis());
+    details.put("pollIntervalMs", scheduler.config().pollInterval().toMillis());
+    details.put("activeWork", scheduler.activeWork().size());
+    List<HealthIssue> issues = new ArrayList<>();
+    if (!running) {
+      issues.add(
+          HealthIssue.critical(
+              SCHEDULER,
+              "scheduler is not running",
+              "call Workgate.start() once the host is ready; a node that was shut down or closed"
+                  + " does not run again: restart the process"));
+    } else if (age.compareTo(loopStallThreshold) > 0) {
+      issues.add(
+          HealthIssue.critical(
+              SCHEDULER,
+              "scheduler loop stalled for "
+                  + HealthText.duration(age)
+                  + " (threshold "
+                  + HealthText.duration(loopStallThreshold)
+                  + ")",
+              "take a thread dump of the node (jstack <pid>) and look at the thread"
+                  + " workgate-scheduler-"
+                  + workgate.nodeId()
+                  + ": it is blocked in the store or in a listener; if the store component is"
+                  + " unhealthy too, fix the store first"));
+    }
+    if (running && !claiming && purpose != Purpose.LIVENESS) {
+      String message = "scheduler is not claiming new work: the node is draining for shutdown";
+      String recommendation =
+          "expected while Workgate.shutdown() runs; if the node is not shutting down, restart it:"
+              + " claiming does not resume once stopped";
+      issues.add(
+          purpose == Purpose.READINESS
+              ? HealthIssue.critical(SCHEDULER, message, recommendation)
+              : HealthIssue.warning(SCHEDULER, message, recommendation));
+    }
+    return ComponentHealth.of(SCHEDULER, details, issues);
+  }
+
+  private ComponentHealth resources() {
+    Scheduler scheduler = workgate.scheduler();
+    ResourceHealthReport r = scheduler.resources().health();
+    Map<String, Object> details = new LinkedHashMap<>();
+    details.put("pressure", r.pressure().name());
+    details.put("memoryUsedMb", r.memoryUsedMb());
+    details.put("memoryTotalMb", r.memoryTotalMb());
+    details.put("memoryAvailableMb", r.memoryAvailableMb());
+    details.put("activeSlots", r.activeSlots());
+    details.put("maxSlots", r.maxSlots());
+    details.put("reservedMemoryMb", r.reservedMemoryMb());
+    details.put("memorySource", r.source());
+    if (r.hasReading()) {
+      details.put("memoryReadAt", r.readAt().toString());
+    }
+    List<HealthIssue> issues = new ArrayList<>();
+    String used =
+        HealthText.count(r.memoryUsedMb())
+            + " of "
+            + HealthText.count(r.memoryTotalMb())
+            + " MiB used ("
+            + (r.memoryTotalMb() == 0 ? 0 : r.memoryUsedMb() * 100 / r.memoryTotalMb())
+            + " %)";
+    String relieve =
+        "find what holds the memory (running work orders, other processes in the container);"
+            + " the node takes more work once use falls below the threshold minus the hysteresis;"
+            + " if it persists, lower maxConcurrent, declare memory per work order, or give the"
+            + " node more memory";
+    if (r.pressure() == PressureLevel.CRITICAL) {
+      issues.add(
+          HealthIssue.critical(
+              RESOURCES,
+              "memory pressure CRITICAL: " + used + "; the node starts no new work",
+              relieve));
+    } else if (r.pressure() == PressureLevel.WARNING) {
+      issues.add(
+          HealthIssue.warning(
+              RESOURCES,
+              "memory pressure WARNING: "
+                  + used
+                  + "; the node runs at most "
+                  + Math.max(1, r.maxSlots() / 2)
+                  + " of its "
+                  + r.maxSlots()
+                  + " slots",
+              relieve));
+    }
+    Optional<Instant> beat = scheduler.lastHeartbeat();
+    String probeAdvice =
+        "look in the node's log for 'Memory probe failed' and fix the probe (cgroup files,"
+            + " /proc/meminfo); meanwhile";
+    if (!r.hasReading()) {
+      issues.add(
+          HealthIssue.warning(
+              RESOURCES,
+              beat.isEmpty()
+                  ? "no memory reading yet: memory is first read on the scheduler's first turn"
+                  : "no memory reading: the memory probe has failed on every turn since the node"
+                      + " started",
+              beat.isEmpty()
+                  ? "start the node (Workgate.start()); if it is started, see the scheduler"
+                      + " component"
+                  : probeAdvice + " only the slot limit and the memory budget limit admission"));
+    } else if (beat.isPresent()) {
+      Duration stale = nonNegative(Duration.between(r.readAt(), beat.get()));
+      if (stale.compareTo(loopStallThreshold) > 0) {
+        issues.add(
+            HealthIssue.warning(
+                RESOURCES,
+                "last memory reading is "
+                    + HealthText.duration(stale)
+                    + " older than the scheduler's last turn (threshold "
+                    + HealthText.duration(loopStallThreshold)
+                    + "): the memory probe fails, and pressure stays "
+                    + r.pressure()
+                    + " as last read",
+                probeAdvice + " the node admits work by an old reading"));
+      }
+    }
+    return ComponentHealth.of(RESOURCES, details, issues);
+  }
+
+  private ComponentHealth executions(Instant now) {
+    ExecutionManager manager = workgate.executions();
+    List<ActiveExecution> active = manager.activeExecutions();
+    Duration killGrace = manager.killGrace();
+    int preparing = 0;
+    int running = 0;
+    int cleanup = 0;
+    List<ActiveExecution> stuck = new ArrayList<>();
+    List<ActiveExecution> overrun = new ArrayList<>();
+    for (ActiveExecution e : active) {
+      switch (e.status()) {
+        case PREPARING:
+          preparing++;
+          if (Duration.between(e.claimedAt(), now).compareTo(preparingStuckThreshold) > 0) {
+            stuck.add(e);
+          }
+          break;
+        case RUNNING:
+          running++;
+          if (e.startedAt().isPresent()
+              && Duration.between(e.startedAt().get(), now)
+                      .compareTo(allowedRun(e.timeout(), killGrace))
+                  > 0) {
+            overrun.add(e);
+          }
+          break;
+        default:
+          cleanup++;
+      }
+    }
+    Map<String, Object> details = new LinkedHashMap<>();
+    details.put("active", active.size());
+    details.put("preparing", preparing);
+    details.put("running", running);
+    details.put("cleanup", cleanup);
+    details.put("preparingStuckThresholdMs", preparingStuckThreshold.toMillis());
+    details.put("killGraceMs", killGrace.toMillis());
+    details.put("overrunSlackMs", overrunSlack.toMillis());
+    List<HealthIssue> issues = new ArrayList<>();
+    if (!overrun.isEmpty()) {
+      ActiveExecution oldest = overrun.get(0);
+      for (ActiveExecution e : overrun) {
+        if (e.startedAt().get().isBefore(oldest.startedAt().get())) {
+          oldest = e;
+        }
+      }
+      String sandbox = oldest.sandboxId().orElse("?");
+      issues.add(
+          HealthIssue.critical(
+              EXECUTIONS,
+              HealthText.plural(overrun.size(), "execution")
+                  + " running past timeout + kill grace + "
+                  + HealthText.duration(overrunSlack)
+                  + ": the kill did not take; the oldest, work order "
+                  + oldest.workOrderId()
+                  + " in queue '"
+                  + oldest.queue()
+                  + "', started "
+                  + HealthText.duration(Duration.between(oldest.startedAt().get(), now))
+                  + " ago with timeout "
+                  + HealthText.duration(oldest.timeout())
+                  + " and kill grace "
+                  + HealthText.duration(killGrace),
+              "end the work by hand: its process tree (sandbox "
+                  + sandbox
+                  + ") or, for an in-process handler, its thread workgate-handler-"
+                  + sandbox
+                  + "; it holds its slots until it ends. Handlers must stop when interrupted or"
+                  + " when WorkContext.cancellationRequested() turns true"));
+    }
+    if (!stuck.isEmpty()) {
+      ActiveExecution oldest = stuck.get(0);
+      for (ActiveExecution e : stuck) {
+        if (e.claimedAt().isBefore(oldest.claimedAt())) {
+          oldest = e;
+        }
+      }
+      issues.add(
+          HealthIssue.warning(
+              EXECUTIONS,
+              HealthText.plural(stuck.size(), "execution")
+                  + " preparing for more than "
+                  + HealthText.duration(preparingStuckThreshold)
+                  + "; the oldest, work order "
+                  + oldest.workOrderId()
+                  + " in queue '"
+                  + oldest.queue()
+                  + "', for "
+                  + HealthText.duration(Duration.between(oldest.claimedAt(), now)),
+              "sandbox creation hangs: check the sandbox provider of that work order's type"
+                  + " (disk space, mounts, the container runtime, image pulls) and the node's log"
+                  + " for the work order; its slots stay held until creation returns"));
+    }
+    return ComponentHealth.of(EXECUTIONS, details, issues);
+  }
+
+  /** Timeout + kill grace + slack, saturating rather than overflowing for huge timeouts. */
+  private Duration allowedRun(Duration timeout, Duration killGrace) {
+    try {
+      return timeout.plus(killGrace).plus(overrunSlack);
+    } catch (ArithmeticException tooLong) {
+      return Duration.ofSeconds(Long.MAX_VALUE);
+    }
+  }
+
+  private ComponentHealth store(Instant now, BoundedRead.Outcome<Boolean> pinged) {
+    Map<String, Object> details = new LinkedHashMap<>();
+    details.put("pingTimeoutMs", storePingTimeout.toMillis());
+    String recommendation =
+        "check the database: its load, locks, connection pool and the network to it; the"
+            + " scheduler loop is probably waiting on it too (see the scheduler component)";
+    List<HealthIssue> issues = new ArrayList<>();
+    switch (pinged.kind()) {
+      case ANSWERED:
+        details.put("pingMs", pinged.took().toMillis());
+        break;
+      case UNANSWERED:
+        details.put("pingStartedAt", pinged.startedAt().toString());
+        issues.add(
+            HealthIssue.critical(
+                STORE,
+                pinged.startedHere()
+                    ? "store did not answer within " + HealthText.duration(storePingTimeout)
+                    : "store has not answered a ping started "
+                        + HealthText.duration(
+                            nonNegative(Duration.between(pinged.startedAt(), now)))
+                        + " ago (timeout "
+                        + HealthText.duration(storePingTimeout)
+                        + "); no new ping starts until it returns",
+                recommendation));
+        break;
+      case FAILED:
+        issues.add(
+            HealthIssue.critical(
+                STORE,
+                "store ping failed with "
+                    + HealthText.classesOnly(pinged.failure())
+                    + "; the store's own message is only in the node's log, as it can name the"
+                    + " database and its user",
+                recommendation
+                    + "; the full error is logged by "
+                    + WorkgateHealth.class.getName()));
+        break;
+      default:
+        issues.add(
+            HealthIssue.critical(
+                STORE,
+                "store not checked: this WorkgateHealth is closed",
+                "create a new WorkgateHealth; a closed one does not read the store"));
+    }
+    return ComponentHealth.of(STORE, details, issues);
+  }
+
+  private ComponentHealth retries(
+      BoundedRead.Outcome<Map<String, Map<WorkOrderState, Long>>> counted) {
+    Map<String, Object> details = new LinkedHashMap<>();
+    Optional<HealthIssue> unavailable = countsUnavailable(RETRIES, counted);
+    if (unavailable.isPresent()) {
+      details.put("pendingRetriesWarning", pendingRetriesWarning);
+      return ComponentHealth.of(RETRIES, details, List.of(unavailable.get()));
+    }
+    long pending = 0;
+    for (Map<WorkOrderState, Long> byState : counted.value().values()) {
+      pending += byState.getOrDefault(WorkOrderState.WAITING_RETRY, 0L);
+    }
+    details.put("pendingRetries", pending);
+    details.put("pendingRetriesWarning", pendingRetriesWarning);
+    List<HealthIssue> issues = new ArrayList<>();
+    if (pending > pendingRetriesWarning) {
+      issues.add(
+          HealthIssue.warning(
+              RETRIES,
+              HealthText.plural(pending, "work order")
+                  + " waiting for a retry (warning above "
+                  + HealthText.count(pendingRetriesWarning)
+                  + ")",
+              "many attempts fail with retryable errors: query the WAITING_RETRY work orders,"
+                  + " look at their last error codes and fix the common cause (a dependency"
+                  + " down, a bad deploy); the retry backoff spaces them out meanwhile"));
+    }
+    return ComponentHealth.of(RETRIES, details, issues);
+  }
+
+  private ComponentHealth queues(
+      BoundedRead.Outcome<Map<String, Map<WorkOrderState, Long>>> counted) {
+    Map<String, Object> details = new LinkedHashMap<>();
+    details.put("queueDepthWarning", queueDepthWarning);
+    details.put("queueDepthCritical", queueDepthCritical);
+    Optional<HealthIssue> unavailable = countsUnavailable(QUEUES, counted);
+    if (unavailable.isPresent()) {
+      return ComponentHealth.of(QUEUES, details, List.of(unavailable.get()));
+    }
+    List<HealthIssue> issues = new ArrayList<>();
+    for (Map.Entry<String, Map<WorkOrderState, Long>> e :
+        new TreeMap<>(counted.value()).entrySet()) {
+      String queue = e.getKey();
+      Map<WorkOrderState, Long> byState = e.getValue();
+      long depth =
+          byState.getOrDefault(WorkOrderState.PENDING, 0L)
+              + byState.getOrDefault(WorkOrderState.WAITING_RETRY, 0L);
+      details.put("depth." + queue, depth);
+      long[] limits = queueDepthOverrides.get(queue);
+      long warning = limits == null ? queueDepthWarning : limits[0];
+      long critical = limits == null ? queueDepthCritical : limits[1];
+      String recommendation =
+          "work arrives faster than it is finished: add nodes or slots serving '"
+              + queue
+              + "', check that the nodes serving it claim work (their scheduler component), or"
+              + " set maxQueueDepth so that submits are refused before the queue grows further";
+      if (depth > critical) {
+        issues.add(
+            HealthIssue.critical(
+                QUEUES,
+                "queue '"
+                    + queue
+                    + "' holds "
+                    + HealthText.plural(depth, "waiting work order")
+                    + " (critical above "
+                    + HealthText.count(critical)
+                    + ")",
+                recommendation));
+      } else if (depth > warning) {
+        issues.add(
+            HealthIssue.warning(
+                QUEUES,
+                "queue '"
+                    + queue
+                    + "' holds "
+                    + HealthText.plural(depth, "waiting work order")
+                    + " (warning above "
+                    + HealthText.count(warning)
+                    + ")",
+                recommendation));
+      }
+    }
+    return ComponentHealth.of(QUEUES, details, issues);
+  }
+
+  /**
+   * A warning when the counts could not be read: the store component reports the store itself, so
+   * this part is only unknown, not broken.
+   */
+  private Optional<HealthIssue> countsUnavailable(
+      String component, BoundedRead.Outcome<Map<String, Map<WorkOrderState, Long>>> counted) {
+    String why;
+    switch (counted.kind()) {
+      case ANSWERED:
+        return Optional.empty();
+      case UNANSWERED:
+        why = "the store did not answer within " + HealthText.duration(countsTimeout);
+        break;
+      case FAILED:
+        why = "the store failed with " + HealthText.classesOnly(counted.failure());
+        break;
+      default:
+        why = "this WorkgateHealth is closed";
+    }
+    return Optional.of(
+        HealthIssue.warning(
+            component,
+            "work-order counts unavailable: " + why,
+            "see the store component; if the store answers pings, counting by queue and state is"
+                + " slow on this store: look at the database's load or raise countsTimeout"));
+  }
+
+  private static Duration nonNegative(Duration d) {
+    return d.isNegative() ? Duration.ZERO : d;
+  }
+
+  /**
+   * Builds {@link WorkgateHealth}. Setters reject bad values with an {@link
+   * IllegalArgumentException} naming the setting and the value; {@link #build()} rejects
+   * contradictory settings. Not thread-safe.
+   */
+  public static final class Builder {
+    private final Workgate workgate;
+    private Duration loopStallThreshold;
+    private Duration preparingStuckThreshold = DEFAULT_PREPARING_STUCK_THRESHOLD;
+    private Duration overrunSlack = DEFAULT_OVERRUN_SLACK;
+    private long pendingRetriesWarning = DEFAULT_PENDING_RETRIES_WARNING;
+    private Duration storePingTimeout = DEFAULT_STORE_PING_TIMEOUT;
+    private Duration countsTimeout = DEFAULT_COUNTS_TIMEOUT;
+    private long queueDepthWarning = DEFAULT_QUEUE_DEPTH_WARNING;
+    private long queueDepthCritical = DEFAULT_QUEUE_DEPTH_CRITICAL;
+    private final Map<String, long[]> queueDepthOverrides = new LinkedHashMap<>();
+
+    private Builder(Workgate workgate) {
+      this.workgate = workgate;
+    }
+
+    /**
+     * How long the scheduler loop may go without beginning a turn before it counts as stalled.
+     * Default: the longer of {@link #DEFAULT_MIN_LOOP_STALL_THRESHOLD} and {@link
+     * #DEFAULT_LOOP_STALL_POLL_INTERVALS} poll intervals.
+     *
+     * @param threshold positive, and longer than the node's poll interval ({@link #build()} checks)
+     * @return this builder
+     */
+    public Builder loopStallThreshold(Duration threshold) {
+      this.loopStallThreshold = positive(threshold, "loopStallThreshold");
+      return this;
+    }
+
+    /**
+     * How long an execution may stay in {@code PREPARING} (its sandbox being created) before it
+     * counts as stuck. Default {@link #DEFAULT_PREPARING_STUCK_THRESHOLD}.
+     *
+     * @param threshold positive
+     * @return this builder
+     */
+    public Builder preparingStuckThreshold(Duration threshold) {
+      this.preparingStuckThreshold = positive(threshold, "preparingStuckThreshold");
+      return this;
+    }
+
+    /**
+     * How long past its timeout plus the kill grace running work may go on before the kill counts
+     * as failed. Default {@link #DEFAULT_OVERRUN_SLACK}.
+     *
+     * @param slack positive
+     * @return this builder
+     */
+    public Builder overrunSlack(Duration slack) {
+      this.overrunSlack = positive(slack, "overrunSlack");
+      return this;
+    }
+
+    /**
+     * Above how many work orders waiting for a retry the retries are a warning. Default {@link
+     * #DEFAULT_PENDING_RETRIES_WARNING}.
+     *
+     * @param count zero or more
+     * @return this builder
+     */
+    public Builder pendingRetriesWarning(long count) {
+      this.pendingRetriesWarning = notNegative(count, "pendingRetriesWarning");
+      return this;
+    }
+
+    /**
+     * How long the store ping may take. Default {@link #DEFAULT_STORE_PING_TIMEOUT}.
+     *
+     * @param timeout positive, at most a minute
+     * @return this builder
+     */
+    public Builder storePingTimeout(Duration timeout) {
+      this.storePingTimeout = timeout(timeout, "storePingTimeout");
+      return this;
+    }
+
+    /**
+     * How long counting work orders by queue and state may take. Default {@link
+     * #DEFAULT_COUNTS_TIMEOUT}.
+     *
+     * @param timeout positive, at most a minute
+     * @return this builder
+     */
+    public Builder countsTimeout(Duration timeout) {
+      this.countsTimeout = timeout(timeout, "countsTimeout");
+      return this;
+    }
+
+    /**
+     * Above how many waiting work orders a queue is a warning, for queues without their own
+     * thresholds. Default {@link #DEFAULT_QUEUE_DEPTH_WARNING}.
+     *
+     * @param depth zero or more, at most the critical depth ({@link #build()} checks)
+     * @return this builder
+     */
+    public Builder queueDepthWarning(long depth) {
+      this.queueDepthWarning = notNegative(depth, "queueDepthWarning");
+      return this;
+    }
+
+    /**
+     * Above how many waiting work orders a queue is critical, for queues without their own
+     * thresholds. Default {@link #DEFAULT_QUEUE_DEPTH_CRITICAL}.
+     *
+     * @param depth zero or more, at least the warning depth ({@link #build()} checks)
+     * @return this builder
+     */
+    public Builder queueDepthCritical(long depth) {
+      this.queueDepthCritical = notNegative(depth, "queueDepthCritical");
+      return this;
+    }
+
+    /**
+     * Thresholds of one queue's own, replacing the general ones for it.
+     *
+     * @param queue the queue
+     * @param warning above this many waiting work orders, a warning; zero or more
+     * @param critical above this many, critical; at least {@code warning}
+     * @return this builder
+     */
+    public Builder queueDepth(String queue, long warning, long critical) {
+      Text.requireName(queue, "queueDepth queue");
+      notNegative(warning, "queueDepth warning for queue '" + queue + "'");
+      notNegative(critical, "queueDepth critical for queue '" + queue + "'");
+      if (warning > critical) {
+        throw new IllegalArgumentException(
+            "queueDepth for queue '"
+                + queue
+                + "' needs warning <= critical, got warning "
+                + warning
+                + " and critical "
+                + critical);
+      }
+      queueDepthOverrides.put(queue, new long[] {warning, critical});
+      return this;
+    }
+
+    /**
+     * Builds the checks. Creates no thread.
+     *
+     * @return the checks
+     * @throws IllegalArgumentException if the queue depth warning is above the critical depth, or
+     *     the loop stall threshold set is not longer than the node's poll interval
+     */
+    public WorkgateHealth build() {
+      if (queueDepthWarning > queueDepthCritical) {
+        throw new IllegalArgumentException(
+            "queueDepthWarning "
+                + queueDepthWarning
+                + " must not be above queueDepthCritical "
+                + queueDepthCritical);
+      }
+      Duration poll = workgate.scheduler().config().pollInterval();
+      Duration stall = loopStallThreshold;
+      if (stall == null) {
+        Duration polls = poll.multipliedBy(DEFAULT_LOOP_STALL_POLL_INTERVALS);
+        stall =
+            polls.compareTo(DEFAULT_MIN_LOOP_STALL_THRESHOLD) > 0
+                ? polls
+                : DEFAULT_MIN_LOOP_STALL_THRESHOLD;
+      } else if (stall.compareTo(poll) <= 0) {
+        throw new IllegalArgumentException(
+            "loopStallThreshold must be longer than the scheduler's poll interval "
+                + poll
+                + ", got "
+                + stall
+                + ": an idle loop waits up to a poll interval between turns and would look"
+                + " stalled");
+      }
+      return new WorkgateHealth(this, stall);
+    }
+
+    private static Duration positive(Duration value, String setting) {
+      if (value == null || value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException(setting + " must be positive, got " + value);
+      }
+      return value;
+    }
+
+    private static Duration timeout(Duration value, String setting) {
+      positive(value, setting);
+      if (value.compareTo(MAX_TIMEOUT) > 0) {
+        throw new IllegalArgumentException(
+            setting + " must be at most " + MAX_TIMEOUT + ", got " + value);
+      }
+      return value;
+    }
+
+    private static long notNegative(long value, String setting) {
+      if (value < 0) {
+        throw new IllegalArgumentException(setting + " must not be negative, got " + value);
+      }
+      return value;
+    }
+  }
+}
