@@ -1,0 +1,342 @@
+package dev.workgate.observability;
+
+import java.util.List;
+
+/**
+ * Every meter {@link WorkgateMetrics} registers: its name, type, base unit, tag keys and
+ * description, in one place. {@code docs/metrics.md} lists the same table, and a test keeps the two
+ * equal.
+ *
+ * <p>Names are dot.case, noun then measurement, as Micrometer wants them; each registry renders
+ * them in its own convention ({@link #prometheusName()} is the Prometheus rendering). Durations are
+ * in seconds. Tags are few and bounded: user-chosen values ({@code queue}, {@code error.code}) are
+ * capped per {@link WorkgateMetrics} instance, the rest are fixed sets (see {@link Tags}).
+ *
+ * <p>Counters and timers count what <em>this node</em> stores (its submissions, claims, executions
+ * and the cancellations and retry releases it appends); gauges marked "store" read the whole store,
+ * so in a cluster every node reports the same values for them.
+ *
+ * <p>Immutable and thread-safe.
+ */
+public enum WorkgateMeter {
+  /** Work orders submitted through this node, by queue. */
+  WORK_ORDERS_SUBMITTED(
+      "workgate.work.orders.submitted",
+      Type.COUNTER,
+      null,
+      List.of(Tags.QUEUE),
+      "Work orders submitted through this node"),
+
+  /**
+   * State changes this node stored, by the state before ({@code NEW} for a submission) and after.
+   * Events that change no state ({@code CancellationRequested}) are not counted.
+   */
+  WORK_ORDERS_TRANSITIONS(
+      "workgate.work.orders.transitions",
+      Type.COUNTER,
+      null,
+      List.of(Tags.FROM, Tags.TO),
+      "State changes this node stored; from is NEW for a submission"),
+
+  /** Work orders this node completed, by queue. */
+  WORK_ORDERS_COMPLETED(
+      "workgate.work.orders.completed",
+      Type.COUNTER,
+      null,
+      List.of(Tags.QUEUE),
+      "Work orders completed on this node"),
+
+  /** Work orders that failed for good on this node, by queue and the last attempt's error code. */
+  WORK_ORDERS_FAILED(
+      "workgate.work.orders.failed",
+      Type.COUNTER,
+      null,
+      List.of(Tags.QUEUE, Tags.ERROR_CODE),
+      "Work orders that failed for good on this node, by the final attempt's error code"),
+
+  /**
+   * Every failed attempt this node recorded, by queue, error code and outcome: {@code retry} when
+   * another attempt is scheduled, {@code final} when the work order failed for good.
+   */
+  ATTEMPTS_FAILED(
+      "workgate.attempts.failed",
+      Type.COUNTER,
+      null,
+      List.of(Tags.QUEUE, Tags.ERROR_CODE, Tags.OUTCOME),
+      "Failed attempts recorded on this node; outcome retry or final"),
+
+  /** Work orders this node released from WAITING_RETRY back to PENDING, by queue. */
+  RETRIES_RELEASED(
+      "workgate.retries.released",
+      Type.COUNTER,
+      null,
+      List.of(Tags.QUEUE),
+      "Retries released to PENDING by this node"),
+
+  /** Work orders cancelled by this node (waiting ones, and executions it owned), by queue. */
+  WORK_ORDERS_CANCELLED(
+      "workgate.work.orders.cancelled",
+      Type.COUNTER,
+      null,
+      List.of(Tags.QUEUE),
+      "Work orders cancelled on this node"),
+
+  /**
+   * Expired leases this node's scheduler reaped: attempts presumed dead because their owner stopped
+   * renewing them (a crashed or partitioned node).
+   */
+  SCHEDULER_LEASES_REAPED(
+      "workgate.scheduler.leases.reaped",
+      Type.COUNTER,
+      null,
+      List.of(),
+      "Expired leases reaped by this node's scheduler"),
+
+  /** Store: work orders by queue and state, in the whole store. */
+  WORK_ORDERS(
+      "workgate.work.orders",
+      Type.GAUGE,
+      null,
+      List.of(Tags.QUEUE, Tags.STATE),
+      "Work orders in the store by queue and state"),
+
+  /**
+   * Store: how long the oldest-submitted claimable PENDING work orders of a queue have waited, the
+   * longest among the first few (see {@link WorkgateMetrics}); 0 when none waits.
+   */
+  WORK_ORDERS_OLDEST_PENDING_AGE(
+      "workgate.work.orders.oldest.pending.age",
+      Type.GAUGE,
+      "seconds",
+      List.of(Tags.QUEUE),
+      "Longest claimable wait among the oldest-submitted PENDING work orders of a queue"),
+
+  /** Store: work orders in WAITING_RETRY, over all queues. */
+  RETRIES_PENDING(
+      "workgate.retries.pending",
+      Type.GAUGE,
+      null,
+      List.of(),
+      "Work orders waiting for a retry, in the store"),
+
+  /** Seconds since the store-backed gauges were last read from the store successfully. */
+  STORE_READINGS_AGE(
+      "workgate.store.readings.age",
+      Type.GAUGE,
+      "seconds",
+      List.of(),
+      "Age of the values the store-backed gauges report"),
+
+  /** Slots held by this node's executions. */
+  SLOTS_ACTIVE("workgate.slots.active", Type.GAUGE, null, List.of(), "Slots in use on this node"),
+
+  /** This node's slot limit. */
+  SLOTS_MAX("workgate.slots.max", Type.GAUGE, null, List.of(), "Slots this node has"),
+
+  /** This node's memory pressure: 0 NONE, 1 WARNING (half the slots), 2 CRITICAL (no claims). */
+  MEMORY_PRESSURE(
+      "workgate.memory.pressure",
+      Type.GAUGE,
+      null,
+      List.of(),
+      "Memory pressure level: 0 none, 1 warning, 2 critical"),
+
+  /**
+   * Seconds since this node's scheduler loop last began a turn; 0 before the first turn. A loop
+   * that runs begins one at least every poll interval.
+   */
+  SCHEDULER_HEARTBEAT_AGE(
+      "workgate.scheduler.heartbeat.age",
+      Type.GAUGE,
+      "seconds",
+      List.of(),
+      "Time since the scheduler loop last began a turn"),
+
+  /** This node's executions by status: PREPARING, RUNNING, CLEANUP. */
+  EXECUTIONS_ACTIVE(
+      "workgate.executions.active",
+      Type.GAUGE,
+      null,
+      List.of(Tags.STATUS),
+      "Executions on this node by status"),
+
+  /** Seconds since the longest-preparing execution on this node was claimed; 0 when none is. */
+  EXECUTIONS_PREPARING_OLDEST_AGE(
+      "workgate.executions.preparing.oldest.age",
+      Type.GAUGE,
+      "seconds",
+      List.of(),
+      "Time since the oldest execution still preparing was claimed"),
+
+  /** From becoming claimable to being claimed by this node, by queue. */
+  WORK_ORDERS_WAIT(
+      "workgate.work.orders.wait",
+      Type.TIMER,
+      "seconds",
+      List.of(Tags.QUEUE),
+      "Time from claimable to claimed"),
+
+  /**
+   * From {@code Started} to the attempt's outcome on this node, by queue and outcome ({@code
+   * completed}, {@code retry}, {@code failed}, {@code cancelled}).
+   */
+  WORK_ORDERS_EXECUTION(
+      "workgate.work.orders.execution",
+      Type.TIMER,
+      "seconds",
+      List.of(Tags.QUEUE, Tags.OUTCOME),
+      "Time from start to the attempt's outcome"),
+
+  /**
+   * From submission to the terminal state, for work orders that ended on this node, by queue and
+   * outcome ({@code completed}, {@code failed}, {@code cancelled}).
+   */
+  WORK_ORDERS_END_TO_END(
+      "workgate.work.orders.end.to.end",
+      Type.TIMER,
+      "seconds",
+      List.of(Tags.QUEUE, Tags.OUTCOME),
+      "Time from submission to the terminal state");
+
+  /** The kinds of meter, as a monitoring system sees them. */
+  public enum Type {
+    /** A monotonic count (a Micrometer {@code Counter} or {@code FunctionCounter}). */
+    COUNTER,
+    /** A value that goes up and down, read when the registry is scraped. */
+    GAUGE,
+    /** A Micrometer {@code Timer} with a percentile histogram (Prometheus: a histogram). */
+    TIMER
+  }
+
+  /** Tag keys, and the fixed values some tags take. Constants only. */
+  public static final class Tags {
+    /** The queue; capped, see {@link WorkgateMetrics.Builder#maxQueueTags(int)}. */
+    public static final String QUEUE = "queue";
+
+    /** A {@link dev.workgate.core.WorkOrderState} name. */
+    public static final String STATE = "state";
+
+    /** The state before a transition: a state name, or {@link #NEW}. */
+    public static final String FROM = "from";
+
+    /** The state after a transition. */
+    public static final String TO = "to";
+
+    /** How an attempt or a work order ended; see the values below. */
+    public static final String OUTCOME = "outcome";
+
+    /** An error code; capped, see {@link WorkgateMetrics.Builder#maxErrorCodeTags(int)}. */
+    public static final String ERROR_CODE = "error.code";
+
+    /** An execution's status: {@code PREPARING}, {@code RUNNING} or {@code CLEANUP}. */
+    public static final String STATUS = "status";
+
+    /** The {@code from} of a submission, which has no state before it. */
+    public static final String NEW = "NEW";
+
+    /** The value every capped tag falls back to once its cap of distinct values is reached. */
+    public static final String OTHER = "other";
+
+    /** Outcome: completed. */
+    public static final String COMPLETED = "completed";
+
+    /** Outcome: failed for good. */
+    public static final String FAILED = "failed";
+
+    /** Outcome: cancelled. */
+    public static final String CANCELLED = "cancelled";
+
+    /** Outcome of a failed attempt (and of its execution) after which another attempt follows. */
+    public static final String RETRY = "retry";
+
+    /** Outcome of a failed attempt after which the work order failed for good. */
+    public static final String FINAL = "final";
+
+    private Tags() {}
+  }
+
+  private final String meterName;
+  private final Type type;
+  private final String baseUnit;
+  private final List<String> tagKeys;
+  private final String description;
+
+  WorkgateMeter(
+      String meterName, Type type, String baseUnit, List<String> tagKeys, String description) {
+    this.meterName = meterName;
+    this.type = type;
+    this.baseUnit = baseUnit;
+    this.tagKeys = tagKeys;
+    this.description = description;
+  }
+
+  /**
+   * The Micrometer name.
+   *
+   * @return e.g. {@code workgate.work.orders.submitted}
+   */
+  public String meterName() {
+    return meterName;
+  }
+
+  /**
+   * The kind of meter.
+   *
+   * @return the type
+   */
+  public Type type() {
+    return type;
+  }
+
+  /**
+   * The base unit given to Micrometer.
+   *
+   * @return {@code seconds}, or null for a plain count
+   */
+  public String baseUnit() {
+    return baseUnit;
+  }
+
+  /**
+   * The tag keys every series of this meter carries.
+   *
+   * @return an immutable list, empty for a meter without tags
+   */
+  public List<String> tagKeys() {
+    return tagKeys;
+  }
+
+  /**
+   * The description registered with the meter.
+   *
+   * @return one line for a person
+   */
+  public String description() {
+    return description;
+  }
+
+  /**
+   * The name of the metric family in a Prometheus scrape: dots become underscores, the base unit is
+   * appended, and counters end in {@code _total}. A timer's family has the series {@code _bucket},
+   * {@code _count} and {@code _sum}, and a gauge {@code <name>_max} beside it.
+   *
+   * @return e.g. {@code workgate_work_orders_submitted_total}
+   */
+  public String prometheusName() {
+    String name = meterName.replace('.', '_');
+    if (baseUnit != null) {
+      name += "_" + baseUnit;
+    }
+    return type == Type.COUNTER ? name + "_total" : name;
+  }
+
+  /**
+   * The Prometheus label for a tag key: dots become underscores.
+   *
+   * @param tagKey a key from {@link Tags}
+   * @return e.g. {@code error_code}
+   */
+  public static String prometheusLabel(String tagKey) {
+    return tagKey.replace('.', '_');
+  }
+}
