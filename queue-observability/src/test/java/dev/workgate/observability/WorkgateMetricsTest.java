@@ -218,6 +218,15 @@ class WorkgateMetricsTest {
     assertThat(
             t.value("workgate_work_orders_wait_seconds_bucket", "queue", "reports", "le", "+Inf"))
         .isEqualTo(4);
+    // docs/metrics.md gives these bucket counts (10 ms to 1 h, and to 6 h for end to end).
+    assertThat(t.samples("workgate_work_orders_wait_seconds_bucket"))
+        .filteredOn(s -> s.has("queue", "reports"))
+        .hasSize(86);
+    assertThat(t.samples("workgate_work_orders_end_to_end_seconds_bucket"))
+        .filteredOn(s -> s.has("queue", "reports") && s.has("outcome", "completed"))
+        .hasSize(98);
+    assertThat(t.labelValues("workgate_work_orders_wait_seconds_bucket", "le"))
+        .contains("0.01", "3600.0", "+Inf");
   }
 
   @Test
