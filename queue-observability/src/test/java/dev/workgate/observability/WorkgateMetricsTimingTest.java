@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -130,6 +131,7 @@ class WorkgateMetricsTimingTest {
         .atMost(WAIT)
         .until(() -> gauge(WorkgateMeter.EXECUTIONS_ACTIVE, "status", "PREPARING") == 1.0);
     assertThat(gauge(WorkgateMeter.EXECUTIONS_PREPARING_OLDEST_AGE)).isZero();
+    assertThat(gauge(WorkgateMeter.SLOTS_ACTIVE)).isEqualTo(1.0);
     clock.advance(Duration.ofSeconds(42));
     assertThat(gauge(WorkgateMeter.EXECUTIONS_PREPARING_OLDEST_AGE)).isEqualTo(42.0);
     assertThat(gauge(WorkgateMeter.EXECUTIONS_ACTIVE, "status", "RUNNING")).isZero();
@@ -169,6 +171,28 @@ class WorkgateMetricsTimingTest {
     w.scheduler().runOnce();
     clock.advance(Duration.ofSeconds(2));
     assertThat(gauge(WorkgateMeter.SCHEDULER_HEARTBEAT_AGE)).isEqualTo(2.0);
+  }
+
+  @Test
+  void memory_pressure_is_the_level_ordinal_and_slots_are_the_monitor_s() {
+    AtomicLong available = new AtomicLong(60 * GB);
+    Workgate w =
+        node()
+            .maxConcurrent(3)
+            .memoryProbe(() -> new MemoryReading(64 * GB, available.get(), "test"))
+            .handler("ok", ctx -> WorkResult.ok())
+            .build();
+    bind(w);
+    w.scheduler().runOnce(); // a turn refreshes the memory reading
+    assertThat(gauge(WorkgateMeter.MEMORY_PRESSURE)).isZero();
+    assertThat(gauge(WorkgateMeter.SLOTS_MAX)).isEqualTo(3.0);
+    assertThat(gauge(WorkgateMeter.SLOTS_ACTIVE)).isZero();
+    available.set(8 * GB); // 87.5 % used: warning
+    w.scheduler().runOnce();
+    assertThat(gauge(WorkgateMeter.MEMORY_PRESSURE)).isEqualTo(1.0);
+    available.set(GB); // 98 % used: critical
+    w.scheduler().runOnce();
+    assertThat(gauge(WorkgateMeter.MEMORY_PRESSURE)).isEqualTo(2.0);
   }
 
   @Test
