@@ -4,7 +4,6 @@ import dev.workgate.Workgate;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.WorkOrderQuery;
-import dev.workgate.scheduler.SchedulerStats;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -85,8 +84,6 @@ final class StoreReadings {
 
   private volatile Values values;
   private volatile Instant lastAttempt;
-  private volatile Optional<Instant> lastHeartbeat = Optional.empty();
-  private volatile long reaped;
   private Instant lastWarning; // guarded by refreshLock
 
   StoreReadings(
@@ -112,20 +109,6 @@ final class StoreReadings {
     return values;
   }
 
-  /**
-   * Seconds since the scheduler loop last began a turn, by the last stats read; 0 before any turn.
-   */
-  double heartbeatAgeSeconds() {
-    refreshIfStale();
-    return lastHeartbeat.map(beat -> secondsBetween(beat, clock.instant())).orElse(0.0);
-  }
-
-  /** Expired leases the scheduler reaped, by the last stats read. */
-  double reaped() {
-    refreshIfStale();
-    return reaped;
-  }
-
   /** Seconds since the store was last read successfully (or since this object was made). */
   double ageSeconds() {
     return secondsBetween(values().readAt(), clock.instant());
@@ -142,7 +125,6 @@ final class StoreReadings {
         return;
       }
       lastAttempt = now;
-      readSchedulerStats(now);
       fresh = readStore(now);
     }
     if (!fresh.isEmpty()) {
@@ -157,16 +139,6 @@ final class StoreReadings {
     }
     Duration elapsed = Duration.between(last, now);
     return elapsed.isNegative() || elapsed.compareTo(ttl) >= 0;
-  }
-
-  private void readSchedulerStats(Instant now) {
-    try {
-      SchedulerStats stats = workgate.scheduler().stats();
-      lastHeartbeat = stats.lastHeartbeat();
-      reaped = stats.reaped();
-    } catch (RuntimeException e) {
-      failed("the scheduler's stats", e, now);
-    }
   }
 
   /** Reads counts and oldest pending work; returns the queue tags seen for the first time. */

@@ -212,7 +212,7 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
     gauge(WorkgateMeter.SLOTS_ACTIVE, w -> w.scheduler().resources().activeSlots());
     gauge(WorkgateMeter.SLOTS_MAX, w -> w.scheduler().resources().maxSlots());
     gauge(WorkgateMeter.MEMORY_PRESSURE, w -> w.scheduler().resources().pressure().ordinal());
-    gauge(WorkgateMeter.SCHEDULER_HEARTBEAT_AGE, w -> readings.heartbeatAgeSeconds());
+    gauge(WorkgateMeter.SCHEDULER_HEARTBEAT_AGE, WorkgateMetrics::heartbeatAgeSeconds);
     gauge(WorkgateMeter.RETRIES_PENDING, w -> readings.values().pendingRetries());
     gauge(WorkgateMeter.STORE_READINGS_AGE, w -> readings.ageSeconds());
     gauge(WorkgateMeter.EXECUTIONS_PREPARING_OLDEST_AGE, WorkgateMetrics::oldestPreparingSeconds);
@@ -224,10 +224,19 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
         r ->
             FunctionCounter.builder(
                     WorkgateMeter.SCHEDULER_LEASES_REAPED.meterName(),
-                    readings,
-                    StoreReadings::reaped)
+                    workgate,
+                    w -> w.scheduler().reapedCount())
                 .description(WorkgateMeter.SCHEDULER_LEASES_REAPED.description())
                 .register(r));
+  }
+
+  /** Seconds since the loop last began a turn (0 before the first), read without the store. */
+  private static double heartbeatAgeSeconds(Workgate w) {
+    return w.scheduler()
+        .lastHeartbeat()
+        .map(beat -> Duration.between(beat, w.clock().instant()))
+        .map(d -> d.isNegative() ? 0.0 : d.getSeconds() + d.getNano() / 1e9)
+        .orElse(0.0);
   }
 
   /** Called by the store readings with queue tags seen in the store for the first time. */

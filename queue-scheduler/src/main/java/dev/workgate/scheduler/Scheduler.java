@@ -369,6 +369,16 @@ public final class Scheduler implements AutoCloseable {
     return Optional.ofNullable(lastHeartbeat);
   }
 
+  /**
+   * Expired leases this node reaped since the scheduler was built, read without touching the store
+   * (the same figure as {@link SchedulerStats#reaped()}).
+   *
+   * @return the count
+   */
+  public long reapedCount() {
+    return reaped.get();
+  }
+
   private void requireOpen() {
     if (closed) {
       throw new IllegalStateException("scheduler " + config.nodeId() + " is closed");
