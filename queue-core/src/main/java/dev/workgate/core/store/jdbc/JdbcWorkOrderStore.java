@@ -64,8 +64,9 @@ import javax.sql.DataSource;
  * (unique per work order), type, schema version, JSON data, time. {@code <prefix>work_orders} is
  * the projection, one row per work order, with partial indexes for claims (queue, priority,
  * submission), delayed work, leases, retries, retention, idempotency keys and queries. {@code
- * <prefix>meta} records the schema version. Every write changes the log and the projection in one
- * transaction. Times are kept to the microsecond.
+ * <prefix>meta} records the schema version; opening tables of an older version upgrades them in the
+ * opening transaction. Every write changes the log and the projection in one transaction. Times are
+ * kept to the microsecond.
  *
  * <p><b>SQLite</b> runs every write on one writer thread that commits concurrent writes in groups
  * (see {@link SqliteWriter}); reads use their own connections and, in WAL mode, never wait for the
@@ -353,7 +354,10 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
         dialect, writer, new Readers.Pooled(dataSource, dialect), listeners, start, stop);
   }
 
-  /** Creates the tables if absent, or checks them; runs inside the caller's transaction. */
+  /**
+   * Creates the tables if absent, or checks them and upgrades an older schema version; runs inside
+   * the caller's transaction.
+   */
   private static void ensureSchema(Connection c, SqlDialect d) throws SQLException {
     String metaName = d.prefix + "meta";
     String eventsName = d.prefix + "events";
@@ -436,6 +440,30 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     if (d instanceof SqlDialect.Postgres pg
         && SqlDialect.queryString(c, "SELECT to_regclass(?)::text", pg.sequence) == null) {
       throw damaged(d, "the sequence " + pg.sequence + " is missing");
+    }
+    if (version < SqlDialect.SCHEMA_VERSION) {
+      upgrade(c, d, version);
+    }
+  }
+
+  /**
+   * Brings checked tables of an older schema version to this one, in the caller's transaction: the
+   * tables change and the new version is recorded together, or neither happens. Each step only adds
+   * (indexes), so the data is never rewritten.
+   */
+  private static void upgrade(Connection c, SqlDialect d, int from) throws SQLException {
+    try (Statement st = c.createStatement()) {
+      for (int v = from; v < SqlDialect.SCHEMA_VERSION; v++) {
+        for (String sql : d.upgradeFrom(v)) {
+          st.execute(sql);
+        }
+      }
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement("UPDATE " + d.meta + " SET value = ? WHERE key = ?")) {
+      ps.setString(1, Integer.toString(SqlDialect.SCHEMA_VERSION));
+      ps.setString(2, SCHEMA_VERSION_KEY);
+      ps.executeUpdate();
     }
   }
 

@@ -11,8 +11,12 @@ import java.util.List;
  * locking, how to find a table, and which errors mean "try the transaction again". Immutable.
  */
 abstract class SqlDialect {
-  /** Version of the tables this code creates and reads; recorded in the meta table. */
-  static final int SCHEMA_VERSION = 1;
+  /**
+   * Version of the tables this code creates and reads; recorded in the meta table. 1: the tables
+   * and the indexes of claims, leases, retries, retention, idempotency and streams. 2: adds the
+   * audit indexes ({@link #auditIndexes()}).
+   */
+  static final int SCHEMA_VERSION = 2;
 
   final String prefix;
   final String events;
@@ -124,7 +128,42 @@ abstract class SqlDialect {
             + p
             + "wo_idempotency ON "
             + workOrders
-            + " (idempotency_key) WHERE idempotency_key IS NOT NULL");
+            + " (idempotency_key) WHERE idempotency_key IS NOT NULL",
+        auditIndexes().get(0),
+        auditIndexes().get(1));
+  }
+
+  /**
+   * The indexes of audit queries (schema version 2): the log by recorded time, and by type and
+   * recorded time, each ending in the position so that one page continues exactly where the last
+   * ended. {@code IF NOT EXISTS}: an operator may have built them beforehand (on PostgreSQL with
+   * {@code CREATE INDEX CONCURRENTLY}) so that the upgrade from version 1 finds them done.
+   */
+  List<String> auditIndexes() {
+    return List.of(
+        "CREATE INDEX IF NOT EXISTS "
+            + prefix
+            + "events_recorded ON "
+            + events
+            + " (recorded_at, position)",
+        "CREATE INDEX IF NOT EXISTS "
+            + prefix
+            + "events_type ON "
+            + events
+            + " (type, recorded_at, position)");
+  }
+
+  /**
+   * The statements that bring tables of one schema version to the next; the caller records the new
+   * version in the same transaction.
+   *
+   * @param version the version the tables are at, at least 1 and below {@link #SCHEMA_VERSION}
+   */
+  List<String> upgradeFrom(int version) {
+    if (version == 1) {
+      return auditIndexes();
+    }
+    throw new IllegalArgumentException("no upgrade from schema version " + version);
   }
 
   /** Reads one text value, or null if there is no row. */

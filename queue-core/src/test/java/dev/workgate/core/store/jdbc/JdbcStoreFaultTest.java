@@ -79,11 +79,68 @@ abstract class JdbcStoreFaultTest {
   // schema
 
   @Test
-  void a_new_database_records_schema_version_1_in_the_meta_table() {
+  void a_new_database_records_schema_version_2_and_has_the_audit_indexes() {
     open();
 
     assertThat(raw().query("SELECT key, value FROM {meta} WHERE key = 'schema_version'"))
-        .containsExactly(Map.of("key", "schema_version", "value", "1"));
+        .containsExactly(Map.of("key", "schema_version", "value", "2"));
+    assertThat(raw().indexExists("events_recorded")).as("events_recorded").isTrue();
+    assertThat(raw().indexExists("events_type")).as("events_type").isTrue();
+  }
+
+  @Test
+  void a_version_1_store_is_upgraded_on_open_to_version_2_with_the_audit_indexes() {
+    WorkOrderStore store = open();
+    List<WorkOrderId> ids = JdbcTestKit.submitMany(store, QUEUE, 5, 5);
+    store.close();
+    makeVersion1(true);
+    assertThat(raw().indexExists("events_recorded")).isFalse();
+    assertThat(raw().indexExists("events_type")).isFalse();
+
+    WorkOrderStore reopened = open();
+
+    assertThat(schemaVersion()).isEqualTo("2");
+    assertThat(raw().indexExists("events_recorded")).as("events_recorded").isTrue();
+    assertThat(raw().indexExists("events_type")).as("events_type").isTrue();
+    assertThat(JdbcTestKit.wholeLog(reopened))
+        .extracting(RecordedEvent::workOrderId)
+        .containsExactlyElementsOf(ids);
+    WorkOrderId later = submit(reopened);
+    assertThat(reopened.find(later)).isPresent();
+    reopened.close();
+    assertThat(open().find(ids.get(0))).as("opens again at version 2").isPresent();
+    assertThat(schemaVersion()).isEqualTo("2");
+  }
+
+  @Test
+  void a_version_1_store_with_an_audit_index_built_beforehand_is_upgraded() {
+    open().close();
+    makeVersion1(false);
+    assertThat(raw().indexExists("events_recorded")).isTrue();
+    assertThat(raw().indexExists("events_type")).isFalse();
+
+    open();
+
+    assertThat(schemaVersion()).isEqualTo("2");
+    assertThat(raw().indexExists("events_recorded")).isTrue();
+    assertThat(raw().indexExists("events_type")).isTrue();
+  }
+
+  @Test
+  void a_damaged_version_1_store_is_refused_and_not_upgraded() {
+    WorkOrderStore store = open();
+    submit(store);
+    store.close();
+    makeVersion1(true);
+    raw().update("DELETE FROM {meta} WHERE key = 'last_position'");
+
+    StoreException e = catchThrowableOfType(StoreException.class, this::open);
+
+    assertThat(e).as("StoreException").isNotNull();
+    assertDamagedSchemaMessage(e);
+    assertThat(schemaVersion()).isEqualTo("1");
+    assertThat(raw().indexExists("events_recorded")).isFalse();
+    assertThat(raw().indexExists("events_type")).isFalse();
   }
 
   @Test
@@ -110,13 +167,13 @@ abstract class JdbcStoreFaultTest {
     WorkOrderStore store = open();
     submit(store);
     store.close();
-    raw().update("UPDATE {meta} SET value = '2' WHERE key = 'schema_version'");
+    raw().update("UPDATE {meta} SET value = '3' WHERE key = 'schema_version'");
 
     StoreException e = catchThrowableOfType(StoreException.class, this::open);
 
     assertThat(e).as("StoreException").isNotNull();
-    assertThat(e.getMessage()).matches(standalone("2")).matches(standalone("1"));
-    assertThat(raw().value("SELECT value FROM {meta} WHERE key = 'schema_version'")).isEqualTo("2");
+    assertThat(e.getMessage()).matches(standalone("3")).matches(standalone("2"));
+    assertThat(schemaVersion()).isEqualTo("3");
     assertThat(raw().value("SELECT COUNT(*) FROM {events}")).hasToString("1");
   }
 
@@ -218,6 +275,24 @@ abstract class JdbcStoreFaultTest {
 
   // ---------------------------------------------------------------------------------------------
   // helpers
+
+  /**
+   * Makes the tables what schema version 1 left: the audit indexes dropped (or only {@code
+   * events_type}, as if an operator had built {@code events_recorded} ahead of the upgrade) and
+   * version 1 recorded.
+   */
+  void makeVersion1(boolean dropBothIndexes) {
+    if (dropBothIndexes) {
+      raw().update("DROP INDEX {prefix}events_recorded");
+    }
+    raw().update("DROP INDEX {prefix}events_type");
+    raw().update("UPDATE {meta} SET value = '1' WHERE key = 'schema_version'");
+  }
+
+  /** The schema version the meta table records. */
+  Object schemaVersion() {
+    return raw().value("SELECT value FROM {meta} WHERE key = 'schema_version'");
+  }
 
   WorkOrderId submit(WorkOrderStore store) {
     WorkOrderId id = newId();

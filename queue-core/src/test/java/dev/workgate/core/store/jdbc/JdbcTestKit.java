@@ -75,7 +75,7 @@ final class JdbcTestKit {
   /**
    * SQL access to a store's tables from outside the store, to damage or inspect them. In {@code
    * sql}, {@code {events}}, {@code {work_orders}} and {@code {meta}} stand for the qualified table
-   * names.
+   * names, and {@code {prefix}} for the qualifier and table prefix (for index names).
    */
   abstract static class RawTables {
     private final String qualifier;
@@ -92,7 +92,8 @@ final class JdbcTestKit {
       String q = qualifier + PREFIX;
       return sql.replace("{events}", q + "events")
           .replace("{work_orders}", q + "work_orders")
-          .replace("{meta}", q + "meta");
+          .replace("{meta}", q + "meta")
+          .replace("{prefix}", q);
     }
 
     /** Runs an update and returns its count. */
@@ -143,6 +144,9 @@ final class JdbcTestKit {
     /** Whether a table of the store exists (unprefixed name, e.g. {@code meta}). */
     abstract boolean tableExists(String table);
 
+    /** Whether an index of the store exists (unprefixed name, e.g. {@code events_type}). */
+    abstract boolean indexExists(String index);
+
     private static void bind(PreparedStatement ps, Object... params) throws SQLException {
       for (int i = 0; i < params.length; i++) {
         ps.setObject(i + 1, params[i]);
@@ -173,6 +177,13 @@ final class JdbcTestKit {
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", PREFIX + table)
             != null;
       }
+
+      @Override
+      boolean indexExists(String index) {
+        return value(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND name = ?", PREFIX + index)
+            != null;
+      }
     };
   }
 
@@ -193,6 +204,15 @@ final class JdbcTestKit {
       @Override
       boolean tableExists(String table) {
         return value("SELECT to_regclass(?)::text", schema + "." + PREFIX + table) != null;
+      }
+
+      @Override
+      boolean indexExists(String index) {
+        return value(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = ? AND indexname = ?",
+                schema,
+                PREFIX + index)
+            != null;
       }
     };
   }
