@@ -10,6 +10,8 @@ import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.AppendRequest;
 import dev.workgate.core.store.ClaimRequest;
+import dev.workgate.core.store.EventPage;
+import dev.workgate.core.store.EventQuery;
 import dev.workgate.core.store.LogPage;
 import dev.workgate.core.store.Page;
 import dev.workgate.core.store.RebuildMode;
@@ -284,6 +286,11 @@ final class ObservedStore implements WorkOrderStore {
   @Override
   public RebuildReport rebuildProjection(RebuildMode mode) {
     return store.rebuildProjection(mode);
+  }
+
+  @Override
+  public EventPage queryEvents(EventQuery query) {
+    return store.queryEvents(query);
   }
 
   @Override

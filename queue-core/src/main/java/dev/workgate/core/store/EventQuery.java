@@ -18,8 +18,8 @@ import java.util.regex.Pattern;
 
 /**
  * An audit query over the event log: the events of one work order or of all, of some event types,
- * recorded in a time range, newest or oldest first, a page at a time. Immutable and thread-safe;
- * build with {@link #builder()}.
+ * recorded in a time range, newest or oldest first, a page at a time. Run it with {@link
+ * WorkOrderStore#queryEvents}. Immutable and thread-safe; build with {@link #builder()}.
  *
  * <p><b>Order.</b> Events come in the order of the time the store recorded them, then of their log
  * position: both ascending for {@link Order#OLDEST_FIRST}, both descending for {@link

@@ -92,6 +92,30 @@ public interface WorkOrderStore extends AutoCloseable {
   LogPage readLog(long afterPosition, int limit);
 
   /**
+   * Events matching an audit query, in the query's order, at most {@code query.limit()} of them:
+   * exactly the events {@code e} of the log for which {@link EventQuery#matches query.matches(e)},
+   * sorted by {@link EventQuery#comparator()}, the first {@code limit}. The page has a cursor to
+   * continue with when more events matched; see {@link EventQuery} for the filters, the order and
+   * paging.
+   *
+   * <p><b>Cost.</b> A page costs what it returns, not the size of the log: a query by work order
+   * reads that work order's stream; any other reads an index of the log by (recorded time,
+   * position), or by (type, recorded time, position) for each type asked for, starting at the place
+   * its time range and cursor name.
+   *
+   * <p><b>Consistency.</b> A page is read at one moment. On PostgreSQL, as with {@link #readLog}, a
+   * transaction may commit events recorded before others that committed earlier, so an event can
+   * appear behind a cursor already passed: the result is an audit view, complete once writers are
+   * quiet. Events of streams deleted by retention are gone.
+   *
+   * @param query the query
+   * @return the page, with events as {@link #readStream} returns them
+   * @throws StoreException if a matching event cannot be read (its position and work order are
+   *     named)
+   */
+  EventPage queryEvents(EventQuery query);
+
+  /**
    * A work order's current view.
    *
    * @param workOrderId the work order

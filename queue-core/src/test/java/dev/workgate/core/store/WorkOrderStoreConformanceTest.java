@@ -28,6 +28,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import dev.workgate.core.ConcurrencyException;
 import dev.workgate.core.ErrorCodes;
 import dev.workgate.core.ErrorInfo;
+import dev.workgate.core.EventType;
 import dev.workgate.core.IdempotencyKeyConflictException;
 import dev.workgate.core.InvalidTransitionException;
 import dev.workgate.core.RecordedEvent;
@@ -46,7 +47,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -63,6 +66,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -846,6 +850,468 @@ public abstract class WorkOrderStoreConformanceTest {
 
     assertThat(next.events()).extracting(RecordedEvent::workOrderId).containsExactly(later);
     assertThat(next.events().get(0).position()).isGreaterThan(first.lastPosition());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // queryEvents
+
+  @Test
+  void queryEvents_of_an_empty_store_is_empty() {
+    for (EventQuery.Builder q :
+        List.of(EventQuery.builder(), EventQuery.builder().oldestFirst().limit(1))) {
+      EventPage page = store.queryEvents(q.build());
+
+      assertThat(page.events()).isEmpty();
+      assertThat(page.nextCursor()).isEmpty();
+      assertThat(page.hasNext()).isFalse();
+    }
+  }
+
+  @Test
+  void queryEvents_returns_the_newest_events_first_and_the_oldest_first_on_request() {
+    WorkOrderId a = newId();
+    WorkOrderId b = newId();
+    List<RecordedEvent> recorded = new ArrayList<>();
+    recorded.addAll(store.append(a, ExpectedVersion.none(), List.of(submitted(QUEUE))));
+    clock.set(at(1));
+    recorded.addAll(store.append(b, ExpectedVersion.none(), List.of(submitted(OTHER_QUEUE))));
+    clock.set(at(2));
+    recorded.addAll(store.append(a, ExpectedVersion.exactly(1), List.of(cancelled())));
+    clock.set(at(3));
+    recorded.addAll(store.append(b, ExpectedVersion.exactly(1), List.of(cancelled())));
+
+    EventPage newest = store.queryEvents(EventQuery.builder().build());
+    EventPage oldest = store.queryEvents(EventQuery.builder().oldestFirst().build());
+
+    assertThat(newest.events()).containsExactlyElementsOf(reversed(recorded));
+    assertThat(newest.nextCursor()).isEmpty();
+    assertThat(oldest.events()).containsExactlyElementsOf(recorded);
+    assertThat(oldest.events()).containsExactlyElementsOf(wholeLog());
+  }
+
+  @Test
+  void queryEvents_by_work_order_returns_only_its_events() {
+    WorkOrderId a = newId();
+    WorkOrderId b = newId();
+    store.append(a, ExpectedVersion.none(), List.of(submitted(QUEUE)));
+    store.append(b, ExpectedVersion.none(), List.of(submitted(QUEUE)));
+    clock.set(at(5));
+    store.append(a, ExpectedVersion.exactly(1), List.of(claimed(OWNER, at(60)), started()));
+    store.append(b, ExpectedVersion.exactly(1), List.of(cancelled()));
+    clock.set(at(6));
+    store.append(a, ExpectedVersion.exactly(3), List.of(completed()));
+
+    EventPage newest = store.queryEvents(EventQuery.builder().workOrder(a).build());
+    EventPage oldest = store.queryEvents(EventQuery.builder().workOrder(a).oldestFirst().build());
+
+    assertThat(oldest.events()).hasSize(4).containsExactlyElementsOf(store.readStream(a));
+    assertThat(newest.events()).containsExactlyElementsOf(reversed(store.readStream(a)));
+    assertThat(store.queryEvents(EventQuery.builder().workOrder(b).build()).events())
+        .containsExactlyElementsOf(reversed(store.readStream(b)));
+    assertThat(store.queryEvents(EventQuery.builder().workOrder(newId()).build()).events())
+        .isEmpty();
+  }
+
+  @Test
+  void queryEvents_by_types_returns_only_events_of_those_types() {
+    List<WorkOrderId> ids = appendLifecycles(new Random(11), 15);
+    assertThat(ids).hasSize(15);
+    List<RecordedEvent> log = wholeLog();
+
+    for (Set<EventType> types :
+        List.of(
+            Set.of(EventType.CLAIMED),
+            Set.of(EventType.ATTEMPT_FAILED),
+            Set.of(EventType.SUBMITTED, EventType.CANCELLED),
+            Set.of(EventType.STARTED, EventType.COMPLETED, EventType.RETRY_RELEASED),
+            EnumSet.allOf(EventType.class))) {
+      List<RecordedEvent> expected =
+          newestFirst(log.stream().filter(e -> types.contains(e.event().type())).toList());
+      assertThat(expected).as("%s", types).isNotEmpty();
+
+      EventPage page =
+          store.queryEvents(EventQuery.builder().types(types).limit(EventQuery.MAX_LIMIT).build());
+
+      assertThat(page.events()).as("%s", types).containsExactlyElementsOf(expected);
+    }
+  }
+
+  @Test
+  void queryEvents_by_a_type_that_was_never_recorded_is_empty() {
+    for (int i = 0; i < 3; i++) {
+      submit(QUEUE);
+    }
+
+    EventPage page =
+        store.queryEvents(
+            EventQuery.builder().types(EventType.COMPLETED, EventType.RETRY_RELEASED).build());
+
+    assertThat(page.events()).isEmpty();
+    assertThat(page.nextCursor()).isEmpty();
+  }
+
+  @Test
+  void queryEvents_by_time_includes_an_event_at_from_and_excludes_one_at_to() {
+    List<RecordedEvent> bySecond = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      clock.set(at(i));
+      bySecond.addAll(store.append(newId(), ExpectedVersion.none(), List.of(submitted(QUEUE))));
+    }
+
+    assertThat(timeQuery(EventQuery.builder().from(at(2)).to(at(5))))
+        .containsExactly(bySecond.get(4), bySecond.get(3), bySecond.get(2));
+    assertThat(timeQuery(EventQuery.builder().from(at(2)).to(at(5)).oldestFirst()))
+        .containsExactly(bySecond.get(2), bySecond.get(3), bySecond.get(4));
+    assertThat(timeQuery(EventQuery.builder().from(at(7))))
+        .containsExactly(bySecond.get(9), bySecond.get(8), bySecond.get(7));
+    assertThat(timeQuery(EventQuery.builder().to(at(2))))
+        .containsExactly(bySecond.get(1), bySecond.get(0));
+    assertThat(timeQuery(EventQuery.builder().from(at(2).plusMillis(1)).to(at(3).plusMillis(1))))
+        .containsExactly(bySecond.get(3));
+    assertThat(timeQuery(EventQuery.builder().from(at(4)).to(at(4).plusMillis(1))))
+        .containsExactly(bySecond.get(4));
+    assertThat(timeQuery(EventQuery.builder().from(at(4).plusMillis(1)).to(at(5)))).isEmpty();
+    assertThat(timeQuery(EventQuery.builder().from(at(10)))).isEmpty();
+    assertThat(timeQuery(EventQuery.builder().to(at(0)))).isEmpty();
+  }
+
+  @Test
+  void queryEvents_orders_by_recorded_time_then_position_even_when_the_clock_went_back() {
+    clock.set(at(10));
+    RecordedEvent late =
+        single(store.append(newId(), ExpectedVersion.none(), List.of(submitted(QUEUE))));
+    clock.set(at(5));
+    List<RecordedEvent> early =
+        store.appendAll(
+            List.of(
+                AppendRequest.of(newId(), ExpectedVersion.none(), submitted(QUEUE)),
+                AppendRequest.of(newId(), ExpectedVersion.none(), submitted(QUEUE))));
+    clock.set(at(7));
+    RecordedEvent middle =
+        single(store.append(newId(), ExpectedVersion.none(), List.of(submitted(QUEUE))));
+    assertThat(early.get(0).position()).isGreaterThan(late.position());
+
+    assertThat(store.queryEvents(EventQuery.builder().build()).events())
+        .containsExactly(late, middle, early.get(1), early.get(0));
+    assertThat(store.queryEvents(EventQuery.builder().oldestFirst().build()).events())
+        .containsExactly(early.get(0), early.get(1), middle, late);
+    EventPage first = store.queryEvents(EventQuery.builder().limit(2).build());
+    assertThat(first.events()).containsExactly(late, middle);
+    assertThat(
+            store
+                .queryEvents(
+                    EventQuery.builder().limit(2).after(first.nextCursor().orElseThrow()).build())
+                .events())
+        .containsExactly(early.get(1), early.get(0));
+  }
+
+  @Test
+  void queryEvents_gives_a_cursor_only_when_more_events_match_than_the_page_holds() {
+    List<RecordedEvent> recorded = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      clock.set(at(i));
+      recorded.addAll(store.append(newId(), ExpectedVersion.none(), List.of(submitted(QUEUE))));
+    }
+    List<RecordedEvent> newest = reversed(recorded);
+
+    EventPage exactly = store.queryEvents(EventQuery.builder().limit(5).build());
+    EventPage more = store.queryEvents(EventQuery.builder().limit(6).build());
+    EventPage fewer = store.queryEvents(EventQuery.builder().limit(4).build());
+
+    assertThat(exactly.events()).containsExactlyElementsOf(newest);
+    assertThat(exactly.nextCursor()).isEmpty();
+    assertThat(more.events()).containsExactlyElementsOf(newest);
+    assertThat(more.nextCursor()).isEmpty();
+    assertThat(fewer.events()).containsExactlyElementsOf(newest.subList(0, 4));
+    assertThat(fewer.nextCursor()).isPresent();
+    assertThat(fewer.nextCursor().orElseThrow()).matches("[A-Za-z0-9._~-]+");
+    EventPage rest =
+        store.queryEvents(EventQuery.builder().limit(4).after(fewer.nextCursor().get()).build());
+    assertThat(rest.events()).containsExactly(newest.get(4));
+    assertThat(rest.nextCursor()).isEmpty();
+    EventPage one = store.queryEvents(EventQuery.builder().limit(1).oldestFirst().build());
+    assertThat(one.events()).containsExactly(recorded.get(0));
+    assertThat(one.nextCursor()).isPresent();
+  }
+
+  @Test
+  void queryEvents_pages_return_every_matching_event_once_in_order_for_several_page_sizes() {
+    // 60 Submitted events at one recorded time, 60 Claimed at another, and lifecycles around
+    // them while the clock moves on, stands still and goes back.
+    List<AppendRequest> batch = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      batch.add(AppendRequest.of(newId(), ExpectedVersion.none(), submitted(QUEUE)));
+    }
+    store.appendAll(batch);
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(claim(QUEUE, 60)).hasSize(60);
+    List<WorkOrderId> lifecycles = appendLifecycles(new Random(7), 20);
+    WorkOrderId one = lifecycles.get(3);
+    List<RecordedEvent> log = wholeLog();
+    Instant from = at(1);
+    Instant to = log.stream().map(RecordedEvent::recordedAt).max(Instant::compareTo).orElseThrow();
+    assertThat(log.stream().filter(e -> e.recordedAt().equals(t0)).count()).isEqualTo(60);
+
+    // Builders keep the cursor: each run of a query starts from a new one.
+    Map<String, Supplier<EventQuery.Builder>> queries = new LinkedHashMap<>();
+    Map<String, Predicate<RecordedEvent>> filters = new LinkedHashMap<>();
+    queries.put("all", () -> EventQuery.builder());
+    filters.put("all", e -> true);
+    queries.put("submitted", () -> EventQuery.builder().types(EventType.SUBMITTED));
+    filters.put("submitted", e -> e.event().type() == EventType.SUBMITTED);
+    queries.put(
+        "claimed+cancelled",
+        () -> EventQuery.builder().types(EventType.CLAIMED, EventType.CANCELLED));
+    filters.put(
+        "claimed+cancelled",
+        e -> e.event().type() == EventType.CLAIMED || e.event().type() == EventType.CANCELLED);
+    queries.put("range", () -> EventQuery.builder().from(from).to(to));
+    filters.put("range", e -> !e.recordedAt().isBefore(from) && e.recordedAt().isBefore(to));
+    queries.put("work order", () -> EventQuery.builder().workOrder(one));
+    filters.put("work order", e -> e.workOrderId().equals(one));
+    queries.put(
+        "claimed+submitted in range",
+        () -> EventQuery.builder().types(EventType.CLAIMED, EventType.SUBMITTED).from(t0).to(to));
+    filters.put(
+        "claimed+submitted in range",
+        e ->
+            (e.event().type() == EventType.CLAIMED || e.event().type() == EventType.SUBMITTED)
+                && !e.recordedAt().isBefore(t0)
+                && e.recordedAt().isBefore(to));
+
+    for (String name : queries.keySet()) {
+      List<RecordedEvent> expectedOldest =
+          oldestFirst(log.stream().filter(filters.get(name)).toList());
+      assertThat(expectedOldest).as(name).isNotEmpty();
+      for (EventQuery.Order order : EventQuery.Order.values()) {
+        List<RecordedEvent> expected =
+            order == EventQuery.Order.OLDEST_FIRST ? expectedOldest : reversed(expectedOldest);
+        for (int limit : new int[] {1, 2, 7, 50, EventQuery.MAX_LIMIT}) {
+          String what = name + "/" + order + "/" + limit;
+          Pages pages = allPages(queries.get(name).get().order(order), limit);
+
+          assertThat(pages.events()).as(what).containsExactlyElementsOf(expected);
+          assertThat(pages.count())
+              .as("%s: pages", what)
+              .isEqualTo((expected.size() + limit - 1) / limit);
+        }
+      }
+    }
+  }
+
+  @Test
+  void queryEvents_combines_work_order_types_and_time_range() {
+    WorkOrderId a = newId();
+    WorkOrderId b = newId();
+    store.append(a, ExpectedVersion.none(), List.of(submitted(QUEUE)));
+    store.append(b, ExpectedVersion.none(), List.of(submitted(QUEUE)));
+    clock.set(at(10));
+    RecordedEvent firstClaim =
+        single(store.append(a, ExpectedVersion.exactly(1), List.of(claimed(OWNER, at(60)))));
+    store.append(b, ExpectedVersion.exactly(1), List.of(claimed(OWNER, at(60))));
+    clock.set(at(20));
+    RecordedEvent failed =
+        single(store.append(a, ExpectedVersion.exactly(2), List.of(failedWithRetry(at(30)))));
+    clock.set(at(30));
+    store.append(a, ExpectedVersion.exactly(3), List.of(retryReleased()));
+    clock.set(at(40));
+    RecordedEvent secondClaim =
+        single(store.append(a, ExpectedVersion.exactly(4), List.of(claimed(OWNER, at(90)))));
+    clock.set(at(50));
+    store.append(a, ExpectedVersion.exactly(5), List.of(started(), completed()));
+
+    EventQuery.Builder claimsAndFailuresOfA =
+        EventQuery.builder()
+            .workOrder(a)
+            .types(EventType.CLAIMED, EventType.ATTEMPT_FAILED)
+            .from(at(10))
+            .to(at(50));
+
+    assertThat(store.queryEvents(claimsAndFailuresOfA.build()).events())
+        .containsExactly(secondClaim, failed, firstClaim);
+    assertThat(store.queryEvents(claimsAndFailuresOfA.to(at(40)).oldestFirst().build()).events())
+        .containsExactly(firstClaim, failed);
+    assertThat(
+            store
+                .queryEvents(
+                    EventQuery.builder().workOrder(a).types(EventType.CLAIMED).from(at(11)).build())
+                .events())
+        .containsExactly(secondClaim);
+    assertThat(
+            store
+                .queryEvents(
+                    EventQuery.builder()
+                        .workOrder(b)
+                        .types(EventType.COMPLETED, EventType.CLAIMED)
+                        .to(at(10))
+                        .build())
+                .events())
+        .isEmpty();
+  }
+
+  @Test
+  void queryEvents_with_nothing_matching_is_empty() {
+    appendLifecycles(new Random(3), 5);
+    RecordedEvent newest = store.queryEvents(EventQuery.builder().limit(1).build()).events().get(0);
+    RecordedEvent oldest =
+        store.queryEvents(EventQuery.builder().oldestFirst().limit(1).build()).events().get(0);
+
+    List<EventQuery.Builder> empty =
+        List.of(
+            EventQuery.builder().workOrder(newId()),
+            EventQuery.builder().to(oldest.recordedAt()),
+            EventQuery.builder().from(newest.recordedAt().plusMillis(1)),
+            EventQuery.builder().after(EventQuery.cursorOf(oldest)),
+            EventQuery.builder().oldestFirst().after(EventQuery.cursorOf(newest)),
+            EventQuery.builder()
+                .types(EventType.SUBMITTED, EventType.CLAIMED)
+                .oldestFirst()
+                .after(EventQuery.cursorOf(newest)));
+    for (EventQuery.Builder q : empty) {
+      EventQuery query = q.build();
+      EventPage page = store.queryEvents(query);
+
+      assertThat(page.events()).as("%s", query).isEmpty();
+      assertThat(page.nextCursor()).as("%s", query).isEmpty();
+    }
+  }
+
+  @Test
+  void queryEvents_paging_oldest_first_reaches_events_appended_after_the_first_page() {
+    List<RecordedEvent> before = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      clock.set(at(i));
+      before.addAll(store.append(newId(), ExpectedVersion.none(), List.of(submitted(QUEUE))));
+    }
+    EventPage oldestPage = store.queryEvents(EventQuery.builder().oldestFirst().limit(3).build());
+    EventPage newestPage = store.queryEvents(EventQuery.builder().limit(3).build());
+
+    clock.set(at(10));
+    List<RecordedEvent> after =
+        store.append(newId(), ExpectedVersion.none(), List.of(submitted(QUEUE), cancelled()));
+
+    List<RecordedEvent> oldestRest =
+        allPages(EventQuery.builder().oldestFirst().after(oldestPage.nextCursor().orElseThrow()), 3)
+            .events();
+    List<RecordedEvent> newestRest =
+        allPages(EventQuery.builder().after(newestPage.nextCursor().orElseThrow()), 3).events();
+
+    List<RecordedEvent> expected = new ArrayList<>(before.subList(3, 5));
+    expected.addAll(after);
+    assertThat(oldestRest).containsExactlyElementsOf(expected);
+    assertThat(newestRest).containsExactly(before.get(1), before.get(0));
+  }
+
+  @Test
+  void queryEvents_leaves_out_streams_deleted_by_retention() {
+    WorkOrderId done = inState(QUEUE, COMPLETED);
+    clock.set(at(100));
+    WorkOrderId kept = inState(QUEUE, COMPLETED);
+    WorkOrderId live = submit(QUEUE);
+    assertThat(store.deleteTerminalBefore(at(50), 10)).isEqualTo(1);
+
+    for (EventQuery.Builder q :
+        List.of(
+            EventQuery.builder(),
+            EventQuery.builder().oldestFirst(),
+            EventQuery.builder().types(EventType.SUBMITTED, EventType.COMPLETED),
+            EventQuery.builder().types(EventType.COMPLETED),
+            EventQuery.builder().to(at(1)),
+            EventQuery.builder().workOrder(done))) {
+      assertThat(store.queryEvents(q.build()).events())
+          .extracting(RecordedEvent::workOrderId)
+          .doesNotContain(done);
+    }
+    assertThat(store.queryEvents(EventQuery.builder().build()).events())
+        .extracting(RecordedEvent::workOrderId)
+        .containsOnly(kept, live)
+        .hasSize(5);
+  }
+
+  @Test
+  void queryEvents_after_a_cursor_between_two_recorded_times_continues_from_that_time() {
+    List<RecordedEvent> atZero =
+        store.appendAll(
+            List.of(
+                AppendRequest.of(newId(), ExpectedVersion.none(), submitted(QUEUE)),
+                AppendRequest.of(newId(), ExpectedVersion.none(), submitted(QUEUE))));
+    clock.set(at(1));
+    List<RecordedEvent> atOne =
+        store.appendAll(
+            List.of(
+                AppendRequest.of(newId(), ExpectedVersion.none(), submitted(QUEUE)),
+                AppendRequest.of(newId(), ExpectedVersion.none(), submitted(QUEUE))));
+    // Not a cursor of this store: a time between its recorded times, finer than a microsecond.
+    String between =
+        EventQuery.cursorOf(new RecordedEvent(1, newId(), 1, t0.plusNanos(500), submitted(QUEUE)));
+
+    assertThat(store.queryEvents(EventQuery.builder().after(between).build()).events())
+        .containsExactly(atZero.get(1), atZero.get(0));
+    assertThat(
+            store.queryEvents(EventQuery.builder().oldestFirst().after(between).build()).events())
+        .containsExactlyElementsOf(atOne);
+  }
+
+  @Test
+  void queryEvents_agrees_with_the_log_for_random_queries_and_page_sizes() {
+    Random random = new Random(20_250_101);
+    List<WorkOrderId> ids = appendLifecycles(random, 30);
+    List<RecordedEvent> log = wholeLog();
+    Instant first = log.stream().map(RecordedEvent::recordedAt).min(Instant::compareTo).get();
+    Instant last = log.stream().map(RecordedEvent::recordedAt).max(Instant::compareTo).get();
+    long span = Duration.between(first, last).toMillis() + 2;
+    EventType[] allTypes = EventType.values();
+
+    for (int n = 0; n < 60; n++) {
+      EventQuery.Builder q = EventQuery.builder();
+      List<Predicate<RecordedEvent>> filter = new ArrayList<>();
+      if (random.nextInt(4) == 0) {
+        WorkOrderId id = ids.get(random.nextInt(ids.size()));
+        q.workOrder(id);
+        filter.add(e -> e.workOrderId().equals(id));
+      }
+      if (random.nextBoolean()) {
+        Set<EventType> types = EnumSet.noneOf(EventType.class);
+        for (int k = random.nextInt(3); k >= 0; k--) {
+          types.add(allTypes[random.nextInt(allTypes.length)]);
+        }
+        q.types(types);
+        filter.add(e -> types.contains(e.event().type()));
+      }
+      Instant from = random.nextInt(3) == 0 ? null : first.plusMillis(random.nextLong(span) - 1);
+      Instant to = random.nextInt(3) == 0 ? null : first.plusMillis(random.nextLong(span) + 1);
+      if (from != null && to != null && !from.isBefore(to)) {
+        Instant swap = from;
+        from = to;
+        to = swap.plusMillis(1);
+      }
+      if (from != null) {
+        Instant f = from;
+        q.from(f);
+        filter.add(e -> !e.recordedAt().isBefore(f));
+      }
+      if (to != null) {
+        Instant t = to;
+        q.to(t);
+        filter.add(e -> e.recordedAt().isBefore(t));
+      }
+      boolean oldestFirst = random.nextBoolean();
+      q.order(oldestFirst ? EventQuery.Order.OLDEST_FIRST : EventQuery.Order.NEWEST_FIRST);
+      int limit = new int[] {1, 3, 10, 100}[random.nextInt(4)];
+      List<RecordedEvent> expected =
+          oldestFirst(log.stream().filter(e -> filter.stream().allMatch(f -> f.test(e))).toList());
+      if (!oldestFirst) {
+        expected = reversed(expected);
+      }
+      String what = q.build() + " limit " + limit;
+
+      Pages pages = allPages(q, limit);
+
+      assertThat(pages.events()).as(what).containsExactlyElementsOf(expected);
+      assertThat(pages.count())
+          .as(what)
+          .isEqualTo(Math.max(1, (expected.size() + limit - 1) / limit));
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1926,6 +2392,7 @@ public abstract class WorkOrderStoreConformanceTest {
                 List.of(AppendRequest.of(newId(), ExpectedVersion.none(), submitted(QUEUE)))));
     calls.put("readStream", () -> store.readStream(id));
     calls.put("readLog", () -> store.readLog(0, 10));
+    calls.put("queryEvents", () -> store.queryEvents(EventQuery.builder().build()));
     calls.put("find", () -> store.find(id));
     calls.put("query", () -> store.query(WorkOrderQuery.builder().build()));
     calls.put("counts", () -> store.counts());
@@ -2289,6 +2756,140 @@ public abstract class WorkOrderStoreConformanceTest {
       assertThat(page.items()).as("a page with a next cursor").isNotEmpty();
       cursor = page.nextCursor().getAsLong();
     }
+  }
+
+  /**
+   * The events of a lifecycle of one of five kinds (by {@code kind % 5}); the five together hold
+   * every event type.
+   */
+  private List<WorkOrderEvent> lifecycle(int kind) {
+    return switch (kind % 5) {
+      case 0 -> List.of(submitted(QUEUE));
+      case 1 -> List.of(submitted(OTHER_QUEUE), cancelled());
+      case 2 -> List.of(submitted(QUEUE), claimed(OWNER, at(600)), started(), completed());
+      case 3 ->
+          List.of(
+              submitted(QUEUE),
+              claimed(OWNER, at(600)),
+              failedWithRetry(at(60)),
+              retryReleased(),
+              claimed(OWNER, at(900)),
+              started(),
+              failedForGood());
+      default ->
+          List.of(
+              submitted(OTHER_QUEUE),
+              claimed(OWNER, at(600)),
+              started(),
+              cancellationRequested("stop"),
+              cancelled());
+    };
+  }
+
+  /**
+   * Appends the lifecycles of {@code count} new work orders (kinds 0, 1, 2, … in turn) one event
+   * per call, taking the work orders in a random interleaving. Before each call the clock stands
+   * still, moves on by a millisecond or a second, or goes back by a second, but never before where
+   * it was when this was called.
+   *
+   * @return the work orders, in the order of their kinds
+   */
+  private List<WorkOrderId> appendLifecycles(Random random, int count) {
+    Instant floor = clock.instant();
+    List<WorkOrderId> ids = new ArrayList<>();
+    List<List<WorkOrderEvent>> remaining = new ArrayList<>();
+    List<Integer> open = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      ids.add(newId());
+      remaining.add(new ArrayList<>(lifecycle(i)));
+      open.add(i);
+    }
+    long[] versions = new long[count];
+    while (!open.isEmpty()) {
+      int k = open.get(random.nextInt(open.size()));
+      switch (random.nextInt(4)) {
+        case 0 -> {}
+        case 1 -> clock.advance(Duration.ofMillis(1));
+        case 2 -> clock.advance(Duration.ofSeconds(1));
+        default -> {
+          if (!clock.instant().minusSeconds(1).isBefore(floor)) {
+            clock.advance(Duration.ofSeconds(-1));
+          }
+        }
+      }
+      WorkOrderEvent next = remaining.get(k).remove(0);
+      store.append(ids.get(k), ExpectedVersion.exactly(versions[k]), List.of(next));
+      versions[k]++;
+      if (remaining.get(k).isEmpty()) {
+        open.remove(Integer.valueOf(k));
+      }
+    }
+    return ids;
+  }
+
+  /** Every page of a query, and how many pages it took. */
+  private record Pages(List<RecordedEvent> events, int count) {}
+
+  /**
+   * Reads a query page by page, checking on the way that a page with a cursor is full, the last one
+   * has none, and no event comes twice.
+   */
+  private Pages allPages(EventQuery.Builder query, int limit) {
+    List<RecordedEvent> all = new ArrayList<>();
+    Set<Long> seen = new HashSet<>();
+    int count = 0;
+    query.limit(limit);
+    while (true) {
+      EventPage page = store.queryEvents(query.build());
+      count++;
+      assertThat(page.events())
+          .as("page %d of %s", count, query.build())
+          .hasSizeLessThanOrEqualTo(limit);
+      for (RecordedEvent e : page.events()) {
+        assertThat(seen.add(e.position())).as("%s returned twice", e).isTrue();
+      }
+      all.addAll(page.events());
+      if (page.nextCursor().isEmpty()) {
+        return new Pages(all, count);
+      }
+      assertThat(page.events()).as("a page with a cursor").hasSize(limit);
+      assertThat(count).as("pages").isLessThanOrEqualTo(10_000);
+      query.after(page.nextCursor().get());
+    }
+  }
+
+  /** The events of a one-page time query. */
+  private List<RecordedEvent> timeQuery(EventQuery.Builder query) {
+    EventPage page = store.queryEvents(query.build());
+    assertThat(page.nextCursor()).isEmpty();
+    return page.events();
+  }
+
+  /** Events by recorded time, then position. */
+  private static List<RecordedEvent> oldestFirst(List<RecordedEvent> events) {
+    List<RecordedEvent> sorted = new ArrayList<>(events);
+    sorted.sort(
+        (a, b) ->
+            a.recordedAt().equals(b.recordedAt())
+                ? Long.compare(a.position(), b.position())
+                : a.recordedAt().compareTo(b.recordedAt()));
+    return sorted;
+  }
+
+  /** Events by recorded time, then position, both descending. */
+  private static List<RecordedEvent> newestFirst(List<RecordedEvent> events) {
+    return reversed(oldestFirst(events));
+  }
+
+  private static <T> List<T> reversed(List<T> list) {
+    List<T> copy = new ArrayList<>(list);
+    Collections.reverse(copy);
+    return copy;
+  }
+
+  private static <T> T single(List<T> list) {
+    assertThat(list).hasSize(1);
+    return list.get(0);
   }
 
   private static <T> T last(List<T> list) {

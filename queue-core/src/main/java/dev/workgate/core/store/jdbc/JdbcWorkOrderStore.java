@@ -14,6 +14,8 @@ import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.AppendRequest;
 import dev.workgate.core.store.Capacity;
 import dev.workgate.core.store.ClaimRequest;
+import dev.workgate.core.store.EventPage;
+import dev.workgate.core.store.EventQuery;
 import dev.workgate.core.store.ListenerRegistry;
 import dev.workgate.core.store.LogPage;
 import dev.workgate.core.store.Page;
@@ -61,12 +63,13 @@ import javax.sql.DataSource;
  * dev.workgate.core.store.Stores#sqlite} or {@link dev.workgate.core.store.Stores#postgres}.
  *
  * <p><b>Tables.</b> {@code <prefix>events} is the log: global position, work-order id, version
- * (unique per work order), type, schema version, JSON data, time. {@code <prefix>work_orders} is
- * the projection, one row per work order, with partial indexes for claims (queue, priority,
- * submission), delayed work, leases, retries, retention, idempotency keys and queries. {@code
- * <prefix>meta} records the schema version; opening tables of an older version upgrades them in the
- * opening transaction. Every write changes the log and the projection in one transaction. Times are
- * kept to the microsecond.
+ * (unique per work order), type, schema version, JSON data, time; indexed by stream, and for audit
+ * queries by (time, position) and (type, time, position) (see {@link EventQuerySql}). {@code
+ * <prefix>work_orders} is the projection, one row per work order, with partial indexes for claims
+ * (queue, priority, submission), delayed work, leases, retries, retention, idempotency keys and
+ * queries. {@code <prefix>meta} records the schema version; opening tables of an older version
+ * upgrades them in the opening transaction. Every write changes the log and the projection in one
+ * transaction. Times are kept to the microsecond.
  *
  * <p><b>SQLite</b> runs every write on one writer thread that commits concurrent writes in groups
  * (see {@link SqliteWriter}); reads use their own connections and, in WAL mode, never wait for the
@@ -84,7 +87,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
   /** Rows per multi-row statement: well under both databases' parameter limits. */
   private static final int CHUNK = 500;
 
-  private static final String EVENT_COLUMNS =
+  static final String EVENT_COLUMNS =
       "position, work_order_id, version, type, schema_version, data, recorded_at";
 
   private final SqlDialect d;
@@ -998,6 +1001,26 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
             List<RecordedEvent> events = events(ps);
             long last = events.isEmpty() ? afterPosition : events.get(events.size() - 1).position();
             return new LogPage(events, last);
+          }
+        });
+  }
+
+  @Override
+  public EventPage queryEvents(EventQuery query) {
+    Objects.requireNonNull(query, "query");
+    ensureOpen();
+    EventQuerySql.Sql sql = EventQuerySql.of(d, query);
+    return reader.read(
+        "query events",
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(sql.sql())) {
+            bind(ps, sql.params());
+            List<RecordedEvent> events = events(ps);
+            if (events.size() <= query.limit()) {
+              return new EventPage(events, Optional.empty());
+            }
+            List<RecordedEvent> page = events.subList(0, query.limit());
+            return new EventPage(page, Optional.of(EventQuery.cursorOf(page.get(page.size() - 1))));
           }
         });
   }

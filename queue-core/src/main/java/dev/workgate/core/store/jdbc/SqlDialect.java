@@ -49,6 +49,13 @@ abstract class SqlDialect {
   /** Placed after the projection's alias in the claim query, to name the claim index if needed. */
   abstract String claimIndexHint();
 
+  /**
+   * Placed after the events table in an audit query, to name the index that serves it if needed.
+   *
+   * @param index the index name without prefix, e.g. {@code events_type}
+   */
+  abstract String eventIndexHint(String index);
+
   /** Whether the failed transaction may simply be run again (deadlock, serialization, race). */
   abstract boolean retryable(SQLException e);
 
@@ -227,6 +234,14 @@ abstract class SqlDialect {
     }
 
     @Override
+    String eventIndexHint(String index) {
+      // Without statistics SQLite may take events_type for a query by work order and type, and
+      // read every event of that type; named, the index cannot be passed over, and a missing one
+      // fails the query instead of turning it into a scan.
+      return " INDEXED BY " + prefix + index;
+    }
+
+    @Override
     boolean retryable(SQLException e) {
       return false;
     }
@@ -287,6 +302,11 @@ abstract class SqlDialect {
 
     @Override
     String claimIndexHint() {
+      return "";
+    }
+
+    @Override
+    String eventIndexHint(String index) {
       return "";
     }
 

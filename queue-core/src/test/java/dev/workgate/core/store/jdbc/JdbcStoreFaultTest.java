@@ -8,9 +8,12 @@ import static dev.workgate.core.testing.WorkOrderFixtures.submitted;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.workgate.core.EventType;
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.store.EventPage;
+import dev.workgate.core.store.EventQuery;
 import dev.workgate.core.store.ExpectedVersion;
 import dev.workgate.core.store.RebuildMode;
 import dev.workgate.core.store.StoreException;
@@ -107,6 +110,26 @@ abstract class JdbcStoreFaultTest {
         .containsExactlyElementsOf(ids);
     WorkOrderId later = submit(reopened);
     assertThat(reopened.find(later)).isPresent();
+    List<WorkOrderId> all = new ArrayList<>(ids);
+    all.add(later);
+    assertThat(reopened.queryEvents(EventQuery.builder().oldestFirst().build()).events())
+        .extracting(RecordedEvent::workOrderId)
+        .containsExactlyElementsOf(all);
+    EventPage newest =
+        reopened.queryEvents(EventQuery.builder().types(EventType.SUBMITTED).limit(2).build());
+    assertThat(newest.events())
+        .extracting(RecordedEvent::workOrderId)
+        .containsExactly(later, ids.get(4));
+    assertThat(
+            reopened
+                .queryEvents(
+                    EventQuery.builder()
+                        .types(EventType.SUBMITTED)
+                        .after(newest.nextCursor().orElseThrow())
+                        .build())
+                .events())
+        .extracting(RecordedEvent::workOrderId)
+        .containsExactly(ids.get(3), ids.get(2), ids.get(1), ids.get(0));
     reopened.close();
     assertThat(open().find(ids.get(0))).as("opens again at version 2").isPresent();
     assertThat(schemaVersion()).isEqualTo("2");

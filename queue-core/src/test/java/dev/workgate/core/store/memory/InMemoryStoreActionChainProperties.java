@@ -8,6 +8,7 @@ import dev.workgate.core.ConcurrencyException;
 import dev.workgate.core.DesignTable;
 import dev.workgate.core.ErrorCodes;
 import dev.workgate.core.ErrorInfo;
+import dev.workgate.core.EventType;
 import dev.workgate.core.IdempotencyKeyConflictException;
 import dev.workgate.core.InvalidTransitionException;
 import dev.workgate.core.RecordedEvent;
@@ -22,6 +23,8 @@ import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.AppendRequest;
 import dev.workgate.core.store.Capacity;
 import dev.workgate.core.store.ClaimRequest;
+import dev.workgate.core.store.EventPage;
+import dev.workgate.core.store.EventQuery;
 import dev.workgate.core.store.ExpectedVersion;
 import dev.workgate.core.store.LogPage;
 import dev.workgate.core.store.Page;
@@ -35,6 +38,7 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -93,6 +97,7 @@ class InMemoryStoreActionChainProperties {
         .withInvariant("counts and queries agree with views", Model::countsAndQueries)
         .withInvariant("one lease at a time", Model::oneLeaseAtATime)
         .withInvariant("indexes agree with views", Model::indexesAgreeWithViews)
+        .withInvariant("audit queries agree with the log", Model::auditQueriesAgreeWithTheLog)
         .run();
 
     // The chains must reach the interesting situations often enough for the invariants to mean
@@ -448,6 +453,45 @@ class InMemoryStoreActionChainProperties {
         assertThat(view.leaseExpiresAt().isPresent()).isEqualTo(held);
         assertThat(view.attempt()).isEqualTo(claims);
         assertThat(leases.containsKey(id)).isEqualTo(held);
+      }
+    }
+
+    /**
+     * Every audit query returns the log's events in (recorded time, position) order, whatever the
+     * appends, claims and purges before: the store's per-type lists stay sorted and complete.
+     */
+    void auditQueriesAgreeWithTheLog() {
+      List<RecordedEvent> oldest = new ArrayList<>(store.readLog(0, ALL).events());
+      oldest.sort(
+          Comparator.comparing(RecordedEvent::recordedAt)
+              .thenComparingLong(RecordedEvent::position));
+      List<RecordedEvent> newest = new ArrayList<>(oldest);
+      Collections.reverse(newest);
+      assertThat(auditPages(EventQuery.builder().oldestFirst(), 3)).isEqualTo(oldest);
+      assertThat(auditPages(EventQuery.builder(), 4)).isEqualTo(newest);
+      for (EventType type : EventType.values()) {
+        assertThat(auditPages(EventQuery.builder().types(type), EventQuery.MAX_LIMIT))
+            .as("events of type %s", type)
+            .isEqualTo(newest.stream().filter(e -> e.event().type() == type).toList());
+      }
+      for (WorkOrderId id : ids) {
+        assertThat(auditPages(EventQuery.builder().workOrder(id).oldestFirst(), 2))
+            .as("events of %s", id)
+            .isEqualTo(oldest.stream().filter(e -> e.workOrderId().equals(id)).toList());
+      }
+    }
+
+    private List<RecordedEvent> auditPages(EventQuery.Builder query, int limit) {
+      List<RecordedEvent> all = new ArrayList<>();
+      query.limit(limit);
+      while (true) {
+        EventPage page = store.queryEvents(query.build());
+        all.addAll(page.events());
+        if (page.nextCursor().isEmpty()) {
+          return all;
+        }
+        assertThat(page.events()).hasSize(limit);
+        query.after(page.nextCursor().get());
       }
     }
 
