@@ -117,13 +117,16 @@ final class ObservedStore implements WorkOrderStore {
       }
     }
     List<RecordedEvent> recorded = store.appendAll(requests);
-    try {
-      for (RecordedEvent e : recorded) {
+    for (RecordedEvent e : recorded) {
+      // The write succeeded: a failure to tell listeners must not make it look failed, nor
+      // silence the reports of the other events.
+      try {
         report(e, before);
+      } catch (VirtualMachineError fatal) {
+        throw fatal;
+      } catch (Throwable t) {
+        LOG.warn("telling transition listeners about {} failed", e.workOrderId(), t);
       }
-    } catch (RuntimeException e) {
-      // The write succeeded: a failure to tell listeners must not make it look failed.
-      LOG.warn("telling transition listeners about an append failed", e);
     }
     return recorded;
   }
@@ -194,8 +197,8 @@ final class ObservedStore implements WorkOrderStore {
     if (claimed.isEmpty() || !watched.getAsBoolean()) {
       return claimed;
     }
-    try {
-      for (WorkOrderView view : claimed) {
+    for (WorkOrderView view : claimed) {
+      try {
         Known after = Known.of(view);
         Known prior =
             new Known(
@@ -211,9 +214,12 @@ final class ObservedStore implements WorkOrderStore {
             observer.accept(after.change(e, prior));
           }
         }
+      } catch (VirtualMachineError fatal) {
+        throw fatal;
+      } catch (Throwable t) {
+        // The claim succeeded: reporting it must not make the scheduler think it failed.
+        LOG.warn("telling transition listeners about the claim of {} failed", view.id(), t);
       }
-    } catch (RuntimeException e) {
-      LOG.warn("telling transition listeners about a claim failed", e);
     }
     return claimed;
   }

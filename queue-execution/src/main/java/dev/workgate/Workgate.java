@@ -344,12 +344,28 @@ public final class Workgate implements AutoCloseable {
     for (TransitionListener l : listeners) {
       try {
         l.transition(change);
-      } catch (RuntimeException e) {
-        LOG.warn("transition listener failed on {}", change.workOrderId(), e);
+      } catch (VirtualMachineError fatal) {
+        throw fatal;
+      } catch (Throwable t) {
+        LOG.warn("transition listener failed on {}", change.workOrderId(), t);
       }
     }
-    if (change.to().isTerminal() && completions.containsKey(change.workOrderId())) {
-      store.find(change.workOrderId()).ifPresent(v -> complete(change.workOrderId(), v));
+    WorkOrderId id = change.workOrderId();
+    if (change.to().isTerminal() && completions.containsKey(id)) {
+      // Read the final view off the writer's thread: a store hiccup here must not touch the
+      // write that just succeeded, and the periodic check catches what this misses.
+      try {
+        watcher.execute(
+            () -> {
+              try {
+                store.find(id).ifPresent(v -> complete(id, v));
+              } catch (RuntimeException e) {
+                LOG.debug("reading the final view of {} failed; the next check retries", id, e);
+              }
+            });
+      } catch (java.util.concurrent.RejectedExecutionException closing) {
+        // Closing: close() fails the futures still waiting.
+      }
     }
   }
 

@@ -164,6 +164,39 @@ class ObservedStoreTest {
     assertThat(inner.find(id)).isPresent();
   }
 
+  @Test
+  void a_listener_error_on_one_claimed_work_order_neither_fails_the_claim_nor_silences_the_rest() {
+    List<StateChange> reported = new ArrayList<>();
+    ObservedStore picky =
+        new ObservedStore(
+            inner,
+            c -> {
+              if (c.type() == EventType.CLAIMED
+                  && reported.stream().noneMatch(r -> r.type() == EventType.CLAIMED)) {
+                reported.add(c);
+                throw new AssertionError("listener bug");
+              }
+              reported.add(c);
+            },
+            () -> true);
+    for (int i = 0; i < 3; i++) {
+      submit(WorkOrderSpec.builder("job").build());
+    }
+
+    List<WorkOrderView> claimed =
+        picky.claim(
+            new ClaimRequest(
+                WorkOrderSpec.DEFAULT_QUEUE,
+                "node-a",
+                3,
+                Capacity.unlimited(),
+                clock.instant(),
+                LEASE));
+
+    assertThat(claimed).hasSize(3);
+    assertThat(reported).filteredOn(c -> c.type() == EventType.CLAIMED).hasSize(3);
+  }
+
   private WorkOrderId submit(WorkOrderSpec spec) {
     WorkOrderId id = WorkOrderId.random();
     store.append(id, ExpectedVersion.none(), List.of(new WorkOrderEvent.Submitted(spec, null)));

@@ -75,13 +75,19 @@ final class Routes {
     } catch (IllegalArgumentException e) {
       return Response.badParameter("query", "malformed query string: " + e.getMessage());
     }
+    if (tokenDigest == null && !loopbackHost(exchange.getRequestHeaders().getFirst("Host"))) {
+      // Without a token the endpoint trusts that only this machine reaches it; a browser page
+      // that rebinds its own domain to 127.0.0.1 would break that, and names its domain here.
+      return Response.error(
+          403, "without a token, address this endpoint as localhost, 127.0.0.1 or [::1]");
+    }
     boolean read = "GET".equals(method) || "HEAD".equals(method);
     try {
       if (path.equals(List.of("health", "live"))) {
-        return read ? noQuery(query, () -> probe(health.liveness())) : notAllowed("GET");
+        return read ? noQuery(query, () -> probe(health.liveness())) : notAllowed("GET, HEAD");
       }
       if (path.equals(List.of("health", "ready"))) {
-        return read ? noQuery(query, () -> probe(health.readiness())) : notAllowed("GET");
+        return read ? noQuery(query, () -> probe(health.readiness())) : notAllowed("GET, HEAD");
       }
       if (path.equals(List.of("metrics"))) {
         return guarded(exchange, read, () -> noQuery(query, this::metrics));
@@ -131,13 +137,29 @@ final class Routes {
     }
   }
 
+  /** Whether a Host header names this machine's loopback (a missing one is not a browser's). */
+  static boolean loopbackHost(String host) {
+    if (host == null) {
+      return true;
+    }
+    String h = host.trim().toLowerCase(java.util.Locale.ROOT);
+    if (h.startsWith("[")) {
+      int end = h.indexOf(']');
+      h = end < 0 ? h : h.substring(0, end + 1);
+    } else {
+      int colon = h.indexOf(':');
+      h = colon < 0 ? h : h.substring(0, colon);
+    }
+    return h.equals("localhost") || h.equals("127.0.0.1") || h.equals("[::1]");
+  }
+
   private interface Handler {
     Response handle();
   }
 
   private Response guarded(HttpExchange exchange, boolean read, Handler handler) {
     if (!read) {
-      return notAllowed("GET");
+      return notAllowed("GET, HEAD");
     }
     if (tokenDigest != null && !authorized(exchange)) {
       return unauthorized();

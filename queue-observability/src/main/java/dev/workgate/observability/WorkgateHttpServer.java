@@ -64,8 +64,11 @@ public final class WorkgateHttpServer implements AutoCloseable {
   /** The port commonly used by Prometheus exporters; {@code 0} picks a free one. */
   public static final int DEFAULT_PORT = 9464;
 
-  /** Two request threads: the routes are short reads, and a scrape must not starve a probe. */
-  public static final int DEFAULT_THREADS = 2;
+  /**
+   * Four request threads: the routes are short reads, but a slow client or a slow store holds a
+   * thread while it lasts, and the probes must still be answered.
+   */
+  public static final int DEFAULT_THREADS = 4;
 
   /** The largest request body read (a cancel reason fits many times over). */
   public static final int MAX_BODY_BYTES = 4096;
@@ -89,42 +92,51 @@ public final class WorkgateHttpServer implements AutoCloseable {
   private final AtomicLong errors = new AtomicLong();
 
   private WorkgateHttpServer(Builder b, InetAddress address) throws IOException {
-    WorkgateHealth health = b.health;
-    this.ownedHealth = health == null ? (health = WorkgateHealth.of(b.workgate)) : null;
-    PrometheusMeterRegistry registry = b.registry;
-    WorkgateMetrics metrics = null;
-    if (registry == null) {
-      registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      metrics = new WorkgateMetrics(b.workgate);
-      metrics.bindTo(registry);
-      this.ownedRegistry = registry;
-    } else {
-      this.ownedRegistry = null;
-    }
-    this.ownedMetrics = metrics;
-    this.routes =
-        new Routes(b.workgate, health, registry, b.token == null ? null : digest(b.token));
-    AtomicInteger n = new AtomicInteger();
-    ThreadFactory threads =
-        r -> {
-          Thread t = new Thread(r, "workgate-http-" + n.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        };
-    this.executor = Executors.newFixedThreadPool(b.threads, threads);
-    HttpServer s;
+    WorkgateHealth madeHealth = null;
+    WorkgateMetrics madeMetrics = null;
+    PrometheusMeterRegistry madeRegistry = null;
+    ExecutorService pool = null;
     try {
-      s = HttpServer.create(new InetSocketAddress(address, b.port), 0);
-    } catch (IOException e) {
-      executor.shutdownNow();
-      closeQuietly(ownedHealth);
-      closeQuietly(ownedMetrics);
+      WorkgateHealth health = b.health;
+      if (health == null) {
+        health = madeHealth = WorkgateHealth.of(b.workgate);
+      }
+      PrometheusMeterRegistry registry = b.registry;
+      if (registry == null) {
+        registry = madeRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        madeMetrics = new WorkgateMetrics(b.workgate);
+        madeMetrics.bindTo(registry);
+      }
+      this.routes =
+          new Routes(b.workgate, health, registry, b.token == null ? null : digest(b.token));
+      AtomicInteger n = new AtomicInteger();
+      ThreadFactory threads =
+          r -> {
+            Thread t = new Thread(r, "workgate-http-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+          };
+      pool = Executors.newFixedThreadPool(b.threads, threads);
+      this.executor = pool;
+      this.server = HttpServer.create(new InetSocketAddress(address, b.port), 0);
+      server.setExecutor(executor);
+      server.createContext("/", this::handle);
+      server.start();
+    } catch (IOException | RuntimeException | Error e) {
+      // Nothing made here may outlive a failed build: threads, the listener, the meters.
+      if (pool != null) {
+        pool.shutdownNow();
+      }
+      closeQuietly(madeHealth);
+      closeQuietly(madeMetrics);
+      if (madeRegistry != null) {
+        madeRegistry.close();
+      }
       throw e;
     }
-    this.server = s;
-    server.setExecutor(executor);
-    server.createContext("/", this::handle);
-    server.start();
+    this.ownedHealth = madeHealth;
+    this.ownedMetrics = madeMetrics;
+    this.ownedRegistry = madeRegistry;
   }
 
   /**

@@ -278,7 +278,7 @@ class WorkgateHttpServerTest {
     serve(WorkgateHttpServer.builder(workgate));
     HttpResponse<String> r = post("/api/queue/stats", null, "{}");
     assertThat(r.statusCode()).isEqualTo(405);
-    assertThat(r.headers().firstValue("Allow")).contains("GET");
+    assertThat(r.headers().firstValue("Allow")).contains("GET, HEAD");
     assertThat(
             get("/api/work-orders/" + WorkOrderId.random().value() + "/cancel", null).statusCode())
         .isEqualTo(405);
@@ -370,5 +370,61 @@ class WorkgateHttpServerTest {
       assertThat(r.statusCode()).as(c[0]).isEqualTo(400);
       assertThat(json(r).get("parameter").asText()).as(c[0]).isEqualTo(c[1]);
     }
+  }
+
+  private int rawGet(String path, String host) throws Exception {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+      socket.setSoTimeout(10_000);
+      socket
+          .getOutputStream()
+          .write(
+              ("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")
+                  .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      String status =
+          new java.io.BufferedReader(
+                  new java.io.InputStreamReader(
+                      socket.getInputStream(), java.nio.charset.StandardCharsets.ISO_8859_1))
+              .readLine();
+      return Integer.parseInt(status.substring(9, 12));
+    }
+  }
+
+  @Test
+  void without_a_token_only_loopback_host_names_are_served_against_dns_rebinding()
+      throws Exception {
+    serve(WorkgateHttpServer.builder(workgate));
+    assertThat(rawGet("/api/queue/stats", "attacker.example:" + server.port())).isEqualTo(403);
+    assertThat(rawGet("/health/live", "attacker.example")).isEqualTo(403);
+    assertThat(rawGet("/api/queue/stats", "localhost:" + server.port())).isEqualTo(200);
+    assertThat(rawGet("/api/queue/stats", "127.0.0.1")).isEqualTo(200);
+    assertThat(rawGet("/api/queue/stats", "[::1]:" + server.port())).isEqualTo(200);
+  }
+
+  @Test
+  void with_a_token_any_host_name_may_ask() throws Exception {
+    serve(WorkgateHttpServer.builder(workgate).bindAddress("0.0.0.0").token(TOKEN));
+    assertThat(rawGet("/health/live", "workgate.internal:9464")).isIn(200, 503);
+  }
+
+  @Test
+  void a_view_says_whether_there_is_a_result_but_never_serves_it() throws Exception {
+    serve(WorkgateHttpServer.builder(workgate));
+    WorkOrderId id = workgate.submit(WorkOrderSpec.builder("ok").build());
+    workgate.await(id, WAIT);
+
+    JsonNode view = json(get("/api/work-orders/" + id.value(), null));
+
+    assertThat(view.get("hasResult").asBoolean()).isTrue();
+    assertThat(view.has("result")).isFalse();
+    assertThat(get("/api/work-orders/" + id.value(), null).body()).doesNotContain("done");
+  }
+
+  @Test
+  void a_port_in_use_fails_the_build_with_the_address() {
+    serve(WorkgateHttpServer.builder(workgate));
+    int taken = server.port();
+    assertThatThrownBy(() -> WorkgateHttpServer.builder(workgate).port(taken).build())
+        .isInstanceOf(java.io.UncheckedIOException.class)
+        .hasMessageContaining("cannot listen on 127.0.0.1:" + taken);
   }
 }
