@@ -119,7 +119,9 @@ class WorkgateChaosTest {
             w.submit(
                 WorkOrderSpec.builder("chaos")
                     .payload(Map.of("plan", names))
-                    .timeout(Duration.ofMillis(300))
+                    // Long enough that an OK attempt never runs past it on a loaded 2-core
+                    // machine (300 ms once did in CI), short enough that hangs end quickly.
+                    .timeout(Duration.ofSeconds(1))
                     .build());
         plans.put(id, plan);
       }
