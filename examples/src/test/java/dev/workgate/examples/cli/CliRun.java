@@ -1,0 +1,25 @@
+package dev.workgate.examples.cli;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.Charset;
+import java.time.Clock;
+
+/** One run of the CLI: its exit code and what it wrote. */
+record CliRun(int exit, String out, String err) {
+  static CliRun run(String... args) {
+    return run(Clock.systemUTC(), args);
+  }
+
+  static CliRun run(Clock clock, String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    Charset cs = Charset.defaultCharset();
+    int exit;
+    try (PrintStream o = new PrintStream(out, true, cs);
+        PrintStream e = new PrintStream(err, true, cs)) {
+      exit = WorkgateAdmin.run(clock, o, e, args);
+    }
+    return new CliRun(exit, out.toString(cs), err.toString(cs));
+  }
+}
