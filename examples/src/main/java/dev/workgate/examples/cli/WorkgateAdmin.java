@@ -40,7 +40,13 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     version = "workgate-admin 0.1.0",
     description = "Inspects and changes the work orders of a Workgate store.",
-    subcommands = {StatusCommand.class, ListCommand.class, ShowCommand.class})
+    subcommands = {
+      StatusCommand.class,
+      ListCommand.class,
+      ShowCommand.class,
+      CancelCommand.class,
+      ResubmitCommand.class
+    })
 public final class WorkgateAdmin implements Callable<Integer> {
   static final int EXIT_OK = 0;
   static final int EXIT_FAILURE = 1;
