@@ -45,7 +45,9 @@ import picocli.CommandLine.Spec;
       ListCommand.class,
       ShowCommand.class,
       CancelCommand.class,
-      ResubmitCommand.class
+      ResubmitCommand.class,
+      PurgeCommand.class,
+      VerifyCommand.class
     })
 public final class WorkgateAdmin implements Callable<Integer> {
   static final int EXIT_OK = 0;
