@@ -47,7 +47,8 @@ import picocli.CommandLine.Spec;
       CancelCommand.class,
       ResubmitCommand.class,
       PurgeCommand.class,
-      VerifyCommand.class
+      VerifyCommand.class,
+      BackupCommand.class
     })
 public final class WorkgateAdmin implements Callable<Integer> {
   static final int EXIT_OK = 0;
@@ -192,13 +193,39 @@ public final class WorkgateAdmin implements Callable<Integer> {
    * @throws CliException if there is no store there or it cannot be opened
    */
   WorkOrderStore openStore() {
+    String location = location();
+    if (isPostgres(location)) {
+      return openPostgres(location);
+    }
+    Path file = sqliteFile(location);
+    SqliteOptions options;
+    try {
+      options = SqliteOptions.builder().tablePrefix(tablePrefix).build();
+    } catch (IllegalArgumentException e) {
+      throw new CliException(e.getMessage(), EXIT_USAGE);
+    }
+    return Stores.sqlite(file, options);
+  }
+
+  /** The trimmed {@code --store}, never empty. */
+  String location() {
     String location = store.trim();
     if (location.isEmpty()) {
       throw new CliException("--store is empty: give a SQLite file or a jdbc:postgresql:// URL");
     }
-    if (location.startsWith(POSTGRES_PREFIX)) {
-      return openPostgres(location);
-    }
+    return location;
+  }
+
+  static boolean isPostgres(String location) {
+    return location.startsWith(POSTGRES_PREFIX);
+  }
+
+  /**
+   * The SQLite file that {@code --store} names, which must exist.
+   *
+   * @throws CliException if it names another JDBC URL, a missing file or a directory
+   */
+  Path sqliteFile(String location) {
     if (location.startsWith("jdbc:")) {
       throw new CliException(
           "unsupported store URL: only jdbc:postgresql:// URLs and SQLite file paths are stores");
@@ -221,13 +248,11 @@ public final class WorkgateAdmin implements Callable<Integer> {
     if (!Files.isRegularFile(file)) {
       throw new CliException("--store " + file + " is not a file");
     }
-    SqliteOptions options;
-    try {
-      options = SqliteOptions.builder().tablePrefix(tablePrefix).build();
-    } catch (IllegalArgumentException e) {
-      throw new CliException(e.getMessage(), EXIT_USAGE);
-    }
-    return Stores.sqlite(file, options);
+    return file;
+  }
+
+  String tablePrefix() {
+    return tablePrefix;
   }
 
   private WorkOrderStore openPostgres(String url) {
