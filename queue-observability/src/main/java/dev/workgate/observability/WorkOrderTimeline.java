@@ -2,7 +2,7 @@ package dev.workgate.observability;
 
 import dev.workgate.core.EventType;
 import dev.workgate.core.RecordedEvent;
-import dev.workgate.core.TransitionTable;
+import dev.workgate.core.WorkOrder;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
@@ -103,36 +103,32 @@ public record WorkOrderTimeline(
     WorkOrderId id = first.workOrderId();
     Instant submitted = first.recordedAt();
     List<Step> steps = new ArrayList<>(stream.size());
-    WorkOrderState state = null;
-    int attempt = 0;
+    WorkOrder folded = null;
     Instant previous = submitted;
-    long version = 0;
     for (RecordedEvent e : stream) {
       if (!e.workOrderId().equals(id)) {
         throw new IllegalArgumentException(
             "the stream of " + id + " holds an event of " + e.workOrderId());
       }
-      if (e.version() != version + 1) {
+      long expected = folded == null ? 1 : folded.version() + 1;
+      if (e.version() != expected) {
         throw new IllegalArgumentException(
-            "the stream of " + id + " jumps from version " + version + " to " + e.version());
+            "the stream of " + id + " jumps from version " + (expected - 1) + " to " + e.version());
       }
-      version = e.version();
-      WorkOrderState to =
-          state == null ? WorkOrderState.PENDING : TransitionTable.next(id, state, e.event());
-      if (e.event().type() == EventType.CLAIMED) {
-        attempt++;
-      }
+      // The aggregate's own fold gives the state and attempt, as the projection has them.
+      Optional<WorkOrderState> from = Optional.ofNullable(folded).map(WorkOrder::state);
+      folded = folded == null ? WorkOrder.start(e) : folded.apply(e);
       steps.add(
           new Step(
               e,
-              Optional.ofNullable(state),
-              to,
-              attempt,
+              from,
+              folded.state(),
+              folded.attempt(),
               nonNegative(Duration.between(previous, e.recordedAt())),
               nonNegative(Duration.between(submitted, e.recordedAt()))));
-      state = to;
       previous = e.recordedAt();
     }
+    WorkOrderState state = folded.state();
     return Optional.of(
         new WorkOrderTimeline(id, steps, state, steps.get(steps.size() - 1).sinceSubmitted()));
   }
