@@ -1,6 +1,5 @@
 package dev.workgate;
 
-import dev.workgate.core.ConcurrencyException;
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.Text;
 import dev.workgate.core.WorkOrderEvent;
@@ -8,7 +7,7 @@ import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
-import dev.workgate.core.store.ExpectedVersion;
+import dev.workgate.core.store.Cancellations;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.Subscription;
 import dev.workgate.core.store.WorkOrderStore;
@@ -111,10 +110,12 @@ public final class Workgate implements AutoCloseable {
     this.retries = RetryManager.builder(store).defaultPolicy(b.retryPolicy).clock(b.clock).build();
     this.resources =
         new ResourceMonitor(
-            ResourceConfig.builder()
-                .maxConcurrent(b.maxConcurrent)
-                .memoryPerSlotMb(b.memoryPerSlotMb)
-                .build(),
+            b.resourceConfig != null
+                ? b.resourceConfig
+                : ResourceConfig.builder()
+                    .maxConcurrent(b.maxConcurrent)
+                    .memoryPerSlotMb(b.memoryPerSlotMb)
+                    .build(),
             b.memoryProbe != null ? b.memoryProbe : MemoryProbes.system(),
             b.clock);
     SchedulerConfig config = b.scheduler.build();
@@ -122,7 +123,7 @@ public final class Workgate implements AutoCloseable {
     ExecutionManager.Builder eb =
         ExecutionManager.builder(store, retries, nodeId)
             .clock(b.clock)
-            .threads(b.maxConcurrent)
+            .threads(b.resourceConfig != null ? b.resourceConfig.maxConcurrent() : b.maxConcurrent)
             .killGrace(b.killGrace)
             .defaultTimeout(b.defaultTimeout);
     Path root = b.sandboxRoot.toAbsolutePath().normalize();
@@ -224,33 +225,12 @@ public final class Workgate implements AutoCloseable {
   public boolean cancel(WorkOrderId id, String reason) {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(reason, "reason");
-    for (int i = 0; i < 10; i++) {
-      WorkOrderView view =
-          store.find(id).orElseThrow(() -> new IllegalArgumentException("no work order " + id));
-      if (view.state().isTerminal()) {
-        return false;
-      }
-      try {
-        if (!view.state().isActive()) {
-          store.append(
-              id,
-              ExpectedVersion.exactly(view.version()),
-              List.of(new WorkOrderEvent.Cancelled(reason)));
-          return true;
-        }
-        if (view.cancellationRequested().isEmpty()) {
-          store.append(
-              id,
-              ExpectedVersion.exactly(view.version()),
-              List.of(new WorkOrderEvent.CancellationRequested(reason)));
-        }
-        executions.cancel(id, view.cancellationRequested().orElse(reason));
-        return true;
-      } catch (ConcurrencyException raced) {
-        LOG.debug("{} changed while cancelling; reading it again", id);
-      }
+    Cancellations.Outcome outcome = Cancellations.request(store, id, reason);
+    if (outcome.view().state().isActive()) {
+      // Requested now or before: if this node runs it, it stops at once rather than at renewal.
+      executions.cancel(id, outcome.effectiveReason(reason));
     }
-    throw new IllegalStateException("work order " + id + " kept changing while being cancelled");
+    return outcome.cancelledOrRequested();
   }
 
   /**
@@ -558,6 +538,8 @@ public final class Workgate implements AutoCloseable {
     private final SchedulerConfig.Builder scheduler = SchedulerConfig.builder();
     private int maxConcurrent = ResourceConfig.DEFAULT_MAX_CONCURRENT;
     private long memoryPerSlotMb = ResourceConfig.DEFAULT_MEMORY_PER_SLOT_MB;
+    private boolean slotsSet;
+    private ResourceConfig resourceConfig;
     private RetryPolicy retryPolicy = RetryPolicy.defaults();
     private Level transitionLogLevel = DEFAULT_TRANSITION_LOG_LEVEL;
     private Clock clock = Clock.systemUTC();
@@ -625,6 +607,7 @@ public final class Workgate implements AutoCloseable {
             "maxConcurrent must be between 1 and 10000, got " + slots);
       }
       this.maxConcurrent = slots;
+      this.slotsSet = true;
       return this;
     }
 
@@ -639,6 +622,25 @@ public final class Workgate implements AutoCloseable {
         throw new IllegalArgumentException("memoryPerSlotMb must not be negative, got " + mb);
       }
       this.memoryPerSlotMb = mb;
+      this.slotsSet = true;
+      return this;
+    }
+
+    /**
+     * The node's whole resource configuration: slots, memory per slot, a memory budget, memory kept
+     * free, the pressure thresholds and their hysteresis, the allocation grace. Use it instead of
+     * {@link #maxConcurrent} and {@link #memoryPerSlotMb}, which set only the first two.
+     *
+     * <pre>{@code
+     * Workgate.builder().resources(ResourceConfig.builder()
+     *     .maxConcurrent(4).memoryPerSlotMb(2048).memoryBudgetMb(12_288).build())
+     * }</pre>
+     *
+     * @param config the configuration
+     * @return this builder
+     */
+    public Builder resources(ResourceConfig config) {
+      this.resourceConfig = Objects.requireNonNull(config, "resources must not be null");
       return this;
     }
 
@@ -794,9 +796,14 @@ public final class Workgate implements AutoCloseable {
      * Builds the runtime; call {@link Workgate#start()} to begin.
      *
      * @return the runtime
-     * @throws IllegalArgumentException if no handler or sandbox provider is registered
+     * @throws IllegalArgumentException if no handler or sandbox provider is registered, or {@link
+     *     #resources} is set beside {@link #maxConcurrent} or {@link #memoryPerSlotMb}
      */
     public Workgate build() {
+      if (resourceConfig != null && slotsSet) {
+        throw new IllegalArgumentException(
+            "set maxConcurrent and memoryPerSlotMb in resources(ResourceConfig), not beside it");
+      }
       if (handlers.isEmpty() && providers.isEmpty()) {
         throw new IllegalArgumentException(
             "register at least one handler or sandbox provider: nothing could run");

@@ -17,6 +17,7 @@ import dev.workgate.core.store.jdbc.SqliteOptions;
 import dev.workgate.retry.Jitter;
 import dev.workgate.retry.RetryPolicy;
 import dev.workgate.scheduler.MemoryReading;
+import dev.workgate.scheduler.ResourceConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -191,6 +192,58 @@ class WorkgateTest {
     assertThat(memoryOverBudget.get()).isZero();
     assertThat(w.stats().count(WorkOrderState.COMPLETED)).isEqualTo(100);
     assertThat(w.find(ids.get(0)).orElseThrow().resources().memoryMb()).isEqualTo(4096);
+  }
+
+  @Test
+  void a_memory_budget_from_resources_limits_what_runs_below_the_slot_count() throws Exception {
+    AtomicInteger running = new AtomicInteger();
+    AtomicInteger most = new AtomicInteger();
+    Workgate w =
+        start(
+            builder()
+                .resources(
+                    ResourceConfig.builder()
+                        .maxConcurrent(4)
+                        .memoryPerSlotMb(512)
+                        .memoryBudgetMb(1024)
+                        .build())
+                .handler(
+                    "agent",
+                    ctx -> {
+                      most.accumulateAndGet(running.incrementAndGet(), Math::max);
+                      // Hold the slot until a third runs beside it or 50 ms pass: without the
+                      // budget, four slots would let a third in.
+                      long end = System.nanoTime() + 50_000_000L;
+                      while (running.get() < 3 && System.nanoTime() < end) {
+                        Thread.onSpinWait();
+                      }
+                      running.decrementAndGet();
+                      return WorkResult.ok();
+                    }));
+    List<WorkOrderId> ids = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      ids.add(w.submit(job("agent")));
+    }
+
+    for (WorkOrderId id : ids) {
+      assertThat(w.await(id, WAIT).state()).isEqualTo(WorkOrderState.COMPLETED);
+    }
+    assertThat(w.stats().maxSlots()).isEqualTo(4);
+    assertThat(most.get()).isLessThanOrEqualTo(2).isPositive();
+    assertThat(w.find(ids.get(0)).orElseThrow().resources().memoryMb()).isEqualTo(512);
+  }
+
+  @Test
+  void resources_beside_max_concurrent_is_refused_at_build() {
+    Workgate.Builder b =
+        Workgate.builder()
+            .resources(ResourceConfig.defaults())
+            .maxConcurrent(3)
+            .handler("agent", ctx -> WorkResult.ok());
+
+    assertThatThrownBy(b::build)
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("resources(ResourceConfig)");
   }
 
   @Test

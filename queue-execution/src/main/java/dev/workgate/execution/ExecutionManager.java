@@ -481,8 +481,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
           outcome = fail(result.error().orElseThrow());
         }
       } catch (RuntimeException e) {
-        LOG.error("execution of {} failed unexpectedly", claimed.id(), e);
-        outcome = fail(retries.classifier().classify(e));
+        outcome = failedUnexpectedly(e);
       } finally {
         if (timeout != null) {
           timeout.cancel(false);
@@ -512,6 +511,28 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
         MDC.remove("workOrderId");
         MDC.remove("attempt");
         MDC.remove("queue");
+      }
+    }
+
+    /**
+     * Records a failure that escaped the steps above: most often the store refusing to record an
+     * outcome (a full disk, a lost database). When recording the failure fails too, nothing more
+     * can be done here: the outcome is discarded, the work order stays as the store last saw it,
+     * and its lease, no longer renewed, expires and is reaped, so the work order is retried or
+     * failed by the retry policy. The exception never escapes the execution thread.
+     */
+    private Outcome failedUnexpectedly(RuntimeException e) {
+      LOG.error("execution of {} failed unexpectedly", claimed.id(), e);
+      try {
+        return fail(retries.classifier().classify(e));
+      } catch (RuntimeException again) {
+        LOG.error(
+            "could not record the outcome of {} attempt {} ({}); its lease expires and the"
+                + " work order is reaped and retried",
+            claimed.id(),
+            claimed.attempt(),
+            again.getClass().getSimpleName());
+        return Outcome.DISCARDED;
       }
     }
 
