@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * The JSON documents the HTTP endpoint serves: views, events, timelines and stats. Built field by
@@ -143,19 +144,39 @@ final class JsonViews {
     return n;
   }
 
-  static ObjectNode stats(QueueStats stats, Instant now) {
+  /**
+   * The stats of a store without a node: the counts by queue and state and their totals, and when
+   * they were read. Nothing a node would add (slots, pressure, executions, the scheduler) is
+   * rendered, not even as zeros: without a node it is not known.
+   */
+  static ObjectNode storeStats(Map<String, Map<WorkOrderState, Long>> countsByQueue, Instant now) {
     ObjectNode n = MAPPER.createObjectNode();
+    counts(n, countsByQueue);
+    time(n, "at", now);
+    return n;
+  }
+
+  /** {@code queues} (sorted by name, every state) and {@code totals}. */
+  private static void counts(ObjectNode n, Map<String, Map<WorkOrderState, Long>> countsByQueue) {
     ObjectNode byQueue = n.putObject("queues");
-    for (Map.Entry<String, Map<WorkOrderState, Long>> q : stats.countsByQueue().entrySet()) {
+    long[] totals = new long[WorkOrderState.values().length];
+    for (Map.Entry<String, Map<WorkOrderState, Long>> q : new TreeMap<>(countsByQueue).entrySet()) {
       ObjectNode states = byQueue.putObject(q.getKey());
       for (WorkOrderState s : WorkOrderState.values()) {
-        states.put(s.name(), q.getValue().getOrDefault(s, 0L));
+        long count = q.getValue().getOrDefault(s, 0L);
+        states.put(s.name(), count);
+        totals[s.ordinal()] += count;
       }
     }
-    ObjectNode totals = n.putObject("totals");
+    ObjectNode total = n.putObject("totals");
     for (WorkOrderState s : WorkOrderState.values()) {
-      totals.put(s.name(), stats.count(s));
+      total.put(s.name(), totals[s.ordinal()]);
     }
+  }
+
+  static ObjectNode stats(QueueStats stats, Instant now) {
+    ObjectNode n = MAPPER.createObjectNode();
+    counts(n, stats.countsByQueue());
     n.put("activeSlots", stats.activeSlots());
     n.put("maxSlots", stats.maxSlots());
     n.put("pressure", stats.pressure().name());

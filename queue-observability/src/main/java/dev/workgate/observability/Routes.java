@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import dev.workgate.Workgate;
 import dev.workgate.core.EventType;
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.WorkOrderId;
@@ -19,6 +18,7 @@ import java.io.IOException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Clock;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -30,26 +30,30 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The endpoint's routes: parses and checks each request, asks the node, renders JSON. Every outcome
- * a client can cause is a response here (400, 401, 403, 404, 405, 413, 414, 503); only a fault of
- * this code escapes, and the server turns it into a bare 500.
+ * The endpoint's routes: parses and checks each request, asks the {@link Backend} (a node or a
+ * store alone), renders JSON. Every outcome a client can cause is a response here (400, 401, 403,
+ * 404, 405, 413, 414, 503); only a fault of this code escapes, and the server turns it into a bare
+ * 500.
  */
 final class Routes {
   private static final Set<String> AUDIT_PARAMETERS =
       Set.of("workOrder", "type", "from", "to", "order", "limit", "after");
   private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
-  private final Workgate workgate;
+  private final Backend backend;
+  private final Clock clock;
   private final WorkgateHealth health;
   private final PrometheusMeterRegistry registry;
   private final byte[] tokenDigest;
 
   Routes(
-      Workgate workgate,
+      Backend backend,
+      Clock clock,
       WorkgateHealth health,
       PrometheusMeterRegistry registry,
       byte[] tokenDigest) {
-    this.workgate = workgate;
+    this.backend = backend;
+    this.clock = clock;
     this.health = health;
     this.registry = registry;
     this.tokenDigest = tokenDigest;
@@ -96,12 +100,7 @@ final class Routes {
         return guarded(
             exchange,
             read,
-            () ->
-                noQuery(
-                    query,
-                    () ->
-                        Response.json(
-                            200, JsonViews.stats(workgate.stats(), workgate.clock().instant()))));
+            () -> noQuery(query, () -> Response.json(200, backend.stats(clock.instant()))));
       }
       if (path.equals(List.of("api", "audit"))) {
         return guarded(exchange, read, () -> audit(query));
@@ -211,7 +210,7 @@ final class Routes {
     if (id.isEmpty()) {
       return Response.badParameter("id", "'" + shorten(rawId) + "' is not a work-order id");
     }
-    return workgate
+    return backend
         .store()
         .find(id.get())
         .map(v -> Response.json(200, JsonViews.view(v)))
@@ -223,7 +222,7 @@ final class Routes {
     if (id.isEmpty()) {
       return Response.badParameter("id", "'" + shorten(rawId) + "' is not a work-order id");
     }
-    List<RecordedEvent> stream = workgate.store().readStream(id.get());
+    List<RecordedEvent> stream = backend.store().readStream(id.get());
     return WorkOrderTimeline.of(stream)
         .map(t -> Response.json(200, JsonViews.timeline(t)))
         .orElseGet(() -> notFound(id.get()));
@@ -274,12 +273,12 @@ final class Routes {
         reason = r.asText();
       }
     }
-    if (workgate.store().find(id.get()).isEmpty()) {
+    if (backend.store().find(id.get()).isEmpty()) {
       return notFound(id.get());
     }
-    boolean cancelled;
+    Backend.Cancel cancelled;
     try {
-      cancelled = workgate.cancel(id.get(), reason);
+      cancelled = backend.cancel(id.get(), reason);
     } catch (IllegalArgumentException e) {
       return notFound(id.get()); // deleted by retention between the two reads
     } catch (IllegalStateException e) {
@@ -287,8 +286,11 @@ final class Routes {
     }
     ObjectNode n = JsonViews.MAPPER.createObjectNode();
     n.put("id", id.get().value());
-    n.put("cancelled", cancelled);
-    workgate
+    n.put("cancelled", cancelled.cancelled());
+    if (cancelled.outcome() != null) {
+      n.put("outcome", cancelled.outcome());
+    }
+    backend
         .store()
         .find(id.get())
         .map(WorkOrderView::state)
@@ -388,7 +390,7 @@ final class Routes {
     } catch (IllegalArgumentException e) {
       return Response.badParameter(after != null ? "after" : "query", shorten(e.getMessage(), 300));
     }
-    EventPage page = workgate.store().queryEvents(built);
+    EventPage page = backend.store().queryEvents(built);
     ObjectNode n = JsonViews.MAPPER.createObjectNode();
     ArrayNode events = n.putArray("events");
     for (RecordedEvent e : page.events()) {

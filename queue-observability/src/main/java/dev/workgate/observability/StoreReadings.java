@@ -1,9 +1,9 @@
 package dev.workgate.observability;
 
-import dev.workgate.Workgate;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.WorkOrderQuery;
+import dev.workgate.core.store.WorkOrderStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -22,10 +22,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What the store-backed gauges report, read from the store at most once per TTL however many gauges
- * and scrapes ask: the counts by queue and state (one {@code counts()} call), the oldest pending
- * work per queue (one small {@code query} per queue with pending work), and the scheduler's stats
- * (whose snapshot makes its own {@code counts()} call). A gauge read that finds the values older
- * than the TTL refreshes them on its own thread; the others wait for that refresh, then read.
+ * and scrapes ask: the counts by queue and state (one {@code counts()} call) and the oldest pending
+ * work per queue (one small {@code query} per queue with pending work). It needs the store and a
+ * clock only, so a binding over a store without a node uses it as a node's does. A gauge read that
+ * finds the values older than the TTL refreshes them on its own thread; the others wait for that
+ * refresh, then read.
  *
  * <p>A failing read keeps the last values (ages go on growing from the last known instants), is
  * tried again after another TTL, and is logged at WARN at most once a minute (DEBUG otherwise).
@@ -74,7 +75,7 @@ final class StoreReadings {
     }
   }
 
-  private final Workgate workgate;
+  private final WorkOrderStore store;
   private final Clock clock;
   private final Duration ttl;
   private final BoundedTagValues queues;
@@ -87,12 +88,13 @@ final class StoreReadings {
   private Instant lastWarning; // guarded by refreshLock
 
   StoreReadings(
-      Workgate workgate,
+      WorkOrderStore store,
+      Clock clock,
       Duration ttl,
       BoundedTagValues queues,
       Consumer<Set<String>> onNewQueueTags) {
-    this.workgate = workgate;
-    this.clock = workgate.clock();
+    this.store = store;
+    this.clock = clock;
     this.ttl = ttl;
     this.queues = queues;
     this.onNewQueueTags = onNewQueueTags;
@@ -146,7 +148,7 @@ final class StoreReadings {
     Map<String, Map<WorkOrderState, Long>> counts;
     Map<String, Instant> oldest = new HashMap<>();
     try {
-      counts = workgate.store().counts();
+      counts = store.counts();
       List<Map.Entry<String, Long>> overflow = new ArrayList<>();
       for (Map.Entry<String, Map<WorkOrderState, Long>> q : counts.entrySet()) {
         long pending = q.getValue().getOrDefault(WorkOrderState.PENDING, 0L);
@@ -198,7 +200,7 @@ final class StoreReadings {
             .limit(OLDEST_PENDING_SAMPLE)
             .build();
     Instant oldest = null;
-    for (WorkOrderView v : workgate.store().query(query).items()) {
+    for (WorkOrderView v : store.query(query).items()) {
       Instant available = v.availableAt();
       if (!available.isAfter(now) && (oldest == null || available.isBefore(oldest))) {
         oldest = available;

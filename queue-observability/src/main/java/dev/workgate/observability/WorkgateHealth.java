@@ -4,6 +4,7 @@ import dev.workgate.Workgate;
 import dev.workgate.core.Text;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.execution.ExecutionManager;
 import dev.workgate.execution.ExecutionManager.ActiveExecution;
 import dev.workgate.scheduler.PressureLevel;
@@ -54,6 +55,15 @@ import org.slf4j.LoggerFactory;
  *
  * What each issue means and what to do about it is in {@code docs/observability.md}.
  *
+ * <h2>Over a store alone</h2>
+ *
+ * {@link #ofStore(WorkOrderStore, Clock)} checks a store that no node in this process serves (an
+ * operator's endpoint, a tool): only the parts the store shows, {@value #STORE}, {@value #RETRIES}
+ * and {@value #QUEUES}, with the default thresholds. {@link #check()} reports those three; {@link
+ * #readiness()} the {@value #STORE} ping alone; {@link #liveness()} has no component and is {@link
+ * HealthStatus#HEALTHY} whenever it is asked: there is no scheduler loop whose stall a restart
+ * would cure, and a process that answers is alive.
+ *
  * <h2>Time bounds and threads</h2>
  *
  * A check never throws and never blocks longer than its store reads' timeouts: the scheduler,
@@ -69,8 +79,8 @@ import org.slf4j.LoggerFactory;
  * {@code Workgate.stats()} and {@code RetryManager.stats()} would each count again). {@link
  * #readiness()} reads only the ping, and {@link #liveness()} nothing from the store.
  *
- * <p>Times come from {@link Workgate#clock()}; the store reads' timeouts are real time, as they
- * bound how long a caller waits.
+ * <p>Times come from {@link Workgate#clock()} (or the clock given to {@link #ofStore}); the store
+ * reads' timeouts are real time, as they bound how long a caller waits.
  *
  * <p>Thread-safe: every method may be called from any thread, concurrently; concurrent checks share
  * the store read in flight.
@@ -178,7 +188,9 @@ public final class WorkgateHealth implements AutoCloseable {
     READINESS
   }
 
-  private final Workgate workgate;
+  private final Workgate workgate; // null over a store alone
+  private final WorkOrderStore store;
+  private final String subject; // the node id, or "store" over a store alone, for logs and threads
   private final Clock clock;
   private final Duration loopStallThreshold;
   private final Duration preparingStuckThreshold;
@@ -194,7 +206,9 @@ public final class WorkgateHealth implements AutoCloseable {
 
   private WorkgateHealth(Builder b, Duration loopStallThreshold) {
     this.workgate = b.workgate;
-    this.clock = b.workgate.clock();
+    this.store = b.store;
+    this.subject = workgate == null ? "store" : workgate.nodeId();
+    this.clock = b.clock;
     this.loopStallThreshold = loopStallThreshold;
     this.preparingStuckThreshold = b.preparingStuckThreshold;
     this.overrunSlack = b.overrunSlack;
@@ -204,19 +218,15 @@ public final class WorkgateHealth implements AutoCloseable {
     this.queueDepthWarning = b.queueDepthWarning;
     this.queueDepthCritical = b.queueDepthCritical;
     this.queueDepthOverrides = Map.copyOf(b.queueDepthOverrides);
-    String node = workgate.nodeId();
     this.ping =
         new BoundedRead<>(
             "store ping",
-            "workgate-health-ping-" + node,
-            () -> workgate.store().find(PING_ID).isPresent(),
+            "workgate-health-ping-" + subject,
+            () -> store.find(PING_ID).isPresent(),
             clock);
     this.counts =
         new BoundedRead<>(
-            "work-order counts",
-            "workgate-health-counts-" + node,
-            () -> workgate.store().counts(),
-            clock);
+            "work-order counts", "workgate-health-counts-" + subject, store::counts, clock);
   }
 
   /**
@@ -239,7 +249,26 @@ public final class WorkgateHealth implements AutoCloseable {
    * @throws NullPointerException if {@code workgate} is null
    */
   public static Builder builder(Workgate workgate) {
-    return new Builder(Objects.requireNonNull(workgate, "workgate"));
+    Objects.requireNonNull(workgate, "workgate");
+    return new Builder(workgate, workgate.store(), workgate.clock());
+  }
+
+  /**
+   * Health checks of a store without a node, with the default thresholds: the {@value #STORE} ping
+   * and the {@value #RETRIES} and {@value #QUEUES} judged from the counts; see "Over a store alone"
+   * in the class description. Creates no thread until the first check that reads the store; {@link
+   * #close()} ends the threads and leaves the store open. Its threads are named {@code
+   * workgate-health-ping-store} and {@code workgate-health-counts-store}.
+   *
+   * @param store the store
+   * @param clock the clock reports are dated by
+   * @return the checks
+   * @throws NullPointerException if an argument is null
+   */
+  public static WorkgateHealth ofStore(WorkOrderStore store, Clock clock) {
+    return new Builder(
+            null, Objects.requireNonNull(store, "store"), Objects.requireNonNull(clock, "clock"))
+        .build();
   }
 
   /**
@@ -253,9 +282,11 @@ public final class WorkgateHealth implements AutoCloseable {
     BoundedRead.Attempt<Boolean> pinging = ping.begin();
     BoundedRead.Attempt<Map<String, Map<WorkOrderState, Long>>> counting = counts.begin();
     List<ComponentHealth> components = new ArrayList<>();
-    components.add(guarded(SCHEDULER, () -> scheduler(now, Purpose.CHECK)));
-    components.add(guarded(RESOURCES, this::resources));
-    components.add(guarded(EXECUTIONS, () -> executions(now)));
+    if (workgate != null) {
+      components.add(guarded(SCHEDULER, () -> scheduler(now, Purpose.CHECK)));
+      components.add(guarded(RESOURCES, this::resources));
+      components.add(guarded(EXECUTIONS, () -> executions(now)));
+    }
     components.add(guarded(STORE, () -> store(now, ping.await(pinging, storePingTimeout))));
     BoundedRead.Outcome<Map<String, Map<WorkOrderState, Long>>> counted =
         counts.await(counting, countsTimeout);
@@ -267,12 +298,16 @@ public final class WorkgateHealth implements AutoCloseable {
   /**
    * Whether the node is alive: its scheduler loop runs and began a turn within the stall threshold.
    * Nothing else counts, so that a restart is asked for only when restarting helps; the store is
-   * not read. Never throws.
+   * not read. Never throws. Over a store alone, no component and always {@link
+   * HealthStatus#HEALTHY}.
    *
    * @return {@link HealthStatus#UNHEALTHY} if the loop does not run or has stalled
    */
   public SystemHealth liveness() {
     Instant now = clock.instant();
+    if (workgate == null) {
+      return SystemHealth.of(now, List.of());
+    }
     return SystemHealth.of(
         now, List.of(guarded(SCHEDULER, () -> scheduler(now, Purpose.LIVENESS))));
   }
@@ -280,22 +315,27 @@ public final class WorkgateHealth implements AutoCloseable {
   /**
    * Whether the node can take work: it is {@linkplain #liveness() alive}, claims work (it is not
    * draining for shutdown), the store answers the ping, and memory pressure is not critical. A
-   * {@link HealthStatus#DEGRADED} node is ready. Never throws; returns within the ping timeout.
+   * {@link HealthStatus#DEGRADED} node is ready. Over a store alone, only the store ping counts.
+   * Never throws; returns within the ping timeout.
    *
-   * @return {@link HealthStatus#UNHEALTHY} if the node cannot take work
+   * @return {@link HealthStatus#UNHEALTHY} if the node cannot take work (or the store does not
+   *     answer)
    */
   public SystemHealth readiness() {
     Instant now = clock.instant();
     BoundedRead.Attempt<Boolean> pinging = ping.begin();
     List<ComponentHealth> components = new ArrayList<>();
-    components.add(guarded(SCHEDULER, () -> scheduler(now, Purpose.READINESS)));
-    components.add(guarded(RESOURCES, this::resources));
+    if (workgate != null) {
+      components.add(guarded(SCHEDULER, () -> scheduler(now, Purpose.READINESS)));
+      components.add(guarded(RESOURCES, this::resources));
+    }
     components.add(guarded(STORE, () -> store(now, ping.await(pinging, storePingTimeout))));
     return SystemHealth.of(now, components);
   }
 
   /**
-   * The loop stall threshold in use: the one set, or the default for the node's poll interval.
+   * The loop stall threshold in use: the one set, or the default for the node's poll interval. Over
+   * a store alone, which has no loop, {@link #DEFAULT_MIN_LOOP_STALL_THRESHOLD}, unused.
    *
    * @return the threshold
    */
@@ -318,7 +358,7 @@ public final class WorkgateHealth implements AutoCloseable {
     try {
       return check.get();
     } catch (RuntimeException | LinkageError | AssertionError e) {
-      LOG.warn("health check of {} on {} failed", name, workgate.nodeId(), e);
+      LOG.warn("health check of {} on {} failed", name, subject, e);
       return ComponentHealth.of(
           name,
           Map.of(),
@@ -577,8 +617,11 @@ public final class WorkgateHealth implements AutoCloseable {
     Map<String, Object> details = new LinkedHashMap<>();
     details.put("pingTimeoutMs", storePingTimeout.toMillis());
     String recommendation =
-        "check the database: its load, locks, connection pool and the network to it; the"
-            + " scheduler loop is probably waiting on it too (see the scheduler component)";
+        "check the database: its load, locks, connection pool and the network to it"
+            + (workgate == null
+                ? ""
+                : "; the scheduler loop is probably waiting on it too (see the scheduler"
+                    + " component)");
     List<HealthIssue> issues = new ArrayList<>();
     switch (pinged.kind()) {
       case ANSWERED:
@@ -744,6 +787,8 @@ public final class WorkgateHealth implements AutoCloseable {
    */
   public static final class Builder {
     private final Workgate workgate;
+    private final WorkOrderStore store;
+    private final Clock clock;
     private Duration loopStallThreshold;
     private Duration preparingStuckThreshold = DEFAULT_PREPARING_STUCK_THRESHOLD;
     private Duration overrunSlack = DEFAULT_OVERRUN_SLACK;
@@ -754,8 +799,10 @@ public final class WorkgateHealth implements AutoCloseable {
     private long queueDepthCritical = DEFAULT_QUEUE_DEPTH_CRITICAL;
     private final Map<String, long[]> queueDepthOverrides = new LinkedHashMap<>();
 
-    private Builder(Workgate workgate) {
+    private Builder(Workgate workgate, WorkOrderStore store, Clock clock) {
       this.workgate = workgate;
+      this.store = store;
+      this.clock = clock;
     }
 
     /**
@@ -893,6 +940,9 @@ public final class WorkgateHealth implements AutoCloseable {
                 + queueDepthWarning
                 + " must not be above queueDepthCritical "
                 + queueDepthCritical);
+      }
+      if (workgate == null) {
+        return new WorkgateHealth(this, DEFAULT_MIN_LOOP_STALL_THRESHOLD);
       }
       Duration poll = workgate.scheduler().config().pollInterval();
       Duration stall = loopStallThreshold;

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.workgate.Workgate;
+import dev.workgate.core.store.WorkOrderStore;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -17,6 +18,7 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
@@ -51,6 +53,26 @@ import org.slf4j.LoggerFactory;
  * store that does not answer 503, and anything unexpected 500 with no detail (it is logged here,
  * with an id the response carries). Every response but the scrape is {@code application/json}.
  * Payloads are never served: a work order's view lists its facts, not its input.
+ *
+ * <p><b>Over a store alone.</b> {@link #builder(WorkOrderStore)} serves a store that no node in
+ * this process runs: an operator's view of it, for a tool such as {@code workgate-admin serve}. The
+ * routes, the token, loopback and {@code Host} rules, the limits and the error documents are the
+ * same; what differs is what only a node knows:
+ *
+ * <ul>
+ *   <li>{@code /api/queue/stats} has the counts by queue and state, their totals and {@code at},
+ *       and no slots, pressure, executions or scheduler (they are left out, not reported as zero);
+ *   <li>cancel goes through {@link dev.workgate.core.store.Cancellations#request}: a waiting work
+ *       order is cancelled at once, an active one gets a {@code CancellationRequested} that the
+ *       node holding its lease acts on at its next lease renewal; the answer adds {@code outcome},
+ *       the name of the {@link dev.workgate.core.store.Cancellations.Result};
+ *   <li>{@code /health/live} has no component and is healthy while the endpoint answers; {@code
+ *       /health/ready} is the store ping ({@link WorkgateHealth#ofStore});
+ *   <li>{@code /metrics} has the store-backed meters only ({@link WorkgateMetrics#ofStore}; the
+ *       meters whose {@link WorkgateMeter#source()} is {@link WorkgateMeter.Source#STORE}).
+ * </ul>
+ *
+ * The store is not closed by {@link #close()}: whoever opened it closes it, after the endpoint.
  *
  * <p>Thread-safe. {@link Builder#build()} starts serving; {@link #close()} stops it and releases
  * what it created (its threads, and the health checker and meter registry it made itself).
@@ -97,18 +119,28 @@ public final class WorkgateHttpServer implements AutoCloseable {
     PrometheusMeterRegistry madeRegistry = null;
     ExecutorService pool = null;
     try {
+      boolean node = b.workgate != null;
+      Clock clock = b.clock != null ? b.clock : node ? b.workgate.clock() : Clock.systemUTC();
       WorkgateHealth health = b.health;
       if (health == null) {
-        health = madeHealth = WorkgateHealth.of(b.workgate);
+        health =
+            madeHealth =
+                node ? WorkgateHealth.of(b.workgate) : WorkgateHealth.ofStore(b.store, clock);
       }
       PrometheusMeterRegistry registry = b.registry;
       if (registry == null) {
         registry = madeRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        madeMetrics = new WorkgateMetrics(b.workgate);
+        madeMetrics =
+            node ? new WorkgateMetrics(b.workgate) : WorkgateMetrics.ofStore(b.store, clock);
         madeMetrics.bindTo(registry);
       }
       this.routes =
-          new Routes(b.workgate, health, registry, b.token == null ? null : digest(b.token));
+          new Routes(
+              node ? Backend.of(b.workgate) : Backend.of(b.store),
+              clock,
+              health,
+              registry,
+              b.token == null ? null : digest(b.token));
       AtomicInteger n = new AtomicInteger();
       ThreadFactory threads =
           r -> {
@@ -146,7 +178,19 @@ public final class WorkgateHttpServer implements AutoCloseable {
    * @return a new builder
    */
   public static Builder builder(Workgate workgate) {
-    return new Builder(Objects.requireNonNull(workgate, "workgate"));
+    return new Builder(Objects.requireNonNull(workgate, "workgate"), null);
+  }
+
+  /**
+   * A builder for an endpoint over a store alone, without a node; see "Over a store alone" in the
+   * class description. The endpoint never closes the store.
+   *
+   * @param store the store, open
+   * @return a new builder
+   * @throws NullPointerException if {@code store} is null
+   */
+  public static Builder builder(WorkOrderStore store) {
+    return new Builder(null, Objects.requireNonNull(store, "store"));
   }
 
   /**
@@ -295,7 +339,9 @@ public final class WorkgateHttpServer implements AutoCloseable {
 
   /** Builds and starts a {@link WorkgateHttpServer}. Not thread-safe. */
   public static final class Builder {
-    private final Workgate workgate;
+    private final Workgate workgate; // one of these two
+    private final WorkOrderStore store;
+    private Clock clock;
     private String bindAddress = DEFAULT_BIND_ADDRESS;
     private int port = DEFAULT_PORT;
     private String token;
@@ -303,8 +349,21 @@ public final class WorkgateHttpServer implements AutoCloseable {
     private WorkgateHealth health;
     private int threads = DEFAULT_THREADS;
 
-    private Builder(Workgate workgate) {
+    private Builder(Workgate workgate, WorkOrderStore store) {
       this.workgate = workgate;
+      this.store = store;
+    }
+
+    /**
+     * The clock that dates {@code /api/queue/stats}, and, over a store alone, the health reports
+     * and the metrics' ages that the endpoint makes itself.
+     *
+     * @param clock the clock; default the node's clock, or {@link Clock#systemUTC()} over a store
+     * @return this builder
+     */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
     }
 
     /**
@@ -370,7 +429,8 @@ public final class WorkgateHttpServer implements AutoCloseable {
     /**
      * The registry {@code /metrics} scrapes. The host binds to it what it wants served (usually a
      * {@link WorkgateMetrics}). Without one, the endpoint makes its own registry and binds a {@link
-     * WorkgateMetrics} of the node to it, and releases both on close.
+     * WorkgateMetrics} of the node to it (over a store alone, {@link WorkgateMetrics#ofStore}), and
+     * releases both on close.
      *
      * @param registry the registry
      * @return this builder
@@ -382,7 +442,8 @@ public final class WorkgateHttpServer implements AutoCloseable {
 
     /**
      * The health checker the probes ask. Without one, the endpoint makes {@link
-     * WorkgateHealth#of(Workgate)} and closes it on close.
+     * WorkgateHealth#of(Workgate)} (over a store alone, {@link WorkgateHealth#ofStore}) and closes
+     * it on close.
      *
      * @param health the checker
      * @return this builder

@@ -3,8 +3,8 @@ package dev.workgate.observability;
 import java.util.List;
 
 /**
- * Every meter {@link WorkgateMetrics} registers: its name, type, base unit, tag keys and
- * description, in one place. {@code docs/metrics.md} lists the same table, and a test keeps the two
+ * Every meter {@link WorkgateMetrics} registers: its name, type, base unit, tag keys, description
+ * and source, in one place. {@code docs/metrics.md} lists the same table, and a test keeps the two
  * equal.
  *
  * <p>Names are dot.case, noun then measurement, as Micrometer wants them; each registry renders
@@ -16,6 +16,10 @@ import java.util.List;
  * and the cancellations and retry releases it appends); gauges marked "store" read the whole store,
  * so in a cluster every node reports the same values for them.
  *
+ * <p>{@link #source()} says what a meter needs: {@link Source#NODE} meters read a running node (its
+ * events or its memory), {@link Source#STORE} meters read the store alone. A binding over a store
+ * without a node ({@link WorkgateMetrics#ofStore}) registers exactly the {@link Source#STORE} ones.
+ *
  * <p>Immutable and thread-safe.
  */
 public enum WorkgateMeter {
@@ -25,7 +29,8 @@ public enum WorkgateMeter {
       Type.COUNTER,
       null,
       List.of(Tags.QUEUE),
-      "Work orders submitted through this node"),
+      "Work orders submitted through this node",
+      Source.NODE),
 
   /**
    * State changes this node stored, by the state before ({@code NEW} for a submission) and after.
@@ -36,7 +41,8 @@ public enum WorkgateMeter {
       Type.COUNTER,
       null,
       List.of(Tags.FROM, Tags.TO),
-      "State changes this node stored; from is NEW for a submission"),
+      "State changes this node stored; from is NEW for a submission",
+      Source.NODE),
 
   /** Work orders this node completed, by queue. */
   WORK_ORDERS_COMPLETED(
@@ -44,7 +50,8 @@ public enum WorkgateMeter {
       Type.COUNTER,
       null,
       List.of(Tags.QUEUE),
-      "Work orders completed on this node"),
+      "Work orders completed on this node",
+      Source.NODE),
 
   /** Work orders that failed for good on this node, by queue and the last attempt's error code. */
   WORK_ORDERS_FAILED(
@@ -52,7 +59,8 @@ public enum WorkgateMeter {
       Type.COUNTER,
       null,
       List.of(Tags.QUEUE, Tags.ERROR_CODE),
-      "Work orders that failed for good on this node, by the final attempt's error code"),
+      "Work orders that failed for good on this node, by the final attempt's error code",
+      Source.NODE),
 
   /**
    * Every failed attempt this node recorded, by queue, error code and outcome: {@code retry} when
@@ -63,7 +71,8 @@ public enum WorkgateMeter {
       Type.COUNTER,
       null,
       List.of(Tags.QUEUE, Tags.ERROR_CODE, Tags.OUTCOME),
-      "Failed attempts recorded on this node; outcome retry or final"),
+      "Failed attempts recorded on this node; outcome retry or final",
+      Source.NODE),
 
   /** Work orders this node released from WAITING_RETRY back to PENDING, by queue. */
   RETRIES_RELEASED(
@@ -71,7 +80,8 @@ public enum WorkgateMeter {
       Type.COUNTER,
       null,
       List.of(Tags.QUEUE),
-      "Retries released to PENDING by this node"),
+      "Retries released to PENDING by this node",
+      Source.NODE),
 
   /** Work orders cancelled by this node (waiting ones, and executions it owned), by queue. */
   WORK_ORDERS_CANCELLED(
@@ -79,7 +89,8 @@ public enum WorkgateMeter {
       Type.COUNTER,
       null,
       List.of(Tags.QUEUE),
-      "Work orders cancelled on this node"),
+      "Work orders cancelled on this node",
+      Source.NODE),
 
   /**
    * Expired leases this node's scheduler reaped: attempts presumed dead because their owner stopped
@@ -90,7 +101,8 @@ public enum WorkgateMeter {
       Type.COUNTER,
       null,
       List.of(),
-      "Expired leases reaped by this node's scheduler"),
+      "Expired leases reaped by this node's scheduler",
+      Source.NODE),
 
   /** Store: work orders by queue and state, in the whole store. */
   WORK_ORDERS(
@@ -98,7 +110,8 @@ public enum WorkgateMeter {
       Type.GAUGE,
       null,
       List.of(Tags.QUEUE, Tags.STATE),
-      "Work orders in the store by queue and state"),
+      "Work orders in the store by queue and state",
+      Source.STORE),
 
   /**
    * Store: how long the oldest-submitted claimable PENDING work orders of a queue have waited, the
@@ -109,7 +122,8 @@ public enum WorkgateMeter {
       Type.GAUGE,
       "seconds",
       List.of(Tags.QUEUE),
-      "Longest claimable wait among the oldest-submitted PENDING work orders of a queue"),
+      "Longest claimable wait among the oldest-submitted PENDING work orders of a queue",
+      Source.STORE),
 
   /** Store: work orders in WAITING_RETRY, over all queues. */
   RETRIES_PENDING(
@@ -117,7 +131,8 @@ public enum WorkgateMeter {
       Type.GAUGE,
       null,
       List.of(),
-      "Work orders waiting for a retry, in the store"),
+      "Work orders waiting for a retry, in the store",
+      Source.STORE),
 
   /** Seconds since the store-backed gauges were last read from the store successfully. */
   STORE_READINGS_AGE(
@@ -125,13 +140,20 @@ public enum WorkgateMeter {
       Type.GAUGE,
       "seconds",
       List.of(),
-      "Age of the values the store-backed gauges report"),
+      "Age of the values the store-backed gauges report",
+      Source.STORE),
 
   /** Slots held by this node's executions. */
-  SLOTS_ACTIVE("workgate.slots.active", Type.GAUGE, null, List.of(), "Slots in use on this node"),
+  SLOTS_ACTIVE(
+      "workgate.slots.active",
+      Type.GAUGE,
+      null,
+      List.of(),
+      "Slots in use on this node",
+      Source.NODE),
 
   /** This node's slot limit. */
-  SLOTS_MAX("workgate.slots.max", Type.GAUGE, null, List.of(), "Slots this node has"),
+  SLOTS_MAX("workgate.slots.max", Type.GAUGE, null, List.of(), "Slots this node has", Source.NODE),
 
   /** This node's memory pressure: 0 NONE, 1 WARNING (half the slots), 2 CRITICAL (no claims). */
   MEMORY_PRESSURE(
@@ -139,7 +161,8 @@ public enum WorkgateMeter {
       Type.GAUGE,
       null,
       List.of(),
-      "Memory pressure level: 0 none, 1 warning, 2 critical"),
+      "Memory pressure level: 0 none, 1 warning, 2 critical",
+      Source.NODE),
 
   /**
    * Seconds since this node's scheduler loop last began a turn; 0 before the first turn. A loop
@@ -150,7 +173,8 @@ public enum WorkgateMeter {
       Type.GAUGE,
       "seconds",
       List.of(),
-      "Time since the scheduler loop last began a turn"),
+      "Time since the scheduler loop last began a turn",
+      Source.NODE),
 
   /** This node's executions by status: PREPARING, RUNNING, CLEANUP. */
   EXECUTIONS_ACTIVE(
@@ -158,7 +182,8 @@ public enum WorkgateMeter {
       Type.GAUGE,
       null,
       List.of(Tags.STATUS),
-      "Executions on this node by status"),
+      "Executions on this node by status",
+      Source.NODE),
 
   /** Seconds since the longest-preparing execution on this node was claimed; 0 when none is. */
   EXECUTIONS_PREPARING_OLDEST_AGE(
@@ -166,7 +191,8 @@ public enum WorkgateMeter {
       Type.GAUGE,
       "seconds",
       List.of(),
-      "Time since the oldest execution still preparing was claimed"),
+      "Time since the oldest execution still preparing was claimed",
+      Source.NODE),
 
   /** From becoming claimable to being claimed by this node, by queue. */
   WORK_ORDERS_WAIT(
@@ -174,7 +200,8 @@ public enum WorkgateMeter {
       Type.TIMER,
       "seconds",
       List.of(Tags.QUEUE),
-      "Time from claimable to claimed"),
+      "Time from claimable to claimed",
+      Source.NODE),
 
   /**
    * From {@code Started} to the attempt's outcome on this node, by queue and outcome ({@code
@@ -185,7 +212,8 @@ public enum WorkgateMeter {
       Type.TIMER,
       "seconds",
       List.of(Tags.QUEUE, Tags.OUTCOME),
-      "Time from start to the attempt's outcome"),
+      "Time from start to the attempt's outcome",
+      Source.NODE),
 
   /**
    * From submission to the terminal state, for work orders that ended on this node, by queue and
@@ -196,7 +224,8 @@ public enum WorkgateMeter {
       Type.TIMER,
       "seconds",
       List.of(Tags.QUEUE, Tags.OUTCOME),
-      "Time from submission to the terminal state");
+      "Time from submission to the terminal state",
+      Source.NODE);
 
   /** The kinds of meter, as a monitoring system sees them. */
   public enum Type {
@@ -206,6 +235,20 @@ public enum WorkgateMeter {
     GAUGE,
     /** A Micrometer {@code Timer} with a percentile histogram (Prometheus: a histogram). */
     TIMER
+  }
+
+  /** What a meter reads, and so which bindings register it. */
+  public enum Source {
+    /**
+     * A running node: its transition listener (counters, timers) or its memory (slots, pressure,
+     * executions, the scheduler loop). Registered by a binding over a node only.
+     */
+    NODE,
+    /**
+     * The store alone, through the cached store readings. Registered by every binding, including
+     * one over a store without a node.
+     */
+    STORE
   }
 
   /** Tag keys, and the fixed values some tags take. Constants only. */
@@ -260,14 +303,21 @@ public enum WorkgateMeter {
   private final String baseUnit;
   private final List<String> tagKeys;
   private final String description;
+  private final Source source;
 
   WorkgateMeter(
-      String meterName, Type type, String baseUnit, List<String> tagKeys, String description) {
+      String meterName,
+      Type type,
+      String baseUnit,
+      List<String> tagKeys,
+      String description,
+      Source source) {
     this.meterName = meterName;
     this.type = type;
     this.baseUnit = baseUnit;
     this.tagKeys = tagKeys;
     this.description = description;
+    this.source = source;
   }
 
   /**
@@ -313,6 +363,15 @@ public enum WorkgateMeter {
    */
   public String description() {
     return description;
+  }
+
+  /**
+   * What the meter reads: a running node, or the store alone.
+   *
+   * @return {@link Source#STORE} for the meters a binding over a store without a node registers
+   */
+  public Source source() {
+    return source;
   }
 
   /**

@@ -6,6 +6,7 @@ import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.store.Subscription;
+import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.execution.ExecutionManager;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -25,7 +26,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.ToDoubleFunction;
+import java.util.function.DoubleSupplier;
 
 /**
  * Binds a {@link Workgate} node's meters to a Micrometer registry: counters and timers fed by the
@@ -58,15 +59,18 @@ import java.util.function.ToDoubleFunction;
  * one as {@code other}. Work-order ids never become tags.
  *
  * <p><b>Store-backed gauges.</b> {@link WorkgateMeter#WORK_ORDERS}, {@link
- * WorkgateMeter#WORK_ORDERS_OLDEST_PENDING_AGE}, {@link WorkgateMeter#RETRIES_PENDING}, {@link
- * WorkgateMeter#SCHEDULER_HEARTBEAT_AGE} and {@link WorkgateMeter#SCHEDULER_LEASES_REAPED} are read
+ * WorkgateMeter#WORK_ORDERS_OLDEST_PENDING_AGE} and {@link WorkgateMeter#RETRIES_PENDING} are read
  * from one snapshot, refreshed at most once per {@link Builder#storeCacheTtl(Duration)} (default 1
- * s, by the Workgate's clock) however many meters and scrapes ask. A refresh makes two {@code
- * counts()} calls (one of them inside the scheduler's stats) and one small {@code query} per queue
- * with PENDING work. A failing read keeps the last values and logs at WARN at most once a minute; a
- * gauge never throws. {@link WorkgateMeter#STORE_READINGS_AGE} tells how old the values are. Queues
- * that first appear in the store later (submitted by other nodes) get their gauges at the first
- * refresh that sees them.
+ * s, by the Workgate's clock) however many meters and scrapes ask. A refresh makes one {@code
+ * counts()} call and one small {@code query} per queue with PENDING work. A failing read keeps the
+ * last values and logs at WARN at most once a minute; a gauge never throws. {@link
+ * WorkgateMeter#STORE_READINGS_AGE} tells how old the values are. Queues that first appear in the
+ * store later (submitted by other nodes) get their gauges at the first refresh that sees them.
+ *
+ * <p><b>Over a store alone.</b> {@link #ofStore(WorkOrderStore, Clock)} binds, without a node, the
+ * meters whose {@link WorkgateMeter#source() source} is {@link WorkgateMeter.Source#STORE}: the
+ * store-backed gauges above and the age of their readings. Nothing else is registered, neither
+ * zeros for the node's meters nor counters that nothing would move.
  *
  * <p><b>Oldest pending age.</b> The store lists work orders in submission order, so for each queue
  * the first ten PENDING work orders are read and the longest wait among those already claimable
@@ -109,7 +113,7 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
   /** The least number of remembered start times before pruning. */
   static final int MIN_STARTS_BOUND = 64;
 
-  private final Workgate workgate;
+  private final Workgate workgate; // null over a store alone
   private final Clock clock;
   private final Duration storeCacheTtl;
   private final BoundedTagValues queues;
@@ -135,13 +139,37 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
 
   private WorkgateMetrics(Builder b) {
     this.workgate = b.workgate;
-    this.clock = b.workgate.clock();
+    this.clock = b.clock;
     this.storeCacheTtl = b.storeCacheTtl;
     this.queues = new BoundedTagValues(b.maxQueueTags);
     this.errorCodes = new BoundedTagValues(b.maxErrorCodeTags);
-    this.readings = new StoreReadings(workgate, storeCacheTtl, queues, this::queueTagsSeen);
+    this.readings = new StoreReadings(b.store, clock, storeCacheTtl, queues, this::queueTagsSeen);
     this.startsBound =
-        Math.max(MIN_STARTS_BOUND, STARTS_PER_SLOT * workgate.scheduler().resources().maxSlots());
+        workgate == null
+            ? MIN_STARTS_BOUND
+            : Math.max(
+                MIN_STARTS_BOUND, STARTS_PER_SLOT * workgate.scheduler().resources().maxSlots());
+  }
+
+  /**
+   * A binder of the store-backed meters of a store, without a node: work orders by queue and state,
+   * the oldest pending wait per queue, the pending retries and the age of these readings (the
+   * meters whose {@link WorkgateMeter#source()} is {@link WorkgateMeter.Source#STORE}). For an
+   * operator's view of a store that no node in this process serves. The store is not closed by
+   * {@link #close()}.
+   *
+   * @param store the store to read
+   * @param clock the clock ages are computed by, and by which the readings expire
+   * @return a binder with the default {@link Builder#storeCacheTtl(Duration) cache TTL} and {@link
+   *     Builder#maxQueueTags(int) queue tag cap}
+   * @throws NullPointerException if an argument is null
+   */
+  public static WorkgateMetrics ofStore(WorkOrderStore store, Clock clock) {
+    return new WorkgateMetrics(
+        new Builder(
+            null,
+            Objects.requireNonNull(store, "store must not be null"),
+            Objects.requireNonNull(clock, "clock must not be null")));
   }
 
   /**
@@ -151,7 +179,8 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
    * @return a new builder
    */
   public static Builder builder(Workgate workgate) {
-    return new Builder(workgate);
+    Objects.requireNonNull(workgate, "workgate must not be null");
+    return new Builder(workgate, workgate.store(), workgate.clock());
   }
 
   /**
@@ -173,11 +202,14 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
                 + " to publish to several");
       }
       this.registry = registry;
-      registerNodeMeters();
-      for (String queue : workgate.scheduler().config().queues()) {
-        registerQueueMeters(queues.tag(queue));
+      registerStoreMeters();
+      if (workgate != null) {
+        registerNodeMeters();
+        for (String queue : workgate.scheduler().config().queues()) {
+          registerQueueMeters(queues.tag(queue));
+        }
+        subscription = workgate.onTransition(this::record);
       }
-      subscription = workgate.onTransition(this::record);
     }
     readings.values(); // registers the gauges of the queues the store has now
   }
@@ -208,24 +240,29 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
     starts.clear();
   }
 
+  /** The meters of the whole store that have no queue tag. */
+  private void registerStoreMeters() {
+    gauge(WorkgateMeter.RETRIES_PENDING, () -> readings.values().pendingRetries());
+    gauge(WorkgateMeter.STORE_READINGS_AGE, readings::ageSeconds);
+  }
+
   private void registerNodeMeters() {
-    gauge(WorkgateMeter.SLOTS_ACTIVE, w -> w.scheduler().resources().activeSlots());
-    gauge(WorkgateMeter.SLOTS_MAX, w -> w.scheduler().resources().maxSlots());
-    gauge(WorkgateMeter.MEMORY_PRESSURE, w -> w.scheduler().resources().pressure().ordinal());
-    gauge(WorkgateMeter.SCHEDULER_HEARTBEAT_AGE, WorkgateMetrics::heartbeatAgeSeconds);
-    gauge(WorkgateMeter.RETRIES_PENDING, w -> readings.values().pendingRetries());
-    gauge(WorkgateMeter.STORE_READINGS_AGE, w -> readings.ageSeconds());
-    gauge(WorkgateMeter.EXECUTIONS_PREPARING_OLDEST_AGE, WorkgateMetrics::oldestPreparingSeconds);
+    Workgate w = workgate;
+    gauge(WorkgateMeter.SLOTS_ACTIVE, () -> w.scheduler().resources().activeSlots());
+    gauge(WorkgateMeter.SLOTS_MAX, () -> w.scheduler().resources().maxSlots());
+    gauge(WorkgateMeter.MEMORY_PRESSURE, () -> w.scheduler().resources().pressure().ordinal());
+    gauge(WorkgateMeter.SCHEDULER_HEARTBEAT_AGE, () -> heartbeatAgeSeconds(w));
+    gauge(WorkgateMeter.EXECUTIONS_PREPARING_OLDEST_AGE, () -> oldestPreparingSeconds(w));
     for (ExecutionManager.Status status : ExecutionManager.Status.values()) {
-      gauge(WorkgateMeter.EXECUTIONS_ACTIVE, w -> countExecutions(w, status), status.name());
+      gauge(WorkgateMeter.EXECUTIONS_ACTIVE, () -> countExecutions(w, status), status.name());
     }
     register(
         new MeterKey(WorkgateMeter.SCHEDULER_LEASES_REAPED, List.of()),
         r ->
             FunctionCounter.builder(
                     WorkgateMeter.SCHEDULER_LEASES_REAPED.meterName(),
-                    workgate,
-                    w -> w.scheduler().reapedCount())
+                    w,
+                    node -> node.scheduler().reapedCount())
                 .description(WorkgateMeter.SCHEDULER_LEASES_REAPED.description())
                 .register(r));
   }
@@ -251,14 +288,17 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
     for (WorkOrderState state : WorkOrderState.values()) {
       gauge(
           WorkgateMeter.WORK_ORDERS,
-          w -> readings.values().count(queueTag, state),
+          () -> readings.values().count(queueTag, state),
           queueTag,
           state.name());
     }
     gauge(
         WorkgateMeter.WORK_ORDERS_OLDEST_PENDING_AGE,
-        w -> readings.values().oldestPendingAgeSeconds(queueTag, clock.instant()),
+        () -> readings.values().oldestPendingAgeSeconds(queueTag, clock.instant()),
         queueTag);
+    if (workgate == null) {
+      return; // over a store alone: no events are heard, so no counters
+    }
     counter(WorkgateMeter.WORK_ORDERS_SUBMITTED, queueTag);
     counter(WorkgateMeter.WORK_ORDERS_COMPLETED, queueTag);
     counter(WorkgateMeter.WORK_ORDERS_CANCELLED, queueTag);
@@ -442,12 +482,12 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
     return tags;
   }
 
-  private void gauge(WorkgateMeter m, ToDoubleFunction<Workgate> value, String... tagValues) {
+  private void gauge(WorkgateMeter m, DoubleSupplier value, String... tagValues) {
     MeterKey key = new MeterKey(m, List.of(tagValues));
     register(
         key,
         r ->
-            Gauge.builder(m.meterName(), workgate, value)
+            Gauge.builder(m.meterName(), value, DoubleSupplier::getAsDouble)
                 .description(m.description())
                 .baseUnit(m.baseUnit())
                 .tags(tags(m, key.tagValues()))
@@ -499,12 +539,16 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
   /** Settings of a {@link WorkgateMetrics}. Not thread-safe; the binder it builds is. */
   public static final class Builder {
     private final Workgate workgate;
+    private final WorkOrderStore store;
+    private final Clock clock;
     private Duration storeCacheTtl = DEFAULT_STORE_CACHE_TTL;
     private int maxQueueTags = DEFAULT_MAX_QUEUE_TAGS;
     private int maxErrorCodeTags = DEFAULT_MAX_ERROR_CODE_TAGS;
 
-    private Builder(Workgate workgate) {
-      this.workgate = Objects.requireNonNull(workgate, "workgate must not be null");
+    private Builder(Workgate workgate, WorkOrderStore store, Clock clock) {
+      this.workgate = workgate;
+      this.store = store;
+      this.clock = clock;
     }
 
     /**

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  */
 class MetricsDocTest {
   static final String METER_TABLE_HEADER =
-      "| meter | Prometheus | type | unit | tags | description |";
+      "| meter | Prometheus | type | unit | tags | source | description |";
 
   private static String doc;
 
@@ -32,7 +32,13 @@ class MetricsDocTest {
 
   /** One row of the meter table, as written. */
   record Row(
-      String name, String prometheus, String type, String unit, String tags, String description) {}
+      String name,
+      String prometheus,
+      String type,
+      String unit,
+      String tags,
+      String source,
+      String description) {}
 
   static List<Row> meterTable() {
     int start = doc.indexOf(METER_TABLE_HEADER);
@@ -44,7 +50,7 @@ class MetricsDocTest {
         break;
       }
       String[] cells = line.substring(1, line.length() - 1).split("\\|", -1);
-      assertThat(cells).as(line).hasSize(6);
+      assertThat(cells).as(line).hasSize(7);
       rows.add(
           new Row(
               unquote(cells[0]),
@@ -52,7 +58,8 @@ class MetricsDocTest {
               cells[2].trim(),
               cells[3].trim(),
               cells[4].trim(),
-              cells[5].trim()));
+              cells[5].trim(),
+              cells[6].trim()));
     }
     return rows;
   }
@@ -68,6 +75,7 @@ class MetricsDocTest {
         m.type().name().toLowerCase(Locale.ROOT),
         m.baseUnit() == null ? "—" : m.baseUnit(),
         tags,
+        m.source().name().toLowerCase(Locale.ROOT),
         m.description());
   }
 
@@ -84,6 +92,26 @@ class MetricsDocTest {
       expected.add(expected(m));
     }
     assertThat(meterTable()).containsExactlyElementsOf(expected);
+  }
+
+  @Test
+  void the_store_alone_section_lists_the_store_meters() {
+    int start = doc.indexOf("## Over a store alone");
+    assertThat(start).as("the section on a store alone").isNotNegative();
+    String section = doc.substring(start, doc.indexOf("\n## ", start + 1));
+    List<String> listed =
+        section
+            .lines()
+            .filter(l -> l.startsWith("- `"))
+            .map(l -> l.substring(3, l.indexOf('`', 3)))
+            .collect(Collectors.toList());
+    List<String> store = new ArrayList<>();
+    for (WorkgateMeter m : WorkgateMeter.values()) {
+      if (m.source() == WorkgateMeter.Source.STORE) {
+        store.add(m.meterName());
+      }
+    }
+    assertThat(listed).containsExactlyElementsOf(store);
   }
 
   @Test

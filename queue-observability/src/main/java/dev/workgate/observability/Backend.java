@@ -1,0 +1,80 @@
+package dev.workgate.observability;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.workgate.Workgate;
+import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.store.Cancellations;
+import dev.workgate.core.store.WorkOrderStore;
+import java.time.Instant;
+
+/**
+ * What the HTTP routes read and change: a running node, or a store alone. The routes ask only this,
+ * so the same parsing, checks and rendering serve both.
+ */
+interface Backend {
+  /** The store the work orders, timelines and audit events are read from. */
+  WorkOrderStore store();
+
+  /**
+   * The {@code /api/queue/stats} document.
+   *
+   * @param now when, by the endpoint's clock
+   */
+  ObjectNode stats(Instant now);
+
+  /**
+   * Cancels a work order, or asks its owner node to.
+   *
+   * @throws IllegalArgumentException if there is no such work order
+   * @throws IllegalStateException if it kept changing while being cancelled
+   */
+  Cancel cancel(WorkOrderId id, String reason);
+
+  /**
+   * What a cancel did.
+   *
+   * @param cancelled false if the work order had already ended
+   * @param outcome the store-level outcome's name, or null where the backend does not tell one
+   */
+  record Cancel(boolean cancelled, String outcome) {}
+
+  static Backend of(Workgate workgate) {
+    return new Backend() {
+      @Override
+      public WorkOrderStore store() {
+        return workgate.store();
+      }
+
+      @Override
+      public ObjectNode stats(Instant now) {
+        return JsonViews.stats(workgate.stats(), now);
+      }
+
+      @Override
+      public Cancel cancel(WorkOrderId id, String reason) {
+        return new Cancel(workgate.cancel(id, reason), null);
+      }
+    };
+  }
+
+  /** A store without a node: counts only, and cancels through {@link Cancellations}. */
+  static Backend of(WorkOrderStore store) {
+    return new Backend() {
+      @Override
+      public WorkOrderStore store() {
+        return store;
+      }
+
+      @Override
+      public ObjectNode stats(Instant now) {
+        return JsonViews.storeStats(store.counts(), now);
+      }
+
+      @Override
+      public Cancel cancel(WorkOrderId id, String reason) {
+        Cancellations.Outcome outcome = Cancellations.request(store, id, reason);
+        return new Cancel(outcome.cancelledOrRequested(), outcome.result().name());
+      }
+    };
+  }
+}
