@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.workgate.core.ErrorInfo;
 import dev.workgate.core.RecordedEvent;
-import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.WorkOrderStore;
@@ -95,28 +94,7 @@ final class ShowCommand implements Callable<Integer> {
         t -> {
           out.println();
           out.println("timeline (" + Formats.duration(t.total()) + " in all)");
-          Formats.Table table =
-              new Formats.Table(
-                  new boolean[] {true, false, false, false, true, true, false},
-                  "#",
-                  "EVENT",
-                  "FROM",
-                  "TO",
-                  "ATTEMPT",
-                  "+PREVIOUS",
-                  "DETAIL");
-          int n = 0;
-          for (WorkOrderTimeline.Step s : t.steps()) {
-            table.add(
-                ++n,
-                s.type().typeName(),
-                s.from().map(Enum::name).orElse("-"),
-                s.to(),
-                s.attempt(),
-                Formats.duration(s.sincePrevious()),
-                detail(s.event().event()));
-          }
-          table.lines().forEach(line -> out.println("  " + line));
+          Formats.timelineLines(t).forEach(line -> out.println("  " + line));
         });
     return WorkgateAdmin.EXIT_OK;
   }
@@ -131,26 +109,6 @@ final class ShowCommand implements Callable<Integer> {
 
   private static String error(ErrorInfo e) {
     return e.code() + (e.retryable() ? " (retryable)" : "") + ": " + e.message();
-  }
-
-  /** The facts an event carries that a person looks for, never a payload. */
-  static String detail(WorkOrderEvent event) {
-    if (event instanceof WorkOrderEvent.Submitted s) {
-      return s.resubmittedFrom() == null ? "" : "resubmitted from " + s.resubmittedFrom();
-    } else if (event instanceof WorkOrderEvent.Claimed c) {
-      return "by " + c.owner();
-    } else if (event instanceof WorkOrderEvent.Started s) {
-      return "sandbox " + s.sandboxId();
-    } else if (event instanceof WorkOrderEvent.AttemptFailed f) {
-      return f.error().code()
-          + (f.retryAt() == null ? "" : ", retry at " + Formats.instant(f.retryAt()))
-          + (f.decision() == null ? "" : " (" + f.decision() + ")");
-    } else if (event instanceof WorkOrderEvent.CancellationRequested c) {
-      return "reason: " + c.reason();
-    } else if (event instanceof WorkOrderEvent.Cancelled c) {
-      return "reason: " + c.reason();
-    }
-    return "";
   }
 
   private static ObjectNode view(WorkOrderView v) {
@@ -200,7 +158,7 @@ final class ShowCommand implements Callable<Integer> {
       step.put("to", s.to().name());
       step.put("attempt", s.attempt());
       step.put("sincePreviousMs", s.sincePrevious().toMillis());
-      String detail = detail(s.event().event());
+      String detail = Formats.detail(s.event().event());
       if (!detail.isEmpty()) {
         step.put("detail", detail);
       }

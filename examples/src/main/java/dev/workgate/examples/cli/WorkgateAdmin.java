@@ -17,6 +17,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.util.concurrent.Callable;
+import java.util.function.UnaryOperator;
 import org.postgresql.ds.PGSimpleDataSource;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -30,10 +31,11 @@ import picocli.CommandLine.Spec;
  * {@code workgate-admin}: inspects and changes the work orders of a Workgate store from a shell.
  *
  * <p>Every command opens the store named by {@code --store} (a SQLite file or a {@code
- * jdbc:postgresql://} URL), does its work and closes it. It never creates a store: a missing SQLite
- * file or a PostgreSQL schema without Workgate tables is an error. Exit codes: 0 success, 1 a
- * runtime error (an unknown work order, an unreachable store), 2 a usage error, 3 {@code verify}
- * found a projection that differs from the log.
+ * jdbc:postgresql://} URL), does its work and closes it ({@code serve} keeps it open until it is
+ * stopped). It never creates a store: a missing SQLite file or a PostgreSQL schema without Workgate
+ * tables is an error. Exit codes: 0 success, 1 a runtime error (an unknown work order, an
+ * unreachable store), 2 a usage error, 3 {@code verify} found a projection that differs from the
+ * log.
  */
 @Command(
     name = "workgate-admin",
@@ -48,7 +50,8 @@ import picocli.CommandLine.Spec;
       ResubmitCommand.class,
       PurgeCommand.class,
       VerifyCommand.class,
-      BackupCommand.class
+      BackupCommand.class,
+      ServeCommand.class
     })
 public final class WorkgateAdmin implements Callable<Integer> {
   static final int EXIT_OK = 0;
@@ -95,14 +98,25 @@ public final class WorkgateAdmin implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   private final Clock clock;
+  private final ServeCommand.Lifetime lifetime;
+  private final UnaryOperator<String> environment;
 
-  /** The admin tool over the system clock. */
+  /** The admin tool over the system clock, the process's environment and lifetime. */
   public WorkgateAdmin() {
-    this(Clock.systemUTC());
+    this(Clock.systemUTC(), ServeCommand.Lifetime.untilShutdown(), System::getenv);
   }
 
-  WorkgateAdmin(Clock clock) {
+  /**
+   * The admin tool with what tests replace.
+   *
+   * @param clock the clock
+   * @param lifetime how long {@code serve} serves
+   * @param environment the environment variables {@code serve} reads ({@code System::getenv})
+   */
+  WorkgateAdmin(Clock clock, ServeCommand.Lifetime lifetime, UnaryOperator<String> environment) {
     this.clock = clock;
+    this.lifetime = lifetime;
+    this.environment = environment;
   }
 
   /**
@@ -127,7 +141,15 @@ public final class WorkgateAdmin implements Callable<Integer> {
   }
 
   static int run(Clock clock, PrintStream out, PrintStream err, String... args) {
-    CommandLine cl = commandLine(new WorkgateAdmin(clock), out, err);
+    return run(
+        new WorkgateAdmin(clock, ServeCommand.Lifetime.untilShutdown(), System::getenv),
+        out,
+        err,
+        args);
+  }
+
+  static int run(WorkgateAdmin admin, PrintStream out, PrintStream err, String... args) {
+    CommandLine cl = commandLine(admin, out, err);
     int code = cl.execute(args);
     cl.getOut().flush();
     cl.getErr().flush();
@@ -184,6 +206,43 @@ public final class WorkgateAdmin implements Callable<Integer> {
 
   Clock clock() {
     return clock;
+  }
+
+  ServeCommand.Lifetime lifetime() {
+    return lifetime;
+  }
+
+  /** An environment variable, null if unset. */
+  String environment(String name) {
+    return environment.apply(name);
+  }
+
+  /**
+   * The store as it may be shown: a SQLite file's absolute path, or a PostgreSQL URL without its
+   * user information and parameters, where a password can stand, and with the schema if one is
+   * given.
+   */
+  String displayLocation() {
+    String location = location();
+    if (!isPostgres(location)) {
+      return sqliteFile(location).toAbsolutePath().normalize().toString();
+    }
+    return withoutSecrets(location) + (schema == null ? "" : " (schema " + schema + ")");
+  }
+
+  /** {@code jdbc:postgresql://user:pw@host:5432/db?password=pw} to {@code …//host:5432/db}. */
+  static String withoutSecrets(String url) {
+    int query = url.indexOf('?');
+    String base = query < 0 ? url : url.substring(0, query);
+    int hosts = base.indexOf("//");
+    if (hosts >= 0) {
+      int path = base.indexOf('/', hosts + 2);
+      int at = base.lastIndexOf('@', path < 0 ? base.length() : path);
+      if (at > hosts) {
+        base = base.substring(0, hosts + 2) + base.substring(at + 1);
+      }
+    }
+    return base;
   }
 
   /**

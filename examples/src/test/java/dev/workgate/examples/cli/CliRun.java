@@ -12,13 +12,19 @@ record CliRun(int exit, String out, String err) {
   }
 
   static CliRun run(Clock clock, String... args) {
+    return run(
+        new WorkgateAdmin(clock, ServeCommand.Lifetime.untilShutdown(), System::getenv), args);
+  }
+
+  /** A run with what a test replaces: the clock, how long {@code serve} serves, the environment. */
+  static CliRun run(WorkgateAdmin admin, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     Charset cs = Charset.defaultCharset();
     int exit;
     try (PrintStream o = new PrintStream(out, true, cs);
         PrintStream e = new PrintStream(err, true, cs)) {
-      exit = WorkgateAdmin.run(clock, o, e, args);
+      exit = WorkgateAdmin.run(admin, o, e, args);
     }
     return new CliRun(exit, out.toString(cs), err.toString(cs));
   }

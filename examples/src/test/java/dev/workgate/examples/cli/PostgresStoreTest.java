@@ -6,6 +6,10 @@ import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.core.store.jdbc.PostgresTestDatabase;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -60,6 +64,40 @@ class PostgresStoreTest {
     CliRun verify = cli("verify");
     assertThat(verify.exit()).isZero();
     assertThat(verify.out()).startsWith("projection matches the log: 3 work orders");
+  }
+
+  @Test
+  void serve_over_postgres_shows_the_store_without_its_password() throws Exception {
+    WorkOrderId pending;
+    try (WorkOrderStore store = db.openStore(Clock.systemUTC())) {
+      pending = Fixtures.pending(store, "builds", "compile");
+    }
+    String url = PostgresTestDatabase.url();
+    String withPassword = url + (url.contains("?") ? "&" : "?") + "password=hunter2-not-shown";
+    try (BackgroundServe run =
+        BackgroundServe.start(
+            "--store", withPassword, "--schema", db.schema(), "serve", "--port", "0")) {
+      int port = run.port();
+      HttpResponse<String> view =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(
+                          URI.create("http://127.0.0.1:" + port + "/api/work-orders/" + pending))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(view.statusCode()).isEqualTo(200);
+      assertThat(view.body()).contains("\"state\":\"PENDING\"");
+
+      CliRun r = run.stop();
+
+      assertThat(r.exit()).isZero();
+      assertThat(r.out())
+          .startsWith("serving jdbc:postgresql://")
+          .contains(" (schema " + db.schema() + ") at http://127.0.0.1:" + port + "/")
+          .doesNotContain("hunter2")
+          .doesNotContain("password");
+      assertThat(r.err()).doesNotContain("hunter2");
+    }
   }
 
   @Test

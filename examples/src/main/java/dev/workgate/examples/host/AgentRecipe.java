@@ -1,0 +1,92 @@
+package dev.workgate.examples.host;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.workgate.core.ErrorCodes;
+import dev.workgate.core.WorkOrderView;
+import dev.workgate.examples.host.DemoPlan.Outcome;
+import dev.workgate.execution.ProcessSpec;
+import dev.workgate.retry.ErrorClassifier;
+import java.util.Locale;
+
+/**
+ * The process-sandbox recipe of the demo's agent runs: a shell script that behaves like a coding
+ * agent. It prints a line per step (the sandbox captures it to {@code stdout.log}), sleeps between
+ * steps, and ends as the work order's scripted {@link Outcome} says for this attempt: exit 0 with a
+ * result line, exit {@value #EXIT_TRANSIENT} (a rate-limited model API, classified {@code
+ * NETWORK_ERROR}, retried), exit {@value #EXIT_FATAL} (an impossible task, {@code
+ * AGENT_FATAL_ERROR}, not retried), or a wait far past any timeout, which the execution manager
+ * ends by killing the process tree. Stateless and thread-safe.
+ */
+final class AgentRecipe {
+  /** {@code EX_TEMPFAIL} of sysexits.h: try again later. */
+  static final int EXIT_TRANSIENT = 75;
+
+  /** {@code EX_DATAERR} of sysexits.h: the input is wrong; trying again cannot help. */
+  static final int EXIT_FATAL = 65;
+
+  static final String SCRIPT =
+      """
+      echo "agent: cloning $REPO"
+      i=1
+      while [ "$i" -le "$STEPS" ]; do
+        sleep "$STEP_SECONDS"
+        case $i in
+          1) what="reading the code" ;;
+          2) what="planning the change" ;;
+          3) what="editing files" ;;
+          *) what="running the tests" ;;
+        esac
+        echo "step $i/$STEPS: $what"
+        i=$((i + 1))
+      done
+      case "$OUTCOME" in
+        TRANSIENT) echo "agent: the model API answered 429 (rate limited)" >&2; exit 75 ;;
+        FATAL) echo "agent: cannot $TASK: the repository is archived" >&2; exit 65 ;;
+        HANG) echo "agent: waiting for a tool that never answers"; sleep 3600 ;;
+      esac
+      echo "agent: opened a pull request on $REPO: $TASK"
+      """;
+
+  private AgentRecipe() {}
+
+  /**
+   * The error classifier of the agent sandboxes: the scripts' exit codes as error codes.
+   *
+   * @return the classifier
+   */
+  static ErrorClassifier classifier() {
+    return ErrorClassifier.builder()
+        .exitCode(EXIT_TRANSIENT, ErrorCodes.NETWORK_ERROR)
+        .exitCode(EXIT_FATAL, ErrorCodes.AGENT_FATAL_ERROR)
+        .build();
+  }
+
+  /**
+   * The process spec of one attempt.
+   *
+   * @param order the work order, its attempt already counted
+   * @return the spec
+   */
+  static ProcessSpec spec(WorkOrderView order) {
+    JsonNode p = order.payload();
+    Outcome outcome = Outcome.valueOf(p.path("outcome").asText("OK"));
+    String ending =
+        switch (outcome) {
+          case FLAKY -> order.attempt() == 1 ? "TRANSIENT" : "OK";
+          case HANG -> order.attempt() == 1 ? "HANG" : "OK";
+          case FATAL -> "FATAL";
+          case OK -> "OK";
+        };
+    return ProcessSpec.builder()
+        .shell(SCRIPT)
+        .inheritEnv("PATH")
+        .env("REPO", p.path("repo").asText())
+        .env("TASK", p.path("task").asText())
+        .env("STEPS", Integer.toString(p.path("steps").asInt(3)))
+        .env(
+            "STEP_SECONDS",
+            String.format(Locale.ROOT, "%.3f", p.path("stepMillis").asInt(500) / 1000.0))
+        .env("OUTCOME", ending)
+        .build();
+  }
+}

@@ -1,0 +1,185 @@
+package dev.workgate.examples.host;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.workgate.core.WorkOrderEvent;
+import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.WorkOrderSpec;
+import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.store.ExpectedVersion;
+import dev.workgate.core.store.Stores;
+import dev.workgate.core.store.WorkOrderStore;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The demo host application, run in its short mode as CI runs it. */
+class WorkgateDemoTest {
+  @TempDir Path dir;
+
+  /** Fast scripts, short timeouts and delays: about ten seconds for 30 work orders. */
+  private List<String> shortMode(String... more) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--fast",
+                "--data-dir",
+                dir.resolve("data").toString(),
+                "--execution-timeout",
+                "2s",
+                "--base-delay",
+                "300ms",
+                "--poll-interval",
+                "200ms",
+                "--stagger-delay",
+                "0ms",
+                "--http-port",
+                "0",
+                "--progress",
+                "lines",
+                "--seed",
+                "42"));
+    args.addAll(List.of(more));
+    return args;
+  }
+
+  private record Run(int code, String out, String err) {}
+
+  private static Run run(Map<String, String> env, List<String> args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    WorkgateDemo demo =
+        new WorkgateDemo(
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            Clock.systemUTC(),
+            false);
+    int code = WorkgateDemo.run(demo, env, args.toArray(String[]::new));
+    return new Run(
+        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  private Map<WorkOrderState, Long> countsInStore() {
+    try (WorkOrderStore store = Stores.sqlite(dir.resolve("data").resolve("workgate.db"))) {
+      Map<WorkOrderState, Long> counts = new java.util.EnumMap<>(WorkOrderState.class);
+      store
+          .counts()
+          .values()
+          .forEach(
+              m ->
+                  m.forEach(
+                      (s, n) -> {
+                        if (n > 0) {
+                          counts.merge(s, n, Long::sum);
+                        }
+                      }));
+      return counts;
+    }
+  }
+
+  @Test
+  void short_mode_ends_every_work_order_and_prints_the_summary_and_a_recovered_timeline() {
+    Run r = run(Map.of(), shortMode("--work-orders", "30"));
+
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out())
+        .contains("Workgate demo: new store")
+        .contains("HTTP endpoint: http://127.0.0.1:")
+        .contains("Summary: 30 work orders ended")
+        .contains("not ended 0")
+        .contains("failed and then succeeded on retry")
+        .contains("RetryReleased")
+        .contains("AGENT_FATAL_ERROR")
+        .contains("exec:java@admin");
+    assertThat(r.err()).contains("30/30 ended").contains("retry in");
+    Map<WorkOrderState, Long> counts = countsInStore();
+    assertThat(counts.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(30);
+    assertThat(counts.keySet()).allMatch(WorkOrderState::isTerminal);
+    // The plan's first three: a transient failure, a timeout and a fatal error, every run.
+    assertThat(r.out()).contains("TIMEOUT").contains("NETWORK_ERROR");
+    assertThat(counts.get(WorkOrderState.FAILED)).isPositive();
+  }
+
+  @Test
+  void a_restart_resumes_work_orders_an_earlier_run_left_unfinished() throws Exception {
+    Path db = dir.resolve("data").resolve("workgate.db");
+    Files.createDirectories(db.getParent());
+    List<WorkOrderSpec> specs = DemoPlan.specs(3, new Random(1), true);
+    try (WorkOrderStore store = Stores.sqlite(db)) {
+      for (WorkOrderSpec spec : specs) {
+        store.append(
+            WorkOrderId.random(),
+            ExpectedVersion.none(),
+            List.of(new WorkOrderEvent.Submitted(spec, null)));
+      }
+    }
+
+    Run r = run(Map.of(), shortMode("--work-orders", "2"));
+
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out())
+        .contains("existing store")
+        .contains("Resuming 3 work orders")
+        .contains("Summary: 5 work orders ended");
+    assertThat(countsInStore().keySet()).allMatch(WorkOrderState::isTerminal);
+  }
+
+  @Test
+  void environment_variables_set_options_and_flags_win() {
+    Run r =
+        run(
+            Map.of("WORKGATE_WORK_ORDERS", "3", "WORKGATE_MAX_CONCURRENT", "1"),
+            shortMode("--max-concurrent", "2", "--no-http"));
+
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out())
+        .contains(", 2 slots,")
+        .contains("Summary: 3 work orders ended")
+        .doesNotContain("HTTP endpoint");
+  }
+
+  @Test
+  void bad_settings_are_one_line_naming_the_setting_and_create_nothing() {
+    Run zero = run(Map.of(), shortMode("--max-concurrent", "0"));
+    Run duration = run(Map.of(), shortMode("--base-delay", "5x"));
+    Run env = run(Map.of("WORKGATE_MAX_ATTEMPTS", "many"), shortMode());
+    Run unknown = run(Map.of(), shortMode("--colour"));
+
+    assertThat(zero.code()).isEqualTo(2);
+    assertThat(zero.err().strip())
+        .startsWith("workgate-demo: --max-concurrent must be 1 to 64, got 0")
+        .doesNotContain("\n")
+        .doesNotContain("Exception");
+    assertThat(duration.code()).isEqualTo(2);
+    assertThat(duration.err()).contains("--base-delay").contains("malformed duration '5x'");
+    assertThat(env.code()).isEqualTo(2);
+    assertThat(env.err()).contains("--max-attempts").contains("(from WORKGATE_MAX_ATTEMPTS)");
+    assertThat(unknown.code()).isEqualTo(2);
+    assertThat(unknown.err()).contains("Unknown option: '--colour'");
+    assertThat(dir.resolve("data")).doesNotExist();
+  }
+
+  @Test
+  void a_busy_http_port_leaves_the_demo_running_without_the_endpoint() throws Exception {
+    try (java.net.ServerSocket busy =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      List<String> args = shortMode("--work-orders", "1");
+      args.set(args.indexOf("--http-port") + 1, Integer.toString(busy.getLocalPort()));
+
+      Run r = run(Map.of(), args);
+
+      assertThat(r.code()).as(r.err()).isZero();
+      assertThat(r.err()).contains("running without the HTTP endpoint");
+      assertThat(r.out()).contains("Summary: 1 work orders ended");
+    }
+  }
+}
