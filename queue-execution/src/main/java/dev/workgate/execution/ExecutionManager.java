@@ -47,7 +47,14 @@ import org.slf4j.MDC;
  * (active, leased to this node, same attempt); when it is not, because the lease was lost and the
  * attempt reaped, the result is discarded, the sandbox killed, and nothing is written.
  *
- * <p>Thread-safe. Executions run on a pool with one thread per slot of the node.
+ * <p><b>One execution per work order.</b> A retry can be claimed while the previous attempt's
+ * execution on this node has recorded its outcome but is still destroying its sandbox. The new
+ * attempt then waits, holding its slot, and starts only once the previous one has ended, so two
+ * attempts of one work order never run side by side on a node.
+ *
+ * <p>Thread-safe. Executions run on a pool with one thread per slot of the node, or on executors
+ * the host supplies ({@link Builder#executor}, {@link Builder#timer}, {@link
+ * Builder#killExecutor}).
  */
 public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ExecutionManager.class);
@@ -112,7 +119,8 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
   private final Duration defaultTimeout;
   private final ExecutorService executions;
   private final ScheduledExecutorService timers;
-  private final ExecutorService killers;
+  private final java.util.concurrent.Executor killers;
+  private final List<ExecutorService> owned = new ArrayList<>();
   private final Map<WorkOrderId, Execution> active = new ConcurrentHashMap<>();
   private final List<ExecutionListener> listeners =
       new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -126,12 +134,29 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     this.killGrace = b.killGrace;
     this.defaultTimeout = b.defaultTimeout;
     AtomicInteger n = new AtomicInteger();
-    this.executions =
-        Executors.newFixedThreadPool(
-            b.threads, r -> daemon(r, "workgate-exec-" + nodeId + "-" + n.incrementAndGet()));
-    this.timers =
-        Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "workgate-timeouts-" + nodeId));
-    this.killers = Executors.newCachedThreadPool(r -> daemon(r, "workgate-kill-" + nodeId));
+    if (b.executor != null) {
+      this.executions = b.executor;
+    } else {
+      this.executions =
+          Executors.newFixedThreadPool(
+              b.threads, r -> daemon(r, "workgate-exec-" + nodeId + "-" + n.incrementAndGet()));
+      owned.add(executions);
+    }
+    if (b.timer != null) {
+      this.timers = b.timer;
+    } else {
+      this.timers =
+          Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "workgate-timeouts-" + nodeId));
+      owned.add(timers);
+    }
+    if (b.killExecutor != null) {
+      this.killers = b.killExecutor;
+    } else {
+      ExecutorService pool =
+          Executors.newCachedThreadPool(r -> daemon(r, "workgate-kill-" + nodeId));
+      this.killers = pool;
+      owned.add(pool);
+    }
   }
 
   /**
@@ -208,23 +233,52 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     listeners.add(Objects.requireNonNull(listener, "listener"));
   }
 
+  /**
+   * Runs a claim. When an earlier attempt of the same work order is still ending here (its outcome
+   * recorded, its sandbox being destroyed), this one starts once that one has ended.
+   *
+   * @throws IllegalStateException if the same or a later attempt of the work order is already
+   *     executing here
+   */
   @Override
   public void dispatch(ClaimedWork work) {
     Execution execution = new Execution(work);
-    if (active.putIfAbsent(work.id(), execution) != null) {
-      throw new IllegalStateException(work.id() + " is already executing on " + nodeId);
+    synchronized (active) {
+      Execution previous = active.get(work.id());
+      if (previous != null) {
+        Execution last = previous.lastInChain();
+        if (last.claimed.attempt() >= work.attempt()) {
+          throw new IllegalStateException(
+              work.id()
+                  + " attempt "
+                  + last.claimed.attempt()
+                  + " is already executing on "
+                  + nodeId);
+        }
+        last.successor = execution;
+        LOG.debug(
+            "{} attempt {} waits for attempt {} to end on {}",
+            work.id(),
+            work.attempt(),
+            last.claimed.attempt(),
+            nodeId);
+        return;
+      }
+      active.put(work.id(), execution);
     }
     try {
       executions.execute(execution::run);
     } catch (RuntimeException e) {
-      active.remove(work.id(), execution);
+      synchronized (active) {
+        active.remove(work.id(), execution);
+      }
       throw e;
     }
   }
 
   @Override
   public void cancellationRequested(ClaimedWork work, String reason) {
-    Execution execution = active.get(work.id());
+    Execution execution = find(work);
     if (execution != null) {
       execution.stop(StopReason.CANCELLED, reason);
     }
@@ -232,9 +286,21 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
 
   @Override
   public void leaseLost(ClaimedWork work) {
-    Execution execution = active.get(work.id());
+    Execution execution = find(work);
     if (execution != null) {
       execution.stop(StopReason.LEASE_LOST, "lease lost");
+    }
+  }
+
+  /** The execution of this claim: the active one or one waiting behind it. */
+  private Execution find(ClaimedWork work) {
+    synchronized (active) {
+      for (Execution e = active.get(work.id()); e != null; e = e.successor) {
+        if (e.work == work) {
+          return e;
+        }
+      }
+      return null;
     }
   }
 
@@ -247,12 +313,34 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
    * @return true if it executes here
    */
   public boolean cancel(WorkOrderId id, String reason) {
-    Execution execution = active.get(id);
-    if (execution == null) {
-      return false;
+    List<Execution> chain = chain(id);
+    for (Execution e : chain) {
+      e.stop(StopReason.CANCELLED, reason);
     }
-    execution.stop(StopReason.CANCELLED, reason);
-    return true;
+    return !chain.isEmpty();
+  }
+
+  /** The active execution of a work order and any waiting behind it. */
+  private List<Execution> chain(WorkOrderId id) {
+    List<Execution> chain = new ArrayList<>();
+    synchronized (active) {
+      for (Execution e = active.get(id); e != null; e = e.successor) {
+        chain.add(e);
+      }
+    }
+    return chain;
+  }
+
+  private List<Execution> all() {
+    List<Execution> all = new ArrayList<>();
+    synchronized (active) {
+      for (Execution head : active.values()) {
+        for (Execution e = head; e != null; e = e.successor) {
+          all.add(e);
+        }
+      }
+    }
+    return all;
   }
 
   /**
@@ -280,7 +368,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
    */
   public List<ActiveExecution> activeExecutions() {
     List<ActiveExecution> list = new ArrayList<>();
-    for (Execution e : active.values()) {
+    for (Execution e : all()) {
       list.add(e.snapshot());
     }
     return list;
@@ -293,7 +381,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
    */
   Set<String> liveSandboxIds() {
     Set<String> ids = new HashSet<>();
-    for (Execution e : active.values()) {
+    for (Execution e : all()) {
       String id = e.sandboxId;
       if (id != null) {
         ids.add(id);
@@ -345,17 +433,20 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
    * @param grace how long each may take to stop by itself
    */
   public void killAllForShutdown(Duration grace) {
-    for (Execution e : active.values()) {
+    for (Execution e : all()) {
       e.stop(StopReason.SHUTDOWN, "node " + nodeId + " shut down", grace);
     }
   }
 
-  /** Stops the pools. Executions still running are interrupted. Idempotent. */
+  /**
+   * Stops the pools this manager made; executors the host supplied stay the host's. Executions
+   * still running on the manager's own pool are interrupted. Idempotent.
+   */
   @Override
   public void close() {
-    executions.shutdownNow();
-    timers.shutdownNow();
-    killers.shutdownNow();
+    for (ExecutorService pool : owned) {
+      pool.shutdownNow();
+    }
   }
 
   /** One attempt on this node. */
@@ -370,10 +461,21 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     private volatile String sandboxId;
     private volatile Instant startedAt;
 
+    /** The next attempt of the work order, waiting for this one to end; guarded by active. */
+    private Execution successor;
+
     Execution(ClaimedWork work) {
       this.work = work;
       this.claimed = work.view();
       this.expectedSandboxId = SandboxPaths.name(claimed.id(), claimed.attempt());
+    }
+
+    Execution lastInChain() {
+      Execution e = this;
+      while (e.successor != null) {
+        e = e.successor;
+      }
+      return e;
     }
 
     ActiveExecution snapshot() {
@@ -495,11 +597,20 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
             LOG.error("destroying sandbox {} of {} failed", s.id(), claimed.id(), e);
           }
         }
-        active.remove(claimed.id(), this);
+        Execution next;
         synchronized (active) {
+          next = successor;
+          if (next != null) {
+            active.replace(claimed.id(), this, next);
+          } else {
+            active.remove(claimed.id(), this);
+          }
           active.notifyAll();
         }
         work.release();
+        if (next != null) {
+          startSuccessor(next);
+        }
         Outcome ended = outcome == null ? Outcome.DISCARDED : outcome;
         for (ExecutionListener l : listeners) {
           try {
@@ -511,6 +622,24 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
         MDC.remove("workOrderId");
         MDC.remove("attempt");
         MDC.remove("queue");
+      }
+    }
+
+    private void startSuccessor(Execution next) {
+      try {
+        executions.execute(next::run);
+      } catch (RuntimeException e) {
+        LOG.warn("{} attempt {} could not start: {}", next.claimed.id(), next.claimed.attempt(), e);
+        synchronized (active) {
+          Execution after = next.successor;
+          if (after != null) {
+            active.replace(next.claimed.id(), next, after);
+          } else {
+            active.remove(next.claimed.id(), next);
+          }
+          active.notifyAll();
+        }
+        next.work.release();
       }
     }
 
@@ -657,6 +786,9 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     private Duration killGrace = DEFAULT_KILL_GRACE;
     private Duration defaultTimeout = DEFAULT_TIMEOUT;
     private int threads = 2;
+    private ExecutorService executor;
+    private ScheduledExecutorService timer;
+    private java.util.concurrent.Executor killExecutor;
 
     private Builder(WorkOrderStore store, RetryManager retries, String nodeId) {
       this.store = Objects.requireNonNull(store, "store");
@@ -723,6 +855,44 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
         throw new IllegalArgumentException("threads must be at least 1, got " + threads);
       }
       this.threads = threads;
+      return this;
+    }
+
+    /**
+     * Runs executions on this executor instead of a pool of {@link #threads(int)} threads. Each
+     * execution occupies a thread of it from sandbox creation to destruction, so it needs one
+     * thread per slot. The manager never shuts it down. For hosts that manage their threads, and
+     * for deterministic simulation.
+     *
+     * @param executor the executor
+     * @return this builder
+     */
+    public Builder executor(ExecutorService executor) {
+      this.executor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /**
+     * Schedules timeouts on this executor instead of a thread of the manager's own. The manager
+     * never shuts it down.
+     *
+     * @param timer the timer
+     * @return this builder
+     */
+    public Builder timer(ScheduledExecutorService timer) {
+      this.timer = Objects.requireNonNull(timer, "timer");
+      return this;
+    }
+
+    /**
+     * Runs kills (which wait up to the kill grace) on this executor instead of the manager's own
+     * pool. The manager never shuts it down.
+     *
+     * @param killExecutor the executor
+     * @return this builder
+     */
+    public Builder killExecutor(java.util.concurrent.Executor killExecutor) {
+      this.killExecutor = Objects.requireNonNull(killExecutor, "killExecutor");
       return this;
     }
 
