@@ -80,6 +80,7 @@ public final class Scheduler implements AutoCloseable {
   private final SchedulerConfig config;
   private final Clock clock;
   private final ThreadFactory threadFactory;
+  private final java.util.function.Supplier<WorkOrderId> ids;
   private final StartGate gate;
 
   private final Object turnLock = new Object();
@@ -112,6 +113,7 @@ public final class Scheduler implements AutoCloseable {
             : new ResourceMonitor(ResourceConfig.defaults(), MemoryProbes.system(), b.clock);
     this.retries = b.retries != null ? b.retries : RetryManager.builder(store).clock(clock).build();
     this.threadFactory = b.threadFactory;
+    this.ids = b.ids;
     this.gate = new StartGate(config.staggerDelay(), config.maxStartsPerSecond());
   }
 
@@ -194,7 +196,7 @@ public final class Scheduler implements AutoCloseable {
       }
     }
     WorkOrderSpec effective = withMemoryDefault(spec);
-    WorkOrderId id = WorkOrderId.random();
+    WorkOrderId id = Objects.requireNonNull(ids.get(), "the id supplier returned null");
     try {
       Optional<Long> limit = config.maxQueueDepth(spec.queue());
       if (limit.isPresent()) {
@@ -858,6 +860,7 @@ public final class Scheduler implements AutoCloseable {
     private RetryManager retries;
     private Clock clock = Clock.systemUTC();
     private ThreadFactory threadFactory;
+    private java.util.function.Supplier<WorkOrderId> ids = WorkOrderId::random;
 
     private Builder(WorkOrderStore store, WorkDispatcher dispatcher) {
       this.store = store;
@@ -918,6 +921,19 @@ public final class Scheduler implements AutoCloseable {
      */
     public Builder threadFactory(ThreadFactory factory) {
       this.threadFactory = Objects.requireNonNull(factory, "threadFactory must not be null");
+      return this;
+    }
+
+    /**
+     * Makes the ids of submitted work orders. Default {@link WorkOrderId#random()}. A replacement
+     * must return a new, unique id on every call and be thread-safe; a seeded one makes a
+     * simulation replay the same ids.
+     *
+     * @param ids the id supplier
+     * @return this builder
+     */
+    public Builder ids(java.util.function.Supplier<WorkOrderId> ids) {
+      this.ids = Objects.requireNonNull(ids, "ids must not be null");
       return this;
     }
 

@@ -1,0 +1,507 @@
+package dev.workgate.sim;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.PriorityQueue;
+import java.util.concurrent.AbstractExecutorService;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Delayed;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The deterministic core of the simulation: a virtual clock, a queue of tasks ordered by virtual
+ * time and then by the order they were scheduled, and fibers. A fiber is a real thread that runs
+ * only while the controller waits for it: control passes back and forth explicitly, so exactly one
+ * thread runs at any moment and a run depends on nothing but its seed. Engine code that blocks (an
+ * execution waiting for its sandbox) runs on a fiber and parks at simulated blocking points.
+ *
+ * <p>Not thread-safe in the usual sense: it relies on there being one running thread at a time.
+ */
+final class SimRuntime {
+  /** Thrown into a parked fiber of a crashed node so that it unwinds without doing anything. */
+  static final class Crashed extends Error {
+    private static final long serialVersionUID = 1L;
+
+    Crashed() {
+      super("node crashed", null, false, false);
+    }
+  }
+
+  /** The virtual clock: it moves only when the controller says. */
+  static final class VirtualClock extends Clock {
+    private volatile Instant now;
+
+    VirtualClock(Instant start) {
+      this.now = start;
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      throw new UnsupportedOperationException("the simulation runs in UTC");
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+
+    void set(Instant to) {
+      now = to;
+    }
+  }
+
+  private record Task(Instant at, long seq, String label, Runnable body, Handle handle)
+      implements Comparable<Task> {
+    @Override
+    public int compareTo(Task o) {
+      int c = at.compareTo(o.at);
+      return c != 0 ? c : Long.compare(seq, o.seq);
+    }
+  }
+
+  /** A scheduled task that can be cancelled. */
+  static final class Handle {
+    private boolean cancelled;
+    private boolean done;
+
+    boolean cancel() {
+      if (done || cancelled) {
+        return false;
+      }
+      cancelled = true;
+      return true;
+    }
+  }
+
+  /** A fiber: a thread that runs only when handed control. */
+  final class Fiber {
+    final String label;
+    final String owner;
+    private final Semaphore go = new Semaphore(0);
+    private Thread thread;
+    private boolean finished;
+    private boolean parked;
+    private boolean crash;
+    private long parks;
+
+    Fiber(String label, String owner) {
+      this.label = label;
+      this.owner = owner;
+    }
+
+    boolean isParked() {
+      return parked;
+    }
+
+    boolean isFinished() {
+      return finished;
+    }
+  }
+
+  final VirtualClock clock;
+  private final PriorityQueue<Task> tasks = new PriorityQueue<>();
+  private final Semaphore back = new Semaphore(0);
+  private final List<Fiber> fibers = new ArrayList<>();
+  private final ThreadLocal<Fiber> current = new ThreadLocal<>();
+  private long seq;
+  private Throwable fiberFailure;
+  private long steps;
+
+  SimRuntime(Instant start) {
+    this.clock = new VirtualClock(start);
+  }
+
+  Instant now() {
+    return clock.instant();
+  }
+
+  long steps() {
+    return steps;
+  }
+
+  Handle schedule(Instant at, String label, Runnable body) {
+    Handle handle = new Handle();
+    Instant when = at.isBefore(now()) ? now() : at;
+    tasks.add(new Task(when, seq++, label, body, handle));
+    return handle;
+  }
+
+  Handle after(Duration delay, String label, Runnable body) {
+    return schedule(now().plus(delay), label, body);
+  }
+
+  /** When the next task is due, or null when none is left. */
+  Instant nextDue() {
+    Task t = tasks.peek();
+    return t == null ? null : t.at;
+  }
+
+  /**
+   * Runs the next task, moving the clock to its time; returns its label, or null when no task is
+   * left. A fiber's failure (an exception that escaped engine code on it) is rethrown here.
+   */
+  String step() {
+    Task t;
+    do {
+      t = tasks.poll();
+      if (t == null) {
+        return null;
+      }
+    } while (t.handle.cancelled);
+    t.handle.done = true;
+    if (t.at.isAfter(now())) {
+      clock.set(t.at);
+    }
+    steps++;
+    t.body.run();
+    if (fiberFailure != null) {
+      Throwable f = fiberFailure;
+      fiberFailure = null;
+      throw new AssertionError("engine code failed on a fiber: " + f, f);
+    }
+    return t.label;
+  }
+
+  /** Moves the clock forward at once: tasks due before the new time run late, in order. */
+  void jump(Duration by) {
+    clock.set(now().plus(by));
+  }
+
+  /** Starts a fiber now (as the next task at the current time). */
+  Fiber startFiber(String label, String owner, Runnable body) {
+    Fiber fiber = new Fiber(label, owner);
+    fibers.add(fiber);
+    schedule(
+        now(),
+        "start " + label,
+        () -> {
+          Thread thread =
+              new Thread(
+                  () -> {
+                    current.set(fiber);
+                    try {
+                      fiber.go.acquireUninterruptibly();
+                      if (!fiber.crash) {
+                        body.run();
+                      }
+                    } catch (Crashed expected) {
+                      // its node is gone: nothing more happens on it
+                    } catch (Throwable t) {
+                      fiberFailure = t;
+                    } finally {
+                      fiber.finished = true;
+                      back.release();
+                    }
+                  },
+                  "sim-" + label);
+          thread.setDaemon(true);
+          fiber.thread = thread;
+          thread.start();
+          transfer(fiber);
+        });
+    return fiber;
+  }
+
+  private void transfer(Fiber fiber) {
+    fiber.parked = false;
+    fiber.go.release();
+    back.acquireUninterruptibly();
+  }
+
+  /** Whether the calling thread is a fiber. */
+  boolean onFiber() {
+    return current.get() != null;
+  }
+
+  /**
+   * Parks the calling fiber until {@link #resume} is called for it; returns control to the
+   * controller meanwhile.
+   *
+   * @throws Crashed if its node crashed while it was parked
+   */
+  void park() {
+    Fiber fiber = current.get();
+    if (fiber == null) {
+      throw new IllegalStateException("park() outside a fiber");
+    }
+    fiber.parks++;
+    fiber.parked = true;
+    back.release();
+    fiber.go.acquireUninterruptibly();
+    if (fiber.crash) {
+      throw new Crashed();
+    }
+  }
+
+  Fiber currentFiber() {
+    return current.get();
+  }
+
+  /** The token of the calling fiber's next {@link #park()}, for {@link #resume(Fiber, long)}. */
+  long nextParkToken() {
+    return current.get().parks + 1;
+  }
+
+  /**
+   * Hands control to a fiber parked at the park the token names, until it parks again or ends; does
+   * nothing when it has moved on (a second wake-up for the same park). Controller only.
+   */
+  void resume(Fiber fiber, long token) {
+    if (fiber.finished || !fiber.parked || fiber.parks != token) {
+      return;
+    }
+    transfer(fiber);
+    if (fiberFailure != null) {
+      Throwable f = fiberFailure;
+      fiberFailure = null;
+      throw new AssertionError("engine code failed on a fiber: " + f, f);
+    }
+  }
+
+  /** Unwinds every parked fiber of an owner by throwing {@link Crashed} into it. */
+  void crashFibers(String owner) {
+    for (Fiber f : new ArrayList<>(fibers)) {
+      if (f.owner.equals(owner) && !f.finished) {
+        f.crash = true;
+        if (f.thread == null) {
+          continue; // not started yet: its start task sees the flag
+        }
+        transfer(f);
+      }
+    }
+    fibers.removeIf(f -> f.finished);
+  }
+
+  /** Ends the run: every fiber still parked is unwound, so that no thread is left behind. */
+  void close() {
+    for (Fiber f : new ArrayList<>(fibers)) {
+      if (!f.finished && f.thread != null) {
+        f.crash = true;
+        transfer(f);
+      }
+    }
+    fibers.clear();
+    tasks.clear();
+  }
+
+  int liveFibers() {
+    fibers.removeIf(f -> f.finished);
+    return fibers.size();
+  }
+
+  /** Executions: each task is a fiber of the node. */
+  ExecutorServiceOnFibers fibersOf(String owner) {
+    return new ExecutorServiceOnFibers(owner);
+  }
+
+  /** An executor whose tasks run as fibers owned by a node. */
+  final class ExecutorServiceOnFibers extends AbstractExecutorService {
+    private final String owner;
+    private boolean shutdown;
+    private int n;
+
+    ExecutorServiceOnFibers(String owner) {
+      this.owner = owner;
+    }
+
+    @Override
+    public void execute(Runnable command) {
+      if (shutdown) {
+        throw new java.util.concurrent.RejectedExecutionException(
+            "executor of " + owner + " shut down");
+      }
+      startFiber(owner + "-exec-" + (++n), owner, command);
+    }
+
+    @Override
+    public void shutdown() {
+      shutdown = true;
+    }
+
+    @Override
+    public List<Runnable> shutdownNow() {
+      shutdown = true;
+      return List.of();
+    }
+
+    @Override
+    public boolean isShutdown() {
+      return shutdown;
+    }
+
+    @Override
+    public boolean isTerminated() {
+      return shutdown;
+    }
+
+    @Override
+    public boolean awaitTermination(long timeout, TimeUnit unit) {
+      return shutdown;
+    }
+  }
+
+  /** Runs tasks as controller tasks at the current virtual time (kills). */
+  Executor tasksOf(String owner) {
+    return r -> schedule(now(), owner + " kill", r);
+  }
+
+  /** A timer on the virtual clock; only one-shot schedules are used by the engine. */
+  ScheduledExecutorService timerOf(String owner) {
+    return new Timer(owner);
+  }
+
+  private final class Timer extends AbstractExecutorService implements ScheduledExecutorService {
+    private final String owner;
+    private boolean shutdown;
+
+    Timer(String owner) {
+      this.owner = owner;
+    }
+
+    @Override
+    public ScheduledFuture<?> schedule(Runnable command, long delay, TimeUnit unit) {
+      return schedule(
+          () -> {
+            command.run();
+            return null;
+          },
+          delay,
+          unit);
+    }
+
+    @Override
+    public <V> ScheduledFuture<V> schedule(Callable<V> callable, long delay, TimeUnit unit) {
+      long nanos = Math.min(unit.toNanos(delay), Duration.ofDays(3650).toNanos());
+      Instant at = now().plusNanos(nanos);
+      SimFuture<V> future = new SimFuture<>(at);
+      future.handle =
+          SimRuntime.this.schedule(
+              at,
+              owner + " timer",
+              () -> {
+                try {
+                  future.value = callable.call();
+                } catch (Exception e) {
+                  future.failure = e;
+                }
+                future.done = true;
+              });
+      return future;
+    }
+
+    @Override
+    public ScheduledFuture<?> scheduleAtFixedRate(
+        Runnable command, long initialDelay, long period, TimeUnit unit) {
+      throw new UnsupportedOperationException("periodic timers are not simulated");
+    }
+
+    @Override
+    public ScheduledFuture<?> scheduleWithFixedDelay(
+        Runnable command, long initialDelay, long delay, TimeUnit unit) {
+      throw new UnsupportedOperationException("periodic timers are not simulated");
+    }
+
+    @Override
+    public void execute(Runnable command) {
+      schedule(command, 0, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void shutdown() {
+      shutdown = true;
+    }
+
+    @Override
+    public List<Runnable> shutdownNow() {
+      shutdown = true;
+      return List.of();
+    }
+
+    @Override
+    public boolean isShutdown() {
+      return shutdown;
+    }
+
+    @Override
+    public boolean isTerminated() {
+      return shutdown;
+    }
+
+    @Override
+    public boolean awaitTermination(long timeout, TimeUnit unit) {
+      return shutdown;
+    }
+  }
+
+  private final class SimFuture<V> implements ScheduledFuture<V> {
+    private final Instant at;
+    private Handle handle;
+    private V value;
+    private Exception failure;
+    private boolean done;
+    private boolean cancelled;
+
+    SimFuture(Instant at) {
+      this.at = at;
+    }
+
+    @Override
+    public long getDelay(TimeUnit unit) {
+      return unit.convert(Duration.between(now(), at).toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public int compareTo(Delayed o) {
+      return Long.compare(getDelay(TimeUnit.NANOSECONDS), o.getDelay(TimeUnit.NANOSECONDS));
+    }
+
+    @Override
+    public boolean cancel(boolean mayInterruptIfRunning) {
+      if (handle.cancel()) {
+        cancelled = true;
+        return true;
+      }
+      return false;
+    }
+
+    @Override
+    public boolean isCancelled() {
+      return cancelled;
+    }
+
+    @Override
+    public boolean isDone() {
+      return done || cancelled;
+    }
+
+    @Override
+    public V get() {
+      if (!done) {
+        throw new IllegalStateException("a simulated future is never waited for");
+      }
+      if (failure != null) {
+        throw new IllegalStateException(failure);
+      }
+      return value;
+    }
+
+    @Override
+    public V get(long timeout, TimeUnit unit) {
+      return get();
+    }
+  }
+}

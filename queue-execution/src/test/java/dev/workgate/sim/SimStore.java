@@ -1,0 +1,214 @@
+package dev.workgate.sim;
+
+import dev.workgate.core.RecordedEvent;
+import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.store.AppendRequest;
+import dev.workgate.core.store.ClaimRequest;
+import dev.workgate.core.store.EventPage;
+import dev.workgate.core.store.EventQuery;
+import dev.workgate.core.store.LogPage;
+import dev.workgate.core.store.Page;
+import dev.workgate.core.store.RebuildMode;
+import dev.workgate.core.store.RebuildReport;
+import dev.workgate.core.store.StoreException;
+import dev.workgate.core.store.Subscription;
+import dev.workgate.core.store.WorkAvailableListener;
+import dev.workgate.core.store.WorkOrderQuery;
+import dev.workgate.core.store.WorkOrderStore;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * One node incarnation's view of the shared store. Writes (appends, claims, lease renewals) fail
+ * transiently at the rate the simulation sets: before they reach the store, or after (the write is
+ * done but the caller sees an error, as when a connection drops after a commit). Once the node has
+ * crashed, every call throws {@link SimRuntime.Crashed}, so code of a dead node never touches the
+ * store again. Reads never fail: a read failure is a write failure's milder case.
+ */
+final class SimStore implements WorkOrderStore {
+  /** Decides the faults; one per simulation, fed by its seeded random source. */
+  interface Faults {
+    /** 0: no fault; 1: fail before the write; 2: fail after it. */
+    int writeFault(String operation);
+  }
+
+  private final WorkOrderStore shared;
+  private final Faults faults;
+  private final Consumer<String> trace;
+  private final String node;
+  private boolean crashed;
+
+  SimStore(WorkOrderStore shared, Faults faults, Consumer<String> trace, String node) {
+    this.shared = shared;
+    this.faults = faults;
+    this.trace = trace;
+    this.node = node;
+  }
+
+  void crash() {
+    crashed = true;
+  }
+
+  private void alive() {
+    if (crashed) {
+      throw new SimRuntime.Crashed();
+    }
+  }
+
+  private <T> T write(String operation, java.util.function.Supplier<T> body) {
+    alive();
+    int fault = faults.writeFault(operation);
+    if (fault == 1) {
+      trace.accept(node + ": store " + operation + " fails before writing");
+      throw new StoreException("simulated: " + operation + " failed (connection reset)");
+    }
+    T result = body.get();
+    if (fault == 2) {
+      trace.accept(node + ": store " + operation + " fails after writing");
+      throw new StoreException("simulated: " + operation + " lost its reply after writing");
+    }
+    return result;
+  }
+
+  @Override
+  public List<RecordedEvent> appendAll(List<AppendRequest> requests) {
+    return write(
+        "append",
+        () -> {
+          List<RecordedEvent> recorded = shared.appendAll(requests);
+          for (RecordedEvent e : recorded) {
+            trace.accept(
+                node
+                    + ": "
+                    + e.workOrderId()
+                    + " v"
+                    + e.version()
+                    + " "
+                    + e.event().getClass().getSimpleName()
+                    + detail(e));
+          }
+          return recorded;
+        });
+  }
+
+  private static String detail(RecordedEvent e) {
+    if (e.event() instanceof dev.workgate.core.WorkOrderEvent.AttemptFailed) {
+      dev.workgate.core.WorkOrderEvent.AttemptFailed f =
+          (dev.workgate.core.WorkOrderEvent.AttemptFailed) e.event();
+      return " " + f.error().code() + (f.retryAt() != null ? " (retry)" : " (final)");
+    }
+    return "";
+  }
+
+  @Override
+  public List<RecordedEvent> readStream(WorkOrderId workOrderId) {
+    alive();
+    return shared.readStream(workOrderId);
+  }
+
+  @Override
+  public LogPage readLog(long afterPosition, int limit) {
+    alive();
+    return shared.readLog(afterPosition, limit);
+  }
+
+  @Override
+  public EventPage queryEvents(EventQuery query) {
+    alive();
+    return shared.queryEvents(query);
+  }
+
+  @Override
+  public Optional<WorkOrderView> find(WorkOrderId workOrderId) {
+    alive();
+    return shared.find(workOrderId);
+  }
+
+  @Override
+  public Page<WorkOrderView> query(WorkOrderQuery query) {
+    alive();
+    return shared.query(query);
+  }
+
+  @Override
+  public Map<String, Map<WorkOrderState, Long>> counts() {
+    alive();
+    return shared.counts();
+  }
+
+  @Override
+  public Optional<WorkOrderId> findByIdempotencyKey(String idempotencyKey) {
+    alive();
+    return shared.findByIdempotencyKey(idempotencyKey);
+  }
+
+  @Override
+  public List<WorkOrderView> claim(ClaimRequest request) {
+    return write(
+        "claim",
+        () -> {
+          List<WorkOrderView> got = shared.claim(request);
+          for (WorkOrderView v : got) {
+            trace.accept(node + ": " + v.id() + " claimed, attempt " + v.attempt());
+          }
+          return got;
+        });
+  }
+
+  @Override
+  public boolean renewLease(WorkOrderId workOrderId, String owner, int attempt, Instant expiresAt) {
+    return write("renew", () -> shared.renewLease(workOrderId, owner, attempt, expiresAt));
+  }
+
+  @Override
+  public List<WorkOrderView> expiredLeases(Instant now, int limit) {
+    alive();
+    return shared.expiredLeases(now, limit);
+  }
+
+  @Override
+  public List<WorkOrderView> dueRetries(Instant now, int limit) {
+    alive();
+    return shared.dueRetries(now, limit);
+  }
+
+  @Override
+  public Optional<Instant> nextRetryAt() {
+    alive();
+    return shared.nextRetryAt();
+  }
+
+  @Override
+  public Optional<Instant> nextAvailableAt(String queue, Instant now) {
+    alive();
+    return shared.nextAvailableAt(queue, now);
+  }
+
+  @Override
+  public int deleteTerminalBefore(Instant cutoff, int limit) {
+    alive();
+    return shared.deleteTerminalBefore(cutoff, limit);
+  }
+
+  @Override
+  public Subscription subscribe(WorkAvailableListener listener) {
+    alive();
+    return shared.subscribe(listener);
+  }
+
+  @Override
+  public RebuildReport rebuildProjection(RebuildMode mode) {
+    alive();
+    return shared.rebuildProjection(mode);
+  }
+
+  @Override
+  public void close() {
+    // the shared store belongs to the simulation
+  }
+}

@@ -1,0 +1,791 @@
+package dev.workgate.sim;
+
+import dev.workgate.core.ErrorCodes;
+import dev.workgate.core.RecordedEvent;
+import dev.workgate.core.ResourceRequest;
+import dev.workgate.core.WorkOrder;
+import dev.workgate.core.WorkOrderEvent;
+import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.WorkOrderSpec;
+import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.store.Cancellations;
+import dev.workgate.core.store.ProjectionDiff;
+import dev.workgate.core.store.memory.InMemoryWorkOrderStore;
+import dev.workgate.execution.ExecutionManager;
+import dev.workgate.execution.OrphanReaper;
+import dev.workgate.retry.Jitter;
+import dev.workgate.retry.RetryManager;
+import dev.workgate.retry.RetryPolicy;
+import dev.workgate.scheduler.ClaimedWork;
+import dev.workgate.scheduler.MemoryReading;
+import dev.workgate.scheduler.ResourceConfig;
+import dev.workgate.scheduler.ResourceMonitor;
+import dev.workgate.scheduler.Scheduler;
+import dev.workgate.scheduler.SchedulerConfig;
+import dev.workgate.scheduler.WorkDispatcher;
+import dev.workgate.sim.SimSandboxes.Behaviour;
+import dev.workgate.sim.SimSandboxes.Phase;
+import dev.workgate.sim.SimSandboxes.SimSandbox;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * One simulated run of the whole engine: nodes (scheduler, retry manager, resource monitor,
+ * execution manager over simulated sandboxes) sharing one in-memory store, on the virtual clock of
+ * a {@link SimRuntime}, with every choice drawn from one seed. Faults are injected during a window;
+ * the invariants are checked after every step; after the window every work order must end within a
+ * bound of virtual time.
+ */
+final class Simulation {
+  /** What a run is made of; the seed decides everything else. */
+  record Config(long seed, int workOrders, int maxNodes, boolean faults, boolean leakASandbox) {
+    static Config of(long seed) {
+      return new Config(seed, 24, 3, true, false);
+    }
+
+    Config with(int workOrders, int maxNodes) {
+      return new Config(seed, workOrders, maxNodes, faults, leakASandbox);
+    }
+
+    @Override
+    public String toString() {
+      return "seed "
+          + seed
+          + " ("
+          + workOrders
+          + " work orders, up to "
+          + maxNodes
+          + " nodes"
+          + (faults ? "" : ", no faults")
+          + (leakASandbox ? ", one sandbox leaked on purpose" : "")
+          + ")";
+    }
+  }
+
+  /** A broken invariant, with the trace that led to it. */
+  static final class Violation extends AssertionError {
+    private static final long serialVersionUID = 1L;
+    final transient Config config;
+    final transient List<String> trace;
+
+    Violation(Config config, String message, List<String> trace, Throwable cause) {
+      super(message, cause);
+      this.config = config;
+      this.trace = List.copyOf(trace);
+    }
+  }
+
+  /** What a run did. */
+  record Outcome(
+      long steps,
+      Duration virtualTime,
+      int completed,
+      int failed,
+      int cancelled,
+      int attempts,
+      int crashes,
+      int shutdowns,
+      int clockJumps,
+      int cancels,
+      int storeFaults,
+      List<String> trace) {}
+
+  static final Instant START = Instant.parse("2030-01-01T00:00:00Z");
+  static final int MAX_ATTEMPTS = 3;
+  static final Duration LEASE = Duration.ofSeconds(20);
+  static final Duration POLL = Duration.ofSeconds(2);
+  static final Duration KILL_GRACE = Duration.ofSeconds(4);
+  static final Duration FAULT_WINDOW = Duration.ofSeconds(90);
+  static final long NODE_MEMORY_MB = 2048;
+  static final String TYPE = "sim";
+
+  private final Config config;
+  private final SplittableRandom scenario;
+  private final SplittableRandom chance;
+  private final SimRuntime runtime = new SimRuntime(START);
+  private final InMemoryWorkOrderStore shared;
+  private final List<String> trace = new ArrayList<>();
+  private final SimSandboxes sandboxes;
+  private final Map<WorkOrderId, List<Behaviour>> plans = new LinkedHashMap<>();
+  private final Map<WorkOrderId, long[]> timings = new HashMap<>();
+  private final List<Node> nodes = new ArrayList<>();
+  private final RetryPolicy policy;
+  private final Scheduler client;
+  private final Set<WorkOrderId> dirty = new LinkedHashSet<>();
+  private final Map<String, Instant> superseded = new HashMap<>();
+  private double writeFaultRate;
+  private boolean faultsOn;
+  private long idCounter;
+  private int crashes;
+  private int shutdowns;
+  private int clockJumps;
+  private int cancels;
+  private int storeFaults;
+
+  Simulation(Config config) {
+    this.config = config;
+    SplittableRandom root = new SplittableRandom(config.seed());
+    this.scenario = root.split();
+    this.chance = root.split();
+    this.shared = new InMemoryWorkOrderStore(runtime.clock);
+    this.policy =
+        RetryPolicy.builder()
+            .maxAttempts(MAX_ATTEMPTS)
+            .baseDelay(Duration.ofSeconds(1))
+            .maxDelay(Duration.ofSeconds(15))
+            .jitter(Jitter.full())
+            .build();
+    this.sandboxes =
+        new SimSandboxes(runtime, new ScenarioPlan(), this::trace, config.leakASandbox());
+    WorkDispatcher none =
+        new WorkDispatcher() {
+          @Override
+          public void dispatch(ClaimedWork work) {
+            throw new IllegalStateException("the client never claims");
+          }
+
+          @Override
+          public void cancellationRequested(ClaimedWork work, String reason) {}
+
+          @Override
+          public void leaseLost(ClaimedWork work) {}
+        };
+    this.client =
+        Scheduler.builder(shared, none)
+            .config(SchedulerConfig.builder().nodeId("client").build())
+            .clock(runtime.clock)
+            .ids(this::nextId)
+            .build();
+  }
+
+  private WorkOrderId nextId() {
+    idCounter++;
+    return WorkOrderId.of(String.format("wo-%03d", idCounter));
+  }
+
+  void trace(String line) {
+    Duration t = Duration.between(START, runtime.now());
+    trace.add(String.format("t+%d.%03ds %s", t.toSeconds(), t.toMillisPart(), line));
+  }
+
+  /** The simulated machines: each incarnation of a node is a new set of engine objects. */
+  final class Node {
+    final String id;
+    final int slots;
+    int incarnation;
+    String owner;
+    SimStore store;
+    ExecutionManager executions;
+    Scheduler scheduler;
+    ResourceMonitor monitor;
+    boolean up;
+    boolean draining;
+    SimRuntime.Handle turn;
+    int turnFailures;
+
+    Node(String id, int slots) {
+      this.id = id;
+      this.slots = slots;
+    }
+
+    void start() {
+      incarnation++;
+      owner = id + "#" + incarnation;
+      store = new SimStore(shared, this::writeFault, Simulation.this::trace, id);
+      RetryManager retries =
+          RetryManager.builder(store)
+              .defaultPolicy(policy)
+              .clock(runtime.clock)
+              .random(new SplittableRandom(scenario.nextLong()))
+              .build();
+      monitor =
+          new ResourceMonitor(
+              ResourceConfig.builder().maxConcurrent(slots).memoryBudgetMb(NODE_MEMORY_MB).build(),
+              () -> new MemoryReading(64L << 30, 60L << 30, "sim"),
+              runtime.clock);
+      executions =
+          ExecutionManager.builder(store, retries, id)
+              .provider(TYPE, sandboxes.providerFor(id, incarnation))
+              .clock(runtime.clock)
+              .killGrace(KILL_GRACE)
+              .defaultTimeout(Duration.ofMinutes(1))
+              .executor(runtime.fibersOf(owner))
+              .timer(runtime.timerOf(owner))
+              .killExecutor(runtime.tasksOf(owner))
+              .build();
+      scheduler =
+          Scheduler.builder(store, executions)
+              .config(
+                  SchedulerConfig.builder()
+                      .nodeId(id)
+                      .pollInterval(POLL)
+                      .leaseDuration(LEASE)
+                      .claimBatchSize(4)
+                      .build())
+              .resources(monitor)
+              .retries(retries)
+              .clock(runtime.clock)
+              .build();
+      up = true;
+      draining = false;
+      turnFailures = 0;
+      trace(id + ": starts (incarnation " + incarnation + ", " + slots + " slots)");
+      new OrphanReaper(store, executions, id, runtime.clock).reap();
+      for (SimSandbox s : sandboxes.all) {
+        if (s.node.equals(id) && s.phase == Phase.ORPHANED) {
+          fail(id + " restarted but left the orphaned sandbox " + s.id);
+        }
+      }
+      turn = runtime.schedule(runtime.now(), id + " turn", this::turn);
+    }
+
+    private int writeFault(String operation) {
+      if (!faultsOn || writeFaultRate == 0 || chance.nextDouble() >= writeFaultRate) {
+        return 0;
+      }
+      storeFaults++;
+      return chance.nextBoolean() ? 1 : 2;
+    }
+
+    void turn() {
+      if (!up) {
+        return;
+      }
+      Instant next;
+      try {
+        next = scheduler.runOnce();
+        turnFailures = 0;
+      } catch (RuntimeException e) {
+        turnFailures++;
+        trace(id + ": turn failed: " + e.getMessage());
+        next =
+            runtime.now().plusMillis(Math.min(POLL.toMillis(), 50L << Math.min(turnFailures, 10)));
+      }
+      if (draining && executions.activeExecutions().isEmpty()) {
+        stopped("drained");
+        return;
+      }
+      turn = runtime.schedule(next, id + " turn", this::turn);
+    }
+
+    void crash() {
+      up = false;
+      draining = false;
+      crashes++;
+      trace(id + ": CRASH");
+      if (turn != null) {
+        turn.cancel();
+      }
+      store.crash();
+      sandboxes.crashed(id);
+      runtime.crashFibers(owner);
+    }
+
+    void shutdown(Duration grace) {
+      shutdowns++;
+      trace(id + ": shutdown with " + grace.toSeconds() + "s grace");
+      scheduler.stopClaiming();
+      draining = true;
+      runtime.after(
+          grace,
+          id + " shutdown grace over",
+          () -> {
+            if (up && draining) {
+              executions.killAllForShutdown(KILL_GRACE);
+            }
+          });
+    }
+
+    private void stopped(String how) {
+      up = false;
+      draining = false;
+      scheduler.close();
+      executions.close();
+      store.crash(); // nothing of this incarnation may touch the store again
+      trace(id + ": stopped (" + how + ")");
+    }
+  }
+
+  /** The scenario's plans, read by the simulated sandboxes. */
+  private final class ScenarioPlan implements SimSandboxes.Plan {
+    @Override
+    public Behaviour behaviour(WorkOrderId id, int attempt) {
+      List<Behaviour> plan = plans.get(id);
+      return plan.get(Math.min(attempt, plan.size()) - 1);
+    }
+
+    @Override
+    public Duration createTime(WorkOrderId id, int attempt) {
+      return Duration.ofMillis(timings.get(id)[0] * attempt % 2500);
+    }
+
+    @Override
+    public Duration runTime(WorkOrderId id, int attempt) {
+      return Duration.ofMillis(timings.get(id)[1] * attempt % 12_000 + 100);
+    }
+
+    @Override
+    public long destroyMillis(WorkOrderId id, int attempt) {
+      return timings.get(id)[2] * attempt % 2000;
+    }
+
+    @Override
+    public long stopMillis(WorkOrderId id) {
+      return timings.get(id)[3];
+    }
+  }
+
+  private void fail(String message) {
+    throw new Violation(config, message, trace, null);
+  }
+
+  /** Runs the scenario to the end; throws {@link Violation} when an invariant breaks. */
+  Outcome run() {
+    try {
+      return runChecked();
+    } catch (Violation v) {
+      throw v;
+    } catch (RuntimeException | AssertionError e) {
+      trace("FAILED: " + e);
+      throw new Violation(config, "the run failed: " + e, trace, e);
+    } finally {
+      runtime.close();
+    }
+  }
+
+  private Outcome runChecked() {
+    int nodeCount = 1 + scenario.nextInt(config.maxNodes());
+    for (int i = 1; i <= nodeCount; i++) {
+      nodes.add(new Node("node-" + i, 1 + scenario.nextInt(3)));
+    }
+    writeFaultRate = config.faults() ? new double[] {0, 0.02, 0.08}[scenario.nextInt(3)] : 0;
+    faultsOn = config.faults();
+    for (Node n : nodes) {
+      n.start();
+    }
+    for (int i = 0; i < config.workOrders(); i++) {
+      runtime.after(Duration.ofMillis(scenario.nextLong(30_000)), "submit", this::submitOne);
+    }
+    if (config.faults()) {
+      scheduleNextFault();
+    }
+    runtime.after(FAULT_WINDOW, "faults stop", this::faultsStop);
+    Instant deadline = START.plus(FAULT_WINDOW).plus(livenessBound());
+    while (true) {
+      String label = runtime.step();
+      if (label == null) {
+        fail("nothing left to run but work orders are not all terminal");
+      }
+      check();
+      if (!runtime.now().isBefore(START.plus(FAULT_WINDOW)) && !faultsOn && allEnded()) {
+        break;
+      }
+      if (runtime.now().isAfter(deadline)) {
+        fail(
+            "liveness: not every work order ended within "
+                + livenessBound()
+                + " after the faults stopped: "
+                + notEnded());
+      }
+    }
+    finalChecks();
+    int completed = 0;
+    int failed = 0;
+    int cancelled = 0;
+    int attempts = 0;
+    for (WorkOrderId id : plans.keySet()) {
+      WorkOrderView v = shared.find(id).orElseThrow();
+      attempts += v.attempt();
+      switch (v.state()) {
+        case COMPLETED:
+          completed++;
+          break;
+        case FAILED:
+          failed++;
+          break;
+        case CANCELLED:
+          cancelled++;
+          break;
+        default:
+          break;
+      }
+    }
+    return new Outcome(
+        runtime.steps(),
+        Duration.between(START, runtime.now()),
+        completed,
+        failed,
+        cancelled,
+        attempts,
+        crashes,
+        shutdowns,
+        clockJumps,
+        cancels,
+        storeFaults,
+        List.copyOf(trace));
+  }
+
+  /** The virtual time every work order must end within once faults stop. */
+  static Duration livenessBound() {
+    // per attempt: creation, the longest timeout, the kill grace and stop, destruction, the retry
+    // delay, a lease that must expire first and a poll; attempts one after another, and the work
+    // orders through the fewest slots (one).
+    Duration perAttempt =
+        Duration.ofMillis(2500 + 60_000 + KILL_GRACE.toMillis() + 3000 + 2000 + 15_000)
+            .plus(LEASE)
+            .plus(POLL.multipliedBy(2));
+    return perAttempt.multipliedBy(MAX_ATTEMPTS).multipliedBy(30);
+  }
+
+  private void submitOne() {
+    List<Behaviour> plan = new ArrayList<>();
+    Behaviour[] all = Behaviour.values();
+    for (int a = 0; a < MAX_ATTEMPTS; a++) {
+      int roll = scenario.nextInt(100);
+      plan.add(roll < 50 ? Behaviour.OK : all[scenario.nextInt(all.length)]);
+    }
+    long[] timing = {
+      scenario.nextLong(2500),
+      scenario.nextLong(12_000),
+      scenario.nextBoolean() ? 0 : scenario.nextLong(2000),
+      scenario.nextLong(3000)
+    };
+    Duration timeout = Duration.ofSeconds(5 + scenario.nextInt(20));
+    ResourceRequest resources = ResourceRequest.of(1, 256L * scenario.nextInt(5));
+    WorkOrderId expected = WorkOrderId.of(String.format("wo-%03d", idCounter + 1));
+    plans.put(expected, plan);
+    timings.put(expected, timing);
+    WorkOrderId id =
+        client.submit(
+            WorkOrderSpec.builder(TYPE)
+                .priority(scenario.nextInt(3))
+                .timeout(timeout)
+                .resources(resources)
+                .build());
+    if (!id.equals(expected)) {
+      fail("submit returned " + id + ", expected " + expected);
+    }
+    trace("client: submitted " + id + " " + plan + " timeout " + timeout.toSeconds() + "s");
+  }
+
+  private void scheduleNextFault() {
+    Duration gap = Duration.ofMillis(500 + chance.nextLong(6000));
+    runtime.after(
+        gap,
+        "fault",
+        () -> {
+          if (!faultsOn) {
+            return;
+          }
+          injectFault();
+          scheduleNextFault();
+        });
+  }
+
+  private void injectFault() {
+    int kind = chance.nextInt(100);
+    List<Node> live = nodes.stream().filter(n -> n.up && !n.draining).toList();
+    if (kind < 20 && !live.isEmpty()) {
+      Node n = live.get(chance.nextInt(live.size()));
+      n.crash();
+      runtime.after(
+          Duration.ofMillis(2000 + chance.nextLong(40_000)), n.id + " restart", () -> restart(n));
+    } else if (kind < 30 && !live.isEmpty()) {
+      Node n = live.get(chance.nextInt(live.size()));
+      n.shutdown(Duration.ofMillis(chance.nextLong(8000)));
+      runtime.after(
+          Duration.ofMillis(15_000 + chance.nextLong(30_000)), n.id + " restart", () -> restart(n));
+    } else if (kind < 45) {
+      Duration by = Duration.ofMillis(chance.nextLong(LEASE.toMillis() * 2));
+      clockJumps++;
+      trace("clock jumps " + by.toMillis() + "ms");
+      runtime.jump(by);
+    } else if (kind < 75) {
+      cancelOne();
+    } else {
+      trace("quiet");
+    }
+  }
+
+  private void restart(Node n) {
+    if (n.up && n.draining) {
+      runtime.after(Duration.ofSeconds(1), n.id + " restart", () -> restart(n));
+    } else if (!n.up) {
+      n.start();
+    }
+  }
+
+  private void cancelOne() {
+    List<WorkOrderId> open = new ArrayList<>();
+    for (WorkOrderId id : plans.keySet()) {
+      if (!shared.find(id).orElseThrow().state().isTerminal()) {
+        open.add(id);
+      }
+    }
+    if (open.isEmpty()) {
+      return;
+    }
+    WorkOrderId id = open.get(chance.nextInt(open.size()));
+    cancels++;
+    Cancellations.Outcome outcome = Cancellations.request(shared, id, "simulated cancel");
+    trace("client: cancel " + id + " -> " + outcome.result());
+    dirty.add(id);
+    // As Workgate.cancel does on the node that runs it: stop the local execution at once.
+    String owner = outcome.view().leaseOwner().orElse(null);
+    for (Node n : nodes) {
+      if (n.up && n.id.equals(owner) && chance.nextBoolean()) {
+        n.executions.cancel(id, "simulated cancel");
+      }
+    }
+  }
+
+  private void faultsStop() {
+    faultsOn = false;
+    writeFaultRate = 0;
+    trace("faults stop");
+    for (Node n : nodes) {
+      restart(n);
+    }
+  }
+
+  private boolean allEnded() {
+    if (plans.size() < config.workOrders()) {
+      return false;
+    }
+    for (WorkOrderId id : plans.keySet()) {
+      if (!shared.find(id).orElseThrow().state().isTerminal()) {
+        return false;
+      }
+    }
+    for (Node n : nodes) {
+      if (n.up && !n.executions.activeExecutions().isEmpty()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private List<String> notEnded() {
+    List<String> out = new ArrayList<>();
+    for (WorkOrderId id : plans.keySet()) {
+      WorkOrderView v = shared.find(id).orElseThrow();
+      if (!v.state().isTerminal()) {
+        out.add(id + " " + v.state() + "@" + v.attempt() + " lease " + v.leaseOwner().orElse("-"));
+      }
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- invariants
+
+  private void check() {
+    dirty.addAll(shared == null ? List.of() : touched());
+    for (WorkOrderId id : dirty) {
+      checkWorkOrder(id);
+    }
+    dirty.clear();
+    checkSandboxes();
+  }
+
+  private long lastPosition;
+
+  /** The work orders with events since the last check. */
+  private Set<WorkOrderId> touched() {
+    Set<WorkOrderId> ids = new LinkedHashSet<>();
+    while (true) {
+      var page = shared.readLog(lastPosition, 500);
+      for (RecordedEvent e : page.events()) {
+        ids.add(e.workOrderId());
+      }
+      if (page.events().isEmpty()) {
+        return ids;
+      }
+      lastPosition = page.events().get(page.events().size() - 1).position();
+    }
+  }
+
+  private void checkWorkOrder(WorkOrderId id) {
+    WorkOrderView view = shared.find(id).orElse(null);
+    List<RecordedEvent> events = shared.readStream(id);
+    if (view == null) {
+      fail(id + " has events but no view");
+    }
+    WorkOrder folded = WorkOrder.fold(events);
+    if (view instanceof WorkOrder) {
+      List<String> diff = ProjectionDiff.differences((WorkOrder) view, folded);
+      if (!diff.isEmpty()) {
+        fail(id + ": the view is not the fold of its events: " + diff);
+      }
+    } else if (view.state() != folded.state() || view.version() != folded.version()) {
+      fail(id + ": the view is not the fold of its events");
+    }
+    if (view.attempt() > MAX_ATTEMPTS) {
+      fail(id + " reached attempt " + view.attempt() + " of at most " + MAX_ATTEMPTS);
+    }
+    int terminal = 0;
+    for (int i = 0; i < events.size(); i++) {
+      WorkOrderEvent e = events.get(i).event();
+      boolean ends =
+          e instanceof WorkOrderEvent.Completed
+              || e instanceof WorkOrderEvent.Cancelled
+              || (e instanceof WorkOrderEvent.AttemptFailed
+                  && ((WorkOrderEvent.AttemptFailed) e).retryAt() == null);
+      if (ends) {
+        terminal++;
+        if (i != events.size() - 1) {
+          fail(id + ": events after its terminal event " + e);
+        }
+      }
+    }
+    if (terminal != (view.state().isTerminal() ? 1 : 0)) {
+      fail(id + " is " + view.state() + " with " + terminal + " terminal events");
+    }
+    if (view.state() == WorkOrderState.COMPLETED) {
+      Behaviour b = new ScenarioPlan().behaviour(id, view.attempt());
+      if (b != Behaviour.OK) {
+        fail(id + " completed at attempt " + view.attempt() + " whose work was " + b);
+      }
+    }
+    if (view.state() == WorkOrderState.FAILED
+        && view.lastError().map(e -> e.code().equals(ErrorCodes.AGENT_FATAL_ERROR)).orElse(false)) {
+      Behaviour b = new ScenarioPlan().behaviour(id, view.attempt());
+      if (b != Behaviour.FATAL) {
+        fail(id + " failed fatally at attempt " + view.attempt() + " whose work was " + b);
+      }
+    }
+  }
+
+  /** The longest an execution may go on after losing its lease, while its node lives. */
+  static Duration supersededTolerance() {
+    // the lost lease is seen at the next renewal, then the work is killed within the grace
+    return LEASE.dividedBy(3).plus(POLL).plus(KILL_GRACE).plusSeconds(4);
+  }
+
+  private void checkSandboxes() {
+    Map<WorkOrderId, List<SimSandbox>> live = new HashMap<>();
+    Map<String, Integer> held = new HashMap<>();
+    Map<String, Long> memory = new HashMap<>();
+    for (SimSandbox s : sandboxes.all) {
+      if (s.phase == Phase.DESTROYED || s.phase == Phase.ORPHANED) {
+        continue;
+      }
+      Node node = node(s.node);
+      if (node.incarnation != s.incarnation || !node.up) {
+        fail("sandbox " + s.id + " of a stopped incarnation is still " + s.phase);
+      }
+      held.merge(s.node, 1, Integer::sum);
+      memory.merge(s.node, s.memoryMb, Long::sum);
+      boolean owned = false;
+      for (ExecutionManager.ActiveExecution e : node.executions.activeExecutions()) {
+        if (e.workOrderId().equals(s.workOrder) && e.attempt() == s.attempt) {
+          owned = true;
+          break;
+        }
+      }
+      if (!owned) {
+        fail("sandbox " + s.id + " outlived its execution (" + s.phase + ")");
+      }
+      if (s.phase == Phase.RUNNING) {
+        live.computeIfAbsent(s.workOrder, k -> new ArrayList<>()).add(s);
+        WorkOrderView v = shared.find(s.workOrder).orElseThrow();
+        boolean current =
+            v.state().isActive()
+                && v.attempt() == s.attempt
+                && v.leaseOwner().map(s.node::equals).orElse(false);
+        if (current) {
+          superseded.remove(s.id);
+        } else {
+          Instant since = superseded.computeIfAbsent(s.id, k -> runtime.now());
+          if (Duration.between(since, runtime.now()).compareTo(supersededTolerance()) > 0) {
+            fail(
+                "execution "
+                    + s.id
+                    + " still runs "
+                    + Duration.between(since, runtime.now()).toSeconds()
+                    + "s after losing its lease ("
+                    + v.state()
+                    + "@"
+                    + v.attempt()
+                    + " lease "
+                    + v.leaseOwner().orElse("-")
+                    + ")");
+          }
+        }
+      }
+    }
+    for (Map.Entry<WorkOrderId, List<SimSandbox>> e : live.entrySet()) {
+      List<SimSandbox> running = e.getValue();
+      if (running.size() > 1) {
+        Set<String> onNodes = new LinkedHashSet<>();
+        int current = 0;
+        for (SimSandbox s : running) {
+          if (!onNodes.add(s.node)) {
+            fail(
+                e.getKey()
+                    + " runs twice on "
+                    + s.node
+                    + ": "
+                    + running.stream().map(x -> x.id).toList());
+          }
+          if (!superseded.containsKey(s.id)) {
+            current++;
+          }
+        }
+        if (current > 1) {
+          fail(e.getKey() + " has two live executions holding its lease");
+        }
+      }
+    }
+    for (Node n : nodes) {
+      if (!n.up) {
+        continue;
+      }
+      if (held.getOrDefault(n.id, 0) > n.slots) {
+        fail(n.id + " holds " + held.get(n.id) + " sandboxes on " + n.slots + " slots");
+      }
+      if (memory.getOrDefault(n.id, 0L) > NODE_MEMORY_MB) {
+        fail(n.id + " reserved " + memory.get(n.id) + " MiB of " + NODE_MEMORY_MB);
+      }
+      if (n.monitor.activeSlots() > n.slots) {
+        fail(n.id + "'s monitor counts " + n.monitor.activeSlots() + " slots of " + n.slots);
+      }
+    }
+  }
+
+  private Node node(String id) {
+    for (Node n : nodes) {
+      if (n.id.equals(id)) {
+        return n;
+      }
+    }
+    throw new IllegalStateException(id);
+  }
+
+  private void finalChecks() {
+    for (WorkOrderId id : plans.keySet()) {
+      checkWorkOrder(id);
+    }
+    for (SimSandbox s : sandboxes.all) {
+      if (s.phase != Phase.DESTROYED) {
+        fail("sandbox " + s.id + " is left " + s.phase + " at the end");
+      }
+    }
+    for (Node n : nodes) {
+      if (n.up && n.monitor.activeSlots() != 0) {
+        fail(n.id + " still holds " + n.monitor.activeSlots() + " slots at the end");
+      }
+    }
+    if (runtime.liveFibers() != 0) {
+      fail(runtime.liveFibers() + " fibers still live at the end");
+    }
+  }
+}
