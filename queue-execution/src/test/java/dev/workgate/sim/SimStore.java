@@ -41,13 +41,20 @@ final class SimStore implements WorkOrderStore {
   private final Faults faults;
   private final Consumer<String> trace;
   private final String node;
+  private final Runnable beforeClaim;
   private boolean crashed;
 
-  SimStore(WorkOrderStore shared, Faults faults, Consumer<String> trace, String node) {
+  SimStore(
+      WorkOrderStore shared,
+      Faults faults,
+      Consumer<String> trace,
+      String node,
+      Runnable beforeClaim) {
     this.shared = shared;
     this.faults = faults;
     this.trace = trace;
     this.node = node;
+    this.beforeClaim = beforeClaim;
   }
 
   void crash() {
@@ -149,6 +156,7 @@ final class SimStore implements WorkOrderStore {
 
   @Override
   public List<WorkOrderView> claim(ClaimRequest request) {
+    beforeClaim.run();
     return write(
         "claim",
         () -> {

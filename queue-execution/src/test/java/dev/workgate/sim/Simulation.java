@@ -97,6 +97,7 @@ final class Simulation {
       int clockJumps,
       int cancels,
       int storeFaults,
+      int pressureSpells,
       List<String> trace) {}
 
   static final Instant START = Instant.parse("2030-01-01T00:00:00Z");
@@ -121,7 +122,11 @@ final class Simulation {
   private final RetryPolicy policy;
   private final Scheduler client;
   private final Set<WorkOrderId> dirty = new LinkedHashSet<>();
+
+  /** When each live execution was first seen without its lease, minus the clock's jumps since. */
   private final Map<String, Instant> superseded = new HashMap<>();
+
+  private Duration jumped = Duration.ZERO;
   private double writeFaultRate;
   private boolean faultsOn;
   private long idCounter;
@@ -130,6 +135,7 @@ final class Simulation {
   private int clockJumps;
   private int cancels;
   private int storeFaults;
+  private int pressureSpells;
 
   Simulation(Config config) {
     this.config = config;
@@ -189,6 +195,10 @@ final class Simulation {
     ResourceMonitor monitor;
     boolean up;
     boolean draining;
+
+    /** What the node's memory probe reads as available: low under simulated pressure. */
+    long availableBytes = 60L << 30;
+
     SimRuntime.Handle turn;
     int turnFailures;
 
@@ -200,7 +210,17 @@ final class Simulation {
     void start() {
       incarnation++;
       owner = id + "#" + incarnation;
-      store = new SimStore(shared, this::writeFault, Simulation.this::trace, id);
+      store =
+          new SimStore(
+              shared,
+              this::writeFault,
+              Simulation.this::trace,
+              id,
+              () -> {
+                if (monitor.pressure() == dev.workgate.scheduler.PressureLevel.CRITICAL) {
+                  fail(id + " claimed work under critical memory pressure");
+                }
+              });
       RetryManager retries =
           RetryManager.builder(store)
               .defaultPolicy(policy)
@@ -210,7 +230,7 @@ final class Simulation {
       monitor =
           new ResourceMonitor(
               ResourceConfig.builder().maxConcurrent(slots).memoryBudgetMb(NODE_MEMORY_MB).build(),
-              () -> new MemoryReading(64L << 30, 60L << 30, "sim"),
+              () -> new MemoryReading(64L << 30, availableBytes, "sim"),
               runtime.clock);
       executions =
           ExecutionManager.builder(store, retries, id)
@@ -431,6 +451,7 @@ final class Simulation {
         clockJumps,
         cancels,
         storeFaults,
+        pressureSpells,
         List.copyOf(trace));
   }
 
@@ -509,8 +530,21 @@ final class Simulation {
       clockJumps++;
       trace("clock jumps " + by.toMillis() + "ms");
       runtime.jump(by);
+      jumped = jumped.plus(by);
     } else if (kind < 75) {
       cancelOne();
+    } else if (kind < 85 && !live.isEmpty()) {
+      Node n = live.get(chance.nextInt(live.size()));
+      n.availableBytes = 2L << 30;
+      pressureSpells++;
+      trace(n.id + ": memory pressure (2 GiB of 64 free)");
+      runtime.after(
+          Duration.ofMillis(1000 + chance.nextLong(20_000)),
+          n.id + " pressure ends",
+          () -> {
+            n.availableBytes = 60L << 30;
+            trace(n.id + ": memory pressure ends");
+          });
     } else {
       trace("quiet");
     }
@@ -552,6 +586,9 @@ final class Simulation {
     faultsOn = false;
     writeFaultRate = 0;
     trace("faults stop");
+    for (Node n : nodes) {
+      n.availableBytes = 60L << 30;
+    }
     for (Node n : nodes) {
       restart(n);
     }
@@ -649,6 +686,15 @@ final class Simulation {
     if (terminal != (view.state().isTerminal() ? 1 : 0)) {
       fail(id + " is " + view.state() + " with " + terminal + " terminal events");
     }
+    for (RecordedEvent r : events) {
+      if (r.event() instanceof WorkOrderEvent.AttemptFailed) {
+        String message = ((WorkOrderEvent.AttemptFailed) r.event()).error().message();
+        // Failures the engine makes up itself, which no simulated fault explains.
+        if (message.contains("dispatch failed") || message.contains("did not fit")) {
+          fail(id + " attempt failed for no simulated reason: " + message);
+        }
+      }
+    }
     if (view.state() == WorkOrderState.COMPLETED) {
       Behaviour b = new ScenarioPlan().behaviour(id, view.attempt());
       if (b != Behaviour.OK) {
@@ -704,13 +750,15 @@ final class Simulation {
         if (current) {
           superseded.remove(s.id);
         } else {
-          Instant since = superseded.computeIfAbsent(s.id, k -> runtime.now());
-          if (Duration.between(since, runtime.now()).compareTo(supersededTolerance()) > 0) {
+          // Measured on a clock without the jumps: a jump is not time the node had to act.
+          Instant steady = runtime.now().minus(jumped);
+          Instant since = superseded.computeIfAbsent(s.id, k -> steady);
+          if (Duration.between(since, steady).compareTo(supersededTolerance()) > 0) {
             fail(
                 "execution "
                     + s.id
                     + " still runs "
-                    + Duration.between(since, runtime.now()).toSeconds()
+                    + Duration.between(since, steady).toSeconds()
                     + "s after losing its lease ("
                     + v.state()
                     + "@"

@@ -21,6 +21,7 @@ final class SimulationRunner {
       long clockJumps,
       long cancels,
       long storeFaults,
+      long pressureSpells,
       long virtualSeconds) {
     @Override
     public String toString() {
@@ -41,7 +42,9 @@ final class SimulationRunner {
           + cancels
           + " cancels, "
           + storeFaults
-          + " store write failures; "
+          + " store write failures, "
+          + pressureSpells
+          + " memory-pressure spells; "
           + virtualSeconds / 3600
           + " h of virtual time";
     }
@@ -58,6 +61,7 @@ final class SimulationRunner {
     long jumps = 0;
     long cancels = 0;
     long storeFaults = 0;
+    long pressure = 0;
     long virtualSeconds = 0;
     for (long seed = firstSeed; seed < firstSeed + count; seed++) {
       Simulation.Config config = Simulation.Config.of(seed);
@@ -77,6 +81,7 @@ final class SimulationRunner {
       jumps += o.clockJumps();
       cancels += o.cancels();
       storeFaults += o.storeFaults();
+      pressure += o.pressureSpells();
       virtualSeconds += o.virtualTime().toSeconds();
     }
     return new Totals(
@@ -89,6 +94,7 @@ final class SimulationRunner {
         jumps,
         cancels,
         storeFaults,
+        pressure,
         virtualSeconds);
   }
 

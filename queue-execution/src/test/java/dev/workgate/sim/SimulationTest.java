@@ -61,6 +61,7 @@ class SimulationTest {
     assertThat(totals.clockJumps()).isPositive();
     assertThat(totals.cancels()).isPositive();
     assertThat(totals.storeFaults()).isPositive();
+    assertThat(totals.pressureSpells()).isPositive();
     assertThat(totals.attempts()).isGreaterThan(totals.workOrders());
   }
 
