@@ -28,6 +28,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -145,9 +146,13 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     if (b.timer != null) {
       this.timers = b.timer;
     } else {
-      this.timers =
-          Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "workgate-timeouts-" + nodeId));
-      owned.add(timers);
+      ScheduledThreadPoolExecutor timer =
+          new ScheduledThreadPoolExecutor(1, r -> daemon(r, "workgate-timeouts-" + nodeId));
+      // Each attempt schedules its timeout (1 h by default) and cancels it when it ends: without
+      // this, every cancelled timer stayed queued until its time, one per attempt on a busy node.
+      timer.setRemoveOnCancelPolicy(true);
+      this.timers = timer;
+      owned.add(timer);
     }
     if (b.killExecutor != null) {
       this.killers = b.killExecutor;
@@ -399,6 +404,13 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
    */
   public boolean isExecuting(WorkOrderId id) {
     return active.containsKey(id);
+  }
+
+  /** Timeout timers still queued: one per running attempt; ended attempts remove theirs. */
+  int queuedTimers() {
+    return timers instanceof ScheduledThreadPoolExecutor
+        ? ((ScheduledThreadPoolExecutor) timers).getQueue().size()
+        : -1;
   }
 
   /**
@@ -874,7 +886,9 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
 
     /**
      * Schedules timeouts on this executor instead of a thread of the manager's own. The manager
-     * never shuts it down.
+     * never shuts it down. Every attempt schedules one timeout and cancels it when it ends, so the
+     * executor should drop cancelled tasks (a {@link ScheduledThreadPoolExecutor} with {@code
+     * setRemoveOnCancelPolicy(true)}), or they stay queued until their time.
      *
      * @param timer the timer
      * @return this builder
