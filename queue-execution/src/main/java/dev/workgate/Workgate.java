@@ -425,7 +425,9 @@ public final class Workgate implements AutoCloseable {
    * The store this node works on, as the runtime sees it: every call goes to the store passed to
    * the builder (or the default in-memory one), and what is appended through it is reported to
    * {@link #onTransition transition listeners}. Use it for reads (views, streams, the log, audit
-   * queries); change work orders through this class's methods, which keep the node's bookkeeping.
+   * queries) and for retention ({@link WorkOrderStore#deleteTerminalBefore}, which an in-memory
+   * store needs on a long-running node: see docs/operations.md); change work orders through this
+   * class's methods, which keep the node's bookkeeping.
    *
    * @return the store
    */
