@@ -7,6 +7,11 @@ import dev.workgate.core.ErrorCodes;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.store.Stores;
+import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.execution.ProcessSandboxProvider;
+import dev.workgate.execution.ProcessSpec;
+import dev.workgate.execution.SandboxPaths;
 import dev.workgate.execution.SandboxRecords;
 import dev.workgate.retry.Jitter;
 import dev.workgate.retry.RetryPolicy;
@@ -209,6 +214,85 @@ class WorkgateChaosTest {
       w.start();
 
       assertThat(leftover).doesNotExist();
+    }
+  }
+
+  @Test
+  void start_destroys_sandbox_directories_that_a_crash_left_without_their_record()
+      throws Exception {
+    Path root = dir.resolve("sandboxes");
+    // SIGKILL between creating the directory and writing the record, or while the record's
+    // temporary file was being renamed into place.
+    Path bare = root.resolve("in-process").resolve(SandboxPaths.name(WorkOrderId.random(), 1));
+    Files.createDirectories(bare);
+    Path halfWritten =
+        root.resolve("processes").resolve(SandboxPaths.name(WorkOrderId.random(), 2));
+    Files.createDirectories(halfWritten);
+    Files.writeString(halfWritten.resolve(SandboxRecords.FILE + ".tmp"), "{\"sandboxId\":");
+    Path notASandbox = Files.createDirectories(root.resolve("in-process").resolve("keep-me"));
+
+    try (Workgate w =
+        Workgate.builder()
+            .nodeId("node-1")
+            .sandboxRoot(root)
+            .memoryProbe(() -> new MemoryReading(64 * GB, 60 * GB, "test"))
+            .handler("x", ctx -> WorkResult.ok())
+            .sandboxProvider(
+                "p",
+                ProcessSandboxProvider.builder(
+                        root.resolve("processes"),
+                        view -> ProcessSpec.builder().shell("true").build())
+                    .build())
+            .build()) {
+      w.start();
+
+      assertThat(bare).doesNotExist();
+      assertThat(halfWritten).doesNotExist();
+      assertThat(notASandbox).exists();
+    }
+  }
+
+  @Test
+  void a_sandbox_directory_without_its_record_is_left_alone_while_another_node_holds_its_attempt()
+      throws Exception {
+    Path root = dir.resolve("sandboxes");
+    CountDownLatch release = new CountDownLatch(1);
+    try (WorkOrderStore store = Stores.inMemory();
+        Workgate other =
+            Workgate.builder()
+                .store(store)
+                .nodeId("node-2")
+                .sandboxRoot(root)
+                .memoryProbe(() -> new MemoryReading(64 * GB, 60 * GB, "test"))
+                .handler(
+                    "x",
+                    ctx -> {
+                      release.await();
+                      return WorkResult.ok();
+                    })
+                .build()) {
+      other.start();
+      WorkOrderId id = other.submit(WorkOrderSpec.builder("x").build());
+      Path sandbox = root.resolve("in-process").resolve(SandboxPaths.name(id, 1));
+      await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(sandbox));
+      // As if node-2 were still between creating the directory and writing its record.
+      Files.delete(sandbox.resolve(SandboxRecords.FILE));
+
+      try (Workgate w =
+          Workgate.builder()
+              .store(store)
+              .nodeId("node-1")
+              .sandboxRoot(root)
+              .memoryProbe(() -> new MemoryReading(64 * GB, 60 * GB, "test"))
+              .handler("x", ctx -> WorkResult.ok())
+              .build()) {
+        w.start();
+        assertThat(w.reapOrphans()).isZero();
+        assertThat(sandbox).exists();
+      }
+      release.countDown();
+      assertThat(other.await(id, Duration.ofSeconds(10)).state())
+          .isEqualTo(dev.workgate.core.WorkOrderState.COMPLETED);
     }
   }
 }

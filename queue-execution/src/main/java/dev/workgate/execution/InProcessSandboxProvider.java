@@ -79,7 +79,7 @@ public final class InProcessSandboxProvider implements SandboxProvider {
   public List<SandboxRecord> list() {
     List<SandboxRecord> records = new ArrayList<>();
     for (SandboxRecords.Entry entry : SandboxRecords.list(root)) {
-      if ("in-process".equals(entry.details().get("kind"))) {
+      if (!entry.record().nodeKnown() || "in-process".equals(entry.details().get("kind"))) {
         records.add(entry.record());
       }
     }

@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
  * execution of this node owns it and either this node created it (in a previous life: the live ones
  * are known) or its work order's attempt is no longer held by a live lease of the node that created
  * it. A sandbox of a live execution is never touched: the live set is read after the listing, and
- * an execution registers before it creates its sandbox and unregisters only after destroying it.
- * Thread-safe.
+ * an execution registers before it creates its sandbox and unregisters only after destroying it. A
+ * directory that a crash left without its record ({@link SandboxRecord#UNKNOWN_NODE}) is an orphan
+ * unless its attempt is held by a live lease of another node. Thread-safe.
  */
 public final class OrphanReaper {
   private static final Logger LOG = LoggerFactory.getLogger(OrphanReaper.class);
@@ -95,10 +96,16 @@ public final class OrphanReaper {
     }
     WorkOrderView v = view.get();
     Instant now = clock.instant();
+    // A directory that lost its record names no node: any other node's live lease on its attempt
+    // may be creating it right now. This node's own lease is a previous life's, as above.
     boolean heldByItsOwner =
         v.state().isActive()
             && v.attempt() == record.attempt()
-            && v.leaseOwner().map(record.nodeId()::equals).orElse(false)
+            && v.leaseOwner()
+                .map(
+                    owner ->
+                        record.nodeKnown() ? owner.equals(record.nodeId()) : !owner.equals(nodeId))
+                .orElse(false)
             && v.leaseExpiresAt().map(now::isBefore).orElse(false);
     return !heldByItsOwner;
   }

@@ -180,12 +180,23 @@ public final class ProcessSandboxProvider implements SandboxProvider {
     }
   }
 
-  /** The records of this provider's sandboxes under the root; other providers' are left out. */
+  /**
+   * Whether a sandbox under the root is this provider's: its record says so, or it has no record (a
+   * crash cut its creation or deletion short; see {@link SandboxRecord#UNKNOWN_NODE}).
+   */
+  private static boolean ours(SandboxRecords.Entry entry) {
+    return !entry.record().nodeKnown() || KIND.equals(entry.details().get(DETAIL_KIND));
+  }
+
+  /**
+   * The records of this provider's sandboxes under the root, and of directories there that lost
+   * their record; other providers' are left out.
+   */
   @Override
   public List<SandboxRecord> list() {
     List<SandboxRecord> records = new ArrayList<>();
     for (SandboxRecords.Entry entry : SandboxRecords.list(root)) {
-      if (KIND.equals(entry.details().get(DETAIL_KIND))) {
+      if (ours(entry)) {
         records.add(entry.record());
       }
     }
@@ -202,11 +213,11 @@ public final class ProcessSandboxProvider implements SandboxProvider {
   public void destroyOrphan(SandboxRecord orphan) {
     Objects.requireNonNull(orphan, "orphan");
     for (SandboxRecords.Entry entry : SandboxRecords.list(root)) {
-      if (!entry.record().equals(orphan) || !KIND.equals(entry.details().get(DETAIL_KIND))) {
+      if (!entry.record().equals(orphan) || !ours(entry)) {
         continue;
       }
       Optional<ProcessHandle> original = original(entry.details());
-      String marker = entry.details().get(DETAIL_MARKER);
+      String marker = entry.details().getOrDefault(DETAIL_MARKER, marker(entry.directory()));
       LOG.info(
           "destroying orphan sandbox {} of work order {} attempt {} (node {}); process {}",
           orphan.sandboxId(),

@@ -7,6 +7,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Names and paths for sandboxes built from work-order data, which cannot escape the sandbox root: a
@@ -15,6 +18,7 @@ import java.util.Objects;
  */
 public final class SandboxPaths {
   private static final int MAX_READABLE = 64;
+  private static final Pattern NAME = Pattern.compile("(.+)-a([1-9][0-9]{0,9})-([0-9a-f]{12})");
 
   private SandboxPaths() {}
 
@@ -41,6 +45,34 @@ public final class SandboxPaths {
     }
     return safe + "-a" + attempt + "-" + hash(value + "#" + attempt);
   }
+
+  /**
+   * The work order and attempt that a directory name stands for, when the name is exactly {@link
+   * #name} of them: what the orphan reaper goes by when a crash left a sandbox directory without
+   * its record. Names that {@link #name} had to shorten or rewrite cannot be traced back (empty),
+   * nor can names it never makes.
+   *
+   * @param name a directory name
+   * @return the work order and attempt, empty if the name is not one of a sandbox
+   */
+  static Optional<Attempt> parse(String name) {
+    Matcher m = NAME.matcher(name);
+    if (!m.matches()) {
+      return Optional.empty();
+    }
+    try {
+      WorkOrderId id = WorkOrderId.of(m.group(1));
+      int attempt = Integer.parseInt(m.group(2));
+      return name(id, attempt).equals(name)
+          ? Optional.of(new Attempt(id, attempt))
+          : Optional.empty();
+    } catch (IllegalArgumentException notOurs) { // includes NumberFormatException
+      return Optional.empty();
+    }
+  }
+
+  /** A work order's attempt, as a sandbox directory's name gives it. */
+  record Attempt(WorkOrderId id, int attempt) {}
 
   /**
    * A path inside a root, refusing any that would leave it.

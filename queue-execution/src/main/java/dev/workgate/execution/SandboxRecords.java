@@ -96,7 +96,8 @@ public final class SandboxRecords {
   }
 
   /**
-   * The records of every sandbox directory directly under a root.
+   * The records of every sandbox directory directly under a root, including directories that lost
+   * their record (see {@link SandboxRecord#UNKNOWN_NODE}).
    *
    * @param root the provider's sandbox root; a missing root has none
    * @return the entries
@@ -108,12 +109,40 @@ public final class SandboxRecords {
     }
     try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, Files::isDirectory)) {
       for (Path dir : dirs) {
-        read(dir).ifPresent(entries::add);
+        read(dir).or(() -> unrecorded(dir)).ifPresent(entries::add);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list the sandbox root " + root, e);
     }
     return entries;
+  }
+
+  /**
+   * A sandbox directory without a readable record, which a crash leaves between creating the
+   * directory and writing its record, or between deleting the record and the directory: its name
+   * gives the work order and attempt, the node is unknown, and it has no details.
+   */
+  private static Optional<Entry> unrecorded(Path dir) {
+    return SandboxPaths.parse(dir.getFileName().toString())
+        .map(
+            a ->
+                new Entry(
+                    new SandboxRecord(
+                        dir.getFileName().toString(),
+                        a.id(),
+                        a.attempt(),
+                        SandboxRecord.UNKNOWN_NODE,
+                        modified(dir)),
+                    dir,
+                    Map.of()));
+  }
+
+  private static Instant modified(Path dir) {
+    try {
+      return Files.getLastModifiedTime(dir).toInstant();
+    } catch (IOException gone) {
+      return Instant.EPOCH;
+    }
   }
 
   /**

@@ -118,6 +118,27 @@ class SandboxPathsTest {
   }
 
   @Test
+  void a_name_gives_back_its_work_order_and_attempt_when_the_id_was_kept_as_it_is() {
+    WorkOrderId id = WorkOrderId.random();
+
+    assertThat(SandboxPaths.parse(SandboxPaths.name(id, 3)))
+        .contains(new SandboxPaths.Attempt(id, 3));
+    assertThat(SandboxPaths.parse(SandboxPaths.name(WorkOrderId.of("wo-a2-x"), 12)))
+        .contains(new SandboxPaths.Attempt(WorkOrderId.of("wo-a2-x"), 12));
+  }
+
+  @Test
+  void names_that_name_never_makes_or_that_lost_their_id_give_nothing_back() {
+    String name = SandboxPaths.name(WorkOrderId.of("wo-1"), 1);
+
+    assertThat(SandboxPaths.parse(SandboxPaths.name(WorkOrderId.of("a/b"), 1))).isEmpty();
+    assertThat(SandboxPaths.parse(name.replace("-a1-", "-a2-"))).isEmpty(); // hash mismatch
+    assertThat(SandboxPaths.parse("keep-me")).isEmpty();
+    assertThat(SandboxPaths.parse("wo-1-a0-000000000000")).isEmpty();
+    assertThat(SandboxPaths.parse("wo-1-a99999999999-000000000000")).isEmpty();
+  }
+
+  @Test
   void inside_accepts_names_below_the_root() {
     assertThat(SandboxPaths.inside(ROOT, "a/b")).isEqualTo(ROOT.resolve("a/b"));
     assertThat(SandboxPaths.inside(ROOT, "a/../b")).isEqualTo(ROOT.resolve("b"));
