@@ -78,7 +78,7 @@ public final class OrphanReaper {
             record.sandboxId(),
             record.workOrderId(),
             record.attempt(),
-            record.nodeId());
+            SandboxRecords.creator(record));
       } catch (RuntimeException e) {
         LOG.warn("could not destroy orphaned sandbox {}", record.sandboxId(), e);
       }

@@ -223,7 +223,7 @@ public final class ProcessSandboxProvider implements SandboxProvider {
           orphan.sandboxId(),
           orphan.workOrderId(),
           orphan.attempt(),
-          orphan.nodeId(),
+          SandboxRecords.creator(orphan),
           original.map(h -> "pid " + h.pid() + " still runs").orElse("gone"));
       ProcessSandbox.killTree(original, marker, ORPHAN_KILL_GRACE);
       SandboxRecords.deleteTree(entry.directory());

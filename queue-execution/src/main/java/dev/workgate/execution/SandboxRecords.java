@@ -137,6 +137,11 @@ public final class SandboxRecords {
                     Map.of()));
   }
 
+  /** The node that created a sandbox, for log lines. */
+  static String creator(SandboxRecord record) {
+    return record.nodeKnown() ? record.nodeId() : "unknown, its record was lost";
+  }
+
   private static Instant modified(Path dir) {
     try {
       return Files.getLastModifiedTime(dir).toInstant();
