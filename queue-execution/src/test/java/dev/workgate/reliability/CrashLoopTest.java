@@ -73,6 +73,10 @@ class CrashLoopTest {
   static final String SEED_PROPERTY = "workgate.crash.seed";
   static final int KILLS = Integer.getInteger(KILLS_PROPERTY, 200);
 
+  /** The codes of failures that the work itself reports, as its payload tells it to. */
+  static final Set<String> OUTCOME_CODES =
+      Set.of(ErrorCodes.UNKNOWN_ERROR, ErrorCodes.NETWORK_ERROR, ErrorCodes.AGENT_FATAL_ERROR);
+
   @TempDir(cleanup = CleanupMode.ON_SUCCESS)
   Path dir;
 
@@ -306,11 +310,8 @@ class CrashLoopTest {
                 .noneMatch(e -> e.event() instanceof WorkOrderEvent.Claimed)) {
           report.problem(id, "attempt " + attempt + " was to be retried but never ran again");
         }
-        Set<String> outcomeCodes =
-            Set.of(
-                ErrorCodes.UNKNOWN_ERROR, ErrorCodes.NETWORK_ERROR, ErrorCodes.AGENT_FATAL_ERROR);
         boolean fatalCode = code.equals(ErrorCodes.AGENT_FATAL_ERROR);
-        if (outcomeCodes.contains(code)
+        if (OUTCOME_CODES.contains(code)
             && (outcome.succeedsOn(attempt) || fatalCode != (outcome == Outcome.FATAL))) {
           report.problem(id, "attempt " + attempt + " of a " + outcome + " work order: " + code);
         }
