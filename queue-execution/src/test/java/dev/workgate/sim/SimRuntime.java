@@ -116,6 +116,10 @@ final class SimRuntime {
   private final PriorityQueue<Task> tasks = new PriorityQueue<>();
   private final Semaphore back = new Semaphore(0);
   private final List<Fiber> fibers = new ArrayList<>();
+
+  /** Owners (node incarnations) that crashed: nothing of theirs runs again. */
+  private final java.util.Set<String> crashed = new java.util.HashSet<>();
+
   private final ThreadLocal<Fiber> current = new ThreadLocal<>();
   private long seq;
   private Throwable fiberFailure;
@@ -184,6 +188,7 @@ final class SimRuntime {
   /** Starts a fiber now (as the next task at the current time). */
   Fiber startFiber(String label, String owner, Runnable body) {
     Fiber fiber = new Fiber(label, owner);
+    fiber.crash = crashed.contains(owner);
     fibers.add(fiber);
     schedule(
         now(),
@@ -274,6 +279,7 @@ final class SimRuntime {
 
   /** Unwinds every parked fiber of an owner by throwing {@link Crashed} into it. */
   void crashFibers(String owner) {
+    crashed.add(owner);
     for (Fiber f : new ArrayList<>(fibers)) {
       if (f.owner.equals(owner) && !f.finished) {
         f.crash = true;
@@ -356,7 +362,15 @@ final class SimRuntime {
 
   /** Runs tasks as controller tasks at the current virtual time (kills). */
   Executor tasksOf(String owner) {
-    return r -> schedule(now(), owner + " kill", r);
+    return r ->
+        schedule(
+            now(),
+            owner + " kill",
+            () -> {
+              if (!crashed.contains(owner)) {
+                r.run();
+              }
+            });
   }
 
   /** A timer on the virtual clock; only one-shot schedules are used by the engine. */
@@ -393,6 +407,9 @@ final class SimRuntime {
               at,
               owner + " timer",
               () -> {
+                if (crashed.contains(owner)) {
+                  return;
+                }
                 try {
                   future.value = callable.call();
                 } catch (Exception e) {

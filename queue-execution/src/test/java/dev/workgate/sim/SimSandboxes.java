@@ -141,8 +141,8 @@ final class SimSandboxes {
 
     @Override
     public void destroy() {
-      if (phase == Phase.DESTROYED) {
-        return;
+      if (phase == Phase.DESTROYED || phase == Phase.ORPHANED) {
+        return; // an orphan's node is dead: only its next life's reaper removes it
       }
       if (leakNext && phase == Phase.RAN) {
         leakNext = false; // the checker's own test: a destroy that forgets its directory

@@ -55,7 +55,7 @@ class SimulationTest {
 
   @Test
   void faults_are_injected_and_every_path_is_taken() {
-    SimulationRunner.Totals totals = SimulationRunner.run(1000, 40, System.out);
+    SimulationRunner.Totals totals = SimulationRunner.run(1000, 20, System.out);
     assertThat(totals.crashes()).isPositive();
     assertThat(totals.shutdowns()).isPositive();
     assertThat(totals.clockJumps()).isPositive();
