@@ -37,6 +37,9 @@ public final class EventCodec {
 
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
+  /** How much of a bad field's value a message shows. */
+  private static final int MAX_SHOWN_CHARS = 100;
+
   /** Readers by type name, then schema version. */
   private static final Map<String, Map<Integer, Function<JsonNode, WorkOrderEvent>>> READERS =
       Map.of(
@@ -324,7 +327,8 @@ public final class EventCodec {
     JsonNode e = object(d, "", "error");
     JsonNode retryable = e.get("retryable");
     if (retryable == null || !retryable.isBoolean()) {
-      throw new EventCodecException("field 'error.retryable' must be a boolean, got: " + retryable);
+      throw new EventCodecException(
+          "field 'error.retryable' must be a boolean, got: " + shown(retryable));
     }
     ErrorInfo error =
         new ErrorInfo(
@@ -338,7 +342,8 @@ public final class EventCodec {
   private static JsonNode object(JsonNode node, String path, String field) {
     JsonNode v = node.get(field);
     if (v == null || !v.isObject()) {
-      throw new EventCodecException("field '" + path + field + "' must be an object, got: " + v);
+      throw new EventCodecException(
+          "field '" + path + field + "' must be an object, got: " + shown(v));
     }
     return v;
   }
@@ -346,7 +351,8 @@ public final class EventCodec {
   private static String text(JsonNode node, String path, String field) {
     JsonNode v = node.get(field);
     if (v == null || !v.isTextual()) {
-      throw new EventCodecException("field '" + path + field + "' must be a string, got: " + v);
+      throw new EventCodecException(
+          "field '" + path + field + "' must be a string, got: " + shown(v));
     }
     return v.asText();
   }
@@ -354,7 +360,8 @@ public final class EventCodec {
   private static int integer(JsonNode node, String path, String field) {
     JsonNode v = node.get(field);
     if (v == null || !v.isIntegralNumber() || !v.canConvertToInt()) {
-      throw new EventCodecException("field '" + path + field + "' must be an int, got: " + v);
+      throw new EventCodecException(
+          "field '" + path + field + "' must be an int, got: " + shown(v));
     }
     return v.asInt();
   }
@@ -362,7 +369,8 @@ public final class EventCodec {
   private static long longValue(JsonNode node, String path, String field) {
     JsonNode v = node.get(field);
     if (v == null || !v.isIntegralNumber() || !v.canConvertToLong()) {
-      throw new EventCodecException("field '" + path + field + "' must be a long, got: " + v);
+      throw new EventCodecException(
+          "field '" + path + field + "' must be a long, got: " + shown(v));
     }
     return v.asLong();
   }
@@ -381,10 +389,10 @@ public final class EventCodec {
       }
     } catch (DateTimeParseException e) {
       throw new EventCodecException(
-          "field '" + path + field + "' must be an ISO-8601 instant, got: " + v, e);
+          "field '" + path + field + "' must be an ISO-8601 instant, got: " + shown(v), e);
     }
     throw new EventCodecException(
-        "field '" + path + field + "' must be an ISO-8601 instant, got: " + v);
+        "field '" + path + field + "' must be an ISO-8601 instant, got: " + shown(v));
   }
 
   private static Duration duration(JsonNode node, String path, String field) {
@@ -395,10 +403,36 @@ public final class EventCodec {
       }
     } catch (DateTimeParseException e) {
       throw new EventCodecException(
-          "field '" + path + field + "' must be an ISO-8601 duration, got: " + v, e);
+          "field '" + path + field + "' must be an ISO-8601 duration, got: " + shown(v), e);
     }
     throw new EventCodecException(
-        "field '" + path + field + "' must be an ISO-8601 duration, got: " + v);
+        "field '" + path + field + "' must be an ISO-8601 duration, got: " + shown(v));
+  }
+
+  /**
+   * A field's value for a message: scalars as JSON, cut short; containers by kind only. A node's
+   * own {@code toString()} would print a value of any size and fails past Jackson's default nesting
+   * depth, which a document read here may exceed.
+   */
+  private static String shown(JsonNode v) {
+    if (v == null) {
+      return "nothing";
+    }
+    if (v.isContainerNode()) {
+      return "a JSON "
+          + v.getNodeType().name().toLowerCase(Locale.ROOT)
+          + " of "
+          + v.size()
+          + (v.isArray() ? " items" : " fields");
+    }
+    String json = v.isTextual() ? quoted(v.textValue()) : v.toString();
+    return json.length() <= MAX_SHOWN_CHARS
+        ? json
+        : json.substring(0, MAX_SHOWN_CHARS) + "… (" + json.length() + " characters)";
+  }
+
+  private static String quoted(String text) {
+    return NODES.textNode(text).toString();
   }
 
   private static String write(JsonNode node) {

@@ -427,6 +427,38 @@ class EventCodecTest {
         .hasMessageContaining("sandboxId");
   }
 
+  /**
+   * Found by {@link EventCodecFuzzProperties}: a field holding a value nested between 1001 and 1008
+   * deep parses (the event mapper has room for a payload plus the envelope), and the message then
+   * printed it with {@code toString()}, which Jackson refuses past 1000 levels: a RuntimeException
+   * escaped instead of a codec exception.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {1001, 1005})
+  void a_field_nested_deeper_than_jackson_prints_is_rejected_naming_the_field(int depth) {
+    String deep = "[".repeat(depth) + "1" + "]".repeat(depth);
+    assertThatThrownBy(() -> EventCodec.decode("Submitted", 1, "{\"spec\":" + deep + "}"))
+        .isInstanceOf(EventCodecException.class)
+        .hasMessageContaining("'spec'")
+        .hasMessageContaining("a JSON array of 1 items");
+    assertThatThrownBy(() -> EventCodec.decode("Started", 1, "{\"sandboxId\":" + deep + "}"))
+        .isInstanceOf(EventCodecException.class)
+        .hasMessageContaining("'sandboxId'");
+  }
+
+  @Test
+  void a_bad_field_holding_a_long_string_is_shown_cut_short() {
+    String huge = "x".repeat(100_000);
+    assertThatThrownBy(
+            () ->
+                EventCodec.decode(
+                    "Claimed", 1, "{\"owner\":\"n\",\"leaseExpiresAt\":\"" + huge + "\"}"))
+        .isInstanceOf(EventCodecException.class)
+        .hasMessageContaining("'leaseExpiresAt'")
+        .hasMessageContaining("(100002 characters)")
+        .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(400));
+  }
+
   @Test
   void unknown_extra_fields_are_ignored_so_that_additive_changes_stay_readable() {
     assertThat(EventCodec.decode("Started", 1, "{\"sandboxId\":\"sb\",\"host\":\"h1\"}"))
