@@ -92,6 +92,33 @@ class SchedulerTest {
   }
 
   @Test
+  void submitted_work_orders_take_their_ids_from_the_supplier() {
+    java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+    Scheduler s =
+        Scheduler.builder(store, dispatched)
+            .clock(clock)
+            .ids(() -> WorkOrderId.of("order-" + n.incrementAndGet()))
+            .build();
+
+    WorkOrderId first = s.submit(WorkOrderSpec.builder("agent").build());
+    WorkOrderId second = s.submit(WorkOrderSpec.builder("agent").build());
+
+    assertThat(List.of(first, second))
+        .containsExactly(WorkOrderId.of("order-1"), WorkOrderId.of("order-2"));
+    assertThat(store.find(second)).isPresent();
+  }
+
+  @Test
+  void a_supplier_that_returns_no_id_is_refused_and_nothing_is_written() {
+    Scheduler s = Scheduler.builder(store, dispatched).clock(clock).ids(() -> null).build();
+
+    assertThatThrownBy(() -> s.submit(WorkOrderSpec.builder("agent").build()))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessageContaining("id supplier");
+    assertThat(store.counts()).isEmpty();
+  }
+
+  @Test
   void a_turn_claims_only_as_many_as_there_are_free_slots() {
     Scheduler s = scheduler(2);
     for (int i = 0; i < 5; i++) {
