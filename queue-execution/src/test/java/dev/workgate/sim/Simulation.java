@@ -370,6 +370,12 @@ final class Simulation {
 
   /** Runs the scenario to the end; throws {@link Violation} when an invariant breaks. */
   Outcome run() {
+    // The trace is the record of a run; the engine's own log lines (thousands per seed, with stack
+    // traces of the simulated store failures) are silenced while it runs.
+    ch.qos.logback.classic.Logger engineLog =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.workgate");
+    ch.qos.logback.classic.Level level = engineLog.getLevel();
+    engineLog.setLevel(ch.qos.logback.classic.Level.OFF);
     try {
       return runChecked();
     } catch (Violation v) {
@@ -379,6 +385,7 @@ final class Simulation {
       throw new Violation(config, "the run failed: " + e, trace, e);
     } finally {
       runtime.close();
+      engineLog.setLevel(level);
     }
   }
 
