@@ -426,7 +426,7 @@ public final class Scheduler implements AutoCloseable {
       step("releasing due retries", () -> retries.releaseDue(now, RELEASE_LIMIT));
       step("reaping expired leases", () -> reap(now));
       if (nextRenewal == null || !now.isBefore(nextRenewal)) {
-        step("renewing leases", () -> renew(now));
+        step("renewing leases", this::renew);
         nextRenewal = now.plus(config.renewInterval());
       }
       Instant gateOpensAt = claimAndDispatch(now);
@@ -447,8 +447,7 @@ public final class Scheduler implements AutoCloseable {
       ClaimedWork mine = active.get(view.id());
       if (mine != null
           && mine.attempt() == view.attempt()
-          && store.renewLease(
-              view.id(), config.nodeId(), mine.attempt(), now.plus(config.leaseDuration()))) {
+          && store.renewLease(view.id(), config.nodeId(), mine.attempt(), leaseFromNow())) {
         continue; // our own work, late with its renewal but alive: keep it
       }
       ErrorInfo error =
@@ -480,14 +479,13 @@ public final class Scheduler implements AutoCloseable {
     }
   }
 
-  private void renew(Instant now) {
+  private void renew() {
     for (ClaimedWork work : active.values()) {
       if (work.isReleased()) {
         continue;
       }
       boolean renewed =
-          store.renewLease(
-              work.id(), config.nodeId(), work.attempt(), now.plus(config.leaseDuration()));
+          store.renewLease(work.id(), config.nodeId(), work.attempt(), leaseFromNow());
       if (!renewed) {
         if (!work.isReleased() && work.markLeaseLostSignalled()) {
           notifyLeaseLost(work);
@@ -504,6 +502,14 @@ public final class Scheduler implements AutoCloseable {
         }
       }
     }
+  }
+
+  /**
+   * When a lease taken or renewed now expires. Read from the clock at each write rather than from
+   * the turn's start, which a slow store (or a starved machine) can leave a whole lease behind.
+   */
+  private Instant leaseFromNow() {
+    return clock.instant().plus(config.leaseDuration());
   }
 
   private void notifyLeaseLost(ClaimedWork work) {
@@ -559,10 +565,17 @@ public final class Scheduler implements AutoCloseable {
           limit = 1;
           starving = Optional.empty(); // its turn: it is the oldest of its priority that fits
         }
+        // The lease runs from now, not from the start of the turn: a slow store can make the
+        // steps before this one take longer than a lease.
         List<WorkOrderView> got =
             store.claim(
                 new ClaimRequest(
-                    queue, config.nodeId(), limit, capacity, now, config.leaseDuration()));
+                    queue,
+                    config.nodeId(),
+                    limit,
+                    capacity,
+                    clock.instant(),
+                    config.leaseDuration()));
         for (WorkOrderView view : got) {
           admit(view, now);
         }

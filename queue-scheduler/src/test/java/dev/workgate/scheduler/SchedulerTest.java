@@ -525,6 +525,55 @@ class SchedulerTest {
     assertThat(dispatched.leaseLost).isEmpty();
   }
 
+  /** A scheduler on the store whose reap query takes as long on the fake clock as is set. */
+  Scheduler schedulerWithSlowReapQuery(AtomicReference<Duration> reapQueryTakes) {
+    WorkOrderStore slow =
+        (WorkOrderStore)
+            Proxy.newProxyInstance(
+                WorkOrderStore.class.getClassLoader(),
+                new Class<?>[] {WorkOrderStore.class},
+                (proxy, method, args) -> {
+                  if (method.getName().equals("expiredLeases")) {
+                    clock.advance(reapQueryTakes.get());
+                  }
+                  try {
+                    return method.invoke(store, args);
+                  } catch (InvocationTargetException e) {
+                    throw e.getCause();
+                  }
+                });
+    return Scheduler.builder(slow, dispatched)
+        .config(SchedulerConfig.builder().nodeId("node-1").build())
+        .clock(clock)
+        .build();
+  }
+
+  @Test
+  void a_claim_made_late_in_a_slow_turn_gets_a_whole_lease_from_the_time_it_is_made() {
+    Scheduler s = schedulerWithSlowReapQuery(new AtomicReference<>(Duration.ofSeconds(25)));
+    WorkOrderId id = s.submit(spec("default"));
+
+    s.runOnce(); // the reap query before the claim takes 25 s of the 30 s lease
+
+    assertThat(view(id).state()).isEqualTo(WorkOrderState.PREPARING);
+    assertThat(view(id).leaseExpiresAt()).contains(clock.instant().plusSeconds(30));
+  }
+
+  @Test
+  void a_renewal_made_late_in_a_slow_turn_extends_the_lease_from_the_time_it_is_made() {
+    AtomicReference<Duration> reapQueryTakes = new AtomicReference<>(Duration.ZERO);
+    Scheduler s = schedulerWithSlowReapQuery(reapQueryTakes);
+    WorkOrderId id = s.submit(spec("default"));
+    s.runOnce();
+    clock.advance(SchedulerConfig.DEFAULT_LEASE_DURATION.dividedBy(3)); // renewal due
+    reapQueryTakes.set(Duration.ofSeconds(15));
+
+    s.runOnce();
+
+    assertThat(view(id).leaseExpiresAt()).contains(clock.instant().plusSeconds(30));
+    assertThat(dispatched.leaseLost).isEmpty();
+  }
+
   @Test
   void a_dispatcher_that_refuses_work_gets_its_slot_back_and_the_attempt_is_failed() {
     RecordingDispatcher refusing = dispatched;
