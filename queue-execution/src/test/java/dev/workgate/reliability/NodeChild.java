@@ -46,7 +46,7 @@ public final class NodeChild {
   static final String READY = "READY";
   static final String TYPE = "tick";
   static final Duration LEASE = Duration.ofSeconds(8);
-  static final int SLOTS = 8;
+  static final int SLOTS = 16;
 
   /**
    * A connection for each execution and its handler's insert (not held at once), the scheduler
