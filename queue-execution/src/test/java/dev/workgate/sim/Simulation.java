@@ -632,7 +632,7 @@ final class Simulation {
   // ---------------------------------------------------------------- invariants
 
   private void check() {
-    dirty.addAll(shared == null ? List.of() : touched());
+    dirty.addAll(touched());
     for (WorkOrderId id : dirty) {
       checkWorkOrder(id);
     }
