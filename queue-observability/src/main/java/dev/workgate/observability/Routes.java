@@ -1,6 +1,9 @@
 package dev.workgate.observability;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
@@ -39,6 +42,16 @@ final class Routes {
   private static final Set<String> AUDIT_PARAMETERS =
       Set.of("workOrder", "type", "from", "to", "order", "limit", "after");
   private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+
+  /**
+   * Reads a cancel body strictly: a second value after the object, or a field named twice, is an
+   * error rather than ignored or overwritten, so that every field the body carries is checked.
+   */
+  private static final ObjectReader CANCEL_BODY =
+      JsonViews.MAPPER
+          .reader()
+          .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .with(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
 
   private final Backend backend;
   private final Clock clock;
@@ -247,7 +260,10 @@ final class Routes {
     if (body.length > 0) {
       JsonNode json;
       try {
-        json = JsonViews.MAPPER.readTree(body);
+        json = CANCEL_BODY.readTree(body);
+      } catch (MismatchedInputException e) {
+        return Response.badParameter(
+            "body", "the body must be one JSON object that names each field once");
       } catch (IOException e) {
         return Response.badParameter("body", "the body is not JSON");
       }

@@ -19,6 +19,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -271,6 +272,32 @@ class WorkgateHttpServerTest {
         .isEqualTo(413);
     assertThat(workgate.find(id).orElseThrow().state()).isEqualTo(WorkOrderState.PENDING);
     assertThat(workgate.find(id).orElseThrow().version()).isEqualTo(1);
+  }
+
+  @Test
+  void a_cancel_body_is_one_json_object_naming_each_field_once() throws Exception {
+    serve(WorkgateHttpServer.builder(workgate).token(TOKEN));
+    WorkOrderId id =
+        workgate.submit(
+            WorkOrderSpec.builder("ok")
+                .notBefore(workgate.clock().instant().plus(Duration.ofHours(1)))
+                .build());
+    String path = "/api/work-orders/" + id.value() + "/cancel";
+    // Read leniently, each of these cancelled: the first value counted, the rest went unchecked.
+    for (String body :
+        List.of(
+            "{\"reason\":\"x\"} trailing",
+            "{\"reason\":\"x\"}{\"force\":true}",
+            "{\"reason\":\"x\"} [1]",
+            "{\"reason\":\"a\",\"reason\":\"b\"}")) {
+      HttpResponse<String> r = post(path, TOKEN, body);
+      assertThat(r.statusCode()).as(body).isEqualTo(400);
+      assertThat(json(r).get("parameter").asText()).as(body).isEqualTo("body");
+    }
+    assertThat(workgate.find(id).orElseThrow().version()).isEqualTo(1);
+    // White space around the one object is not a second value.
+    assertThat(post(path, TOKEN, " {\"reason\":\"x\"}\r\n").statusCode()).isEqualTo(200);
+    assertThat(workgate.find(id).orElseThrow().state()).isEqualTo(WorkOrderState.CANCELLED);
   }
 
   @Test
