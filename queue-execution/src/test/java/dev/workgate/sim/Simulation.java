@@ -727,6 +727,7 @@ final class Simulation {
     Map<WorkOrderId, List<SimSandbox>> live = new HashMap<>();
     Map<String, Integer> held = new HashMap<>();
     Map<String, Long> memory = new HashMap<>();
+    Map<String, Set<String>> executing = new HashMap<>();
     for (SimSandbox s : sandboxes.all) {
       if (s.phase == Phase.DESTROYED || s.phase == Phase.ORPHANED) {
         continue;
@@ -737,14 +738,17 @@ final class Simulation {
       }
       held.merge(s.node, 1, Integer::sum);
       memory.merge(s.node, s.memoryMb, Long::sum);
-      boolean owned = false;
-      for (ExecutionManager.ActiveExecution e : node.executions.activeExecutions()) {
-        if (e.workOrderId().equals(s.workOrder) && e.attempt() == s.attempt) {
-          owned = true;
-          break;
-        }
-      }
-      if (!owned) {
+      Set<String> attempts =
+          executing.computeIfAbsent(
+              s.node,
+              k -> {
+                Set<String> ids = new java.util.HashSet<>();
+                for (ExecutionManager.ActiveExecution e : node.executions.activeExecutions()) {
+                  ids.add(e.workOrderId().value() + "#" + e.attempt());
+                }
+                return ids;
+              });
+      if (!attempts.contains(s.workOrder.value() + "#" + s.attempt)) {
         fail("sandbox " + s.id + " outlived its execution (" + s.phase + ")");
       }
       if (s.phase == Phase.RUNNING) {
