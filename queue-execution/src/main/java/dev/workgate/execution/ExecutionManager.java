@@ -538,6 +538,11 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
                           + nodeId));
           return;
         }
+        if (stopReason.get() != null) {
+          // Stopped while it waited for a slot's previous attempt to end: no sandbox to make.
+          outcome = stopped();
+          return;
+        }
         try {
           sandbox = provider.create(new SandboxRequest(claimed, nodeId));
           sandboxId = sandbox.id();
