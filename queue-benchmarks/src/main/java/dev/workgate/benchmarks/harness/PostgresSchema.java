@@ -1,0 +1,121 @@
+package dev.workgate.benchmarks.harness;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.ThreadLocalRandom;
+import javax.sql.DataSource;
+
+/**
+ * A PostgreSQL schema of one contender's own, reached through a pool of {@link #POOL_SIZE}
+ * connections whose search path is that schema; closing drops the schema. Every PostgreSQL
+ * contender gets the same pool size. Not thread-safe to open or close; the pool is.
+ */
+public final class PostgresSchema implements AutoCloseable {
+  /** Connections per contender, the same for every system. */
+  public static final int POOL_SIZE = 10;
+
+  /** Where the database is: {@code workgate.bench.pg.url}, default the machine's local server. */
+  public static final String URL =
+      System.getProperty("workgate.bench.pg.url", "jdbc:postgresql://127.0.0.1:5432/test");
+
+  private static final String USER = System.getProperty("workgate.bench.pg.user", "postgres");
+
+  private final String schema;
+  private final HikariDataSource pool;
+
+  private PostgresSchema(String schema, HikariDataSource pool) {
+    this.schema = schema;
+    this.pool = pool;
+  }
+
+  /**
+   * Creates a new, empty schema named after {@code label} plus a random suffix.
+   *
+   * @param label a short lower-case word
+   * @param poolSize connections in the pool
+   * @return the schema
+   * @throws SQLException if the server cannot be reached
+   */
+  public static PostgresSchema create(String label, int poolSize) throws SQLException {
+    String schema =
+        "bench_" + label + "_" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 8);
+    HikariConfig admin = config(1, null);
+    try (HikariDataSource ds = new HikariDataSource(admin);
+        Connection c = ds.getConnection();
+        Statement s = c.createStatement()) {
+      s.execute("CREATE SCHEMA " + schema);
+    }
+    return new PostgresSchema(schema, new HikariDataSource(config(poolSize, schema)));
+  }
+
+  private static HikariConfig config(int size, String schema) {
+    HikariConfig c = new HikariConfig();
+    c.setJdbcUrl(URL);
+    c.setUsername(USER);
+    c.setMaximumPoolSize(size);
+    c.setMinimumIdle(size);
+    c.setPoolName("bench-" + (schema == null ? "admin" : schema));
+    if (schema != null) {
+      c.setSchema(schema);
+      c.addDataSourceProperty("currentSchema", schema);
+    }
+    return c;
+  }
+
+  /**
+   * Whether the server answers.
+   *
+   * @return true if a connection could be made
+   */
+  public static boolean reachable() {
+    try (HikariDataSource ds = new HikariDataSource(config(1, null));
+        Connection c = ds.getConnection()) {
+      return c.isValid(2);
+    } catch (RuntimeException | SQLException e) {
+      return false;
+    }
+  }
+
+  /**
+   * The schema's name.
+   *
+   * @return it
+   */
+  public String name() {
+    return schema;
+  }
+
+  /**
+   * The pool, whose connections use this schema.
+   *
+   * @return it
+   */
+  public DataSource dataSource() {
+    return pool;
+  }
+
+  /**
+   * Runs {@code ANALYZE} on every table of the schema.
+   *
+   * @throws SQLException if it fails
+   */
+  public void analyze() throws SQLException {
+    try (Connection c = pool.getConnection();
+        Statement s = c.createStatement()) {
+      s.execute("ANALYZE");
+    }
+  }
+
+  @Override
+  public void close() throws SQLException {
+    pool.close();
+    try (HikariDataSource ds = new HikariDataSource(config(1, null));
+        Connection c = ds.getConnection();
+        Statement s = c.createStatement()) {
+      s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+    }
+  }
+}
