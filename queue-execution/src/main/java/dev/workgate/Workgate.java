@@ -202,6 +202,28 @@ public final class Workgate implements AutoCloseable {
     return scheduler.submit(spec);
   }
 
+  /**
+   * Submits many work orders in one atomic append (one transaction on a durable store): the way to
+   * enqueue a batch. All are written or, on an exception, none is; see {@link Scheduler#submitAll}
+   * for idempotency keys and queue depths.
+   *
+   * @param specs what to run; may be empty
+   * @return their ids, in the order of {@code specs}
+   * @throws dev.workgate.core.QueueFullException if the batch would take a queue past its maximum
+   *     depth; nothing is written
+   * @throws IllegalArgumentException if no handler or sandbox provider serves a spec's type;
+   *     nothing is written
+   * @throws IllegalStateException if closed
+   */
+  public List<WorkOrderId> submitAll(List<WorkOrderSpec> specs) {
+    Objects.requireNonNull(specs, "specs");
+    requireOpen();
+    for (WorkOrderSpec spec : specs) {
+      requireType(Objects.requireNonNull(spec, "specs holds a null spec").type());
+    }
+    return scheduler.submitAll(specs);
+  }
+
   private void requireType(String type) {
     if (!executions.handles(type)) {
       throw new IllegalArgumentException(

@@ -12,6 +12,7 @@ import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.store.AppendRequest;
 import dev.workgate.core.store.Capacity;
 import dev.workgate.core.store.ClaimRequest;
 import dev.workgate.core.store.ExpectedVersion;
@@ -24,12 +25,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -223,6 +226,91 @@ public final class Scheduler implements AutoCloseable {
       signal.wake();
     }
     return id;
+  }
+
+  /**
+   * Submits many work orders in one atomic append: one transaction on a durable store, so a batch
+   * costs about what one submit costs. Either all are written or, on an exception, none is. Each
+   * spec is handled as {@link #submit(WorkOrderSpec)} handles it (the memory default, the
+   * idempotency key). A batch that holds an idempotency key already taken, or the same key twice,
+   * is submitted one by one instead, so each such spec gets the first work order's id.
+   *
+   * <p>Maximum queue depths are checked for the whole batch before anything is written: a batch
+   * that would take a queue past its limit is refused whole.
+   *
+   * @param specs what to run, in order; may be empty
+   * @return the work orders' ids, in the order of {@code specs}
+   * @throws QueueFullException if the batch would take a queue past its maximum depth; nothing is
+   *     written
+   * @throws IllegalStateException if the scheduler is closed
+   */
+  public List<WorkOrderId> submitAll(List<WorkOrderSpec> specs) {
+    Objects.requireNonNull(specs, "specs");
+    requireOpen();
+    if (specs.isEmpty()) {
+      return List.of();
+    }
+    Set<String> keys = new HashSet<>();
+    boolean anyLimit = false;
+    for (WorkOrderSpec spec : specs) {
+      Objects.requireNonNull(spec, "specs holds a null spec");
+      Optional<String> key = spec.idempotencyKey();
+      if (key.isPresent()
+          && (!keys.add(key.get()) || store.findByIdempotencyKey(key.get()).isPresent())) {
+        return oneByOne(specs);
+      }
+      anyLimit |= config.maxQueueDepth(spec.queue()).isPresent();
+    }
+    List<WorkOrderId> ids = new ArrayList<>(specs.size());
+    List<AppendRequest> requests = new ArrayList<>(specs.size());
+    for (WorkOrderSpec spec : specs) {
+      WorkOrderId id = Objects.requireNonNull(this.ids.get(), "the id supplier returned null");
+      ids.add(id);
+      requests.add(
+          new AppendRequest(
+              id,
+              ExpectedVersion.none(),
+              List.of(new WorkOrderEvent.Submitted(withMemoryDefault(spec), null))));
+    }
+    try {
+      if (anyLimit) {
+        synchronized (submitLock) {
+          Map<String, Long> adding = new HashMap<>();
+          for (WorkOrderSpec spec : specs) {
+            adding.merge(spec.queue(), 1L, Long::sum);
+          }
+          for (Map.Entry<String, Long> e : adding.entrySet()) {
+            Optional<Long> limit = config.maxQueueDepth(e.getKey());
+            if (limit.isPresent()) {
+              long depth = depth(e.getKey());
+              if (depth + e.getValue() > limit.get()) {
+                throw new QueueFullException(e.getKey(), depth, limit.get());
+              }
+            }
+          }
+          store.appendAll(requests);
+        }
+      } else {
+        store.appendAll(requests);
+      }
+    } catch (IdempotencyKeyConflictException taken) {
+      return oneByOne(specs); // another submit took a key in between
+    }
+    for (WorkOrderSpec spec : specs) {
+      if (config.serves(spec.queue())) {
+        signal.wake();
+        break;
+      }
+    }
+    return ids;
+  }
+
+  private List<WorkOrderId> oneByOne(List<WorkOrderSpec> specs) {
+    List<WorkOrderId> ids = new ArrayList<>(specs.size());
+    for (WorkOrderSpec spec : specs) {
+      ids.add(submit(spec));
+    }
+    return ids;
   }
 
   private void append(WorkOrderId id, WorkOrderSpec spec, WorkOrderId resubmittedFrom) {

@@ -1,0 +1,395 @@
+package dev.workgate.benchmarks.harness;
+
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
+
+/**
+ * The end-to-end harness: runs the same no-op workloads on Workgate (in-memory, SQLite and
+ * PostgreSQL stores), db-scheduler and JobRunr, one after another in one JVM, and prints Markdown
+ * tables of work orders per second, submit → start latency, CPU per work order and Workgate's ratio
+ * to each peer. Run it with {@code mvn -B -q -pl queue-benchmarks -am package -DskipTests
+ * exec:exec@harness -Dharness.args="…"}; {@code --help} lists the options.
+ *
+ * <p>Shapes: <b>drain</b> fills a backlog of N jobs before the clock starts, then times the node
+ * from start until its storage records all N finished; <b>steady</b> submits jobs one at a time at
+ * a fixed rate into a running node and reports submit → start latency; <b>scaling</b> times the
+ * first K jobs drained from a backlog of 10,000 and of 1,000,000; <b>memory</b> measures heap per
+ * pending work order and the resident memory of an idle node.
+ */
+public final class Harness {
+  private final Options o;
+  private final List<String> out = new ArrayList<>();
+
+  private Harness(Options o) {
+    this.o = o;
+  }
+
+  /**
+   * Runs the harness.
+   *
+   * @param args the options; {@code --help} lists them
+   * @throws Exception if a contender fails
+   */
+  public static void main(String[] args) throws Exception {
+    Options o;
+    try {
+      o = Options.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      System.exit(2);
+      return;
+    }
+    if (o.help) {
+      System.out.println(Options.HELP);
+      return;
+    }
+    new Harness(o).run();
+    System.exit(0); // peers may leave non-daemon threads behind
+  }
+
+  private void run() throws Exception {
+    print("## Machine");
+    print("");
+    print(Machine.describe());
+    print("");
+    print(
+        String.format(
+            Locale.ROOT,
+            "Workers %d; drain %,d jobs (in-memory stores %,d); steady %,d jobs at %d/s after %,d"
+                + " warm-up; contenders: %s",
+            o.workers,
+            o.durableJobs,
+            o.memoryJobs,
+            o.steadyJobs,
+            o.steadyRate,
+            o.steadyWarmup,
+            String.join(", ", o.contenders)));
+    print("");
+    boolean pg = PostgresSchema.reachable();
+    List<String> names = new ArrayList<>();
+    for (String name : o.contenders) {
+      if (name.endsWith("/postgres") && !pg) {
+        if ("true".equals(System.getenv("CI"))) {
+          throw new IllegalStateException(
+              "PostgreSQL at " + PostgresSchema.URL + " is not reachable");
+        }
+        System.err.println(
+            "skipping " + name + ": PostgreSQL at " + PostgresSchema.URL + " is not reachable");
+        continue;
+      }
+      names.add(name);
+    }
+    if (o.shapes.contains("drain")) {
+      drainTable(names);
+    }
+    if (o.shapes.contains("steady")) {
+      steadyTable(names);
+    }
+    if (o.shapes.contains("scaling")) {
+      scalingTable(names);
+    }
+    if (o.shapes.contains("memory")) {
+      memoryTable();
+    }
+  }
+
+  // ---------------------------------------------------------------- drain
+
+  /** One drain's figures. */
+  record Drain(
+      String name, int jobs, int done, double seconds, long jvmNanos, long pgNanos, int runs) {
+    double rate() {
+      return done / seconds;
+    }
+  }
+
+  private void drainTable(List<String> names) throws Exception {
+    Map<String, Drain> results = new LinkedHashMap<>();
+    for (String name : names) {
+      int n = name.endsWith("/memory") ? o.memoryJobs : o.durableJobs;
+      Drain best = null;
+      for (int round = 0; round < o.rounds; round++) {
+        Drain d = drain(name, n, n);
+        progress(
+            String.format(Locale.ROOT, "drain %s round %d: %,.0f/s", name, round + 1, d.rate()));
+        if (best == null || d.rate() > best.rate()) {
+          best = d;
+        }
+      }
+      results.put(name, best);
+    }
+    print("## Drain: a backlog of N no-op jobs, timed from start until all are recorded finished");
+    print("");
+    print(
+        "| contender | jobs | seconds | jobs/s | JVM CPU µs/job | PostgreSQL CPU µs/job | runs |"
+            + " Workgate on the same storage ÷ this |");
+    print("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (Drain d : results.values()) {
+      Drain ours = results.get("workgate/" + storage(d.name));
+      print(
+          String.format(
+              Locale.ROOT,
+              "| %s | %,d%s | %.2f | %,.0f | %s | %s | %,d | %s |",
+              d.name,
+              d.jobs,
+              d.done < d.jobs
+                  ? String.format(Locale.ROOT, " (%,d done by the deadline)", d.done)
+                  : "",
+              d.seconds,
+              d.rate(),
+              perJob(d.jvmNanos, d.done),
+              d.name.endsWith("/postgres") ? perJob(d.pgNanos, d.done) : "—",
+              d.runs,
+              ours == null || ours == d
+                  ? "—"
+                  : String.format(Locale.ROOT, "%.2f×", ours.rate() / d.rate())));
+    }
+    print("");
+    print(
+        "The best of "
+            + o.rounds
+            + " round(s) per contender. runs counts handler invocations: more than jobs means a"
+            + " job ran twice.");
+    print("");
+  }
+
+  private static String storage(String name) {
+    return name.substring(name.indexOf('/') + 1);
+  }
+
+  private static String perJob(long nanos, int jobs) {
+    return nanos < 0 || jobs == 0 ? "—" : String.format(Locale.ROOT, "%.1f", nanos / 1000.0 / jobs);
+  }
+
+  /** Fills {@code backlog} jobs, starts, and times until the first {@code timed} have finished. */
+  private Drain drain(String name, int backlog, int timed) throws Exception {
+    Recorder recorder = new Recorder(backlog).install();
+    Contender c = create(name);
+    c.open(o.workers, recorder);
+    try {
+      for (int from = 0; from < backlog; from += 10_000) {
+        c.submitBacklog(from, Math.min(10_000, backlog - from));
+      }
+      c.settle();
+      quiesce();
+      long deadline = System.nanoTime() + o.deadline.toNanos();
+      long cpu0 = Cpu.jvmNanos();
+      long pg0 = Cpu.postgresNanos();
+      long t0 = System.nanoTime();
+      c.start();
+      while (recorder.startedCount() < timed && System.nanoTime() < deadline) {
+        LockSupport.parkNanos(200_000);
+      }
+      long done;
+      while ((done = c.finished()) < timed && System.nanoTime() < deadline) {
+        LockSupport.parkNanos(2_000_000);
+      }
+      long t1 = System.nanoTime();
+      long cpu = Cpu.jvmNanos() - cpu0;
+      long pg = Cpu.postgresNanos() - pg0;
+      return new Drain(
+          name,
+          timed,
+          (int) Math.min(done, timed),
+          (t1 - t0) / 1e9,
+          cpu0 < 0 ? -1 : cpu,
+          pg0 < 0 ? -1 : pg,
+          recorder.runs());
+    } finally {
+      c.close();
+    }
+  }
+
+  // ---------------------------------------------------------------- steady
+
+  /** One steady run's latencies, in nanoseconds. */
+  record Steady(
+      String name, int jobs, double achievedRate, long p50, long p99, long max, int late) {}
+
+  private void steadyTable(List<String> names) throws Exception {
+    List<Steady> results = new ArrayList<>();
+    for (String name : names) {
+      Steady s = steady(name);
+      progress(String.format(Locale.ROOT, "steady %s: p50 %.2f ms", name, s.p50 / 1e6));
+      results.add(s);
+    }
+    print(
+        String.format(
+            Locale.ROOT,
+            "## Steady stream: one job at a time at %d/s into a running node; submit → start latency",
+            o.steadyRate));
+    print("");
+    print(
+        "| contender | jobs | achieved rate/s | p50 ms | p99 ms | max ms | not started by the deadline |");
+    print("|---|---:|---:|---:|---:|---:|---:|");
+    for (Steady s : results) {
+      print(
+          String.format(
+              Locale.ROOT,
+              "| %s | %,d | %,.0f | %.2f | %.2f | %.2f | %,d |",
+              s.name,
+              s.jobs,
+              s.achievedRate,
+              s.p50 / 1e6,
+              s.p99 / 1e6,
+              s.max / 1e6,
+              s.late));
+    }
+    print("");
+  }
+
+  private Steady steady(String name) throws Exception {
+    int total = o.steadyWarmup + o.steadyJobs;
+    Recorder recorder = new Recorder(total).install();
+    Contender c = create(name);
+    c.open(o.workers, recorder);
+    try {
+      c.settle();
+      c.start();
+      quiesce();
+      long period = 1_000_000_000L / o.steadyRate;
+      long t0 = System.nanoTime();
+      long measuredFrom = 0;
+      for (int i = 0; i < total; i++) {
+        long at = t0 + i * period;
+        long wait;
+        while ((wait = at - System.nanoTime()) > 0) {
+          LockSupport.parkNanos(wait);
+        }
+        if (i == o.steadyWarmup) {
+          measuredFrom = System.nanoTime();
+        }
+        recorder.submitting(i);
+        c.submitOne(i);
+      }
+      double achieved = o.steadyJobs / ((System.nanoTime() - measuredFrom) / 1e9);
+      long deadline =
+          System.nanoTime() + Math.min(o.deadline.toNanos(), Duration.ofSeconds(60).toNanos());
+      while (recorder.startedCount() < total && System.nanoTime() < deadline) {
+        LockSupport.parkNanos(1_000_000);
+      }
+      long[] l = recorder.latencies(o.steadyWarmup, total);
+      int late = o.steadyJobs - l.length;
+      return new Steady(
+          name,
+          o.steadyJobs,
+          achieved,
+          percentile(l, 0.50),
+          percentile(l, 0.99),
+          l.length == 0 ? 0 : l[l.length - 1],
+          late);
+    } finally {
+      c.close();
+    }
+  }
+
+  static long percentile(long[] sorted, double p) {
+    if (sorted.length == 0) {
+      return 0;
+    }
+    int i = (int) Math.ceil(p * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+  }
+
+  // ---------------------------------------------------------------- scaling
+
+  private void scalingTable(List<String> names) throws Exception {
+    print(
+        String.format(
+            Locale.ROOT,
+            "## Backlog scaling: the first %,d jobs drained from a backlog of %,d and of %,d",
+            o.scalingTimed,
+            o.scalingSmall,
+            o.scalingLarge));
+    print("");
+    print(
+        "| contender | jobs/s at %,d waiting | jobs/s at %,d waiting | large ÷ small |"
+            .replace("%,d", "%s")
+            .formatted(
+                String.format(Locale.ROOT, "%,d", o.scalingSmall),
+                String.format(Locale.ROOT, "%,d", o.scalingLarge)));
+    print("|---|---:|---:|---:|");
+    for (String name : names) {
+      if (!name.startsWith("workgate/")) {
+        continue;
+      }
+      Drain small = drain(name, o.scalingSmall, Math.min(o.scalingTimed, o.scalingSmall));
+      progress(String.format(Locale.ROOT, "scaling %s small: %,.0f/s", name, small.rate()));
+      Drain large = drain(name, o.scalingLarge, Math.min(o.scalingTimed, o.scalingLarge));
+      progress(String.format(Locale.ROOT, "scaling %s large: %,.0f/s", name, large.rate()));
+      print(
+          String.format(
+              Locale.ROOT,
+              "| %s | %,.0f | %,.0f | %.2f |",
+              name,
+              small.rate(),
+              large.rate(),
+              large.rate() / small.rate()));
+    }
+    print("");
+  }
+
+  // ---------------------------------------------------------------- memory
+
+  private void memoryTable() throws Exception {
+    print("## Memory");
+    print("");
+    print("| measure | value |");
+    print("|---|---:|");
+    long perJob = MemoryProbe.heapPerPendingWorkOrder(o.memoryPending);
+    print(
+        String.format(
+            Locale.ROOT,
+            "| heap per pending work order, in-memory store, %,d pending (spec and payload included) | %,d bytes |",
+            o.memoryPending,
+            perJob));
+    MemoryProbe.Idle idle = MemoryProbe.idleNode();
+    print(
+        String.format(
+            Locale.ROOT,
+            "| resident memory of an idle node (SQLite store, own JVM, %s) | %,d MiB (heap used %,d MiB) |",
+            idle.jvmFlags(),
+            idle.rssKb() / 1024,
+            idle.heapUsedKb() / 1024));
+    print("");
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private static void quiesce() {
+    System.gc();
+    LockSupport.parkNanos(Duration.ofMillis(200).toNanos());
+  }
+
+  private void print(String line) {
+    out.add(line);
+    System.out.println(line);
+    System.out.flush();
+  }
+
+  private static void progress(String line) {
+    System.err.println("  " + line);
+  }
+
+  static Contender create(String name) {
+    Supplier<Contender> s = Contenders.ALL.get(name);
+    if (s == null) {
+      throw new IllegalArgumentException(
+          "unknown contender '" + name + "'; known: " + Contenders.ALL.keySet());
+    }
+    return s.get();
+  }
+
+  static String jvm() {
+    return ManagementFactory.getRuntimeMXBean().getVmName()
+        + " "
+        + ManagementFactory.getRuntimeMXBean().getVmVersion();
+  }
+}

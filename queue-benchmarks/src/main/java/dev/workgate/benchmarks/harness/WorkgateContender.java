@@ -1,0 +1,171 @@
+package dev.workgate.benchmarks.harness;
+
+import dev.workgate.WorkResult;
+import dev.workgate.Workgate;
+import dev.workgate.core.WorkOrderSpec;
+import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.store.Stores;
+import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.core.store.jdbc.PostgresOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Workgate on one of its three stores, configured as its documentation says a host embeds it: a
+ * no-op in-process handler, {@code maxConcurrent} equal to the worker count, everything else at its
+ * default (1 s poll interval, which only matters when no wake-up arrives; default retry policy and
+ * timeout; transition log lines at DEBUG, so not printed). A backlog is submitted with {@link
+ * Workgate#submitAll} in batches of {@value #BATCH}. Not thread-safe: one harness thread drives it.
+ */
+public final class WorkgateContender implements Contender {
+  /** Work orders per {@code submitAll} call when filling a backlog. */
+  static final int BATCH = 1_000;
+
+  private static final String TYPE = "noop";
+
+  /** Which store. */
+  public enum Kind {
+    /** {@link Stores#inMemory()}. */
+    MEMORY,
+    /** {@link Stores#sqlite(Path)} on a new file, at its default {@code synchronous=FULL}. */
+    SQLITE,
+    /** {@link Stores#postgres} on a schema of its own. */
+    POSTGRES
+  }
+
+  private final Kind kind;
+  private Workgate workgate;
+  private WorkOrderStore store;
+  private PostgresSchema schema;
+  private Path dir;
+
+  /**
+   * A contender on a store of this kind.
+   *
+   * @param kind the store
+   */
+  public WorkgateContender(Kind kind) {
+    this.kind = kind;
+  }
+
+  @Override
+  public String name() {
+    return "workgate/" + kind.name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  @Override
+  public void open(int workers, Recorder recorder) throws Exception {
+    dir = Files.createTempDirectory("workgate-bench-");
+    switch (kind) {
+      case MEMORY:
+        store = Stores.inMemory();
+        break;
+      case SQLITE:
+        store = Stores.sqlite(dir.resolve("workgate.db"));
+        break;
+      case POSTGRES:
+        schema = PostgresSchema.create("workgate", PostgresSchema.POOL_SIZE);
+        store =
+            Stores.postgres(
+                schema.dataSource(), PostgresOptions.builder().schema(schema.name()).build());
+        break;
+      default:
+        throw new IllegalArgumentException("unknown kind " + kind);
+    }
+    workgate =
+        Workgate.builder()
+            .store(store)
+            .nodeId("bench")
+            .maxConcurrent(workers)
+            .sandboxRoot(dir.resolve("sandboxes"))
+            .handler(
+                TYPE,
+                ctx -> {
+                  recorder.started(ctx.payload(Integer.class));
+                  return WorkResult.ok();
+                })
+            .build();
+  }
+
+  @Override
+  public void submitBacklog(int from, int count) {
+    List<WorkOrderSpec> batch = new ArrayList<>(BATCH);
+    for (int i = from; i < from + count; i++) {
+      batch.add(spec(i));
+      if (batch.size() == BATCH) {
+        workgate.submitAll(batch);
+        batch.clear();
+      }
+    }
+    if (!batch.isEmpty()) {
+      workgate.submitAll(batch);
+    }
+  }
+
+  @Override
+  public void submitOne(int index) {
+    workgate.submit(spec(index));
+  }
+
+  private static WorkOrderSpec spec(int index) {
+    return WorkOrderSpec.builder(TYPE).payload(index).build();
+  }
+
+  @Override
+  public void settle() throws Exception {
+    if (schema != null) {
+      schema.analyze();
+    }
+  }
+
+  @Override
+  public void start() {
+    workgate.start();
+  }
+
+  @Override
+  public long finished() {
+    long n = 0;
+    for (Map<WorkOrderState, Long> byState : store.counts().values()) {
+      n += byState.getOrDefault(WorkOrderState.COMPLETED, 0L);
+    }
+    return n;
+  }
+
+  @Override
+  public void close() throws Exception {
+    try {
+      if (workgate != null) {
+        workgate.close();
+      }
+      if (store != null) {
+        store.close();
+      }
+      if (schema != null) {
+        schema.close();
+      }
+    } finally {
+      workgate = null;
+      store = null;
+      schema = null;
+      deleteTree(dir);
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (root == null || !Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(root)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}
