@@ -267,6 +267,7 @@ class WorkgateChaosTest {
                 .handler(
                     "x",
                     ctx -> {
+                      ctx.workDir(); // the directory exists once the handler asks for it
                       release.await();
                       return WorkResult.ok();
                     })

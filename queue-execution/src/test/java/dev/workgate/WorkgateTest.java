@@ -96,6 +96,22 @@ class WorkgateTest {
   }
 
   @Test
+  void submit_all_runs_a_batch_and_refuses_one_with_an_unserved_type_writing_nothing()
+      throws Exception {
+    Workgate w = start(builder().maxConcurrent(4).handler("ok", ctx -> WorkResult.ok()));
+
+    assertThatThrownBy(() -> w.submitAll(List.of(job("ok"), job("nobody-serves-this"))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'nobody-serves-this'");
+    assertThat(w.store().counts()).isEmpty();
+
+    List<WorkOrderId> ids = w.submitAll(List.of(job("ok"), job("ok"), job("ok")));
+    for (WorkOrderId id : ids) {
+      assertThat(w.await(id, Duration.ofSeconds(10)).state()).isEqualTo(WorkOrderState.COMPLETED);
+    }
+  }
+
+  @Test
   void logs_one_line_per_transition_at_the_configured_level_without_payloads() throws Exception {
     ch.qos.logback.classic.Logger logger =
         (ch.qos.logback.classic.Logger)

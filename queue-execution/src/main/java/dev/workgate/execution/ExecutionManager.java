@@ -5,6 +5,7 @@ import dev.workgate.core.ConcurrencyException;
 import dev.workgate.core.ErrorCodes;
 import dev.workgate.core.ErrorInfo;
 import dev.workgate.core.InvalidTransitionException;
+import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderView;
@@ -473,6 +474,9 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     private volatile String sandboxId;
     private volatile Instant startedAt;
 
+    /** The version our Started event left, or 0 before it is recorded. */
+    private volatile long startedVersion;
+
     /** The next attempt of the work order, waiting for this one to end; guarded by active. */
     private Execution successor;
 
@@ -559,10 +563,12 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
           return;
         }
         try {
-          store.append(
-              claimed.id(),
-              ExpectedVersion.exactly(claimed.version()),
-              List.of(new WorkOrderEvent.Started(sandbox.id())));
+          List<RecordedEvent> started =
+              store.append(
+                  claimed.id(),
+                  ExpectedVersion.exactly(claimed.version()),
+                  List.of(new WorkOrderEvent.Started(sandbox.id())));
+          startedVersion = started.get(started.size() - 1).version();
         } catch (ConcurrencyException | InvalidTransitionException moved) {
           // Cancelled, reaped or otherwise changed while the sandbox was being created.
           outcome =
@@ -712,6 +718,19 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     }
 
     private Outcome complete(WorkResult result) {
+      if (startedVersion > 0) {
+        // Nothing appended since our Started (no cancel request, no reaper, no other owner): the
+        // attempt is still ours and Completed goes in without reading the work order first.
+        try {
+          store.append(
+              claimed.id(),
+              ExpectedVersion.exactly(startedVersion),
+              List.of(new WorkOrderEvent.Completed(result.output().orElse(null))));
+          return Outcome.COMPLETED;
+        } catch (ConcurrencyException changed) {
+          LOG.debug("{} changed while it ran; reading it before recording", claimed.id());
+        }
+      }
       return appendIfOurs(
           v -> {
             if (v.cancellationRequested().isPresent()) {

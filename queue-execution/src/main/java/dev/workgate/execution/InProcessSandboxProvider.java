@@ -20,6 +20,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -28,16 +31,37 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * Runs a {@link WorkHandler} in this JVM, on a thread of its own per attempt, with a private
- * working directory under a root that is deleted when the sandbox is destroyed. Killing it sets the
- * context's cancellation flag and interrupts the handler's thread. A handler that ignores both
- * cannot be stopped (Java has no safe way to kill a thread): once the grace period has passed, the
- * sandbox gives up on it, {@link Sandbox#run} returns so that the owner records the attempt and
- * frees the slot, and the handler's thread is left to end on its own (logged). Thread-safe.
+ * Runs a {@link WorkHandler} in this JVM, on a pooled thread of its own while it runs, with a
+ * private working directory under a root that is deleted when the sandbox is destroyed. The
+ * directory (and the record that lets the orphan reaper find it after a crash) is created the first
+ * time the handler calls {@link WorkContext#workDir()}: an attempt that never asks touches no disk.
+ * Killing it sets the context's cancellation flag and interrupts the handler's thread. A handler
+ * that ignores both cannot be stopped (Java has no safe way to kill a thread): once the grace
+ * period has passed, the sandbox gives up on it, {@link Sandbox#run} returns so that the owner
+ * records the attempt and frees the slot, and the handler's thread is left to end on its own
+ * (logged). Thread-safe.
  */
 public final class InProcessSandboxProvider implements SandboxProvider {
   private static final Logger LOG = LoggerFactory.getLogger(InProcessSandboxProvider.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /**
+   * The threads handlers run on, shared by every provider: a thread per running handler, kept for a
+   * minute after its handler ends so that the next attempt does not pay for a new thread. A handler
+   * that ignores a kill keeps its thread; the pool makes another for the next one.
+   */
+  private static final ExecutorService HANDLERS =
+      new ThreadPoolExecutor(
+          0,
+          Integer.MAX_VALUE,
+          60,
+          TimeUnit.SECONDS,
+          new SynchronousQueue<>(),
+          r -> {
+            Thread t = new Thread(r, "workgate-handler");
+            t.setDaemon(true);
+            return t;
+          });
 
   private final Path root;
   private final WorkHandler handler;
@@ -57,22 +81,13 @@ public final class InProcessSandboxProvider implements SandboxProvider {
   }
 
   @Override
-  public Sandbox create(SandboxRequest request) throws IOException {
+  public Sandbox create(SandboxRequest request) {
     WorkOrderView view = request.workOrder();
     String name = SandboxPaths.name(view.id(), request.attempt());
     Path dir = SandboxPaths.inside(root, name);
-    Files.createDirectories(dir);
-    try {
-      SandboxRecords.write(
-          dir,
-          new SandboxRecord(name, view.id(), request.attempt(), request.nodeId(), clock.instant()),
-          Map.of("kind", "in-process"));
-      Path work = Files.createDirectories(dir.resolve("work"));
-      return new InProcessSandbox(name, dir, work, view, request.attempt());
-    } catch (RuntimeException | IOException e) {
-      SandboxRecords.deleteTree(dir);
-      throw e;
-    }
+    // Nothing touches the disk until the handler asks for its working directory: most in-process
+    // work never does, and a directory with its record costs more than the rest of an attempt.
+    return new InProcessSandbox(name, dir, view, request);
   }
 
   @Override
@@ -96,18 +111,19 @@ public final class InProcessSandboxProvider implements SandboxProvider {
     private final Path dir;
     private final Path work;
     private final WorkOrderView view;
-    private final int attempt;
+    private final SandboxRequest request;
     private final AtomicBoolean cancelled = new AtomicBoolean();
-    private final AtomicBoolean destroyed = new AtomicBoolean();
     private final CompletableFuture<WorkResult> outcome = new CompletableFuture<>();
-    private Thread handlerThread; // guarded by this
+    private Thread handlerThread; // guarded by this: the pool thread while it runs the handler
+    private boolean created; // guarded by this: the directory and its record exist
+    private boolean destroyed; // guarded by this
 
-    InProcessSandbox(String id, Path dir, Path work, WorkOrderView view, int attempt) {
+    InProcessSandbox(String id, Path dir, WorkOrderView view, SandboxRequest request) {
       this.id = id;
       this.dir = dir;
-      this.work = work;
+      this.work = dir.resolve("work");
       this.view = view;
-      this.attempt = attempt;
+      this.request = request;
     }
 
     @Override
@@ -115,9 +131,36 @@ public final class InProcessSandboxProvider implements SandboxProvider {
       return id;
     }
 
+    /** The directory, which exists only once the handler has asked for its working directory. */
     @Override
     public Path directory() {
       return dir;
+    }
+
+    /** Creates the directory, its record and the working directory on first use. */
+    synchronized Path workDirectory() throws IOException {
+      if (destroyed) {
+        throw new IOException("the working directory of " + id + " is gone");
+      }
+      if (!created) {
+        Files.createDirectories(dir);
+        try {
+          SandboxRecords.write(
+              dir,
+              new SandboxRecord(
+                  id, view.id(), request.attempt(), request.nodeId(), clock.instant()),
+              Map.of("kind", "in-process"));
+          Files.createDirectories(work);
+        } catch (RuntimeException | IOException e) {
+          SandboxRecords.deleteTree(dir);
+          throw e;
+        }
+        created = true;
+      }
+      if (!Files.isDirectory(work)) {
+        throw new IOException("the working directory of " + id + " is gone");
+      }
+      return work;
     }
 
     @Override
@@ -127,27 +170,36 @@ public final class InProcessSandboxProvider implements SandboxProvider {
       }
       // The handler's own log lines carry the execution's MDC (work order, attempt, queue).
       Map<String, String> mdc = MDC.getCopyOfContextMap();
-      Thread thread =
-          new Thread(
-              () -> {
-                if (mdc != null) {
-                  MDC.setContextMap(mdc);
-                }
-                try {
-                  WorkResult result = handler.handle(new Context());
-                  outcome.complete(result == null ? WorkResult.ok() : result);
-                } catch (Throwable t) {
-                  outcome.completeExceptionally(t);
-                } finally {
-                  MDC.clear();
-                }
-              },
-              "workgate-handler-" + id);
-      thread.setDaemon(true);
-      synchronized (this) {
-        handlerThread = thread;
-      }
-      thread.start();
+      HANDLERS.execute(
+          () -> {
+            Thread self = Thread.currentThread();
+            String poolName = self.getName();
+            synchronized (this) {
+              handlerThread = self;
+              if (cancelled.get()) {
+                self.interrupt(); // killed between run() and now: the handler sees it at once
+              }
+            }
+            self.setName("workgate-handler-" + id);
+            if (mdc != null) {
+              MDC.setContextMap(mdc);
+            }
+            try {
+              WorkResult result = handler.handle(new Context());
+              outcome.complete(result == null ? WorkResult.ok() : result);
+            } catch (Throwable t) {
+              outcome.completeExceptionally(t);
+            } finally {
+              MDC.clear();
+              self.setName(poolName);
+              synchronized (this) {
+                handlerThread = null;
+                // A kill's interrupt lands only while this handler runs: clear it before the
+                // thread goes back to the pool, where it would hit the next handler.
+                Thread.interrupted();
+              }
+            }
+          });
       try {
         return outcome.get();
       } catch (ExecutionException e) {
@@ -162,14 +214,12 @@ public final class InProcessSandboxProvider implements SandboxProvider {
     @Override
     public void kill(Duration grace) {
       cancelled.set(true);
-      Thread thread;
       synchronized (this) {
-        thread = handlerThread;
+        if (handlerThread == null) {
+          return; // not running: it sees the flag when it starts
+        }
+        handlerThread.interrupt();
       }
-      if (thread == null) {
-        return;
-      }
-      thread.interrupt();
       try {
         outcome.get(Math.max(0, grace.toMillis()), TimeUnit.MILLISECONDS);
       } catch (TimeoutException e) {
@@ -186,8 +236,16 @@ public final class InProcessSandboxProvider implements SandboxProvider {
 
     @Override
     public void destroy() {
-      if (destroyed.compareAndSet(false, true)) {
-        cancelled.set(true);
+      boolean delete;
+      synchronized (this) {
+        if (destroyed) {
+          return;
+        }
+        destroyed = true;
+        delete = created;
+      }
+      cancelled.set(true);
+      if (delete) {
         SandboxRecords.deleteTree(dir);
       }
     }
@@ -201,7 +259,7 @@ public final class InProcessSandboxProvider implements SandboxProvider {
 
       @Override
       public int attempt() {
-        return attempt;
+        return request.attempt();
       }
 
       @Override
@@ -231,11 +289,11 @@ public final class InProcessSandboxProvider implements SandboxProvider {
 
       @Override
       public Path workDir() {
-        if (!Files.isDirectory(work)) {
-          throw new UncheckedIOException(
-              new IOException("the working directory of " + id + " is gone"));
+        try {
+          return workDirectory();
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
         }
-        return work;
       }
 
       @Override

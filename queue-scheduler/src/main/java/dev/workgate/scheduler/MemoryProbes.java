@@ -7,6 +7,7 @@ import java.lang.management.OperatingSystemMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -57,12 +58,56 @@ public final class MemoryProbes {
    * </ol>
    *
    * A reading's {@link MemoryReading#source()} names the source, e.g. {@code "cgroup v2
-   * /sys/fs/cgroup"}, {@code "/proc/meminfo"} or {@code "jvm"}.
+   * /sys/fs/cgroup"}, {@code "/proc/meminfo"} or {@code "jvm"}. Readings are reused for up to
+   * {@link #SYSTEM_MAX_AGE} (see {@link #cached}): a busy scheduler turns thousands of times a
+   * second, and reading kernel files on each turn cost more than the rest of the turn.
    *
    * @return the probe
    */
   public static MemoryProbe system() {
-    return system(PROC_SELF_CGROUP, CGROUP_ROOT, PROC_MEMINFO, jvm());
+    return cached(system(PROC_SELF_CGROUP, CGROUP_ROOT, PROC_MEMINFO, jvm()), SYSTEM_MAX_AGE);
+  }
+
+  /** How long {@link #system()} reuses a reading. */
+  public static final Duration SYSTEM_MAX_AGE = Duration.ofMillis(100);
+
+  /**
+   * A probe that reuses the last successful reading of {@code probe} while it is younger than
+   * {@code maxAge} (by {@link System#nanoTime()}); a failed read is not cached. Thread-safe; two
+   * threads may read the underlying probe at the same moment.
+   *
+   * @param probe the probe to read
+   * @param maxAge how long a reading stays good; zero reads every time
+   * @return the caching probe
+   * @throws IllegalArgumentException if {@code maxAge} is negative
+   */
+  public static MemoryProbe cached(MemoryProbe probe, Duration maxAge) {
+    Objects.requireNonNull(probe, "probe");
+    if (maxAge.isNegative()) {
+      throw new IllegalArgumentException("maxAge must not be negative, got " + maxAge);
+    }
+    long maxAgeNanos = maxAge.toNanos();
+    return new MemoryProbe() {
+      private volatile MemoryReading last;
+      private volatile long readAt;
+
+      @Override
+      public MemoryReading read() {
+        MemoryReading r = last;
+        if (r != null && System.nanoTime() - readAt < maxAgeNanos) {
+          return r;
+        }
+        MemoryReading fresh = probe.read();
+        readAt = System.nanoTime();
+        last = fresh;
+        return fresh;
+      }
+
+      @Override
+      public String toString() {
+        return probe + " (readings reused for " + maxAge + ")";
+      }
+    };
   }
 
   static MemoryProbe system(Path selfCgroup, Path cgroupRoot, Path meminfo, MemoryProbe jvm) {

@@ -59,7 +59,11 @@ import org.slf4j.LoggerFactory;
  * <p>The loop sleeps until the earliest of: the poll interval, the next retry or delayed work
  * order, the next lease renewal, the end of a stagger. It wakes at once on a {@link #submit} to a
  * served queue, on a {@link ClaimedWork#release()}, on a pressure change and on the store's
- * notifications. An idle node therefore turns once per poll interval and uses no CPU in between.
+ * notifications. An idle node therefore turns once per poll interval and uses no CPU in between. A
+ * wake-up that comes within {@link #FULL_TURN_INTERVAL} of the last full turn (and before the time
+ * that turn named) runs a claim-only turn: reading memory and claiming, nothing else. A busy node
+ * thus pays one claim per freed slot, and still runs every step above at least every {@link
+ * #FULL_TURN_INTERVAL}. {@link #runOnce()} always runs a full turn.
  *
  * <p>Thread-safe. Turns never overlap: {@link #runOnce()} may be called by a host or a test that
  * drives the loop itself instead of {@link #start()}.
@@ -72,6 +76,12 @@ public final class Scheduler implements AutoCloseable {
 
   /** How many of a queue's oldest pending work orders the starvation check looks at. */
   static final int STARVATION_WINDOW = 32;
+
+  /**
+   * The longest the loop goes without a full turn while wake-ups keep it busy; in between it runs
+   * claim-only turns (see {@link #claimTurn()}).
+   */
+  static final Duration FULL_TURN_INTERVAL = Duration.ofMillis(50);
 
   /** The shortest sleep between turns, so that the loop can never spin. */
   static final Duration MIN_SLEEP = Duration.ofMillis(1);
@@ -103,6 +113,8 @@ public final class Scheduler implements AutoCloseable {
   private volatile Thread loopThread; // written under lifecycleLock
   private List<Subscription> subscriptions = List.of(); // guarded by lifecycleLock
   private Instant nextRenewal; // guarded by turnLock
+  private Instant lastFullTurnAt; // guarded by turnLock
+  private Instant fullTurnNext; // guarded by turnLock: when the last full turn said to turn again
   private int queueCursor; // guarded by turnLock
 
   private Scheduler(Builder b) {
@@ -481,7 +493,7 @@ public final class Scheduler implements AutoCloseable {
     while (running && loopThread == Thread.currentThread()) {
       Instant next;
       try {
-        next = runOnce();
+        next = fullTurnDue() ? runOnce() : claimTurn();
         failures = 0;
       } catch (RuntimeException | LinkageError | AssertionError e) {
         failures++;
@@ -506,6 +518,8 @@ public final class Scheduler implements AutoCloseable {
   public Instant runOnce() {
     synchronized (turnLock) {
       Instant now = clock.instant();
+      lastFullTurnAt = now;
+      fullTurnNext = null; // a turn that throws leaves the next one full too
       lastHeartbeat = now;
       turns.incrementAndGet();
       monitor.refresh();
@@ -517,8 +531,47 @@ public final class Scheduler implements AutoCloseable {
         step("renewing leases", this::renew);
         nextRenewal = now.plus(config.renewInterval());
       }
-      Instant gateOpensAt = claimAndDispatch(now);
-      return nextTurn(now, gateOpensAt);
+      Instant gateOpensAt = claimAndDispatch(now, true);
+      Instant next = nextTurn(now, gateOpensAt);
+      fullTurnNext = next;
+      return next;
+    }
+  }
+
+  /**
+   * Whether the loop's next turn must be a full one: none ran yet, the last one failed, the time it
+   * named has come, or {@link #FULL_TURN_INTERVAL} has passed since it ran.
+   */
+  private boolean fullTurnDue() {
+    synchronized (turnLock) {
+      if (fullTurnNext == null || lastFullTurnAt == null) {
+        return true;
+      }
+      Instant now = clock.instant();
+      return !now.isBefore(fullTurnNext) || !now.isBefore(lastFullTurnAt.plus(FULL_TURN_INTERVAL));
+    }
+  }
+
+  /**
+   * A turn that only claims: what the loop runs when it was woken (a slot freed, work submitted)
+   * soon after a full turn. It skips the steps a wake cannot make due (releasing retries, reaping,
+   * renewing, the starvation check, the next-turn queries), so that a busy node costs one claim per
+   * wake-up rather than half a dozen store calls; those steps run on the next full turn, at most
+   * {@link #FULL_TURN_INTERVAL} later. While a starving work order holds capacity back, it claims
+   * nothing.
+   */
+  private Instant claimTurn() {
+    synchronized (turnLock) {
+      Instant now = clock.instant();
+      lastHeartbeat = now;
+      turns.incrementAndGet();
+      monitor.refresh();
+      Instant next = earliest(fullTurnNext, lastFullTurnAt.plus(FULL_TURN_INTERVAL));
+      if (reservingFor == null) {
+        next = earliest(next, claimAndDispatch(now, false));
+      }
+      Instant soonest = now.plus(MIN_SLEEP);
+      return next.isBefore(soonest) ? soonest : next;
     }
   }
 
@@ -611,16 +664,20 @@ public final class Scheduler implements AutoCloseable {
   /**
    * Claims and dispatches what fits; returns when the stagger or rate limit opens, if it blocked.
    */
-  private Instant claimAndDispatch(Instant now) {
+  private Instant claimAndDispatch(Instant now, boolean checkStarvation) {
     boolean wasReserving = reservingFor != null;
-    reservingFor = null;
+    if (checkStarvation) {
+      reservingFor = null;
+    }
     if (!claiming || monitor.pressure() == PressureLevel.CRITICAL) {
       return null;
     }
     // Work can only starve while something holds capacity, or while capacity is being held back
     // for it; an idle node skips the query.
     Optional<WorkOrderView> starving =
-        monitor.activeSlots() > 0 || wasReserving ? starving(now) : Optional.empty();
+        checkStarvation && (monitor.activeSlots() > 0 || wasReserving)
+            ? starving(now)
+            : Optional.empty();
     List<String> order = visitingOrder();
     if (starving.isPresent()) {
       WorkOrderView big = starving.get();

@@ -295,6 +295,63 @@ class SchedulerTest {
   }
 
   @Test
+  void submit_all_appends_a_batch_in_one_step_in_order_and_claims_it_like_single_submits() {
+    Scheduler s = scheduler(8);
+    long logBefore = store.readLog(0, 1_000).events().size();
+
+    List<WorkOrderId> ids = s.submitAll(List.of(spec("default"), spec("default"), spec("default")));
+
+    assertThat(ids).hasSize(3).doesNotHaveDuplicates();
+    List<RecordedEvent> log = store.readLog(0, 1_000).events();
+    assertThat(log).hasSize((int) logBefore + 3);
+    assertThat(log.subList((int) logBefore, log.size()))
+        .extracting(RecordedEvent::workOrderId)
+        .containsExactlyElementsOf(ids);
+    // Each gets the resources a single submit writes (the monitor's defaults).
+    WorkOrderId single = s.submit(spec("default"));
+    assertThat(store.find(ids.get(0)).orElseThrow().resources())
+        .isEqualTo(store.find(single).orElseThrow().resources());
+    s.runOnce();
+    assertThat(dispatched.ids()).containsAll(ids).hasSize(4);
+    assertThat(s.submitAll(List.of())).isEmpty();
+  }
+
+  @Test
+  void submit_all_refuses_a_batch_that_would_overfill_a_queue_and_writes_none_of_it() {
+    Scheduler s =
+        scheduler(
+            ResourceConfig.builder().maxConcurrent(1).build(),
+            SchedulerConfig.builder().maxQueueDepth("default", 3));
+    s.submit(spec("default"));
+    long eventsBefore = store.readLog(0, 1_000).events().size();
+
+    assertThatThrownBy(
+            () -> s.submitAll(List.of(spec("default"), spec("default"), spec("default"))))
+        .isInstanceOf(QueueFullException.class)
+        .hasMessageContaining("'default'");
+    assertThat(store.readLog(0, 1_000).events()).hasSize((int) eventsBefore);
+
+    assertThat(s.submitAll(List.of(spec("default"), spec("default")))).hasSize(2); // exactly full
+  }
+
+  @Test
+  void submit_all_with_a_taken_or_repeated_idempotency_key_returns_the_first_ids() {
+    Scheduler s = scheduler(1);
+    WorkOrderId first = s.submit(WorkOrderSpec.builder("job").idempotencyKey("order-7").build());
+
+    List<WorkOrderId> ids =
+        s.submitAll(
+            List.of(
+                WorkOrderSpec.builder("job").idempotencyKey("order-7").build(),
+                WorkOrderSpec.builder("job").idempotencyKey("order-8").build(),
+                WorkOrderSpec.builder("job").idempotencyKey("order-8").build()));
+
+    assertThat(ids.get(0)).isEqualTo(first);
+    assertThat(ids.get(2)).isEqualTo(ids.get(1));
+    assertThat(store.counts().get("default")).containsEntry(WorkOrderState.PENDING, 2L);
+  }
+
+  @Test
   void warning_pressure_halves_the_slot_limit_critical_stops_claims_and_recovery_resumes() {
     Scheduler s = scheduler(4);
     for (int i = 0; i < 12; i++) {
