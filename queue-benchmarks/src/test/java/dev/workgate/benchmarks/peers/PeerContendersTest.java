@@ -30,6 +30,17 @@ class PeerContendersTest {
     exercise(new DbSchedulerContender());
   }
 
+  @Test
+  void jobRunrInMemoryRunsEveryJobOnceAndOpensAgain() throws Exception {
+    exercise(JobRunrContender.inMemory());
+  }
+
+  @Test
+  void jobRunrOnPostgresRunsEveryJobOnceAndOpensAgain() throws Exception {
+    requirePostgres();
+    exercise(JobRunrContender.postgres());
+  }
+
   private static void requirePostgres() {
     boolean reachable = PostgresSchema.reachable();
     if (!reachable && "true".equals(System.getenv("CI"))) {
