@@ -123,6 +123,15 @@ public final class DbSchedulerContender implements Contender {
     succeeded.set(0);
     completionFailures.set(0);
     schema = PostgresSchema.create("dbsched", PostgresSchema.POOL_SIZE);
+    try {
+      build(workers, recorder);
+    } catch (Exception | Error e) {
+      closeAfterFailure(this, e);
+      throw e;
+    }
+  }
+
+  private void build(int workers, Recorder recorder) throws SQLException {
     try (Connection c = schema.dataSource().getConnection();
         Statement s = c.createStatement()) {
       s.execute(DDL);
@@ -198,6 +207,15 @@ public final class DbSchedulerContender implements Contender {
         schema = null;
         s.close();
       }
+    }
+  }
+
+  /** Closes a contender whose open failed, keeping the failure as the one to report. */
+  private static void closeAfterFailure(Contender contender, Throwable failure) {
+    try {
+      contender.close();
+    } catch (Exception e) {
+      failure.addSuppressed(e);
     }
   }
 

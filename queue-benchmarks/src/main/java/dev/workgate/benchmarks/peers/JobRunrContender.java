@@ -116,6 +116,15 @@ public final class JobRunrContender implements Contender {
   @Override
   public void open(int workers, Recorder recorder) throws Exception {
     recorder.install();
+    try {
+      build(workers);
+    } catch (Exception | Error e) {
+      closeAfterFailure(this, e);
+      throw e;
+    }
+  }
+
+  private void build(int workers) throws SQLException {
     if (postgres) {
       schema = PostgresSchema.create("jobrunr", PostgresSchema.POOL_SIZE);
       storage = new PostgresStorageProvider(schema.dataSource(), schema.name() + ".");
@@ -138,6 +147,15 @@ public final class JobRunrContender implements Contender {
             .initialize();
     this.server = result.getBackgroundJobServer();
     this.scheduler = result.getJobScheduler();
+  }
+
+  /** Closes a contender whose open failed, keeping the failure as the one to report. */
+  private static void closeAfterFailure(Contender contender, Throwable failure) {
+    try {
+      contender.close();
+    } catch (Exception e) {
+      failure.addSuppressed(e);
+    }
   }
 
   @Override
