@@ -35,10 +35,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * orders and is declared as {@value #BATCH} operations, so every figure is work orders per second.
  *
  * <p>The server is {@link PostgresSchema#URL} ({@code 127.0.0.1:5432}, database {@code test}, user
- * {@code postgres}, trust authentication, unless {@code -Dworkgate.bench.pg.url} and {@code
- * -Dworkgate.bench.pg.user} say otherwise). JMH cannot skip a benchmark, so these live in a class
- * of their own: when the server is not reachable, the trial setup fails with a message saying so
- * and JMH goes on with the next benchmark; leave them out with {@code -e PostgresStoreBenchmark}.
+ * {@code postgres}, trust authentication, unless the system properties {@code
+ * workgate.bench.pg.url} and {@code workgate.bench.pg.user} say otherwise; JMH passes them to its
+ * forks with {@code -jvmArgsAppend -Dworkgate.bench.pg.url=...}). JMH cannot skip a benchmark, so
+ * these live in a class of their own: when the server is not reachable, the trial setup fails with
+ * a message saying so and JMH goes on with the next benchmark (or, with {@code -foe true}, stops
+ * and exits non-zero); leave them out with {@code -e PostgresStoreBenchmark}.
  *
  * <p>Each trial gets a new schema, dropped in its tear-down. Like a database in service, the schema
  * first holds 5,000 work orders of another queue and the tables are analyzed: on never-analyzed

@@ -17,8 +17,9 @@
  * <p>{@code -Djmh.args="..."} passes JMH's own options: the short form that only shows that every
  * benchmark runs is {@code -Djmh.args="-f 1 -wi 1 -i 1 -w 200ms -r 200ms"}; a regex picks
  * benchmarks ({@code -Djmh.args="StateMachine|EventCodec"}) and {@code -e} leaves some out ({@code
- * -Djmh.args="-e PostgresStoreBenchmark"} without a PostgreSQL server). {@code
- * -Dexec.executable=java} only satisfies a parameter that Maven checks in the modules that skip the
- * goal; see the module's pom.
+ * -Djmh.args="-e PostgresStoreBenchmark"} without a PostgreSQL server). JMH reports a benchmark
+ * that failed (such as a PostgreSQL one without a server) and exits 0 all the same; add {@code -foe
+ * true} where a failure must fail the build. {@code -Dexec.executable=java} only satisfies a
+ * parameter that Maven checks in the modules that skip the goal; see the module's pom.
  */
 package dev.workgate.benchmarks.jmh;
