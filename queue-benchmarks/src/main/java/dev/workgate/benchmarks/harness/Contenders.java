@@ -1,5 +1,7 @@
 package dev.workgate.benchmarks.harness;
 
+import dev.workgate.benchmarks.peers.DbSchedulerContender;
+import dev.workgate.benchmarks.peers.JobRunrContender;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -14,6 +16,9 @@ final class Contenders {
     m.put("workgate/memory", () -> new WorkgateContender(WorkgateContender.Kind.MEMORY));
     m.put("workgate/sqlite", () -> new WorkgateContender(WorkgateContender.Kind.SQLITE));
     m.put("workgate/postgres", () -> new WorkgateContender(WorkgateContender.Kind.POSTGRES));
+    m.put("db-scheduler/postgres", DbSchedulerContender::new);
+    m.put("jobrunr/memory", JobRunrContender::inMemory);
+    m.put("jobrunr/postgres", JobRunrContender::postgres);
     ALL = Collections.unmodifiableMap(m);
   }
 

@@ -11,7 +11,7 @@
  * of 1 s; a few minutes in all) from the repository root:
  *
  * <pre>
- * mvn -B -q -pl queue-benchmarks -am package -DskipTests exec:exec@jmh -Dexec.executable=java
+ * mvn -B -q -pl queue-benchmarks -am package -DskipTests exec:exec@jmh
  * </pre>
  *
  * <p>{@code -Djmh.args="..."} passes JMH's own options: the short form that only shows that every
@@ -19,7 +19,6 @@
  * benchmarks ({@code -Djmh.args="StateMachine|EventCodec"}) and {@code -e} leaves some out ({@code
  * -Djmh.args="-e PostgresStoreBenchmark"} without a PostgreSQL server). JMH reports a benchmark
  * that failed (such as a PostgreSQL one without a server) and exits 0 all the same; add {@code -foe
- * true} where a failure must fail the build. {@code -Dexec.executable=java} only satisfies a
- * parameter that Maven checks in the modules that skip the goal; see the module's pom.
+ * true} where a failure must fail the build.
  */
 package dev.workgate.benchmarks.jmh;
