@@ -54,6 +54,7 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
 
@@ -81,6 +82,17 @@ import javax.sql.DataSource;
  * <p>Thread-safe; for PostgreSQL also safe across processes sharing the database.
  */
 public final class JdbcWorkOrderStore implements WorkOrderStore {
+  /** The most decoded Submitted events {@link #submittedEvents} holds before it starts over. */
+  static final int SUBMITTED_CACHE_LIMIT = 16_384;
+
+  /**
+   * Decoded Submitted events by log position. Every read of a view joins its work order's Submitted
+   * event for the spec, and decoding that JSON cost more than the rest of an append; an event never
+   * changes and a position is never reused (retention deletes whole streams and positions only
+   * rise), so a cached decode can never be stale.
+   */
+  private final Map<Long, WorkOrderEvent> submittedEvents = new ConcurrentHashMap<>();
+
   static final String LAST_POSITION = "last_position";
   static final String SCHEMA_VERSION_KEY = "schema_version";
 
@@ -668,8 +680,17 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     Row row = Row.read(rs, 1);
     int e = Row.COLUMNS.size() + 1;
     long position = rs.getLong(e);
-    WorkOrderEvent first =
-        decode(position, row.id(), rs.getString(e + 1), rs.getInt(e + 2), rs.getString(e + 3));
+    WorkOrderEvent first = submittedEvents.get(position);
+    if (first == null) {
+      first =
+          decode(position, row.id(), rs.getString(e + 1), rs.getInt(e + 2), rs.getString(e + 3));
+      if (first instanceof WorkOrderEvent.Submitted) {
+        if (submittedEvents.size() >= SUBMITTED_CACHE_LIMIT) {
+          submittedEvents.clear(); // refilled by the next reads: a bound, not an eviction policy
+        }
+        submittedEvents.put(position, first);
+      }
+    }
     if (!(first instanceof WorkOrderEvent.Submitted submitted)) {
       throw new StoreException(
           "work order "

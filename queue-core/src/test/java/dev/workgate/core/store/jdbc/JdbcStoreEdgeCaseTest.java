@@ -386,4 +386,26 @@ class JdbcStoreEdgeCaseTest {
       assertThat(rs.getLong(1)).isEqualTo(5000);
     }
   }
+
+  // -------------------------------------------------------------------------------------------
+  // Views reuse decoded Submitted events by log position; a work order purged by retention and
+  // submitted again under the same id has a new position, so its new spec is read.
+
+  @Test
+  void a_purged_work_order_submitted_again_under_its_id_shows_its_new_spec() {
+    for (WorkOrderStore store : List.of(sqlite(), pg(db.dataSource()))) {
+      WorkOrderId id = WorkOrderId.of("reused-id");
+      store.append(id, ExpectedVersion.none(), List.of(submitted("first-queue")));
+      assertThat(store.find(id).orElseThrow().queue()).isEqualTo("first-queue");
+      store.append(id, ExpectedVersion.exactly(1), List.of(cancelled()));
+      clock.advance(Duration.ofDays(2));
+      assertThat(store.deleteTerminalBefore(clock.instant().minus(Duration.ofDays(1)), 10))
+          .isEqualTo(1);
+
+      store.append(id, ExpectedVersion.none(), List.of(submitted("second-queue")));
+
+      assertThat(store.find(id).orElseThrow().queue()).isEqualTo("second-queue");
+      assertThat(store.find(id).orElseThrow().version()).isEqualTo(1);
+    }
+  }
 }
