@@ -104,7 +104,7 @@ public final class Workgate implements AutoCloseable {
     this.ownsStore = b.store == null;
     this.store =
         new ObservedStore(
-            hostStore,
+            new GroupCommitStore(hostStore),
             this::observed,
             () -> !listeners.isEmpty() || TRANSITIONS.isEnabledForLevel(transitionLogLevel));
     this.retries = RetryManager.builder(store).defaultPolicy(b.retryPolicy).clock(b.clock).build();

@@ -27,6 +27,9 @@ public final class Harness {
   private final Options o;
   private final List<String> out = new ArrayList<>();
 
+  /** Measurements that did not finish by their deadline; any makes the run exit with status 1. */
+  private final List<String> problems = new ArrayList<>();
+
   private Harness(Options o) {
     this.o = o;
   }
@@ -50,8 +53,12 @@ public final class Harness {
       System.out.println(Options.HELP);
       return;
     }
-    new Harness(o).run();
-    System.exit(0); // peers may leave non-daemon threads behind
+    Harness h = new Harness(o);
+    h.run();
+    for (String p : h.problems) {
+      System.err.println("not finished: " + p);
+    }
+    System.exit(h.problems.isEmpty() ? 0 : 1); // exit: peers may leave non-daemon threads behind
   }
 
   private void run() throws Exception {
@@ -192,6 +199,10 @@ public final class Harness {
         LockSupport.parkNanos(2_000_000);
       }
       long t1 = System.nanoTime();
+      if (done < timed) {
+        problems.add(
+            String.format(Locale.ROOT, "%s drained %,d of %,d by the deadline", name, done, timed));
+      }
       long cpu = Cpu.jvmNanos() - cpu0;
       long pg = Cpu.postgresNanos() - pg0;
       return new Drain(
@@ -277,6 +288,9 @@ public final class Harness {
       }
       long[] l = recorder.latencies(o.steadyWarmup, total);
       int late = o.steadyJobs - l.length;
+      if (late > 0) {
+        problems.add(String.format(Locale.ROOT, "%s left %,d steady jobs unstarted", name, late));
+      }
       return new Steady(
           name,
           o.steadyJobs,
@@ -320,6 +334,7 @@ public final class Harness {
       if (!name.startsWith("workgate/")) {
         continue;
       }
+      drain(name, o.scalingSmall, Math.min(o.scalingTimed, o.scalingSmall)); // warm-up, not shown
       Drain small = drain(name, o.scalingSmall, Math.min(o.scalingTimed, o.scalingSmall));
       progress(String.format(Locale.ROOT, "scaling %s small: %,.0f/s", name, small.rate()));
       Drain large = drain(name, o.scalingLarge, Math.min(o.scalingTimed, o.scalingLarge));
