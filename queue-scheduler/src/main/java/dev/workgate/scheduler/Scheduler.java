@@ -61,9 +61,10 @@ import org.slf4j.LoggerFactory;
  * served queue, on a {@link ClaimedWork#release()}, on a pressure change and on the store's
  * notifications. An idle node therefore turns once per poll interval and uses no CPU in between. A
  * wake-up that comes within {@link #FULL_TURN_INTERVAL} of the last full turn (and before the time
- * that turn named) runs a claim-only turn: reading memory and claiming, nothing else. A busy node
- * thus pays one claim per freed slot, and still runs every step above at least every {@link
- * #FULL_TURN_INTERVAL}. {@link #runOnce()} always runs a full turn.
+ * that turn named, and fewer than {@link #MAX_LIGHT_TURNS} times in a row) runs a claim-only turn:
+ * reading memory and claiming, nothing else; a sleep that ran its time always ends in a full turn.
+ * A busy node thus pays one claim per freed slot, and still runs every step above at least every
+ * {@link #FULL_TURN_INTERVAL}. {@link #runOnce()} always runs a full turn.
  *
  * <p>Thread-safe. Turns never overlap: {@link #runOnce()} may be called by a host or a test that
  * drives the loop itself instead of {@link #start()}.
@@ -82,6 +83,12 @@ public final class Scheduler implements AutoCloseable {
    * claim-only turns (see {@link #claimTurn()}).
    */
   static final Duration FULL_TURN_INTERVAL = Duration.ofMillis(50);
+
+  /**
+   * The most claim-only turns in a row: past it the next turn is full whatever the clock says, so
+   * that a clock that stands still (a test's) cannot starve the other steps.
+   */
+  static final int MAX_LIGHT_TURNS = 256;
 
   /** The shortest sleep between turns, so that the loop can never spin. */
   static final Duration MIN_SLEEP = Duration.ofMillis(1);
@@ -489,11 +496,19 @@ public final class Scheduler implements AutoCloseable {
 
   private void loop() {
     int failures = 0;
+    boolean woken = false; // the first turn, and every turn after a sleep that ran out, is full
+    int lightTurns = 0;
     // A thread left over from an earlier start() that outlived stop()'s wait ends here.
     while (running && loopThread == Thread.currentThread()) {
       Instant next;
       try {
-        next = fullTurnDue() ? runOnce() : claimTurn();
+        if (!woken || lightTurns >= MAX_LIGHT_TURNS || fullTurnDue()) {
+          lightTurns = 0;
+          next = runOnce();
+        } else {
+          lightTurns++;
+          next = claimTurn();
+        }
         failures = 0;
       } catch (RuntimeException | LinkageError | AssertionError e) {
         failures++;
@@ -504,7 +519,7 @@ public final class Scheduler implements AutoCloseable {
             Math.min(config.pollInterval().toMillis(), 50L << Math.min(failures, 10));
         next = clock.instant().plusMillis(backoffMillis);
       }
-      signal.awaitUntil(next);
+      woken = signal.awaitUntil(next);
     }
   }
 
@@ -922,8 +937,12 @@ public final class Scheduler implements AutoCloseable {
       }
     }
 
-    /** Sleeps until {@code until} by the scheduler's clock (at most a poll interval) or a wake. */
-    void awaitUntil(Instant until) {
+    /**
+     * Sleeps until {@code until} by the scheduler's clock (at most a poll interval) or a wake.
+     *
+     * @return true if a wake ended the sleep (or was already pending), false if it ran its time
+     */
+    boolean awaitUntil(Instant until) {
       long nanos = Duration.between(clock.instant(), until).toNanos();
       nanos = Math.max(0, Math.min(nanos, config.pollInterval().toNanos()));
       lock.lock();
@@ -931,10 +950,13 @@ public final class Scheduler implements AutoCloseable {
         while (!pending && nanos > 0 && running) {
           nanos = woken.awaitNanos(nanos);
         }
+        boolean wasWoken = pending;
         pending = false;
+        return wasWoken;
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         running = false;
+        return false;
       } finally {
         lock.unlock();
       }
