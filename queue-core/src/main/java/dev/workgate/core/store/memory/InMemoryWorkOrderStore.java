@@ -139,7 +139,7 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
         new EnumMap<>(WorkOrderState.class);
 
     /**
-     * PENDING work orders whose availability time is at or before the {@code now} of the latest
+     * PENDING work orders that were available when recorded or by the {@code now} of the latest
      * claim, by resource shape. Claimers' clocks differ, so a claim with an earlier {@code now}
      * first moves the ones it may not take back to {@link #delayed}.
      */
@@ -173,6 +173,22 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
         Map.Entry<TimeKey, Entry> early = promoted.pollLastEntry();
         removeReady(early.getValue());
         delayed.put(early.getKey(), early.getValue());
+      }
+    }
+
+    /**
+     * Indexes a PENDING work order. One available when its event was recorded (no delay: the usual
+     * case) goes straight to {@link #ready}, so that a large backlog is not promoted all at once,
+     * in one claim holding the lock, when the first claim comes; {@link #promote} moves it back if
+     * a claim's clock is behind its availability time.
+     */
+    void addPending(Entry e, Instant availableAt, boolean availableNow) {
+      TimeKey key = new TimeKey(availableAt, e.seq);
+      if (availableNow) {
+        promoted.put(key, e);
+        ready.computeIfAbsent(e.shape, s -> new TreeSet<>(CLAIM_ORDER)).add(e);
+      } else {
+        delayed.put(key, e);
       }
     }
 
@@ -304,7 +320,7 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
     QueueIndex q = queues.computeIfAbsent(v.queue(), k -> new QueueIndex());
     q.byState.get(v.state()).put(e.seq, e);
     switch (v.state()) {
-      case PENDING -> q.delayed.put(new TimeKey(v.availableAt(), e.seq), e);
+      case PENDING -> q.addPending(e, v.availableAt(), !v.availableAt().isAfter(v.updatedAt()));
       case PREPARING, RUNNING ->
           leases.put(new TimeKey(v.leaseExpiresAt().orElseThrow(), e.seq), e);
       case WAITING_RETRY -> retries.put(new TimeKey(v.nextAttemptAt().orElseThrow(), e.seq), e);
