@@ -111,7 +111,14 @@ public final class Harness {
 
   /** One drain's figures. */
   record Drain(
-      String name, int jobs, int done, double seconds, long jvmNanos, long pgNanos, int runs) {
+      String name,
+      int jobs,
+      int done,
+      double seconds,
+      long jvmNanos,
+      long pgNanos,
+      int runs,
+      PostgresActivity.Counters pg) {
     double rate() {
       return done / seconds;
     }
@@ -134,15 +141,16 @@ public final class Harness {
     print("## Drain: a backlog of N no-op jobs, timed from start until all are recorded finished");
     print("");
     print(
-        "| contender | jobs | seconds | jobs/s | JVM CPU µs/job | PostgreSQL CPU µs/job | runs |"
+        "| contender | jobs | seconds | jobs/s | JVM CPU µs/job | PostgreSQL CPU µs/job |"
+            + " PostgreSQL rows written/job | PostgreSQL transactions/job | runs |"
             + " Workgate on the same storage ÷ this |");
-    print("|---|---:|---:|---:|---:|---:|---:|---:|");
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (Drain d : results.values()) {
       Drain ours = results.get("workgate/" + storage(d.name));
       print(
           String.format(
               Locale.ROOT,
-              "| %s | %,d%s | %.2f | %,.0f | %s | %s | %,d | %s |",
+              "| %s | %,d%s | %.2f | %,.0f | %s | %s | %s | %s | %,d | %s |",
               d.name,
               d.jobs,
               d.done < d.jobs
@@ -152,6 +160,8 @@ public final class Harness {
               d.rate(),
               perJob(d.jvmNanos, d.done),
               d.name.endsWith("/postgres") ? perJob(d.pgNanos, d.done) : "—",
+              ratio(d.pg.rowsWritten(), d.done),
+              ratio(d.pg.commits(), d.done),
               d.runs,
               ours == null || ours == d
                   ? "—"
@@ -162,12 +172,19 @@ public final class Harness {
         "The median of "
             + o.rounds
             + " round(s) per contender (the lower of two), each on new storage. runs counts"
-            + " handler invocations: more than jobs means a job ran twice.");
+            + " handler invocations: more than jobs means a job ran twice. PostgreSQL rows written"
+            + " are inserts, updates and deletes of the benchmark database (pg_stat_database);"
+            + " its transactions include read-only ones (every autocommit query, the harness's"
+            + " own polling for the finished count too).");
     print("");
   }
 
   private static String storage(String name) {
     return name.substring(name.indexOf('/') + 1);
+  }
+
+  private static String ratio(long count, int jobs) {
+    return count < 0 || jobs == 0 ? "—" : String.format(Locale.ROOT, "%.2f", (double) count / jobs);
   }
 
   private static String perJob(long nanos, int jobs) {
@@ -186,6 +203,9 @@ public final class Harness {
       c.settle();
       quiesce();
       long deadline = System.nanoTime() + o.deadline.toNanos();
+      boolean onPostgres = name.endsWith("/postgres");
+      PostgresActivity.Counters activity0 =
+          onPostgres ? PostgresActivity.read() : PostgresActivity.NONE;
       long cpu0 = Cpu.jvmNanos();
       long pg0 = Cpu.postgresNanos();
       long t0 = System.nanoTime();
@@ -204,6 +224,10 @@ public final class Harness {
       }
       long cpu = Cpu.jvmNanos() - cpu0;
       long pg = Cpu.postgresNanos() - pg0;
+      PostgresActivity.Counters activity =
+          onPostgres && activity0 != PostgresActivity.NONE
+              ? PostgresActivity.read().minus(activity0)
+              : PostgresActivity.NONE;
       return new Drain(
           name,
           timed,
@@ -211,7 +235,8 @@ public final class Harness {
           (t1 - t0) / 1e9,
           cpu0 < 0 ? -1 : cpu,
           pg0 < 0 ? -1 : pg,
-          recorder.runs());
+          recorder.runs(),
+          activity);
     } finally {
       c.close();
     }
