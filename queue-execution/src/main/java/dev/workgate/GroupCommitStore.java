@@ -166,8 +166,8 @@ final class GroupCommitStore implements WorkOrderStore {
       finish(batch, e, null);
       return;
     } catch (Error e) {
-      finish(batch, null, e);
-      throw e;
+      finish(batch, null, e); // each caller of the batch rethrows it
+      return;
     }
     int from = 0;
     synchronized (this) {
@@ -193,11 +193,8 @@ final class GroupCommitStore implements WorkOrderStore {
     synchronized (this) {
       p.recorded = recorded;
       p.failure = failure;
-      p.error = error;
+      p.error = error; // rethrown by its own caller, never by the leader for it
       p.done = true;
-    }
-    if (error != null) {
-      throw error;
     }
   }
 

@@ -44,6 +44,7 @@ class GroupCommitStoreTest {
 
   private final CountDownLatch firstReleased = new CountDownLatch(1);
   private volatile RuntimeException failLaterCalls;
+  private volatile Error errorLaterCalls;
 
   private final WorkOrderStore gated =
       (WorkOrderStore)
@@ -58,6 +59,8 @@ class GroupCommitStoreTest {
                         firstReleased.await();
                       } else if (failLaterCalls != null) {
                         throw failLaterCalls;
+                      } else if (errorLaterCalls != null) {
+                        throw errorLaterCalls;
                       }
                     }
                     try {
@@ -160,6 +163,29 @@ class GroupCommitStoreTest {
     }
     assertThat(calls).hasValue(2); // a failure that is not a refusal is not retried one by one
     assertThat(memory.readLog(0, 100).events()).hasSize(1);
+  }
+
+  @Test
+  void an_error_in_a_batch_reaches_each_of_its_callers_and_leaves_nobody_waiting()
+      throws Exception {
+    GroupCommitStore store = new GroupCommitStore(gated);
+    List<AppendRequest> queued =
+        List.of(submit(WorkOrderId.random()), submit(WorkOrderId.random()));
+    errorLaterCalls = new AssertionError("the store broke");
+
+    List<Future<List<RecordedEvent>>> futures = queueBehindABlockedLeader(store, queued);
+    firstReleased.countDown();
+
+    for (int i = 1; i <= 2; i++) {
+      try {
+        futures.get(i).get(10, TimeUnit.SECONDS);
+        throw new IllegalStateException("a broken batch reported success");
+      } catch (java.util.concurrent.ExecutionException e) {
+        assertThat(e.getCause()).isInstanceOf(AssertionError.class).hasMessage("the store broke");
+      }
+    }
+    errorLaterCalls = null;
+    assertThat(store.appendAll(List.of(submit(WorkOrderId.random())))).hasSize(1); // still works
   }
 
   /**
