@@ -4,32 +4,17 @@ import dev.workgate.core.ConcurrencyException;
 import dev.workgate.core.IdempotencyKeyConflictException;
 import dev.workgate.core.InvalidTransitionException;
 import dev.workgate.core.RecordedEvent;
-import dev.workgate.core.WorkOrderId;
-import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.AppendRequest;
-import dev.workgate.core.store.ClaimRequest;
-import dev.workgate.core.store.EventPage;
-import dev.workgate.core.store.EventQuery;
-import dev.workgate.core.store.LogPage;
-import dev.workgate.core.store.Page;
-import dev.workgate.core.store.RebuildMode;
-import dev.workgate.core.store.RebuildReport;
-import dev.workgate.core.store.Subscription;
-import dev.workgate.core.store.WorkAvailableListener;
-import dev.workgate.core.store.WorkOrderQuery;
 import dev.workgate.core.store.WorkOrderStore;
-import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 
 /**
  * Group commit for appends: concurrent {@link #appendAll} calls (the executions' {@code Started}
  * and {@code Completed}, submits from many threads) are written as one {@code appendAll} of the
  * host's store, one transaction on a durable store, instead of one each. Every other call goes
- * straight to the store.
+ * straight to the store ({@link ForwardingStore}).
  *
  * <p>No thread of its own and no waiting for company: a caller that finds no write in progress
  * writes at once, alone if nobody else is waiting (so a lone append costs what it did before);
@@ -46,16 +31,15 @@ import java.util.Optional;
  *
  * <p>Thread-safe.
  */
-final class GroupCommitStore implements WorkOrderStore {
+final class GroupCommitStore extends ForwardingStore {
   /** The most append requests written in one call of the host's store. */
   static final int MAX_REQUESTS = 512;
 
-  private final WorkOrderStore store;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>(); // guarded by this
   private boolean writing; // guarded by this
 
   GroupCommitStore(WorkOrderStore store) {
-    this.store = store;
+    super(store);
   }
 
   /** One caller's requests and, once written, its outcome. Fields guarded by the store's lock. */
@@ -212,90 +196,4 @@ final class GroupCommitStore implements WorkOrderStore {
   synchronized int queued() {
     return queue.size();
   }
-
-  // Everything else goes straight to the store.
-
-  @Override
-  public List<RecordedEvent> readStream(WorkOrderId workOrderId) {
-    return store.readStream(workOrderId);
-  }
-
-  @Override
-  public LogPage readLog(long afterPosition, int limit) {
-    return store.readLog(afterPosition, limit);
-  }
-
-  @Override
-  public EventPage queryEvents(EventQuery query) {
-    return store.queryEvents(query);
-  }
-
-  @Override
-  public Optional<WorkOrderView> find(WorkOrderId workOrderId) {
-    return store.find(workOrderId);
-  }
-
-  @Override
-  public Page<WorkOrderView> query(WorkOrderQuery query) {
-    return store.query(query);
-  }
-
-  @Override
-  public Map<String, Map<dev.workgate.core.WorkOrderState, Long>> counts() {
-    return store.counts();
-  }
-
-  @Override
-  public Optional<WorkOrderId> findByIdempotencyKey(String idempotencyKey) {
-    return store.findByIdempotencyKey(idempotencyKey);
-  }
-
-  @Override
-  public List<WorkOrderView> claim(ClaimRequest request) {
-    return store.claim(request);
-  }
-
-  @Override
-  public boolean renewLease(WorkOrderId workOrderId, String owner, int attempt, Instant expiresAt) {
-    return store.renewLease(workOrderId, owner, attempt, expiresAt);
-  }
-
-  @Override
-  public List<WorkOrderView> expiredLeases(Instant now, int limit) {
-    return store.expiredLeases(now, limit);
-  }
-
-  @Override
-  public List<WorkOrderView> dueRetries(Instant now, int limit) {
-    return store.dueRetries(now, limit);
-  }
-
-  @Override
-  public Optional<Instant> nextRetryAt() {
-    return store.nextRetryAt();
-  }
-
-  @Override
-  public Optional<Instant> nextAvailableAt(String queue, Instant now) {
-    return store.nextAvailableAt(queue, now);
-  }
-
-  @Override
-  public int deleteTerminalBefore(Instant cutoff, int limit) {
-    return store.deleteTerminalBefore(cutoff, limit);
-  }
-
-  @Override
-  public Subscription subscribe(WorkAvailableListener listener) {
-    return store.subscribe(listener);
-  }
-
-  @Override
-  public RebuildReport rebuildProjection(RebuildMode mode) {
-    return store.rebuildProjection(mode);
-  }
-
-  /** Does not close the host's store. */
-  @Override
-  public void close() {}
 }

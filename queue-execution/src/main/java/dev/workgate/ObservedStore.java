@@ -10,15 +10,6 @@ import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.AppendRequest;
 import dev.workgate.core.store.ClaimRequest;
-import dev.workgate.core.store.EventPage;
-import dev.workgate.core.store.EventQuery;
-import dev.workgate.core.store.LogPage;
-import dev.workgate.core.store.Page;
-import dev.workgate.core.store.RebuildMode;
-import dev.workgate.core.store.RebuildReport;
-import dev.workgate.core.store.Subscription;
-import dev.workgate.core.store.WorkAvailableListener;
-import dev.workgate.core.store.WorkOrderQuery;
 import dev.workgate.core.store.WorkOrderStore;
 import java.time.Instant;
 import java.util.HashMap;
@@ -40,14 +31,13 @@ import java.util.function.Consumer;
  * (a cancel, a retry release), or folded from its stream in the rare case another writer moved it
  * in between. Nothing is read when nobody watches.
  */
-final class ObservedStore implements WorkOrderStore {
+final class ObservedStore extends ForwardingStore {
   private static final org.slf4j.Logger LOG =
       org.slf4j.LoggerFactory.getLogger(ObservedStore.class);
 
   /** Past this many cached work orders the cache is dropped; it is refilled from the store. */
   static final int CACHE_LIMIT = 10_000;
 
-  private final WorkOrderStore store;
   private final Consumer<StateChange> observer;
   private final BooleanSupplier watched;
   private final Map<WorkOrderId, Known> inFlight = new ConcurrentHashMap<>();
@@ -58,7 +48,7 @@ final class ObservedStore implements WorkOrderStore {
    * @param watched whether anyone listens now; when not, nothing is read or reported
    */
   ObservedStore(WorkOrderStore store, Consumer<StateChange> observer, BooleanSupplier watched) {
-    this.store = store;
+    super(store);
     this.observer = observer;
     this.watched = watched;
   }
@@ -222,85 +212,5 @@ final class ObservedStore implements WorkOrderStore {
       }
     }
     return claimed;
-  }
-
-  @Override
-  public List<RecordedEvent> readStream(WorkOrderId workOrderId) {
-    return store.readStream(workOrderId);
-  }
-
-  @Override
-  public LogPage readLog(long afterPosition, int limit) {
-    return store.readLog(afterPosition, limit);
-  }
-
-  @Override
-  public Optional<WorkOrderView> find(WorkOrderId workOrderId) {
-    return store.find(workOrderId);
-  }
-
-  @Override
-  public Page<WorkOrderView> query(WorkOrderQuery query) {
-    return store.query(query);
-  }
-
-  @Override
-  public Map<String, Map<WorkOrderState, Long>> counts() {
-    return store.counts();
-  }
-
-  @Override
-  public Optional<WorkOrderId> findByIdempotencyKey(String idempotencyKey) {
-    return store.findByIdempotencyKey(idempotencyKey);
-  }
-
-  @Override
-  public boolean renewLease(WorkOrderId workOrderId, String owner, int attempt, Instant expiresAt) {
-    return store.renewLease(workOrderId, owner, attempt, expiresAt);
-  }
-
-  @Override
-  public List<WorkOrderView> expiredLeases(Instant now, int limit) {
-    return store.expiredLeases(now, limit);
-  }
-
-  @Override
-  public List<WorkOrderView> dueRetries(Instant now, int limit) {
-    return store.dueRetries(now, limit);
-  }
-
-  @Override
-  public Optional<Instant> nextRetryAt() {
-    return store.nextRetryAt();
-  }
-
-  @Override
-  public Optional<Instant> nextAvailableAt(String queue, Instant now) {
-    return store.nextAvailableAt(queue, now);
-  }
-
-  @Override
-  public int deleteTerminalBefore(Instant cutoff, int limit) {
-    return store.deleteTerminalBefore(cutoff, limit);
-  }
-
-  @Override
-  public Subscription subscribe(WorkAvailableListener listener) {
-    return store.subscribe(listener);
-  }
-
-  @Override
-  public RebuildReport rebuildProjection(RebuildMode mode) {
-    return store.rebuildProjection(mode);
-  }
-
-  @Override
-  public EventPage queryEvents(EventQuery query) {
-    return store.queryEvents(query);
-  }
-
-  @Override
-  public void close() {
-    // The host's store: the host closes it.
   }
 }

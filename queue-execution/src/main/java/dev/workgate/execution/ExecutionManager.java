@@ -722,11 +722,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
         // Nothing appended since our Started (no cancel request, no reaper, no other owner): the
         // attempt is still ours and Completed goes in without reading the work order first.
         try {
-          store.append(
-              claimed.id(),
-              ExpectedVersion.exactly(startedVersion),
-              List.of(new WorkOrderEvent.Completed(result.output().orElse(null))));
-          return Outcome.COMPLETED;
+          return appendCompleted(startedVersion, result);
         } catch (ConcurrencyException changed) {
           LOG.debug("{} changed while it ran; reading it before recording", claimed.id());
         }
@@ -736,12 +732,16 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
             if (v.cancellationRequested().isPresent()) {
               return appendCancelled(v, v.cancellationRequested().get());
             }
-            store.append(
-                v.id(),
-                ExpectedVersion.exactly(v.version()),
-                List.of(new WorkOrderEvent.Completed(result.output().orElse(null))));
-            return Outcome.COMPLETED;
+            return appendCompleted(v.version(), result);
           });
+    }
+
+    private Outcome appendCompleted(long version, WorkResult result) {
+      store.append(
+          claimed.id(),
+          ExpectedVersion.exactly(version),
+          List.of(new WorkOrderEvent.Completed(result.output().orElse(null))));
+      return Outcome.COMPLETED;
     }
 
     private Outcome cancelled(String reason) {

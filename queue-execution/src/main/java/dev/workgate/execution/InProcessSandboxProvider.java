@@ -82,12 +82,11 @@ public final class InProcessSandboxProvider implements SandboxProvider {
 
   @Override
   public Sandbox create(SandboxRequest request) {
-    WorkOrderView view = request.workOrder();
-    String name = SandboxPaths.name(view.id(), request.attempt());
+    String name = SandboxPaths.name(request.workOrder().id(), request.attempt());
     Path dir = SandboxPaths.inside(root, name);
     // Nothing touches the disk until the handler asks for its working directory: most in-process
     // work never does, and a directory with its record costs more than the rest of an attempt.
-    return new InProcessSandbox(name, dir, view, request);
+    return new InProcessSandbox(name, dir, request);
   }
 
   @Override
@@ -118,11 +117,11 @@ public final class InProcessSandboxProvider implements SandboxProvider {
     private boolean created; // guarded by this: the directory and its record exist
     private boolean destroyed; // guarded by this
 
-    InProcessSandbox(String id, Path dir, WorkOrderView view, SandboxRequest request) {
+    InProcessSandbox(String id, Path dir, SandboxRequest request) {
       this.id = id;
       this.dir = dir;
       this.work = dir.resolve("work");
-      this.view = view;
+      this.view = request.workOrder();
       this.request = request;
     }
 

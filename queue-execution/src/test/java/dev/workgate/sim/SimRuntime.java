@@ -314,24 +314,12 @@ final class SimRuntime {
     return new ExecutorServiceOnFibers(owner);
   }
 
-  /** An executor whose tasks run as fibers owned by a node. */
-  final class ExecutorServiceOnFibers extends AbstractExecutorService {
-    private final String owner;
-    private boolean shutdown;
-    private int n;
-
-    ExecutorServiceOnFibers(String owner) {
-      this.owner = owner;
-    }
-
-    @Override
-    public void execute(Runnable command) {
-      if (shutdown) {
-        throw new java.util.concurrent.RejectedExecutionException(
-            "executor of " + owner + " shut down");
-      }
-      startFiber(owner + "-exec-" + (++n), owner, command);
-    }
+  /**
+   * The lifecycle of the simulation's executors: shutting down only refuses new tasks, and nothing
+   * is left to wait for, because every task is a fiber or a timer of the runtime.
+   */
+  private abstract static class SimExecutor extends AbstractExecutorService {
+    boolean shutdown;
 
     @Override
     public void shutdown() {
@@ -360,6 +348,25 @@ final class SimRuntime {
     }
   }
 
+  /** An executor whose tasks run as fibers owned by a node. */
+  final class ExecutorServiceOnFibers extends SimExecutor {
+    private final String owner;
+    private int n;
+
+    ExecutorServiceOnFibers(String owner) {
+      this.owner = owner;
+    }
+
+    @Override
+    public void execute(Runnable command) {
+      if (shutdown) {
+        throw new java.util.concurrent.RejectedExecutionException(
+            "executor of " + owner + " shut down");
+      }
+      startFiber(owner + "-exec-" + (++n), owner, command);
+    }
+  }
+
   /** Runs tasks as controller tasks at the current virtual time (kills). */
   Executor tasksOf(String owner) {
     return r ->
@@ -378,9 +385,8 @@ final class SimRuntime {
     return new Timer(owner);
   }
 
-  private final class Timer extends AbstractExecutorService implements ScheduledExecutorService {
+  private final class Timer extends SimExecutor implements ScheduledExecutorService {
     private final String owner;
-    private boolean shutdown;
 
     Timer(String owner) {
       this.owner = owner;
@@ -435,32 +441,6 @@ final class SimRuntime {
     @Override
     public void execute(Runnable command) {
       schedule(command, 0, TimeUnit.NANOSECONDS);
-    }
-
-    @Override
-    public void shutdown() {
-      shutdown = true;
-    }
-
-    @Override
-    public List<Runnable> shutdownNow() {
-      shutdown = true;
-      return List.of();
-    }
-
-    @Override
-    public boolean isShutdown() {
-      return shutdown;
-    }
-
-    @Override
-    public boolean isTerminated() {
-      return shutdown;
-    }
-
-    @Override
-    public boolean awaitTermination(long timeout, TimeUnit unit) {
-      return shutdown;
     }
   }
 

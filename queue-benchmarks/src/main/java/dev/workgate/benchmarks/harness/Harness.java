@@ -1,6 +1,5 @@
 package dev.workgate.benchmarks.harness;
 
-import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -25,7 +24,6 @@ import java.util.function.Supplier;
  */
 public final class Harness {
   private final Options o;
-  private final List<String> out = new ArrayList<>();
 
   /** Measurements that did not finish by their deadline; any makes the run exit with status 1. */
   private final List<String> problems = new ArrayList<>();
@@ -348,11 +346,11 @@ public final class Harness {
             o.scalingLarge));
     print("");
     print(
-        "| contender | jobs/s at %,d waiting | jobs/s at %,d waiting | large ÷ small |"
-            .replace("%,d", "%s")
-            .formatted(
-                String.format(Locale.ROOT, "%,d", o.scalingSmall),
-                String.format(Locale.ROOT, "%,d", o.scalingLarge)));
+        String.format(
+            Locale.ROOT,
+            "| contender | jobs/s at %,d waiting | jobs/s at %,d waiting | large ÷ small |",
+            o.scalingSmall,
+            o.scalingLarge));
     print("|---|---:|---:|---:|");
     for (String name : names) {
       if (!name.startsWith("workgate/")) {
@@ -408,7 +406,6 @@ public final class Harness {
   }
 
   private void print(String line) {
-    out.add(line);
     System.out.println(line);
     System.out.flush();
   }
@@ -424,11 +421,5 @@ public final class Harness {
           "unknown contender '" + name + "'; known: " + Contenders.ALL.keySet());
     }
     return s.get();
-  }
-
-  static String jvm() {
-    return ManagementFactory.getRuntimeMXBean().getVmName()
-        + " "
-        + ManagementFactory.getRuntimeMXBean().getVmVersion();
   }
 }

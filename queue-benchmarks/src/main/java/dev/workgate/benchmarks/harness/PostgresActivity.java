@@ -17,7 +17,7 @@ import java.util.Properties;
 final class PostgresActivity {
   private PostgresActivity() {}
 
-  /** A reading; {@code null} fields never occur, an unreachable server gives {@link #NONE}. */
+  /** A reading; an unreachable server gives {@link #NONE}. */
   record Counters(long commits, long rowsWritten) {
     Counters minus(Counters earlier) {
       return new Counters(commits - earlier.commits, rowsWritten - earlier.rowsWritten);

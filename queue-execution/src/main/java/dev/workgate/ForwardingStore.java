@@ -1,0 +1,125 @@
+package dev.workgate;
+
+import dev.workgate.core.RecordedEvent;
+import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.store.AppendRequest;
+import dev.workgate.core.store.ClaimRequest;
+import dev.workgate.core.store.EventPage;
+import dev.workgate.core.store.EventQuery;
+import dev.workgate.core.store.LogPage;
+import dev.workgate.core.store.Page;
+import dev.workgate.core.store.RebuildMode;
+import dev.workgate.core.store.RebuildReport;
+import dev.workgate.core.store.Subscription;
+import dev.workgate.core.store.WorkAvailableListener;
+import dev.workgate.core.store.WorkOrderQuery;
+import dev.workgate.core.store.WorkOrderStore;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A store that passes every call to another, for the runtime's layers in front of the host's store
+ * to override only what they change. Closing it does not close the store behind it: the host closes
+ * its own store. As thread-safe as the store behind it.
+ */
+abstract class ForwardingStore implements WorkOrderStore {
+  /** The store every call goes to. */
+  final WorkOrderStore store;
+
+  ForwardingStore(WorkOrderStore store) {
+    this.store = store;
+  }
+
+  @Override
+  public List<RecordedEvent> appendAll(List<AppendRequest> requests) {
+    return store.appendAll(requests);
+  }
+
+  @Override
+  public List<WorkOrderView> claim(ClaimRequest request) {
+    return store.claim(request);
+  }
+
+  @Override
+  public List<RecordedEvent> readStream(WorkOrderId workOrderId) {
+    return store.readStream(workOrderId);
+  }
+
+  @Override
+  public LogPage readLog(long afterPosition, int limit) {
+    return store.readLog(afterPosition, limit);
+  }
+
+  @Override
+  public EventPage queryEvents(EventQuery query) {
+    return store.queryEvents(query);
+  }
+
+  @Override
+  public Optional<WorkOrderView> find(WorkOrderId workOrderId) {
+    return store.find(workOrderId);
+  }
+
+  @Override
+  public Page<WorkOrderView> query(WorkOrderQuery query) {
+    return store.query(query);
+  }
+
+  @Override
+  public Map<String, Map<WorkOrderState, Long>> counts() {
+    return store.counts();
+  }
+
+  @Override
+  public Optional<WorkOrderId> findByIdempotencyKey(String idempotencyKey) {
+    return store.findByIdempotencyKey(idempotencyKey);
+  }
+
+  @Override
+  public boolean renewLease(WorkOrderId workOrderId, String owner, int attempt, Instant expiresAt) {
+    return store.renewLease(workOrderId, owner, attempt, expiresAt);
+  }
+
+  @Override
+  public List<WorkOrderView> expiredLeases(Instant now, int limit) {
+    return store.expiredLeases(now, limit);
+  }
+
+  @Override
+  public List<WorkOrderView> dueRetries(Instant now, int limit) {
+    return store.dueRetries(now, limit);
+  }
+
+  @Override
+  public Optional<Instant> nextRetryAt() {
+    return store.nextRetryAt();
+  }
+
+  @Override
+  public Optional<Instant> nextAvailableAt(String queue, Instant now) {
+    return store.nextAvailableAt(queue, now);
+  }
+
+  @Override
+  public int deleteTerminalBefore(Instant cutoff, int limit) {
+    return store.deleteTerminalBefore(cutoff, limit);
+  }
+
+  @Override
+  public Subscription subscribe(WorkAvailableListener listener) {
+    return store.subscribe(listener);
+  }
+
+  @Override
+  public RebuildReport rebuildProjection(RebuildMode mode) {
+    return store.rebuildProjection(mode);
+  }
+
+  /** Does not close the store behind it: the host's store is the host's to close. */
+  @Override
+  public void close() {}
+}
