@@ -143,6 +143,7 @@ public final class WorkgateHttpServer implements AutoCloseable {
 
   private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME;
 
+  private final Duration requestTimeout;
   private final ServerSocket listener;
   private final ThreadPoolExecutor executor;
   private final ExecutorService acceptor;
@@ -166,6 +167,7 @@ public final class WorkgateHttpServer implements AutoCloseable {
       boolean node = b.workgate != null;
       Clock clock = b.clock != null ? b.clock : node ? b.workgate.clock() : Clock.systemUTC();
       this.clock = clock;
+      this.requestTimeout = b.requestTimeout;
       WorkgateHealth health = b.health;
       if (health == null) {
         health =
@@ -347,7 +349,7 @@ public final class WorkgateHttpServer implements AutoCloseable {
   /** One connection, one request: read it, answer it, close. */
   private void serve(Socket socket) {
     try {
-      long deadline = System.nanoTime() + REQUEST_TIMEOUT.toNanos();
+      long deadline = System.nanoTime() + requestTimeout.toNanos();
       InputStream in = new BufferedInputStream(new DeadlineInputStream(socket, deadline), 8192);
       OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 8192);
       HttpRequestReader reader = new HttpRequestReader(in, MAX_BODY_BYTES);
@@ -371,7 +373,7 @@ public final class WorkgateHttpServer implements AutoCloseable {
         }
         response =
             Response.error(
-                408, "the request did not arrive within " + REQUEST_TIMEOUT.toSeconds() + " s");
+                408, "the request did not arrive within " + requestTimeout.toMillis() + " ms");
       }
       write(out, response, "HEAD".equals(reader.method()), clock);
       linger(socket);
@@ -567,6 +569,7 @@ public final class WorkgateHttpServer implements AutoCloseable {
     private PrometheusMeterRegistry registry;
     private WorkgateHealth health;
     private int threads = DEFAULT_THREADS;
+    private Duration requestTimeout = REQUEST_TIMEOUT;
 
     private Builder(Workgate workgate, WorkOrderStore store) {
       this.workgate = workgate;
@@ -683,6 +686,15 @@ public final class WorkgateHttpServer implements AutoCloseable {
         throw new IllegalArgumentException("threads must be within 1..64, got " + threads);
       }
       this.threads = threads;
+      return this;
+    }
+
+    /** How long a client has to send its request; tests shorten it. */
+    Builder requestTimeout(Duration timeout) {
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("requestTimeout must be positive, got " + timeout);
+      }
+      this.requestTimeout = timeout;
       return this;
     }
 
