@@ -52,8 +52,10 @@ import net.jqwik.api.statistics.Statistics;
  * well-formed requests with random targets; this class sends what a careless or hostile client
  * sends, over a raw socket, because HttpClient refuses most of it.
  *
- * <p>For every request: an answer arrives within {@link #ANSWER_WITHIN} (a timeout is a hang), its
- * status is below 500, its body names no Java exception nor class and carries no stack trace, and
+ * <p>For every request: an answer arrives within {@link #ANSWER_WITHIN} (a timeout is a hang, and a
+ * connection closed without an answer fails too: the endpoint answers every request that sent a
+ * byte, even bytes that are not HTTP); the answer is one the endpoint may legally give ({@link
+ * #assertCleanAnswer}: below 500, or 501 for a transfer coding, and the endpoint's own JSON); and
  * the store's log does not move, unless the request was an authorised cancel of a known work order
  * that the endpoint answered 200; then only that work order got cancellation events.
  *
