@@ -28,7 +28,6 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -141,13 +140,23 @@ public final class WorkgateHttpServer implements AutoCloseable {
 
   private static final Duration LINGER_TIME = Duration.ofSeconds(1);
 
+  /**
+   * How long, past the request's deadline, the routes and the writing of the answer may take before
+   * the connection is closed regardless (a client that does not read its answer).
+   */
+  private static final Duration ANSWER_TIME = Duration.ofSeconds(30);
+
   private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME;
 
   private final Duration requestTimeout;
   private final ServerSocket listener;
   private final ThreadPoolExecutor executor;
   private final ExecutorService acceptor;
-  private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+
+  /** Open connections, each with the System.nanoTime() by which it must be done. */
+  private final Map<Socket, Long> open = new ConcurrentHashMap<>();
+
+  private static final long WAITING = Long.MIN_VALUE;
   private final Routes routes;
   private final Clock clock;
   private final AutoCloseable ownedHealth;
@@ -293,7 +302,7 @@ public final class WorkgateHttpServer implements AutoCloseable {
     executor.shutdown();
     try {
       if (!executor.awaitTermination(1, TimeUnit.SECONDS)) {
-        open.forEach(WorkgateHttpServer::closeSocket); // ends reads and writes that still wait
+        open.keySet().forEach(WorkgateHttpServer::closeSocket); // ends reads and writes that wait
         executor.shutdownNow();
         executor.awaitTermination(5, TimeUnit.SECONDS);
       }
@@ -301,7 +310,7 @@ public final class WorkgateHttpServer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    open.forEach(WorkgateHttpServer::closeSocket);
+    open.keySet().forEach(WorkgateHttpServer::closeSocket);
     closeQuietly(ownedHealth);
     closeQuietly(ownedMetrics);
     if (ownedRegistry != null) {
@@ -310,23 +319,47 @@ public final class WorkgateHttpServer implements AutoCloseable {
   }
 
   private void acceptLoop() {
+    try {
+      listener.setSoTimeout(1000); // to sweep overdue connections while no one connects
+    } catch (IOException e) {
+      LOG.warn("the listener takes no accept timeout; overdue connections wait for the next", e);
+    }
     while (!closed.get()) {
+      sweep();
       Socket socket;
       try {
         socket = listener.accept();
+      } catch (SocketTimeoutException e) {
+        continue;
       } catch (IOException e) {
         if (!closed.get()) {
           LOG.warn("accepting a connection failed", e);
         }
         continue;
       }
-      open.add(socket);
+      open.put(socket, WAITING); // its time starts when a thread takes it
       try {
         executor.execute(() -> serve(socket));
       } catch (RejectedExecutionException e) {
         busy(socket);
       }
     }
+  }
+
+  /**
+   * Closes connections past their time. Reads end at their deadline by themselves; a write to a
+   * client that does not read would wait for ever, and this ends it.
+   */
+  private void sweep() {
+    long now = System.nanoTime();
+    open.forEach(
+        (socket, doneBy) -> {
+          if (doneBy != WAITING && now - doneBy > 0) {
+            LOG.debug(
+                "closing a connection from {} past its time", socket.getRemoteSocketAddress());
+            closeSocket(socket);
+          }
+        });
   }
 
   /** Every request thread is busy and the queue full: 503 at once, without reading. */
@@ -350,6 +383,7 @@ public final class WorkgateHttpServer implements AutoCloseable {
   private void serve(Socket socket) {
     try {
       long deadline = System.nanoTime() + requestTimeout.toNanos();
+      open.replace(socket, deadline + ANSWER_TIME.toNanos() + LINGER_TIME.toNanos());
       InputStream in = new BufferedInputStream(new DeadlineInputStream(socket, deadline), 8192);
       OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 8192);
       HttpRequestReader reader = new HttpRequestReader(in, MAX_BODY_BYTES);
