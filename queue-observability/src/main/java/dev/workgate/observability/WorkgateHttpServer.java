@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -146,7 +147,15 @@ public final class WorkgateHttpServer implements AutoCloseable {
    */
   private static final Duration ANSWER_TIME = Duration.ofSeconds(30);
 
-  private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME;
+  /** The IMF-fixdate of RFC 9110 section 5.6.7, always in GMT. */
+  private static final DateTimeFormatter HTTP_DATE =
+      DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US);
+
+  private static final byte[] CONTINUE =
+      "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+
+  /** The deadline of a connection that waits for a thread: none yet. */
+  private static final long WAITING = Long.MIN_VALUE;
 
   private final Duration requestTimeout;
   private final ServerSocket listener;
@@ -156,7 +165,6 @@ public final class WorkgateHttpServer implements AutoCloseable {
   /** Open connections, each with the System.nanoTime() by which it must be done. */
   private final Map<Socket, Long> open = new ConcurrentHashMap<>();
 
-  private static final long WAITING = Long.MIN_VALUE;
   private final Routes routes;
   private final Clock clock;
   private final AutoCloseable ownedHealth;
@@ -435,9 +443,6 @@ public final class WorkgateHttpServer implements AutoCloseable {
       return Response.json(500, body);
     }
   }
-
-  private static final byte[] CONTINUE =
-      "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
   /** Writes the whole response; a HEAD request gets the head alone. */
   static void write(OutputStream out, Response r, boolean head, Clock clock) throws IOException {

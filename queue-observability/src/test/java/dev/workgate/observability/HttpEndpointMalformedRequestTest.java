@@ -287,6 +287,30 @@ class HttpEndpointMalformedRequestTest {
     }
   }
 
+  @Test
+  void every_answer_carries_the_endpoints_headers_and_closes_the_connection() throws Exception {
+    for (String request :
+        List.of(
+            "GET /health/live HTTP/1.1\r\nHost: localhost\r\n\r\n",
+            "GET /health/live HTTP/1.1\r\nHost: localhost\r\nHost: localhost\r\n\r\n")) {
+      try (Socket socket = connect(open)) {
+        socket.getOutputStream().write(ascii(request));
+        socket.shutdownOutput();
+        String text =
+            new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        String head = text.substring(0, text.indexOf("\r\n\r\n") + 2);
+
+        assertThat(head)
+            .contains("\r\nConnection: close\r\n")
+            .contains("\r\nCache-Control: no-store\r\n")
+            .contains("\r\nX-Content-Type-Options: nosniff\r\n")
+            .containsPattern(
+                "\r\nDate: [A-Z][a-z]{2}, \\d{2} [A-Z][a-z]{2} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT\r\n")
+            .containsPattern("\r\nContent-Length: " + (text.length() - head.length() - 2) + "\r\n");
+      }
+    }
+  }
+
   // ---- helpers ---------------------------------------------------------------------------------
 
   /** The endpoint's own error: the status, JSON, an error text, no exception's name. */
