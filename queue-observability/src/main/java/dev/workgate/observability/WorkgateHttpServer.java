@@ -370,16 +370,22 @@ public final class WorkgateHttpServer implements AutoCloseable {
         });
   }
 
-  /** Every request thread is busy and the queue full: 503 at once, without reading. */
+  /**
+   * Every request thread is busy and the queue full: 503 at once, on the accept thread, so without
+   * waiting for the request; what of it has already arrived is dropped so that closing does not
+   * reset the answer away.
+   */
   private void busy(Socket socket) {
     try (socket) {
-      socket.setSoTimeout(100);
       ObjectNode body = JsonViews.error("the endpoint is busy; try again");
       write(
           socket.getOutputStream(),
           Response.json(503, body, Map.of("Retry-After", "1")),
           false,
           clock);
+      socket.shutdownOutput();
+      InputStream in = socket.getInputStream();
+      in.skipNBytes(Math.min(in.available(), LINGER_BYTES));
     } catch (IOException e) {
       LOG.debug("answering a connection while busy failed", e);
     } finally {
@@ -391,6 +397,7 @@ public final class WorkgateHttpServer implements AutoCloseable {
   private void serve(Socket socket) {
     try {
       long deadline = System.nanoTime() + requestTimeout.toNanos();
+      socket.setTcpNoDelay(true); // the head and a large body go out as two writes
       open.replace(socket, deadline + ANSWER_TIME.toNanos() + LINGER_TIME.toNanos());
       InputStream in = new BufferedInputStream(new DeadlineInputStream(socket, deadline), 8192);
       OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 8192);
