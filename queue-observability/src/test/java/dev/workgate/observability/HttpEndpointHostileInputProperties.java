@@ -722,6 +722,10 @@ class HttpEndpointHostileInputProperties {
             "/" + "x".repeat(20_000),
             "*",
             "http://evil.example/api/queue/stats",
+            "http://localhost/api/work-orders/" + KNOWN + "/cancel",
+            "HTTP://LOCALHOST:1?x",
+            "//metrics",
+            "/metrics/../x",
             "api/queue/stats",
             "",
             "/api/work-orders/ " + KNOWN + "/cancel",
@@ -826,7 +830,10 @@ class HttpEndpointHostileInputProperties {
             "Transfer-Encoding: chunked",
             "Transfer-Encoding: gzip, chunked",
             "Transfer-Encoding: identity",
+            "Transfer-Encoding: CHUNKED",
             "Content-Length: 3",
+            "Host: localhost",
+            "Expect: nothing-known",
             "Content-Type: application/json",
             "Content-Type: text/plain; charset=ebcdic",
             "Expect: 100-continue",
@@ -983,6 +990,7 @@ class HttpEndpointHostileInputProperties {
             e.token,
             r.withHost("localhost.evil.example")),
         v.changed("header: empty Host", false, r.withHost("")),
+        v.changed("header: a second, identical Host", false, r.plusHeader("Host: localhost")),
         v.changed("header: Host cut short", false, r.withHost("[::1")),
         v.changed("header: a 10 000-character Host", false, r.withHost("h".repeat(10_000))),
         v.changed("header: no Authorization", tokenNotNeeded, r.withAuthorization(null)),
@@ -1215,6 +1223,7 @@ class HttpEndpointHostileInputProperties {
   }
 
   static Arbitrary<Case> pathChanged(Case v) {
+    Endpoint e = ENDPOINTS.get(v.endpoint());
     String target = v.request().target();
     int q = target.indexOf('?');
     String path = q < 0 ? target : target.substring(0, q);
@@ -1240,7 +1249,13 @@ class HttpEndpointHostileInputProperties {
         query(v, "path: a dot-dot segment", false, "/api/.." + path + query),
         query(
             v, "path: a slash percent-encoded", false, path.replaceFirst("(?<=.)/", "%2F") + query),
-        query(v, "path: no leading slash", false, path.substring(1) + query));
+        query(v, "path: no leading slash", false, path.substring(1) + query),
+        query(v, "path: absolute form, localhost", true, "http://localhost" + path + query),
+        query(
+            v,
+            "path: absolute form, a foreign host",
+            e.token,
+            "http://evil.example" + path + query));
   }
 
   static Arbitrary<Case> idChanged(Case v) {
