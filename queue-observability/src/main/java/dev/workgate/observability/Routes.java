@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
 import dev.workgate.core.EventType;
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.WorkOrderId;
@@ -33,10 +32,10 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The endpoint's routes: parses and checks each request, asks the {@link Backend} (a node or a
- * store alone), renders JSON. Every outcome a client can cause is a response here (400, 401, 403,
- * 404, 405, 413, 414, 503); only a fault of this code escapes, and the server turns it into a bare
- * 500.
+ * The endpoint's routes: checks each request that {@link HttpRequestReader} accepted, asks the
+ * {@link Backend} (a node or a store alone), renders JSON. Every outcome a client can cause is a
+ * response here (400, 401, 403, 404, 405, 409, 413, 414, 503); only a fault of this code escapes,
+ * and the server turns it into a bare 500.
  */
 final class Routes {
   private static final Set<String> AUDIT_PARAMETERS =
@@ -72,10 +71,10 @@ final class Routes {
     this.tokenDigest = tokenDigest;
   }
 
-  Response route(HttpExchange exchange) {
-    String method = exchange.getRequestMethod();
-    String rawPath = exchange.getRequestURI().getRawPath();
-    String rawQuery = exchange.getRequestURI().getRawQuery();
+  Response route(HttpRequest request) {
+    String method = request.method();
+    String rawPath = request.rawPath();
+    String rawQuery = request.rawQuery();
     if (rawQuery != null && rawQuery.length() > WorkgateHttpServer.MAX_QUERY_CHARS) {
       return Response.error(
           414, "query string longer than " + WorkgateHttpServer.MAX_QUERY_CHARS + " characters");
@@ -92,7 +91,7 @@ final class Routes {
     } catch (IllegalArgumentException e) {
       return Response.badParameter("query", "malformed query string: " + e.getMessage());
     }
-    if (tokenDigest == null && !loopbackHost(exchange.getRequestHeaders().getFirst("Host"))) {
+    if (tokenDigest == null && !loopbackHost(request.host())) {
       // Without a token the endpoint trusts that only this machine reaches it; a browser page
       // that rebinds its own domain to 127.0.0.1 would break that, and names its domain here.
       return Response.error(
@@ -107,16 +106,16 @@ final class Routes {
         return read ? noQuery(query, () -> probe(health.readiness())) : notAllowed("GET, HEAD");
       }
       if (path.equals(List.of("metrics"))) {
-        return guarded(exchange, read, () -> noQuery(query, this::metrics));
+        return guarded(request, read, () -> noQuery(query, this::metrics));
       }
       if (path.equals(List.of("api", "queue", "stats"))) {
         return guarded(
-            exchange,
+            request,
             read,
             () -> noQuery(query, () -> Response.json(200, backend.stats(clock.instant()))));
       }
       if (path.equals(List.of("api", "audit"))) {
-        return guarded(exchange, read, () -> audit(query));
+        return guarded(request, read, () -> audit(query));
       }
       if (path.size() >= 3
           && path.size() <= 4
@@ -124,10 +123,10 @@ final class Routes {
           && path.get(1).equals("work-orders")) {
         String id = path.get(2);
         if (path.size() == 3) {
-          return guarded(exchange, read, () -> noQuery(query, () -> workOrder(id)));
+          return guarded(request, read, () -> noQuery(query, () -> workOrder(id)));
         }
         if (path.get(3).equals("timeline")) {
-          return guarded(exchange, read, () -> noQuery(query, () -> timeline(id)));
+          return guarded(request, read, () -> noQuery(query, () -> timeline(id)));
         }
         if (path.get(3).equals("cancel")) {
           if (!"POST".equals(method)) {
@@ -137,10 +136,10 @@ final class Routes {
             return Response.error(
                 403, "cancel is disabled: the endpoint was started without a token");
           }
-          if (!authorized(exchange)) {
+          if (!authorized(request)) {
             return unauthorized();
           }
-          return noQuery(query, () -> cancel(exchange, id));
+          return noQuery(query, () -> cancel(request, id));
         }
       }
       return Response.error(404, "no such route: " + method + " " + shorten(rawPath));
@@ -169,11 +168,11 @@ final class Routes {
     Response handle();
   }
 
-  private Response guarded(HttpExchange exchange, boolean read, Handler handler) {
+  private Response guarded(HttpRequest request, boolean read, Handler handler) {
     if (!read) {
       return notAllowed("GET, HEAD");
     }
-    if (tokenDigest != null && !authorized(exchange)) {
+    if (tokenDigest != null && !authorized(request)) {
       return unauthorized();
     }
     return handler.handle();
@@ -187,8 +186,8 @@ final class Routes {
     return handler.handle();
   }
 
-  private boolean authorized(HttpExchange exchange) {
-    String header = exchange.getRequestHeaders().getFirst("Authorization");
+  private boolean authorized(HttpRequest request) {
+    String header = request.header("Authorization");
     if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
       return false;
     }
@@ -241,17 +240,12 @@ final class Routes {
         .orElseGet(() -> notFound(id.get()));
   }
 
-  private Response cancel(HttpExchange exchange, String rawId) {
+  private Response cancel(HttpRequest request, String rawId) {
     Optional<WorkOrderId> id = parseId(rawId);
     if (id.isEmpty()) {
       return Response.badParameter("id", "'" + shorten(rawId) + "' is not a work-order id");
     }
-    byte[] body;
-    try {
-      body = WorkgateHttpServer.readBody(exchange);
-    } catch (IOException e) {
-      return Response.error(400, "the request body could not be read");
-    }
+    byte[] body = request.body();
     if (body == null) {
       return Response.error(
           413, "request body larger than " + WorkgateHttpServer.MAX_BODY_BYTES + " bytes");

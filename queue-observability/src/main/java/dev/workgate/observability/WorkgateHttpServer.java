@@ -3,27 +3,39 @@ package dev.workgate.observability;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.workgate.Workgate;
 import dev.workgate.core.store.WorkOrderStore;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -32,7 +44,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A small HTTP endpoint for operators and monitoring, on the JDK's {@link HttpServer}:
+ * A small HTTP endpoint for operators and monitoring, on a strict HTTP/1.1 server of its own (one
+ * request per connection, bodies only with a Content-Length):
  *
  * <ul>
  *   <li>{@code GET /metrics}: the Prometheus scrape;
@@ -53,6 +66,16 @@ import org.slf4j.LoggerFactory;
  * store that does not answer 503, and anything unexpected 500 with no detail (it is logged here,
  * with an id the response carries). Every response but the scrape is {@code application/json}.
  * Payloads are never served: a work order's view lists its facts, not its input.
+ *
+ * <p><b>Malformed requests.</b> The endpoint reads HTTP itself, so a request it cannot serve gets
+ * its JSON error too, never another server's page: bad framing 400 (two {@code Host}, {@code
+ * Content-Length} or {@code Authorization} headers, a Content-Length that is not a number, a folded
+ * or nameless header line, a path with {@code .} or {@code ..} segments, a target that is neither a
+ * path nor an absolute {@code http} URI), {@code Transfer-Encoding: chunked} 411, any other
+ * transfer coding 501, a body over {@link #MAX_BODY_BYTES} 413, a request line over 8 KiB 414,
+ * header lines over 16 KiB in all 431, an HTTP version other than 1.0 and 1.1 505 (an HTTP/2
+ * preface among them), a request not complete within 10 seconds 408. Empty path segments are
+ * ignored, so {@code //metrics} is {@code /metrics}. Every answer closes its connection.
  *
  * <p><b>Over a store alone.</b> {@link #builder(WorkOrderStore)} serves a store that no node in
  * this process runs: an operator's view of it, for a tool such as {@code workgate-admin serve}. The
@@ -104,9 +127,46 @@ public final class WorkgateHttpServer implements AutoCloseable {
   /** The longest cancel reason accepted. */
   public static final int MAX_REASON_CHARS = 500;
 
-  private final HttpServer server;
-  private final ExecutorService executor;
+  /**
+   * How long a client has to send its whole request, head and body: a slow or silent client holds a
+   * request thread at most this long, then gets 408.
+   */
+  static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
+
+  /** Connections accepted while every request thread is busy; past this they get 503 at once. */
+  static final int MAX_WAITING_CONNECTIONS = 64;
+
+  /** After answering, what a client still sends is read and dropped, up to this, before closing. */
+  private static final int LINGER_BYTES = 64 * 1024;
+
+  private static final Duration LINGER_TIME = Duration.ofSeconds(1);
+
+  /**
+   * How long, past the request's deadline, the routes and the writing of the answer may take before
+   * the connection is closed regardless (a client that does not read its answer).
+   */
+  private static final Duration ANSWER_TIME = Duration.ofSeconds(30);
+
+  /** The IMF-fixdate of RFC 9110 section 5.6.7, always in GMT. */
+  private static final DateTimeFormatter HTTP_DATE =
+      DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US);
+
+  private static final byte[] CONTINUE =
+      "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+
+  /** The deadline of a connection that waits for a thread: none yet. */
+  private static final long WAITING = Long.MIN_VALUE;
+
+  private final Duration requestTimeout;
+  private final ServerSocket listener;
+  private final ThreadPoolExecutor executor;
+  private final ExecutorService acceptor;
+
+  /** Open connections, each with the System.nanoTime() by which it must be done. */
+  private final Map<Socket, Long> open = new ConcurrentHashMap<>();
+
   private final Routes routes;
+  private final Clock clock;
   private final AutoCloseable ownedHealth;
   private final AutoCloseable ownedMetrics;
   private final PrometheusMeterRegistry ownedRegistry;
@@ -117,10 +177,14 @@ public final class WorkgateHttpServer implements AutoCloseable {
     WorkgateHealth madeHealth = null;
     WorkgateMetrics madeMetrics = null;
     PrometheusMeterRegistry madeRegistry = null;
-    ExecutorService pool = null;
+    ThreadPoolExecutor pool = null;
+    ExecutorService accept = null;
+    ServerSocket socket = null;
     try {
       boolean node = b.workgate != null;
       Clock clock = b.clock != null ? b.clock : node ? b.workgate.clock() : Clock.systemUTC();
+      this.clock = clock;
+      this.requestTimeout = b.requestTimeout;
       WorkgateHealth health = b.health;
       if (health == null) {
         health =
@@ -148,16 +212,36 @@ public final class WorkgateHttpServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
           };
-      pool = Executors.newFixedThreadPool(b.threads, threads);
+      pool =
+          new ThreadPoolExecutor(
+              b.threads,
+              b.threads,
+              0,
+              TimeUnit.MILLISECONDS,
+              new ArrayBlockingQueue<>(MAX_WAITING_CONNECTIONS),
+              threads);
+      accept =
+          Executors.newSingleThreadExecutor(
+              r -> {
+                Thread t = new Thread(r, "workgate-http-accept");
+                t.setDaemon(true);
+                return t;
+              });
+      socket = new ServerSocket(b.port, 50, address);
       this.executor = pool;
-      this.server = HttpServer.create(new InetSocketAddress(address, b.port), 0);
-      server.setExecutor(executor);
-      server.createContext("/", this::handle);
-      server.start();
+      this.acceptor = accept;
+      this.listener = socket;
+      accept.execute(this::acceptLoop);
     } catch (IOException | RuntimeException | Error e) {
       // Nothing made here may outlive a failed build: threads, the listener, the meters.
+      if (socket != null) {
+        socket.close();
+      }
       if (pool != null) {
         pool.shutdownNow();
+      }
+      if (accept != null) {
+        accept.shutdownNow();
       }
       closeQuietly(madeHealth);
       closeQuietly(madeMetrics);
@@ -199,7 +283,7 @@ public final class WorkgateHttpServer implements AutoCloseable {
    * @return the port
    */
   public int port() {
-    return server.getAddress().getPort();
+    return listener.getLocalPort();
   }
 
   /**
@@ -208,7 +292,7 @@ public final class WorkgateHttpServer implements AutoCloseable {
    * @return the address and port
    */
   public InetSocketAddress address() {
-    return server.getAddress();
+    return new InetSocketAddress(listener.getInetAddress(), listener.getLocalPort());
   }
 
   /** Stops serving (requests in progress get a second to finish) and releases its threads. */
@@ -217,13 +301,24 @@ public final class WorkgateHttpServer implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    server.stop(1);
-    executor.shutdownNow();
     try {
-      executor.awaitTermination(5, TimeUnit.SECONDS);
+      listener.close();
+    } catch (IOException e) {
+      LOG.debug("closing the listener failed", e);
+    }
+    acceptor.shutdownNow();
+    executor.shutdown();
+    try {
+      if (!executor.awaitTermination(1, TimeUnit.SECONDS)) {
+        open.keySet().forEach(WorkgateHttpServer::closeSocket); // ends reads and writes that wait
+        executor.shutdownNow();
+        executor.awaitTermination(5, TimeUnit.SECONDS);
+      }
+      acceptor.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    open.keySet().forEach(WorkgateHttpServer::closeSocket);
     closeQuietly(ownedHealth);
     closeQuietly(ownedMetrics);
     if (ownedRegistry != null) {
@@ -231,45 +326,235 @@ public final class WorkgateHttpServer implements AutoCloseable {
     }
   }
 
-  private void handle(HttpExchange exchange) {
-    Response response;
+  private void acceptLoop() {
     try {
-      response = routes.route(exchange);
+      listener.setSoTimeout(1000); // to sweep overdue connections while no one connects
+    } catch (IOException e) {
+      LOG.warn("the listener takes no accept timeout; overdue connections wait for the next", e);
+    }
+    while (!closed.get()) {
+      sweep();
+      Socket socket;
+      try {
+        socket = listener.accept();
+      } catch (SocketTimeoutException e) {
+        continue;
+      } catch (IOException e) {
+        if (!closed.get()) {
+          LOG.warn("accepting a connection failed", e);
+        }
+        continue;
+      }
+      open.put(socket, WAITING); // its time starts when a thread takes it
+      try {
+        executor.execute(() -> serve(socket));
+      } catch (RejectedExecutionException e) {
+        busy(socket);
+      }
+    }
+  }
+
+  /**
+   * Closes connections past their time. Reads end at their deadline by themselves; a write to a
+   * client that does not read would wait for ever, and this ends it.
+   */
+  private void sweep() {
+    long now = System.nanoTime();
+    open.forEach(
+        (socket, doneBy) -> {
+          if (doneBy != WAITING && now - doneBy > 0) {
+            LOG.debug(
+                "closing a connection from {} past its time", socket.getRemoteSocketAddress());
+            closeSocket(socket);
+          }
+        });
+  }
+
+  /**
+   * Every request thread is busy and the queue full: 503 at once, on the accept thread, so without
+   * waiting for the request; what of it has already arrived is dropped so that closing does not
+   * reset the answer away.
+   */
+  private void busy(Socket socket) {
+    try (socket) {
+      ObjectNode body = JsonViews.error("the endpoint is busy; try again");
+      write(
+          socket.getOutputStream(),
+          Response.json(503, body, Map.of("Retry-After", "1")),
+          false,
+          clock);
+      socket.shutdownOutput();
+      InputStream in = socket.getInputStream();
+      in.skipNBytes(Math.min(in.available(), LINGER_BYTES));
+    } catch (IOException e) {
+      LOG.debug("answering a connection while busy failed", e);
+    } finally {
+      open.remove(socket);
+    }
+  }
+
+  /** One connection, one request: read it, answer it, close. */
+  private void serve(Socket socket) {
+    try {
+      long deadline = System.nanoTime() + requestTimeout.toNanos();
+      socket.setTcpNoDelay(true); // the head and a large body go out as two writes
+      open.replace(socket, deadline + ANSWER_TIME.toNanos() + LINGER_TIME.toNanos());
+      InputStream in = new BufferedInputStream(new DeadlineInputStream(socket, deadline), 8192);
+      OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 8192);
+      HttpRequestReader reader = new HttpRequestReader(in, MAX_BODY_BYTES);
+      Response response;
+      try {
+        HttpRequest request =
+            reader.read(
+                () -> {
+                  out.write(CONTINUE);
+                  out.flush();
+                });
+        if (request == null) {
+          return; // closed before a byte: nothing to answer
+        }
+        response = answer(request);
+      } catch (HttpRequestReader.Refused e) {
+        response = Response.error(e.status, e.getMessage());
+      } catch (SocketTimeoutException e) {
+        if (!reader.anyByte()) {
+          return; // connected and said nothing
+        }
+        response =
+            Response.error(
+                408, "the request did not arrive within " + requestTimeout.toMillis() + " ms");
+      }
+      write(out, response, "HEAD".equals(reader.method()), clock);
+      linger(socket);
+    } catch (IOException e) {
+      LOG.debug("a connection from {} failed", socket.getRemoteSocketAddress(), e);
+    } finally {
+      closeSocket(socket);
+      open.remove(socket);
+    }
+  }
+
+  private Response answer(HttpRequest request) {
+    try {
+      return routes.route(request);
     } catch (RuntimeException | Error e) {
       String id = Long.toString(errors.incrementAndGet());
       LOG.error(
-          "request {} {} failed (error id {})", exchange.getRequestMethod(), path(exchange), id, e);
+          "request {} {} failed (error id {})",
+          Routes.shorten(request.method(), 20),
+          Routes.shorten(request.rawPath(), 200),
+          id,
+          e);
       ObjectNode body = JsonViews.error("internal error");
       body.put("errorId", id);
-      response = Response.json(500, body);
-    }
-    try {
-      send(exchange, response);
-    } catch (IOException e) {
-      LOG.debug("writing a response to {} failed", exchange.getRemoteAddress(), e);
-    } finally {
-      exchange.close();
+      return Response.json(500, body);
     }
   }
 
-  private static String path(HttpExchange exchange) {
-    String p = exchange.getRequestURI().getRawPath();
-    return p == null ? "" : p.length() > 200 ? p.substring(0, 200) + "…" : p;
-  }
-
-  private static void send(HttpExchange exchange, Response r) throws IOException {
-    var headers = exchange.getResponseHeaders();
-    headers.set("Content-Type", r.contentType());
-    headers.set("Cache-Control", "no-store");
-    headers.set("X-Content-Type-Options", "nosniff");
-    r.headers().forEach(headers::set);
+  /** Writes the whole response; a HEAD request gets the head alone. */
+  static void write(OutputStream out, Response r, boolean head, Clock clock) throws IOException {
     byte[] body = r.body();
-    boolean head = "HEAD".equals(exchange.getRequestMethod());
-    exchange.sendResponseHeaders(r.status(), head ? -1 : body.length == 0 ? -1 : body.length);
-    if (!head && body.length > 0) {
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(body);
+    StringBuilder h = new StringBuilder(256);
+    h.append("HTTP/1.1 ").append(r.status()).append(' ').append(reason(r.status())).append("\r\n");
+    h.append("Content-Type: ").append(r.contentType()).append("\r\n");
+    h.append("Content-Length: ").append(body.length).append("\r\n");
+    h.append("Cache-Control: no-store\r\n");
+    h.append("X-Content-Type-Options: nosniff\r\n");
+    h.append("Date: ")
+        .append(HTTP_DATE.format(ZonedDateTime.ofInstant(clock.instant(), ZoneOffset.UTC)))
+        .append("\r\n");
+    h.append("Connection: close\r\n");
+    r.headers().forEach((k, v) -> h.append(k).append(": ").append(v).append("\r\n"));
+    h.append("\r\n");
+    out.write(h.toString().getBytes(StandardCharsets.ISO_8859_1));
+    if (!head) {
+      out.write(body);
+    }
+    out.flush();
+  }
+
+  static String reason(int status) {
+    return switch (status) {
+      case 100 -> "Continue";
+      case 200 -> "OK";
+      case 400 -> "Bad Request";
+      case 401 -> "Unauthorized";
+      case 403 -> "Forbidden";
+      case 404 -> "Not Found";
+      case 405 -> "Method Not Allowed";
+      case 408 -> "Request Timeout";
+      case 409 -> "Conflict";
+      case 411 -> "Length Required";
+      case 413 -> "Content Too Large";
+      case 414 -> "URI Too Long";
+      case 417 -> "Expectation Failed";
+      case 431 -> "Request Header Fields Too Large";
+      case 500 -> "Internal Server Error";
+      case 501 -> "Not Implemented";
+      case 503 -> "Service Unavailable";
+      case 505 -> "HTTP Version Not Supported";
+      default -> "Status";
+    };
+  }
+
+  /**
+   * Half-closes, then reads and drops what the client still sends (a body the endpoint did not
+   * read) for a moment, so that closing does not reset the connection before the client has read
+   * the answer.
+   */
+  private static void linger(Socket socket) throws IOException {
+    socket.shutdownOutput();
+    long deadline = System.nanoTime() + LINGER_TIME.toNanos();
+    InputStream in = new DeadlineInputStream(socket, deadline);
+    byte[] drop = new byte[4096];
+    int dropped = 0;
+    try {
+      for (int n; dropped < LINGER_BYTES && (n = in.read(drop)) >= 0; ) {
+        dropped += n;
       }
+    } catch (SocketTimeoutException e) {
+      // The client neither closed nor sent more: close anyway.
+    }
+  }
+
+  private static void closeSocket(Socket socket) {
+    try {
+      socket.close();
+    } catch (IOException e) {
+      LOG.debug("closing a connection failed", e);
+    }
+  }
+
+  /**
+   * The socket's input, with one deadline for every read together: each read waits at most what is
+   * left of it, so a client that trickles bytes cannot hold a thread past the deadline.
+   */
+  private static final class DeadlineInputStream extends InputStream {
+    private final Socket socket;
+    private final InputStream in;
+    private final long deadline;
+
+    DeadlineInputStream(Socket socket, long deadline) throws IOException {
+      this.socket = socket;
+      this.in = socket.getInputStream();
+      this.deadline = deadline;
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      int n = read(one, 0, 1);
+      return n < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+      if (left <= 0) {
+        throw new SocketTimeoutException("deadline passed");
+      }
+      socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, left));
+      return in.read(b, off, len);
     }
   }
 
@@ -319,24 +604,6 @@ public final class WorkgateHttpServer implements AutoCloseable {
     }
   }
 
-  /** Reads a request body up to the limit; null if it is larger. */
-  static byte[] readBody(HttpExchange exchange) throws IOException {
-    String length = exchange.getRequestHeaders().getFirst("Content-Length");
-    if (length != null) {
-      try {
-        if (Long.parseLong(length.trim()) > MAX_BODY_BYTES) {
-          return null;
-        }
-      } catch (NumberFormatException e) {
-        return null;
-      }
-    }
-    try (InputStream in = exchange.getRequestBody()) {
-      byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
-      return bytes.length > MAX_BODY_BYTES ? null : bytes;
-    }
-  }
-
   /** Builds and starts a {@link WorkgateHttpServer}. Not thread-safe. */
   public static final class Builder {
     private final Workgate workgate; // one of these two
@@ -348,6 +615,7 @@ public final class WorkgateHttpServer implements AutoCloseable {
     private PrometheusMeterRegistry registry;
     private WorkgateHealth health;
     private int threads = DEFAULT_THREADS;
+    private Duration requestTimeout = REQUEST_TIMEOUT;
 
     private Builder(Workgate workgate, WorkOrderStore store) {
       this.workgate = workgate;
@@ -464,6 +732,15 @@ public final class WorkgateHttpServer implements AutoCloseable {
         throw new IllegalArgumentException("threads must be within 1..64, got " + threads);
       }
       this.threads = threads;
+      return this;
+    }
+
+    /** How long a client has to send its request; tests shorten it. */
+    Builder requestTimeout(Duration timeout) {
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("requestTimeout must be positive, got " + timeout);
+      }
+      this.requestTimeout = timeout;
       return this;
     }
 

@@ -15,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Set;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -23,6 +22,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
+import org.assertj.core.api.Condition;
 
 /**
  * Random and malformed requests against a live endpoint: the answer is always a clean status a
@@ -30,8 +30,14 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * refused.
  */
 class HttpEndpointFuzzProperties {
-  private static final Set<Integer> CLIENT_OR_OK =
-      Set.of(200, 400, 401, 403, 404, 405, 409, 413, 414);
+  /**
+   * Every answer these requests may legally get: success, or any refusal of the client's request (a
+   * 4xx, whichever names the problem best, 408 for a client too slow on a loaded machine among
+   * them). Only a 5xx is the endpoint's fault.
+   */
+  private static final Condition<Integer> CLIENT_OR_OK =
+      new Condition<>(s -> s == 200 || (s >= 400 && s <= 499), "200 or a 4xx");
+
   private static Workgate workgate;
   private static WorkgateHttpServer server;
   private static WorkOrderId known;
@@ -64,10 +70,10 @@ class HttpEndpointFuzzProperties {
   @Property(tries = 300)
   void random_request_targets_never_get_a_500(@ForAll("targets") String target) throws Exception {
     int status = send("GET", target, true, "");
-    assertThat(status).as(target).isIn(CLIENT_OR_OK);
+    assertThat(status).as(target).is(CLIENT_OR_OK);
     // Without the right token: a POST that reached the cancel route must be refused.
     status = send("POST", target, false, "{\"reason\":\"fuzz\"}");
-    assertThat(status).as(target).isIn(CLIENT_OR_OK);
+    assertThat(status).as(target).is(CLIENT_OR_OK);
     assertThat(workgate.find(known).orElseThrow().version()).isEqualTo(1);
   }
 
@@ -75,7 +81,7 @@ class HttpEndpointFuzzProperties {
   void random_audit_parameters_never_get_a_500(
       @ForAll("names") String name, @ForAll("values") String value) throws Exception {
     int status = send("GET", "/api/audit?" + name + "=" + value, true, "");
-    assertThat(status).as(name + "=" + value).isIn(CLIENT_OR_OK);
+    assertThat(status).as(name + "=" + value).is(CLIENT_OR_OK);
   }
 
   @Property(tries = 100)
