@@ -314,12 +314,11 @@ public final class WorkgateDemo implements Callable<Integer> {
                 .retryPolicy(retries)
                 .pollInterval(pollInterval)
                 .staggerDelay(staggerDelay)
-                .sandboxRoot(dataDir.resolve("sandboxes").resolve("in-process"))
+                .sandboxRoot(sandboxRoot(dataDir))
                 .handler(DemoPlan.REVIEW_TYPE, new ReviewHandler())
                 .sandboxProvider(
                     DemoPlan.AGENT_TYPE,
-                    ProcessSandboxProvider.builder(
-                            dataDir.resolve("sandboxes").resolve("agents"), AgentRecipe::spec)
+                    ProcessSandboxProvider.builder(agentSandboxRoot(dataDir), AgentRecipe::spec)
                         .classifier(AgentRecipe.classifier())
                         .build())
                 .build()) {
@@ -348,6 +347,19 @@ public final class WorkgateDemo implements Callable<Integer> {
         }
       }
     }
+  }
+
+  /**
+   * The runtime's sandbox root: the runtime puts its in-process sandboxes in {@code in-process}
+   * under it, so they end up in {@code <data dir>/sandboxes/in-process}.
+   */
+  static Path sandboxRoot(Path dataDir) {
+    return dataDir.resolve("sandboxes");
+  }
+
+  /** The process sandboxes' root, beside the in-process ones. */
+  static Path agentSandboxRoot(Path dataDir) {
+    return sandboxRoot(dataDir).resolve("agents");
   }
 
   private int drive(Workgate workgate, WorkOrderStore store, Set<WorkOrderId> tracked, long seed)

@@ -107,6 +107,19 @@ class WorkgateDemoTest {
     // The plan's first three: a transient failure, a timeout and a fatal error, every run.
     assertThat(r.out()).contains("TIMEOUT").contains("NETWORK_ERROR");
     assertThat(counts.get(WorkOrderState.FAILED)).isPositive();
+    // The sandboxes live side by side under the data directory, each kind once.
+    Path sandboxes = dir.resolve("data").resolve("sandboxes");
+    assertThat(sandboxes.resolve("in-process")).isDirectory();
+    assertThat(sandboxes.resolve("agents")).isDirectory();
+    assertThat(sandboxes.resolve("in-process").resolve("in-process")).doesNotExist();
+  }
+
+  @Test
+  void the_sandbox_roots_are_composed_once() {
+    Path data = Path.of("data");
+    assertThat(WorkgateDemo.sandboxRoot(data)).isEqualTo(Path.of("data", "sandboxes"));
+    assertThat(WorkgateDemo.agentSandboxRoot(data))
+        .isEqualTo(Path.of("data", "sandboxes", "agents"));
   }
 
   @Test
