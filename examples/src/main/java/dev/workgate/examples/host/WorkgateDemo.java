@@ -4,6 +4,7 @@ import dev.workgate.QueueStats;
 import dev.workgate.StateChange;
 import dev.workgate.Workgate;
 import dev.workgate.core.EventType;
+import dev.workgate.core.Text;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
@@ -13,7 +14,7 @@ import dev.workgate.core.store.Page;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderQuery;
 import dev.workgate.core.store.WorkOrderStore;
-import dev.workgate.examples.cli.Formats;
+import dev.workgate.execution.ExecutionManager;
 import dev.workgate.execution.ProcessSandboxProvider;
 import dev.workgate.observability.WorkgateHttpServer;
 import dev.workgate.retry.Jitter;
@@ -330,7 +331,7 @@ public final class WorkgateDemo implements Callable<Integer> {
           db.toAbsolutePath().normalize(),
           maxConcurrent,
           memoryPerSlotMb,
-          Formats.duration(executionTimeout),
+          Text.duration(executionTimeout),
           maxAttempts,
           usedSeed);
       if (!tracked.isEmpty()) {
@@ -404,14 +405,7 @@ public final class WorkgateDemo implements Callable<Integer> {
             done += counts.getOrDefault(s, 0L) - baseline.getOrDefault(s, 0L);
           }
         }
-        display.update(
-            new ProgressDisplay.Progress(
-                elapsed(started),
-                done,
-                tracked.size(),
-                relative(counts, baseline),
-                stats.activeSlots(),
-                stats.maxSlots()));
+        display.update(progress(stats, elapsed(started), done, tracked.size(), counts, baseline));
         if (done >= tracked.size() && allEnded(store, tracked)) {
           break;
         }
@@ -423,7 +417,7 @@ public final class WorkgateDemo implements Callable<Integer> {
           err.printf(
               "workgate-demo: no work order ended for %s; giving up (workgate-admin status"
                   + " shows where they are)%n",
-              Formats.duration(stallLimit));
+              Text.duration(stallLimit));
           return EXIT_FAILURE;
         }
         synchronized (lock) {
@@ -478,7 +472,7 @@ public final class WorkgateDemo implements Callable<Integer> {
               who,
               c.attempt(),
               what,
-              Formats.duration(
+              Text.duration(
                   f.retryAt() == null
                       ? Duration.ZERO
                       : Duration.between(c.at(), f.retryAt()).abs()))
@@ -571,6 +565,42 @@ public final class WorkgateDemo implements Callable<Integer> {
       }
     }
     return ids;
+  }
+
+  /**
+   * The progress to show. Preparing and running are this node's live attempts, not the store's
+   * counts: after a restart the store still has as running the work orders the earlier run left
+   * running, until their leases expire; counted as running they would show more running than there
+   * are slots. The display shows those apart ({@link ProgressDisplay.Progress#recovering()}).
+   */
+  static ProgressDisplay.Progress progress(
+      QueueStats stats,
+      Duration elapsed,
+      long done,
+      long total,
+      Map<WorkOrderState, Long> counts,
+      Map<WorkOrderState, Long> baseline) {
+    long preparing = 0;
+    long running = 0;
+    for (ExecutionManager.ActiveExecution e : stats.executions()) {
+      if (!DemoPlan.AGENT_QUEUE.equals(e.queue()) && !DemoPlan.REVIEW_QUEUE.equals(e.queue())) {
+        continue;
+      }
+      if (e.status() == ExecutionManager.Status.PREPARING) {
+        preparing++;
+      } else {
+        running++;
+      }
+    }
+    return new ProgressDisplay.Progress(
+        elapsed,
+        done,
+        total,
+        relative(counts, baseline),
+        preparing,
+        running,
+        stats.activeSlots(),
+        stats.maxSlots());
   }
 
   private static Map<WorkOrderState, Long> demoCounts(QueueStats stats) {
