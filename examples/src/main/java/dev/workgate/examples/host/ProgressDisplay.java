@@ -135,14 +135,15 @@ interface ProgressDisplay extends AutoCloseable {
    * The bar: done of total, the time it took and the counts, laid out by {@link BarLine} to the
    * terminal's width. Events are printed as lines above it.
    *
-   * <p>progressbar draws it: its thread redraws the line every 200 ms and ends it on close. It is
-   * given a renderer (the layout below) and a console of our own, and never its default console:
-   * that one asks JLine for the terminal's width, and JLine's system terminal, built on first use,
-   * replaces the JVM's SIGINT handler with the default action (it registers "native signals" for
-   * INT, QUIT, TSTP, CONT and WINCH). Ctrl-C then kills the JVM at once, before any shutdown hook:
-   * no graceful stop, work left RUNNING until its lease expires. progressbar 0.10 offers no way to
-   * build that terminal without the signals, and JLine has no system property for it, so the width
-   * comes from {@link TerminalWidth} instead and JLine is never loaded.
+   * <p>progressbar draws it: its thread redraws the line every 200 ms (not only when a work order
+   * ends, since the counts and the time change in between) and ends it on close. It is given a
+   * renderer (the layout below) and a console of our own, and never its default console: that one
+   * asks JLine for the terminal's width, and JLine's system terminal, built on first use, replaces
+   * the JVM's SIGINT handler with the default action (it registers "native signals" for INT, QUIT,
+   * TSTP, CONT and WINCH). Ctrl-C then kills the JVM at once, before any shutdown hook: no graceful
+   * stop, work left RUNNING until its lease expires. progressbar 0.10 offers no way to build that
+   * terminal without the signals, and JLine has no system property for it, so the width comes from
+   * {@link TerminalWidth} instead and JLine is never loaded.
    */
   final class Bar implements ProgressDisplay {
     private final ProgressBar bar;
@@ -156,6 +157,7 @@ interface ProgressDisplay extends AutoCloseable {
               .setTaskName("work orders")
               .setInitialMax(total)
               .setUpdateIntervalMillis(200)
+              .continuousUpdate() // the counts and the time change while no work order ends
               .setRenderer((state, maxLength) -> BarLine.render(current(state), maxLength))
               .setConsumer(console)
               .build();
