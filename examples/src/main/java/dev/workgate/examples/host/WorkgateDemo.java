@@ -521,11 +521,12 @@ public final class WorkgateDemo implements Callable<Integer> {
 
   private void require(boolean ok, String option, String range, Object value) {
     if (!ok) {
+      String shown = value instanceof Duration d ? Text.duration(d) : String.valueOf(value);
       throw new ParameterException(
           spec.commandLine(),
-          option + " must be " + range + ", got " + value,
+          option + " must be " + range + ", got " + shown,
           spec.findOption(option),
-          String.valueOf(value));
+          shown);
     }
   }
 

@@ -219,6 +219,19 @@ class WorkgateDemoTest {
   }
 
   @Test
+  void a_rejected_duration_is_written_as_every_message_writes_durations() {
+    List<String> args = shortMode();
+    args.set(args.indexOf("--base-delay") + 1, "0s");
+
+    Run zero = run(Map.of(), args);
+
+    assertThat(zero.code()).isEqualTo(2);
+    assertThat(zero.err())
+        .contains("--base-delay must be above zero, got 0ms")
+        .doesNotContain("PT");
+  }
+
+  @Test
   void a_busy_http_port_leaves_the_demo_running_without_the_endpoint() throws Exception {
     try (java.net.ServerSocket busy =
         new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
