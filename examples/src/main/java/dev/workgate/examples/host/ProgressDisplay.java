@@ -136,14 +136,17 @@ interface ProgressDisplay extends AutoCloseable {
    * terminal's width. Events are printed as lines above it.
    *
    * <p>progressbar draws it: its thread redraws the line every 200 ms (not only when a work order
-   * ends, since the counts and the time change in between) and ends it on close. It is given a
-   * renderer (the layout below) and a console of our own, and never its default console: that one
-   * asks JLine for the terminal's width, and JLine's system terminal, built on first use, replaces
-   * the JVM's SIGINT handler with the default action (it registers "native signals" for INT, QUIT,
-   * TSTP, CONT and WINCH). Ctrl-C then kills the JVM at once, before any shutdown hook: no graceful
-   * stop, work left RUNNING until its lease expires. progressbar 0.10 offers no way to build that
-   * terminal without the signals, and JLine has no system property for it, so the width comes from
-   * {@link TerminalWidth} instead and JLine is never loaded.
+   * ends, since the counts and the time change in between) and ends it on close. The library stays
+   * (it keeps the drawing, its thread and its end right), but it is given a renderer (the layout of
+   * {@link BarLine}) and a console of our own, and never its default console: that one asks JLine
+   * for the terminal's width, and JLine's system terminal, built on first use (progressbar's {@code
+   * TerminalUtils}), registers "native signals" (INT, QUIT, TSTP, CONT, WINCH), with progressbar's
+   * settings the default action. That replaces the JVM's SIGINT handler: Ctrl-C then kills the JVM
+   * at once, before any shutdown hook, so there is no graceful stop and running work stays RUNNING
+   * until its lease expires. progressbar 0.10 cannot be handed a terminal built without those
+   * signals, JLine has no system property that turns them off, and the dumb terminal a property can
+   * select knows no width. So the width comes from {@link TerminalWidth}, and no JLine terminal is
+   * ever built. {@code DemoInterruptTest} checks Ctrl-C under a real pseudo-terminal.
    */
   final class Bar implements ProgressDisplay {
     private final ProgressBar bar;
