@@ -3,6 +3,7 @@ package dev.workgate.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class TextTest {
@@ -28,5 +29,19 @@ class TextTest {
     assertThat(ErrorInfo.fatal("AGENT_FATAL_ERROR", "stderr: \u0000").message())
         .isEqualTo("stderr: \uFFFD");
     assertThat(new WorkOrderEvent.Cancelled("\u0000").reason()).isEqualTo("\uFFFD");
+  }
+
+  @Test
+  void a_duration_reads_as_the_rest_of_the_product_writes_it() {
+    assertThat(Text.duration(Duration.ZERO)).isEqualTo("0ms");
+    assertThat(Text.duration(Duration.ofMillis(850))).isEqualTo("850ms");
+    assertThat(Text.duration(Duration.ofSeconds(20))).isEqualTo("20.0s");
+    assertThat(Text.duration(Duration.ofMillis(12_480))).isEqualTo("12.4s");
+    assertThat(Text.duration(Duration.ofSeconds(185))).isEqualTo("3m05s");
+    assertThat(Text.duration(Duration.ofMinutes(127))).isEqualTo("2h07m");
+    assertThat(Text.duration(Duration.ofHours(76))).isEqualTo("3d04h");
+    assertThat(Text.duration(Duration.ofSeconds(-2))).isEqualTo("-2.0s");
+    assertThat(Text.duration(Duration.ofSeconds(Long.MAX_VALUE))).endsWith("h");
+    assertThat(Text.duration(Duration.ofSeconds(Long.MIN_VALUE))).startsWith("-").endsWith("h");
   }
 }

@@ -6,6 +6,7 @@ import dev.workgate.core.ErrorCodes;
 import dev.workgate.core.ErrorInfo;
 import dev.workgate.core.InvalidTransitionException;
 import dev.workgate.core.RecordedEvent;
+import dev.workgate.core.Text;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderView;
@@ -174,7 +175,9 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
    */
   public static Duration requireKillGrace(Duration grace) {
     if (grace == null || grace.isNegative() || grace.compareTo(Duration.ofHours(1)) > 0) {
-      throw new IllegalArgumentException("killGrace must be between 0 and 1 hour, got " + grace);
+      throw new IllegalArgumentException(
+          "killGrace must be between 0 and 1 hour, got "
+              + (grace == null ? null : Text.duration(grace)));
     }
     return grace;
   }
@@ -188,7 +191,9 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
    */
   public static Duration requireTimeout(Duration timeout) {
     if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-      throw new IllegalArgumentException("defaultTimeout must be positive, got " + timeout);
+      throw new IllegalArgumentException(
+          "defaultTimeout must be positive, got "
+              + (timeout == null ? null : Text.duration(timeout)));
     }
     return timeout;
   }
@@ -585,7 +590,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
         Duration limit = claimed.timeout().orElse(defaultTimeout);
         timeout =
             timers.schedule(
-                () -> stop(StopReason.TIMEOUT, "ran past its timeout of " + limit),
+                () -> stop(StopReason.TIMEOUT, "ran past its timeout of " + Text.duration(limit)),
                 TimeUnit.NANOSECONDS.convert(limit), // saturates: no overflow for huge timeouts
                 TimeUnit.NANOSECONDS);
         if (stopReason.get() != null) {

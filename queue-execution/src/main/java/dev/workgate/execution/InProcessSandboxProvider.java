@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.workgate.WorkContext;
 import dev.workgate.WorkHandler;
 import dev.workgate.WorkResult;
+import dev.workgate.core.Text;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderView;
 import java.io.IOException;
@@ -223,9 +224,12 @@ public final class InProcessSandboxProvider implements SandboxProvider {
         outcome.get(Math.max(0, grace.toMillis()), TimeUnit.MILLISECONDS);
       } catch (TimeoutException e) {
         // Java cannot stop a thread safely: leave it, and let the owner record the attempt.
-        LOG.warn("handler of {} ignored cancellation for {}; its thread is abandoned", id, grace);
+        LOG.warn(
+            "handler of {} ignored cancellation for {}; its thread is abandoned",
+            id,
+            Text.duration(grace));
         outcome.completeExceptionally(
-            new InterruptedException("the handler did not stop within " + grace));
+            new InterruptedException("the handler did not stop within " + Text.duration(grace)));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } catch (ExecutionException e) {

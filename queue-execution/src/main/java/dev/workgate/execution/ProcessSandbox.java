@@ -68,6 +68,7 @@ final class ProcessSandbox implements Sandbox {
   private final Path directory;
   private final Path workDir;
   private final ProcessSpec spec;
+  private final String program;
   private final List<String> argv;
   private final Map<String, String> environment;
   private final SandboxRecord record;
@@ -86,6 +87,7 @@ final class ProcessSandbox implements Sandbox {
       Path directory,
       Path workDir,
       ProcessSpec spec,
+      String program,
       List<String> argv,
       Map<String, String> environment,
       SandboxRecord record,
@@ -97,6 +99,7 @@ final class ProcessSandbox implements Sandbox {
     this.directory = directory;
     this.workDir = workDir;
     this.spec = spec;
+    this.program = program;
     this.argv = List.copyOf(argv);
     this.environment = Map.copyOf(environment);
     this.record = record;
@@ -162,11 +165,11 @@ final class ProcessSandbox implements Sandbox {
       } catch (IOException | RuntimeException e) {
         closeQuietly(outFile);
         closeQuietly(errFile);
-        LOG.warn("process sandbox {} cannot start {}: {}", id, argv.get(0), e.toString());
+        LOG.warn("process sandbox {} cannot start {}: {}", id, program, e.toString());
         return WorkResult.failure(
             classifier.classify(
                 ErrorCodes.SANDBOX_CREATION_FAILED,
-                "cannot start " + argv.get(0) + ": " + e.getMessage()));
+                "cannot start " + program + ": " + e.getMessage()));
       }
       process = p;
       out = new Pump(p.getInputStream(), outFile, spec.outputLimitBytes(), spec.tailBytes(), ends);
@@ -219,6 +222,14 @@ final class ProcessSandbox implements Sandbox {
           classifier.classify(ErrorCodes.CANCELLED, "killed by its owner; exit code " + exitCode));
     }
     String stderr = masked(err.tail()).strip();
+    Optional<String> notExecuted = wrapperCouldNotExecute(exitCode, stderr);
+    if (notExecuted.isPresent()) {
+      LOG.warn("process sandbox {} cannot start {}: {}", id, program, notExecuted.get());
+      return WorkResult.failure(
+          classifier.classify(
+              ErrorCodes.SANDBOX_CREATION_FAILED,
+              "cannot start " + program + ": " + notExecuted.get()));
+    }
     if (stderr.length() > STDERR_DETAIL_CHARS) {
       int start = stderr.length() - STDERR_DETAIL_CHARS;
       if (Character.isLowSurrogate(stderr.charAt(start))) {
@@ -227,6 +238,28 @@ final class ProcessSandbox implements Sandbox {
       stderr = "…" + stderr.substring(start);
     }
     return WorkResult.failure(classifier.classifyExitCode(exitCode, stderr));
+  }
+
+  /**
+   * Why a wrapper ({@code setsid}, {@code prlimit}) could not execute the program, when that is
+   * what happened: the program never ran, and as when {@link ProcessBuilder#start} fails that is a
+   * sandbox that could not be created, not a failure of the work. util-linux tools exit with 126 or
+   * 127 and print one line {@code "<tool>: failed to execute <program>: <reason>"}.
+   */
+  private Optional<String> wrapperCouldNotExecute(int exitCode, String stderr) {
+    if (argv.get(0).equals(program) || (exitCode != 126 && exitCode != 127)) {
+      return Optional.empty();
+    }
+    String prefix = ": failed to execute " + program + ": ";
+    int at = stderr.indexOf(prefix);
+    if (at < 0 || stderr.indexOf('\n') >= 0) {
+      return Optional.empty();
+    }
+    String tool = stderr.substring(0, at);
+    if (!tool.equals("setsid") && !tool.equals("prlimit")) {
+      return Optional.empty();
+    }
+    return Optional.of(stderr.substring(at + prefix.length()));
   }
 
   /**

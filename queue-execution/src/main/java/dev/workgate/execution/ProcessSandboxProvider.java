@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,6 +49,16 @@ import org.slf4j.LoggerFactory;
  * looked for once per JVM on the {@code PATH} and in {@code /usr/bin} and {@code /bin}. Where it is
  * missing (macOS, minimal images without util-linux), the provider logs a warning once and runs the
  * process without a limit.
+ *
+ * <p><b>A session of its own.</b> Each process starts in a new session ({@code setsid},
+ * util-linux), so it has no controlling terminal and is not in the terminal's foreground process
+ * group: Ctrl-C in the terminal that runs the JVM signals the JVM alone, and its shutdown stops the
+ * sandboxes as their owner (recorded as {@code NODE_SHUTDOWN}) instead of the signal killing them
+ * first (exit code 130, an unknown error that costs a retry). The child of a JVM is never a
+ * process-group leader, so {@code setsid} does not fork but calls {@code setsid(2)} and executes
+ * the command in place: the pid the JVM sees, records and kills is the command's own, and so is the
+ * exit code. {@code setsid} is looked for once per JVM like {@code prlimit}; where it is missing
+ * the provider logs that once and runs processes in the JVM's session, as they always ran.
  *
  * <p>Not a security boundary: the process runs as the JVM's user, can read what that user can,
  * signal that user's processes and rewrite its own sandbox record. Thread-safe.
@@ -91,7 +102,8 @@ public final class ProcessSandboxProvider implements SandboxProvider {
   static final String DETAIL_PID = "pid";
   static final String DETAIL_START = "startInstant";
 
-  private static final Optional<Path> PRLIMIT = findPrlimit();
+  private static final Optional<Path> PRLIMIT = findTool("prlimit");
+  private static final Optional<Path> SETSID = findTool("setsid");
 
   private final Path root;
   private final Function<WorkOrderView, ProcessSpec> recipe;
@@ -99,6 +111,7 @@ public final class ProcessSandboxProvider implements SandboxProvider {
   private final Clock clock;
   private final ThreadFactory threads;
   private final Optional<Path> prlimit;
+  private final Optional<Path> setsid;
   private final AtomicBoolean warnedNoPrlimit = new AtomicBoolean();
 
   private ProcessSandboxProvider(Builder b) {
@@ -108,6 +121,13 @@ public final class ProcessSandboxProvider implements SandboxProvider {
     this.clock = b.clock;
     this.threads = b.threads;
     this.prlimit = b.prlimit;
+    this.setsid = b.setsid;
+    if (setsid.isEmpty()) {
+      LOG.info(
+          "setsid (util-linux) is not installed: process sandboxes under {} run in the JVM's"
+              + " session, so Ctrl-C in its terminal reaches them as well",
+          root);
+    }
   }
 
   /**
@@ -157,12 +177,14 @@ public final class ProcessSandboxProvider implements SandboxProvider {
         Files.createDirectories(workDir);
       }
       Map<String, String> environment = environment(spec, marker);
-      List<String> argv = argv(spec, environment);
+      String program = resolve(spec.command().get(0), environment.get("PATH"));
+      List<String> argv = argv(spec, program);
       return new ProcessSandbox(
           name,
           dir,
           workDir,
           spec,
+          program,
           argv,
           environment,
           record,
@@ -271,34 +293,41 @@ public final class ProcessSandboxProvider implements SandboxProvider {
     return Map.copyOf(env);
   }
 
-  private List<String> argv(ProcessSpec spec, Map<String, String> environment)
-      throws FileNotFoundException {
-    List<String> command = new ArrayList<>(spec.command());
-    command.set(0, resolve(command.get(0), environment.get("PATH")));
-    if (spec.memoryLimitMb().isEmpty()) {
-      return List.copyOf(command);
-    }
-    if (prlimit.isEmpty()) {
-      if (warnedNoPrlimit.compareAndSet(false, true)) {
+  /**
+   * The command line: {@code [setsid -w] [prlimit --as=N --] program args}. Both wrappers execute
+   * the next in place, so the process keeps one pid from the first to the program. {@code -w} only
+   * matters if {@code setsid} had to fork (it never does for a JVM's child): it then waits and
+   * exits with the program's code.
+   */
+  private List<String> argv(ProcessSpec spec, String program) {
+    List<String> argv = new ArrayList<>();
+    setsid.ifPresent(
+        path -> {
+          argv.add(path.toString());
+          argv.add("-w");
+        });
+    if (spec.memoryLimitMb().isPresent()) {
+      if (prlimit.isPresent()) {
+        argv.add(prlimit.get().toString());
+        argv.add("--as=" + spec.memoryLimitMb().getAsLong() * 1024 * 1024);
+        argv.add("--");
+      } else if (warnedNoPrlimit.compareAndSet(false, true)) {
         LOG.warn(
             "prlimit (util-linux) is not installed: process sandboxes under {} run without"
                 + " their memory limit",
             root);
       }
-      return List.copyOf(command);
     }
-    long bytes = spec.memoryLimitMb().getAsLong() * 1024 * 1024;
-    List<String> limited = new ArrayList<>();
-    limited.add(prlimit.get().toString());
-    limited.add("--as=" + bytes);
-    limited.add("--");
-    limited.addAll(command);
-    return List.copyOf(limited);
+    argv.add(program);
+    argv.addAll(spec.command().subList(1, spec.command().size()));
+    return List.copyOf(argv);
   }
 
   /**
    * The executable's absolute path. A bare name is looked up on the child's {@code PATH}, or on
    * this JVM's when the child has none (as {@link ProcessBuilder} does); a path is kept as it is.
+   * When the name is not found, the message says on which {@code PATH} and how many directories
+   * were searched, never which: they describe the host, and the message goes to the event log.
    */
   private static String resolve(String executable, String childPath) throws FileNotFoundException {
     if (executable.contains("/")) {
@@ -311,10 +340,25 @@ public final class ProcessSandboxProvider implements SandboxProvider {
     String search = childPath != null ? childPath : System.getenv("PATH");
     return onPath(executable, search)
         .map(Path::toString)
-        .orElseThrow(
-            () ->
-                new FileNotFoundException(
-                    "executable '" + executable + "' is not on the PATH " + search));
+        .orElseThrow(() -> new FileNotFoundException(notFound(executable, search, childPath)));
+  }
+
+  /** The message for a bare name not found: the name, whose PATH and its size, not its contents. */
+  static String notFound(String executable, String search, String childPath) {
+    String whose =
+        childPath != null ? "the sandbox's PATH" : "the JVM's PATH (the sandbox has none)";
+    if (search == null) {
+      return "executable '" + executable + "' not found: " + whose + " is not set";
+    }
+    long dirs = Arrays.stream(search.split(":")).filter(d -> !d.isEmpty()).count();
+    return "executable '"
+        + executable
+        + "' not found on "
+        + whose
+        + " ("
+        + dirs
+        + (dirs == 1 ? " directory" : " directories")
+        + " searched)";
   }
 
   private static Optional<Path> onPath(String name, String search) {
@@ -333,12 +377,13 @@ public final class ProcessSandboxProvider implements SandboxProvider {
     return Optional.empty();
   }
 
-  private static Optional<Path> findPrlimit() {
-    Optional<Path> found = onPath("prlimit", System.getenv("PATH"));
+  /** A util-linux tool on this JVM's {@code PATH}, or in {@code /usr/bin} or {@code /bin}. */
+  private static Optional<Path> findTool(String name) {
+    Optional<Path> found = onPath(name, System.getenv("PATH"));
     if (found.isPresent()) {
       return found;
     }
-    return onPath("prlimit", "/usr/bin:/bin");
+    return onPath(name, "/usr/bin:/bin");
   }
 
   /** Builds a {@link ProcessSandboxProvider}. Setters reject null. Not thread-safe. */
@@ -349,6 +394,7 @@ public final class ProcessSandboxProvider implements SandboxProvider {
     private Clock clock = Clock.systemUTC();
     private ThreadFactory threads = defaultThreads();
     private Optional<Path> prlimit = PRLIMIT;
+    private Optional<Path> setsid = SETSID;
 
     private Builder(Path root, Function<WorkOrderView, ProcessSpec> recipe) {
       this.root = Objects.requireNonNull(root, "root").toAbsolutePath().normalize();
@@ -392,6 +438,12 @@ public final class ProcessSandboxProvider implements SandboxProvider {
     /** For tests: the {@code prlimit} to use, empty to act as on a machine without it. */
     Builder prlimit(Optional<Path> prlimit) {
       this.prlimit = Objects.requireNonNull(prlimit, "prlimit");
+      return this;
+    }
+
+    /** For tests: the {@code setsid} to use, empty to act as on a machine without it. */
+    Builder setsid(Optional<Path> setsid) {
+      this.setsid = Objects.requireNonNull(setsid, "setsid");
       return this;
     }
 

@@ -285,6 +285,78 @@ class ProcessSandboxProviderTest {
     assertThat(result.output().orElseThrow().path("stdoutTail").asText()).isEqualTo("ran\n");
   }
 
+  // ---- session -------------------------------------------------------------------------------
+
+  @Test
+  void a_sandbox_process_leads_a_session_of_its_own_and_keeps_the_pid_the_jvm_sees()
+      throws Exception {
+    assumeTrue(Files.isExecutable(Path.of("/usr/bin/setsid")), "setsid is installed");
+    ProcessSandbox sandbox =
+        (ProcessSandbox)
+            create(ProcessSpec.builder().shell("echo $$ > pid.txt; sleep 600; echo after").build());
+    CompletableFuture<WorkResult> run = runInBackground(sandbox);
+    List<ProcessHandle> tree = treeOf(sandbox, 1);
+    long pid = sandbox.pid().orElseThrow();
+
+    // The pid the JVM recorded is the shell itself (setsid executed it in place), which leads a
+    // session of its own, apart from the JVM's: Ctrl-C in the JVM's terminal does not reach it.
+    Path pidFile = sandbox.directory().resolve("pid.txt");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> Files.exists(pidFile) && read(pidFile).strip().equals(Long.toString(pid)));
+    assertThat(commandName(pid)).isNotEqualTo("setsid");
+    assertThat(sessionOf(pid))
+        .isEqualTo(pid)
+        .isNotEqualTo(sessionOf(ProcessHandle.current().pid()));
+    assertThat(sessionOf(tree.get(0).pid())).as("the sleep, the shell's child").isEqualTo(pid);
+
+    sandbox.kill(GRACE);
+
+    assertThat(tree).noneMatch(ProcessSandboxProviderTest::runs);
+    assertThat(run.get(10, TimeUnit.SECONDS).error().orElseThrow().code())
+        .isEqualTo(ErrorCodes.CANCELLED);
+  }
+
+  @Test
+  void exit_codes_and_the_memory_limit_pass_through_setsid() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of("/usr/bin/setsid")), "setsid is installed");
+    WorkResult exit =
+        create(ProcessSpec.builder().shell("exit 42").memoryLimitMb(512).build()).run();
+
+    assertThat(exit.error().orElseThrow().message()).startsWith("exit code 42");
+  }
+
+  @Test
+  void a_program_setsid_cannot_execute_is_a_sandbox_creation_failure_not_exit_127()
+      throws Exception {
+    assumeTrue(Files.isExecutable(Path.of("/usr/bin/setsid")), "setsid is installed");
+    Path script = Files.writeString(root.resolve("broken.sh"), "#!/nonexistent/interpreter\n");
+    assertThat(script.toFile().setExecutable(true)).isTrue();
+
+    ErrorInfo error =
+        create(ProcessSpec.builder().command(script.toString()).build())
+            .run()
+            .error()
+            .orElseThrow();
+
+    assertThat(error.code()).isEqualTo(ErrorCodes.SANDBOX_CREATION_FAILED);
+    assertThat(error.message()).isEqualTo("cannot start " + script + ": No such file or directory");
+  }
+
+  @Test
+  void without_setsid_a_sandbox_process_stays_in_the_jvm_session() throws Exception {
+    ProcessSandboxProvider provider =
+        ProcessSandboxProvider.builder(
+                root, order -> ProcessSpec.builder().shell("cut -d' ' -f6 /proc/$$/stat").build())
+            .setsid(Optional.empty())
+            .build();
+
+    WorkResult result = track(provider.create(request(newId()))).run();
+
+    assertThat(result.output().orElseThrow().path("stdoutTail").asText().strip())
+        .isEqualTo(Long.toString(sessionOf(ProcessHandle.current().pid())));
+  }
+
   // ---- kill ----------------------------------------------------------------------------------
 
   @Test
@@ -447,8 +519,36 @@ class ProcessSandboxProviderTest {
 
     assertThatThrownBy(() -> provider.create(request(newId())))
         .isInstanceOf(FileNotFoundException.class)
-        .hasMessageContaining("no-such-program-workgate");
+        .hasMessageStartingWith(
+            "executable 'no-such-program-workgate' not found on the JVM's PATH (the sandbox has"
+                + " none) (");
     assertThat(root.toFile().list()).isEmpty();
+  }
+
+  @Test
+  void a_missing_executable_names_the_path_searched_but_not_its_directories() {
+    ProcessSandboxProvider provider =
+        provider(
+            order ->
+                ProcessSpec.builder()
+                    .command("no-such-program-workgate")
+                    .env("PATH", "/opt/secret-layout/bin::/home/someone/tools")
+                    .build());
+
+    assertThatThrownBy(() -> provider.create(request(newId())))
+        .isInstanceOf(FileNotFoundException.class)
+        .hasMessage(
+            "executable 'no-such-program-workgate' not found on the sandbox's PATH"
+                + " (2 directories searched)");
+    String jvmPath = System.getenv("PATH");
+    assumeTrue(jvmPath != null && !jvmPath.isEmpty(), "the JVM has a PATH");
+    ProcessSandboxProvider inherits =
+        provider(order -> ProcessSpec.builder().command("no-such-program-workgate").build());
+    assertThatThrownBy(() -> inherits.create(request(newId())))
+        .satisfies(
+            e ->
+                assertThat(Stream.of(jvmPath.split(":")).filter(d -> !d.isEmpty()))
+                    .allSatisfy(dir -> assertThat(e.getMessage()).doesNotContain(dir)));
   }
 
   @Test
@@ -619,6 +719,17 @@ class ProcessSandboxProviderTest {
     } catch (IOException e) {
       return false;
     }
+  }
+
+  /** Field 6 of {@code /proc/<pid>/stat}, the session id; the fields after the command name. */
+  private static long sessionOf(long pid) throws IOException {
+    String stat = read(Path.of("/proc/" + pid + "/stat"));
+    String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return Long.parseLong(after[3]); // state, ppid, pgrp, session
+  }
+
+  private static String commandName(long pid) throws IOException {
+    return read(Path.of("/proc/" + pid + "/comm")).strip();
   }
 
   private static Duration timed(Runnable action) {

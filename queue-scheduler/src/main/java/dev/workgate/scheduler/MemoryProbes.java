@@ -1,5 +1,6 @@
 package dev.workgate.scheduler;
 
+import dev.workgate.core.Text;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
@@ -84,7 +85,8 @@ public final class MemoryProbes {
   public static MemoryProbe cached(MemoryProbe probe, Duration maxAge) {
     Objects.requireNonNull(probe, "probe");
     if (maxAge.isNegative()) {
-      throw new IllegalArgumentException("maxAge must not be negative, got " + maxAge);
+      throw new IllegalArgumentException(
+          "maxAge must not be negative, got " + Text.duration(maxAge));
     }
     long maxAgeNanos = maxAge.toNanos();
     return new MemoryProbe() {
@@ -105,7 +107,7 @@ public final class MemoryProbes {
 
       @Override
       public String toString() {
-        return probe + " (readings reused for " + maxAge + ")";
+        return probe + " (readings reused for " + Text.duration(maxAge) + ")";
       }
     };
   }

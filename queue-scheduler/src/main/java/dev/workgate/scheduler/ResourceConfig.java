@@ -1,5 +1,6 @@
 package dev.workgate.scheduler;
 
+import dev.workgate.core.Text;
 import java.util.Objects;
 
 /**
@@ -382,7 +383,8 @@ public final class ResourceConfig {
           || grace.isNegative()
           || grace.compareTo(java.time.Duration.ofHours(1)) > 0) {
         throw new IllegalArgumentException(
-            "allocationGrace must be between 0 and 1 hour, got " + grace);
+            "allocationGrace must be between 0 and 1 hour, got "
+                + (grace == null ? null : Text.duration(grace)));
       }
       this.allocationGrace = grace;
       return this;

@@ -391,7 +391,10 @@ public final class SchedulerConfig {
     public Builder staggerDelay(Duration delay) {
       if (delay == null || delay.isNegative() || delay.compareTo(MAX_INTERVAL) > 0) {
         throw new IllegalArgumentException(
-            "staggerDelay must be between 0 and " + MAX_INTERVAL + ", got " + delay);
+            "staggerDelay must be between 0 and "
+                + Text.duration(MAX_INTERVAL)
+                + ", got "
+                + (delay == null ? null : Text.duration(delay)));
       }
       this.staggerDelay = delay;
       return this;
@@ -448,9 +451,9 @@ public final class SchedulerConfig {
       if (renewInterval != null && renewInterval.compareTo(leaseDuration) >= 0) {
         throw new IllegalArgumentException(
             "renewInterval must be shorter than leaseDuration, got renewInterval "
-                + renewInterval
+                + Text.duration(renewInterval)
                 + " and leaseDuration "
-                + leaseDuration);
+                + Text.duration(leaseDuration));
       }
       return new SchedulerConfig(this);
     }
@@ -461,7 +464,11 @@ public final class SchedulerConfig {
           || value.isZero()
           || value.compareTo(MAX_INTERVAL) > 0) {
         throw new IllegalArgumentException(
-            setting + " must be positive and at most " + MAX_INTERVAL + ", got " + value);
+            setting
+                + " must be positive and at most "
+                + Text.duration(MAX_INTERVAL)
+                + ", got "
+                + (value == null ? null : Text.duration(value)));
       }
       return value;
     }

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,6 +40,16 @@ class MemoryProbesTest {
     Path f = tmp.resolve(name);
     Files.createDirectories(f.getParent());
     return Files.writeString(f, content);
+  }
+
+  @Test
+  void a_cached_probe_writes_its_age_as_messages_write_durations() {
+    MemoryProbe fixed = () -> new MemoryReading(8 * GIB, 2 * GIB, "fixed");
+
+    assertThat(MemoryProbes.cached(fixed, Duration.ofSeconds(1)).toString())
+        .endsWith("(readings reused for 1.0s)");
+    assertThatThrownBy(() -> MemoryProbes.cached(fixed, Duration.ofMillis(-5)))
+        .hasMessage("maxAge must not be negative, got -5ms");
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.workgate.scheduler;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class ResourceConfigTest {
@@ -84,6 +85,16 @@ class ResourceConfigTest {
             () -> ResourceConfig.builder().memoryBudgetMb(ResourceConfig.MEMORY_LIMIT_MB + 1))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("memoryBudgetMb");
+  }
+
+  @Test
+  void a_rejected_duration_is_written_as_messages_write_durations() {
+    assertThatThrownBy(() -> ResourceConfig.builder().allocationGrace(Duration.ofSeconds(-2)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("allocationGrace must be between 0 and 1 hour, got -2.0s");
+    assertThatThrownBy(() -> SchedulerConfig.builder().pollInterval(Duration.ofHours(2)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageEndingWith(", got 2h00m");
   }
 
   @Test

@@ -1,20 +1,21 @@
 package dev.workgate.examples.host;
 
+import dev.workgate.core.Text;
 import dev.workgate.core.WorkOrderState;
-import dev.workgate.examples.cli.Formats;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Map;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import java.util.function.IntSupplier;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
+import me.tongfei.progressbar.ProgressBarConsumer;
+import me.tongfei.progressbar.ProgressState;
 
 /**
- * How the demo shows its progress: a terminal progress bar with counts by state and the latest
- * notable event, lines for a log or CI (a status line when the counts change, at most every two
- * seconds, and a line per notable event), or nothing. Called from the demo's thread and from
- * transition listeners: implementations are thread-safe.
+ * How the demo shows its progress: a terminal progress bar with counts by state, fitted to the
+ * terminal's width, and notable events as lines above it, lines for a log or CI (a status line when
+ * the counts change, at most every two seconds, and a line per notable event), or nothing. Called
+ * from the demo's thread and from transition listeners: implementations are thread-safe.
  */
 interface ProgressDisplay extends AutoCloseable {
 
@@ -55,6 +56,8 @@ interface ProgressDisplay extends AutoCloseable {
    * @param done work orders ended
    * @param total work orders tracked
    * @param counts work orders by state, in the demo's queues
+   * @param preparing this node's attempts creating their sandbox
+   * @param running this node's attempts running (or recording their outcome)
    * @param activeSlots slots in use
    * @param maxSlots the node's slots
    */
@@ -63,6 +66,8 @@ interface ProgressDisplay extends AutoCloseable {
       long done,
       long total,
       Map<WorkOrderState, Long> counts,
+      long preparing,
+      long running,
       int activeSlots,
       int maxSlots) {
 
@@ -70,13 +75,26 @@ interface ProgressDisplay extends AutoCloseable {
       return counts.getOrDefault(state, 0L);
     }
 
+    /**
+     * Work orders the store has as preparing or running that are not this node's live attempts:
+     * after a restart, those an earlier run left running, until their leases expire and the reaper
+     * hands them back (or a race between the two readings, which never goes below zero). They are
+     * shown apart, so that "running" never exceeds the slots.
+     */
+    long recovering() {
+      return Math.max(
+          0, count(WorkOrderState.PREPARING) + count(WorkOrderState.RUNNING) - preparing - running);
+    }
+
     /** The counts by state that a person watches, short. */
     String states() {
+      long recovering = recovering();
       return String.format(
-          "pending %d · preparing %d · running %d · retry %d · completed %d · failed %d",
+          "pending %d · preparing %d · running %d%s · retry %d · completed %d · failed %d",
           count(WorkOrderState.PENDING),
-          count(WorkOrderState.PREPARING),
-          count(WorkOrderState.RUNNING),
+          preparing,
+          running,
+          recovering == 0 ? "" : " · recovering " + recovering,
           count(WorkOrderState.WAITING_RETRY),
           count(WorkOrderState.COMPLETED),
           count(WorkOrderState.FAILED));
@@ -96,7 +114,7 @@ interface ProgressDisplay extends AutoCloseable {
     Mode m = mode == Mode.AUTO ? (terminal ? Mode.BAR : Mode.LINES) : mode;
     switch (m) {
       case BAR:
-        return new Bar(total, err);
+        return new Bar(total, err, new TerminalWidth(System.getenv("COLUMNS")));
       case LINES:
         return new Lines(err);
       default:
@@ -114,45 +132,58 @@ interface ProgressDisplay extends AutoCloseable {
   }
 
   /**
-   * The bar: done of total and the time it took, with the counts as its message. Events are printed
-   * as lines above it: under the lock the bar's redraws also take, the line overwrites the bar, and
-   * the bar is drawn again below it.
+   * The bar: done of total, the time it took and the counts, laid out by {@link BarLine} to the
+   * terminal's width. Events are printed as lines above it.
+   *
+   * <p>progressbar draws it: its thread redraws the line every 200 ms (not only when a work order
+   * ends, since the counts and the time change in between) and ends it on close. The library stays
+   * (it keeps the drawing, its thread and its end right), but it is given a renderer (the layout of
+   * {@link BarLine}) and a console of our own, and never its default console: that one asks JLine
+   * for the terminal's width, and JLine's system terminal, built on first use (progressbar's {@code
+   * TerminalUtils}), registers "native signals" (INT, QUIT, TSTP, CONT, WINCH), with progressbar's
+   * settings the default action. That replaces the JVM's SIGINT handler: Ctrl-C then kills the JVM
+   * at once, before any shutdown hook, so there is no graceful stop and running work stays RUNNING
+   * until its lease expires. progressbar 0.10 cannot be handed a terminal built without those
+   * signals, JLine has no system property that turns them off, and the dumb terminal a property can
+   * select knows no width. So the width comes from {@link TerminalWidth}, and no JLine terminal is
+   * ever built. {@code DemoInterruptTest} checks Ctrl-C under a real pseudo-terminal.
    */
   final class Bar implements ProgressDisplay {
     private final ProgressBar bar;
-    private final LockedConsumer console;
+    private final BarConsole console;
+    private volatile Progress latest;
 
-    Bar(long total, PrintStream err) {
-      this.console = new LockedConsumer(err);
+    Bar(long total, PrintStream err, IntSupplier width) {
+      this.console = new BarConsole(err, width);
       this.bar =
           new ProgressBarBuilder()
               .setTaskName("work orders")
               .setInitialMax(total)
-              .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK)
               .setUpdateIntervalMillis(200)
+              .continuousUpdate() // the counts and the time change while no work order ends
+              .setRenderer((state, maxLength) -> BarLine.render(current(state), maxLength))
               .setConsumer(console)
               .build();
     }
 
+    private Progress current(ProgressState state) {
+      Progress p = latest;
+      return p != null
+          ? p
+          : new Progress(
+              state.getTotalElapsed(), state.getCurrent(), state.getMax(), Map.of(), 0, 0, 0, 0);
+    }
+
     @Override
     public void update(Progress p) {
+      latest = p;
       bar.maxHint(p.total());
       bar.stepTo(p.done());
-      bar.setExtraMessage(
-          String.format(
-              " slots %d/%d · running %d · waiting %d · retry %d · ok %d · failed %d",
-              p.activeSlots(),
-              p.maxSlots(),
-              p.count(WorkOrderState.PREPARING) + p.count(WorkOrderState.RUNNING),
-              p.count(WorkOrderState.PENDING),
-              p.count(WorkOrderState.WAITING_RETRY),
-              p.count(WorkOrderState.COMPLETED),
-              p.count(WorkOrderState.FAILED)));
     }
 
     @Override
     public void event(Duration elapsed, String text) {
-      console.above("[" + Formats.duration(elapsed) + "] " + text);
+      console.above("[" + Text.duration(elapsed) + "] " + text);
     }
 
     @Override
@@ -161,32 +192,52 @@ interface ProgressDisplay extends AutoCloseable {
     }
   }
 
-  /** The library's console output, with a lock so that event lines and redraws never interleave. */
-  final class LockedConsumer extends ConsoleProgressBarConsumer {
+  /**
+   * Where the bar goes: a carriage return and the line, which {@link BarLine} pads to the full
+   * width less one column, so that each draw overwrites the one before completely and never wraps.
+   * A lock keeps event lines and redraws from interleaving.
+   */
+  final class BarConsole implements ProgressBarConsumer {
     private final PrintStream err;
+    private final IntSupplier width;
     private String last = "";
 
-    LockedConsumer(PrintStream err) {
-      super(err);
+    BarConsole(PrintStream err, IntSupplier width) {
       this.err = err;
+      this.width = width;
+    }
+
+    /** The terminal's width less the last column: writing there makes some terminals wrap. */
+    @Override
+    public int getMaxRenderedLength() {
+      return Math.max(1, width.getAsInt() - 1);
     }
 
     @Override
     public synchronized void accept(String rendered) {
       last = rendered;
-      super.accept(rendered);
+      err.print("\r" + rendered);
+      err.flush();
     }
 
+    /**
+     * An event line where the bar was, padded with spaces over what is left of the bar (spaces
+     * rather than an erase-line escape, which not every console passes through), then the bar again
+     * below it. A line shorter than the bar ends on the bar's row: no blank line follows.
+     */
     synchronized void above(String line) {
-      // Spaces rather than an erase-line escape, which not every console passes through.
-      String pad = " ".repeat(Math.max(0, last.length() - line.length()));
-      err.print("\r" + line + pad + System.lineSeparator());
-      super.accept(last);
+      int pad = Math.min(getMaxRenderedLength(), BarLine.width(last)) - BarLine.width(line);
+      err.print("\r" + line + " ".repeat(Math.max(0, pad)) + System.lineSeparator());
+      if (!last.isEmpty()) {
+        err.print("\r" + last);
+      }
+      err.flush();
     }
 
     @Override
     public synchronized void close() {
-      super.close();
+      err.println();
+      err.flush();
     }
   }
 
@@ -213,17 +264,12 @@ interface ProgressDisplay extends AutoCloseable {
       lastPrinted = p.elapsed();
       err.printf(
           "[%7s] %d/%d ended · slots %d/%d · %s%n",
-          Formats.duration(p.elapsed()),
-          p.done(),
-          p.total(),
-          p.activeSlots(),
-          p.maxSlots(),
-          states);
+          Text.duration(p.elapsed()), p.done(), p.total(), p.activeSlots(), p.maxSlots(), states);
     }
 
     @Override
     public synchronized void event(Duration elapsed, String text) {
-      err.printf("[%7s] %s%n", Formats.duration(elapsed), text);
+      err.printf("[%7s] %s%n", Text.duration(elapsed), text);
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.workgate.QueueStats;
 import dev.workgate.StateChange;
 import dev.workgate.Workgate;
 import dev.workgate.core.EventType;
+import dev.workgate.core.Text;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
@@ -13,7 +14,7 @@ import dev.workgate.core.store.Page;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderQuery;
 import dev.workgate.core.store.WorkOrderStore;
-import dev.workgate.examples.cli.Formats;
+import dev.workgate.execution.ExecutionManager;
 import dev.workgate.execution.ProcessSandboxProvider;
 import dev.workgate.observability.WorkgateHttpServer;
 import dev.workgate.retry.Jitter;
@@ -314,12 +315,11 @@ public final class WorkgateDemo implements Callable<Integer> {
                 .retryPolicy(retries)
                 .pollInterval(pollInterval)
                 .staggerDelay(staggerDelay)
-                .sandboxRoot(dataDir.resolve("sandboxes").resolve("in-process"))
+                .sandboxRoot(sandboxRoot(dataDir))
                 .handler(DemoPlan.REVIEW_TYPE, new ReviewHandler())
                 .sandboxProvider(
                     DemoPlan.AGENT_TYPE,
-                    ProcessSandboxProvider.builder(
-                            dataDir.resolve("sandboxes").resolve("agents"), AgentRecipe::spec)
+                    ProcessSandboxProvider.builder(agentSandboxRoot(dataDir), AgentRecipe::spec)
                         .classifier(AgentRecipe.classifier())
                         .build())
                 .build()) {
@@ -331,7 +331,7 @@ public final class WorkgateDemo implements Callable<Integer> {
           db.toAbsolutePath().normalize(),
           maxConcurrent,
           memoryPerSlotMb,
-          Formats.duration(executionTimeout),
+          Text.duration(executionTimeout),
           maxAttempts,
           usedSeed);
       if (!tracked.isEmpty()) {
@@ -348,6 +348,19 @@ public final class WorkgateDemo implements Callable<Integer> {
         }
       }
     }
+  }
+
+  /**
+   * The runtime's sandbox root: the runtime puts its in-process sandboxes in {@code in-process}
+   * under it, so they end up in {@code <data dir>/sandboxes/in-process}.
+   */
+  static Path sandboxRoot(Path dataDir) {
+    return dataDir.resolve("sandboxes");
+  }
+
+  /** The process sandboxes' root, beside the in-process ones. */
+  static Path agentSandboxRoot(Path dataDir) {
+    return sandboxRoot(dataDir).resolve("agents");
   }
 
   private int drive(Workgate workgate, WorkOrderStore store, Set<WorkOrderId> tracked, long seed)
@@ -392,14 +405,7 @@ public final class WorkgateDemo implements Callable<Integer> {
             done += counts.getOrDefault(s, 0L) - baseline.getOrDefault(s, 0L);
           }
         }
-        display.update(
-            new ProgressDisplay.Progress(
-                elapsed(started),
-                done,
-                tracked.size(),
-                relative(counts, baseline),
-                stats.activeSlots(),
-                stats.maxSlots()));
+        display.update(progress(stats, elapsed(started), done, tracked.size(), counts, baseline));
         if (done >= tracked.size() && allEnded(store, tracked)) {
           break;
         }
@@ -411,7 +417,7 @@ public final class WorkgateDemo implements Callable<Integer> {
           err.printf(
               "workgate-demo: no work order ended for %s; giving up (workgate-admin status"
                   + " shows where they are)%n",
-              Formats.duration(stallLimit));
+              Text.duration(stallLimit));
           return EXIT_FAILURE;
         }
         synchronized (lock) {
@@ -466,7 +472,7 @@ public final class WorkgateDemo implements Callable<Integer> {
               who,
               c.attempt(),
               what,
-              Formats.duration(
+              Text.duration(
                   f.retryAt() == null
                       ? Duration.ZERO
                       : Duration.between(c.at(), f.retryAt()).abs()))
@@ -515,11 +521,12 @@ public final class WorkgateDemo implements Callable<Integer> {
 
   private void require(boolean ok, String option, String range, Object value) {
     if (!ok) {
+      String shown = value instanceof Duration d ? Text.duration(d) : String.valueOf(value);
       throw new ParameterException(
           spec.commandLine(),
-          option + " must be " + range + ", got " + value,
+          option + " must be " + range + ", got " + shown,
           spec.findOption(option),
-          String.valueOf(value));
+          shown);
     }
   }
 
@@ -559,6 +566,42 @@ public final class WorkgateDemo implements Callable<Integer> {
       }
     }
     return ids;
+  }
+
+  /**
+   * The progress to show. Preparing and running are this node's live attempts, not the store's
+   * counts: after a restart the store still has as running the work orders the earlier run left
+   * running, until their leases expire; counted as running they would show more running than there
+   * are slots. The display shows those apart ({@link ProgressDisplay.Progress#recovering()}).
+   */
+  static ProgressDisplay.Progress progress(
+      QueueStats stats,
+      Duration elapsed,
+      long done,
+      long total,
+      Map<WorkOrderState, Long> counts,
+      Map<WorkOrderState, Long> baseline) {
+    long preparing = 0;
+    long running = 0;
+    for (ExecutionManager.ActiveExecution e : stats.executions()) {
+      if (!DemoPlan.AGENT_QUEUE.equals(e.queue()) && !DemoPlan.REVIEW_QUEUE.equals(e.queue())) {
+        continue;
+      }
+      if (e.status() == ExecutionManager.Status.PREPARING) {
+        preparing++;
+      } else {
+        running++;
+      }
+    }
+    return new ProgressDisplay.Progress(
+        elapsed,
+        done,
+        total,
+        relative(counts, baseline),
+        preparing,
+        running,
+        stats.activeSlots(),
+        stats.maxSlots());
   }
 
   private static Map<WorkOrderState, Long> demoCounts(QueueStats stats) {

@@ -2,6 +2,7 @@ package dev.workgate.examples.host;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.workgate.QueueStats;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
@@ -9,15 +10,19 @@ import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.store.ExpectedVersion;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.execution.ExecutionManager;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -107,6 +112,51 @@ class WorkgateDemoTest {
     // The plan's first three: a transient failure, a timeout and a fatal error, every run.
     assertThat(r.out()).contains("TIMEOUT").contains("NETWORK_ERROR");
     assertThat(counts.get(WorkOrderState.FAILED)).isPositive();
+    // The sandboxes live side by side under the data directory, each kind once.
+    Path sandboxes = dir.resolve("data").resolve("sandboxes");
+    assertThat(sandboxes.resolve("in-process")).isDirectory();
+    assertThat(sandboxes.resolve("agents")).isDirectory();
+    assertThat(sandboxes.resolve("in-process").resolve("in-process")).doesNotExist();
+  }
+
+  @Test
+  void running_counts_this_node_s_live_attempts_and_the_rest_shows_as_recovering() {
+    // Right after a restart: the store has 8 running (4 of them left by the earlier run, their
+    // leases not yet expired) and this node runs 3 and prepares 1 on its 4 slots.
+    List<ExecutionManager.ActiveExecution> live = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      live.add(
+          new ExecutionManager.ActiveExecution(
+              WorkOrderId.random(),
+              1,
+              i == 0 ? DemoPlan.REVIEW_QUEUE : DemoPlan.AGENT_QUEUE,
+              Optional.empty(),
+              1,
+              0,
+              Instant.EPOCH,
+              Optional.empty(),
+              i == 0 ? ExecutionManager.Status.PREPARING : ExecutionManager.Status.RUNNING,
+              Duration.ofSeconds(20)));
+    }
+    Map<WorkOrderState, Long> counts =
+        Map.of(WorkOrderState.RUNNING, 7L, WorkOrderState.PREPARING, 1L);
+    QueueStats stats = new QueueStats(Map.of(DemoPlan.AGENT_QUEUE, counts), 4, 4, null, live, null);
+
+    ProgressDisplay.Progress p =
+        WorkgateDemo.progress(stats, Duration.ofSeconds(1), 0, 8, counts, Map.of());
+
+    assertThat(p.running()).isEqualTo(3);
+    assertThat(p.preparing()).isEqualTo(1);
+    assertThat(p.recovering()).isEqualTo(4);
+    assertThat(p.states()).contains("preparing 1 · running 3 · recovering 4");
+  }
+
+  @Test
+  void the_sandbox_roots_are_composed_once() {
+    Path data = Path.of("data");
+    assertThat(WorkgateDemo.sandboxRoot(data)).isEqualTo(Path.of("data", "sandboxes"));
+    assertThat(WorkgateDemo.agentSandboxRoot(data))
+        .isEqualTo(Path.of("data", "sandboxes", "agents"));
   }
 
   @Test
@@ -166,6 +216,19 @@ class WorkgateDemoTest {
     assertThat(unknown.code()).isEqualTo(2);
     assertThat(unknown.err()).contains("Unknown option: '--colour'");
     assertThat(dir.resolve("data")).doesNotExist();
+  }
+
+  @Test
+  void a_rejected_duration_is_written_as_every_message_writes_durations() {
+    List<String> args = shortMode();
+    args.set(args.indexOf("--base-delay") + 1, "0s");
+
+    Run zero = run(Map.of(), args);
+
+    assertThat(zero.code()).isEqualTo(2);
+    assertThat(zero.err())
+        .contains("--base-delay must be above zero, got 0ms")
+        .doesNotContain("PT");
   }
 
   @Test

@@ -1,0 +1,93 @@
+package dev.workgate.examples.host;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
+
+/**
+ * The terminal's width in columns, for the progress bar: {@code stty size} on {@code /dev/tty},
+ * measured again at most every {@link #REMEASURE_NANOS} (so the bar follows a resized window), else
+ * the {@code COLUMNS} variable, else {@value #DEFAULT}. Nothing here touches signals (see {@link
+ * ProgressDisplay.Bar} for why that matters). Thread-safe.
+ */
+final class TerminalWidth implements IntSupplier {
+  /** The width when none can be found: the classic terminal's. */
+  static final int DEFAULT = 80;
+
+  /** Narrower than this is taken for a misreading (an IDE console may say 0 or 1). */
+  static final int MIN = 20;
+
+  /** How long a measurement holds: a resize shows within two seconds. */
+  static final long REMEASURE_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+  private final String columns;
+  private final IntSupplier measure;
+  private final LongSupplier nanoTime;
+  private int width = -1;
+  private long measuredAt;
+
+  /**
+   * The width of the terminal on {@code /dev/tty}.
+   *
+   * @param columns the {@code COLUMNS} variable, or null
+   */
+  TerminalWidth(String columns) {
+    this(columns, TerminalWidth::stty, System::nanoTime);
+  }
+
+  TerminalWidth(String columns, IntSupplier measure, LongSupplier nanoTime) {
+    this.columns = columns;
+    this.measure = measure;
+    this.nanoTime = nanoTime;
+  }
+
+  @Override
+  public synchronized int getAsInt() {
+    long now = nanoTime.getAsLong();
+    if (width < 0 || now - measuredAt >= REMEASURE_NANOS) {
+      measuredAt = now;
+      int measured = measure.getAsInt();
+      width = measured >= MIN ? measured : fromColumns();
+    }
+    return width;
+  }
+
+  private int fromColumns() {
+    try {
+      int n = columns == null ? -1 : Integer.parseInt(columns.trim());
+      return n >= MIN ? n : DEFAULT;
+    } catch (NumberFormatException e) {
+      return DEFAULT;
+    }
+  }
+
+  /** {@code stty size < /dev/tty}: "rows columns"; -1 when there is no terminal or no stty. */
+  static int stty() {
+    File tty = new File("/dev/tty");
+    if (!tty.exists()) {
+      return -1;
+    }
+    try {
+      Process p =
+          new ProcessBuilder("stty", "size")
+              .redirectInput(tty)
+              .redirectError(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+      if (!p.waitFor(2, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        p.destroyForcibly();
+        return -1;
+      }
+      String[] parts = out.split("\\s+");
+      return parts.length == 2 ? Integer.parseInt(parts[1]) : -1;
+    } catch (IOException | NumberFormatException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    }
+  }
+}
