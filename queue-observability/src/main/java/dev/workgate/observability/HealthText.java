@@ -1,5 +1,6 @@
 package dev.workgate.observability;
 
+import dev.workgate.core.Text;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -17,25 +18,9 @@ final class HealthText {
 
   private HealthText() {}
 
-  /** {@code 250 ms}, {@code 1.5 s}, {@code 42 s}, {@code 12 min 5 s}, {@code 3 h 4 min}. */
+  /** The product's one way of writing a duration: {@code 250ms}, {@code 42.0s}, {@code 12m05s}. */
   static String duration(Duration d) {
-    long millis = d.toMillis();
-    if (millis < 1_000) {
-      return millis + " ms";
-    }
-    if (millis < 10_000 && millis % 1_000 != 0) {
-      return String.format(Locale.ROOT, "%.1f s", millis / 1_000.0);
-    }
-    long seconds = d.getSeconds();
-    if (seconds < 120) {
-      return seconds + " s";
-    }
-    if (seconds < 2 * 3_600) {
-      long s = seconds % 60;
-      return seconds / 60 + " min" + (s == 0 ? "" : " " + s + " s");
-    }
-    long minutes = seconds / 60 % 60;
-    return seconds / 3_600 + " h" + (minutes == 0 ? "" : " " + minutes + " min");
+    return Text.duration(d);
   }
 
   /** {@code 1,204}. */

@@ -955,9 +955,9 @@ public final class WorkgateHealth implements AutoCloseable {
       } else if (stall.compareTo(poll) <= 0) {
         throw new IllegalArgumentException(
             "loopStallThreshold must be longer than the scheduler's poll interval "
-                + poll
+                + Text.duration(poll)
                 + ", got "
-                + stall
+                + Text.duration(stall)
                 + ": an idle loop waits up to a poll interval between turns and would look"
                 + " stalled");
       }
@@ -966,7 +966,8 @@ public final class WorkgateHealth implements AutoCloseable {
 
     private static Duration positive(Duration value, String setting) {
       if (value == null || value.isNegative() || value.isZero()) {
-        throw new IllegalArgumentException(setting + " must be positive, got " + value);
+        throw new IllegalArgumentException(
+            setting + " must be positive, got " + (value == null ? "null" : Text.duration(value)));
       }
       return value;
     }
@@ -975,7 +976,11 @@ public final class WorkgateHealth implements AutoCloseable {
       positive(value, setting);
       if (value.compareTo(MAX_TIMEOUT) > 0) {
         throw new IllegalArgumentException(
-            setting + " must be at most " + MAX_TIMEOUT + ", got " + value);
+            setting
+                + " must be at most "
+                + Text.duration(MAX_TIMEOUT)
+                + ", got "
+                + Text.duration(value));
       }
       return value;
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.workgate.Workgate;
+import dev.workgate.core.Text;
 import dev.workgate.core.store.WorkOrderStore;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -738,7 +739,8 @@ public final class WorkgateHttpServer implements AutoCloseable {
     /** How long a client has to send its request; tests shorten it. */
     Builder requestTimeout(Duration timeout) {
       if (timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException("requestTimeout must be positive, got " + timeout);
+        throw new IllegalArgumentException(
+            "requestTimeout must be positive, got " + Text.duration(timeout));
       }
       this.requestTimeout = timeout;
       return this;

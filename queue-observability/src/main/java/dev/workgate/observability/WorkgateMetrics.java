@@ -2,6 +2,7 @@ package dev.workgate.observability;
 
 import dev.workgate.StateChange;
 import dev.workgate.Workgate;
+import dev.workgate.core.Text;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
@@ -562,7 +563,8 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
     public Builder storeCacheTtl(Duration ttl) {
       Objects.requireNonNull(ttl, "storeCacheTtl must not be null");
       if (ttl.isNegative()) {
-        throw new IllegalArgumentException("storeCacheTtl must not be negative, got " + ttl);
+        throw new IllegalArgumentException(
+            "storeCacheTtl must not be negative, got " + Text.duration(ttl));
       }
       this.storeCacheTtl = ttl;
       return this;

@@ -49,10 +49,10 @@ class ExecutionHealthTest extends HealthTestSupport {
     assertThat(issue.severity()).isEqualTo(HealthIssue.Severity.CRITICAL);
     assertThat(issue.message())
         .isEqualTo(
-            "1 execution running past timeout + kill grace + 1 s: the kill did not take; the"
+            "1 execution running past timeout + kill grace + 1.0s: the kill did not take; the"
                 + " oldest, work order "
                 + id
-                + " in queue 'default', started 67 s ago with timeout 60 s and kill grace 5 s");
+                + " in queue 'default', started 1m07s ago with timeout 1m00s and kill grace 5.0s");
     assertThat(issue.recommendation()).contains("workgate-handler-");
   }
 
@@ -79,9 +79,9 @@ class ExecutionHealthTest extends HealthTestSupport {
     assertThat(issue.severity()).isEqualTo(HealthIssue.Severity.WARNING);
     assertThat(issue.message())
         .isEqualTo(
-            "1 execution preparing for more than 5 min; the oldest, work order "
+            "1 execution preparing for more than 5m00s; the oldest, work order "
                 + id
-                + " in queue 'default', for 5 min 1 s");
+                + " in queue 'default', for 5m01s");
   }
 
   /** A handler that a kill cannot stop: only the test's latch ends it. */

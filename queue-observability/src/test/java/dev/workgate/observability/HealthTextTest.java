@@ -11,15 +11,15 @@ import org.junit.jupiter.api.Test;
 class HealthTextTest {
 
   @Test
-  void durations_read_in_the_largest_sensible_unit() {
-    assertThat(HealthText.duration(Duration.ofMillis(250))).isEqualTo("250 ms");
-    assertThat(HealthText.duration(Duration.ofMillis(1_500))).isEqualTo("1.5 s");
-    assertThat(HealthText.duration(Duration.ofSeconds(42))).isEqualTo("42 s");
-    assertThat(HealthText.duration(Duration.ofSeconds(119))).isEqualTo("119 s");
-    assertThat(HealthText.duration(Duration.ofMinutes(5))).isEqualTo("5 min");
-    assertThat(HealthText.duration(Duration.ofSeconds(725))).isEqualTo("12 min 5 s");
-    assertThat(HealthText.duration(Duration.ofMinutes(184))).isEqualTo("3 h 4 min");
-    assertThat(HealthText.duration(Duration.ofHours(2))).isEqualTo("2 h");
+  void durations_read_as_everywhere_else_in_the_product() {
+    assertThat(HealthText.duration(Duration.ofMillis(250))).isEqualTo("250ms");
+    assertThat(HealthText.duration(Duration.ofMillis(1_500))).isEqualTo("1.5s");
+    assertThat(HealthText.duration(Duration.ofSeconds(42))).isEqualTo("42.0s");
+    assertThat(HealthText.duration(Duration.ofSeconds(119))).isEqualTo("1m59s");
+    assertThat(HealthText.duration(Duration.ofMinutes(5))).isEqualTo("5m00s");
+    assertThat(HealthText.duration(Duration.ofSeconds(725))).isEqualTo("12m05s");
+    assertThat(HealthText.duration(Duration.ofMinutes(184))).isEqualTo("3h04m");
+    assertThat(HealthText.duration(Duration.ofHours(2))).isEqualTo("2h00m");
   }
 
   @Test

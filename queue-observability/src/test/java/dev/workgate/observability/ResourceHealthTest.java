@@ -99,7 +99,7 @@ class ResourceHealthTest extends HealthTestSupport {
         .until(() -> status(health.check(), WorkgateHealth.RESOURCES) == HealthStatus.DEGRADED);
     assertThat(onlyIssue(health.check(), WorkgateHealth.RESOURCES).message())
         .isEqualTo(
-            "last memory reading is 31 s older than the scheduler's last turn (threshold 30 s):"
+            "last memory reading is 31.0s older than the scheduler's last turn (threshold 30.0s):"
                 + " the memory probe fails, and pressure stays NONE as last read");
   }
 }

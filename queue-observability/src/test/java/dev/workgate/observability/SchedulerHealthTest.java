@@ -50,7 +50,7 @@ class SchedulerHealthTest extends HealthTestSupport {
     assertThat(stalled.status()).isEqualTo(HealthStatus.UNHEALTHY);
     HealthIssue issue = onlyIssue(stalled, WorkgateHealth.SCHEDULER);
     assertThat(issue.severity()).isEqualTo(HealthIssue.Severity.CRITICAL);
-    assertThat(issue.message()).isEqualTo("scheduler loop stalled for 31 s (threshold 30 s)");
+    assertThat(issue.message()).isEqualTo("scheduler loop stalled for 31.0s (threshold 30.0s)");
     assertThat(issue.recommendation()).contains("thread dump", "workgate-scheduler-node-1");
     assertThat(detail(stalled, WorkgateHealth.SCHEDULER, "heartbeatAgeMs")).isEqualTo(31_000L);
     assertThat(health.readiness().status()).isEqualTo(HealthStatus.UNHEALTHY);

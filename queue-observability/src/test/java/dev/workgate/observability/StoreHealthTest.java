@@ -56,14 +56,14 @@ class StoreHealthTest extends HealthTestSupport {
     assertThat(took).isBetween(SHORT.minusMillis(10), Duration.ofSeconds(2));
     HealthIssue timedOut = onlyIssue(first, WorkgateHealth.STORE);
     assertThat(timedOut.severity()).isEqualTo(HealthIssue.Severity.CRITICAL);
-    assertThat(timedOut.message()).isEqualTo("store did not answer within 200 ms");
+    assertThat(timedOut.message()).isEqualTo("store did not answer within 200ms");
 
     clock.advance(Duration.ofSeconds(42));
     SystemHealth second = health.readiness();
 
     assertThat(onlyIssue(second, WorkgateHealth.STORE).message())
         .isEqualTo(
-            "store has not answered a ping started 42 s ago (timeout 200 ms); no new ping starts"
+            "store has not answered a ping started 42.0s ago (timeout 200ms); no new ping starts"
                 + " until it returns");
     assertThat(pings.get()).isEqualTo(1);
     assertThat(pingThreads()).isEqualTo(1);
@@ -147,7 +147,7 @@ class StoreHealthTest extends HealthTestSupport {
       HealthIssue issue = onlyIssue(checked, component);
       assertThat(issue.severity()).isEqualTo(HealthIssue.Severity.WARNING);
       assertThat(issue.message())
-          .isEqualTo("work-order counts unavailable: the store did not answer within 200 ms");
+          .isEqualTo("work-order counts unavailable: the store did not answer within 200ms");
     }
 
     hang.set(false);

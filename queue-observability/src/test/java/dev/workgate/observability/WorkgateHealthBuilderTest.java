@@ -27,20 +27,20 @@ class WorkgateHealthBuilderTest extends HealthTestSupport {
         .hasMessage("loopStallThreshold must be positive, got null");
     assertThatThrownBy(() -> builder().preparingStuckThreshold(Duration.ZERO))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("preparingStuckThreshold must be positive, got PT0S");
+        .hasMessage("preparingStuckThreshold must be positive, got 0ms");
     assertThatThrownBy(() -> builder().overrunSlack(Duration.ofSeconds(-1)))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("overrunSlack must be positive, got PT-1S");
+        .hasMessage("overrunSlack must be positive, got -1.0s");
     assertThatThrownBy(() -> builder().countsTimeout(Duration.ZERO))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("countsTimeout must be positive, got PT0S");
+        .hasMessage("countsTimeout must be positive, got 0ms");
   }
 
   @Test
   void timeouts_are_at_most_a_minute() {
     assertThatThrownBy(() -> builder().storePingTimeout(Duration.ofMinutes(2)))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("storePingTimeout must be at most PT1M, got PT2M");
+        .hasMessage("storePingTimeout must be at most 1m00s, got 2m00s");
   }
 
   @Test
@@ -83,7 +83,7 @@ class WorkgateHealthBuilderTest extends HealthTestSupport {
     assertThatThrownBy(() -> builder().loopStallThreshold(Duration.ofSeconds(1)).build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
-            "loopStallThreshold must be longer than the scheduler's poll interval PT1S, got PT1S:"
+            "loopStallThreshold must be longer than the scheduler's poll interval 1.0s, got 1.0s:"
                 + " an idle loop waits up to a poll interval between turns and would look"
                 + " stalled");
   }

@@ -343,7 +343,7 @@ class WorkgateMetricsTest {
     assertThatThrownBy(
             () -> WorkgateMetrics.builder(workgate).storeCacheTtl(Duration.ofSeconds(-1)))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("storeCacheTtl must not be negative, got PT-1S");
+        .hasMessage("storeCacheTtl must not be negative, got -1.0s");
     assertThatThrownBy(() -> WorkgateMetrics.builder(workgate).maxQueueTags(0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("maxQueueTags must be at least 1, got 0");

@@ -488,9 +488,9 @@ public final class RetryPolicy {
       if (maxDelay.compareTo(baseDelay) < 0) {
         throw new IllegalArgumentException(
             "maxDelay must be at least baseDelay, got maxDelay "
-                + maxDelay
+                + Text.duration(maxDelay)
                 + " and baseDelay "
-                + baseDelay);
+                + Text.duration(baseDelay));
       }
       for (String code : retryOn) {
         if (neverRetryOn.contains(code)) {
@@ -500,7 +500,7 @@ public final class RetryPolicy {
       }
       if (jitter.kind() == Jitter.Kind.DECORRELATED && baseDelay.isZero()) {
         throw new IllegalArgumentException(
-            "decorrelated jitter needs a positive baseDelay, got " + baseDelay);
+            "decorrelated jitter needs a positive baseDelay, got " + Text.duration(baseDelay));
       }
       return new RetryPolicy(this);
     }
@@ -508,7 +508,11 @@ public final class RetryPolicy {
     private static Duration requireDelay(Duration delay, String setting) {
       if (delay == null || delay.isNegative() || delay.compareTo(DELAY_LIMIT) > 0) {
         throw new IllegalArgumentException(
-            setting + " must be between 0 and " + DELAY_LIMIT + ", got " + delay);
+            setting
+                + " must be between 0 and "
+                + Text.duration(DELAY_LIMIT)
+                + ", got "
+                + (delay == null ? "null" : Text.duration(delay)));
       }
       return delay;
     }
