@@ -1,7 +1,7 @@
 package dev.workgate.examples.host;
 
+import dev.workgate.admin.Formats;
 import dev.workgate.core.WorkOrderState;
-import dev.workgate.examples.cli.Formats;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Map;

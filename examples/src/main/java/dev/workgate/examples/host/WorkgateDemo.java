@@ -3,6 +3,7 @@ package dev.workgate.examples.host;
 import dev.workgate.QueueStats;
 import dev.workgate.StateChange;
 import dev.workgate.Workgate;
+import dev.workgate.admin.Formats;
 import dev.workgate.core.EventType;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
@@ -13,7 +14,6 @@ import dev.workgate.core.store.Page;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderQuery;
 import dev.workgate.core.store.WorkOrderStore;
-import dev.workgate.examples.cli.Formats;
 import dev.workgate.execution.ProcessSandboxProvider;
 import dev.workgate.observability.WorkgateHttpServer;
 import dev.workgate.retry.Jitter;
@@ -445,11 +445,7 @@ public final class WorkgateDemo implements Callable<Integer> {
     out.println();
     out.println("Look further with the admin CLI, from the repository's root:");
     for (String command : List.of("status", "show " + id, "serve")) {
-      out.println(
-          "  mvn -q -pl examples -am package -DskipTests exec:java@admin -Dexec.args=\""
-              + command
-              + storeOption
-              + "\"");
+      out.println("  bin/workgate-admin" + storeOption + " " + command);
     }
     return EXIT_OK;
   }

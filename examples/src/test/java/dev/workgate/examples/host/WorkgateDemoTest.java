@@ -99,7 +99,7 @@ class WorkgateDemoTest {
         .contains("failed and then succeeded on retry")
         .contains("RetryReleased")
         .contains("AGENT_FATAL_ERROR")
-        .contains("exec:java@admin");
+        .contains("bin/workgate-admin");
     assertThat(r.err()).contains("30/30 ended").contains("retry in");
     Map<WorkOrderState, Long> counts = countsInStore();
     assertThat(counts.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(30);

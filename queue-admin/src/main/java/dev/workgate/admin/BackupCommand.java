@@ -1,0 +1,93 @@
+package dev.workgate.admin;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code backup}: a consistent copy of a SQLite store with {@code VACUUM INTO}.
+ *
+ * <p>It reads one snapshot of the database, so writers in other processes go on meanwhile (in WAL
+ * mode readers never block them), and it writes a compact file that holds every committed
+ * transaction up to that snapshot. It goes through a JDBC connection of its own, not the store: the
+ * store has no backup operation, and opening it would start its writer for nothing.
+ */
+@Command(
+    name = "backup",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Copies a SQLite store into a new file with VACUUM INTO: one consistent snapshot, taken"
+          + " while other processes keep writing. The copy is a Workgate store (--store <file>).",
+      "PostgreSQL stores are backed up with pg_dump, not with this command."
+    })
+final class BackupCommand implements Callable<Integer> {
+  @ParentCommand WorkgateAdmin admin;
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "<file>", description = "The new file; must not exist.")
+  Path target;
+
+  @Override
+  public Integer call() {
+    String location = admin.location();
+    if (WorkgateAdmin.isPostgres(location)) {
+      throw new CliException(
+          "backup copies SQLite stores only; back up a PostgreSQL store with pg_dump"
+              + " (pg_dump --schema=<schema> --format=custom …), or a managed database's snapshots");
+    }
+    Path source = admin.sqliteFile(location);
+    if (Files.exists(target)) {
+      throw new CliException("refusing to overwrite " + target + ": give a new file");
+    }
+    Path parent = target.toAbsolutePath().getParent();
+    if (parent == null || !Files.isDirectory(parent)) {
+      throw new CliException("directory " + parent + " does not exist");
+    }
+    String meta = admin.tablePrefix() + "meta";
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + source)) {
+      try (Statement s = c.createStatement()) {
+        s.execute("PRAGMA busy_timeout = 10000");
+      }
+      try (PreparedStatement ps =
+          c.prepareStatement("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")) {
+        ps.setString(1, meta);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            throw new CliException(
+                source
+                    + " holds no Workgate store with table prefix '"
+                    + admin.tablePrefix()
+                    + "'");
+          }
+        }
+      }
+      try (PreparedStatement ps = c.prepareStatement("VACUUM INTO ?")) {
+        ps.setString(1, target.toString());
+        ps.execute();
+      }
+    } catch (SQLException e) {
+      throw new CliException("backup of " + source + " failed: " + e.getMessage());
+    }
+    long bytes;
+    try {
+      bytes = Files.size(target);
+    } catch (java.io.IOException e) {
+      throw new CliException("backup written but unreadable: " + e.getMessage());
+    }
+    spec.commandLine()
+        .getOut()
+        .println("backed up " + source + " to " + target + " (" + bytes + " bytes)");
+    return WorkgateAdmin.EXIT_OK;
+  }
+}
