@@ -1383,8 +1383,18 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     Objects.requireNonNull(query, "query");
     ensureOpen();
     List<Object> params = new ArrayList<>();
-    StringBuilder sql = new StringBuilder(viewSelect).append(" WHERE p.seq > ?");
-    params.add(query.after());
+    boolean newestFirst = query.order() == WorkOrderQuery.Order.NEWEST_FIRST;
+    StringBuilder sql = new StringBuilder(viewSelect);
+    if (!newestFirst) {
+      sql.append(" WHERE p.seq > ?");
+      params.add(query.after());
+    } else if (query.after() > 0) {
+      sql.append(" WHERE p.seq < ?");
+      params.add(query.after());
+    } else {
+      sql.append(" WHERE p.seq > ?");
+      params.add(0L);
+    }
     query
         .queue()
         .ifPresent(
@@ -1410,7 +1420,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
               sql.append(" AND p.submitted_at < ?");
               params.add(Row.ceilMicros(t));
             });
-    sql.append(" ORDER BY p.seq LIMIT ?");
+    sql.append(newestFirst ? " ORDER BY p.seq DESC LIMIT ?" : " ORDER BY p.seq LIMIT ?");
     params.add(query.limit() + 1);
     return reader.read(
         "query",
