@@ -3,6 +3,7 @@ package dev.workgate.admin;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.Cancellations;
+import dev.workgate.core.store.OpenMode;
 import dev.workgate.core.store.WorkOrderStore;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -64,7 +65,7 @@ final class CancelCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     Cancellations.Outcome outcome;
-    try (WorkOrderStore store = admin.openStore()) {
+    try (WorkOrderStore store = admin.openStore(OpenMode.EXISTING)) {
       outcome = Cancellations.request(store, id, reason);
     }
     WorkOrderView view = outcome.view();

@@ -7,6 +7,8 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Text output helpers shared by the admin CLI and the demo host application: aligned tables,
@@ -40,6 +42,39 @@ public final class Formats {
       return String.format("%dh%02dm", s / 3600, (s % 3600) / 60);
     }
     return String.format("%dd%02dh", s / 86_400, (s % 86_400) / 3600);
+  }
+
+  /** An ISO-8601 duration ({@code PT20S}) or seconds to the millisecond ({@code 20.000 s}). */
+  private static final Pattern DURATION =
+      Pattern.compile(
+          "\\bP(?:\\d+D)?T(?:\\d+H)?(?:\\d+M)?(?:\\d+(?:\\.\\d+)?S)?\\b|\\b(\\d+)\\.(\\d{3}) s\\b");
+
+  /**
+   * A text from elsewhere (a retry decision, a message) with its durations written as {@link
+   * #duration} writes them, so that one output never mixes {@code PT20S}, {@code 20.000 s} and
+   * {@code 20.0s}.
+   *
+   * @param text the text
+   * @return the text with each duration rewritten
+   */
+  public static String durationsIn(String text) {
+    Matcher m = DURATION.matcher(text);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      Duration d;
+      try {
+        d =
+            m.group(1) != null
+                ? Duration.ofMillis(Long.parseLong(m.group(1)) * 1000 + Long.parseLong(m.group(2)))
+                : Duration.parse(m.group());
+      } catch (RuntimeException e) {
+        m.appendReplacement(out, Matcher.quoteReplacement(m.group()));
+        continue;
+      }
+      m.appendReplacement(out, Matcher.quoteReplacement(duration(d)));
+    }
+    m.appendTail(out);
+    return out.toString();
   }
 
   /**
@@ -85,7 +120,7 @@ public final class Formats {
     } else if (event instanceof WorkOrderEvent.AttemptFailed f) {
       return f.error().code()
           + (f.retryAt() == null ? "" : ", retry at " + instant(f.retryAt()))
-          + (f.decision() == null ? "" : " (" + f.decision() + ")");
+          + (f.decision() == null ? "" : " (" + durationsIn(f.decision()) + ")");
     } else if (event instanceof WorkOrderEvent.CancellationRequested c) {
       return "reason: " + c.reason();
     } else if (event instanceof WorkOrderEvent.Cancelled c) {

@@ -2,6 +2,7 @@ package dev.workgate.admin;
 
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.store.OpenMode;
 import dev.workgate.core.store.Page;
 import dev.workgate.core.store.WorkOrderQuery;
 import dev.workgate.core.store.WorkOrderStore;
@@ -59,7 +60,7 @@ final class PurgeCommand implements Callable<Integer> {
     }
     Instant cutoff = admin.clock().instant().minus(olderThan);
     PrintWriter out = spec.commandLine().getOut();
-    try (WorkOrderStore store = admin.openStore()) {
+    try (WorkOrderStore store = admin.openStore(OpenMode.EXISTING)) {
       if (dryRun) {
         long n = countBefore(store, cutoff);
         out.println(

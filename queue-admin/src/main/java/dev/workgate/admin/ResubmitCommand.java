@@ -6,6 +6,7 @@ import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.ExpectedVersion;
+import dev.workgate.core.store.OpenMode;
 import dev.workgate.core.store.WorkOrderStore;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -48,7 +49,7 @@ final class ResubmitCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    try (WorkOrderStore store = admin.openStore()) {
+    try (WorkOrderStore store = admin.openStore(OpenMode.EXISTING)) {
       WorkOrderView old = store.find(id).orElseThrow(() -> new CliException("no work order " + id));
       if (old.state() != WorkOrderState.FAILED && old.state() != WorkOrderState.CANCELLED) {
         throw new CliException(

@@ -1,5 +1,6 @@
 package dev.workgate.admin;
 
+import dev.workgate.core.store.OpenMode;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.observability.WorkgateHttpServer;
 import java.io.IOException;
@@ -40,7 +41,9 @@ import picocli.CommandLine.Spec;
           + " request that its owner node acts on at its next lease renewal.",
       "Loopback only unless a token is given. The token is read from --token-file or from"
           + " $WORKGATE_HTTP_TOKEN, never from the command line; with a token every route but"
-          + " the health probes needs 'Authorization: Bearer <token>', and cancel needs one."
+          + " the health probes needs 'Authorization: Bearer <token>', and cancel needs one.",
+      "Without a token the store is opened read-only (a read-only copy serves too); with one,"
+          + " as an existing store that cancel writes to. Neither ever creates a store."
     })
 final class ServeCommand implements Callable<Integer> {
   /** The environment variable a token may come from when no file is given. */
@@ -112,7 +115,8 @@ final class ServeCommand implements Callable<Integer> {
               + ", or bind a loopback address such as 127.0.0.1");
     }
     String location = admin.displayLocation();
-    WorkOrderStore store = admin.openStore();
+    // Cancel needs a token; without one nothing is written, so the store is opened read-only.
+    WorkOrderStore store = admin.openStore(token == null ? OpenMode.READ_ONLY : OpenMode.EXISTING);
     WorkgateHttpServer server;
     try {
       WorkgateHttpServer.Builder b =

@@ -4,11 +4,15 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.workgate.core.ErrorInfo;
 import dev.workgate.core.RecordedEvent;
+import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.store.OpenMode;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.observability.WorkOrderTimeline;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -26,7 +30,8 @@ import picocli.CommandLine.Spec;
     description =
         "Shows a work order (without its payload), its timeline (each event with the state it"
             + " left and entered, the attempt and the time since the previous event) and its last"
-            + " error.")
+            + " error with the attempt it ended (for a completed work order: the error of an"
+            + " earlier attempt).")
 final class ShowCommand implements Callable<Integer> {
   /** Results longer than this are cut in text output; --json prints them whole. */
   static final int MAX_RESULT_CHARS = 200;
@@ -48,7 +53,7 @@ final class ShowCommand implements Callable<Integer> {
   public Integer call() {
     Optional<WorkOrderView> found;
     List<RecordedEvent> stream;
-    try (WorkOrderStore store = admin.openStore()) {
+    try (WorkOrderStore store = admin.openStore(OpenMode.READ_ONLY)) {
       found = store.find(id);
       stream = found.isPresent() ? store.readStream(id) : List.of();
     }
@@ -57,7 +62,11 @@ final class ShowCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
       ObjectNode root = StatusCommand.JSON.createObjectNode();
-      root.set("workOrder", view(v));
+      ObjectNode view = view(v);
+      if (view.get("lastError") instanceof ObjectNode err) {
+        err.put("attempt", timeline.map(ShowCommand::lastFailedAttempt).orElse(v.attempt()));
+      }
+      root.set("workOrder", view);
       timeline.ifPresent(t -> root.set("timeline", timeline(t)));
       out.println(root.toPrettyString());
       return WorkgateAdmin.EXIT_OK;
@@ -89,7 +98,26 @@ final class ShowCommand implements Callable<Integer> {
       field(out, "labels", v.labels());
     }
     v.result().ifPresent(r -> field(out, "result", cut(r.toString())));
-    field(out, "last error", v.lastError().map(ShowCommand::error).orElse("none"));
+    int errorAttempt = timeline.map(ShowCommand::lastFailedAttempt).orElse(v.attempt());
+    if (v.state() == WorkOrderState.COMPLETED) {
+      // The view keeps the last error of an earlier attempt; printed as "last error" it would
+      // read as the cause of a failure that did not happen.
+      v.lastError()
+          .ifPresent(
+              e ->
+                  field(
+                      out,
+                      "earlier error",
+                      error(e)
+                          + " (attempt "
+                          + errorAttempt
+                          + ", before the attempt that completed)"));
+    } else {
+      field(
+          out,
+          "last error",
+          v.lastError().map(e -> error(e) + " (attempt " + errorAttempt + ")").orElse("none"));
+    }
     timeline.ifPresent(
         t -> {
           out.println();
@@ -97,6 +125,22 @@ final class ShowCommand implements Callable<Integer> {
           Formats.timelineLines(t).forEach(line -> out.println("  " + line));
         });
     return WorkgateAdmin.EXIT_OK;
+  }
+
+  /** The attempt whose failure the view's last error comes from: that of the last AttemptFailed. */
+  private static int lastFailedAttempt(WorkOrderTimeline t) {
+    int attempt = 0;
+    for (WorkOrderTimeline.Step s : t.steps()) {
+      if (s.event().event() instanceof WorkOrderEvent.AttemptFailed) {
+        attempt = s.attempt();
+      }
+    }
+    return attempt;
+  }
+
+  /** A duration as the HTTP endpoint's JSON gives it: seconds as a decimal number. */
+  static void seconds(ObjectNode n, String field, Duration d) {
+    n.put(field, d.getSeconds() + d.getNano() / 1e9);
   }
 
   private static void field(PrintWriter out, String name, Object value) {
@@ -111,7 +155,7 @@ final class ShowCommand implements Callable<Integer> {
     return e.code() + (e.retryable() ? " (retryable)" : "") + ": " + e.message();
   }
 
-  private static ObjectNode view(WorkOrderView v) {
+  static ObjectNode view(WorkOrderView v) {
     ObjectNode n = StatusCommand.JSON.createObjectNode();
     n.put("id", v.id().value());
     n.put("queue", v.queue());
@@ -123,6 +167,8 @@ final class ShowCommand implements Callable<Integer> {
     n.put("version", v.version());
     n.put("submittedAt", v.submittedAt().toString());
     n.put("updatedAt", v.updatedAt().toString());
+    n.put("availableAt", v.availableAt().toString());
+    v.spec().timeout().ifPresent(t -> seconds(n, "timeoutSeconds", t));
     v.resubmittedFrom().ifPresent(from -> n.put("resubmittedFrom", from.value()));
     v.leaseOwner().ifPresent(o -> n.put("leaseOwner", o));
     v.leaseExpiresAt().ifPresent(t -> n.put("leaseExpiresAt", t.toString()));
@@ -147,17 +193,18 @@ final class ShowCommand implements Callable<Integer> {
   private static ObjectNode timeline(WorkOrderTimeline t) {
     ObjectNode n = StatusCommand.JSON.createObjectNode();
     n.put("state", t.state().name());
-    n.put("totalMs", t.total().toMillis());
+    seconds(n, "totalSeconds", t.total());
     ArrayNode steps = n.putArray("steps");
     for (WorkOrderTimeline.Step s : t.steps()) {
       ObjectNode step = steps.addObject();
       step.put("version", s.event().version());
       step.put("type", s.type().typeName());
-      step.put("at", s.at().toString());
+      step.put("recordedAt", s.at().toString());
       step.put("from", s.from().map(Enum::name).orElse(null));
       step.put("to", s.to().name());
       step.put("attempt", s.attempt());
-      step.put("sincePreviousMs", s.sincePrevious().toMillis());
+      seconds(step, "sincePreviousSeconds", s.sincePrevious());
+      seconds(step, "sinceSubmittedSeconds", s.sinceSubmitted());
       String detail = Formats.detail(s.event().event());
       if (!detail.isEmpty()) {
         step.put("detail", detail);

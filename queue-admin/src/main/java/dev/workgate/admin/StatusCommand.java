@@ -3,6 +3,7 @@ package dev.workgate.admin;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.store.OpenMode;
 import dev.workgate.core.store.WorkOrderStore;
 import java.io.PrintWriter;
 import java.util.EnumMap;
@@ -32,7 +33,7 @@ final class StatusCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Map<String, Map<WorkOrderState, Long>> counts;
-    try (WorkOrderStore store = admin.openStore()) {
+    try (WorkOrderStore store = admin.openStore(OpenMode.READ_ONLY)) {
       counts = new TreeMap<>(store.counts());
     }
     Map<WorkOrderState, Long> totals = new EnumMap<>(WorkOrderState.class);

@@ -1,5 +1,6 @@
 package dev.workgate.admin;
 
+import dev.workgate.core.store.OpenMode;
 import dev.workgate.core.store.ProjectionMismatch;
 import dev.workgate.core.store.RebuildMode;
 import dev.workgate.core.store.RebuildReport;
@@ -18,8 +19,7 @@ import picocli.CommandLine.Spec;
     description = {
       "Folds every work order's events and compares the result with its projection row, column"
           + " by column (rebuildProjection(VERIFY)); changes nothing. Exits 3 if any differ.",
-      "On SQLite the check runs on the store's writer, so writes of other processes wait for it;"
-          + " on PostgreSQL it reads one snapshot without blocking writers."
+      "It opens the store read-only and reads one snapshot, so writers go on meanwhile."
     })
 final class VerifyCommand implements Callable<Integer> {
   @ParentCommand WorkgateAdmin admin;
@@ -28,7 +28,7 @@ final class VerifyCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     RebuildReport report;
-    try (WorkOrderStore store = admin.openStore()) {
+    try (WorkOrderStore store = admin.openStore(OpenMode.READ_ONLY)) {
       report = store.rebuildProjection(RebuildMode.VERIFY);
     }
     PrintWriter out = spec.commandLine().getOut();

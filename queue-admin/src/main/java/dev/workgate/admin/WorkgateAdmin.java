@@ -1,5 +1,6 @@
 package dev.workgate.admin;
 
+import dev.workgate.core.store.OpenMode;
 import dev.workgate.core.store.StoreException;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
@@ -13,12 +14,10 @@ import java.nio.charset.Charset;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Clock;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.UnaryOperator;
 import org.postgresql.ds.PGSimpleDataSource;
@@ -274,20 +273,33 @@ public final class WorkgateAdmin implements Callable<Integer> {
   }
 
   /**
-   * Opens the store that {@code --store} names, never creating one.
+   * Opens the store that {@code --store} names, never creating one: read commands open it {@link
+   * OpenMode#READ_ONLY} (so they work on a read-only copy and never write), commands that change
+   * work orders {@link OpenMode#EXISTING}. Either way nothing is created, upgraded or switched to
+   * another journal mode, and a file or schema that holds no Workgate store under the table prefix
+   * is refused, unchanged.
    *
+   * @param mode {@link OpenMode#READ_ONLY} or {@link OpenMode#EXISTING}
    * @return the open store; the caller closes it
    * @throws CliException if there is no store there or it cannot be opened
    */
-  WorkOrderStore openStore() {
+  WorkOrderStore openStore(OpenMode mode) {
+    if (mode == OpenMode.CREATE_IF_MISSING) {
+      throw new IllegalArgumentException("workgate-admin never creates a store");
+    }
     String location = location();
     if (isPostgres(location)) {
-      return openPostgres(location);
+      return openPostgres(location, mode);
     }
     Path file = sqliteFile(location);
     SqliteOptions options;
     try {
-      options = SqliteOptions.builder().tablePrefix(tablePrefix).build();
+      options =
+          SqliteOptions.builder()
+              .tablePrefix(tablePrefix)
+              .openMode(mode)
+              .readConnections(1)
+              .build();
     } catch (IllegalArgumentException e) {
       throw new CliException(e.getMessage(), EXIT_USAGE);
     }
@@ -342,11 +354,25 @@ public final class WorkgateAdmin implements Callable<Integer> {
     return tablePrefix;
   }
 
-  private WorkOrderStore openPostgres(String url) {
+  /**
+   * True if POSIX permissions give no one write access (root ignores them; the intent is clear).
+   */
+  static boolean noOneMayWrite(Path path) {
+    try {
+      Set<PosixFilePermission> perms = Files.getPosixFilePermissions(path);
+      return !perms.contains(PosixFilePermission.OWNER_WRITE)
+          && !perms.contains(PosixFilePermission.GROUP_WRITE)
+          && !perms.contains(PosixFilePermission.OTHERS_WRITE);
+    } catch (UnsupportedOperationException | IOException e) {
+      return false;
+    }
+  }
+
+  private WorkOrderStore openPostgres(String url, OpenMode mode) {
     PostgresOptions options;
     try {
       PostgresOptions.Builder b =
-          PostgresOptions.builder().tablePrefix(tablePrefix).notifications(false);
+          PostgresOptions.builder().tablePrefix(tablePrefix).notifications(false).openMode(mode);
       if (schema != null) {
         b.schema(schema);
       }
@@ -364,42 +390,11 @@ public final class WorkgateAdmin implements Callable<Integer> {
     ds.setApplicationName("workgate-admin");
     ds.setConnectTimeout(10);
     ds.setSocketTimeout(300);
-    requireTables(ds, options);
+    if (mode == OpenMode.READ_ONLY) {
+      // Every connection the store takes is read-only on the server's side, too.
+      ds.setReadOnly(true);
+      ds.setReadOnlyMode("always");
+    }
     return Stores.postgres(ds, options);
-  }
-
-  /** Refuses a schema without Workgate's tables, which opening the store would create. */
-  private static void requireTables(PGSimpleDataSource ds, PostgresOptions options) {
-    String meta = options.schema() + "." + options.tablePrefix() + "meta";
-    try (Connection c = ds.getConnection();
-        PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-      ps.setString(1, meta);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        if (!rs.getBoolean(1)) {
-          throw new CliException(
-              "no Workgate store in schema '"
-                  + options.schema()
-                  + "' with table prefix '"
-                  + options.tablePrefix()
-                  + "' of that database (workgate-admin never creates a store)");
-        }
-      }
-    } catch (SQLException e) {
-      throw new CliException(
-          "cannot reach the PostgreSQL store: "
-              + firstLine(e.getMessage())
-              + " (SQLState "
-              + e.getSQLState()
-              + ")");
-    }
-  }
-
-  private static String firstLine(String s) {
-    if (s == null) {
-      return "no message";
-    }
-    int nl = s.indexOf('\n');
-    return nl < 0 ? s : s.substring(0, nl);
   }
 }

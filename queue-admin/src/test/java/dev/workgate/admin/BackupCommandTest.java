@@ -79,7 +79,9 @@ class BackupCommandTest {
             "backup",
             dir.resolve("z").toString());
     assertThat(prefix.exit()).isEqualTo(1);
-    assertThat(prefix.err()).contains("holds no Workgate store with table prefix 'other_'");
+    assertThat(prefix.err())
+        .contains("is not a Workgate store with table prefix 'other_'")
+        .contains("under the table prefix 'workgate_'");
     assertThat(dir.resolve("z")).doesNotExist();
 
     CliRun noDir =

@@ -39,6 +39,25 @@ final class Fixtures {
             new WorkOrderEvent.Completed(result("fixed"))));
   }
 
+  /** Completed on its second attempt, after the first failed and was retried. */
+  static WorkOrderId completedAfterRetry(WorkOrderStore store, String queue, Instant leaseUntil) {
+    return write(
+        store,
+        queue,
+        "agent-run",
+        List.of(
+            new WorkOrderEvent.Claimed("node-a", leaseUntil),
+            new WorkOrderEvent.Started("sbx-4"),
+            WorkOrderEvent.AttemptFailed.retryAt(
+                new ErrorInfo("NETWORK_ERROR", "connection reset", true),
+                leaseUntil,
+                "retry: attempt 2 of 4 in 20.000 s after NETWORK_ERROR"),
+            new WorkOrderEvent.RetryReleased(),
+            new WorkOrderEvent.Claimed("node-b", leaseUntil),
+            new WorkOrderEvent.Started("sbx-5"),
+            new WorkOrderEvent.Completed(result("fixed on retry"))));
+  }
+
   static WorkOrderId failed(WorkOrderStore store, String queue, Instant leaseUntil) {
     return write(
         store,

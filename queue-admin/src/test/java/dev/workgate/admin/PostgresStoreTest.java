@@ -105,12 +105,15 @@ class PostgresStoreTest {
     CliRun r = cli("status");
     assertThat(r.exit()).isEqualTo(1);
     assertThat(r.err())
-        .isEqualTo(
-            "workgate-admin: no Workgate store in schema '"
+        .startsWith(
+            "workgate-admin: the PostgreSQL schema "
                 + db.schema()
-                + "' with table prefix 'workgate_' of that database (workgate-admin never"
-                + " creates a store)"
-                + System.lineSeparator());
+                + " is not a Workgate store with table prefix 'workgate_'")
+        .contains("it holds no tables")
+        .contains("Nothing was changed");
+    CliRun cancel = cli("cancel", dev.workgate.core.WorkOrderId.random().toString());
+    assertThat(cancel.exit()).isEqualTo(1);
+    assertThat(cancel.err()).contains("is not a Workgate store with table prefix 'workgate_'");
     try (Connection c = db.adminConnection();
         Statement s = c.createStatement();
         ResultSet rs =

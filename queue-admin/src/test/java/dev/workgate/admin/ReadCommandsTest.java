@@ -149,7 +149,9 @@ class ReadCommandsTest {
   void an_unreachable_postgres_store_is_one_line_of_error() {
     CliRun r = CliRun.run("--store", "jdbc:postgresql://127.0.0.1:1/nothing?user=x", "status");
     assertThat(r.exit()).isEqualTo(1);
-    assertThat(r.err()).startsWith("workgate-admin: cannot reach the PostgreSQL store: ");
+    assertThat(r.err())
+        .startsWith("workgate-admin: cannot open the PostgreSQL schema public")
+        .contains("127.0.0.1:1 refused");
     assertThat(r.err()).hasLineCount(1);
   }
 
@@ -167,21 +169,80 @@ class ReadCommandsTest {
   }
 
   @Test
-  void list_prints_one_line_per_work_order_in_submission_order() {
+  void list_prints_one_line_per_work_order_newest_first() {
     CliRun r = cli("list");
     assertThat(r.exit()).isZero();
     List<String> lines = r.out().lines().toList();
     assertThat(lines.get(0).split("\\s+"))
         .containsExactly("ID", "QUEUE", "TYPE", "STATE", "ATTEMPT", "UPDATED");
     assertThat(lines).hasSize(7);
-    assertThat(lines.get(1).split("\\s+"))
+    assertThat(lines.stream().skip(1).map(l -> l.split("\\s+")[0]))
         .containsExactly(
-            pending.value(), "builds", "compile", "PENDING", "0", lines.get(1).split("\\s+")[5]);
-    assertThat(lines.get(2).split("\\s+"))
-        .startsWith(running.value(), "builds", "agent-run", "RUNNING", "1");
-    assertThat(lines.get(4).split("\\s+"))
+            bulk.value(),
+            cancelled.value(),
+            failed.value(),
+            completed.value(),
+            running.value(),
+            pending.value());
+    assertThat(lines.get(6).split("\\s+"))
+        .containsExactly(
+            pending.value(), "builds", "compile", "PENDING", "0", lines.get(6).split("\\s+")[5]);
+    assertThat(lines.get(3).split("\\s+"))
         .startsWith(failed.value(), "agents", "agent-run", "FAILED", "1");
-    assertThat(Instant.parse(lines.get(1).split("\\s+")[5])).isBefore(Instant.now().plusSeconds(1));
+    assertThat(Instant.parse(lines.get(6).split("\\s+")[5])).isBefore(Instant.now().plusSeconds(1));
+  }
+
+  @Test
+  void list_pages_with_the_cursor_it_prints_until_the_oldest() {
+    List<String> seen = new java.util.ArrayList<>();
+    List<String> args = List.of("list", "--limit", "4");
+    CliRun first = cli(args.toArray(String[]::new));
+    assertThat(first.exit()).isZero();
+    assertThat(first.err()).isEmpty();
+    List<String> lines = first.out().lines().toList();
+    assertThat(lines).hasSize(6);
+    String last = lines.get(5);
+    assertThat(last).startsWith("more match: add --cursor ").endsWith(" for the next 4");
+    String cursor = last.split("\\s+")[4];
+    lines.subList(1, 5).forEach(l -> seen.add(l.split("\\s+")[0]));
+
+    CliRun second = cli("list", "--limit", "4", "--cursor", cursor);
+    assertThat(second.exit()).as(second.err()).isZero();
+    List<String> rest = second.out().lines().toList();
+    assertThat(rest).hasSize(3);
+    rest.subList(1, 3).forEach(l -> seen.add(l.split("\\s+")[0]));
+
+    assertThat(seen)
+        .containsExactly(
+            bulk.value(),
+            cancelled.value(),
+            failed.value(),
+            completed.value(),
+            running.value(),
+            pending.value());
+  }
+
+  @Test
+  void list_json_has_the_work_orders_and_the_next_cursor() throws Exception {
+    JsonNode page = StatusCommand.JSON.readTree(cli("list", "--json", "--limit", "5").out());
+    assertThat(page.path("workOrders")).hasSize(5);
+    assertThat(page.path("workOrders").get(0).path("id").asText()).isEqualTo(bulk.value());
+    String cursor = page.path("nextCursor").asText();
+    assertThat(cursor).isNotBlank();
+
+    JsonNode last =
+        StatusCommand.JSON.readTree(
+            cli("list", "--json", "--limit", "5", "--cursor", cursor).out());
+    assertThat(last.path("workOrders")).hasSize(1);
+    assertThat(last.path("workOrders").get(0).path("id").asText()).isEqualTo(pending.value());
+    assertThat(last.get("nextCursor").isNull()).isTrue();
+  }
+
+  @Test
+  void list_rejects_a_cursor_it_did_not_print() {
+    CliRun r = cli("list", "--cursor", "12");
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("--cursor 12 is not a cursor that list printed");
   }
 
   @Test
@@ -199,13 +260,11 @@ class ReadCommandsTest {
   }
 
   @Test
-  void list_says_on_stderr_when_the_limit_cut_the_list() {
-    CliRun r = cli("list", "--limit", "2");
-    assertThat(r.exit()).isZero();
-    assertThat(r.out().lines()).hasSize(3);
-    assertThat(r.err()).startsWith("more than 2 work orders match");
+  void list_prints_no_cursor_when_the_page_holds_the_rest() {
     CliRun all = cli("list", "--limit", "6");
     assertThat(all.err()).isEmpty();
+    assertThat(all.out()).doesNotContain("--cursor");
+    assertThat(all.out().lines()).hasSize(7);
   }
 
   @Test
@@ -230,7 +289,7 @@ class ReadCommandsTest {
         .contains("id                " + failed.value())
         .contains("queue             agents")
         .contains("state             FAILED")
-        .contains("last error        TIMEOUT: ran past 1h")
+        .contains("last error        TIMEOUT: ran past 1h (attempt 1)")
         .contains("timeline (");
     assertThat(r.out()).doesNotContain("acme/api");
     List<String> steps = r.out().lines().dropWhile(l -> !l.startsWith("timeline")).skip(2).toList();
@@ -249,7 +308,31 @@ class ReadCommandsTest {
     CliRun r = cli("show", completed.value());
     assertThat(r.exit()).isZero();
     assertThat(r.out()).contains("result            {\"summary\":\"fixed\"}");
-    assertThat(r.out()).contains("last error        none");
+    assertThat(r.out()).doesNotContain("error");
+  }
+
+  @Test
+  void show_of_a_work_order_completed_after_a_retry_labels_the_earlier_error() throws Exception {
+    WorkOrderId retried;
+    try (WorkOrderStore store = Stores.sqlite(db)) {
+      retried =
+          Fixtures.completedAfterRetry(store, "agents", Instant.now().plus(1, ChronoUnit.HOURS));
+    }
+
+    CliRun r = cli("show", retried.value());
+
+    assertThat(r.exit()).isZero();
+    assertThat(r.out())
+        .contains("state             COMPLETED")
+        .contains(
+            "earlier error     NETWORK_ERROR (retryable): connection reset (attempt 1, before the"
+                + " attempt that completed)")
+        .doesNotContain("last error")
+        // The retry decision's "20.000 s" reads as the CLI writes every duration.
+        .contains("in 20.0s after NETWORK_ERROR")
+        .doesNotContain("20.000 s");
+    JsonNode json = StatusCommand.JSON.readTree(cli("show", "--json", retried.value()).out());
+    assertThat(json.path("workOrder").path("lastError").path("attempt").asInt()).isEqualTo(1);
   }
 
   @Test
@@ -265,6 +348,21 @@ class ReadCommandsTest {
     assertThat(steps.get(1).path("type").asText()).isEqualTo("Cancelled");
     assertThat(steps.get(1).path("from").asText()).isEqualTo("PENDING");
     assertThat(steps.get(1).path("detail").asText()).isEqualTo("reason: not needed");
+  }
+
+  @Test
+  void show_json_gives_durations_in_seconds_under_the_http_endpoints_names() throws Exception {
+    JsonNode json = StatusCommand.JSON.readTree(cli("show", "--json", failed.value()).out());
+    JsonNode timeline = json.path("timeline");
+    assertThat(timeline.path("totalSeconds").isNumber()).isTrue();
+    assertThat(timeline.has("totalMs")).isFalse();
+    JsonNode step = timeline.path("steps").get(1);
+    assertThat(step.path("sincePreviousSeconds").isNumber()).isTrue();
+    assertThat(step.path("sinceSubmittedSeconds").isNumber()).isTrue();
+    assertThat(step.has("sincePreviousMs")).isFalse();
+    assertThat(Instant.parse(step.path("recordedAt").asText()))
+        .isBefore(Instant.now().plusSeconds(1));
+    assertThat(json.path("workOrder").path("availableAt").isTextual()).isTrue();
   }
 
   @Test
