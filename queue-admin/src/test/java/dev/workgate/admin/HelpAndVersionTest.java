@@ -2,6 +2,9 @@ package dev.workgate.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -16,18 +19,27 @@ class HelpAndVersionTest {
 
   @Test
   void help_of_the_tool_and_of_every_command_writes_nothing_to_stderr() {
-    CliRun top = CliRun.run("--help");
-    assertThat(top.exit()).isZero();
-    assertThat(top.err()).isEmpty();
-    List<String> commands = commands();
-    assertThat(commands).contains("status", "list", "show", "verify", "serve");
-    for (String command : commands) {
-      CliRun r = CliRun.run(command, "--help");
-      assertThat(r.exit()).as(command).isZero();
-      assertThat(r.out()).as(command).contains("Usage: workgate-admin " + command);
-      // picocli reports a description it cannot format (an unescaped %) on stderr.
-      assertThat(r.err()).as(command).isEmpty();
+    // picocli reports a description it cannot format (an unescaped %) on System.err itself, not
+    // on the command line's error writer: watch both.
+    ByteArrayOutputStream systemErr = new ByteArrayOutputStream();
+    PrintStream saved = System.err;
+    System.setErr(new PrintStream(systemErr, true, StandardCharsets.UTF_8));
+    try {
+      CliRun top = CliRun.run("--help");
+      assertThat(top.exit()).isZero();
+      assertThat(top.err()).isEmpty();
+      List<String> commands = commands();
+      assertThat(commands).contains("status", "list", "show", "verify", "serve");
+      for (String command : commands) {
+        CliRun r = CliRun.run(command, "--help");
+        assertThat(r.exit()).as(command).isZero();
+        assertThat(r.out()).as(command).contains("Usage: workgate-admin " + command);
+        assertThat(r.err()).as(command).isEmpty();
+      }
+    } finally {
+      System.setErr(saved);
     }
+    assertThat(systemErr.toString(StandardCharsets.UTF_8)).isEmpty();
   }
 
   @Test

@@ -129,7 +129,7 @@ public final class WorkgateDemo implements Callable<Integer> {
       defaultValue = "2s",
       converter = DurationConverter.class,
       description =
-          "Delay before the first retry; it doubles per retry, with 10 % jitter."
+          "Delay before the first retry; it doubles per retry, with 10 %% jitter."
               + " Default: ${DEFAULT-VALUE}.")
   Duration baseDelay;
 

@@ -68,6 +68,25 @@ class WorkgateDemoTest {
         code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
+  @Test
+  void help_writes_nothing_to_stderr() {
+    // picocli reports a description it cannot format (an unescaped %) on System.err itself.
+    ByteArrayOutputStream systemErr = new ByteArrayOutputStream();
+    PrintStream saved = System.err;
+    Run r;
+    System.setErr(new PrintStream(systemErr, true, StandardCharsets.UTF_8));
+    try {
+      r = run(Map.of(), List.of("--help"));
+    } finally {
+      System.setErr(saved);
+    }
+
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).contains("with 10 % jitter");
+    assertThat(r.err()).isEmpty();
+    assertThat(systemErr.toString(StandardCharsets.UTF_8)).isEmpty();
+  }
+
   private Map<WorkOrderState, Long> countsInStore() {
     try (WorkOrderStore store = Stores.sqlite(dir.resolve("data").resolve("workgate.db"))) {
       Map<WorkOrderState, Long> counts = new java.util.EnumMap<>(WorkOrderState.class);
