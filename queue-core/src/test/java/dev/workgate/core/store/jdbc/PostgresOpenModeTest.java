@@ -111,6 +111,35 @@ class PostgresOpenModeTest {
     assertThat(tables()).isEqualTo(before);
   }
 
+  @ParameterizedTest
+  @EnumSource(
+      value = OpenMode.class,
+      names = {"EXISTING", "READ_ONLY"})
+  void a_newer_schema_version_is_refused_and_left_as_it_is(OpenMode mode) throws Exception {
+    db.openStore(Clock.systemUTC()).close();
+    try (Connection c = db.adminConnection();
+        Statement st = c.createStatement()) {
+      st.execute(
+          "UPDATE "
+              + db.table("workgate_meta")
+              + " SET value = '999' WHERE key = 'schema_version'");
+    }
+
+    assertThatThrownBy(() -> Stores.postgres(db.dataSource(), options(mode)))
+        .isInstanceOf(StoreException.class)
+        .hasMessageContaining("schema version 999");
+    try (Connection c = db.adminConnection();
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT value FROM "
+                    + db.table("workgate_meta")
+                    + " WHERE key = 'schema_version'")) {
+      rs.next();
+      assertThat(rs.getString(1)).isEqualTo("999");
+    }
+  }
+
   @Test
   void read_only_reads_and_refuses_writes() {
     try (WorkOrderStore store = db.openStore(Clock.systemUTC())) {
