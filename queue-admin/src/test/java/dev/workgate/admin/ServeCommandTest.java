@@ -19,6 +19,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -91,6 +92,23 @@ class ServeCommandTest {
     assertThat(r.out()).isEmpty();
     assertThat(r.err().lines()).hasSize(1);
     assertThat(r.err()).startsWith("workgate-admin: ").doesNotContain("\tat ");
+  }
+
+  @Test
+  void without_a_token_serves_a_read_only_file_and_leaves_it_unchanged() throws Exception {
+    Files.setPosixFilePermissions(db, PosixFilePermissions.fromString("r--r--r--"));
+    byte[] before = Files.readAllBytes(db);
+    BackgroundServe run = serve("--port", "0");
+    int port = run.port();
+
+    assertThat(get(port, "/api/queue/stats", null).statusCode()).isEqualTo(200);
+    assertThat(get(port, "/api/work-orders/" + pending.value(), null).statusCode()).isEqualTo(200);
+    assertThat(run.stop().exit()).isZero();
+
+    // Root ignores permissions: the bytes, and no -wal or -shm beside the file, show no write.
+    assertThat(Files.readAllBytes(db)).isEqualTo(before);
+    assertThat(db.resolveSibling("workgate.db-wal")).doesNotExist();
+    assertThat(db.resolveSibling("workgate.db-shm")).doesNotExist();
   }
 
   @Test
