@@ -1,5 +1,6 @@
 package dev.workgate.examples.host;
 
+import dev.workgate.admin.Formats;
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.Text;
 import dev.workgate.core.WorkOrderEvent;
@@ -7,7 +8,6 @@ import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.WorkOrderStore;
-import dev.workgate.examples.cli.Formats;
 import dev.workgate.observability.WorkOrderTimeline;
 import java.io.PrintStream;
 import java.time.Duration;

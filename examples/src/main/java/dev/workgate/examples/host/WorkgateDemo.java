@@ -130,7 +130,7 @@ public final class WorkgateDemo implements Callable<Integer> {
       defaultValue = "2s",
       converter = DurationConverter.class,
       description =
-          "Delay before the first retry; it doubles per retry, with 10 % jitter."
+          "Delay before the first retry; it doubles per retry, with 10 %% jitter."
               + " Default: ${DEFAULT-VALUE}.")
   Duration baseDelay;
 
@@ -451,11 +451,7 @@ public final class WorkgateDemo implements Callable<Integer> {
     out.println();
     out.println("Look further with the admin CLI, from the repository's root:");
     for (String command : List.of("status", "show " + id, "serve")) {
-      out.println(
-          "  mvn -q -pl examples -am package -DskipTests exec:java@admin -Dexec.args=\""
-              + command
-              + storeOption
-              + "\"");
+      out.println("  bin/workgate-admin" + storeOption + " " + command);
     }
     return EXIT_OK;
   }

@@ -73,6 +73,25 @@ class WorkgateDemoTest {
         code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
+  @Test
+  void help_writes_nothing_to_stderr() {
+    // picocli reports a description it cannot format (an unescaped %) on System.err itself.
+    ByteArrayOutputStream systemErr = new ByteArrayOutputStream();
+    PrintStream saved = System.err;
+    Run r;
+    System.setErr(new PrintStream(systemErr, true, StandardCharsets.UTF_8));
+    try {
+      r = run(Map.of(), List.of("--help"));
+    } finally {
+      System.setErr(saved);
+    }
+
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).contains("with 10 % jitter");
+    assertThat(r.err()).isEmpty();
+    assertThat(systemErr.toString(StandardCharsets.UTF_8)).isEmpty();
+  }
+
   private Map<WorkOrderState, Long> countsInStore() {
     try (WorkOrderStore store = Stores.sqlite(dir.resolve("data").resolve("workgate.db"))) {
       Map<WorkOrderState, Long> counts = new java.util.EnumMap<>(WorkOrderState.class);
@@ -104,7 +123,7 @@ class WorkgateDemoTest {
         .contains("failed and then succeeded on retry")
         .contains("RetryReleased")
         .contains("AGENT_FATAL_ERROR")
-        .contains("exec:java@admin");
+        .contains("bin/workgate-admin");
     assertThat(r.err()).contains("30/30 ended").contains("retry in");
     Map<WorkOrderState, Long> counts = countsInStore();
     assertThat(counts.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(30);

@@ -47,12 +47,21 @@ public final class Stores {
   }
 
   /**
-   * A SQLite store with settings.
+   * A SQLite store with settings. {@link SqliteOptions#openMode()} decides what opening may do:
+   * {@link OpenMode#CREATE_IF_MISSING} (the default) as {@link #sqlite(Path)}; {@link
+   * OpenMode#EXISTING} opens only a Workgate store that is already in the file, creating, upgrading
+   * and switching nothing; {@link OpenMode#READ_ONLY} does the same and never writes, so that it
+   * reads a read-only copy. In both, a file that holds no Workgate store under the table prefix is
+   * refused and left byte for byte as it was.
    *
-   * @param file the database file; its directory is created if absent
+   * <p>For example, an inspection tool: {@code Stores.sqlite(file,
+   * SqliteOptions.builder().openMode(OpenMode.READ_ONLY).build())}.
+   *
+   * @param file the database file; its directory is created if absent and the mode allows it
    * @param options the settings
    * @return the open store
-   * @throws StoreException as {@link #sqlite(Path)}
+   * @throws StoreException as {@link #sqlite(Path)}, and, unless creating, if the file is missing,
+   *     empty, not a SQLite database or holds no Workgate store under the table prefix
    */
   public static WorkOrderStore sqlite(Path file, SqliteOptions options) {
     return JdbcWorkOrderStore.openSqlite(file, options);
@@ -72,12 +81,16 @@ public final class Stores {
   }
 
   /**
-   * A PostgreSQL store with settings.
+   * A PostgreSQL store with settings. {@link PostgresOptions#openMode()} decides what opening may
+   * do, as for {@link #sqlite(Path, SqliteOptions)}: {@link OpenMode#EXISTING} and {@link
+   * OpenMode#READ_ONLY} run no DDL and refuse a schema without the store's tables; {@code
+   * READ_ONLY} reads in read-only transactions and refuses every write.
    *
    * @param dataSource connections to the database; the store does not close it
    * @param options the settings
    * @return the open store
-   * @throws StoreException as {@link #postgres(DataSource)}
+   * @throws StoreException as {@link #postgres(DataSource)}, and, unless creating, if the schema
+   *     holds no Workgate store under the table prefix
    */
   public static WorkOrderStore postgres(DataSource dataSource, PostgresOptions options) {
     return JdbcWorkOrderStore.openPostgres(dataSource, options);

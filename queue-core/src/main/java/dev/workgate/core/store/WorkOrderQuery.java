@@ -7,11 +7,13 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * A query over work-order views: by queue, by states, by submission time range, in submission
- * order, a page at a time. Immutable; build with {@link #builder()}.
+ * A query over work-order views: by queue, by states, by submission time range, in submission order
+ * (oldest first, or {@link Order#NEWEST_FIRST newest first}), a page at a time. Immutable; build
+ * with {@link #builder()}.
  *
  * <p>Paging uses a cursor: pass {@link Page#nextCursor()} of one page to {@link
- * Builder#after(long)} of the next. A cursor stays valid while work orders change state.
+ * Builder#after(long)} of the next, with the same order. A cursor stays valid while work orders
+ * change state.
  */
 public final class WorkOrderQuery {
   /** The page size when none is given. */
@@ -26,6 +28,15 @@ public final class WorkOrderQuery {
   private final Instant submittedBefore;
   private final long after;
   private final int limit;
+  private final Order order;
+
+  /** The order of results: by submission, which is also the order of their first events. */
+  public enum Order {
+    /** The earliest submitted first (the default). */
+    OLDEST_FIRST,
+    /** The latest submitted first: what an operator looking at a busy store wants to see. */
+    NEWEST_FIRST
+  }
 
   private WorkOrderQuery(Builder b) {
     this.queue = b.queue;
@@ -34,6 +45,7 @@ public final class WorkOrderQuery {
     this.submittedBefore = b.submittedBefore;
     this.after = b.after;
     this.limit = b.limit;
+    this.order = b.order;
   }
 
   /**
@@ -82,7 +94,7 @@ public final class WorkOrderQuery {
   }
 
   /**
-   * The cursor: results come after it.
+   * The cursor: results come after it, in this query's {@link #order()}.
    *
    * @return the cursor, 0 for the first page
    */
@@ -97,6 +109,15 @@ public final class WorkOrderQuery {
    */
   public int limit() {
     return limit;
+  }
+
+  /**
+   * The order of results.
+   *
+   * @return the order; {@link Order#OLDEST_FIRST} unless set
+   */
+  public Order order() {
+    return order;
   }
 
   /**
@@ -128,6 +149,7 @@ public final class WorkOrderQuery {
     private Instant submittedBefore;
     private long after;
     private int limit = DEFAULT_LIMIT;
+    private Order order = Order.OLDEST_FIRST;
 
     private Builder() {}
 
@@ -179,9 +201,23 @@ public final class WorkOrderQuery {
     }
 
     /**
-     * Results after this cursor.
+     * The order of results; a cursor belongs to the order of the query that returned it.
      *
-     * @param cursor a {@link Page#nextCursor()}, or 0
+     * @param order the order
+     * @return this builder
+     */
+    public Builder order(Order order) {
+      if (order == null) {
+        throw new IllegalArgumentException("query order must not be null");
+      }
+      this.order = order;
+      return this;
+    }
+
+    /**
+     * Results after this cursor, in the query's order.
+     *
+     * @param cursor a {@link Page#nextCursor()} of a query with the same order, or 0
      * @return this builder
      */
     public Builder after(long cursor) {

@@ -1522,7 +1522,7 @@ public abstract class WorkOrderStoreConformanceTest {
   }
 
   @Test
-  void query_pages_with_a_cursor_without_duplicates_or_gaps() {
+  void query_pages_with_a_cursor_without_duplicates_or_gaps_oldest_or_newest_first() {
     record Row(WorkOrderId id, String queue, WorkOrderState state, Instant submittedAt) {}
     List<Row> rows = new ArrayList<>();
     for (int batch = 0; batch < 6; batch++) {
@@ -1568,33 +1568,42 @@ public abstract class WorkOrderStoreConformanceTest {
             .states(PREPARING, CANCELLED)
             .submittedBetween(at(10), at(50)));
 
-    for (String name : filters.keySet()) {
-      List<WorkOrderId> expected =
-          rows.stream().filter(filters.get(name)).map(Row::id).collect(Collectors.toList());
-      assertThat(expected).as(name).isNotEmpty();
-      for (int limit : new int[] {1, 7, 50}) {
-        List<WorkOrderId> paged = new ArrayList<>();
-        long cursor = 0;
-        int pages = 0;
-        while (true) {
-          Page<WorkOrderView> page =
-              store.query(queries.get(name).after(cursor).limit(limit).build());
-          pages++;
-          assertThat(pages).as("%s/%d pages", name, limit).isLessThanOrEqualTo(expected.size());
-          paged.addAll(ids(page.items()));
-          if (!page.hasNext()) {
-            break;
-          }
-          assertThat(page.items())
-              .as("%s/%d: a page with a cursor is full", name, limit)
-              .hasSize(limit);
-          cursor = page.nextCursor().getAsLong();
+    for (String filter : filters.keySet()) {
+      for (WorkOrderQuery.Order order : WorkOrderQuery.Order.values()) {
+        List<WorkOrderId> expected =
+            rows.stream().filter(filters.get(filter)).map(Row::id).collect(Collectors.toList());
+        if (order == WorkOrderQuery.Order.NEWEST_FIRST) {
+          Collections.reverse(expected);
         }
-        assertThat(paged).as("%s/%d", name, limit).containsExactlyElementsOf(expected);
-        assertThat(pages)
-            .as("%s/%d pages", name, limit)
-            .isEqualTo((expected.size() + limit - 1) / limit);
+        pageThrough(filter + "/" + order, queries.get(filter).order(order), expected);
       }
+    }
+  }
+
+  /** Pages through a query with several page sizes and checks it returns exactly the expected. */
+  private void pageThrough(String name, WorkOrderQuery.Builder query, List<WorkOrderId> expected) {
+    assertThat(expected).as(name).isNotEmpty();
+    for (int limit : new int[] {1, 7, 50}) {
+      List<WorkOrderId> paged = new ArrayList<>();
+      long cursor = 0;
+      int pages = 0;
+      while (true) {
+        Page<WorkOrderView> page = store.query(query.after(cursor).limit(limit).build());
+        pages++;
+        assertThat(pages).as("%s/%d pages", name, limit).isLessThanOrEqualTo(expected.size());
+        paged.addAll(ids(page.items()));
+        if (!page.hasNext()) {
+          break;
+        }
+        assertThat(page.items())
+            .as("%s/%d: a page with a cursor is full", name, limit)
+            .hasSize(limit);
+        cursor = page.nextCursor().getAsLong();
+      }
+      assertThat(paged).as("%s/%d", name, limit).containsExactlyElementsOf(expected);
+      assertThat(pages)
+          .as("%s/%d pages", name, limit)
+          .isEqualTo((expected.size() + limit - 1) / limit);
     }
   }
 

@@ -18,6 +18,7 @@ import dev.workgate.core.store.EventPage;
 import dev.workgate.core.store.EventQuery;
 import dev.workgate.core.store.ListenerRegistry;
 import dev.workgate.core.store.LogPage;
+import dev.workgate.core.store.OpenMode;
 import dev.workgate.core.store.Page;
 import dev.workgate.core.store.ProjectionMismatch;
 import dev.workgate.core.store.RebuildMode;
@@ -28,6 +29,7 @@ import dev.workgate.core.store.WorkAvailableListener;
 import dev.workgate.core.store.WorkOrderQuery;
 import dev.workgate.core.store.WorkOrderStore;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
@@ -39,6 +41,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -51,6 +54,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -112,16 +116,19 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
   private final String claimSelect;
   private final String insertRow;
   private final String updateRow;
+  private final boolean readOnly;
   private volatile boolean closed;
 
   private JdbcWorkOrderStore(
       SqlDialect dialect,
+      boolean readOnly,
       Work.Writer writer,
       Work.Reader reader,
       ListenerRegistry listeners,
       Runnable startNotifications,
       Runnable stopNotifications) {
     this.d = dialect;
+    this.readOnly = readOnly;
     this.writer = writer;
     this.reader = reader;
     this.listeners = listeners;
@@ -163,49 +170,86 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
   // opening
 
   /**
-   * Opens (creating if absent) a SQLite store. Use {@link
-   * dev.workgate.core.store.Stores#sqlite(Path, SqliteOptions)}.
+   * Opens a SQLite store as its {@link SqliteOptions#openMode()} says: creating it if absent, or
+   * only an existing one, or read-only. Use {@link dev.workgate.core.store.Stores#sqlite(Path,
+   * SqliteOptions)}.
    *
    * @param file the database file
    * @param options the settings
    * @return the store
    * @throws StoreException if the file cannot be opened or written, or its schema is unknown or
-   *     damaged
+   *     damaged, or (unless creating) it holds no Workgate store under the table prefix
    */
   public static WorkOrderStore openSqlite(Path file, SqliteOptions options) {
     Objects.requireNonNull(file, "file");
     Objects.requireNonNull(options, "options");
     Path path = file.toAbsolutePath().normalize();
-    checkSqliteFile(path);
+    OpenMode mode = options.openMode();
+    if (mode == OpenMode.CREATE_IF_MISSING) {
+      checkSqliteFile(path);
+    } else {
+      checkExistingSqliteFile(path, mode, options.tablePrefix());
+    }
     SqlDialect.Sqlite dialect = new SqlDialect.Sqlite(path.toString(), options.tablePrefix());
     List<Connection> opened = new ArrayList<>();
     try {
-      Connection w = sqliteConnection(path, options, false);
-      opened.add(w);
-      try (Statement st = w.createStatement()) {
-        try (ResultSet rs = st.executeQuery("PRAGMA journal_mode = WAL")) {
-          String mode = rs.next() ? rs.getString(1) : "?";
-          if (!"wal".equalsIgnoreCase(mode)) {
-            throw new StoreException(
-                "the "
-                    + dialect.describe()
-                    + " could not be put in WAL mode (it is in "
-                    + mode
-                    + ")");
-          }
+      if (mode != OpenMode.CREATE_IF_MISSING) {
+        // A read-only look first: a file that holds no Workgate store is refused before any
+        // connection that could write, or create a -wal or -shm beside it, is opened.
+        try (Connection probe = sqliteConnection(path, options, SqliteAccess.PROBE)) {
+          checkExisting(probe, dialect);
         }
-        st.execute("BEGIN IMMEDIATE");
-        try {
-          ensureSchema(w, dialect);
-          st.execute("COMMIT");
-        } catch (SQLException | RuntimeException e) {
-          st.execute("ROLLBACK");
-          throw e;
+      }
+      if (mode == OpenMode.READ_ONLY) {
+        SqliteAccess access =
+            cannotChange(path) ? SqliteAccess.READ_IMMUTABLE : SqliteAccess.READ_ONLY;
+        List<Connection> reads = new ArrayList<>();
+        for (int i = 0; i < options.readConnections(); i++) {
+          Connection r = sqliteConnection(path, options, access);
+          opened.add(r);
+          reads.add(StatementCache.wrap(r, 32));
+        }
+        return new JdbcWorkOrderStore(
+            dialect,
+            true,
+            new ReadOnlyWriter(dialect),
+            new Readers.Sqlite(reads, dialect),
+            new ListenerRegistry(),
+            () -> {},
+            () -> {});
+      }
+      Connection w =
+          sqliteConnection(
+              path,
+              options,
+              mode == OpenMode.EXISTING ? SqliteAccess.WRITE_EXISTING : SqliteAccess.WRITE);
+      opened.add(w);
+      if (mode == OpenMode.CREATE_IF_MISSING) {
+        try (Statement st = w.createStatement()) {
+          try (ResultSet rs = st.executeQuery("PRAGMA journal_mode = WAL")) {
+            String journal = rs.next() ? rs.getString(1) : "?";
+            if (!"wal".equalsIgnoreCase(journal)) {
+              throw new StoreException(
+                  "the "
+                      + dialect.describe()
+                      + " could not be put in WAL mode (it is in "
+                      + journal
+                      + ")");
+            }
+          }
+          st.execute("BEGIN IMMEDIATE");
+          try {
+            ensureSchema(w, dialect);
+            st.execute("COMMIT");
+          } catch (SQLException | RuntimeException e) {
+            st.execute("ROLLBACK");
+            throw e;
+          }
         }
       }
       List<Connection> reads = new ArrayList<>();
       for (int i = 0; i < options.readConnections(); i++) {
-        Connection r = sqliteConnection(path, options, true);
+        Connection r = sqliteConnection(path, options, SqliteAccess.READ);
         opened.add(r);
         reads.add(StatementCache.wrap(r, 32));
       }
@@ -219,7 +263,13 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
               options.maxGroupSize(),
               listeners);
       return new JdbcWorkOrderStore(
-          dialect, writer, new Readers.Sqlite(reads, dialect), listeners, () -> {}, () -> {});
+          dialect,
+          false,
+          writer,
+          new Readers.Sqlite(reads, dialect),
+          listeners,
+          () -> {},
+          () -> {});
     } catch (SQLException | RuntimeException e) {
       for (Connection c : opened) {
         try {
@@ -234,6 +284,90 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
       throw new StoreException(
           "cannot open the " + dialect.describe() + ": " + SqlErrors.describe(e), e);
     }
+  }
+
+  /** The first 16 bytes of every SQLite database file. */
+  private static final byte[] SQLITE_HEADER =
+      "SQLite format 3\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+  /**
+   * What {@link OpenMode#EXISTING} and {@link OpenMode#READ_ONLY} need before SQLite opens the
+   * file: it is there, it is a SQLite database (an empty file is not one), and for {@code EXISTING}
+   * it may be written. Reads the file's first bytes only.
+   */
+  private static void checkExistingSqliteFile(Path path, OpenMode mode, String prefix) {
+    String notAStore = " Nothing was changed: OpenMode." + mode + " never creates a store.";
+    if (!Files.exists(path)) {
+      throw new StoreException(
+          "no SQLite file at " + path + ", so no Workgate store there." + notAStore);
+    }
+    if (!Files.isRegularFile(path)) {
+      throw new StoreException("the SQLite path " + path + " exists but is not a regular file");
+    }
+    byte[] head = new byte[SQLITE_HEADER.length];
+    int n;
+    try (InputStream in = Files.newInputStream(path)) {
+      n = in.readNBytes(head, 0, head.length);
+    } catch (IOException e) {
+      throw new StoreException("cannot read the SQLite file " + path + ": " + e, e);
+    }
+    if (n == 0) {
+      throw new StoreException(
+          "the file "
+              + path
+              + " is empty (0 bytes): it is not a Workgate store (table prefix '"
+              + prefix
+              + "')."
+              + notAStore);
+    }
+    if (n < head.length || !Arrays.equals(head, SQLITE_HEADER)) {
+      throw new StoreException(
+          "the file "
+              + path
+              + " is not a SQLite database, so not a Workgate store (table prefix '"
+              + prefix
+              + "')."
+              + notAStore);
+    }
+    if (mode == OpenMode.EXISTING) {
+      if (!Files.isWritable(path) || posixReadOnly(path)) {
+        throw new StoreException(
+            "the SQLite file "
+                + path
+                + " is read-only; OpenMode.EXISTING writes to it. Open it OpenMode.READ_ONLY to"
+                + " read it, or make it writable for this process");
+      }
+      Path dir = path.getParent();
+      if (!Files.isWritable(dir) || posixReadOnly(dir)) {
+        throw new StoreException(
+            "the directory "
+                + dir
+                + " is read-only; OpenMode.EXISTING needs it writable for SQLite's write-ahead"
+                + " log beside "
+                + path.getFileName()
+                + ". Open it OpenMode.READ_ONLY to read it");
+      }
+    }
+  }
+
+  /**
+   * True if nothing can change the file while it is read: no write-ahead log lies beside it (so the
+   * file holds every committed transaction), and the file or its directory is read-only, so no
+   * writer can open it or create the log a WAL-mode writer needs.
+   */
+  private static boolean cannotChange(Path path) {
+    Path dir = path.getParent();
+    if (Files.exists(sibling(path, "-wal")) || Files.exists(sibling(path, "-shm"))) {
+      return false;
+    }
+    return !Files.isWritable(path)
+        || posixReadOnly(path)
+        || !Files.isWritable(dir)
+        || posixReadOnly(dir);
+  }
+
+  private static Path sibling(Path path, String suffix) {
+    return path.resolveSibling(path.getFileName() + suffix);
   }
 
   private static void checkSqliteFile(Path path) {
@@ -283,11 +417,52 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     }
   }
 
-  private static Connection sqliteConnection(Path path, SqliteOptions o, boolean readOnly)
+  /** How a SQLite connection opens the file. */
+  private enum SqliteAccess {
+    /** Read and write, creating the file if absent. */
+    WRITE,
+    /** Read and write a file that must exist. */
+    WRITE_EXISTING,
+    /** Reads beside a writer of this store ({@code query_only}). */
+    READ,
+    /** Reads of a file opened read-only. */
+    READ_ONLY,
+    /** Reads of a file that nothing can change: no locks, no -wal or -shm. */
+    READ_IMMUTABLE,
+    /**
+     * A first look at a file that may not be a Workgate store: read-only, and immutable unless a
+     * write-ahead log beside it says a writer has it open, so that it creates nothing.
+     */
+    PROBE
+  }
+
+  /** sqlite-jdbc's open flags (SQLITE_OPEN_READONLY, _READWRITE, _URI). */
+  private static final int OPEN_READONLY = 0x01;
+
+  private static final int OPEN_READWRITE = 0x02;
+  private static final int OPEN_URI = 0x40;
+
+  private static Connection sqliteConnection(Path path, SqliteOptions o, SqliteAccess access)
       throws SQLException {
+    String url;
+    Properties props = new Properties();
+    switch (access) {
+      case WRITE, READ -> url = "jdbc:sqlite:" + path;
+      case WRITE_EXISTING -> {
+        url = "jdbc:sqlite:" + path.toUri();
+        props.setProperty("open_mode", Integer.toString(OPEN_READWRITE | OPEN_URI));
+      }
+      default -> {
+        boolean immutable =
+            access == SqliteAccess.READ_IMMUTABLE
+                || (access == SqliteAccess.PROBE && !Files.exists(sibling(path, "-wal")));
+        url = "jdbc:sqlite:" + path.toUri() + (immutable ? "?immutable=1" : "?mode=ro");
+        props.setProperty("open_mode", Integer.toString(OPEN_READONLY | OPEN_URI));
+      }
+    }
     Connection c;
     try {
-      c = DriverManager.getConnection("jdbc:sqlite:" + path);
+      c = DriverManager.getConnection(url, props);
     } catch (SQLException e) {
       if ("08001".equals(e.getSQLState()) || e.getMessage().contains("No suitable driver")) {
         throw new StoreException(
@@ -299,8 +474,12 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     }
     try (Statement st = c.createStatement()) {
       st.execute("PRAGMA busy_timeout = " + o.busyTimeout().toMillis());
-      st.execute("PRAGMA synchronous = " + o.durability().name());
-      if (readOnly) {
+      if (access == SqliteAccess.WRITE
+          || access == SqliteAccess.WRITE_EXISTING
+          || access == SqliteAccess.READ) {
+        st.execute("PRAGMA synchronous = " + o.durability().name());
+      }
+      if (access != SqliteAccess.WRITE && access != SqliteAccess.WRITE_EXISTING) {
         st.execute("PRAGMA query_only = ON");
       }
     } catch (SQLException e) {
@@ -311,35 +490,61 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
   }
 
   /**
-   * Opens (creating if absent) a PostgreSQL store. Use {@link
+   * Opens a PostgreSQL store as its {@link PostgresOptions#openMode()} says: creating the schema
+   * and tables if absent, or only an existing store, or read-only. Use {@link
    * dev.workgate.core.store.Stores#postgres(DataSource, PostgresOptions)}.
    *
    * @param dataSource the host's connections
    * @param options the settings
    * @return the store
-   * @throws StoreException if the database cannot be reached or its schema is unknown or damaged
+   * @throws StoreException if the database cannot be reached or its schema is unknown or damaged,
+   *     or (unless creating) the schema holds no Workgate store under the table prefix
    */
   public static WorkOrderStore openPostgres(DataSource dataSource, PostgresOptions options) {
     Objects.requireNonNull(dataSource, "dataSource");
     Objects.requireNonNull(options, "options");
     SqlDialect.Postgres dialect = new SqlDialect.Postgres(options.schema(), options.tablePrefix());
+    OpenMode mode = options.openMode();
     try (Connection c = dataSource.getConnection()) {
-      c.setAutoCommit(false);
-      try {
-        try (Statement st = c.createStatement()) {
-          for (String sql : dialect.beforeSchema()) {
-            st.execute(sql);
+      if (mode == OpenMode.CREATE_IF_MISSING) {
+        c.setAutoCommit(false);
+        try {
+          try (Statement st = c.createStatement()) {
+            for (String sql : dialect.beforeSchema()) {
+              st.execute(sql);
+            }
           }
+          ensureSchema(c, dialect);
+          c.commit();
+        } catch (SQLException | RuntimeException e) {
+          c.rollback();
+          throw e;
         }
-        ensureSchema(c, dialect);
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
+      } else {
+        // A read-only transaction: checking the tables writes nothing, whatever the mode.
+        c.setAutoCommit(false);
+        c.setReadOnly(true);
+        try {
+          checkExisting(c, dialect);
+        } finally {
+          c.rollback();
+          c.setReadOnly(false);
+          c.setAutoCommit(true);
+        }
       }
     } catch (SQLException e) {
       throw new StoreException(
           "cannot open the " + dialect.describe() + ": " + SqlErrors.describe(e), e);
+    }
+    if (mode == OpenMode.READ_ONLY) {
+      return new JdbcWorkOrderStore(
+          dialect,
+          true,
+          new ReadOnlyWriter(dialect),
+          new Readers.Pooled(dataSource, dialect, true),
+          new ListenerRegistry(),
+          () -> {},
+          () -> {});
     }
     ListenerRegistry listeners = new ListenerRegistry();
     String instanceId = UUID.randomUUID().toString();
@@ -366,7 +571,13 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
           }
         };
     return new JdbcWorkOrderStore(
-        dialect, writer, new Readers.Pooled(dataSource, dialect), listeners, start, stop);
+        dialect,
+        false,
+        writer,
+        new Readers.Pooled(dataSource, dialect, false),
+        listeners,
+        start,
+        stop);
   }
 
   /**
@@ -374,23 +585,8 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
    * the caller's transaction.
    */
   private static void ensureSchema(Connection c, SqlDialect d) throws SQLException {
-    String metaName = d.prefix + "meta";
-    String eventsName = d.prefix + "events";
-    String ordersName = d.prefix + "work_orders";
-    boolean meta = d.tableExists(c, metaName);
-    boolean events = d.tableExists(c, eventsName);
-    boolean orders = d.tableExists(c, ordersName);
-    if (!meta) {
-      if (events || orders) {
-        throw damaged(
-            d,
-            "found table "
-                + (events ? eventsName : ordersName)
-                + " but no "
-                + metaName
-                + " recording its schema version: the tables were not created by Workgate, or"
-                + " the meta table was dropped");
-      }
+    int version = checkSchema(c, d);
+    if (version < 0) {
       try (Statement st = c.createStatement()) {
         for (String sql : d.extraSchema()) {
           st.execute(sql);
@@ -410,6 +606,47 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
         ps.executeBatch();
       }
       return;
+    }
+    if (version < SqlDialect.SCHEMA_VERSION) {
+      upgrade(c, d, version);
+    }
+  }
+
+  /**
+   * Checks, reading only, that the tables hold a Workgate store this version can use as it is, for
+   * {@link OpenMode#EXISTING} and {@link OpenMode#READ_ONLY}: refuses what holds none.
+   */
+  private static void checkExisting(Connection c, SqlDialect d) throws SQLException {
+    if (checkSchema(c, d) < 0) {
+      throw notAStore(c, d);
+    }
+  }
+
+  /**
+   * Reads the schema version the tables record and checks the tables, changing nothing.
+   *
+   * @return the version, or -1 if there are no Workgate tables under the prefix at all
+   * @throws StoreException if the tables are damaged, partial or of a newer version
+   */
+  private static int checkSchema(Connection c, SqlDialect d) throws SQLException {
+    String metaName = d.prefix + "meta";
+    String eventsName = d.prefix + "events";
+    String ordersName = d.prefix + "work_orders";
+    boolean meta = d.tableExists(c, metaName);
+    boolean events = d.tableExists(c, eventsName);
+    boolean orders = d.tableExists(c, ordersName);
+    if (!meta) {
+      if (events || orders) {
+        throw damaged(
+            d,
+            "found table "
+                + (events ? eventsName : ordersName)
+                + " but no "
+                + metaName
+                + " recording its schema version: the tables were not created by Workgate, or"
+                + " the meta table was dropped");
+      }
+      return -1;
     }
     String recorded =
         SqlDialect.queryString(
@@ -456,9 +693,58 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
         && SqlDialect.queryString(c, "SELECT to_regclass(?)::text", pg.sequence) == null) {
       throw damaged(d, "the sequence " + pg.sequence + " is missing");
     }
-    if (version < SqlDialect.SCHEMA_VERSION) {
-      upgrade(c, d, version);
+    return version;
+  }
+
+  /**
+   * The refusal of a file or schema without Workgate tables under the prefix, naming what is there
+   * instead: nothing, another application's tables, or Workgate stores under other prefixes.
+   */
+  private static StoreException notAStore(Connection c, SqlDialect d) throws SQLException {
+    List<String> tables = d.tableNames(c);
+    Set<String> names = new HashSet<>(tables);
+    List<String> prefixes = new ArrayList<>();
+    for (String t : tables) {
+      if (t.endsWith("meta")) {
+        String p = t.substring(0, t.length() - "meta".length());
+        if (names.contains(p + "events") && names.contains(p + "work_orders")) {
+          prefixes.add(p);
+        }
+      }
     }
+    String where =
+        d instanceof SqlDialect.Postgres pg
+            ? "the PostgreSQL schema " + pg.schema
+            : "the " + d.describe();
+    String what;
+    if (!prefixes.isEmpty()) {
+      what =
+          "it holds Workgate tables under "
+              + (prefixes.size() == 1 ? "the table prefix " : "the table prefixes ")
+              + prefixes.stream().map(p -> "'" + p + "'").collect(Collectors.joining(", "))
+              + ": give "
+              + (prefixes.size() == 1 ? "that prefix" : "one of those prefixes");
+    } else if (tables.isEmpty()) {
+      what =
+          d instanceof SqlDialect.Postgres && !((SqlDialect.Postgres) d).schemaExists(c)
+              ? "the schema does not exist"
+              : "it holds no tables";
+    } else {
+      what =
+          "it holds other tables ("
+              + tables.stream().limit(8).collect(Collectors.joining(", "))
+              + (tables.size() > 8 ? ", …" : "")
+              + "), another application's";
+    }
+    return new StoreException(
+        where
+            + " is not a Workgate store with table prefix '"
+            + d.prefix
+            + "': there is no table "
+            + d.prefix
+            + "meta; "
+            + what
+            + ". Nothing was changed");
   }
 
   /**
@@ -534,6 +820,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
       Objects.requireNonNull(r, "request");
     }
     ensureOpen();
+    ensureWritable("append");
     if (requests.isEmpty()) {
       return List.of();
     }
@@ -812,6 +1099,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
   public List<WorkOrderView> claim(ClaimRequest request) {
     Objects.requireNonNull(request, "request");
     ensureOpen();
+    ensureWritable("claim");
     WorkOrderEvent.Claimed claimed =
         new WorkOrderEvent.Claimed(request.owner(), request.leaseExpiresAt());
     EventCodec.EncodedEvent encoded = EventCodec.encode(claimed);
@@ -962,6 +1250,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     Objects.requireNonNull(owner, "owner");
     Objects.requireNonNull(expiresAt, "expiresAt");
     ensureOpen();
+    ensureWritable("renew lease");
     return writer.write(
         "renew lease",
         (c, ctx) -> {
@@ -1094,8 +1383,18 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     Objects.requireNonNull(query, "query");
     ensureOpen();
     List<Object> params = new ArrayList<>();
-    StringBuilder sql = new StringBuilder(viewSelect).append(" WHERE p.seq > ?");
-    params.add(query.after());
+    boolean newestFirst = query.order() == WorkOrderQuery.Order.NEWEST_FIRST;
+    StringBuilder sql = new StringBuilder(viewSelect);
+    if (!newestFirst) {
+      sql.append(" WHERE p.seq > ?");
+      params.add(query.after());
+    } else if (query.after() > 0) {
+      sql.append(" WHERE p.seq < ?");
+      params.add(query.after());
+    } else {
+      sql.append(" WHERE p.seq > ?");
+      params.add(0L);
+    }
     query
         .queue()
         .ifPresent(
@@ -1121,7 +1420,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
               sql.append(" AND p.submitted_at < ?");
               params.add(Row.ceilMicros(t));
             });
-    sql.append(" ORDER BY p.seq LIMIT ?");
+    sql.append(newestFirst ? " ORDER BY p.seq DESC LIMIT ?" : " ORDER BY p.seq LIMIT ?");
     params.add(query.limit() + 1);
     return reader.read(
         "query",
@@ -1282,6 +1581,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     Objects.requireNonNull(cutoff, "cutoff");
     requireLimit(limit);
     ensureOpen();
+    ensureWritable("delete terminal work orders");
     return writer.write(
         "delete terminal work orders",
         (c, ctx) -> {
@@ -1329,6 +1629,10 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
   public RebuildReport rebuildProjection(RebuildMode mode) {
     Objects.requireNonNull(mode, "mode");
     ensureOpen();
+    if (readOnly) {
+      ensureWritable(mode == RebuildMode.REPAIR ? "rebuild projection (repair)" : null);
+      return reader.read("verify projection", c -> verifyReading(c));
+    }
     return writer.write("rebuild projection", (c, ctx) -> rebuild(c, mode));
   }
 
@@ -1493,6 +1797,27 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     stopNotifications.run();
     writer.close();
     reader.close();
+  }
+
+  /** A projection check in one read transaction, for a store opened read-only. */
+  private RebuildReport verifyReading(Connection c) throws SQLException {
+    boolean auto = c.getAutoCommit();
+    c.setAutoCommit(false);
+    try {
+      return rebuild(c, RebuildMode.VERIFY);
+    } finally {
+      c.rollback();
+      c.setAutoCommit(auto);
+    }
+  }
+
+  /**
+   * Refuses a write of a store opened {@link OpenMode#READ_ONLY}; {@code what} null lets it pass.
+   */
+  private void ensureWritable(String what) {
+    if (readOnly && what != null) {
+      throw ReadOnlyWriter.refusal(d, what);
+    }
   }
 
   private void ensureOpen() {

@@ -1,5 +1,6 @@
 package dev.workgate.core.store.jdbc;
 
+import dev.workgate.core.store.OpenMode;
 import java.time.Clock;
 import java.util.Objects;
 
@@ -7,19 +8,21 @@ import java.util.Objects;
  * Settings of the PostgreSQL store. Immutable and thread-safe; build with {@link #builder()}.
  *
  * <p>Defaults: schema {@code public}, table prefix {@code workgate_}, notifications on, the UTC
- * system clock.
+ * system clock, {@link OpenMode#CREATE_IF_MISSING}.
  */
 public final class PostgresOptions {
   private final String schema;
   private final String tablePrefix;
   private final boolean notifications;
   private final Clock clock;
+  private final OpenMode openMode;
 
   private PostgresOptions(Builder b) {
     this.schema = b.schema;
     this.tablePrefix = b.tablePrefix;
     this.notifications = b.notifications;
     this.clock = b.clock;
+    this.openMode = b.openMode;
   }
 
   /**
@@ -41,7 +44,7 @@ public final class PostgresOptions {
   }
 
   /**
-   * The schema that holds the tables; created if absent.
+   * The schema that holds the tables; created if absent unless the {@link #openMode()} forbids it.
    *
    * @return the schema
    */
@@ -77,6 +80,15 @@ public final class PostgresOptions {
     return clock;
   }
 
+  /**
+   * What opening may create and whether the store may write.
+   *
+   * @return the open mode
+   */
+  public OpenMode openMode() {
+    return openMode;
+  }
+
   @Override
   public String toString() {
     return "PostgresOptions[schema="
@@ -85,6 +97,8 @@ public final class PostgresOptions {
         + tablePrefix
         + ", notifications="
         + notifications
+        + ", openMode="
+        + openMode
         + "]";
   }
 
@@ -94,6 +108,7 @@ public final class PostgresOptions {
     private String tablePrefix = "workgate_";
     private boolean notifications = true;
     private Clock clock = Clock.systemUTC();
+    private OpenMode openMode = OpenMode.CREATE_IF_MISSING;
 
     private Builder() {}
 
@@ -141,6 +156,20 @@ public final class PostgresOptions {
      */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Sets what opening may create and whether the store may write; see {@link OpenMode}. An
+     * operator's tool that inspects a store opens it {@link OpenMode#READ_ONLY}; one that changes
+     * work orders opens it {@link OpenMode#EXISTING}, so that a mistyped path or prefix is refused
+     * instead of becoming a new, empty store.
+     *
+     * @param mode the mode; default {@link OpenMode#CREATE_IF_MISSING}
+     * @return this builder
+     */
+    public Builder openMode(OpenMode mode) {
+      this.openMode = Objects.requireNonNull(mode, "openMode");
       return this;
     }
 

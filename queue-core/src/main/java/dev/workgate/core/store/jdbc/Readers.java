@@ -76,23 +76,41 @@ final class Readers {
     }
   }
 
-  /** PostgreSQL: a connection of the host's pool per read. */
+  /**
+   * PostgreSQL: a connection of the host's pool per read; for a store opened read-only, each read
+   * runs in a read-only transaction, which the server refuses to let write.
+   */
   static final class Pooled implements Work.Reader {
     private final DataSource dataSource;
     private final SqlDialect dialect;
+    private final boolean readOnly;
 
-    Pooled(DataSource dataSource, SqlDialect dialect) {
+    Pooled(DataSource dataSource, SqlDialect dialect, boolean readOnly) {
       this.dataSource = dataSource;
       this.dialect = dialect;
+      this.readOnly = readOnly;
     }
 
     @Override
     public <T> T read(String what, Work.Read<T> work) {
       try (Connection c = dataSource.getConnection()) {
-        if (!c.getAutoCommit()) {
+        if (!readOnly) {
+          if (!c.getAutoCommit()) {
+            c.setAutoCommit(true);
+          }
+          return work.run(c);
+        }
+        c.setAutoCommit(false);
+        c.setReadOnly(true);
+        try {
+          T result = work.run(c);
+          c.commit();
+          return result;
+        } finally {
+          c.rollback();
+          c.setReadOnly(false);
           c.setAutoCommit(true);
         }
-        return work.run(c);
       } catch (SQLException e) {
         throw failure(what, dialect, e);
       }

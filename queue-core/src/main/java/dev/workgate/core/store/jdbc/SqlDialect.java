@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -39,6 +40,9 @@ abstract class SqlDialect {
 
   /** Whether a table of the store (unqualified name) exists. */
   abstract boolean tableExists(Connection c, String table) throws SQLException;
+
+  /** The names of the tables where the store's tables would be (its file or schema), sorted. */
+  abstract List<String> tableNames(Connection c) throws SQLException;
 
   /** Appended to a SELECT of projection rows (alias p) that the transaction will update. */
   abstract String lockRows();
@@ -185,6 +189,22 @@ abstract class SqlDialect {
     }
   }
 
+  /** The first column of every row a query returns. */
+  static List<String> names(Connection c, String sql, String param) throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      if (param != null) {
+        ps.setString(1, param);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1));
+        }
+      }
+    }
+    return out;
+  }
+
   /** SQLite: one file, one writer. */
   static final class Sqlite extends SqlDialect {
     private final String file;
@@ -214,6 +234,15 @@ abstract class SqlDialect {
       return queryString(
               c, "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", table)
           != null;
+    }
+
+    @Override
+    List<String> tableNames(Connection c) throws SQLException {
+      return names(
+          c,
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'"
+              + " ORDER BY name",
+          null);
     }
 
     @Override
@@ -286,6 +315,20 @@ abstract class SqlDialect {
     @Override
     boolean tableExists(Connection c, String table) throws SQLException {
       return queryString(c, "SELECT to_regclass(?)::text", schema + "." + table) != null;
+    }
+
+    @Override
+    List<String> tableNames(Connection c) throws SQLException {
+      return names(
+          c,
+          "SELECT table_name FROM information_schema.tables WHERE table_schema = ?"
+              + " ORDER BY table_name",
+          schema);
+    }
+
+    boolean schemaExists(Connection c) throws SQLException {
+      return queryString(c, "SELECT nspname::text FROM pg_namespace WHERE nspname = ?", schema)
+          != null;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.workgate.core.store.jdbc;
 
+import dev.workgate.core.store.OpenMode;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
@@ -8,7 +9,8 @@ import java.util.Objects;
  * Settings of the SQLite store. Immutable and thread-safe; build with {@link #builder()}.
  *
  * <p>Defaults: table prefix {@code workgate_}, {@link SqliteDurability#FULL}, a busy timeout of 5
- * s, 4 read connections, groups of at most 256 writes per transaction, the UTC system clock.
+ * s, 4 read connections, groups of at most 256 writes per transaction, the UTC system clock, {@link
+ * OpenMode#CREATE_IF_MISSING}.
  */
 public final class SqliteOptions {
   private final String tablePrefix;
@@ -17,6 +19,7 @@ public final class SqliteOptions {
   private final int readConnections;
   private final int maxGroupSize;
   private final Clock clock;
+  private final OpenMode openMode;
 
   private SqliteOptions(Builder b) {
     this.tablePrefix = b.tablePrefix;
@@ -25,6 +28,7 @@ public final class SqliteOptions {
     this.readConnections = b.readConnections;
     this.maxGroupSize = b.maxGroupSize;
     this.clock = b.clock;
+    this.openMode = b.openMode;
   }
 
   /**
@@ -99,6 +103,15 @@ public final class SqliteOptions {
     return clock;
   }
 
+  /**
+   * What opening may create and whether the store may write.
+   *
+   * @return the open mode
+   */
+  public OpenMode openMode() {
+    return openMode;
+  }
+
   @Override
   public String toString() {
     return "SqliteOptions[tablePrefix="
@@ -111,6 +124,8 @@ public final class SqliteOptions {
         + readConnections
         + ", maxGroupSize="
         + maxGroupSize
+        + ", openMode="
+        + openMode
         + "]";
   }
 
@@ -122,6 +137,7 @@ public final class SqliteOptions {
     private int readConnections = 4;
     private int maxGroupSize = 256;
     private Clock clock = Clock.systemUTC();
+    private OpenMode openMode = OpenMode.CREATE_IF_MISSING;
 
     private Builder() {}
 
@@ -206,6 +222,20 @@ public final class SqliteOptions {
      */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Sets what opening may create and whether the store may write; see {@link OpenMode}. An
+     * operator's tool that inspects a store opens it {@link OpenMode#READ_ONLY}; one that changes
+     * work orders opens it {@link OpenMode#EXISTING}, so that a mistyped path or prefix is refused
+     * instead of becoming a new, empty store.
+     *
+     * @param mode the mode; default {@link OpenMode#CREATE_IF_MISSING}
+     * @return this builder
+     */
+    public Builder openMode(OpenMode mode) {
+      this.openMode = Objects.requireNonNull(mode, "openMode");
       return this;
     }
 

@@ -586,9 +586,12 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
     Objects.requireNonNull(query, "query");
     synchronized (lock) {
       ensureOpen();
-      // Merge the (queue, state) indexes that match, each already in submission order.
+      // Merge the (queue, state) indexes that match, each already in submission order (walked
+      // backwards for newest first).
+      boolean newestFirst = query.order() == WorkOrderQuery.Order.NEWEST_FIRST;
+      Comparator<PeekingIterator> bySeq = Comparator.comparingLong(PeekingIterator::seq);
       PriorityQueue<PeekingIterator> heads =
-          new PriorityQueue<>(Comparator.comparingLong(PeekingIterator::seq));
+          new PriorityQueue<>(newestFirst ? bySeq.reversed() : bySeq);
       List<QueueIndex> sources =
           query
               .queue()
@@ -599,9 +602,16 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
       for (QueueIndex q : sources) {
         for (Map.Entry<WorkOrderState, TreeMap<Long, Entry>> byState : q.byState.entrySet()) {
           if (query.matchesState(byState.getKey())) {
-            PeekingIterator it =
-                new PeekingIterator(
-                    byState.getValue().tailMap(query.after(), false).values().iterator());
+            TreeMap<Long, Entry> index = byState.getValue();
+            Iterator<Entry> entries;
+            if (!newestFirst) {
+              entries = index.tailMap(query.after(), false).values().iterator();
+            } else if (query.after() > 0) {
+              entries = index.headMap(query.after(), false).descendingMap().values().iterator();
+            } else {
+              entries = index.descendingMap().values().iterator();
+            }
+            PeekingIterator it = new PeekingIterator(entries);
             if (it.hasNext()) {
               heads.add(it);
             }

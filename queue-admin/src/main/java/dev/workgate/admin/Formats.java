@@ -1,0 +1,179 @@
+package dev.workgate.admin;
+
+import dev.workgate.core.WorkOrderEvent;
+import dev.workgate.observability.WorkOrderTimeline;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Text output helpers shared by the admin CLI and the demo host application: aligned tables,
+ * instants to the millisecond, short durations and work-order timelines. Stateless and thread-safe.
+ */
+public final class Formats {
+  private Formats() {}
+
+  /** An instant in ISO-8601, UTC, to the millisecond. */
+  public static String instant(Instant t) {
+    return t.truncatedTo(ChronoUnit.MILLIS).toString();
+  }
+
+  /**
+   * A duration for a person: {@code 850ms}, {@code 12.4s}, {@code 3m05s}, {@code 2h07m}, {@code
+   * 3d04h}.
+   */
+  public static String duration(Duration d) {
+    long ms = d.toMillis();
+    if (ms < 1_000) {
+      return ms + "ms";
+    }
+    if (ms < 60_000) {
+      return String.format("%d.%ds", ms / 1000, (ms % 1000) / 100);
+    }
+    long s = d.toSeconds();
+    if (s < 3600) {
+      return String.format("%dm%02ds", s / 60, s % 60);
+    }
+    if (s < 86_400) {
+      return String.format("%dh%02dm", s / 3600, (s % 3600) / 60);
+    }
+    return String.format("%dd%02dh", s / 86_400, (s % 86_400) / 3600);
+  }
+
+  /** An ISO-8601 duration ({@code PT20S}) or seconds to the millisecond ({@code 20.000 s}). */
+  private static final Pattern DURATION =
+      Pattern.compile(
+          "\\bP(?:\\d+D)?T(?:\\d+H)?(?:\\d+M)?(?:\\d+(?:\\.\\d+)?S)?\\b|\\b(\\d+)\\.(\\d{3}) s\\b");
+
+  /**
+   * A text from elsewhere (a retry decision, a message) with its durations written as {@link
+   * #duration} writes them, so that one output never mixes {@code PT20S}, {@code 20.000 s} and
+   * {@code 20.0s}.
+   *
+   * @param text the text
+   * @return the text with each duration rewritten
+   */
+  public static String durationsIn(String text) {
+    Matcher m = DURATION.matcher(text);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      Duration d;
+      try {
+        d =
+            m.group(1) != null
+                ? Duration.ofMillis(Long.parseLong(m.group(1)) * 1000 + Long.parseLong(m.group(2)))
+                : Duration.parse(m.group());
+      } catch (RuntimeException e) {
+        m.appendReplacement(out, Matcher.quoteReplacement(m.group()));
+        continue;
+      }
+      m.appendReplacement(out, Matcher.quoteReplacement(duration(d)));
+    }
+    m.appendTail(out);
+    return out.toString();
+  }
+
+  /**
+   * A timeline as a table: each event, the states it left and entered, the attempt, the time since
+   * the previous event and the facts a person looks for (never a payload).
+   *
+   * @param t the timeline
+   * @return the table's lines, the header first
+   */
+  public static List<String> timelineLines(WorkOrderTimeline t) {
+    Table table =
+        new Table(
+            new boolean[] {true, false, false, false, true, true, false},
+            "#",
+            "EVENT",
+            "FROM",
+            "TO",
+            "ATTEMPT",
+            "+PREVIOUS",
+            "DETAIL");
+    int n = 0;
+    for (WorkOrderTimeline.Step s : t.steps()) {
+      table.add(
+          ++n,
+          s.type().typeName(),
+          s.from().map(Enum::name).orElse("-"),
+          s.to(),
+          s.attempt(),
+          duration(s.sincePrevious()),
+          detail(s.event().event()));
+    }
+    return table.lines();
+  }
+
+  /** The facts an event carries that a person looks for, never a payload. */
+  public static String detail(WorkOrderEvent event) {
+    if (event instanceof WorkOrderEvent.Submitted s) {
+      return s.resubmittedFrom() == null ? "" : "resubmitted from " + s.resubmittedFrom();
+    } else if (event instanceof WorkOrderEvent.Claimed c) {
+      return "by " + c.owner();
+    } else if (event instanceof WorkOrderEvent.Started s) {
+      return "sandbox " + s.sandboxId();
+    } else if (event instanceof WorkOrderEvent.AttemptFailed f) {
+      return f.error().code()
+          + (f.retryAt() == null ? "" : ", retry at " + instant(f.retryAt()))
+          + (f.decision() == null ? "" : " (" + durationsIn(f.decision()) + ")");
+    } else if (event instanceof WorkOrderEvent.CancellationRequested c) {
+      return "reason: " + c.reason();
+    } else if (event instanceof WorkOrderEvent.Cancelled c) {
+      return "reason: " + c.reason();
+    }
+    return "";
+  }
+
+  /** Columns padded to their widest cell; those marked numeric are right-aligned. */
+  public static final class Table {
+    private final List<String[]> rows = new ArrayList<>();
+    private final boolean[] numeric;
+
+    public Table(boolean[] numeric, String... header) {
+      this.numeric = numeric.clone();
+      rows.add(header);
+    }
+
+    public void add(Object... cells) {
+      String[] row = new String[cells.length];
+      for (int i = 0; i < cells.length; i++) {
+        row[i] = String.valueOf(cells[i]);
+      }
+      rows.add(row);
+    }
+
+    public List<String> lines() {
+      int columns = rows.get(0).length;
+      int[] width = new int[columns];
+      for (String[] row : rows) {
+        for (int i = 0; i < columns; i++) {
+          width[i] = Math.max(width[i], row[i].length());
+        }
+      }
+      List<String> out = new ArrayList<>();
+      for (String[] row : rows) {
+        StringBuilder line = new StringBuilder();
+        for (int i = 0; i < columns; i++) {
+          if (i > 0) {
+            line.append("  ");
+          }
+          String pad = " ".repeat(width[i] - row[i].length());
+          if (numeric[i]) {
+            line.append(pad).append(row[i]);
+          } else if (i < columns - 1) {
+            line.append(row[i]).append(pad);
+          } else {
+            line.append(row[i]);
+          }
+        }
+        out.add(line.toString());
+      }
+      return out;
+    }
+  }
+}
