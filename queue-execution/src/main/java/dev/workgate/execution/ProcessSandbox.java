@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -172,8 +173,22 @@ final class ProcessSandbox implements Sandbox {
                 "cannot start " + program + ": " + e.getMessage()));
       }
       process = p;
-      out = new Pump(p.getInputStream(), outFile, spec.outputLimitBytes(), spec.tailBytes(), ends);
-      err = new Pump(p.getErrorStream(), errFile, spec.outputLimitBytes(), spec.tailBytes(), ends);
+      out =
+          new Pump(
+              p.getInputStream(),
+              outFile,
+              spec.outputLimitBytes(),
+              spec.tailBytes(),
+              new SecretMasker(spec.secrets().values()),
+              ends);
+      err =
+          new Pump(
+              p.getErrorStream(),
+              errFile,
+              spec.outputLimitBytes(),
+              spec.tailBytes(),
+              new SecretMasker(spec.secrets().values()),
+              ends);
       threads.newThread(out).start();
       threads.newThread(err).start();
       Map<String, String> running = new LinkedHashMap<>(details);
@@ -208,8 +223,8 @@ final class ProcessSandbox implements Sandbox {
     if (exitCode == 0) {
       ObjectNode output = JsonNodeFactory.instance.objectNode();
       output.put("exitCode", 0);
-      output.put("stdoutTail", masked(out.tail()));
-      output.put("stderrTail", masked(err.tail()));
+      output.put("stdoutTail", out.tail());
+      output.put("stderrTail", err.tail());
       output.put("truncated", out.truncated() || err.truncated());
       return WorkResult.ok(output);
     }
@@ -221,7 +236,7 @@ final class ProcessSandbox implements Sandbox {
       return WorkResult.failure(
           classifier.classify(ErrorCodes.CANCELLED, "killed by its owner; exit code " + exitCode));
     }
-    String stderr = masked(err.tail()).strip();
+    String stderr = err.tail().strip();
     Optional<String> notExecuted = wrapperCouldNotExecute(exitCode, stderr);
     if (notExecuted.isPresent()) {
       LOG.warn("process sandbox {} cannot start {}: {}", id, program, notExecuted.get());
@@ -233,6 +248,15 @@ final class ProcessSandbox implements Sandbox {
     if (stderr.length() > STDERR_DETAIL_CHARS) {
       int start = stderr.length() - STDERR_DETAIL_CHARS;
       if (Character.isLowSurrogate(stderr.charAt(start))) {
+        start++;
+      }
+      // A cut inside a marker drops the rest of it rather than leave a stray part of it.
+      for (int dropped = 0;
+          dropped < SecretMasker.MARKER.length() - 1
+              && start < stderr.length()
+              && stderr.charAt(start - 1) == '*'
+              && stderr.charAt(start) == '*';
+          dropped++) {
         start++;
       }
       stderr = "…" + stderr.substring(start);
@@ -260,21 +284,6 @@ final class ProcessSandbox implements Sandbox {
       return Optional.empty();
     }
     return Optional.of(stderr.substring(at + prefix.length()));
-  }
-
-  /**
-   * A tail with every secret value replaced by {@code ***}: the tails are stored in the event log,
-   * and a child that echoes its input (a shell with {@code set -x}, say) must not put secrets
-   * there.
-   */
-  private String masked(String tail) {
-    String result = tail;
-    for (String value : spec.secrets().values()) {
-      if (!value.isEmpty()) {
-        result = result.replace(value, "***");
-      }
-    }
-    return result;
   }
 
   /** Writes the secrets to stdin, one line each, then closes it; a process may not read them. */
@@ -483,7 +492,9 @@ final class ProcessSandbox implements Sandbox {
   /**
    * Copies one output stream of the process to a file up to a limit, then keeps reading and
    * discarding so that the process never blocks on a full pipe; keeps the last bytes for the
-   * result. Counts {@code done} down when the stream ends.
+   * result. Counts {@code done} down when the stream ends. Secrets are masked on the whole stream
+   * as it is read, before the file's limit or the tail cuts it, so a secret split across reads or
+   * by either cut is masked all the same; a tail that begins inside a marker drops that part of it.
    */
   static final class Pump implements Runnable {
     private static final byte[] MARKER = TRUNCATED_MARKER.getBytes(StandardCharsets.UTF_8);
@@ -499,23 +510,53 @@ final class ProcessSandbox implements Sandbox {
     private int ringFilled;
     private boolean cut;
     private boolean truncated;
+    private final SecretMasker masker;
+    private long tailed;
+    private final ArrayDeque<Long> markers = new ArrayDeque<>();
 
-    Pump(InputStream in, OutputStream file, long limit, int tailBytes, CountDownLatch done) {
+    Pump(
+        InputStream in,
+        OutputStream file,
+        long limit,
+        int tailBytes,
+        SecretMasker masker,
+        CountDownLatch done) {
       this.in = in;
       this.done = done;
       this.file = file;
       this.limit = limit;
       this.ring = new byte[tailBytes];
+      this.masker = masker;
     }
 
     @Override
     public void run() {
       byte[] buffer = new byte[16 * 1024];
       try (InputStream input = in) {
-        int n;
-        while ((n = input.read(buffer)) >= 0) {
-          toFile(buffer, n);
-          toTail(buffer, n);
+        SecretMasker.Sink sink =
+            new SecretMasker.Sink() {
+              @Override
+              public void write(byte[] bytes, int from, int length) {
+                toFile(bytes, from, length);
+                toTail(bytes, from, length);
+              }
+
+              @Override
+              public void marker(long offset) {
+                markerAt();
+              }
+            };
+        try {
+          int n;
+          while ((n = input.read(buffer)) >= 0) {
+            if (masker.active()) {
+              masker.mask(buffer, n, sink);
+            } else {
+              sink.write(buffer, 0, n);
+            }
+          }
+        } finally {
+          masker.finish(sink);
         }
       } catch (IOException e) {
         LOG.debug("process output stream ended: {}", e.toString());
@@ -525,12 +566,12 @@ final class ProcessSandbox implements Sandbox {
       }
     }
 
-    private void toFile(byte[] buffer, int n) {
+    private void toFile(byte[] buffer, int from, int n) {
       long room = Math.max(0, limit - written);
       int keep = (int) Math.min(n, room);
       try {
         if (keep > 0 && !fileFailed) {
-          file.write(buffer, 0, keep);
+          file.write(buffer, from, keep);
         }
         written += keep;
         if (keep < n && !truncated) {
@@ -549,28 +590,39 @@ final class ProcessSandbox implements Sandbox {
       truncated = true;
     }
 
-    private synchronized void toTail(byte[] buffer, int n) {
+    /** Notes that a marker begins at the current end of the tail. */
+    private synchronized void markerAt() {
+      markers.addLast(tailed);
+    }
+
+    private synchronized void toTail(byte[] buffer, int from, int n) {
+      tailed += n;
+      long tailStart = tailed - ring.length;
+      while (!markers.isEmpty()
+          && markers.peekFirst() + SecretMasker.MARKER.length() <= tailStart) {
+        markers.removeFirst();
+      }
       int capacity = ring.length;
       if (capacity == 0) {
         cut |= n > 0;
         return;
       }
       if (n >= capacity) {
-        System.arraycopy(buffer, n - capacity, ring, 0, capacity);
+        System.arraycopy(buffer, from + n - capacity, ring, 0, capacity);
         cut |= n > capacity || ringFilled > 0;
         ringEnd = 0;
         ringFilled = capacity;
         return;
       }
       int first = Math.min(n, capacity - ringEnd);
-      System.arraycopy(buffer, 0, ring, ringEnd, first);
-      System.arraycopy(buffer, first, ring, 0, n - first);
+      System.arraycopy(buffer, from, ring, ringEnd, first);
+      System.arraycopy(buffer, from + first, ring, 0, n - first);
       ringEnd = (ringEnd + n) % capacity;
       cut |= ringFilled + n > capacity;
       ringFilled = Math.min(capacity, ringFilled + n);
     }
 
-    /** The last bytes read as UTF-8, without a character split by the cut. */
+    /** The last bytes read as UTF-8, masked, without a character or a marker split by the cut. */
     synchronized String tail() {
       int capacity = ring.length;
       byte[] bytes = new byte[ringFilled];
@@ -579,6 +631,13 @@ final class ProcessSandbox implements Sandbox {
       System.arraycopy(ring, start, bytes, 0, first);
       System.arraycopy(ring, 0, bytes, first, ringFilled - first);
       int from = 0;
+      Long marker = markers.peekFirst();
+      long tailStart = tailed - ringFilled;
+      if (marker != null
+          && marker < tailStart
+          && tailStart < marker + SecretMasker.MARKER.length()) {
+        from = (int) Math.min(bytes.length, marker + SecretMasker.MARKER.length() - tailStart);
+      }
       while (cut && from < bytes.length && from < 3 && (bytes[from] & 0xC0) == 0x80) {
         from++; // continuation bytes of a character whose start was dropped
       }

@@ -31,7 +31,9 @@ import java.util.regex.Pattern;
  *   <li><b>Secrets.</b> Written to the child's standard input, one {@code NAME=value} line each in
  *       the order given, after which standard input is closed. They are never put in the
  *       environment or on the command line (both readable by other processes of the same user
- *       through {@code /proc}), and {@link #toString()} masks them.
+ *       through {@code /proc}), and {@link #toString()} masks them. Their values are replaced by
+ *       {@code ***} in the process's output as it is read, before the file and the tail are cut, so
+ *       neither the files nor the result nor a failure's message holds them.
  *   <li><b>Limits.</b> Each of stdout and stderr is written to a file up to {@link
  *       #outputLimitBytes()}; the result keeps the last {@link #tailBytes()} of each. An optional
  *       address-space limit ({@link #memoryLimitMb()}) is applied with {@code prlimit --as} where

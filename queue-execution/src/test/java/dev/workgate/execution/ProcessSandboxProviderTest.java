@@ -159,18 +159,68 @@ class ProcessSandboxProviderTest {
     Sandbox sandbox =
         create(
             ProcessSpec.builder()
-                .command("cat")
+                .shell("cat > stdin.txt; cat stdin.txt")
                 .secret("A_TOKEN", "one")
                 .secret("B", "two")
                 .build());
 
     WorkResult result = sandbox.run(); // cat would never end if stdin stayed open
 
-    // The child got them in order; the tail, which is stored in the event log, masks them.
-    assertThat(Files.readString(sandbox.directory().resolve(ProcessSandboxProvider.STDOUT_FILE)))
+    // The child got them in order; its output, both the file and the tail stored in the event
+    // log, masks them.
+    assertThat(Files.readString(sandbox.directory().resolve("stdin.txt")))
         .isEqualTo("A_TOKEN=one\nB=two\n");
+    assertThat(Files.readString(sandbox.directory().resolve(ProcessSandboxProvider.STDOUT_FILE)))
+        .isEqualTo("A_TOKEN=***\nB=***\n");
     assertThat(result.output().orElseThrow().path("stdoutTail").asText())
         .isEqualTo("A_TOKEN=***\nB=***\n");
+  }
+
+  @Test
+  void a_secret_cut_by_the_tail_is_masked_in_the_result_and_the_file() throws Exception {
+    String value = "s3cr3t-token-0123456789";
+    // 40 bytes after the secret; the 48-byte tail begins inside the secret's raw bytes.
+    String after = "y".repeat(40);
+    Sandbox sandbox =
+        create(
+            ProcessSpec.builder()
+                .shell("printf '%s%s%s' xxxxxxxxxx \"$(sed -n 's/^T=//p')\" " + after)
+                .secret("T", value)
+                .tailBytes(48)
+                .inheritEnv("PATH")
+                .build());
+
+    WorkResult result = sandbox.run();
+
+    String tail = result.output().orElseThrow().path("stdoutTail").asText();
+    assertThat(tail).isEqualTo("xxxxx***" + after);
+    assertThat(read(sandbox.directory().resolve(ProcessSandboxProvider.STDOUT_FILE)))
+        .isEqualTo("xxxxxxxxxx***" + after);
+    for (int i = 0; i + 4 <= value.length(); i++) {
+      assertThat(tail).doesNotContain(value.substring(i, i + 4));
+    }
+  }
+
+  @Test
+  void a_failure_message_built_from_stderr_masks_secrets_also_at_its_cut() throws Exception {
+    String value = "another-secret-value";
+    Sandbox sandbox =
+        create(
+            ProcessSpec.builder()
+                .shell(
+                    "s=$(sed -n 's/^T=//p'); echo \"token $s\" >&2;"
+                        + " printf 'e%.0s' $(seq 1 1497) >&2; printf \"$s\" >&2;"
+                        + " printf 'z%.0s' $(seq 1 1499) >&2; exit 3")
+                .secret("T", value)
+                .inheritEnv("PATH")
+                .build());
+
+    WorkResult result = sandbox.run();
+
+    String message = result.error().orElseThrow().message();
+    assertThat(message).contains("exit code 3").doesNotContain(value).doesNotContain("another");
+    // The 1,500 characters kept begin inside the second marker: it is dropped, not cut.
+    assertThat(message).endsWith("…" + "z".repeat(1499));
   }
 
   @Test
