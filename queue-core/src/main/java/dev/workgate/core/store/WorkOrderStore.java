@@ -234,7 +234,9 @@ public interface WorkOrderStore extends AutoCloseable {
    * Replays the log and compares every work order's fold with its projection row; with {@link
    * RebuildMode#REPAIR}, rewrites each differing row (and removes rows without events) in one
    * atomic step. A renewed lease is not a difference (see {@link ProjectionDiff}). Reads the whole
-   * log: an operator's tool, not something to run on every start.
+   * log: an operator's tool, not something to run on every start. The JDBC stores read the log from
+   * one consistent snapshot without taking the write lock, so writers go on while it runs; a repair
+   * takes the lock only to check again and rewrite the work orders found wrong.
    *
    * @param mode verify only, or verify and repair
    * @return what was found, and whether it was repaired

@@ -109,6 +109,13 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
   private final SqlDialect d;
   private final Work.Writer writer;
   private final Work.Reader reader;
+
+  /**
+   * Connections for {@link #rebuildProjection}'s snapshot reads: neither the writer's nor a
+   * reader's.
+   */
+  private final Work.Reader snapshots;
+
   private final ListenerRegistry listeners;
   private final Runnable startNotifications;
   private final Runnable stopNotifications;
@@ -124,6 +131,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
       boolean readOnly,
       Work.Writer writer,
       Work.Reader reader,
+      Work.Reader snapshots,
       ListenerRegistry listeners,
       Runnable startNotifications,
       Runnable stopNotifications) {
@@ -131,6 +139,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     this.readOnly = readOnly;
     this.writer = writer;
     this.reader = reader;
+    this.snapshots = snapshots;
     this.listeners = listeners;
     this.startNotifications = startNotifications;
     this.stopNotifications = stopNotifications;
@@ -214,6 +223,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
             true,
             new ReadOnlyWriter(dialect),
             new Readers.Sqlite(reads, dialect),
+            new Readers.Opening(() -> sqliteConnection(path, options, access), dialect),
             new ListenerRegistry(),
             () -> {},
             () -> {});
@@ -267,6 +277,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
           false,
           writer,
           new Readers.Sqlite(reads, dialect),
+          new Readers.Opening(() -> sqliteConnection(path, options, SqliteAccess.READ), dialect),
           listeners,
           () -> {},
           () -> {});
@@ -542,6 +553,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
           true,
           new ReadOnlyWriter(dialect),
           new Readers.Pooled(dataSource, dialect, true),
+          new Readers.Pooled(dataSource, dialect, true),
           new ListenerRegistry(),
           () -> {},
           () -> {});
@@ -574,6 +586,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
         dialect,
         false,
         writer,
+        new Readers.Pooled(dataSource, dialect, false),
         new Readers.Pooled(dataSource, dialect, false),
         listeners,
         start,
@@ -1625,18 +1638,36 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
   // ---------------------------------------------------------------------------------------------
   // projection rebuild
 
+  /**
+   * Checks the projection against a snapshot of the log read on a connection of its own, in one
+   * read transaction (SQLite: a deferred transaction in WAL mode; PostgreSQL: repeatable read, read
+   * only), so the check takes no write lock and writers go on while it runs. A repair then takes
+   * the write lock only to check again and rewrite the work orders the snapshot found wrong: a work
+   * order that changed since the snapshot is compared as it is then.
+   */
   @Override
   public RebuildReport rebuildProjection(RebuildMode mode) {
     Objects.requireNonNull(mode, "mode");
     ensureOpen();
-    if (readOnly) {
-      ensureWritable(mode == RebuildMode.REPAIR ? "rebuild projection (repair)" : null);
-      return reader.read("verify projection", c -> verifyReading(c));
+    ensureWritable(mode == RebuildMode.REPAIR ? "rebuild projection (repair)" : null);
+    RebuildReport seen = snapshots.read("verify projection", c -> verifyReading(c));
+    if (mode == RebuildMode.VERIFY || seen.consistent()) {
+      return seen;
     }
-    return writer.write("rebuild projection", (c, ctx) -> rebuild(c, mode));
+    List<String> ids =
+        seen.mismatches().stream().map(m -> m.workOrderId().value()).distinct().toList();
+    RebuildReport fixed =
+        writer.write("rebuild projection", (c, ctx) -> rebuild(c, RebuildMode.REPAIR, ids));
+    return new RebuildReport(
+        seen.workOrders(), seen.events(), fixed.mismatches(), fixed.repaired());
   }
 
-  private RebuildReport rebuild(Connection c, RebuildMode mode) throws SQLException {
+  /**
+   * Folds the log into the rows it should give and compares them with the projection; for {@code
+   * REPAIR} rewrites what differs. {@code only} null checks every work order, else those ids.
+   */
+  private RebuildReport rebuild(Connection c, RebuildMode mode, List<String> only)
+      throws SQLException {
     if (d instanceof SqlDialect.Postgres) {
       try (Statement st = c.createStatement()) {
         st.execute(
@@ -1648,51 +1679,45 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     List<ProjectionMismatch> mismatches = new ArrayList<>();
     List<Row> rewrite = new ArrayList<>();
     List<String> remove = new ArrayList<>();
-    long workOrders = 0;
-    long events = 0;
+    long[] counts = new long[2];
     Map<String, Row> expected = new LinkedHashMap<>();
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "SELECT " + EVENT_COLUMNS + " FROM " + d.events + " ORDER BY work_order_id, version")) {
-      ps.setFetchSize(1000);
-      try (ResultSet rs = ps.executeQuery()) {
-        List<RecordedEvent> stream = new ArrayList<>();
-        while (true) {
-          boolean more = rs.next();
-          RecordedEvent r = more ? recorded(rs) : null;
-          if (!stream.isEmpty()
-              && (r == null || !r.workOrderId().equals(stream.get(0).workOrderId()))) {
-            workOrders++;
-            fold(stream, expected, mismatches);
-            stream.clear();
-            if (expected.size() >= CHUNK) {
-              compare(c, expected, mismatches, rewrite);
-              expected.clear();
-            }
+    String eventSelect = "SELECT " + EVENT_COLUMNS + " FROM " + d.events;
+    String order = " ORDER BY work_order_id, version";
+    String orphanSelect =
+        "SELECT p.id FROM "
+            + d.workOrders
+            + " p WHERE NOT EXISTS (SELECT 1 FROM "
+            + d.events
+            + " e WHERE e.work_order_id = p.id)";
+    for (List<String> chunk : only == null ? List.of(List.<String>of()) : chunks(only)) {
+      String where = only == null ? "" : " WHERE work_order_id IN (" + marks(chunk.size()) + ")";
+      try (PreparedStatement ps = c.prepareStatement(eventSelect + where + order)) {
+        for (int i = 0; i < chunk.size(); i++) {
+          ps.setString(i + 1, chunk.get(i));
+        }
+        ps.setFetchSize(1000);
+        try (ResultSet rs = ps.executeQuery()) {
+          foldAll(c, rs, expected, mismatches, rewrite, counts);
+        }
+      }
+      compare(c, expected, mismatches, rewrite);
+      expected.clear();
+      String orphans = only == null ? "" : " AND p.id IN (" + marks(chunk.size()) + ")";
+      try (PreparedStatement ps = c.prepareStatement(orphanSelect + orphans)) {
+        for (int i = 0; i < chunk.size(); i++) {
+          ps.setString(i + 1, chunk.get(i));
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            String id = rs.getString(1);
+            mismatches.add(new ProjectionMismatch(WorkOrderId.of(id), "row without events"));
+            remove.add(id);
           }
-          if (r == null) {
-            break;
-          }
-          events++;
-          stream.add(r);
         }
       }
     }
-    compare(c, expected, mismatches, rewrite);
-    try (Statement st = c.createStatement();
-        ResultSet rs =
-            st.executeQuery(
-                "SELECT p.id FROM "
-                    + d.workOrders
-                    + " p WHERE NOT EXISTS (SELECT 1 FROM "
-                    + d.events
-                    + " e WHERE e.work_order_id = p.id)")) {
-      while (rs.next()) {
-        String id = rs.getString(1);
-        mismatches.add(new ProjectionMismatch(WorkOrderId.of(id), "row without events"));
-        remove.add(id);
-      }
-    }
+    long workOrders = counts[0];
+    long events = counts[1];
     boolean repair = mode == RebuildMode.REPAIR && (!rewrite.isEmpty() || !remove.isEmpty());
     if (repair) {
       List<String> replaced = new ArrayList<>(remove);
@@ -1710,6 +1735,40 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
       insertRows(c, rewrite);
     }
     return new RebuildReport(workOrders, events, mismatches, repair);
+  }
+
+  /**
+   * Folds the events of {@code rs}, ordered by work order and version, stream by stream, comparing
+   * a chunk of rows at a time; counts work orders and events into {@code counts}.
+   */
+  private void foldAll(
+      Connection c,
+      ResultSet rs,
+      Map<String, Row> expected,
+      List<ProjectionMismatch> mismatches,
+      List<Row> rewrite,
+      long[] counts)
+      throws SQLException {
+    List<RecordedEvent> stream = new ArrayList<>();
+    while (true) {
+      boolean more = rs.next();
+      RecordedEvent r = more ? recorded(rs) : null;
+      if (!stream.isEmpty()
+          && (r == null || !r.workOrderId().equals(stream.get(0).workOrderId()))) {
+        counts[0]++;
+        fold(stream, expected, mismatches);
+        stream.clear();
+        if (expected.size() >= CHUNK) {
+          compare(c, expected, mismatches, rewrite);
+          expected.clear();
+        }
+      }
+      if (r == null) {
+        return;
+      }
+      counts[1]++;
+      stream.add(r);
+    }
   }
 
   /** Folds one stream into the row it should have; a stream that does not fold is reported. */
@@ -1799,12 +1858,15 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     reader.close();
   }
 
-  /** A projection check in one read transaction, for a store opened read-only. */
+  /**
+   * A projection check in one read transaction: on SQLite a deferred {@code BEGIN} that only
+   * selects, which in WAL mode reads one snapshot and never takes the write lock.
+   */
   private RebuildReport verifyReading(Connection c) throws SQLException {
     boolean auto = c.getAutoCommit();
     c.setAutoCommit(false);
     try {
-      return rebuild(c, RebuildMode.VERIFY);
+      return rebuild(c, RebuildMode.VERIFY, null);
     } finally {
       c.rollback();
       c.setAutoCommit(auto);

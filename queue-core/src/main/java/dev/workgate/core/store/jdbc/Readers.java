@@ -76,6 +76,40 @@ final class Readers {
     }
   }
 
+  /** Opens a connection. */
+  interface Opener {
+    Connection open() throws SQLException;
+  }
+
+  /**
+   * A connection of its own per read, opened for it and closed after: for a long read (a projection
+   * check) that must neither hold the writer's connection nor keep a pooled read connection from
+   * the store's other readers.
+   */
+  static final class Opening implements Work.Reader {
+    private final Opener opener;
+    private final SqlDialect dialect;
+
+    Opening(Opener opener, SqlDialect dialect) {
+      this.opener = opener;
+      this.dialect = dialect;
+    }
+
+    @Override
+    public <T> T read(String what, Work.Read<T> work) {
+      try (Connection c = opener.open()) {
+        return work.run(c);
+      } catch (SQLException e) {
+        throw failure(what, dialect, e);
+      }
+    }
+
+    @Override
+    public void close() {
+      // Nothing stays open between reads.
+    }
+  }
+
   /**
    * PostgreSQL: a connection of the host's pool per read; for a store opened read-only, each read
    * runs in a read-only transaction, which the server refuses to let write.
