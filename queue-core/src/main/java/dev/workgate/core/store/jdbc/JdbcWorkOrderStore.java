@@ -58,7 +58,6 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
 
@@ -86,16 +85,11 @@ import javax.sql.DataSource;
  * <p>Thread-safe; for PostgreSQL also safe across processes sharing the database.
  */
 public final class JdbcWorkOrderStore implements WorkOrderStore {
-  /** The most decoded Submitted events {@link #submittedEvents} holds before it starts over. */
-  static final int SUBMITTED_CACHE_LIMIT = 16_384;
-
   /**
-   * Decoded Submitted events by log position. Every read of a view joins its work order's Submitted
-   * event for the spec, and decoding that JSON cost more than the rest of an append; an event never
-   * changes and a position is never reused (retention deletes whole streams and positions only
-   * rise), so a cached decode can never be stale.
+   * Decoded Submitted events by log position, for the spec every view joins; bounded by bytes, see
+   * {@link DecodedSpecCache}.
    */
-  private final Map<Long, WorkOrderEvent> submittedEvents = new ConcurrentHashMap<>();
+  private final DecodedSpecCache submittedEvents;
 
   static final String LAST_POSITION = "last_position";
   static final String SCHEMA_VERSION_KEY = "schema_version";
@@ -132,9 +126,11 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
       Work.Writer writer,
       Work.Reader reader,
       Work.Reader snapshots,
+      long specCacheBytes,
       ListenerRegistry listeners,
       Runnable startNotifications,
       Runnable stopNotifications) {
+    this.submittedEvents = new DecodedSpecCache(specCacheBytes);
     this.d = dialect;
     this.readOnly = readOnly;
     this.writer = writer;
@@ -173,6 +169,11 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
                 .map(col -> col + " = ?")
                 .collect(Collectors.joining(", "))
             + " WHERE id = ? AND version = ?";
+  }
+
+  /** The decoded-spec cache, for tests. */
+  DecodedSpecCache specCache() {
+    return submittedEvents;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -224,6 +225,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
             new ReadOnlyWriter(dialect),
             new Readers.Sqlite(reads, dialect),
             new Readers.Opening(() -> sqliteConnection(path, options, access), dialect),
+            options.specCacheBytes(),
             new ListenerRegistry(),
             () -> {},
             () -> {});
@@ -278,6 +280,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
           writer,
           new Readers.Sqlite(reads, dialect),
           new Readers.Opening(() -> sqliteConnection(path, options, SqliteAccess.READ), dialect),
+          options.specCacheBytes(),
           listeners,
           () -> {},
           () -> {});
@@ -554,6 +557,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
           new ReadOnlyWriter(dialect),
           new Readers.Pooled(dataSource, dialect, true),
           new Readers.Pooled(dataSource, dialect, true),
+          options.specCacheBytes(),
           new ListenerRegistry(),
           () -> {},
           () -> {});
@@ -588,6 +592,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
         writer,
         new Readers.Pooled(dataSource, dialect, false),
         new Readers.Pooled(dataSource, dialect, false),
+        options.specCacheBytes(),
         listeners,
         start,
         stop);
@@ -982,13 +987,10 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     long position = rs.getLong(e);
     WorkOrderEvent first = submittedEvents.get(position);
     if (first == null) {
-      first =
-          decode(position, row.id(), rs.getString(e + 1), rs.getInt(e + 2), rs.getString(e + 3));
+      String data = rs.getString(e + 3);
+      first = decode(position, row.id(), rs.getString(e + 1), rs.getInt(e + 2), data);
       if (first instanceof WorkOrderEvent.Submitted) {
-        if (submittedEvents.size() >= SUBMITTED_CACHE_LIMIT) {
-          submittedEvents.clear(); // refilled by the next reads: a bound, not an eviction policy
-        }
-        submittedEvents.put(position, first);
+        submittedEvents.put(position, first, data == null ? 0 : data.length());
       }
     }
     if (!(first instanceof WorkOrderEvent.Submitted submitted)) {

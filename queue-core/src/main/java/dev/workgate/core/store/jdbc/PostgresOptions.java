@@ -8,7 +8,8 @@ import java.util.Objects;
  * Settings of the PostgreSQL store. Immutable and thread-safe; build with {@link #builder()}.
  *
  * <p>Defaults: schema {@code public}, table prefix {@code workgate_}, notifications on, the UTC
- * system clock, {@link OpenMode#CREATE_IF_MISSING}.
+ * system clock, {@link OpenMode#CREATE_IF_MISSING}, a decoded-spec cache of {@value
+ * #DEFAULT_SPEC_CACHE_BYTES} bytes.
  */
 public final class PostgresOptions {
   private final String schema;
@@ -16,6 +17,15 @@ public final class PostgresOptions {
   private final boolean notifications;
   private final Clock clock;
   private final OpenMode openMode;
+  private final long specCacheBytes;
+
+  /**
+   * The default budget of the decoded-spec cache: 32 MiB, by estimated heap. Every read of a work
+   * order joins its Submitted event for the spec, and decoding it is the dearest part of a read; 32
+   * MiB keeps the specs of a few thousand work orders with small payloads (or a few hundred with 10
+   * KB ones) decoded, a small share of a typical node's heap whatever the payloads weigh.
+   */
+  public static final long DEFAULT_SPEC_CACHE_BYTES = 32L * 1024 * 1024;
 
   private PostgresOptions(Builder b) {
     this.schema = b.schema;
@@ -23,6 +33,7 @@ public final class PostgresOptions {
     this.notifications = b.notifications;
     this.clock = b.clock;
     this.openMode = b.openMode;
+    this.specCacheBytes = b.specCacheBytes;
   }
 
   /**
@@ -89,6 +100,15 @@ public final class PostgresOptions {
     return openMode;
   }
 
+  /**
+   * The budget of the decoded-spec cache, in estimated bytes of heap.
+   *
+   * @return 0 (no caching) or more
+   */
+  public long specCacheBytes() {
+    return specCacheBytes;
+  }
+
   @Override
   public String toString() {
     return "PostgresOptions[schema="
@@ -99,6 +119,8 @@ public final class PostgresOptions {
         + notifications
         + ", openMode="
         + openMode
+        + ", specCacheBytes="
+        + specCacheBytes
         + "]";
   }
 
@@ -109,6 +131,7 @@ public final class PostgresOptions {
     private boolean notifications = true;
     private Clock clock = Clock.systemUTC();
     private OpenMode openMode = OpenMode.CREATE_IF_MISSING;
+    private long specCacheBytes = DEFAULT_SPEC_CACHE_BYTES;
 
     private Builder() {}
 
@@ -170,6 +193,25 @@ public final class PostgresOptions {
      */
     public Builder openMode(OpenMode mode) {
       this.openMode = Objects.requireNonNull(mode, "openMode");
+      return this;
+    }
+
+    /**
+     * Sets the budget of the cache of decoded work-order specs, which every read of a view uses:
+     * least recently used specs are evicted once their estimated heap (about 4 bytes per character
+     * of their JSON, plus 512 per entry) passes it, and a spec larger than the budget is not
+     * cached. Default {@link #DEFAULT_SPEC_CACHE_BYTES}.
+     *
+     * @param bytes 0 (decode on every read) to 2^40
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder specCacheBytes(long bytes) {
+      if (bytes < 0 || bytes > (1L << 40)) {
+        throw new IllegalArgumentException(
+            "specCacheBytes must be between 0 and " + (1L << 40) + ", got " + bytes);
+      }
+      this.specCacheBytes = bytes;
       return this;
     }
 
