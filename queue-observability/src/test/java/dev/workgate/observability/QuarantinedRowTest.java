@@ -12,6 +12,10 @@ import dev.workgate.core.store.ProjectionMismatch;
 import dev.workgate.core.store.RebuildMode;
 import dev.workgate.core.store.WorkOrderStore;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,7 +32,7 @@ abstract class QuarantinedRowTest extends HealthTestSupport {
   abstract void damage(String sql);
 
   @Test
-  void a_node_runs_the_other_work_orders_and_reports_the_unreadable_row() {
+  void a_node_runs_the_other_work_orders_and_reports_the_unreadable_row() throws Exception {
     WorkOrderStore store = openStore();
     onCleanup(store);
     Workgate w = open(node().store(store).handler("job", ctx -> ok()));
@@ -75,6 +79,23 @@ abstract class QuarantinedRowTest extends HealthTestSupport {
         .extracting(ProjectionMismatch::workOrderId)
         .containsExactly(bad);
     assertThat(w.scheduler().stepFailureCount()).as("claims did not fail").isZero();
+
+    WorkgateHttpServer server = WorkgateHttpServer.builder(w).port(0).build();
+    onCleanup(server);
+    HttpResponse<String> one = get(server, "/api/work-orders/" + bad.value());
+    assertThat(one.statusCode()).isEqualTo(500);
+    assertThat(one.body()).contains(bad.value(), "cannot read").doesNotContain("not json");
+    assertThat(get(server, "/api/work-orders/" + first.value()).statusCode()).isEqualTo(200);
+    assertThat(get(server, "/api/audit").statusCode()).isEqualTo(200);
     assertThat(store.quarantinedRows()).as("counted once").isEqualTo(1);
+  }
+
+  private static HttpResponse<String> get(WorkgateHttpServer server, String path) throws Exception {
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+                .GET()
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
   }
 }

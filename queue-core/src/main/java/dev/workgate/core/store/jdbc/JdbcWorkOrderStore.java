@@ -25,6 +25,7 @@ import dev.workgate.core.store.RebuildMode;
 import dev.workgate.core.store.RebuildReport;
 import dev.workgate.core.store.StoreException;
 import dev.workgate.core.store.Subscription;
+import dev.workgate.core.store.UnreadableRowException;
 import dev.workgate.core.store.WorkAvailableListener;
 import dev.workgate.core.store.WorkOrderQuery;
 import dev.workgate.core.store.WorkOrderStore;

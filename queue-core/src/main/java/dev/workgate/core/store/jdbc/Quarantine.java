@@ -1,5 +1,6 @@
 package dev.workgate.core.store.jdbc;
 
+import dev.workgate.core.store.UnreadableRowException;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
