@@ -955,7 +955,13 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
         }
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            Current cur = current(rs);
+            Current cur;
+            try {
+              cur = current(rs);
+            } catch (UnreadableRowException e) {
+              quarantine.add(e); // counted and logged; the append to that work order fails
+              throw e;
+            }
             out.put(cur.view.id(), cur);
           }
         }

@@ -1,5 +1,6 @@
 package dev.workgate.core.store.jdbc;
 
+import static dev.workgate.core.testing.WorkOrderFixtures.cancelled;
 import static dev.workgate.core.testing.WorkOrderFixtures.claimed;
 import static dev.workgate.core.testing.WorkOrderFixtures.newId;
 import static dev.workgate.core.testing.WorkOrderFixtures.spec;
@@ -262,6 +263,11 @@ abstract class JdbcStoreFaultTest {
     assertNamesTheEvent(
         catchThrowableOfType(StoreException.class, () -> store.readStream(d.id)), d);
     assertNamesTheEvent(catchThrowableOfType(StoreException.class, () -> store.find(d.id)), d);
+    assertNamesTheEvent(
+        catchThrowableOfType(
+            StoreException.class,
+            () -> store.append(d.id, ExpectedVersion.any(), List.of(cancelled()))),
+        d);
 
     // Everything else stays readable; reads of the whole log skip the one event.
     assertThat(store.readStream(d.other)).hasSize(1);
