@@ -94,15 +94,12 @@ public final class Scheduler implements AutoCloseable {
   /** The shortest sleep between turns, so that the loop can never spin. */
   static final Duration MIN_SLEEP = Duration.ofMillis(1);
 
-  /** Seconds between two WARN logs of the same failing step of a turn. */
-  static final int STEP_LOG_INTERVAL_SECONDS = 60;
-
   /**
    * The least time between two WARN logs of the same failing step: a store that fails every turn
    * (turns run every poll interval, or many times a second when woken) logs once a minute, with the
    * count of failures in between, rather than flooding the log.
    */
-  static final Duration STEP_LOG_INTERVAL = Duration.ofSeconds(STEP_LOG_INTERVAL_SECONDS);
+  static final Duration STEP_LOG_INTERVAL = Duration.ofMinutes(1);
 
   private final WorkOrderStore store;
   private final WorkDispatcher dispatcher;
@@ -504,8 +501,8 @@ public final class Scheduler implements AutoCloseable {
   /**
    * Steps of this node's turns that failed since the scheduler was built: each failed step (a claim
    * from one queue, reaping, renewing, releasing retries, a next-turn query...) was logged (at most
-   * once per {@value #STEP_LOG_INTERVAL_SECONDS} s per step) and the turn went on with the next
-   * one. Read without touching the store.
+   * once a minute per step) and the turn went on with the next one. Read without touching the
+   * store.
    *
    * @return the count; it only rises
    */
