@@ -50,6 +50,11 @@ abstract class ForwardingStore implements WorkOrderStore {
   }
 
   @Override
+  public long quarantinedRows() {
+    return store.quarantinedRows();
+  }
+
+  @Override
   public LogPage readLog(long afterPosition, int limit) {
     return store.readLog(afterPosition, limit);
   }

@@ -13,6 +13,7 @@ import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.EventPage;
 import dev.workgate.core.store.EventQuery;
 import dev.workgate.core.store.StoreException;
+import dev.workgate.core.store.UnreadableRowException;
 import dev.workgate.observability.WorkgateHttpServer.Response;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.ByteArrayOutputStream;
@@ -143,6 +144,15 @@ final class Routes {
         }
       }
       return Response.error(404, "no such route: " + method + " " + shorten(rawPath));
+    } catch (UnreadableRowException e) {
+      // One work order's row, not the store: retrying will not help. The reason stays in the log.
+      return Response.error(
+          500,
+          "work order "
+              + e.workOrderId()
+              + " has a row the store cannot read"
+              + (e.position() > 0 ? " (log position " + e.position() + ")" : "")
+              + "; it is quarantined, see docs/operations.md");
     } catch (StoreException e) {
       return Response.error(503, "the store did not answer; try again");
     }

@@ -97,6 +97,9 @@ public final class WorkgateHealth implements AutoCloseable {
   /** The node's executions' component. */
   public static final String EXECUTIONS = "executions";
 
+  /** The logger that names each quarantined row, for the store's recommendation. */
+  static final String QUARANTINE_LOGGER = "dev.workgate.core.store.jdbc.Quarantine";
+
   /** The store ping's component. */
   public static final String STORE = "store";
 
@@ -661,7 +664,36 @@ public final class WorkgateHealth implements AutoCloseable {
                 "store not checked: this WorkgateHealth is closed",
                 "create a new WorkgateHealth; a closed one does not read the store"));
     }
+    // Read from the store instance's memory, not from the database: answers while it hangs.
+    long quarantined = quarantinedRows();
+    if (quarantined >= 0) {
+      details.put("quarantinedRows", quarantined);
+    }
+    if (quarantined > 0) {
+      issues.add(
+          HealthIssue.warning(
+              STORE,
+              quarantined
+                  + " unreadable row(s) quarantined: their work orders are skipped by claims and"
+                  + " their events by reads of the whole log",
+              "find them in the WARN log of "
+                  + QUARANTINE_LOGGER
+                  + " (work order and position) or with rebuildProjection(VERIFY), then upgrade"
+                  + " the node if a newer Workgate wrote them, or repair or remove them; see the"
+                  + " runbook in docs/operations.md"));
+    }
     return ComponentHealth.of(STORE, details, issues);
+  }
+
+  /**
+   * The store's quarantined rows, or -1 if a store in front of it fails to say (the ping tells).
+   */
+  private long quarantinedRows() {
+    try {
+      return store.quarantinedRows();
+    } catch (RuntimeException e) {
+      return -1;
+    }
   }
 
   private ComponentHealth retries(

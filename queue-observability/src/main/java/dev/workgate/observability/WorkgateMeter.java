@@ -104,6 +104,18 @@ public enum WorkgateMeter {
       "Expired leases reaped by this node's scheduler",
       Source.NODE),
 
+  /**
+   * Steps of this node's scheduler turns that threw (a claim from one queue, reaping, renewing,
+   * releasing retries, a next-turn query); the turn went on with the next step.
+   */
+  SCHEDULER_TURN_STEP_FAILURES(
+      "workgate.scheduler.turn.step.failures",
+      Type.COUNTER,
+      null,
+      List.of(),
+      "Steps of this node's scheduler turns that failed; the turn went on",
+      Source.NODE),
+
   /** Store: work orders by queue and state, in the whole store. */
   WORK_ORDERS(
       "workgate.work.orders",
@@ -141,6 +153,18 @@ public enum WorkgateMeter {
       "seconds",
       List.of(),
       "Age of the values the store-backed gauges report",
+      Source.STORE),
+
+  /**
+   * Unreadable rows (events that do not decode, projection rows that make no view) the store
+   * instance of this process met and quarantined, each once: see {@code docs/storage.md}.
+   */
+  STORE_ROWS_QUARANTINED(
+      "workgate.store.rows.quarantined",
+      Type.COUNTER,
+      null,
+      List.of(),
+      "Unreadable store rows this process quarantined, each counted once",
       Source.STORE),
 
   /** Slots held by this node's executions. */

@@ -115,6 +115,7 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
   static final int MIN_STARTS_BOUND = 64;
 
   private final Workgate workgate; // null over a store alone
+  private final WorkOrderStore store;
   private final Clock clock;
   private final Duration storeCacheTtl;
   private final BoundedTagValues queues;
@@ -140,6 +141,7 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
 
   private WorkgateMetrics(Builder b) {
     this.workgate = b.workgate;
+    this.store = b.store;
     this.clock = b.clock;
     this.storeCacheTtl = b.storeCacheTtl;
     this.queues = new BoundedTagValues(b.maxQueueTags);
@@ -245,6 +247,16 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
   private void registerStoreMeters() {
     gauge(WorkgateMeter.RETRIES_PENDING, () -> readings.values().pendingRetries());
     gauge(WorkgateMeter.STORE_READINGS_AGE, readings::ageSeconds);
+    WorkOrderStore s = store;
+    register(
+        new MeterKey(WorkgateMeter.STORE_ROWS_QUARANTINED, List.of()),
+        r ->
+            FunctionCounter.builder(
+                    WorkgateMeter.STORE_ROWS_QUARANTINED.meterName(),
+                    s,
+                    WorkOrderStore::quarantinedRows)
+                .description(WorkgateMeter.STORE_ROWS_QUARANTINED.description())
+                .register(r));
   }
 
   private void registerNodeMeters() {
@@ -265,6 +277,15 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
                     w,
                     node -> node.scheduler().reapedCount())
                 .description(WorkgateMeter.SCHEDULER_LEASES_REAPED.description())
+                .register(r));
+    register(
+        new MeterKey(WorkgateMeter.SCHEDULER_TURN_STEP_FAILURES, List.of()),
+        r ->
+            FunctionCounter.builder(
+                    WorkgateMeter.SCHEDULER_TURN_STEP_FAILURES.meterName(),
+                    w,
+                    node -> node.scheduler().stepFailureCount())
+                .description(WorkgateMeter.SCHEDULER_TURN_STEP_FAILURES.description())
                 .register(r));
   }
 

@@ -39,6 +39,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,6 +94,13 @@ public final class Scheduler implements AutoCloseable {
   /** The shortest sleep between turns, so that the loop can never spin. */
   static final Duration MIN_SLEEP = Duration.ofMillis(1);
 
+  /**
+   * The least time between two WARN logs of the same failing step: a store that fails every turn
+   * (turns run every poll interval, or many times a second when woken) logs once a minute, with the
+   * count of failures in between, rather than flooding the log.
+   */
+  static final Duration STEP_LOG_INTERVAL = Duration.ofMinutes(1);
+
   private final WorkOrderStore store;
   private final WorkDispatcher dispatcher;
   private final ResourceMonitor monitor;
@@ -111,6 +119,8 @@ public final class Scheduler implements AutoCloseable {
   private final AtomicLong turns = new AtomicLong();
   private final AtomicLong claimed = new AtomicLong();
   private final AtomicLong reaped = new AtomicLong();
+  private final AtomicLong stepFailures = new AtomicLong();
+  private final Map<String, StepLog> stepLogs = new ConcurrentHashMap<>();
   private volatile Instant lastHeartbeat;
   private volatile Instant lastClaimAt;
   private volatile String reservingFor;
@@ -488,6 +498,18 @@ public final class Scheduler implements AutoCloseable {
     return reaped.get();
   }
 
+  /**
+   * Steps of this node's turns that failed since the scheduler was built: each failed step (a claim
+   * from one queue, reaping, renewing, releasing retries, a next-turn query...) was logged (at most
+   * once a minute per step) and the turn went on with the next one. Read without touching the
+   * store.
+   *
+   * @return the count; it only rises
+   */
+  public long stepFailureCount() {
+    return stepFailures.get();
+  }
+
   private void requireOpen() {
     if (closed) {
       throw new IllegalStateException("scheduler " + config.nodeId() + " is closed");
@@ -537,16 +559,16 @@ public final class Scheduler implements AutoCloseable {
       fullTurnNext = null; // a turn that throws leaves the next one full too
       lastHeartbeat = now;
       turns.incrementAndGet();
-      monitor.refresh();
-      // Each step on its own: a store error in one (an undecodable retry, say) must not stop the
-      // others, above all the renewal of running work's leases.
+      step("reading resources", monitor::refresh);
+      // Each step on its own: a store error in one (an undecodable retry, a claim that throws)
+      // must not stop the others, above all the renewal of running work's leases.
       step("releasing due retries", () -> retries.releaseDue(now, RELEASE_LIMIT));
       step("reaping expired leases", () -> reap(now));
       if (nextRenewal == null || !now.isBefore(nextRenewal)) {
         step("renewing leases", this::renew);
         nextRenewal = now.plus(config.renewInterval());
       }
-      Instant gateOpensAt = claimAndDispatch(now, true);
+      Instant gateOpensAt = step("claiming", () -> claimAndDispatch(now, true), null);
       Instant next = nextTurn(now, gateOpensAt);
       fullTurnNext = next;
       return next;
@@ -580,10 +602,11 @@ public final class Scheduler implements AutoCloseable {
       Instant now = clock.instant();
       lastHeartbeat = now;
       turns.incrementAndGet();
-      monitor.refresh();
+      step("reading resources", monitor::refresh);
       Instant next = earliest(fullTurnNext, lastFullTurnAt.plus(FULL_TURN_INTERVAL));
       if (reservingFor == null) {
-        next = earliest(next, claimAndDispatch(now, false));
+        Instant opensAt = step("claiming", () -> claimAndDispatch(now, false), null);
+        next = earliest(next, opensAt);
       }
       Instant soonest = now.plus(MIN_SLEEP);
       return next.isBefore(soonest) ? soonest : next;
@@ -591,11 +614,48 @@ public final class Scheduler implements AutoCloseable {
   }
 
   private void step(String what, Runnable step) {
+    step(
+        what,
+        () -> {
+          step.run();
+          return null;
+        },
+        null);
+  }
+
+  /**
+   * Runs one step of a turn: a failure is counted ({@link #stepFailureCount()}), logged at WARN at
+   * most once per {@link #STEP_LOG_INTERVAL} per step (with how many failed in between), and the
+   * turn goes on with the next step.
+   *
+   * @return what the step returned, or {@code fallback} if it failed
+   */
+  private <T> T step(String what, Supplier<T> step, T fallback) {
     try {
-      step.run();
+      return step.get();
     } catch (RuntimeException e) {
-      LOG.warn("{} on {} failed; the turn goes on", what, config.nodeId(), e);
+      stepFailures.incrementAndGet();
+      StepLog log = stepLogs.computeIfAbsent(what, k -> new StepLog());
+      Instant now = clock.instant();
+      log.failures++;
+      if (log.loggedAt == null || !now.isBefore(log.loggedAt.plus(STEP_LOG_INTERVAL))) {
+        LOG.warn(
+            "{} on {} failed ({} time(s) since this was last logged); the turn goes on",
+            what,
+            config.nodeId(),
+            log.failures,
+            e);
+        log.loggedAt = now;
+        log.failures = 0;
+      }
+      return fallback;
     }
+  }
+
+  /** When a step's failure was last logged, and how many failed since; guarded by turnLock. */
+  private static final class StepLog {
+    Instant loggedAt;
+    long failures;
   }
 
   private void reap(Instant now) {
@@ -691,7 +751,7 @@ public final class Scheduler implements AutoCloseable {
     // for it; an idle node skips the query.
     Optional<WorkOrderView> starving =
         checkStarvation && (monitor.activeSlots() > 0 || wasReserving)
-            ? starving(now)
+            ? step("checking for starving work", () -> starving(now), Optional.empty())
             : Optional.empty();
     List<String> order = visitingOrder();
     if (starving.isPresent()) {
@@ -727,15 +787,24 @@ public final class Scheduler implements AutoCloseable {
         }
         // The lease runs from now, not from the start of the turn: a slow store can make the
         // steps before this one take longer than a lease.
+        // A queue whose claim fails is skipped for this turn; the other queues are still served.
+        int claimLimit = limit;
         List<WorkOrderView> got =
-            store.claim(
-                new ClaimRequest(
-                    queue,
-                    config.nodeId(),
-                    limit,
-                    capacity,
-                    clock.instant(),
-                    config.leaseDuration()));
+            step(
+                "claiming from queue " + queue,
+                () ->
+                    store.claim(
+                        new ClaimRequest(
+                            queue,
+                            config.nodeId(),
+                            claimLimit,
+                            capacity,
+                            clock.instant(),
+                            config.leaseDuration())),
+                null);
+        if (got == null) {
+          break;
+        }
         for (WorkOrderView view : got) {
           admit(view, now);
         }
@@ -864,9 +933,18 @@ public final class Scheduler implements AutoCloseable {
     Instant next = now.plus(config.pollInterval());
     next = earliest(next, nextRenewal);
     next = earliest(next, gateOpensAt);
-    next = earliest(next, retries.nextDueTime().orElse(null));
+    next =
+        earliest(
+            next,
+            step("reading the next retry time", () -> retries.nextDueTime().orElse(null), null));
     for (String queue : config.queues()) {
-      next = earliest(next, store.nextAvailableAt(queue, now).orElse(null));
+      next =
+          earliest(
+              next,
+              step(
+                  "reading the next availability of queue " + queue,
+                  () -> store.nextAvailableAt(queue, now).orElse(null),
+                  null));
     }
     Instant soonest = now.plus(MIN_SLEEP);
     return next.isBefore(soonest) ? soonest : next;

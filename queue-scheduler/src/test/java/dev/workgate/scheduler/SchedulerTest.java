@@ -17,6 +17,7 @@ import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.Capacity;
 import dev.workgate.core.store.ClaimRequest;
 import dev.workgate.core.store.ExpectedVersion;
+import dev.workgate.core.store.StoreException;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.core.testing.MutableClock;
@@ -30,6 +31,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -580,6 +583,103 @@ class SchedulerTest {
     assertThat(view(id).leaseExpiresAt()).contains(clock.instant().plusSeconds(30));
     assertThat(s.stats().reaped()).isZero();
     assertThat(dispatched.leaseLost).isEmpty();
+  }
+
+  /**
+   * A store that throws from the methods named in {@code failing} (a claim of a queue named in it
+   * too), as a store with an unreadable row or a lost connection would, and works otherwise.
+   */
+  WorkOrderStore failingStore(Set<String> failing) {
+    return (WorkOrderStore)
+        Proxy.newProxyInstance(
+            WorkOrderStore.class.getClassLoader(),
+            new Class<?>[] {WorkOrderStore.class},
+            (proxy, method, args) -> {
+              boolean fails =
+                  failing.contains(method.getName())
+                      || (method.getName().equals("claim")
+                          && failing.contains("claim:" + ((ClaimRequest) args[0]).queue()));
+              if (fails) {
+                throw new StoreException(method.getName() + " failed (test)");
+              }
+              try {
+                return method.invoke(store, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
+  }
+
+  Scheduler schedulerOn(WorkOrderStore on, String... queues) {
+    return Scheduler.builder(on, dispatched)
+        .config(SchedulerConfig.builder().nodeId("node-1").queues(queues).build())
+        .resources(
+            new ResourceMonitor(
+                ResourceConfig.builder().maxConcurrent(4).build(), () -> memory.get(), clock))
+        .clock(clock)
+        .build();
+  }
+
+  @Test
+  void a_claim_that_throws_does_not_stop_reaping_or_renewing_in_that_turn() {
+    Set<String> failing = ConcurrentHashMap.newKeySet();
+    Scheduler s = schedulerOn(failingStore(failing), "default");
+    WorkOrderId mine = s.submit(spec("default"));
+    s.runOnce();
+    assertThat(dispatched.ids()).containsExactly(mine);
+    WorkOrderId orphan = s.submit(spec("default"));
+    store.claim(
+        new ClaimRequest(
+            "default",
+            "dead-node",
+            1,
+            Capacity.unlimited(),
+            clock.instant(),
+            Duration.ofSeconds(5)));
+    WorkOrderId third = s.submit(spec("default"));
+    failing.add("claim");
+    clock.advance(Duration.ofSeconds(10));
+
+    Instant next = s.runOnce();
+
+    assertThat(view(orphan).state()).as("reaped").isEqualTo(WorkOrderState.WAITING_RETRY);
+    assertThat(view(mine).leaseExpiresAt()).as("renewed").contains(clock.instant().plusSeconds(30));
+    assertThat(next).isAfter(clock.instant());
+    assertThat(s.stepFailureCount()).isEqualTo(1);
+    assertThat(dispatched.ids()).containsExactly(mine);
+
+    failing.clear();
+    s.runOnce();
+    assertThat(dispatched.ids()).contains(mine, third);
+  }
+
+  @Test
+  void a_queue_whose_claim_throws_does_not_keep_the_other_queues_from_being_claimed() {
+    Scheduler s = schedulerOn(failingStore(Set.of("claim:poisoned")), "poisoned", "healthy");
+    s.submit(spec("poisoned"));
+    WorkOrderId healthy = s.submit(spec("healthy"));
+
+    s.runOnce();
+    s.runOnce();
+
+    assertThat(dispatched.ids()).containsExactly(healthy);
+    assertThat(s.stepFailureCount()).isEqualTo(2);
+  }
+
+  @Test
+  void every_failing_step_is_counted_and_the_turn_still_returns_its_next_time() {
+    Scheduler s =
+        schedulerOn(
+            failingStore(
+                Set.of("claim", "expiredLeases", "dueRetries", "nextAvailableAt", "nextRetryAt")),
+            "default");
+    s.submit(spec("default"));
+
+    Instant next = s.runOnce();
+
+    assertThat(next).isAfter(clock.instant());
+    assertThat(s.stepFailureCount()).isGreaterThanOrEqualTo(4);
+    assertThat(dispatched.ids()).isEmpty();
   }
 
   /** A scheduler on the store whose reap query takes as long on the fake clock as is set. */

@@ -113,12 +113,23 @@ public final class EventQuery {
    * @throws NullPointerException if the event is null
    */
   public static String cursorOf(RecordedEvent event) {
-    Instant t = event.recordedAt();
-    return t.getEpochSecond()
+    return cursorOf(event.recordedAt(), event.position());
+  }
+
+  /**
+   * The cursor that continues a query after an event of the log, given its recorded time and
+   * position: what a store uses to continue after an event it could not read.
+   *
+   * @param recordedAt the event's recorded time
+   * @param position the event's log position
+   * @return the cursor, as {@link #cursorOf(RecordedEvent)} makes it
+   */
+  public static String cursorOf(Instant recordedAt, long position) {
+    return recordedAt.getEpochSecond()
         + "."
-        + String.format(Locale.ROOT, "%09d", t.getNano())
+        + String.format(Locale.ROOT, "%09d", recordedAt.getNano())
         + "."
-        + event.position();
+        + position;
   }
 
   /**

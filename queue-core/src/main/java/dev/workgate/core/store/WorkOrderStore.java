@@ -70,6 +70,8 @@ public interface WorkOrderStore extends AutoCloseable {
    *
    * @param workOrderId the work order
    * @return its events in version order; empty if it does not exist
+   * @throws StoreException if one of its events cannot be read (it is quarantined, see {@link
+   *     #quarantinedRows()}): a history with a hole is not returned
    */
   List<RecordedEvent> readStream(WorkOrderId workOrderId);
 
@@ -84,6 +86,10 @@ public interface WorkOrderStore extends AutoCloseable {
    * position, so a reader at the head of the log may pass an event that appears later. There the
    * global log is an audit view, complete once writers are quiet, and not a gapless feed; a
    * consumer that must see every change reads work-order streams, whose versions have no gaps.
+   *
+   * <p><b>Unreadable events</b> are skipped and quarantined (see {@link #quarantinedRows()}): a
+   * page may hold fewer events than its rows, and its last position is that of its last row,
+   * readable or not, so a reader continuing after it passes the unreadable one.
    *
    * @param afterPosition return events after this position (0 for the start)
    * @param limit the most events to return, at least 1
@@ -108,10 +114,11 @@ public interface WorkOrderStore extends AutoCloseable {
    * appear behind a cursor already passed: the result is an audit view, complete once writers are
    * quiet. Events of streams deleted by retention are gone.
    *
+   * <p><b>Unreadable events</b> are skipped and quarantined (see {@link #quarantinedRows()}): a
+   * page may then hold fewer events than the limit while its cursor continues after them.
+   *
    * @param query the query
    * @return the page, with events as {@link #readStream} returns them
-   * @throws StoreException if a matching event cannot be read (its position and work order are
-   *     named)
    */
   EventPage queryEvents(EventQuery query);
 
@@ -238,11 +245,30 @@ public interface WorkOrderStore extends AutoCloseable {
    * one consistent snapshot without taking the write lock, so writers go on while it runs; a repair
    * takes the lock only to check again and rewrite the work orders found wrong.
    *
+   * <p>An event that cannot be read is a mismatch of its work order (not repairable; it is
+   * quarantined, see {@link #quarantinedRows()}); the rest of the store is still checked.
+   *
    * @param mode verify only, or verify and repair
    * @return what was found, and whether it was repaired
-   * @throws StoreException if an event cannot be read (its position and work order are named)
    */
   RebuildReport rebuildProjection(RebuildMode mode);
+
+  /**
+   * Distinct unreadable rows this store instance has met since it opened: events its code cannot
+   * decode (damaged, written by a newer Workgate, over the reader's limits) and projection rows
+   * that do not make a view. Each is logged once at WARN (work order, position, reason; never the
+   * row's content) and quarantined: {@link #claim} skips its work order and goes on with the
+   * others, {@link #readLog}, {@link #queryEvents}, {@link #query}, {@link #expiredLeases} and
+   * {@link #dueRetries} skip it, {@link #rebuildProjection} reports it as a mismatch, and only the
+   * reads of that one work order ({@link #readStream}, {@link #find}, appends to it) throw {@link
+   * StoreException}. A store that never decodes (the in-memory one) always answers 0. See {@code
+   * docs/storage.md}.
+   *
+   * @return the count; it only rises
+   */
+  default long quarantinedRows() {
+    return 0;
+  }
 
   /** Releases the store's resources. Idempotent. */
   @Override

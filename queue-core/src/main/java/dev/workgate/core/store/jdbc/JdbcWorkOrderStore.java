@@ -25,6 +25,7 @@ import dev.workgate.core.store.RebuildMode;
 import dev.workgate.core.store.RebuildReport;
 import dev.workgate.core.store.StoreException;
 import dev.workgate.core.store.Subscription;
+import dev.workgate.core.store.UnreadableRowException;
 import dev.workgate.core.store.WorkAvailableListener;
 import dev.workgate.core.store.WorkOrderQuery;
 import dev.workgate.core.store.WorkOrderStore;
@@ -118,6 +119,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
   private final String insertRow;
   private final String updateRow;
   private final boolean readOnly;
+  private final Quarantine quarantine = new Quarantine();
   private volatile boolean closed;
 
   private JdbcWorkOrderStore(
@@ -971,7 +973,13 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
         }
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            Current cur = current(rs);
+            Current cur;
+            try {
+              cur = current(rs);
+            } catch (UnreadableRowException e) {
+              quarantine.add(e); // counted and logged; the append to that work order fails
+              throw e;
+            }
             out.put(cur.view.id(), cur);
           }
         }
@@ -982,7 +990,11 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
 
   /** Reads a row of {@link #viewSelect}. */
   private Current current(ResultSet rs) throws SQLException {
-    Row row = Row.read(rs, 1);
+    return current(Row.read(rs, 1), rs);
+  }
+
+  /** Reads the rest of a row of {@link #viewSelect} whose projection columns were read. */
+  private Current current(Row row, ResultSet rs) throws SQLException {
     int e = Row.COLUMNS.size() + 1;
     long position = rs.getLong(e);
     WorkOrderEvent first = submittedEvents.get(position);
@@ -994,19 +1006,22 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
       }
     }
     if (!(first instanceof WorkOrderEvent.Submitted submitted)) {
-      throw new StoreException(
+      throw new UnreadableRowException(
           "work order "
               + row.id()
               + ": the event at position "
               + position
               + " (version 1) is "
               + first.type()
-              + ", not Submitted; the log was changed outside Workgate");
+              + ", not Submitted; the log was changed outside Workgate",
+          row.id(),
+          position,
+          null);
     }
     try {
       return new Current(row, row.toView(submitted.spec()));
     } catch (IllegalArgumentException | EventCodecException e2) {
-      throw new StoreException(
+      throw new UnreadableRowException(
           "work order "
               + row.id()
               + ": its projection row in "
@@ -1014,6 +1029,8 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
               + " is damaged ("
               + e2.getMessage()
               + "); run rebuildProjection(REPAIR) to rewrite it from the log",
+          row.id(),
+          0,
           e2);
     }
   }
@@ -1023,7 +1040,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     try {
       return EventCodec.decode(type, schemaVersion, data);
     } catch (EventCodecException | IllegalArgumentException e) {
-      throw new StoreException(
+      throw new UnreadableRowException(
           "the event at position "
               + position
               + " of work order "
@@ -1032,6 +1049,8 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
               + d.events
               + " cannot be read: "
               + e.getMessage(),
+          workOrderId,
+          position,
           e);
     }
   }
@@ -1140,6 +1159,9 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     Set<String> lost = new HashSet<>(); // held by another claimer, or changed since read
     while (chosen.size() < request.limit() && left.slots() > 0) {
       List<Current> page = new ArrayList<>(pageSize);
+      int scanned = 0;
+      long lastPriority = 0;
+      long lastSeq = 0;
       try (PreparedStatement ps = c.prepareStatement(claimSelect)) {
         ps.setString(1, request.queue());
         ps.setLong(2, Row.micros(request.now()));
@@ -1151,7 +1173,20 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
         ps.setInt(8, pageSize);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            page.add(current(rs));
+            Row row = Row.read(rs, 1);
+            scanned++;
+            lastPriority = row.priority();
+            lastSeq = row.seq();
+            // An unreadable work order is quarantined and skipped, not a failed claim: the others
+            // must still run, on this node and on every node sharing the store.
+            if (quarantine.holds(row.id())) {
+              continue;
+            }
+            try {
+              page.add(current(row, rs));
+            } catch (UnreadableRowException e) {
+              quarantine.add(e);
+            }
           }
         }
       }
@@ -1193,12 +1228,11 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
         chosen.add(cur);
         left = left.minus(cur.view.resources());
       }
-      if (page.size() < pageSize) {
+      if (scanned < pageSize) {
         break;
       }
-      Current last = page.get(page.size() - 1);
-      afterPriority = last.row.priority();
-      afterSeq = last.row.seq();
+      afterPriority = lastPriority;
+      afterSeq = lastSeq;
     }
     if (chosen.isEmpty()) {
       return List.of();
@@ -1302,7 +1336,9 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
                       + d.events
                       + " WHERE work_order_id = ? ORDER BY version")) {
             ps.setString(1, workOrderId.value());
-            return events(ps);
+            // One work order's history: an unreadable event fails this read (after quarantining
+            // it), since a history with a hole would be taken for the whole story.
+            return Collections.unmodifiableList(scan(ps, false).events);
           }
         });
   }
@@ -1323,9 +1359,9 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
                       + " WHERE position > ? ORDER BY position LIMIT ?")) {
             ps.setLong(1, afterPosition);
             ps.setInt(2, limit);
-            List<RecordedEvent> events = events(ps);
-            long last = events.isEmpty() ? afterPosition : events.get(events.size() - 1).position();
-            return new LogPage(events, last);
+            Scan scan = scan(ps, true);
+            // Continue after the last row read, readable or not, so a reader passes a skipped one.
+            return new LogPage(scan.events, scan.rows == 0 ? afterPosition : scan.lastPosition);
           }
         });
   }
@@ -1340,24 +1376,59 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
         c -> {
           try (PreparedStatement ps = c.prepareStatement(sql.sql())) {
             bind(ps, sql.params());
-            List<RecordedEvent> events = events(ps);
-            if (events.size() <= query.limit()) {
-              return new EventPage(events, Optional.empty());
+            // Rows, not events, make the page: unreadable events are skipped (quarantined), so a
+            // page may hold fewer events than the limit, and its cursor continues after its last
+            // row, readable or not.
+            Scan scan = scan(ps, true, query.limit());
+            if (scan.rows <= query.limit()) {
+              return new EventPage(scan.events, Optional.empty());
             }
-            List<RecordedEvent> page = events.subList(0, query.limit());
-            return new EventPage(page, Optional.of(EventQuery.cursorOf(page.get(page.size() - 1))));
+            return new EventPage(
+                scan.events,
+                Optional.of(
+                    EventQuery.cursorOf(Row.instant(scan.lastRecordedAt), scan.lastPosition)));
           }
         });
   }
 
-  private List<RecordedEvent> events(PreparedStatement ps) throws SQLException {
-    List<RecordedEvent> out = new ArrayList<>();
+  /** Events read by a statement, and where the rows read ended. */
+  private static final class Scan {
+    final List<RecordedEvent> events = new ArrayList<>();
+    int rows;
+    long lastPosition;
+    long lastRecordedAt;
+  }
+
+  private Scan scan(PreparedStatement ps, boolean skipUnreadable) throws SQLException {
+    return scan(ps, skipUnreadable, Integer.MAX_VALUE);
+  }
+
+  /**
+   * Reads the events of a statement selecting {@link #EVENT_COLUMNS}: of its first {@code rows}
+   * rows, with the row after them counted but not kept. An unreadable event is quarantined, then
+   * skipped or thrown.
+   */
+  private Scan scan(PreparedStatement ps, boolean skipUnreadable, int rows) throws SQLException {
+    Scan scan = new Scan();
     try (ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
-        out.add(recorded(rs));
+        scan.rows++;
+        if (scan.rows > rows) {
+          continue;
+        }
+        scan.lastPosition = rs.getLong(1);
+        scan.lastRecordedAt = rs.getLong(7);
+        try {
+          scan.events.add(recorded(rs));
+        } catch (UnreadableRowException e) {
+          quarantine.add(e);
+          if (!skipUnreadable) {
+            throw e;
+          }
+        }
       }
     }
-    return Collections.unmodifiableList(out);
+    return scan;
   }
 
   private RecordedEvent recorded(ResultSet rs) throws SQLException {
@@ -1377,17 +1448,26 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
         c -> {
           try (PreparedStatement ps = c.prepareStatement(viewSelect + " WHERE p.id = ?")) {
             ps.setString(1, workOrderId.value());
-            List<WorkOrderView> views = views(ps);
+            List<WorkOrderView> views = views(ps, false);
             return views.isEmpty() ? Optional.empty() : Optional.of(views.get(0));
           }
         });
   }
 
-  private List<WorkOrderView> views(PreparedStatement ps) throws SQLException {
+  /** Views of a statement; an unreadable work order is quarantined, then skipped or thrown. */
+  private List<WorkOrderView> views(PreparedStatement ps, boolean skipUnreadable)
+      throws SQLException {
     List<WorkOrderView> out = new ArrayList<>();
     try (ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
-        out.add(current(rs).view);
+        try {
+          out.add(current(rs).view);
+        } catch (UnreadableRowException e) {
+          quarantine.add(e);
+          if (!skipUnreadable) {
+            throw e;
+          }
+        }
       }
     }
     return out;
@@ -1442,22 +1522,28 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
         c -> {
           try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
             bind(ps, params);
-            List<Current> rows = new ArrayList<>();
+            // Rows, not views, make the page: an unreadable work order is quarantined and
+            // skipped, so a page may hold fewer views than the limit.
+            List<WorkOrderView> items = new ArrayList<>();
+            int rows = 0;
+            long lastSeq = 0;
             try (ResultSet rs = ps.executeQuery()) {
               while (rs.next()) {
-                rows.add(current(rs));
+                rows++;
+                if (rows > query.limit()) {
+                  continue;
+                }
+                Row row = Row.read(rs, 1);
+                lastSeq = row.seq();
+                try {
+                  items.add(current(row, rs).view);
+                } catch (UnreadableRowException e) {
+                  quarantine.add(e);
+                }
               }
             }
-            boolean more = rows.size() > query.limit();
-            List<WorkOrderView> items = new ArrayList<>(Math.min(rows.size(), query.limit()));
-            for (int i = 0; i < Math.min(rows.size(), query.limit()); i++) {
-              items.add(rows.get(i).view);
-            }
             return new Page<>(
-                items,
-                more
-                    ? OptionalLong.of(rows.get(query.limit() - 1).row.seq())
-                    : OptionalLong.empty());
+                items, rows > query.limit() ? OptionalLong.of(lastSeq) : OptionalLong.empty());
           }
         });
   }
@@ -1540,7 +1626,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
               c.prepareStatement(viewSelect + " WHERE " + where + " LIMIT ?")) {
             ps.setLong(1, Row.micros(now));
             ps.setInt(2, limit);
-            return Collections.unmodifiableList(views(ps));
+            return Collections.unmodifiableList(views(ps, true));
           }
         });
   }
@@ -1752,24 +1838,46 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
       long[] counts)
       throws SQLException {
     List<RecordedEvent> stream = new ArrayList<>();
+    String streamId = null;
+    boolean unreadable = false; // the stream has an event this code cannot read
     while (true) {
       boolean more = rs.next();
-      RecordedEvent r = more ? recorded(rs) : null;
-      if (!stream.isEmpty()
-          && (r == null || !r.workOrderId().equals(stream.get(0).workOrderId()))) {
+      String id = more ? rs.getString(2) : null;
+      if (streamId != null && !streamId.equals(id)) {
         counts[0]++;
-        fold(stream, expected, mismatches);
+        if (!unreadable) {
+          fold(stream, expected, mismatches);
+        }
         stream.clear();
+        unreadable = false;
         if (expected.size() >= CHUNK) {
           compare(c, expected, mismatches, rewrite);
           expected.clear();
         }
       }
-      if (r == null) {
+      if (!more) {
         return;
       }
+      streamId = id;
       counts[1]++;
-      stream.add(r);
+      if (unreadable) {
+        continue;
+      }
+      try {
+        stream.add(recorded(rs));
+      } catch (UnreadableRowException e) {
+        // A finding, not a failed verification: the rest of the store is still checked. The
+        // stream is neither folded nor repaired.
+        quarantine.add(e);
+        unreadable = true;
+        mismatches.add(
+            new ProjectionMismatch(
+                WorkOrderId.of(id),
+                "event at position "
+                    + e.position()
+                    + " cannot be read (quarantined, not repairable; see docs/operations.md): "
+                    + e.getMessage()));
+      }
     }
   }
 
@@ -1837,6 +1945,11 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
 
   // ---------------------------------------------------------------------------------------------
   // lifecycle
+
+  @Override
+  public long quarantinedRows() {
+    return quarantine.count();
+  }
 
   @Override
   public Subscription subscribe(WorkAvailableListener listener) {

@@ -88,8 +88,9 @@ class PostgresConnectionUseTest {
         assertIdle(pool);
         assertThatThrownBy(() -> store.find(damaged)).isInstanceOf(StoreException.class);
         assertIdle(pool);
-        assertThatThrownBy(() -> store.rebuildProjection(RebuildMode.VERIFY))
-            .isInstanceOf(StoreException.class);
+        assertThat(store.rebuildProjection(RebuildMode.VERIFY).mismatches())
+            .extracting(m -> m.workOrderId())
+            .containsExactly(damaged);
         assertIdle(pool);
         assertThat(store.find(id)).isPresent();
         assertThat(store.counts()).containsKey(QUEUE);
