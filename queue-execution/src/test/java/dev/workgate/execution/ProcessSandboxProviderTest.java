@@ -342,9 +342,11 @@ class ProcessSandboxProviderTest {
   void a_sandbox_process_leads_a_session_of_its_own_and_keeps_the_pid_the_jvm_sees()
       throws Exception {
     assumeTrue(Files.isExecutable(Path.of("/usr/bin/setsid")), "setsid is installed");
+    // exit 3, not exit 0, after the sleep: a shell that outlives its killed child by a moment must
+    // still end non-zero, so the kill reads as CANCELLED whichever process it reaches first.
     ProcessSandbox sandbox =
         (ProcessSandbox)
-            create(ProcessSpec.builder().shell("echo $$ > pid.txt; sleep 600; echo after").build());
+            create(ProcessSpec.builder().shell("echo $$ > pid.txt; sleep 600; exit 3").build());
     CompletableFuture<WorkResult> run = runInBackground(sandbox);
     List<ProcessHandle> tree = treeOf(sandbox, 1);
     long pid = sandbox.pid().orElseThrow();
