@@ -61,11 +61,13 @@ public final class Text {
   public static final int MAX_DECISION_LENGTH = 2_000;
 
   /**
-   * The largest payload or result, in bytes of its JSON encoded as UTF-8 (1 MiB): events are read
-   * whole on every claim and view, and a row this size stays cheap for SQLite and PostgreSQL.
-   * Larger inputs belong in files or object storage, with a reference in the payload.
+   * The largest payload or result, in bytes of its JSON encoded as UTF-8 (16 MiB): room for a
+   * process result with both output tails at their largest (two of 1 MiB, {@code
+   * ProcessSpec.MAX_TAIL_BYTES}, even if escaping makes each six times longer), while a work order
+   * stays a row that SQLite and PostgreSQL read whole on every claim without strain. Larger inputs
+   * belong in files or object storage, with a reference in the payload.
    */
-  public static final int MAX_VALUE_BYTES = 1 << 20;
+  public static final int MAX_VALUE_BYTES = 16 << 20;
 
   private static final String TRUNCATED = "… [truncated, %d characters in all]";
 

@@ -58,7 +58,7 @@ public abstract class TextLimitProperties {
   private static final int MAX_REASON = 2_000;
   private static final int MAX_MESSAGE = 8_192;
   private static final int MAX_DECISION = 2_000;
-  private static final int MAX_VALUE_BYTES = 1 << 20;
+  private static final int MAX_VALUE_BYTES = 16 << 20;
   private static final String OWNER = "node-a";
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -171,7 +171,8 @@ public abstract class TextLimitProperties {
             sometimes(
                 Arbitraries.of(MAX_LABELS - 2, MAX_LABELS - 1, MAX_LABELS), Arbitraries.just(0)),
             sometimes(
-                text(0, 7, MAX_VALUE_BYTES - 8, MAX_VALUE_BYTES - 7), Arbitraries.just("task")),
+                text(0, 7, 1_000, 20_001, MAX_VALUE_BYTES - 8, MAX_VALUE_BYTES - 7),
+                Arbitraries.just("task")),
             Arbitraries.of(Ending.class))
         .flatAs(
             (type, key, labelKey, labelValue, extra, payload, ending) ->
@@ -192,7 +193,7 @@ public abstract class TextLimitProperties {
           text(0, 1, MAX_REASON - 1, MAX_REASON, MAX_REASON + 1, 3 * MAX_REASON);
       case FAIL -> text(0, 1, MAX_DECISION + 1, MAX_MESSAGE, MAX_MESSAGE + 1, 100_000);
       // {"out":""} is 10 bytes of JSON
-      case COMPLETE -> text(0, 5, MAX_VALUE_BYTES - 10, MAX_VALUE_BYTES - 9);
+      case COMPLETE -> text(0, 5, 1_000, 20_001, MAX_VALUE_BYTES - 10, MAX_VALUE_BYTES - 9);
     };
   }
 
@@ -351,7 +352,8 @@ public abstract class TextLimitProperties {
   private void complete(Case c, WorkOrderId id, List<RecordedEvent> appended) {
     long before = lastPosition();
     JsonNode result = NODES.objectNode().put("out", c.text());
-    String expected = storable(c.text());
+    // JSON values keep NUL (it is escaped in the JSON text); only unpaired surrogates are replaced
+    String expected = surrogatesReplaced(c.text());
     boolean ok = jsonBytes(Map.of("out", expected)) <= MAX_VALUE_BYTES;
     WorkOrderEvent.Completed completed;
     try {
@@ -380,7 +382,7 @@ public abstract class TextLimitProperties {
     return switch (c.ending()) {
       case CANCEL_WAITING, CANCEL_RUNNING -> c.text().length() <= MAX_REASON;
       case FAIL -> storable(c.text()).length() <= MAX_MESSAGE;
-      case COMPLETE -> jsonBytes(Map.of("out", storable(c.text()))) <= MAX_VALUE_BYTES;
+      case COMPLETE -> jsonBytes(Map.of("out", surrogatesReplaced(c.text()))) <= MAX_VALUE_BYTES;
     };
   }
 
@@ -453,6 +455,14 @@ public abstract class TextLimitProperties {
   }
 
   private static String storable(String s) {
+    return replaced(s, true);
+  }
+
+  private static String surrogatesReplaced(String s) {
+    return replaced(s, false);
+  }
+
+  private static String replaced(String s, boolean nul) {
     StringBuilder b = new StringBuilder(s.length());
     for (int i = 0; i < s.length(); i++) {
       char ch = s.charAt(i);
@@ -460,7 +470,7 @@ public abstract class TextLimitProperties {
           && i + 1 < s.length()
           && Character.isLowSurrogate(s.charAt(i + 1))) {
         b.append(ch).append(s.charAt(++i));
-      } else if (Character.isSurrogate(ch) || ch == '\u0000') {
+      } else if (Character.isSurrogate(ch) || (nul && ch == '\u0000')) {
         b.append('\uFFFD');
       } else {
         b.append(ch);

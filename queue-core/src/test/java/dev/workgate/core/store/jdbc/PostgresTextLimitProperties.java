@@ -16,7 +16,7 @@ import net.jqwik.api.lifecycle.AddLifecycleHook;
 class PostgresTextLimitProperties extends TextLimitProperties {
   private PostgresTestDatabase db;
 
-  @Property(tries = 40)
+  @Property(tries = 30)
   void accepted_text_reads_back_equal_and_refused_text_changes_nothing(@ForAll("cases") Case c) {
     check(c);
   }

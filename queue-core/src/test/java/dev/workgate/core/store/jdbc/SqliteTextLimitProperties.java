@@ -15,7 +15,7 @@ import net.jqwik.api.Property;
 class SqliteTextLimitProperties extends TextLimitProperties {
   private Path dir;
 
-  @Property(tries = 100)
+  @Property(tries = 40)
   void accepted_text_reads_back_equal_and_refused_text_changes_nothing(@ForAll("cases") Case c) {
     check(c);
   }
