@@ -10,7 +10,7 @@ import net.jqwik.api.Property;
 /** {@link TextLimitProperties} on the in-memory store. */
 class InMemoryTextLimitProperties extends TextLimitProperties {
 
-  @Property(tries = 150)
+  @Property(tries = 100)
   void accepted_text_reads_back_equal_and_refused_text_changes_nothing(@ForAll("cases") Case c) {
     check(c);
   }
