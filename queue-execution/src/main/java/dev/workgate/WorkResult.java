@@ -33,7 +33,10 @@ public final class WorkResult {
   }
 
   /**
-   * Success with an output, stored as the work order's result.
+   * Success with an output, stored as the work order's result. An output larger than {@link
+   * dev.workgate.core.Text#MAX_VALUE_BYTES} as JSON cannot be stored: the attempt then fails for
+   * good with {@code AGENT_FATAL_ERROR} and a message giving the size. Unpaired surrogates in its
+   * strings are stored as U+FFFD.
    *
    * @param output any value Jackson can turn into JSON, or a {@link JsonNode}; null for none
    * @return the result
@@ -60,7 +63,8 @@ public final class WorkResult {
    * A failure that another attempt may fix; retried while the policy allows.
    *
    * @param code the error code, e.g. {@code NETWORK_ERROR}
-   * @param message for a person
+   * @param message for a person; a message longer than {@link
+   *     dev.workgate.core.Text#MAX_ERROR_MESSAGE_LENGTH} is cut with a marker
    * @return the result
    */
   public static WorkResult retryableFailure(String code, String message) {
@@ -71,7 +75,8 @@ public final class WorkResult {
    * A failure no further attempt will fix; the work order fails at once.
    *
    * @param code the error code, e.g. {@code AGENT_FATAL_ERROR}
-   * @param message for a person
+   * @param message for a person; a message longer than {@link
+   *     dev.workgate.core.Text#MAX_ERROR_MESSAGE_LENGTH} is cut with a marker
    * @return the result
    */
   public static WorkResult fatalFailure(String code, String message) {

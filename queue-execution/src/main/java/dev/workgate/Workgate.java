@@ -239,9 +239,10 @@ public final class Workgate implements AutoCloseable {
    * {@code Cancelled} (on this node at once, on another node at its next lease renewal).
    *
    * @param id the work order
-   * @param reason why, for a person
+   * @param reason why, for a person; at most {@link dev.workgate.core.Text#MAX_REASON_LENGTH} chars
    * @return false if it had already ended
-   * @throws IllegalArgumentException if there is no such work order
+   * @throws IllegalArgumentException if there is no such work order or the reason is too long
+   *     (nothing is recorded then)
    * @throws IllegalStateException if it kept changing under ten attempts to cancel it
    */
   public boolean cancel(WorkOrderId id, String reason) {

@@ -96,6 +96,54 @@ class WorkgateTest {
   }
 
   @Test
+  void a_handler_s_huge_message_is_cut_and_the_node_keeps_claiming() throws Exception {
+    String huge = "m".repeat(20_000_001); // past Jackson's default string limit
+    Workgate w =
+        start(
+            builder()
+                .maxConcurrent(2)
+                .handler("loud", ctx -> WorkResult.fatalFailure("AGENT_FATAL_ERROR", huge))
+                .handler("ok", ctx -> WorkResult.ok()));
+
+    WorkOrderView loud = w.await(w.submit(job("loud")), WAIT);
+    WorkOrderView after = w.await(w.submit(job("ok")), WAIT);
+
+    assertThat(loud.state()).isEqualTo(WorkOrderState.FAILED);
+    assertThat(loud.lastError().orElseThrow().message())
+        .hasSize(8192)
+        .endsWith("… [truncated, 20000001 characters in all]");
+    assertThat(after.state()).isEqualTo(WorkOrderState.COMPLETED);
+    assertThat(w.store().readStream(loud.id()).get(3).event())
+        .isInstanceOf(dev.workgate.core.WorkOrderEvent.AttemptFailed.class);
+  }
+
+  @Test
+  void a_result_over_the_size_limit_fails_the_attempt_for_good_naming_the_size() throws Exception {
+    String tooBig = "x".repeat(16 << 20);
+    Workgate w = start(builder().handler("huge", ctx -> WorkResult.ok(tooBig)));
+
+    WorkOrderView end = w.await(w.submit(job("huge")), WAIT);
+
+    assertThat(end.state()).isEqualTo(WorkOrderState.FAILED);
+    assertThat(end.lastError().orElseThrow().code()).isEqualTo(ErrorCodes.AGENT_FATAL_ERROR);
+    assertThat(end.lastError().orElseThrow().message())
+        .contains("result cannot be recorded")
+        .contains("must be at most 16777216 bytes as JSON, got 16777218");
+  }
+
+  @Test
+  void cancel_refuses_a_reason_past_its_limit_and_records_nothing() throws Exception {
+    Workgate w = start(builder().queues("idle").handler("ok", ctx -> WorkResult.ok()));
+    WorkOrderId id = w.submit(WorkOrderSpec.builder("ok").queue("elsewhere").build());
+
+    assertThatThrownBy(() -> w.cancel(id, "r".repeat(2001)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("cancellation reason must be at most 2000 characters, got 2001");
+    assertThat(w.store().readStream(id)).hasSize(1);
+    assertThat(w.cancel(id, "r".repeat(2000))).isTrue();
+  }
+
+  @Test
   void submit_all_runs_a_batch_and_refuses_one_with_an_unserved_type_writing_nothing()
       throws Exception {
     Workgate w = start(builder().maxConcurrent(4).handler("ok", ctx -> WorkResult.ok()));

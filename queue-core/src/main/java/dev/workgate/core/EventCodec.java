@@ -20,7 +20,9 @@ import java.util.function.Function;
  * <p>Times are ISO-8601 instants and durations, so they round-trip exactly to the nanosecond.
  * Reading checks everything a constructor or builder checks; malformed input is an {@link
  * EventCodecException} naming the type, version and field. Readers for older schema versions stay
- * registered when an event type's schema changes, so old logs stay readable.
+ * registered when an event type's schema changes, so old logs stay readable. The write limits of
+ * {@link Text} (lengths, label counts, value sizes) are not applied when reading: a stored event
+ * was accepted by the code that wrote it, and a reader never refuses it for a limit added since.
  *
  * <p>Stateless and thread-safe.
  */
@@ -134,7 +136,7 @@ public final class EventCodec {
               + " characters; the content is not shown, it may hold payload data)");
     }
     try {
-      return reader.apply(node);
+      return Text.readingStored(() -> reader.apply(node));
     } catch (EventCodecException e) {
       throw new EventCodecException(
           "event " + type + " v" + schemaVersion + ": " + e.getMessage(), e);

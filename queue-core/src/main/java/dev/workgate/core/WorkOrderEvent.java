@@ -93,9 +93,14 @@ public sealed interface WorkOrderEvent {
    * @param sandboxId the sandbox this attempt runs in
    */
   record Started(String sandboxId) implements WorkOrderEvent {
-    /** Validates the event. */
+    /**
+     * Validates the event.
+     *
+     * @throws IllegalArgumentException if the sandbox id breaks the name rule of {@link
+     *     Text#requireName}
+     */
     public Started {
-      requireText(sandboxId, "Started.sandboxId");
+      Text.requireName(sandboxId, "Started.sandboxId");
     }
 
     @Override
@@ -120,14 +125,17 @@ public sealed interface WorkOrderEvent {
      * again), so the event stays immutable and equals itself after a store has written and read it.
      * A JSON null or missing node means no result.
      *
-     * @throws IllegalArgumentException if the result nests deeper than 1000 or holds a number too
-     *     large for a double
+     * <p>Unpaired surrogates in the result's strings and keys are replaced by U+FFFD, as in free
+     * text from a handler, so that every store keeps the same result.
+     *
+     * @throws IllegalArgumentException if the result nests deeper than 1000, holds a number too
+     *     large for a double, or is larger than {@link Text#MAX_VALUE_BYTES} as JSON
      */
     public Completed {
       result =
           result == null || result.isNull() || result.isMissingNode()
               ? null
-              : Json.canonicalTree(result, "Completed.result");
+              : Json.canonicalTree(result, "Completed.result", Json.Surrogates.REPLACE);
     }
 
     /**
@@ -159,7 +167,8 @@ public sealed interface WorkOrderEvent {
    * @param error what went wrong
    * @param retryAt when the next attempt may start, or null for a final failure
    * @param decision why the retry decision was made, for a person (e.g. "attempts exhausted: 4 of
-   *     4"); never null, may be empty
+   *     4"); never null, may be empty; kept as {@link Text#truncate} with {@link
+   *     Text#MAX_DECISION_LENGTH} returns it
    */
   record AttemptFailed(ErrorInfo error, Instant retryAt, String decision)
       implements WorkOrderEvent {
@@ -167,6 +176,7 @@ public sealed interface WorkOrderEvent {
     public AttemptFailed {
       Objects.requireNonNull(error, "AttemptFailed.error");
       Objects.requireNonNull(decision, "AttemptFailed.decision");
+      decision = Text.truncate(decision, Text.MAX_DECISION_LENGTH);
     }
 
     /**
@@ -222,13 +232,19 @@ public sealed interface WorkOrderEvent {
    * Someone asked to cancel a work order that is executing. Its state does not change: the owner of
    * the execution kills the sandbox and then appends {@link Cancelled}.
    *
-   * @param reason why, for a person; never null, may be empty
+   * @param reason why, for a person; never null, may be empty, at most {@link
+   *     Text#MAX_REASON_LENGTH} chars
    */
   record CancellationRequested(String reason) implements WorkOrderEvent {
-    /** Validates the event. */
+    /**
+     * Validates the event; the reason is kept as {@link Text#storable} returns it.
+     *
+     * @throws NullPointerException if the reason is null
+     * @throws IllegalArgumentException if the reason is longer than {@link Text#MAX_REASON_LENGTH}
+     */
     public CancellationRequested {
       Objects.requireNonNull(reason, "CancellationRequested.reason");
-      reason = Text.storable(reason);
+      reason = Text.requireFreeText(reason, "CancellationRequested.reason", Text.MAX_REASON_LENGTH);
     }
 
     @Override
@@ -245,13 +261,19 @@ public sealed interface WorkOrderEvent {
   /**
    * The work order was cancelled: {@link WorkOrderState#CANCELLED}.
    *
-   * @param reason why, for a person; never null, may be empty
+   * @param reason why, for a person; never null, may be empty, at most {@link
+   *     Text#MAX_REASON_LENGTH} chars
    */
   record Cancelled(String reason) implements WorkOrderEvent {
-    /** Validates the event. */
+    /**
+     * Validates the event; the reason is kept as {@link Text#storable} returns it.
+     *
+     * @throws NullPointerException if the reason is null
+     * @throws IllegalArgumentException if the reason is longer than {@link Text#MAX_REASON_LENGTH}
+     */
     public Cancelled {
       Objects.requireNonNull(reason, "Cancelled.reason");
-      reason = Text.storable(reason);
+      reason = Text.requireFreeText(reason, "Cancelled.reason", Text.MAX_REASON_LENGTH);
     }
 
     @Override
@@ -262,12 +284,6 @@ public sealed interface WorkOrderEvent {
     @Override
     public TransitionTable.Trigger trigger() {
       return TransitionTable.Trigger.CANCELLED;
-    }
-  }
-
-  private static void requireText(String value, String field) {
-    if (value == null || value.isBlank()) {
-      throw new IllegalArgumentException(field + " must not be blank, got: " + value);
     }
   }
 }

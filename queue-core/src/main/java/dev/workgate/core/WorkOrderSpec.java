@@ -235,7 +235,9 @@ public final class WorkOrderSpec {
      * The payload: any value Jackson can serialise, or a {@link JsonNode}. It is serialised and
      * parsed again by {@link #build()}, so the spec holds exactly what a store reads back (numbers
      * as Jackson parses them: ints, longs, big integers, doubles) and later changes to the object
-     * do not reach the spec. It may nest at most 1000 deep.
+     * do not reach the spec. It may nest at most 1000 deep and be at most {@link
+     * Text#MAX_VALUE_BYTES} bytes as JSON; its strings and keys must be well-formed UTF-16 (an
+     * unpaired surrogate is refused, since the SQL stores could not keep it).
      *
      * @param value the payload, or null for a JSON null
      * @return this builder
@@ -285,16 +287,18 @@ public final class WorkOrderSpec {
     /**
      * A key that makes submission idempotent.
      *
-     * @param key non-blank, or null for none
+     * @param key a name as {@link Text#requireName} checks it, or null for none
      * @return this builder
      */
     Builder idempotencyKey(String key);
 
     /**
-     * Adds a label.
+     * Adds a label; a spec holds at most {@link Text#MAX_LABELS}.
      *
-     * @param key non-blank
-     * @param value non-null
+     * @param key a name as {@link Text#requireName} checks it (at most {@link Text#MAX_NAME_LENGTH}
+     *     printable chars, well-formed UTF-16)
+     * @param value non-null, at most {@link Text#MAX_LABEL_VALUE_LENGTH} chars; NUL and unpaired
+     *     surrogates are replaced by U+FFFD
      * @return this builder
      */
     Builder label(String key, String value);
@@ -303,10 +307,14 @@ public final class WorkOrderSpec {
      * Validates and builds the spec.
      *
      * @return the immutable spec
-     * @throws IllegalArgumentException naming the field and value that are wrong: blank type or
-     *     queue, maxAttempts &lt; 1, a timeout that is not positive, a payload Jackson cannot
-     *     serialise (or nested deeper than 1000, or with a number too large for a double), a blank
-     *     label key or null label value, a blank idempotency key
+     * @throws IllegalArgumentException naming the field and value that are wrong: a type, queue,
+     *     idempotency key or label key that breaks the name rule of {@link Text#requireName}
+     *     (blank, longer than {@link Text#MAX_NAME_LENGTH}, a control character or an unpaired
+     *     surrogate), maxAttempts &lt; 1, a timeout that is not positive, a payload Jackson cannot
+     *     serialise (or nested deeper than 1000, larger than {@link Text#MAX_VALUE_BYTES} as JSON,
+     *     with an unpaired surrogate, or with a number too large for a double), a null label value
+     *     or one longer than {@link Text#MAX_LABEL_VALUE_LENGTH}, more than {@link Text#MAX_LABELS}
+     *     labels
      */
     WorkOrderSpec build();
   }
@@ -404,8 +412,23 @@ public final class WorkOrderSpec {
       if (badLabel != null) {
         throw new IllegalArgumentException(badLabel);
       }
+      if (Text.limitsApply()) {
+        if (labels.size() > Text.MAX_LABELS) {
+          throw new IllegalArgumentException(
+              "a spec may have at most " + Text.MAX_LABELS + " labels, got " + labels.size());
+        }
+        for (String key : labels.keySet()) {
+          Text.requireName(key, "label key");
+        }
+      }
+      labels.replaceAll(
+          (key, value) ->
+              Text.requireFreeText(
+                  value, "label '" + key + "' value", Text.MAX_LABEL_VALUE_LENGTH));
       JsonNode tree =
-          payload == null ? NullNode.getInstance() : Json.canonicalTree(payload, "payload");
+          payload == null
+              ? NullNode.getInstance()
+              : Json.canonicalTree(payload, "payload", Json.Surrogates.REFUSE);
       return new WorkOrderSpec(this, tree);
     }
 

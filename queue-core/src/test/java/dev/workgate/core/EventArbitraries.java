@@ -39,11 +39,19 @@ final class EventArbitraries {
     return Arbitraries.strings().ofMaxLength(24);
   }
 
-  /** A name: not blank, no control characters (see {@link Text#requireName}). */
+  /**
+   * A name: not blank, no control characters, no unpaired surrogates (see {@link
+   * Text#requireName}).
+   */
   static Arbitrary<String> nonBlankText() {
     return Arbitraries.oneOf(
         Arbitraries.strings().alpha().numeric().withChars("-_.:/").ofMinLength(1).ofMaxLength(16),
-        anyText().filter(s -> !s.isBlank() && s.chars().noneMatch(Character::isISOControl)));
+        anyText()
+            .filter(
+                s ->
+                    !s.isBlank()
+                        && s.chars().noneMatch(Character::isISOControl)
+                        && Text.firstUnpairedSurrogate(s) < 0));
   }
 
   /** Instants across the whole range, with nanosecond precision. */
@@ -111,11 +119,16 @@ final class EventArbitraries {
         4);
   }
 
+  /** JSON trees without unpaired surrogates in strings or keys: what a payload may hold. */
+  static Arbitrary<JsonNode> wellFormedTrees() {
+    return jsonTrees().filter(n -> Text.firstUnpairedSurrogate(n.toString()) < 0);
+  }
+
   /** A payload as a caller gives it: a JSON tree, plain Java values (maps, lists...) or null. */
   static Arbitrary<Object> payloads() {
     return Arbitraries.frequencyOf(
-        Tuple.of(4, jsonTrees().map(n -> (Object) n)),
-        Tuple.of(3, jsonTrees().map(n -> MAPPER.convertValue(n, Object.class))),
+        Tuple.of(4, wellFormedTrees().map(n -> (Object) n)),
+        Tuple.of(3, wellFormedTrees().map(n -> MAPPER.convertValue(n, Object.class))),
         Tuple.of(1, Arbitraries.just(null)));
   }
 

@@ -464,4 +464,43 @@ class EventCodecTest {
     assertThat(EventCodec.decode("Started", 1, "{\"sandboxId\":\"sb\",\"host\":\"h1\"}"))
         .isEqualTo(new WorkOrderEvent.Started("sb"));
   }
+
+  @Test
+  void events_stored_before_the_text_limits_are_read_whole() {
+    // Written by a version without limits: past Jackson's default name and string limits, and
+    // past Workgate's own. Reading never refuses what a writer accepted.
+    String key = "k".repeat(50_001);
+    String reason = "r".repeat(20_000_001);
+    String submitted =
+        "{\"spec\":{\"type\":\"t\",\"queue\":\"q\",\"payload\":null,\"priority\":0,"
+            + "\"labels\":{\""
+            + key
+            + "\":\""
+            + "v".repeat(5_000)
+            + "\"}}}";
+
+    WorkOrderEvent.Submitted read =
+        (WorkOrderEvent.Submitted) EventCodec.decode("Submitted", 1, submitted);
+    WorkOrderEvent.Cancelled cancelled =
+        (WorkOrderEvent.Cancelled)
+            EventCodec.decode("Cancelled", 1, "{\"reason\":\"" + reason + "\"}");
+    WorkOrderEvent.AttemptFailed failed =
+        (WorkOrderEvent.AttemptFailed)
+            EventCodec.decode(
+                "AttemptFailed",
+                1,
+                "{\"error\":{\"code\":\"E\",\"message\":\""
+                    + reason
+                    + "\",\"retryable\":false},\"decision\":\"d\"}");
+
+    assertThat(read.spec().labels()).containsEntry(key, "v".repeat(5_000));
+    assertThat(cancelled.reason()).isEqualTo(reason);
+    assertThat(failed.error().message()).isEqualTo(reason);
+    assertThat(EventCodec.decode(EventCodec.encode(cancelled))).isEqualTo(cancelled);
+    // Built anew, outside a read, the limits apply.
+    assertThatThrownBy(() -> new WorkOrderEvent.Cancelled(reason))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("at most 2000 characters, got 20000001");
+    assertThat(ErrorInfo.fatal("E", reason).message()).hasSize(Text.MAX_ERROR_MESSAGE_LENGTH);
+  }
 }

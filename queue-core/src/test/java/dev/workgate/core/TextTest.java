@@ -44,4 +44,49 @@ class TextTest {
     assertThat(Text.duration(Duration.ofSeconds(Long.MAX_VALUE))).endsWith("h");
     assertThat(Text.duration(Duration.ofSeconds(Long.MIN_VALUE))).startsWith("-").endsWith("h");
   }
+
+  @Test
+  void a_name_must_be_well_formed_utf_16() {
+    assertThat(Text.requireName("rocket-🚀", "label key")).isEqualTo("rocket-🚀");
+    assertThatThrownBy(() -> Text.requireName("key-\uD800", "idempotencyKey"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "idempotencyKey must be well-formed UTF-16, found an unpaired surrogate U+D800 at"
+                + " index 4");
+    assertThatThrownBy(() -> Text.requireName("\uDC00🚀", "type"))
+        .hasMessageEndingWith("unpaired surrogate U+DC00 at index 0");
+    assertThatThrownBy(() -> Text.requireName("🚀".repeat(101), "queue"))
+        .hasMessageContaining(
+            "queue must be at most 200 characters, got 202 starting '" + "🚀".repeat(10) + "…'");
+  }
+
+  @Test
+  void free_text_replaces_unpaired_surrogates_as_it_replaces_nul() {
+    assertThat(Text.storable("a\uD800b\uDC00c🚀\uD83D")).isEqualTo("a\uFFFDb\uFFFDc🚀\uFFFD");
+    assertThat(new WorkOrderEvent.CancellationRequested("x\uDBFF").reason()).isEqualTo("x\uFFFD");
+  }
+
+  @Test
+  void caller_text_over_its_limit_is_refused_naming_field_limit_and_length() {
+    assertThat(Text.requireFreeText("r".repeat(2000), "reason", 2000)).hasSize(2000);
+    assertThatThrownBy(() -> Text.requireFreeText("r".repeat(2001), "reason", 2000))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "reason must be at most 2000 characters, got 2001 starting 'rrrrrrrrrrrrrrrrrrrr…'");
+  }
+
+  @Test
+  void handler_text_over_its_limit_is_cut_with_a_marker_and_cutting_again_changes_nothing() {
+    assertThat(Text.truncate("m".repeat(8192), 8192)).isEqualTo("m".repeat(8192));
+    String cut = Text.truncate("m".repeat(10_000), 8192);
+    assertThat(cut).hasSize(8192).endsWith("… [truncated, 10000 characters in all]");
+    assertThat(Text.truncate(cut, 8192)).isEqualTo(cut);
+    // never inside a surrogate pair: the pair is dropped whole
+    String marker = "… [truncated, 300 characters in all]";
+    String pairs = "a" + "🚀".repeat(150);
+    String cutPairs = Text.truncate(pairs.substring(0, 300), 200);
+    assertThat(cutPairs).endsWith(marker);
+    assertThat(Text.firstUnpairedSurrogate(cutPairs)).isEqualTo(-1);
+    assertThat(cutPairs.length()).isBetween(199, 200);
+  }
 }

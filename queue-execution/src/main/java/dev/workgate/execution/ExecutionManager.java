@@ -723,11 +723,21 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     }
 
     private Outcome complete(WorkResult result) {
+      WorkOrderEvent.Completed completed;
+      try {
+        completed = new WorkOrderEvent.Completed(result.output().orElse(null));
+      } catch (IllegalArgumentException tooLarge) {
+        // Over the size limit of a result: running the work again would produce it again.
+        return fail(
+            ErrorInfo.fatal(
+                ErrorCodes.AGENT_FATAL_ERROR,
+                "the work succeeded but its result cannot be recorded: " + tooLarge.getMessage()));
+      }
       if (startedVersion > 0) {
         // Nothing appended since our Started (no cancel request, no reaper, no other owner): the
         // attempt is still ours and Completed goes in without reading the work order first.
         try {
-          return appendCompleted(startedVersion, result);
+          return appendCompleted(startedVersion, completed);
         } catch (ConcurrencyException changed) {
           LOG.debug("{} changed while it ran; reading it before recording", claimed.id());
         }
@@ -737,15 +747,12 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
             if (v.cancellationRequested().isPresent()) {
               return appendCancelled(v, v.cancellationRequested().get());
             }
-            return appendCompleted(v.version(), result);
+            return appendCompleted(v.version(), completed);
           });
     }
 
-    private Outcome appendCompleted(long version, WorkResult result) {
-      store.append(
-          claimed.id(),
-          ExpectedVersion.exactly(version),
-          List.of(new WorkOrderEvent.Completed(result.output().orElse(null))));
+    private Outcome appendCompleted(long version, WorkOrderEvent.Completed completed) {
+      store.append(claimed.id(), ExpectedVersion.exactly(version), List.of(completed));
       return Outcome.COMPLETED;
     }
 

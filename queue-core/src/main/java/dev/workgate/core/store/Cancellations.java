@@ -1,6 +1,7 @@
 package dev.workgate.core.store;
 
 import dev.workgate.core.ConcurrencyException;
+import dev.workgate.core.Text;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderView;
@@ -104,10 +105,12 @@ public final class Cancellations {
    *
    * @param store the store
    * @param id the work order
-   * @param reason why, for a person; recorded in the event
+   * @param reason why, for a person; recorded in the event (NUL and unpaired surrogates replaced by
+   *     U+FFFD)
    * @return what was done, with the view it was done on
    * @throws NullPointerException if an argument is null
-   * @throws IllegalArgumentException if there is no such work order
+   * @throws IllegalArgumentException if there is no such work order, or the reason is longer than
+   *     {@link Text#MAX_REASON_LENGTH} (nothing is read or appended then)
    * @throws IllegalStateException if the work order changed under each of {@value #MAX_ATTEMPTS}
    *     attempts
    * @throws StoreException if the store fails
@@ -116,6 +119,7 @@ public final class Cancellations {
     Objects.requireNonNull(store, "store");
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(reason, "reason");
+    Text.requireFreeText(reason, "cancellation reason", Text.MAX_REASON_LENGTH);
     for (int i = 0; i < MAX_ATTEMPTS; i++) {
       WorkOrderView view =
           store.find(id).orElseThrow(() -> new IllegalArgumentException("no work order " + id));

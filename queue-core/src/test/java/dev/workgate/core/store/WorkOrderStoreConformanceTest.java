@@ -23,6 +23,7 @@ import static dev.workgate.core.testing.WorkOrderFixtures.submitted;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.workgate.core.ConcurrencyException;
@@ -3078,6 +3079,182 @@ public abstract class WorkOrderStoreConformanceTest {
         states.apply(store.dueRetries(far, 1000)),
         store.nextRetryAt(),
         nextAvailable);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // text limits: whatever a writer accepts, every reader reads back equal
+
+  /** Longer than Jackson's default limit on names (50,000 chars). */
+  private static final String KEY_PAST_READER_LIMIT = "k".repeat(50_001);
+
+  /** Longer than Jackson's default limit on strings (20,000,000 chars). */
+  private static final String TEXT_PAST_READER_LIMIT = "r".repeat(20_000_001);
+
+  @Test
+  void append_never_stores_a_label_key_that_a_reader_could_not_read_back() {
+    WorkOrderId good = newId();
+    store.append(good, ExpectedVersion.none(), List.of(submitted(QUEUE)));
+
+    Throwable refused =
+        catchThrowable(
+            () ->
+                store.append(
+                    newId(),
+                    ExpectedVersion.none(),
+                    List.of(submitted(spec(QUEUE).label(KEY_PAST_READER_LIMIT, "v").build()))));
+
+    assertThat(refused)
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("label key must be at most 200 characters, got 50001");
+    assertEveryReaderReadsTheLog();
+    assertThat(claimOne(QUEUE).id()).isEqualTo(good);
+  }
+
+  @Test
+  void append_never_stores_a_label_value_that_a_reader_could_not_read_back() {
+    Throwable refused =
+        catchThrowable(
+            () ->
+                store.append(
+                    newId(),
+                    ExpectedVersion.none(),
+                    List.of(submitted(spec(QUEUE).label("k", TEXT_PAST_READER_LIMIT).build()))));
+
+    assertThat(refused)
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("label 'k' value must be at most 1000 characters, got 20000001");
+    assertThat(wholeLog()).isEmpty();
+    assertEveryReaderReadsTheLog();
+  }
+
+  @Test
+  void cancel_refuses_a_reason_past_its_limit_and_changes_nothing() {
+    WorkOrderId id = newId();
+    store.append(id, ExpectedVersion.none(), List.of(submitted(QUEUE)));
+    StoreState before = snapshot(List.of(id), List.of());
+
+    Throwable refused =
+        catchThrowable(() -> Cancellations.request(store, id, TEXT_PAST_READER_LIMIT));
+
+    assertThat(refused)
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("cancellation reason must be at most 2000 characters, got 20000001");
+    assertThat(snapshot(List.of(id), List.of())).isEqualTo(before);
+    assertEveryReaderReadsTheLog();
+    assertThat(Cancellations.request(store, id, "r".repeat(2000)).result())
+        .isEqualTo(Cancellations.Result.CANCELLED);
+    assertThat(store.readStream(id).get(1).event())
+        .isEqualTo(new WorkOrderEvent.Cancelled("r".repeat(2000)));
+    assertEveryReaderReadsTheLog();
+  }
+
+  @Test
+  void append_of_a_huge_failure_message_keeps_its_start_and_the_log_stays_readable() {
+    WorkOrderId id = newId();
+    ErrorInfo huge = ErrorInfo.retryable(ErrorCodes.UNKNOWN_ERROR, TEXT_PAST_READER_LIMIT);
+
+    store.append(
+        id,
+        ExpectedVersion.none(),
+        List.of(
+            submitted(QUEUE),
+            claimed(OWNER, at(30)),
+            started(),
+            WorkOrderEvent.AttemptFailed.finalFailure(huge, "not retried")));
+
+    String kept = view(id).lastError().orElseThrow().message();
+    assertThat(kept)
+        .hasSize(8192)
+        .startsWith("rrrr")
+        .endsWith("… [truncated, 20000001 characters in all]");
+    assertThat(store.readStream(id).get(3).event())
+        .isEqualTo(WorkOrderEvent.AttemptFailed.finalFailure(huge, "not retried"));
+    assertEveryReaderReadsTheLog();
+  }
+
+  @Test
+  void idempotency_keys_that_differ_only_in_unpaired_surrogates_are_refused_not_merged() {
+    for (String key : List.of("key-\uD800", "key-\uD801", "\uDC00key", "k\uD83D")) {
+      assertThatThrownBy(() -> spec(QUEUE).idempotencyKey(key).build())
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("idempotencyKey")
+          .hasMessageContaining("unpaired surrogate");
+    }
+    WorkOrderId a = newId();
+    WorkOrderId b = newId();
+    store.append(
+        a,
+        ExpectedVersion.none(),
+        List.of(submitted(spec(QUEUE).idempotencyKey("key-🚀").build())));
+    store.append(
+        b,
+        ExpectedVersion.none(),
+        List.of(submitted(spec(QUEUE).idempotencyKey("key-🚁").build())));
+
+    assertThat(store.findByIdempotencyKey("key-🚀")).contains(a);
+    assertThat(store.findByIdempotencyKey("key-🚁")).contains(b);
+    assertThat(view(a).spec().idempotencyKey()).contains("key-🚀");
+    assertEveryReaderReadsTheLog();
+  }
+
+  @Test
+  void unpaired_surrogates_in_free_text_are_kept_as_u_fffd_by_every_store() {
+    WorkOrderId id = newId();
+    WorkOrderSpec spec = spec(QUEUE).label("note", "a\uD800b🚀").build();
+    assertThat(spec.labels()).containsEntry("note", "a\uFFFDb🚀");
+    assertThatThrownBy(() -> spec(QUEUE).payload(Map.of("text", "x\uDC00")).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("payload")
+        .hasMessageContaining("unpaired surrogate U+DC00");
+
+    store.append(
+        id,
+        ExpectedVersion.none(),
+        List.of(
+            submitted(spec),
+            claimed(OWNER, at(30)),
+            started(),
+            new WorkOrderEvent.CancellationRequested("stop\uD800 now"),
+            new WorkOrderEvent.Completed(
+                com.fasterxml.jackson.databind.node.JsonNodeFactory.instance
+                    .objectNode()
+                    .put("out\uDBFF", "\uDC00🚀"))));
+
+    WorkOrderView v = view(id);
+    assertThat(v.spec().labels()).containsEntry("note", "a\uFFFDb🚀");
+    assertThat(v.cancellationRequested()).contains("stop\uFFFD now");
+    assertThat(v.result().orElseThrow().get("out\uFFFD").textValue()).isEqualTo("\uFFFD🚀");
+    assertEveryReaderReadsTheLog();
+  }
+
+  /**
+   * Every reader reads every stored event back equal to what {@code append} returned: readLog,
+   * readStream, the audit query and find, and rebuildProjection(VERIFY) finds nothing to repair.
+   */
+  private void assertEveryReaderReadsTheLog() {
+    List<RecordedEvent> log = wholeLog();
+    Map<WorkOrderId, List<RecordedEvent>> byStream = new LinkedHashMap<>();
+    log.forEach(r -> byStream.computeIfAbsent(r.workOrderId(), k -> new ArrayList<>()).add(r));
+    byStream.forEach(
+        (id, events) -> {
+          assertThat(store.readStream(id)).containsExactlyElementsOf(events);
+          assertThat(
+                  store
+                      .queryEvents(EventQuery.builder().workOrder(id).oldestFirst().build())
+                      .events())
+              .containsExactlyElementsOf(events);
+          assertThat(view(id).version()).isEqualTo(events.size());
+        });
+    List<RecordedEvent> audited = new ArrayList<>();
+    EventQuery.Builder q = EventQuery.builder().oldestFirst().limit(EventQuery.MAX_LIMIT);
+    EventPage page = store.queryEvents(q.build());
+    audited.addAll(page.events());
+    while (page.hasNext()) {
+      page = store.queryEvents(q.after(page.nextCursor().orElseThrow()).build());
+      audited.addAll(page.events());
+    }
+    assertThat(audited).containsExactlyInAnyOrderElementsOf(log);
+    assertThat(store.rebuildProjection(RebuildMode.VERIFY).consistent()).isTrue();
   }
 
   private record StoreState(
