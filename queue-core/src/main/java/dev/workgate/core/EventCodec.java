@@ -1,5 +1,6 @@
 package dev.workgate.core;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -118,8 +119,7 @@ public final class EventCodec {
       node = Json.EVENTS.readTree(data);
     } catch (JsonProcessingException e) {
       throw new EventCodecException(
-          "event " + type + " v" + schemaVersion + ": malformed JSON: " + e.getOriginalMessage(),
-          e);
+          "event " + type + " v" + schemaVersion + ": malformed JSON: " + syntaxError(e), e);
     }
     if (node == null || !node.isObject()) {
       throw new EventCodecException(
@@ -178,7 +178,7 @@ public final class EventCodec {
     try {
       return Json.VALUES.readTree(json);
     } catch (JsonProcessingException e) {
-      throw new EventCodecException("malformed JSON value: " + e.getOriginalMessage(), e);
+      throw new EventCodecException("malformed JSON value: " + syntaxError(e), e);
     }
   }
 
@@ -208,7 +208,7 @@ public final class EventCodec {
     try {
       envelope = Json.EVENTS.readTree(json);
     } catch (JsonProcessingException e) {
-      throw new EventCodecException("malformed event JSON: " + e.getOriginalMessage(), e);
+      throw new EventCodecException("malformed event JSON: " + syntaxError(e), e);
     }
     if (envelope == null
         || !envelope.path("type").isTextual()
@@ -443,5 +443,33 @@ public final class EventCodec {
     } catch (JsonProcessingException e) {
       throw new EventCodecException("cannot write event JSON: " + e.getOriginalMessage(), e);
     }
+  }
+
+  /**
+   * What is wrong with a document and where, never what it holds: the parser's message up to the
+   * first quoted token or parenthesis (Jackson quotes the text it stumbled on, which may be part of
+   * a payload or a secret), then the line and column. These messages reach logs, health details and
+   * the store's quarantine line.
+   */
+  static String syntaxError(JsonProcessingException e) {
+    String m = String.valueOf(e.getOriginalMessage());
+    int cut = m.length();
+    for (char c : new char[] {'\'', '"', '(', '\n'}) {
+      int at = m.indexOf(c);
+      if (at >= 0 && at < cut) {
+        cut = at;
+      }
+    }
+    String kind = m.substring(0, cut).strip();
+    while (kind.endsWith(":") || kind.endsWith(",")) {
+      kind = kind.substring(0, kind.length() - 1).strip();
+    }
+    if (kind.isEmpty()) {
+      kind = "syntax error";
+    }
+    JsonLocation at = e.getLocation();
+    return at == null || at.getLineNr() < 0
+        ? kind
+        : kind + " at line " + at.getLineNr() + ", column " + at.getColumnNr();
   }
 }

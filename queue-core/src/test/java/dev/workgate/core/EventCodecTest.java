@@ -245,6 +245,26 @@ class EventCodecTest {
   }
 
   @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "{\"owner\": s3cr3t-t0ken}",
+        "{\"owner\": \"n\" s3cr3t-t0ken}",
+        "{\"owner\": 's3cr3t-t0ken'}",
+        "{\"owner\": \"s3cr3t-t0ken",
+        "s3cr3t-t0ken"
+      })
+  void a_malformed_json_message_says_what_and_where_but_never_quotes_the_data(String data) {
+    assertThatThrownBy(() -> EventCodec.decode("Claimed", 1, data))
+        .isInstanceOf(EventCodecException.class)
+        .hasMessageContaining("Claimed v1: malformed JSON: ")
+        .hasMessageContaining(" at line 1, column ")
+        .hasMessageNotContaining("s3cr3t");
+    assertThatThrownBy(() -> EventCodec.fromJson(data))
+        .isInstanceOf(EventCodecException.class)
+        .hasMessageNotContaining("s3cr3t");
+  }
+
+  @ParameterizedTest
   @ValueSource(strings = {"[]", "null", "\"text\"", "42", ""})
   void data_that_is_not_a_json_object_is_rejected(String data) {
     assertThatThrownBy(() -> EventCodec.decode("Started", 1, data))
