@@ -27,6 +27,22 @@ final class DecodedSpecCache {
   /** Estimated heap of an entry beyond its JSON: the event, spec, map entry and boxed key. */
   static final int ENTRY_OVERHEAD = 512;
 
+  /** The largest budget the options accept: 1 TiB, far past any heap. */
+  static final long MAX_BUDGET = 1L << 40;
+
+  /**
+   * The budget a {@code specCacheBytes} setting names, checked.
+   *
+   * @throws IllegalArgumentException naming the setting if outside 0 to {@link #MAX_BUDGET}
+   */
+  static long requireBudget(long bytes) {
+    if (bytes < 0 || bytes > MAX_BUDGET) {
+      throw new IllegalArgumentException(
+          "specCacheBytes must be between 0 and " + MAX_BUDGET + ", got " + bytes);
+    }
+    return bytes;
+  }
+
   private record Entry(WorkOrderEvent event, long bytes) {}
 
   private final long budget;

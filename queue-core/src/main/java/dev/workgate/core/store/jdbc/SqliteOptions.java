@@ -272,11 +272,7 @@ public final class SqliteOptions {
      * @throws IllegalArgumentException if out of range
      */
     public Builder specCacheBytes(long bytes) {
-      if (bytes < 0 || bytes > (1L << 40)) {
-        throw new IllegalArgumentException(
-            "specCacheBytes must be between 0 and " + (1L << 40) + ", got " + bytes);
-      }
-      this.specCacheBytes = bytes;
+      this.specCacheBytes = DecodedSpecCache.requireBudget(bytes);
       return this;
     }
 
