@@ -1,14 +1,9 @@
 package dev.workgate.admin;
 
-import dev.workgate.core.store.OpenMode;
+import dev.workgate.core.store.Stores;
+import dev.workgate.core.store.jdbc.SqliteOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -21,9 +16,8 @@ import picocli.CommandLine.Spec;
  *
  * <p>It reads one snapshot of the database, so writers in other processes go on meanwhile (in WAL
  * mode readers never block them), and it writes a compact file that holds every committed
- * transaction up to that snapshot. It first opens the store read-only, which refuses a file that
- * holds no Workgate store, then copies through a read-only JDBC connection of its own: the store
- * has no backup operation.
+ * transaction up to that snapshot ({@link Stores#backupSqlite}, which refuses a file that holds no
+ * Workgate store and only reads the source).
  */
 @Command(
     name = "backup",
@@ -39,28 +33,6 @@ final class BackupCommand implements Callable<Integer> {
 
   @Parameters(index = "0", paramLabel = "<file>", description = "The new file; must not exist.")
   Path target;
-
-  private static final int SQLITE_OPEN_READONLY = 0x01;
-  private static final int SQLITE_OPEN_URI = 0x40;
-
-  /**
-   * The source opened read-only; as immutable when no write-ahead log lies beside it and the file
-   * or its directory is read-only, so that reading it creates no -wal or -shm file there (the same
-   * rule as the store's {@code OpenMode.READ_ONLY}).
-   */
-  static String sourceUri(Path source) {
-    Path file = source.toAbsolutePath().normalize();
-    Path dir = file.getParent();
-    boolean live =
-        Files.exists(file.resolveSibling(file.getFileName() + "-wal"))
-            || Files.exists(file.resolveSibling(file.getFileName() + "-shm"));
-    boolean readOnly =
-        !Files.isWritable(file)
-            || !Files.isWritable(dir)
-            || WorkgateAdmin.noOneMayWrite(file)
-            || WorkgateAdmin.noOneMayWrite(dir);
-    return file.toUri() + (!live && readOnly ? "?immutable=1" : "?mode=ro");
-  }
 
   @Override
   public Integer call() {
@@ -78,20 +50,11 @@ final class BackupCommand implements Callable<Integer> {
     if (parent == null || !Files.isDirectory(parent)) {
       throw new CliException("directory " + parent + " does not exist");
     }
-    // The store's own check refuses what is not a Workgate store, and leaves it unchanged.
-    admin.openStore(OpenMode.READ_ONLY).close();
-    Properties readOnly = new Properties();
-    readOnly.setProperty("open_mode", Integer.toString(SQLITE_OPEN_READONLY | SQLITE_OPEN_URI));
-    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + sourceUri(source), readOnly)) {
-      try (Statement s = c.createStatement()) {
-        s.execute("PRAGMA busy_timeout = 10000");
-      }
-      try (PreparedStatement ps = c.prepareStatement("VACUUM INTO ?")) {
-        ps.setString(1, target.toString());
-        ps.execute();
-      }
-    } catch (SQLException e) {
-      throw new CliException("backup of " + source + " failed: " + e.getMessage());
+    try {
+      Stores.backupSqlite(
+          source, target, SqliteOptions.builder().tablePrefix(admin.tablePrefix()).build());
+    } catch (IllegalArgumentException e) {
+      throw new CliException(e.getMessage(), WorkgateAdmin.EXIT_USAGE);
     }
     long bytes;
     try {

@@ -14,10 +14,8 @@ import java.nio.charset.Charset;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.time.Clock;
 import java.util.Properties;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.UnaryOperator;
 import org.postgresql.ds.PGSimpleDataSource;
@@ -352,20 +350,6 @@ public final class WorkgateAdmin implements Callable<Integer> {
 
   String tablePrefix() {
     return tablePrefix;
-  }
-
-  /**
-   * True if POSIX permissions give no one write access (root ignores them; the intent is clear).
-   */
-  static boolean noOneMayWrite(Path path) {
-    try {
-      Set<PosixFilePermission> perms = Files.getPosixFilePermissions(path);
-      return !perms.contains(PosixFilePermission.OWNER_WRITE)
-          && !perms.contains(PosixFilePermission.GROUP_WRITE)
-          && !perms.contains(PosixFilePermission.OTHERS_WRITE);
-    } catch (UnsupportedOperationException | IOException e) {
-      return false;
-    }
   }
 
   private WorkOrderStore openPostgres(String url, OpenMode mode) {

@@ -212,7 +212,7 @@ final class HttpRequestReader {
         throw new Refused(411, "send the request body with a Content-Length; chunked is not read");
       }
       throw new Refused(
-          501, "transfer codings are not implemented; send the body with a Content-Length");
+          501, "this endpoint reads no transfer coding; send the body with a Content-Length");
     }
     String expect = one(headers, "expect");
     if (expect != null && !expect.equalsIgnoreCase("100-continue")) {

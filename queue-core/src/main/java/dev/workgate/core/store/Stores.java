@@ -68,6 +68,23 @@ public final class Stores {
   }
 
   /**
+   * Copies the SQLite store in {@code file} into the new file {@code target} with {@code VACUUM
+   * INTO}: one consistent snapshot, compacted, holding every transaction committed before it, taken
+   * while nodes go on writing (in WAL mode a reader never blocks them). The copy is itself a store.
+   * The source is only read, as {@link OpenMode#READ_ONLY} reads it: a file that holds no Workgate
+   * store under the table prefix is refused and left as it was, and a read-only copy can be backed
+   * up. Back up a PostgreSQL store with {@code pg_dump}.
+   *
+   * @param file the store's file
+   * @param target the new file; must not exist
+   * @param options the table prefix and busy timeout of the store (its open mode is not used)
+   * @throws StoreException if the file holds no Workgate store, the target exists or the copy fails
+   */
+  public static void backupSqlite(Path file, Path target, SqliteOptions options) {
+    JdbcWorkOrderStore.backupSqlite(file, target, options);
+  }
+
+  /**
    * A store in a PostgreSQL database that many nodes may share, its tables created in the {@code
    * public} schema if absent. Give it a pooled data source.
    *

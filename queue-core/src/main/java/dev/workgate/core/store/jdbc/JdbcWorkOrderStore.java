@@ -367,6 +367,52 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
   }
 
   /**
+   * Copies a SQLite store into a new file with {@code VACUUM INTO}. Use {@link
+   * dev.workgate.core.store.Stores#backupSqlite(Path, Path, SqliteOptions)}.
+   *
+   * @param file the store's file
+   * @param target the new file, which must not exist
+   * @param options the store's table prefix and busy timeout; the open mode is always {@link
+   *     OpenMode#READ_ONLY}
+   * @throws StoreException if the file holds no Workgate store, the target exists, or the copy
+   *     fails
+   */
+  public static void backupSqlite(Path file, Path target, SqliteOptions options) {
+    Objects.requireNonNull(file, "file");
+    Objects.requireNonNull(target, "target");
+    Objects.requireNonNull(options, "options");
+    Path path = file.toAbsolutePath().normalize();
+    Path to = target.toAbsolutePath().normalize();
+    if (Files.exists(to)) {
+      throw new StoreException("refusing to overwrite " + to + ": give a new file");
+    }
+    SqliteOptions readOnly =
+        SqliteOptions.builder()
+            .tablePrefix(options.tablePrefix())
+            .busyTimeout(options.busyTimeout())
+            .readConnections(1)
+            .openMode(OpenMode.READ_ONLY)
+            .build();
+    // Opening read-only refuses a file that holds no Workgate store, and leaves it as it was.
+    openSqlite(path, readOnly).close();
+    SqliteAccess access = cannotChange(path) ? SqliteAccess.READ_IMMUTABLE : SqliteAccess.READ_ONLY;
+    try (Connection c = sqliteConnection(path, readOnly, access)) {
+      // query_only would refuse VACUUM INTO, which writes the new file only: the source stays
+      // opened read-only (SQLITE_OPEN_READONLY), so nothing can write to it.
+      try (Statement st = c.createStatement()) {
+        st.execute("PRAGMA query_only = OFF");
+      }
+      try (PreparedStatement ps = c.prepareStatement("VACUUM INTO ?")) {
+        ps.setString(1, to.toString());
+        ps.execute();
+      }
+    } catch (SQLException e) {
+      throw new StoreException(
+          "backup of " + path + " to " + to + " failed: " + SqlErrors.describe(e), e);
+    }
+  }
+
+  /**
    * True if nothing can change the file while it is read: no write-ahead log lies beside it (so the
    * file holds every committed transaction), and the file or its directory is read-only, so no
    * writer can open it or create the log a WAL-mode writer needs.

@@ -299,4 +299,46 @@ class SqliteOpenModeTest {
       assertThat(rs.getString(1)).isEqualToIgnoringCase("delete");
     }
   }
+
+  @Test
+  void a_backup_of_a_read_only_copy_is_a_store_with_the_same_work_orders_and_the_copy_is_unchanged()
+      throws Exception {
+    readOnlyDir = Files.createDirectory(dir.resolve("ro"));
+    Path file = workgateStore(readOnlyDir.resolve("workgate.db"));
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("r--r--r--"));
+    Files.setPosixFilePermissions(readOnlyDir, PosixFilePermissions.fromString("r-xr-xr-x"));
+    String before = fingerprint(file);
+    Path backup = dir.resolve("backup.db");
+
+    Stores.backupSqlite(file, backup, SqliteOptions.defaults());
+
+    assertThat(fingerprint(file)).isEqualTo(before);
+    try (WorkOrderStore copy = Stores.sqlite(backup, options(OpenMode.READ_ONLY))) {
+      assertThat(copy.query(WorkOrderQuery.builder().build()).items()).hasSize(1);
+    }
+  }
+
+  @Test
+  void a_backup_of_another_applications_file_is_refused_and_writes_nothing() throws Exception {
+    Path file = foreignFile();
+    String before = fingerprint(file);
+    Path backup = dir.resolve("backup.db");
+
+    assertThatThrownBy(() -> Stores.backupSqlite(file, backup, SqliteOptions.defaults()))
+        .isInstanceOf(StoreException.class)
+        .hasMessageContaining("not a Workgate store");
+    assertThat(fingerprint(file)).isEqualTo(before);
+    assertThat(backup).doesNotExist();
+  }
+
+  @Test
+  void a_backup_never_overwrites_a_file() throws Exception {
+    Path file = workgateStore(dir.resolve("workgate.db"));
+    Path backup = Files.writeString(dir.resolve("backup.db"), "keep me");
+
+    assertThatThrownBy(() -> Stores.backupSqlite(file, backup, SqliteOptions.defaults()))
+        .isInstanceOf(StoreException.class)
+        .hasMessageContaining("refusing to overwrite");
+    assertThat(Files.readString(backup)).isEqualTo("keep me");
+  }
 }
