@@ -1,5 +1,6 @@
 package dev.workgate.admin;
 
+import dev.workgate.core.Text;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.observability.WorkOrderTimeline;
 import java.time.Duration;
@@ -20,28 +21,6 @@ public final class Formats {
   /** An instant in ISO-8601, UTC, to the millisecond. */
   public static String instant(Instant t) {
     return t.truncatedTo(ChronoUnit.MILLIS).toString();
-  }
-
-  /**
-   * A duration for a person: {@code 850ms}, {@code 12.4s}, {@code 3m05s}, {@code 2h07m}, {@code
-   * 3d04h}.
-   */
-  public static String duration(Duration d) {
-    long ms = d.toMillis();
-    if (ms < 1_000) {
-      return ms + "ms";
-    }
-    if (ms < 60_000) {
-      return String.format("%d.%ds", ms / 1000, (ms % 1000) / 100);
-    }
-    long s = d.toSeconds();
-    if (s < 3600) {
-      return String.format("%dm%02ds", s / 60, s % 60);
-    }
-    if (s < 86_400) {
-      return String.format("%dh%02dm", s / 3600, (s % 3600) / 60);
-    }
-    return String.format("%dd%02dh", s / 86_400, (s % 86_400) / 3600);
   }
 
   /** An ISO-8601 duration ({@code PT20S}) or seconds to the millisecond ({@code 20.000 s}). */
@@ -71,7 +50,7 @@ public final class Formats {
         m.appendReplacement(out, Matcher.quoteReplacement(m.group()));
         continue;
       }
-      m.appendReplacement(out, Matcher.quoteReplacement(duration(d)));
+      m.appendReplacement(out, Matcher.quoteReplacement(Text.duration(d)));
     }
     m.appendTail(out);
     return out.toString();
@@ -103,7 +82,7 @@ public final class Formats {
           s.from().map(Enum::name).orElse("-"),
           s.to(),
           s.attempt(),
-          duration(s.sincePrevious()),
+          Text.duration(s.sincePrevious()),
           detail(s.event().event()));
     }
     return table.lines();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.workgate.core.ErrorInfo;
 import dev.workgate.core.RecordedEvent;
+import dev.workgate.core.Text;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
@@ -121,7 +122,7 @@ final class ShowCommand implements Callable<Integer> {
     timeline.ifPresent(
         t -> {
           out.println();
-          out.println("timeline (" + Formats.duration(t.total()) + " in all)");
+          out.println("timeline (" + Text.duration(t.total()) + " in all)");
           Formats.timelineLines(t).forEach(line -> out.println("  " + line));
         });
     return WorkgateAdmin.EXIT_OK;

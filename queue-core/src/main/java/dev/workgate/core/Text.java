@@ -219,7 +219,8 @@ public final class Text {
    * kept as it is, so applying this twice gives the same text as once.
    *
    * @param value the text, not null
-   * @param maxLength the field's limit in UTF-16 chars, at least 100
+   * @param maxLength the field's limit in UTF-16 chars, not negative; a limit too short for the
+   *     marker cuts without one
    * @return the text as stores keep it, at most {@code maxLength} chars
    */
   public static String truncate(String value, int maxLength) {
@@ -228,8 +229,11 @@ public final class Text {
       return text;
     }
     String marker = String.format(Locale.ROOT, TRUNCATED, text.length());
+    if (marker.length() >= maxLength) {
+      marker = "";
+    }
     int keep = maxLength - marker.length();
-    if (Character.isHighSurrogate(text.charAt(keep - 1))) {
+    if (keep > 0 && Character.isHighSurrogate(text.charAt(keep - 1))) {
       keep--;
     }
     return text.substring(0, keep) + marker;

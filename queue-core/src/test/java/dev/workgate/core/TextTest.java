@@ -89,4 +89,25 @@ class TextTest {
     assertThat(Text.firstUnpairedSurrogate(cutPairs)).isEqualTo(-1);
     assertThat(cutPairs.length()).isBetween(199, 200);
   }
+
+  @Test
+  void durations_in_health_messages_read_as_everywhere_else() {
+    assertThat(Text.duration(Duration.ofMillis(250))).isEqualTo("250ms");
+    assertThat(Text.duration(Duration.ofMillis(1_500))).isEqualTo("1.5s");
+    assertThat(Text.duration(Duration.ofSeconds(42))).isEqualTo("42.0s");
+    assertThat(Text.duration(Duration.ofSeconds(119))).isEqualTo("1m59s");
+    assertThat(Text.duration(Duration.ofMinutes(5))).isEqualTo("5m00s");
+    assertThat(Text.duration(Duration.ofSeconds(725))).isEqualTo("12m05s");
+    assertThat(Text.duration(Duration.ofMinutes(184))).isEqualTo("3h04m");
+    assertThat(Text.duration(Duration.ofHours(2))).isEqualTo("2h00m");
+  }
+
+  @Test
+  void truncate_to_a_limit_shorter_than_its_marker_cuts_without_the_marker() {
+    String text = "x".repeat(100);
+
+    assertThat(Text.truncate(text, 10)).isEqualTo("x".repeat(10));
+    assertThat(Text.truncate(text, 0)).isEmpty();
+    assertThat(Text.truncate("\uD83D\uDE00" + text, 1)).isEmpty();
+  }
 }

@@ -1,6 +1,5 @@
 package dev.workgate.execution;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -60,11 +59,6 @@ final class SecretMasker {
     return longest > 0;
   }
 
-  /** The length in bytes of the longest secret: how much of a chunk may be held back. */
-  int longest() {
-    return longest;
-  }
-
   /**
    * Masks the next chunk of the stream.
    *
@@ -86,20 +80,6 @@ final class SecretMasker {
   void finish(Sink sink) {
     scan(held, true, sink);
     held = new byte[0];
-  }
-
-  /** Masks a whole text at once. */
-  static String maskAll(String text, Collection<String> secrets) {
-    SecretMasker masker = new SecretMasker(secrets);
-    if (!masker.active()) {
-      return text;
-    }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    Sink sink = (bytes, from, n) -> out.write(bytes, from, n);
-    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-    masker.mask(bytes, bytes.length, sink);
-    masker.finish(sink);
-    return out.toString(StandardCharsets.UTF_8);
   }
 
   /** Where the masked bytes go. */

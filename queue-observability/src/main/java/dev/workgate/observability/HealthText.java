@@ -1,7 +1,5 @@
 package dev.workgate.observability;
 
-import dev.workgate.core.Text;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -17,11 +15,6 @@ final class HealthText {
   private static final int MAX_CAUSES = 3;
 
   private HealthText() {}
-
-  /** The product's one way of writing a duration: {@code 250ms}, {@code 42.0s}, {@code 12m05s}. */
-  static String duration(Duration d) {
-    return Text.duration(d);
-  }
 
   /** {@code 1,204}. */
   static String count(long n) {

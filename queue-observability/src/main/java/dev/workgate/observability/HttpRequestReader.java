@@ -226,8 +226,7 @@ final class HttpRequestReader {
       throw new Refused(400, "Content-Length must be a decimal number of bytes");
     }
     if (length.length() > 18) {
-      throw new Refused(
-          413, "request body larger than " + WorkgateHttpServer.MAX_BODY_BYTES + " bytes");
+      throw new Refused(413, "request body larger than " + maxBody + " bytes");
     }
     long n = Long.parseLong(length);
     if (n > maxBody) {

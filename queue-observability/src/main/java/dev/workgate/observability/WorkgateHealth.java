@@ -406,9 +406,9 @@ public final class WorkgateHealth implements AutoCloseable {
           HealthIssue.critical(
               SCHEDULER,
               "scheduler loop stalled for "
-                  + HealthText.duration(age)
+                  + Text.duration(age)
                   + " (threshold "
-                  + HealthText.duration(loopStallThreshold)
+                  + Text.duration(loopStallThreshold)
                   + ")",
               "take a thread dump of the node (jstack <pid>) and look at the thread"
                   + " workgate-scheduler-"
@@ -499,9 +499,9 @@ public final class WorkgateHealth implements AutoCloseable {
             HealthIssue.warning(
                 RESOURCES,
                 "last memory reading is "
-                    + HealthText.duration(stale)
+                    + Text.duration(stale)
                     + " older than the scheduler's last turn (threshold "
-                    + HealthText.duration(loopStallThreshold)
+                    + Text.duration(loopStallThreshold)
                     + "): the memory probe fails, and pressure stays "
                     + r.pressure()
                     + " as last read",
@@ -563,17 +563,17 @@ public final class WorkgateHealth implements AutoCloseable {
               EXECUTIONS,
               HealthText.plural(overrun.size(), "execution")
                   + " running past timeout + kill grace + "
-                  + HealthText.duration(overrunSlack)
+                  + Text.duration(overrunSlack)
                   + ": the kill did not take; the oldest, work order "
                   + oldest.workOrderId()
                   + " in queue '"
                   + oldest.queue()
                   + "', started "
-                  + HealthText.duration(Duration.between(oldest.startedAt().get(), now))
+                  + Text.duration(Duration.between(oldest.startedAt().get(), now))
                   + " ago with timeout "
-                  + HealthText.duration(oldest.timeout())
+                  + Text.duration(oldest.timeout())
                   + " and kill grace "
-                  + HealthText.duration(killGrace),
+                  + Text.duration(killGrace),
               "end the work by hand: its process tree (sandbox "
                   + sandbox
                   + ") or, for an in-process handler, its thread workgate-handler-"
@@ -593,13 +593,13 @@ public final class WorkgateHealth implements AutoCloseable {
               EXECUTIONS,
               HealthText.plural(stuck.size(), "execution")
                   + " preparing for more than "
-                  + HealthText.duration(preparingStuckThreshold)
+                  + Text.duration(preparingStuckThreshold)
                   + "; the oldest, work order "
                   + oldest.workOrderId()
                   + " in queue '"
                   + oldest.queue()
                   + "', for "
-                  + HealthText.duration(Duration.between(oldest.claimedAt(), now)),
+                  + Text.duration(Duration.between(oldest.claimedAt(), now)),
               "sandbox creation hangs: check the sandbox provider of that work order's type"
                   + " (disk space, mounts, the container runtime, image pulls) and the node's log"
                   + " for the work order; its slots stay held until creation returns"));
@@ -636,12 +636,11 @@ public final class WorkgateHealth implements AutoCloseable {
             HealthIssue.critical(
                 STORE,
                 pinged.startedHere()
-                    ? "store did not answer within " + HealthText.duration(storePingTimeout)
+                    ? "store did not answer within " + Text.duration(storePingTimeout)
                     : "store has not answered a ping started "
-                        + HealthText.duration(
-                            nonNegative(Duration.between(pinged.startedAt(), now)))
+                        + Text.duration(nonNegative(Duration.between(pinged.startedAt(), now)))
                         + " ago (timeout "
-                        + HealthText.duration(storePingTimeout)
+                        + Text.duration(storePingTimeout)
                         + "); no new ping starts until it returns",
                 recommendation));
         break;
@@ -792,7 +791,7 @@ public final class WorkgateHealth implements AutoCloseable {
       case ANSWERED:
         return Optional.empty();
       case UNANSWERED:
-        why = "the store did not answer within " + HealthText.duration(countsTimeout);
+        why = "the store did not answer within " + Text.duration(countsTimeout);
         break;
       case FAILED:
         why = "the store failed with " + HealthText.classesOnly(counted.failure());

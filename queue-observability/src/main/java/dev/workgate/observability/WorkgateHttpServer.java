@@ -423,7 +423,7 @@ public final class WorkgateHttpServer implements AutoCloseable {
         }
         response =
             Response.error(
-                408, "the request did not arrive within " + requestTimeout.toMillis() + " ms");
+                408, "the request did not arrive within " + Text.duration(requestTimeout));
       }
       write(out, response, "HEAD".equals(reader.method()), clock);
       linger(socket);

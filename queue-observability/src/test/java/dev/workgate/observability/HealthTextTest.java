@@ -4,23 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.sql.SQLException;
-import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
-/** How health messages write durations and failures. */
+/** How health messages write failures. */
 class HealthTextTest {
-
-  @Test
-  void durations_read_as_everywhere_else_in_the_product() {
-    assertThat(HealthText.duration(Duration.ofMillis(250))).isEqualTo("250ms");
-    assertThat(HealthText.duration(Duration.ofMillis(1_500))).isEqualTo("1.5s");
-    assertThat(HealthText.duration(Duration.ofSeconds(42))).isEqualTo("42.0s");
-    assertThat(HealthText.duration(Duration.ofSeconds(119))).isEqualTo("1m59s");
-    assertThat(HealthText.duration(Duration.ofMinutes(5))).isEqualTo("5m00s");
-    assertThat(HealthText.duration(Duration.ofSeconds(725))).isEqualTo("12m05s");
-    assertThat(HealthText.duration(Duration.ofMinutes(184))).isEqualTo("3h04m");
-    assertThat(HealthText.duration(Duration.ofHours(2))).isEqualTo("2h00m");
-  }
 
   @Test
   void store_failures_name_at_most_three_classes_and_survive_a_cause_cycle() {

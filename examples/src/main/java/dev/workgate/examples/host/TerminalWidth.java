@@ -2,6 +2,7 @@ package dev.workgate.examples.host;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
@@ -28,6 +29,7 @@ final class TerminalWidth implements IntSupplier {
   private final LongSupplier nanoTime;
   private int width = -1;
   private long measuredAt;
+  private boolean measuring = true;
 
   /**
    * The width of the terminal on {@code /dev/tty}.
@@ -47,10 +49,13 @@ final class TerminalWidth implements IntSupplier {
   @Override
   public synchronized int getAsInt() {
     long now = nanoTime.getAsLong();
-    if (width < 0 || now - measuredAt >= REMEASURE_NANOS) {
+    if (width < 0 || (measuring && now - measuredAt >= REMEASURE_NANOS)) {
       measuredAt = now;
       int measured = measure.getAsInt();
-      width = measured >= MIN ? measured : fromColumns();
+      // No terminal to ask (or no stty): the environment's width from then on, without forking a
+      // process every few seconds for the rest of the run.
+      measuring = measured >= MIN;
+      width = measuring ? measured : fromColumns();
     }
     return width;
   }
@@ -76,10 +81,15 @@ final class TerminalWidth implements IntSupplier {
               .redirectInput(tty)
               .redirectError(ProcessBuilder.Redirect.DISCARD)
               .start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+      // stty's answer is a few bytes, so waiting before reading cannot fill the pipe.
       if (!p.waitFor(2, TimeUnit.SECONDS) || p.exitValue() != 0) {
         p.destroyForcibly();
+        p.getInputStream().close();
         return -1;
+      }
+      String out;
+      try (InputStream in = p.getInputStream()) {
+        out = new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim();
       }
       String[] parts = out.split("\\s+");
       return parts.length == 2 ? Integer.parseInt(parts[1]) : -1;

@@ -131,7 +131,7 @@ class ProgressDisplayTest {
   }
 
   @Test
-  void the_width_is_measured_then_columns_then_80_and_measured_again_every_two_seconds() {
+  void the_width_is_measured_again_every_two_seconds_until_it_cannot_be_then_columns_or_80() {
     AtomicInteger measured = new AtomicInteger(100);
     AtomicInteger measurements = new AtomicInteger();
     AtomicLong nanos = new AtomicLong();
@@ -151,6 +151,11 @@ class ProgressDisplayTest {
     assertThat(measurements).hasValue(1);
     nanos.addAndGet(1);
     assertThat(width.getAsInt()).as("no terminal: COLUMNS").isEqualTo(120);
+    assertThat(measurements).hasValue(2);
+    measured.set(90);
+    nanos.addAndGet(10 * TerminalWidth.REMEASURE_NANOS);
+    assertThat(width.getAsInt()).as("once stty failed, it is not asked again").isEqualTo(120);
+    assertThat(measurements).hasValue(2);
     assertThat(new TerminalWidth(null, () -> -1, nanos::get).getAsInt()).isEqualTo(80);
     assertThat(new TerminalWidth("abc", () -> 0, nanos::get).getAsInt()).isEqualTo(80);
   }

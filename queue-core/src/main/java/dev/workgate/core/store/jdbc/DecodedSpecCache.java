@@ -27,6 +27,12 @@ final class DecodedSpecCache {
   /** Estimated heap of an entry beyond its JSON: the event, spec, map entry and boxed key. */
   static final int ENTRY_OVERHEAD = 512;
 
+  /**
+   * The default budget, 32 MiB: about 200 decoded specs of 40 KB, or thousands of small ones, a
+   * small share of any server heap.
+   */
+  static final long DEFAULT_BUDGET = 32L * 1024 * 1024;
+
   /** The largest budget the options accept: 1 TiB, far past any heap. */
   static final long MAX_BUDGET = 1L << 40;
 

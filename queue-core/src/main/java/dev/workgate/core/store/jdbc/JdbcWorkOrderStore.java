@@ -1867,6 +1867,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
         }
       }
       insertRows(c, rewrite);
+      quarantine.released(replaced);
     }
     return new RebuildReport(workOrders, events, mismatches, repair);
   }

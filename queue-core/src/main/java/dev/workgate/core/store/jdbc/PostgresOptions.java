@@ -25,7 +25,7 @@ public final class PostgresOptions {
    * MiB keeps the specs of a few thousand work orders with small payloads (or a few hundred with 10
    * KB ones) decoded, a small share of a typical node's heap whatever the payloads weigh.
    */
-  public static final long DEFAULT_SPEC_CACHE_BYTES = 32L * 1024 * 1024;
+  public static final long DEFAULT_SPEC_CACHE_BYTES = DecodedSpecCache.DEFAULT_BUDGET;
 
   private PostgresOptions(Builder b) {
     this.schema = b.schema;

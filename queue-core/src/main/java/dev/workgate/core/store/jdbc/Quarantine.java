@@ -1,6 +1,7 @@
 package dev.workgate.core.store.jdbc;
 
 import dev.workgate.core.store.UnreadableRowException;
+import java.util.Collection;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -19,13 +20,18 @@ final class Quarantine {
   private static final Logger LOG = LoggerFactory.getLogger(Quarantine.class);
 
   /**
-   * The most rows remembered: past it, a further row is still counted and logged, but is not kept
-   * out of claims by the remembered set (its claims fail it again, and are skipped again).
+   * The most rows and work orders remembered, so that a store full of damage cannot fill the heap:
+   * past it, a further row is logged at DEBUG only and not counted (the count already warns), and
+   * its work order's claims meet it again and skip it again.
    */
   static final int REMEMBERED_LIMIT = 10_000;
 
   private final Set<String> rows = ConcurrentHashMap.newKeySet();
   private final Set<String> workOrders = ConcurrentHashMap.newKeySet();
+
+  /** The work orders held for an unreadable event, which no repair rewrites. */
+  private final Set<String> heldForEvents = ConcurrentHashMap.newKeySet();
+
   private final AtomicLong count = new AtomicLong();
 
   /**
@@ -38,14 +44,39 @@ final class Quarantine {
         failure.position() > 0 ? "event:" + failure.position() : "row:" + failure.workOrderId();
     if (workOrders.size() < REMEMBERED_LIMIT) {
       workOrders.add(failure.workOrderId());
+      if (failure.position() > 0) {
+        heldForEvents.add(failure.workOrderId());
+      }
     }
-    if (rows.size() >= REMEMBERED_LIMIT || rows.add(key)) {
+    if (rows.contains(key)) {
+      return;
+    }
+    if (rows.size() >= REMEMBERED_LIMIT) {
+      LOG.debug("{}; not remembered: {} rows are quarantined already", failure.getMessage(), count);
+      return;
+    }
+    if (rows.add(key)) {
       count.incrementAndGet();
       LOG.warn(
-          "{}; quarantined: claims skip work order {} and reads of the whole log skip the row,"
-              + " until it is fixed (see docs/operations.md)",
+          "{}; quarantined: claims of this store instance skip work order {} and reads of the"
+              + " whole log skip the row, until a repair rewrites it or the store is reopened"
+              + " (see docs/operations.md)",
           failure.getMessage(),
           failure.workOrderId());
+    }
+  }
+
+  /**
+   * Lets claims take work orders again whose projection rows a repair has just rewritten. An
+   * unreadable event is not rewritten by a repair, so a work order quarantined for one stays held.
+   *
+   * @param workOrderIds the work orders whose rows were rewritten or removed
+   */
+  void released(Collection<String> workOrderIds) {
+    for (String id : workOrderIds) {
+      if (rows.remove("row:" + id) && !heldForEvents.contains(id)) {
+        workOrders.remove(id);
+      }
     }
   }
 
@@ -54,7 +85,10 @@ final class Quarantine {
     return workOrders.contains(workOrderId);
   }
 
-  /** Distinct unreadable rows met since the store opened. */
+  /**
+   * Distinct unreadable rows met since the store opened (up to {@link #REMEMBERED_LIMIT}), less
+   * none: a row a repair rewrote still counts, as it was met.
+   */
   long count() {
     return count.get();
   }

@@ -136,14 +136,24 @@ final class Readers {
         }
         c.setAutoCommit(false);
         c.setReadOnly(true);
+        SQLException failed = null;
         try {
-          T result = work.run(c);
-          c.commit();
-          return result;
+          return work.run(c);
+        } catch (SQLException e) {
+          failed = e;
+          throw e;
         } finally {
-          c.rollback();
-          c.setReadOnly(false);
-          c.setAutoCommit(true);
+          // Back to the pool as it came; a failure here never hides the read's own.
+          try {
+            c.rollback();
+            c.setReadOnly(false);
+            c.setAutoCommit(true);
+          } catch (SQLException e) {
+            if (failed == null) {
+              throw e;
+            }
+            failed.addSuppressed(e);
+          }
         }
       } catch (SQLException e) {
         throw failure(what, dialect, e);

@@ -7,6 +7,7 @@ import static dev.workgate.core.testing.WorkOrderFixtures.spec;
 import static dev.workgate.core.testing.WorkOrderFixtures.started;
 import static dev.workgate.core.testing.WorkOrderFixtures.submitted;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.workgate.core.EventType;
@@ -402,6 +403,24 @@ abstract class JdbcStoreFaultTest {
         .extracting(ProjectionMismatch::workOrderId)
         .containsExactly(d.id);
     assertThat(store.quarantinedRows()).isEqualTo(1);
+  }
+
+  @Test
+  void a_damaged_projection_row_is_skipped_by_claims_until_a_repair_rewrites_it() {
+    WorkOrderStore store = open();
+    JdbcTestKit.submitMany(store, QUEUE, 3, 3);
+    WorkOrderId victim = submit(store);
+    raw().update("UPDATE {work_orders} SET result = '{not json' WHERE id = ?", victim.value());
+
+    assertThatThrownBy(() -> store.find(victim)).isInstanceOf(StoreException.class);
+    assertThat(store.quarantinedRows()).isEqualTo(1);
+    assertThat(store.claim(claim(100))).hasSize(3).extracting(v -> v.id()).doesNotContain(victim);
+    assertThat(store.claim(claim(100))).isEmpty();
+
+    assertThat(store.rebuildProjection(RebuildMode.REPAIR).repaired()).isTrue();
+
+    assertThat(store.claim(claim(100))).extracting(v -> v.id()).containsExactly(victim);
+    assertThat(store.quarantinedRows()).as("a row met once stays counted").isEqualTo(1);
   }
 
   ClaimRequest claim(int limit) {
