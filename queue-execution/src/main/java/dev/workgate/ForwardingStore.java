@@ -55,6 +55,11 @@ abstract class ForwardingStore implements WorkOrderStore {
   }
 
   @Override
+  public Optional<java.nio.file.Path> localFile() {
+    return store.localFile();
+  }
+
+  @Override
   public LogPage readLog(long afterPosition, int limit) {
     return store.readLog(afterPosition, limit);
   }

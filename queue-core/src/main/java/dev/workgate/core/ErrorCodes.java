@@ -43,20 +43,42 @@ public final class ErrorCodes {
    */
   public static final String NODE_SHUTDOWN = "NODE_SHUTDOWN";
 
+  /**
+   * Creating the sandbox took longer than the node's sandbox creation timeout; the creation was
+   * interrupted and whatever it had made destroyed (retryable).
+   */
+  public static final String SANDBOX_CREATION_TIMEOUT = "SANDBOX_CREATION_TIMEOUT";
+
+  /**
+   * The node could not renew its lease in time (the store did not answer) and stopped the attempt
+   * itself before another node could take the work order over (retryable; recorded as a release,
+   * which costs no attempt).
+   */
+  public static final String LEASE_NOT_RENEWED = "LEASE_NOT_RENEWED";
+
+  /**
+   * The work order was released (its node shut down past the grace, or died) more often than the
+   * release limit allows: it is presumed to kill the nodes it lands on, and fails for good (not
+   * retryable).
+   */
+  public static final String POISONED = "POISONED";
+
   /** Codes that are retryable unless a policy says otherwise. */
   public static final Set<String> RETRYABLE_BY_DEFAULT =
       Set.of(
           SANDBOX_CREATION_FAILED,
+          SANDBOX_CREATION_TIMEOUT,
           TIMEOUT,
           OOM_KILLED,
           NETWORK_ERROR,
           LEASE_EXPIRED,
           NODE_SHUTDOWN,
+          LEASE_NOT_RENEWED,
           UNKNOWN_ERROR);
 
   /** Codes that are never retried unless a policy says otherwise. */
   public static final Set<String> FATAL_BY_DEFAULT =
-      Set.of(INVALID_WORK_ORDER, AGENT_FATAL_ERROR, CANCELLED);
+      Set.of(INVALID_WORK_ORDER, AGENT_FATAL_ERROR, CANCELLED, POISONED);
 
   private ErrorCodes() {}
 }

@@ -270,6 +270,16 @@ public interface WorkOrderStore extends AutoCloseable {
     return 0;
   }
 
+  /**
+   * The local file that holds this store, for a store kept in one (SQLite): hosts put what belongs
+   * with the store's data (sandbox directories) beside it rather than in a shared directory.
+   *
+   * @return the file, absolute; empty for a store without one (in memory, PostgreSQL)
+   */
+  default Optional<java.nio.file.Path> localFile() {
+    return Optional.empty();
+  }
+
   /** Releases the store's resources. Idempotent. */
   @Override
   void close();

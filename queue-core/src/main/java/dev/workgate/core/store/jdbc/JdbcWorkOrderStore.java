@@ -1999,6 +1999,13 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
   }
 
   @Override
+  public Optional<Path> localFile() {
+    return d instanceof SqlDialect.Sqlite s
+        ? Optional.of(Path.of(s.file).toAbsolutePath().normalize())
+        : Optional.empty();
+  }
+
+  @Override
   public Subscription subscribe(WorkAvailableListener listener) {
     Objects.requireNonNull(listener, "listener");
     ensureOpen();

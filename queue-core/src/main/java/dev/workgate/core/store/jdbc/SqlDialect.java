@@ -207,7 +207,7 @@ abstract class SqlDialect {
 
   /** SQLite: one file, one writer. */
   static final class Sqlite extends SqlDialect {
-    private final String file;
+    final String file;
 
     Sqlite(String file, String prefix) {
       super("", prefix);
