@@ -26,6 +26,20 @@ public interface WorkContext {
   int attempt();
 
   /**
+   * The attempt's fencing token: a number that rises with every claim of this work order, on any
+   * node, across attempts, reaps and releases (the version of the work order's {@code Claimed}
+   * event for this attempt). Pass it to an external system along with a side effect, and let that
+   * system refuse a token lower than the highest it has seen for the work order: a write from an
+   * attempt that was superseded (its node cut off, its lease reaped, the work order claimed again)
+   * is then rejected instead of applied twice. The token does not stop a stale attempt from
+   * running; it lets the systems it writes to tell that it is stale. See docs/execution.md,
+   * "Fencing tokens".
+   *
+   * @return a positive number, the same for the whole attempt
+   */
+  long fencingToken();
+
+  /**
    * The work order's type.
    *
    * @return the type

@@ -266,6 +266,11 @@ public final class InProcessSandboxProvider implements SandboxProvider {
       }
 
       @Override
+      public long fencingToken() {
+        return request.fencingToken();
+      }
+
+      @Override
       public String type() {
         return view.type();
       }

@@ -83,6 +83,13 @@ public final class ProcessSandboxProvider implements SandboxProvider {
   public static final String SANDBOX_ENV = "WORKGATE_SANDBOX";
 
   /**
+   * The variable that holds the attempt's fencing token ({@link SandboxRequest#fencingToken()}), in
+   * decimal: pass it to the systems the process writes to, so that they can refuse an attempt that
+   * was superseded. Recipes cannot set it.
+   */
+  public static final String FENCING_TOKEN_ENV = "WORKGATE_FENCING_TOKEN";
+
+  /**
    * How long an orphan's processes get to stop after SIGTERM before SIGKILL: short, since nobody
    * waits for their result any more, but long enough to flush a log.
    */
@@ -176,7 +183,7 @@ public final class ProcessSandboxProvider implements SandboxProvider {
         workDir = SandboxPaths.inside(dir, spec.workingSubdirectory().get());
         Files.createDirectories(workDir);
       }
-      Map<String, String> environment = environment(spec, marker);
+      Map<String, String> environment = environment(spec, marker, request.fencingToken());
       String program = resolve(spec.command().get(0), environment.get("PATH"));
       List<String> argv = argv(spec, program);
       return new ProcessSandbox(
@@ -279,7 +286,8 @@ public final class ProcessSandboxProvider implements SandboxProvider {
     return UUID.nameUUIDFromBytes(dir.toString().getBytes(StandardCharsets.UTF_8)).toString();
   }
 
-  private static Map<String, String> environment(ProcessSpec spec, String marker) {
+  private static Map<String, String> environment(
+      ProcessSpec spec, String marker, long fencingToken) {
     Map<String, String> env = new LinkedHashMap<>();
     Map<String, String> parent = System.getenv();
     for (String name : spec.inheritEnv()) {
@@ -290,6 +298,7 @@ public final class ProcessSandboxProvider implements SandboxProvider {
     }
     env.putAll(spec.env());
     env.put(SANDBOX_ENV, marker);
+    env.put(FENCING_TOKEN_ENV, Long.toString(fencingToken));
     return Map.copyOf(env);
   }
 

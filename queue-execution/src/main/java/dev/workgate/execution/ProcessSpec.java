@@ -27,7 +27,8 @@ import java.util.regex.Pattern;
  *   <li><b>Environment.</b> Cleared: the child sees only the variables set with {@link Builder#env}
  *       and those copied from this JVM with {@link Builder#inheritEnv} (not even {@code PATH} or
  *       {@code HOME} unless listed), plus {@value ProcessSandboxProvider#SANDBOX_ENV}, which marks
- *       the sandbox's processes so that they can be found and killed.
+ *       the sandbox's processes so that they can be found and killed, and {@value
+ *       ProcessSandboxProvider#FENCING_TOKEN_ENV}, the attempt's fencing token.
  *   <li><b>Secrets.</b> Written to the child's standard input, one {@code NAME=value} line each in
  *       the order given, after which standard input is closed. They are never put in the
  *       environment or on the command line (both readable by other processes of the same user
@@ -334,8 +335,8 @@ public final class ProcessSpec {
     /**
      * Sets a variable of the child's environment; replaces an earlier value.
      *
-     * @param name a portable name ({@code [A-Za-z_][A-Za-z0-9_]*}), not {@value
-     *     ProcessSandboxProvider#SANDBOX_ENV}
+     * @param name a portable name ({@code [A-Za-z_][A-Za-z0-9_]*}), neither {@value
+     *     ProcessSandboxProvider#SANDBOX_ENV} nor {@value ProcessSandboxProvider#FENCING_TOKEN_ENV}
      * @param value any text without a NUL character
      * @return this builder
      */
@@ -506,6 +507,10 @@ public final class ProcessSpec {
       if (ProcessSandboxProvider.SANDBOX_ENV.equals(name)) {
         throw new IllegalArgumentException(
             setting + " name " + name + " is reserved for marking the sandbox's processes");
+      }
+      if (ProcessSandboxProvider.FENCING_TOKEN_ENV.equals(name)) {
+        throw new IllegalArgumentException(
+            setting + " name " + name + " is reserved for the attempt's fencing token");
       }
     }
   }

@@ -147,7 +147,10 @@ class ProcessSandboxProviderTest {
                     .env("GREETING", "hi there")
                     .build()));
 
-    assertThat(bare).containsOnlyKeys(ProcessSandboxProvider.SANDBOX_ENV);
+    assertThat(bare)
+        .containsOnlyKeys(
+            ProcessSandboxProvider.SANDBOX_ENV, ProcessSandboxProvider.FENCING_TOKEN_ENV)
+        .containsEntry(ProcessSandboxProvider.FENCING_TOKEN_ENV, "2");
     assertThat(given)
         .containsEntry("HOME", System.getenv("HOME"))
         .containsEntry("GREETING", "hi there")

@@ -88,6 +88,14 @@ class ProcessSpecTest {
   }
 
   @Test
+  void the_fencing_token_variable_cannot_be_set_or_inherited() {
+    String token = ProcessSandboxProvider.FENCING_TOKEN_ENV;
+
+    assertRejected(() -> ProcessSpec.builder().env(token, "99"), "env name " + token, "reserved");
+    assertRejected(() -> ProcessSpec.builder().inheritEnv(token), "inheritEnv", "reserved");
+  }
+
+  @Test
   void a_secret_value_that_does_not_fit_on_one_line_is_rejected_without_showing_it() {
     assertThatThrownBy(() -> ProcessSpec.builder().secret("TOKEN", "abc\nINJECTED=1"))
         .isInstanceOf(IllegalArgumentException.class)
