@@ -125,7 +125,9 @@ public final class Workgate implements AutoCloseable {
             .clock(b.clock)
             .threads(b.resourceConfig != null ? b.resourceConfig.maxConcurrent() : b.maxConcurrent)
             .killGrace(b.killGrace)
-            .defaultTimeout(b.defaultTimeout);
+            .defaultTimeout(b.defaultTimeout)
+            .sandboxCreationTimeout(b.sandboxCreationTimeout)
+            .abandonedHandlerSlotCap(b.abandonedHandlerSlotCap);
     Path root = b.sandboxRoot.toAbsolutePath().normalize();
     for (Map.Entry<String, WorkHandler> h : b.handlers.entrySet()) {
       eb.provider(
@@ -571,6 +573,8 @@ public final class Workgate implements AutoCloseable {
     private Path sandboxRoot = Path.of(System.getProperty("java.io.tmpdir"), "workgate-sandboxes");
     private Duration killGrace = ExecutionManager.DEFAULT_KILL_GRACE;
     private Duration defaultTimeout = ExecutionManager.DEFAULT_TIMEOUT;
+    private Duration sandboxCreationTimeout = ExecutionManager.DEFAULT_SANDBOX_CREATION_TIMEOUT;
+    private Duration abandonedHandlerSlotCap = ExecutionManager.DEFAULT_ABANDONED_HANDLER_SLOT_CAP;
     private MemoryProbe memoryProbe;
 
     private Builder() {}
@@ -789,6 +793,33 @@ public final class Workgate implements AutoCloseable {
      */
     public Builder defaultTimeout(Duration timeout) {
       this.defaultTimeout = ExecutionManager.requireTimeout(timeout);
+      return this;
+    }
+
+    /**
+     * How long a sandbox may take to be created before the creation is interrupted and the attempt
+     * recorded as {@code SANDBOX_CREATION_TIMEOUT} (retryable). Default {@link
+     * ExecutionManager#DEFAULT_SANDBOX_CREATION_TIMEOUT} (5 min): a creation that takes longer is
+     * taken as hung.
+     *
+     * @param timeout positive
+     * @return this builder
+     */
+    public Builder sandboxCreationTimeout(Duration timeout) {
+      this.sandboxCreationTimeout = ExecutionManager.requireSandboxCreationTimeout(timeout);
+      return this;
+    }
+
+    /**
+     * How long a handler that ignored its stop, and was abandoned after the kill grace, keeps its
+     * slot while its thread still runs; after it the slot is freed with a warning. Default {@link
+     * ExecutionManager#DEFAULT_ABANDONED_HANDLER_SLOT_CAP} (1 h).
+     *
+     * @param cap zero (free at once) or positive, at most 7 days
+     * @return this builder
+     */
+    public Builder abandonedHandlerSlotCap(Duration cap) {
+      this.abandonedHandlerSlotCap = ExecutionManager.requireAbandonedHandlerSlotCap(cap);
       return this;
     }
 

@@ -25,6 +25,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -41,10 +43,22 @@ import org.slf4j.MDC;
 /**
  * Runs claimed work: the {@link WorkDispatcher} the scheduler hands claims to. Each execution owns
  * its sandbox from creation to destruction, and nothing else ever destroys it. In order: create the
- * sandbox (a failure is {@code SANDBOX_CREATION_FAILED}); append {@code Started}; run under the
- * work order's timeout ({@code TIMEOUT}); append {@code Completed}, {@code Cancelled} or {@code
- * AttemptFailed} with the retry manager's decision; destroy the sandbox; release the slot. The
- * destroy and the release happen in every outcome.
+ * sandbox (a failure is {@code SANDBOX_CREATION_FAILED}, a creation past {@link
+ * Builder#sandboxCreationTimeout} {@code SANDBOX_CREATION_TIMEOUT}); append {@code Started}; run
+ * under the work order's timeout ({@code TIMEOUT}); append {@code Completed}, {@code Cancelled} or
+ * {@code AttemptFailed} with the retry manager's decision; destroy the sandbox; release the slot.
+ * The destroy and the release happen in every outcome.
+ *
+ * <p><b>Creation.</b> A provider's create runs on a creation thread while the execution waits for
+ * it without a thread of its own. A cancel, a shutdown or the creation timeout gives up on it at
+ * once: the create is interrupted, the execution records its outcome, and a sandbox the create
+ * still returns is destroyed, never run. A create that ignores the interrupt keeps its creation
+ * thread until it returns, counted in {@link #abandonedCreations()}.
+ *
+ * <p><b>Abandoned work keeps its slot.</b> When a sandbox gives up on work that ignored its stop
+ * (see {@link Sandbox#whenStopped()}), the outcome is recorded as usual, but the slot stays
+ * reserved until the work really stops, or for {@link Builder#abandonedHandlerSlotCap} at most;
+ * such work is listed by {@link #abandonedHandlers()}.
  *
  * <p><b>Fencing.</b> Every outcome is appended only while the work order is still this node's
  * (active, leased to this node, same attempt); when it is not, because the lease was lost and the
@@ -67,6 +81,20 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
 
   /** A work order without a timeout of its own may run an hour per attempt. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofHours(1);
+
+  /**
+   * Five minutes to create a sandbox: room for a provider that clones a repository or pulls an
+   * image, far below the hour an attempt may run. A creation that takes longer is taken as hung (a
+   * stuck mount, a registry that never answers) and would hold its slot doing nothing.
+   */
+  public static final Duration DEFAULT_SANDBOX_CREATION_TIMEOUT = Duration.ofMinutes(5);
+
+  /**
+   * An abandoned handler keeps its slot for an hour at most, as long as an attempt may run by
+   * default: a thread that has ignored its stop for that long is taken as stuck for good, and
+   * holding its slot longer would only shrink the node until a restart.
+   */
+  public static final Duration DEFAULT_ABANDONED_HANDLER_SLOT_CAP = Duration.ofHours(1);
 
   /** What an execution is doing. */
   public enum Status {
@@ -113,6 +141,90 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
       Status status,
       Duration timeout) {}
 
+  /**
+   * Work whose sandbox gave up on it after the kill grace (an in-process handler that ignored its
+   * cancellation and interrupt) and whose thread still runs. Its outcome is recorded; its slots and
+   * memory stay reserved until the work really stops, or until {@link #abandonedHandlerSlotCap()}
+   * has passed. Immutable.
+   *
+   * @param workOrderId the work order
+   * @param attempt the attempt that was abandoned
+   * @param queue its queue
+   * @param abandonedAt when the execution gave up on it
+   * @param slotsHeld the slots it still holds
+   * @param memoryMbHeld the memory it still holds
+   */
+  public record AbandonedHandler(
+      WorkOrderId workOrderId,
+      int attempt,
+      String queue,
+      Instant abandonedAt,
+      int slotsHeld,
+      long memoryMbHeld) {}
+
+  /** An abandoned handler's held slot, freed once. */
+  private final class Abandoned {
+    final ClaimedWork work;
+    final AbandonedHandler info;
+    final java.util.concurrent.atomic.AtomicBoolean freed =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    volatile ScheduledFuture<?> cap;
+
+    Abandoned(ClaimedWork work, AbandonedHandler info) {
+      this.work = work;
+      this.info = info;
+    }
+
+    /** Frees the slot: the work stopped, the cap passed ({@code capped}), or the manager closed. */
+    void free(boolean capped) {
+      if (!freed.compareAndSet(false, true)) {
+        return;
+      }
+      abandoned.remove(work, this);
+      ScheduledFuture<?> c = cap;
+      if (c != null) {
+        c.cancel(false);
+      }
+      work.release();
+      Duration held = Duration.between(info.abandonedAt(), clock.instant());
+      if (capped) {
+        LOG.warn(
+            "the abandoned handler of {} attempt {} still runs after {}; its {} slot(s) are freed"
+                + " while its thread goes on",
+            info.workOrderId(),
+            info.attempt(),
+            Text.duration(abandonedHandlerSlotCap),
+            info.slotsHeld());
+      } else {
+        LOG.info(
+            "the abandoned handler of {} attempt {} ended {} after it was abandoned; its {}"
+                + " slot(s) are freed",
+            info.workOrderId(),
+            info.attempt(),
+            Text.duration(held.isNegative() ? Duration.ZERO : held),
+            info.slotsHeld());
+      }
+    }
+  }
+
+  /** Completes a creation given up because it took longer than the creation timeout. */
+  private static final class CreationTimedOut extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    CreationTimedOut() {
+      super("sandbox creation timed out", null, false, false);
+    }
+  }
+
+  /** Completes a creation given up because the execution was stopped. */
+  private static final class CreationStopped extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    CreationStopped() {
+      super("sandbox creation stopped", null, false, false);
+    }
+  }
+
   private final WorkOrderStore store;
   private final RetryManager retries;
   private final Map<String, SandboxProvider> providers;
@@ -120,7 +232,12 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
   private final Clock clock;
   private final Duration killGrace;
   private final Duration defaultTimeout;
+  private final Duration creationTimeout;
+  private final Duration abandonedHandlerSlotCap;
   private final ExecutorService executions;
+  private final java.util.concurrent.Executor creators;
+  private final AtomicInteger lingeringCreations = new AtomicInteger();
+  private final Map<ClaimedWork, Abandoned> abandoned = new ConcurrentHashMap<>();
   private final ScheduledExecutorService timers;
   private final java.util.concurrent.Executor killers;
   private final List<ExecutorService> owned = new ArrayList<>();
@@ -136,6 +253,8 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     this.clock = b.clock;
     this.killGrace = b.killGrace;
     this.defaultTimeout = b.defaultTimeout;
+    this.creationTimeout = b.creationTimeout;
+    this.abandonedHandlerSlotCap = b.abandonedHandlerSlotCap;
     AtomicInteger n = new AtomicInteger();
     if (b.executor != null) {
       this.executions = b.executor;
@@ -162,6 +281,18 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
       ExecutorService pool =
           Executors.newCachedThreadPool(r -> daemon(r, "workgate-kill-" + nodeId));
       this.killers = pool;
+      owned.add(pool);
+    }
+    if (b.creationExecutor != null) {
+      this.creators = b.creationExecutor;
+    } else if (b.executor != null) {
+      this.creators = b.executor; // a host that manages its threads gets no others
+    } else {
+      AtomicInteger c = new AtomicInteger();
+      ExecutorService pool =
+          Executors.newCachedThreadPool(
+              r -> daemon(r, "workgate-create-" + nodeId + "-" + c.incrementAndGet()));
+      this.creators = pool;
       owned.add(pool);
     }
   }
@@ -196,6 +327,38 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
               + (timeout == null ? null : Text.duration(timeout)));
     }
     return timeout;
+  }
+
+  /**
+   * Checks a sandbox creation timeout as the builder does, for builders that pass one on.
+   *
+   * @param timeout the timeout
+   * @return the timeout
+   * @throws IllegalArgumentException unless it is positive
+   */
+  public static Duration requireSandboxCreationTimeout(Duration timeout) {
+    if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException(
+          "sandboxCreationTimeout must be positive, got "
+              + (timeout == null ? null : Text.duration(timeout)));
+    }
+    return timeout;
+  }
+
+  /**
+   * Checks an abandoned handler's slot cap as the builder does, for builders that pass one on.
+   *
+   * @param cap the cap
+   * @return the cap
+   * @throws IllegalArgumentException unless it is between 0 and 7 days
+   */
+  public static Duration requireAbandonedHandlerSlotCap(Duration cap) {
+    if (cap == null || cap.isNegative() || cap.compareTo(Duration.ofDays(7)) > 0) {
+      throw new IllegalArgumentException(
+          "abandonedHandlerSlotCap must be between 0 and 7 days, got "
+              + (cap == null ? null : Text.duration(cap)));
+    }
+    return cap;
   }
 
   private static Thread daemon(Runnable r, String name) {
@@ -373,6 +536,52 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
   }
 
   /**
+   * How long a sandbox may take to be created before the creation is given up and recorded as
+   * {@code SANDBOX_CREATION_TIMEOUT}.
+   *
+   * @return the timeout
+   */
+  public Duration sandboxCreationTimeout() {
+    return creationTimeout;
+  }
+
+  /**
+   * How long an abandoned handler keeps its slot at most.
+   *
+   * @return the cap
+   */
+  public Duration abandonedHandlerSlotCap() {
+    return abandonedHandlerSlotCap;
+  }
+
+  /**
+   * Work abandoned after its kill grace whose thread still runs, each holding its slots and memory
+   * until it stops or {@link #abandonedHandlerSlotCap()} has passed: for health checks and a gauge.
+   * A handler that ignores its cancellation shows here, never silently.
+   *
+   * @return a snapshot, oldest first
+   */
+  public List<AbandonedHandler> abandonedHandlers() {
+    List<AbandonedHandler> list = new ArrayList<>();
+    for (Abandoned a : abandoned.values()) {
+      list.add(a.info);
+    }
+    list.sort(java.util.Comparator.comparing(AbandonedHandler::abandonedAt));
+    return list;
+  }
+
+  /**
+   * Sandbox creations that were given up (timed out, or their execution stopped) while the
+   * provider's create call still runs, ignoring its interrupt: each holds a creation thread. A
+   * sandbox such a call still returns is destroyed at once.
+   *
+   * @return how many are still running
+   */
+  public int abandonedCreations() {
+    return lingeringCreations.get();
+  }
+
+  /**
    * The executions of this node.
    *
    * @return snapshots
@@ -465,6 +674,10 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     for (ExecutorService pool : owned) {
       pool.shutdownNow();
     }
+    // Nothing is claimed any more: abandoned handlers need not hold their slots.
+    for (Abandoned a : List.copyOf(abandoned.values())) {
+      a.free(false);
+    }
   }
 
   /** One attempt on this node. */
@@ -481,6 +694,24 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
 
     /** The version our Started event left, or 0 before it is recorded. */
     private volatile long startedVersion;
+
+    /** How the attempt ended; set once, by the thread that decides it. */
+    private volatile Outcome outcome;
+
+    /** The attempt's timeout while it runs. */
+    private volatile ScheduledFuture<?> timeout;
+
+    /** The sandbox being created on a creation thread; completed early when given up. */
+    private volatile CompletableFuture<Sandbox> creation;
+
+    private volatile ScheduledFuture<?> creationTimer;
+    private final Object creationLock = new Object();
+
+    /** The thread running the provider's create; guarded by creationLock. */
+    private Thread creatingThread;
+
+    /** The creation was given up while the provider's create still ran; guarded by creationLock. */
+    private boolean creationLingers;
 
     /** The next attempt of the work order, waiting for this one to end; guarded by active. */
     private Execution successor;
@@ -522,18 +753,37 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
         return;
       }
       stopMessage = message;
+      CompletableFuture<Sandbox> pending = creation;
+      if (pending != null && pending.completeExceptionally(new CreationStopped())) {
+        giveUpCreation("it was stopped (" + reason.name().toLowerCase(java.util.Locale.ROOT) + ")");
+      }
       Sandbox s = sandbox;
       if (s != null) {
         killers.execute(() -> s.kill(grace));
       }
     }
 
-    void run() {
+    private void enterMdc() {
       MDC.put("workOrderId", claimed.id().value());
       MDC.put("attempt", Integer.toString(claimed.attempt()));
       MDC.put("queue", claimed.queue());
-      ScheduledFuture<?> timeout = null;
-      Outcome outcome = null;
+    }
+
+    private void leaveMdc() {
+      MDC.remove("workOrderId");
+      MDC.remove("attempt");
+      MDC.remove("queue");
+    }
+
+    /**
+     * The first step, on an execution thread: find the provider and create the sandbox. An
+     * in-process provider only makes an object, so its sandbox is made here and the work goes on on
+     * this thread; any other creation runs on a creation thread, and the execution continues in
+     * {@link #afterCreation} on an execution thread once it ends, times out or is stopped.
+     */
+    void run() {
+      enterMdc();
+      boolean continuesElsewhere = false;
       try {
         SandboxProvider provider = providers.get(claimed.type());
         if (provider == null) {
@@ -552,105 +802,336 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
           outcome = stopped();
           return;
         }
-        try {
-          sandbox = provider.create(new SandboxRequest(claimed, nodeId));
-          sandboxId = sandbox.id();
-        } catch (Exception e) {
-          outcome =
-              fail(
-                  ErrorInfo.retryable(
-                      ErrorCodes.SANDBOX_CREATION_FAILED,
-                      retries.classifier().classify(e).message()));
+        if (provider instanceof InProcessSandboxProvider) {
+          try {
+            created(provider.create(request()));
+          } catch (Exception e) {
+            outcome = creationFailed(e);
+            return;
+          }
+          proceed();
           return;
         }
-        if (stopReason.get() != null) {
-          outcome = stopped();
-          return;
-        }
-        try {
-          List<RecordedEvent> started =
-              store.append(
-                  claimed.id(),
-                  ExpectedVersion.exactly(claimed.version()),
-                  List.of(new WorkOrderEvent.Started(sandbox.id())));
-          startedVersion = started.get(started.size() - 1).version();
-        } catch (ConcurrencyException | InvalidTransitionException moved) {
-          // Cancelled, reaped or otherwise changed while the sandbox was being created.
-          outcome =
-              stopReason.get() != null
-                  ? stopped()
-                  : fail(
-                      ErrorInfo.retryable(
-                          ErrorCodes.SANDBOX_CREATION_FAILED,
-                          "the work order changed while its sandbox was being created"));
-          return;
-        }
-        startedAt = clock.instant();
-        status = Status.RUNNING;
-        Duration limit = claimed.timeout().orElse(defaultTimeout);
-        timeout =
-            timers.schedule(
-                () -> stop(StopReason.TIMEOUT, "ran past its timeout of " + Text.duration(limit)),
-                TimeUnit.NANOSECONDS.convert(limit), // saturates: no overflow for huge timeouts
-                TimeUnit.NANOSECONDS);
-        if (stopReason.get() != null) {
-          Sandbox s = sandbox;
-          killers.execute(() -> s.kill(killGrace));
-        }
-        WorkResult result;
-        try {
-          result = sandbox.run();
-        } catch (Exception | Error e) { // an Error of the handler is its failure, recorded
-          result = WorkResult.failure(retries.classifier().classify(e));
-        }
-        if (stopReason.get() != null) {
-          outcome = stopped();
-        } else if (result.succeeded()) {
-          outcome = complete(result);
-        } else {
-          outcome = fail(result.error().orElseThrow());
-        }
+        beginCreation(provider);
+        continuesElsewhere = true;
       } catch (RuntimeException e) {
         outcome = failedUnexpectedly(e);
       } finally {
-        if (timeout != null) {
-          timeout.cancel(false);
+        if (!continuesElsewhere) {
+          finish();
         }
-        status = Status.CLEANUP;
-        Sandbox s = sandbox;
-        if (s != null) {
-          try {
-            s.destroy();
-          } catch (RuntimeException e) {
-            LOG.error("destroying sandbox {} of {} failed", s.id(), claimed.id(), e);
-          }
-        }
-        Execution next;
-        synchronized (active) {
-          next = successor;
-          if (next != null) {
-            active.replace(claimed.id(), this, next);
-          } else {
-            active.remove(claimed.id(), this);
-          }
-          active.notifyAll();
-        }
-        work.release();
-        if (next != null) {
-          startSuccessor(next);
-        }
-        Outcome ended = outcome == null ? Outcome.DISCARDED : outcome;
-        for (ExecutionListener l : listeners) {
-          try {
-            l.executionEnded(claimed.id(), claimed.attempt(), ended.name());
-          } catch (RuntimeException e) {
-            LOG.warn("execution listener failed", e);
-          }
-        }
-        MDC.remove("workOrderId");
-        MDC.remove("attempt");
-        MDC.remove("queue");
+        leaveMdc();
       }
+    }
+
+    private SandboxRequest request() {
+      return new SandboxRequest(claimed, nodeId);
+    }
+
+    private void created(Sandbox made) {
+      sandbox = Objects.requireNonNull(made, "the sandbox provider returned no sandbox");
+      sandboxId = made.id();
+    }
+
+    private Outcome creationFailed(Throwable e) {
+      return fail(
+          ErrorInfo.retryable(
+              ErrorCodes.SANDBOX_CREATION_FAILED, retries.classifier().classify(e).message()));
+    }
+
+    /**
+     * Starts the provider's create on a creation thread, with the creation timeout on the timer.
+     * Whichever comes first (the sandbox, a failure, the timeout, a stop) completes {@link
+     * #creation}; the execution then continues on an execution thread.
+     */
+    private void beginCreation(SandboxProvider provider) {
+      CompletableFuture<Sandbox> pending = new CompletableFuture<>();
+      creation = pending;
+      creationTimer =
+          timers.schedule(
+              () -> {
+                if (pending.completeExceptionally(new CreationTimedOut())) {
+                  giveUpCreation("it took longer than " + Text.duration(creationTimeout));
+                }
+              },
+              TimeUnit.NANOSECONDS.convert(creationTimeout),
+              TimeUnit.NANOSECONDS);
+      if (stopReason.get() != null && pending.completeExceptionally(new CreationStopped())) {
+        giveUpCreation("it was stopped");
+      }
+      pending.whenComplete((made, failure) -> continueAfterCreation());
+      Map<String, String> mdc = MDC.getCopyOfContextMap();
+      try {
+        creators.execute(() -> create(provider, pending, mdc));
+      } catch (RuntimeException rejected) { // the manager is closing
+        pending.completeExceptionally(rejected);
+      }
+    }
+
+    /**
+     * On a creation thread: runs the provider's create and hands its sandbox over, or destroys it.
+     */
+    private void create(
+        SandboxProvider provider, CompletableFuture<Sandbox> pending, Map<String, String> mdc) {
+      synchronized (creationLock) {
+        if (pending.isDone()) {
+          return; // given up before it started: nothing to make
+        }
+        creatingThread = Thread.currentThread();
+      }
+      if (mdc != null) {
+        MDC.setContextMap(mdc);
+      }
+      Sandbox made = null;
+      Throwable failure = null;
+      boolean lingered;
+      try {
+        made = provider.create(request());
+        if (made == null) {
+          failure = new IllegalStateException("the sandbox provider returned no sandbox");
+        }
+      } catch (Throwable t) { // an Error of the provider fails the creation, recorded like any
+        failure = t;
+      } finally {
+        synchronized (creationLock) {
+          creatingThread = null;
+          lingered = creationLingers;
+          // An interrupt from giving up lands only while create runs: clear it before the thread
+          // goes back to its pool.
+          Thread.interrupted();
+        }
+        MDC.clear();
+      }
+      boolean handedOver =
+          failure == null ? pending.complete(made) : pending.completeExceptionally(failure);
+      if (!handedOver && made != null) {
+        // Given up (timed out or stopped) while the provider was still creating it: it is nobody's.
+        try {
+          made.destroy();
+        } catch (RuntimeException e) {
+          LOG.error(
+              "destroying sandbox {} of {}, created after its creation was given up, failed",
+              made.id(),
+              claimed.id(),
+              e);
+        }
+      }
+      if (lingered) {
+        lingeringCreations.decrementAndGet();
+        LOG.info(
+            "the sandbox creation of {} attempt {} given up earlier returned{}",
+            claimed.id(),
+            claimed.attempt(),
+            made != null ? "; its sandbox " + made.id() + " was destroyed" : " without a sandbox");
+      }
+    }
+
+    /**
+     * Interrupts the provider's create after the creation was given up. A create that is still
+     * running is counted in {@link #abandonedCreations()} until it returns.
+     */
+    private void giveUpCreation(String why) {
+      synchronized (creationLock) {
+        Thread t = creatingThread;
+        if (t == null || creationLingers) {
+          return;
+        }
+        creationLingers = true;
+        lingeringCreations.incrementAndGet();
+        t.interrupt();
+      }
+      LOG.warn(
+          "gave up creating the sandbox of {} attempt {} because {}; its create was interrupted,"
+              + " and a sandbox it still returns will be destroyed",
+          claimed.id(),
+          claimed.attempt(),
+          why);
+    }
+
+    /** Once the creation ended, timed out or was stopped: the rest runs on an execution thread. */
+    private void continueAfterCreation() {
+      ScheduledFuture<?> timer = creationTimer;
+      if (timer != null) {
+        timer.cancel(false);
+      }
+      try {
+        executions.execute(this::afterCreation);
+      } catch (RuntimeException rejected) {
+        // The manager is closing: no thread will record anything. Destroy and release; the lease,
+        // no longer renewed, expires and the work order is reaped.
+        LOG.warn(
+            "{} attempt {} cannot go on after its sandbox creation: {}",
+            claimed.id(),
+            claimed.attempt(),
+            rejected.toString());
+        creation.thenAccept(this::created);
+        finish();
+      }
+    }
+
+    private void afterCreation() {
+      enterMdc();
+      try {
+        Sandbox made;
+        try {
+          made = creation.join();
+        } catch (CompletionException | java.util.concurrent.CancellationException e) {
+          Throwable cause =
+              e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+          if (cause instanceof CreationStopped) {
+            outcome = stopped();
+          } else if (cause instanceof CreationTimedOut) {
+            outcome =
+                fail(
+                    ErrorInfo.retryable(
+                        ErrorCodes.SANDBOX_CREATION_TIMEOUT,
+                        "creating the sandbox took longer than "
+                            + Text.duration(creationTimeout)
+                            + "; the creation was interrupted"));
+          } else {
+            outcome = creationFailed(cause);
+          }
+          return;
+        }
+        created(made);
+        proceed();
+      } catch (RuntimeException e) {
+        outcome = failedUnexpectedly(e);
+      } finally {
+        finish();
+        leaveMdc();
+      }
+    }
+
+    /** With the sandbox made: append Started, run under the timeout, decide the outcome. */
+    private void proceed() {
+      if (stopReason.get() != null) {
+        outcome = stopped();
+        return;
+      }
+      try {
+        List<RecordedEvent> started =
+            store.append(
+                claimed.id(),
+                ExpectedVersion.exactly(claimed.version()),
+                List.of(new WorkOrderEvent.Started(sandbox.id())));
+        startedVersion = started.get(started.size() - 1).version();
+      } catch (ConcurrencyException | InvalidTransitionException moved) {
+        // Cancelled, reaped or otherwise changed while the sandbox was being created.
+        outcome =
+            stopReason.get() != null
+                ? stopped()
+                : fail(
+                    ErrorInfo.retryable(
+                        ErrorCodes.SANDBOX_CREATION_FAILED,
+                        "the work order changed while its sandbox was being created"));
+        return;
+      }
+      startedAt = clock.instant();
+      status = Status.RUNNING;
+      Duration limit = claimed.timeout().orElse(defaultTimeout);
+      timeout =
+          timers.schedule(
+              () -> stop(StopReason.TIMEOUT, "ran past its timeout of " + Text.duration(limit)),
+              TimeUnit.NANOSECONDS.convert(limit), // saturates: no overflow for huge timeouts
+              TimeUnit.NANOSECONDS);
+      if (stopReason.get() != null) {
+        Sandbox s = sandbox;
+        killers.execute(() -> s.kill(killGrace));
+      }
+      WorkResult result;
+      try {
+        result = sandbox.run();
+      } catch (Exception | Error e) { // an Error of the handler is its failure, recorded
+        result = WorkResult.failure(retries.classifier().classify(e));
+      }
+      if (stopReason.get() != null) {
+        outcome = stopped();
+      } else if (result.succeeded()) {
+        outcome = complete(result);
+      } else {
+        outcome = fail(result.error().orElseThrow());
+      }
+    }
+
+    /**
+     * The end, in every outcome: destroy the sandbox, hand the work order to a waiting successor,
+     * release the slot (or hold it while an abandoned handler's thread still runs), tell the
+     * listeners.
+     */
+    private void finish() {
+      ScheduledFuture<?> t = timeout;
+      if (t != null) {
+        t.cancel(false);
+      }
+      status = Status.CLEANUP;
+      Sandbox s = sandbox;
+      if (s != null) {
+        try {
+          s.destroy();
+        } catch (RuntimeException e) {
+          LOG.error("destroying sandbox {} of {} failed", s.id(), claimed.id(), e);
+        }
+      }
+      Execution next;
+      synchronized (active) {
+        next = successor;
+        if (next != null) {
+          active.replace(claimed.id(), this, next);
+        } else {
+          active.remove(claimed.id(), this);
+        }
+        active.notifyAll();
+      }
+      CompletableFuture<Void> stopped = s == null ? null : s.whenStopped().toCompletableFuture();
+      if (stopped != null && !stopped.isDone()) {
+        holdSlot(stopped);
+      } else {
+        work.release();
+      }
+      if (next != null) {
+        startSuccessor(next);
+      }
+      Outcome ended = outcome == null ? Outcome.DISCARDED : outcome;
+      for (ExecutionListener l : listeners) {
+        try {
+          l.executionEnded(claimed.id(), claimed.attempt(), ended.name());
+        } catch (RuntimeException e) {
+          LOG.warn("execution listener failed", e);
+        }
+      }
+    }
+
+    /**
+     * Keeps the slot of work whose sandbox gave up on it (a handler that ignored its stop) until
+     * the work really stops, or until {@link #abandonedHandlerSlotCap()} has passed.
+     */
+    private void holdSlot(CompletableFuture<Void> stopped) {
+      Abandoned held =
+          new Abandoned(
+              work,
+              new AbandonedHandler(
+                  claimed.id(),
+                  claimed.attempt(),
+                  claimed.queue(),
+                  clock.instant(),
+                  work.slot().resources().slots(),
+                  work.slot().resources().memoryMb()));
+      abandoned.put(work, held);
+      LOG.warn(
+          "{} attempt {} was abandoned: its handler ignored the stop and its thread still runs;"
+              + " its {} slot(s) and {} MB stay in use until the thread ends, for {} at most",
+          claimed.id(),
+          claimed.attempt(),
+          held.info.slotsHeld(),
+          held.info.memoryMbHeld(),
+          Text.duration(abandonedHandlerSlotCap));
+      held.cap =
+          timers.schedule(
+              () -> held.free(true),
+              TimeUnit.NANOSECONDS.convert(abandonedHandlerSlotCap),
+              TimeUnit.NANOSECONDS);
+      stopped.whenComplete((v, e) -> held.free(false));
     }
 
     private void startSuccessor(Execution next) {
@@ -833,6 +1314,9 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private Duration killGrace = DEFAULT_KILL_GRACE;
     private Duration defaultTimeout = DEFAULT_TIMEOUT;
+    private Duration creationTimeout = DEFAULT_SANDBOX_CREATION_TIMEOUT;
+    private Duration abandonedHandlerSlotCap = DEFAULT_ABANDONED_HANDLER_SLOT_CAP;
+    private java.util.concurrent.Executor creationExecutor;
     private int threads = 2;
     private ExecutorService executor;
     private ScheduledExecutorService timer;
@@ -893,6 +1377,47 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     }
 
     /**
+     * How long a sandbox may take to be created. Past it the provider's create is interrupted, the
+     * attempt is recorded as {@code SANDBOX_CREATION_TIMEOUT} (retryable), and a sandbox the create
+     * still returns is destroyed. Default {@link #DEFAULT_SANDBOX_CREATION_TIMEOUT}.
+     *
+     * @param timeout positive
+     * @return this builder
+     */
+    public Builder sandboxCreationTimeout(Duration timeout) {
+      this.creationTimeout = requireSandboxCreationTimeout(timeout);
+      return this;
+    }
+
+    /**
+     * How long work abandoned after its kill grace (a handler that ignores its stop) keeps its slot
+     * while its thread still runs; after it the slot is freed with a warning. Zero frees it at
+     * once. Default {@link #DEFAULT_ABANDONED_HANDLER_SLOT_CAP}.
+     *
+     * @param cap zero or positive, at most 7 days
+     * @return this builder
+     */
+    public Builder abandonedHandlerSlotCap(Duration cap) {
+      this.abandonedHandlerSlotCap = requireAbandonedHandlerSlotCap(cap);
+      return this;
+    }
+
+    /**
+     * Runs sandbox creations (other than in-process ones, which make no more than an object) on
+     * this executor. The manager never shuts it down. A creation that ignores the interrupt it gets
+     * when given up keeps its thread until it returns. Default: the {@link #executor} when one is
+     * set, so that a host that manages its threads gets no others; otherwise a cached pool of the
+     * manager's own.
+     *
+     * @param creationExecutor the executor
+     * @return this builder
+     */
+    public Builder creationExecutor(java.util.concurrent.Executor creationExecutor) {
+      this.creationExecutor = Objects.requireNonNull(creationExecutor, "creationExecutor");
+      return this;
+    }
+
+    /**
      * Threads that run executions: one per slot of the node.
      *
      * @param threads at least 1
@@ -908,9 +1433,9 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
 
     /**
      * Runs executions on this executor instead of a pool of {@link #threads(int)} threads. Each
-     * execution occupies a thread of it from sandbox creation to destruction, so it needs one
-     * thread per slot. The manager never shuts it down. For hosts that manage their threads, and
-     * for deterministic simulation.
+     * execution occupies a thread of it while it runs its work, so it needs one thread per slot;
+     * sandbox creations also run on it unless a {@link #creationExecutor} is set. The manager never
+     * shuts it down. For hosts that manage their threads, and for deterministic simulation.
      *
      * @param executor the executor
      * @return this builder

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
@@ -38,9 +39,10 @@ import org.slf4j.MDC;
  * time the handler calls {@link WorkContext#workDir()}: an attempt that never asks touches no disk.
  * Killing it sets the context's cancellation flag and interrupts the handler's thread. A handler
  * that ignores both cannot be stopped (Java has no safe way to kill a thread): once the grace
- * period has passed, the sandbox gives up on it, {@link Sandbox#run} returns so that the owner
- * records the attempt and frees the slot, and the handler's thread is left to end on its own
- * (logged). Thread-safe.
+ * period has passed, the sandbox gives up on it and {@link Sandbox#run} returns so that the owner
+ * records the attempt, while the handler's thread is left to end on its own (logged). {@link
+ * Sandbox#whenStopped()} completes only when that thread has left the handler, and until then the
+ * owner keeps the attempt's slot. Thread-safe.
  */
 public final class InProcessSandboxProvider implements SandboxProvider {
   private static final Logger LOG = LoggerFactory.getLogger(InProcessSandboxProvider.class);
@@ -114,7 +116,9 @@ public final class InProcessSandboxProvider implements SandboxProvider {
     private final SandboxRequest request;
     private final AtomicBoolean cancelled = new AtomicBoolean();
     private final CompletableFuture<WorkResult> outcome = new CompletableFuture<>();
+    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private Thread handlerThread; // guarded by this: the pool thread while it runs the handler
+    private boolean started; // guarded by this: the handler was handed to a thread
     private boolean created; // guarded by this: the directory and its record exist
     private boolean destroyed; // guarded by this
 
@@ -165,8 +169,14 @@ public final class InProcessSandboxProvider implements SandboxProvider {
 
     @Override
     public WorkResult run() throws Exception {
-      if (cancelled.get()) {
-        throw new InterruptedException("cancelled before it started");
+      synchronized (this) {
+        if (cancelled.get()) {
+          if (!started) {
+            stopped.complete(null);
+          }
+          throw new InterruptedException("cancelled before it started");
+        }
+        started = true;
       }
       // The handler's own log lines carry the execution's MDC (work order, attempt, queue).
       Map<String, String> mdc = MDC.getCopyOfContextMap();
@@ -184,11 +194,12 @@ public final class InProcessSandboxProvider implements SandboxProvider {
             if (mdc != null) {
               MDC.setContextMap(mdc);
             }
+            WorkResult result = null;
+            Throwable failure = null;
             try {
-              WorkResult result = handler.handle(new Context());
-              outcome.complete(result == null ? WorkResult.ok() : result);
+              result = handler.handle(new Context());
             } catch (Throwable t) {
-              outcome.completeExceptionally(t);
+              failure = t;
             } finally {
               MDC.clear();
               self.setName(poolName);
@@ -198,6 +209,14 @@ public final class InProcessSandboxProvider implements SandboxProvider {
                 // thread goes back to the pool, where it would hit the next handler.
                 Thread.interrupted();
               }
+              // Before the outcome: when run() returns the work has stopped, unless it was
+              // abandoned, and the owner never mistakes a handler that ended for one that did not.
+              stopped.complete(null);
+            }
+            if (failure != null) {
+              outcome.completeExceptionally(failure);
+            } else {
+              outcome.complete(result == null ? WorkResult.ok() : result);
             }
           });
       try {
@@ -223,10 +242,14 @@ public final class InProcessSandboxProvider implements SandboxProvider {
       try {
         outcome.get(Math.max(0, grace.toMillis()), TimeUnit.MILLISECONDS);
       } catch (TimeoutException e) {
-        // Java cannot stop a thread safely: leave it, and let the owner record the attempt.
+        // Java cannot stop a thread safely: leave it, and let the owner record the attempt; the
+        // owner keeps the slot until whenStopped() completes.
         LOG.warn(
-            "handler of {} ignored cancellation for {}; its thread is abandoned",
+            "handler of {} (work order {} attempt {}) ignored cancellation for {}; its thread is"
+                + " abandoned",
             id,
+            view.id(),
+            request.attempt(),
             Text.duration(grace));
         outcome.completeExceptionally(
             new InterruptedException("the handler did not stop within " + Text.duration(grace)));
@@ -238,6 +261,11 @@ public final class InProcessSandboxProvider implements SandboxProvider {
     }
 
     @Override
+    public CompletionStage<Void> whenStopped() {
+      return stopped.minimalCompletionStage();
+    }
+
+    @Override
     public void destroy() {
       boolean delete;
       synchronized (this) {
@@ -246,6 +274,9 @@ public final class InProcessSandboxProvider implements SandboxProvider {
         }
         destroyed = true;
         delete = created;
+        if (!started) {
+          stopped.complete(null); // never ran, never will
+        }
       }
       cancelled.set(true);
       if (delete) {

@@ -3,6 +3,8 @@ package dev.workgate.execution;
 import dev.workgate.WorkResult;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Where one attempt of a work order runs: a private directory and, for process sandboxes, a process
@@ -49,4 +51,18 @@ public interface Sandbox {
    * sandbox that is already gone.
    */
   void destroy();
+
+  /**
+   * Completes once nothing of the work runs any more. A sandbox whose {@link #run} and {@link
+   * #kill} return only when the work has stopped (a process sandbox, whose kill ends with SIGKILL)
+   * keeps the default, an already completed stage. A sandbox that can give up on its work while the
+   * work goes on (an in-process handler that ignores its interrupt, whose thread Java cannot stop)
+   * completes it when the work really ends: until then its owner keeps the work's slot reserved, up
+   * to a cap. Never completes exceptionally.
+   *
+   * @return a stage completed when the work has stopped
+   */
+  default CompletionStage<Void> whenStopped() {
+    return CompletableFuture.completedFuture(null);
+  }
 }
