@@ -14,6 +14,7 @@ import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.execution.ExecutionManager;
 import dev.workgate.execution.InProcessSandboxProvider;
 import dev.workgate.execution.OrphanReaper;
+import dev.workgate.execution.SandboxPaths;
 import dev.workgate.execution.SandboxProvider;
 import dev.workgate.retry.RetryManager;
 import dev.workgate.retry.RetryPolicy;
@@ -96,8 +97,20 @@ public final class Workgate implements AutoCloseable {
   private final Clock clock;
   private final String nodeId;
   private final Level transitionLogLevel;
+  private final Path sandboxRoot;
+
+  /** The root is the node's own directory under java.io.tmpdir: removed on close when empty. */
+  private final boolean temporaryRoot;
 
   private Workgate(Builder b) {
+    SchedulerConfig config = b.scheduler.build();
+    this.sandboxRoot =
+        b.sandboxRoot != null
+            ? SandboxPaths.preparedRoot(b.sandboxRoot)
+            : SandboxPaths.defaultRoot(
+                b.store != null ? b.store.localFile() : Optional.empty(), config.nodeId());
+    this.temporaryRoot =
+        b.sandboxRoot == null && (b.store == null || b.store.localFile().isEmpty());
     this.clock = b.clock;
     this.transitionLogLevel = b.transitionLogLevel;
     this.hostStore = b.store != null ? b.store : Stores.inMemory(b.clock);
@@ -118,7 +131,6 @@ public final class Workgate implements AutoCloseable {
                     .build(),
             b.memoryProbe != null ? b.memoryProbe : MemoryProbes.system(),
             b.clock);
-    SchedulerConfig config = b.scheduler.build();
     this.nodeId = config.nodeId();
     ExecutionManager.Builder eb =
         ExecutionManager.builder(store, retries, nodeId)
@@ -128,7 +140,7 @@ public final class Workgate implements AutoCloseable {
             .defaultTimeout(b.defaultTimeout)
             .sandboxCreationTimeout(b.sandboxCreationTimeout)
             .abandonedHandlerSlotCap(b.abandonedHandlerSlotCap);
-    Path root = b.sandboxRoot.toAbsolutePath().normalize();
+    Path root = sandboxRoot;
     for (Map.Entry<String, WorkHandler> h : b.handlers.entrySet()) {
       eb.provider(
           h.getKey(),
@@ -470,6 +482,15 @@ public final class Workgate implements AutoCloseable {
   }
 
   /**
+   * Where this node's sandboxes are created (in-process ones under {@code in-process}).
+   *
+   * @return the sandbox root, which exists
+   */
+  public Path sandboxRoot() {
+    return sandboxRoot;
+  }
+
+  /**
    * The node's id: the owner name on its leases.
    *
    * @return the id
@@ -549,6 +570,23 @@ public final class Workgate implements AutoCloseable {
     if (ownsStore) {
       hostStore.close();
     }
+    if (temporaryRoot) {
+      removeIfEmpty(sandboxRoot.resolve("in-process"));
+      removeIfEmpty(sandboxRoot);
+    }
+  }
+
+  /**
+   * Removes a directory of this node's under the temporary directory once nothing is left in it.
+   */
+  private static void removeIfEmpty(Path dir) {
+    try {
+      java.nio.file.Files.deleteIfExists(dir);
+    } catch (java.nio.file.DirectoryNotEmptyException kept) {
+      LOG.debug("sandbox directory {} is not empty: kept", dir);
+    } catch (java.io.IOException e) {
+      LOG.debug("cannot remove the sandbox directory {}: {}", dir, e.toString());
+    }
   }
 
   private void requireOpen() {
@@ -570,7 +608,7 @@ public final class Workgate implements AutoCloseable {
     private RetryPolicy retryPolicy = RetryPolicy.defaults();
     private Level transitionLogLevel = DEFAULT_TRANSITION_LOG_LEVEL;
     private Clock clock = Clock.systemUTC();
-    private Path sandboxRoot = Path.of(System.getProperty("java.io.tmpdir"), "workgate-sandboxes");
+    private Path sandboxRoot;
     private Duration killGrace = ExecutionManager.DEFAULT_KILL_GRACE;
     private Duration defaultTimeout = ExecutionManager.DEFAULT_TIMEOUT;
     private Duration sandboxCreationTimeout = ExecutionManager.DEFAULT_SANDBOX_CREATION_TIMEOUT;
@@ -708,7 +746,12 @@ public final class Workgate implements AutoCloseable {
     }
 
     /**
-     * Where sandbox directories are created. Default {@code <java.io.tmpdir>/workgate-sandboxes}.
+     * Where sandbox directories are created; in-process sandboxes go to {@code <root>/in-process}.
+     * Used as given, created {@code 0700} if missing. Default: beside the store's file when the
+     * store is a SQLite file ({@code <file>.sandboxes}), otherwise a directory of this user and
+     * node under {@code java.io.tmpdir} ({@code workgate-sandboxes-<user>-<node>}), created {@code
+     * 0700}, which {@link #build()} refuses to use if it exists and is not a directory of this user
+     * with mode {@code 0700} (see {@link SandboxPaths#defaultRoot}).
      *
      * @param root the directory
      * @return this builder
@@ -854,6 +897,8 @@ public final class Workgate implements AutoCloseable {
      * @return the runtime
      * @throws IllegalArgumentException if no handler or sandbox provider is registered, or {@link
      *     #resources} is set beside {@link #maxConcurrent} or {@link #memoryPerSlotMb}
+     * @throws IllegalStateException if the sandbox root cannot be created, or the default one under
+     *     {@code java.io.tmpdir} exists and is not private to this user
      */
     public Workgate build() {
       if (resourceConfig != null && slotsSet) {

@@ -425,7 +425,13 @@ class WorkgateTest {
 
       assertThat(end.state()).isEqualTo(WorkOrderState.FAILED);
       assertThat(end.lastError().orElseThrow().code()).isEqualTo(ErrorCodes.TIMEOUT);
+      // Its thread still runs, so its slot stays taken until it ends.
+      await().atMost(WAIT).until(() -> w.executions().activeExecutions().isEmpty());
+      assertThat(w.stats().activeSlots()).isEqualTo(1);
+      assertThat(w.executions().abandonedHandlers()).hasSize(1);
+      letGo.set(true);
       await().atMost(WAIT).until(() -> w.stats().activeSlots() == 0);
+      assertThat(w.executions().abandonedHandlers()).isEmpty();
     } finally {
       letGo.set(true);
     }

@@ -53,7 +53,8 @@ import org.slf4j.MDC;
  * it without a thread of its own. A cancel, a shutdown or the creation timeout gives up on it at
  * once: the create is interrupted, the execution records its outcome, and a sandbox the create
  * still returns is destroyed, never run. A create that ignores the interrupt keeps its creation
- * thread until it returns, counted in {@link #abandonedCreations()}.
+ * thread until it returns, listed by {@link #abandonedCreations()}; its execution stays (in {@code
+ * CLEANUP}, holding its slot) until then, or for {@link Builder#abandonedHandlerSlotCap} at most.
  *
  * <p><b>Abandoned work keeps its slot.</b> When a sandbox gives up on work that ignored its stop
  * (see {@link Sandbox#whenStopped()}), the outcome is recorded as usual, but the slot stays
@@ -162,6 +163,17 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
       int slotsHeld,
       long memoryMbHeld) {}
 
+  /**
+   * A sandbox creation given up while the provider's create call still runs. Immutable.
+   *
+   * @param workOrderId the work order
+   * @param attempt the attempt the sandbox was for
+   * @param queue its queue
+   * @param abandonedAt when the creation was given up
+   */
+  public record AbandonedCreation(
+      WorkOrderId workOrderId, int attempt, String queue, Instant abandonedAt) {}
+
   /** An abandoned handler's held slot, freed once. */
   private final class Abandoned {
     final ClaimedWork work;
@@ -236,7 +248,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
   private final Duration abandonedHandlerSlotCap;
   private final ExecutorService executions;
   private final java.util.concurrent.Executor creators;
-  private final AtomicInteger lingeringCreations = new AtomicInteger();
+  private final Map<Execution, AbandonedCreation> lingeringCreations = new ConcurrentHashMap<>();
   private final Map<ClaimedWork, Abandoned> abandoned = new ConcurrentHashMap<>();
   private final ScheduledExecutorService timers;
   private final java.util.concurrent.Executor killers;
@@ -572,13 +584,15 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
 
   /**
    * Sandbox creations that were given up (timed out, or their execution stopped) while the
-   * provider's create call still runs, ignoring its interrupt: each holds a creation thread. A
-   * sandbox such a call still returns is destroyed at once.
+   * provider's create call still runs, ignoring its interrupt: each holds a creation thread, and a
+   * sandbox it still returns is destroyed at once, never run. Their executions have ended.
    *
-   * @return how many are still running
+   * @return a snapshot, oldest first
    */
-  public int abandonedCreations() {
-    return lingeringCreations.get();
+  public List<AbandonedCreation> abandonedCreations() {
+    List<AbandonedCreation> list = new ArrayList<>(lingeringCreations.values());
+    list.sort(java.util.Comparator.comparing(AbandonedCreation::abandonedAt));
+    return list;
   }
 
   /**
@@ -712,6 +726,18 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
 
     /** The creation was given up while the provider's create still ran; guarded by creationLock. */
     private boolean creationLingers;
+
+    /** The create call returned and what it made is handed over or destroyed; guarded by lock. */
+    private boolean createDone;
+
+    /** The outcome is recorded and the execution ends once create returns; guarded by lock. */
+    private boolean endAfterCreate;
+
+    /** The end of the execution (slot, successor, listeners) has run. */
+    private final java.util.concurrent.atomic.AtomicBoolean ended =
+        new java.util.concurrent.atomic.AtomicBoolean();
+
+    private volatile ScheduledFuture<?> endCap;
 
     /** The next attempt of the work order, waiting for this one to end; guarded by active. */
     private Execution successor;
@@ -916,13 +942,21 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
               e);
         }
       }
+      boolean endNow;
+      synchronized (creationLock) {
+        createDone = true;
+        endNow = endAfterCreate;
+      }
       if (lingered) {
-        lingeringCreations.decrementAndGet();
+        lingeringCreations.remove(this);
         LOG.info(
             "the sandbox creation of {} attempt {} given up earlier returned{}",
             claimed.id(),
             claimed.attempt(),
             made != null ? "; its sandbox " + made.id() + " was destroyed" : " without a sandbox");
+      }
+      if (endNow) {
+        end(false);
       }
     }
 
@@ -937,7 +971,10 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
           return;
         }
         creationLingers = true;
-        lingeringCreations.incrementAndGet();
+        lingeringCreations.put(
+            this,
+            new AbandonedCreation(
+                claimed.id(), claimed.attempt(), claimed.queue(), clock.instant()));
         t.interrupt();
       }
       LOG.warn(
@@ -1055,9 +1092,10 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     }
 
     /**
-     * The end, in every outcome: destroy the sandbox, hand the work order to a waiting successor,
-     * release the slot (or hold it while an abandoned handler's thread still runs), tell the
-     * listeners.
+     * After the outcome, in every outcome: destroy the sandbox, then {@link #end}. A creation that
+     * was given up but whose create call ignores its interrupt still holds the node's resources:
+     * the execution then stays, in {@code CLEANUP}, until the call returns (and what it made is
+     * destroyed), or until {@link #abandonedHandlerSlotCap} has passed.
      */
     private void finish() {
       ScheduledFuture<?> t = timeout;
@@ -1073,6 +1111,56 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
           LOG.error("destroying sandbox {} of {} failed", s.id(), claimed.id(), e);
         }
       }
+      boolean waitForCreate;
+      synchronized (creationLock) {
+        waitForCreate = creationLingers && !createDone;
+        endAfterCreate = waitForCreate;
+      }
+      if (!waitForCreate) {
+        end(false);
+        return;
+      }
+      LOG.warn(
+          "{} attempt {} has its outcome recorded, but its sandbox creation ignores its interrupt;"
+              + " its {} slot(s) stay in use until the creation returns, for {} at most",
+          claimed.id(),
+          claimed.attempt(),
+          work.slot().resources().slots(),
+          Text.duration(abandonedHandlerSlotCap));
+      ScheduledFuture<?> cap =
+          timers.schedule(
+              () -> end(true),
+              TimeUnit.NANOSECONDS.convert(abandonedHandlerSlotCap),
+              TimeUnit.NANOSECONDS);
+      endCap = cap;
+      if (ended.get()) {
+        cap.cancel(false); // the creation returned meanwhile
+      }
+    }
+
+    /**
+     * The end: hand the work order to a waiting successor, release the slot (or hold it while an
+     * abandoned handler's thread still runs), tell the listeners. Once.
+     *
+     * @param capped the end comes from the cap on a creation that has not returned
+     */
+    private void end(boolean capped) {
+      if (!ended.compareAndSet(false, true)) {
+        return;
+      }
+      ScheduledFuture<?> cap = endCap;
+      if (cap != null) {
+        cap.cancel(false);
+      }
+      if (capped) {
+        LOG.warn(
+            "the sandbox creation of {} attempt {} has not returned after {}; its slot is freed"
+                + " while the creation goes on",
+            claimed.id(),
+            claimed.attempt(),
+            Text.duration(abandonedHandlerSlotCap));
+      }
+      Sandbox s = sandbox;
       Execution next;
       synchronized (active) {
         next = successor;
@@ -1092,10 +1180,10 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
       if (next != null) {
         startSuccessor(next);
       }
-      Outcome ended = outcome == null ? Outcome.DISCARDED : outcome;
+      Outcome how = outcome == null ? Outcome.DISCARDED : outcome;
       for (ExecutionListener l : listeners) {
         try {
-          l.executionEnded(claimed.id(), claimed.attempt(), ended.name());
+          l.executionEnded(claimed.id(), claimed.attempt(), how.name());
         } catch (RuntimeException e) {
           LOG.warn("execution listener failed", e);
         }
@@ -1392,7 +1480,8 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     /**
      * How long work abandoned after its kill grace (a handler that ignores its stop) keeps its slot
      * while its thread still runs; after it the slot is freed with a warning. Zero frees it at
-     * once. Default {@link #DEFAULT_ABANDONED_HANDLER_SLOT_CAP}.
+     * once. The same cap bounds how long a given-up sandbox creation whose create call ignores its
+     * interrupt keeps its execution's slot. Default {@link #DEFAULT_ABANDONED_HANDLER_SLOT_CAP}.
      *
      * @param cap zero or positive, at most 7 days
      * @return this builder

@@ -147,14 +147,14 @@ public final class InProcessSandboxProvider implements SandboxProvider {
         throw new IOException("the working directory of " + id + " is gone");
       }
       if (!created) {
-        Files.createDirectories(dir);
+        PrivateFiles.createDirectories(dir);
         try {
           SandboxRecords.write(
               dir,
               new SandboxRecord(
                   id, view.id(), request.attempt(), request.nodeId(), clock.instant()),
               Map.of("kind", "in-process"));
-          Files.createDirectories(work);
+          PrivateFiles.createDirectories(work);
         } catch (RuntimeException | IOException e) {
           SandboxRecords.deleteTree(dir);
           throw e;

@@ -12,7 +12,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Arrays;
@@ -329,8 +328,8 @@ final class ProcessSandbox implements Sandbox {
 
   private OutputStream open(String name) throws IOException {
     return new BufferedOutputStream(
-        Files.newOutputStream(
-            directory.resolve(name), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+        java.nio.channels.Channels.newOutputStream(
+            PrivateFiles.createFile(directory.resolve(name))),
         64 * 1024);
   }
 

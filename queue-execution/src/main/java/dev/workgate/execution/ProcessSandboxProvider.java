@@ -152,8 +152,9 @@ public final class ProcessSandboxProvider implements SandboxProvider {
 
   /**
    * Creates the sandbox directory ({@code <root>/<SandboxPaths.name(id, attempt)>}), its record and
-   * its working subdirectory, and resolves the executable. Nothing runs until {@link
-   * Sandbox#run()}.
+   * its working subdirectory, and resolves the executable. Directories are created {@code 0700} and
+   * files {@code 0600} where the file system has POSIX permissions, the root too when missing.
+   * Nothing runs until {@link Sandbox#run()}.
    *
    * @throws IOException if the directory exists already, cannot be written, or the executable is
    *     not found; nothing is left behind
@@ -168,8 +169,8 @@ public final class ProcessSandboxProvider implements SandboxProvider {
             recipe.apply(order), () -> "the recipe returned no spec for work order " + order.id());
     String name = SandboxPaths.name(order.id(), request.attempt());
     Path dir = SandboxPaths.inside(root, name);
-    Files.createDirectories(root);
-    Files.createDirectory(dir); // fails if it exists: then it is not ours to delete
+    PrivateFiles.createDirectories(root);
+    PrivateFiles.createDirectory(dir); // fails if it exists: then it is not ours to delete
     try {
       SandboxRecord record =
           new SandboxRecord(name, order.id(), request.attempt(), request.nodeId(), clock.instant());
@@ -181,7 +182,7 @@ public final class ProcessSandboxProvider implements SandboxProvider {
       Path workDir = dir;
       if (spec.workingSubdirectory().isPresent()) {
         workDir = SandboxPaths.inside(dir, spec.workingSubdirectory().get());
-        Files.createDirectories(workDir);
+        PrivateFiles.createDirectories(workDir);
       }
       Map<String, String> environment = environment(spec, marker, request.fencingToken());
       String program = resolve(spec.command().get(0), environment.get("PATH"));

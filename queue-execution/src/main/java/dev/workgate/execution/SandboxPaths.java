@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
 /**
  * Names and paths for sandboxes built from work-order data, which cannot escape the sandbox root: a
  * name keeps only {@code [A-Za-z0-9_-]} of the id, at most 64 characters, plus a hash of the whole
- * id, so that distinct ids never share a directory and no id reaches outside the root. Stateless.
+ * id, so that distinct ids never share a directory and no id reaches outside the root. Also where a
+ * node's sandbox root is by default ({@link #defaultRoot}). Stateless.
  */
 public final class SandboxPaths {
   private static final int MAX_READABLE = 64;
@@ -90,6 +91,95 @@ public final class SandboxPaths {
           "sandbox path '" + name + "' would leave the sandbox root " + base);
     }
     return resolved;
+  }
+
+  /**
+   * Makes sure a sandbox root the host named exists: created {@code 0700} (with any missing
+   * parents) where the file system has POSIX permissions; an existing one is used as it is.
+   *
+   * @param root the root
+   * @return the root, absolute and normalized
+   * @throws IllegalStateException if it cannot be created or is not a directory
+   */
+  public static Path preparedRoot(Path root) {
+    Path dir = Objects.requireNonNull(root, "root").toAbsolutePath().normalize();
+    try {
+      PrivateFiles.createDirectories(dir);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(
+          "cannot create the sandbox root " + dir + ": " + e.getMessage(), e);
+    }
+    return dir;
+  }
+
+  /**
+   * The sandbox root of a node that names none, created {@code 0700} when missing. When the store
+   * is a local file (a SQLite database), the root is beside it, {@code <file>.sandboxes}, so that
+   * it is as private as the data and on the same disk. Otherwise it is a directory of this user and
+   * node under {@code java.io.tmpdir}, {@code workgate-sandboxes-<user>-<node>}, which must, if it
+   * exists already, be a directory (not a symbolic link) owned by this user with mode {@code 0700}:
+   * the temporary directory is shared, and a directory or link planted there by someone else would
+   * otherwise receive the sandboxes.
+   *
+   * @param storeFile the store's local file, if it has one
+   * @param nodeId the node
+   * @return the root, which exists
+   * @throws IllegalStateException if it cannot be created, or the temporary one exists and is not
+   *     private to this user; the message names the path, what is wrong and what to do
+   */
+  public static Path defaultRoot(Optional<Path> storeFile, String nodeId) {
+    Objects.requireNonNull(storeFile, "storeFile");
+    Objects.requireNonNull(nodeId, "nodeId");
+    if (storeFile.isPresent()) {
+      Path file = storeFile.get().toAbsolutePath().normalize();
+      return preparedRoot(file.resolveSibling(file.getFileName() + ".sandboxes"));
+    }
+    Path dir =
+        Path.of(System.getProperty("java.io.tmpdir"))
+            .toAbsolutePath()
+            .normalize()
+            .resolve(
+                "workgate-sandboxes-"
+                    + safe(System.getProperty("user.name", "user"))
+                    + "-"
+                    + safe(nodeId));
+    try {
+      try {
+        PrivateFiles.createDirectory(dir);
+        return dir;
+      } catch (java.nio.file.FileAlreadyExistsException exists) {
+        String wrong = PrivateFiles.notPrivate(dir);
+        if (wrong != null) {
+          throw new IllegalStateException(
+              "the default sandbox root "
+                  + dir
+                  + " is not private to this user: "
+                  + wrong
+                  + ". Remove it if it is not yours, or set Workgate.Builder.sandboxRoot");
+        }
+        return dir;
+      }
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(
+          "cannot create the default sandbox root " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** A name part of safe characters only. */
+  private static String safe(String text) {
+    StringBuilder safe = new StringBuilder();
+    for (int i = 0; i < text.length() && safe.length() < MAX_READABLE; i++) {
+      char c = text.charAt(i);
+      boolean ok =
+          (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9')
+              || c == '-'
+              || c == '_'
+              || c == '.';
+      safe.append(ok ? c : '_');
+    }
+    return safe.length() == 0 || safe.charAt(0) == '.' ? "_" + safe : safe.toString();
   }
 
   private static String hash(String value) {

@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The record file every sandbox directory holds ({@value #FILE}): which work order, attempt and
  * node it belongs to, plus provider details (such as a process id), so that the orphan reaper can
- * tell after a crash whose sandbox it is. Written atomically (temporary file, then rename).
- * Stateless and thread-safe.
+ * tell after a crash whose sandbox it is. Written atomically (temporary file, then rename), mode
+ * {@code 0600} where the file system has POSIX permissions. Stateless and thread-safe.
  */
 public final class SandboxRecords {
   private static final Logger LOG = LoggerFactory.getLogger(SandboxRecords.class);
@@ -57,7 +57,10 @@ public final class SandboxRecords {
     Path target = directory.resolve(FILE);
     Path temp = directory.resolve(FILE + ".tmp");
     try {
-      Files.write(temp, JSON.writeValueAsBytes(node));
+      Files.deleteIfExists(temp); // left by a crash between writing and renaming
+      try (var out = PrivateFiles.createFile(temp)) {
+        out.write(java.nio.ByteBuffer.wrap(JSON.writeValueAsBytes(node)));
+      }
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the sandbox record " + target, e);

@@ -138,7 +138,7 @@ class SandboxCreationTimeoutTest {
       assertThat(failureCodes(w, id)).containsExactly(ErrorCodes.SANDBOX_CREATION_TIMEOUT);
       assertThat(provider.interrupted.get()).as("the hung create was interrupted").isEqualTo(1);
       assertThat(provider.ran.get()).as("only the second attempt ran").isEqualTo(1);
-      assertThat(w.executions().abandonedCreations()).isZero();
+      assertThat(w.executions().abandonedCreations()).isEmpty();
     }
   }
 
@@ -150,18 +150,22 @@ class SandboxCreationTimeoutTest {
       w.start();
       WorkOrderId id = w.submit(WorkOrderSpec.builder("slow").build());
 
-      // The second attempt completes while the first create still hangs, ignoring its interrupt.
-      assertThat(w.await(id, WAIT).state()).isEqualTo(WorkOrderState.COMPLETED);
-      assertThat(w.executions().abandonedCreations()).isEqualTo(1);
-      assertThat(provider.ran.get()).isEqualTo(1);
-      assertThat(provider.destroyed.get()).isEqualTo(1);
+      // The timeout is recorded at once, while the create still hangs, ignoring its interrupt:
+      // the attempt's slot stays in use until the create returns.
+      await().atMost(WAIT).until(() -> !failureCodes(w, id).isEmpty());
+      assertThat(failureCodes(w, id)).containsExactly(ErrorCodes.SANDBOX_CREATION_TIMEOUT);
+      assertThat(w.executions().abandonedCreations()).hasSize(1);
+      assertThat(w.stats().activeSlots()).isGreaterThanOrEqualTo(1);
+      assertThat(provider.ran.get()).isZero();
 
       provider.letGo.countDown();
 
-      await().atMost(WAIT).until(() -> w.executions().abandonedCreations() == 0);
-      assertThat(provider.destroyed.get()).as("the late sandbox is destroyed too").isEqualTo(2);
-      assertThat(provider.ran.get()).isEqualTo(1);
+      assertThat(w.await(id, WAIT).state()).isEqualTo(WorkOrderState.COMPLETED);
+      await().atMost(WAIT).until(() -> w.executions().abandonedCreations().isEmpty());
+      await().atMost(WAIT).until(() -> provider.destroyed.get() == 2);
+      assertThat(provider.ran.get()).as("only the retry ran").isEqualTo(1);
       assertThat(failureCodes(w, id)).containsExactly(ErrorCodes.SANDBOX_CREATION_TIMEOUT);
+      await().atMost(WAIT).until(() -> w.stats().activeSlots() == 0);
     }
   }
 
@@ -179,13 +183,45 @@ class SandboxCreationTimeoutTest {
 
       assertThat(done.state()).isEqualTo(WorkOrderState.CANCELLED);
       assertThat(Duration.ofNanos(System.nanoTime() - before)).isLessThan(QUICKLY);
-      await().atMost(QUICKLY).until(() -> w.stats().activeSlots() == 0);
-      assertThat(w.executions().abandonedCreations()).isEqualTo(1);
+      assertThat(w.executions().abandonedCreations())
+          .singleElement()
+          .satisfies(
+              c -> {
+                assertThat(c.workOrderId()).isEqualTo(id);
+                assertThat(c.attempt()).isEqualTo(1);
+              });
+      assertThat(w.stats().activeSlots()).as("held while the create still runs").isEqualTo(1);
 
       provider.letGo.countDown();
-      await().atMost(WAIT).until(() -> w.executions().abandonedCreations() == 0);
+
+      await().atMost(WAIT).until(() -> w.stats().activeSlots() == 0);
+      assertThat(w.executions().abandonedCreations()).isEmpty();
       assertThat(provider.destroyed.get()).isEqualTo(1);
       assertThat(provider.ran.get()).isZero();
+    }
+  }
+
+  @Test
+  void a_creation_that_never_returns_frees_its_slot_after_the_cap() throws Exception {
+    BlockingProvider provider = new BlockingProvider(1, true);
+    try (Workgate w =
+        node(provider)
+            .sandboxCreationTimeout(Duration.ofMinutes(10))
+            .abandonedHandlerSlotCap(Duration.ofMillis(300))
+            .build()) {
+      w.start();
+      WorkOrderId id = w.submit(WorkOrderSpec.builder("slow").build());
+      assertThat(provider.creating.await(30, TimeUnit.SECONDS)).isTrue();
+      w.cancel(id, "not needed");
+      assertThat(w.await(id, QUICKLY).state()).isEqualTo(WorkOrderState.CANCELLED);
+
+      await().atMost(WAIT).until(() -> w.stats().activeSlots() == 0);
+      assertThat(w.executions().activeExecutions()).isEmpty();
+      assertThat(w.executions().abandonedCreations()).as("still running").hasSize(1);
+
+      provider.letGo.countDown();
+      await().atMost(WAIT).until(() -> w.executions().abandonedCreations().isEmpty());
+      assertThat(provider.destroyed.get()).isEqualTo(1);
     }
   }
 

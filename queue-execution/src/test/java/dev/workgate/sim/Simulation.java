@@ -746,6 +746,10 @@ final class Simulation {
                 for (ExecutionManager.ActiveExecution e : node.executions.activeExecutions()) {
                   ids.add(e.workOrderId().value() + "#" + e.attempt());
                 }
+                // A creation given up while it runs: its sandbox is destroyed when create returns.
+                for (ExecutionManager.AbandonedCreation c : node.executions.abandonedCreations()) {
+                  ids.add(c.workOrderId().value() + "#" + c.attempt());
+                }
                 return ids;
               });
       if (!attempts.contains(s.workOrder.value() + "#" + s.attempt)) {
