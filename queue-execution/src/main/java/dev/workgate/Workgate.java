@@ -67,6 +67,13 @@ import org.slf4j.event.Level;
 public final class Workgate implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Workgate.class);
 
+  /**
+   * Orphaned sandboxes are looked for every ten minutes besides at start: a sandbox whose destroy
+   * failed (a file still open, a process that outlived its kill) goes within minutes instead of at
+   * the next restart, while listing the sandbox roots stays rare enough to cost nothing.
+   */
+  public static final Duration DEFAULT_ORPHAN_REAP_INTERVAL = Duration.ofMinutes(10);
+
   /** Transition lines are debugging detail by default; see {@link Builder#transitionLogLevel}. */
   public static final Level DEFAULT_TRANSITION_LOG_LEVEL = Level.DEBUG;
 
@@ -92,6 +99,11 @@ public final class Workgate implements AutoCloseable {
   private final Map<WorkOrderId, CompletableFuture<WorkOrderView>> completions =
       new ConcurrentHashMap<>();
   private final ScheduledExecutorService watcher;
+  private final Duration orphanReapInterval;
+
+  /** Runs the periodic orphan reaper once started, if its interval is not zero. */
+  private volatile ScheduledExecutorService housekeeping;
+
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Clock clock;
@@ -156,6 +168,7 @@ public final class Workgate implements AutoCloseable {
             .clock(b.clock)
             .build();
     this.orphans = new OrphanReaper(store, executions, nodeId, b.clock);
+    this.orphanReapInterval = b.orphanReapInterval;
     this.pollInterval = config.pollInterval();
     this.watcher =
         Executors.newSingleThreadScheduledExecutor(
@@ -198,6 +211,18 @@ public final class Workgate implements AutoCloseable {
     }
     long millis = Math.max(50, pollInterval.toMillis());
     watcher.scheduleWithFixedDelay(this::checkCompletions, millis, millis, TimeUnit.MILLISECONDS);
+    if (!orphanReapInterval.isZero()) {
+      ScheduledExecutorService reaper =
+          Executors.newSingleThreadScheduledExecutor(
+              r -> {
+                Thread t = new Thread(r, "workgate-orphans-" + nodeId);
+                t.setDaemon(true);
+                return t;
+              });
+      long nanos = orphanReapInterval.toNanos();
+      reaper.scheduleWithFixedDelay(this::reapPeriodically, nanos, nanos, TimeUnit.NANOSECONDS);
+      housekeeping = reaper;
+    }
   }
 
   /**
@@ -415,6 +440,25 @@ public final class Workgate implements AutoCloseable {
     }
   }
 
+  /** One periodic run of the orphan reaper; a failure is logged and the next run tries again. */
+  private void reapPeriodically() {
+    try {
+      int reaped = orphans.reap();
+      if (reaped > 0) {
+        LOG.info("destroyed {} orphaned sandboxes", reaped);
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("looking for orphaned sandboxes failed; the next run tries again", e);
+    }
+  }
+
+  private void stopHousekeeping() {
+    ScheduledExecutorService reaper = housekeeping;
+    if (reaper != null) {
+      reaper.shutdownNow();
+    }
+  }
+
   /** Catches work orders ended by other nodes, which this node hears nothing about. */
   private void checkCompletions() {
     try {
@@ -527,7 +571,8 @@ public final class Workgate implements AutoCloseable {
   }
 
   /**
-   * Destroys sandboxes left behind by crashes now (it also runs at {@link #start()}).
+   * Destroys sandboxes left behind by crashes now (it also runs at {@link #start()} and then every
+   * {@link Builder#orphanReapInterval}).
    *
    * @return how many were destroyed
    */
@@ -552,6 +597,7 @@ public final class Workgate implements AutoCloseable {
         LOG.warn("executions still running 30 s after they were killed for shutdown");
       }
     }
+    stopHousekeeping();
     scheduler.close();
   }
 
@@ -613,6 +659,7 @@ public final class Workgate implements AutoCloseable {
     private Duration defaultTimeout = ExecutionManager.DEFAULT_TIMEOUT;
     private Duration sandboxCreationTimeout = ExecutionManager.DEFAULT_SANDBOX_CREATION_TIMEOUT;
     private Duration abandonedHandlerSlotCap = ExecutionManager.DEFAULT_ABANDONED_HANDLER_SLOT_CAP;
+    private Duration orphanReapInterval = DEFAULT_ORPHAN_REAP_INTERVAL;
     private MemoryProbe memoryProbe;
 
     private Builder() {}
@@ -863,6 +910,29 @@ public final class Workgate implements AutoCloseable {
      */
     public Builder abandonedHandlerSlotCap(Duration cap) {
       this.abandonedHandlerSlotCap = ExecutionManager.requireAbandonedHandlerSlotCap(cap);
+      return this;
+    }
+
+    /**
+     * How often the node looks for orphaned sandboxes (left by a crash, or whose destroy failed)
+     * besides at {@link Workgate#start()}, on a daemon thread of its own that {@link
+     * Workgate#shutdown} and {@link Workgate#close()} stop. A sandbox of a live execution is never
+     * touched. Default {@link #DEFAULT_ORPHAN_REAP_INTERVAL} (10 min); {@link Duration#ZERO} runs
+     * it at start only.
+     *
+     * @param interval zero, or from 1 second to 1 day
+     * @return this builder
+     */
+    public Builder orphanReapInterval(Duration interval) {
+      if (interval == null
+          || interval.isNegative()
+          || (!interval.isZero() && interval.compareTo(Duration.ofSeconds(1)) < 0)
+          || interval.compareTo(Duration.ofDays(1)) > 0) {
+        throw new IllegalArgumentException(
+            "orphanReapInterval must be zero (off) or between 1 second and 1 day, got "
+                + (interval == null ? null : Text.duration(interval)));
+      }
+      this.orphanReapInterval = interval;
       return this;
     }
 
