@@ -582,9 +582,11 @@ public final class Workgate implements AutoCloseable {
 
   /**
    * Drains the node: stops claiming, lets running work finish within {@code grace} (leases are
-   * still renewed meanwhile), then kills what still runs and records it as a retryable {@code
-   * NODE_SHUTDOWN} failure, so that it runs again after a restart or on another node. Then stops
-   * the loop. Idempotent.
+   * still renewed meanwhile), then kills what still runs and releases it ({@code Released} with
+   * {@code NODE_SHUTDOWN}): the work order is {@code PENDING} again without its attempt counted, so
+   * that a redeploy never costs an attempt, and runs again on another node or after a restart (a
+   * work order released more often than the retry manager's release cap fails as {@code POISONED}).
+   * Then stops the loop. Idempotent.
    *
    * @param grace how long running work may go on
    */

@@ -639,9 +639,11 @@ class WorkgateTest {
 
       first.shutdown(Duration.ofMillis(200));
 
+      // Released, not failed: the shutdown costs no attempt.
       WorkOrderView interrupted = first.find(id).orElseThrow();
-      assertThat(interrupted.state()).isEqualTo(WorkOrderState.WAITING_RETRY);
+      assertThat(interrupted.state()).isEqualTo(WorkOrderState.PENDING);
       assertThat(interrupted.lastError().orElseThrow().code()).isEqualTo(ErrorCodes.NODE_SHUTDOWN);
+      assertThat(interrupted.chargedAttempts()).isZero();
       first.close();
     }
 
@@ -653,6 +655,7 @@ class WorkgateTest {
 
       assertThat(done.state()).isEqualTo(WorkOrderState.COMPLETED);
       assertThat(done.attempt()).isEqualTo(2);
+      assertThat(done.chargedAttempts()).isEqualTo(1);
       second.close();
     }
   }

@@ -669,7 +669,8 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
 
   /**
    * Kills every execution still running for a node shutdown: each is stopped within the grace and
-   * recorded as a retryable {@code NODE_SHUTDOWN} failure, so the work runs again after a restart.
+   * released ({@code Released} with {@code NODE_SHUTDOWN}, which costs no attempt; see {@link
+   * RetryManager#recordRelease}), so the work runs again on another node or after a restart.
    *
    * @param grace how long each may take to stop by itself
    */
@@ -1271,7 +1272,8 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
         case TIMEOUT:
           return fail(ErrorInfo.retryable(ErrorCodes.TIMEOUT, stopMessage));
         case SHUTDOWN:
-          return fail(ErrorInfo.retryable(ErrorCodes.NODE_SHUTDOWN, stopMessage));
+          // The node went away, not the work: give the attempt back without charging it.
+          return release(ErrorCodes.NODE_SHUTDOWN, stopMessage);
         case LEASE_LOST:
           LOG.warn("{} lost its lease: its result is discarded", claimed.id());
           return Outcome.DISCARDED;
@@ -1337,6 +1339,20 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
       return Outcome.CANCELLED;
     }
 
+    /**
+     * Gives the attempt back without counting it ({@code Released}, or {@code Cancelled} if a
+     * cancellation was requested, or a final {@code POISONED} failure past the release cap).
+     */
+    private Outcome release(String code, String reason) {
+      return appendIfOurs(
+          v ->
+              switch (retries.recordRelease(v, code, reason)) {
+                case RELEASED -> Outcome.RELEASED;
+                case CANCELLED -> Outcome.CANCELLED;
+                case POISONED -> Outcome.FAILED;
+              });
+    }
+
     private Outcome fail(ErrorInfo error) {
       return appendIfOurs(
           v -> {
@@ -1376,6 +1392,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     RETRY,
     FAILED,
     CANCELLED,
+    RELEASED,
     DISCARDED
   }
 
@@ -1387,7 +1404,8 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
      *
      * @param id the work order
      * @param attempt the attempt
-     * @param outcome {@code COMPLETED}, {@code RETRY}, {@code FAILED}, {@code CANCELLED} or {@code
+     * @param outcome {@code COMPLETED}, {@code RETRY}, {@code FAILED}, {@code CANCELLED}, {@code
+     *     RELEASED} (given back without counting the attempt: the node shut down) or {@code
      *     DISCARDED} (nothing was recorded: the attempt was no longer this node's)
      */
     void executionEnded(WorkOrderId id, int attempt, String outcome);

@@ -672,8 +672,16 @@ final class Simulation {
     } else if (view.state() != folded.state() || view.version() != folded.version()) {
       fail(id + ": the view is not the fold of its events");
     }
-    if (view.attempt() > MAX_ATTEMPTS) {
-      fail(id + " reached attempt " + view.attempt() + " of at most " + MAX_ATTEMPTS);
+    // Released attempts (a node shut down past its grace) are given back, not charged.
+    if (view.chargedAttempts() > MAX_ATTEMPTS) {
+      fail(
+          id
+              + " was charged "
+              + view.chargedAttempts()
+              + " attempts (attempt "
+              + view.attempt()
+              + ") of at most "
+              + MAX_ATTEMPTS);
     }
     int terminal = 0;
     for (int i = 0; i < events.size(); i++) {
