@@ -187,8 +187,15 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
       this.info = info;
     }
 
-    /** Frees the slot: the work stopped, the cap passed ({@code capped}), or the manager closed. */
-    void free(boolean capped) {
+    /** Why an abandoned handler's slot is freed. */
+    enum Freed {
+      STOPPED,
+      CAPPED,
+      CLOSED
+    }
+
+    /** Frees the slot: the work stopped, the cap passed, or the manager closed. Once. */
+    void free(Freed why) {
       if (!freed.compareAndSet(false, true)) {
         return;
       }
@@ -199,7 +206,12 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
       }
       work.release();
       Duration held = Duration.between(info.abandonedAt(), clock.instant());
-      if (capped) {
+      if (why == Freed.CLOSED) {
+        LOG.debug(
+            "the node closed while the abandoned handler of {} attempt {} still ran",
+            info.workOrderId(),
+            info.attempt());
+      } else if (why == Freed.CAPPED) {
         LOG.warn(
             "the abandoned handler of {} attempt {} still runs after {}; its {} slot(s) are freed"
                 + " while its thread goes on",
@@ -691,7 +703,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     }
     // Nothing is claimed any more: abandoned handlers need not hold their slots.
     for (Abandoned a : List.copyOf(abandoned.values())) {
-      a.free(false);
+      a.free(Abandoned.Freed.CLOSED);
     }
   }
 
@@ -727,6 +739,9 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
 
     /** The creation was given up while the provider's create still ran; guarded by creationLock. */
     private boolean creationLingers;
+
+    /** The provider's create was called; guarded by creationLock. */
+    private boolean createStarted;
 
     /** The create call returned and what it made is handed over or destroyed; guarded by lock. */
     private boolean createDone;
@@ -905,6 +920,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
           return; // given up before it started: nothing to make
         }
         creatingThread = Thread.currentThread();
+        createStarted = true;
       }
       if (mdc != null) {
         MDC.setContextMap(mdc);
@@ -1112,9 +1128,12 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
           LOG.error("destroying sandbox {} of {} failed", s.id(), claimed.id(), e);
         }
       }
+      // Decided by the creation's own future, which is complete by now: the flag that lists the
+      // creation as abandoned may be set a moment after it.
+      boolean givenUp = creationGivenUp();
       boolean waitForCreate;
       synchronized (creationLock) {
-        waitForCreate = creationLingers && !createDone;
+        waitForCreate = givenUp && createStarted && !createDone;
         endAfterCreate = waitForCreate;
       }
       if (!waitForCreate) {
@@ -1136,6 +1155,22 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
       endCap = cap;
       if (ended.get()) {
         cap.cancel(false); // the creation returned meanwhile
+      }
+    }
+
+    /**
+     * Whether the creation was given up (timed out or stopped) rather than ended by the provider.
+     */
+    private boolean creationGivenUp() {
+      CompletableFuture<Sandbox> c = creation;
+      if (c == null || !c.isCompletedExceptionally()) {
+        return false;
+      }
+      try {
+        c.join();
+        return false;
+      } catch (CompletionException e) {
+        return e.getCause() instanceof CreationStopped || e.getCause() instanceof CreationTimedOut;
       }
     }
 
@@ -1208,8 +1243,9 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
                   work.slot().resources().memoryMb()));
       abandoned.put(work, held);
       LOG.warn(
-          "{} attempt {} was abandoned: its handler ignored the stop and its thread still runs;"
-              + " its {} slot(s) and {} MB stay in use until the thread ends, for {} at most",
+          "{} attempt {} is abandoned: its outcome is recorded but its handler's thread still runs"
+              + " after the stop; its {} slot(s) and {} MB stay in use until the thread ends, for {}"
+              + " at most",
           claimed.id(),
           claimed.attempt(),
           held.info.slotsHeld(),
@@ -1217,10 +1253,10 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
           Text.duration(abandonedHandlerSlotCap));
       held.cap =
           timers.schedule(
-              () -> held.free(true),
+              () -> held.free(Abandoned.Freed.CAPPED),
               TimeUnit.NANOSECONDS.convert(abandonedHandlerSlotCap),
               TimeUnit.NANOSECONDS);
-      stopped.whenComplete((v, e) -> held.free(false));
+      stopped.whenComplete((v, e) -> held.free(Abandoned.Freed.STOPPED));
     }
 
     private void startSuccessor(Execution next) {
