@@ -796,8 +796,11 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
       }
       stopMessage = message;
       CompletableFuture<Sandbox> pending = creation;
-      if (pending != null && pending.completeExceptionally(new CreationStopped())) {
-        giveUpCreation("it was stopped (" + reason.name().toLowerCase(java.util.Locale.ROOT) + ")");
+      if (pending != null) {
+        giveUpCreation(
+            pending,
+            new CreationStopped(),
+            "it was stopped (" + reason.name().toLowerCase(java.util.Locale.ROOT) + ")");
       }
       Sandbox s = sandbox;
       if (s != null) {
@@ -891,15 +894,15 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
       creation = pending;
       creationTimer =
           timers.schedule(
-              () -> {
-                if (pending.completeExceptionally(new CreationTimedOut())) {
-                  giveUpCreation("it took longer than " + Text.duration(creationTimeout));
-                }
-              },
+              () ->
+                  giveUpCreation(
+                      pending,
+                      new CreationTimedOut(),
+                      "it took longer than " + Text.duration(creationTimeout)),
               TimeUnit.NANOSECONDS.convert(creationTimeout),
               TimeUnit.NANOSECONDS);
-      if (stopReason.get() != null && pending.completeExceptionally(new CreationStopped())) {
-        giveUpCreation("it was stopped");
+      if (stopReason.get() != null) {
+        giveUpCreation(pending, new CreationStopped(), "it was stopped");
       }
       pending.whenComplete((made, failure) -> continueAfterCreation());
       Map<String, String> mdc = MDC.getCopyOfContextMap();
@@ -978,28 +981,38 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     }
 
     /**
-     * Interrupts the provider's create after the creation was given up. A create that is still
-     * running is counted in {@link #abandonedCreations()} until it returns.
+     * Gives up the creation unless it has ended: interrupts the provider's create, if it runs, and
+     * completes {@link #creation} with {@code why}, in that order and under the creation lock, so
+     * that the execution goes on with the create already interrupted, and the create (which hands
+     * its result over only after taking the lock) cannot complete it first. A create still running
+     * is listed by {@link #abandonedCreations()} until it returns.
      */
-    private void giveUpCreation(String why) {
+    private void giveUpCreation(CompletableFuture<Sandbox> pending, Exception why, String reason) {
+      boolean running;
       synchronized (creationLock) {
-        Thread t = creatingThread;
-        if (t == null || creationLingers) {
+        if (pending.isDone()) {
           return;
         }
-        creationLingers = true;
-        lingeringCreations.put(
-            this,
-            new AbandonedCreation(
-                claimed.id(), claimed.attempt(), claimed.queue(), clock.instant()));
-        t.interrupt();
+        Thread t = creatingThread;
+        running = t != null;
+        if (running) {
+          creationLingers = true;
+          lingeringCreations.put(
+              this,
+              new AbandonedCreation(
+                  claimed.id(), claimed.attempt(), claimed.queue(), clock.instant()));
+          t.interrupt();
+        }
+        pending.completeExceptionally(why);
       }
       LOG.warn(
-          "gave up creating the sandbox of {} attempt {} because {}; its create was interrupted,"
-              + " and a sandbox it still returns will be destroyed",
+          "gave up creating the sandbox of {} attempt {} because {}{}",
           claimed.id(),
           claimed.attempt(),
-          why);
+          reason,
+          running
+              ? "; its create was interrupted, and a sandbox it still returns will be destroyed"
+              : "");
     }
 
     /** Once the creation ended, timed out or was stopped: the rest runs on an execution thread. */
@@ -1140,9 +1153,9 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
         end(false);
         return;
       }
-      LOG.warn(
-          "{} attempt {} has its outcome recorded, but its sandbox creation ignores its interrupt;"
-              + " its {} slot(s) stay in use until the creation returns, for {} at most",
+      LOG.debug(
+          "{} attempt {} has its outcome recorded, but its given-up sandbox creation has not"
+              + " returned; its {} slot(s) stay in use until it does, for {} at most",
           claimed.id(),
           claimed.attempt(),
           work.slot().resources().slots(),
