@@ -512,8 +512,9 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
         || perms.contains(PosixFilePermission.OTHERS_READ)) {
       LOG.warn(
           "the SQLite file {} has mode {}: its group or other users can read the work orders it"
-              + " holds (payloads, results, errors), and its write-ahead log and backups get the"
-              + " same mode. The store leaves it as it is; make it private with: chmod 600 {}",
+              + " holds (payloads, results, errors), and SQLite gives its -wal, -shm and -journal"
+              + " files the same mode. The store leaves it as it is; make it private with: chmod"
+              + " 600 {}",
           path,
           PosixFilePermissions.toString(perms),
           path);
