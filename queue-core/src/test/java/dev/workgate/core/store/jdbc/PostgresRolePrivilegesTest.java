@@ -27,7 +27,12 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -344,6 +349,38 @@ class PostgresRolePrivilegesTest {
       } finally {
         blocker.rollback();
       }
+    }
+  }
+
+  @Test
+  void nodes_opening_a_missing_schema_together_create_it_once() throws Exception {
+    String fresh = db.schema() + "_new";
+    PostgresOptions options = PostgresOptions.builder().schema(fresh).notifications(false).build();
+    int nodes = 4;
+    ExecutorService pool = Executors.newFixedThreadPool(nodes);
+    CyclicBarrier start = new CyclicBarrier(nodes);
+    List<WorkOrderStore> stores = new ArrayList<>();
+    try {
+      List<Future<WorkOrderStore>> opening = new ArrayList<>();
+      for (int i = 0; i < nodes; i++) {
+        opening.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  return Stores.postgres(db.dataSource(), options);
+                }));
+      }
+      for (Future<WorkOrderStore> f : opening) {
+        stores.add(f.get(60, TimeUnit.SECONDS));
+      }
+      WorkOrderId id = submit(stores.get(0));
+      for (WorkOrderStore store : stores) {
+        assertThat(store.find(id)).isPresent();
+      }
+    } finally {
+      stores.forEach(WorkOrderStore::close);
+      pool.shutdownNow();
+      db.execute("DROP SCHEMA IF EXISTS " + fresh + " CASCADE");
     }
   }
 }
