@@ -689,7 +689,15 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
       }
     } catch (SQLException e) {
       throw new StoreException(
-          "cannot open the " + dialect.describe() + ": " + SqlErrors.describe(e), e);
+          "cannot open the "
+              + dialect.describe()
+              + ": "
+              + SqlErrors.describe(e)
+              + (PostgresWriter.LOCK_NOT_AVAILABLE.equals(e.getSQLState())
+                  ? ". It waited longer than lock_timeout: another node is creating or upgrading"
+                      + " the store, or a long transaction holds its tables; open it again"
+                  : ""),
+          e);
     }
     if (mode == OpenMode.READ_ONLY) {
       return new JdbcWorkOrderStore(

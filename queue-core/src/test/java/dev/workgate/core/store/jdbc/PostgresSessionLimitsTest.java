@@ -239,6 +239,40 @@ class PostgresSessionLimitsTest {
     }
   }
 
+  @Test
+  void an_opening_that_waits_longer_than_the_lock_timeout_for_a_creation_fails_cleanly()
+      throws Exception {
+    try (Connection creator = db.adminConnection()) {
+      creator.setAutoCommit(false);
+      try (PreparedStatement ps =
+          creator.prepareStatement(
+              "SELECT pg_advisory_xact_lock(hashtext('workgate schema "
+                  + db.schema()
+                  + ".workgate_'))")) {
+        // Another node holds the store's creation lock and does not finish.
+        ps.executeQuery().close();
+        assertThatThrownBy(
+                () ->
+                    Stores.postgres(
+                        db.dataSource(), options().lockTimeout(Duration.ofSeconds(1)).build()))
+            .isInstanceOf(StoreException.class)
+            .hasMessageContaining("waited longer than lock_timeout")
+            .hasMessageContaining("open it again");
+      } finally {
+        creator.rollback();
+      }
+      try (PreparedStatement ps =
+          creator.prepareStatement(
+              "SELECT count(*) FROM information_schema.tables WHERE table_schema = ?")) {
+        ps.setString(1, db.schema());
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          assertThat(rs.getInt(1)).isZero();
+        }
+      }
+    }
+  }
+
   /**
    * A data source whose connections count the store's session-setting statements and can freeze one
    * commit (the node stops talking to the database with its transaction open, as when cut off).
