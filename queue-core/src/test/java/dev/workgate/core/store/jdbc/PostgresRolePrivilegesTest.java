@@ -314,11 +314,14 @@ class PostgresRolePrivilegesTest {
   @Test
   void the_owner_opening_an_older_version_upgrades_it() throws Exception {
     createStoreAsOwner();
+    // What version 2 left: no releases column, no node table.
+    db.execute("ALTER TABLE " + db.table("workgate_work_orders") + " DROP COLUMN releases");
+    db.execute("DROP TABLE " + db.table("workgate_nodes"));
     db.execute(
         "UPDATE "
             + db.table("workgate_meta")
             + " SET value = '"
-            + (SqlDialect.SCHEMA_VERSION - 1)
+            + 2
             + "' WHERE key = 'schema_version'");
 
     db.openStore(Clock.systemUTC()).close();
