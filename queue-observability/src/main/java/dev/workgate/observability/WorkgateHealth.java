@@ -72,12 +72,14 @@ import org.slf4j.LoggerFactory;
  * <h2>Time bounds and threads</h2>
  *
  * A check never throws and never blocks longer than its store reads' timeouts: the scheduler,
- * resources and executions are read from memory, without the store; the store is read on daemon
- * threads this object owns, at most one per kind of read ({@code workgate-health-ping-<node>} for
- * the ping, {@code workgate-health-counts-<node>} for the counts), made on first use. A read that
- * hangs is not started again until it returns, so a hung store holds one thread, not a pile. {@link
- * #close()} ends the threads. A part whose check throws is reported {@link HealthStatus#UNHEALTHY}
- * with the exception's class and message, and the stack trace goes to the log.
+ * resources, executions and the node's store writes are read from memory, without the store (while
+ * writes fail for a full disk, the free space of the store file's file system is asked too, to name
+ * it in the advice); the store is read on daemon threads this object owns, at most one per kind of
+ * read ({@code workgate-health-ping-<node>} for the ping, {@code workgate-health-counts-<node>} for
+ * the counts), made on first use. A read that hangs is not started again until it returns, so a
+ * hung store holds one thread, not a pile. {@link #close()} ends the threads. A part whose check
+ * throws is reported {@link HealthStatus#UNHEALTHY} with the exception's class and message, and the
+ * stack trace goes to the log.
  *
  * <p>{@link #check()} reads the store twice, concurrently: the ping, and the work-order counts by
  * queue and state (one query, from which both {@value #RETRIES} and {@value #QUEUES} are judged;
