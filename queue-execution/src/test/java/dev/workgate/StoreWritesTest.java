@@ -19,11 +19,18 @@ import dev.workgate.core.testing.MutableClock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
+import java.sql.BatchUpdateException;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -278,5 +285,61 @@ class StoreWritesTest {
 
     submit();
     assertThat(store.writes().consecutiveFailures()).isZero();
+  }
+
+  @Test
+  void a_batch_is_classified_by_the_statement_that_failed_inside_it() {
+    BatchUpdateException batch =
+        new BatchUpdateException("Batch entry 3 INSERT ... " + SECRET, new int[0]);
+    batch.setNextException(new SQLException("could not extend file", "53100"));
+
+    var c = WriteFailureClassifier.classify(storeFailure(batch));
+
+    assertThat(c.cause()).isEqualTo(WriteFailureCause.DISK_FULL);
+    assertThat(c.detail()).isEqualTo("java.sql.SQLException, SQLState 53100");
+  }
+
+  @Test
+  void failures_counted_on_many_threads_at_once_are_all_counted() throws Exception {
+    WriteTracker tracker = new WriteTracker(clock);
+    int threads = 8;
+    int perThread = 2_000;
+    RuntimeException full =
+        storeFailure(new SQLException("[SQLITE_FULL] database or disk is full"));
+    RuntimeException gone = storeFailure(new SQLException("connection lost", "08006"));
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        RuntimeException mine = t % 2 == 0 ? full : gone;
+        done.add(
+            pool.submit(
+                () -> {
+                  go.await();
+                  for (int i = 0; i < perThread; i++) {
+                    tracker.failed(mine);
+                  }
+                  return null;
+                }));
+      }
+      go.countDown();
+      for (Future<?> f : done) {
+        f.get(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+
+    StoreWrites writes = tracker.snapshot();
+    assertThat(writes.totalFailures()).isEqualTo((long) threads * perThread);
+    assertThat(writes.consecutiveFailures()).isEqualTo((long) threads * perThread);
+    assertThat(writes.failuresByCause())
+        .containsEntry(WriteFailureCause.DISK_FULL, (long) threads / 2 * perThread)
+        .containsEntry(WriteFailureCause.UNREACHABLE, (long) threads / 2 * perThread);
+
+    tracker.succeeded();
+    assertThat(tracker.snapshot().consecutiveFailures()).isZero();
+    assertThat(tracker.snapshot().totalFailures()).isEqualTo((long) threads * perThread);
   }
 }
