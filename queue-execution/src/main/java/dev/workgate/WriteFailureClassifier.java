@@ -54,7 +54,7 @@ final class WriteFailureClassifier {
   static Classified classify(Throwable failure) {
     boolean storeFailure;
     if (failure instanceof UnreadableRowException) {
-      storeFailure = false;
+      return null; // a damaged row read on the way, not a write that failed
     } else if (failure instanceof StoreException || failure instanceof UncheckedIOException) {
       storeFailure = true;
     } else if (failure instanceof WorkgateException) {
@@ -67,7 +67,7 @@ final class WriteFailureClassifier {
     Throwable firstDatabaseError = null;
     for (Throwable t = failure; t != null && chain.size() < MAX_DEPTH && seen.add(t); t = next(t)) {
       chain.add(t);
-      if (firstDatabaseError == null && (t instanceof SQLException || t instanceof IOException)) {
+      if (firstDatabaseError == null && databaseOrSystemError(t)) {
         firstDatabaseError = t;
         storeFailure = true;
       }
@@ -77,7 +77,7 @@ final class WriteFailureClassifier {
     }
     // The database's and the operating system's own errors first: wrappers repeat their messages.
     for (Throwable t : chain) {
-      if (t instanceof SQLException || t instanceof IOException) {
+      if (databaseOrSystemError(t)) {
         WriteFailureCause cause = causeOf(t);
         if (cause != null) {
           return new Classified(cause, describe(t));
@@ -93,7 +93,7 @@ final class WriteFailureClassifier {
             WriteFailureCause.READ_ONLY,
             t.getClass().getName() + " (store opened OpenMode.READ_ONLY)");
       }
-      if (!(t instanceof SQLException || t instanceof IOException)) {
+      if (!databaseOrSystemError(t)) {
         WriteFailureCause cause = causeOf(t);
         if (cause != null) {
           return new Classified(cause, describe(named));
@@ -101,6 +101,15 @@ final class WriteFailureClassifier {
       }
     }
     return new Classified(WriteFailureCause.OTHER, describe(named));
+  }
+
+  /**
+   * A database's error, or the operating system's as the JDK reports it (files, sockets). Other
+   * {@link IOException}s, such as a JSON library's for a payload it cannot write, are the caller's.
+   */
+  private static boolean databaseOrSystemError(Throwable t) {
+    return t instanceof SQLException
+        || (t instanceof IOException && t.getClass().getName().startsWith("java."));
   }
 
   /** The next exception down the chain: a batch's inner exception first, then the cause. */

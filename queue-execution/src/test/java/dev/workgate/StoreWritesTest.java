@@ -214,6 +214,23 @@ class StoreWritesTest {
     assertThat(WriteFailureClassifier.classify(new IllegalStateException("store is closed")))
         .isNull();
     assertThat(WriteFailureClassifier.classify(new IllegalArgumentException("bad limit"))).isNull();
+    // A payload the JSON library cannot write is the caller's error, not the store's.
+    assertThat(
+            WriteFailureClassifier.classify(
+                new IllegalArgumentException(
+                    "payload is not serializable",
+                    new com.fasterxml.jackson.databind.JsonMappingException(
+                        null, "no serializer"))))
+        .isNull();
+    // A damaged row met on the way is reported by the quarantine, not as a failed write.
+    assertThat(
+            WriteFailureClassifier.classify(
+                new dev.workgate.core.store.UnreadableRowException(
+                    "event does not decode",
+                    "w",
+                    3L,
+                    new SQLException("[SQLITE_CORRUPT] database disk image is malformed"))))
+        .isNull();
   }
 
   @Test
