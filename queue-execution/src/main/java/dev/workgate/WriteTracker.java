@@ -1,6 +1,7 @@
 package dev.workgate;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
 import java.util.Map;
@@ -13,8 +14,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Counts this node's store writes that failed and remembers the last failure and the last success,
  * for {@link StoreWrites}. A run of failures is logged once at WARN when it begins (with its cause,
- * never the database's message) and once at INFO when a write succeeds again; the callers log the
- * exceptions themselves.
+ * never the database's message), and at INFO when a write succeeds again; runs that begin within
+ * {@link #LOG_INTERVAL} of the last one logged are not, so a store that fails now and then does not
+ * flood the log. The callers log the exceptions themselves.
  *
  * <p>Thread-safe; writes on many threads update it concurrently, and a snapshot taken meanwhile may
  * be a write or two behind.
@@ -22,12 +24,17 @@ import org.slf4j.LoggerFactory;
 final class WriteTracker {
   private static final Logger LOG = LoggerFactory.getLogger(WriteTracker.class);
 
+  /** The least time between two logged runs of failures. */
+  static final Duration LOG_INTERVAL = Duration.ofMinutes(1);
+
   private final Clock clock;
   private final AtomicLong consecutive = new AtomicLong();
   private final AtomicLong total = new AtomicLong();
   private final AtomicLongArray byCause = new AtomicLongArray(WriteFailureCause.values().length);
   private volatile StoreWrites.Failure last;
   private volatile Instant lastSuccessAt;
+  private volatile Instant runLoggedAt; // when the last logged run began
+  private volatile boolean runLogged; // whether the current run's start was logged
 
   WriteTracker(Clock clock) {
     this.clock = clock;
@@ -40,7 +47,8 @@ final class WriteTracker {
       return; // the common case costs no write to a shared counter
     }
     long ended = consecutive.getAndSet(0);
-    if (ended > 0) {
+    if (ended > 0 && runLogged) {
+      runLogged = false;
       LOG.info("store writes succeed again after {} failed write(s)", ended);
     }
   }
@@ -64,10 +72,15 @@ final class WriteTracker {
     if (c == null) {
       return false;
     }
-    last = new StoreWrites.Failure(clock.instant(), c.cause(), c.detail());
+    Instant now = clock.instant();
+    last = new StoreWrites.Failure(now, c.cause(), c.detail());
     total.incrementAndGet();
     byCause.incrementAndGet(c.cause().ordinal());
-    if (consecutive.incrementAndGet() == 1) {
+    Instant logged = runLoggedAt;
+    if (consecutive.incrementAndGet() == 1
+        && (logged == null || !now.isBefore(logged.plus(LOG_INTERVAL)))) {
+      runLoggedAt = now;
+      runLogged = true;
       LOG.warn(
           "a store write failed: {} ({}); health reports the store once writes keep failing, and"
               + " this is logged again when a write succeeds",

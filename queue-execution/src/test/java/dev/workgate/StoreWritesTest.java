@@ -359,4 +359,40 @@ class StoreWritesTest {
     assertThat(tracker.snapshot().consecutiveFailures()).isZero();
     assertThat(tracker.snapshot().totalFailures()).isEqualTo((long) threads * perThread);
   }
+
+  @Test
+  void runs_of_failures_are_logged_without_the_database_message_and_at_most_once_a_minute() {
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(WriteTracker.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+        new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    logger.addAppender(lines);
+    try {
+      WriteTracker tracker = new WriteTracker(clock);
+      RuntimeException full =
+          storeFailure(new SQLException("[SQLITE_FULL] database or disk is full " + SECRET));
+      tracker.failed(full);
+      tracker.failed(full);
+      tracker.succeeded();
+      clock.advance(Duration.ofSeconds(10));
+      tracker.failed(full); // a new run within the minute: counted, not logged
+      tracker.succeeded();
+      clock.advance(WriteTracker.LOG_INTERVAL);
+      tracker.failed(full);
+
+      List<String> logged =
+          lines.list.stream().map(e -> e.getLevel() + " " + e.getFormattedMessage()).toList();
+      assertThat(logged).hasSize(3);
+      assertThat(logged.get(0))
+          .startsWith("WARN a store write failed: disk full (java.sql.SQLException, SQLITE_FULL)");
+      assertThat(logged.get(1))
+          .isEqualTo("INFO store writes succeed again after 2 failed write(s)");
+      assertThat(logged.get(2)).startsWith("WARN a store write failed: disk full");
+      assertThat(logged).noneMatch(line -> line.contains(SECRET));
+      assertThat(tracker.snapshot().totalFailures()).isEqualTo(4);
+    } finally {
+      logger.detachAppender(lines);
+    }
+  }
 }
