@@ -116,6 +116,19 @@ public enum WorkgateMeter {
       "Steps of this node's scheduler turns that failed; the turn went on",
       Source.NODE),
 
+  /**
+   * Writes of this node to the store (appends, claims, lease renewals, retention deletes) that
+   * failed because the store failed, by {@link Tags#CAUSE cause}. Refusals (a version conflict, a
+   * rejected transition) are not counted: the store answered them.
+   */
+  STORE_WRITE_FAILURES(
+      "workgate.store.write.failures",
+      Type.COUNTER,
+      null,
+      List.of(Tags.CAUSE),
+      "Store writes of this node that failed, by cause",
+      Source.NODE),
+
   /** Store: work orders by queue and state, in the whole store. */
   WORK_ORDERS(
       "workgate.work.orders",
@@ -218,6 +231,18 @@ public enum WorkgateMeter {
       "Time since the oldest execution still preparing was claimed",
       Source.NODE),
 
+  /**
+   * Writes of this node to the store that failed since the last one that succeeded; 0 once a write
+   * succeeds. Health turns the store critical from its failed-writes threshold (3 by default).
+   */
+  STORE_WRITE_FAILURES_CONSECUTIVE(
+      "workgate.store.write.failures.consecutive",
+      Type.GAUGE,
+      null,
+      List.of(),
+      "Store writes of this node that failed since the last one that succeeded",
+      Source.NODE),
+
   /** From becoming claimable to being claimed by this node, by queue. */
   WORK_ORDERS_WAIT(
       "workgate.work.orders.wait",
@@ -297,6 +322,12 @@ public enum WorkgateMeter {
 
     /** An execution's status: {@code PREPARING}, {@code RUNNING} or {@code CLEANUP}. */
     public static final String STATUS = "status";
+
+    /**
+     * Why a store write failed: {@code disk_full}, {@code read_only}, {@code unreachable} or {@code
+     * other} (the tag values of {@link dev.workgate.WriteFailureCause}).
+     */
+    public static final String CAUSE = "cause";
 
     /** The {@code from} of a submission, which has no state before it. */
     public static final String NEW = "NEW";

@@ -2,6 +2,7 @@ package dev.workgate.observability;
 
 import dev.workgate.StateChange;
 import dev.workgate.Workgate;
+import dev.workgate.WriteFailureCause;
 import dev.workgate.core.Text;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
@@ -287,6 +288,21 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
                     node -> node.scheduler().stepFailureCount())
                 .description(WorkgateMeter.SCHEDULER_TURN_STEP_FAILURES.description())
                 .register(r));
+    for (WriteFailureCause cause : WriteFailureCause.values()) {
+      WorkgateMeter m = WorkgateMeter.STORE_WRITE_FAILURES;
+      MeterKey key = new MeterKey(m, List.of(cause.tagValue()));
+      register(
+          key,
+          r ->
+              FunctionCounter.builder(
+                      m.meterName(), w, node -> node.storeWrites().failuresByCause().get(cause))
+                  .description(m.description())
+                  .tags(tags(m, key.tagValues()))
+                  .register(r));
+    }
+    gauge(
+        WorkgateMeter.STORE_WRITE_FAILURES_CONSECUTIVE,
+        () -> w.storeWrites().consecutiveFailures());
   }
 
   /** Seconds since the loop last began a turn (0 before the first), read without the store. */
