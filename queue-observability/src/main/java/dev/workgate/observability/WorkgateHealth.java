@@ -10,6 +10,7 @@ import dev.workgate.execution.ExecutionManager.ActiveExecution;
 import dev.workgate.scheduler.PressureLevel;
 import dev.workgate.scheduler.ResourceHealthReport;
 import dev.workgate.scheduler.Scheduler;
+import dev.workgate.scheduler.UnrunnableWork;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -456,6 +457,26 @@ public final class WorkgateHealth implements AutoCloseable {
                     + " the node's WARN log of "
                     + Scheduler.class.getName()
                     + " (logged at most once a minute per step)"));
+      }
+    }
+    if (purpose != Purpose.LIVENESS) {
+      UnrunnableWork unrunnable = scheduler.unrunnableWork();
+      details.put("unrunnableWork", unrunnable.count());
+      if (unrunnable.count() > 0) {
+        issues.add(
+            HealthIssue.warning(
+                SCHEDULER,
+                HealthText.plural(unrunnable.count(), "pending work order")
+                    + " cannot run on any live node (they ask for more slots or memory than any"
+                    + " offers) and wait until a node that can joins (for example "
+                    + unrunnable.sample().stream()
+                        .map(WorkOrderId::value)
+                        .collect(java.util.stream.Collectors.joining(", "))
+                    + ")",
+                "start a node with enough slots (maxConcurrent) and memory for them, or cancel"
+                    + " them (workgate-admin cancel <id>); each is named once in the WARN log of "
+                    + Scheduler.class.getPackageName()
+                    + ".NodeHeartbeat"));
       }
     }
     if (running && !claiming && purpose != Purpose.LIVENESS) {

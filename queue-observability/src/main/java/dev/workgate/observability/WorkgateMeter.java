@@ -83,6 +83,31 @@ public enum WorkgateMeter {
       "Retries released to PENDING by this node",
       Source.NODE),
 
+  /**
+   * Attempts this node gave back without charging them ({@code Released}): its own work stopped by
+   * a shutdown past the grace or by self-fencing, and leases of dead nodes it reaped; by queue and
+   * the release's code.
+   */
+  ATTEMPTS_RELEASED(
+      "workgate.attempts.released",
+      Type.COUNTER,
+      null,
+      List.of(Tags.QUEUE, Tags.ERROR_CODE),
+      "Attempts released back to PENDING by this node without being charged, by release code",
+      Source.NODE),
+
+  /**
+   * Pending work orders that no live node could ever run (more slots or memory than any node
+   * offers), as this node's last heartbeat found them among the oldest of each queue it serves.
+   */
+  WORK_ORDERS_UNRUNNABLE(
+      "workgate.work.orders.unrunnable",
+      Type.GAUGE,
+      null,
+      List.of(),
+      "Pending work orders no live node could ever run, found by this node's last heartbeat",
+      Source.NODE),
+
   /** Work orders cancelled by this node (waiting ones, and executions it owned), by queue. */
   WORK_ORDERS_CANCELLED(
       "workgate.work.orders.cancelled",
