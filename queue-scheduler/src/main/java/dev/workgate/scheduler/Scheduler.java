@@ -51,8 +51,9 @@ import org.slf4j.LoggerFactory;
  * ResourceMonitor#refresh()}); releases due retries ({@link RetryManager#releaseDue}); reaps
  * expired leases of any node with {@code AttemptFailed(LEASE_EXPIRED)} and the retry manager's
  * decision; renews the leases of this node's running work when due (and passes on cancellation
- * requests made elsewhere); then claims what fits, queue by queue, in the store's order (priority,
- * then age), within per-queue limits, the stagger delay and the start rate. Under {@link
+ * requests made elsewhere); writes this node's row in the node table when due ({@link
+ * #unrunnableWork()}); then claims what fits, queue by queue, in the store's order (priority, then
+ * age), within per-queue limits, the stagger delay and the start rate. Under {@link
  * PressureLevel#WARNING} the slot limit is halved, under {@link PressureLevel#CRITICAL} nothing is
  * claimed. A work order that could run here but has waited longer than the starvation threshold for
  * resources that smaller work keeps taking makes the node hold back every new start until it fits.
@@ -110,6 +111,7 @@ public final class Scheduler implements AutoCloseable {
   private final ThreadFactory threadFactory;
   private final java.util.function.Supplier<WorkOrderId> ids;
   private final StartGate gate;
+  private final NodeHeartbeat heartbeat;
 
   private final Object turnLock = new Object();
   private final Object submitLock = new Object();
@@ -147,6 +149,7 @@ public final class Scheduler implements AutoCloseable {
     this.threadFactory = b.threadFactory;
     this.ids = b.ids;
     this.gate = new StartGate(config.staggerDelay(), config.maxStartsPerSecond());
+    this.heartbeat = new NodeHeartbeat(store, config, monitor, clock);
   }
 
   /**
@@ -201,6 +204,8 @@ public final class Scheduler implements AutoCloseable {
    * @param spec what to run
    * @return the work order's id
    * @throws QueueFullException if the queue is at its maximum depth; nothing is written
+   * @throws dev.workgate.core.WorkDoesNotFitException if neither this node nor any node in the node
+   *     table could ever give it the slots and memory it asks for; nothing is written
    * @throws IllegalStateException if the scheduler is closed
    */
   public WorkOrderId submit(WorkOrderSpec spec) {
@@ -228,6 +233,7 @@ public final class Scheduler implements AutoCloseable {
       }
     }
     WorkOrderSpec effective = withMemoryDefault(spec);
+    heartbeat.requireFits(effective);
     WorkOrderId id = Objects.requireNonNull(ids.get(), "the id supplier returned null");
     try {
       Optional<Long> limit = config.maxQueueDepth(spec.queue());
@@ -293,13 +299,13 @@ public final class Scheduler implements AutoCloseable {
     List<WorkOrderId> ids = new ArrayList<>(specs.size());
     List<AppendRequest> requests = new ArrayList<>(specs.size());
     for (WorkOrderSpec spec : specs) {
+      WorkOrderSpec effective = withMemoryDefault(spec);
+      heartbeat.requireFits(effective);
       WorkOrderId id = Objects.requireNonNull(this.ids.get(), "the id supplier returned null");
       ids.add(id);
       requests.add(
           new AppendRequest(
-              id,
-              ExpectedVersion.none(),
-              List.of(new WorkOrderEvent.Submitted(withMemoryDefault(spec), null))));
+              id, ExpectedVersion.none(), List.of(new WorkOrderEvent.Submitted(effective, null))));
     }
     try {
       if (anyLimit) {
@@ -459,13 +465,40 @@ public final class Scheduler implements AutoCloseable {
     }
   }
 
-  /** Stops the loop for good. Does not close the store. Idempotent. */
+  /**
+   * Stops the loop for good and removes this node's row from the node table if it wrote one. Does
+   * not close the store. Idempotent.
+   */
   @Override
   public void close() {
+    boolean first;
     synchronized (lifecycleLock) {
+      first = !closed;
       closed = true; // no start() from here on
     }
     stop();
+    if (first && heartbeat.hasBeaten()) {
+      heartbeat.leave();
+    }
+  }
+
+  /**
+   * Pending work orders that no live node could ever run, as the last node heartbeat found them
+   * (see {@link UnrunnableWork}).
+   *
+   * @return the last finding; {@link UnrunnableWork#NONE} before the first heartbeat
+   */
+  public UnrunnableWork unrunnableWork() {
+    return heartbeat.unrunnable();
+  }
+
+  /**
+   * This node's row as the next heartbeat would write it: capacity, use, pressure.
+   *
+   * @return the status, stamped now
+   */
+  public dev.workgate.core.store.NodeStatus nodeStatus() {
+    return heartbeat.status(clock.instant());
   }
 
   /**
@@ -568,6 +601,7 @@ public final class Scheduler implements AutoCloseable {
         step("renewing leases", this::renew);
         nextRenewal = now.plus(config.renewInterval());
       }
+      step("recording the node's heartbeat", () -> heartbeat.beatIfDue(now));
       Instant gateOpensAt = step("claiming", () -> claimAndDispatch(now, true), null);
       Instant next = nextTurn(now, gateOpensAt);
       fullTurnNext = next;
