@@ -144,6 +144,18 @@ class PrivateSandboxFilesTest {
   }
 
   @Test
+  void a_node_over_a_sqlite_store_keeps_its_sandboxes_beside_the_database() throws Exception {
+    Path db = dir.resolve("workgate-data/workgate.db");
+    Files.createDirectories(db.getParent());
+    try (WorkOrderStore sqlite = Stores.sqlite(db);
+        Workgate w = node().store(sqlite).handler("x", ctx -> WorkResult.ok()).build()) {
+      Path expected = dir.resolve("workgate-data/workgate.db.sandboxes");
+      assertThat(w.sandboxRoot()).isEqualTo(expected);
+      assertThat(mode(expected)).isEqualTo("rwx------");
+    }
+  }
+
+  @Test
   void without_a_store_file_the_default_root_is_a_private_directory_of_user_and_node()
       throws Exception {
     String node = "private-" + UUID.randomUUID();
