@@ -655,7 +655,10 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
   }
 
   /**
-   * Waits for every execution to end.
+   * Waits for every execution to end. An execution that has recorded its outcome and only waits for
+   * a given-up sandbox creation to return (see {@link #abandonedCreations()}) counts as ended:
+   * nothing is left to record or to kill, and a create that ignores its interrupt must not hold up
+   * a shutdown.
    *
    * @param timeout how long to wait
    * @return true if none is left
@@ -663,7 +666,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
   public boolean awaitIdle(Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     synchronized (active) {
-      while (!active.isEmpty()) {
+      while (!idle()) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
           return false;
@@ -672,11 +675,23 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
           TimeUnit.NANOSECONDS.timedWait(active, Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)));
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
-          return active.isEmpty();
+          return idle();
         }
       }
       return true;
     }
+  }
+
+  /** No execution is left but those waiting only for a given-up creation; guarded by active. */
+  private boolean idle() {
+    for (Execution head : active.values()) {
+      for (Execution e = head; e != null; e = e.successor) {
+        if (!e.endAfterCreate) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   /**
@@ -746,8 +761,11 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     /** The create call returned and what it made is handed over or destroyed; guarded by lock. */
     private boolean createDone;
 
-    /** The outcome is recorded and the execution ends once create returns; guarded by lock. */
-    private boolean endAfterCreate;
+    /**
+     * The outcome is recorded and the execution ends once create returns; written under
+     * creationLock, read without it by {@link #idle()}.
+     */
+    private volatile boolean endAfterCreate;
 
     /** The end of the execution (slot, successor, listeners) has run. */
     private final java.util.concurrent.atomic.AtomicBoolean ended =

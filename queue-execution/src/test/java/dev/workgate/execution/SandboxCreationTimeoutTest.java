@@ -246,6 +246,29 @@ class SandboxCreationTimeoutTest {
     }
   }
 
+  @Test
+  void a_shutdown_does_not_wait_for_a_creation_that_ignores_its_interrupt() throws Exception {
+    BlockingProvider provider = new BlockingProvider(1, true);
+    try (Workgate w = node(provider).sandboxCreationTimeout(Duration.ofMinutes(10)).build()) {
+      w.start();
+      WorkOrderId id = w.submit(WorkOrderSpec.builder("slow").build());
+      assertThat(provider.creating.await(30, TimeUnit.SECONDS)).isTrue();
+
+      long before = System.nanoTime();
+      w.shutdown(Duration.ZERO);
+
+      assertThat(Duration.ofNanos(System.nanoTime() - before)).isLessThan(QUICKLY);
+      assertThat(w.find(id).orElseThrow().state()).isNotIn(WorkOrderState.PREPARING);
+      assertThat(w.executions().abandonedCreations()).hasSize(1);
+
+      provider.letGo.countDown();
+      await().atMost(WAIT).until(() -> w.executions().abandonedCreations().isEmpty());
+      await().atMost(WAIT).until(() -> w.executions().activeExecutions().isEmpty());
+      assertThat(provider.destroyed.get()).as("the late sandbox is destroyed").isEqualTo(1);
+      assertThat(provider.ran.get()).isZero();
+    }
+  }
+
   private static List<String> failureCodes(Workgate w, WorkOrderId id) {
     return w.history(id).stream()
         .filter(e -> e.event() instanceof WorkOrderEvent.AttemptFailed)
