@@ -17,7 +17,9 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -183,5 +185,79 @@ class InProcessSandboxProviderTest {
       assertThat(b.run().succeeded()).isTrue();
     }
     assertThat(nextSawInterrupt).isFalse();
+  }
+
+  @Test
+  void a_handler_that_returned_has_stopped_by_the_time_run_returns() throws Exception {
+    InProcessSandboxProvider provider =
+        new InProcessSandboxProvider(
+            dir.resolve("sandboxes"), ctx -> WorkResult.ok(), Clock.systemUTC());
+    for (int i = 0; i < 200; i++) {
+      Sandbox sandbox = provider.create(claimed());
+      sandbox.run();
+      assertThat(sandbox.whenStopped().toCompletableFuture().isDone())
+          .as("never mistaken for an abandoned handler")
+          .isTrue();
+      sandbox.destroy();
+    }
+  }
+
+  @Test
+  void a_handler_that_ignores_its_kill_has_not_stopped_until_its_thread_leaves_it()
+      throws Exception {
+    CountDownLatch running = new CountDownLatch(1);
+    CountDownLatch letGo = new CountDownLatch(1);
+    InProcessSandboxProvider provider =
+        new InProcessSandboxProvider(
+            dir.resolve("sandboxes"),
+            ctx -> {
+              running.countDown();
+              while (true) {
+                try {
+                  if (letGo.await(30, TimeUnit.SECONDS)) {
+                    return WorkResult.ok();
+                  }
+                } catch (InterruptedException ignored) {
+                  // ignores its kill
+                }
+              }
+            },
+            Clock.systemUTC());
+    Sandbox sandbox = provider.create(claimed());
+    CompletableFuture<Throwable> ran =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                sandbox.run();
+                return null;
+              } catch (Exception e) {
+                return e;
+              }
+            });
+    assertThat(running.await(30, TimeUnit.SECONDS)).isTrue();
+
+    sandbox.kill(Duration.ofMillis(50));
+
+    assertThat(ran.get(30, TimeUnit.SECONDS))
+        .as("run gave up on it")
+        .isInstanceOf(InterruptedException.class);
+    sandbox.destroy();
+    assertThat(sandbox.whenStopped().toCompletableFuture().isDone()).isFalse();
+
+    letGo.countDown();
+
+    sandbox.whenStopped().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void a_sandbox_destroyed_before_it_ran_has_stopped() throws Exception {
+    InProcessSandboxProvider provider =
+        new InProcessSandboxProvider(
+            dir.resolve("sandboxes"), ctx -> WorkResult.ok(), Clock.systemUTC());
+    Sandbox sandbox = provider.create(claimed());
+
+    sandbox.destroy();
+
+    assertThat(sandbox.whenStopped().toCompletableFuture().isDone()).isTrue();
   }
 }
