@@ -133,7 +133,12 @@ public final class Workgate implements AutoCloseable {
             this::observed,
             () -> !listeners.isEmpty() || TRANSITIONS.isEnabledForLevel(transitionLogLevel),
             b.clock);
-    this.retries = RetryManager.builder(store).defaultPolicy(b.retryPolicy).clock(b.clock).build();
+    this.retries =
+        RetryManager.builder(store)
+            .defaultPolicy(b.retryPolicy)
+            .maxReleases(b.maxReleases)
+            .clock(b.clock)
+            .build();
     this.resources =
         new ResourceMonitor(
             b.resourceConfig != null
@@ -665,6 +670,7 @@ public final class Workgate implements AutoCloseable {
     private boolean slotsSet;
     private ResourceConfig resourceConfig;
     private RetryPolicy retryPolicy = RetryPolicy.defaults();
+    private int maxReleases = RetryManager.DEFAULT_MAX_RELEASES;
     private Level transitionLogLevel = DEFAULT_TRANSITION_LOG_LEVEL;
     private Clock clock = Clock.systemUTC();
     private Path sandboxRoot;
@@ -779,6 +785,20 @@ public final class Workgate implements AutoCloseable {
      */
     public Builder retryPolicy(RetryPolicy policy) {
       this.retryPolicy = Objects.requireNonNull(policy, "retryPolicy must not be null");
+      return this;
+    }
+
+    /**
+     * How often a work order may be released (its node shut down past the grace, died, or could not
+     * renew its lease: attempts that cost nothing) before the next release fails it as {@code
+     * POISONED}. Default {@link RetryManager#DEFAULT_MAX_RELEASES}.
+     *
+     * @param releases from 0 to 1,000
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder maxReleases(int releases) {
+      this.maxReleases = RetryManager.requireMaxReleases(releases);
       return this;
     }
 

@@ -243,6 +243,20 @@ public final class RetryManager {
   }
 
   /**
+   * Checks a release cap (see {@link Builder#maxReleases}).
+   *
+   * @param releases the cap
+   * @return the cap
+   * @throws IllegalArgumentException naming the setting if it is not between 0 and 1,000
+   */
+  public static int requireMaxReleases(int releases) {
+    if (releases < 0 || releases > 1_000) {
+      throw new IllegalArgumentException("maxReleases must be between 0 and 1000, got " + releases);
+    }
+    return releases;
+  }
+
+  /**
    * How often a work order may be released before the next release fails it as {@code POISONED}.
    *
    * @return at least 0
@@ -635,11 +649,7 @@ public final class RetryManager {
      * @return this builder
      */
     public Builder maxReleases(int releases) {
-      if (releases < 0 || releases > 1_000) {
-        throw new IllegalArgumentException(
-            "maxReleases must be between 0 and 1000, got " + releases);
-      }
-      this.maxReleases = releases;
+      this.maxReleases = requireMaxReleases(releases);
       return this;
     }
 
