@@ -667,6 +667,53 @@ public final class WorkgateHealth implements AutoCloseable {
                   + " (disk space, mounts, the container runtime, image pulls) and the node's log"
                   + " for the work order; its slots stay held until creation returns"));
     }
+    List<ExecutionManager.AbandonedHandler> abandoned = manager.abandonedHandlers();
+    List<ExecutionManager.AbandonedCreation> givenUp = manager.abandonedCreations();
+    details.put("abandonedHandlers", abandoned.size());
+    details.put("abandonedCreations", givenUp.size());
+    if (!abandoned.isEmpty()) {
+      ExecutionManager.AbandonedHandler oldest = abandoned.get(0);
+      for (ExecutionManager.AbandonedHandler a : abandoned) {
+        if (a.abandonedAt().isBefore(oldest.abandonedAt())) {
+          oldest = a;
+        }
+      }
+      int slots = abandoned.stream().mapToInt(ExecutionManager.AbandonedHandler::slotsHeld).sum();
+      issues.add(
+          HealthIssue.warning(
+              EXECUTIONS,
+              HealthText.plural(abandoned.size(), "in-process handler")
+                  + " ignored being stopped and still run, holding "
+                  + HealthText.plural(slots, "slot")
+                  + "; the oldest, work order "
+                  + oldest.workOrderId()
+                  + " attempt "
+                  + oldest.attempt()
+                  + " in queue '"
+                  + oldest.queue()
+                  + "', for "
+                  + Text.duration(Duration.between(oldest.abandonedAt(), now)),
+              "the outcome is recorded and the slots come back when the threads end (or after"
+                  + " the abandoned-handler slot cap, "
+                  + Text.duration(manager.abandonedHandlerSlotCap())
+                  + "); fix the handler: it must return when interrupted or when"
+                  + " WorkContext.cancellationRequested() turns true; a thread dump shows it as"
+                  + " workgate-handler-<sandbox>"));
+    }
+    if (!givenUp.isEmpty()) {
+      issues.add(
+          HealthIssue.warning(
+              EXECUTIONS,
+              HealthText.plural(givenUp.size(), "sandbox creation")
+                  + " given up (timed out, cancelled or shut down) but not returned yet; the"
+                  + " first, work order "
+                  + givenUp.get(0).workOrderId()
+                  + " in queue '"
+                  + givenUp.get(0).queue()
+                  + "'; each keeps its slots until its create returns",
+              "the sandbox provider's create ignores interruption: check what it waits on"
+                  + " (the container runtime, image pulls, mounts)"));
+    }
     return ComponentHealth.of(EXECUTIONS, details, issues);
   }
 

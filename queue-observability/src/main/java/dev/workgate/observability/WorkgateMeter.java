@@ -108,6 +108,18 @@ public enum WorkgateMeter {
       "Pending work orders no live node could ever run, found by this node's last heartbeat",
       Source.NODE),
 
+  /**
+   * In-process handlers that ignored being stopped and still run on this node, each holding its
+   * slots until its thread ends (or the abandoned-handler slot cap passes).
+   */
+  EXECUTIONS_ABANDONED(
+      "workgate.executions.abandoned",
+      Type.GAUGE,
+      null,
+      List.of(),
+      "In-process handlers that ignored being stopped and still run, holding their slots",
+      Source.NODE),
+
   /** Work orders cancelled by this node (waiting ones, and executions it owned), by queue. */
   WORK_ORDERS_CANCELLED(
       "workgate.work.orders.cancelled",

@@ -268,6 +268,7 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
     gauge(WorkgateMeter.MEMORY_PRESSURE, () -> w.scheduler().resources().pressure().ordinal());
     gauge(WorkgateMeter.SCHEDULER_HEARTBEAT_AGE, () -> heartbeatAgeSeconds(w));
     gauge(WorkgateMeter.WORK_ORDERS_UNRUNNABLE, () -> w.scheduler().unrunnableWork().count());
+    gauge(WorkgateMeter.EXECUTIONS_ABANDONED, () -> w.executions().abandonedHandlers().size());
     gauge(WorkgateMeter.EXECUTIONS_PREPARING_OLDEST_AGE, () -> oldestPreparingSeconds(w));
     for (ExecutionManager.Status status : ExecutionManager.Status.values()) {
       gauge(WorkgateMeter.EXECUTIONS_ACTIVE, () -> countExecutions(w, status), status.name());
