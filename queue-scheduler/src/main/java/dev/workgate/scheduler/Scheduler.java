@@ -1055,6 +1055,23 @@ public final class Scheduler implements AutoCloseable {
   }
 
   private void admit(WorkOrderView view, Instant now) {
+    // The claim's lease ran from the claim's own time, after now: now plus a lease is no later.
+    Instant leaseExpiresAt = view.leaseExpiresAt().orElse(now.plus(config.leaseDuration()));
+    Instant deadline = leaseExpiresAt.minus(config.selfFenceMargin());
+    if (!clock.instant().isBefore(deadline)) {
+      // The claim's answer came so late (a store that hung after committing it) that another
+      // node may take the work order over before it could stop: it is not started at all, and
+      // its lease is left to expire.
+      selfFenced.incrementAndGet();
+      LOG.warn(
+          "{} claimed {} attempt {} but the claim answered only after its self-fence deadline {}:"
+              + " not starting it",
+          config.nodeId(),
+          view.id(),
+          view.attempt(),
+          deadline);
+      return;
+    }
     Optional<SlotLease> slot = monitor.tryAcquire(view.id(), view.resources());
     if (slot.isEmpty()) {
       // Only this loop acquires, and it claimed within claimable(): this means the monitor's
@@ -1070,8 +1087,6 @@ public final class Scheduler implements AutoCloseable {
               "claimed work did not fit the node's free resources"));
       return;
     }
-    // The claim's lease ran from the claim's own time, after now: now plus a lease is no later.
-    Instant leaseExpiresAt = view.leaseExpiresAt().orElse(now.plus(config.leaseDuration()));
     ClaimedWork work = new ClaimedWork(view, slot.get(), now, leaseExpiresAt, this);
     active.put(view.id(), work);
     watchdogSignal.wake();

@@ -228,6 +228,47 @@ class SelfFencingTest {
   }
 
   @Test
+  void a_claim_that_answers_after_its_self_fence_deadline_is_not_started() {
+    // The claim commits, then its answer takes 20 s: past the deadline 12 s before the expiry.
+    WorkOrderStore late =
+        (WorkOrderStore)
+            Proxy.newProxyInstance(
+                WorkOrderStore.class.getClassLoader(),
+                new Class<?>[] {WorkOrderStore.class},
+                (proxy, method, args) -> {
+                  try {
+                    return method.invoke(store, args);
+                  } catch (InvocationTargetException e) {
+                    throw e.getCause();
+                  } finally {
+                    if (method.getName().equals("claim")) {
+                      clock.advance(Duration.ofSeconds(20));
+                    }
+                  }
+                });
+    scheduler =
+        Scheduler.builder(late, dispatched)
+            .config(
+                SchedulerConfig.builder()
+                    .nodeId("node-1")
+                    .leaseDuration(LEASE)
+                    .renewInterval(RENEW)
+                    .selfFenceMargin(MARGIN)
+                    .build())
+            .clock(clock)
+            .build();
+    WorkOrderId id = scheduler.submit(spec());
+
+    scheduler.runOnce();
+
+    assertThat(dispatched.work).isEmpty();
+    assertThat(scheduler.activeWork()).isEmpty();
+    assertThat(scheduler.resources().activeSlots()).isZero();
+    assertThat(scheduler.selfFencedCount()).isEqualTo(1);
+    assertThat(view(id).state()).as("left to expire").isEqualTo(WorkOrderState.PREPARING);
+  }
+
+  @Test
   void a_renewal_that_answers_false_signals_a_lost_lease_that_is_not_counted_as_self_fenced() {
     Scheduler s = scheduler();
     WorkOrderId id = s.submit(spec());
