@@ -60,6 +60,21 @@ abstract class ForwardingStore implements WorkOrderStore {
   }
 
   @Override
+  public void recordNode(dev.workgate.core.store.NodeStatus node) {
+    store.recordNode(node);
+  }
+
+  @Override
+  public List<dev.workgate.core.store.NodeStatus> nodes() {
+    return store.nodes();
+  }
+
+  @Override
+  public int removeNodes(String nodeId, Instant silentSince) {
+    return store.removeNodes(nodeId, silentSince);
+  }
+
+  @Override
   public LogPage readLog(long afterPosition, int limit) {
     return store.readLog(afterPosition, limit);
   }

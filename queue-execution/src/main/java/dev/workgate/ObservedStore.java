@@ -77,7 +77,10 @@ final class ObservedStore extends ForwardingStore {
       WorkOrderEvent event = e.event();
       WorkOrderState next = TransitionTable.next(e.workOrderId(), state, event);
       int nextAttempt = event.type() == EventType.CLAIMED ? attempt + 1 : attempt;
-      Instant available = event.type() == EventType.RETRY_RELEASED ? e.recordedAt() : availableAt;
+      Instant available =
+          event.type() == EventType.RETRY_RELEASED || event.type() == EventType.RELEASED
+              ? e.recordedAt()
+              : availableAt;
       return new Known(queue, nextAttempt, next, e.version(), submittedAt, available);
     }
 

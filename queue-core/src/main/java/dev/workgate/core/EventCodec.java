@@ -62,7 +62,10 @@ public final class EventCodec {
           EventType.CANCELLATION_REQUESTED.typeName(),
               Map.of(1, d -> new WorkOrderEvent.CancellationRequested(text(d, "", "reason"))),
           EventType.CANCELLED.typeName(),
-              Map.of(1, d -> new WorkOrderEvent.Cancelled(text(d, "", "reason"))));
+              Map.of(1, d -> new WorkOrderEvent.Cancelled(text(d, "", "reason"))),
+          EventType.RELEASED.typeName(),
+              Map.of(
+                  1, d -> new WorkOrderEvent.Released(text(d, "", "code"), text(d, "", "reason"))));
 
   private EventCodec() {}
 
@@ -265,6 +268,11 @@ public final class EventCodec {
       case CANCELLATION_REQUESTED ->
           d.put("reason", ((WorkOrderEvent.CancellationRequested) event).reason());
       case CANCELLED -> d.put("reason", ((WorkOrderEvent.Cancelled) event).reason());
+      case RELEASED -> {
+        WorkOrderEvent.Released r = (WorkOrderEvent.Released) event;
+        d.put("code", r.code());
+        d.put("reason", r.reason());
+      }
     }
     return d;
   }

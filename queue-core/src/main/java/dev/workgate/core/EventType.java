@@ -27,7 +27,9 @@ public enum EventType {
   /** {@link WorkOrderEvent.CancellationRequested}. */
   CANCELLATION_REQUESTED("CancellationRequested", 1),
   /** {@link WorkOrderEvent.Cancelled}. */
-  CANCELLED("Cancelled", 1);
+  CANCELLED("Cancelled", 1),
+  /** {@link WorkOrderEvent.Released}. */
+  RELEASED("Released", 1);
 
   private static final Map<String, EventType> BY_NAME =
       Arrays.stream(values())

@@ -31,6 +31,7 @@ import java.util.Set;
  * PENDING, WAITING_RETRY       Cancelled                      CANCELLED
  * PREPARING, RUNNING           CancellationRequested          (unchanged)
  * PREPARING, RUNNING           Cancelled                      CANCELLED
+ * PREPARING, RUNNING           Released (costs no attempt)    PENDING
  * </pre>
  *
  * <p>Immutable and thread-safe.
@@ -59,7 +60,8 @@ public final class TransitionTable {
     /** {@link WorkOrderEvent.CancellationRequested}. */
     CANCELLATION_REQUESTED(EventType.CANCELLATION_REQUESTED),
     /** {@link WorkOrderEvent.Cancelled}. */
-    CANCELLED(EventType.CANCELLED);
+    CANCELLED(EventType.CANCELLED),
+    RELEASED(EventType.RELEASED);
 
     private final EventType eventType;
 
@@ -102,7 +104,9 @@ public final class TransitionTable {
           new Transition(PREPARING, Trigger.CANCELLATION_REQUESTED, PREPARING),
           new Transition(RUNNING, Trigger.CANCELLATION_REQUESTED, RUNNING),
           new Transition(PREPARING, Trigger.CANCELLED, CANCELLED),
-          new Transition(RUNNING, Trigger.CANCELLED, CANCELLED));
+          new Transition(RUNNING, Trigger.CANCELLED, CANCELLED),
+          new Transition(PREPARING, Trigger.RELEASED, PENDING),
+          new Transition(RUNNING, Trigger.RELEASED, PENDING));
 
   private static final Map<WorkOrderState, Map<Trigger, WorkOrderState>> BY_STATE =
       new EnumMap<>(WorkOrderState.class);

@@ -92,7 +92,8 @@ public final class WorkOrder implements WorkOrderView {
             null,
             null,
             null,
-            null));
+            null,
+            0));
   }
 
   /**
@@ -144,6 +145,7 @@ public final class WorkOrder implements WorkOrderView {
     Instant retryAt = null;
     JsonNode out = s.result();
     String cancelReason = s.cancellationReason();
+    int releases = s.releases();
     switch (event.type()) {
       case CLAIMED -> {
         WorkOrderEvent.Claimed c = (WorkOrderEvent.Claimed) event;
@@ -172,6 +174,15 @@ public final class WorkOrder implements WorkOrderView {
         owner = null;
         expires = null;
       }
+      case RELEASED -> {
+        WorkOrderEvent.Released r = (WorkOrderEvent.Released) event;
+        error = ErrorInfo.retryable(r.code(), r.reason());
+        available = at;
+        owner = null;
+        expires = null;
+        cancelReason = null;
+        releases = s.releases() + 1;
+      }
       case STARTED, SUBMITTED -> {
         // Started changes only the state; Submitted never gets here (the table rejects it).
       }
@@ -192,7 +203,8 @@ public final class WorkOrder implements WorkOrderView {
             error,
             retryAt,
             out,
-            cancelReason));
+            cancelReason,
+            releases));
   }
 
   /**
@@ -224,7 +236,8 @@ public final class WorkOrder implements WorkOrderView {
             s.lastError(),
             s.nextAttemptAt(),
             s.result(),
-            s.cancellationReason()));
+            s.cancellationReason(),
+            s.releases()));
   }
 
   /**
@@ -261,6 +274,12 @@ public final class WorkOrder implements WorkOrderView {
     }
     if (s.submittedAt() == null || s.updatedAt() == null || s.availableAt() == null) {
       return "submittedAt, updatedAt and availableAt are required";
+    }
+    if (s.releases() < 0 || s.releases() > s.attempt()) {
+      return "releases must be between 0 and the attempt, got releases "
+          + s.releases()
+          + ", attempt "
+          + s.attempt();
     }
     if (s.version() < 1 || s.attempt() < 0) {
       return "version must be at least 1 and attempt at least 0, got version "
@@ -365,6 +384,11 @@ public final class WorkOrder implements WorkOrderView {
   }
 
   @Override
+  public int releases() {
+    return s.releases();
+  }
+
+  @Override
   public Optional<String> cancellationRequested() {
     return Optional.ofNullable(s.cancellationReason());
   }
@@ -396,6 +420,7 @@ public final class WorkOrder implements WorkOrderView {
         + s.state()
         + ", attempt="
         + s.attempt()
+        + (s.releases() == 0 ? "" : ", releases=" + s.releases())
         + ", version="
         + s.version()
         + (s.leaseOwner() == null

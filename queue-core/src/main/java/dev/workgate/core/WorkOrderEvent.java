@@ -215,6 +215,37 @@ public sealed interface WorkOrderEvent {
     }
   }
 
+  /**
+   * The attempt was given back without counting against the work order's attempts: its node shut
+   * down past the grace, died (its lease was reaped), or could not renew its lease and stopped the
+   * work itself. The work order is {@link WorkOrderState#PENDING} again and may be claimed at once;
+   * {@link WorkOrderView#releases()} rises by one. A separate limit on releases (the retry
+   * manager's) ends a work order that kills every node it lands on.
+   *
+   * @param code why, as an error code ({@code NODE_SHUTDOWN}, {@code LEASE_EXPIRED}, {@code
+   *     LEASE_NOT_RENEWED}, or a host's own); follows the name rule of {@link Text#requireName}
+   * @param reason the details, for a person; never null, may be empty; kept as {@link
+   *     Text#truncate} with {@link Text#MAX_DECISION_LENGTH} returns it
+   */
+  record Released(String code, String reason) implements WorkOrderEvent {
+    /** Validates the event. */
+    public Released {
+      Text.requireName(code, "Released.code");
+      Objects.requireNonNull(reason, "Released.reason");
+      reason = Text.truncate(reason, Text.MAX_DECISION_LENGTH);
+    }
+
+    @Override
+    public EventType type() {
+      return EventType.RELEASED;
+    }
+
+    @Override
+    public TransitionTable.Trigger trigger() {
+      return TransitionTable.Trigger.RELEASED;
+    }
+  }
+
   /** The retry time came: the work order is {@link WorkOrderState#PENDING} again. */
   record RetryReleased() implements WorkOrderEvent {
     @Override

@@ -39,4 +39,5 @@ public record WorkOrderSnapshot(
     ErrorInfo lastError,
     Instant nextAttemptAt,
     JsonNode result,
-    String cancellationReason) {}
+    String cancellationReason,
+    int releases) {}

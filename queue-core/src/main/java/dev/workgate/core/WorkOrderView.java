@@ -41,11 +41,32 @@ public interface WorkOrderView {
   WorkOrderState state();
 
   /**
-   * The current attempt: 0 before the first claim, then 1, 2, ... (each claim starts one).
+   * The current attempt: 0 before the first claim, then 1, 2, ... (each claim starts one, so the
+   * number is unique per claim of the work order, including claims that ended in a {@link
+   * WorkOrderEvent.Released release}).
    *
    * @return the attempt number
    */
   int attempt();
+
+  /**
+   * How many attempts were released ({@link WorkOrderEvent.Released}): given back because their
+   * node shut down past the grace, died or could not renew its lease. They do not count against the
+   * work order's attempts: see {@link #chargedAttempts()}.
+   *
+   * @return at least 0, at most {@link #attempt()}
+   */
+  int releases();
+
+  /**
+   * The attempts that count against the retry policy's {@code maxAttempts}: {@link #attempt()}
+   * minus {@link #releases()}.
+   *
+   * @return at least 0
+   */
+  default int chargedAttempts() {
+    return attempt() - releases();
+  }
 
   /**
    * The priority; higher runs first.

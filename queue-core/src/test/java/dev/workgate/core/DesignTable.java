@@ -42,6 +42,8 @@ public final class DesignTable {
       to = WorkOrderState.CANCELLED;
     } else if (event instanceof WorkOrderEvent.CancellationRequested && active) {
       to = from;
+    } else if (event instanceof WorkOrderEvent.Released && active) {
+      to = WorkOrderState.PENDING;
     }
     return Optional.ofNullable(to);
   }
@@ -60,6 +62,7 @@ public final class DesignTable {
       case RETRY_RELEASED -> new WorkOrderEvent.RetryReleased();
       case CANCELLATION_REQUESTED -> new WorkOrderEvent.CancellationRequested("stop");
       case CANCELLED -> new WorkOrderEvent.Cancelled("stopped");
+      case RELEASED -> new WorkOrderEvent.Released(ErrorCodes.NODE_SHUTDOWN, "node-1 shut down");
     };
   }
 }

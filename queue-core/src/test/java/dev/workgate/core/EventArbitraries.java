@@ -229,6 +229,16 @@ final class EventArbitraries {
       case RETRY_RELEASED -> Arbitraries.just(new WorkOrderEvent.RetryReleased());
       case CANCELLATION_REQUESTED -> anyText().map(WorkOrderEvent.CancellationRequested::new);
       case CANCELLED -> anyText().map(WorkOrderEvent.Cancelled::new);
+      case RELEASED ->
+          Combinators.combine(
+                  Arbitraries.oneOf(
+                      Arbitraries.of(
+                          ErrorCodes.NODE_SHUTDOWN,
+                          ErrorCodes.LEASE_EXPIRED,
+                          ErrorCodes.LEASE_NOT_RENEWED),
+                      nonBlankText()),
+                  anyText())
+              .as(WorkOrderEvent.Released::new);
     };
   }
 

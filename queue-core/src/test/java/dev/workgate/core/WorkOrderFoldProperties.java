@@ -87,6 +87,14 @@ class WorkOrderFoldProperties {
     WorkOrderEvent last = events.get(events.size() - 1);
     long claims = events.stream().filter(e -> e instanceof WorkOrderEvent.Claimed).count();
     assertThat(w.attempt()).isEqualTo(claims);
+    long releases = events.stream().filter(e -> e instanceof WorkOrderEvent.Released).count();
+    assertThat(w.releases()).isEqualTo(releases);
+    assertThat(w.chargedAttempts()).isEqualTo(claims - releases);
+    if (last instanceof WorkOrderEvent.Released r) {
+      assertThat(w.state()).isEqualTo(WorkOrderState.PENDING);
+      assertThat(w.lastError()).contains(ErrorInfo.retryable(r.code(), r.reason()));
+      assertThat(w.cancellationRequested()).isEmpty();
+    }
     assertThat(w.id()).isEqualTo(ID);
     assertThat(w.spec()).isEqualTo(((WorkOrderEvent.Submitted) events.get(0)).spec());
     assertThat(w.submittedAt()).isEqualTo(recorded.get(0).recordedAt());
@@ -116,11 +124,12 @@ class WorkOrderFoldProperties {
     if (w.state() == WorkOrderState.FAILED || w.state() == WorkOrderState.WAITING_RETRY) {
       assertThat(w.lastError()).contains(((WorkOrderEvent.AttemptFailed) last).error());
     }
-    // availableAt: notBefore (if later than submission) until the first RetryReleased, then the
-    // time of the latest release.
+    // availableAt: notBefore (if later than submission) until the first RetryReleased or Released,
+    // then the time of the latest of them.
     int lastRelease = -1;
     for (int i = 0; i < events.size(); i++) {
-      if (events.get(i) instanceof WorkOrderEvent.RetryReleased) {
+      if (events.get(i) instanceof WorkOrderEvent.RetryReleased
+          || events.get(i) instanceof WorkOrderEvent.Released) {
         lastRelease = i;
       }
     }
@@ -247,6 +256,10 @@ class WorkOrderFoldProperties {
       case RETRY_RELEASED -> Arbitraries.just(new WorkOrderEvent.RetryReleased());
       case CANCELLATION_REQUESTED -> words.map(WorkOrderEvent.CancellationRequested::new);
       case CANCELLED -> words.map(WorkOrderEvent.Cancelled::new);
+      case RELEASED ->
+          Combinators.combine(
+                  Arbitraries.of(ErrorCodes.NODE_SHUTDOWN, ErrorCodes.LEASE_EXPIRED), words)
+              .as(WorkOrderEvent.Released::new);
     };
   }
 

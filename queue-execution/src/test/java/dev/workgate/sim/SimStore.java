@@ -216,6 +216,24 @@ final class SimStore implements WorkOrderStore {
   }
 
   @Override
+  public void recordNode(dev.workgate.core.store.NodeStatus status) {
+    alive(); // no fault drawn: node rows are not work-order state
+    shared.recordNode(status);
+  }
+
+  @Override
+  public List<dev.workgate.core.store.NodeStatus> nodes() {
+    alive();
+    return shared.nodes();
+  }
+
+  @Override
+  public int removeNodes(String nodeId, Instant silentSince) {
+    alive();
+    return shared.removeNodes(nodeId, silentSince);
+  }
+
+  @Override
   public void close() {
     // the shared store belongs to the simulation
   }

@@ -48,4 +48,14 @@ public interface RetryListener {
    * @param reason the cancellation reason
    */
   default void retryCancelled(WorkOrderView waiting, String reason) {}
+
+  /**
+   * An attempt was given back without being charged ({@link RetryManager#recordRelease}), or, past
+   * the release limit, failed the work order as {@code POISONED}.
+   *
+   * @param released the work order as it was before the release
+   * @param code why it was released
+   * @param poisoned true if the release limit was reached and the work order failed
+   */
+  default void attemptReleased(WorkOrderView released, String code, boolean poisoned) {}
 }

@@ -1,6 +1,7 @@
 package dev.workgate.retry;
 
 import dev.workgate.core.ConcurrencyException;
+import dev.workgate.core.ErrorCodes;
 import dev.workgate.core.ErrorInfo;
 import dev.workgate.core.InvalidTransitionException;
 import dev.workgate.core.RecordedEvent;
@@ -55,6 +56,14 @@ public final class RetryManager {
   /** How many due retries are released per store transaction by default. */
   public static final int DEFAULT_BATCH_SIZE = 100;
 
+  /**
+   * How often a work order may be released (its node shut down past the grace, died, or could not
+   * renew its lease) before the next release fails it as {@code POISONED}: enough for a rolling
+   * deploy across a few nodes and a crash or two, few enough that work which kills every node it
+   * lands on stops within minutes rather than forever.
+   */
+  public static final int DEFAULT_MAX_RELEASES = 5;
+
   /** How often {@link #cancel} re-reads a work order that changed under it before giving up. */
   private static final int CANCEL_ATTEMPTS = 8;
 
@@ -66,12 +75,15 @@ public final class RetryManager {
   private final RandomGenerator random;
   private final Object randomLock = new Object();
   private final int batchSize;
+  private final int maxReleases;
   private final List<Entry> listeners = new CopyOnWriteArrayList<>();
   private final LongAdder scheduled = new LongAdder();
   private final LongAdder released = new LongAdder();
   private final LongAdder exhausted = new LongAdder();
   private final LongAdder notRetried = new LongAdder();
   private final LongAdder cancelled = new LongAdder();
+  private final LongAdder attemptsReleased = new LongAdder();
+  private final LongAdder poisoned = new LongAdder();
 
   private RetryManager(Builder b) {
     this.store = b.store;
@@ -81,6 +93,7 @@ public final class RetryManager {
     this.clock = b.clock;
     this.random = b.random;
     this.batchSize = b.batchSize;
+    this.maxReleases = b.maxReleases;
     this.listeners.addAll(b.listeners);
   }
 
@@ -127,7 +140,8 @@ public final class RetryManager {
    * Decides what a failed attempt means, by the manager's clock, without writing anything. The
    * error is not retried if its queue's policy never retries its code or if it is not retryable
    * (policy's {@code retryOn} aside); otherwise it is retried while attempts are left, after the
-   * policy's delay for the next attempt.
+   * policy's delay for the next attempt. Attempts are counted as {@link
+   * WorkOrderView#chargedAttempts()}: released attempts cost nothing.
    *
    * @param view the work order whose current attempt failed ({@code PREPARING} or {@code RUNNING})
    * @param error what went wrong
@@ -146,7 +160,8 @@ public final class RetryManager {
     }
     RetryPolicy policy = policyFor(view.queue());
     int maxAttempts = maxAttemptsFor(view);
-    int attempt = view.attempt();
+    int attempt = view.chargedAttempts(); // released attempts do not count
+
     Instant now = clock.instant();
     boolean retryable = policy.retries(error.code(), error.retryable());
     ErrorInfo recorded =
@@ -212,6 +227,85 @@ public final class RetryManager {
         throw new IllegalStateException("unknown outcome " + decision.outcome());
     }
     return decision;
+  }
+
+  /** What {@link #recordRelease} recorded. */
+  public enum ReleaseOutcome {
+    /** {@code Released}: the work order is PENDING again and the attempt cost nothing. */
+    RELEASED,
+    /** A cancellation had been requested: {@code Cancelled} instead. */
+    CANCELLED,
+    /**
+     * The work order had been released {@link #maxReleases()} times already: a final {@code
+     * AttemptFailed} with {@code POISONED}.
+     */
+    POISONED
+  }
+
+  /**
+   * How often a work order may be released before the next release fails it as {@code POISONED}.
+   *
+   * @return at least 0
+   */
+  public int maxReleases() {
+    return maxReleases;
+  }
+
+  /**
+   * Gives an attempt back without charging it: what a node records when it shut down past the
+   * grace, when it reaps the lease of a dead node, or when it stopped work whose lease it could not
+   * renew. Appends under the version of {@code view}, one of: {@code Cancelled} with the requested
+   * reason if a cancellation was requested (the work order was meant to stop anyway); a final
+   * {@code AttemptFailed} with {@code POISONED} if it was already released {@link #maxReleases()}
+   * times (it kills the nodes it lands on); otherwise {@code Released}, which makes it {@code
+   * PENDING} at once with its attempt not counted.
+   *
+   * @param view the work order as the caller last read it ({@code PREPARING} or {@code RUNNING})
+   * @param code why, as an error code ({@code NODE_SHUTDOWN}, {@code LEASE_EXPIRED}, {@code
+   *     LEASE_NOT_RENEWED})
+   * @param reason the details, for a person
+   * @return what was recorded
+   * @throws ConcurrencyException if the work order changed since {@code view} was read; nothing is
+   *     written
+   * @throws InvalidTransitionException if the work order is not in an active state; nothing is
+   *     written
+   */
+  public ReleaseOutcome recordRelease(WorkOrderView view, String code, String reason) {
+    Objects.requireNonNull(view, "view");
+    Text.requireName(code, "release code");
+    Objects.requireNonNull(reason, "reason");
+    ExpectedVersion expected = ExpectedVersion.exactly(view.version());
+    Optional<String> cancellation = view.cancellationRequested();
+    if (cancellation.isPresent()) {
+      store.append(view.id(), expected, List.of(new WorkOrderEvent.Cancelled(cancellation.get())));
+      return ReleaseOutcome.CANCELLED;
+    }
+    if (view.releases() >= maxReleases) {
+      String decision =
+          "release limit reached: released "
+              + view.releases()
+              + " time(s) before, at most "
+              + maxReleases
+              + " allowed";
+      ErrorInfo error =
+          ErrorInfo.fatal(
+              ErrorCodes.POISONED,
+              "its nodes kept stopping while it ran (last: " + code + ": " + reason + ")");
+      store.append(
+          view.id(), expected, List.of(WorkOrderEvent.AttemptFailed.finalFailure(error, decision)));
+      poisoned.increment();
+      LOG.warn(
+          "{} failed as POISONED: released {} time(s), the limit is {}",
+          view.id(),
+          view.releases(),
+          maxReleases);
+      fire(l -> l.attemptReleased(view, code, true));
+      return ReleaseOutcome.POISONED;
+    }
+    store.append(view.id(), expected, List.of(new WorkOrderEvent.Released(code, reason)));
+    attemptsReleased.increment();
+    fire(l -> l.attemptReleased(view, code, false));
+    return ReleaseOutcome.RELEASED;
   }
 
   /**
@@ -349,7 +443,9 @@ public final class RetryManager {
         released.sum(),
         exhausted.sum(),
         notRetried.sum(),
-        cancelled.sum());
+        cancelled.sum(),
+        attemptsReleased.sum(),
+        poisoned.sum());
   }
 
   /**
@@ -428,6 +524,11 @@ public final class RetryManager {
     }
 
     @Override
+    public void attemptReleased(WorkOrderView released, String code, boolean poisoned) {
+      delegate.attemptReleased(released, code, poisoned);
+    }
+
+    @Override
     public String toString() {
       return delegate.toString();
     }
@@ -445,6 +546,7 @@ public final class RetryManager {
     private Clock clock = Clock.systemUTC();
     private RandomGenerator random = new SplittableRandom();
     private int batchSize = DEFAULT_BATCH_SIZE;
+    private int maxReleases = DEFAULT_MAX_RELEASES;
     private final List<Entry> listeners = new ArrayList<>();
 
     private Builder(WorkOrderStore store) {
@@ -521,6 +623,23 @@ public final class RetryManager {
         throw new IllegalArgumentException("batchSize must be between 1 and 10000, got " + size);
       }
       this.batchSize = size;
+      return this;
+    }
+
+    /**
+     * How often a work order may be released before the next release fails it as {@code POISONED}
+     * (see {@link RetryManager#recordRelease}). Default {@link RetryManager#DEFAULT_MAX_RELEASES};
+     * 0 fails a work order the first time its node stops under it.
+     *
+     * @param releases from 0 to 1,000
+     * @return this builder
+     */
+    public Builder maxReleases(int releases) {
+      if (releases < 0 || releases > 1_000) {
+        throw new IllegalArgumentException(
+            "maxReleases must be between 0 and 1000, got " + releases);
+      }
+      this.maxReleases = releases;
       return this;
     }
 

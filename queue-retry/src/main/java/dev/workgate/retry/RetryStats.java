@@ -14,6 +14,8 @@ import java.util.Optional;
  * @param exhausted work orders this manager failed because their attempts ran out
  * @param notRetried work orders this manager failed because their error was not retryable
  * @param cancelled waiting retries this manager cancelled
+ * @param attemptsReleased attempts this manager gave back without charging them ({@code Released})
+ * @param poisoned work orders this manager failed as {@code POISONED}: released too often
  */
 public record RetryStats(
     long pendingRetries,
@@ -22,4 +24,6 @@ public record RetryStats(
     long released,
     long exhausted,
     long notRetried,
-    long cancelled) {}
+    long cancelled,
+    long attemptsReleased,
+    long poisoned) {}

@@ -13,6 +13,7 @@ import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.core.testing.MutableClock;
+import dev.workgate.core.testing.WorkOrderFixtures;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -130,6 +131,97 @@ abstract class RetryManagerContractTest {
     assertThat(heard.scheduled).hasSize(3);
     assertThat(heard.exhausted).containsExactly(last);
     assertThat(retries.stats().exhausted()).isEqualTo(1);
+  }
+
+  @Test
+  void a_release_costs_no_attempt_so_a_single_attempt_work_order_runs_again() {
+    WorkOrderId id = kit.submit(WorkOrderFixtures.spec("default").maxAttempts(1).build());
+    WorkOrderView running = kit.running(id);
+
+    RetryManager.ReleaseOutcome outcome =
+        retries.recordRelease(running, ErrorCodes.NODE_SHUTDOWN, "node-a shut down");
+
+    assertThat(outcome).isEqualTo(RetryManager.ReleaseOutcome.RELEASED);
+    WorkOrderView pending = kit.view(id);
+    assertThat(pending.state()).isEqualTo(WorkOrderState.PENDING);
+    assertThat(pending.releases()).isEqualTo(1);
+    assertThat(pending.chargedAttempts()).isZero();
+    assertThat(heard.releases).containsExactly(id + ": NODE_SHUTDOWN");
+    assertThat(retries.stats().attemptsReleased()).isEqualTo(1);
+
+    WorkOrderView second = kit.running(id);
+    assertThat(second.attempt()).isEqualTo(2);
+    RetryDecision decision = retries.recordFailure(second, TIMEOUT);
+    assertThat(decision.outcome()).isEqualTo(RetryDecision.Outcome.EXHAUSTED);
+    assertThat(decision.reason()).isEqualTo("attempts exhausted: 1 of 1");
+  }
+
+  @Test
+  void released_attempts_do_not_shorten_the_retries_left() {
+    WorkOrderId id = kit.submit(WorkOrderFixtures.spec("default").maxAttempts(2).build());
+    retries.recordRelease(kit.running(id), ErrorCodes.LEASE_EXPIRED, "node-b died");
+    retries.recordRelease(kit.running(id), ErrorCodes.LEASE_EXPIRED, "node-c died");
+
+    RetryDecision decision = retries.recordFailure(kit.running(id), TIMEOUT);
+
+    assertThat(decision.outcome()).isEqualTo(RetryDecision.Outcome.RETRY);
+    assertThat(decision.retryAt()).contains(clock.instant().plusSeconds(5));
+    assertThat(decision.reason()).startsWith("retry: attempt 2 of 2");
+  }
+
+  @Test
+  void a_release_past_the_limit_fails_the_work_order_as_poisoned() {
+    RetryManager strict = manager(RetryManager.builder(store).defaultPolicy(EXACT).maxReleases(2));
+    WorkOrderId id = kit.submit("default");
+    strict.recordRelease(kit.running(id), ErrorCodes.NODE_SHUTDOWN, "deploy 1");
+    strict.recordRelease(kit.running(id), ErrorCodes.LEASE_EXPIRED, "crash");
+
+    RetryManager.ReleaseOutcome outcome =
+        strict.recordRelease(kit.running(id), ErrorCodes.NODE_SHUTDOWN, "deploy 2");
+
+    assertThat(outcome).isEqualTo(RetryManager.ReleaseOutcome.POISONED);
+    WorkOrderView failed = kit.view(id);
+    assertThat(failed.state()).isEqualTo(WorkOrderState.FAILED);
+    assertThat(failed.lastError().orElseThrow().code()).isEqualTo(ErrorCodes.POISONED);
+    assertThat(failed.lastError().orElseThrow().retryable()).isFalse();
+    assertThat(failed.lastError().orElseThrow().message()).contains("NODE_SHUTDOWN: deploy 2");
+    assertThat(kit.lastFailure(id).decision())
+        .isEqualTo("release limit reached: released 2 time(s) before, at most 2 allowed");
+    assertThat(strict.stats().poisoned()).isEqualTo(1);
+    assertThat(heard.releases).last().isEqualTo(id + ": NODE_SHUTDOWN POISONED");
+  }
+
+  @Test
+  void a_release_of_work_whose_cancellation_was_requested_cancels_it() {
+    WorkOrderView running = kit.running(kit.submit("default"));
+    store.append(
+        running.id(),
+        dev.workgate.core.store.ExpectedVersion.exactly(running.version()),
+        List.of(new WorkOrderEvent.CancellationRequested("not needed")));
+
+    RetryManager.ReleaseOutcome outcome =
+        retries.recordRelease(kit.view(running.id()), ErrorCodes.NODE_SHUTDOWN, "bye");
+
+    assertThat(outcome).isEqualTo(RetryManager.ReleaseOutcome.CANCELLED);
+    assertThat(kit.view(running.id()).state()).isEqualTo(WorkOrderState.CANCELLED);
+    assertThat(kit.view(running.id()).lastError().orElseThrow().message()).isEqualTo("not needed");
+  }
+
+  @Test
+  void a_release_under_a_stale_view_writes_nothing() {
+    WorkOrderView running = kit.running(kit.submit("default"));
+    retries.recordRelease(running, ErrorCodes.NODE_SHUTDOWN, "first");
+
+    assertThatThrownBy(() -> retries.recordRelease(running, ErrorCodes.NODE_SHUTDOWN, "second"))
+        .isInstanceOf(ConcurrencyException.class);
+    assertThat(kit.view(running.id()).releases()).isEqualTo(1);
+  }
+
+  @Test
+  void max_releases_rejects_values_out_of_range() {
+    assertThatThrownBy(() -> RetryManager.builder(store).maxReleases(-1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("maxReleases must be between 0 and 1000, got -1");
   }
 
   @Test
@@ -506,6 +598,12 @@ abstract class RetryManagerContractTest {
     final List<RetryDecision> exhausted = Collections.synchronizedList(new ArrayList<>());
     final List<RetryDecision> notRetried = Collections.synchronizedList(new ArrayList<>());
     final List<String> cancelled = Collections.synchronizedList(new ArrayList<>());
+    final List<String> releases = Collections.synchronizedList(new ArrayList<>());
+
+    @Override
+    public void attemptReleased(WorkOrderView released, String code, boolean poisoned) {
+      releases.add(released.id() + ": " + code + (poisoned ? " POISONED" : ""));
+    }
 
     @Override
     public void retryScheduled(RetryDecision decision) {

@@ -59,7 +59,7 @@ public final class ListenerRegistry {
     }
     for (RecordedEvent r : appended) {
       EventType t = r.event().type();
-      if (t == EventType.SUBMITTED || t == EventType.RETRY_RELEASED) {
+      if (t == EventType.SUBMITTED || t == EventType.RETRY_RELEASED || t == EventType.RELEASED) {
         return true;
       }
     }

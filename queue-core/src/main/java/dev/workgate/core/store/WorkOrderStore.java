@@ -271,6 +271,33 @@ public interface WorkOrderStore extends AutoCloseable {
   }
 
   /**
+   * Writes a node's row in the node table, replacing the row of the same id: what a node's
+   * scheduler does on its heartbeat. Rows are not events: they are not in the log and not rebuilt.
+   *
+   * @param node the node's status
+   * @throws StoreException if the store cannot write (closed, read-only, unreachable)
+   */
+  void recordNode(NodeStatus node);
+
+  /**
+   * Every row of the node table, live or not, sorted by node id.
+   *
+   * @return the rows
+   */
+  List<NodeStatus> nodes();
+
+  /**
+   * Removes node rows: one node's (a clean shutdown), or those whose heartbeat is older than a
+   * cutoff (nodes that stopped without removing theirs).
+   *
+   * @param nodeId the node to remove, or null for none
+   * @param silentSince also remove every row whose heartbeat is before this time, or null for none
+   * @return how many rows were removed
+   * @throws StoreException if the store cannot write
+   */
+  int removeNodes(String nodeId, Instant silentSince);
+
+  /**
    * The local file that holds this store, for a store kept in one (SQLite): hosts put what belongs
    * with the store's data (sandbox directories) beside it rather than in a shared directory.
    *

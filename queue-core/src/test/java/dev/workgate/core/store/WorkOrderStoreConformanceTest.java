@@ -2069,6 +2069,82 @@ public abstract class WorkOrderStoreConformanceTest {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Released
+
+  @Test
+  void a_released_work_order_is_pending_at_once_claimable_again_and_counts_its_release() {
+    WorkOrderId id = submit(QUEUE);
+    WorkOrderView first = claimOne(QUEUE);
+    store.append(id, ExpectedVersion.exactly(first.version()), List.of(started()));
+    clock.set(at(7));
+
+    store.append(
+        id,
+        ExpectedVersion.exactly(first.version() + 1),
+        List.of(new WorkOrderEvent.Released(ErrorCodes.NODE_SHUTDOWN, "node-a shut down")));
+
+    WorkOrderView released = view(id);
+    assertThat(released.state()).isEqualTo(PENDING);
+    assertThat(released.attempt()).isEqualTo(1);
+    assertThat(released.releases()).isEqualTo(1);
+    assertThat(released.chargedAttempts()).isZero();
+    assertThat(released.availableAt()).isEqualTo(at(7));
+    assertThat(released.leaseOwner()).isEmpty();
+    assertThat(released.lastError())
+        .contains(ErrorInfo.retryable(ErrorCodes.NODE_SHUTDOWN, "node-a shut down"));
+    assertThat(store.expiredLeases(at(1000), 10)).isEmpty();
+    assertThat(count(QUEUE, PENDING)).isEqualTo(1);
+
+    WorkOrderView again = claimOne(QUEUE);
+    assertThat(again.id()).isEqualTo(id);
+    assertThat(again.attempt()).isEqualTo(2);
+    assertThat(again.releases()).isEqualTo(1);
+    assertThat(again.chargedAttempts()).isEqualTo(1);
+    assertThat(again.version()).isGreaterThan(first.version());
+    assertThat(store.rebuildProjection(RebuildMode.VERIFY).consistent()).isTrue();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // nodes
+
+  @Test
+  void nodes_are_recorded_replaced_listed_by_id_and_removed() {
+    assertThat(store.nodes()).isEmpty();
+    NodeStatus b = node("node-b", at(1));
+    NodeStatus a = node("node-a", at(2));
+    store.recordNode(b);
+    store.recordNode(a);
+    assertThat(store.nodes()).containsExactly(a, b);
+
+    NodeStatus busier =
+        new NodeStatus("node-b", 4, 8_192, 3, 6_000, "WARNING", "1.2.3", at(1), at(9));
+    store.recordNode(busier);
+    assertThat(store.nodes()).containsExactly(a, busier);
+
+    assertThat(store.removeNodes("node-a", null)).isEqualTo(1);
+    assertThat(store.removeNodes("node-a", null)).isZero();
+    assertThat(store.nodes()).containsExactly(busier);
+  }
+
+  @Test
+  void nodes_silent_since_a_cutoff_are_removed_and_the_others_kept() {
+    NodeStatus old = node("node-old", at(1));
+    NodeStatus recent = node("node-new", at(10));
+    store.recordNode(old);
+    store.recordNode(recent);
+
+    assertThat(store.removeNodes(null, at(10))).isEqualTo(1);
+
+    assertThat(store.nodes()).containsExactly(recent);
+    assertThat(store.removeNodes(null, null)).isZero();
+  }
+
+  private static NodeStatus node(String id, Instant heartbeat) {
+    return new NodeStatus(
+        id, 2, 4_096, 1, 1_024, "NORMAL", "1.0.0", heartbeat.minusSeconds(1), heartbeat);
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // expiredLeases
 
   @Test

@@ -18,6 +18,7 @@ import dev.workgate.core.store.EventPage;
 import dev.workgate.core.store.EventQuery;
 import dev.workgate.core.store.ListenerRegistry;
 import dev.workgate.core.store.LogPage;
+import dev.workgate.core.store.NodeStatus;
 import dev.workgate.core.store.OpenMode;
 import dev.workgate.core.store.Page;
 import dev.workgate.core.store.ProjectionMismatch;
@@ -86,6 +87,9 @@ import javax.sql.DataSource;
  * <p>Thread-safe; for PostgreSQL also safe across processes sharing the database.
  */
 public final class JdbcWorkOrderStore implements WorkOrderStore {
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(JdbcWorkOrderStore.class);
+
   /**
    * Decoded Submitted events by log position, for the spec every view joins; bounded by bytes, see
    * {@link DecodedSpecCache}.
@@ -683,8 +687,20 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
    * {@link OpenMode#EXISTING} and {@link OpenMode#READ_ONLY}: refuses what holds none.
    */
   private static void checkExisting(Connection c, SqlDialect d) throws SQLException {
-    if (checkSchema(c, d) < 0) {
+    int version = checkSchema(c, d);
+    if (version < 0) {
       throw notAStore(c, d);
+    }
+    if (version < SqlDialect.SCHEMA_VERSION) {
+      throw new StoreException(
+          "the "
+              + d.describe()
+              + " holds Workgate schema version "
+              + version
+              + "; this version of Workgate reads version "
+              + SqlDialect.SCHEMA_VERSION
+              + ". Start a node on it once (it upgrades the schema), then run this again;"
+              + " nothing was changed");
     }
   }
 
@@ -750,7 +766,19 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
               + " is missing");
     }
     checkColumns(c, d, d.events, EVENT_COLUMNS);
-    checkColumns(c, d, d.workOrders, String.join(", ", Row.COLUMNS));
+    // A table of an older version lacks the columns the upgrade adds; the upgrade checks again.
+    checkColumns(
+        c,
+        d,
+        d.workOrders,
+        String.join(
+            ", ",
+            version >= 3 ? Row.COLUMNS : Row.COLUMNS.subList(0, Row.COLUMNS.indexOf("releases"))));
+    if (version >= 3 && !d.tableExists(c, d.prefix + "nodes")) {
+      throw damaged(
+          d,
+          "schema version " + version + " is recorded but table " + d.prefix + "nodes is missing");
+    }
     if (SqlDialect.queryString(c, "SELECT value FROM " + d.meta + " WHERE key = ?", LAST_POSITION)
         == null) {
       throw damaged(d, "its " + metaName + " table has no " + LAST_POSITION);
@@ -1722,6 +1750,112 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
 
   // ---------------------------------------------------------------------------------------------
   // retention
+
+  @Override
+  public void recordNode(NodeStatus node) {
+    Objects.requireNonNull(node, "node");
+    ensureOpen();
+    ensureWritable("record a node");
+    writer.write(
+        "record node",
+        (c, ctx) -> {
+          // Delete and insert rather than a dialect's upsert: one row per node, written by that
+          // node only, every few seconds; both dialects run this as one transaction.
+          try (PreparedStatement del =
+              c.prepareStatement("DELETE FROM " + d.nodes + " WHERE id = ?")) {
+            del.setString(1, node.id());
+            del.executeUpdate();
+          }
+          try (PreparedStatement ins =
+              c.prepareStatement(
+                  "INSERT INTO "
+                      + d.nodes
+                      + " (id, slots, memory_mb, slots_in_use, memory_mb_in_use, pressure, version,"
+                      + " started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            ins.setString(1, node.id());
+            ins.setInt(2, node.slots());
+            ins.setLong(3, node.memoryMb());
+            ins.setInt(4, node.slotsInUse());
+            ins.setLong(5, node.memoryMbInUse());
+            ins.setString(6, node.pressure());
+            ins.setString(7, node.version());
+            ins.setLong(8, Row.micros(node.startedAt()));
+            ins.setLong(9, Row.micros(node.lastHeartbeat()));
+            ins.executeUpdate();
+          }
+          return null;
+        });
+  }
+
+  @Override
+  public List<NodeStatus> nodes() {
+    ensureOpen();
+    return reader.read(
+        "nodes",
+        c -> {
+          List<NodeStatus> out = new ArrayList<>();
+          try (Statement st = c.createStatement();
+              ResultSet rs =
+                  st.executeQuery(
+                      "SELECT id, slots, memory_mb, slots_in_use, memory_mb_in_use, pressure,"
+                          + " version, started_at, heartbeat_at FROM "
+                          + d.nodes
+                          + " ORDER BY id")) {
+            while (rs.next()) {
+              try {
+                out.add(
+                    new NodeStatus(
+                        rs.getString(1),
+                        rs.getInt(2),
+                        rs.getLong(3),
+                        rs.getInt(4),
+                        rs.getLong(5),
+                        rs.getString(6),
+                        rs.getString(7),
+                        Row.instant(rs.getLong(8)),
+                        Row.instant(rs.getLong(9))));
+              } catch (RuntimeException bad) {
+                // A row no node of this version wrote: skipped, so one bad row never hides the
+                // others (nor fails the reader).
+                LOG.warn(
+                    "skipping an unreadable row of {}: {}",
+                    d.nodes,
+                    bad.getClass().getSimpleName());
+              }
+            }
+          }
+          return List.copyOf(out);
+        });
+  }
+
+  @Override
+  public int removeNodes(String nodeId, Instant silentSince) {
+    ensureOpen();
+    ensureWritable("remove nodes");
+    if (nodeId == null && silentSince == null) {
+      return 0;
+    }
+    return writer.write(
+        "remove nodes",
+        (c, ctx) -> {
+          int removed = 0;
+          if (nodeId != null) {
+            try (PreparedStatement ps =
+                c.prepareStatement("DELETE FROM " + d.nodes + " WHERE id = ?")) {
+              ps.setString(1, nodeId);
+              removed += ps.executeUpdate();
+            }
+          }
+          if (silentSince != null) {
+            try (PreparedStatement ps =
+                c.prepareStatement("DELETE FROM " + d.nodes + " WHERE heartbeat_at < ?")) {
+              ps.setLong(1, Row.micros(silentSince));
+              removed += ps.executeUpdate();
+            }
+          }
+          return removed;
+        });
+  }
 
   @Override
   public int deleteTerminalBefore(Instant cutoff, int limit) {

@@ -44,7 +44,8 @@ record Row(
     Boolean errorRetryable,
     String result,
     String cancellationReason,
-    String resubmittedFrom) {
+    String resubmittedFrom,
+    int releases) {
 
   /** The columns in the order of the record, for INSERT and SELECT. */
   static final List<String> COLUMNS =
@@ -71,7 +72,8 @@ record Row(
           "error_retryable",
           "result",
           "cancellation_reason",
-          "resubmitted_from");
+          "resubmitted_from",
+          "releases");
 
   /**
    * The columns an event can change; the others are fixed at submission. Updates set only these, so
@@ -92,14 +94,15 @@ record Row(
           "error_message",
           "error_retryable",
           "result",
-          "cancellation_reason");
+          "cancellation_reason",
+          "releases");
 
   /** The JDBC type of each column, in {@link #COLUMNS} order. */
   private static final int[] TYPES = {
     Types.VARCHAR, Types.BIGINT, Types.VARCHAR, Types.VARCHAR, Types.VARCHAR, Types.INTEGER,
     Types.INTEGER, Types.BIGINT, Types.INTEGER, Types.BIGINT, Types.BIGINT, Types.BIGINT,
     Types.BIGINT, Types.VARCHAR, Types.BIGINT, Types.BIGINT, Types.VARCHAR, Types.VARCHAR,
-    Types.VARCHAR, Types.BOOLEAN, Types.VARCHAR, Types.VARCHAR, Types.VARCHAR
+    Types.VARCHAR, Types.BOOLEAN, Types.VARCHAR, Types.VARCHAR, Types.VARCHAR, Types.INTEGER
   };
 
   /** The positions of {@link #MUTABLE_COLUMNS} in {@link #COLUMNS}. */
@@ -138,7 +141,8 @@ record Row(
         e == null ? null : e.retryable(),
         s.result() == null ? null : EventCodec.writeValue(s.result()),
         s.cancellationReason(),
-        s.resubmittedFrom() == null ? null : s.resubmittedFrom().value());
+        s.resubmittedFrom() == null ? null : s.resubmittedFrom().value(),
+        s.releases());
   }
 
   /**
@@ -171,7 +175,8 @@ record Row(
             error,
             nextAttemptAt == null ? null : instant(nextAttemptAt),
             result == null ? null : EventCodec.readValue(result),
-            cancellationReason));
+            cancellationReason,
+            releases));
   }
 
   /** Reads the row from {@code COLUMNS.size()} columns starting at {@code first}. */
@@ -200,7 +205,8 @@ record Row(
         nullableBoolean(rs, i++),
         rs.getString(i++),
         rs.getString(i++),
-        rs.getString(i));
+        rs.getString(i++),
+        rs.getInt(i));
   }
 
   /** Binds every column, in {@link #COLUMNS} order, starting at parameter {@code first}. */
@@ -291,7 +297,8 @@ record Row(
         expected.errorRetryable,
         expected.result,
         expected.cancellationReason,
-        expected.resubmittedFrom);
+        expected.resubmittedFrom,
+        expected.releases);
   }
 
   private Object[] values() {
@@ -318,7 +325,8 @@ record Row(
       errorRetryable,
       result,
       cancellationReason,
-      resubmittedFrom
+      resubmittedFrom,
+      releases
     };
   }
 

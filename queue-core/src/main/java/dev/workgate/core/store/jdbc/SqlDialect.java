@@ -17,18 +17,20 @@ abstract class SqlDialect {
    * and the indexes of claims, leases, retries, retention, idempotency and streams. 2: adds the
    * audit indexes ({@link #auditIndexes()}).
    */
-  static final int SCHEMA_VERSION = 2;
+  static final int SCHEMA_VERSION = 3;
 
   final String prefix;
   final String events;
   final String workOrders;
   final String meta;
+  final String nodes;
 
   SqlDialect(String qualifier, String prefix) {
     this.prefix = prefix;
     this.events = qualifier + prefix + "events";
     this.workOrders = qualifier + prefix + "work_orders";
     this.meta = qualifier + prefix + "meta";
+    this.nodes = qualifier + prefix + "nodes";
   }
 
   /** A name for messages: which database and where. */
@@ -107,7 +109,8 @@ abstract class SqlDialect {
             + big
             + ", idempotency_key TEXT, error_code TEXT, error_message TEXT, error_retryable "
             + bool()
-            + ", result TEXT, cancellation_reason TEXT, resubmitted_from TEXT)",
+            + ", result TEXT, cancellation_reason TEXT, resubmitted_from TEXT,"
+            + " releases INTEGER NOT NULL DEFAULT 0)",
         "CREATE UNIQUE INDEX " + p + "wo_seq ON " + workOrders + " (seq)",
         "CREATE INDEX "
             + p
@@ -141,7 +144,27 @@ abstract class SqlDialect {
             + workOrders
             + " (idempotency_key) WHERE idempotency_key IS NOT NULL",
         auditIndexes().get(0),
-        auditIndexes().get(1));
+        auditIndexes().get(1),
+        nodesTable());
+  }
+
+  /**
+   * The node table (schema version 3): one row per node that shares the store, with its capacity
+   * and a heartbeat, for the fit check at submit, cluster health and the node list.
+   */
+  String nodesTable() {
+    String big = bigint();
+    return "CREATE TABLE "
+        + nodes
+        + " (id TEXT PRIMARY KEY, slots INTEGER NOT NULL, memory_mb "
+        + big
+        + " NOT NULL, slots_in_use INTEGER NOT NULL, memory_mb_in_use "
+        + big
+        + " NOT NULL, pressure TEXT NOT NULL, version TEXT NOT NULL, started_at "
+        + big
+        + " NOT NULL, heartbeat_at "
+        + big
+        + " NOT NULL)";
   }
 
   /**
@@ -173,6 +196,11 @@ abstract class SqlDialect {
   List<String> upgradeFrom(int version) {
     if (version == 1) {
       return auditIndexes();
+    }
+    if (version == 2) {
+      return List.of(
+          "ALTER TABLE " + workOrders + " ADD COLUMN releases INTEGER NOT NULL DEFAULT 0",
+          nodesTable());
     }
     throw new IllegalArgumentException("no upgrade from schema version " + version);
   }

@@ -17,6 +17,7 @@ import dev.workgate.core.store.EventPage;
 import dev.workgate.core.store.EventQuery;
 import dev.workgate.core.store.ListenerRegistry;
 import dev.workgate.core.store.LogPage;
+import dev.workgate.core.store.NodeStatus;
 import dev.workgate.core.store.Page;
 import dev.workgate.core.store.ProjectionDiff;
 import dev.workgate.core.store.ProjectionMismatch;
@@ -93,6 +94,7 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
   private final TreeMap<TimeKey, Entry> retries = new TreeMap<>();
   private final TreeMap<TimeKey, Entry> terminal = new TreeMap<>();
   private final ListenerRegistry listeners = new ListenerRegistry();
+  private final TreeMap<String, NodeStatus> nodes = new TreeMap<>(); // guarded by lock
   private volatile boolean closed;
 
   /**
@@ -731,6 +733,41 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
       ensureOpen();
       QueueIndex q = queues.get(queue);
       return q == null ? Optional.empty() : q.nextAvailableAfter(now);
+    }
+  }
+
+  @Override
+  public void recordNode(NodeStatus node) {
+    Objects.requireNonNull(node, "node");
+    synchronized (lock) {
+      ensureOpen();
+      nodes.put(node.id(), node);
+    }
+  }
+
+  @Override
+  public List<NodeStatus> nodes() {
+    synchronized (lock) {
+      ensureOpen();
+      return List.copyOf(nodes.values());
+    }
+  }
+
+  @Override
+  public int removeNodes(String nodeId, Instant silentSince) {
+    synchronized (lock) {
+      ensureOpen();
+      int removed = nodeId != null && nodes.remove(nodeId) != null ? 1 : 0;
+      if (silentSince != null) {
+        var it = nodes.values().iterator();
+        while (it.hasNext()) {
+          if (it.next().lastHeartbeat().isBefore(silentSince)) {
+            it.remove();
+            removed++;
+          }
+        }
+      }
+      return removed;
     }
   }
 

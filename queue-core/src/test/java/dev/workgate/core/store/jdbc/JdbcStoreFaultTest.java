@@ -90,17 +90,18 @@ abstract class JdbcStoreFaultTest {
   // schema
 
   @Test
-  void a_new_database_records_schema_version_2_and_has_the_audit_indexes() {
+  void a_new_database_records_the_current_schema_version_and_has_the_audit_indexes() {
     open();
 
     assertThat(raw().query("SELECT key, value FROM {meta} WHERE key = 'schema_version'"))
-        .containsExactly(Map.of("key", "schema_version", "value", "2"));
+        .containsExactly(
+            Map.of("key", "schema_version", "value", String.valueOf(SqlDialect.SCHEMA_VERSION)));
     assertThat(raw().indexExists("events_recorded")).as("events_recorded").isTrue();
     assertThat(raw().indexExists("events_type")).as("events_type").isTrue();
   }
 
   @Test
-  void a_version_1_store_is_upgraded_on_open_to_version_2_with_the_audit_indexes() {
+  void a_version_1_store_is_upgraded_on_open_to_the_current_version_with_the_audit_indexes() {
     WorkOrderStore store = open();
     List<WorkOrderId> ids = JdbcTestKit.submitMany(store, QUEUE, 5, 5);
     store.close();
@@ -110,7 +111,7 @@ abstract class JdbcStoreFaultTest {
 
     WorkOrderStore reopened = open();
 
-    assertThat(schemaVersion()).isEqualTo("2");
+    assertThat(schemaVersion()).isEqualTo(String.valueOf(SqlDialect.SCHEMA_VERSION));
     assertThat(raw().indexExists("events_recorded")).as("events_recorded").isTrue();
     assertThat(raw().indexExists("events_type")).as("events_type").isTrue();
     assertThat(JdbcTestKit.wholeLog(reopened))
@@ -139,8 +140,8 @@ abstract class JdbcStoreFaultTest {
         .extracting(RecordedEvent::workOrderId)
         .containsExactly(ids.get(3), ids.get(2), ids.get(1), ids.get(0));
     reopened.close();
-    assertThat(open().find(ids.get(0))).as("opens again at version 2").isPresent();
-    assertThat(schemaVersion()).isEqualTo("2");
+    assertThat(open().find(ids.get(0))).as("opens again at the current version").isPresent();
+    assertThat(schemaVersion()).isEqualTo(String.valueOf(SqlDialect.SCHEMA_VERSION));
   }
 
   @Test
@@ -152,9 +153,27 @@ abstract class JdbcStoreFaultTest {
 
     open();
 
-    assertThat(schemaVersion()).isEqualTo("2");
+    assertThat(schemaVersion()).isEqualTo(String.valueOf(SqlDialect.SCHEMA_VERSION));
     assertThat(raw().indexExists("events_recorded")).isTrue();
     assertThat(raw().indexExists("events_type")).isTrue();
+  }
+
+  @Test
+  void a_version_2_store_is_upgraded_with_a_release_count_of_zero_and_a_node_table() {
+    WorkOrderStore store = open();
+    List<WorkOrderId> ids = JdbcTestKit.submitMany(store, QUEUE, 3, 3);
+    store.claim(claim(1));
+    store.close();
+    makeVersion2();
+
+    WorkOrderStore reopened = open();
+
+    assertThat(schemaVersion()).isEqualTo(String.valueOf(SqlDialect.SCHEMA_VERSION));
+    for (WorkOrderId id : ids) {
+      assertThat(reopened.find(id).orElseThrow().releases()).isZero();
+    }
+    assertThat(reopened.nodes()).isEmpty();
+    assertThat(reopened.rebuildProjection(RebuildMode.VERIFY).mismatches()).isEmpty();
   }
 
   @Test
@@ -198,13 +217,16 @@ abstract class JdbcStoreFaultTest {
     WorkOrderStore store = open();
     submit(store);
     store.close();
-    raw().update("UPDATE {meta} SET value = '3' WHERE key = 'schema_version'");
+    String newer = String.valueOf(SqlDialect.SCHEMA_VERSION + 1);
+    raw().update("UPDATE {meta} SET value = '" + newer + "' WHERE key = 'schema_version'");
 
     StoreException e = catchThrowableOfType(StoreException.class, this::open);
 
     assertThat(e).as("StoreException").isNotNull();
-    assertThat(e.getMessage()).matches(standalone("3")).matches(standalone("2"));
-    assertThat(schemaVersion()).isEqualTo("3");
+    assertThat(e.getMessage())
+        .matches(standalone(newer))
+        .matches(standalone(String.valueOf(SqlDialect.SCHEMA_VERSION)));
+    assertThat(schemaVersion()).isEqualTo(newer);
     assertThat(raw().value("SELECT COUNT(*) FROM {events}")).hasToString("1");
   }
 
@@ -437,11 +459,19 @@ abstract class JdbcStoreFaultTest {
    * version 1 recorded.
    */
   void makeVersion1(boolean dropBothIndexes) {
+    makeVersion2();
     if (dropBothIndexes) {
       raw().update("DROP INDEX {prefix}events_recorded");
     }
     raw().update("DROP INDEX {prefix}events_type");
     raw().update("UPDATE {meta} SET value = '1' WHERE key = 'schema_version'");
+  }
+
+  /** Makes the tables what schema version 2 left: no releases column, no node table. */
+  void makeVersion2() {
+    raw().update("ALTER TABLE {work_orders} DROP COLUMN releases");
+    raw().update("DROP TABLE {prefix}nodes");
+    raw().update("UPDATE {meta} SET value = '2' WHERE key = 'schema_version'");
   }
 
   /** The schema version the meta table records. */

@@ -199,7 +199,8 @@ class InMemoryRebuildProjectionTest {
         s.lastError(),
         s.nextAttemptAt(),
         s.result(),
-        s.cancellationReason());
+        s.cancellationReason(),
+        s.releases());
   }
 
   private Map<WorkOrderId, ViewSnapshot> views() {
