@@ -49,13 +49,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each turn of the loop, in order: records a heartbeat; reads memory ({@link
  * ResourceMonitor#refresh()}); releases due retries ({@link RetryManager#releaseDue}); reaps
- * expired leases of any node with {@code AttemptFailed(LEASE_EXPIRED)} and the retry manager's
- * decision; renews the leases of this node's running work when due (and passes on cancellation
- * requests made elsewhere); then claims what fits, queue by queue, in the store's order (priority,
- * then age), within per-queue limits, the stagger delay and the start rate. Under {@link
- * PressureLevel#WARNING} the slot limit is halved, under {@link PressureLevel#CRITICAL} nothing is
- * claimed. A work order that could run here but has waited longer than the starvation threshold for
- * resources that smaller work keeps taking makes the node hold back every new start until it fits.
+ * expired leases of any node by releasing the attempt without charging it ({@link
+ * RetryManager#recordRelease}, {@code LEASE_EXPIRED}, or {@code LEASE_NOT_RENEWED} for an attempt
+ * this node stopped itself); renews the leases of this node's running work when due (and passes on
+ * cancellation requests made elsewhere); then claims what fits, queue by queue, in the store's
+ * order (priority, then age), within per-queue limits, the stagger delay and the start rate. Under
+ * {@link PressureLevel#WARNING} the slot limit is halved, under {@link PressureLevel#CRITICAL}
+ * nothing is claimed. A work order that could run here but has waited longer than the starvation
+ * threshold for resources that smaller work keeps taking makes the node hold back every new start
+ * until it fits.
  *
  * <p>The loop sleeps until the earliest of: the poll interval, the next retry or delayed work
  * order, the next lease renewal, the end of a stagger. It wakes at once on a {@link #submit} to a
@@ -805,32 +807,29 @@ public final class Scheduler implements AutoCloseable {
         // stops it now) and must not renew it, since another node may already have reaped it.
         fenceIfDue(mine);
       }
-      ErrorInfo error =
-          ours && mine.isSelfFenced()
-              ? retries
-                  .classifier()
-                  .classify(
-                      ErrorCodes.LEASE_NOT_RENEWED,
-                      config.nodeId()
-                          + " could not renew its lease by "
-                          + fenceDeadline(mine)
-                          + " and stopped the attempt itself")
-              : retries
-                  .classifier()
-                  .classify(
-                      ErrorCodes.LEASE_EXPIRED,
-                      "lease of "
-                          + view.leaseOwner().orElse("?")
-                          + " expired at "
-                          + view.leaseExpiresAt().map(Instant::toString).orElse("?"));
+      // A dead or cut-off node is no fault of the work: the attempt is given back, not charged.
+      boolean selfFencedHere = ours && mine.isSelfFenced();
+      String code = selfFencedHere ? ErrorCodes.LEASE_NOT_RENEWED : ErrorCodes.LEASE_EXPIRED;
+      String reason =
+          selfFencedHere
+              ? config.nodeId()
+                  + " could not renew its lease by "
+                  + fenceDeadline(mine)
+                  + " and stopped the attempt itself"
+              : "lease of "
+                  + view.leaseOwner().orElse("?")
+                  + " expired at "
+                  + view.leaseExpiresAt().map(Instant::toString).orElse("?");
       try {
-        retries.recordFailure(view, error);
+        RetryManager.ReleaseOutcome outcome = retries.recordRelease(view, code, reason);
         reaped.incrementAndGet();
         LOG.info(
-            "reaped {} attempt {} held by {}",
+            "reaped {} attempt {} held by {} ({}): {}",
             view.id(),
             view.attempt(),
-            view.leaseOwner().orElse("?"));
+            view.leaseOwner().orElse("?"),
+            code,
+            outcome);
       } catch (ConcurrencyException | InvalidTransitionException raced) {
         LOG.debug("{} was reaped or finished elsewhere", view.id());
       }

@@ -384,7 +384,9 @@ class SchedulerTest {
     Scheduler s =
         scheduler(
             ResourceConfig.builder().maxConcurrent(2).build(),
-            SchedulerConfig.builder().starvationThreshold(Duration.ofMinutes(1)));
+            SchedulerConfig.builder()
+                .starvationThreshold(Duration.ofMinutes(1))
+                .leaseDuration(Duration.ofMinutes(10))); // no lease runs out while it waits
     s.submit(spec("default"));
     s.submit(spec("default"));
     s.runOnce(); // two small ones run
@@ -494,7 +496,8 @@ class SchedulerTest {
   }
 
   @Test
-  void an_expired_lease_of_another_node_is_reaped_with_a_retry_and_a_late_write_is_refused() {
+  void
+      an_expired_lease_of_another_node_is_released_without_costing_an_attempt_and_a_late_write_is_refused() {
     Scheduler s = scheduler(2);
     WorkOrderId id = s.submit(spec("other"));
     WorkOrderView held =
@@ -513,9 +516,11 @@ class SchedulerTest {
     s.runOnce();
 
     WorkOrderView reaped = view(id);
-    assertThat(reaped.state()).isEqualTo(WorkOrderState.WAITING_RETRY);
+    assertThat(reaped.state()).isEqualTo(WorkOrderState.PENDING);
     assertThat(reaped.lastError().orElseThrow().code()).isEqualTo(ErrorCodes.LEASE_EXPIRED);
     assertThat(reaped.lastError().orElseThrow().message()).contains("dead-node");
+    assertThat(reaped.releases()).isEqualTo(1);
+    assertThat(reaped.chargedAttempts()).isZero();
     assertThat(s.stats().reaped()).isEqualTo(1);
     assertThatThrownBy(
             () ->
@@ -577,7 +582,8 @@ class SchedulerTest {
     assertThat(dispatched.leaseLost).containsExactly(id);
     assertThat(dispatched.work.get(0).isSelfFenced()).isTrue();
     WorkOrderView reaped = view(id);
-    assertThat(reaped.state()).isEqualTo(WorkOrderState.WAITING_RETRY);
+    assertThat(reaped.state()).isEqualTo(WorkOrderState.PENDING); // the only slot is still held
+    assertThat(reaped.releases()).isEqualTo(1);
     assertThat(reaped.lastError().orElseThrow().code()).isEqualTo(ErrorCodes.LEASE_NOT_RENEWED);
     assertThat(s.stats().reaped()).isEqualTo(1);
     assertThat(s.selfFencedCount()).isEqualTo(1);
@@ -640,7 +646,8 @@ class SchedulerTest {
 
     Instant next = s.runOnce();
 
-    assertThat(view(orphan).state()).as("reaped").isEqualTo(WorkOrderState.WAITING_RETRY);
+    assertThat(view(orphan).state()).as("reaped").isEqualTo(WorkOrderState.PENDING);
+    assertThat(view(orphan).releases()).isEqualTo(1);
     assertThat(view(mine).leaseExpiresAt()).as("renewed").contains(clock.instant().plusSeconds(30));
     assertThat(next).isAfter(clock.instant());
     assertThat(s.stepFailureCount()).isEqualTo(1);

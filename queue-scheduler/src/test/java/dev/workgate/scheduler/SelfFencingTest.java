@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.workgate.core.ErrorCodes;
+import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
@@ -309,10 +310,19 @@ class SelfFencingTest {
     clock.set(claimedAt.plus(LEASE).plusMillis(1));
     s.runOnce();
 
-    WorkOrderView reaped = view(id);
-    assertThat(reaped.state()).isEqualTo(WorkOrderState.WAITING_RETRY);
-    assertThat(reaped.lastError().orElseThrow().code()).isEqualTo(ErrorCodes.LEASE_NOT_RENEWED);
-    assertThat(reaped.lastError().orElseThrow().message()).contains("node-1");
+    // Released without costing an attempt, and claimed again (a slot is free) as attempt 2.
+    WorkOrderEvent.Released released =
+        store.readStream(id).stream()
+            .map(RecordedEvent::event)
+            .filter(WorkOrderEvent.Released.class::isInstance)
+            .map(WorkOrderEvent.Released.class::cast)
+            .findFirst()
+            .orElseThrow();
+    assertThat(released.code()).isEqualTo(ErrorCodes.LEASE_NOT_RENEWED);
+    assertThat(released.reason()).contains("node-1");
+    assertThat(view(id).releases()).isEqualTo(1);
+    assertThat(view(id).chargedAttempts()).isEqualTo(1);
+    assertThat(dispatched.work).extracting(ClaimedWork::attempt).containsExactly(1, 2);
   }
 
   @Test
