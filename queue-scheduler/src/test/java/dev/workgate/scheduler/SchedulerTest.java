@@ -532,6 +532,44 @@ class SchedulerTest {
   }
 
   @Test
+  void a_work_order_on_its_only_attempt_whose_node_died_runs_again_on_another_node_and_completes() {
+    Scheduler dead = scheduler(1);
+    WorkOrderId id = dead.submit(WorkOrderSpec.builder("job").maxAttempts(1).build());
+    dead.runOnce();
+    WorkOrderView held = view(id);
+    store.append(
+        id, ExpectedVersion.exactly(held.version()), List.of(new WorkOrderEvent.Started("sb-1")));
+    // The node dies: no more turns. Another node on the same store takes over after expiry.
+    RecordingDispatcher survivorRuns = new RecordingDispatcher();
+    Scheduler survivor =
+        Scheduler.builder(store, survivorRuns)
+            .config(SchedulerConfig.builder().nodeId("node-2").build())
+            .clock(clock)
+            .build();
+    clock.advance(SchedulerConfig.DEFAULT_LEASE_DURATION.plusMillis(1));
+
+    survivor.runOnce();
+
+    assertThat(survivorRuns.ids()).containsExactly(id);
+    ClaimedWork again = survivorRuns.work.get(0);
+    assertThat(again.attempt()).isEqualTo(2);
+    assertThat(again.view().chargedAttempts()).isEqualTo(1);
+    List<RecordedEvent> started =
+        store.append(
+            id,
+            ExpectedVersion.exactly(again.view().version()),
+            List.of(new WorkOrderEvent.Started("sb-2")));
+    store.append(
+        id,
+        ExpectedVersion.exactly(started.get(0).version()),
+        List.of(new WorkOrderEvent.Completed(null)));
+    WorkOrderView done = view(id);
+    assertThat(done.state()).isEqualTo(WorkOrderState.COMPLETED);
+    assertThat(done.releases()).isEqualTo(1);
+    assertThat(done.lastError().orElseThrow().code()).isEqualTo(ErrorCodes.LEASE_EXPIRED);
+  }
+
+  @Test
   void the_lease_keeper_renews_running_work_and_reports_leases_it_lost() {
     Scheduler s = scheduler(2);
     WorkOrderId kept = s.submit(spec("default"));
