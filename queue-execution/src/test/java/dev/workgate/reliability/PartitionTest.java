@@ -11,6 +11,7 @@ import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.core.store.jdbc.PostgresTestDatabase;
@@ -106,6 +107,8 @@ class PartitionTest {
     long frozenCalls;
     long frozenMidTransaction;
     long selfFenced;
+    int released;
+    int mostReleases;
     int overlaps;
 
     @Override
@@ -124,6 +127,10 @@ class PartitionTest {
           + " mid-transaction), "
           + selfFenced
           + " self-fenced attempts, "
+          + released
+          + " attempts released (at most "
+          + mostReleases
+          + " for one work order), "
           + overlaps
           + " overlaps found";
     }
@@ -255,8 +262,11 @@ class PartitionTest {
 
     try (WorkOrderStore reader = db.openStore(Clock.systemUTC())) {
       for (WorkOrderId id : ids) {
-        assertThat(reader.find(id).orElseThrow().state())
-            .as("%s: %s", context, id)
+        WorkOrderView view = reader.find(id).orElseThrow();
+        figures.released += view.releases();
+        figures.mostReleases = Math.max(figures.mostReleases, view.releases());
+        assertThat(view.state())
+            .as("%s: %s (%s)", context, id, view.lastError())
             .isEqualTo(WorkOrderState.COMPLETED);
         int terminal = 0;
         for (RecordedEvent e : reader.readStream(id)) {
