@@ -196,7 +196,11 @@ class PartitionTest {
                   if (waitFor(done, plan.get(i))) {
                     return null;
                   }
-                  partition.cut();
+                  if (i % 4 == 0) {
+                    partition.cut(); // wherever the node's threads are
+                  } else if (!partition.cutMidTransaction(Duration.ofSeconds(2))) {
+                    partition.cut(); // no transaction came along
+                  }
                   boolean stop = waitFor(done, plan.get(i + 1));
                   partition.heal();
                   if (stop) {
@@ -342,12 +346,34 @@ class PartitionTest {
     final AtomicLong frozenMidTransaction = new AtomicLong();
     private boolean on; // guarded by this
 
+    private boolean armed; // guarded by this
+
     synchronized void cut() {
+      armed = false;
       on = true;
       partitions.incrementAndGet();
     }
 
+    /**
+     * Cuts the node off as soon as one of its threads is inside a transaction that has run a
+     * statement; true if that happened within {@code wait}.
+     */
+    synchronized boolean cutMidTransaction(Duration wait) throws InterruptedException {
+      armed = true;
+      long deadline = System.nanoTime() + wait.toNanos();
+      while (!on) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          armed = false;
+          return false;
+        }
+        TimeUnit.NANOSECONDS.timedWait(this, left);
+      }
+      return true;
+    }
+
     synchronized void heal() {
+      armed = false;
       on = false;
       notifyAll();
     }
@@ -355,6 +381,12 @@ class PartitionTest {
     /** Blocks while the partition is on. */
     void pass(TransactionState state) throws SQLException {
       synchronized (this) {
+        if (!on && armed && state != null && state.open) {
+          armed = false;
+          on = true;
+          partitions.incrementAndGet();
+          notifyAll(); // tells cutMidTransaction that the cut began
+        }
         if (!on) {
           return;
         }
