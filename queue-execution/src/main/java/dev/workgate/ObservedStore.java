@@ -11,6 +11,7 @@ import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.AppendRequest;
 import dev.workgate.core.store.ClaimRequest;
 import dev.workgate.core.store.WorkOrderStore;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -19,6 +20,8 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * The runtime's view of the host's store: every call goes to the store, and what this node appends
@@ -30,6 +33,10 @@ import java.util.function.Consumer;
  * execution's own appends cost no read; anything else is read with {@code find} before the append
  * (a cancel, a retry release), or folded from its stream in the rare case another writer moved it
  * in between. Nothing is read when nobody watches.
+ *
+ * <p>It also keeps the tally of this node's writes for {@link StoreWrites}: appends, claims, lease
+ * renewals and retention deletes, whether they changed something or failed because the store
+ * failed, and why ({@link WriteFailureClassifier}).
  */
 final class ObservedStore extends ForwardingStore {
   private static final org.slf4j.Logger LOG =
@@ -41,16 +48,55 @@ final class ObservedStore extends ForwardingStore {
   private final Consumer<StateChange> observer;
   private final BooleanSupplier watched;
   private final Map<WorkOrderId, Known> inFlight = new ConcurrentHashMap<>();
+  private final WriteTracker writes;
 
   /**
    * @param store the host's store
    * @param observer told of each event this node stores
    * @param watched whether anyone listens now; when not, nothing is read or reported
+   * @param clock dates the writes' failures and successes
    */
-  ObservedStore(WorkOrderStore store, Consumer<StateChange> observer, BooleanSupplier watched) {
+  ObservedStore(
+      WorkOrderStore store, Consumer<StateChange> observer, BooleanSupplier watched, Clock clock) {
     super(store);
     this.observer = observer;
     this.watched = watched;
+    this.writes = new WriteTracker(clock);
+  }
+
+  /** How this node's writes fare, from memory. */
+  StoreWrites writes() {
+    return writes.snapshot();
+  }
+
+  /**
+   * Runs one write of the store, counting it as a success if {@code changed} says it changed
+   * something, or as a failure if it threw because the store failed; the exception goes on as it
+   * was.
+   */
+  private <T> T write(Supplier<T> call, Predicate<T> changed) {
+    T result;
+    try {
+      result = call.get();
+    } catch (RuntimeException e) {
+      writes.failed(e);
+      throw e;
+    }
+    if (changed.test(result)) {
+      writes.succeeded();
+    }
+    return result;
+  }
+
+  @Override
+  public boolean renewLease(WorkOrderId workOrderId, String owner, int attempt, Instant expiresAt) {
+    return write(
+        () -> store.renewLease(workOrderId, owner, attempt, expiresAt), renewed -> renewed);
+  }
+
+  @Override
+  public int deleteTerminalBefore(Instant cutoff, int limit) {
+    return write(() -> store.deleteTerminalBefore(cutoff, limit), deleted -> deleted > 0);
   }
 
   /** What the runtime knows of a work order after one of its events. */
@@ -99,7 +145,7 @@ final class ObservedStore extends ForwardingStore {
   @Override
   public List<RecordedEvent> appendAll(List<AppendRequest> requests) {
     if (!watched.getAsBoolean()) {
-      return store.appendAll(requests);
+      return write(() -> store.appendAll(requests), recorded -> !recorded.isEmpty());
     }
     Map<WorkOrderId, Known> before = new HashMap<>();
     for (AppendRequest r : requests) {
@@ -109,7 +155,8 @@ final class ObservedStore extends ForwardingStore {
         before.put(r.workOrderId(), knownBefore(r));
       }
     }
-    List<RecordedEvent> recorded = store.appendAll(requests);
+    List<RecordedEvent> recorded =
+        write(() -> store.appendAll(requests), written -> !written.isEmpty());
     for (RecordedEvent e : recorded) {
       // The write succeeded: a failure to tell listeners must not make it look failed, nor
       // silence the reports of the other events.
@@ -186,7 +233,7 @@ final class ObservedStore extends ForwardingStore {
 
   @Override
   public List<WorkOrderView> claim(ClaimRequest request) {
-    List<WorkOrderView> claimed = store.claim(request);
+    List<WorkOrderView> claimed = write(() -> store.claim(request), views -> !views.isEmpty());
     if (claimed.isEmpty() || !watched.getAsBoolean()) {
       return claimed;
     }

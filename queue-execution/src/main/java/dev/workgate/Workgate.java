@@ -80,7 +80,7 @@ public final class Workgate implements AutoCloseable {
 
   private final WorkOrderStore hostStore;
   private final boolean ownsStore;
-  private final WorkOrderStore store;
+  private final ObservedStore store;
   private final RetryManager retries;
   private final ResourceMonitor resources;
   private final ExecutionManager executions;
@@ -106,7 +106,8 @@ public final class Workgate implements AutoCloseable {
         new ObservedStore(
             new GroupCommitStore(hostStore),
             this::observed,
-            () -> !listeners.isEmpty() || TRANSITIONS.isEnabledForLevel(transitionLogLevel));
+            () -> !listeners.isEmpty() || TRANSITIONS.isEnabledForLevel(transitionLogLevel),
+            b.clock);
     this.retries = RetryManager.builder(store).defaultPolicy(b.retryPolicy).clock(b.clock).build();
     this.resources =
         new ResourceMonitor(
@@ -456,6 +457,16 @@ public final class Workgate implements AutoCloseable {
    */
   public WorkOrderStore store() {
     return store;
+  }
+
+  /**
+   * How this node's writes to the store fare (failed in a row, in all and by cause, the last
+   * failure and the last success), read from memory without the store; health and metrics read it.
+   *
+   * @return a snapshot
+   */
+  public StoreWrites storeWrites() {
+    return store.writes();
   }
 
   /**

@@ -31,7 +31,7 @@ class ObservedStoreTest {
   private final WorkOrderStore inner = Stores.inMemory(clock);
   private final List<StateChange> heard = new ArrayList<>();
   private final AtomicBoolean watched = new AtomicBoolean(true);
-  private final ObservedStore store = new ObservedStore(inner, heard::add, watched::get);
+  private final ObservedStore store = new ObservedStore(inner, heard::add, watched::get, clock);
 
   @AfterEach
   void close() {
@@ -154,7 +154,8 @@ class ObservedStoreTest {
             c -> {
               throw new IllegalStateException("listener broke");
             },
-            () -> true);
+            () -> true,
+            clock);
     WorkOrderId id = WorkOrderId.random();
     throwing.append(
         id,
@@ -178,7 +179,8 @@ class ObservedStoreTest {
               }
               reported.add(c);
             },
-            () -> true);
+            () -> true,
+            clock);
     for (int i = 0; i < 3; i++) {
       submit(WorkOrderSpec.builder("job").build());
     }

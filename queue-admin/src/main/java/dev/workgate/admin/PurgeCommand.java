@@ -60,7 +60,8 @@ final class PurgeCommand implements Callable<Integer> {
     }
     Instant cutoff = admin.clock().instant().minus(olderThan);
     PrintWriter out = spec.commandLine().getOut();
-    try (WorkOrderStore store = admin.openStore(OpenMode.EXISTING)) {
+    // A dry run only counts: read-only, so that a role with SELECT alone may run it.
+    try (WorkOrderStore store = admin.openStore(dryRun ? OpenMode.READ_ONLY : OpenMode.EXISTING)) {
       if (dryRun) {
         long n = countBefore(store, cutoff);
         out.println(

@@ -10,6 +10,7 @@ import dev.workgate.execution.ExecutionManager.ActiveExecution;
 import dev.workgate.scheduler.PressureLevel;
 import dev.workgate.scheduler.ResourceHealthReport;
 import dev.workgate.scheduler.Scheduler;
+import dev.workgate.scheduler.UnrunnableWork;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -42,12 +43,17 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@value #SCHEDULER}: the loop runs, began a turn within the {@linkplain
- *       Builder#loopStallThreshold stall threshold}, and claims work.
+ *       Builder#loopStallThreshold stall threshold}, and claims work; steps of its turns that
+ *       failed within the last stall threshold are a warning.
  *   <li>{@value #RESOURCES}: memory pressure and the memory probe.
  *   <li>{@value #EXECUTIONS}: sandboxes stuck in creation, and work running past its timeout and
  *       kill grace (a kill that did not take).
  *   <li>{@value #STORE}: a lookup of one work order answers within the {@linkplain
- *       Builder#storePingTimeout ping timeout}.
+ *       Builder#storePingTimeout ping timeout}, and, on a node, its writes (appends, claims, lease
+ *       renewals) succeed: a failed write is a warning, and {@linkplain
+ *       Builder#failedWritesThreshold a few in a row} are critical, with their cause (disk full,
+ *       read-only, unreachable) and what to do. It turns healthy again by itself on the next write
+ *       that succeeds. The ping only reads, so a full disk or a read-only database shows only here.
  *   <li>{@value #RETRIES}: work orders waiting for a retry, in the whole store.
  *   <li>{@value #QUEUES}: work orders waiting per queue ({@code PENDING} and {@code
  *       WAITING_RETRY}), in the whole store.
@@ -67,12 +73,14 @@ import org.slf4j.LoggerFactory;
  * <h2>Time bounds and threads</h2>
  *
  * A check never throws and never blocks longer than its store reads' timeouts: the scheduler,
- * resources and executions are read from memory, without the store; the store is read on daemon
- * threads this object owns, at most one per kind of read ({@code workgate-health-ping-<node>} for
- * the ping, {@code workgate-health-counts-<node>} for the counts), made on first use. A read that
- * hangs is not started again until it returns, so a hung store holds one thread, not a pile. {@link
- * #close()} ends the threads. A part whose check throws is reported {@link HealthStatus#UNHEALTHY}
- * with the exception's class and message, and the stack trace goes to the log.
+ * resources, executions and the node's store writes are read from memory, without the store (while
+ * writes fail for a full disk, the free space of the store file's file system is asked too, to name
+ * it in the advice); the store is read on daemon threads this object owns, at most one per kind of
+ * read ({@code workgate-health-ping-<node>} for the ping, {@code workgate-health-counts-<node>} for
+ * the counts), made on first use. A read that hangs is not started again until it returns, so a
+ * hung store holds one thread, not a pile. {@link #close()} ends the threads. A part whose check
+ * throws is reported {@link HealthStatus#UNHEALTHY} with the exception's class and message, and the
+ * stack trace goes to the log.
  *
  * <p>{@link #check()} reads the store twice, concurrently: the ping, and the work-order counts by
  * queue and state (one query, from which both {@value #RETRIES} and {@value #QUEUES} are judged;
@@ -176,6 +184,14 @@ public final class WorkgateHealth implements AutoCloseable {
   public static final long DEFAULT_QUEUE_DEPTH_CRITICAL = 100_000;
 
   /**
+   * Three store writes failed in a row make the store critical: one failure may be a lock timeout
+   * or a failover's blip that the next write gets through (a warning meanwhile); three in a row,
+   * which with the scheduler's backoff span at least a few turns, fail for a lasting reason (a full
+   * disk, a read-only database) that will not pass without an operator.
+   */
+  public static final int DEFAULT_FAILED_WRITES_THRESHOLD = 3;
+
+  /**
    * The longest store read timeout a builder accepts: a caller (an HTTP probe) blocks that long,
    * and a probe that waits longer than a minute has given up already.
    */
@@ -204,6 +220,8 @@ public final class WorkgateHealth implements AutoCloseable {
   private final long queueDepthWarning;
   private final long queueDepthCritical;
   private final Map<String, long[]> queueDepthOverrides;
+  private final int failedWritesThreshold;
+  private final StepFailureWatch stepFailures; // null over a store alone
   private final BoundedRead<Boolean> ping;
   private final BoundedRead<Map<String, Map<WorkOrderState, Long>>> counts;
 
@@ -221,6 +239,12 @@ public final class WorkgateHealth implements AutoCloseable {
     this.queueDepthWarning = b.queueDepthWarning;
     this.queueDepthCritical = b.queueDepthCritical;
     this.queueDepthOverrides = Map.copyOf(b.queueDepthOverrides);
+    this.failedWritesThreshold = b.failedWritesThreshold;
+    this.stepFailures =
+        workgate == null
+            ? null
+            : new StepFailureWatch(
+                loopStallThreshold, clock.instant(), workgate.scheduler().stepFailureCount());
     this.ping =
         new BoundedRead<>(
             "store ping",
@@ -300,8 +324,9 @@ public final class WorkgateHealth implements AutoCloseable {
 
   /**
    * Whether the node is alive: its scheduler loop runs and began a turn within the stall threshold.
-   * Nothing else counts, so that a restart is asked for only when restarting helps; the store is
-   * not read. Never throws. Over a store alone, no component and always {@link
+   * Nothing else counts, so that a restart is asked for only when restarting helps (it does not
+   * free a full disk nor make a database writable: failing writes turn readiness, not liveness,
+   * down); the store is not read. Never throws. Over a store alone, no component and always {@link
    * HealthStatus#HEALTHY}.
    *
    * @return {@link HealthStatus#UNHEALTHY} if the loop does not run or has stalled
@@ -317,9 +342,9 @@ public final class WorkgateHealth implements AutoCloseable {
 
   /**
    * Whether the node can take work: it is {@linkplain #liveness() alive}, claims work (it is not
-   * draining for shutdown), the store answers the ping, and memory pressure is not critical. A
-   * {@link HealthStatus#DEGRADED} node is ready. Over a store alone, only the store ping counts.
-   * Never throws; returns within the ping timeout.
+   * draining for shutdown), the store answers the ping and its writes do not keep failing, and
+   * memory pressure is not critical. A {@link HealthStatus#DEGRADED} node is ready. Over a store
+   * alone, only the store ping counts. Never throws; returns within the ping timeout.
    *
    * @return {@link HealthStatus#UNHEALTHY} if the node cannot take work (or the store does not
    *     answer)
@@ -415,6 +440,44 @@ public final class WorkgateHealth implements AutoCloseable {
                   + workgate.nodeId()
                   + ": it is blocked in the store or in a listener; if the store component is"
                   + " unhealthy too, fix the store first"));
+    }
+    if (purpose != Purpose.LIVENESS) {
+      long failedSteps = scheduler.stepFailureCount();
+      long recent = stepFailures.failedWithin(now, failedSteps);
+      details.put("stepFailures", failedSteps);
+      if (recent > 0) {
+        issues.add(
+            HealthIssue.warning(
+                SCHEDULER,
+                HealthText.plural(recent, "scheduler turn step")
+                    + " failed within the last "
+                    + Text.duration(loopStallThreshold)
+                    + " (claims, lease renewals, reaping, retry releases); the turns go on",
+                "see the store component for failing writes and pings; the steps' errors are in"
+                    + " the node's WARN log of "
+                    + Scheduler.class.getName()
+                    + " (logged at most once a minute per step)"));
+      }
+    }
+    if (purpose != Purpose.LIVENESS) {
+      UnrunnableWork unrunnable = scheduler.unrunnableWork();
+      details.put("unrunnableWork", unrunnable.count());
+      if (unrunnable.count() > 0) {
+        issues.add(
+            HealthIssue.warning(
+                SCHEDULER,
+                HealthText.plural(unrunnable.count(), "pending work order")
+                    + " cannot run on any live node (they ask for more slots or memory than any"
+                    + " offers) and wait until a node that can joins (for example "
+                    + unrunnable.sample().stream()
+                        .map(WorkOrderId::value)
+                        .collect(java.util.stream.Collectors.joining(", "))
+                    + ")",
+                "start a node with enough slots (maxConcurrent) and memory for them, or cancel"
+                    + " them (workgate-admin cancel <id>); each is named once in the WARN log of "
+                    + Scheduler.class.getPackageName()
+                    + ".NodeHeartbeat"));
+      }
     }
     if (running && !claiming && purpose != Purpose.LIVENESS) {
       String message = "scheduler is not claiming new work: the node is draining for shutdown";
@@ -663,6 +726,10 @@ public final class WorkgateHealth implements AutoCloseable {
                 "store not checked: this WorkgateHealth is closed",
                 "create a new WorkgateHealth; a closed one does not read the store"));
     }
+    if (workgate != null) {
+      StoreWriteCheck.judge(
+          workgate.storeWrites(), localFile(), failedWritesThreshold, now, details, issues);
+    }
     // Read from the store instance's memory, not from the database: answers while it hangs.
     long quarantined = quarantinedRows();
     if (quarantined >= 0) {
@@ -682,6 +749,15 @@ public final class WorkgateHealth implements AutoCloseable {
                   + " runbook in docs/operations.md"));
     }
     return ComponentHealth.of(STORE, details, issues);
+  }
+
+  /** The store's local file, if it has one and says so. */
+  private Optional<java.nio.file.Path> localFile() {
+    try {
+      return store.localFile();
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
   }
 
   /**
@@ -828,6 +904,7 @@ public final class WorkgateHealth implements AutoCloseable {
     private Duration countsTimeout = DEFAULT_COUNTS_TIMEOUT;
     private long queueDepthWarning = DEFAULT_QUEUE_DEPTH_WARNING;
     private long queueDepthCritical = DEFAULT_QUEUE_DEPTH_CRITICAL;
+    private int failedWritesThreshold = DEFAULT_FAILED_WRITES_THRESHOLD;
     private final Map<String, long[]> queueDepthOverrides = new LinkedHashMap<>();
 
     private Builder(Workgate workgate, WorkOrderStore store, Clock clock) {
@@ -929,6 +1006,23 @@ public final class WorkgateHealth implements AutoCloseable {
      */
     public Builder queueDepthCritical(long depth) {
       this.queueDepthCritical = notNegative(depth, "queueDepthCritical");
+      return this;
+    }
+
+    /**
+     * From how many store writes failed in a row the store is critical (and the node not ready);
+     * fewer are a warning. Default {@link #DEFAULT_FAILED_WRITES_THRESHOLD}. Over a store alone,
+     * unused: only a node writes.
+     *
+     * @param count at least 1
+     * @return this builder
+     */
+    public Builder failedWritesThreshold(int count) {
+      if (count < 1) {
+        throw new IllegalArgumentException(
+            "failedWritesThreshold must be at least 1, got " + count);
+      }
+      this.failedWritesThreshold = count;
       return this;
     }
 

@@ -83,6 +83,31 @@ public enum WorkgateMeter {
       "Retries released to PENDING by this node",
       Source.NODE),
 
+  /**
+   * Attempts this node gave back without charging them ({@code Released}): its own work stopped by
+   * a shutdown past the grace or by self-fencing, and leases of dead nodes it reaped; by queue and
+   * the release's code.
+   */
+  ATTEMPTS_RELEASED(
+      "workgate.attempts.released",
+      Type.COUNTER,
+      null,
+      List.of(Tags.QUEUE, Tags.ERROR_CODE),
+      "Attempts released back to PENDING by this node without being charged, by release code",
+      Source.NODE),
+
+  /**
+   * Pending work orders that no live node could ever run (more slots or memory than any node
+   * offers), as this node's last heartbeat found them among the oldest of each queue it serves.
+   */
+  WORK_ORDERS_UNRUNNABLE(
+      "workgate.work.orders.unrunnable",
+      Type.GAUGE,
+      null,
+      List.of(),
+      "Pending work orders no live node could ever run, found by this node's last heartbeat",
+      Source.NODE),
+
   /** Work orders cancelled by this node (waiting ones, and executions it owned), by queue. */
   WORK_ORDERS_CANCELLED(
       "workgate.work.orders.cancelled",
@@ -114,6 +139,19 @@ public enum WorkgateMeter {
       null,
       List.of(),
       "Steps of this node's scheduler turns that failed; the turn went on",
+      Source.NODE),
+
+  /**
+   * Writes of this node to the store (appends, claims, lease renewals, retention deletes) that
+   * failed because the store failed, by {@link Tags#CAUSE cause}. Refusals (a version conflict, a
+   * rejected transition) are not counted: the store answered them.
+   */
+  STORE_WRITE_FAILURES(
+      "workgate.store.write.failures",
+      Type.COUNTER,
+      null,
+      List.of(Tags.CAUSE),
+      "Store writes of this node that failed, by cause",
       Source.NODE),
 
   /** Store: work orders by queue and state, in the whole store. */
@@ -218,6 +256,18 @@ public enum WorkgateMeter {
       "Time since the oldest execution still preparing was claimed",
       Source.NODE),
 
+  /**
+   * Writes of this node to the store that failed since the last one that succeeded; 0 once a write
+   * succeeds. Health turns the store critical from its failed-writes threshold (3 by default).
+   */
+  STORE_WRITE_FAILURES_CONSECUTIVE(
+      "workgate.store.write.failures.consecutive",
+      Type.GAUGE,
+      null,
+      List.of(),
+      "Store writes of this node that failed since the last one that succeeded",
+      Source.NODE),
+
   /** From becoming claimable to being claimed by this node, by queue. */
   WORK_ORDERS_WAIT(
       "workgate.work.orders.wait",
@@ -297,6 +347,12 @@ public enum WorkgateMeter {
 
     /** An execution's status: {@code PREPARING}, {@code RUNNING} or {@code CLEANUP}. */
     public static final String STATUS = "status";
+
+    /**
+     * Why a store write failed: {@code disk_full}, {@code read_only}, {@code unreachable} or {@code
+     * other} (the tag values of {@link dev.workgate.WriteFailureCause}).
+     */
+    public static final String CAUSE = "cause";
 
     /** The {@code from} of a submission, which has no state before it. */
     public static final String NEW = "NEW";

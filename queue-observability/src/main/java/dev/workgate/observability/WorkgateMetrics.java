@@ -2,6 +2,8 @@ package dev.workgate.observability;
 
 import dev.workgate.StateChange;
 import dev.workgate.Workgate;
+import dev.workgate.WriteFailureCause;
+import dev.workgate.core.ErrorCodes;
 import dev.workgate.core.Text;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
@@ -265,6 +267,7 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
     gauge(WorkgateMeter.SLOTS_MAX, () -> w.scheduler().resources().maxSlots());
     gauge(WorkgateMeter.MEMORY_PRESSURE, () -> w.scheduler().resources().pressure().ordinal());
     gauge(WorkgateMeter.SCHEDULER_HEARTBEAT_AGE, () -> heartbeatAgeSeconds(w));
+    gauge(WorkgateMeter.WORK_ORDERS_UNRUNNABLE, () -> w.scheduler().unrunnableWork().count());
     gauge(WorkgateMeter.EXECUTIONS_PREPARING_OLDEST_AGE, () -> oldestPreparingSeconds(w));
     for (ExecutionManager.Status status : ExecutionManager.Status.values()) {
       gauge(WorkgateMeter.EXECUTIONS_ACTIVE, () -> countExecutions(w, status), status.name());
@@ -287,6 +290,21 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
                     node -> node.scheduler().stepFailureCount())
                 .description(WorkgateMeter.SCHEDULER_TURN_STEP_FAILURES.description())
                 .register(r));
+    for (WriteFailureCause cause : WriteFailureCause.values()) {
+      WorkgateMeter m = WorkgateMeter.STORE_WRITE_FAILURES;
+      MeterKey key = new MeterKey(m, List.of(cause.tagValue()));
+      register(
+          key,
+          r ->
+              FunctionCounter.builder(
+                      m.meterName(), w, node -> node.storeWrites().failuresByCause().get(cause))
+                  .description(m.description())
+                  .tags(tags(m, key.tagValues()))
+                  .register(r));
+    }
+    gauge(
+        WorkgateMeter.STORE_WRITE_FAILURES_CONSECUTIVE,
+        () -> w.storeWrites().consecutiveFailures());
   }
 
   /** Seconds since the loop last began a turn (0 before the first), read without the store. */
@@ -325,6 +343,10 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
     counter(WorkgateMeter.WORK_ORDERS_COMPLETED, queueTag);
     counter(WorkgateMeter.WORK_ORDERS_CANCELLED, queueTag);
     counter(WorkgateMeter.RETRIES_RELEASED, queueTag);
+    for (String code :
+        List.of(ErrorCodes.NODE_SHUTDOWN, ErrorCodes.LEASE_EXPIRED, ErrorCodes.LEASE_NOT_RENEWED)) {
+      counter(WorkgateMeter.ATTEMPTS_RELEASED, queueTag, errorCodes.tag(code));
+    }
   }
 
   /**
@@ -367,6 +389,13 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
         break;
       case RETRY_RELEASED:
         increment(WorkgateMeter.RETRIES_RELEASED, queue);
+        break;
+      case RELEASED:
+        increment(
+            WorkgateMeter.ATTEMPTS_RELEASED,
+            queue,
+            errorCodes.tag(((WorkOrderEvent.Released) c.event().event()).code()));
+        starts.remove(c.workOrderId()); // its execution ended here, with no outcome to time
         break;
       case CANCELLED:
         increment(WorkgateMeter.WORK_ORDERS_CANCELLED, queue);

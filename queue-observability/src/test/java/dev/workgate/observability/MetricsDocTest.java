@@ -128,7 +128,8 @@ class MetricsDocTest {
               WorkgateMeter.Tags.TO,
               WorkgateMeter.Tags.OUTCOME,
               WorkgateMeter.Tags.ERROR_CODE,
-              WorkgateMeter.Tags.STATUS);
+              WorkgateMeter.Tags.STATUS,
+              WorkgateMeter.Tags.CAUSE);
     }
   }
 

@@ -442,6 +442,25 @@ public final class ResourceMonitor {
   }
 
   /**
+   * The most memory one work order could ever be given here, as {@link #couldEverFit} judges it:
+   * the smaller of the budget (if set) and the last reading's total minus {@code minFreeMemoryMb}
+   * (if there is a reading). What a node advertises in the node table.
+   *
+   * @return megabytes, or 0 when there is neither a budget nor a reading (no limit known)
+   */
+  public long memoryCeilingMb() {
+    MemoryReading reading;
+    synchronized (lock) {
+      reading = lastReading;
+    }
+    long ceiling = config.memoryBudgetMb() > 0 ? config.memoryBudgetMb() : Long.MAX_VALUE;
+    if (reading != null) {
+      ceiling = Math.min(ceiling, Math.max(1, reading.totalMb() - config.minFreeMemoryMb()));
+    }
+    return ceiling == Long.MAX_VALUE ? 0 : ceiling;
+  }
+
+  /**
    * Registers a listener. Registering the same listener twice makes two registrations.
    *
    * @param listener the listener

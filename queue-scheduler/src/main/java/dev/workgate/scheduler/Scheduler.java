@@ -52,12 +52,12 @@ import org.slf4j.LoggerFactory;
  * expired leases of any node by releasing the attempt without charging it ({@link
  * RetryManager#recordRelease}, {@code LEASE_EXPIRED}, or {@code LEASE_NOT_RENEWED} for an attempt
  * this node stopped itself); renews the leases of this node's running work when due (and passes on
- * cancellation requests made elsewhere); then claims what fits, queue by queue, in the store's
- * order (priority, then age), within per-queue limits, the stagger delay and the start rate. Under
- * {@link PressureLevel#WARNING} the slot limit is halved, under {@link PressureLevel#CRITICAL}
- * nothing is claimed. A work order that could run here but has waited longer than the starvation
- * threshold for resources that smaller work keeps taking makes the node hold back every new start
- * until it fits.
+ * cancellation requests made elsewhere); writes this node's row in the node table when due ({@link
+ * #unrunnableWork()}); then claims what fits, queue by queue, in the store's order (priority, then
+ * age), within per-queue limits, the stagger delay and the start rate. Under {@link
+ * PressureLevel#WARNING} the slot limit is halved, under {@link PressureLevel#CRITICAL} nothing is
+ * claimed. A work order that could run here but has waited longer than the starvation threshold for
+ * resources that smaller work keeps taking makes the node hold back every new start until it fits.
  *
  * <p>The loop sleeps until the earliest of: the poll interval, the next retry or delayed work
  * order, the next lease renewal, the end of a stagger. It wakes at once on a {@link #submit} to a
@@ -125,6 +125,7 @@ public final class Scheduler implements AutoCloseable {
   private final ThreadFactory watchdogFactory;
   private final java.util.function.Supplier<WorkOrderId> ids;
   private final StartGate gate;
+  private final NodeHeartbeat heartbeat;
 
   private final Object turnLock = new Object();
   private final Object submitLock = new Object();
@@ -166,6 +167,7 @@ public final class Scheduler implements AutoCloseable {
     this.watchdogFactory = b.watchdogFactory;
     this.ids = b.ids;
     this.gate = new StartGate(config.staggerDelay(), config.maxStartsPerSecond());
+    this.heartbeat = new NodeHeartbeat(store, config, monitor, clock);
   }
 
   /**
@@ -220,6 +222,8 @@ public final class Scheduler implements AutoCloseable {
    * @param spec what to run
    * @return the work order's id
    * @throws QueueFullException if the queue is at its maximum depth; nothing is written
+   * @throws dev.workgate.core.WorkDoesNotFitException if neither this node nor any node in the node
+   *     table could ever give it the slots and memory it asks for; nothing is written
    * @throws IllegalStateException if the scheduler is closed
    */
   public WorkOrderId submit(WorkOrderSpec spec) {
@@ -247,6 +251,7 @@ public final class Scheduler implements AutoCloseable {
       }
     }
     WorkOrderSpec effective = withMemoryDefault(spec);
+    heartbeat.requireFits(effective);
     WorkOrderId id = Objects.requireNonNull(ids.get(), "the id supplier returned null");
     try {
       Optional<Long> limit = config.maxQueueDepth(spec.queue());
@@ -312,13 +317,13 @@ public final class Scheduler implements AutoCloseable {
     List<WorkOrderId> ids = new ArrayList<>(specs.size());
     List<AppendRequest> requests = new ArrayList<>(specs.size());
     for (WorkOrderSpec spec : specs) {
+      WorkOrderSpec effective = withMemoryDefault(spec);
+      heartbeat.requireFits(effective);
       WorkOrderId id = Objects.requireNonNull(this.ids.get(), "the id supplier returned null");
       ids.add(id);
       requests.add(
           new AppendRequest(
-              id,
-              ExpectedVersion.none(),
-              List.of(new WorkOrderEvent.Submitted(withMemoryDefault(spec), null))));
+              id, ExpectedVersion.none(), List.of(new WorkOrderEvent.Submitted(effective, null))));
     }
     try {
       if (anyLimit) {
@@ -494,13 +499,40 @@ public final class Scheduler implements AutoCloseable {
     }
   }
 
-  /** Stops the loop for good. Does not close the store. Idempotent. */
+  /**
+   * Stops the loop for good and removes this node's row from the node table if it wrote one. Does
+   * not close the store. Idempotent.
+   */
   @Override
   public void close() {
+    boolean first;
     synchronized (lifecycleLock) {
+      first = !closed;
       closed = true; // no start() from here on
     }
     stop();
+    if (first && heartbeat.hasBeaten()) {
+      heartbeat.leave();
+    }
+  }
+
+  /**
+   * Pending work orders that no live node could ever run, as the last node heartbeat found them
+   * (see {@link UnrunnableWork}).
+   *
+   * @return the last finding; {@link UnrunnableWork#NONE} before the first heartbeat
+   */
+  public UnrunnableWork unrunnableWork() {
+    return heartbeat.unrunnable();
+  }
+
+  /**
+   * This node's row as the next heartbeat would write it: capacity, use, pressure.
+   *
+   * @return the status, stamped now
+   */
+  public dev.workgate.core.store.NodeStatus nodeStatus() {
+    return heartbeat.status(clock.instant());
   }
 
   /**
@@ -708,6 +740,7 @@ public final class Scheduler implements AutoCloseable {
         // A renewal that failed is tried again on the next full turn, not a whole interval later.
         nextRenewal = renewed ? now.plus(config.renewInterval()) : null;
       }
+      step("recording the node's heartbeat", () -> heartbeat.beatIfDue(now));
       Instant gateOpensAt = step("claiming", () -> claimAndDispatch(now, true), null);
       Instant next = nextTurn(now, gateOpensAt);
       fullTurnNext = next;

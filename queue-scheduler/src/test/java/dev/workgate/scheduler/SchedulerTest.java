@@ -455,6 +455,9 @@ class SchedulerTest {
             SchedulerConfig.builder().starvationThreshold(Duration.ofSeconds(1)));
     s.submit(spec("default"));
     s.runOnce();
+    Instant now = clock.instant();
+    store.recordNode( // a larger node shares the store: the work is accepted, for it
+        new dev.workgate.core.store.NodeStatus("node-big", 8, 0, 0, 0, "NORMAL", "1.0", now, now));
     s.submit(WorkOrderSpec.builder("job").resources(ResourceRequest.of(3, 0)).build());
     s.submit(spec("default"));
     clock.advance(Duration.ofMinutes(5));

@@ -22,7 +22,7 @@ import java.util.Objects;
  *     and no reading yet), which no memory request exceeds
  * @param slotsInUse slots held by running work, 0 to {@code slots}
  * @param memoryMbInUse memory reserved by running work, at least 0
- * @param pressure the node's memory pressure level ({@code NORMAL}, {@code WARNING}, {@code
+ * @param pressure the node's memory pressure level ({@code NONE}, {@code WARNING}, {@code
  *     CRITICAL}); follows the name rule
  * @param version the Workgate version the node runs; follows the name rule
  * @param startedAt when the node started

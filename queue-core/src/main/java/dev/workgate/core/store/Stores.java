@@ -37,6 +37,12 @@ public final class Stores {
    * with its tables if absent. One writer thread commits concurrent writes in groups. Needs the
    * {@code org.xerial:sqlite-jdbc} driver on the class path.
    *
+   * <p>On a POSIX file system what the store creates is private from its first moment, whatever the
+   * umask: the directories it creates get mode 700, the database file 600 (created empty before
+   * SQLite opens it; SQLite gives its {@code -wal}, {@code -shm} and {@code -journal} files the
+   * same mode). An existing file or directory keeps its mode; when the database file is readable by
+   * its group or others, each open logs one warning naming the file and its mode.
+   *
    * @param file the database file; its directory is created if absent
    * @return the open store; close it to stop its writer and release the file
    * @throws StoreException if the file cannot be opened or written, or holds a schema this version
@@ -73,7 +79,9 @@ public final class Stores {
    * while nodes go on writing (in WAL mode a reader never blocks them). The copy is itself a store.
    * The source is only read, as {@link OpenMode#READ_ONLY} reads it: a file that holds no Workgate
    * store under the table prefix is refused and left as it was, and a read-only copy can be backed
-   * up. Back up a PostgreSQL store with {@code pg_dump}.
+   * up. Back up a PostgreSQL store with {@code pg_dump}. The target is created with mode 600 on a
+   * POSIX file system (by the call that creates it, before anything is written), since it holds
+   * every payload and result; a backup that fails removes it.
    *
    * @param file the store's file
    * @param target the new file; must not exist
@@ -103,11 +111,22 @@ public final class Stores {
    * OpenMode#READ_ONLY} run no DDL and refuse a schema without the store's tables; {@code
    * READ_ONLY} reads in read-only transactions and refuses every write.
    *
+   * <p>Opening a store that is at the current schema version runs no DDL in any mode: the role
+   * needs {@code USAGE} on the schema and {@code SELECT} on the tables, and to write also {@code
+   * INSERT, UPDATE, DELETE} and {@code USAGE} on the store's sequence. Only {@link
+   * OpenMode#CREATE_IF_MISSING} facing a missing schema, missing tables or an older schema version
+   * creates or upgrades them, which needs {@code CREATE} on the database (for the schema), {@code
+   * CREATE} on the schema (for the tables) or ownership of the tables (for an upgrade); a role
+   * without the privilege is refused with a message naming it. The store sets {@link
+   * PostgresOptions#idleInTransactionTimeout()} and {@link PostgresOptions#lockTimeout()} on every
+   * physical connection it uses.
+   *
    * @param dataSource connections to the database; the store does not close it
    * @param options the settings
    * @return the open store
    * @throws StoreException as {@link #postgres(DataSource)}, and, unless creating, if the schema
-   *     holds no Workgate store under the table prefix
+   *     holds no Workgate store under the table prefix, or if the role lacks a privilege opening or
+   *     the mode needs
    */
   public static WorkOrderStore postgres(DataSource dataSource, PostgresOptions options) {
     return JdbcWorkOrderStore.openPostgres(dataSource, options);

@@ -32,9 +32,13 @@ import dev.workgate.core.store.WorkOrderQuery;
 import dev.workgate.core.store.WorkOrderStore;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -62,6 +66,8 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The durable {@link WorkOrderStore}: one JDBC implementation over SQLite (the embedded default)
@@ -87,8 +93,7 @@ import javax.sql.DataSource;
  * <p>Thread-safe; for PostgreSQL also safe across processes sharing the database.
  */
 public final class JdbcWorkOrderStore implements WorkOrderStore {
-  private static final org.slf4j.Logger LOG =
-      org.slf4j.LoggerFactory.getLogger(JdbcWorkOrderStore.class);
+  private static final Logger LOG = LoggerFactory.getLogger(JdbcWorkOrderStore.class);
 
   /**
    * Decoded Submitted events by log position, for the spec every view joins; bounded by bytes, see
@@ -206,6 +211,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     } else {
       checkExistingSqliteFile(path, mode, options.tablePrefix());
     }
+    warnIfShared(path);
     SqlDialect.Sqlite dialect = new SqlDialect.Sqlite(path.toString(), options.tablePrefix());
     List<Connection> opened = new ArrayList<>();
     try {
@@ -387,7 +393,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     Objects.requireNonNull(options, "options");
     Path path = file.toAbsolutePath().normalize();
     Path to = target.toAbsolutePath().normalize();
-    if (Files.exists(to)) {
+    if (Files.exists(to, LinkOption.NOFOLLOW_LINKS)) {
       throw new StoreException("refusing to overwrite " + to + ": give a new file");
     }
     SqliteOptions readOnly =
@@ -400,6 +406,15 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     // Opening read-only refuses a file that holds no Workgate store, and leaves it as it was.
     openSqlite(path, readOnly).close();
     SqliteAccess access = cannotChange(path) ? SqliteAccess.READ_IMMUTABLE : SqliteAccess.READ_ONLY;
+    try {
+      // The copy holds every work order: created private and empty, which VACUUM INTO accepts.
+      if (!createPrivateFile(to)) {
+        throw new StoreException("refusing to overwrite " + to + ": give a new file");
+      }
+    } catch (IOException e) {
+      throw new StoreException("cannot create the backup file " + to + ": " + e, e);
+    }
+    boolean done = false;
     try (Connection c = sqliteConnection(path, readOnly, access)) {
       // query_only would refuse VACUUM INTO, which writes the new file only: the source stays
       // opened read-only (SQLITE_OPEN_READONLY), so nothing can write to it.
@@ -410,9 +425,19 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
         ps.setString(1, to.toString());
         ps.execute();
       }
+      done = true;
     } catch (SQLException e) {
       throw new StoreException(
           "backup of " + path + " to " + to + " failed: " + SqlErrors.describe(e), e);
+    } finally {
+      if (!done) {
+        // The file was created above for this backup: a failed one leaves nothing behind.
+        try {
+          Files.deleteIfExists(to);
+        } catch (IOException e) {
+          LOG.warn("could not remove the unfinished backup {}: {}", to, e.toString());
+        }
+      }
     }
   }
 
@@ -436,10 +461,74 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     return path.resolveSibling(path.getFileName() + suffix);
   }
 
+  /** Owner only: the data directory the store creates. */
+  private static final Set<PosixFilePermission> PRIVATE_DIRECTORY =
+      PosixFilePermissions.fromString("rwx------");
+
+  /** Owner only: the database file and backups the store creates. */
+  private static final Set<PosixFilePermission> PRIVATE_FILE =
+      PosixFilePermissions.fromString("rw-------");
+
+  private static boolean posix(Path path) {
+    return path.getFileSystem().supportedFileAttributeViews().contains("posix");
+  }
+
+  /** The attributes of a file or directory created private; none on a non-POSIX file system. */
+  private static FileAttribute<?>[] privately(Path path, Set<PosixFilePermission> permissions) {
+    return posix(path)
+        ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(permissions)}
+        : new FileAttribute<?>[0];
+  }
+
+  /**
+   * Creates a file that does not exist yet, private from its first moment (the permissions are
+   * given to the system call that creates it, so there is no window in which others may open it).
+   *
+   * @return false if it existed already
+   */
+  private static boolean createPrivateFile(Path path) throws IOException {
+    try {
+      Files.createFile(path, privately(path, PRIVATE_FILE));
+      return true;
+    } catch (FileAlreadyExistsException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Logs one warning when an existing database file may be read by its group or by others: the
+   * store does not change permissions it did not set, but the log holds payloads and results.
+   */
+  private static void warnIfShared(Path path) {
+    if (!posix(path)) {
+      return;
+    }
+    Set<PosixFilePermission> perms;
+    try {
+      perms = Files.getPosixFilePermissions(path);
+    } catch (IOException | UnsupportedOperationException e) {
+      return;
+    }
+    if (perms.contains(PosixFilePermission.GROUP_READ)
+        || perms.contains(PosixFilePermission.OTHERS_READ)) {
+      LOG.warn(
+          "the SQLite file {} has mode {}: its group or other users can read the work orders it"
+              + " holds (payloads, results, errors), and SQLite gives its -wal, -shm and -journal"
+              + " files the same mode. The store leaves it as it is; make it private with: chmod"
+              + " 600 {}",
+          path,
+          PosixFilePermissions.toString(perms),
+          path);
+    }
+  }
+
   private static void checkSqliteFile(Path path) {
     Path dir = path.getParent();
     try {
-      Files.createDirectories(dir);
+      if (!Files.isDirectory(dir)) {
+        // Only the directories created here are made private; an existing one is left as it is.
+        Files.createDirectories(dir, privately(dir, PRIVATE_DIRECTORY));
+      }
     } catch (IOException e) {
       throw new StoreException(
           "cannot create the directory " + dir + " for the SQLite file " + path + ": " + e, e);
@@ -463,6 +552,13 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
               + " is read-only; SQLite must create the file "
               + path.getFileName()
               + " and its write-ahead log there");
+    }
+    try {
+      // Created empty and private before SQLite opens it: SQLite takes an empty file for a new
+      // database, and gives the -wal, -shm and -journal files it creates the database file's mode.
+      createPrivateFile(path);
+    } catch (IOException e) {
+      throw new StoreException("cannot create the SQLite file " + path + ": " + e, e);
     }
   }
 
@@ -560,55 +656,57 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
    * and tables if absent, or only an existing store, or read-only. Use {@link
    * dev.workgate.core.store.Stores#postgres(DataSource, PostgresOptions)}.
    *
+   * <p>Opening first looks, in a read-only transaction, at what is there: a store at the current
+   * schema version opens with nothing but USAGE on the schema and the table privileges the mode
+   * needs (SELECT for {@link OpenMode#READ_ONLY}; SELECT, INSERT, UPDATE, DELETE and the sequence's
+   * USAGE otherwise), and no DDL runs. Only {@link OpenMode#CREATE_IF_MISSING} facing a missing
+   * schema, missing tables or an older schema version takes the advisory lock, looks again (another
+   * node may have done it meanwhile) and creates or upgrades what is still needed.
+   *
    * @param dataSource the host's connections
    * @param options the settings
    * @return the store
    * @throws StoreException if the database cannot be reached or its schema is unknown or damaged,
-   *     or (unless creating) the schema holds no Workgate store under the table prefix
+   *     or (unless creating) the schema holds no Workgate store under the table prefix, or the role
+   *     lacks a privilege that opening or the mode needs (the message names it and what to do)
    */
   public static WorkOrderStore openPostgres(DataSource dataSource, PostgresOptions options) {
     Objects.requireNonNull(dataSource, "dataSource");
     Objects.requireNonNull(options, "options");
     SqlDialect.Postgres dialect = new SqlDialect.Postgres(options.schema(), options.tablePrefix());
     OpenMode mode = options.openMode();
+    PostgresSessions sessions = PostgresSessions.of(options);
     try (Connection c = dataSource.getConnection()) {
-      if (mode == OpenMode.CREATE_IF_MISSING) {
-        c.setAutoCommit(false);
-        try {
-          try (Statement st = c.createStatement()) {
-            for (String sql : dialect.beforeSchema()) {
-              st.execute(sql);
-            }
-          }
-          ensureSchema(c, dialect);
-          c.commit();
-        } catch (SQLException | RuntimeException e) {
-          c.rollback();
-          throw e;
-        }
-      } else {
-        // A read-only transaction: checking the tables writes nothing, whatever the mode.
-        c.setAutoCommit(false);
-        c.setReadOnly(true);
-        try {
-          checkExisting(c, dialect);
-        } finally {
-          c.rollback();
-          c.setReadOnly(false);
-          c.setAutoCommit(true);
-        }
+      sessions.prepare(c);
+      int version = inReadOnlyTransaction(c, () -> inspectPostgres(c, dialect, mode));
+      if (mode == OpenMode.CREATE_IF_MISSING && version < SqlDialect.SCHEMA_VERSION) {
+        createOrUpgradePostgres(c, dialect);
+        inReadOnlyTransaction(
+            c,
+            () -> {
+              requireTablePrivileges(c, dialect, true);
+              return null;
+            });
       }
     } catch (SQLException e) {
       throw new StoreException(
-          "cannot open the " + dialect.describe() + ": " + SqlErrors.describe(e), e);
+          "cannot open the "
+              + dialect.describe()
+              + ": "
+              + SqlErrors.describe(e)
+              + (PostgresWriter.LOCK_NOT_AVAILABLE.equals(e.getSQLState())
+                  ? ". It waited longer than lock_timeout: another node is creating or upgrading"
+                      + " the store, or a long transaction holds its tables; open it again"
+                  : ""),
+          e);
     }
     if (mode == OpenMode.READ_ONLY) {
       return new JdbcWorkOrderStore(
           dialect,
           true,
           new ReadOnlyWriter(dialect),
-          new Readers.Pooled(dataSource, dialect, true),
-          new Readers.Pooled(dataSource, dialect, true),
+          new Readers.Pooled(dataSource, sessions, dialect, true),
+          new Readers.Pooled(dataSource, sessions, dialect, true),
           options.specCacheBytes(),
           new ListenerRegistry(),
           () -> {},
@@ -617,7 +715,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     ListenerRegistry listeners = new ListenerRegistry();
     String instanceId = UUID.randomUUID().toString();
     PostgresWriter writer =
-        new PostgresWriter(dataSource, dialect, options.clock(), listeners, instanceId);
+        new PostgresWriter(dataSource, sessions, dialect, options.clock(), listeners, instanceId);
     PostgresNotifier[] notifier = {null};
     boolean[] stopped = {false};
     Runnable start =
@@ -625,7 +723,8 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
           synchronized (notifier) {
             if (notifier[0] == null && !stopped[0] && options.notifications()) {
               notifier[0] =
-                  new PostgresNotifier(dataSource, dialect.channel(), instanceId, listeners);
+                  new PostgresNotifier(
+                      dataSource, sessions, dialect.channel(), instanceId, listeners);
             }
           }
         };
@@ -642,12 +741,292 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
         dialect,
         false,
         writer,
-        new Readers.Pooled(dataSource, dialect, false),
-        new Readers.Pooled(dataSource, dialect, false),
+        new Readers.Pooled(dataSource, sessions, dialect, false),
+        new Readers.Pooled(dataSource, sessions, dialect, false),
         options.specCacheBytes(),
         listeners,
         start,
         stop);
+  }
+
+  /** A step of opening that runs SQL. */
+  private interface SqlCall<T> {
+    T call() throws SQLException;
+  }
+
+  /**
+   * Runs a look at the database in a read-only transaction that is rolled back, and hands the
+   * connection back in autocommit as it came; a failure while restoring never hides the look's own.
+   */
+  private static <T> T inReadOnlyTransaction(Connection c, SqlCall<T> call) throws SQLException {
+    c.setAutoCommit(false);
+    c.setReadOnly(true);
+    Throwable failed = null;
+    try {
+      return call.call();
+    } catch (SQLException | RuntimeException e) {
+      failed = e;
+      throw e;
+    } finally {
+      try {
+        c.rollback();
+        c.setReadOnly(false);
+        c.setAutoCommit(true);
+      } catch (SQLException e) {
+        if (failed == null) {
+          throw e;
+        }
+        failed.addSuppressed(e);
+      }
+    }
+  }
+
+  /**
+   * What a PostgreSQL store's opening finds, reading only: the schema version, or -1 when the
+   * schema or the tables are missing (which only {@link OpenMode#CREATE_IF_MISSING} accepts).
+   * Checks the privileges the mode needs on what exists before reading the tables, so that a
+   * missing grant is named as such instead of looking like damage.
+   */
+  private static int inspectPostgres(Connection c, SqlDialect.Postgres d, OpenMode mode)
+      throws SQLException {
+    if (!d.schemaExists(c)) {
+      if (mode == OpenMode.CREATE_IF_MISSING) {
+        return -1;
+      }
+      throw notAStore(c, d);
+    }
+    if (!Boolean.parseBoolean(
+        SqlDialect.queryString(c, "SELECT has_schema_privilege(?, 'USAGE')::text", d.schema))) {
+      String role = currentRole(c);
+      throw new StoreException(
+          "cannot open the "
+              + d.describe()
+              + ": the role "
+              + role
+              + " lacks USAGE on the schema "
+              + d.schema
+              + ", which every use of the store needs. Nothing was changed; as the schema's owner"
+              + " run: GRANT USAGE ON SCHEMA "
+              + d.schema
+              + " TO "
+              + role
+              + " (docs/security.md, \"Database roles\")");
+    }
+    requireTablePrivileges(c, d, mode != OpenMode.READ_ONLY);
+    int version = checkSchema(c, d);
+    if (version < 0 && mode != OpenMode.CREATE_IF_MISSING) {
+      throw notAStore(c, d);
+    }
+    return version;
+  }
+
+  /**
+   * The store's tables, qualified, as its schema creates them: read from the DDL, so that a table a
+   * later schema version adds is checked too.
+   */
+  private static List<String> storeTables(SqlDialect d) {
+    List<String> tables = new ArrayList<>();
+    for (String sql : d.schema()) {
+      if (sql.startsWith("CREATE TABLE ")) {
+        String rest = sql.substring("CREATE TABLE ".length());
+        if (rest.startsWith("IF NOT EXISTS ")) {
+          rest = rest.substring("IF NOT EXISTS ".length());
+        }
+        int end = rest.indexOf(' ');
+        int paren = rest.indexOf('(');
+        if (paren >= 0 && (end < 0 || paren < end)) {
+          end = paren;
+        }
+        tables.add(end < 0 ? rest : rest.substring(0, end));
+      }
+    }
+    return tables;
+  }
+
+  /**
+   * Refuses to open when the role lacks a table privilege the store needs on its tables that exist
+   * (one query): SELECT for reading; for writing also INSERT, UPDATE and DELETE (the meta table is
+   * only read), and USAGE on the position sequence.
+   */
+  private static void requireTablePrivileges(Connection c, SqlDialect.Postgres d, boolean write)
+      throws SQLException {
+    List<String> tables = new ArrayList<>();
+    List<String> privileges = new ArrayList<>();
+    for (String table : storeTables(d)) {
+      List<String> needed =
+          write && !table.equals(d.meta)
+              ? List.of("SELECT", "INSERT", "UPDATE", "DELETE")
+              : List.of("SELECT");
+      for (String p : needed) {
+        tables.add(table);
+        privileges.add(p);
+      }
+    }
+    List<String> missing = new ArrayList<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT p || ' ON ' || t FROM unnest(?::text[], ?::text[]) WITH ORDINALITY AS x(t, p, n)"
+                + " WHERE CASE WHEN to_regclass(t) IS NULL THEN false"
+                + " ELSE NOT has_table_privilege(to_regclass(t), p) END ORDER BY n")) {
+      ps.setArray(1, c.createArrayOf("text", tables.toArray()));
+      ps.setArray(2, c.createArrayOf("text", privileges.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          missing.add(rs.getString(1));
+        }
+      }
+    }
+    if (write
+        && "false"
+            .equals(
+                SqlDialect.queryString(
+                    c,
+                    "SELECT CASE WHEN r IS NULL THEN NULL ELSE (has_sequence_privilege(r, 'USAGE')"
+                        + " OR has_sequence_privilege(r, 'UPDATE'))::text END"
+                        + " FROM (SELECT to_regclass(?) AS r) x",
+                    d.sequence))) {
+      missing.add("USAGE ON SEQUENCE " + d.sequence);
+    }
+    if (missing.isEmpty()) {
+      return;
+    }
+    String role = currentRole(c);
+    throw new StoreException(
+        "cannot open the "
+            + d.describe()
+            + (write ? " to read and write" : " read-only")
+            + ": the role "
+            + role
+            + " lacks "
+            + String.join(", ", missing)
+            + ". Nothing was changed. A node's role needs USAGE on the schema, SELECT, INSERT,"
+            + " UPDATE and DELETE on the store's tables and USAGE on its sequence; a read-only"
+            + " role (OpenMode.READ_ONLY) needs USAGE on the schema and SELECT on the tables. As"
+            + " the schema's owner grant them, e.g. GRANT "
+            + (write ? "SELECT, INSERT, UPDATE, DELETE" : "SELECT")
+            + " ON ALL TABLES IN SCHEMA "
+            + d.schema
+            + " TO "
+            + role
+            + (write ? "; GRANT USAGE ON ALL SEQUENCES IN SCHEMA " + d.schema + " TO " + role : "")
+            + " (docs/security.md, \"Database roles\")");
+  }
+
+  private static String currentRole(Connection c) throws SQLException {
+    return SqlDialect.queryString(c, "SELECT current_user::text", null);
+  }
+
+  /**
+   * Creates or upgrades what is missing, in one transaction under the store's advisory lock, after
+   * looking again under the lock: a node that started at the same time may have done it already.
+   * Checks the privilege each step needs before it runs, so that a role without it is told what is
+   * missing and what to do; a refusal by the server (SQLState 42501) is reported the same way.
+   */
+  private static void createOrUpgradePostgres(Connection c, SqlDialect.Postgres d)
+      throws SQLException {
+    String step = "create or upgrade the store";
+    c.setAutoCommit(false);
+    try {
+      try (Statement st = c.createStatement()) {
+        for (String sql : d.beforeSchema()) {
+          st.execute(sql);
+        }
+        if (!d.schemaExists(c)) {
+          step = "create the schema " + d.schema;
+          requireDdl(
+              c,
+              d,
+              step,
+              "SELECT has_database_privilege(current_database(), 'CREATE')::text",
+              null,
+              "CREATE on the database");
+          st.execute("CREATE SCHEMA IF NOT EXISTS " + d.schema);
+        }
+      }
+      int version = checkSchema(c, d);
+      if (version < 0) {
+        step = "create the store's tables in the schema " + d.schema;
+        requireDdl(
+            c,
+            d,
+            step,
+            "SELECT has_schema_privilege(?, 'CREATE')::text",
+            d.schema,
+            "CREATE on the schema " + d.schema);
+        createTables(c, d);
+      } else if (version < SqlDialect.SCHEMA_VERSION) {
+        step =
+            "upgrade the store from schema version "
+                + version
+                + " to "
+                + SqlDialect.SCHEMA_VERSION
+                + " (OpenMode.EXISTING would use version "
+                + version
+                + " as it is)";
+        for (String table : storeTables(d)) {
+          requireDdl(
+              c,
+              d,
+              step,
+              "SELECT CASE WHEN r IS NULL THEN NULL ELSE pg_has_role((SELECT relowner FROM"
+                  + " pg_class WHERE oid = r), 'USAGE')::text END FROM (SELECT to_regclass(?) AS r) x",
+              table,
+              "ownership of the table " + table);
+        }
+        upgrade(c, d, version);
+      }
+      c.commit();
+    } catch (SQLException | RuntimeException e) {
+      try {
+        c.rollback();
+      } catch (SQLException rollback) {
+        e.addSuppressed(rollback);
+      }
+      if (e instanceof SQLException sql && INSUFFICIENT_PRIVILEGE.equals(sql.getSQLState())) {
+        throw ddlRefused(c, d, step, SqlErrors.describe(sql), sql);
+      }
+      throw e;
+    } finally {
+      c.setAutoCommit(true);
+    }
+  }
+
+  /** SQLState of a privilege the role lacks. */
+  private static final String INSUFFICIENT_PRIVILEGE = "42501";
+
+  /** Refuses a step of creation or upgrade when {@code check} answers false. */
+  private static void requireDdl(
+      Connection c, SqlDialect.Postgres d, String step, String check, String param, String lacks)
+      throws SQLException {
+    if ("false".equals(SqlDialect.queryString(c, check, param))) {
+      throw ddlRefused(c, d, step, "it lacks " + lacks, null);
+    }
+  }
+
+  private static StoreException ddlRefused(
+      Connection c, SqlDialect.Postgres d, String step, String why, SQLException cause)
+      throws SQLException {
+    String role;
+    try {
+      c.rollback();
+      role = currentRole(c);
+    } catch (SQLException e) {
+      role = "of this connection";
+    }
+    return new StoreException(
+        "cannot open the "
+            + d.describe()
+            + ": opening it must "
+            + step
+            + ", and the role "
+            + role
+            + " may not ("
+            + why
+            + "). Nothing was changed. Open the store once with a role that owns the schema (to"
+            + " create the schema: one with CREATE on the database), e.g. at deploy time; after"
+            + " that, a role with USAGE on the schema and SELECT, INSERT, UPDATE, DELETE on its"
+            + " tables opens it (docs/security.md, \"Database roles\")",
+        cause);
   }
 
   /**
@@ -657,28 +1036,33 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
   private static void ensureSchema(Connection c, SqlDialect d) throws SQLException {
     int version = checkSchema(c, d);
     if (version < 0) {
-      try (Statement st = c.createStatement()) {
-        for (String sql : d.extraSchema()) {
-          st.execute(sql);
-        }
-        for (String sql : d.schema()) {
-          st.execute(sql);
-        }
-      }
-      try (PreparedStatement ps =
-          c.prepareStatement("INSERT INTO " + d.meta + " (key, value) VALUES (?, ?)")) {
-        ps.setString(1, SCHEMA_VERSION_KEY);
-        ps.setString(2, Integer.toString(SqlDialect.SCHEMA_VERSION));
-        ps.addBatch();
-        ps.setString(1, LAST_POSITION);
-        ps.setString(2, "0");
-        ps.addBatch();
-        ps.executeBatch();
-      }
+      createTables(c, d);
       return;
     }
     if (version < SqlDialect.SCHEMA_VERSION) {
       upgrade(c, d, version);
+    }
+  }
+
+  /** Creates the tables, indexes and the dialect's extra objects, and records the version. */
+  private static void createTables(Connection c, SqlDialect d) throws SQLException {
+    try (Statement st = c.createStatement()) {
+      for (String sql : d.extraSchema()) {
+        st.execute(sql);
+      }
+      for (String sql : d.schema()) {
+        st.execute(sql);
+      }
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement("INSERT INTO " + d.meta + " (key, value) VALUES (?, ?)")) {
+      ps.setString(1, SCHEMA_VERSION_KEY);
+      ps.setString(2, Integer.toString(SqlDialect.SCHEMA_VERSION));
+      ps.addBatch();
+      ps.setString(1, LAST_POSITION);
+      ps.setString(2, "0");
+      ps.addBatch();
+      ps.executeBatch();
     }
   }
 
@@ -1942,6 +2326,12 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
             mode == RebuildMode.REPAIR
                 ? "LOCK TABLE " + d.events + ", " + d.workOrders + " IN SHARE ROW EXCLUSIVE MODE"
                 : "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+        if (mode == RebuildMode.VERIFY && only == null) {
+          // A full check folds the whole log between two statements, which may take longer than
+          // the session's idle_in_transaction_session_timeout; it holds no row lock, so this
+          // transaction alone goes without it. A repair folds one chunk at a time and keeps it.
+          st.execute("SET LOCAL " + PostgresSessions.IDLE_IN_TRANSACTION + " = 0");
+        }
       }
     }
     List<ProjectionMismatch> mismatches = new ArrayList<>();

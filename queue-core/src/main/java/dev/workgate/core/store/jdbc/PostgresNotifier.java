@@ -26,6 +26,7 @@ final class PostgresNotifier {
   private static final int POLL_MILLIS = 500;
 
   private final DataSource dataSource;
+  private final PostgresSessions sessions;
   private final String channel;
   private final String instanceId;
   private final ListenerRegistry listeners;
@@ -33,8 +34,13 @@ final class PostgresNotifier {
   private volatile boolean closed;
 
   PostgresNotifier(
-      DataSource dataSource, String channel, String instanceId, ListenerRegistry listeners) {
+      DataSource dataSource,
+      PostgresSessions sessions,
+      String channel,
+      String instanceId,
+      ListenerRegistry listeners) {
     this.dataSource = dataSource;
+    this.sessions = sessions;
     this.channel = channel;
     this.instanceId = instanceId;
     this.listeners = listeners;
@@ -47,6 +53,8 @@ final class PostgresNotifier {
     long pauseMillis = 500;
     while (!closed) {
       try (Connection c = dataSource.getConnection()) {
+        // Never in a transaction itself, but the connection goes back to the pool for the writer.
+        sessions.prepare(c);
         c.setAutoCommit(true);
         Method getNotifications = notificationsMethod(c);
         if (getNotifications == null) {

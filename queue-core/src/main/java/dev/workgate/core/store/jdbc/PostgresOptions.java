@@ -2,6 +2,7 @@ package dev.workgate.core.store.jdbc;
 
 import dev.workgate.core.store.OpenMode;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -9,7 +10,16 @@ import java.util.Objects;
  *
  * <p>Defaults: schema {@code public}, table prefix {@code workgate_}, notifications on, the UTC
  * system clock, {@link OpenMode#CREATE_IF_MISSING}, a decoded-spec cache of {@value
- * #DEFAULT_SPEC_CACHE_BYTES} bytes.
+ * #DEFAULT_SPEC_CACHE_BYTES} bytes, the session limits {@link #DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT}
+ * and {@link #DEFAULT_LOCK_TIMEOUT}.
+ *
+ * <p><b>Session limits.</b> The store sets {@code idle_in_transaction_session_timeout} and {@code
+ * lock_timeout} once on every physical connection it takes from the data source (the first time it
+ * sees the connection, in one statement; never again per transaction), so that a node cut off in
+ * the middle of a transaction does not hold row locks until TCP gives up: the server ends its
+ * session and frees the locks. A pool that resets sessions ({@code DISCARD ALL}, {@code RESET ALL},
+ * pgbouncer in transaction mode) undoes them; there set them on the role instead (see
+ * docs/storage.md) and disable them here.
  */
 public final class PostgresOptions {
   private final String schema;
@@ -18,6 +28,8 @@ public final class PostgresOptions {
   private final Clock clock;
   private final OpenMode openMode;
   private final long specCacheBytes;
+  private final Duration idleInTransactionTimeout;
+  private final Duration lockTimeout;
 
   /**
    * The default budget of the decoded-spec cache: 32 MiB, by estimated heap. Every read of a work
@@ -27,6 +39,24 @@ public final class PostgresOptions {
    */
   public static final long DEFAULT_SPEC_CACHE_BYTES = DecodedSpecCache.DEFAULT_BUDGET;
 
+  /**
+   * The default {@code idle_in_transaction_session_timeout}: 5 s. The store's transactions never
+   * wait on anything but the database between two statements (no handler code, no I/O), so a
+   * session idle inside one for seconds belongs to a node that is cut off or stalled; the server
+   * then ends it and its row locks are free well before the node's lease (30 s by default) could
+   * expire and another node reap it. 5 s leaves room for a long garbage-collection pause.
+   */
+  public static final Duration DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT = Duration.ofSeconds(5);
+
+  /**
+   * The default {@code lock_timeout}: 10 s. A write that waits this long for a row lock fails with
+   * {@link dev.workgate.core.store.StoreException} (nothing written) instead of hanging; longer
+   * than {@link #DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT}, so that a writer queued behind a cut-off
+   * node's transaction gets the row once the server has ended that session, and still well below
+   * the 30 s default lease.
+   */
+  public static final Duration DEFAULT_LOCK_TIMEOUT = Duration.ofSeconds(10);
+
   private PostgresOptions(Builder b) {
     this.schema = b.schema;
     this.tablePrefix = b.tablePrefix;
@@ -34,6 +64,8 @@ public final class PostgresOptions {
     this.clock = b.clock;
     this.openMode = b.openMode;
     this.specCacheBytes = b.specCacheBytes;
+    this.idleInTransactionTimeout = b.idleInTransactionTimeout;
+    this.lockTimeout = b.lockTimeout;
   }
 
   /**
@@ -109,6 +141,24 @@ public final class PostgresOptions {
     return specCacheBytes;
   }
 
+  /**
+   * The {@code idle_in_transaction_session_timeout} the store sets on its connections.
+   *
+   * @return the timeout, {@link Duration#ZERO} if the store leaves the server's setting alone
+   */
+  public Duration idleInTransactionTimeout() {
+    return idleInTransactionTimeout;
+  }
+
+  /**
+   * The {@code lock_timeout} the store sets on its connections.
+   *
+   * @return the timeout, {@link Duration#ZERO} if the store leaves the server's setting alone
+   */
+  public Duration lockTimeout() {
+    return lockTimeout;
+  }
+
   @Override
   public String toString() {
     return "PostgresOptions[schema="
@@ -121,6 +171,10 @@ public final class PostgresOptions {
         + openMode
         + ", specCacheBytes="
         + specCacheBytes
+        + ", idleInTransactionTimeout="
+        + idleInTransactionTimeout
+        + ", lockTimeout="
+        + lockTimeout
         + "]";
   }
 
@@ -132,6 +186,8 @@ public final class PostgresOptions {
     private Clock clock = Clock.systemUTC();
     private OpenMode openMode = OpenMode.CREATE_IF_MISSING;
     private long specCacheBytes = DEFAULT_SPEC_CACHE_BYTES;
+    private Duration idleInTransactionTimeout = DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT;
+    private Duration lockTimeout = DEFAULT_LOCK_TIMEOUT;
 
     private Builder() {}
 
@@ -209,6 +265,56 @@ public final class PostgresOptions {
     public Builder specCacheBytes(long bytes) {
       this.specCacheBytes = DecodedSpecCache.requireBudget(bytes);
       return this;
+    }
+
+    /**
+     * Sets the {@code idle_in_transaction_session_timeout} the store sets on every physical
+     * connection it uses: the server ends a session that stays idle this long inside a transaction,
+     * rolling it back and freeing its locks. Keep it well below the lease, so that a cut-off node's
+     * locks are gone before its lease expires. Default {@link
+     * #DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT}.
+     *
+     * @param timeout whole milliseconds, up to 2^31-1 ms; {@code null} or zero leaves the server's
+     *     (or the role's) setting alone
+     * @return this builder
+     * @throws IllegalArgumentException if negative, finer than a millisecond or too long
+     */
+    public Builder idleInTransactionTimeout(Duration timeout) {
+      this.idleInTransactionTimeout = sessionLimit("idleInTransactionTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * Sets the {@code lock_timeout} the store sets on every physical connection it uses: a
+     * statement that waits this long for a lock (a row another node's transaction holds) fails, and
+     * the write with it, nothing written, instead of waiting until that node's connection dies.
+     * Default {@link #DEFAULT_LOCK_TIMEOUT}.
+     *
+     * @param timeout whole milliseconds, up to 2^31-1 ms; {@code null} or zero leaves the server's
+     *     (or the role's) setting alone
+     * @return this builder
+     * @throws IllegalArgumentException if negative, finer than a millisecond or too long
+     */
+    public Builder lockTimeout(Duration timeout) {
+      this.lockTimeout = sessionLimit("lockTimeout", timeout);
+      return this;
+    }
+
+    private static Duration sessionLimit(String setting, Duration timeout) {
+      if (timeout == null) {
+        return Duration.ZERO;
+      }
+      if (timeout.isNegative()
+          || timeout.compareTo(Duration.ofMillis(Integer.MAX_VALUE)) > 0
+          || timeout.toNanos() % 1_000_000 != 0) {
+        throw new IllegalArgumentException(
+            setting
+                + " must be zero (off) or whole milliseconds up to "
+                + Integer.MAX_VALUE
+                + " ms (the server's limit), got "
+                + timeout);
+      }
+      return timeout;
     }
 
     /**

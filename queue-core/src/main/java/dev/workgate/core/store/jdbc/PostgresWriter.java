@@ -21,6 +21,11 @@ import org.slf4j.LoggerFactory;
  * again, up to {@link #ATTEMPTS} times; the next try sees the winner and reports a version or
  * idempotency conflict. Before committing, one {@code NOTIFY} per transaction tells other nodes
  * which queues got claimable work.
+ *
+ * <p>Every connection gets the store's session limits first ({@link PostgresSessions}), once per
+ * physical connection. A write that waited longer than {@code lock_timeout} for a row fails,
+ * nothing written, and is not run again here: the caller's next turn tries again, by when the
+ * server has ended a cut-off holder's session ({@code idle_in_transaction_session_timeout}).
  */
 final class PostgresWriter implements Work.Writer {
   static final int ATTEMPTS = 5;
@@ -34,14 +39,17 @@ final class PostgresWriter implements Work.Writer {
   private final Clock clock;
   private final ListenerRegistry listeners;
   private final String instanceId;
+  private final PostgresSessions sessions;
 
   PostgresWriter(
       DataSource dataSource,
+      PostgresSessions sessions,
       SqlDialect.Postgres dialect,
       Clock clock,
       ListenerRegistry listeners,
       String instanceId) {
     this.dataSource = dataSource;
+    this.sessions = sessions;
     this.dialect = dialect;
     this.clock = clock;
     this.listeners = listeners;
@@ -62,6 +70,7 @@ final class PostgresWriter implements Work.Writer {
       T result = null;
       boolean committed = false;
       try (Connection c = dataSource.getConnection()) {
+        sessions.prepare(c);
         c.setAutoCommit(false);
         try {
           result = work.run(c, ctx);
@@ -80,21 +89,41 @@ final class PostgresWriter implements Work.Writer {
         } else if (!committing && dialect.retryable(e) && attempt < ATTEMPTS) {
           continue;
         } else {
-          throw new StoreException(
-              what
-                  + " on the "
-                  + dialect.describe()
-                  + (committing
-                      ? " failed during commit; the outcome is unknown (it may or may not have been"
-                          + " written): "
-                      : " failed, nothing was written: ")
-                  + SqlErrors.describe(e),
-              e);
+          throw failure(what, committing, e);
         }
       }
       listeners.fire(ctx.claimable);
       return result;
     }
+  }
+
+  /** SQLStates of the session limits: a lock wait cut short, a session ended while idle. */
+  static final String LOCK_NOT_AVAILABLE = "55P03";
+
+  static final String IDLE_IN_TRANSACTION_TIMEOUT = "25P03";
+
+  private StoreException failure(String what, boolean committing, SQLException e) {
+    String state = e.getSQLState();
+    String outcome;
+    if (LOCK_NOT_AVAILABLE.equals(state)) {
+      outcome =
+          " failed, nothing was written: it waited longer than lock_timeout for a row that another"
+              + " transaction holds (another node busy with it, or cut off until the server ends its"
+              + " session); the next try may find it free: ";
+    } else if (IDLE_IN_TRANSACTION_TIMEOUT.equals(state)) {
+      // The server rolled the transaction back before ending the session, commit or not.
+      outcome =
+          " failed, nothing was written: the server ended the session because it stayed idle"
+              + " inside the transaction longer than idle_in_transaction_session_timeout (this node"
+              + " stalled or lost the database): ";
+    } else if (committing) {
+      outcome =
+          " failed during commit; the outcome is unknown (it may or may not have been written): ";
+    } else {
+      outcome = " failed, nothing was written: ";
+    }
+    return new StoreException(
+        what + " on the " + dialect.describe() + outcome + SqlErrors.describe(e), e);
   }
 
   private long[] nextPositions(Connection c, int n) throws SQLException {

@@ -111,16 +111,19 @@ final class Readers {
   }
 
   /**
-   * PostgreSQL: a connection of the host's pool per read; for a store opened read-only, each read
-   * runs in a read-only transaction, which the server refuses to let write.
+   * PostgreSQL: a connection of the host's pool per read, with the store's session limits ({@link
+   * PostgresSessions}); for a store opened read-only, each read runs in a read-only transaction,
+   * which the server refuses to let write.
    */
   static final class Pooled implements Work.Reader {
     private final DataSource dataSource;
+    private final PostgresSessions sessions;
     private final SqlDialect dialect;
     private final boolean readOnly;
 
-    Pooled(DataSource dataSource, SqlDialect dialect, boolean readOnly) {
+    Pooled(DataSource dataSource, PostgresSessions sessions, SqlDialect dialect, boolean readOnly) {
       this.dataSource = dataSource;
+      this.sessions = sessions;
       this.dialect = dialect;
       this.readOnly = readOnly;
     }
@@ -128,6 +131,7 @@ final class Readers {
     @Override
     public <T> T read(String what, Work.Read<T> work) {
       try (Connection c = dataSource.getConnection()) {
+        sessions.prepare(c);
         if (!readOnly) {
           if (!c.getAutoCommit()) {
             c.setAutoCommit(true);

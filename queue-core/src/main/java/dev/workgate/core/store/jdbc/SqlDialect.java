@@ -391,10 +391,15 @@ abstract class SqlDialect {
 
     @Override
     List<String> beforeSchema() {
-      // Lock first: two nodes starting at once must not both create the schema.
+      // Lock first: two nodes starting at once must not both create or upgrade the store. The
+      // schema itself is created only when missing (CREATE SCHEMA IF NOT EXISTS needs CREATE on the
+      // database even when the schema exists), see JdbcWorkOrderStore.openPostgres.
       return List.of(
-          "SELECT pg_advisory_xact_lock(hashtext('workgate schema " + schema + "." + prefix + "'))",
-          "CREATE SCHEMA IF NOT EXISTS " + schema);
+          "SELECT pg_advisory_xact_lock(hashtext('workgate schema "
+              + schema
+              + "."
+              + prefix
+              + "'))");
     }
 
     @Override
