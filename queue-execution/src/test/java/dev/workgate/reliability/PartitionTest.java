@@ -39,8 +39,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -212,7 +214,7 @@ class PartitionTest {
       await(context + ": every work order ends")
           .atMost(Duration.ofSeconds(120))
           .pollInterval(Duration.ofMillis(50))
-          .failFast(() -> partitions.isDone() && !done.await(0, TimeUnit.MILLISECONDS))
+          .failFast(context + ": the partition driver failed", () -> failed(partitions))
           .until(
               () ->
                   ids.stream().allMatch(id -> storeA.find(id).orElseThrow().state().isTerminal()));
@@ -285,6 +287,22 @@ class PartitionTest {
         assertThat(terminal).as("%s: terminal events of %s", context, id).isEqualTo(1);
         assertThat(byWorkOrder.get(id)).as("%s: executions of %s", context, id).isNotEmpty();
       }
+    }
+  }
+
+  /** Whether a task ended with an exception. */
+  private static boolean failed(Future<?> task) {
+    if (!task.isDone()) {
+      return false;
+    }
+    try {
+      task.get();
+      return false;
+    } catch (ExecutionException | CancellationException e) {
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return true;
     }
   }
 
