@@ -194,6 +194,49 @@ class SelfFencingTest {
   }
 
   @Test
+  void a_renewal_that_throws_for_one_claim_does_not_keep_the_others_from_being_renewed() {
+    AtomicReference<WorkOrderId> poisoned = new AtomicReference<>();
+    WorkOrderStore oneFails =
+        (WorkOrderStore)
+            Proxy.newProxyInstance(
+                WorkOrderStore.class.getClassLoader(),
+                new Class<?>[] {WorkOrderStore.class},
+                (proxy, method, args) -> {
+                  if (method.getName().equals("renewLease") && args[0].equals(poisoned.get())) {
+                    throw new StoreException("renewLease failed for one row (test)");
+                  }
+                  try {
+                    return method.invoke(store, args);
+                  } catch (InvocationTargetException e) {
+                    throw e.getCause();
+                  }
+                });
+    scheduler =
+        Scheduler.builder(oneFails, dispatched)
+            .config(
+                SchedulerConfig.builder()
+                    .nodeId("node-1")
+                    .leaseDuration(LEASE)
+                    .renewInterval(RENEW)
+                    .selfFenceMargin(MARGIN)
+                    .build())
+            .clock(clock)
+            .build();
+    WorkOrderId first = scheduler.submit(spec());
+    WorkOrderId second = scheduler.submit(spec());
+    scheduler.runOnce();
+    poisoned.set(first);
+    clock.advance(RENEW);
+    Instant renewedAt = clock.instant();
+
+    scheduler.runOnce();
+
+    assertThat(view(second).leaseExpiresAt()).contains(renewedAt.plus(LEASE));
+    assertThat(view(first).leaseExpiresAt()).contains(renewedAt.minus(RENEW).plus(LEASE));
+    assertThat(scheduler.stepFailureCount()).isEqualTo(1);
+  }
+
+  @Test
   void the_expiry_kept_is_the_one_computed_before_a_renewal_that_answered_late() {
     // A renewal that takes 5 s to answer true: the store holds the expiry sent, from before.
     WorkOrderStore slow =
