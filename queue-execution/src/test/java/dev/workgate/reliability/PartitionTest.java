@@ -158,18 +158,21 @@ class PartitionTest {
     Partition partition = new Partition();
     List<Execution> executions = new CopyOnWriteArrayList<>();
     HikariDataSource poolA = db.dataSource(c -> c.setMaximumPoolSize(6));
-    HikariDataSource poolB =
-        db.dataSource(
-            c -> {
-              c.setMaximumPoolSize(6);
-              // A transaction frozen by the partition is ended by the server, freeing its locks.
-              c.setConnectionInitSql("SET idle_in_transaction_session_timeout = '1s'");
-            });
+    HikariDataSource poolB = db.dataSource(c -> c.setMaximumPoolSize(6));
     ExecutorService driver = Executors.newSingleThreadExecutor();
     CountDownLatch done = new CountDownLatch(1);
-    WorkOrderStore storeA = Stores.postgres(poolA, db.options(Clock.systemUTC()).build());
+    // A transaction frozen by the partition is ended by the server after 1 s, freeing its locks;
+    // a write waiting for such a lock gives up after 1.5 s instead of hanging.
+    WorkOrderStore storeA =
+        Stores.postgres(
+            poolA, db.options(Clock.systemUTC()).lockTimeout(Duration.ofMillis(1500)).build());
     WorkOrderStore storeB =
-        Stores.postgres(partition.wrap(poolB), db.options(Clock.systemUTC()).build());
+        Stores.postgres(
+            partition.wrap(poolB),
+            db.options(Clock.systemUTC())
+                .idleInTransactionTimeout(Duration.ofSeconds(1))
+                .lockTimeout(Duration.ofMillis(1500))
+                .build());
     Workgate a = node("node-a", storeA, executions);
     Workgate b = node("node-b", storeB, executions);
     List<WorkOrderId> ids = new ArrayList<>();
