@@ -403,6 +403,33 @@ class SelfFencingTest {
   }
 
   @Test
+  void the_watchdog_thread_comes_from_the_thread_factory_and_ends_with_the_loop() {
+    List<Thread> made = new java.util.concurrent.CopyOnWriteArrayList<>();
+    scheduler =
+        Scheduler.builder(store, dispatched)
+            .config(SchedulerConfig.builder().nodeId("node-1").build())
+            .clock(clock)
+            .threadFactory(
+                r -> {
+                  Thread t = new Thread(r, "test-scheduler-" + made.size());
+                  t.setDaemon(true);
+                  made.add(t);
+                  return t;
+                })
+            .build();
+
+    scheduler.start();
+    assertThat(made).hasSize(2).allMatch(Thread::isAlive);
+    scheduler.stop();
+
+    assertThat(made).noneMatch(Thread::isAlive);
+    scheduler.start(); // started again: a new loop and a new watchdog
+    assertThat(made).hasSize(4);
+    scheduler.close();
+    assertThat(made).noneMatch(Thread::isAlive);
+  }
+
+  @Test
   void the_margin_is_exposed_defaults_to_half_the_lease_and_is_checked_against_lease_and_renewal() {
     assertThat(SchedulerConfig.defaults().selfFenceMargin())
         .isEqualTo(SchedulerConfig.DEFAULT_SELF_FENCE_MARGIN)
