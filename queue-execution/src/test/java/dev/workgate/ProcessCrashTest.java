@@ -112,8 +112,8 @@ class ProcessCrashTest {
       assertThat(done.result().orElseThrow().path("stdoutTail").asText()).contains("second life");
       List<String> codes =
           again.history(id).stream()
-              .filter(e -> e.event() instanceof dev.workgate.core.WorkOrderEvent.AttemptFailed)
-              .map(e -> ((dev.workgate.core.WorkOrderEvent.AttemptFailed) e.event()).error().code())
+              .filter(e -> e.event() instanceof dev.workgate.core.WorkOrderEvent.Released)
+              .map(e -> ((dev.workgate.core.WorkOrderEvent.Released) e.event()).code())
               .toList();
       assertThat(codes).containsExactly(ErrorCodes.LEASE_EXPIRED);
       // The outcome is recorded before the sandbox is destroyed, so the directory of attempt 2

@@ -78,8 +78,8 @@ class StoreFailureTest {
               e ->
                   assertThat(e.event())
                       .isInstanceOfSatisfying(
-                          WorkOrderEvent.AttemptFailed.class,
-                          f -> assertThat(f.error().code()).isEqualTo(ErrorCodes.LEASE_EXPIRED)));
+                          WorkOrderEvent.Released.class,
+                          r -> assertThat(r.code()).isEqualTo(ErrorCodes.LEASE_EXPIRED)));
       assertThat(w.stats().activeSlots()).isZero();
     } finally {
       Thread.setDefaultUncaughtExceptionHandler(previous);

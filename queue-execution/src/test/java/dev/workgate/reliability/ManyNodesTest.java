@@ -475,6 +475,9 @@ class ManyNodesTest {
       h.events.add(e.recordedAt() + " " + event);
       if (event instanceof WorkOrderEvent.Claimed c) {
         h.owners.add(c.owner());
+      } else if (event instanceof WorkOrderEvent.Released r) {
+        // A reaped lease gives the attempt back (no attempt charged), with its code.
+        h.failures.put(h.owners.size(), r.code());
       } else if (event instanceof WorkOrderEvent.AttemptFailed f) {
         h.failures.put(h.owners.size(), f.error().code());
         if (f.retryAt() == null) {

@@ -55,6 +55,17 @@ final class SimSandboxes {
     final Duration runFor;
     Phase phase = Phase.CREATING;
     boolean killed;
+
+    /** When its creation began: right after the claim, or once the attempt before it ended. */
+    final Instant createdFrom;
+
+    /**
+     * When the work began running and when it stopped (ran out, was killed, or died with its node).
+     */
+    Instant ranFrom;
+
+    Instant ranUntil;
+
     Instant supersededAt;
     private SimRuntime.Fiber runner;
     private long runToken;
@@ -75,6 +86,7 @@ final class SimSandboxes {
       this.memoryMb = memoryMb;
       this.behaviour = behaviour;
       this.runFor = runFor;
+      this.createdFrom = runtime.now();
     }
 
     @Override
@@ -90,6 +102,7 @@ final class SimSandboxes {
     @Override
     public WorkResult run() throws Exception {
       phase = Phase.RUNNING;
+      ranFrom = runtime.now();
       trace.accept(node + ": " + workOrder + " attempt " + attempt + " runs (" + behaviour + ")");
       runner = runtime.currentFiber();
       runToken = runtime.nextParkToken();
@@ -103,6 +116,7 @@ final class SimSandboxes {
       }
       runner = null;
       phase = Phase.RAN;
+      ranUntil = runtime.now();
       if (killed) {
         return WorkResult.retryableFailure(ErrorCodes.UNKNOWN_ERROR, "killed");
       }
@@ -274,6 +288,9 @@ final class SimSandboxes {
   void crashed(String node) {
     for (SimSandbox s : all) {
       if (s.node.equals(node) && s.phase != Phase.DESTROYED) {
+        if (s.phase == Phase.RUNNING) {
+          s.ranUntil = runtime.now(); // the work dies with its node
+        }
         s.phase = Phase.ORPHANED;
       }
     }

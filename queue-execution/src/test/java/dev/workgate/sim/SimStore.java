@@ -29,6 +29,11 @@ import java.util.function.Consumer;
  * done but the caller sees an error, as when a connection drops after a commit). Once the node has
  * crashed, every call throws {@link SimRuntime.Crashed}, so code of a dead node never touches the
  * store again. Reads never fail: a read failure is a write failure's milder case.
+ *
+ * <p>A partition cuts the node off from the store for a while ({@link #cut}): every call then
+ * either fails, or, in the hanging kind, does not return until the partition heals (a call from a
+ * fiber parks; the node's loop, which runs on the controller, is held back by the simulation
+ * instead, see {@link #hangs()}).
  */
 final class SimStore implements WorkOrderStore {
   /** Decides the faults; one per simulation, fed by its seeded random source. */
@@ -42,14 +47,23 @@ final class SimStore implements WorkOrderStore {
   private final Consumer<String> trace;
   private final String node;
   private final Runnable beforeClaim;
+  private final SimRuntime runtime;
+  private final List<Parked> parked = new java.util.ArrayList<>();
   private boolean crashed;
+  private boolean cutOff;
+  private boolean hanging;
+
+  /** A fiber whose store call waits for the partition to heal. */
+  private record Parked(SimRuntime.Fiber fiber, long token) {}
 
   SimStore(
       WorkOrderStore shared,
       Faults faults,
       Consumer<String> trace,
       String node,
-      Runnable beforeClaim) {
+      Runnable beforeClaim,
+      SimRuntime runtime) {
+    this.runtime = runtime;
     this.shared = shared;
     this.faults = faults;
     this.trace = trace;
@@ -61,9 +75,45 @@ final class SimStore implements WorkOrderStore {
     crashed = true;
   }
 
+  /** Cuts the node off: its calls fail, or with {@code hang} do not return until {@link #heal}. */
+  void cut(boolean hang) {
+    cutOff = true;
+    hanging = hang;
+  }
+
+  /** Ends the partition: calls succeed again, and the calls that hung go on. */
+  void heal() {
+    cutOff = false;
+    List<Parked> waiting = List.copyOf(parked);
+    parked.clear();
+    for (Parked p : waiting) {
+      runtime.after(
+          java.time.Duration.ZERO,
+          node + " reconnected",
+          () -> runtime.resume(p.fiber(), p.token()));
+    }
+  }
+
+  /** Whether the node is cut off from the store. */
+  boolean isCutOff() {
+    return cutOff;
+  }
+
+  /** Whether a call made now would not return: a partition of the hanging kind. */
+  boolean hangs() {
+    return cutOff && hanging && !crashed;
+  }
+
   private void alive() {
     if (crashed) {
       throw new SimRuntime.Crashed();
+    }
+    while (cutOff) {
+      if (!hanging || !runtime.onFiber()) {
+        throw new StoreException("simulated: " + node + " is cut off from the store");
+      }
+      parked.add(new Parked(runtime.currentFiber(), runtime.nextParkToken()));
+      runtime.park(); // a crash meanwhile throws Crashed out of here
     }
   }
 

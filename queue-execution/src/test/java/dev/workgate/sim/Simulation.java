@@ -43,7 +43,10 @@ import java.util.SplittableRandom;
  * execution manager over simulated sandboxes) sharing one in-memory store, on the virtual clock of
  * a {@link SimRuntime}, with every choice drawn from one seed. Faults are injected during a window;
  * the invariants are checked after every step; after the window every work order must end within a
- * bound of virtual time.
+ * bound of virtual time. At the end, no two executions of one work order may have overlapped in
+ * virtual time, unless the clock jumped meanwhile (a jump is not the bounded clock skew that
+ * self-fencing assumes): partitions that cut a node off from the store, with calls that fail or
+ * hang, included.
  */
 final class Simulation {
   /** What a run is made of; the seed decides everything else. */
@@ -98,6 +101,7 @@ final class Simulation {
       int cancels,
       int storeFaults,
       int pressureSpells,
+      int partitions,
       List<String> trace) {}
 
   static final Instant START = Instant.parse("2030-01-01T00:00:00Z");
@@ -136,6 +140,10 @@ final class Simulation {
   private int cancels;
   private int storeFaults;
   private int pressureSpells;
+  private int partitions;
+
+  /** When the clock jumped (the time before each jump). */
+  private final List<Instant> jumps = new ArrayList<>();
 
   Simulation(Config config) {
     this.config = config;
@@ -202,6 +210,9 @@ final class Simulation {
     SimRuntime.Handle turn;
     int turnFailures;
 
+    /** The loop is stuck in a store call that does not return: no turns until the store heals. */
+    boolean turnHung;
+
     Node(String id, int slots) {
       this.id = id;
       this.slots = slots;
@@ -220,7 +231,8 @@ final class Simulation {
                 if (monitor.pressure() == dev.workgate.scheduler.PressureLevel.CRITICAL) {
                   fail(id + " claimed work under critical memory pressure");
                 }
-              });
+              },
+              runtime);
       RetryManager retries =
           RetryManager.builder(store)
               .defaultPolicy(policy)
@@ -258,6 +270,7 @@ final class Simulation {
       up = true;
       draining = false;
       turnFailures = 0;
+      turnHung = false;
       trace(id + ": starts (incarnation " + incarnation + ", " + slots + " slots)");
       new OrphanReaper(store, executions, id, runtime.clock).reap();
       for (SimSandbox s : sandboxes.all) {
@@ -280,6 +293,11 @@ final class Simulation {
       if (!up) {
         return;
       }
+      if (store.hangs()) {
+        turnHung = true; // the loop thread would block in its first store call
+        trace(id + ": turn hangs in the store");
+        return;
+      }
       Instant next;
       try {
         next = scheduler.runOnce();
@@ -295,6 +313,47 @@ final class Simulation {
         return;
       }
       turn = runtime.schedule(next, id + " turn", this::turn);
+    }
+
+    /** Cuts the node off from the store for a while; its calls fail, or hang. */
+    void partition(Duration lasting, boolean hang) {
+      partitions++;
+      trace(
+          id
+              + ": cut off from the store for "
+              + lasting.toMillis()
+              + "ms ("
+              + (hang ? "calls hang" : "calls fail")
+              + ")");
+      SimStore cut = store;
+      cut.cut(hang);
+      if (hang) {
+        watchdog(cut);
+      }
+      runtime.after(
+          lasting,
+          id + " reconnects",
+          () -> {
+            cut.heal();
+            trace(id + ": reconnected to the store");
+            if (up && store == cut && turnHung) {
+              turnHung = false;
+              turn = runtime.schedule(runtime.now(), id + " turn", this::turn);
+            }
+          });
+    }
+
+    /**
+     * The scheduler's lease watchdog, which runs on a thread of its own while the loop thread is
+     * stuck in the store: fences overdue work at its deadline.
+     */
+    private void watchdog(SimStore cut) {
+      if (!up || store != cut || !cut.hangs()) {
+        return;
+      }
+      Instant latest = runtime.now().plus(POLL);
+      Instant next = scheduler.fenceOverdueWork().filter(d -> d.isBefore(latest)).orElse(latest);
+      runtime.schedule(next, id + " lease watchdog", () -> watchdog(cut));
     }
 
     void crash() {
@@ -459,6 +518,7 @@ final class Simulation {
         cancels,
         storeFaults,
         pressureSpells,
+        partitions,
         List.copyOf(trace));
   }
 
@@ -536,10 +596,16 @@ final class Simulation {
       Duration by = Duration.ofMillis(chance.nextLong(LEASE.toMillis() * 2));
       clockJumps++;
       trace("clock jumps " + by.toMillis() + "ms");
+      jumps.add(runtime.now());
       runtime.jump(by);
       jumped = jumped.plus(by);
     } else if (kind < 75) {
       cancelOne();
+    } else if (kind >= 85 && kind < 95 && !live.isEmpty()) {
+      Node n = live.get(chance.nextInt(live.size()));
+      if (!n.store.isCutOff()) {
+        n.partition(Duration.ofMillis(1000 + chance.nextLong(30_000)), chance.nextBoolean());
+      }
     } else if (kind < 85 && !live.isEmpty()) {
       Node n = live.get(chance.nextInt(live.size()));
       n.availableBytes = 2L << 30;
@@ -672,16 +738,17 @@ final class Simulation {
     } else if (view.state() != folded.state() || view.version() != folded.version()) {
       fail(id + ": the view is not the fold of its events");
     }
-    // Released attempts (a node shut down past its grace) are given back, not charged.
+    // Released attempts (a shutdown past its grace, a reaped lease) are not charged.
     if (view.chargedAttempts() > MAX_ATTEMPTS) {
       fail(
           id
-              + " was charged "
+              + " reached charged attempt "
               + view.chargedAttempts()
-              + " attempts (attempt "
-              + view.attempt()
-              + ") of at most "
-              + MAX_ATTEMPTS);
+              + " of at most "
+              + MAX_ATTEMPTS
+              + " ("
+              + view.releases()
+              + " released)");
     }
     int terminal = 0;
     for (int i = 0; i < events.size(); i++) {
@@ -857,6 +924,53 @@ final class Simulation {
     }
     if (runtime.liveFibers() != 0) {
       fail(runtime.liveFibers() + " fibers still live at the end");
+    }
+    checkNoOverlap();
+  }
+
+  /**
+   * No two executions of one work order ran at the same time, unless the clock jumped between a
+   * lease before the first one's sandbox was made and the start of the second: a jump makes leases
+   * and fence deadlines pass at once, before anything could stop the work, which no margin covers
+   * (as a process paused for longer than the margin).
+   */
+  private void checkNoOverlap() {
+    Map<WorkOrderId, List<SimSandbox>> ran = new HashMap<>();
+    for (SimSandbox s : sandboxes.all) {
+      if (s.ranFrom != null) {
+        ran.computeIfAbsent(s.workOrder, k -> new ArrayList<>()).add(s);
+      }
+    }
+    for (List<SimSandbox> list : ran.values()) {
+      list.sort(java.util.Comparator.comparing((SimSandbox s) -> s.ranFrom));
+      for (int i = 0; i < list.size(); i++) {
+        for (int j = i + 1; j < list.size(); j++) {
+          SimSandbox first = list.get(i);
+          SimSandbox second = list.get(j);
+          Instant firstEnd = first.ranUntil == null ? runtime.now() : first.ranUntil;
+          if (!second.ranFrom.isBefore(firstEnd) || !first.ranFrom.isBefore(firstEnd)) {
+            continue;
+          }
+          Instant from = first.createdFrom.minus(LEASE);
+          boolean jumped = false;
+          for (Instant jump : jumps) {
+            jumped |= !jump.isBefore(from) && !jump.isAfter(second.ranFrom);
+          }
+          if (!jumped) {
+            fail(
+                "executions overlap: "
+                    + first.id
+                    + " ran "
+                    + first.ranFrom
+                    + ".."
+                    + firstEnd
+                    + " and "
+                    + second.id
+                    + " from "
+                    + second.ranFrom);
+          }
+        }
+      }
     }
   }
 }

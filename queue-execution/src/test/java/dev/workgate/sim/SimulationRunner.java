@@ -22,6 +22,7 @@ final class SimulationRunner {
       long cancels,
       long storeFaults,
       long pressureSpells,
+      long partitions,
       long virtualSeconds) {
     @Override
     public String toString() {
@@ -44,7 +45,9 @@ final class SimulationRunner {
           + storeFaults
           + " store write failures, "
           + pressureSpells
-          + " memory-pressure spells; "
+          + " memory-pressure spells, "
+          + partitions
+          + " partitions; "
           + virtualSeconds / 3600
           + " h of virtual time";
     }
@@ -62,6 +65,7 @@ final class SimulationRunner {
     long cancels = 0;
     long storeFaults = 0;
     long pressure = 0;
+    long partitions = 0;
     long virtualSeconds = 0;
     for (long seed = firstSeed; seed < firstSeed + count; seed++) {
       Simulation.Config config = Simulation.Config.of(seed);
@@ -82,6 +86,7 @@ final class SimulationRunner {
       cancels += o.cancels();
       storeFaults += o.storeFaults();
       pressure += o.pressureSpells();
+      partitions += o.partitions();
       virtualSeconds += o.virtualTime().toSeconds();
     }
     return new Totals(
@@ -95,6 +100,7 @@ final class SimulationRunner {
         cancels,
         storeFaults,
         pressure,
+        partitions,
         virtualSeconds);
   }
 

@@ -62,6 +62,7 @@ class SimulationTest {
     assertThat(totals.cancels()).isPositive();
     assertThat(totals.storeFaults()).isPositive();
     assertThat(totals.pressureSpells()).isPositive();
+    assertThat(totals.partitions()).isPositive();
     assertThat(totals.attempts()).isGreaterThan(totals.workOrders());
   }
 

@@ -49,9 +49,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each turn of the loop, in order: records a heartbeat; reads memory ({@link
  * ResourceMonitor#refresh()}); releases due retries ({@link RetryManager#releaseDue}); reaps
- * expired leases of any node with {@code AttemptFailed(LEASE_EXPIRED)} and the retry manager's
- * decision; renews the leases of this node's running work when due (and passes on cancellation
- * requests made elsewhere); writes this node's row in the node table when due ({@link
+ * expired leases of any node by releasing the attempt without charging it ({@link
+ * RetryManager#recordRelease}, {@code LEASE_EXPIRED}, or {@code LEASE_NOT_RENEWED} for an attempt
+ * this node stopped itself); renews the leases of this node's running work when due (and passes on
+ * cancellation requests made elsewhere); writes this node's row in the node table when due ({@link
  * #unrunnableWork()}); then claims what fits, queue by queue, in the store's order (priority, then
  * age), within per-queue limits, the stagger delay and the start rate. Under {@link
  * PressureLevel#WARNING} the slot limit is halved, under {@link PressureLevel#CRITICAL} nothing is
@@ -67,6 +68,18 @@ import org.slf4j.LoggerFactory;
  * reading memory and claiming, nothing else; a sleep that ran its time always ends in a full turn.
  * A busy node thus pays one claim per freed slot, and still runs every step above at least every
  * {@link #FULL_TURN_INTERVAL}. {@link #runOnce()} always runs a full turn.
+ *
+ * <p><b>Self-fencing.</b> Each claim keeps the expiry of the lease this node last wrote ({@link
+ * ClaimedWork#leaseExpiresAt()}). If no renewal has succeeded by that expiry minus the {@link
+ * SchedulerConfig#selfFenceMargin() self-fence margin} (the store throws, hangs, or the loop thread
+ * is stuck), the node stops the work itself through {@link WorkDispatcher#leaseLost}, once, and
+ * renews that lease no more: it expires and is reaped by whichever node reaches the store. Another
+ * node reaps only once the lease has expired by its own clock, so with a margin longer than the
+ * kill grace plus the clock skew between nodes, the two executions never overlap. The check runs on
+ * a watchdog thread of its own while the loop runs (a loop thread blocked inside a hung store call
+ * cannot stop anything), at the start of every {@link #runOnce()}, before each renewal, and on
+ * {@link #fenceOverdueWork()}. A renewal that throws is tried again on the next full turn rather
+ * than a renew interval later.
  *
  * <p>Thread-safe. Turns never overlap: {@link #runOnce()} may be called by a host or a test that
  * drives the loop itself instead of {@link #start()}.
@@ -109,6 +122,7 @@ public final class Scheduler implements AutoCloseable {
   private final SchedulerConfig config;
   private final Clock clock;
   private final ThreadFactory threadFactory;
+  private final ThreadFactory watchdogFactory;
   private final java.util.function.Supplier<WorkOrderId> ids;
   private final StartGate gate;
   private final NodeHeartbeat heartbeat;
@@ -118,9 +132,11 @@ public final class Scheduler implements AutoCloseable {
   private final Object lifecycleLock = new Object();
   private final Map<WorkOrderId, ClaimedWork> active = new ConcurrentHashMap<>();
   private final Signal signal = new Signal();
+  private final Signal watchdogSignal = new Signal();
   private final AtomicLong turns = new AtomicLong();
   private final AtomicLong claimed = new AtomicLong();
   private final AtomicLong reaped = new AtomicLong();
+  private final AtomicLong selfFenced = new AtomicLong();
   private final AtomicLong stepFailures = new AtomicLong();
   private final Map<String, StepLog> stepLogs = new ConcurrentHashMap<>();
   private volatile Instant lastHeartbeat;
@@ -130,6 +146,7 @@ public final class Scheduler implements AutoCloseable {
   private volatile boolean closed;
   private volatile boolean claiming = true;
   private volatile Thread loopThread; // written under lifecycleLock
+  private volatile Thread watchdogThread; // written under lifecycleLock
   private List<Subscription> subscriptions = List.of(); // guarded by lifecycleLock
   private Instant nextRenewal; // guarded by turnLock
   private Instant lastFullTurnAt; // guarded by turnLock
@@ -147,6 +164,7 @@ public final class Scheduler implements AutoCloseable {
             : new ResourceMonitor(ResourceConfig.defaults(), MemoryProbes.system(), b.clock);
     this.retries = b.retries != null ? b.retries : RetryManager.builder(store).clock(clock).build();
     this.threadFactory = b.threadFactory;
+    this.watchdogFactory = b.watchdogFactory;
     this.ids = b.ids;
     this.gate = new StartGate(config.staggerDelay(), config.maxStartsPerSecond());
     this.heartbeat = new NodeHeartbeat(store, config, monitor, clock);
@@ -424,14 +442,20 @@ public final class Scheduler implements AutoCloseable {
                     signal.wake();
                   }
                 }));
+        // The watchdog first, so that no claim of the loop runs without it.
+        Thread watchdog = watchdogFactory.newThread(this::watch);
         Thread thread = threadFactory.newThread(this::loop);
         running = true;
+        watchdogThread = watchdog;
         loopThread = thread;
+        watchdog.start();
         thread.start();
         subscriptions = List.copyOf(subscribed);
       } catch (RuntimeException | Error e) {
         running = false;
         loopThread = null;
+        watchdogThread = null;
+        watchdogSignal.wake();
         subscribed.forEach(Subscription::close);
         throw e;
       }
@@ -439,14 +463,16 @@ public final class Scheduler implements AutoCloseable {
   }
 
   /**
-   * Stops the loop after its current turn and waits for it. Claimed work keeps running and keeps
-   * its resources, but its leases are no longer renewed: stop the scheduler after the work has
-   * drained. Idempotent; the scheduler can be started again unless closed.
+   * Stops the loop after its current turn, and its lease watchdog, and waits for both. Claimed work
+   * keeps running and keeps its resources, but its leases are no longer renewed and nothing fences
+   * it any more: stop the scheduler after the work has drained. Idempotent; the scheduler can be
+   * started again unless closed.
    */
   public void stop() {
     Thread thread;
+    Thread watchdog;
     synchronized (lifecycleLock) {
-      if (loopThread == null && subscriptions.isEmpty()) {
+      if (loopThread == null && watchdogThread == null && subscriptions.isEmpty()) {
         return;
       }
       running = false;
@@ -454,8 +480,16 @@ public final class Scheduler implements AutoCloseable {
       subscriptions = List.of();
       thread = loopThread;
       loopThread = null;
+      watchdog = watchdogThread;
+      watchdogThread = null;
     }
     signal.wake();
+    watchdogSignal.wake();
+    join(watchdog);
+    join(thread);
+  }
+
+  private static void join(Thread thread) {
     if (thread != null && thread != Thread.currentThread()) {
       try {
         thread.join(TimeUnit.SECONDS.toMillis(30));
@@ -532,6 +566,108 @@ public final class Scheduler implements AutoCloseable {
   }
 
   /**
+   * Attempts this node stopped itself since the scheduler was built because no renewal of their
+   * leases succeeded by the self-fence deadline (the same figure as {@link
+   * SchedulerStats#selfFenced()}). Read without touching the store.
+   *
+   * @return the count; it only rises
+   */
+  public long selfFencedCount() {
+    return selfFenced.get();
+  }
+
+  /**
+   * How long before a lease expires this node stops work whose lease it could not renew: {@link
+   * SchedulerConfig#selfFenceMargin()}. A runtime checks that it exceeds the kill grace of its
+   * executions, or the stopped work could still run when another node starts it.
+   *
+   * @return the margin
+   */
+  public Duration selfFenceMargin() {
+    return config.selfFenceMargin();
+  }
+
+  /**
+   * Stops every attempt of this node whose lease was not renewed by its self-fence deadline (its
+   * {@link ClaimedWork#leaseExpiresAt()} minus the {@link #selfFenceMargin()}): calls {@link
+   * WorkDispatcher#leaseLost} for it, once, counts it and logs it at WARN. Touches no store and
+   * takes no lock a turn holds, so it runs even while a turn hangs in the store. The watchdog calls
+   * it while the loop runs, and {@link #runOnce()} at its start; a host that drives the scheduler
+   * by hand on a thread that may hang in the store calls it from another thread.
+   *
+   * @return the earliest self-fence deadline of the work still running, by the scheduler's clock;
+   *     empty when there is none
+   */
+  public Optional<Instant> fenceOverdueWork() {
+    Instant now = clock.instant();
+    Instant earliest = null;
+    for (ClaimedWork work : active.values()) {
+      if (work.isReleased() || work.isLeaseLostSignalled()) {
+        continue;
+      }
+      Instant deadline = fenceDeadline(work);
+      if (now.isBefore(deadline)) {
+        earliest = earliest(earliest == null ? deadline : earliest, deadline);
+      } else {
+        fence(work, deadline);
+      }
+    }
+    return Optional.ofNullable(earliest);
+  }
+
+  private Instant fenceDeadline(ClaimedWork work) {
+    return work.leaseExpiresAt().minus(config.selfFenceMargin());
+  }
+
+  /** Fences the work if its deadline has passed; true if it is fenced (or its lease lost). */
+  private boolean fenceIfDue(ClaimedWork work) {
+    if (work.isLeaseLostSignalled()) {
+      return true;
+    }
+    Instant deadline = fenceDeadline(work);
+    if (clock.instant().isBefore(deadline)) {
+      return false;
+    }
+    fence(work, deadline);
+    return true;
+  }
+
+  private void fence(ClaimedWork work, Instant deadline) {
+    if (work.isReleased() || !work.markSelfFenced()) {
+      return;
+    }
+    selfFenced.incrementAndGet();
+    LOG.warn(
+        "{} could not renew the lease of {} attempt {} by {} (the lease it last wrote expires at"
+            + " {}): stopping the attempt before another node may take it over",
+        config.nodeId(),
+        work.id(),
+        work.attempt(),
+        deadline,
+        work.leaseExpiresAt());
+    notifyLeaseLost(work);
+  }
+
+  /**
+   * The watchdog: fences overdue work while the loop runs, waking at the earliest deadline (and at
+   * least every poll interval, so that a clock that jumps is noticed).
+   */
+  private void watch() {
+    while (running && watchdogThread == Thread.currentThread()) {
+      Instant next;
+      try {
+        next = fenceOverdueWork().orElse(null);
+      } catch (RuntimeException | LinkageError | AssertionError e) {
+        LOG.warn("the lease watchdog of {} failed; it goes on", config.nodeId(), e);
+        next = null;
+      }
+      Instant now = clock.instant();
+      Instant until = now.plus(config.pollInterval());
+      watchdogSignal.awaitUntil(next == null ? until : earliest(until, next));
+    }
+  }
+
+  /**
    * Steps of this node's turns that failed since the scheduler was built: each failed step (a claim
    * from one queue, reaping, renewing, releasing retries, a next-turn query...) was logged (at most
    * once a minute per step) and the turn went on with the next one. Read without touching the
@@ -592,14 +728,17 @@ public final class Scheduler implements AutoCloseable {
       fullTurnNext = null; // a turn that throws leaves the next one full too
       lastHeartbeat = now;
       turns.incrementAndGet();
+      // First, before any store call can hang: work whose lease could not be renewed stops.
+      fenceOverdueWork();
       step("reading resources", monitor::refresh);
       // Each step on its own: a store error in one (an undecodable retry, a claim that throws)
       // must not stop the others, above all the renewal of running work's leases.
       step("releasing due retries", () -> retries.releaseDue(now, RELEASE_LIMIT));
       step("reaping expired leases", () -> reap(now));
       if (nextRenewal == null || !now.isBefore(nextRenewal)) {
-        step("renewing leases", this::renew);
-        nextRenewal = now.plus(config.renewInterval());
+        boolean renewed = step("renewing leases", this::renew, false);
+        // A renewal that failed is tried again on the next full turn, not a whole interval later.
+        nextRenewal = renewed ? now.plus(config.renewInterval()) : null;
       }
       step("recording the node's heartbeat", () -> heartbeat.beatIfDue(now));
       Instant gateOpensAt = step("claiming", () -> claimAndDispatch(now, true), null);
@@ -695,28 +834,35 @@ public final class Scheduler implements AutoCloseable {
   private void reap(Instant now) {
     for (WorkOrderView view : store.expiredLeases(now, config.reapBatchSize())) {
       ClaimedWork mine = active.get(view.id());
-      if (mine != null
-          && mine.attempt() == view.attempt()
-          && store.renewLease(view.id(), config.nodeId(), mine.attempt(), leaseFromNow())) {
-        continue; // our own work, late with its renewal but alive: keep it
+      boolean ours = mine != null && mine.attempt() == view.attempt();
+      if (ours) {
+        // Its lease expired, so its self-fence deadline has passed too: this node stopped it (or
+        // stops it now) and must not renew it, since another node may already have reaped it.
+        fenceIfDue(mine);
       }
-      ErrorInfo error =
-          retries
-              .classifier()
-              .classify(
-                  ErrorCodes.LEASE_EXPIRED,
-                  "lease of "
-                      + view.leaseOwner().orElse("?")
-                      + " expired at "
-                      + view.leaseExpiresAt().map(Instant::toString).orElse("?"));
+      // A dead or cut-off node is no fault of the work: the attempt is given back, not charged.
+      boolean selfFencedHere = ours && mine.isSelfFenced();
+      String code = selfFencedHere ? ErrorCodes.LEASE_NOT_RENEWED : ErrorCodes.LEASE_EXPIRED;
+      String reason =
+          selfFencedHere
+              ? config.nodeId()
+                  + " could not renew its lease by "
+                  + fenceDeadline(mine)
+                  + " and stopped the attempt itself"
+              : "lease of "
+                  + view.leaseOwner().orElse("?")
+                  + " expired at "
+                  + view.leaseExpiresAt().map(Instant::toString).orElse("?");
       try {
-        retries.recordFailure(view, error);
+        RetryManager.ReleaseOutcome outcome = retries.recordRelease(view, code, reason);
         reaped.incrementAndGet();
         LOG.info(
-            "reaped {} attempt {} held by {}",
+            "reaped {} attempt {} held by {} ({}): {}",
             view.id(),
             view.attempt(),
-            view.leaseOwner().orElse("?"));
+            view.leaseOwner().orElse("?"),
+            code,
+            outcome);
       } catch (ConcurrencyException | InvalidTransitionException raced) {
         LOG.debug("{} was reaped or finished elsewhere", view.id());
       }
@@ -729,27 +875,52 @@ public final class Scheduler implements AutoCloseable {
     }
   }
 
-  private void renew() {
+  /**
+   * Renews the lease of every running claim that is not fenced, each on its own: one that throws
+   * does not keep the others from being renewed. Throws the first failure after trying them all.
+   *
+   * @return true (a failure throws)
+   */
+  private boolean renew() {
+    RuntimeException failed = null;
     for (ClaimedWork work : active.values()) {
-      if (work.isReleased()) {
-        continue;
+      if (work.isReleased() || fenceIfDue(work)) {
+        continue; // a fenced attempt's lease is left to expire
       }
-      boolean renewed =
-          store.renewLease(work.id(), config.nodeId(), work.attempt(), leaseFromNow());
-      if (!renewed) {
-        if (!work.isReleased() && work.markLeaseLostSignalled()) {
-          notifyLeaseLost(work);
+      try {
+        renew(work);
+      } catch (RuntimeException e) {
+        if (failed == null) {
+          failed = e;
+        } else {
+          failed.addSuppressed(e);
         }
-        continue;
       }
-      Optional<String> cancellation =
-          store.find(work.id()).flatMap(WorkOrderView::cancellationRequested);
-      if (cancellation.isPresent() && work.markCancellationSignalled()) {
-        try {
-          dispatcher.cancellationRequested(work, cancellation.get());
-        } catch (RuntimeException e) {
-          LOG.warn("dispatcher failed on the cancellation of {}", work.id(), e);
-        }
+    }
+    if (failed != null) {
+      throw failed;
+    }
+    return true;
+  }
+
+  private void renew(ClaimedWork work) {
+    // Computed before the call: if the store answers late, the expiry kept is the earlier one.
+    Instant expiry = leaseFromNow();
+    boolean renewed = store.renewLease(work.id(), config.nodeId(), work.attempt(), expiry);
+    if (!renewed) {
+      if (!work.isReleased() && work.markLeaseLostSignalled()) {
+        notifyLeaseLost(work);
+      }
+      return;
+    }
+    work.leaseWritten(expiry);
+    Optional<String> cancellation =
+        store.find(work.id()).flatMap(WorkOrderView::cancellationRequested);
+    if (cancellation.isPresent() && work.markCancellationSignalled()) {
+      try {
+        dispatcher.cancellationRequested(work, cancellation.get());
+      } catch (RuntimeException e) {
+        LOG.warn("dispatcher failed on the cancellation of {}", work.id(), e);
       }
     }
   }
@@ -916,6 +1087,23 @@ public final class Scheduler implements AutoCloseable {
   }
 
   private void admit(WorkOrderView view, Instant now) {
+    // The claim's lease ran from the claim's own time, after now: now plus a lease is no later.
+    Instant leaseExpiresAt = view.leaseExpiresAt().orElse(now.plus(config.leaseDuration()));
+    Instant deadline = leaseExpiresAt.minus(config.selfFenceMargin());
+    if (!clock.instant().isBefore(deadline)) {
+      // The claim's answer came so late (a store that hung after committing it) that another
+      // node may take the work order over before it could stop: it is not started at all, and
+      // its lease is left to expire.
+      selfFenced.incrementAndGet();
+      LOG.warn(
+          "{} claimed {} attempt {} but the claim answered only after its self-fence deadline {}:"
+              + " not starting it",
+          config.nodeId(),
+          view.id(),
+          view.attempt(),
+          deadline);
+      return;
+    }
     Optional<SlotLease> slot = monitor.tryAcquire(view.id(), view.resources());
     if (slot.isEmpty()) {
       // Only this loop acquires, and it claimed within claimable(): this means the monitor's
@@ -931,8 +1119,9 @@ public final class Scheduler implements AutoCloseable {
               "claimed work did not fit the node's free resources"));
       return;
     }
-    ClaimedWork work = new ClaimedWork(view, slot.get(), now, this);
+    ClaimedWork work = new ClaimedWork(view, slot.get(), now, leaseExpiresAt, this);
     active.put(view.id(), work);
+    watchdogSignal.wake();
     claimed.incrementAndGet();
     lastClaimAt = now;
     gate.started(now);
@@ -967,6 +1156,7 @@ public final class Scheduler implements AutoCloseable {
     Instant next = now.plus(config.pollInterval());
     next = earliest(next, nextRenewal);
     next = earliest(next, gateOpensAt);
+    next = earliest(next, fenceOverdueWork().orElse(null));
     next =
         earliest(
             next,
@@ -1029,6 +1219,7 @@ public final class Scheduler implements AutoCloseable {
         turns.get(),
         claimed.get(),
         reaped.get(),
+        selfFenced.get(),
         Optional.ofNullable(reservingFor),
         monitor.health());
   }
@@ -1152,6 +1343,7 @@ public final class Scheduler implements AutoCloseable {
     private RetryManager retries;
     private Clock clock = Clock.systemUTC();
     private ThreadFactory threadFactory;
+    private ThreadFactory watchdogFactory;
     private java.util.function.Supplier<WorkOrderId> ids = WorkOrderId::random;
 
     private Builder(WorkOrderStore store, WorkDispatcher dispatcher) {
@@ -1206,13 +1398,16 @@ public final class Scheduler implements AutoCloseable {
     }
 
     /**
-     * Makes the loop's thread. Default: a daemon thread named {@code workgate-scheduler-<node>}.
+     * Makes the scheduler's two threads: the lease watchdog's, then the loop's, on each {@link
+     * Scheduler#start()}. Default: daemon threads named {@code workgate-lease-watchdog-<node>} and
+     * {@code workgate-scheduler-<node>}.
      *
      * @param factory the factory
      * @return this builder
      */
     public Builder threadFactory(ThreadFactory factory) {
       this.threadFactory = Objects.requireNonNull(factory, "threadFactory must not be null");
+      this.watchdogFactory = factory;
       return this;
     }
 
@@ -1240,15 +1435,18 @@ public final class Scheduler implements AutoCloseable {
         config = SchedulerConfig.defaults();
       }
       if (threadFactory == null) {
-        String name = "workgate-scheduler-" + config.nodeId();
-        threadFactory =
-            runnable -> {
-              Thread thread = new Thread(runnable, name);
-              thread.setDaemon(true);
-              return thread;
-            };
+        threadFactory = daemon("workgate-scheduler-" + config.nodeId());
+        watchdogFactory = daemon("workgate-lease-watchdog-" + config.nodeId());
       }
       return new Scheduler(this);
+    }
+
+    private static ThreadFactory daemon(String name) {
+      return runnable -> {
+        Thread thread = new Thread(runnable, name);
+        thread.setDaemon(true);
+        return thread;
+      };
     }
   }
 }

@@ -34,6 +34,14 @@ public final class SchedulerConfig {
    */
   public static final Duration DEFAULT_LEASE_DURATION = Duration.ofSeconds(30);
 
+  /**
+   * Fifteen seconds, half the default lease: a node that has not renewed a lease by 15 s before it
+   * expires stops the work itself. That covers the default kill grace of 10 s with 5 s to spare for
+   * clock skew between nodes, and leaves the renewal (due after a third of the lease) 5 s of
+   * retries before the node gives up. For another lease the default is half of it.
+   */
+  public static final Duration DEFAULT_SELF_FENCE_MARGIN = DEFAULT_LEASE_DURATION.dividedBy(2);
+
   /** Up to 16 work orders per claim transaction. */
   public static final int DEFAULT_CLAIM_BATCH_SIZE = 16;
 
@@ -52,6 +60,7 @@ public final class SchedulerConfig {
   private final Duration pollInterval;
   private final Duration leaseDuration;
   private final Duration renewInterval;
+  private final Duration selfFenceMargin;
   private final int claimBatchSize;
   private final Map<String, Integer> queueConcurrency;
   private final Map<String, Long> maxQueueDepth;
@@ -66,6 +75,8 @@ public final class SchedulerConfig {
     this.pollInterval = b.pollInterval;
     this.leaseDuration = b.leaseDuration;
     this.renewInterval = b.renewInterval == null ? b.leaseDuration.dividedBy(3) : b.renewInterval;
+    this.selfFenceMargin =
+        b.selfFenceMargin == null ? b.leaseDuration.dividedBy(2) : b.selfFenceMargin;
     this.claimBatchSize = b.claimBatchSize;
     this.queueConcurrency = Map.copyOf(b.queueConcurrency);
     this.maxQueueDepth = Map.copyOf(b.maxQueueDepth);
@@ -78,8 +89,8 @@ public final class SchedulerConfig {
 
   /**
    * A builder with the defaults: a random node id, the queue {@value #DEFAULT_QUEUE}, 1 s poll, 30
-   * s lease renewed every 10 s, 16 per claim, no per-queue limits, no depth limits, no stagger, no
-   * start-rate limit, 1 min starvation threshold.
+   * s lease renewed every 10 s, a self-fence margin of half the lease, 16 per claim, no per-queue
+   * limits, no depth limits, no stagger, no start-rate limit, 1 min starvation threshold.
    *
    * @return a new builder
    */
@@ -149,6 +160,18 @@ public final class SchedulerConfig {
    */
   public Duration renewInterval() {
     return renewInterval;
+  }
+
+  /**
+   * How long before its lease expires a node stops work whose lease it could not renew (self-
+   * fencing). Another node reaps the lease only once it has expired by that node's clock, so the
+   * stopped work has ended before anyone else can start it as long as this margin is longer than
+   * the kill grace plus the largest clock difference between any two nodes.
+   *
+   * @return positive, and shorter than the lease minus the renew interval
+   */
+  public Duration selfFenceMargin() {
+    return selfFenceMargin;
   }
 
   /**
@@ -230,6 +253,8 @@ public final class SchedulerConfig {
         + leaseDuration
         + ", renew="
         + renewInterval
+        + ", selfFenceMargin="
+        + selfFenceMargin
         + ", batch="
         + claimBatchSize
         + ", queueConcurrency="
@@ -256,6 +281,7 @@ public final class SchedulerConfig {
     private Duration pollInterval = DEFAULT_POLL_INTERVAL;
     private Duration leaseDuration = DEFAULT_LEASE_DURATION;
     private Duration renewInterval;
+    private Duration selfFenceMargin;
     private int claimBatchSize = DEFAULT_CLAIM_BATCH_SIZE;
     private final Map<String, Integer> queueConcurrency = new LinkedHashMap<>();
     private final Map<String, Long> maxQueueDepth = new LinkedHashMap<>();
@@ -328,6 +354,22 @@ public final class SchedulerConfig {
      */
     public Builder renewInterval(Duration interval) {
       this.renewInterval = positive(interval, "renewInterval");
+      return this;
+    }
+
+    /**
+     * How long before its lease expires the node stops work whose lease it has not renewed: from
+     * then on another node may take the work order over (see {@link
+     * SchedulerConfig#selfFenceMargin()}). Make it longer than the execution's kill grace plus the
+     * largest clock skew between nodes. Default half the lease ({@link #DEFAULT_SELF_FENCE_MARGIN}
+     * for the default lease).
+     *
+     * @param margin positive, at most an hour; {@link #build()} checks it against the lease and the
+     *     renew interval
+     * @return this builder
+     */
+    public Builder selfFenceMargin(Duration margin) {
+      this.selfFenceMargin = positive(margin, "selfFenceMargin");
       return this;
     }
 
@@ -445,13 +487,28 @@ public final class SchedulerConfig {
      * Builds the config.
      *
      * @return the config
-     * @throws IllegalArgumentException if the renew interval is not shorter than the lease
+     * @throws IllegalArgumentException if the renew interval is not shorter than the lease, or if
+     *     the lease minus the self-fence margin leaves no time to renew (the margin plus the renew
+     *     interval must be shorter than the lease)
      */
     public SchedulerConfig build() {
       if (renewInterval != null && renewInterval.compareTo(leaseDuration) >= 0) {
         throw new IllegalArgumentException(
             "renewInterval must be shorter than leaseDuration, got renewInterval "
                 + Text.duration(renewInterval)
+                + " and leaseDuration "
+                + Text.duration(leaseDuration));
+      }
+      Duration renew = renewInterval == null ? leaseDuration.dividedBy(3) : renewInterval;
+      Duration margin = selfFenceMargin == null ? leaseDuration.dividedBy(2) : selfFenceMargin;
+      if (margin.plus(renew).compareTo(leaseDuration) >= 0) {
+        throw new IllegalArgumentException(
+            "selfFenceMargin plus renewInterval must be shorter than leaseDuration, so that a"
+                + " lease is renewed before the node must stop its work; got selfFenceMargin "
+                + Text.duration(margin)
+                + (selfFenceMargin == null ? " (the default, half the lease)" : "")
+                + ", renewInterval "
+                + Text.duration(renew)
                 + " and leaseDuration "
                 + Text.duration(leaseDuration));
       }

@@ -20,6 +20,8 @@ import java.util.Optional;
  * @param turns turns run since the scheduler was built
  * @param claimed work orders claimed since then
  * @param reaped expired leases this node reaped since then
+ * @param selfFenced attempts this node stopped itself since then because it could not renew their
+ *     leases in time (see {@link SchedulerConfig#selfFenceMargin()})
  * @param reservingFor the work order capacity is held back for, if one has starved
  * @param resources the resource monitor's report
  */
@@ -35,5 +37,6 @@ public record SchedulerStats(
     long turns,
     long claimed,
     long reaped,
+    long selfFenced,
     Optional<String> reservingFor,
     ResourceHealthReport resources) {}

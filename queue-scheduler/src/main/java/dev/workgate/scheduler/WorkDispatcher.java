@@ -7,8 +7,8 @@ package dev.workgate.scheduler;
  *
  * <p>Whoever runs the work must call {@link ClaimedWork#release()} exactly when the work no longer
  * uses the node's resources (after its sandbox is destroyed), in every outcome. Implementations
- * must be thread-safe: the notification methods are called from the loop thread while work runs on
- * others.
+ * must be thread-safe: the notification methods are called from the loop thread (and {@link
+ * #leaseLost} also from the scheduler's lease watchdog thread) while work runs on others.
  */
 public interface WorkDispatcher {
 
@@ -32,9 +32,14 @@ public interface WorkDispatcher {
   default void cancellationRequested(ClaimedWork work, String reason) {}
 
   /**
-   * This node lost the lease of running work: it was reaped after this node failed to renew it in
-   * time, or the work order moved on. The runner should stop the work; any append it makes under
-   * the claim's version will be refused. Called once per claim.
+   * This node lost the lease of running work, or is about to: a renewal answered that the lease is
+   * no longer this node's (it was reaped, or the work order moved on), or no renewal succeeded
+   * before the lease's expiry minus the self-fence margin ({@link ClaimedWork#isSelfFenced()}). The
+   * runner must stop the work at once, killing it within its kill grace, and record nothing for it:
+   * the lease expires and whichever node reaches the store reaps it. Any append under the claim's
+   * version may be refused. Called once per claim, from the loop thread or from the scheduler's
+   * lease watchdog, which may run while the loop thread is blocked in the store: it must not block
+   * and must not call the store.
    *
    * @param work the claim
    */

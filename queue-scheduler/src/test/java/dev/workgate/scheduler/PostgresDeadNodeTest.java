@@ -45,10 +45,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Nodes that share one PostgreSQL schema, each through its own store and pool, when one of them
- * dies: the survivor reaps the dead node's expired lease with the retry manager's decision, runs
- * the retry and completes it, and the dead node's late write is refused. Two live nodes whose
- * reapers meet the same expired leases at once record each lease expiry once (the loser's append is
- * refused), and then claim each released retry once.
+ * dies: the survivor reaps the dead node's expired lease by releasing the attempt (it costs no
+ * attempt), runs the work order again and completes it, and the dead node's late write is refused.
+ * Two live nodes whose reapers meet the same expired leases at once record each release once (the
+ * loser's append is refused), and then claim each released work order once.
  *
  * <p>The nodes are driven by {@link Scheduler#runOnce()} on a shared {@link MutableClock}: no loop
  * threads, no sleeps; the race runs the two nodes' turns on two plain threads behind a barrier. A
@@ -102,36 +102,27 @@ class PostgresDeadNodeTest {
     assertThat(b.scheduler.stats().reaped()).isZero();
     assertThat(b.dispatcher.dispatched).isEmpty();
 
-    // The lease runs out: B reaps it with a retry decision, once.
+    // The lease runs out: B releases it, once, without charging the attempt, and claims it again
+    // in the same turn.
     clock.set(expiry);
     Instant reapedAt = clock.instant();
     b.scheduler.runOnce();
     assertThat(b.scheduler.stats().reaped()).isEqualTo(1);
-    WorkOrderView waiting = b.store.find(id).orElseThrow();
-    assertThat(waiting.state()).isEqualTo(WorkOrderState.WAITING_RETRY);
-    assertThat(waiting.attempt()).isEqualTo(1);
-    assertThat(waiting.leaseOwner()).isEmpty();
-    assertThat(waiting.nextAttemptAt()).contains(reapedAt.plus(RETRY_DELAY));
-    WorkOrderEvent.AttemptFailed failed = leaseExpiries(b.store, id).get(0);
-    assertThat(failed.error().retryable()).isTrue();
-    assertThat(failed.error().message()).contains("node-a");
-    assertThat(failed.retryAt()).isEqualTo(reapedAt.plus(RETRY_DELAY));
-    b.scheduler.runOnce();
-    assertThat(leaseExpiries(b.store, id)).hasSize(1);
-    assertThat(b.dispatcher.dispatched).isEmpty();
-
-    // Not a moment before the retry is due; then B claims and starts attempt 2.
-    clock.set(reapedAt.plus(RETRY_DELAY).minusMillis(1));
-    b.scheduler.runOnce();
-    assertThat(b.store.find(id).orElseThrow().state()).isEqualTo(WorkOrderState.WAITING_RETRY);
-    clock.set(reapedAt.plus(RETRY_DELAY));
-    b.scheduler.runOnce();
+    WorkOrderEvent.Released released = leaseExpiries(b.store, id).get(0);
+    assertThat(released.code()).isEqualTo(ErrorCodes.LEASE_EXPIRED);
+    assertThat(released.reason()).contains("node-a");
     ClaimedWork claimB = single(b.dispatcher.dispatched);
     assertThat(claimB.id()).isEqualTo(id);
     assertThat(claimB.attempt()).isEqualTo(2);
     WorkOrderView retried = a.store.find(id).orElseThrow();
     assertThat(retried.state()).isEqualTo(WorkOrderState.RUNNING);
     assertThat(retried.leaseOwner()).contains("node-b");
+    assertThat(retried.leaseExpiresAt()).contains(reapedAt.plus(LEASE));
+    assertThat(retried.releases()).isEqualTo(1);
+    assertThat(retried.chargedAttempts()).isEqualTo(1);
+    b.scheduler.runOnce();
+    assertThat(leaseExpiries(b.store, id)).hasSize(1);
+    assertThat(b.dispatcher.dispatched).hasSize(1);
 
     // B's run completes it.
     b.store.append(
@@ -159,8 +150,7 @@ class PostgresDeadNodeTest {
             EventType.SUBMITTED,
             EventType.CLAIMED,
             EventType.STARTED,
-            EventType.ATTEMPT_FAILED,
-            EventType.RETRY_RELEASED,
+            EventType.RELEASED,
             EventType.CLAIMED,
             EventType.STARTED,
             EventType.COMPLETED);
@@ -174,7 +164,7 @@ class PostgresDeadNodeTest {
   }
 
   @Test
-  void two_nodes_reaping_the_same_expired_leases_at_once_record_each_expiry_once()
+  void two_nodes_reaping_the_same_expired_leases_at_once_release_each_once_and_run_it_once()
       throws Exception {
     Node a = node("node-a");
     Node b = node("node-b");
@@ -193,12 +183,8 @@ class PostgresDeadNodeTest {
       for (WorkOrderId id : held) {
         assertThat(leaseExpiries(a.store, id)).as("lease expiries of %s", id).hasSize(1);
         assertThat(types(a.store, id))
-            .containsExactly(
-                EventType.SUBMITTED,
-                EventType.CLAIMED,
-                EventType.STARTED,
-                EventType.ATTEMPT_FAILED);
-        assertThat(a.store.find(id).orElseThrow().state()).isEqualTo(WorkOrderState.WAITING_RETRY);
+            .startsWith(
+                EventType.SUBMITTED, EventType.CLAIMED, EventType.STARTED, EventType.RELEASED);
       }
     }
     System.out.printf(
@@ -206,8 +192,8 @@ class PostgresDeadNodeTest {
         refused, ids.size());
     assertThat(refused).as("reaps refused because the other node reaped first").isPositive();
 
-    // The retries are released and claimed at once by both nodes: each work order runs once more.
-    clock.advance(RETRY_DELAY);
+    // Released work orders are pending at once; both nodes claim (most in the reaping turns, the
+    // rest now): each work order runs once more.
     inParallel(a.scheduler, b.scheduler);
     Set<WorkOrderId> claimedByA = ids(a.dispatcher.dispatched);
     Set<WorkOrderId> claimedByB = ids(b.dispatcher.dispatched);
@@ -225,11 +211,11 @@ class PostgresDeadNodeTest {
               EventType.SUBMITTED,
               EventType.CLAIMED,
               EventType.STARTED,
-              EventType.ATTEMPT_FAILED,
-              EventType.RETRY_RELEASED,
+              EventType.RELEASED,
               EventType.CLAIMED,
               EventType.STARTED);
       assertThat(a.store.find(id).orElseThrow().attempt()).isEqualTo(2);
+      assertThat(a.store.find(id).orElseThrow().chargedAttempts()).isEqualTo(1);
     }
   }
 
@@ -355,18 +341,15 @@ class PostgresDeadNodeTest {
     return owners;
   }
 
-  private static List<WorkOrderEvent.AttemptFailed> leaseExpiries(
-      WorkOrderStore store, WorkOrderId id) {
-    List<WorkOrderEvent.AttemptFailed> failures = new ArrayList<>();
+  private static List<WorkOrderEvent.Released> leaseExpiries(WorkOrderStore store, WorkOrderId id) {
+    List<WorkOrderEvent.Released> releases = new ArrayList<>();
     for (RecordedEvent e : store.readStream(id)) {
-      if (e.event() instanceof WorkOrderEvent.AttemptFailed) {
-        WorkOrderEvent.AttemptFailed failed = (WorkOrderEvent.AttemptFailed) e.event();
-        if (failed.error().code().equals(ErrorCodes.LEASE_EXPIRED)) {
-          failures.add(failed);
-        }
+      if (e.event() instanceof WorkOrderEvent.Released released
+          && released.code().equals(ErrorCodes.LEASE_EXPIRED)) {
+        releases.add(released);
       }
     }
-    return failures;
+    return releases;
   }
 
   private static final class Node {

@@ -384,7 +384,9 @@ class SchedulerTest {
     Scheduler s =
         scheduler(
             ResourceConfig.builder().maxConcurrent(2).build(),
-            SchedulerConfig.builder().starvationThreshold(Duration.ofMinutes(1)));
+            SchedulerConfig.builder()
+                .starvationThreshold(Duration.ofMinutes(1))
+                .leaseDuration(Duration.ofMinutes(10))); // no lease runs out while it waits
     s.submit(spec("default"));
     s.submit(spec("default"));
     s.runOnce(); // two small ones run
@@ -474,7 +476,7 @@ class SchedulerTest {
             SchedulerConfig.builder()
                 .pollInterval(Duration.ofMinutes(1))
                 .leaseDuration(Duration.ofMinutes(2))
-                .renewInterval(Duration.ofMinutes(1)));
+                .renewInterval(Duration.ofSeconds(50)));
     Instant start = clock.instant();
     WorkOrderId delayed =
         s.submit(WorkOrderSpec.builder("job").notBefore(start.plusSeconds(20)).build());
@@ -497,7 +499,8 @@ class SchedulerTest {
   }
 
   @Test
-  void an_expired_lease_of_another_node_is_reaped_with_a_retry_and_a_late_write_is_refused() {
+  void
+      an_expired_lease_of_another_node_is_released_without_costing_an_attempt_and_a_late_write_is_refused() {
     Scheduler s = scheduler(2);
     WorkOrderId id = s.submit(spec("other"));
     WorkOrderView held =
@@ -516,9 +519,11 @@ class SchedulerTest {
     s.runOnce();
 
     WorkOrderView reaped = view(id);
-    assertThat(reaped.state()).isEqualTo(WorkOrderState.WAITING_RETRY);
+    assertThat(reaped.state()).isEqualTo(WorkOrderState.PENDING);
     assertThat(reaped.lastError().orElseThrow().code()).isEqualTo(ErrorCodes.LEASE_EXPIRED);
     assertThat(reaped.lastError().orElseThrow().message()).contains("dead-node");
+    assertThat(reaped.releases()).isEqualTo(1);
+    assertThat(reaped.chargedAttempts()).isZero();
     assertThat(s.stats().reaped()).isEqualTo(1);
     assertThatThrownBy(
             () ->
@@ -527,6 +532,44 @@ class SchedulerTest {
                     ExpectedVersion.exactly(held.version()),
                     List.of(new WorkOrderEvent.Started("late"))))
         .isInstanceOf(ConcurrencyException.class);
+  }
+
+  @Test
+  void a_work_order_on_its_only_attempt_whose_node_died_runs_again_on_another_node_and_completes() {
+    Scheduler dead = scheduler(1);
+    WorkOrderId id = dead.submit(WorkOrderSpec.builder("job").maxAttempts(1).build());
+    dead.runOnce();
+    WorkOrderView held = view(id);
+    store.append(
+        id, ExpectedVersion.exactly(held.version()), List.of(new WorkOrderEvent.Started("sb-1")));
+    // The node dies: no more turns. Another node on the same store takes over after expiry.
+    RecordingDispatcher survivorRuns = new RecordingDispatcher();
+    Scheduler survivor =
+        Scheduler.builder(store, survivorRuns)
+            .config(SchedulerConfig.builder().nodeId("node-2").build())
+            .clock(clock)
+            .build();
+    clock.advance(SchedulerConfig.DEFAULT_LEASE_DURATION.plusMillis(1));
+
+    survivor.runOnce();
+
+    assertThat(survivorRuns.ids()).containsExactly(id);
+    ClaimedWork again = survivorRuns.work.get(0);
+    assertThat(again.attempt()).isEqualTo(2);
+    assertThat(again.view().chargedAttempts()).isEqualTo(1);
+    List<RecordedEvent> started =
+        store.append(
+            id,
+            ExpectedVersion.exactly(again.view().version()),
+            List.of(new WorkOrderEvent.Started("sb-2")));
+    store.append(
+        id,
+        ExpectedVersion.exactly(started.get(0).version()),
+        List.of(new WorkOrderEvent.Completed(null)));
+    WorkOrderView done = view(id);
+    assertThat(done.state()).isEqualTo(WorkOrderState.COMPLETED);
+    assertThat(done.releases()).isEqualTo(1);
+    assertThat(done.lastError().orElseThrow().code()).isEqualTo(ErrorCodes.LEASE_EXPIRED);
   }
 
   @Test
@@ -569,23 +612,22 @@ class SchedulerTest {
   }
 
   @Test
-  void own_work_whose_renewal_came_late_is_renewed_not_reaped() {
-    Scheduler s =
-        scheduler(
-            ResourceConfig.builder().maxConcurrent(1).build(),
-            SchedulerConfig.builder()
-                .leaseDuration(Duration.ofSeconds(30))
-                .renewInterval(Duration.ofSeconds(29)));
+  void own_work_whose_lease_ran_out_during_a_pause_is_stopped_and_reaped_not_renewed() {
+    Scheduler s = scheduler(1);
     WorkOrderId id = s.submit(spec("default"));
     s.runOnce();
-    clock.advance(Duration.ofSeconds(31)); // a long pause: the lease ran out before renewal
+    clock.advance(Duration.ofSeconds(31)); // a long pause: another node may have reaped it
 
     s.runOnce();
 
-    assertThat(view(id).state()).isEqualTo(WorkOrderState.PREPARING);
-    assertThat(view(id).leaseExpiresAt()).contains(clock.instant().plusSeconds(30));
-    assertThat(s.stats().reaped()).isZero();
-    assertThat(dispatched.leaseLost).isEmpty();
+    assertThat(dispatched.leaseLost).containsExactly(id);
+    assertThat(dispatched.work.get(0).isSelfFenced()).isTrue();
+    WorkOrderView reaped = view(id);
+    assertThat(reaped.state()).isEqualTo(WorkOrderState.PENDING); // the only slot is still held
+    assertThat(reaped.releases()).isEqualTo(1);
+    assertThat(reaped.lastError().orElseThrow().code()).isEqualTo(ErrorCodes.LEASE_NOT_RENEWED);
+    assertThat(s.stats().reaped()).isEqualTo(1);
+    assertThat(s.selfFencedCount()).isEqualTo(1);
   }
 
   /**
@@ -645,7 +687,8 @@ class SchedulerTest {
 
     Instant next = s.runOnce();
 
-    assertThat(view(orphan).state()).as("reaped").isEqualTo(WorkOrderState.WAITING_RETRY);
+    assertThat(view(orphan).state()).as("reaped").isEqualTo(WorkOrderState.PENDING);
+    assertThat(view(orphan).releases()).isEqualTo(1);
     assertThat(view(mine).leaseExpiresAt()).as("renewed").contains(clock.instant().plusSeconds(30));
     assertThat(next).isAfter(clock.instant());
     assertThat(s.stepFailureCount()).isEqualTo(1);
@@ -726,7 +769,8 @@ class SchedulerTest {
     WorkOrderId id = s.submit(spec("default"));
     s.runOnce();
     clock.advance(SchedulerConfig.DEFAULT_LEASE_DURATION.dividedBy(3)); // renewal due
-    reapQueryTakes.set(Duration.ofSeconds(15));
+    // Slow, but the renewal still comes before the self-fence deadline (15 s before expiry).
+    reapQueryTakes.set(Duration.ofSeconds(4));
 
     s.runOnce();
 

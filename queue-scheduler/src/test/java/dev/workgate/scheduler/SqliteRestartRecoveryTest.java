@@ -31,8 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
  * A node's process is killed while it runs work on a SQLite file: nothing is released, completed or
  * failed. The restarted process, under the same node id or another, leaves the work alone while the
  * dead process's leases last, reaps it when they run out (it holds none of it in memory, so it must
- * not take the dead process's claims for its own and renew them), and runs it again after the retry
- * delay. Driven by {@link Scheduler#runOnce()} on a {@link MutableClock}: no threads, no sleeps.
+ * not take the dead process's claims for its own and renew them) by releasing the attempts without
+ * charging them, and runs them again at once. Driven by {@link Scheduler#runOnce()} on a {@link
+ * MutableClock}: no threads, no sleeps.
  */
 class SqliteRestartRecoveryTest {
   private static final Duration LEASE = Duration.ofSeconds(30);
@@ -102,27 +103,12 @@ class SqliteRestartRecoveryTest {
         assertThat(view.leaseExpiresAt()).as("lease of %s", id).contains(expiry);
       }
 
-      // The leases run out: all three are reaped with a retry, none renewed.
+      // The leases run out: all three are released without costing an attempt, none renewed, and
+      // claimed again in the same turn as attempt 2 (the first one charged after the dead one's).
       clock.set(expiry);
-      Instant reapedAt = clock.instant();
-      restarted.runOnce();
-      assertThat(restarted.stats().reaped()).isEqualTo(3);
-      assertThat(dispatcher.dispatched).isEmpty();
-      for (WorkOrderId id : ids) {
-        WorkOrderView view = store.find(id).orElseThrow();
-        assertThat(view.state()).isEqualTo(WorkOrderState.WAITING_RETRY);
-        assertThat(view.leaseOwner()).isEmpty();
-        assertThat(view.lastError().orElseThrow().code()).isEqualTo(ErrorCodes.LEASE_EXPIRED);
-        assertThat(view.nextAttemptAt()).contains(reapedAt.plus(RETRY_DELAY));
-      }
-
-      // At the retry time they are claimed again and dispatched as attempt 2.
-      clock.set(reapedAt.plus(RETRY_DELAY).minusMillis(1));
-      restarted.runOnce();
-      assertThat(dispatcher.dispatched).isEmpty();
-      clock.set(reapedAt.plus(RETRY_DELAY));
       Instant claimedAt = clock.instant();
       restarted.runOnce();
+      assertThat(restarted.stats().reaped()).isEqualTo(3);
       assertThat(dispatched(dispatcher)).containsExactlyInAnyOrderElementsOf(ids);
       assertThat(dispatcher.dispatched).extracting(ClaimedWork::attempt).containsOnly(2);
       assertThat(restarted.activeWork()).hasSize(3);
@@ -131,6 +117,8 @@ class SqliteRestartRecoveryTest {
         WorkOrderView view = store.find(id).orElseThrow();
         assertThat(view.state()).isEqualTo(WorkOrderState.RUNNING);
         assertThat(view.attempt()).isEqualTo(2);
+        assertThat(view.releases()).isEqualTo(1);
+        assertThat(view.chargedAttempts()).isEqualTo(1);
         assertThat(view.leaseOwner()).contains(restartedNode);
         assertThat(view.leaseExpiresAt()).contains(claimedAt.plus(LEASE));
         List<RecordedEvent> stream = store.readStream(id);
@@ -140,15 +128,13 @@ class SqliteRestartRecoveryTest {
                 EventType.SUBMITTED,
                 EventType.CLAIMED,
                 EventType.STARTED,
-                EventType.ATTEMPT_FAILED,
-                EventType.RETRY_RELEASED,
+                EventType.RELEASED,
                 EventType.CLAIMED,
                 EventType.STARTED);
-        WorkOrderEvent.AttemptFailed failed = (WorkOrderEvent.AttemptFailed) stream.get(3).event();
-        assertThat(failed.error().code()).isEqualTo(ErrorCodes.LEASE_EXPIRED);
-        assertThat(failed.error().message()).contains(DEAD_NODE);
-        assertThat(failed.retryAt()).isEqualTo(reapedAt.plus(RETRY_DELAY));
-        assertThat(((WorkOrderEvent.Claimed) stream.get(5).event()).owner())
+        WorkOrderEvent.Released released = (WorkOrderEvent.Released) stream.get(3).event();
+        assertThat(released.code()).isEqualTo(ErrorCodes.LEASE_EXPIRED);
+        assertThat(released.reason()).contains(DEAD_NODE);
+        assertThat(((WorkOrderEvent.Claimed) stream.get(4).event()).owner())
             .isEqualTo(restartedNode);
       }
     }
