@@ -155,6 +155,9 @@ public final class Workgate implements AutoCloseable {
             .clock(b.clock)
             .threads(b.resourceConfig != null ? b.resourceConfig.maxConcurrent() : b.maxConcurrent)
             .killGrace(b.killGrace)
+            // Work that could not renew its lease must be dead before the lease expires: half the
+            // self-fence margin to stop, the other half for clock skew between nodes.
+            .leaseLostGrace(config.selfFenceMargin().dividedBy(2))
             .defaultTimeout(b.defaultTimeout)
             .sandboxCreationTimeout(b.sandboxCreationTimeout)
             .abandonedHandlerSlotCap(b.abandonedHandlerSlotCap);
@@ -883,6 +886,24 @@ public final class Workgate implements AutoCloseable {
      */
     public Builder leaseDuration(Duration duration) {
       scheduler.leaseDuration(duration);
+      return this;
+    }
+
+    /**
+     * How long before its lease expires a node stops work whose lease it could not renew (a
+     * partition, a store that does not answer), so that it is dead before another node may take the
+     * work order over. Work stopped this way gets half the margin to stop before it is killed (at
+     * most the kill grace); the other half covers clock skew between nodes. Default half the lease
+     * ({@link SchedulerConfig#DEFAULT_SELF_FENCE_MARGIN} for the default lease); see
+     * docs/execution.md.
+     *
+     * @param margin positive; the margin plus the renew interval must be shorter than the lease
+     * @return this builder
+     * @throws IllegalArgumentException if not positive; {@link #build()} checks it against the
+     *     lease
+     */
+    public Builder selfFenceMargin(Duration margin) {
+      scheduler.selfFenceMargin(margin);
       return this;
     }
 

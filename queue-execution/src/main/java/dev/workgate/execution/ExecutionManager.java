@@ -255,6 +255,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
   private final String nodeId;
   private final Clock clock;
   private final Duration killGrace;
+  private final Duration leaseLostGrace;
   private final Duration defaultTimeout;
   private final Duration creationTimeout;
   private final Duration abandonedHandlerSlotCap;
@@ -276,6 +277,10 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     this.nodeId = b.nodeId;
     this.clock = b.clock;
     this.killGrace = b.killGrace;
+    this.leaseLostGrace =
+        b.leaseLostGrace == null || b.leaseLostGrace.compareTo(b.killGrace) > 0
+            ? b.killGrace
+            : b.leaseLostGrace;
     this.defaultTimeout = b.defaultTimeout;
     this.creationTimeout = b.creationTimeout;
     this.abandonedHandlerSlotCap = b.abandonedHandlerSlotCap;
@@ -486,7 +491,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
   public void leaseLost(ClaimedWork work) {
     Execution execution = find(work);
     if (execution != null) {
-      execution.stop(StopReason.LEASE_LOST, "lease lost");
+      execution.stop(StopReason.LEASE_LOST, "lease lost", leaseLostGrace);
     }
   }
 
@@ -548,6 +553,16 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
    */
   public Duration killGrace() {
     return killGrace;
+  }
+
+  /**
+   * How long work whose lease was lost or could not be renewed may take to stop before it is killed
+   * (see {@link Builder#leaseLostGrace}).
+   *
+   * @return the grace, at most {@link #killGrace()}
+   */
+  public Duration leaseLostGrace() {
+    return leaseLostGrace;
   }
 
   /**
@@ -1486,6 +1501,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     private final Map<String, SandboxProvider> providers = new java.util.LinkedHashMap<>();
     private Clock clock = Clock.systemUTC();
     private Duration killGrace = DEFAULT_KILL_GRACE;
+    private Duration leaseLostGrace;
     private Duration defaultTimeout = DEFAULT_TIMEOUT;
     private Duration creationTimeout = DEFAULT_SANDBOX_CREATION_TIMEOUT;
     private Duration abandonedHandlerSlotCap = DEFAULT_ABANDONED_HANDLER_SLOT_CAP;
@@ -1535,6 +1551,20 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
      */
     public Builder killGrace(Duration grace) {
       this.killGrace = requireKillGrace(grace);
+      return this;
+    }
+
+    /**
+     * How long work whose lease was lost, or could not be renewed in time (self-fencing), may take
+     * to stop before it is killed: it must be dead before another node may take its work order
+     * over, so this is shorter than the scheduler's self-fence margin. Default, and never more
+     * than, the {@link #killGrace(Duration) kill grace}.
+     *
+     * @param grace zero or positive, at most an hour
+     * @return this builder
+     */
+    public Builder leaseLostGrace(Duration grace) {
+      this.leaseLostGrace = requireKillGrace(grace);
       return this;
     }
 
