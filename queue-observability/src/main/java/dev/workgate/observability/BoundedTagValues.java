@@ -7,15 +7,22 @@ import java.util.concurrent.ConcurrentHashMap;
  * Keeps a tag's distinct values under a cap: the first {@code cap} values seen are kept as they
  * are, every later one becomes {@link WorkgateMeter.Tags#OTHER}. A value once admitted stays
  * admitted, so a queue or error code maps to the same tag value for the life of the binder. A user
- * value that is literally {@code other} shares the series of the overflow. Thread-safe: lookups are
- * lock-free, admissions take a lock.
+ * value that is literally {@code other} shares the series of the overflow. Values given as always
+ * admitted (Workgate's own error codes) keep their own tag value and take no place under the cap.
+ * Thread-safe: lookups are lock-free, admissions take a lock.
  */
 final class BoundedTagValues {
   private final int cap;
   private final Set<String> admitted = ConcurrentHashMap.newKeySet();
+  private final Set<String> always;
 
   BoundedTagValues(int cap) {
+    this(cap, Set.of());
+  }
+
+  BoundedTagValues(int cap, Set<String> always) {
     this.cap = cap;
+    this.always = Set.copyOf(always);
   }
 
   /**
@@ -25,7 +32,7 @@ final class BoundedTagValues {
    * @return the value itself if admitted (now or before), else {@code other}
    */
   String tag(String value) {
-    if (admitted.contains(value)) {
+    if (admitted.contains(value) || always.contains(value)) {
       return value;
     }
     synchronized (admitted) {
@@ -44,6 +51,6 @@ final class BoundedTagValues {
    * @return true if admitted
    */
   boolean isAdmitted(String value) {
-    return admitted.contains(value);
+    return admitted.contains(value) || always.contains(value);
   }
 }

@@ -59,7 +59,8 @@ import java.util.function.DoubleSupplier;
  * {@link Builder#maxQueueTags(int) maxQueueTags} (default {@value #DEFAULT_MAX_QUEUE_TAGS}) and
  * {@link Builder#maxErrorCodeTags(int) maxErrorCodeTags} (default {@value
  * #DEFAULT_MAX_ERROR_CODE_TAGS}) distinct values, first seen first kept, and reports every later
- * one as {@code other}. Work-order ids never become tags.
+ * one as {@code other}; Workgate's own error codes ({@code ErrorCodes}) always keep their own
+ * value, outside the cap. Work-order ids never become tags.
  *
  * <p><b>Store-backed gauges.</b> {@link WorkgateMeter#WORK_ORDERS}, {@link
  * WorkgateMeter#WORK_ORDERS_OLDEST_PENDING_AGE} and {@link WorkgateMeter#RETRIES_PENDING} are read
@@ -147,7 +148,7 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
     this.clock = b.clock;
     this.storeCacheTtl = b.storeCacheTtl;
     this.queues = new BoundedTagValues(b.maxQueueTags);
-    this.errorCodes = new BoundedTagValues(b.maxErrorCodeTags);
+    this.errorCodes = new BoundedTagValues(b.maxErrorCodeTags, ENGINE_ERROR_CODES);
     this.readings = new StoreReadings(b.store, clock, storeCacheTtl, queues, this::queueTagsSeen);
     this.startsBound =
         workgate == null
@@ -309,6 +310,12 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
   }
 
   /** Seconds since the loop last began a turn (0 before the first), read without the store. */
+  /** The error codes Workgate itself writes: each keeps its tag value outside the cap. */
+  private static final java.util.Set<String> ENGINE_ERROR_CODES =
+      java.util.stream.Stream.concat(
+              ErrorCodes.RETRYABLE_BY_DEFAULT.stream(), ErrorCodes.FATAL_BY_DEFAULT.stream())
+          .collect(java.util.stream.Collectors.toUnmodifiableSet());
+
   private static double heartbeatAgeSeconds(Workgate w) {
     return w.scheduler()
         .lastHeartbeat()
