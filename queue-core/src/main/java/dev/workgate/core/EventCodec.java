@@ -330,7 +330,13 @@ public final class EventCodec {
           .forEach(e -> b.label(e.getKey(), text(labels, "spec.labels.", e.getKey())));
     }
     String from = d.hasNonNull("resubmittedFrom") ? text(d, "", "resubmittedFrom") : null;
-    return new WorkOrderEvent.Submitted(b.build(), from == null ? null : WorkOrderId.of(from));
+    WorkOrderId resubmittedFrom;
+    try {
+      resubmittedFrom = from == null ? null : WorkOrderId.of(from);
+    } catch (IllegalArgumentException e) {
+      throw new EventCodecException("field 'resubmittedFrom': " + e.getMessage(), e);
+    }
+    return new WorkOrderEvent.Submitted(b.build(), resubmittedFrom);
   }
 
   private static WorkOrderEvent readAttemptFailedV1(JsonNode d) {

@@ -390,7 +390,12 @@ class EventCodecTest {
         Arguments.of(
             "Submitted", "{\"spec\":{" + spec + "},\"resubmittedFrom\":3}", "resubmittedFrom"),
         Arguments.of(
-            "Submitted", "{\"spec\":{" + spec + "},\"resubmittedFrom\":\"\"}", "work order id"));
+            "Submitted",
+            "{\"spec\":{" + spec + "},\"resubmittedFrom\":\"\"}",
+            "field 'resubmittedFrom': work order id"),
+        Arguments.of("Released", "{\"reason\":\"x\"}", "code"),
+        Arguments.of("Released", "{\"code\":\"\",\"reason\":\"x\"}", "Released.code"),
+        Arguments.of("Released", "{\"code\":\"NODE_SHUTDOWN\"}", "reason"));
   }
 
   @ParameterizedTest(name = "{0} {1}")
