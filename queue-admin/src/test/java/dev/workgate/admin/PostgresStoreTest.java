@@ -53,7 +53,7 @@ class PostgresStoreTest {
     CliRun show = cli("show", failed.value());
     assertThat(show.out()).contains("last error        TIMEOUT: ran past 1h");
 
-    CliRun cancel = cli("cancel", pending.value(), "--reason", "from the CLI");
+    CliRun resubmit = cli("cancel", pending.value(), "--reason", "from the CLI");
     assertThat(cancel.out()).contains("cancelled (it was PENDING)");
     try (WorkOrderStore store = db.openStore(Clock.systemUTC())) {
       assertThat(store.find(pending).orElseThrow().state()).isEqualTo(WorkOrderState.CANCELLED);
@@ -64,6 +64,45 @@ class PostgresStoreTest {
     CliRun verify = cli("verify");
     assertThat(verify.exit()).isZero();
     assertThat(verify.out()).startsWith("projection matches the log: 3 work orders");
+  }
+
+  @Test
+  void a_role_that_may_only_read_runs_the_read_commands_and_is_refused_the_changes()
+      throws Exception {
+    WorkOrderId failed;
+    try (WorkOrderStore store = db.openStore(Clock.systemUTC())) {
+      Fixtures.pending(store, "builds", "compile");
+      failed = Fixtures.failed(store, "agents", Instant.now().plus(1, ChronoUnit.HOURS));
+    }
+    String role = "wgt_cli_reader_" + Long.toHexString(System.nanoTime());
+    db.execute("CREATE ROLE " + role + " LOGIN");
+    try {
+      db.execute("GRANT USAGE ON SCHEMA " + db.schema() + " TO " + role);
+      db.execute("GRANT SELECT ON ALL TABLES IN SCHEMA " + db.schema() + " TO " + role);
+      String url = PostgresTestDatabase.url().replace("user=postgres", "user=" + role);
+      assertThat(url).contains("user=" + role);
+
+      for (String[] read :
+          new String[][] {
+            {"status"}, {"list", "--state", "failed"}, {"show", failed.value()}, {"verify"}
+          }) {
+        String[] args = new String[4 + read.length];
+        args[0] = "--store";
+        args[1] = url;
+        args[2] = "--schema";
+        args[3] = db.schema();
+        System.arraycopy(read, 0, args, 4, read.length);
+        CliRun r = CliRun.run(args);
+        assertThat(r.exit()).as("%s: %s", read[0], r.err()).isZero();
+      }
+      CliRun resubmit =
+          CliRun.run("--store", url, "--schema", db.schema(), "resubmit", failed.value());
+      assertThat(resubmit.exit()).isEqualTo(1);
+      assertThat(resubmit.err()).contains(role).contains("INSERT");
+    } finally {
+      db.execute("DROP OWNED BY " + role);
+      db.execute("DROP ROLE " + role);
+    }
   }
 
   @Test
@@ -111,8 +150,8 @@ class PostgresStoreTest {
                 + " is not a Workgate store with table prefix 'workgate_'")
         .contains("it holds no tables")
         .contains("Nothing was changed");
-    CliRun cancel = cli("cancel", dev.workgate.core.WorkOrderId.random().toString());
-    assertThat(cancel.exit()).isEqualTo(1);
+    CliRun resubmit = cli("cancel", dev.workgate.core.WorkOrderId.random().toString());
+    assertThat(resubmit.exit()).isEqualTo(1);
     assertThat(cancel.err()).contains("is not a Workgate store with table prefix 'workgate_'");
     try (Connection c = db.adminConnection();
         Statement s = c.createStatement();
