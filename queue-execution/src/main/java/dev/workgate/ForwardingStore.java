@@ -5,6 +5,7 @@ import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.AppendRequest;
+import dev.workgate.core.store.Claim;
 import dev.workgate.core.store.ClaimRequest;
 import dev.workgate.core.store.EventPage;
 import dev.workgate.core.store.EventQuery;
@@ -42,6 +43,11 @@ abstract class ForwardingStore implements WorkOrderStore {
   @Override
   public List<WorkOrderView> claim(ClaimRequest request) {
     return store.claim(request);
+  }
+
+  @Override
+  public List<Claim> claimRecorded(ClaimRequest request) {
+    return store.claimRecorded(request);
   }
 
   @Override

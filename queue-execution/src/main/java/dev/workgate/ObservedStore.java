@@ -9,10 +9,12 @@ import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.AppendRequest;
+import dev.workgate.core.store.Claim;
 import dev.workgate.core.store.ClaimRequest;
 import dev.workgate.core.store.WorkOrderStore;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -233,11 +235,25 @@ final class ObservedStore extends ForwardingStore {
 
   @Override
   public List<WorkOrderView> claim(ClaimRequest request) {
-    List<WorkOrderView> claimed = write(() -> store.claim(request), views -> !views.isEmpty());
-    if (claimed.isEmpty() || !watched.getAsBoolean()) {
-      return claimed;
+    if (!watched.getAsBoolean()) {
+      return write(() -> store.claim(request), views -> !views.isEmpty());
     }
-    for (WorkOrderView view : claimed) {
+    List<Claim> claims = claimRecorded(request);
+    List<WorkOrderView> views = new ArrayList<>(claims.size());
+    for (Claim claim : claims) {
+      views.add(claim.view());
+    }
+    return views;
+  }
+
+  @Override
+  public List<Claim> claimRecorded(ClaimRequest request) {
+    List<Claim> claims = write(() -> store.claimRecorded(request), c -> !c.isEmpty());
+    if (claims.isEmpty() || !watched.getAsBoolean()) {
+      return claims;
+    }
+    for (Claim claim : claims) {
+      WorkOrderView view = claim.view();
       try {
         Known after = Known.of(view);
         Known prior =
@@ -248,12 +264,8 @@ final class ObservedStore extends ForwardingStore {
                 after.version() - 1,
                 after.submittedAt(),
                 after.availableAt());
-        for (RecordedEvent e : store.readStream(view.id())) {
-          if (e.version() == view.version()) {
-            remember(view.id(), after);
-            observer.accept(after.change(e, prior));
-          }
-        }
+        remember(view.id(), after);
+        observer.accept(after.change(claim.claimed(), prior));
       } catch (VirtualMachineError fatal) {
         throw fatal;
       } catch (Throwable t) {
@@ -261,6 +273,6 @@ final class ObservedStore extends ForwardingStore {
         LOG.warn("telling transition listeners about the claim of {} failed", view.id(), t);
       }
     }
-    return claimed;
+    return claims;
   }
 }

@@ -78,6 +78,12 @@ class StoreWritesTest {
     }
 
     @Override
+    public List<dev.workgate.core.store.Claim> claimRecorded(ClaimRequest request) {
+      maybeFail();
+      return store.claimRecorded(request);
+    }
+
+    @Override
     public boolean renewLease(WorkOrderId id, String owner, int attempt, Instant expiresAt) {
       maybeFail();
       return store.renewLease(id, owner, attempt, expiresAt);

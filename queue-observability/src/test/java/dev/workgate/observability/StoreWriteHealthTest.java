@@ -22,7 +22,8 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 class StoreWriteHealthTest extends HealthTestSupport {
-  private static final Set<String> WRITES = Set.of("appendAll", "claim", "renewLease");
+  private static final Set<String> WRITES =
+      Set.of("appendAll", "claim", "claimRecorded", "renewLease");
 
   private final AtomicReference<SQLException> failWrites = new AtomicReference<>();
 

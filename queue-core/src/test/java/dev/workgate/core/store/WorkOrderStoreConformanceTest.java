@@ -1727,6 +1727,59 @@ public abstract class WorkOrderStoreConformanceTest {
   }
 
   @Test
+  void claim_recorded_hands_back_the_claimed_events_the_log_holds() {
+    WorkOrderId low = submit(spec(QUEUE).priority(1).build());
+    WorkOrderId high = submit(spec(QUEUE).priority(9).build());
+    submit(spec("other").build());
+
+    List<Claim> claims =
+        store.claimRecorded(
+            new ClaimRequest(QUEUE, OWNER, 10, Capacity.unlimited(), clock.instant(), LEASE));
+
+    assertThat(claims).extracting(c -> c.view().id()).containsExactly(high, low);
+    for (Claim c : claims) {
+      List<RecordedEvent> stream = store.readStream(c.view().id());
+      assertThat(c.claimed()).isEqualTo(stream.get(stream.size() - 1));
+      assertThat(c.claimed().event())
+          .isEqualTo(new WorkOrderEvent.Claimed(OWNER, c.view().leaseExpiresAt().orElseThrow()));
+      assertThat(ViewSnapshot.of(c.view())).isEqualTo(ViewSnapshot.of(view(c.view().id())));
+    }
+    assertThat(
+            store.claimRecorded(
+                new ClaimRequest(QUEUE, OWNER, 10, Capacity.unlimited(), clock.instant(), LEASE)))
+        .isEmpty();
+  }
+
+  @Test
+  void claim_recorded_of_a_store_that_only_implements_claim_finds_the_events_by_reading() {
+    WorkOrderStore onlyClaim =
+        (WorkOrderStore)
+            java.lang.reflect.Proxy.newProxyInstance(
+                WorkOrderStore.class.getClassLoader(),
+                new Class<?>[] {WorkOrderStore.class},
+                (proxy, method, args) -> {
+                  if (method.getName().equals("claimRecorded")) {
+                    return java.lang.reflect.InvocationHandler.invokeDefault(proxy, method, args);
+                  }
+                  try {
+                    return method.invoke(store, args);
+                  } catch (java.lang.reflect.InvocationTargetException e) {
+                    throw e.getCause();
+                  }
+                });
+    WorkOrderId id = submit(QUEUE);
+
+    List<Claim> claims =
+        onlyClaim.claimRecorded(
+            new ClaimRequest(QUEUE, OWNER, 10, Capacity.unlimited(), clock.instant(), LEASE));
+
+    assertThat(claims).hasSize(1);
+    assertThat(claims.get(0).view().id()).isEqualTo(id);
+    List<RecordedEvent> stream = store.readStream(id);
+    assertThat(claims.get(0).claimed()).isEqualTo(stream.get(stream.size() - 1));
+  }
+
+  @Test
   void claim_takes_only_pending_work_orders() {
     Map<WorkOrderState, WorkOrderId> byState = new EnumMap<>(WorkOrderState.class);
     for (WorkOrderState state : WorkOrderState.values()) {

@@ -13,6 +13,7 @@ import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.AppendRequest;
 import dev.workgate.core.store.Capacity;
+import dev.workgate.core.store.Claim;
 import dev.workgate.core.store.ClaimRequest;
 import dev.workgate.core.store.EventPage;
 import dev.workgate.core.store.EventQuery;
@@ -1589,6 +1590,16 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
 
   @Override
   public List<WorkOrderView> claim(ClaimRequest request) {
+    List<Claim> claims = claimRecorded(request);
+    List<WorkOrderView> views = new ArrayList<>(claims.size());
+    for (Claim claim : claims) {
+      views.add(claim.view());
+    }
+    return Collections.unmodifiableList(views);
+  }
+
+  @Override
+  public List<Claim> claimRecorded(ClaimRequest request) {
     Objects.requireNonNull(request, "request");
     ensureOpen();
     ensureWritable("claim");
@@ -1598,7 +1609,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     return writer.write("claim", (c, ctx) -> claim(c, ctx, request, claimed, encoded));
   }
 
-  private List<WorkOrderView> claim(
+  private List<Claim> claim(
       Connection c,
       Work.Context ctx,
       ClaimRequest request,
@@ -1699,20 +1710,22 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     List<RecordedEvent> events = new ArrayList<>(chosen.size());
     List<Row> rows = new ArrayList<>(chosen.size());
     List<Long> versions = new ArrayList<>(chosen.size());
-    List<WorkOrderView> views = new ArrayList<>(chosen.size());
+    List<Claim> claims = new ArrayList<>(chosen.size());
     for (int i = 0; i < chosen.size(); i++) {
       Current cur = chosen.get(i);
       long version = cur.view.version() + 1;
-      events.add(new RecordedEvent(positions[i], cur.view.id(), version, ctx.now, claimed));
+      RecordedEvent event =
+          new RecordedEvent(positions[i], cur.view.id(), version, ctx.now, claimed);
+      events.add(event);
       WorkOrder after = cur.view.apply(claimed, version, ctx.now);
       Row row = Row.of(after, cur.row.seq());
       rows.add(row);
       versions.add(cur.row.version());
-      views.add(row.toView(after.spec()));
+      claims.add(new Claim(row.toView(after.spec()), event));
     }
     insertEvents(c, events, i -> encoded);
     updateRows(c, rows, versions);
-    return Collections.unmodifiableList(views);
+    return Collections.unmodifiableList(claims);
   }
 
   /**

@@ -12,6 +12,7 @@ import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.AppendRequest;
 import dev.workgate.core.store.Capacity;
+import dev.workgate.core.store.Claim;
 import dev.workgate.core.store.ClaimRequest;
 import dev.workgate.core.store.EventPage;
 import dev.workgate.core.store.EventQuery;
@@ -344,6 +345,16 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
 
   @Override
   public List<WorkOrderView> claim(ClaimRequest request) {
+    List<Claim> claims = claimRecorded(request);
+    List<WorkOrderView> views = new ArrayList<>(claims.size());
+    for (Claim claim : claims) {
+      views.add(claim.view());
+    }
+    return views;
+  }
+
+  @Override
+  public List<Claim> claimRecorded(ClaimRequest request) {
     Objects.requireNonNull(request, "request");
     synchronized (lock) {
       ensureOpen();
@@ -356,8 +367,8 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
       WorkOrderEvent claimed =
           new WorkOrderEvent.Claimed(request.owner(), request.leaseExpiresAt());
       Capacity left = request.capacity();
-      List<WorkOrderView> claimedViews = new ArrayList<>(Math.min(request.limit(), 64));
-      while (claimedViews.size() < request.limit()) {
+      List<Claim> claims = new ArrayList<>(Math.min(request.limit(), 64));
+      while (claims.size() < request.limit()) {
         Entry best = null;
         for (Map.Entry<ResourceRequest, TreeSet<Entry>> shape : q.ready.entrySet()) {
           if (left.fits(shape.getKey())) {
@@ -378,9 +389,9 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
         log.add(r);
         indexEvent(r);
         left = left.minus(best.shape);
-        claimedViews.add(after);
+        claims.add(new Claim(after, r));
       }
-      return claimedViews;
+      return claims;
     }
   }
 
