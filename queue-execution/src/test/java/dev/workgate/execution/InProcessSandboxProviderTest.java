@@ -90,13 +90,16 @@ class InProcessSandboxProviderTest {
     ExecutorService pool =
         InProcessSandboxProvider.cachedPool(r -> new Thread(r, "given-pool-thread"));
     try {
-      java.util.concurrent.atomic.AtomicReference<String> ranOn =
+      java.util.concurrent.atomic.AtomicReference<Thread> ranOn =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      java.util.concurrent.atomic.AtomicReference<String> nameWhileRunning =
           new java.util.concurrent.atomic.AtomicReference<>();
       InProcessSandboxProvider provider =
           new InProcessSandboxProvider(
               dir.resolve("sandboxes"),
               ctx -> {
-                ranOn.set(Thread.currentThread().getName());
+                ranOn.set(Thread.currentThread());
+                nameWhileRunning.set(Thread.currentThread().getName());
                 return WorkResult.ok();
               },
               Clock.systemUTC(),
@@ -105,10 +108,9 @@ class InProcessSandboxProviderTest {
       Sandbox sandbox = provider.create(claimed());
       assertThat(sandbox.run().succeeded()).isTrue();
 
-      // Renamed while it runs the handler, named back afterwards.
-      assertThat(ranOn.get()).startsWith("workgate-handler-");
-      assertThat(pool.submit(() -> Thread.currentThread().getName()).get())
-          .isEqualTo("given-pool-thread");
+      // A thread of the given pool, renamed while it runs the handler and named back afterwards.
+      assertThat(nameWhileRunning.get()).startsWith("workgate-handler-");
+      assertThat(ranOn.get().getName()).isEqualTo("given-pool-thread");
       sandbox.destroy();
     } finally {
       pool.shutdownNow();
