@@ -16,6 +16,7 @@ import dev.workgate.execution.InProcessSandboxProvider;
 import dev.workgate.execution.OrphanReaper;
 import dev.workgate.execution.SandboxPaths;
 import dev.workgate.execution.SandboxProvider;
+import dev.workgate.retry.ErrorClassifier;
 import dev.workgate.retry.RetryManager;
 import dev.workgate.retry.RetryPolicy;
 import dev.workgate.scheduler.MemoryProbe;
@@ -28,6 +29,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -37,11 +39,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
@@ -94,6 +99,13 @@ public final class Workgate implements AutoCloseable {
   private final ExecutionManager executions;
   private final Scheduler scheduler;
   private final OrphanReaper orphans;
+
+  /** Runs this node's in-process handlers; shut down once its executions have ended. */
+  private final ExecutorService handlerPool;
+
+  /** Makes the node's own threads; null for the default named daemon threads. */
+  private final ThreadFactory threadFactory;
+
   private final Duration pollInterval;
   private final List<TransitionListener> listeners = new CopyOnWriteArrayList<>();
   private final Map<WorkOrderId, CompletableFuture<WorkOrderView>> completions =
@@ -114,8 +126,7 @@ public final class Workgate implements AutoCloseable {
   /** The root is the node's own directory under java.io.tmpdir: removed on close when empty. */
   private final boolean temporaryRoot;
 
-  private Workgate(Builder b) {
-    SchedulerConfig config = b.scheduler.build();
+  private Workgate(Builder b, SchedulerConfig config) {
     this.sandboxRoot =
         b.sandboxRoot != null
             ? SandboxPaths.preparedRoot(b.sandboxRoot)
@@ -133,12 +144,18 @@ public final class Workgate implements AutoCloseable {
             this::observed,
             () -> !listeners.isEmpty() || TRANSITIONS.isEnabledForLevel(transitionLogLevel),
             b.clock);
-    this.retries =
+    RetryManager.Builder rb =
         RetryManager.builder(store)
             .defaultPolicy(b.retryPolicy)
+            .classifier(b.errorClassifier)
+            .batchSize(b.retryBatchSize)
             .maxReleases(b.maxReleases)
-            .clock(b.clock)
-            .build();
+            .clock(b.clock);
+    b.queuePolicies.forEach(rb::policy);
+    if (b.random != null) {
+      rb.random(b.random);
+    }
+    this.retries = rb.build();
     this.resources =
         new ResourceMonitor(
             b.resourceConfig != null
@@ -150,6 +167,10 @@ public final class Workgate implements AutoCloseable {
             b.memoryProbe != null ? b.memoryProbe : MemoryProbes.system(),
             b.clock);
     this.nodeId = config.nodeId();
+    this.threadFactory = b.threadFactory;
+    this.handlerPool =
+        InProcessSandboxProvider.cachedPool(
+            threadFactory != null ? threadFactory : daemonThreads("workgate-handler-" + nodeId));
     ExecutionManager.Builder eb =
         ExecutionManager.builder(store, retries, nodeId)
             .clock(b.clock)
@@ -161,31 +182,45 @@ public final class Workgate implements AutoCloseable {
             .defaultTimeout(b.defaultTimeout)
             .sandboxCreationTimeout(b.sandboxCreationTimeout)
             .abandonedHandlerSlotCap(b.abandonedHandlerSlotCap);
+    if (threadFactory != null) {
+      eb.threadFactory(threadFactory);
+    }
     Path root = sandboxRoot;
     for (Map.Entry<String, WorkHandler> h : b.handlers.entrySet()) {
       eb.provider(
           h.getKey(),
-          new InProcessSandboxProvider(root.resolve("in-process"), h.getValue(), b.clock));
+          new InProcessSandboxProvider(
+              root.resolve("in-process"), h.getValue(), b.clock, handlerPool));
     }
     b.providers.forEach(eb::provider);
     this.executions = eb.build();
-    this.scheduler =
+    Scheduler.Builder sb =
         Scheduler.builder(store, executions)
             .config(config)
             .resources(resources)
             .retries(retries)
-            .clock(b.clock)
-            .build();
+            .clock(b.clock);
+    if (threadFactory != null) {
+      sb.threadFactory(threadFactory);
+    }
+    this.scheduler = sb.build();
     this.orphans = new OrphanReaper(store, executions, nodeId, b.clock);
     this.orphanReapInterval = b.orphanReapInterval;
     this.pollInterval = config.pollInterval();
     this.watcher =
         Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "workgate-completions-" + nodeId);
-              t.setDaemon(true);
-              return t;
-            });
+            threadFactory != null
+                ? threadFactory
+                : daemonThreads("workgate-completions-" + nodeId));
+  }
+
+  /** The default factory of the node's own threads: daemons with the given name. */
+  private static ThreadFactory daemonThreads(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   /**
@@ -223,11 +258,7 @@ public final class Workgate implements AutoCloseable {
     if (!orphanReapInterval.isZero()) {
       ScheduledExecutorService reaper =
           Executors.newSingleThreadScheduledExecutor(
-              r -> {
-                Thread t = new Thread(r, "workgate-orphans-" + nodeId);
-                t.setDaemon(true);
-                return t;
-              });
+              threadFactory != null ? threadFactory : daemonThreads("workgate-orphans-" + nodeId));
       long nanos = orphanReapInterval.toNanos();
       reaper.scheduleWithFixedDelay(this::reapPeriodically, nanos, nanos, TimeUnit.NANOSECONDS);
       housekeeping = reaper;
@@ -618,6 +649,9 @@ public final class Workgate implements AutoCloseable {
         LOG.warn("executions still running 30 s after they were killed for shutdown");
       }
     }
+    // The executions have ended (or were given up on): no handler starts any more. A handler that
+    // ignored its kill keeps its thread until it returns; close() interrupts it once more.
+    handlerPool.shutdown();
     stopHousekeeping();
     scheduler.close();
   }
@@ -631,6 +665,7 @@ public final class Workgate implements AutoCloseable {
     shutdown(Duration.ZERO);
     watcher.shutdownNow();
     executions.close();
+    handlerPool.shutdownNow();
     for (CompletableFuture<WorkOrderView> f : completions.values()) {
       f.completeExceptionally(new IllegalStateException("Workgate was closed"));
     }
@@ -670,9 +705,18 @@ public final class Workgate implements AutoCloseable {
     private final SchedulerConfig.Builder scheduler = SchedulerConfig.builder();
     private int maxConcurrent = ResourceConfig.DEFAULT_MAX_CONCURRENT;
     private long memoryPerSlotMb = ResourceConfig.DEFAULT_MEMORY_PER_SLOT_MB;
-    private boolean slotsSet;
+
+    /** The first of maxConcurrent and memoryPerSlotMb set, as "setting(value)"; null if neither. */
+    private String slotsSetBy;
+
     private ResourceConfig resourceConfig;
     private RetryPolicy retryPolicy = RetryPolicy.defaults();
+    private final Map<String, RetryPolicy> queuePolicies = new LinkedHashMap<>();
+    private final Set<String> concurrencyQueues = new LinkedHashSet<>();
+    private ErrorClassifier errorClassifier = ErrorClassifier.defaults();
+    private RandomGenerator random;
+    private int retryBatchSize = RetryManager.DEFAULT_BATCH_SIZE;
+    private ThreadFactory threadFactory;
     private int maxReleases = RetryManager.DEFAULT_MAX_RELEASES;
     private Level transitionLogLevel = DEFAULT_TRANSITION_LOG_LEVEL;
     private Clock clock = Clock.systemUTC();
@@ -743,7 +787,9 @@ public final class Workgate implements AutoCloseable {
             "maxConcurrent must be between 1 and 10000, got " + slots);
       }
       this.maxConcurrent = slots;
-      this.slotsSet = true;
+      if (slotsSetBy == null) {
+        slotsSetBy = "maxConcurrent(" + slots + ")";
+      }
       return this;
     }
 
@@ -758,7 +804,9 @@ public final class Workgate implements AutoCloseable {
         throw new IllegalArgumentException("memoryPerSlotMb must not be negative, got " + mb);
       }
       this.memoryPerSlotMb = mb;
-      this.slotsSet = true;
+      if (slotsSetBy == null) {
+        slotsSetBy = "memoryPerSlotMb(" + mb + ")";
+      }
       return this;
     }
 
@@ -781,13 +829,85 @@ public final class Workgate implements AutoCloseable {
     }
 
     /**
-     * The retry policy of every queue.
+     * The retry policy of every queue without one of its own ({@link #retryPolicy(String,
+     * RetryPolicy)}). Default {@link RetryPolicy#defaults()}. A work order's own {@code
+     * maxAttempts} overrides its policy's.
      *
      * @param policy the policy
      * @return this builder
+     * @throws NullPointerException if null
      */
     public Builder retryPolicy(RetryPolicy policy) {
       this.retryPolicy = Objects.requireNonNull(policy, "retryPolicy must not be null");
+      return this;
+    }
+
+    /**
+     * The retry policy of one queue, in place of the default {@link #retryPolicy(RetryPolicy)}: a
+     * queue whose failures mean something else (a build whose failure is final). Setting it again
+     * for the same queue replaces it. The policy is applied by the node that ran the failed
+     * attempt, so the queue must be one this node serves ({@link #queues}).
+     *
+     * @param queue a queue this node serves
+     * @param policy its policy
+     * @return this builder
+     * @throws IllegalArgumentException if the queue name is not a valid name; {@link #build()}
+     *     refuses a queue this node does not serve
+     * @throws NullPointerException if the policy is null
+     */
+    public Builder retryPolicy(String queue, RetryPolicy policy) {
+      Text.requireName(queue, "retryPolicy queue");
+      queuePolicies.put(
+          queue, Objects.requireNonNull(policy, "retryPolicy for queue " + queue + " is null"));
+      return this;
+    }
+
+    /**
+     * Turns what a handler or a sandbox throws into an error: its code and whether it may be
+     * retried (the queue's retry policy then decides with its {@code retryOn} and {@code
+     * neverRetryOn}). Default {@link ErrorClassifier#defaults()}; see docs/retry.md. A {@link
+     * dev.workgate.execution.ProcessSandboxProvider} maps exit codes with a classifier of its own.
+     *
+     * <pre>{@code
+     * Workgate.builder().errorClassifier(ErrorClassifier.builder()
+     *     .exception(QuotaExceededException.class, "QUOTA_EXCEEDED")
+     *     .code("QUOTA_EXCEEDED", false)
+     *     .build())
+     * }</pre>
+     *
+     * @param classifier the classifier
+     * @return this builder
+     * @throws NullPointerException if null
+     */
+    public Builder errorClassifier(ErrorClassifier classifier) {
+      this.errorClassifier = Objects.requireNonNull(classifier, "errorClassifier must not be null");
+      return this;
+    }
+
+    /**
+     * Where retry jitter draws from; seed it to repeat a run's retry delays. The node uses it under
+     * a lock of its own, so it need not be thread-safe, and nothing else should use it. Default a
+     * new {@link java.util.SplittableRandom}.
+     *
+     * @param random the generator
+     * @return this builder
+     * @throws NullPointerException if null
+     */
+    public Builder random(RandomGenerator random) {
+      this.random = Objects.requireNonNull(random, "random must not be null");
+      return this;
+    }
+
+    /**
+     * How many due retries are released per store transaction. Default {@link
+     * RetryManager#DEFAULT_BATCH_SIZE}.
+     *
+     * @param size from 1 to 10,000
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder retryBatchSize(int size) {
+      this.retryBatchSize = RetryManager.requireBatchSize(size, "retryBatchSize");
       return this;
     }
 
@@ -856,14 +976,125 @@ public final class Workgate implements AutoCloseable {
     }
 
     /**
-     * A maximum number of waiting work orders for a queue.
+     * A maximum number of waiting work orders ({@code PENDING} or {@code WAITING_RETRY}) for a
+     * queue: a submit through this node to a queue at its limit throws {@link
+     * dev.workgate.core.QueueFullException}. Any queue may have one, served here or not: the limit
+     * is checked by the submitting node, and a node may submit to queues that other nodes serve.
+     * Setting it again for the same queue replaces it.
      *
      * @param queue the queue
      * @param limit at least 1
      * @return this builder
+     * @throws IllegalArgumentException if the queue name or the limit is bad
      */
     public Builder maxQueueDepth(String queue, long limit) {
       scheduler.maxQueueDepth(queue, limit);
+      return this;
+    }
+
+    /**
+     * The most work orders of a queue this node runs at once, whatever its free slots: a queue of
+     * work that hits a rate-limited service, or that must not take the whole node. Setting it again
+     * for the same queue replaces it. The limit is this node's, not the cluster's.
+     *
+     * @param queue a queue this node serves
+     * @param limit at least 1
+     * @return this builder
+     * @throws IllegalArgumentException if the queue name or the limit is bad; {@link #build()}
+     *     refuses a queue this node does not serve
+     */
+    public Builder queueConcurrency(String queue, int limit) {
+      scheduler.queueConcurrency(queue, limit);
+      concurrencyQueues.add(queue);
+      return this;
+    }
+
+    /**
+     * The most starts per second on this node, across its queues, with bursts of up to one second's
+     * worth (a token bucket over the node's {@link #clock}). Default 0, no limit. It applies beside
+     * {@link #staggerDelay}: a start waits for both.
+     *
+     * @param rate 0 for no limit, else positive and at most 1,000,000
+     * @return this builder
+     * @throws IllegalArgumentException if out of range or not a number
+     */
+    public Builder maxStartsPerSecond(double rate) {
+      scheduler.maxStartsPerSecond(rate);
+      return this;
+    }
+
+    /**
+     * How long a work order that could run on this node waits for resources that smaller work keeps
+     * taking before the node reserves them for it. Default {@link
+     * SchedulerConfig#DEFAULT_STARVATION_THRESHOLD} (1 min).
+     *
+     * @param threshold positive, at most an hour
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder starvationThreshold(Duration threshold) {
+      scheduler.starvationThreshold(threshold);
+      return this;
+    }
+
+    /**
+     * How often the leases of running work are renewed. Default a third of the {@link
+     * #leaseDuration}, so that a lease survives two missed renewals.
+     *
+     * @param interval positive, at most an hour; {@link #build()} refuses one not shorter than the
+     *     lease, and one that with the {@link #selfFenceMargin} leaves no time to renew
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder renewInterval(Duration interval) {
+      scheduler.renewInterval(interval);
+      return this;
+    }
+
+    /**
+     * The most work orders one claim takes (one store transaction). Default {@link
+     * SchedulerConfig#DEFAULT_CLAIM_BATCH_SIZE}.
+     *
+     * @param size from 1 to 1,000
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder claimBatchSize(int size) {
+      scheduler.claimBatchSize(size);
+      return this;
+    }
+
+    /**
+     * The most expired leases this node reaps per turn. Default {@link
+     * SchedulerConfig#DEFAULT_REAP_BATCH_SIZE}.
+     *
+     * @param size from 1 to 10,000
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder reapBatchSize(int size) {
+      scheduler.reapBatchSize(size);
+      return this;
+    }
+
+    /**
+     * Makes every thread the node starts: the scheduler's loop and lease watchdog, the execution
+     * threads (one per slot), the timeout, kill and sandbox-creation threads, the threads that run
+     * in-process handlers, the completion watcher and the orphan housekeeping thread. The node
+     * starts the threads it gets and shuts down every pool it made on {@link Workgate#close()} (the
+     * handler pool once the executions have ended), so a factory of non-daemon threads does not
+     * keep the JVM alive past {@code close()}; until then it does. The factory is called from
+     * several threads and must be thread-safe. An in-process handler's thread is renamed {@code
+     * workgate-handler-<sandbox>} while it runs the handler and named back afterwards. A {@link
+     * dev.workgate.execution.ProcessSandboxProvider} has a factory of its own for its output
+     * threads. Default: daemon threads named {@code workgate-<role>-<node id>}.
+     *
+     * @param factory the factory
+     * @return this builder
+     * @throws NullPointerException if null
+     */
+    public Builder threadFactory(ThreadFactory factory) {
+      this.threadFactory = Objects.requireNonNull(factory, "threadFactory must not be null");
       return this;
     }
 
@@ -1019,21 +1250,50 @@ public final class Workgate implements AutoCloseable {
      * Builds the runtime; call {@link Workgate#start()} to begin.
      *
      * @return the runtime
-     * @throws IllegalArgumentException if no handler or sandbox provider is registered, or {@link
-     *     #resources} is set beside {@link #maxConcurrent} or {@link #memoryPerSlotMb}
+     *     <p>Settings that contradict each other are refused here, naming both: {@link #resources}
+     *     beside {@link #maxConcurrent} or {@link #memoryPerSlotMb}; a {@link #renewInterval} not
+     *     shorter than the {@link #leaseDuration}; a {@link #selfFenceMargin} that with the renew
+     *     interval fills the lease; a {@link #queueConcurrency} or a {@link #retryPolicy(String,
+     *     RetryPolicy)} for a queue this node does not serve (it would never apply). A {@link
+     *     #maxQueueDepth} may name any queue. Setting a single-valued setting twice is not a
+     *     conflict: the last value wins.
+     * @return the runtime
+     * @throws IllegalArgumentException if no handler or sandbox provider is registered, or settings
+     *     conflict as above
      * @throws IllegalStateException if the sandbox root cannot be created, or the default one under
      *     {@code java.io.tmpdir} exists and is not private to this user
      */
     public Workgate build() {
-      if (resourceConfig != null && slotsSet) {
+      if (resourceConfig != null && slotsSetBy != null) {
         throw new IllegalArgumentException(
-            "set maxConcurrent and memoryPerSlotMb in resources(ResourceConfig), not beside it");
+            "resources(ResourceConfig) conflicts with "
+                + slotsSetBy
+                + ": set maxConcurrent and memoryPerSlotMb in the ResourceConfig, not beside it");
+      }
+      SchedulerConfig config = scheduler.build(); // lease, renew interval and self-fence margin
+      for (String queue : concurrencyQueues) {
+        requireServed(config, "queueConcurrency", queue);
+      }
+      for (String queue : queuePolicies.keySet()) {
+        requireServed(config, "retryPolicy", queue);
       }
       if (handlers.isEmpty() && providers.isEmpty()) {
         throw new IllegalArgumentException(
             "register at least one handler or sandbox provider: nothing could run");
       }
-      return new Workgate(this);
+      return new Workgate(this, config);
+    }
+
+    private static void requireServed(SchedulerConfig config, String setting, String queue) {
+      if (!config.serves(queue)) {
+        throw new IllegalArgumentException(
+            setting
+                + " names queue '"
+                + queue
+                + "', which this node does not serve (queues "
+                + config.queues()
+                + "): it would never apply; add the queue with queues(…) or drop the setting");
+      }
     }
   }
 }

@@ -33,6 +33,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -285,19 +286,24 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     this.creationTimeout = b.creationTimeout;
     this.abandonedHandlerSlotCap = b.abandonedHandlerSlotCap;
     AtomicInteger n = new AtomicInteger();
+    ThreadFactory threads = b.threadFactory;
     if (b.executor != null) {
       this.executions = b.executor;
     } else {
       this.executions =
           Executors.newFixedThreadPool(
-              b.threads, r -> daemon(r, "workgate-exec-" + nodeId + "-" + n.incrementAndGet()));
+              b.threads,
+              threads != null
+                  ? threads
+                  : r -> daemon(r, "workgate-exec-" + nodeId + "-" + n.incrementAndGet()));
       owned.add(executions);
     }
     if (b.timer != null) {
       this.timers = b.timer;
     } else {
       ScheduledThreadPoolExecutor timer =
-          new ScheduledThreadPoolExecutor(1, r -> daemon(r, "workgate-timeouts-" + nodeId));
+          new ScheduledThreadPoolExecutor(
+              1, threads != null ? threads : r -> daemon(r, "workgate-timeouts-" + nodeId));
       // Each attempt schedules its timeout (1 h by default) and cancels it when it ends: without
       // this, every cancelled timer stayed queued until its time, one per attempt on a busy node.
       timer.setRemoveOnCancelPolicy(true);
@@ -308,7 +314,8 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
       this.killers = b.killExecutor;
     } else {
       ExecutorService pool =
-          Executors.newCachedThreadPool(r -> daemon(r, "workgate-kill-" + nodeId));
+          Executors.newCachedThreadPool(
+              threads != null ? threads : r -> daemon(r, "workgate-kill-" + nodeId));
       this.killers = pool;
       owned.add(pool);
     }
@@ -320,7 +327,9 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
       AtomicInteger c = new AtomicInteger();
       ExecutorService pool =
           Executors.newCachedThreadPool(
-              r -> daemon(r, "workgate-create-" + nodeId + "-" + c.incrementAndGet()));
+              threads != null
+                  ? threads
+                  : r -> daemon(r, "workgate-create-" + nodeId + "-" + c.incrementAndGet()));
       this.creators = pool;
       owned.add(pool);
     }
@@ -1510,6 +1519,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     private ExecutorService executor;
     private ScheduledExecutorService timer;
     private java.util.concurrent.Executor killExecutor;
+    private ThreadFactory threadFactory;
 
     private Builder(WorkOrderStore store, RetryManager retries, String nodeId) {
       this.store = Objects.requireNonNull(store, "store");
@@ -1672,6 +1682,23 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
      */
     public Builder killExecutor(java.util.concurrent.Executor killExecutor) {
       this.killExecutor = Objects.requireNonNull(killExecutor, "killExecutor");
+      return this;
+    }
+
+    /**
+     * Makes the threads of the pools the manager makes for itself (executions, timeouts, kills,
+     * sandbox creations: those not replaced by {@link #executor}, {@link #timer}, {@link
+     * #killExecutor} or {@link #creationExecutor}); the manager shuts those pools down on {@link
+     * ExecutionManager#close()}. Default: daemon threads named {@code workgate-exec-<node>-<n>},
+     * {@code workgate-timeouts-<node>}, {@code workgate-kill-<node>} and {@code
+     * workgate-create-<node>-<n>}. The factory is called from several threads and must be
+     * thread-safe.
+     *
+     * @param factory the factory
+     * @return this builder
+     */
+    public Builder threadFactory(ThreadFactory factory) {
+      this.threadFactory = Objects.requireNonNull(factory, "threadFactory must not be null");
       return this;
     }
 

@@ -23,7 +23,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -42,45 +44,96 @@ import org.slf4j.MDC;
  * period has passed, the sandbox gives up on it and {@link Sandbox#run} returns so that the owner
  * records the attempt, while the handler's thread is left to end on its own (logged). {@link
  * Sandbox#whenStopped()} completes only when that thread has left the handler, and until then the
- * owner keeps the attempt's slot. Thread-safe.
+ * owner keeps the attempt's slot.
+ *
+ * <p>Thread-safe. Handlers run on the executor given to the constructor, which stays its caller's
+ * (a {@link dev.workgate.Workgate} gives its providers a pool of the node's, shut down with the
+ * node), or else on a pool of daemon threads shared by every provider built without one.
  */
 public final class InProcessSandboxProvider implements SandboxProvider {
   private static final Logger LOG = LoggerFactory.getLogger(InProcessSandboxProvider.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /**
-   * The threads handlers run on, shared by every provider: a thread per running handler, kept for a
-   * minute after its handler ends so that the next attempt does not pay for a new thread. A handler
-   * that ignores a kill keeps its thread; the pool makes another for the next one.
+   * The pool of providers built without one: a thread per running handler, kept for a minute after
+   * its handler ends so that the next attempt does not pay for a new thread. Made on first use and
+   * never shut down; its threads are daemons, so it never keeps the JVM alive.
    */
-  private static final ExecutorService HANDLERS =
-      new ThreadPoolExecutor(
-          0,
-          Integer.MAX_VALUE,
-          60,
-          TimeUnit.SECONDS,
-          new SynchronousQueue<>(),
-          r -> {
-            Thread t = new Thread(r, "workgate-handler");
-            t.setDaemon(true);
-            return t;
-          });
+  private static final class SharedPool {
+    static final ExecutorService HANDLERS = cachedPool(SharedPool::daemon);
+
+    private static Thread daemon(Runnable r) {
+      Thread t = new Thread(r, "workgate-handler");
+      t.setDaemon(true);
+      return t;
+    }
+  }
 
   private final Path root;
   private final WorkHandler handler;
   private final Clock clock;
+  private final ExecutorService handlers;
 
   /**
-   * A provider for one handler.
+   * A provider for one handler whose handlers run on a pool shared by every provider built this
+   * way: made on first use, never shut down, of daemon threads that end after a minute idle. A
+   * {@link dev.workgate.Workgate} does not use it: it gives its providers a pool of its own (see
+   * {@link #InProcessSandboxProvider(Path, WorkHandler, Clock, ExecutorService)}).
    *
    * @param root where sandbox directories are created
    * @param handler the handler
    * @param clock stamps the sandbox records
    */
   public InProcessSandboxProvider(Path root, WorkHandler handler, Clock clock) {
+    this(root, handler, clock, null);
+  }
+
+  /**
+   * A provider for one handler whose handlers run on {@code handlers}.
+   *
+   * <p>Each running handler occupies a thread of the executor for as long as it runs (and longer if
+   * it ignores a kill), and the execution that started it waits for it, so the executor must start
+   * each task at once rather than queue it behind others: use {@link #cachedPool} or a {@link
+   * java.util.concurrent.Executors#newCachedThreadPool cached pool}, or a fixed pool with more
+   * threads than the node has slots. The provider never shuts the executor down; its owner does,
+   * once no execution runs on it. A handler handed to an executor that refuses it (shut down) fails
+   * its attempt with the {@link java.util.concurrent.RejectedExecutionException}. The executor is
+   * used from many threads at once, as every {@link ExecutorService} may be.
+   *
+   * @param root where sandbox directories are created
+   * @param handler the handler
+   * @param clock stamps the sandbox records
+   * @param handlers runs the handlers; the caller owns it
+   */
+  public InProcessSandboxProvider(
+      Path root, WorkHandler handler, Clock clock, ExecutorService handlers) {
     this.root = Objects.requireNonNull(root, "root").toAbsolutePath().normalize();
     this.handler = Objects.requireNonNull(handler, "handler");
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.handlers = handlers;
+  }
+
+  /**
+   * A pool fit for handlers: a thread per running handler made by {@code threads}, each kept for a
+   * minute after its handler ends so that the next attempt does not pay for a new thread. A handler
+   * that ignores a kill keeps its thread; the pool makes another for the next one. The caller shuts
+   * it down.
+   *
+   * @param threads makes the pool's threads
+   * @return a new pool
+   */
+  public static ExecutorService cachedPool(ThreadFactory threads) {
+    return new ThreadPoolExecutor(
+        0,
+        Integer.MAX_VALUE,
+        60,
+        TimeUnit.SECONDS,
+        new SynchronousQueue<>(),
+        Objects.requireNonNull(threads, "threads"));
+  }
+
+  private ExecutorService handlers() {
+    return handlers != null ? handlers : SharedPool.HANDLERS;
   }
 
   @Override
@@ -180,7 +233,7 @@ public final class InProcessSandboxProvider implements SandboxProvider {
       }
       // The handler's own log lines carry the execution's MDC (work order, attempt, queue).
       Map<String, String> mdc = MDC.getCopyOfContextMap();
-      HANDLERS.execute(
+      Runnable task =
           () -> {
             Thread self = Thread.currentThread();
             String poolName = self.getName();
@@ -218,7 +271,13 @@ public final class InProcessSandboxProvider implements SandboxProvider {
             } else {
               outcome.complete(result == null ? WorkResult.ok() : result);
             }
-          });
+          };
+      try {
+        handlers().execute(task);
+      } catch (RejectedExecutionException e) {
+        stopped.complete(null); // the handler never got a thread: nothing runs
+        throw e;
+      }
       try {
         return outcome.get();
       } catch (ExecutionException e) {

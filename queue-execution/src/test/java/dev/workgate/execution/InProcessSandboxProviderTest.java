@@ -1,6 +1,7 @@
 package dev.workgate.execution;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.workgate.WorkResult;
 import dev.workgate.core.WorkOrderEvent;
@@ -19,6 +20,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
@@ -80,6 +83,62 @@ class InProcessSandboxProviderTest {
     assertThat(provider.list()).isEmpty();
     sandbox.destroy();
     assertThat(entries(root)).isZero();
+  }
+
+  @Test
+  void handlers_run_on_the_executor_the_provider_was_given() throws Exception {
+    ExecutorService pool =
+        InProcessSandboxProvider.cachedPool(r -> new Thread(r, "given-pool-thread"));
+    try {
+      java.util.concurrent.atomic.AtomicReference<Thread> ranOn =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      java.util.concurrent.atomic.AtomicReference<String> nameWhileRunning =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      InProcessSandboxProvider provider =
+          new InProcessSandboxProvider(
+              dir.resolve("sandboxes"),
+              ctx -> {
+                ranOn.set(Thread.currentThread());
+                nameWhileRunning.set(Thread.currentThread().getName());
+                return WorkResult.ok();
+              },
+              Clock.systemUTC(),
+              pool);
+
+      Sandbox sandbox = provider.create(claimed());
+      assertThat(sandbox.run().succeeded()).isTrue();
+
+      // A thread of the given pool, renamed while it runs the handler and named back afterwards.
+      assertThat(nameWhileRunning.get()).startsWith("workgate-handler-");
+      assertThat(ranOn.get().getName()).isEqualTo("given-pool-thread");
+      sandbox.destroy();
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void a_handler_refused_by_a_shut_down_executor_fails_its_attempt_and_counts_as_stopped()
+      throws Exception {
+    ExecutorService pool = InProcessSandboxProvider.cachedPool(Thread::new);
+    pool.shutdown();
+    AtomicBoolean ran = new AtomicBoolean();
+    InProcessSandboxProvider provider =
+        new InProcessSandboxProvider(
+            dir.resolve("sandboxes"),
+            ctx -> {
+              ran.set(true);
+              return WorkResult.ok();
+            },
+            Clock.systemUTC(),
+            pool);
+
+    Sandbox sandbox = provider.create(claimed());
+
+    assertThatThrownBy(sandbox::run).isInstanceOf(RejectedExecutionException.class);
+    assertThat(sandbox.whenStopped().toCompletableFuture().isDone()).isTrue();
+    assertThat(ran).isFalse();
+    sandbox.destroy();
   }
 
   @Test

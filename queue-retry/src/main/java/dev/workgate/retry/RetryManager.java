@@ -257,6 +257,21 @@ public final class RetryManager {
   }
 
   /**
+   * Checks a release batch size (see {@link Builder#batchSize}), for builders that pass one on.
+   *
+   * @param size the size
+   * @param setting the name of the setting, for the message
+   * @return the size
+   * @throws IllegalArgumentException naming the setting if it is not between 1 and 10,000
+   */
+  public static int requireBatchSize(int size, String setting) {
+    if (size < 1 || size > 10_000) {
+      throw new IllegalArgumentException(setting + " must be between 1 and 10000, got " + size);
+    }
+    return size;
+  }
+
+  /**
    * How often a work order may be released before the next release fails it as {@code POISONED}.
    *
    * @return at least 0
@@ -633,10 +648,7 @@ public final class RetryManager {
      * @return this builder
      */
     public Builder batchSize(int size) {
-      if (size < 1 || size > 10_000) {
-        throw new IllegalArgumentException("batchSize must be between 1 and 10000, got " + size);
-      }
-      this.batchSize = size;
+      this.batchSize = requireBatchSize(size, "batchSize");
       return this;
     }
 
