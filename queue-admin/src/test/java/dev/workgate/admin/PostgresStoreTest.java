@@ -53,7 +53,7 @@ class PostgresStoreTest {
     CliRun show = cli("show", failed.value());
     assertThat(show.out()).contains("last error        TIMEOUT: ran past 1h");
 
-    CliRun resubmit = cli("cancel", pending.value(), "--reason", "from the CLI");
+    CliRun cancel = cli("cancel", pending.value(), "--reason", "from the CLI");
     assertThat(cancel.out()).contains("cancelled (it was PENDING)");
     try (WorkOrderStore store = db.openStore(Clock.systemUTC())) {
       assertThat(store.find(pending).orElseThrow().state()).isEqualTo(WorkOrderState.CANCELLED);
@@ -150,8 +150,8 @@ class PostgresStoreTest {
                 + " is not a Workgate store with table prefix 'workgate_'")
         .contains("it holds no tables")
         .contains("Nothing was changed");
-    CliRun resubmit = cli("cancel", dev.workgate.core.WorkOrderId.random().toString());
-    assertThat(resubmit.exit()).isEqualTo(1);
+    CliRun cancel = cli("cancel", dev.workgate.core.WorkOrderId.random().toString());
+    assertThat(cancel.exit()).isEqualTo(1);
     assertThat(cancel.err()).contains("is not a Workgate store with table prefix 'workgate_'");
     try (Connection c = db.adminConnection();
         Statement s = c.createStatement();
