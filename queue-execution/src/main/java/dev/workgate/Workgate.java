@@ -5,7 +5,6 @@ import dev.workgate.core.Text;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
-import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.Cancellations;
 import dev.workgate.core.store.Stores;
@@ -98,6 +97,7 @@ public final class Workgate implements AutoCloseable {
   private final ResourceMonitor resources;
   private final ExecutionManager executions;
   private final Scheduler scheduler;
+  private final WorkgateClient client;
   private final OrphanReaper orphans;
 
   /** Runs this node's in-process handlers; shut down once its executions have ended. */
@@ -212,6 +212,7 @@ public final class Workgate implements AutoCloseable {
             threadFactory != null
                 ? threadFactory
                 : daemonThreads("workgate-completions-" + nodeId));
+    this.client = WorkgateClient.ofNode(store, scheduler.submissions());
   }
 
   /** The default factory of the node's own threads: daemons with the given name. */
@@ -278,13 +279,13 @@ public final class Workgate implements AutoCloseable {
     Objects.requireNonNull(spec, "spec");
     requireOpen();
     requireType(spec.type());
-    return scheduler.submit(spec);
+    return client.submit(spec);
   }
 
   /**
    * Submits many work orders in one atomic append (one transaction on a durable store): the way to
-   * enqueue a batch. All are written or, on an exception, none is; see {@link Scheduler#submitAll}
-   * for idempotency keys and queue depths.
+   * enqueue a batch. All are written or, on an exception, none is; see {@link
+   * WorkgateClient#submitAll} for idempotency keys and queue depths.
    *
    * @param specs what to run; may be empty
    * @return their ids, in the order of {@code specs}
@@ -300,7 +301,7 @@ public final class Workgate implements AutoCloseable {
     for (WorkOrderSpec spec : specs) {
       requireType(Objects.requireNonNull(spec, "specs holds a null spec").type());
     }
-    return scheduler.submitAll(specs);
+    return client.submitAll(specs);
   }
 
   private void requireType(String type) {
@@ -327,7 +328,7 @@ public final class Workgate implements AutoCloseable {
   public boolean cancel(WorkOrderId id, String reason) {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(reason, "reason");
-    Cancellations.Outcome outcome = Cancellations.request(store, id, reason);
+    Cancellations.Outcome outcome = client.requestCancel(id, reason);
     if (outcome.view().state().isActive()) {
       // Requested now or before: if this node runs it, it stops at once rather than at renewal.
       executions.cancel(id, outcome.effectiveReason(reason));
@@ -346,19 +347,7 @@ public final class Workgate implements AutoCloseable {
    */
   public WorkOrderId resubmit(WorkOrderId failedOrCancelled) {
     requireOpen();
-    WorkOrderView old =
-        store
-            .find(failedOrCancelled)
-            .orElseThrow(() -> new IllegalArgumentException("no work order " + failedOrCancelled));
-    if (old.state() != WorkOrderState.FAILED && old.state() != WorkOrderState.CANCELLED) {
-      throw new IllegalStateException(
-          "only a FAILED or CANCELLED work order can be resubmitted; "
-              + failedOrCancelled
-              + " is "
-              + old.state());
-    }
-    WorkOrderSpec spec = old.spec().toBuilder().idempotencyKey(null).build();
-    return scheduler.submit(spec, failedOrCancelled);
+    return client.resubmit(failedOrCancelled);
   }
 
   /**
@@ -368,7 +357,7 @@ public final class Workgate implements AutoCloseable {
    * @return its view, empty if unknown
    */
   public Optional<WorkOrderView> find(WorkOrderId id) {
-    return store.find(Objects.requireNonNull(id, "id"));
+    return client.find(id);
   }
 
   /**
@@ -378,7 +367,20 @@ public final class Workgate implements AutoCloseable {
    * @return the events, empty if unknown
    */
   public List<RecordedEvent> history(WorkOrderId id) {
-    return store.readStream(Objects.requireNonNull(id, "id"));
+    return client.history(id);
+  }
+
+  /**
+   * This node's client: the submit, cancel, resubmit and reads that this node's own methods
+   * delegate to, with this node's admission (its capacity, then the node table) and depth limits.
+   * Unlike {@link #submit}, it submits any type, also one this node has no handler for, for another
+   * node to run. Thread-safe. It lives as long as the node: its {@link WorkgateClient#close()} does
+   * nothing.
+   *
+   * @return the client
+   */
+  public WorkgateClient client() {
+    return client;
   }
 
   /**

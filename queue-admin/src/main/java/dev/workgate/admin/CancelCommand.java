@@ -1,5 +1,6 @@
 package dev.workgate.admin;
 
+import dev.workgate.WorkgateClient;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.Cancellations;
@@ -19,9 +20,10 @@ import picocli.CommandLine.Spec;
  * {@code cancel}: what {@code Workgate.cancel} does, as store appends.
  *
  * <p>A {@code Workgate} cannot be built without a handler, and the CLI has none, so the command
- * uses the store-level cancel that {@code Workgate.cancel} uses too, {@link Cancellations}: {@code
- * Cancelled} for a waiting work order, {@code CancellationRequested} for one that runs (its owner
- * node stops it), nothing for an ended one, read again if the work order changed meanwhile.
+ * cancels through a {@link WorkgateClient} over the store, whose cancel {@code Workgate.cancel}
+ * uses too ({@link Cancellations}): {@code Cancelled} for a waiting work order, {@code
+ * CancellationRequested} for one that runs (its owner node stops it), nothing for an ended one,
+ * read again if the work order changed meanwhile.
  */
 @Command(
     name = "cancel",
@@ -65,8 +67,9 @@ final class CancelCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     Cancellations.Outcome outcome;
-    try (WorkOrderStore store = admin.openStore(OpenMode.EXISTING)) {
-      outcome = Cancellations.request(store, id, reason);
+    try (WorkOrderStore store = admin.openStore(OpenMode.EXISTING);
+        WorkgateClient client = WorkgateClient.over(store)) {
+      outcome = client.requestCancel(id, reason);
     }
     WorkOrderView view = outcome.view();
     String owner = view.leaseOwner().map(o -> "node " + o).orElse("its owner node");

@@ -38,4 +38,27 @@ public record ResourceRequest(int slots, long memoryMb) {
   public static ResourceRequest of(int slots, long memoryMb) {
     return new ResourceRequest(slots, memoryMb);
   }
+
+  /**
+   * This request with a per-slot memory default applied: itself if it declares memory or the
+   * default is 0, else {@code memoryPerSlotMb × slots} (saturating at {@link Long#MAX_VALUE}). The
+   * one formula by which a submit writes the default into a spec and a node reserves memory, so
+   * every node and client admits a work order by the same figure.
+   *
+   * @param memoryPerSlotMb the memory per slot in MiB, at least 0; 0 applies no default
+   * @return the effective request
+   * @throws IllegalArgumentException if {@code memoryPerSlotMb} is negative
+   */
+  public ResourceRequest withMemoryDefault(long memoryPerSlotMb) {
+    if (memoryPerSlotMb < 0) {
+      throw new IllegalArgumentException(
+          "memoryPerSlotMb must not be negative, got " + memoryPerSlotMb);
+    }
+    if (memoryMb > 0 || memoryPerSlotMb == 0) {
+      return this;
+    }
+    long high = Math.multiplyHigh(memoryPerSlotMb, slots);
+    long low = memoryPerSlotMb * slots;
+    return new ResourceRequest(slots, high == 0 && low >= 0 ? low : Long.MAX_VALUE);
+  }
 }

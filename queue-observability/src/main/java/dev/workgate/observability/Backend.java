@@ -2,9 +2,11 @@ package dev.workgate.observability;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.workgate.Workgate;
+import dev.workgate.WorkgateClient;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.store.Cancellations;
 import dev.workgate.core.store.WorkOrderStore;
+import java.time.Clock;
 import java.time.Instant;
 
 /**
@@ -57,8 +59,14 @@ interface Backend {
     };
   }
 
-  /** A store without a node: counts only, and cancels through {@link Cancellations}. */
-  static Backend of(WorkOrderStore store) {
+  /**
+   * A store without a node: counts only, and changes through a {@link WorkgateClient} over the
+   * store, as a producer-only service makes them (cancel by {@link Cancellations}).
+   *
+   * @param clock the endpoint's clock, for the client's node-table checks
+   */
+  static Backend of(WorkOrderStore store, Clock clock) {
+    WorkgateClient client = WorkgateClient.builder(store).clock(clock).build();
     return new Backend() {
       @Override
       public WorkOrderStore store() {
@@ -72,7 +80,7 @@ interface Backend {
 
       @Override
       public Cancel cancel(WorkOrderId id, String reason) {
-        Cancellations.Outcome outcome = Cancellations.request(store, id, reason);
+        Cancellations.Outcome outcome = client.requestCancel(id, reason);
         return new Cancel(outcome.cancelledOrRequested(), outcome.result().name());
       }
     };

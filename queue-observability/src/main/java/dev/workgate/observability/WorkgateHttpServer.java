@@ -201,7 +201,7 @@ public final class WorkgateHttpServer implements AutoCloseable {
       }
       this.routes =
           new Routes(
-              node ? Backend.of(b.workgate) : Backend.of(b.store),
+              node ? Backend.of(b.workgate) : Backend.of(b.store, clock),
               clock,
               health,
               registry,

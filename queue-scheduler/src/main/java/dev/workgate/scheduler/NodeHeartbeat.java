@@ -35,12 +35,8 @@ import org.slf4j.LoggerFactory;
 final class NodeHeartbeat {
   private static final Logger LOG = LoggerFactory.getLogger(NodeHeartbeat.class);
 
-  /**
-   * How long a node's row is kept after its last heartbeat. A submit is refused only when no node
-   * seen within this time could run it: a large node that is being redeployed, or down for a while,
-   * still counts, so its work is accepted and waits for it.
-   */
-  static final Duration FORGET_AFTER = Duration.ofHours(1);
+  /** How long a node's row is kept after its last heartbeat: {@link NodeStatus#FORGET_AFTER}. */
+  static final Duration FORGET_AFTER = NodeStatus.FORGET_AFTER;
 
   /** How many of each served queue's oldest pending work orders a heartbeat checks. */
   static final int SCAN_PER_QUEUE = 100;

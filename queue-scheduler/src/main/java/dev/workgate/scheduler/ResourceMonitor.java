@@ -255,18 +255,7 @@ public final class ResourceMonitor {
    * @throws NullPointerException if {@code declared} is null
    */
   public ResourceRequest effective(ResourceRequest declared) {
-    Objects.requireNonNull(declared, "declared");
-    if (declared.memoryMb() > 0 || config.memoryPerSlotMb() == 0) {
-      return declared;
-    }
-    return ResourceRequest.of(
-        declared.slots(), saturatedMultiply(config.memoryPerSlotMb(), declared.slots()));
-  }
-
-  private static long saturatedMultiply(long a, long b) {
-    long high = Math.multiplyHigh(a, b);
-    long low = a * b;
-    return high == 0 && low >= 0 ? low : Long.MAX_VALUE;
+    return Objects.requireNonNull(declared, "declared").withMemoryDefault(config.memoryPerSlotMb());
   }
 
   /**

@@ -3,19 +3,15 @@ package dev.workgate.scheduler;
 import dev.workgate.core.ConcurrencyException;
 import dev.workgate.core.ErrorCodes;
 import dev.workgate.core.ErrorInfo;
-import dev.workgate.core.IdempotencyKeyConflictException;
 import dev.workgate.core.InvalidTransitionException;
 import dev.workgate.core.QueueFullException;
-import dev.workgate.core.ResourceRequest;
-import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
-import dev.workgate.core.store.AppendRequest;
 import dev.workgate.core.store.Capacity;
 import dev.workgate.core.store.ClaimRequest;
-import dev.workgate.core.store.ExpectedVersion;
+import dev.workgate.core.store.Submissions;
 import dev.workgate.core.store.Subscription;
 import dev.workgate.core.store.WorkOrderQuery;
 import dev.workgate.core.store.WorkOrderStore;
@@ -25,7 +21,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -126,9 +121,9 @@ public final class Scheduler implements AutoCloseable {
   private final java.util.function.Supplier<WorkOrderId> ids;
   private final StartGate gate;
   private final NodeHeartbeat heartbeat;
+  private final Submissions submissions;
 
   private final Object turnLock = new Object();
-  private final Object submitLock = new Object();
   private final Object lifecycleLock = new Object();
   private final Map<WorkOrderId, ClaimedWork> active = new ConcurrentHashMap<>();
   private final Signal signal = new Signal();
@@ -168,6 +163,15 @@ public final class Scheduler implements AutoCloseable {
     this.ids = b.ids;
     this.gate = new StartGate(config.staggerDelay(), config.maxStartsPerSecond());
     this.heartbeat = new NodeHeartbeat(store, config, monitor, clock);
+    this.submissions =
+        Submissions.builder(store)
+            .clock(clock)
+            .ids(ids)
+            .depthLimits(config::maxQueueDepth)
+            .memoryPerSlotMb(monitor.config().memoryPerSlotMb())
+            .admission(heartbeat::requireFits)
+            .afterSubmit(this::wakeIfServed)
+            .build();
   }
 
   /**
@@ -210,10 +214,23 @@ public final class Scheduler implements AutoCloseable {
   }
 
   /**
-   * Submits a work order: appends {@code Submitted} and wakes the loop if this node serves the
-   * queue. A spec that declares no memory gets the monitor's per-slot default written into it, so
-   * every node admits it by the same figure. A second submit with the same idempotency key returns
-   * the first work order's id and writes nothing.
+   * The submit path of this node: {@link Submissions} over the store with this node's depth limits
+   * ({@link SchedulerConfig#maxQueueDepth}), the monitor's memory per slot, this node's admission
+   * check (its own capacity, then the node table) and a wake-up of the loop after a submit to a
+   * queue it serves. Every submit through the node ({@code Workgate}, its client, {@link #submit})
+   * goes through it.
+   *
+   * @return the submissions; thread-safe
+   */
+  public Submissions submissions() {
+    return submissions;
+  }
+
+  /**
+   * Submits a work order through {@link #submissions()}: appends {@code Submitted} and wakes the
+   * loop if this node serves the queue. A spec that declares no memory gets the monitor's per-slot
+   * default written into it, so every node admits it by the same figure. A second submit with the
+   * same idempotency key returns the first work order's id and writes nothing.
    *
    * <p>If the queue has a maximum depth, submits through this node are checked and appended one at
    * a time, so this node never exceeds it; submits through other nodes at the same moment can
@@ -243,50 +260,15 @@ public final class Scheduler implements AutoCloseable {
   public WorkOrderId submit(WorkOrderSpec spec, WorkOrderId resubmittedFrom) {
     Objects.requireNonNull(spec, "spec");
     requireOpen();
-    Optional<String> key = spec.idempotencyKey();
-    if (key.isPresent()) {
-      Optional<WorkOrderId> existing = store.findByIdempotencyKey(key.get());
-      if (existing.isPresent()) {
-        return existing.get();
-      }
-    }
-    WorkOrderSpec effective = withMemoryDefault(spec);
-    heartbeat.requireFits(effective);
-    WorkOrderId id = Objects.requireNonNull(ids.get(), "the id supplier returned null");
-    try {
-      Optional<Long> limit = config.maxQueueDepth(spec.queue());
-      if (limit.isPresent()) {
-        synchronized (submitLock) {
-          if (key.isPresent()) {
-            Optional<WorkOrderId> existing = store.findByIdempotencyKey(key.get());
-            if (existing.isPresent()) {
-              return existing.get(); // a submit with the same key got in first
-            }
-          }
-          long depth = depth(spec.queue());
-          if (depth >= limit.get()) {
-            throw new QueueFullException(spec.queue(), depth, limit.get());
-          }
-          append(id, effective, resubmittedFrom);
-        }
-      } else {
-        append(id, effective, resubmittedFrom);
-      }
-    } catch (IdempotencyKeyConflictException taken) {
-      return taken.existingWorkOrderId();
-    }
-    if (config.serves(spec.queue())) {
-      signal.wake();
-    }
-    return id;
+    return submissions.submit(spec, resubmittedFrom);
   }
 
   /**
-   * Submits many work orders in one atomic append: one transaction on a durable store, so a batch
-   * costs about what one submit costs. Either all are written or, on an exception, none is. Each
-   * spec is handled as {@link #submit(WorkOrderSpec)} handles it (the memory default, the
-   * idempotency key). A batch that holds an idempotency key already taken, or the same key twice,
-   * is submitted one by one instead, so each such spec gets the first work order's id.
+   * Submits many work orders in one atomic append through {@link #submissions()}: one transaction
+   * on a durable store, so a batch costs about what one submit costs. Either all are written or, on
+   * an exception, none is. Each spec is handled as {@link #submit(WorkOrderSpec)} handles it (the
+   * memory default, the idempotency key): a spec whose key is taken, or repeats one earlier in the
+   * batch, gets the first work order's id.
    *
    * <p>Maximum queue depths are checked for the whole batch before anything is written: a batch
    * that would take a queue past its limit is refused whole.
@@ -300,87 +282,16 @@ public final class Scheduler implements AutoCloseable {
   public List<WorkOrderId> submitAll(List<WorkOrderSpec> specs) {
     Objects.requireNonNull(specs, "specs");
     requireOpen();
-    if (specs.isEmpty()) {
-      return List.of();
-    }
-    Set<String> keys = new HashSet<>();
-    boolean anyLimit = false;
-    for (WorkOrderSpec spec : specs) {
-      Objects.requireNonNull(spec, "specs holds a null spec");
-      Optional<String> key = spec.idempotencyKey();
-      if (key.isPresent()
-          && (!keys.add(key.get()) || store.findByIdempotencyKey(key.get()).isPresent())) {
-        return oneByOne(specs);
-      }
-      anyLimit |= config.maxQueueDepth(spec.queue()).isPresent();
-    }
-    List<WorkOrderId> ids = new ArrayList<>(specs.size());
-    List<AppendRequest> requests = new ArrayList<>(specs.size());
-    for (WorkOrderSpec spec : specs) {
-      WorkOrderSpec effective = withMemoryDefault(spec);
-      heartbeat.requireFits(effective);
-      WorkOrderId id = Objects.requireNonNull(this.ids.get(), "the id supplier returned null");
-      ids.add(id);
-      requests.add(
-          new AppendRequest(
-              id, ExpectedVersion.none(), List.of(new WorkOrderEvent.Submitted(effective, null))));
-    }
-    try {
-      if (anyLimit) {
-        synchronized (submitLock) {
-          Map<String, Long> adding = new HashMap<>();
-          for (WorkOrderSpec spec : specs) {
-            adding.merge(spec.queue(), 1L, Long::sum);
-          }
-          for (Map.Entry<String, Long> e : adding.entrySet()) {
-            Optional<Long> limit = config.maxQueueDepth(e.getKey());
-            if (limit.isPresent()) {
-              long depth = depth(e.getKey());
-              if (depth + e.getValue() > limit.get()) {
-                throw new QueueFullException(e.getKey(), depth, limit.get());
-              }
-            }
-          }
-          store.appendAll(requests);
-        }
-      } else {
-        store.appendAll(requests);
-      }
-    } catch (IdempotencyKeyConflictException taken) {
-      return oneByOne(specs); // another submit took a key in between
-    }
-    for (WorkOrderSpec spec : specs) {
-      if (config.serves(spec.queue())) {
+    return submissions.submitAll(specs);
+  }
+
+  private void wakeIfServed(Set<String> queues) {
+    for (String queue : queues) {
+      if (config.serves(queue)) {
         signal.wake();
-        break;
+        return;
       }
     }
-    return ids;
-  }
-
-  private List<WorkOrderId> oneByOne(List<WorkOrderSpec> specs) {
-    List<WorkOrderId> ids = new ArrayList<>(specs.size());
-    for (WorkOrderSpec spec : specs) {
-      ids.add(submit(spec));
-    }
-    return ids;
-  }
-
-  private void append(WorkOrderId id, WorkOrderSpec spec, WorkOrderId resubmittedFrom) {
-    store.append(
-        id, ExpectedVersion.none(), List.of(new WorkOrderEvent.Submitted(spec, resubmittedFrom)));
-  }
-
-  private WorkOrderSpec withMemoryDefault(WorkOrderSpec spec) {
-    ResourceRequest declared = spec.resources().orElse(ResourceRequest.DEFAULT);
-    ResourceRequest effective = monitor.effective(declared);
-    return effective.equals(declared) ? spec : spec.toBuilder().resources(effective).build();
-  }
-
-  private long depth(String queue) {
-    Map<WorkOrderState, Long> byState = store.counts().getOrDefault(queue, Map.of());
-    return byState.getOrDefault(WorkOrderState.PENDING, 0L)
-        + byState.getOrDefault(WorkOrderState.WAITING_RETRY, 0L);
   }
 
   /**

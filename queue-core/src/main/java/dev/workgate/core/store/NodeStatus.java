@@ -40,6 +40,14 @@ public record NodeStatus(
     Instant lastHeartbeat) {
 
   /**
+   * How long a node's row counts after its last heartbeat for the fit check at submit, and is kept:
+   * a submit is refused only when no node seen within this time could run it, so a large node that
+   * is being redeployed, or down for a while, still counts and its work is accepted and waits. Rows
+   * silent for longer are removed by the nodes' heartbeats.
+   */
+  public static final Duration FORGET_AFTER = Duration.ofHours(1);
+
+  /**
    * Validates the row.
    *
    * @throws IllegalArgumentException naming the field that is out of range
