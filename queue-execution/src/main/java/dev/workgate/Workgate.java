@@ -15,6 +15,7 @@ import dev.workgate.execution.InProcessSandboxProvider;
 import dev.workgate.execution.OrphanReaper;
 import dev.workgate.execution.SandboxPaths;
 import dev.workgate.execution.SandboxProvider;
+import dev.workgate.internal.ManualDrive;
 import dev.workgate.retry.ErrorClassifier;
 import dev.workgate.retry.RetryManager;
 import dev.workgate.retry.RetryPolicy;
@@ -126,6 +127,9 @@ public final class Workgate implements AutoCloseable {
   /** The root is the node's own directory under java.io.tmpdir: removed on close when empty. */
   private final boolean temporaryRoot;
 
+  /** Turns this node by hand, on its caller's thread; null for a node that runs its own loop. */
+  private final ManualDrive drive;
+
   private Workgate(Builder b, SchedulerConfig config) {
     this.sandboxRoot =
         b.sandboxRoot != null
@@ -168,9 +172,14 @@ public final class Workgate implements AutoCloseable {
             b.clock);
     this.nodeId = config.nodeId();
     this.threadFactory = b.threadFactory;
+    this.drive = b.drive;
     this.handlerPool =
-        InProcessSandboxProvider.cachedPool(
-            threadFactory != null ? threadFactory : daemonThreads("workgate-handler-" + nodeId));
+        drive != null
+            ? drive.callerThread()
+            : InProcessSandboxProvider.cachedPool(
+                threadFactory != null
+                    ? threadFactory
+                    : daemonThreads("workgate-handler-" + nodeId));
     ExecutionManager.Builder eb =
         ExecutionManager.builder(store, retries, nodeId)
             .clock(b.clock)
@@ -184,6 +193,13 @@ public final class Workgate implements AutoCloseable {
             .abandonedHandlerSlotCap(b.abandonedHandlerSlotCap);
     if (threadFactory != null) {
       eb.threadFactory(threadFactory);
+    }
+    if (drive != null) {
+      // Everything on the thread that turns the node; timers on the drive's time.
+      eb.executor(drive.callerThread())
+          .creationExecutor(drive.callerThread())
+          .killExecutor(drive.callerThread())
+          .timer(drive.timer());
     }
     Path root = sandboxRoot;
     for (Map.Entry<String, WorkHandler> h : b.handlers.entrySet()) {
@@ -208,10 +224,16 @@ public final class Workgate implements AutoCloseable {
     this.orphanReapInterval = b.orphanReapInterval;
     this.pollInterval = config.pollInterval();
     this.watcher =
-        Executors.newSingleThreadScheduledExecutor(
-            threadFactory != null
-                ? threadFactory
-                : daemonThreads("workgate-completions-" + nodeId));
+        drive != null
+            ? drive.timer()
+            : Executors.newSingleThreadScheduledExecutor(
+                threadFactory != null
+                    ? threadFactory
+                    : daemonThreads("workgate-completions-" + nodeId));
+    if (drive != null) {
+      executions.addListener((id, attempt, outcome) -> drive.attemptEnded());
+      drive.bind(scheduler::runOnce);
+    }
     this.client = WorkgateClient.ofNode(store, scheduler.submissions());
   }
 
@@ -237,10 +259,16 @@ public final class Workgate implements AutoCloseable {
   /**
    * Starts the node: destroys sandboxes a crash left behind, then starts claiming. Idempotent.
    *
-   * @throws IllegalStateException if closed
+   * @throws IllegalStateException if closed, or if the node is built with {@link
+   *     Builder#manualDrive} (its driver turns it)
    */
   public void start() {
     requireOpen();
+    if (drive != null) {
+      throw new IllegalStateException(
+          "this node is driven by hand (Builder.manualDrive): it runs no loop of its own; turn it"
+              + " with its driver instead of start()");
+    }
     if (!started.compareAndSet(false, true)) {
       return;
     }
@@ -729,8 +757,26 @@ public final class Workgate implements AutoCloseable {
     private Duration abandonedHandlerSlotCap = ExecutionManager.DEFAULT_ABANDONED_HANDLER_SLOT_CAP;
     private Duration orphanReapInterval = DEFAULT_ORPHAN_REAP_INTERVAL;
     private MemoryProbe memoryProbe;
+    private ManualDrive drive;
 
     private Builder() {}
+
+    /**
+     * Internal to Workgate's test kit ({@code dev.workgate.test.ManualWorkgate}), not for hosts:
+     * the node runs no thread of its own. Its executions, sandbox creations, kills and in-process
+     * handlers run on the thread that turns it with {@link ManualDrive#runOnce()}, its timers on
+     * {@link ManualDrive#timer()}; {@link Workgate#start()} is refused, and no scheduler loop,
+     * watchdog, completions watcher or orphan housekeeping ever runs. Every other setting keeps its
+     * meaning; the {@link #threadFactory} is not used. Default: none, a node with its own threads.
+     *
+     * @param drive the drive, for one node only
+     * @return this builder
+     * @throws NullPointerException if null
+     */
+    public Builder manualDrive(ManualDrive drive) {
+      this.drive = Objects.requireNonNull(drive, "manualDrive must not be null");
+      return this;
+    }
 
     /**
      * The store. Default: a new in-memory store, closed with the runtime.

@@ -15,6 +15,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>Thread-safe: the time is one atomic reference. Clocks made by {@link #withZone} share it, so
  * advancing one advances all of them. Time never moves by itself.
  *
+ * <p>The project's own tests use this one; the published one, for users' tests, is {@code
+ * dev.workgate.test.MutableClock} in queue-test, which queue-core's tests cannot depend on without
+ * a module cycle. Unlike that one, this clock's {@link #advance} also moves back.
+ *
  * <pre>{@code
  * MutableClock clock = MutableClock.startingAt(Instant.parse("2025-01-01T00:00:00Z"));
  * WorkOrderStore store = Stores.inMemory(clock);
