@@ -34,7 +34,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -103,13 +102,6 @@ public final class Scheduler implements AutoCloseable {
   /** The shortest sleep between turns, so that the loop can never spin. */
   static final Duration MIN_SLEEP = Duration.ofMillis(1);
 
-  /**
-   * The least time between two WARN logs of the same failing step: a store that fails every turn
-   * (turns run every poll interval, or many times a second when woken) logs once a minute, with the
-   * count of failures in between, rather than flooding the log.
-   */
-  static final Duration STEP_LOG_INTERVAL = Duration.ofMinutes(1);
-
   private final WorkOrderStore store;
   private final WorkDispatcher dispatcher;
   private final ResourceMonitor monitor;
@@ -122,6 +114,7 @@ public final class Scheduler implements AutoCloseable {
   private final StartGate gate;
   private final NodeHeartbeat heartbeat;
   private final Submissions submissions;
+  private final TurnSteps steps;
 
   private final Object turnLock = new Object();
   private final Object lifecycleLock = new Object();
@@ -132,8 +125,6 @@ public final class Scheduler implements AutoCloseable {
   private final AtomicLong claimed = new AtomicLong();
   private final AtomicLong reaped = new AtomicLong();
   private final AtomicLong selfFenced = new AtomicLong();
-  private final AtomicLong stepFailures = new AtomicLong();
-  private final Map<String, StepLog> stepLogs = new ConcurrentHashMap<>();
   private volatile Instant lastHeartbeat;
   private volatile Instant lastClaimAt;
   private volatile String reservingFor;
@@ -163,6 +154,7 @@ public final class Scheduler implements AutoCloseable {
     this.ids = b.ids;
     this.gate = new StartGate(config.staggerDelay(), config.maxStartsPerSecond());
     this.heartbeat = new NodeHeartbeat(store, config, monitor, clock);
+    this.steps = new TurnSteps(config.nodeId(), clock);
     this.submissions =
         Submissions.builder(store)
             .clock(clock)
@@ -587,7 +579,7 @@ public final class Scheduler implements AutoCloseable {
    * @return the count; it only rises
    */
   public long stepFailureCount() {
-    return stepFailures.get();
+    return steps.failureCount();
   }
 
   private void requireOpen() {
@@ -641,18 +633,18 @@ public final class Scheduler implements AutoCloseable {
       turns.incrementAndGet();
       // First, before any store call can hang: work whose lease could not be renewed stops.
       fenceOverdueWork();
-      step("reading resources", monitor::refresh);
+      steps.run("reading resources", monitor::refresh);
       // Each step on its own: a store error in one (an undecodable retry, a claim that throws)
       // must not stop the others, above all the renewal of running work's leases.
-      step("releasing due retries", () -> retries.releaseDue(now, RELEASE_LIMIT));
-      step("reaping expired leases", () -> reap(now));
+      steps.run("releasing due retries", () -> retries.releaseDue(now, RELEASE_LIMIT));
+      steps.run("reaping expired leases", () -> reap(now));
       if (nextRenewal == null || !now.isBefore(nextRenewal)) {
-        boolean renewed = step("renewing leases", this::renew, false);
+        boolean renewed = steps.run("renewing leases", this::renew, false);
         // A renewal that failed is tried again on the next full turn, not a whole interval later.
         nextRenewal = renewed ? now.plus(config.renewInterval()) : null;
       }
-      step("recording the node's heartbeat", () -> heartbeat.beatIfDue(now));
-      Instant gateOpensAt = step("claiming", () -> claimAndDispatch(now, true), null);
+      steps.run("recording the node's heartbeat", () -> heartbeat.beatIfDue(now));
+      Instant gateOpensAt = steps.run("claiming", () -> claimAndDispatch(now, true), null);
       Instant next = nextTurn(now, gateOpensAt);
       fullTurnNext = next;
       return next;
@@ -686,60 +678,15 @@ public final class Scheduler implements AutoCloseable {
       Instant now = clock.instant();
       lastHeartbeat = now;
       turns.incrementAndGet();
-      step("reading resources", monitor::refresh);
+      steps.run("reading resources", monitor::refresh);
       Instant next = earliest(fullTurnNext, lastFullTurnAt.plus(FULL_TURN_INTERVAL));
       if (reservingFor == null) {
-        Instant opensAt = step("claiming", () -> claimAndDispatch(now, false), null);
+        Instant opensAt = steps.run("claiming", () -> claimAndDispatch(now, false), null);
         next = earliest(next, opensAt);
       }
       Instant soonest = now.plus(MIN_SLEEP);
       return next.isBefore(soonest) ? soonest : next;
     }
-  }
-
-  private void step(String what, Runnable step) {
-    step(
-        what,
-        () -> {
-          step.run();
-          return null;
-        },
-        null);
-  }
-
-  /**
-   * Runs one step of a turn: a failure is counted ({@link #stepFailureCount()}), logged at WARN at
-   * most once per {@link #STEP_LOG_INTERVAL} per step (with how many failed in between), and the
-   * turn goes on with the next step.
-   *
-   * @return what the step returned, or {@code fallback} if it failed
-   */
-  private <T> T step(String what, Supplier<T> step, T fallback) {
-    try {
-      return step.get();
-    } catch (RuntimeException e) {
-      stepFailures.incrementAndGet();
-      StepLog log = stepLogs.computeIfAbsent(what, k -> new StepLog());
-      Instant now = clock.instant();
-      log.failures++;
-      if (log.loggedAt == null || !now.isBefore(log.loggedAt.plus(STEP_LOG_INTERVAL))) {
-        LOG.warn(
-            "{} on {} failed ({} time(s) since this was last logged); the turn goes on",
-            what,
-            config.nodeId(),
-            log.failures,
-            e);
-        log.loggedAt = now;
-        log.failures = 0;
-      }
-      return fallback;
-    }
-  }
-
-  /** When a step's failure was last logged, and how many failed since; guarded by turnLock. */
-  private static final class StepLog {
-    Instant loggedAt;
-    long failures;
   }
 
   private void reap(Instant now) {
@@ -867,7 +814,7 @@ public final class Scheduler implements AutoCloseable {
     // for it; an idle node skips the query.
     Optional<WorkOrderView> starving =
         checkStarvation && (monitor.activeSlots() > 0 || wasReserving)
-            ? step("checking for starving work", () -> starving(now), Optional.empty())
+            ? steps.run("checking for starving work", () -> starving(now), Optional.empty())
             : Optional.empty();
     List<String> order = visitingOrder();
     if (starving.isPresent()) {
@@ -906,7 +853,7 @@ public final class Scheduler implements AutoCloseable {
         // A queue whose claim fails is skipped for this turn; the other queues are still served.
         int claimLimit = limit;
         List<WorkOrderView> got =
-            step(
+            steps.run(
                 "claiming from queue " + queue,
                 () ->
                     store.claim(
@@ -1071,12 +1018,13 @@ public final class Scheduler implements AutoCloseable {
     next =
         earliest(
             next,
-            step("reading the next retry time", () -> retries.nextDueTime().orElse(null), null));
+            steps.run(
+                "reading the next retry time", () -> retries.nextDueTime().orElse(null), null));
     for (String queue : config.queues()) {
       next =
           earliest(
               next,
-              step(
+              steps.run(
                   "reading the next availability of queue " + queue,
                   () -> store.nextAvailableAt(queue, now).orElse(null),
                   null));
