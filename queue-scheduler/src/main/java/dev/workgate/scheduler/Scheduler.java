@@ -27,13 +27,10 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,11 +54,11 @@ import org.slf4j.LoggerFactory;
  * order, the next lease renewal, the end of a stagger. It wakes at once on a {@link #submit} to a
  * served queue, on a {@link ClaimedWork#release()}, on a pressure change and on the store's
  * notifications. An idle node therefore turns once per poll interval and uses no CPU in between. A
- * wake-up that comes within {@link #FULL_TURN_INTERVAL} of the last full turn (and before the time
- * that turn named, and fewer than {@link #MAX_LIGHT_TURNS} times in a row) runs a claim-only turn:
- * reading memory and claiming, nothing else; a sleep that ran its time always ends in a full turn.
- * A busy node thus pays one claim per freed slot, and still runs every step above at least every
- * {@link #FULL_TURN_INTERVAL}. {@link #runOnce()} always runs a full turn.
+ * wake-up that comes within {@link TurnPacer#FULL_TURN_INTERVAL} of the last full turn (and before
+ * the time that turn named, and fewer than {@link TurnPacer#MAX_LIGHT_TURNS} times in a row) runs a
+ * claim-only turn: reading memory and claiming, nothing else; a sleep that ran its time always ends
+ * in a full turn. A busy node thus pays one claim per freed slot, and still runs every step above
+ * at least every {@link TurnPacer#FULL_TURN_INTERVAL}. {@link #runOnce()} always runs a full turn.
  *
  * <p><b>Self-fencing.</b> Each claim keeps the expiry of the lease this node last wrote ({@link
  * ClaimedWork#leaseExpiresAt()}). If no renewal has succeeded by that expiry minus the {@link
@@ -87,21 +84,6 @@ public final class Scheduler implements AutoCloseable {
   /** How many of a queue's oldest pending work orders the starvation check looks at. */
   static final int STARVATION_WINDOW = 32;
 
-  /**
-   * The longest the loop goes without a full turn while wake-ups keep it busy; in between it runs
-   * claim-only turns (see {@link #claimTurn()}).
-   */
-  static final Duration FULL_TURN_INTERVAL = Duration.ofMillis(50);
-
-  /**
-   * The most claim-only turns in a row: past it the next turn is full whatever the clock says, so
-   * that a clock that stands still (a test's) cannot starve the other steps.
-   */
-  static final int MAX_LIGHT_TURNS = 256;
-
-  /** The shortest sleep between turns, so that the loop can never spin. */
-  static final Duration MIN_SLEEP = Duration.ofMillis(1);
-
   private final WorkOrderStore store;
   private final WorkDispatcher dispatcher;
   private final ResourceMonitor monitor;
@@ -119,8 +101,8 @@ public final class Scheduler implements AutoCloseable {
   private final Object turnLock = new Object();
   private final Object lifecycleLock = new Object();
   private final Map<WorkOrderId, ClaimedWork> active = new ConcurrentHashMap<>();
-  private final Signal signal = new Signal();
-  private final Signal watchdogSignal = new Signal();
+  private final WakeSignal watchdogSignal;
+  private final TurnPacer pacer;
   private final AtomicLong turns = new AtomicLong();
   private final AtomicLong claimed = new AtomicLong();
   private final AtomicLong reaped = new AtomicLong();
@@ -135,8 +117,6 @@ public final class Scheduler implements AutoCloseable {
   private volatile Thread watchdogThread; // written under lifecycleLock
   private List<Subscription> subscriptions = List.of(); // guarded by lifecycleLock
   private Instant nextRenewal; // guarded by turnLock
-  private Instant lastFullTurnAt; // guarded by turnLock
-  private Instant fullTurnNext; // guarded by turnLock: when the last full turn said to turn again
   private int queueCursor; // guarded by turnLock
 
   private Scheduler(Builder b) {
@@ -155,6 +135,16 @@ public final class Scheduler implements AutoCloseable {
     this.gate = new StartGate(config.staggerDelay(), config.maxStartsPerSecond());
     this.heartbeat = new NodeHeartbeat(store, config, monitor, clock);
     this.steps = new TurnSteps(config.nodeId(), clock);
+    this.pacer =
+        new TurnPacer(
+            store,
+            retries,
+            config,
+            clock,
+            steps,
+            new WakeSignal(clock, config.pollInterval(), () -> running, () -> running = false));
+    this.watchdogSignal =
+        new WakeSignal(clock, config.pollInterval(), () -> running, () -> running = false);
     this.submissions =
         Submissions.builder(store)
             .clock(clock)
@@ -162,7 +152,7 @@ public final class Scheduler implements AutoCloseable {
             .depthLimits(config::maxQueueDepth)
             .memoryPerSlotMb(monitor.config().memoryPerSlotMb())
             .admission(heartbeat::requireFits)
-            .afterSubmit(this::wakeIfServed)
+            .afterSubmit(pacer::wakeIfServed)
             .build();
   }
 
@@ -277,15 +267,6 @@ public final class Scheduler implements AutoCloseable {
     return submissions.submitAll(specs);
   }
 
-  private void wakeIfServed(Set<String> queues) {
-    for (String queue : queues) {
-      if (config.serves(queue)) {
-        signal.wake();
-        return;
-      }
-    }
-  }
-
   /**
    * Stops new claims while the loop goes on renewing the leases of running work, releasing retries
    * and reaping: the first step of draining a node for shutdown. Waits for a turn in progress, so
@@ -308,7 +289,7 @@ public final class Scheduler implements AutoCloseable {
 
   /** Wakes the loop for a turn as soon as it can take one. */
   public void wake() {
-    signal.wake();
+    pacer.wake();
   }
 
   /**
@@ -325,16 +306,7 @@ public final class Scheduler implements AutoCloseable {
       }
       List<Subscription> subscribed = new ArrayList<>(2);
       try {
-        subscribed.add(
-            store.subscribe(
-                queues -> {
-                  for (String queue : queues) {
-                    if (config.serves(queue)) {
-                      signal.wake();
-                      return;
-                    }
-                  }
-                }));
+        subscribed.add(store.subscribe(pacer::wakeIfServed));
         // The monitor logs the change itself; the loop only needs to look again.
         subscribed.add(
             monitor.addListener(
@@ -342,7 +314,7 @@ public final class Scheduler implements AutoCloseable {
                   @Override
                   public void pressureChanged(
                       PressureLevel from, PressureLevel to, MemoryReading reading) {
-                    signal.wake();
+                    pacer.wake();
                   }
                 }));
         // The watchdog first, so that no claim of the loop runs without it.
@@ -386,7 +358,7 @@ public final class Scheduler implements AutoCloseable {
       watchdog = watchdogThread;
       watchdogThread = null;
     }
-    signal.wake();
+    pacer.wake();
     watchdogSignal.wake();
     join(watchdog);
     join(thread);
@@ -596,7 +568,7 @@ public final class Scheduler implements AutoCloseable {
     while (running && loopThread == Thread.currentThread()) {
       Instant next;
       try {
-        if (!woken || lightTurns >= MAX_LIGHT_TURNS || fullTurnDue()) {
+        if (!woken || lightTurns >= TurnPacer.MAX_LIGHT_TURNS || fullTurnDue()) {
           lightTurns = 0;
           next = runOnce();
         } else {
@@ -613,7 +585,7 @@ public final class Scheduler implements AutoCloseable {
             Math.min(config.pollInterval().toMillis(), 50L << Math.min(failures, 10));
         next = clock.instant().plusMillis(backoffMillis);
       }
-      woken = signal.awaitUntil(next);
+      woken = pacer.awaitUntil(next);
     }
   }
 
@@ -627,8 +599,7 @@ public final class Scheduler implements AutoCloseable {
   public Instant runOnce() {
     synchronized (turnLock) {
       Instant now = clock.instant();
-      lastFullTurnAt = now;
-      fullTurnNext = null; // a turn that throws leaves the next one full too
+      pacer.fullTurnStarted(now); // a turn that throws leaves the next one full too
       lastHeartbeat = now;
       turns.incrementAndGet();
       // First, before any store call can hang: work whose lease could not be renewed stops.
@@ -645,23 +616,17 @@ public final class Scheduler implements AutoCloseable {
       }
       steps.run("recording the node's heartbeat", () -> heartbeat.beatIfDue(now));
       Instant gateOpensAt = steps.run("claiming", () -> claimAndDispatch(now, true), null);
-      Instant next = nextTurn(now, gateOpensAt);
-      fullTurnNext = next;
-      return next;
+      return pacer.fullTurnEnded(now, nextRenewal, gateOpensAt, fenceOverdueWork().orElse(null));
     }
   }
 
   /**
    * Whether the loop's next turn must be a full one: none ran yet, the last one failed, the time it
-   * named has come, or {@link #FULL_TURN_INTERVAL} has passed since it ran.
+   * named has come, or {@link TurnPacer#FULL_TURN_INTERVAL} has passed since it ran.
    */
   private boolean fullTurnDue() {
     synchronized (turnLock) {
-      if (fullTurnNext == null || lastFullTurnAt == null) {
-        return true;
-      }
-      Instant now = clock.instant();
-      return !now.isBefore(fullTurnNext) || !now.isBefore(lastFullTurnAt.plus(FULL_TURN_INTERVAL));
+      return pacer.fullTurnDue();
     }
   }
 
@@ -670,8 +635,8 @@ public final class Scheduler implements AutoCloseable {
    * soon after a full turn. It skips the steps a wake cannot make due (releasing retries, reaping,
    * renewing, the starvation check, the next-turn queries), so that a busy node costs one claim per
    * wake-up rather than half a dozen store calls; those steps run on the next full turn, at most
-   * {@link #FULL_TURN_INTERVAL} later. While a starving work order holds capacity back, it claims
-   * nothing.
+   * {@link TurnPacer#FULL_TURN_INTERVAL} later. While a starving work order holds capacity back, it
+   * claims nothing.
    */
   private Instant claimTurn() {
     synchronized (turnLock) {
@@ -679,13 +644,12 @@ public final class Scheduler implements AutoCloseable {
       lastHeartbeat = now;
       turns.incrementAndGet();
       steps.run("reading resources", monitor::refresh);
-      Instant next = earliest(fullTurnNext, lastFullTurnAt.plus(FULL_TURN_INTERVAL));
+      Instant next = pacer.claimTurnNext();
       if (reservingFor == null) {
         Instant opensAt = steps.run("claiming", () -> claimAndDispatch(now, false), null);
         next = earliest(next, opensAt);
       }
-      Instant soonest = now.plus(MIN_SLEEP);
-      return next.isBefore(soonest) ? soonest : next;
+      return TurnPacer.notBeforeMinSleep(now, next);
     }
   }
 
@@ -1007,30 +971,7 @@ public final class Scheduler implements AutoCloseable {
   void released(ClaimedWork work) {
     active.remove(work.id(), work);
     monitor.release(work.slot());
-    signal.wake();
-  }
-
-  private Instant nextTurn(Instant now, Instant gateOpensAt) {
-    Instant next = now.plus(config.pollInterval());
-    next = earliest(next, nextRenewal);
-    next = earliest(next, gateOpensAt);
-    next = earliest(next, fenceOverdueWork().orElse(null));
-    next =
-        earliest(
-            next,
-            steps.run(
-                "reading the next retry time", () -> retries.nextDueTime().orElse(null), null));
-    for (String queue : config.queues()) {
-      next =
-          earliest(
-              next,
-              steps.run(
-                  "reading the next availability of queue " + queue,
-                  () -> store.nextAvailableAt(queue, now).orElse(null),
-                  null));
-    }
-    Instant soonest = now.plus(MIN_SLEEP);
-    return next.isBefore(soonest) ? soonest : next;
+    pacer.wake();
   }
 
   private static Instant earliest(Instant a, Instant b) {
@@ -1081,48 +1022,6 @@ public final class Scheduler implements AutoCloseable {
         selfFenced.get(),
         Optional.ofNullable(reservingFor),
         monitor.health());
-  }
-
-  /** A wake-up flag the loop sleeps on: wakes set it, the loop consumes it. */
-  private final class Signal {
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition woken = lock.newCondition();
-    private boolean pending;
-
-    void wake() {
-      lock.lock();
-      try {
-        pending = true;
-        woken.signalAll();
-      } finally {
-        lock.unlock();
-      }
-    }
-
-    /**
-     * Sleeps until {@code until} by the scheduler's clock (at most a poll interval) or a wake.
-     *
-     * @return true if a wake ended the sleep (or was already pending), false if it ran its time
-     */
-    boolean awaitUntil(Instant until) {
-      long nanos = Duration.between(clock.instant(), until).toNanos();
-      nanos = Math.max(0, Math.min(nanos, config.pollInterval().toNanos()));
-      lock.lock();
-      try {
-        while (!pending && nanos > 0 && running) {
-          nanos = woken.awaitNanos(nanos);
-        }
-        boolean wasWoken = pending;
-        pending = false;
-        return wasWoken;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        running = false;
-        return false;
-      } finally {
-        lock.unlock();
-      }
-    }
   }
 
   /** Builds a {@link Scheduler}. Not thread-safe. */
