@@ -27,7 +27,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -100,13 +99,11 @@ public final class Scheduler implements AutoCloseable {
 
   private final Object turnLock = new Object();
   private final Object lifecycleLock = new Object();
-  private final Map<WorkOrderId, ClaimedWork> active = new ConcurrentHashMap<>();
-  private final WakeSignal watchdogSignal;
+  private final LeaseKeeper leases;
   private final TurnPacer pacer;
   private final AtomicLong turns = new AtomicLong();
   private final AtomicLong claimed = new AtomicLong();
   private final AtomicLong reaped = new AtomicLong();
-  private final AtomicLong selfFenced = new AtomicLong();
   private volatile Instant lastHeartbeat;
   private volatile Instant lastClaimAt;
   private volatile String reservingFor;
@@ -116,7 +113,6 @@ public final class Scheduler implements AutoCloseable {
   private volatile Thread loopThread; // written under lifecycleLock
   private volatile Thread watchdogThread; // written under lifecycleLock
   private List<Subscription> subscriptions = List.of(); // guarded by lifecycleLock
-  private Instant nextRenewal; // guarded by turnLock
   private int queueCursor; // guarded by turnLock
 
   private Scheduler(Builder b) {
@@ -143,8 +139,13 @@ public final class Scheduler implements AutoCloseable {
             clock,
             steps,
             new WakeSignal(clock, config.pollInterval(), () -> running, () -> running = false));
-    this.watchdogSignal =
-        new WakeSignal(clock, config.pollInterval(), () -> running, () -> running = false);
+    this.leases =
+        new LeaseKeeper(
+            store,
+            dispatcher,
+            config,
+            clock,
+            new WakeSignal(clock, config.pollInterval(), () -> running, () -> running = false));
     this.submissions =
         Submissions.builder(store)
             .clock(clock)
@@ -318,7 +319,9 @@ public final class Scheduler implements AutoCloseable {
                   }
                 }));
         // The watchdog first, so that no claim of the loop runs without it.
-        Thread watchdog = watchdogFactory.newThread(this::watch);
+        Thread watchdog =
+            watchdogFactory.newThread(
+                () -> leases.watch(() -> running && watchdogThread == Thread.currentThread()));
         Thread thread = threadFactory.newThread(this::loop);
         running = true;
         watchdogThread = watchdog;
@@ -330,7 +333,7 @@ public final class Scheduler implements AutoCloseable {
         running = false;
         loopThread = null;
         watchdogThread = null;
-        watchdogSignal.wake();
+        leases.wakeWatchdog();
         subscribed.forEach(Subscription::close);
         throw e;
       }
@@ -359,7 +362,7 @@ public final class Scheduler implements AutoCloseable {
       watchdogThread = null;
     }
     pacer.wake();
-    watchdogSignal.wake();
+    leases.wakeWatchdog();
     join(watchdog);
     join(thread);
   }
@@ -448,7 +451,7 @@ public final class Scheduler implements AutoCloseable {
    * @return the count; it only rises
    */
   public long selfFencedCount() {
-    return selfFenced.get();
+    return leases.selfFencedCount();
   }
 
   /**
@@ -474,72 +477,7 @@ public final class Scheduler implements AutoCloseable {
    *     empty when there is none
    */
   public Optional<Instant> fenceOverdueWork() {
-    Instant now = clock.instant();
-    Instant earliest = null;
-    for (ClaimedWork work : active.values()) {
-      if (work.isReleased() || work.isLeaseLostSignalled()) {
-        continue;
-      }
-      Instant deadline = fenceDeadline(work);
-      if (now.isBefore(deadline)) {
-        earliest = earliest(earliest == null ? deadline : earliest, deadline);
-      } else {
-        fence(work, deadline);
-      }
-    }
-    return Optional.ofNullable(earliest);
-  }
-
-  private Instant fenceDeadline(ClaimedWork work) {
-    return work.leaseExpiresAt().minus(config.selfFenceMargin());
-  }
-
-  /** Fences the work if its deadline has passed; true if it is fenced (or its lease lost). */
-  private boolean fenceIfDue(ClaimedWork work) {
-    if (work.isLeaseLostSignalled()) {
-      return true;
-    }
-    Instant deadline = fenceDeadline(work);
-    if (clock.instant().isBefore(deadline)) {
-      return false;
-    }
-    fence(work, deadline);
-    return true;
-  }
-
-  private void fence(ClaimedWork work, Instant deadline) {
-    if (work.isReleased() || !work.markSelfFenced()) {
-      return;
-    }
-    selfFenced.incrementAndGet();
-    LOG.warn(
-        "{} could not renew the lease of {} attempt {} by {} (the lease it last wrote expires at"
-            + " {}): stopping the attempt before another node may take it over",
-        config.nodeId(),
-        work.id(),
-        work.attempt(),
-        deadline,
-        work.leaseExpiresAt());
-    notifyLeaseLost(work);
-  }
-
-  /**
-   * The watchdog: fences overdue work while the loop runs, waking at the earliest deadline (and at
-   * least every poll interval, so that a clock that jumps is noticed).
-   */
-  private void watch() {
-    while (running && watchdogThread == Thread.currentThread()) {
-      Instant next;
-      try {
-        next = fenceOverdueWork().orElse(null);
-      } catch (RuntimeException | LinkageError | AssertionError e) {
-        LOG.warn("the lease watchdog of {} failed; it goes on", config.nodeId(), e);
-        next = null;
-      }
-      Instant now = clock.instant();
-      Instant until = now.plus(config.pollInterval());
-      watchdogSignal.awaitUntil(next == null ? until : earliest(until, next));
-    }
+    return leases.fenceOverdueWork();
   }
 
   /**
@@ -609,14 +547,15 @@ public final class Scheduler implements AutoCloseable {
       // must not stop the others, above all the renewal of running work's leases.
       steps.run("releasing due retries", () -> retries.releaseDue(now, RELEASE_LIMIT));
       steps.run("reaping expired leases", () -> reap(now));
-      if (nextRenewal == null || !now.isBefore(nextRenewal)) {
-        boolean renewed = steps.run("renewing leases", this::renew, false);
+      if (leases.renewalDue(now)) {
+        boolean renewed = steps.run("renewing leases", leases::renewAll, false);
         // A renewal that failed is tried again on the next full turn, not a whole interval later.
-        nextRenewal = renewed ? now.plus(config.renewInterval()) : null;
+        leases.renewalDone(now, renewed);
       }
       steps.run("recording the node's heartbeat", () -> heartbeat.beatIfDue(now));
       Instant gateOpensAt = steps.run("claiming", () -> claimAndDispatch(now, true), null);
-      return pacer.fullTurnEnded(now, nextRenewal, gateOpensAt, fenceOverdueWork().orElse(null));
+      return pacer.fullTurnEnded(
+          now, leases.nextRenewal(), gateOpensAt, leases.fenceOverdueWork().orElse(null));
     }
   }
 
@@ -647,7 +586,7 @@ public final class Scheduler implements AutoCloseable {
       Instant next = pacer.claimTurnNext();
       if (reservingFor == null) {
         Instant opensAt = steps.run("claiming", () -> claimAndDispatch(now, false), null);
-        next = earliest(next, opensAt);
+        next = TurnPacer.earliest(next, opensAt);
       }
       return TurnPacer.notBeforeMinSleep(now, next);
     }
@@ -655,12 +594,12 @@ public final class Scheduler implements AutoCloseable {
 
   private void reap(Instant now) {
     for (WorkOrderView view : store.expiredLeases(now, config.reapBatchSize())) {
-      ClaimedWork mine = active.get(view.id());
+      ClaimedWork mine = leases.get(view.id());
       boolean ours = mine != null && mine.attempt() == view.attempt();
       if (ours) {
         // Its lease expired, so its self-fence deadline has passed too: this node stopped it (or
         // stops it now) and must not renew it, since another node may already have reaped it.
-        fenceIfDue(mine);
+        leases.fenceIfDue(mine);
       }
       // A dead or cut-off node is no fault of the work: the attempt is given back, not charged.
       boolean selfFencedHere = ours && mine.isSelfFenced();
@@ -669,7 +608,7 @@ public final class Scheduler implements AutoCloseable {
           selfFencedHere
               ? config.nodeId()
                   + " could not renew its lease by "
-                  + fenceDeadline(mine)
+                  + leases.fenceDeadline(mine)
                   + " and stopped the attempt itself"
               : "lease of "
                   + view.leaseOwner().orElse("?")
@@ -692,74 +631,8 @@ public final class Scheduler implements AutoCloseable {
           && mine.attempt() == view.attempt()
           && !mine.isReleased()
           && mine.markLeaseLostSignalled()) {
-        notifyLeaseLost(mine);
+        leases.notifyLeaseLost(mine);
       }
-    }
-  }
-
-  /**
-   * Renews the lease of every running claim that is not fenced, each on its own: one that throws
-   * does not keep the others from being renewed. Throws the first failure after trying them all.
-   *
-   * @return true (a failure throws)
-   */
-  private boolean renew() {
-    RuntimeException failed = null;
-    for (ClaimedWork work : active.values()) {
-      if (work.isReleased() || fenceIfDue(work)) {
-        continue; // a fenced attempt's lease is left to expire
-      }
-      try {
-        renew(work);
-      } catch (RuntimeException e) {
-        if (failed == null) {
-          failed = e;
-        } else {
-          failed.addSuppressed(e);
-        }
-      }
-    }
-    if (failed != null) {
-      throw failed;
-    }
-    return true;
-  }
-
-  private void renew(ClaimedWork work) {
-    // Computed before the call: if the store answers late, the expiry kept is the earlier one.
-    Instant expiry = leaseFromNow();
-    boolean renewed = store.renewLease(work.id(), config.nodeId(), work.attempt(), expiry);
-    if (!renewed) {
-      if (!work.isReleased() && work.markLeaseLostSignalled()) {
-        notifyLeaseLost(work);
-      }
-      return;
-    }
-    work.leaseWritten(expiry);
-    Optional<String> cancellation =
-        store.find(work.id()).flatMap(WorkOrderView::cancellationRequested);
-    if (cancellation.isPresent() && work.markCancellationSignalled()) {
-      try {
-        dispatcher.cancellationRequested(work, cancellation.get());
-      } catch (RuntimeException e) {
-        LOG.warn("dispatcher failed on the cancellation of {}", work.id(), e);
-      }
-    }
-  }
-
-  /**
-   * When a lease taken or renewed now expires. Read from the clock at each write rather than from
-   * the turn's start, which a slow store (or a starved machine) can leave a whole lease behind.
-   */
-  private Instant leaseFromNow() {
-    return clock.instant().plus(config.leaseDuration());
-  }
-
-  private void notifyLeaseLost(ClaimedWork work) {
-    try {
-      dispatcher.leaseLost(work);
-    } catch (RuntimeException e) {
-      LOG.warn("dispatcher failed on the lost lease of {}", work.id(), e);
     }
   }
 
@@ -858,13 +731,7 @@ public final class Scheduler implements AutoCloseable {
     if (limit.isEmpty()) {
       return Integer.MAX_VALUE;
     }
-    int running = 0;
-    for (ClaimedWork work : active.values()) {
-      if (work.view().queue().equals(queue)) {
-        running++;
-      }
-    }
-    return limit.getAsInt() - running;
+    return limit.getAsInt() - leases.runningIn(queue);
   }
 
   /**
@@ -909,21 +776,8 @@ public final class Scheduler implements AutoCloseable {
   }
 
   private void admit(WorkOrderView view, Instant now) {
-    // The claim's lease ran from the claim's own time, after now: now plus a lease is no later.
-    Instant leaseExpiresAt = view.leaseExpiresAt().orElse(now.plus(config.leaseDuration()));
-    Instant deadline = leaseExpiresAt.minus(config.selfFenceMargin());
-    if (!clock.instant().isBefore(deadline)) {
-      // The claim's answer came so late (a store that hung after committing it) that another
-      // node may take the work order over before it could stop: it is not started at all, and
-      // its lease is left to expire.
-      selfFenced.incrementAndGet();
-      LOG.warn(
-          "{} claimed {} attempt {} but the claim answered only after its self-fence deadline {}:"
-              + " not starting it",
-          config.nodeId(),
-          view.id(),
-          view.attempt(),
-          deadline);
+    Instant leaseExpiresAt = leases.leaseOfNewClaim(view, now);
+    if (leaseExpiresAt == null) {
       return;
     }
     Optional<SlotLease> slot = monitor.tryAcquire(view.id(), view.resources());
@@ -942,8 +796,7 @@ public final class Scheduler implements AutoCloseable {
       return;
     }
     ClaimedWork work = new ClaimedWork(view, slot.get(), now, leaseExpiresAt, this);
-    active.put(view.id(), work);
-    watchdogSignal.wake();
+    leases.add(work);
     claimed.incrementAndGet();
     lastClaimAt = now;
     gate.started(now);
@@ -969,13 +822,9 @@ public final class Scheduler implements AutoCloseable {
   }
 
   void released(ClaimedWork work) {
-    active.remove(work.id(), work);
+    leases.remove(work);
     monitor.release(work.slot());
     pacer.wake();
-  }
-
-  private static Instant earliest(Instant a, Instant b) {
-    return b != null && b.isBefore(a) ? b : a;
   }
 
   /**
@@ -984,7 +833,7 @@ public final class Scheduler implements AutoCloseable {
    * @return a snapshot
    */
   public List<ClaimedWork> activeWork() {
-    return List.copyOf(active.values());
+    return List.copyOf(leases.claims());
   }
 
   /**
@@ -1003,7 +852,7 @@ public final class Scheduler implements AutoCloseable {
               + byState.getOrDefault(WorkOrderState.WAITING_RETRY, 0L));
     }
     Map<String, Integer> byQueue = new HashMap<>();
-    for (ClaimedWork work : active.values()) {
+    for (ClaimedWork work : leases.claims()) {
       byQueue.merge(work.view().queue(), 1, Integer::sum);
     }
     Instant beat = lastHeartbeat;
@@ -1011,7 +860,7 @@ public final class Scheduler implements AutoCloseable {
         config.nodeId(),
         running,
         Map.copyOf(depth),
-        active.size(),
+        leases.size(),
         Map.copyOf(byQueue),
         Optional.ofNullable(lastClaimAt),
         Optional.ofNullable(beat),
@@ -1019,7 +868,7 @@ public final class Scheduler implements AutoCloseable {
         turns.get(),
         claimed.get(),
         reaped.get(),
-        selfFenced.get(),
+        leases.selfFencedCount(),
         Optional.ofNullable(reservingFor),
         monitor.health());
   }
