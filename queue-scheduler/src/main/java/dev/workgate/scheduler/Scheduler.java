@@ -100,10 +100,10 @@ public final class Scheduler implements AutoCloseable {
   private final Object turnLock = new Object();
   private final Object lifecycleLock = new Object();
   private final LeaseKeeper leases;
+  private final Reaper reaper;
   private final TurnPacer pacer;
   private final AtomicLong turns = new AtomicLong();
   private final AtomicLong claimed = new AtomicLong();
-  private final AtomicLong reaped = new AtomicLong();
   private volatile Instant lastHeartbeat;
   private volatile Instant lastClaimAt;
   private volatile String reservingFor;
@@ -146,6 +146,7 @@ public final class Scheduler implements AutoCloseable {
             config,
             clock,
             new WakeSignal(clock, config.pollInterval(), () -> running, () -> running = false));
+    this.reaper = new Reaper(store, retries, config, leases);
     this.submissions =
         Submissions.builder(store)
             .clock(clock)
@@ -440,7 +441,7 @@ public final class Scheduler implements AutoCloseable {
    * @return the count
    */
   public long reapedCount() {
-    return reaped.get();
+    return reaper.reapedCount();
   }
 
   /**
@@ -546,7 +547,7 @@ public final class Scheduler implements AutoCloseable {
       // Each step on its own: a store error in one (an undecodable retry, a claim that throws)
       // must not stop the others, above all the renewal of running work's leases.
       steps.run("releasing due retries", () -> retries.releaseDue(now, RELEASE_LIMIT));
-      steps.run("reaping expired leases", () -> reap(now));
+      steps.run("reaping expired leases", () -> reaper.reap(now));
       if (leases.renewalDue(now)) {
         boolean renewed = steps.run("renewing leases", leases::renewAll, false);
         // A renewal that failed is tried again on the next full turn, not a whole interval later.
@@ -589,50 +590,6 @@ public final class Scheduler implements AutoCloseable {
         next = TurnPacer.earliest(next, opensAt);
       }
       return TurnPacer.notBeforeMinSleep(now, next);
-    }
-  }
-
-  private void reap(Instant now) {
-    for (WorkOrderView view : store.expiredLeases(now, config.reapBatchSize())) {
-      ClaimedWork mine = leases.get(view.id());
-      boolean ours = mine != null && mine.attempt() == view.attempt();
-      if (ours) {
-        // Its lease expired, so its self-fence deadline has passed too: this node stopped it (or
-        // stops it now) and must not renew it, since another node may already have reaped it.
-        leases.fenceIfDue(mine);
-      }
-      // A dead or cut-off node is no fault of the work: the attempt is given back, not charged.
-      boolean selfFencedHere = ours && mine.isSelfFenced();
-      String code = selfFencedHere ? ErrorCodes.LEASE_NOT_RENEWED : ErrorCodes.LEASE_EXPIRED;
-      String reason =
-          selfFencedHere
-              ? config.nodeId()
-                  + " could not renew its lease by "
-                  + leases.fenceDeadline(mine)
-                  + " and stopped the attempt itself"
-              : "lease of "
-                  + view.leaseOwner().orElse("?")
-                  + " expired at "
-                  + view.leaseExpiresAt().map(Instant::toString).orElse("?");
-      try {
-        RetryManager.ReleaseOutcome outcome = retries.recordRelease(view, code, reason);
-        reaped.incrementAndGet();
-        LOG.info(
-            "reaped {} attempt {} held by {} ({}): {}",
-            view.id(),
-            view.attempt(),
-            view.leaseOwner().orElse("?"),
-            code,
-            outcome);
-      } catch (ConcurrencyException | InvalidTransitionException raced) {
-        LOG.debug("{} was reaped or finished elsewhere", view.id());
-      }
-      if (mine != null
-          && mine.attempt() == view.attempt()
-          && !mine.isReleased()
-          && mine.markLeaseLostSignalled()) {
-        leases.notifyLeaseLost(mine);
-      }
     }
   }
 
@@ -867,7 +824,7 @@ public final class Scheduler implements AutoCloseable {
         beat == null ? Duration.ZERO : Duration.between(beat, clock.instant()),
         turns.get(),
         claimed.get(),
-        reaped.get(),
+        reaper.reapedCount(),
         leases.selfFencedCount(),
         Optional.ofNullable(reservingFor),
         monitor.health());
