@@ -13,7 +13,6 @@ import dev.workgate.core.store.Capacity;
 import dev.workgate.core.store.ClaimRequest;
 import dev.workgate.core.store.Submissions;
 import dev.workgate.core.store.Subscription;
-import dev.workgate.core.store.WorkOrderQuery;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.retry.RetryManager;
 import java.time.Clock;
@@ -80,9 +79,6 @@ public final class Scheduler implements AutoCloseable {
   /** The most due retries released per turn. */
   static final int RELEASE_LIMIT = 1_000;
 
-  /** How many of a queue's oldest pending work orders the starvation check looks at. */
-  static final int STARVATION_WINDOW = 32;
-
   private final WorkOrderStore store;
   private final WorkDispatcher dispatcher;
   private final ResourceMonitor monitor;
@@ -101,12 +97,12 @@ public final class Scheduler implements AutoCloseable {
   private final Object lifecycleLock = new Object();
   private final LeaseKeeper leases;
   private final Reaper reaper;
+  private final StarvationGuard starvation;
   private final TurnPacer pacer;
   private final AtomicLong turns = new AtomicLong();
   private final AtomicLong claimed = new AtomicLong();
   private volatile Instant lastHeartbeat;
   private volatile Instant lastClaimAt;
-  private volatile String reservingFor;
   private volatile boolean running;
   private volatile boolean closed;
   private volatile boolean claiming = true;
@@ -147,6 +143,7 @@ public final class Scheduler implements AutoCloseable {
             clock,
             new WakeSignal(clock, config.pollInterval(), () -> running, () -> running = false));
     this.reaper = new Reaper(store, retries, config, leases);
+    this.starvation = new StarvationGuard(store, config, monitor, this::room);
     this.submissions =
         Submissions.builder(store)
             .clock(clock)
@@ -585,7 +582,7 @@ public final class Scheduler implements AutoCloseable {
       turns.incrementAndGet();
       steps.run("reading resources", monitor::refresh);
       Instant next = pacer.claimTurnNext();
-      if (reservingFor == null) {
+      if (!starvation.isHolding()) {
         Instant opensAt = steps.run("claiming", () -> claimAndDispatch(now, false), null);
         next = TurnPacer.earliest(next, opensAt);
       }
@@ -597,24 +594,21 @@ public final class Scheduler implements AutoCloseable {
    * Claims and dispatches what fits; returns when the stagger or rate limit opens, if it blocked.
    */
   private Instant claimAndDispatch(Instant now, boolean checkStarvation) {
-    boolean wasReserving = reservingFor != null;
-    if (checkStarvation) {
-      reservingFor = null;
-    }
+    boolean wasHolding = checkStarvation && starvation.releaseHold();
     if (!claiming || monitor.pressure() == PressureLevel.CRITICAL) {
       return null;
     }
     // Work can only starve while something holds capacity, or while capacity is being held back
     // for it; an idle node skips the query.
     Optional<WorkOrderView> starving =
-        checkStarvation && (monitor.activeSlots() > 0 || wasReserving)
-            ? steps.run("checking for starving work", () -> starving(now), Optional.empty())
+        checkStarvation && (monitor.activeSlots() > 0 || wasHolding)
+            ? steps.run(
+                "checking for starving work", () -> starvation.starving(now), Optional.empty())
             : Optional.empty();
     List<String> order = visitingOrder();
     if (starving.isPresent()) {
       WorkOrderView big = starving.get();
-      if (!monitor.claimable().fits(monitor.effective(big.resources()))) {
-        reservingFor = big.id().value();
+      if (starvation.holdUnlessFits(big)) {
         return null; // hold every start back until it fits
       }
       order.remove(big.queue());
@@ -689,47 +683,6 @@ public final class Scheduler implements AutoCloseable {
       return Integer.MAX_VALUE;
     }
     return limit.getAsInt() - leases.runningIn(queue);
-  }
-
-  /**
-   * The work order that goes first, if one starved: among the oldest pending work orders of the
-   * served queues, those that have waited at least the starvation threshold and could fit this
-   * node, the first in claim order (priority, then age). If it does not fit now, the caller holds
-   * every start back; once it fits, its queue is claimed from first, one at a time.
-   */
-  private Optional<WorkOrderView> starving(Instant now) {
-    Instant waitedSince = now.minus(config.starvationThreshold());
-    WorkOrderView best = null;
-    for (String queue : config.queues()) {
-      if (room(queue) <= 0) {
-        continue;
-      }
-      List<WorkOrderView> oldest =
-          store
-              .query(
-                  WorkOrderQuery.builder()
-                      .queue(queue)
-                      .states(WorkOrderState.PENDING)
-                      .limit(STARVATION_WINDOW)
-                      .build())
-              .items();
-      for (WorkOrderView view : oldest) {
-        boolean waited = !view.availableAt().isAfter(waitedSince);
-        if (waited
-            && monitor.couldEverFit(view.resources())
-            && (best == null || comesBefore(view, best))) {
-          best = view;
-        }
-      }
-    }
-    return Optional.ofNullable(best);
-  }
-
-  private static boolean comesBefore(WorkOrderView a, WorkOrderView b) {
-    if (a.priority() != b.priority()) {
-      return a.priority() > b.priority();
-    }
-    return a.availableAt().isBefore(b.availableAt());
   }
 
   private void admit(WorkOrderView view, Instant now) {
@@ -826,7 +779,7 @@ public final class Scheduler implements AutoCloseable {
         claimed.get(),
         reaper.reapedCount(),
         leases.selfFencedCount(),
-        Optional.ofNullable(reservingFor),
+        starvation.holdingFor(),
         monitor.health());
   }
 
