@@ -11,6 +11,7 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
@@ -81,15 +82,23 @@ final class LeaseKeeper {
     return active.size();
   }
 
-  /** How many claims are held in the queue. */
-  int runningIn(String queue) {
+  /**
+   * How many more claims the queue may hold on this node now: its {@link
+   * SchedulerConfig#queueConcurrency} less the claims held in it, or {@link Integer#MAX_VALUE}
+   * without a limit.
+   */
+  int room(String queue) {
+    OptionalInt limit = config.queueConcurrency(queue);
+    if (limit.isEmpty()) {
+      return Integer.MAX_VALUE;
+    }
     int running = 0;
     for (ClaimedWork work : active.values()) {
       if (work.view().queue().equals(queue)) {
         running++;
       }
     }
-    return running;
+    return limit.getAsInt() - running;
   }
 
   /** Attempts stopped by their self-fence deadline, or not started past it; it only rises. */

@@ -1,16 +1,9 @@
 package dev.workgate.scheduler;
 
-import dev.workgate.core.ConcurrencyException;
-import dev.workgate.core.ErrorCodes;
-import dev.workgate.core.ErrorInfo;
-import dev.workgate.core.InvalidTransitionException;
 import dev.workgate.core.QueueFullException;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
-import dev.workgate.core.WorkOrderView;
-import dev.workgate.core.store.Capacity;
-import dev.workgate.core.store.ClaimRequest;
 import dev.workgate.core.store.Submissions;
 import dev.workgate.core.store.Subscription;
 import dev.workgate.core.store.WorkOrderStore;
@@ -25,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -88,7 +80,6 @@ public final class Scheduler implements AutoCloseable {
   private final ThreadFactory threadFactory;
   private final ThreadFactory watchdogFactory;
   private final java.util.function.Supplier<WorkOrderId> ids;
-  private final StartGate gate;
   private final NodeHeartbeat heartbeat;
   private final Submissions submissions;
   private final TurnSteps steps;
@@ -98,18 +89,16 @@ public final class Scheduler implements AutoCloseable {
   private final LeaseKeeper leases;
   private final Reaper reaper;
   private final StarvationGuard starvation;
+  private final Claimer claimer;
   private final TurnPacer pacer;
   private final AtomicLong turns = new AtomicLong();
-  private final AtomicLong claimed = new AtomicLong();
   private volatile Instant lastHeartbeat;
-  private volatile Instant lastClaimAt;
   private volatile boolean running;
   private volatile boolean closed;
   private volatile boolean claiming = true;
   private volatile Thread loopThread; // written under lifecycleLock
   private volatile Thread watchdogThread; // written under lifecycleLock
   private List<Subscription> subscriptions = List.of(); // guarded by lifecycleLock
-  private int queueCursor; // guarded by turnLock
 
   private Scheduler(Builder b) {
     this.store = b.store;
@@ -124,7 +113,6 @@ public final class Scheduler implements AutoCloseable {
     this.threadFactory = b.threadFactory;
     this.watchdogFactory = b.watchdogFactory;
     this.ids = b.ids;
-    this.gate = new StartGate(config.staggerDelay(), config.maxStartsPerSecond());
     this.heartbeat = new NodeHeartbeat(store, config, monitor, clock);
     this.steps = new TurnSteps(config.nodeId(), clock);
     this.pacer =
@@ -143,7 +131,20 @@ public final class Scheduler implements AutoCloseable {
             clock,
             new WakeSignal(clock, config.pollInterval(), () -> running, () -> running = false));
     this.reaper = new Reaper(store, retries, config, leases);
-    this.starvation = new StarvationGuard(store, config, monitor, this::room);
+    this.starvation = new StarvationGuard(store, config, monitor, leases::room);
+    this.claimer =
+        new Claimer(
+            store,
+            dispatcher,
+            monitor,
+            retries,
+            config,
+            clock,
+            steps,
+            leases,
+            new StartGate(config.staggerDelay(), config.maxStartsPerSecond()),
+            starvation,
+            this);
     this.submissions =
         Submissions.builder(store)
             .clock(clock)
@@ -551,7 +552,8 @@ public final class Scheduler implements AutoCloseable {
         leases.renewalDone(now, renewed);
       }
       steps.run("recording the node's heartbeat", () -> heartbeat.beatIfDue(now));
-      Instant gateOpensAt = steps.run("claiming", () -> claimAndDispatch(now, true), null);
+      Instant gateOpensAt =
+          steps.run("claiming", () -> claimer.claimAndDispatch(now, true, claiming), null);
       return pacer.fullTurnEnded(
           now, leases.nextRenewal(), gateOpensAt, leases.fenceOverdueWork().orElse(null));
     }
@@ -583,151 +585,11 @@ public final class Scheduler implements AutoCloseable {
       steps.run("reading resources", monitor::refresh);
       Instant next = pacer.claimTurnNext();
       if (!starvation.isHolding()) {
-        Instant opensAt = steps.run("claiming", () -> claimAndDispatch(now, false), null);
+        Instant opensAt =
+            steps.run("claiming", () -> claimer.claimAndDispatch(now, false, claiming), null);
         next = TurnPacer.earliest(next, opensAt);
       }
       return TurnPacer.notBeforeMinSleep(now, next);
-    }
-  }
-
-  /**
-   * Claims and dispatches what fits; returns when the stagger or rate limit opens, if it blocked.
-   */
-  private Instant claimAndDispatch(Instant now, boolean checkStarvation) {
-    boolean wasHolding = checkStarvation && starvation.releaseHold();
-    if (!claiming || monitor.pressure() == PressureLevel.CRITICAL) {
-      return null;
-    }
-    // Work can only starve while something holds capacity, or while capacity is being held back
-    // for it; an idle node skips the query.
-    Optional<WorkOrderView> starving =
-        checkStarvation && (monitor.activeSlots() > 0 || wasHolding)
-            ? steps.run(
-                "checking for starving work", () -> starvation.starving(now), Optional.empty())
-            : Optional.empty();
-    List<String> order = visitingOrder();
-    if (starving.isPresent()) {
-      WorkOrderView big = starving.get();
-      if (starvation.holdUnlessFits(big)) {
-        return null; // hold every start back until it fits
-      }
-      order.remove(big.queue());
-      order.add(0, big.queue());
-    }
-    for (String queue : order) {
-      while (true) {
-        Capacity capacity = monitor.claimable();
-        if (capacity.slots() <= 0) {
-          return null;
-        }
-        int room = room(queue);
-        if (room <= 0) {
-          break;
-        }
-        Instant opensAt = gate.opensAt(now);
-        if (opensAt.isAfter(now)) {
-          return opensAt;
-        }
-        int limit =
-            Math.min(
-                Math.min(config.claimBatchSize(), capacity.slots()),
-                Math.min(room, gate.permits(now)));
-        if (starving.isPresent() && queue.equals(starving.get().queue())) {
-          limit = 1;
-          starving = Optional.empty(); // its turn: it is the oldest of its priority that fits
-        }
-        // The lease runs from now, not from the start of the turn: a slow store can make the
-        // steps before this one take longer than a lease.
-        // A queue whose claim fails is skipped for this turn; the other queues are still served.
-        int claimLimit = limit;
-        List<WorkOrderView> got =
-            steps.run(
-                "claiming from queue " + queue,
-                () ->
-                    store.claim(
-                        new ClaimRequest(
-                            queue,
-                            config.nodeId(),
-                            claimLimit,
-                            capacity,
-                            clock.instant(),
-                            config.leaseDuration())),
-                null);
-        if (got == null) {
-          break;
-        }
-        for (WorkOrderView view : got) {
-          admit(view, now);
-        }
-        if (got.size() < limit) {
-          break;
-        }
-      }
-    }
-    return null;
-  }
-
-  private List<String> visitingOrder() {
-    List<String> queues = config.queues();
-    List<String> order = new ArrayList<>(queues.size());
-    int start = Math.floorMod(queueCursor++, queues.size());
-    for (int i = 0; i < queues.size(); i++) {
-      order.add(queues.get((start + i) % queues.size()));
-    }
-    return order;
-  }
-
-  private int room(String queue) {
-    OptionalInt limit = config.queueConcurrency(queue);
-    if (limit.isEmpty()) {
-      return Integer.MAX_VALUE;
-    }
-    return limit.getAsInt() - leases.runningIn(queue);
-  }
-
-  private void admit(WorkOrderView view, Instant now) {
-    Instant leaseExpiresAt = leases.leaseOfNewClaim(view, now);
-    if (leaseExpiresAt == null) {
-      return;
-    }
-    Optional<SlotLease> slot = monitor.tryAcquire(view.id(), view.resources());
-    if (slot.isEmpty()) {
-      // Only this loop acquires, and it claimed within claimable(): this means the monitor's
-      // effective request differs from the stored one (a spec from a host that bypassed submit).
-      LOG.warn(
-          "claimed {} but its resources {} do not fit: failing the attempt",
-          view.id(),
-          view.resources());
-      recordQuietly(
-          view,
-          ErrorInfo.retryable(
-              ErrorCodes.SANDBOX_CREATION_FAILED,
-              "claimed work did not fit the node's free resources"));
-      return;
-    }
-    ClaimedWork work = new ClaimedWork(view, slot.get(), now, leaseExpiresAt, this);
-    leases.add(work);
-    claimed.incrementAndGet();
-    lastClaimAt = now;
-    gate.started(now);
-    try {
-      dispatcher.dispatch(work);
-    } catch (RuntimeException e) {
-      LOG.warn("dispatcher refused {}", view.id(), e);
-      work.release();
-      recordQuietly(
-          view,
-          ErrorInfo.retryable(
-              ErrorCodes.SANDBOX_CREATION_FAILED,
-              "dispatch failed: " + retries.classifier().classify(e).message()));
-    }
-  }
-
-  private void recordQuietly(WorkOrderView view, ErrorInfo error) {
-    try {
-      retries.recordFailure(view, error);
-    } catch (ConcurrencyException | InvalidTransitionException raced) {
-      LOG.debug("{} changed before its failure could be recorded", view.id());
     }
   }
 
@@ -772,11 +634,11 @@ public final class Scheduler implements AutoCloseable {
         Map.copyOf(depth),
         leases.size(),
         Map.copyOf(byQueue),
-        Optional.ofNullable(lastClaimAt),
+        claimer.lastClaimAt(),
         Optional.ofNullable(beat),
         beat == null ? Duration.ZERO : Duration.between(beat, clock.instant()),
         turns.get(),
-        claimed.get(),
+        claimer.claimedCount(),
         reaper.reapedCount(),
         leases.selfFencedCount(),
         starvation.holdingFor(),

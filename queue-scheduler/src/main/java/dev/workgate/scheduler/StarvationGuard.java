@@ -29,8 +29,7 @@ final class StarvationGuard {
   private volatile String reservingFor;
 
   /**
-   * @param room how many more claims a queue may hold on this node now (its concurrency limit less
-   *     its running work)
+   * @param room how many more claims a queue may hold on this node now ({@link LeaseKeeper#room})
    */
   StarvationGuard(
       WorkOrderStore store,
