@@ -72,14 +72,12 @@ public final class Scheduler implements AutoCloseable {
   static final int RELEASE_LIMIT = 1_000;
 
   private final WorkOrderStore store;
-  private final WorkDispatcher dispatcher;
   private final ResourceMonitor monitor;
   private final RetryManager retries;
   private final SchedulerConfig config;
   private final Clock clock;
   private final ThreadFactory threadFactory;
   private final ThreadFactory watchdogFactory;
-  private final java.util.function.Supplier<WorkOrderId> ids;
   private final NodeHeartbeat heartbeat;
   private final Submissions submissions;
   private final TurnSteps steps;
@@ -102,7 +100,6 @@ public final class Scheduler implements AutoCloseable {
 
   private Scheduler(Builder b) {
     this.store = b.store;
-    this.dispatcher = b.dispatcher;
     this.config = b.config;
     this.clock = b.clock;
     this.monitor =
@@ -112,7 +109,6 @@ public final class Scheduler implements AutoCloseable {
     this.retries = b.retries != null ? b.retries : RetryManager.builder(store).clock(clock).build();
     this.threadFactory = b.threadFactory;
     this.watchdogFactory = b.watchdogFactory;
-    this.ids = b.ids;
     this.heartbeat = new NodeHeartbeat(store, config, monitor, clock);
     this.steps = new TurnSteps(config.nodeId(), clock);
     this.pacer =
@@ -126,7 +122,7 @@ public final class Scheduler implements AutoCloseable {
     this.leases =
         new LeaseKeeper(
             store,
-            dispatcher,
+            b.dispatcher,
             config,
             clock,
             new WakeSignal(clock, config.pollInterval(), () -> running, () -> running = false));
@@ -135,7 +131,7 @@ public final class Scheduler implements AutoCloseable {
     this.claimer =
         new Claimer(
             store,
-            dispatcher,
+            b.dispatcher,
             monitor,
             retries,
             config,
@@ -148,7 +144,7 @@ public final class Scheduler implements AutoCloseable {
     this.submissions =
         Submissions.builder(store)
             .clock(clock)
-            .ids(ids)
+            .ids(b.ids)
             .depthLimits(config::maxQueueDepth)
             .memoryPerSlotMb(monitor.config().memoryPerSlotMb())
             .admission(heartbeat::requireFits)
