@@ -1,19 +1,11 @@
 package dev.workgate.scheduler;
 
-import dev.workgate.core.ConcurrencyException;
-import dev.workgate.core.ErrorCodes;
-import dev.workgate.core.ErrorInfo;
-import dev.workgate.core.InvalidTransitionException;
 import dev.workgate.core.QueueFullException;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
-import dev.workgate.core.WorkOrderView;
-import dev.workgate.core.store.Capacity;
-import dev.workgate.core.store.ClaimRequest;
 import dev.workgate.core.store.Submissions;
 import dev.workgate.core.store.Subscription;
-import dev.workgate.core.store.WorkOrderQuery;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.retry.RetryManager;
 import java.time.Clock;
@@ -26,15 +18,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.OptionalInt;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,11 +44,11 @@ import org.slf4j.LoggerFactory;
  * order, the next lease renewal, the end of a stagger. It wakes at once on a {@link #submit} to a
  * served queue, on a {@link ClaimedWork#release()}, on a pressure change and on the store's
  * notifications. An idle node therefore turns once per poll interval and uses no CPU in between. A
- * wake-up that comes within {@link #FULL_TURN_INTERVAL} of the last full turn (and before the time
- * that turn named, and fewer than {@link #MAX_LIGHT_TURNS} times in a row) runs a claim-only turn:
- * reading memory and claiming, nothing else; a sleep that ran its time always ends in a full turn.
- * A busy node thus pays one claim per freed slot, and still runs every step above at least every
- * {@link #FULL_TURN_INTERVAL}. {@link #runOnce()} always runs a full turn.
+ * wake-up that comes within {@link TurnPacer#FULL_TURN_INTERVAL} of the last full turn (and before
+ * the time that turn named, and fewer than {@link TurnPacer#MAX_LIGHT_TURNS} times in a row) runs a
+ * claim-only turn: reading memory and claiming, nothing else; a sleep that ran its time always ends
+ * in a full turn. A busy node thus pays one claim per freed slot, and still runs every step above
+ * at least every {@link TurnPacer#FULL_TURN_INTERVAL}. {@link #runOnce()} always runs a full turn.
  *
  * <p><b>Self-fencing.</b> Each claim keeps the expiry of the lease this node last wrote ({@link
  * ClaimedWork#leaseExpiresAt()}). If no renewal has succeeded by that expiry minus the {@link
@@ -85,72 +71,35 @@ public final class Scheduler implements AutoCloseable {
   /** The most due retries released per turn. */
   static final int RELEASE_LIMIT = 1_000;
 
-  /** How many of a queue's oldest pending work orders the starvation check looks at. */
-  static final int STARVATION_WINDOW = 32;
-
-  /**
-   * The longest the loop goes without a full turn while wake-ups keep it busy; in between it runs
-   * claim-only turns (see {@link #claimTurn()}).
-   */
-  static final Duration FULL_TURN_INTERVAL = Duration.ofMillis(50);
-
-  /**
-   * The most claim-only turns in a row: past it the next turn is full whatever the clock says, so
-   * that a clock that stands still (a test's) cannot starve the other steps.
-   */
-  static final int MAX_LIGHT_TURNS = 256;
-
-  /** The shortest sleep between turns, so that the loop can never spin. */
-  static final Duration MIN_SLEEP = Duration.ofMillis(1);
-
-  /**
-   * The least time between two WARN logs of the same failing step: a store that fails every turn
-   * (turns run every poll interval, or many times a second when woken) logs once a minute, with the
-   * count of failures in between, rather than flooding the log.
-   */
-  static final Duration STEP_LOG_INTERVAL = Duration.ofMinutes(1);
-
   private final WorkOrderStore store;
-  private final WorkDispatcher dispatcher;
   private final ResourceMonitor monitor;
   private final RetryManager retries;
   private final SchedulerConfig config;
   private final Clock clock;
   private final ThreadFactory threadFactory;
   private final ThreadFactory watchdogFactory;
-  private final java.util.function.Supplier<WorkOrderId> ids;
-  private final StartGate gate;
   private final NodeHeartbeat heartbeat;
   private final Submissions submissions;
+  private final TurnSteps steps;
 
   private final Object turnLock = new Object();
   private final Object lifecycleLock = new Object();
-  private final Map<WorkOrderId, ClaimedWork> active = new ConcurrentHashMap<>();
-  private final Signal signal = new Signal();
-  private final Signal watchdogSignal = new Signal();
+  private final LeaseKeeper leases;
+  private final Reaper reaper;
+  private final StarvationGuard starvation;
+  private final Claimer claimer;
+  private final TurnPacer pacer;
   private final AtomicLong turns = new AtomicLong();
-  private final AtomicLong claimed = new AtomicLong();
-  private final AtomicLong reaped = new AtomicLong();
-  private final AtomicLong selfFenced = new AtomicLong();
-  private final AtomicLong stepFailures = new AtomicLong();
-  private final Map<String, StepLog> stepLogs = new ConcurrentHashMap<>();
   private volatile Instant lastHeartbeat;
-  private volatile Instant lastClaimAt;
-  private volatile String reservingFor;
   private volatile boolean running;
   private volatile boolean closed;
   private volatile boolean claiming = true;
   private volatile Thread loopThread; // written under lifecycleLock
   private volatile Thread watchdogThread; // written under lifecycleLock
   private List<Subscription> subscriptions = List.of(); // guarded by lifecycleLock
-  private Instant nextRenewal; // guarded by turnLock
-  private Instant lastFullTurnAt; // guarded by turnLock
-  private Instant fullTurnNext; // guarded by turnLock: when the last full turn said to turn again
-  private int queueCursor; // guarded by turnLock
 
   private Scheduler(Builder b) {
     this.store = b.store;
-    this.dispatcher = b.dispatcher;
     this.config = b.config;
     this.clock = b.clock;
     this.monitor =
@@ -160,17 +109,46 @@ public final class Scheduler implements AutoCloseable {
     this.retries = b.retries != null ? b.retries : RetryManager.builder(store).clock(clock).build();
     this.threadFactory = b.threadFactory;
     this.watchdogFactory = b.watchdogFactory;
-    this.ids = b.ids;
-    this.gate = new StartGate(config.staggerDelay(), config.maxStartsPerSecond());
     this.heartbeat = new NodeHeartbeat(store, config, monitor, clock);
+    this.steps = new TurnSteps(config.nodeId(), clock);
+    this.pacer =
+        new TurnPacer(
+            store,
+            retries,
+            config,
+            clock,
+            steps,
+            new WakeSignal(clock, config.pollInterval(), () -> running, () -> running = false));
+    this.leases =
+        new LeaseKeeper(
+            store,
+            b.dispatcher,
+            config,
+            clock,
+            new WakeSignal(clock, config.pollInterval(), () -> running, () -> running = false));
+    this.reaper = new Reaper(store, retries, config, leases);
+    this.starvation = new StarvationGuard(store, config, monitor, leases::room);
+    this.claimer =
+        new Claimer(
+            store,
+            b.dispatcher,
+            monitor,
+            retries,
+            config,
+            clock,
+            steps,
+            leases,
+            new StartGate(config.staggerDelay(), config.maxStartsPerSecond()),
+            starvation,
+            this);
     this.submissions =
         Submissions.builder(store)
             .clock(clock)
-            .ids(ids)
+            .ids(b.ids)
             .depthLimits(config::maxQueueDepth)
             .memoryPerSlotMb(monitor.config().memoryPerSlotMb())
             .admission(heartbeat::requireFits)
-            .afterSubmit(this::wakeIfServed)
+            .afterSubmit(pacer::wakeIfServed)
             .build();
   }
 
@@ -285,15 +263,6 @@ public final class Scheduler implements AutoCloseable {
     return submissions.submitAll(specs);
   }
 
-  private void wakeIfServed(Set<String> queues) {
-    for (String queue : queues) {
-      if (config.serves(queue)) {
-        signal.wake();
-        return;
-      }
-    }
-  }
-
   /**
    * Stops new claims while the loop goes on renewing the leases of running work, releasing retries
    * and reaping: the first step of draining a node for shutdown. Waits for a turn in progress, so
@@ -316,7 +285,7 @@ public final class Scheduler implements AutoCloseable {
 
   /** Wakes the loop for a turn as soon as it can take one. */
   public void wake() {
-    signal.wake();
+    pacer.wake();
   }
 
   /**
@@ -333,16 +302,7 @@ public final class Scheduler implements AutoCloseable {
       }
       List<Subscription> subscribed = new ArrayList<>(2);
       try {
-        subscribed.add(
-            store.subscribe(
-                queues -> {
-                  for (String queue : queues) {
-                    if (config.serves(queue)) {
-                      signal.wake();
-                      return;
-                    }
-                  }
-                }));
+        subscribed.add(store.subscribe(pacer::wakeIfServed));
         // The monitor logs the change itself; the loop only needs to look again.
         subscribed.add(
             monitor.addListener(
@@ -350,11 +310,13 @@ public final class Scheduler implements AutoCloseable {
                   @Override
                   public void pressureChanged(
                       PressureLevel from, PressureLevel to, MemoryReading reading) {
-                    signal.wake();
+                    pacer.wake();
                   }
                 }));
         // The watchdog first, so that no claim of the loop runs without it.
-        Thread watchdog = watchdogFactory.newThread(this::watch);
+        Thread watchdog =
+            watchdogFactory.newThread(
+                () -> leases.watch(() -> running && watchdogThread == Thread.currentThread()));
         Thread thread = threadFactory.newThread(this::loop);
         running = true;
         watchdogThread = watchdog;
@@ -366,7 +328,7 @@ public final class Scheduler implements AutoCloseable {
         running = false;
         loopThread = null;
         watchdogThread = null;
-        watchdogSignal.wake();
+        leases.wakeWatchdog();
         subscribed.forEach(Subscription::close);
         throw e;
       }
@@ -394,8 +356,8 @@ public final class Scheduler implements AutoCloseable {
       watchdog = watchdogThread;
       watchdogThread = null;
     }
-    signal.wake();
-    watchdogSignal.wake();
+    pacer.wake();
+    leases.wakeWatchdog();
     join(watchdog);
     join(thread);
   }
@@ -473,7 +435,7 @@ public final class Scheduler implements AutoCloseable {
    * @return the count
    */
   public long reapedCount() {
-    return reaped.get();
+    return reaper.reapedCount();
   }
 
   /**
@@ -484,7 +446,7 @@ public final class Scheduler implements AutoCloseable {
    * @return the count; it only rises
    */
   public long selfFencedCount() {
-    return selfFenced.get();
+    return leases.selfFencedCount();
   }
 
   /**
@@ -510,72 +472,7 @@ public final class Scheduler implements AutoCloseable {
    *     empty when there is none
    */
   public Optional<Instant> fenceOverdueWork() {
-    Instant now = clock.instant();
-    Instant earliest = null;
-    for (ClaimedWork work : active.values()) {
-      if (work.isReleased() || work.isLeaseLostSignalled()) {
-        continue;
-      }
-      Instant deadline = fenceDeadline(work);
-      if (now.isBefore(deadline)) {
-        earliest = earliest(earliest == null ? deadline : earliest, deadline);
-      } else {
-        fence(work, deadline);
-      }
-    }
-    return Optional.ofNullable(earliest);
-  }
-
-  private Instant fenceDeadline(ClaimedWork work) {
-    return work.leaseExpiresAt().minus(config.selfFenceMargin());
-  }
-
-  /** Fences the work if its deadline has passed; true if it is fenced (or its lease lost). */
-  private boolean fenceIfDue(ClaimedWork work) {
-    if (work.isLeaseLostSignalled()) {
-      return true;
-    }
-    Instant deadline = fenceDeadline(work);
-    if (clock.instant().isBefore(deadline)) {
-      return false;
-    }
-    fence(work, deadline);
-    return true;
-  }
-
-  private void fence(ClaimedWork work, Instant deadline) {
-    if (work.isReleased() || !work.markSelfFenced()) {
-      return;
-    }
-    selfFenced.incrementAndGet();
-    LOG.warn(
-        "{} could not renew the lease of {} attempt {} by {} (the lease it last wrote expires at"
-            + " {}): stopping the attempt before another node may take it over",
-        config.nodeId(),
-        work.id(),
-        work.attempt(),
-        deadline,
-        work.leaseExpiresAt());
-    notifyLeaseLost(work);
-  }
-
-  /**
-   * The watchdog: fences overdue work while the loop runs, waking at the earliest deadline (and at
-   * least every poll interval, so that a clock that jumps is noticed).
-   */
-  private void watch() {
-    while (running && watchdogThread == Thread.currentThread()) {
-      Instant next;
-      try {
-        next = fenceOverdueWork().orElse(null);
-      } catch (RuntimeException | LinkageError | AssertionError e) {
-        LOG.warn("the lease watchdog of {} failed; it goes on", config.nodeId(), e);
-        next = null;
-      }
-      Instant now = clock.instant();
-      Instant until = now.plus(config.pollInterval());
-      watchdogSignal.awaitUntil(next == null ? until : earliest(until, next));
-    }
+    return leases.fenceOverdueWork();
   }
 
   /**
@@ -587,7 +484,7 @@ public final class Scheduler implements AutoCloseable {
    * @return the count; it only rises
    */
   public long stepFailureCount() {
-    return stepFailures.get();
+    return steps.failureCount();
   }
 
   private void requireOpen() {
@@ -604,7 +501,7 @@ public final class Scheduler implements AutoCloseable {
     while (running && loopThread == Thread.currentThread()) {
       Instant next;
       try {
-        if (!woken || lightTurns >= MAX_LIGHT_TURNS || fullTurnDue()) {
+        if (!woken || lightTurns >= TurnPacer.MAX_LIGHT_TURNS || fullTurnDue()) {
           lightTurns = 0;
           next = runOnce();
         } else {
@@ -621,7 +518,7 @@ public final class Scheduler implements AutoCloseable {
             Math.min(config.pollInterval().toMillis(), 50L << Math.min(failures, 10));
         next = clock.instant().plusMillis(backoffMillis);
       }
-      woken = signal.awaitUntil(next);
+      woken = pacer.awaitUntil(next);
     }
   }
 
@@ -635,41 +532,36 @@ public final class Scheduler implements AutoCloseable {
   public Instant runOnce() {
     synchronized (turnLock) {
       Instant now = clock.instant();
-      lastFullTurnAt = now;
-      fullTurnNext = null; // a turn that throws leaves the next one full too
+      pacer.fullTurnStarted(now); // a turn that throws leaves the next one full too
       lastHeartbeat = now;
       turns.incrementAndGet();
       // First, before any store call can hang: work whose lease could not be renewed stops.
       fenceOverdueWork();
-      step("reading resources", monitor::refresh);
+      steps.run("reading resources", monitor::refresh);
       // Each step on its own: a store error in one (an undecodable retry, a claim that throws)
       // must not stop the others, above all the renewal of running work's leases.
-      step("releasing due retries", () -> retries.releaseDue(now, RELEASE_LIMIT));
-      step("reaping expired leases", () -> reap(now));
-      if (nextRenewal == null || !now.isBefore(nextRenewal)) {
-        boolean renewed = step("renewing leases", this::renew, false);
+      steps.run("releasing due retries", () -> retries.releaseDue(now, RELEASE_LIMIT));
+      steps.run("reaping expired leases", () -> reaper.reap(now));
+      if (leases.renewalDue(now)) {
+        boolean renewed = steps.run("renewing leases", leases::renewAll, false);
         // A renewal that failed is tried again on the next full turn, not a whole interval later.
-        nextRenewal = renewed ? now.plus(config.renewInterval()) : null;
+        leases.renewalDone(now, renewed);
       }
-      step("recording the node's heartbeat", () -> heartbeat.beatIfDue(now));
-      Instant gateOpensAt = step("claiming", () -> claimAndDispatch(now, true), null);
-      Instant next = nextTurn(now, gateOpensAt);
-      fullTurnNext = next;
-      return next;
+      steps.run("recording the node's heartbeat", () -> heartbeat.beatIfDue(now));
+      Instant gateOpensAt =
+          steps.run("claiming", () -> claimer.claimAndDispatch(now, true, claiming), null);
+      return pacer.fullTurnEnded(
+          now, leases.nextRenewal(), gateOpensAt, leases.fenceOverdueWork().orElse(null));
     }
   }
 
   /**
    * Whether the loop's next turn must be a full one: none ran yet, the last one failed, the time it
-   * named has come, or {@link #FULL_TURN_INTERVAL} has passed since it ran.
+   * named has come, or {@link TurnPacer#FULL_TURN_INTERVAL} has passed since it ran.
    */
   private boolean fullTurnDue() {
     synchronized (turnLock) {
-      if (fullTurnNext == null || lastFullTurnAt == null) {
-        return true;
-      }
-      Instant now = clock.instant();
-      return !now.isBefore(fullTurnNext) || !now.isBefore(lastFullTurnAt.plus(FULL_TURN_INTERVAL));
+      return pacer.fullTurnDue();
     }
   }
 
@@ -678,415 +570,29 @@ public final class Scheduler implements AutoCloseable {
    * soon after a full turn. It skips the steps a wake cannot make due (releasing retries, reaping,
    * renewing, the starvation check, the next-turn queries), so that a busy node costs one claim per
    * wake-up rather than half a dozen store calls; those steps run on the next full turn, at most
-   * {@link #FULL_TURN_INTERVAL} later. While a starving work order holds capacity back, it claims
-   * nothing.
+   * {@link TurnPacer#FULL_TURN_INTERVAL} later. While a starving work order holds capacity back, it
+   * claims nothing.
    */
   private Instant claimTurn() {
     synchronized (turnLock) {
       Instant now = clock.instant();
       lastHeartbeat = now;
       turns.incrementAndGet();
-      step("reading resources", monitor::refresh);
-      Instant next = earliest(fullTurnNext, lastFullTurnAt.plus(FULL_TURN_INTERVAL));
-      if (reservingFor == null) {
-        Instant opensAt = step("claiming", () -> claimAndDispatch(now, false), null);
-        next = earliest(next, opensAt);
+      steps.run("reading resources", monitor::refresh);
+      Instant next = pacer.claimTurnNext();
+      if (!starvation.isHolding()) {
+        Instant opensAt =
+            steps.run("claiming", () -> claimer.claimAndDispatch(now, false, claiming), null);
+        next = TurnPacer.earliest(next, opensAt);
       }
-      Instant soonest = now.plus(MIN_SLEEP);
-      return next.isBefore(soonest) ? soonest : next;
-    }
-  }
-
-  private void step(String what, Runnable step) {
-    step(
-        what,
-        () -> {
-          step.run();
-          return null;
-        },
-        null);
-  }
-
-  /**
-   * Runs one step of a turn: a failure is counted ({@link #stepFailureCount()}), logged at WARN at
-   * most once per {@link #STEP_LOG_INTERVAL} per step (with how many failed in between), and the
-   * turn goes on with the next step.
-   *
-   * @return what the step returned, or {@code fallback} if it failed
-   */
-  private <T> T step(String what, Supplier<T> step, T fallback) {
-    try {
-      return step.get();
-    } catch (RuntimeException e) {
-      stepFailures.incrementAndGet();
-      StepLog log = stepLogs.computeIfAbsent(what, k -> new StepLog());
-      Instant now = clock.instant();
-      log.failures++;
-      if (log.loggedAt == null || !now.isBefore(log.loggedAt.plus(STEP_LOG_INTERVAL))) {
-        LOG.warn(
-            "{} on {} failed ({} time(s) since this was last logged); the turn goes on",
-            what,
-            config.nodeId(),
-            log.failures,
-            e);
-        log.loggedAt = now;
-        log.failures = 0;
-      }
-      return fallback;
-    }
-  }
-
-  /** When a step's failure was last logged, and how many failed since; guarded by turnLock. */
-  private static final class StepLog {
-    Instant loggedAt;
-    long failures;
-  }
-
-  private void reap(Instant now) {
-    for (WorkOrderView view : store.expiredLeases(now, config.reapBatchSize())) {
-      ClaimedWork mine = active.get(view.id());
-      boolean ours = mine != null && mine.attempt() == view.attempt();
-      if (ours) {
-        // Its lease expired, so its self-fence deadline has passed too: this node stopped it (or
-        // stops it now) and must not renew it, since another node may already have reaped it.
-        fenceIfDue(mine);
-      }
-      // A dead or cut-off node is no fault of the work: the attempt is given back, not charged.
-      boolean selfFencedHere = ours && mine.isSelfFenced();
-      String code = selfFencedHere ? ErrorCodes.LEASE_NOT_RENEWED : ErrorCodes.LEASE_EXPIRED;
-      String reason =
-          selfFencedHere
-              ? config.nodeId()
-                  + " could not renew its lease by "
-                  + fenceDeadline(mine)
-                  + " and stopped the attempt itself"
-              : "lease of "
-                  + view.leaseOwner().orElse("?")
-                  + " expired at "
-                  + view.leaseExpiresAt().map(Instant::toString).orElse("?");
-      try {
-        RetryManager.ReleaseOutcome outcome = retries.recordRelease(view, code, reason);
-        reaped.incrementAndGet();
-        LOG.info(
-            "reaped {} attempt {} held by {} ({}): {}",
-            view.id(),
-            view.attempt(),
-            view.leaseOwner().orElse("?"),
-            code,
-            outcome);
-      } catch (ConcurrencyException | InvalidTransitionException raced) {
-        LOG.debug("{} was reaped or finished elsewhere", view.id());
-      }
-      if (mine != null
-          && mine.attempt() == view.attempt()
-          && !mine.isReleased()
-          && mine.markLeaseLostSignalled()) {
-        notifyLeaseLost(mine);
-      }
-    }
-  }
-
-  /**
-   * Renews the lease of every running claim that is not fenced, each on its own: one that throws
-   * does not keep the others from being renewed. Throws the first failure after trying them all.
-   *
-   * @return true (a failure throws)
-   */
-  private boolean renew() {
-    RuntimeException failed = null;
-    for (ClaimedWork work : active.values()) {
-      if (work.isReleased() || fenceIfDue(work)) {
-        continue; // a fenced attempt's lease is left to expire
-      }
-      try {
-        renew(work);
-      } catch (RuntimeException e) {
-        if (failed == null) {
-          failed = e;
-        } else {
-          failed.addSuppressed(e);
-        }
-      }
-    }
-    if (failed != null) {
-      throw failed;
-    }
-    return true;
-  }
-
-  private void renew(ClaimedWork work) {
-    // Computed before the call: if the store answers late, the expiry kept is the earlier one.
-    Instant expiry = leaseFromNow();
-    boolean renewed = store.renewLease(work.id(), config.nodeId(), work.attempt(), expiry);
-    if (!renewed) {
-      if (!work.isReleased() && work.markLeaseLostSignalled()) {
-        notifyLeaseLost(work);
-      }
-      return;
-    }
-    work.leaseWritten(expiry);
-    Optional<String> cancellation =
-        store.find(work.id()).flatMap(WorkOrderView::cancellationRequested);
-    if (cancellation.isPresent() && work.markCancellationSignalled()) {
-      try {
-        dispatcher.cancellationRequested(work, cancellation.get());
-      } catch (RuntimeException e) {
-        LOG.warn("dispatcher failed on the cancellation of {}", work.id(), e);
-      }
-    }
-  }
-
-  /**
-   * When a lease taken or renewed now expires. Read from the clock at each write rather than from
-   * the turn's start, which a slow store (or a starved machine) can leave a whole lease behind.
-   */
-  private Instant leaseFromNow() {
-    return clock.instant().plus(config.leaseDuration());
-  }
-
-  private void notifyLeaseLost(ClaimedWork work) {
-    try {
-      dispatcher.leaseLost(work);
-    } catch (RuntimeException e) {
-      LOG.warn("dispatcher failed on the lost lease of {}", work.id(), e);
-    }
-  }
-
-  /**
-   * Claims and dispatches what fits; returns when the stagger or rate limit opens, if it blocked.
-   */
-  private Instant claimAndDispatch(Instant now, boolean checkStarvation) {
-    boolean wasReserving = reservingFor != null;
-    if (checkStarvation) {
-      reservingFor = null;
-    }
-    if (!claiming || monitor.pressure() == PressureLevel.CRITICAL) {
-      return null;
-    }
-    // Work can only starve while something holds capacity, or while capacity is being held back
-    // for it; an idle node skips the query.
-    Optional<WorkOrderView> starving =
-        checkStarvation && (monitor.activeSlots() > 0 || wasReserving)
-            ? step("checking for starving work", () -> starving(now), Optional.empty())
-            : Optional.empty();
-    List<String> order = visitingOrder();
-    if (starving.isPresent()) {
-      WorkOrderView big = starving.get();
-      if (!monitor.claimable().fits(monitor.effective(big.resources()))) {
-        reservingFor = big.id().value();
-        return null; // hold every start back until it fits
-      }
-      order.remove(big.queue());
-      order.add(0, big.queue());
-    }
-    for (String queue : order) {
-      while (true) {
-        Capacity capacity = monitor.claimable();
-        if (capacity.slots() <= 0) {
-          return null;
-        }
-        int room = room(queue);
-        if (room <= 0) {
-          break;
-        }
-        Instant opensAt = gate.opensAt(now);
-        if (opensAt.isAfter(now)) {
-          return opensAt;
-        }
-        int limit =
-            Math.min(
-                Math.min(config.claimBatchSize(), capacity.slots()),
-                Math.min(room, gate.permits(now)));
-        if (starving.isPresent() && queue.equals(starving.get().queue())) {
-          limit = 1;
-          starving = Optional.empty(); // its turn: it is the oldest of its priority that fits
-        }
-        // The lease runs from now, not from the start of the turn: a slow store can make the
-        // steps before this one take longer than a lease.
-        // A queue whose claim fails is skipped for this turn; the other queues are still served.
-        int claimLimit = limit;
-        List<WorkOrderView> got =
-            step(
-                "claiming from queue " + queue,
-                () ->
-                    store.claim(
-                        new ClaimRequest(
-                            queue,
-                            config.nodeId(),
-                            claimLimit,
-                            capacity,
-                            clock.instant(),
-                            config.leaseDuration())),
-                null);
-        if (got == null) {
-          break;
-        }
-        for (WorkOrderView view : got) {
-          admit(view, now);
-        }
-        if (got.size() < limit) {
-          break;
-        }
-      }
-    }
-    return null;
-  }
-
-  private List<String> visitingOrder() {
-    List<String> queues = config.queues();
-    List<String> order = new ArrayList<>(queues.size());
-    int start = Math.floorMod(queueCursor++, queues.size());
-    for (int i = 0; i < queues.size(); i++) {
-      order.add(queues.get((start + i) % queues.size()));
-    }
-    return order;
-  }
-
-  private int room(String queue) {
-    OptionalInt limit = config.queueConcurrency(queue);
-    if (limit.isEmpty()) {
-      return Integer.MAX_VALUE;
-    }
-    int running = 0;
-    for (ClaimedWork work : active.values()) {
-      if (work.view().queue().equals(queue)) {
-        running++;
-      }
-    }
-    return limit.getAsInt() - running;
-  }
-
-  /**
-   * The work order that goes first, if one starved: among the oldest pending work orders of the
-   * served queues, those that have waited at least the starvation threshold and could fit this
-   * node, the first in claim order (priority, then age). If it does not fit now, the caller holds
-   * every start back; once it fits, its queue is claimed from first, one at a time.
-   */
-  private Optional<WorkOrderView> starving(Instant now) {
-    Instant waitedSince = now.minus(config.starvationThreshold());
-    WorkOrderView best = null;
-    for (String queue : config.queues()) {
-      if (room(queue) <= 0) {
-        continue;
-      }
-      List<WorkOrderView> oldest =
-          store
-              .query(
-                  WorkOrderQuery.builder()
-                      .queue(queue)
-                      .states(WorkOrderState.PENDING)
-                      .limit(STARVATION_WINDOW)
-                      .build())
-              .items();
-      for (WorkOrderView view : oldest) {
-        boolean waited = !view.availableAt().isAfter(waitedSince);
-        if (waited
-            && monitor.couldEverFit(view.resources())
-            && (best == null || comesBefore(view, best))) {
-          best = view;
-        }
-      }
-    }
-    return Optional.ofNullable(best);
-  }
-
-  private static boolean comesBefore(WorkOrderView a, WorkOrderView b) {
-    if (a.priority() != b.priority()) {
-      return a.priority() > b.priority();
-    }
-    return a.availableAt().isBefore(b.availableAt());
-  }
-
-  private void admit(WorkOrderView view, Instant now) {
-    // The claim's lease ran from the claim's own time, after now: now plus a lease is no later.
-    Instant leaseExpiresAt = view.leaseExpiresAt().orElse(now.plus(config.leaseDuration()));
-    Instant deadline = leaseExpiresAt.minus(config.selfFenceMargin());
-    if (!clock.instant().isBefore(deadline)) {
-      // The claim's answer came so late (a store that hung after committing it) that another
-      // node may take the work order over before it could stop: it is not started at all, and
-      // its lease is left to expire.
-      selfFenced.incrementAndGet();
-      LOG.warn(
-          "{} claimed {} attempt {} but the claim answered only after its self-fence deadline {}:"
-              + " not starting it",
-          config.nodeId(),
-          view.id(),
-          view.attempt(),
-          deadline);
-      return;
-    }
-    Optional<SlotLease> slot = monitor.tryAcquire(view.id(), view.resources());
-    if (slot.isEmpty()) {
-      // Only this loop acquires, and it claimed within claimable(): this means the monitor's
-      // effective request differs from the stored one (a spec from a host that bypassed submit).
-      LOG.warn(
-          "claimed {} but its resources {} do not fit: failing the attempt",
-          view.id(),
-          view.resources());
-      recordQuietly(
-          view,
-          ErrorInfo.retryable(
-              ErrorCodes.SANDBOX_CREATION_FAILED,
-              "claimed work did not fit the node's free resources"));
-      return;
-    }
-    ClaimedWork work = new ClaimedWork(view, slot.get(), now, leaseExpiresAt, this);
-    active.put(view.id(), work);
-    watchdogSignal.wake();
-    claimed.incrementAndGet();
-    lastClaimAt = now;
-    gate.started(now);
-    try {
-      dispatcher.dispatch(work);
-    } catch (RuntimeException e) {
-      LOG.warn("dispatcher refused {}", view.id(), e);
-      work.release();
-      recordQuietly(
-          view,
-          ErrorInfo.retryable(
-              ErrorCodes.SANDBOX_CREATION_FAILED,
-              "dispatch failed: " + retries.classifier().classify(e).message()));
-    }
-  }
-
-  private void recordQuietly(WorkOrderView view, ErrorInfo error) {
-    try {
-      retries.recordFailure(view, error);
-    } catch (ConcurrencyException | InvalidTransitionException raced) {
-      LOG.debug("{} changed before its failure could be recorded", view.id());
+      return TurnPacer.notBeforeMinSleep(now, next);
     }
   }
 
   void released(ClaimedWork work) {
-    active.remove(work.id(), work);
+    leases.remove(work);
     monitor.release(work.slot());
-    signal.wake();
-  }
-
-  private Instant nextTurn(Instant now, Instant gateOpensAt) {
-    Instant next = now.plus(config.pollInterval());
-    next = earliest(next, nextRenewal);
-    next = earliest(next, gateOpensAt);
-    next = earliest(next, fenceOverdueWork().orElse(null));
-    next =
-        earliest(
-            next,
-            step("reading the next retry time", () -> retries.nextDueTime().orElse(null), null));
-    for (String queue : config.queues()) {
-      next =
-          earliest(
-              next,
-              step(
-                  "reading the next availability of queue " + queue,
-                  () -> store.nextAvailableAt(queue, now).orElse(null),
-                  null));
-    }
-    Instant soonest = now.plus(MIN_SLEEP);
-    return next.isBefore(soonest) ? soonest : next;
-  }
-
-  private static Instant earliest(Instant a, Instant b) {
-    return b != null && b.isBefore(a) ? b : a;
+    pacer.wake();
   }
 
   /**
@@ -1095,7 +601,7 @@ public final class Scheduler implements AutoCloseable {
    * @return a snapshot
    */
   public List<ClaimedWork> activeWork() {
-    return List.copyOf(active.values());
+    return List.copyOf(leases.claims());
   }
 
   /**
@@ -1114,7 +620,7 @@ public final class Scheduler implements AutoCloseable {
               + byState.getOrDefault(WorkOrderState.WAITING_RETRY, 0L));
     }
     Map<String, Integer> byQueue = new HashMap<>();
-    for (ClaimedWork work : active.values()) {
+    for (ClaimedWork work : leases.claims()) {
       byQueue.merge(work.view().queue(), 1, Integer::sum);
     }
     Instant beat = lastHeartbeat;
@@ -1122,127 +628,17 @@ public final class Scheduler implements AutoCloseable {
         config.nodeId(),
         running,
         Map.copyOf(depth),
-        active.size(),
+        leases.size(),
         Map.copyOf(byQueue),
-        Optional.ofNullable(lastClaimAt),
+        claimer.lastClaimAt(),
         Optional.ofNullable(beat),
         beat == null ? Duration.ZERO : Duration.between(beat, clock.instant()),
         turns.get(),
-        claimed.get(),
-        reaped.get(),
-        selfFenced.get(),
-        Optional.ofNullable(reservingFor),
+        claimer.claimedCount(),
+        reaper.reapedCount(),
+        leases.selfFencedCount(),
+        starvation.holdingFor(),
         monitor.health());
-  }
-
-  /** A wake-up flag the loop sleeps on: wakes set it, the loop consumes it. */
-  private final class Signal {
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition woken = lock.newCondition();
-    private boolean pending;
-
-    void wake() {
-      lock.lock();
-      try {
-        pending = true;
-        woken.signalAll();
-      } finally {
-        lock.unlock();
-      }
-    }
-
-    /**
-     * Sleeps until {@code until} by the scheduler's clock (at most a poll interval) or a wake.
-     *
-     * @return true if a wake ended the sleep (or was already pending), false if it ran its time
-     */
-    boolean awaitUntil(Instant until) {
-      long nanos = Duration.between(clock.instant(), until).toNanos();
-      nanos = Math.max(0, Math.min(nanos, config.pollInterval().toNanos()));
-      lock.lock();
-      try {
-        while (!pending && nanos > 0 && running) {
-          nanos = woken.awaitNanos(nanos);
-        }
-        boolean wasWoken = pending;
-        pending = false;
-        return wasWoken;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        running = false;
-        return false;
-      } finally {
-        lock.unlock();
-      }
-    }
-  }
-
-  /**
-   * Spaces starts: at least the stagger delay apart, and at most the start rate, with bursts of up
-   * to one second's worth (a token bucket). Used by the loop thread only.
-   */
-  static final class StartGate {
-    private final Duration stagger;
-    private final double ratePerSecond;
-    private Instant lastStart;
-    private double tokens;
-    private Instant refilledAt;
-
-    StartGate(Duration stagger, double ratePerSecond) {
-      this.stagger = stagger;
-      this.ratePerSecond = ratePerSecond;
-      this.tokens = Math.max(1, ratePerSecond);
-    }
-
-    /** When the next start may happen: now, or later. */
-    Instant opensAt(Instant now) {
-      Instant at = now;
-      if (!stagger.isZero() && lastStart != null) {
-        Instant staggered = lastStart.plus(stagger);
-        if (staggered.isAfter(at)) {
-          at = staggered;
-        }
-      }
-      if (ratePerSecond > 0) {
-        refill(now);
-        if (tokens < 1) {
-          long nanos = (long) Math.ceil((1 - tokens) / ratePerSecond * 1e9);
-          Instant refilled = now.plusNanos(nanos);
-          if (refilled.isAfter(at)) {
-            at = refilled;
-          }
-        }
-      }
-      return at;
-    }
-
-    /** How many starts may happen now. */
-    int permits(Instant now) {
-      int permits = stagger.isZero() ? Integer.MAX_VALUE : 1;
-      if (ratePerSecond > 0) {
-        refill(now);
-        permits = (int) Math.min(permits, Math.floor(tokens));
-      }
-      return Math.max(0, permits);
-    }
-
-    void started(Instant now) {
-      lastStart = now;
-      if (ratePerSecond > 0) {
-        refill(now);
-        tokens -= 1;
-      }
-    }
-
-    private void refill(Instant now) {
-      if (refilledAt != null && now.isAfter(refilledAt)) {
-        double seconds = Duration.between(refilledAt, now).toNanos() / 1e9;
-        tokens = Math.min(Math.max(1, ratePerSecond), tokens + seconds * ratePerSecond);
-      }
-      if (refilledAt == null || now.isAfter(refilledAt)) {
-        refilledAt = now;
-      }
-    }
   }
 
   /** Builds a {@link Scheduler}. Not thread-safe. */
