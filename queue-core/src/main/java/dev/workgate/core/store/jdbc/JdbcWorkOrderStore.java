@@ -31,24 +31,15 @@ import dev.workgate.core.store.UnreadableRowException;
 import dev.workgate.core.store.WorkAvailableListener;
 import dev.workgate.core.store.WorkOrderQuery;
 import dev.workgate.core.store.WorkOrderStore;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
+import dev.workgate.core.store.jdbc.SqliteFiles.SqliteAccess;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -61,7 +52,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -208,27 +198,27 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     Path path = file.toAbsolutePath().normalize();
     OpenMode mode = options.openMode();
     if (mode == OpenMode.CREATE_IF_MISSING) {
-      checkSqliteFile(path);
+      SqliteFiles.checkSqliteFile(path);
     } else {
-      checkExistingSqliteFile(path, mode, options.tablePrefix());
+      SqliteFiles.checkExistingSqliteFile(path, mode, options.tablePrefix());
     }
-    warnIfShared(path);
+    SqliteFiles.warnIfShared(path);
     SqlDialect.Sqlite dialect = new SqlDialect.Sqlite(path.toString(), options.tablePrefix());
     List<Connection> opened = new ArrayList<>();
     try {
       if (mode != OpenMode.CREATE_IF_MISSING) {
         // A read-only look first: a file that holds no Workgate store is refused before any
         // connection that could write, or create a -wal or -shm beside it, is opened.
-        try (Connection probe = sqliteConnection(path, options, SqliteAccess.PROBE)) {
-          checkExisting(probe, dialect);
+        try (Connection probe = SqliteFiles.sqliteConnection(path, options, SqliteAccess.PROBE)) {
+          Schema.checkExisting(probe, dialect);
         }
       }
       if (mode == OpenMode.READ_ONLY) {
         SqliteAccess access =
-            cannotChange(path) ? SqliteAccess.READ_IMMUTABLE : SqliteAccess.READ_ONLY;
+            SqliteFiles.cannotChange(path) ? SqliteAccess.READ_IMMUTABLE : SqliteAccess.READ_ONLY;
         List<Connection> reads = new ArrayList<>();
         for (int i = 0; i < options.readConnections(); i++) {
-          Connection r = sqliteConnection(path, options, access);
+          Connection r = SqliteFiles.sqliteConnection(path, options, access);
           opened.add(r);
           reads.add(StatementCache.wrap(r, 32));
         }
@@ -237,14 +227,14 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
             true,
             new ReadOnlyWriter(dialect),
             new Readers.Sqlite(reads, dialect),
-            new Readers.Opening(() -> sqliteConnection(path, options, access), dialect),
+            new Readers.Opening(() -> SqliteFiles.sqliteConnection(path, options, access), dialect),
             options.specCacheBytes(),
             new ListenerRegistry(),
             () -> {},
             () -> {});
       }
       Connection w =
-          sqliteConnection(
+          SqliteFiles.sqliteConnection(
               path,
               options,
               mode == OpenMode.EXISTING ? SqliteAccess.WRITE_EXISTING : SqliteAccess.WRITE);
@@ -264,7 +254,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
           }
           st.execute("BEGIN IMMEDIATE");
           try {
-            ensureSchema(w, dialect);
+            Schema.ensureSchema(w, dialect);
             st.execute("COMMIT");
           } catch (SQLException | RuntimeException e) {
             st.execute("ROLLBACK");
@@ -274,7 +264,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
       }
       List<Connection> reads = new ArrayList<>();
       for (int i = 0; i < options.readConnections(); i++) {
-        Connection r = sqliteConnection(path, options, SqliteAccess.READ);
+        Connection r = SqliteFiles.sqliteConnection(path, options, SqliteAccess.READ);
         opened.add(r);
         reads.add(StatementCache.wrap(r, 32));
       }
@@ -292,7 +282,8 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
           false,
           writer,
           new Readers.Sqlite(reads, dialect),
-          new Readers.Opening(() -> sqliteConnection(path, options, SqliteAccess.READ), dialect),
+          new Readers.Opening(
+              () -> SqliteFiles.sqliteConnection(path, options, SqliteAccess.READ), dialect),
           options.specCacheBytes(),
           listeners,
           () -> {},
@@ -313,70 +304,6 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     }
   }
 
-  /** The first 16 bytes of every SQLite database file. */
-  private static final byte[] SQLITE_HEADER =
-      "SQLite format 3\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-
-  /**
-   * What {@link OpenMode#EXISTING} and {@link OpenMode#READ_ONLY} need before SQLite opens the
-   * file: it is there, it is a SQLite database (an empty file is not one), and for {@code EXISTING}
-   * it may be written. Reads the file's first bytes only.
-   */
-  private static void checkExistingSqliteFile(Path path, OpenMode mode, String prefix) {
-    String notAStore = " Nothing was changed: OpenMode." + mode + " never creates a store.";
-    if (!Files.exists(path)) {
-      throw new StoreException(
-          "no SQLite file at " + path + ", so no Workgate store there." + notAStore);
-    }
-    if (!Files.isRegularFile(path)) {
-      throw new StoreException("the SQLite path " + path + " exists but is not a regular file");
-    }
-    byte[] head = new byte[SQLITE_HEADER.length];
-    int n;
-    try (InputStream in = Files.newInputStream(path)) {
-      n = in.readNBytes(head, 0, head.length);
-    } catch (IOException e) {
-      throw new StoreException("cannot read the SQLite file " + path + ": " + e, e);
-    }
-    if (n == 0) {
-      throw new StoreException(
-          "the file "
-              + path
-              + " is empty (0 bytes): it is not a Workgate store (table prefix '"
-              + prefix
-              + "')."
-              + notAStore);
-    }
-    if (n < head.length || !Arrays.equals(head, SQLITE_HEADER)) {
-      throw new StoreException(
-          "the file "
-              + path
-              + " is not a SQLite database, so not a Workgate store (table prefix '"
-              + prefix
-              + "')."
-              + notAStore);
-    }
-    if (mode == OpenMode.EXISTING) {
-      if (!Files.isWritable(path) || posixReadOnly(path)) {
-        throw new StoreException(
-            "the SQLite file "
-                + path
-                + " is read-only; OpenMode.EXISTING writes to it. Open it OpenMode.READ_ONLY to"
-                + " read it, or make it writable for this process");
-      }
-      Path dir = path.getParent();
-      if (!Files.isWritable(dir) || posixReadOnly(dir)) {
-        throw new StoreException(
-            "the directory "
-                + dir
-                + " is read-only; OpenMode.EXISTING needs it writable for SQLite's write-ahead"
-                + " log beside "
-                + path.getFileName()
-                + ". Open it OpenMode.READ_ONLY to read it");
-      }
-    }
-  }
-
   /**
    * Copies a SQLite store into a new file with {@code VACUUM INTO}. Use {@link
    * dev.workgate.core.store.Stores#backupSqlite(Path, Path, SqliteOptions)}.
@@ -389,267 +316,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
    *     fails
    */
   public static void backupSqlite(Path file, Path target, SqliteOptions options) {
-    Objects.requireNonNull(file, "file");
-    Objects.requireNonNull(target, "target");
-    Objects.requireNonNull(options, "options");
-    Path path = file.toAbsolutePath().normalize();
-    Path to = target.toAbsolutePath().normalize();
-    if (Files.exists(to, LinkOption.NOFOLLOW_LINKS)) {
-      throw new StoreException("refusing to overwrite " + to + ": give a new file");
-    }
-    SqliteOptions readOnly =
-        SqliteOptions.builder()
-            .tablePrefix(options.tablePrefix())
-            .busyTimeout(options.busyTimeout())
-            .readConnections(1)
-            .openMode(OpenMode.READ_ONLY)
-            .build();
-    // Opening read-only refuses a file that holds no Workgate store, and leaves it as it was.
-    openSqlite(path, readOnly).close();
-    SqliteAccess access = cannotChange(path) ? SqliteAccess.READ_IMMUTABLE : SqliteAccess.READ_ONLY;
-    try {
-      // The copy holds every work order: created private and empty, which VACUUM INTO accepts.
-      if (!createPrivateFile(to)) {
-        throw new StoreException("refusing to overwrite " + to + ": give a new file");
-      }
-    } catch (IOException e) {
-      throw new StoreException("cannot create the backup file " + to + ": " + e, e);
-    }
-    boolean done = false;
-    try (Connection c = sqliteConnection(path, readOnly, access)) {
-      // query_only would refuse VACUUM INTO, which writes the new file only: the source stays
-      // opened read-only (SQLITE_OPEN_READONLY), so nothing can write to it.
-      try (Statement st = c.createStatement()) {
-        st.execute("PRAGMA query_only = OFF");
-      }
-      try (PreparedStatement ps = c.prepareStatement("VACUUM INTO ?")) {
-        ps.setString(1, to.toString());
-        ps.execute();
-      }
-      done = true;
-    } catch (SQLException e) {
-      throw new StoreException(
-          "backup of " + path + " to " + to + " failed: " + SqlErrors.describe(e), e);
-    } finally {
-      if (!done) {
-        // The file was created above for this backup: a failed one leaves nothing behind.
-        try {
-          Files.deleteIfExists(to);
-        } catch (IOException e) {
-          LOG.warn("could not remove the unfinished backup {}: {}", to, e.toString());
-        }
-      }
-    }
-  }
-
-  /**
-   * True if nothing can change the file while it is read: no write-ahead log lies beside it (so the
-   * file holds every committed transaction), and the file or its directory is read-only, so no
-   * writer can open it or create the log a WAL-mode writer needs.
-   */
-  private static boolean cannotChange(Path path) {
-    Path dir = path.getParent();
-    if (Files.exists(sibling(path, "-wal")) || Files.exists(sibling(path, "-shm"))) {
-      return false;
-    }
-    return !Files.isWritable(path)
-        || posixReadOnly(path)
-        || !Files.isWritable(dir)
-        || posixReadOnly(dir);
-  }
-
-  private static Path sibling(Path path, String suffix) {
-    return path.resolveSibling(path.getFileName() + suffix);
-  }
-
-  /** Owner only: the data directory the store creates. */
-  private static final Set<PosixFilePermission> PRIVATE_DIRECTORY =
-      PosixFilePermissions.fromString("rwx------");
-
-  /** Owner only: the database file and backups the store creates. */
-  private static final Set<PosixFilePermission> PRIVATE_FILE =
-      PosixFilePermissions.fromString("rw-------");
-
-  private static boolean posix(Path path) {
-    return path.getFileSystem().supportedFileAttributeViews().contains("posix");
-  }
-
-  /** The attributes of a file or directory created private; none on a non-POSIX file system. */
-  private static FileAttribute<?>[] privately(Path path, Set<PosixFilePermission> permissions) {
-    return posix(path)
-        ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(permissions)}
-        : new FileAttribute<?>[0];
-  }
-
-  /**
-   * Creates a file that does not exist yet, private from its first moment (the permissions are
-   * given to the system call that creates it, so there is no window in which others may open it).
-   *
-   * @return false if it existed already
-   */
-  private static boolean createPrivateFile(Path path) throws IOException {
-    try {
-      Files.createFile(path, privately(path, PRIVATE_FILE));
-      return true;
-    } catch (FileAlreadyExistsException e) {
-      return false;
-    }
-  }
-
-  /**
-   * Logs one warning when an existing database file may be read by its group or by others: the
-   * store does not change permissions it did not set, but the log holds payloads and results.
-   */
-  private static void warnIfShared(Path path) {
-    if (!posix(path)) {
-      return;
-    }
-    Set<PosixFilePermission> perms;
-    try {
-      perms = Files.getPosixFilePermissions(path);
-    } catch (IOException | UnsupportedOperationException e) {
-      return;
-    }
-    if (perms.contains(PosixFilePermission.GROUP_READ)
-        || perms.contains(PosixFilePermission.OTHERS_READ)) {
-      LOG.warn(
-          "the SQLite file {} has mode {}: its group or other users can read the work orders it"
-              + " holds (payloads, results, errors), and SQLite gives its -wal, -shm and -journal"
-              + " files the same mode. The store leaves it as it is; make it private with: chmod"
-              + " 600 {}",
-          path,
-          PosixFilePermissions.toString(perms),
-          path);
-    }
-  }
-
-  private static void checkSqliteFile(Path path) {
-    Path dir = path.getParent();
-    try {
-      if (!Files.isDirectory(dir)) {
-        // Only the directories created here are made private; an existing one is left as it is.
-        Files.createDirectories(dir, privately(dir, PRIVATE_DIRECTORY));
-      }
-    } catch (IOException e) {
-      throw new StoreException(
-          "cannot create the directory " + dir + " for the SQLite file " + path + ": " + e, e);
-    }
-    if (Files.exists(path)) {
-      if (!Files.isRegularFile(path)) {
-        throw new StoreException("the SQLite path " + path + " exists but is not a regular file");
-      }
-      if (!Files.isWritable(path) || posixReadOnly(path)) {
-        throw new StoreException(
-            "the SQLite file "
-                + path
-                + " is read-only; the store must write to it. Make it writable for this process,"
-                + " or open a writable copy");
-      }
-    }
-    if (!Files.isWritable(dir) || posixReadOnly(dir)) {
-      throw new StoreException(
-          "the directory "
-              + dir
-              + " is read-only; SQLite must create the file "
-              + path.getFileName()
-              + " and its write-ahead log there");
-    }
-    try {
-      // Created empty and private before SQLite opens it: SQLite takes an empty file for a new
-      // database, and gives the -wal, -shm and -journal files it creates the database file's mode.
-      createPrivateFile(path);
-    } catch (IOException e) {
-      throw new StoreException("cannot create the SQLite file " + path + ": " + e, e);
-    }
-  }
-
-  /**
-   * True if POSIX permissions give no one write access (root ignores them, the operator's intent is
-   * clear).
-   */
-  private static boolean posixReadOnly(Path path) {
-    try {
-      Set<PosixFilePermission> perms = Files.getPosixFilePermissions(path);
-      return !perms.contains(PosixFilePermission.OWNER_WRITE)
-          && !perms.contains(PosixFilePermission.GROUP_WRITE)
-          && !perms.contains(PosixFilePermission.OTHERS_WRITE);
-    } catch (UnsupportedOperationException | IOException e) {
-      // getPosixFilePermissions throws UnsupportedOperationException on a file system without
-      // POSIX attributes: there Files.isWritable alone decides.
-      return false;
-    }
-  }
-
-  /** How a SQLite connection opens the file. */
-  private enum SqliteAccess {
-    /** Read and write, creating the file if absent. */
-    WRITE,
-    /** Read and write a file that must exist. */
-    WRITE_EXISTING,
-    /** Reads beside a writer of this store ({@code query_only}). */
-    READ,
-    /** Reads of a file opened read-only. */
-    READ_ONLY,
-    /** Reads of a file that nothing can change: no locks, no -wal or -shm. */
-    READ_IMMUTABLE,
-    /**
-     * A first look at a file that may not be a Workgate store: read-only, and immutable unless a
-     * write-ahead log beside it says a writer has it open, so that it creates nothing.
-     */
-    PROBE
-  }
-
-  /** sqlite-jdbc's open flags (SQLITE_OPEN_READONLY, _READWRITE, _URI). */
-  private static final int OPEN_READONLY = 0x01;
-
-  private static final int OPEN_READWRITE = 0x02;
-  private static final int OPEN_URI = 0x40;
-
-  private static Connection sqliteConnection(Path path, SqliteOptions o, SqliteAccess access)
-      throws SQLException {
-    String url;
-    Properties props = new Properties();
-    switch (access) {
-      case WRITE, READ -> url = "jdbc:sqlite:" + path;
-      case WRITE_EXISTING -> {
-        url = "jdbc:sqlite:" + path.toUri();
-        props.setProperty("open_mode", Integer.toString(OPEN_READWRITE | OPEN_URI));
-      }
-      default -> {
-        boolean immutable =
-            access == SqliteAccess.READ_IMMUTABLE
-                || (access == SqliteAccess.PROBE && !Files.exists(sibling(path, "-wal")));
-        url = "jdbc:sqlite:" + path.toUri() + (immutable ? "?immutable=1" : "?mode=ro");
-        props.setProperty("open_mode", Integer.toString(OPEN_READONLY | OPEN_URI));
-      }
-    }
-    Connection c;
-    try {
-      c = DriverManager.getConnection(url, props);
-    } catch (SQLException e) {
-      if ("08001".equals(e.getSQLState()) || e.getMessage().contains("No suitable driver")) {
-        throw new StoreException(
-            "no SQLite JDBC driver on the class path: add org.xerial:sqlite-jdbc to the"
-                + " application's dependencies",
-            e);
-      }
-      throw e;
-    }
-    try (Statement st = c.createStatement()) {
-      st.execute("PRAGMA busy_timeout = " + o.busyTimeout().toMillis());
-      if (access == SqliteAccess.WRITE
-          || access == SqliteAccess.WRITE_EXISTING
-          || access == SqliteAccess.READ) {
-        st.execute("PRAGMA synchronous = " + o.durability().name());
-      }
-      if (access != SqliteAccess.WRITE && access != SqliteAccess.WRITE_EXISTING) {
-        st.execute("PRAGMA query_only = ON");
-      }
-    } catch (SQLException e) {
-      c.close();
-      throw e;
-    }
-    return c;
+    SqliteFiles.backup(file, target, options);
   }
 
   /**
@@ -679,13 +346,13 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     PostgresSessions sessions = PostgresSessions.of(options);
     try (Connection c = dataSource.getConnection()) {
       sessions.prepare(c);
-      int version = inReadOnlyTransaction(c, () -> inspectPostgres(c, dialect, mode));
+      int version = Schema.inReadOnlyTransaction(c, () -> Schema.inspectPostgres(c, dialect, mode));
       if (mode == OpenMode.CREATE_IF_MISSING && version < SqlDialect.SCHEMA_VERSION) {
-        createOrUpgradePostgres(c, dialect);
-        inReadOnlyTransaction(
+        Schema.createOrUpgradePostgres(c, dialect);
+        Schema.inReadOnlyTransaction(
             c,
             () -> {
-              requireTablePrivileges(c, dialect, true);
+              Schema.requireTablePrivileges(c, dialect, true);
               return null;
             });
       }
@@ -748,526 +415,6 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
         listeners,
         start,
         stop);
-  }
-
-  /** A step of opening that runs SQL. */
-  private interface SqlCall<T> {
-    T call() throws SQLException;
-  }
-
-  /**
-   * Runs a look at the database in a read-only transaction that is rolled back, and hands the
-   * connection back in autocommit as it came; a failure while restoring never hides the look's own.
-   */
-  private static <T> T inReadOnlyTransaction(Connection c, SqlCall<T> call) throws SQLException {
-    c.setAutoCommit(false);
-    c.setReadOnly(true);
-    Throwable failed = null;
-    try {
-      return call.call();
-    } catch (SQLException | RuntimeException e) {
-      failed = e;
-      throw e;
-    } finally {
-      try {
-        c.rollback();
-        c.setReadOnly(false);
-        c.setAutoCommit(true);
-      } catch (SQLException e) {
-        if (failed == null) {
-          throw e;
-        }
-        failed.addSuppressed(e);
-      }
-    }
-  }
-
-  /**
-   * What a PostgreSQL store's opening finds, reading only: the schema version, or -1 when the
-   * schema or the tables are missing (which only {@link OpenMode#CREATE_IF_MISSING} accepts).
-   * Checks the privileges the mode needs on what exists before reading the tables, so that a
-   * missing grant is named as such instead of looking like damage.
-   */
-  private static int inspectPostgres(Connection c, SqlDialect.Postgres d, OpenMode mode)
-      throws SQLException {
-    if (!d.schemaExists(c)) {
-      if (mode == OpenMode.CREATE_IF_MISSING) {
-        return -1;
-      }
-      throw notAStore(c, d);
-    }
-    if (!Boolean.parseBoolean(
-        SqlDialect.queryString(c, "SELECT has_schema_privilege(?, 'USAGE')::text", d.schema))) {
-      String role = currentRole(c);
-      throw new StoreException(
-          "cannot open the "
-              + d.describe()
-              + ": the role "
-              + role
-              + " lacks USAGE on the schema "
-              + d.schema
-              + ", which every use of the store needs. Nothing was changed; as the schema's owner"
-              + " run: GRANT USAGE ON SCHEMA "
-              + d.schema
-              + " TO "
-              + role
-              + " (docs/security.md, \"Database roles\")");
-    }
-    requireTablePrivileges(c, d, mode != OpenMode.READ_ONLY);
-    int version = checkSchema(c, d);
-    if (version < 0 && mode != OpenMode.CREATE_IF_MISSING) {
-      throw notAStore(c, d);
-    }
-    return version;
-  }
-
-  /**
-   * The store's tables, qualified, as its schema creates them: read from the DDL, so that a table a
-   * later schema version adds is checked too.
-   */
-  private static List<String> storeTables(SqlDialect d) {
-    List<String> tables = new ArrayList<>();
-    for (String sql : d.schema()) {
-      if (sql.startsWith("CREATE TABLE ")) {
-        String rest = sql.substring("CREATE TABLE ".length());
-        if (rest.startsWith("IF NOT EXISTS ")) {
-          rest = rest.substring("IF NOT EXISTS ".length());
-        }
-        int end = rest.indexOf(' ');
-        int paren = rest.indexOf('(');
-        if (paren >= 0 && (end < 0 || paren < end)) {
-          end = paren;
-        }
-        tables.add(end < 0 ? rest : rest.substring(0, end));
-      }
-    }
-    return tables;
-  }
-
-  /**
-   * Refuses to open when the role lacks a table privilege the store needs on its tables that exist
-   * (one query): SELECT for reading; for writing also INSERT, UPDATE and DELETE (the meta table is
-   * only read), and USAGE on the position sequence.
-   */
-  private static void requireTablePrivileges(Connection c, SqlDialect.Postgres d, boolean write)
-      throws SQLException {
-    List<String> tables = new ArrayList<>();
-    List<String> privileges = new ArrayList<>();
-    for (String table : storeTables(d)) {
-      List<String> needed =
-          write && !table.equals(d.meta)
-              ? List.of("SELECT", "INSERT", "UPDATE", "DELETE")
-              : List.of("SELECT");
-      for (String p : needed) {
-        tables.add(table);
-        privileges.add(p);
-      }
-    }
-    List<String> missing = new ArrayList<>();
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "SELECT p || ' ON ' || t FROM unnest(?::text[], ?::text[]) WITH ORDINALITY AS x(t, p, n)"
-                + " WHERE CASE WHEN to_regclass(t) IS NULL THEN false"
-                + " ELSE NOT has_table_privilege(to_regclass(t), p) END ORDER BY n")) {
-      ps.setArray(1, c.createArrayOf("text", tables.toArray()));
-      ps.setArray(2, c.createArrayOf("text", privileges.toArray()));
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          missing.add(rs.getString(1));
-        }
-      }
-    }
-    if (write
-        && "false"
-            .equals(
-                SqlDialect.queryString(
-                    c,
-                    "SELECT CASE WHEN r IS NULL THEN NULL ELSE (has_sequence_privilege(r, 'USAGE')"
-                        + " OR has_sequence_privilege(r, 'UPDATE'))::text END"
-                        + " FROM (SELECT to_regclass(?) AS r) x",
-                    d.sequence))) {
-      missing.add("USAGE ON SEQUENCE " + d.sequence);
-    }
-    if (missing.isEmpty()) {
-      return;
-    }
-    String role = currentRole(c);
-    throw new StoreException(
-        "cannot open the "
-            + d.describe()
-            + (write ? " to read and write" : " read-only")
-            + ": the role "
-            + role
-            + " lacks "
-            + String.join(", ", missing)
-            + ". Nothing was changed. A node's role needs USAGE on the schema, SELECT, INSERT,"
-            + " UPDATE and DELETE on the store's tables and USAGE on its sequence; a read-only"
-            + " role (OpenMode.READ_ONLY) needs USAGE on the schema and SELECT on the tables. As"
-            + " the schema's owner grant them, e.g. GRANT "
-            + (write ? "SELECT, INSERT, UPDATE, DELETE" : "SELECT")
-            + " ON ALL TABLES IN SCHEMA "
-            + d.schema
-            + " TO "
-            + role
-            + (write ? "; GRANT USAGE ON ALL SEQUENCES IN SCHEMA " + d.schema + " TO " + role : "")
-            + " (docs/security.md, \"Database roles\")");
-  }
-
-  private static String currentRole(Connection c) throws SQLException {
-    return SqlDialect.queryString(c, "SELECT current_user::text", null);
-  }
-
-  /**
-   * Creates or upgrades what is missing, in one transaction under the store's advisory lock, after
-   * looking again under the lock: a node that started at the same time may have done it already.
-   * Checks the privilege each step needs before it runs, so that a role without it is told what is
-   * missing and what to do; a refusal by the server (SQLState 42501) is reported the same way.
-   */
-  private static void createOrUpgradePostgres(Connection c, SqlDialect.Postgres d)
-      throws SQLException {
-    String step = "create or upgrade the store";
-    c.setAutoCommit(false);
-    try {
-      try (Statement st = c.createStatement()) {
-        for (String sql : d.beforeSchema()) {
-          st.execute(sql);
-        }
-        if (!d.schemaExists(c)) {
-          step = "create the schema " + d.schema;
-          requireDdl(
-              c,
-              d,
-              step,
-              "SELECT has_database_privilege(current_database(), 'CREATE')::text",
-              null,
-              "CREATE on the database");
-          st.execute("CREATE SCHEMA IF NOT EXISTS " + d.schema);
-        }
-      }
-      int version = checkSchema(c, d);
-      if (version < 0) {
-        step = "create the store's tables in the schema " + d.schema;
-        requireDdl(
-            c,
-            d,
-            step,
-            "SELECT has_schema_privilege(?, 'CREATE')::text",
-            d.schema,
-            "CREATE on the schema " + d.schema);
-        createTables(c, d);
-      } else if (version < SqlDialect.SCHEMA_VERSION) {
-        step =
-            "upgrade the store from schema version "
-                + version
-                + " to "
-                + SqlDialect.SCHEMA_VERSION
-                + " (OpenMode.EXISTING would use version "
-                + version
-                + " as it is)";
-        for (String table : storeTables(d)) {
-          requireDdl(
-              c,
-              d,
-              step,
-              "SELECT CASE WHEN r IS NULL THEN NULL ELSE pg_has_role((SELECT relowner FROM"
-                  + " pg_class WHERE oid = r), 'USAGE')::text END FROM (SELECT to_regclass(?) AS r) x",
-              table,
-              "ownership of the table " + table);
-        }
-        upgrade(c, d, version);
-      }
-      c.commit();
-    } catch (SQLException | RuntimeException e) {
-      try {
-        c.rollback();
-      } catch (SQLException rollback) {
-        e.addSuppressed(rollback);
-      }
-      if (e instanceof SQLException sql && INSUFFICIENT_PRIVILEGE.equals(sql.getSQLState())) {
-        throw ddlRefused(c, d, step, SqlErrors.describe(sql), sql);
-      }
-      throw e;
-    } finally {
-      c.setAutoCommit(true);
-    }
-  }
-
-  /** SQLState of a privilege the role lacks. */
-  private static final String INSUFFICIENT_PRIVILEGE = "42501";
-
-  /** Refuses a step of creation or upgrade when {@code check} answers false. */
-  private static void requireDdl(
-      Connection c, SqlDialect.Postgres d, String step, String check, String param, String lacks)
-      throws SQLException {
-    if ("false".equals(SqlDialect.queryString(c, check, param))) {
-      throw ddlRefused(c, d, step, "it lacks " + lacks, null);
-    }
-  }
-
-  private static StoreException ddlRefused(
-      Connection c, SqlDialect.Postgres d, String step, String why, SQLException cause)
-      throws SQLException {
-    String role;
-    try {
-      c.rollback();
-      role = currentRole(c);
-    } catch (SQLException e) {
-      role = "of this connection";
-    }
-    return new StoreException(
-        "cannot open the "
-            + d.describe()
-            + ": opening it must "
-            + step
-            + ", and the role "
-            + role
-            + " may not ("
-            + why
-            + "). Nothing was changed. Open the store once with a role that owns the schema (to"
-            + " create the schema: one with CREATE on the database), e.g. at deploy time; after"
-            + " that, a role with USAGE on the schema and SELECT, INSERT, UPDATE, DELETE on its"
-            + " tables opens it (docs/security.md, \"Database roles\")",
-        cause);
-  }
-
-  /**
-   * Creates the tables if absent, or checks them and upgrades an older schema version; runs inside
-   * the caller's transaction.
-   */
-  private static void ensureSchema(Connection c, SqlDialect d) throws SQLException {
-    int version = checkSchema(c, d);
-    if (version < 0) {
-      createTables(c, d);
-      return;
-    }
-    if (version < SqlDialect.SCHEMA_VERSION) {
-      upgrade(c, d, version);
-    }
-  }
-
-  /** Creates the tables, indexes and the dialect's extra objects, and records the version. */
-  private static void createTables(Connection c, SqlDialect d) throws SQLException {
-    try (Statement st = c.createStatement()) {
-      for (String sql : d.extraSchema()) {
-        st.execute(sql);
-      }
-      for (String sql : d.schema()) {
-        st.execute(sql);
-      }
-    }
-    try (PreparedStatement ps =
-        c.prepareStatement("INSERT INTO " + d.meta + " (key, value) VALUES (?, ?)")) {
-      ps.setString(1, SCHEMA_VERSION_KEY);
-      ps.setString(2, Integer.toString(SqlDialect.SCHEMA_VERSION));
-      ps.addBatch();
-      ps.setString(1, LAST_POSITION);
-      ps.setString(2, "0");
-      ps.addBatch();
-      ps.executeBatch();
-    }
-  }
-
-  /**
-   * Checks, reading only, that the tables hold a Workgate store this version can use as it is, for
-   * {@link OpenMode#EXISTING} and {@link OpenMode#READ_ONLY}: refuses what holds none.
-   */
-  private static void checkExisting(Connection c, SqlDialect d) throws SQLException {
-    int version = checkSchema(c, d);
-    if (version < 0) {
-      throw notAStore(c, d);
-    }
-    if (version < SqlDialect.SCHEMA_VERSION) {
-      throw new StoreException(
-          "the "
-              + d.describe()
-              + " holds Workgate schema version "
-              + version
-              + "; this version of Workgate reads version "
-              + SqlDialect.SCHEMA_VERSION
-              + ". Start a node on it once (it upgrades the schema), then run this again;"
-              + " nothing was changed");
-    }
-  }
-
-  /**
-   * Reads the schema version the tables record and checks the tables, changing nothing.
-   *
-   * @return the version, or -1 if there are no Workgate tables under the prefix at all
-   * @throws StoreException if the tables are damaged, partial or of a newer version
-   */
-  private static int checkSchema(Connection c, SqlDialect d) throws SQLException {
-    String metaName = d.prefix + "meta";
-    String eventsName = d.prefix + "events";
-    String ordersName = d.prefix + "work_orders";
-    boolean meta = d.tableExists(c, metaName);
-    boolean events = d.tableExists(c, eventsName);
-    boolean orders = d.tableExists(c, ordersName);
-    if (!meta) {
-      if (events || orders) {
-        throw damaged(
-            d,
-            "found table "
-                + (events ? eventsName : ordersName)
-                + " but no "
-                + metaName
-                + " recording its schema version: the tables were not created by Workgate, or"
-                + " the meta table was dropped");
-      }
-      return -1;
-    }
-    String recorded =
-        SqlDialect.queryString(
-            c, "SELECT value FROM " + d.meta + " WHERE key = ?", SCHEMA_VERSION_KEY);
-    int version;
-    try {
-      version = recorded == null ? -1 : Integer.parseInt(recorded.trim());
-    } catch (NumberFormatException e) {
-      version = -1;
-    }
-    if (version > SqlDialect.SCHEMA_VERSION) {
-      throw new StoreException(
-          "the "
-              + d.describe()
-              + " holds Workgate schema version "
-              + version
-              + ", newer than this version of Workgate reads (schema version "
-              + SqlDialect.SCHEMA_VERSION
-              + "). Run the Workgate version that wrote it, or a newer one; nothing was changed");
-    }
-    if (version < 1) {
-      throw damaged(
-          d,
-          recorded == null
-              ? "its " + metaName + " table records no schema version"
-              : "its " + metaName + " table records schema version '" + recorded + "'");
-    }
-    if (!events || !orders) {
-      throw damaged(
-          d,
-          "schema version "
-              + version
-              + " is recorded but table "
-              + (events ? ordersName : eventsName)
-              + " is missing");
-    }
-    checkColumns(c, d, d.events, EVENT_COLUMNS);
-    // A table of an older version lacks the columns the upgrade adds; the upgrade checks again.
-    checkColumns(
-        c,
-        d,
-        d.workOrders,
-        String.join(
-            ", ",
-            version >= 3 ? Row.COLUMNS : Row.COLUMNS.subList(0, Row.COLUMNS.indexOf("releases"))));
-    if (version >= 3 && !d.tableExists(c, d.prefix + "nodes")) {
-      throw damaged(
-          d,
-          "schema version " + version + " is recorded but table " + d.prefix + "nodes is missing");
-    }
-    if (SqlDialect.queryString(c, "SELECT value FROM " + d.meta + " WHERE key = ?", LAST_POSITION)
-        == null) {
-      throw damaged(d, "its " + metaName + " table has no " + LAST_POSITION);
-    }
-    if (d instanceof SqlDialect.Postgres pg
-        && SqlDialect.queryString(c, "SELECT to_regclass(?)::text", pg.sequence) == null) {
-      throw damaged(d, "the sequence " + pg.sequence + " is missing");
-    }
-    return version;
-  }
-
-  /**
-   * The refusal of a file or schema without Workgate tables under the prefix, naming what is there
-   * instead: nothing, another application's tables, or Workgate stores under other prefixes.
-   */
-  private static StoreException notAStore(Connection c, SqlDialect d) throws SQLException {
-    List<String> tables = d.tableNames(c);
-    Set<String> names = new HashSet<>(tables);
-    List<String> prefixes = new ArrayList<>();
-    for (String t : tables) {
-      if (t.endsWith("meta")) {
-        String p = t.substring(0, t.length() - "meta".length());
-        if (names.contains(p + "events") && names.contains(p + "work_orders")) {
-          prefixes.add(p);
-        }
-      }
-    }
-    String where =
-        d instanceof SqlDialect.Postgres pg
-            ? "the PostgreSQL schema " + pg.schema
-            : "the " + d.describe();
-    String what;
-    if (!prefixes.isEmpty()) {
-      what =
-          "it holds Workgate tables under "
-              + (prefixes.size() == 1 ? "the table prefix " : "the table prefixes ")
-              + prefixes.stream().map(p -> "'" + p + "'").collect(Collectors.joining(", "))
-              + ": give "
-              + (prefixes.size() == 1 ? "that prefix" : "one of those prefixes");
-    } else if (tables.isEmpty()) {
-      what =
-          d instanceof SqlDialect.Postgres && !((SqlDialect.Postgres) d).schemaExists(c)
-              ? "the schema does not exist"
-              : "it holds no tables";
-    } else {
-      what =
-          "it holds other tables ("
-              + tables.stream().limit(8).collect(Collectors.joining(", "))
-              + (tables.size() > 8 ? ", …" : "")
-              + "), another application's";
-    }
-    return new StoreException(
-        where
-            + " is not a Workgate store with table prefix '"
-            + d.prefix
-            + "': there is no table "
-            + d.prefix
-            + "meta; "
-            + what
-            + ". Nothing was changed");
-  }
-
-  /**
-   * Brings checked tables of an older schema version to this one, in the caller's transaction: the
-   * tables change and the new version is recorded together, or neither happens. Each step only adds
-   * (indexes), so the data is never rewritten.
-   */
-  private static void upgrade(Connection c, SqlDialect d, int from) throws SQLException {
-    try (Statement st = c.createStatement()) {
-      for (int v = from; v < SqlDialect.SCHEMA_VERSION; v++) {
-        for (String sql : d.upgradeFrom(v)) {
-          st.execute(sql);
-        }
-      }
-    }
-    try (PreparedStatement ps =
-        c.prepareStatement("UPDATE " + d.meta + " SET value = ? WHERE key = ?")) {
-      ps.setString(1, Integer.toString(SqlDialect.SCHEMA_VERSION));
-      ps.setString(2, SCHEMA_VERSION_KEY);
-      ps.executeUpdate();
-    }
-  }
-
-  private static void checkColumns(Connection c, SqlDialect d, String table, String columns)
-      throws SQLException {
-    try (Statement st = c.createStatement()) {
-      st.executeQuery("SELECT " + columns + " FROM " + table + " WHERE 1 = 0").close();
-    } catch (SQLException e) {
-      throw damaged(
-          d, "table " + table + " lacks columns this version needs: " + SqlErrors.describe(e));
-    }
-  }
-
-  private static StoreException damaged(SqlDialect d, String what) {
-    return new StoreException(
-        "the "
-            + d.describe()
-            + " does not hold a usable Workgate schema: "
-            + what
-            + ". Nothing was changed; restore the database from a backup, or point the store at"
-            + " another "
-            + (d instanceof SqlDialect.Postgres
-                ? "schema or table prefix"
-                : "file or table prefix"));
   }
 
   // ---------------------------------------------------------------------------------------------
