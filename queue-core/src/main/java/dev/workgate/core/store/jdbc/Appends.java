@@ -1,13 +1,11 @@
 package dev.workgate.core.store.jdbc;
 
-import dev.workgate.core.ConcurrencyException;
 import dev.workgate.core.EventCodec;
-import dev.workgate.core.IdempotencyKeyConflictException;
 import dev.workgate.core.RecordedEvent;
-import dev.workgate.core.WorkOrder;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.store.AppendRequest;
+import dev.workgate.core.store.AppendStaging;
 import dev.workgate.core.store.ListenerRegistry;
 import dev.workgate.core.store.jdbc.Tables.Current;
 import java.sql.Connection;
@@ -18,7 +16,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -42,22 +39,6 @@ final class Appends {
     this.d = t.d;
     this.writer = writer;
   }
-
-  /** A stream as it will be after the append being staged. */
-  private static final class Staged {
-    final Current before; // null for a new work order
-    WorkOrder current;
-    final List<Integer> pending = new ArrayList<>(2); // indexes into the append's events
-
-    Staged(Current before) {
-      this.before = before;
-      this.current = before == null ? null : before.view();
-    }
-  }
-
-  /** An event of an append, before it has its position. */
-  private record Pending(
-      WorkOrderId id, long version, WorkOrderEvent event, EventCodec.EncodedEvent encoded) {}
 
   List<RecordedEvent> appendAll(List<AppendRequest> requests) {
     Objects.requireNonNull(requests, "requests");
@@ -97,60 +78,24 @@ final class Appends {
     }
     Map<WorkOrderId, Current> current = t.load(c, ids, d.lockRows());
     Map<String, WorkOrderId> holders = keyHolders(c, keys);
-    Map<WorkOrderId, Staged> staged = new LinkedHashMap<>();
-    Map<String, WorkOrderId> newKeys = new HashMap<>();
-    List<Pending> pending = new ArrayList<>();
-    for (AppendRequest request : requests) {
-      WorkOrderId id = request.workOrderId();
-      Staged s = staged.computeIfAbsent(id, k -> new Staged(current.get(k)));
-      long actual = s.current == null ? 0 : s.current.version();
-      if (!request.expected().matches(actual)) {
-        throw new ConcurrencyException(id, request.expected().toString(), actual);
-      }
-      for (WorkOrderEvent event : request.events()) {
-        long version = actual + 1;
-        s.current =
-            s.current == null
-                ? WorkOrder.start(id, event, version, ctx.now)
-                : s.current.apply(event, version, ctx.now);
-        if (event instanceof WorkOrderEvent.Submitted submitted) {
-          String key = submitted.spec().idempotencyKey().orElse(null);
-          if (key != null) {
-            WorkOrderId holder = holders.getOrDefault(key, newKeys.get(key));
-            if (holder != null) {
-              throw new IdempotencyKeyConflictException(key, holder);
-            }
-            newKeys.put(key, id);
-          }
-        }
-        s.pending.add(pending.size());
-        pending.add(new Pending(id, version, event, encoded.get(event)));
-        actual = version;
-      }
-    }
-    long[] positions = ctx.positions(c, pending.size());
-    List<RecordedEvent> recorded = new ArrayList<>(pending.size());
-    for (int i = 0; i < pending.size(); i++) {
-      Pending p = pending.get(i);
-      recorded.add(new RecordedEvent(positions[i], p.id, p.version, ctx.now, p.event));
-    }
-    t.insertEvents(c, recorded, i -> pending.get(i).encoded);
+    AppendStaging<Current> staging =
+        AppendStaging.stage(requests, ctx.now, current::get, Current::view, holders::get);
+    List<AppendStaging.Event> events = staging.events();
+    List<RecordedEvent> recorded = staging.record(ctx.positions(c, events.size()));
+    t.insertEvents(c, recorded, i -> encoded.get(events.get(i).event()));
     List<Row> inserts = new ArrayList<>();
     List<Row> updates = new ArrayList<>();
     List<Long> expectedVersions = new ArrayList<>();
-    for (Staged s : staged.values()) {
-      List<RecordedEvent> added = new ArrayList<>(s.pending.size());
-      for (int i : s.pending) {
-        added.add(recorded.get(i));
-      }
-      if (s.before == null) {
-        inserts.add(Row.of(s.current, added.get(0).position()));
+    for (AppendStaging.Stream<Current> s : staging.streams()) {
+      List<RecordedEvent> added = s.recorded();
+      if (s.handle() == null) {
+        inserts.add(Row.of(s.current(), added.get(0).position()));
       } else {
-        updates.add(Row.of(s.current, s.before.row().seq()));
-        expectedVersions.add(s.before.row().version());
+        updates.add(Row.of(s.current(), s.handle().row().seq()));
+        expectedVersions.add(s.handle().row().version());
       }
-      if (ListenerRegistry.becameClaimable(s.current, added)) {
-        ctx.claimable.add(s.current.queue());
+      if (ListenerRegistry.becameClaimable(s.current(), added)) {
+        ctx.claimable.add(s.current().queue());
       }
     }
     t.insertRows(c, inserts);
