@@ -1,8 +1,6 @@
 package dev.workgate.core.store.memory;
 
-import dev.workgate.core.ConcurrencyException;
 import dev.workgate.core.EventType;
-import dev.workgate.core.IdempotencyKeyConflictException;
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.ResourceRequest;
 import dev.workgate.core.WorkOrder;
@@ -11,6 +9,7 @@ import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.AppendRequest;
+import dev.workgate.core.store.AppendStaging;
 import dev.workgate.core.store.Capacity;
 import dev.workgate.core.store.Claim;
 import dev.workgate.core.store.ClaimRequest;
@@ -38,7 +37,6 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -223,20 +221,6 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
     }
   }
 
-  /** A stream as it will be after the append being staged. */
-  private static final class Staged {
-    final Entry entry; // null for a new work order
-    final WorkOrder before;
-    WorkOrder current;
-    final List<RecordedEvent> added = new ArrayList<>(2);
-
-    Staged(Entry entry, WorkOrder before) {
-      this.entry = entry;
-      this.before = before;
-      this.current = before;
-    }
-  }
-
   @Override
   public List<RecordedEvent> appendAll(List<AppendRequest> requests) {
     Objects.requireNonNull(requests, "requests");
@@ -250,54 +234,25 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
     synchronized (lock) {
       ensureOpen();
       Instant now = clock.instant();
-      Map<WorkOrderId, Staged> staged = new LinkedHashMap<>();
-      Map<String, WorkOrderId> newKeys = new HashMap<>();
-      List<RecordedEvent> recorded = new ArrayList<>();
-      long position = lastPosition;
       // Stage: validate everything; nothing is changed until every request has passed.
-      for (AppendRequest request : requests) {
-        WorkOrderId id = request.workOrderId();
-        Staged s =
-            staged.computeIfAbsent(
-                id,
-                k -> {
-                  Entry e = byId.get(k);
-                  return new Staged(e, e == null ? null : e.view);
-                });
-        long actual = s.current == null ? 0 : s.current.version();
-        if (!request.expected().matches(actual)) {
-          throw new ConcurrencyException(id, request.expected().toString(), actual);
-        }
-        for (WorkOrderEvent event : request.events()) {
-          long version = actual + 1;
-          RecordedEvent r = new RecordedEvent(++position, id, version, now, event);
-          s.current = s.current == null ? WorkOrder.start(r) : s.current.apply(r);
-          if (event instanceof WorkOrderEvent.Submitted submitted) {
-            String key = submitted.spec().idempotencyKey().orElse(null);
-            if (key != null) {
-              WorkOrderId holder = idempotencyKeys.getOrDefault(key, newKeys.get(key));
-              if (holder != null) {
-                throw new IdempotencyKeyConflictException(key, holder);
-              }
-              newKeys.put(key, id);
-            }
-          }
-          s.added.add(r);
-          recorded.add(r);
-          actual = version;
-        }
+      AppendStaging<Entry> staging =
+          AppendStaging.stage(requests, now, byId::get, e -> e.view, idempotencyKeys::get);
+      long[] positions = new long[staging.events().size()];
+      for (int i = 0; i < positions.length; i++) {
+        positions[i] = lastPosition + 1 + i;
       }
+      List<RecordedEvent> recorded = staging.record(positions);
       // Commit: nothing below can fail.
-      for (Staged s : staged.values()) {
-        commit(s.entry, s.before, s.current, s.added);
-        if (ListenerRegistry.becameClaimable(s.current, s.added)) {
-          claimable.add(s.current.queue());
+      for (AppendStaging.Stream<Entry> s : staging.streams()) {
+        commit(s.handle(), s.before(), s.current(), s.recorded());
+        if (ListenerRegistry.becameClaimable(s.current(), s.recorded())) {
+          claimable.add(s.current().queue());
         }
       }
       log.addAll(recorded);
       recorded.forEach(this::indexEvent);
-      idempotencyKeys.putAll(newKeys);
-      lastPosition = position;
+      idempotencyKeys.putAll(staging.newKeys());
+      lastPosition += positions.length;
       return Collections.unmodifiableList(recorded);
     }
   }
