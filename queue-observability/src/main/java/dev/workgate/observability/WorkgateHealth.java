@@ -10,7 +10,6 @@ import dev.workgate.execution.ExecutionManager.ActiveExecution;
 import dev.workgate.scheduler.PressureLevel;
 import dev.workgate.scheduler.ResourceHealthReport;
 import dev.workgate.scheduler.Scheduler;
-import dev.workgate.scheduler.UnrunnableWork;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -200,13 +199,6 @@ public final class WorkgateHealth implements AutoCloseable {
   /** The work order the ping looks up; it need not exist. */
   static final WorkOrderId PING_ID = WorkOrderId.of("workgate-health-ping");
 
-  /** What the checks are for, where the same part is judged differently. */
-  private enum Purpose {
-    CHECK,
-    LIVENESS,
-    READINESS
-  }
-
   private final Workgate workgate; // null over a store alone
   private final WorkOrderStore store;
   private final String subject; // the node id, or "store" over a store alone, for logs and threads
@@ -221,7 +213,7 @@ public final class WorkgateHealth implements AutoCloseable {
   private final long queueDepthCritical;
   private final Map<String, long[]> queueDepthOverrides;
   private final int failedWritesThreshold;
-  private final StepFailureWatch stepFailures; // null over a store alone
+  private final SchedulerCheck scheduler; // null over a store alone
   private final BoundedRead<Boolean> ping;
   private final BoundedRead<Map<String, Map<WorkOrderState, Long>>> counts;
 
@@ -240,11 +232,8 @@ public final class WorkgateHealth implements AutoCloseable {
     this.queueDepthCritical = b.queueDepthCritical;
     this.queueDepthOverrides = Map.copyOf(b.queueDepthOverrides);
     this.failedWritesThreshold = b.failedWritesThreshold;
-    this.stepFailures =
-        workgate == null
-            ? null
-            : new StepFailureWatch(
-                loopStallThreshold, clock.instant(), workgate.scheduler().stepFailureCount());
+    this.scheduler =
+        workgate == null ? null : new SchedulerCheck(workgate, loopStallThreshold, clock.instant());
     this.ping =
         new BoundedRead<>(
             "store ping",
@@ -305,21 +294,17 @@ public final class WorkgateHealth implements AutoCloseable {
    * @return the node's health
    */
   public SystemHealth check() {
-    Instant now = clock.instant();
-    BoundedRead.Attempt<Boolean> pinging = ping.begin();
-    BoundedRead.Attempt<Map<String, Map<WorkOrderState, Long>>> counting = counts.begin();
+    HealthRound round = round(HealthRound.Purpose.CHECK, true, true);
     List<ComponentHealth> components = new ArrayList<>();
     if (workgate != null) {
-      components.add(guarded(SCHEDULER, () -> scheduler(now, Purpose.CHECK)));
+      components.add(guarded(scheduler, round));
       components.add(guarded(RESOURCES, this::resources));
-      components.add(guarded(EXECUTIONS, () -> executions(now)));
+      components.add(guarded(EXECUTIONS, () -> executions(round.now())));
     }
-    components.add(guarded(STORE, () -> store(now, ping.await(pinging, storePingTimeout))));
-    BoundedRead.Outcome<Map<String, Map<WorkOrderState, Long>>> counted =
-        counts.await(counting, countsTimeout);
-    components.add(guarded(RETRIES, () -> retries(counted)));
-    components.add(guarded(QUEUES, () -> queues(counted)));
-    return SystemHealth.of(now, components);
+    components.add(guarded(STORE, () -> store(round.now(), round.pinged())));
+    components.add(guarded(RETRIES, () -> retries(round.counted())));
+    components.add(guarded(QUEUES, () -> queues(round.counted())));
+    return SystemHealth.of(round.now(), components);
   }
 
   /**
@@ -332,12 +317,11 @@ public final class WorkgateHealth implements AutoCloseable {
    * @return {@link HealthStatus#UNHEALTHY} if the loop does not run or has stalled
    */
   public SystemHealth liveness() {
-    Instant now = clock.instant();
+    HealthRound round = round(HealthRound.Purpose.LIVENESS, false, false);
     if (workgate == null) {
-      return SystemHealth.of(now, List.of());
+      return SystemHealth.of(round.now(), List.of());
     }
-    return SystemHealth.of(
-        now, List.of(guarded(SCHEDULER, () -> scheduler(now, Purpose.LIVENESS))));
+    return SystemHealth.of(round.now(), List.of(guarded(scheduler, round)));
   }
 
   /**
@@ -350,15 +334,14 @@ public final class WorkgateHealth implements AutoCloseable {
    *     answer)
    */
   public SystemHealth readiness() {
-    Instant now = clock.instant();
-    BoundedRead.Attempt<Boolean> pinging = ping.begin();
+    HealthRound round = round(HealthRound.Purpose.READINESS, true, false);
     List<ComponentHealth> components = new ArrayList<>();
     if (workgate != null) {
-      components.add(guarded(SCHEDULER, () -> scheduler(now, Purpose.READINESS)));
+      components.add(guarded(scheduler, round));
       components.add(guarded(RESOURCES, this::resources));
     }
-    components.add(guarded(STORE, () -> store(now, ping.await(pinging, storePingTimeout))));
-    return SystemHealth.of(now, components);
+    components.add(guarded(STORE, () -> store(round.now(), round.pinged())));
+    return SystemHealth.of(round.now(), components);
   }
 
   /**
@@ -381,6 +364,31 @@ public final class WorkgateHealth implements AutoCloseable {
     counts.close();
   }
 
+  /**
+   * A round dated now that begins the store reads it needs at once, so that they run while the
+   * in-memory components are judged.
+   */
+  private HealthRound round(HealthRound.Purpose purpose, boolean pings, boolean counts) {
+    Instant now = clock.instant();
+    Supplier<BoundedRead.Outcome<Boolean>> pinged = HealthRound.notRead("the store ping");
+    if (pings) {
+      BoundedRead.Attempt<Boolean> pinging = ping.begin();
+      pinged = () -> ping.await(pinging, storePingTimeout);
+    }
+    Supplier<BoundedRead.Outcome<Map<String, Map<WorkOrderState, Long>>>> counted =
+        HealthRound.notRead("the work-order counts");
+    if (counts) {
+      BoundedRead.Attempt<Map<String, Map<WorkOrderState, Long>>> counting = this.counts.begin();
+      counted = () -> this.counts.await(counting, countsTimeout);
+    }
+    return new HealthRound(now, purpose, pinged, counted);
+  }
+
+  /** Runs one component's check; a check that throws makes its component unhealthy. */
+  private ComponentHealth guarded(ComponentCheck check, HealthRound round) {
+    return guarded(check.component(), () -> check.check(round));
+  }
+
   /** Runs one component's check; a check that throws makes its component unhealthy. */
   private ComponentHealth guarded(String name, Supplier<ComponentHealth> check) {
     try {
@@ -399,97 +407,6 @@ public final class WorkgateHealth implements AutoCloseable {
                       + WorkgateHealth.class.getName()
                       + ")")));
     }
-  }
-
-  private ComponentHealth scheduler(Instant now, Purpose purpose) {
-    Scheduler scheduler = workgate.scheduler();
-    boolean running = scheduler.isRunning();
-    boolean claiming = scheduler.isClaiming();
-    Optional<Instant> beat = scheduler.lastHeartbeat();
-    Duration age = beat.map(b -> nonNegative(Duration.between(b, now))).orElse(Duration.ZERO);
-    Map<String, Object> details = new LinkedHashMap<>();
-    details.put("nodeId", workgate.nodeId());
-    details.put("running", running);
-    if (purpose != Purpose.LIVENESS) {
-      details.put("claiming", claiming);
-    }
-    beat.ifPresent(b -> details.put("lastHeartbeat", b.toString()));
-    details.put("heartbeatAgeMs", age.toMillis());
-    details.put("loopStallThresholdMs", loopStallThreshold.toMillis());
-    details.put("pollIntervalMs", scheduler.config().pollInterval().toMillis());
-    details.put("activeWork", scheduler.activeWork().size());
-    List<HealthIssue> issues = new ArrayList<>();
-    if (!running) {
-      issues.add(
-          HealthIssue.critical(
-              SCHEDULER,
-              "scheduler is not running",
-              "call Workgate.start() once the host is ready; a node that was shut down or closed"
-                  + " does not run again: restart the process"));
-    } else if (age.compareTo(loopStallThreshold) > 0) {
-      issues.add(
-          HealthIssue.critical(
-              SCHEDULER,
-              "scheduler loop stalled for "
-                  + Text.duration(age)
-                  + " (threshold "
-                  + Text.duration(loopStallThreshold)
-                  + ")",
-              "take a thread dump of the node (jstack <pid>) and look at the thread"
-                  + " workgate-scheduler-"
-                  + workgate.nodeId()
-                  + ": it is blocked in the store or in a listener; if the store component is"
-                  + " unhealthy too, fix the store first"));
-    }
-    if (purpose != Purpose.LIVENESS) {
-      long failedSteps = scheduler.stepFailureCount();
-      long recent = stepFailures.failedWithin(now, failedSteps);
-      details.put("stepFailures", failedSteps);
-      if (recent > 0) {
-        issues.add(
-            HealthIssue.warning(
-                SCHEDULER,
-                HealthText.plural(recent, "scheduler turn step")
-                    + " failed within the last "
-                    + Text.duration(loopStallThreshold)
-                    + " (claims, lease renewals, reaping, retry releases); the turns go on",
-                "see the store component for failing writes and pings; the steps' errors are in"
-                    + " the node's WARN log of "
-                    + Scheduler.class.getName()
-                    + " (logged at most once a minute per step)"));
-      }
-    }
-    if (purpose != Purpose.LIVENESS) {
-      UnrunnableWork unrunnable = scheduler.unrunnableWork();
-      details.put("unrunnableWork", unrunnable.count());
-      if (unrunnable.count() > 0) {
-        issues.add(
-            HealthIssue.warning(
-                SCHEDULER,
-                HealthText.plural(unrunnable.count(), "pending work order")
-                    + " cannot run on any live node (they ask for more slots or memory than any"
-                    + " offers) and wait until a node that can joins (for example "
-                    + unrunnable.sample().stream()
-                        .map(WorkOrderId::value)
-                        .collect(java.util.stream.Collectors.joining(", "))
-                    + ")",
-                "start a node with enough slots (maxConcurrent) and memory for them, or cancel"
-                    + " them (workgate-admin cancel <id>); each is named once in the WARN log of "
-                    + Scheduler.class.getPackageName()
-                    + ".NodeHeartbeat"));
-      }
-    }
-    if (running && !claiming && purpose != Purpose.LIVENESS) {
-      String message = "scheduler is not claiming new work: the node is draining for shutdown";
-      String recommendation =
-          "expected while Workgate.shutdown() runs; if the node is not shutting down, restart it:"
-              + " claiming does not resume once stopped";
-      issues.add(
-          purpose == Purpose.READINESS
-              ? HealthIssue.critical(SCHEDULER, message, recommendation)
-              : HealthIssue.warning(SCHEDULER, message, recommendation));
-    }
-    return ComponentHealth.of(SCHEDULER, details, issues);
   }
 
   private ComponentHealth resources() {
