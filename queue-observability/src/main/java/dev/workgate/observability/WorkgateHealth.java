@@ -7,9 +7,6 @@ import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.execution.ExecutionManager;
 import dev.workgate.execution.ExecutionManager.ActiveExecution;
-import dev.workgate.scheduler.PressureLevel;
-import dev.workgate.scheduler.ResourceHealthReport;
-import dev.workgate.scheduler.Scheduler;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -214,6 +211,7 @@ public final class WorkgateHealth implements AutoCloseable {
   private final Map<String, long[]> queueDepthOverrides;
   private final int failedWritesThreshold;
   private final SchedulerCheck scheduler; // null over a store alone
+  private final ResourcesCheck resources; // null over a store alone
   private final BoundedRead<Boolean> ping;
   private final BoundedRead<Map<String, Map<WorkOrderState, Long>>> counts;
 
@@ -234,6 +232,7 @@ public final class WorkgateHealth implements AutoCloseable {
     this.failedWritesThreshold = b.failedWritesThreshold;
     this.scheduler =
         workgate == null ? null : new SchedulerCheck(workgate, loopStallThreshold, clock.instant());
+    this.resources = workgate == null ? null : new ResourcesCheck(workgate, loopStallThreshold);
     this.ping =
         new BoundedRead<>(
             "store ping",
@@ -298,7 +297,7 @@ public final class WorkgateHealth implements AutoCloseable {
     List<ComponentHealth> components = new ArrayList<>();
     if (workgate != null) {
       components.add(guarded(scheduler, round));
-      components.add(guarded(RESOURCES, this::resources));
+      components.add(guarded(resources, round));
       components.add(guarded(EXECUTIONS, () -> executions(round.now())));
     }
     components.add(guarded(STORE, () -> store(round.now(), round.pinged())));
@@ -338,7 +337,7 @@ public final class WorkgateHealth implements AutoCloseable {
     List<ComponentHealth> components = new ArrayList<>();
     if (workgate != null) {
       components.add(guarded(scheduler, round));
-      components.add(guarded(RESOURCES, this::resources));
+      components.add(guarded(resources, round));
     }
     components.add(guarded(STORE, () -> store(round.now(), round.pinged())));
     return SystemHealth.of(round.now(), components);
@@ -407,88 +406,6 @@ public final class WorkgateHealth implements AutoCloseable {
                       + WorkgateHealth.class.getName()
                       + ")")));
     }
-  }
-
-  private ComponentHealth resources() {
-    Scheduler scheduler = workgate.scheduler();
-    ResourceHealthReport r = scheduler.resources().health();
-    Map<String, Object> details = new LinkedHashMap<>();
-    details.put("pressure", r.pressure().name());
-    details.put("memoryUsedMb", r.memoryUsedMb());
-    details.put("memoryTotalMb", r.memoryTotalMb());
-    details.put("memoryAvailableMb", r.memoryAvailableMb());
-    details.put("activeSlots", r.activeSlots());
-    details.put("maxSlots", r.maxSlots());
-    details.put("reservedMemoryMb", r.reservedMemoryMb());
-    details.put("memorySource", r.source());
-    if (r.hasReading()) {
-      details.put("memoryReadAt", r.readAt().toString());
-    }
-    List<HealthIssue> issues = new ArrayList<>();
-    String used =
-        HealthText.count(r.memoryUsedMb())
-            + " of "
-            + HealthText.count(r.memoryTotalMb())
-            + " MiB used ("
-            + (r.memoryTotalMb() == 0 ? 0 : r.memoryUsedMb() * 100 / r.memoryTotalMb())
-            + " %)";
-    String relieve =
-        "find what holds the memory (running work orders, other processes in the container);"
-            + " the node takes more work once use falls below the threshold minus the hysteresis;"
-            + " if it persists, lower maxConcurrent, declare memory per work order, or give the"
-            + " node more memory";
-    if (r.pressure() == PressureLevel.CRITICAL) {
-      issues.add(
-          HealthIssue.critical(
-              RESOURCES,
-              "memory pressure CRITICAL: " + used + "; the node starts no new work",
-              relieve));
-    } else if (r.pressure() == PressureLevel.WARNING) {
-      issues.add(
-          HealthIssue.warning(
-              RESOURCES,
-              "memory pressure WARNING: "
-                  + used
-                  + "; the node runs at most "
-                  + Math.max(1, r.maxSlots() / 2)
-                  + " of its "
-                  + r.maxSlots()
-                  + " slots",
-              relieve));
-    }
-    Optional<Instant> beat = scheduler.lastHeartbeat();
-    String probeAdvice =
-        "look in the node's log for 'Memory probe failed' and fix the probe (cgroup files,"
-            + " /proc/meminfo); meanwhile";
-    if (!r.hasReading()) {
-      issues.add(
-          HealthIssue.warning(
-              RESOURCES,
-              beat.isEmpty()
-                  ? "no memory reading yet: memory is first read on the scheduler's first turn"
-                  : "no memory reading: the memory probe has failed on every turn since the node"
-                      + " started",
-              beat.isEmpty()
-                  ? "start the node (Workgate.start()); if it is started, see the scheduler"
-                      + " component"
-                  : probeAdvice + " only the slot limit and the memory budget limit admission"));
-    } else if (beat.isPresent()) {
-      Duration stale = nonNegative(Duration.between(r.readAt(), beat.get()));
-      if (stale.compareTo(loopStallThreshold) > 0) {
-        issues.add(
-            HealthIssue.warning(
-                RESOURCES,
-                "last memory reading is "
-                    + Text.duration(stale)
-                    + " older than the scheduler's last turn (threshold "
-                    + Text.duration(loopStallThreshold)
-                    + "): the memory probe fails, and pressure stays "
-                    + r.pressure()
-                    + " as last read",
-                probeAdvice + " the node admits work by an old reading"));
-      }
-    }
-    return ComponentHealth.of(RESOURCES, details, issues);
   }
 
   private ComponentHealth executions(Instant now) {
