@@ -5,8 +5,6 @@ import dev.workgate.core.Text;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.store.WorkOrderStore;
-import dev.workgate.execution.ExecutionManager;
-import dev.workgate.execution.ExecutionManager.ActiveExecution;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -201,8 +199,6 @@ public final class WorkgateHealth implements AutoCloseable {
   private final String subject; // the node id, or "store" over a store alone, for logs and threads
   private final Clock clock;
   private final Duration loopStallThreshold;
-  private final Duration preparingStuckThreshold;
-  private final Duration overrunSlack;
   private final long pendingRetriesWarning;
   private final Duration storePingTimeout;
   private final Duration countsTimeout;
@@ -212,6 +208,7 @@ public final class WorkgateHealth implements AutoCloseable {
   private final int failedWritesThreshold;
   private final SchedulerCheck scheduler; // null over a store alone
   private final ResourcesCheck resources; // null over a store alone
+  private final ExecutionsCheck executions; // null over a store alone
   private final BoundedRead<Boolean> ping;
   private final BoundedRead<Map<String, Map<WorkOrderState, Long>>> counts;
 
@@ -221,8 +218,6 @@ public final class WorkgateHealth implements AutoCloseable {
     this.subject = workgate == null ? "store" : workgate.nodeId();
     this.clock = b.clock;
     this.loopStallThreshold = loopStallThreshold;
-    this.preparingStuckThreshold = b.preparingStuckThreshold;
-    this.overrunSlack = b.overrunSlack;
     this.pendingRetriesWarning = b.pendingRetriesWarning;
     this.storePingTimeout = b.storePingTimeout;
     this.countsTimeout = b.countsTimeout;
@@ -233,6 +228,10 @@ public final class WorkgateHealth implements AutoCloseable {
     this.scheduler =
         workgate == null ? null : new SchedulerCheck(workgate, loopStallThreshold, clock.instant());
     this.resources = workgate == null ? null : new ResourcesCheck(workgate, loopStallThreshold);
+    this.executions =
+        workgate == null
+            ? null
+            : new ExecutionsCheck(workgate, b.preparingStuckThreshold, b.overrunSlack);
     this.ping =
         new BoundedRead<>(
             "store ping",
@@ -298,7 +297,7 @@ public final class WorkgateHealth implements AutoCloseable {
     if (workgate != null) {
       components.add(guarded(scheduler, round));
       components.add(guarded(resources, round));
-      components.add(guarded(EXECUTIONS, () -> executions(round.now())));
+      components.add(guarded(executions, round));
     }
     components.add(guarded(STORE, () -> store(round.now(), round.pinged())));
     components.add(guarded(RETRIES, () -> retries(round.counted())));
@@ -405,158 +404,6 @@ public final class WorkgateHealth implements AutoCloseable {
                       + " node's log (logger "
                       + WorkgateHealth.class.getName()
                       + ")")));
-    }
-  }
-
-  private ComponentHealth executions(Instant now) {
-    ExecutionManager manager = workgate.executions();
-    List<ActiveExecution> active = manager.activeExecutions();
-    Duration killGrace = manager.killGrace();
-    int preparing = 0;
-    int running = 0;
-    int cleanup = 0;
-    List<ActiveExecution> stuck = new ArrayList<>();
-    List<ActiveExecution> overrun = new ArrayList<>();
-    for (ActiveExecution e : active) {
-      switch (e.status()) {
-        case PREPARING:
-          preparing++;
-          if (Duration.between(e.claimedAt(), now).compareTo(preparingStuckThreshold) > 0) {
-            stuck.add(e);
-          }
-          break;
-        case RUNNING:
-          running++;
-          if (e.startedAt().isPresent()
-              && Duration.between(e.startedAt().get(), now)
-                      .compareTo(allowedRun(e.timeout(), killGrace))
-                  > 0) {
-            overrun.add(e);
-          }
-          break;
-        default:
-          cleanup++;
-      }
-    }
-    Map<String, Object> details = new LinkedHashMap<>();
-    details.put("active", active.size());
-    details.put("preparing", preparing);
-    details.put("running", running);
-    details.put("cleanup", cleanup);
-    details.put("preparingStuckThresholdMs", preparingStuckThreshold.toMillis());
-    details.put("killGraceMs", killGrace.toMillis());
-    details.put("overrunSlackMs", overrunSlack.toMillis());
-    List<HealthIssue> issues = new ArrayList<>();
-    if (!overrun.isEmpty()) {
-      ActiveExecution oldest = overrun.get(0);
-      for (ActiveExecution e : overrun) {
-        if (e.startedAt().get().isBefore(oldest.startedAt().get())) {
-          oldest = e;
-        }
-      }
-      String sandbox = oldest.sandboxId().orElse("?");
-      issues.add(
-          HealthIssue.critical(
-              EXECUTIONS,
-              HealthText.plural(overrun.size(), "execution")
-                  + " running past timeout + kill grace + "
-                  + Text.duration(overrunSlack)
-                  + ": the kill did not take; the oldest, work order "
-                  + oldest.workOrderId()
-                  + " in queue '"
-                  + oldest.queue()
-                  + "', started "
-                  + Text.duration(Duration.between(oldest.startedAt().get(), now))
-                  + " ago with timeout "
-                  + Text.duration(oldest.timeout())
-                  + " and kill grace "
-                  + Text.duration(killGrace),
-              "end the work by hand: its process tree (sandbox "
-                  + sandbox
-                  + ") or, for an in-process handler, its thread workgate-handler-"
-                  + sandbox
-                  + "; it holds its slots until it ends. Handlers must stop when interrupted or"
-                  + " when WorkContext.cancellationRequested() turns true"));
-    }
-    if (!stuck.isEmpty()) {
-      ActiveExecution oldest = stuck.get(0);
-      for (ActiveExecution e : stuck) {
-        if (e.claimedAt().isBefore(oldest.claimedAt())) {
-          oldest = e;
-        }
-      }
-      issues.add(
-          HealthIssue.warning(
-              EXECUTIONS,
-              HealthText.plural(stuck.size(), "execution")
-                  + " preparing for more than "
-                  + Text.duration(preparingStuckThreshold)
-                  + "; the oldest, work order "
-                  + oldest.workOrderId()
-                  + " in queue '"
-                  + oldest.queue()
-                  + "', for "
-                  + Text.duration(Duration.between(oldest.claimedAt(), now)),
-              "sandbox creation hangs: check the sandbox provider of that work order's type"
-                  + " (disk space, mounts, the container runtime, image pulls) and the node's log"
-                  + " for the work order; its slots stay held until creation returns"));
-    }
-    List<ExecutionManager.AbandonedHandler> abandoned = manager.abandonedHandlers();
-    List<ExecutionManager.AbandonedCreation> givenUp = manager.abandonedCreations();
-    details.put("abandonedHandlers", abandoned.size());
-    details.put("abandonedCreations", givenUp.size());
-    if (!abandoned.isEmpty()) {
-      ExecutionManager.AbandonedHandler oldest = abandoned.get(0);
-      for (ExecutionManager.AbandonedHandler a : abandoned) {
-        if (a.abandonedAt().isBefore(oldest.abandonedAt())) {
-          oldest = a;
-        }
-      }
-      int slots = abandoned.stream().mapToInt(ExecutionManager.AbandonedHandler::slotsHeld).sum();
-      issues.add(
-          HealthIssue.warning(
-              EXECUTIONS,
-              HealthText.plural(abandoned.size(), "in-process handler")
-                  + " ignored being stopped and still run, holding "
-                  + HealthText.plural(slots, "slot")
-                  + "; the oldest, work order "
-                  + oldest.workOrderId()
-                  + " attempt "
-                  + oldest.attempt()
-                  + " in queue '"
-                  + oldest.queue()
-                  + "', for "
-                  + Text.duration(Duration.between(oldest.abandonedAt(), now)),
-              "the outcome is recorded and the slots come back when the threads end (or after"
-                  + " the abandoned-handler slot cap, "
-                  + Text.duration(manager.abandonedHandlerSlotCap())
-                  + "); fix the handler: it must return when interrupted or when"
-                  + " WorkContext.cancellationRequested() turns true; a thread dump shows it as"
-                  + " workgate-handler-<sandbox>"));
-    }
-    if (!givenUp.isEmpty()) {
-      issues.add(
-          HealthIssue.warning(
-              EXECUTIONS,
-              HealthText.plural(givenUp.size(), "sandbox creation")
-                  + " given up (timed out, cancelled or shut down) but not returned yet; the"
-                  + " first, work order "
-                  + givenUp.get(0).workOrderId()
-                  + " in queue '"
-                  + givenUp.get(0).queue()
-                  + "'; each keeps its slots until its create returns",
-              "the sandbox provider's create ignores interruption: check what it waits on"
-                  + " (the container runtime, image pulls, mounts)"));
-    }
-    return ComponentHealth.of(EXECUTIONS, details, issues);
-  }
-
-  /** Timeout + kill grace + slack, saturating rather than overflowing for huge timeouts. */
-  private Duration allowedRun(Duration timeout, Duration killGrace) {
-    try {
-      return timeout.plus(killGrace).plus(overrunSlack);
-    } catch (ArithmeticException tooLong) {
-      return Duration.ofSeconds(Long.MAX_VALUE);
     }
   }
 
