@@ -99,9 +99,6 @@ public final class WorkgateHealth implements AutoCloseable {
   /** The node's executions' component. */
   public static final String EXECUTIONS = "executions";
 
-  /** The logger that names each quarantined row, for the store's recommendation. */
-  static final String QUARANTINE_LOGGER = "dev.workgate.core.store.jdbc.Quarantine";
-
   /** The store ping's component. */
   public static final String STORE = "store";
 
@@ -205,10 +202,10 @@ public final class WorkgateHealth implements AutoCloseable {
   private final long queueDepthWarning;
   private final long queueDepthCritical;
   private final Map<String, long[]> queueDepthOverrides;
-  private final int failedWritesThreshold;
   private final SchedulerCheck scheduler; // null over a store alone
   private final ResourcesCheck resources; // null over a store alone
   private final ExecutionsCheck executions; // null over a store alone
+  private final StoreCheck storeCheck;
   private final BoundedRead<Boolean> ping;
   private final BoundedRead<Map<String, Map<WorkOrderState, Long>>> counts;
 
@@ -224,7 +221,6 @@ public final class WorkgateHealth implements AutoCloseable {
     this.queueDepthWarning = b.queueDepthWarning;
     this.queueDepthCritical = b.queueDepthCritical;
     this.queueDepthOverrides = Map.copyOf(b.queueDepthOverrides);
-    this.failedWritesThreshold = b.failedWritesThreshold;
     this.scheduler =
         workgate == null ? null : new SchedulerCheck(workgate, loopStallThreshold, clock.instant());
     this.resources = workgate == null ? null : new ResourcesCheck(workgate, loopStallThreshold);
@@ -232,6 +228,7 @@ public final class WorkgateHealth implements AutoCloseable {
         workgate == null
             ? null
             : new ExecutionsCheck(workgate, b.preparingStuckThreshold, b.overrunSlack);
+    this.storeCheck = new StoreCheck(workgate, store, storePingTimeout, b.failedWritesThreshold);
     this.ping =
         new BoundedRead<>(
             "store ping",
@@ -299,7 +296,7 @@ public final class WorkgateHealth implements AutoCloseable {
       components.add(guarded(resources, round));
       components.add(guarded(executions, round));
     }
-    components.add(guarded(STORE, () -> store(round.now(), round.pinged())));
+    components.add(guarded(storeCheck, round));
     components.add(guarded(RETRIES, () -> retries(round.counted())));
     components.add(guarded(QUEUES, () -> queues(round.counted())));
     return SystemHealth.of(round.now(), components);
@@ -338,7 +335,7 @@ public final class WorkgateHealth implements AutoCloseable {
       components.add(guarded(scheduler, round));
       components.add(guarded(resources, round));
     }
-    components.add(guarded(STORE, () -> store(round.now(), round.pinged())));
+    components.add(guarded(storeCheck, round));
     return SystemHealth.of(round.now(), components);
   }
 
@@ -404,98 +401,6 @@ public final class WorkgateHealth implements AutoCloseable {
                       + " node's log (logger "
                       + WorkgateHealth.class.getName()
                       + ")")));
-    }
-  }
-
-  private ComponentHealth store(Instant now, BoundedRead.Outcome<Boolean> pinged) {
-    Map<String, Object> details = new LinkedHashMap<>();
-    details.put("pingTimeoutMs", storePingTimeout.toMillis());
-    String recommendation =
-        "check the database: its load, locks, connection pool and the network to it"
-            + (workgate == null
-                ? ""
-                : "; the scheduler loop is probably waiting on it too (see the scheduler"
-                    + " component)");
-    List<HealthIssue> issues = new ArrayList<>();
-    switch (pinged.kind()) {
-      case ANSWERED:
-        details.put("pingMs", pinged.took().toMillis());
-        break;
-      case UNANSWERED:
-        details.put("pingStartedAt", pinged.startedAt().toString());
-        issues.add(
-            HealthIssue.critical(
-                STORE,
-                pinged.startedHere()
-                    ? "store did not answer within " + Text.duration(storePingTimeout)
-                    : "store has not answered a ping started "
-                        + Text.duration(nonNegative(Duration.between(pinged.startedAt(), now)))
-                        + " ago (timeout "
-                        + Text.duration(storePingTimeout)
-                        + "); no new ping starts until it returns",
-                recommendation));
-        break;
-      case FAILED:
-        issues.add(
-            HealthIssue.critical(
-                STORE,
-                "store ping failed with "
-                    + HealthText.classesOnly(pinged.failure())
-                    + "; the store's own message is only in the node's log, as it can name the"
-                    + " database and its user",
-                recommendation
-                    + "; the full error is logged by "
-                    + WorkgateHealth.class.getName()));
-        break;
-      default:
-        issues.add(
-            HealthIssue.critical(
-                STORE,
-                "store not checked: this WorkgateHealth is closed",
-                "create a new WorkgateHealth; a closed one does not read the store"));
-    }
-    if (workgate != null) {
-      StoreWriteCheck.judge(
-          workgate.storeWrites(), localFile(), failedWritesThreshold, now, details, issues);
-    }
-    // Read from the store instance's memory, not from the database: answers while it hangs.
-    long quarantined = quarantinedRows();
-    if (quarantined >= 0) {
-      details.put("quarantinedRows", quarantined);
-    }
-    if (quarantined > 0) {
-      issues.add(
-          HealthIssue.warning(
-              STORE,
-              quarantined
-                  + " unreadable row(s) quarantined: their work orders are skipped by claims and"
-                  + " their events by reads of the whole log",
-              "find them in the WARN log of "
-                  + QUARANTINE_LOGGER
-                  + " (work order and position) or with rebuildProjection(VERIFY), then upgrade"
-                  + " the node if a newer Workgate wrote them, or repair or remove them; see the"
-                  + " runbook in docs/operations.md"));
-    }
-    return ComponentHealth.of(STORE, details, issues);
-  }
-
-  /** The store's local file, if it has one and says so. */
-  private Optional<java.nio.file.Path> localFile() {
-    try {
-      return store.localFile();
-    } catch (RuntimeException e) {
-      return Optional.empty();
-    }
-  }
-
-  /**
-   * The store's quarantined rows, or -1 if a store in front of it fails to say (the ping tells).
-   */
-  private long quarantinedRows() {
-    try {
-      return store.quarantinedRows();
-    } catch (RuntimeException e) {
-      return -1;
     }
   }
 
@@ -609,10 +514,6 @@ public final class WorkgateHealth implements AutoCloseable {
             "work-order counts unavailable: " + why,
             "see the store component; if the store answers pings, counting by queue and state is"
                 + " slow on this store: look at the database's load or raise countsTimeout"));
-  }
-
-  private static Duration nonNegative(Duration d) {
-    return d.isNegative() ? Duration.ZERO : d;
   }
 
   /**
