@@ -196,7 +196,6 @@ public final class WorkgateHealth implements AutoCloseable {
   private final String subject; // the node id, or "store" over a store alone, for logs and threads
   private final Clock clock;
   private final Duration loopStallThreshold;
-  private final long pendingRetriesWarning;
   private final Duration storePingTimeout;
   private final Duration countsTimeout;
   private final long queueDepthWarning;
@@ -206,6 +205,7 @@ public final class WorkgateHealth implements AutoCloseable {
   private final ResourcesCheck resources; // null over a store alone
   private final ExecutionsCheck executions; // null over a store alone
   private final StoreCheck storeCheck;
+  private final RetriesCheck retries;
   private final BoundedRead<Boolean> ping;
   private final BoundedRead<Map<String, Map<WorkOrderState, Long>>> counts;
 
@@ -215,7 +215,6 @@ public final class WorkgateHealth implements AutoCloseable {
     this.subject = workgate == null ? "store" : workgate.nodeId();
     this.clock = b.clock;
     this.loopStallThreshold = loopStallThreshold;
-    this.pendingRetriesWarning = b.pendingRetriesWarning;
     this.storePingTimeout = b.storePingTimeout;
     this.countsTimeout = b.countsTimeout;
     this.queueDepthWarning = b.queueDepthWarning;
@@ -229,6 +228,7 @@ public final class WorkgateHealth implements AutoCloseable {
             ? null
             : new ExecutionsCheck(workgate, b.preparingStuckThreshold, b.overrunSlack);
     this.storeCheck = new StoreCheck(workgate, store, storePingTimeout, b.failedWritesThreshold);
+    this.retries = new RetriesCheck(b.pendingRetriesWarning, countsTimeout);
     this.ping =
         new BoundedRead<>(
             "store ping",
@@ -297,7 +297,7 @@ public final class WorkgateHealth implements AutoCloseable {
       components.add(guarded(executions, round));
     }
     components.add(guarded(storeCheck, round));
-    components.add(guarded(RETRIES, () -> retries(round.counted())));
+    components.add(guarded(retries, round));
     components.add(guarded(QUEUES, () -> queues(round.counted())));
     return SystemHealth.of(round.now(), components);
   }
@@ -402,36 +402,6 @@ public final class WorkgateHealth implements AutoCloseable {
                       + WorkgateHealth.class.getName()
                       + ")")));
     }
-  }
-
-  private ComponentHealth retries(
-      BoundedRead.Outcome<Map<String, Map<WorkOrderState, Long>>> counted) {
-    Map<String, Object> details = new LinkedHashMap<>();
-    Optional<HealthIssue> unavailable = countsUnavailable(RETRIES, counted);
-    if (unavailable.isPresent()) {
-      details.put("pendingRetriesWarning", pendingRetriesWarning);
-      return ComponentHealth.of(RETRIES, details, List.of(unavailable.get()));
-    }
-    long pending = 0;
-    for (Map<WorkOrderState, Long> byState : counted.value().values()) {
-      pending += byState.getOrDefault(WorkOrderState.WAITING_RETRY, 0L);
-    }
-    details.put("pendingRetries", pending);
-    details.put("pendingRetriesWarning", pendingRetriesWarning);
-    List<HealthIssue> issues = new ArrayList<>();
-    if (pending > pendingRetriesWarning) {
-      issues.add(
-          HealthIssue.warning(
-              RETRIES,
-              HealthText.plural(pending, "work order")
-                  + " waiting for a retry (warning above "
-                  + HealthText.count(pendingRetriesWarning)
-                  + ")",
-              "many attempts fail with retryable errors: query the WAITING_RETRY work orders,"
-                  + " look at their last error codes and fix the common cause (a dependency"
-                  + " down, a bad deploy); the retry backoff spaces them out meanwhile"));
-    }
-    return ComponentHealth.of(RETRIES, details, issues);
   }
 
   private ComponentHealth queues(
