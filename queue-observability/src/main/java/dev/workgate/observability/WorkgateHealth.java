@@ -13,8 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
-import java.util.TreeMap;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -198,14 +196,12 @@ public final class WorkgateHealth implements AutoCloseable {
   private final Duration loopStallThreshold;
   private final Duration storePingTimeout;
   private final Duration countsTimeout;
-  private final long queueDepthWarning;
-  private final long queueDepthCritical;
-  private final Map<String, long[]> queueDepthOverrides;
   private final SchedulerCheck scheduler; // null over a store alone
   private final ResourcesCheck resources; // null over a store alone
   private final ExecutionsCheck executions; // null over a store alone
   private final StoreCheck storeCheck;
   private final RetriesCheck retries;
+  private final QueuesCheck queues;
   private final BoundedRead<Boolean> ping;
   private final BoundedRead<Map<String, Map<WorkOrderState, Long>>> counts;
 
@@ -217,9 +213,6 @@ public final class WorkgateHealth implements AutoCloseable {
     this.loopStallThreshold = loopStallThreshold;
     this.storePingTimeout = b.storePingTimeout;
     this.countsTimeout = b.countsTimeout;
-    this.queueDepthWarning = b.queueDepthWarning;
-    this.queueDepthCritical = b.queueDepthCritical;
-    this.queueDepthOverrides = Map.copyOf(b.queueDepthOverrides);
     this.scheduler =
         workgate == null ? null : new SchedulerCheck(workgate, loopStallThreshold, clock.instant());
     this.resources = workgate == null ? null : new ResourcesCheck(workgate, loopStallThreshold);
@@ -229,6 +222,9 @@ public final class WorkgateHealth implements AutoCloseable {
             : new ExecutionsCheck(workgate, b.preparingStuckThreshold, b.overrunSlack);
     this.storeCheck = new StoreCheck(workgate, store, storePingTimeout, b.failedWritesThreshold);
     this.retries = new RetriesCheck(b.pendingRetriesWarning, countsTimeout);
+    this.queues =
+        new QueuesCheck(
+            b.queueDepthWarning, b.queueDepthCritical, b.queueDepthOverrides, countsTimeout);
     this.ping =
         new BoundedRead<>(
             "store ping",
@@ -298,7 +294,7 @@ public final class WorkgateHealth implements AutoCloseable {
     }
     components.add(guarded(storeCheck, round));
     components.add(guarded(retries, round));
-    components.add(guarded(QUEUES, () -> queues(round.counted())));
+    components.add(guarded(queues, round));
     return SystemHealth.of(round.now(), components);
   }
 
@@ -402,88 +398,6 @@ public final class WorkgateHealth implements AutoCloseable {
                       + WorkgateHealth.class.getName()
                       + ")")));
     }
-  }
-
-  private ComponentHealth queues(
-      BoundedRead.Outcome<Map<String, Map<WorkOrderState, Long>>> counted) {
-    Map<String, Object> details = new LinkedHashMap<>();
-    details.put("queueDepthWarning", queueDepthWarning);
-    details.put("queueDepthCritical", queueDepthCritical);
-    Optional<HealthIssue> unavailable = countsUnavailable(QUEUES, counted);
-    if (unavailable.isPresent()) {
-      return ComponentHealth.of(QUEUES, details, List.of(unavailable.get()));
-    }
-    List<HealthIssue> issues = new ArrayList<>();
-    for (Map.Entry<String, Map<WorkOrderState, Long>> e :
-        new TreeMap<>(counted.value()).entrySet()) {
-      String queue = e.getKey();
-      Map<WorkOrderState, Long> byState = e.getValue();
-      long depth =
-          byState.getOrDefault(WorkOrderState.PENDING, 0L)
-              + byState.getOrDefault(WorkOrderState.WAITING_RETRY, 0L);
-      details.put("depth." + queue, depth);
-      long[] limits = queueDepthOverrides.get(queue);
-      long warning = limits == null ? queueDepthWarning : limits[0];
-      long critical = limits == null ? queueDepthCritical : limits[1];
-      String recommendation =
-          "work arrives faster than it is finished: add nodes or slots serving '"
-              + queue
-              + "', check that the nodes serving it claim work (their scheduler component), or"
-              + " set maxQueueDepth so that submits are refused before the queue grows further";
-      if (depth > critical) {
-        issues.add(
-            HealthIssue.critical(
-                QUEUES,
-                "queue '"
-                    + queue
-                    + "' holds "
-                    + HealthText.plural(depth, "waiting work order")
-                    + " (critical above "
-                    + HealthText.count(critical)
-                    + ")",
-                recommendation));
-      } else if (depth > warning) {
-        issues.add(
-            HealthIssue.warning(
-                QUEUES,
-                "queue '"
-                    + queue
-                    + "' holds "
-                    + HealthText.plural(depth, "waiting work order")
-                    + " (warning above "
-                    + HealthText.count(warning)
-                    + ")",
-                recommendation));
-      }
-    }
-    return ComponentHealth.of(QUEUES, details, issues);
-  }
-
-  /**
-   * A warning when the counts could not be read: the store component reports the store itself, so
-   * this part is only unknown, not broken.
-   */
-  private Optional<HealthIssue> countsUnavailable(
-      String component, BoundedRead.Outcome<Map<String, Map<WorkOrderState, Long>>> counted) {
-    String why;
-    switch (counted.kind()) {
-      case ANSWERED:
-        return Optional.empty();
-      case UNANSWERED:
-        why = "the store did not answer within " + Text.duration(countsTimeout);
-        break;
-      case FAILED:
-        why = "the store failed with " + HealthText.classesOnly(counted.failure());
-        break;
-      default:
-        why = "this WorkgateHealth is closed";
-    }
-    return Optional.of(
-        HealthIssue.warning(
-            component,
-            "work-order counts unavailable: " + why,
-            "see the store component; if the store answers pings, counting by queue and state is"
-                + " slow on this store: look at the database's load or raise countsTimeout"));
   }
 
   /**
