@@ -286,16 +286,9 @@ public final class WorkgateHealth implements AutoCloseable {
    */
   public SystemHealth check() {
     HealthRound round = round(HealthRound.Purpose.CHECK, true, true);
-    List<ComponentHealth> components = new ArrayList<>();
-    if (workgate != null) {
-      components.add(guarded(scheduler, round));
-      components.add(guarded(resources, round));
-      components.add(guarded(executions, round));
-    }
-    components.add(guarded(storeCheck, round));
-    components.add(guarded(retries, round));
-    components.add(guarded(queues, round));
-    return SystemHealth.of(round.now(), components);
+    return workgate == null
+        ? run(round, storeCheck, retries, queues)
+        : run(round, scheduler, resources, executions, storeCheck, retries, queues);
   }
 
   /**
@@ -309,10 +302,7 @@ public final class WorkgateHealth implements AutoCloseable {
    */
   public SystemHealth liveness() {
     HealthRound round = round(HealthRound.Purpose.LIVENESS, false, false);
-    if (workgate == null) {
-      return SystemHealth.of(round.now(), List.of());
-    }
-    return SystemHealth.of(round.now(), List.of(guarded(scheduler, round)));
+    return workgate == null ? run(round) : run(round, scheduler);
   }
 
   /**
@@ -326,13 +316,7 @@ public final class WorkgateHealth implements AutoCloseable {
    */
   public SystemHealth readiness() {
     HealthRound round = round(HealthRound.Purpose.READINESS, true, false);
-    List<ComponentHealth> components = new ArrayList<>();
-    if (workgate != null) {
-      components.add(guarded(scheduler, round));
-      components.add(guarded(resources, round));
-    }
-    components.add(guarded(storeCheck, round));
-    return SystemHealth.of(round.now(), components);
+    return workgate == null ? run(round, storeCheck) : run(round, scheduler, resources, storeCheck);
   }
 
   /**
@@ -375,15 +359,20 @@ public final class WorkgateHealth implements AutoCloseable {
     return new HealthRound(now, purpose, pinged, counted);
   }
 
-  /** Runs one component's check; a check that throws makes its component unhealthy. */
-  private ComponentHealth guarded(ComponentCheck check, HealthRound round) {
-    return guarded(check.component(), () -> check.check(round));
+  /** Runs the checks in order, each on its own, and combines their components. */
+  private SystemHealth run(HealthRound round, ComponentCheck... checks) {
+    List<ComponentHealth> components = new ArrayList<>(checks.length);
+    for (ComponentCheck check : checks) {
+      components.add(guarded(check, round));
+    }
+    return SystemHealth.of(round.now(), components);
   }
 
   /** Runs one component's check; a check that throws makes its component unhealthy. */
-  private ComponentHealth guarded(String name, Supplier<ComponentHealth> check) {
+  private ComponentHealth guarded(ComponentCheck check, HealthRound round) {
+    String name = check.component();
     try {
-      return check.get();
+      return check.check(round);
     } catch (RuntimeException | LinkageError | AssertionError e) {
       LOG.warn("health check of {} on {} failed", name, subject, e);
       return ComponentHealth.of(
