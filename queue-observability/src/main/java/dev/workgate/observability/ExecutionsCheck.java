@@ -80,59 +80,80 @@ final class ExecutionsCheck implements ComponentCheck {
     details.put("overrunSlackMs", overrunSlack.toMillis());
     List<HealthIssue> issues = new ArrayList<>();
     if (!overrun.isEmpty()) {
-      ActiveExecution oldest = overrun.get(0);
-      for (ActiveExecution e : overrun) {
-        if (e.startedAt().get().isBefore(oldest.startedAt().get())) {
-          oldest = e;
-        }
-      }
-      String sandbox = oldest.sandboxId().orElse("?");
-      issues.add(
-          HealthIssue.critical(
-              WorkgateHealth.EXECUTIONS,
-              HealthText.plural(overrun.size(), "execution")
-                  + " running past timeout + kill grace + "
-                  + Text.duration(overrunSlack)
-                  + ": the kill did not take; the oldest, work order "
-                  + oldest.workOrderId()
-                  + " in queue '"
-                  + oldest.queue()
-                  + "', started "
-                  + Text.duration(Duration.between(oldest.startedAt().get(), now))
-                  + " ago with timeout "
-                  + Text.duration(oldest.timeout())
-                  + " and kill grace "
-                  + Text.duration(killGrace),
-              "end the work by hand: its process tree (sandbox "
-                  + sandbox
-                  + ") or, for an in-process handler, its thread workgate-handler-"
-                  + sandbox
-                  + "; it holds its slots until it ends. Handlers must stop when interrupted or"
-                  + " when WorkContext.cancellationRequested() turns true"));
+      issues.add(overrun(overrun, killGrace, now));
     }
     if (!stuck.isEmpty()) {
-      ActiveExecution oldest = stuck.get(0);
-      for (ActiveExecution e : stuck) {
-        if (e.claimedAt().isBefore(oldest.claimedAt())) {
-          oldest = e;
-        }
-      }
-      issues.add(
-          HealthIssue.warning(
-              WorkgateHealth.EXECUTIONS,
-              HealthText.plural(stuck.size(), "execution")
-                  + " preparing for more than "
-                  + Text.duration(preparingStuckThreshold)
-                  + "; the oldest, work order "
-                  + oldest.workOrderId()
-                  + " in queue '"
-                  + oldest.queue()
-                  + "', for "
-                  + Text.duration(Duration.between(oldest.claimedAt(), now)),
-              "sandbox creation hangs: check the sandbox provider of that work order's type"
-                  + " (disk space, mounts, the container runtime, image pulls) and the node's log"
-                  + " for the work order; its slots stay held until creation returns"));
+      issues.add(stuck(stuck, now));
     }
+    abandoned(manager, now, details, issues);
+    return ComponentHealth.of(WorkgateHealth.EXECUTIONS, details, issues);
+  }
+
+  /** Running work past timeout, kill grace and slack: the kill did not take; critical. */
+  private HealthIssue overrun(List<ActiveExecution> overrun, Duration killGrace, Instant now) {
+    ActiveExecution oldest = overrun.get(0);
+    for (ActiveExecution e : overrun) {
+      if (e.startedAt().get().isBefore(oldest.startedAt().get())) {
+        oldest = e;
+      }
+    }
+    String sandbox = oldest.sandboxId().orElse("?");
+    return HealthIssue.critical(
+        WorkgateHealth.EXECUTIONS,
+        HealthText.plural(overrun.size(), "execution")
+            + " running past timeout + kill grace + "
+            + Text.duration(overrunSlack)
+            + ": the kill did not take; the oldest, work order "
+            + oldest.workOrderId()
+            + " in queue '"
+            + oldest.queue()
+            + "', started "
+            + Text.duration(Duration.between(oldest.startedAt().get(), now))
+            + " ago with timeout "
+            + Text.duration(oldest.timeout())
+            + " and kill grace "
+            + Text.duration(killGrace),
+        "end the work by hand: its process tree (sandbox "
+            + sandbox
+            + ") or, for an in-process handler, its thread workgate-handler-"
+            + sandbox
+            + "; it holds its slots until it ends. Handlers must stop when interrupted or"
+            + " when WorkContext.cancellationRequested() turns true");
+  }
+
+  /** Executions preparing longer than the threshold: sandbox creation hangs; a warning. */
+  private HealthIssue stuck(List<ActiveExecution> stuck, Instant now) {
+    ActiveExecution oldest = stuck.get(0);
+    for (ActiveExecution e : stuck) {
+      if (e.claimedAt().isBefore(oldest.claimedAt())) {
+        oldest = e;
+      }
+    }
+    return HealthIssue.warning(
+        WorkgateHealth.EXECUTIONS,
+        HealthText.plural(stuck.size(), "execution")
+            + " preparing for more than "
+            + Text.duration(preparingStuckThreshold)
+            + "; the oldest, work order "
+            + oldest.workOrderId()
+            + " in queue '"
+            + oldest.queue()
+            + "', for "
+            + Text.duration(Duration.between(oldest.claimedAt(), now)),
+        "sandbox creation hangs: check the sandbox provider of that work order's type"
+            + " (disk space, mounts, the container runtime, image pulls) and the node's log"
+            + " for the work order; its slots stay held until creation returns");
+  }
+
+  /**
+   * In-process handlers that ignored being stopped, and sandbox creations given up but not
+   * returned: both still hold their slots; warnings.
+   */
+  private static void abandoned(
+      ExecutionManager manager,
+      Instant now,
+      Map<String, Object> details,
+      List<HealthIssue> issues) {
     List<ExecutionManager.AbandonedHandler> abandoned = manager.abandonedHandlers();
     List<ExecutionManager.AbandonedCreation> givenUp = manager.abandonedCreations();
     details.put("abandonedHandlers", abandoned.size());
@@ -180,7 +201,6 @@ final class ExecutionsCheck implements ComponentCheck {
               "the sandbox provider's create ignores interruption: check what it waits on"
                   + " (the container runtime, image pulls, mounts)"));
     }
-    return ComponentHealth.of(WorkgateHealth.EXECUTIONS, details, issues);
   }
 
   /** Timeout + kill grace + slack, saturating rather than overflowing for huge timeouts. */
