@@ -5,12 +5,6 @@ import dev.workgate.core.Text;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.store.WorkOrderStore;
-import dev.workgate.execution.ExecutionManager;
-import dev.workgate.execution.ExecutionManager.ActiveExecution;
-import dev.workgate.scheduler.PressureLevel;
-import dev.workgate.scheduler.ResourceHealthReport;
-import dev.workgate.scheduler.Scheduler;
-import dev.workgate.scheduler.UnrunnableWork;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,8 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
-import java.util.TreeMap;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -104,9 +96,6 @@ public final class WorkgateHealth implements AutoCloseable {
 
   /** The node's executions' component. */
   public static final String EXECUTIONS = "executions";
-
-  /** The logger that names each quarantined row, for the store's recommendation. */
-  static final String QUARANTINE_LOGGER = "dev.workgate.core.store.jdbc.Quarantine";
 
   /** The store ping's component. */
   public static final String STORE = "store";
@@ -200,28 +189,19 @@ public final class WorkgateHealth implements AutoCloseable {
   /** The work order the ping looks up; it need not exist. */
   static final WorkOrderId PING_ID = WorkOrderId.of("workgate-health-ping");
 
-  /** What the checks are for, where the same part is judged differently. */
-  private enum Purpose {
-    CHECK,
-    LIVENESS,
-    READINESS
-  }
-
   private final Workgate workgate; // null over a store alone
   private final WorkOrderStore store;
   private final String subject; // the node id, or "store" over a store alone, for logs and threads
   private final Clock clock;
   private final Duration loopStallThreshold;
-  private final Duration preparingStuckThreshold;
-  private final Duration overrunSlack;
-  private final long pendingRetriesWarning;
   private final Duration storePingTimeout;
   private final Duration countsTimeout;
-  private final long queueDepthWarning;
-  private final long queueDepthCritical;
-  private final Map<String, long[]> queueDepthOverrides;
-  private final int failedWritesThreshold;
-  private final StepFailureWatch stepFailures; // null over a store alone
+  private final SchedulerCheck scheduler; // null over a store alone
+  private final ResourcesCheck resources; // null over a store alone
+  private final ExecutionsCheck executions; // null over a store alone
+  private final StoreCheck storeCheck;
+  private final RetriesCheck retries;
+  private final QueuesCheck queues;
   private final BoundedRead<Boolean> ping;
   private final BoundedRead<Map<String, Map<WorkOrderState, Long>>> counts;
 
@@ -231,20 +211,20 @@ public final class WorkgateHealth implements AutoCloseable {
     this.subject = workgate == null ? "store" : workgate.nodeId();
     this.clock = b.clock;
     this.loopStallThreshold = loopStallThreshold;
-    this.preparingStuckThreshold = b.preparingStuckThreshold;
-    this.overrunSlack = b.overrunSlack;
-    this.pendingRetriesWarning = b.pendingRetriesWarning;
     this.storePingTimeout = b.storePingTimeout;
     this.countsTimeout = b.countsTimeout;
-    this.queueDepthWarning = b.queueDepthWarning;
-    this.queueDepthCritical = b.queueDepthCritical;
-    this.queueDepthOverrides = Map.copyOf(b.queueDepthOverrides);
-    this.failedWritesThreshold = b.failedWritesThreshold;
-    this.stepFailures =
+    this.scheduler =
+        workgate == null ? null : new SchedulerCheck(workgate, loopStallThreshold, clock.instant());
+    this.resources = workgate == null ? null : new ResourcesCheck(workgate, loopStallThreshold);
+    this.executions =
         workgate == null
             ? null
-            : new StepFailureWatch(
-                loopStallThreshold, clock.instant(), workgate.scheduler().stepFailureCount());
+            : new ExecutionsCheck(workgate, b.preparingStuckThreshold, b.overrunSlack);
+    this.storeCheck = new StoreCheck(workgate, store, storePingTimeout, b.failedWritesThreshold);
+    this.retries = new RetriesCheck(b.pendingRetriesWarning, countsTimeout);
+    this.queues =
+        new QueuesCheck(
+            b.queueDepthWarning, b.queueDepthCritical, b.queueDepthOverrides, countsTimeout);
     this.ping =
         new BoundedRead<>(
             "store ping",
@@ -305,21 +285,10 @@ public final class WorkgateHealth implements AutoCloseable {
    * @return the node's health
    */
   public SystemHealth check() {
-    Instant now = clock.instant();
-    BoundedRead.Attempt<Boolean> pinging = ping.begin();
-    BoundedRead.Attempt<Map<String, Map<WorkOrderState, Long>>> counting = counts.begin();
-    List<ComponentHealth> components = new ArrayList<>();
-    if (workgate != null) {
-      components.add(guarded(SCHEDULER, () -> scheduler(now, Purpose.CHECK)));
-      components.add(guarded(RESOURCES, this::resources));
-      components.add(guarded(EXECUTIONS, () -> executions(now)));
-    }
-    components.add(guarded(STORE, () -> store(now, ping.await(pinging, storePingTimeout))));
-    BoundedRead.Outcome<Map<String, Map<WorkOrderState, Long>>> counted =
-        counts.await(counting, countsTimeout);
-    components.add(guarded(RETRIES, () -> retries(counted)));
-    components.add(guarded(QUEUES, () -> queues(counted)));
-    return SystemHealth.of(now, components);
+    HealthRound round = round(HealthRound.Purpose.CHECK, true, true);
+    return workgate == null
+        ? run(round, storeCheck, retries, queues)
+        : run(round, scheduler, resources, executions, storeCheck, retries, queues);
   }
 
   /**
@@ -332,12 +301,8 @@ public final class WorkgateHealth implements AutoCloseable {
    * @return {@link HealthStatus#UNHEALTHY} if the loop does not run or has stalled
    */
   public SystemHealth liveness() {
-    Instant now = clock.instant();
-    if (workgate == null) {
-      return SystemHealth.of(now, List.of());
-    }
-    return SystemHealth.of(
-        now, List.of(guarded(SCHEDULER, () -> scheduler(now, Purpose.LIVENESS))));
+    HealthRound round = round(HealthRound.Purpose.LIVENESS, false, false);
+    return workgate == null ? run(round) : run(round, scheduler);
   }
 
   /**
@@ -350,15 +315,8 @@ public final class WorkgateHealth implements AutoCloseable {
    *     answer)
    */
   public SystemHealth readiness() {
-    Instant now = clock.instant();
-    BoundedRead.Attempt<Boolean> pinging = ping.begin();
-    List<ComponentHealth> components = new ArrayList<>();
-    if (workgate != null) {
-      components.add(guarded(SCHEDULER, () -> scheduler(now, Purpose.READINESS)));
-      components.add(guarded(RESOURCES, this::resources));
-    }
-    components.add(guarded(STORE, () -> store(now, ping.await(pinging, storePingTimeout))));
-    return SystemHealth.of(now, components);
+    HealthRound round = round(HealthRound.Purpose.READINESS, true, false);
+    return workgate == null ? run(round, storeCheck) : run(round, scheduler, resources, storeCheck);
   }
 
   /**
@@ -381,10 +339,40 @@ public final class WorkgateHealth implements AutoCloseable {
     counts.close();
   }
 
+  /**
+   * A round dated now that begins the store reads it needs at once, so that they run while the
+   * in-memory components are judged.
+   */
+  private HealthRound round(HealthRound.Purpose purpose, boolean pings, boolean counts) {
+    Instant now = clock.instant();
+    Supplier<BoundedRead.Outcome<Boolean>> pinged = HealthRound.notRead("the store ping");
+    if (pings) {
+      BoundedRead.Attempt<Boolean> pinging = ping.begin();
+      pinged = () -> ping.await(pinging, storePingTimeout);
+    }
+    Supplier<BoundedRead.Outcome<Map<String, Map<WorkOrderState, Long>>>> counted =
+        HealthRound.notRead("the work-order counts");
+    if (counts) {
+      BoundedRead.Attempt<Map<String, Map<WorkOrderState, Long>>> counting = this.counts.begin();
+      counted = () -> this.counts.await(counting, countsTimeout);
+    }
+    return new HealthRound(now, purpose, pinged, counted);
+  }
+
+  /** Runs the checks in order, each on its own, and combines their components. */
+  private SystemHealth run(HealthRound round, ComponentCheck... checks) {
+    List<ComponentHealth> components = new ArrayList<>(checks.length);
+    for (ComponentCheck check : checks) {
+      components.add(guarded(check, round));
+    }
+    return SystemHealth.of(round.now(), components);
+  }
+
   /** Runs one component's check; a check that throws makes its component unhealthy. */
-  private ComponentHealth guarded(String name, Supplier<ComponentHealth> check) {
+  private ComponentHealth guarded(ComponentCheck check, HealthRound round) {
+    String name = check.component();
     try {
-      return check.get();
+      return check.check(round);
     } catch (RuntimeException | LinkageError | AssertionError e) {
       LOG.warn("health check of {} on {} failed", name, subject, e);
       return ComponentHealth.of(
@@ -399,539 +387,6 @@ public final class WorkgateHealth implements AutoCloseable {
                       + WorkgateHealth.class.getName()
                       + ")")));
     }
-  }
-
-  private ComponentHealth scheduler(Instant now, Purpose purpose) {
-    Scheduler scheduler = workgate.scheduler();
-    boolean running = scheduler.isRunning();
-    boolean claiming = scheduler.isClaiming();
-    Optional<Instant> beat = scheduler.lastHeartbeat();
-    Duration age = beat.map(b -> nonNegative(Duration.between(b, now))).orElse(Duration.ZERO);
-    Map<String, Object> details = new LinkedHashMap<>();
-    details.put("nodeId", workgate.nodeId());
-    details.put("running", running);
-    if (purpose != Purpose.LIVENESS) {
-      details.put("claiming", claiming);
-    }
-    beat.ifPresent(b -> details.put("lastHeartbeat", b.toString()));
-    details.put("heartbeatAgeMs", age.toMillis());
-    details.put("loopStallThresholdMs", loopStallThreshold.toMillis());
-    details.put("pollIntervalMs", scheduler.config().pollInterval().toMillis());
-    details.put("activeWork", scheduler.activeWork().size());
-    List<HealthIssue> issues = new ArrayList<>();
-    if (!running) {
-      issues.add(
-          HealthIssue.critical(
-              SCHEDULER,
-              "scheduler is not running",
-              "call Workgate.start() once the host is ready; a node that was shut down or closed"
-                  + " does not run again: restart the process"));
-    } else if (age.compareTo(loopStallThreshold) > 0) {
-      issues.add(
-          HealthIssue.critical(
-              SCHEDULER,
-              "scheduler loop stalled for "
-                  + Text.duration(age)
-                  + " (threshold "
-                  + Text.duration(loopStallThreshold)
-                  + ")",
-              "take a thread dump of the node (jstack <pid>) and look at the thread"
-                  + " workgate-scheduler-"
-                  + workgate.nodeId()
-                  + ": it is blocked in the store or in a listener; if the store component is"
-                  + " unhealthy too, fix the store first"));
-    }
-    if (purpose != Purpose.LIVENESS) {
-      long failedSteps = scheduler.stepFailureCount();
-      long recent = stepFailures.failedWithin(now, failedSteps);
-      details.put("stepFailures", failedSteps);
-      if (recent > 0) {
-        issues.add(
-            HealthIssue.warning(
-                SCHEDULER,
-                HealthText.plural(recent, "scheduler turn step")
-                    + " failed within the last "
-                    + Text.duration(loopStallThreshold)
-                    + " (claims, lease renewals, reaping, retry releases); the turns go on",
-                "see the store component for failing writes and pings; the steps' errors are in"
-                    + " the node's WARN log of "
-                    + Scheduler.class.getName()
-                    + " (logged at most once a minute per step)"));
-      }
-    }
-    if (purpose != Purpose.LIVENESS) {
-      UnrunnableWork unrunnable = scheduler.unrunnableWork();
-      details.put("unrunnableWork", unrunnable.count());
-      if (unrunnable.count() > 0) {
-        issues.add(
-            HealthIssue.warning(
-                SCHEDULER,
-                HealthText.plural(unrunnable.count(), "pending work order")
-                    + " cannot run on any live node (they ask for more slots or memory than any"
-                    + " offers) and wait until a node that can joins (for example "
-                    + unrunnable.sample().stream()
-                        .map(WorkOrderId::value)
-                        .collect(java.util.stream.Collectors.joining(", "))
-                    + ")",
-                "start a node with enough slots (maxConcurrent) and memory for them, or cancel"
-                    + " them (workgate-admin cancel <id>); each is named once in the WARN log of "
-                    + Scheduler.class.getPackageName()
-                    + ".NodeHeartbeat"));
-      }
-    }
-    if (running && !claiming && purpose != Purpose.LIVENESS) {
-      String message = "scheduler is not claiming new work: the node is draining for shutdown";
-      String recommendation =
-          "expected while Workgate.shutdown() runs; if the node is not shutting down, restart it:"
-              + " claiming does not resume once stopped";
-      issues.add(
-          purpose == Purpose.READINESS
-              ? HealthIssue.critical(SCHEDULER, message, recommendation)
-              : HealthIssue.warning(SCHEDULER, message, recommendation));
-    }
-    return ComponentHealth.of(SCHEDULER, details, issues);
-  }
-
-  private ComponentHealth resources() {
-    Scheduler scheduler = workgate.scheduler();
-    ResourceHealthReport r = scheduler.resources().health();
-    Map<String, Object> details = new LinkedHashMap<>();
-    details.put("pressure", r.pressure().name());
-    details.put("memoryUsedMb", r.memoryUsedMb());
-    details.put("memoryTotalMb", r.memoryTotalMb());
-    details.put("memoryAvailableMb", r.memoryAvailableMb());
-    details.put("activeSlots", r.activeSlots());
-    details.put("maxSlots", r.maxSlots());
-    details.put("reservedMemoryMb", r.reservedMemoryMb());
-    details.put("memorySource", r.source());
-    if (r.hasReading()) {
-      details.put("memoryReadAt", r.readAt().toString());
-    }
-    List<HealthIssue> issues = new ArrayList<>();
-    String used =
-        HealthText.count(r.memoryUsedMb())
-            + " of "
-            + HealthText.count(r.memoryTotalMb())
-            + " MiB used ("
-            + (r.memoryTotalMb() == 0 ? 0 : r.memoryUsedMb() * 100 / r.memoryTotalMb())
-            + " %)";
-    String relieve =
-        "find what holds the memory (running work orders, other processes in the container);"
-            + " the node takes more work once use falls below the threshold minus the hysteresis;"
-            + " if it persists, lower maxConcurrent, declare memory per work order, or give the"
-            + " node more memory";
-    if (r.pressure() == PressureLevel.CRITICAL) {
-      issues.add(
-          HealthIssue.critical(
-              RESOURCES,
-              "memory pressure CRITICAL: " + used + "; the node starts no new work",
-              relieve));
-    } else if (r.pressure() == PressureLevel.WARNING) {
-      issues.add(
-          HealthIssue.warning(
-              RESOURCES,
-              "memory pressure WARNING: "
-                  + used
-                  + "; the node runs at most "
-                  + Math.max(1, r.maxSlots() / 2)
-                  + " of its "
-                  + r.maxSlots()
-                  + " slots",
-              relieve));
-    }
-    Optional<Instant> beat = scheduler.lastHeartbeat();
-    String probeAdvice =
-        "look in the node's log for 'Memory probe failed' and fix the probe (cgroup files,"
-            + " /proc/meminfo); meanwhile";
-    if (!r.hasReading()) {
-      issues.add(
-          HealthIssue.warning(
-              RESOURCES,
-              beat.isEmpty()
-                  ? "no memory reading yet: memory is first read on the scheduler's first turn"
-                  : "no memory reading: the memory probe has failed on every turn since the node"
-                      + " started",
-              beat.isEmpty()
-                  ? "start the node (Workgate.start()); if it is started, see the scheduler"
-                      + " component"
-                  : probeAdvice + " only the slot limit and the memory budget limit admission"));
-    } else if (beat.isPresent()) {
-      Duration stale = nonNegative(Duration.between(r.readAt(), beat.get()));
-      if (stale.compareTo(loopStallThreshold) > 0) {
-        issues.add(
-            HealthIssue.warning(
-                RESOURCES,
-                "last memory reading is "
-                    + Text.duration(stale)
-                    + " older than the scheduler's last turn (threshold "
-                    + Text.duration(loopStallThreshold)
-                    + "): the memory probe fails, and pressure stays "
-                    + r.pressure()
-                    + " as last read",
-                probeAdvice + " the node admits work by an old reading"));
-      }
-    }
-    return ComponentHealth.of(RESOURCES, details, issues);
-  }
-
-  private ComponentHealth executions(Instant now) {
-    ExecutionManager manager = workgate.executions();
-    List<ActiveExecution> active = manager.activeExecutions();
-    Duration killGrace = manager.killGrace();
-    int preparing = 0;
-    int running = 0;
-    int cleanup = 0;
-    List<ActiveExecution> stuck = new ArrayList<>();
-    List<ActiveExecution> overrun = new ArrayList<>();
-    for (ActiveExecution e : active) {
-      switch (e.status()) {
-        case PREPARING:
-          preparing++;
-          if (Duration.between(e.claimedAt(), now).compareTo(preparingStuckThreshold) > 0) {
-            stuck.add(e);
-          }
-          break;
-        case RUNNING:
-          running++;
-          if (e.startedAt().isPresent()
-              && Duration.between(e.startedAt().get(), now)
-                      .compareTo(allowedRun(e.timeout(), killGrace))
-                  > 0) {
-            overrun.add(e);
-          }
-          break;
-        default:
-          cleanup++;
-      }
-    }
-    Map<String, Object> details = new LinkedHashMap<>();
-    details.put("active", active.size());
-    details.put("preparing", preparing);
-    details.put("running", running);
-    details.put("cleanup", cleanup);
-    details.put("preparingStuckThresholdMs", preparingStuckThreshold.toMillis());
-    details.put("killGraceMs", killGrace.toMillis());
-    details.put("overrunSlackMs", overrunSlack.toMillis());
-    List<HealthIssue> issues = new ArrayList<>();
-    if (!overrun.isEmpty()) {
-      ActiveExecution oldest = overrun.get(0);
-      for (ActiveExecution e : overrun) {
-        if (e.startedAt().get().isBefore(oldest.startedAt().get())) {
-          oldest = e;
-        }
-      }
-      String sandbox = oldest.sandboxId().orElse("?");
-      issues.add(
-          HealthIssue.critical(
-              EXECUTIONS,
-              HealthText.plural(overrun.size(), "execution")
-                  + " running past timeout + kill grace + "
-                  + Text.duration(overrunSlack)
-                  + ": the kill did not take; the oldest, work order "
-                  + oldest.workOrderId()
-                  + " in queue '"
-                  + oldest.queue()
-                  + "', started "
-                  + Text.duration(Duration.between(oldest.startedAt().get(), now))
-                  + " ago with timeout "
-                  + Text.duration(oldest.timeout())
-                  + " and kill grace "
-                  + Text.duration(killGrace),
-              "end the work by hand: its process tree (sandbox "
-                  + sandbox
-                  + ") or, for an in-process handler, its thread workgate-handler-"
-                  + sandbox
-                  + "; it holds its slots until it ends. Handlers must stop when interrupted or"
-                  + " when WorkContext.cancellationRequested() turns true"));
-    }
-    if (!stuck.isEmpty()) {
-      ActiveExecution oldest = stuck.get(0);
-      for (ActiveExecution e : stuck) {
-        if (e.claimedAt().isBefore(oldest.claimedAt())) {
-          oldest = e;
-        }
-      }
-      issues.add(
-          HealthIssue.warning(
-              EXECUTIONS,
-              HealthText.plural(stuck.size(), "execution")
-                  + " preparing for more than "
-                  + Text.duration(preparingStuckThreshold)
-                  + "; the oldest, work order "
-                  + oldest.workOrderId()
-                  + " in queue '"
-                  + oldest.queue()
-                  + "', for "
-                  + Text.duration(Duration.between(oldest.claimedAt(), now)),
-              "sandbox creation hangs: check the sandbox provider of that work order's type"
-                  + " (disk space, mounts, the container runtime, image pulls) and the node's log"
-                  + " for the work order; its slots stay held until creation returns"));
-    }
-    List<ExecutionManager.AbandonedHandler> abandoned = manager.abandonedHandlers();
-    List<ExecutionManager.AbandonedCreation> givenUp = manager.abandonedCreations();
-    details.put("abandonedHandlers", abandoned.size());
-    details.put("abandonedCreations", givenUp.size());
-    if (!abandoned.isEmpty()) {
-      ExecutionManager.AbandonedHandler oldest = abandoned.get(0);
-      for (ExecutionManager.AbandonedHandler a : abandoned) {
-        if (a.abandonedAt().isBefore(oldest.abandonedAt())) {
-          oldest = a;
-        }
-      }
-      int slots = abandoned.stream().mapToInt(ExecutionManager.AbandonedHandler::slotsHeld).sum();
-      issues.add(
-          HealthIssue.warning(
-              EXECUTIONS,
-              HealthText.plural(abandoned.size(), "in-process handler")
-                  + " ignored being stopped and still run, holding "
-                  + HealthText.plural(slots, "slot")
-                  + "; the oldest, work order "
-                  + oldest.workOrderId()
-                  + " attempt "
-                  + oldest.attempt()
-                  + " in queue '"
-                  + oldest.queue()
-                  + "', for "
-                  + Text.duration(Duration.between(oldest.abandonedAt(), now)),
-              "the outcome is recorded and the slots come back when the threads end (or after"
-                  + " the abandoned-handler slot cap, "
-                  + Text.duration(manager.abandonedHandlerSlotCap())
-                  + "); fix the handler: it must return when interrupted or when"
-                  + " WorkContext.cancellationRequested() turns true; a thread dump shows it as"
-                  + " workgate-handler-<sandbox>"));
-    }
-    if (!givenUp.isEmpty()) {
-      issues.add(
-          HealthIssue.warning(
-              EXECUTIONS,
-              HealthText.plural(givenUp.size(), "sandbox creation")
-                  + " given up (timed out, cancelled or shut down) but not returned yet; the"
-                  + " first, work order "
-                  + givenUp.get(0).workOrderId()
-                  + " in queue '"
-                  + givenUp.get(0).queue()
-                  + "'; each keeps its slots until its create returns",
-              "the sandbox provider's create ignores interruption: check what it waits on"
-                  + " (the container runtime, image pulls, mounts)"));
-    }
-    return ComponentHealth.of(EXECUTIONS, details, issues);
-  }
-
-  /** Timeout + kill grace + slack, saturating rather than overflowing for huge timeouts. */
-  private Duration allowedRun(Duration timeout, Duration killGrace) {
-    try {
-      return timeout.plus(killGrace).plus(overrunSlack);
-    } catch (ArithmeticException tooLong) {
-      return Duration.ofSeconds(Long.MAX_VALUE);
-    }
-  }
-
-  private ComponentHealth store(Instant now, BoundedRead.Outcome<Boolean> pinged) {
-    Map<String, Object> details = new LinkedHashMap<>();
-    details.put("pingTimeoutMs", storePingTimeout.toMillis());
-    String recommendation =
-        "check the database: its load, locks, connection pool and the network to it"
-            + (workgate == null
-                ? ""
-                : "; the scheduler loop is probably waiting on it too (see the scheduler"
-                    + " component)");
-    List<HealthIssue> issues = new ArrayList<>();
-    switch (pinged.kind()) {
-      case ANSWERED:
-        details.put("pingMs", pinged.took().toMillis());
-        break;
-      case UNANSWERED:
-        details.put("pingStartedAt", pinged.startedAt().toString());
-        issues.add(
-            HealthIssue.critical(
-                STORE,
-                pinged.startedHere()
-                    ? "store did not answer within " + Text.duration(storePingTimeout)
-                    : "store has not answered a ping started "
-                        + Text.duration(nonNegative(Duration.between(pinged.startedAt(), now)))
-                        + " ago (timeout "
-                        + Text.duration(storePingTimeout)
-                        + "); no new ping starts until it returns",
-                recommendation));
-        break;
-      case FAILED:
-        issues.add(
-            HealthIssue.critical(
-                STORE,
-                "store ping failed with "
-                    + HealthText.classesOnly(pinged.failure())
-                    + "; the store's own message is only in the node's log, as it can name the"
-                    + " database and its user",
-                recommendation
-                    + "; the full error is logged by "
-                    + WorkgateHealth.class.getName()));
-        break;
-      default:
-        issues.add(
-            HealthIssue.critical(
-                STORE,
-                "store not checked: this WorkgateHealth is closed",
-                "create a new WorkgateHealth; a closed one does not read the store"));
-    }
-    if (workgate != null) {
-      StoreWriteCheck.judge(
-          workgate.storeWrites(), localFile(), failedWritesThreshold, now, details, issues);
-    }
-    // Read from the store instance's memory, not from the database: answers while it hangs.
-    long quarantined = quarantinedRows();
-    if (quarantined >= 0) {
-      details.put("quarantinedRows", quarantined);
-    }
-    if (quarantined > 0) {
-      issues.add(
-          HealthIssue.warning(
-              STORE,
-              quarantined
-                  + " unreadable row(s) quarantined: their work orders are skipped by claims and"
-                  + " their events by reads of the whole log",
-              "find them in the WARN log of "
-                  + QUARANTINE_LOGGER
-                  + " (work order and position) or with rebuildProjection(VERIFY), then upgrade"
-                  + " the node if a newer Workgate wrote them, or repair or remove them; see the"
-                  + " runbook in docs/operations.md"));
-    }
-    return ComponentHealth.of(STORE, details, issues);
-  }
-
-  /** The store's local file, if it has one and says so. */
-  private Optional<java.nio.file.Path> localFile() {
-    try {
-      return store.localFile();
-    } catch (RuntimeException e) {
-      return Optional.empty();
-    }
-  }
-
-  /**
-   * The store's quarantined rows, or -1 if a store in front of it fails to say (the ping tells).
-   */
-  private long quarantinedRows() {
-    try {
-      return store.quarantinedRows();
-    } catch (RuntimeException e) {
-      return -1;
-    }
-  }
-
-  private ComponentHealth retries(
-      BoundedRead.Outcome<Map<String, Map<WorkOrderState, Long>>> counted) {
-    Map<String, Object> details = new LinkedHashMap<>();
-    Optional<HealthIssue> unavailable = countsUnavailable(RETRIES, counted);
-    if (unavailable.isPresent()) {
-      details.put("pendingRetriesWarning", pendingRetriesWarning);
-      return ComponentHealth.of(RETRIES, details, List.of(unavailable.get()));
-    }
-    long pending = 0;
-    for (Map<WorkOrderState, Long> byState : counted.value().values()) {
-      pending += byState.getOrDefault(WorkOrderState.WAITING_RETRY, 0L);
-    }
-    details.put("pendingRetries", pending);
-    details.put("pendingRetriesWarning", pendingRetriesWarning);
-    List<HealthIssue> issues = new ArrayList<>();
-    if (pending > pendingRetriesWarning) {
-      issues.add(
-          HealthIssue.warning(
-              RETRIES,
-              HealthText.plural(pending, "work order")
-                  + " waiting for a retry (warning above "
-                  + HealthText.count(pendingRetriesWarning)
-                  + ")",
-              "many attempts fail with retryable errors: query the WAITING_RETRY work orders,"
-                  + " look at their last error codes and fix the common cause (a dependency"
-                  + " down, a bad deploy); the retry backoff spaces them out meanwhile"));
-    }
-    return ComponentHealth.of(RETRIES, details, issues);
-  }
-
-  private ComponentHealth queues(
-      BoundedRead.Outcome<Map<String, Map<WorkOrderState, Long>>> counted) {
-    Map<String, Object> details = new LinkedHashMap<>();
-    details.put("queueDepthWarning", queueDepthWarning);
-    details.put("queueDepthCritical", queueDepthCritical);
-    Optional<HealthIssue> unavailable = countsUnavailable(QUEUES, counted);
-    if (unavailable.isPresent()) {
-      return ComponentHealth.of(QUEUES, details, List.of(unavailable.get()));
-    }
-    List<HealthIssue> issues = new ArrayList<>();
-    for (Map.Entry<String, Map<WorkOrderState, Long>> e :
-        new TreeMap<>(counted.value()).entrySet()) {
-      String queue = e.getKey();
-      Map<WorkOrderState, Long> byState = e.getValue();
-      long depth =
-          byState.getOrDefault(WorkOrderState.PENDING, 0L)
-              + byState.getOrDefault(WorkOrderState.WAITING_RETRY, 0L);
-      details.put("depth." + queue, depth);
-      long[] limits = queueDepthOverrides.get(queue);
-      long warning = limits == null ? queueDepthWarning : limits[0];
-      long critical = limits == null ? queueDepthCritical : limits[1];
-      String recommendation =
-          "work arrives faster than it is finished: add nodes or slots serving '"
-              + queue
-              + "', check that the nodes serving it claim work (their scheduler component), or"
-              + " set maxQueueDepth so that submits are refused before the queue grows further";
-      if (depth > critical) {
-        issues.add(
-            HealthIssue.critical(
-                QUEUES,
-                "queue '"
-                    + queue
-                    + "' holds "
-                    + HealthText.plural(depth, "waiting work order")
-                    + " (critical above "
-                    + HealthText.count(critical)
-                    + ")",
-                recommendation));
-      } else if (depth > warning) {
-        issues.add(
-            HealthIssue.warning(
-                QUEUES,
-                "queue '"
-                    + queue
-                    + "' holds "
-                    + HealthText.plural(depth, "waiting work order")
-                    + " (warning above "
-                    + HealthText.count(warning)
-                    + ")",
-                recommendation));
-      }
-    }
-    return ComponentHealth.of(QUEUES, details, issues);
-  }
-
-  /**
-   * A warning when the counts could not be read: the store component reports the store itself, so
-   * this part is only unknown, not broken.
-   */
-  private Optional<HealthIssue> countsUnavailable(
-      String component, BoundedRead.Outcome<Map<String, Map<WorkOrderState, Long>>> counted) {
-    String why;
-    switch (counted.kind()) {
-      case ANSWERED:
-        return Optional.empty();
-      case UNANSWERED:
-        why = "the store did not answer within " + Text.duration(countsTimeout);
-        break;
-      case FAILED:
-        why = "the store failed with " + HealthText.classesOnly(counted.failure());
-        break;
-      default:
-        why = "this WorkgateHealth is closed";
-    }
-    return Optional.of(
-        HealthIssue.warning(
-            component,
-            "work-order counts unavailable: " + why,
-            "see the store component; if the store answers pings, counting by queue and state is"
-                + " slow on this store: look at the database's load or raise countsTimeout"));
-  }
-
-  private static Duration nonNegative(Duration d) {
-    return d.isNegative() ? Duration.ZERO : d;
   }
 
   /**
