@@ -5,13 +5,11 @@ import dev.workgate.core.ConcurrencyException;
 import dev.workgate.core.ErrorCodes;
 import dev.workgate.core.ErrorInfo;
 import dev.workgate.core.InvalidTransitionException;
-import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.Text;
-import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderView;
-import dev.workgate.core.store.ExpectedVersion;
 import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.execution.OutcomeRecorder.Outcome;
 import dev.workgate.retry.RetryManager;
 import dev.workgate.scheduler.ClaimedWork;
 import dev.workgate.scheduler.WorkDispatcher;
@@ -250,8 +248,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     }
   }
 
-  private final WorkOrderStore store;
-  private final RetryManager retries;
+  private final OutcomeRecorder recorder;
   private final Map<String, SandboxProvider> providers;
   private final String nodeId;
   private final Clock clock;
@@ -272,8 +269,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
       new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private ExecutionManager(Builder b) {
-    this.store = b.store;
-    this.retries = b.retries;
+    this.recorder = new OutcomeRecorder(b.store, b.retries, b.nodeId);
     this.providers = Map.copyOf(b.providers);
     this.nodeId = b.nodeId;
     this.clock = b.clock;
@@ -875,7 +871,8 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
         SandboxProvider provider = providers.get(claimed.type());
         if (provider == null) {
           outcome =
-              fail(
+              recorder.fail(
+                  claimed,
                   ErrorInfo.fatal(
                       ErrorCodes.INVALID_WORK_ORDER,
                       "no handler or sandbox provider for type '"
@@ -902,7 +899,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
         beginCreation(provider);
         continuesElsewhere = true;
       } catch (RuntimeException e) {
-        outcome = failedUnexpectedly(e);
+        outcome = recorder.failedUnexpectedly(claimed, e);
       } finally {
         if (!continuesElsewhere) {
           finish();
@@ -921,9 +918,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     }
 
     private Outcome creationFailed(Throwable e) {
-      return fail(
-          ErrorInfo.retryable(
-              ErrorCodes.SANDBOX_CREATION_FAILED, retries.classifier().classify(e).message()));
+      return recorder.creationFailed(claimed, e);
     }
 
     /**
@@ -1091,7 +1086,8 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
             outcome = stopped();
           } else if (cause instanceof CreationTimedOut) {
             outcome =
-                fail(
+                recorder.fail(
+                    claimed,
                     ErrorInfo.retryable(
                         ErrorCodes.SANDBOX_CREATION_TIMEOUT,
                         "creating the sandbox took longer than "
@@ -1105,7 +1101,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
         created(made);
         proceed();
       } catch (RuntimeException e) {
-        outcome = failedUnexpectedly(e);
+        outcome = recorder.failedUnexpectedly(claimed, e);
       } finally {
         finish();
         leaveMdc();
@@ -1119,18 +1115,14 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
         return;
       }
       try {
-        List<RecordedEvent> started =
-            store.append(
-                claimed.id(),
-                ExpectedVersion.exactly(claimed.version()),
-                List.of(new WorkOrderEvent.Started(sandbox.id())));
-        startedVersion = started.get(started.size() - 1).version();
+        startedVersion = recorder.started(claimed, sandbox.id());
       } catch (ConcurrencyException | InvalidTransitionException moved) {
         // Cancelled, reaped or otherwise changed while the sandbox was being created.
         outcome =
             stopReason.get() != null
                 ? stopped()
-                : fail(
+                : recorder.fail(
+                    claimed,
                     ErrorInfo.retryable(
                         ErrorCodes.SANDBOX_CREATION_FAILED,
                         "the work order changed while its sandbox was being created"));
@@ -1152,14 +1144,14 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
       try {
         result = sandbox.run();
       } catch (Exception | Error e) { // an Error of the handler is its failure, recorded
-        result = WorkResult.failure(retries.classifier().classify(e));
+        result = WorkResult.failure(recorder.classify(e));
       }
       if (stopReason.get() != null) {
         outcome = stopped();
       } else if (result.succeeded()) {
-        outcome = complete(result);
+        outcome = recorder.complete(claimed, startedVersion, result);
       } else {
-        outcome = fail(result.error().orElseThrow());
+        outcome = recorder.fail(claimed, result.error().orElseThrow());
       }
     }
 
@@ -1314,6 +1306,11 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
       stopped.whenComplete((v, e) -> held.free(Abandoned.Freed.STOPPED));
     }
 
+    /** What to record when the work was stopped from outside. */
+    private Outcome stopped() {
+      return recorder.stopped(claimed, stopReason.get(), stopMessage);
+    }
+
     private void startSuccessor(Execution next) {
       try {
         executions.execute(next::run);
@@ -1331,160 +1328,6 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
         next.work.release();
       }
     }
-
-    /**
-     * Records a failure that escaped the steps above: most often the store refusing to record an
-     * outcome (a full disk, a lost database). When recording the failure fails too, nothing more
-     * can be done here: the outcome is discarded, the work order stays as the store last saw it,
-     * and its lease, no longer renewed, expires and is reaped, so the work order is retried or
-     * failed by the retry policy. The exception never escapes the execution thread.
-     */
-    private Outcome failedUnexpectedly(RuntimeException e) {
-      LOG.error("execution of {} failed unexpectedly", claimed.id(), e);
-      try {
-        return fail(retries.classifier().classify(e));
-      } catch (RuntimeException again) {
-        LOG.error(
-            "could not record the outcome of {} attempt {} ({}); its lease expires and the"
-                + " work order is reaped and retried",
-            claimed.id(),
-            claimed.attempt(),
-            again.getClass().getSimpleName());
-        return Outcome.DISCARDED;
-      }
-    }
-
-    /** What to record when the work was stopped from outside. */
-    private Outcome stopped() {
-      StopReason reason = stopReason.get();
-      switch (reason) {
-        case CANCELLED:
-          return cancelled(stopMessage);
-        case TIMEOUT:
-          return fail(ErrorInfo.retryable(ErrorCodes.TIMEOUT, stopMessage));
-        case SHUTDOWN:
-          // The node went away, not the work: give the attempt back without charging it.
-          return release(ErrorCodes.NODE_SHUTDOWN, stopMessage);
-        case LEASE_LOST:
-          LOG.warn("{} lost its lease: its result is discarded", claimed.id());
-          return Outcome.DISCARDED;
-        default:
-          throw new IllegalStateException("unknown stop reason " + reason);
-      }
-    }
-
-    /** The work order as it is now, if it is still this node's attempt. */
-    private Optional<WorkOrderView> ours() {
-      return store
-          .find(claimed.id())
-          .filter(
-              v ->
-                  v.state().isActive()
-                      && v.attempt() == claimed.attempt()
-                      && v.leaseOwner().map(nodeId::equals).orElse(false));
-    }
-
-    private Outcome complete(WorkResult result) {
-      WorkOrderEvent.Completed completed;
-      try {
-        completed = new WorkOrderEvent.Completed(result.output().orElse(null));
-      } catch (IllegalArgumentException tooLarge) {
-        // Over the size limit of a result: running the work again would produce it again.
-        return fail(
-            ErrorInfo.fatal(
-                ErrorCodes.AGENT_FATAL_ERROR,
-                "the work succeeded but its result cannot be recorded: " + tooLarge.getMessage()));
-      }
-      if (startedVersion > 0) {
-        // Nothing appended since our Started (no cancel request, no reaper, no other owner): the
-        // attempt is still ours and Completed goes in without reading the work order first.
-        try {
-          return appendCompleted(startedVersion, completed);
-        } catch (ConcurrencyException changed) {
-          LOG.debug("{} changed while it ran; reading it before recording", claimed.id());
-        }
-      }
-      return appendIfOurs(
-          v -> {
-            if (v.cancellationRequested().isPresent()) {
-              return appendCancelled(v, v.cancellationRequested().get());
-            }
-            return appendCompleted(v.version(), completed);
-          });
-    }
-
-    private Outcome appendCompleted(long version, WorkOrderEvent.Completed completed) {
-      store.append(claimed.id(), ExpectedVersion.exactly(version), List.of(completed));
-      return Outcome.COMPLETED;
-    }
-
-    private Outcome cancelled(String reason) {
-      return appendIfOurs(v -> appendCancelled(v, reason));
-    }
-
-    private Outcome appendCancelled(WorkOrderView v, String reason) {
-      store.append(
-          v.id(),
-          ExpectedVersion.exactly(v.version()),
-          List.of(new WorkOrderEvent.Cancelled(reason)));
-      return Outcome.CANCELLED;
-    }
-
-    /**
-     * Gives the attempt back without counting it ({@code Released}, or {@code Cancelled} if a
-     * cancellation was requested, or a final {@code POISONED} failure past the release cap).
-     */
-    private Outcome release(String code, String reason) {
-      return appendIfOurs(
-          v ->
-              switch (retries.recordRelease(v, code, reason)) {
-                case RELEASED -> Outcome.RELEASED;
-                case CANCELLED -> Outcome.CANCELLED;
-                case POISONED -> Outcome.FAILED;
-              });
-    }
-
-    private Outcome fail(ErrorInfo error) {
-      return appendIfOurs(
-          v -> {
-            if (v.cancellationRequested().isPresent()) {
-              return appendCancelled(v, v.cancellationRequested().get());
-            }
-            return retries.recordFailure(v, error).willRetry() ? Outcome.RETRY : Outcome.FAILED;
-          });
-    }
-
-    /** Appends under the current version while the attempt is ours; a few tries on a race. */
-    private Outcome appendIfOurs(java.util.function.Function<WorkOrderView, Outcome> append) {
-      for (int i = 0; i < 5; i++) {
-        Optional<WorkOrderView> current = ours();
-        if (current.isEmpty()) {
-          LOG.warn(
-              "{} attempt {} is no longer held by {}: outcome discarded",
-              claimed.id(),
-              claimed.attempt(),
-              nodeId);
-          return Outcome.DISCARDED;
-        }
-        try {
-          return append.apply(current.get());
-        } catch (ConcurrencyException raced) {
-          LOG.debug("{} changed while recording its outcome; reading it again", claimed.id());
-        }
-      }
-      LOG.warn("{} kept changing: outcome discarded", claimed.id());
-      return Outcome.DISCARDED;
-    }
-  }
-
-  /** How an execution ended, as its listeners hear it. */
-  enum Outcome {
-    COMPLETED,
-    RETRY,
-    FAILED,
-    CANCELLED,
-    RELEASED,
-    DISCARDED
   }
 
   /** Hears the end of each execution on this node. */
