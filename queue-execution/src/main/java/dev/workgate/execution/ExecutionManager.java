@@ -173,63 +173,6 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
   public record AbandonedCreation(
       WorkOrderId workOrderId, int attempt, String queue, Instant abandonedAt) {}
 
-  /** An abandoned handler's held slot, freed once. */
-  private final class Abandoned {
-    final ClaimedWork work;
-    final AbandonedHandler info;
-    final java.util.concurrent.atomic.AtomicBoolean freed =
-        new java.util.concurrent.atomic.AtomicBoolean();
-    volatile ScheduledFuture<?> cap;
-
-    Abandoned(ClaimedWork work, AbandonedHandler info) {
-      this.work = work;
-      this.info = info;
-    }
-
-    /** Why an abandoned handler's slot is freed. */
-    enum Freed {
-      STOPPED,
-      CAPPED,
-      CLOSED
-    }
-
-    /** Frees the slot: the work stopped, the cap passed, or the manager closed. Once. */
-    void free(Freed why) {
-      if (!freed.compareAndSet(false, true)) {
-        return;
-      }
-      abandoned.remove(work, this);
-      ScheduledFuture<?> c = cap;
-      if (c != null) {
-        c.cancel(false);
-      }
-      work.release();
-      Duration held = Duration.between(info.abandonedAt(), clock.instant());
-      if (why == Freed.CLOSED) {
-        LOG.debug(
-            "the node closed while the abandoned handler of {} attempt {} still ran",
-            info.workOrderId(),
-            info.attempt());
-      } else if (why == Freed.CAPPED) {
-        LOG.warn(
-            "the abandoned handler of {} attempt {} still runs after {}; its {} slot(s) are freed"
-                + " while its thread goes on",
-            info.workOrderId(),
-            info.attempt(),
-            Text.duration(abandonedHandlerSlotCap),
-            info.slotsHeld());
-      } else {
-        LOG.info(
-            "the abandoned handler of {} attempt {} ended {} after it was abandoned; its {}"
-                + " slot(s) are freed",
-            info.workOrderId(),
-            info.attempt(),
-            Text.duration(held.isNegative() ? Duration.ZERO : held),
-            info.slotsHeld());
-      }
-    }
-  }
-
   /** Completes a creation given up because it took longer than the creation timeout. */
   private static final class CreationTimedOut extends Exception {
     private static final long serialVersionUID = 1L;
@@ -260,7 +203,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
   private final ExecutorService executions;
   private final java.util.concurrent.Executor creators;
   private final Map<Execution, AbandonedCreation> lingeringCreations = new ConcurrentHashMap<>();
-  private final Map<ClaimedWork, Abandoned> abandoned = new ConcurrentHashMap<>();
+  private final AbandonedHandlers abandoned;
   private final ScheduledExecutorService timers;
   private final java.util.concurrent.Executor killers;
   private final List<ExecutorService> owned = new ArrayList<>();
@@ -329,6 +272,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
       this.creators = pool;
       owned.add(pool);
     }
+    this.abandoned = new AbandonedHandlers(clock, timers, abandonedHandlerSlotCap);
   }
 
   /**
@@ -606,12 +550,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
    * @return a snapshot, oldest first
    */
   public List<AbandonedHandler> abandonedHandlers() {
-    List<AbandonedHandler> list = new ArrayList<>();
-    for (Abandoned a : abandoned.values()) {
-      list.add(a.info);
-    }
-    list.sort(java.util.Comparator.comparing(AbandonedHandler::abandonedAt));
-    return list;
+    return abandoned.list();
   }
 
   /**
@@ -737,9 +676,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
       pool.shutdownNow();
     }
     // Nothing is claimed any more: abandoned handlers need not hold their slots.
-    for (Abandoned a : List.copyOf(abandoned.values())) {
-      a.free(Abandoned.Freed.CLOSED);
-    }
+    abandoned.freeAll();
   }
 
   /** One attempt on this node. */
@@ -1256,7 +1193,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
       }
       CompletableFuture<Void> stopped = s == null ? null : s.whenStopped().toCompletableFuture();
       if (stopped != null && !stopped.isDone()) {
-        holdSlot(stopped);
+        abandoned.hold(work, claimed, stopped);
       } else {
         work.release();
       }
@@ -1271,39 +1208,6 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
           LOG.warn("execution listener failed", e);
         }
       }
-    }
-
-    /**
-     * Keeps the slot of work whose sandbox gave up on it (a handler that ignored its stop) until
-     * the work really stops, or until {@link #abandonedHandlerSlotCap()} has passed.
-     */
-    private void holdSlot(CompletableFuture<Void> stopped) {
-      Abandoned held =
-          new Abandoned(
-              work,
-              new AbandonedHandler(
-                  claimed.id(),
-                  claimed.attempt(),
-                  claimed.queue(),
-                  clock.instant(),
-                  work.slot().resources().slots(),
-                  work.slot().resources().memoryMb()));
-      abandoned.put(work, held);
-      LOG.warn(
-          "{} attempt {} is abandoned: its outcome is recorded but its handler's thread still runs"
-              + " after the stop; its {} slot(s) and {} MB stay in use until the thread ends, for {}"
-              + " at most",
-          claimed.id(),
-          claimed.attempt(),
-          held.info.slotsHeld(),
-          held.info.memoryMbHeld(),
-          Text.duration(abandonedHandlerSlotCap));
-      held.cap =
-          timers.schedule(
-              () -> held.free(Abandoned.Freed.CAPPED),
-              TimeUnit.NANOSECONDS.convert(abandonedHandlerSlotCap),
-              TimeUnit.NANOSECONDS);
-      stopped.whenComplete((v, e) -> held.free(Abandoned.Freed.STOPPED));
     }
 
     /** What to record when the work was stopped from outside. */
