@@ -173,24 +173,6 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
   public record AbandonedCreation(
       WorkOrderId workOrderId, int attempt, String queue, Instant abandonedAt) {}
 
-  /** Completes a creation given up because it took longer than the creation timeout. */
-  private static final class CreationTimedOut extends Exception {
-    private static final long serialVersionUID = 1L;
-
-    CreationTimedOut() {
-      super("sandbox creation timed out", null, false, false);
-    }
-  }
-
-  /** Completes a creation given up because the execution was stopped. */
-  private static final class CreationStopped extends Exception {
-    private static final long serialVersionUID = 1L;
-
-    CreationStopped() {
-      super("sandbox creation stopped", null, false, false);
-    }
-  }
-
   private final OutcomeRecorder recorder;
   private final Map<String, SandboxProvider> providers;
   private final String nodeId;
@@ -202,7 +184,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
   private final Duration abandonedHandlerSlotCap;
   private final ExecutorService executions;
   private final java.util.concurrent.Executor creators;
-  private final Map<Execution, AbandonedCreation> lingeringCreations = new ConcurrentHashMap<>();
+  private final SandboxCreations creations;
   private final AbandonedHandlers abandoned;
   private final ScheduledExecutorService timers;
   private final java.util.concurrent.Executor killers;
@@ -273,6 +255,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
       owned.add(pool);
     }
     this.abandoned = new AbandonedHandlers(clock, timers, abandonedHandlerSlotCap);
+    this.creations = new SandboxCreations(creators, timers, creationTimeout, clock);
   }
 
   /**
@@ -561,9 +544,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
    * @return a snapshot, oldest first
    */
   public List<AbandonedCreation> abandonedCreations() {
-    List<AbandonedCreation> list = new ArrayList<>(lingeringCreations.values());
-    list.sort(java.util.Comparator.comparing(AbandonedCreation::abandonedAt));
-    return list;
+    return creations.abandoned();
   }
 
   /**
@@ -645,7 +626,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
   private boolean idle() {
     for (Execution head : active.values()) {
       for (Execution e = head; e != null; e = e.successor) {
-        if (!e.endAfterCreate) {
+        if (!e.endsAfterCreate()) {
           return false;
         }
       }
@@ -700,29 +681,8 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     /** The attempt's timeout while it runs. */
     private volatile ScheduledFuture<?> timeout;
 
-    /** The sandbox being created on a creation thread; completed early when given up. */
-    private volatile CompletableFuture<Sandbox> creation;
-
-    private volatile ScheduledFuture<?> creationTimer;
-    private final Object creationLock = new Object();
-
-    /** The thread running the provider's create; guarded by creationLock. */
-    private Thread creatingThread;
-
-    /** The creation was given up while the provider's create still ran; guarded by creationLock. */
-    private boolean creationLingers;
-
-    /** The provider's create was called; guarded by creationLock. */
-    private boolean createStarted;
-
-    /** The create call returned and what it made is handed over or destroyed; guarded by lock. */
-    private boolean createDone;
-
-    /**
-     * The outcome is recorded and the execution ends once create returns; written under
-     * creationLock, read without it by {@link #idle()}.
-     */
-    private volatile boolean endAfterCreate;
+    /** The sandbox being created on a creation thread, if it is made there. */
+    private volatile SandboxCreations.Creation creation;
 
     /** The end of the execution (slot, successor, listeners) has run. */
     private final java.util.concurrent.atomic.AtomicBoolean ended =
@@ -737,6 +697,12 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
       this.work = work;
       this.claimed = work.view();
       this.expectedSandboxId = SandboxPaths.name(claimed.id(), claimed.attempt());
+    }
+
+    /** Whether it has recorded its outcome and waits only for a given-up create to return. */
+    boolean endsAfterCreate() {
+      SandboxCreations.Creation c = creation;
+      return c != null && c.endsAfterCreate();
     }
 
     Execution lastInChain() {
@@ -770,12 +736,9 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
         return;
       }
       stopMessage = message;
-      CompletableFuture<Sandbox> pending = creation;
+      SandboxCreations.Creation pending = creation;
       if (pending != null) {
-        giveUpCreation(
-            pending,
-            new CreationStopped(),
-            "it was stopped (" + reason.name().toLowerCase(java.util.Locale.ROOT) + ")");
+        pending.stop("it was stopped (" + reason.name().toLowerCase(java.util.Locale.ROOT) + ")");
       }
       Sandbox s = sandbox;
       if (s != null) {
@@ -859,142 +822,18 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     }
 
     /**
-     * Starts the provider's create on a creation thread, with the creation timeout on the timer.
-     * Whichever comes first (the sandbox, a failure, the timeout, a stop) completes {@link
-     * #creation}; the execution then continues on an execution thread.
+     * Starts the provider's create on a creation thread; once it ends, times out or is stopped, the
+     * execution continues on an execution thread.
      */
     private void beginCreation(SandboxProvider provider) {
-      CompletableFuture<Sandbox> pending = new CompletableFuture<>();
-      creation = pending;
-      creationTimer =
-          timers.schedule(
-              () ->
-                  giveUpCreation(
-                      pending,
-                      new CreationTimedOut(),
-                      "it took longer than " + Text.duration(creationTimeout)),
-              TimeUnit.NANOSECONDS.convert(creationTimeout),
-              TimeUnit.NANOSECONDS);
-      if (stopReason.get() != null) {
-        giveUpCreation(pending, new CreationStopped(), "it was stopped");
-      }
-      pending.whenComplete((made, failure) -> continueAfterCreation());
-      Map<String, String> mdc = MDC.getCopyOfContextMap();
-      try {
-        creators.execute(() -> create(provider, pending, mdc));
-      } catch (RuntimeException rejected) { // the manager is closing
-        pending.completeExceptionally(rejected);
-      }
-    }
-
-    /**
-     * On a creation thread: runs the provider's create and hands its sandbox over, or destroys it.
-     */
-    private void create(
-        SandboxProvider provider, CompletableFuture<Sandbox> pending, Map<String, String> mdc) {
-      synchronized (creationLock) {
-        if (pending.isDone()) {
-          return; // given up before it started: nothing to make
-        }
-        creatingThread = Thread.currentThread();
-        createStarted = true;
-      }
-      if (mdc != null) {
-        MDC.setContextMap(mdc);
-      }
-      Sandbox made = null;
-      Throwable failure = null;
-      boolean lingered;
-      try {
-        made = provider.create(request());
-        if (made == null) {
-          failure = new IllegalStateException("the sandbox provider returned no sandbox");
-        }
-      } catch (Throwable t) { // an Error of the provider fails the creation, recorded like any
-        failure = t;
-      } finally {
-        synchronized (creationLock) {
-          creatingThread = null;
-          lingered = creationLingers;
-          // An interrupt from giving up lands only while create runs: clear it before the thread
-          // goes back to its pool.
-          Thread.interrupted();
-        }
-        MDC.clear();
-      }
-      boolean handedOver =
-          failure == null ? pending.complete(made) : pending.completeExceptionally(failure);
-      if (!handedOver && made != null) {
-        // Given up (timed out or stopped) while the provider was still creating it: it is nobody's.
-        try {
-          made.destroy();
-        } catch (RuntimeException e) {
-          LOG.error(
-              "destroying sandbox {} of {}, created after its creation was given up, failed",
-              made.id(),
-              claimed.id(),
-              e);
-        }
-      }
-      boolean endNow;
-      synchronized (creationLock) {
-        createDone = true;
-        endNow = endAfterCreate;
-      }
-      if (lingered) {
-        lingeringCreations.remove(this);
-        LOG.info(
-            "the sandbox creation of {} attempt {} given up earlier returned{}",
-            claimed.id(),
-            claimed.attempt(),
-            made != null ? "; its sandbox " + made.id() + " was destroyed" : " without a sandbox");
-      }
-      if (endNow) {
-        end(false);
-      }
-    }
-
-    /**
-     * Gives up the creation unless it has ended: interrupts the provider's create, if it runs, and
-     * completes {@link #creation} with {@code why}, in that order and under the creation lock, so
-     * that the execution goes on with the create already interrupted, and the create (which hands
-     * its result over only after taking the lock) cannot complete it first. A create still running
-     * is listed by {@link #abandonedCreations()} until it returns.
-     */
-    private void giveUpCreation(CompletableFuture<Sandbox> pending, Exception why, String reason) {
-      boolean running;
-      synchronized (creationLock) {
-        if (pending.isDone()) {
-          return;
-        }
-        Thread t = creatingThread;
-        running = t != null;
-        if (running) {
-          creationLingers = true;
-          lingeringCreations.put(
-              this,
-              new AbandonedCreation(
-                  claimed.id(), claimed.attempt(), claimed.queue(), clock.instant()));
-          t.interrupt();
-        }
-        pending.completeExceptionally(why);
-      }
-      LOG.warn(
-          "gave up creating the sandbox of {} attempt {} because {}{}",
-          claimed.id(),
-          claimed.attempt(),
-          reason,
-          running
-              ? "; its create was interrupted, and a sandbox it still returns will be destroyed"
-              : "");
+      SandboxCreations.Creation c = creations.creation(claimed, () -> end(false));
+      creation = c;
+      c.begin(provider, request(), () -> stopReason.get() != null, this::continueAfterCreation);
     }
 
     /** Once the creation ended, timed out or was stopped: the rest runs on an execution thread. */
     private void continueAfterCreation() {
-      ScheduledFuture<?> timer = creationTimer;
-      if (timer != null) {
-        timer.cancel(false);
-      }
+      creation.cancelTimer();
       try {
         executions.execute(this::afterCreation);
       } catch (RuntimeException rejected) {
@@ -1005,7 +844,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
             claimed.id(),
             claimed.attempt(),
             rejected.toString());
-        creation.thenAccept(this::created);
+        creation.future().thenAccept(this::created);
         finish();
       }
     }
@@ -1015,20 +854,20 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
       try {
         Sandbox made;
         try {
-          made = creation.join();
+          made = creation.future().join();
         } catch (CompletionException | java.util.concurrent.CancellationException e) {
           Throwable cause =
               e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-          if (cause instanceof CreationStopped) {
+          if (cause instanceof SandboxCreations.CreationStopped) {
             outcome = stopped();
-          } else if (cause instanceof CreationTimedOut) {
+          } else if (cause instanceof SandboxCreations.CreationTimedOut) {
             outcome =
                 recorder.fail(
                     claimed,
                     ErrorInfo.retryable(
                         ErrorCodes.SANDBOX_CREATION_TIMEOUT,
                         "creating the sandbox took longer than "
-                            + Text.duration(creationTimeout)
+                            + Text.duration(creations.timeout())
                             + "; the creation was interrupted"));
           } else {
             outcome = creationFailed(cause);
@@ -1112,15 +951,8 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
           LOG.error("destroying sandbox {} of {} failed", s.id(), claimed.id(), e);
         }
       }
-      // Decided by the creation's own future, which is complete by now: the flag that lists the
-      // creation as abandoned may be set a moment after it.
-      boolean givenUp = creationGivenUp();
-      boolean waitForCreate;
-      synchronized (creationLock) {
-        waitForCreate = givenUp && createStarted && !createDone;
-        endAfterCreate = waitForCreate;
-      }
-      if (!waitForCreate) {
+      SandboxCreations.Creation c = creation;
+      if (c == null || !c.holdEndUntilCreateReturns()) {
         end(false);
         return;
       }
@@ -1139,22 +971,6 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
       endCap = cap;
       if (ended.get()) {
         cap.cancel(false); // the creation returned meanwhile
-      }
-    }
-
-    /**
-     * Whether the creation was given up (timed out or stopped) rather than ended by the provider.
-     */
-    private boolean creationGivenUp() {
-      CompletableFuture<Sandbox> c = creation;
-      if (c == null || !c.isCompletedExceptionally()) {
-        return false;
-      }
-      try {
-        c.join();
-        return false;
-      } catch (CompletionException e) {
-        return e.getCause() instanceof CreationStopped || e.getCause() instanceof CreationTimedOut;
       }
     }
 
