@@ -1,15 +1,8 @@
 package dev.workgate.execution;
 
-import dev.workgate.WorkResult;
-import dev.workgate.core.ConcurrencyException;
-import dev.workgate.core.ErrorCodes;
-import dev.workgate.core.ErrorInfo;
-import dev.workgate.core.InvalidTransitionException;
 import dev.workgate.core.Text;
 import dev.workgate.core.WorkOrderId;
-import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.WorkOrderStore;
-import dev.workgate.execution.OutcomeRecorder.Outcome;
 import dev.workgate.retry.RetryManager;
 import dev.workgate.scheduler.ClaimedWork;
 import dev.workgate.scheduler.WorkDispatcher;
@@ -23,21 +16,16 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 /**
  * Runs claimed work: the {@link WorkDispatcher} the scheduler hands claims to. Each execution owns
@@ -190,6 +178,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
   private final java.util.concurrent.Executor killers;
   private final List<ExecutorService> owned = new ArrayList<>();
   private final Map<WorkOrderId, Execution> active = new ConcurrentHashMap<>();
+  private final Execution.Parts parts;
   private final List<ExecutionListener> listeners =
       new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -256,6 +245,22 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     }
     this.abandoned = new AbandonedHandlers(clock, timers, abandonedHandlerSlotCap);
     this.creations = new SandboxCreations(creators, timers, creationTimeout, clock);
+    this.parts =
+        new Execution.Parts(
+            providers,
+            nodeId,
+            clock,
+            killGrace,
+            defaultTimeout,
+            abandonedHandlerSlotCap,
+            executions,
+            timers,
+            killers,
+            recorder,
+            creations,
+            abandoned,
+            active,
+            listeners);
   }
 
   /**
@@ -377,7 +382,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
    */
   @Override
   public void dispatch(ClaimedWork work) {
-    Execution execution = new Execution(work);
+    Execution execution = new Execution(work, parts);
     synchronized (active) {
       Execution previous = active.get(work.id());
       if (previous != null) {
@@ -658,396 +663,6 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     }
     // Nothing is claimed any more: abandoned handlers need not hold their slots.
     abandoned.freeAll();
-  }
-
-  /** One attempt on this node. */
-  private final class Execution {
-    private final ClaimedWork work;
-    private final WorkOrderView claimed;
-    private final String expectedSandboxId;
-    private final AtomicReference<StopReason> stopReason = new AtomicReference<>();
-    private volatile String stopMessage = "";
-    private volatile Status status = Status.PREPARING;
-    private volatile Sandbox sandbox;
-    private volatile String sandboxId;
-    private volatile Instant startedAt;
-
-    /** The version our Started event left, or 0 before it is recorded. */
-    private volatile long startedVersion;
-
-    /** How the attempt ended; set once, by the thread that decides it. */
-    private volatile Outcome outcome;
-
-    /** The attempt's timeout while it runs. */
-    private volatile ScheduledFuture<?> timeout;
-
-    /** The sandbox being created on a creation thread, if it is made there. */
-    private volatile SandboxCreations.Creation creation;
-
-    /** The end of the execution (slot, successor, listeners) has run. */
-    private final java.util.concurrent.atomic.AtomicBoolean ended =
-        new java.util.concurrent.atomic.AtomicBoolean();
-
-    private volatile ScheduledFuture<?> endCap;
-
-    /** The next attempt of the work order, waiting for this one to end; guarded by active. */
-    private Execution successor;
-
-    Execution(ClaimedWork work) {
-      this.work = work;
-      this.claimed = work.view();
-      this.expectedSandboxId = SandboxPaths.name(claimed.id(), claimed.attempt());
-    }
-
-    /** Whether it has recorded its outcome and waits only for a given-up create to return. */
-    boolean endsAfterCreate() {
-      SandboxCreations.Creation c = creation;
-      return c != null && c.endsAfterCreate();
-    }
-
-    Execution lastInChain() {
-      Execution e = this;
-      while (e.successor != null) {
-        e = e.successor;
-      }
-      return e;
-    }
-
-    ActiveExecution snapshot() {
-      return new ActiveExecution(
-          claimed.id(),
-          claimed.attempt(),
-          claimed.queue(),
-          Optional.ofNullable(sandboxId),
-          work.slot().resources().slots(),
-          work.slot().resources().memoryMb(),
-          work.claimedAt(),
-          Optional.ofNullable(startedAt),
-          status,
-          claimed.timeout().orElse(defaultTimeout));
-    }
-
-    void stop(StopReason reason, String message) {
-      stop(reason, message, killGrace);
-    }
-
-    void stop(StopReason reason, String message, Duration grace) {
-      if (!stopReason.compareAndSet(null, reason)) {
-        return;
-      }
-      stopMessage = message;
-      SandboxCreations.Creation pending = creation;
-      if (pending != null) {
-        pending.stop("it was stopped (" + reason.name().toLowerCase(java.util.Locale.ROOT) + ")");
-      }
-      Sandbox s = sandbox;
-      if (s != null) {
-        killers.execute(() -> s.kill(grace));
-      }
-    }
-
-    private void enterMdc() {
-      MDC.put("workOrderId", claimed.id().value());
-      MDC.put("attempt", Integer.toString(claimed.attempt()));
-      MDC.put("queue", claimed.queue());
-    }
-
-    private void leaveMdc() {
-      MDC.remove("workOrderId");
-      MDC.remove("attempt");
-      MDC.remove("queue");
-    }
-
-    /**
-     * The first step, on an execution thread: find the provider and create the sandbox. An
-     * in-process provider only makes an object, so its sandbox is made here and the work goes on on
-     * this thread; any other creation runs on a creation thread, and the execution continues in
-     * {@link #afterCreation} on an execution thread once it ends, times out or is stopped.
-     */
-    void run() {
-      enterMdc();
-      boolean continuesElsewhere = false;
-      try {
-        SandboxProvider provider = providers.get(claimed.type());
-        if (provider == null) {
-          outcome =
-              recorder.fail(
-                  claimed,
-                  ErrorInfo.fatal(
-                      ErrorCodes.INVALID_WORK_ORDER,
-                      "no handler or sandbox provider for type '"
-                          + claimed.type()
-                          + "' on "
-                          + nodeId));
-          return;
-        }
-        if (stopReason.get() != null) {
-          // Stopped while it waited for a slot's previous attempt to end: no sandbox to make.
-          outcome = stopped();
-          return;
-        }
-        if (provider instanceof InProcessSandboxProvider) {
-          try {
-            created(provider.create(request()));
-          } catch (Exception e) {
-            outcome = creationFailed(e);
-            return;
-          }
-          proceed();
-          return;
-        }
-        beginCreation(provider);
-        continuesElsewhere = true;
-      } catch (RuntimeException e) {
-        outcome = recorder.failedUnexpectedly(claimed, e);
-      } finally {
-        if (!continuesElsewhere) {
-          finish();
-        }
-        leaveMdc();
-      }
-    }
-
-    private SandboxRequest request() {
-      return new SandboxRequest(claimed, nodeId);
-    }
-
-    private void created(Sandbox made) {
-      sandbox = Objects.requireNonNull(made, "the sandbox provider returned no sandbox");
-      sandboxId = made.id();
-    }
-
-    private Outcome creationFailed(Throwable e) {
-      return recorder.creationFailed(claimed, e);
-    }
-
-    /**
-     * Starts the provider's create on a creation thread; once it ends, times out or is stopped, the
-     * execution continues on an execution thread.
-     */
-    private void beginCreation(SandboxProvider provider) {
-      SandboxCreations.Creation c = creations.creation(claimed, () -> end(false));
-      creation = c;
-      c.begin(provider, request(), () -> stopReason.get() != null, this::continueAfterCreation);
-    }
-
-    /** Once the creation ended, timed out or was stopped: the rest runs on an execution thread. */
-    private void continueAfterCreation() {
-      creation.cancelTimer();
-      try {
-        executions.execute(this::afterCreation);
-      } catch (RuntimeException rejected) {
-        // The manager is closing: no thread will record anything. Destroy and release; the lease,
-        // no longer renewed, expires and the work order is reaped.
-        LOG.warn(
-            "{} attempt {} cannot go on after its sandbox creation: {}",
-            claimed.id(),
-            claimed.attempt(),
-            rejected.toString());
-        creation.future().thenAccept(this::created);
-        finish();
-      }
-    }
-
-    private void afterCreation() {
-      enterMdc();
-      try {
-        Sandbox made;
-        try {
-          made = creation.future().join();
-        } catch (CompletionException | java.util.concurrent.CancellationException e) {
-          Throwable cause =
-              e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-          if (cause instanceof SandboxCreations.CreationStopped) {
-            outcome = stopped();
-          } else if (cause instanceof SandboxCreations.CreationTimedOut) {
-            outcome =
-                recorder.fail(
-                    claimed,
-                    ErrorInfo.retryable(
-                        ErrorCodes.SANDBOX_CREATION_TIMEOUT,
-                        "creating the sandbox took longer than "
-                            + Text.duration(creations.timeout())
-                            + "; the creation was interrupted"));
-          } else {
-            outcome = creationFailed(cause);
-          }
-          return;
-        }
-        created(made);
-        proceed();
-      } catch (RuntimeException e) {
-        outcome = recorder.failedUnexpectedly(claimed, e);
-      } finally {
-        finish();
-        leaveMdc();
-      }
-    }
-
-    /** With the sandbox made: append Started, run under the timeout, decide the outcome. */
-    private void proceed() {
-      if (stopReason.get() != null) {
-        outcome = stopped();
-        return;
-      }
-      try {
-        startedVersion = recorder.started(claimed, sandbox.id());
-      } catch (ConcurrencyException | InvalidTransitionException moved) {
-        // Cancelled, reaped or otherwise changed while the sandbox was being created.
-        outcome =
-            stopReason.get() != null
-                ? stopped()
-                : recorder.fail(
-                    claimed,
-                    ErrorInfo.retryable(
-                        ErrorCodes.SANDBOX_CREATION_FAILED,
-                        "the work order changed while its sandbox was being created"));
-        return;
-      }
-      startedAt = clock.instant();
-      status = Status.RUNNING;
-      Duration limit = claimed.timeout().orElse(defaultTimeout);
-      timeout =
-          timers.schedule(
-              () -> stop(StopReason.TIMEOUT, "ran past its timeout of " + Text.duration(limit)),
-              TimeUnit.NANOSECONDS.convert(limit), // saturates: no overflow for huge timeouts
-              TimeUnit.NANOSECONDS);
-      if (stopReason.get() != null) {
-        Sandbox s = sandbox;
-        killers.execute(() -> s.kill(killGrace));
-      }
-      WorkResult result;
-      try {
-        result = sandbox.run();
-      } catch (Exception | Error e) { // an Error of the handler is its failure, recorded
-        result = WorkResult.failure(recorder.classify(e));
-      }
-      if (stopReason.get() != null) {
-        outcome = stopped();
-      } else if (result.succeeded()) {
-        outcome = recorder.complete(claimed, startedVersion, result);
-      } else {
-        outcome = recorder.fail(claimed, result.error().orElseThrow());
-      }
-    }
-
-    /**
-     * After the outcome, in every outcome: destroy the sandbox, then {@link #end}. A creation that
-     * was given up but whose create call ignores its interrupt still holds the node's resources:
-     * the execution then stays, in {@code CLEANUP}, until the call returns (and what it made is
-     * destroyed), or until {@link #abandonedHandlerSlotCap} has passed.
-     */
-    private void finish() {
-      ScheduledFuture<?> t = timeout;
-      if (t != null) {
-        t.cancel(false);
-      }
-      status = Status.CLEANUP;
-      Sandbox s = sandbox;
-      if (s != null) {
-        try {
-          s.destroy();
-        } catch (RuntimeException e) {
-          LOG.error("destroying sandbox {} of {} failed", s.id(), claimed.id(), e);
-        }
-      }
-      SandboxCreations.Creation c = creation;
-      if (c == null || !c.holdEndUntilCreateReturns()) {
-        end(false);
-        return;
-      }
-      LOG.debug(
-          "{} attempt {} has its outcome recorded, but its given-up sandbox creation has not"
-              + " returned; its {} slot(s) stay in use until it does, for {} at most",
-          claimed.id(),
-          claimed.attempt(),
-          work.slot().resources().slots(),
-          Text.duration(abandonedHandlerSlotCap));
-      ScheduledFuture<?> cap =
-          timers.schedule(
-              () -> end(true),
-              TimeUnit.NANOSECONDS.convert(abandonedHandlerSlotCap),
-              TimeUnit.NANOSECONDS);
-      endCap = cap;
-      if (ended.get()) {
-        cap.cancel(false); // the creation returned meanwhile
-      }
-    }
-
-    /**
-     * The end: hand the work order to a waiting successor, release the slot (or hold it while an
-     * abandoned handler's thread still runs), tell the listeners. Once.
-     *
-     * @param capped the end comes from the cap on a creation that has not returned
-     */
-    private void end(boolean capped) {
-      if (!ended.compareAndSet(false, true)) {
-        return;
-      }
-      ScheduledFuture<?> cap = endCap;
-      if (cap != null) {
-        cap.cancel(false);
-      }
-      if (capped) {
-        LOG.warn(
-            "the sandbox creation of {} attempt {} has not returned after {}; its slot is freed"
-                + " while the creation goes on",
-            claimed.id(),
-            claimed.attempt(),
-            Text.duration(abandonedHandlerSlotCap));
-      }
-      Sandbox s = sandbox;
-      Execution next;
-      synchronized (active) {
-        next = successor;
-        if (next != null) {
-          active.replace(claimed.id(), this, next);
-        } else {
-          active.remove(claimed.id(), this);
-        }
-        active.notifyAll();
-      }
-      CompletableFuture<Void> stopped = s == null ? null : s.whenStopped().toCompletableFuture();
-      if (stopped != null && !stopped.isDone()) {
-        abandoned.hold(work, claimed, stopped);
-      } else {
-        work.release();
-      }
-      if (next != null) {
-        startSuccessor(next);
-      }
-      Outcome how = outcome == null ? Outcome.DISCARDED : outcome;
-      for (ExecutionListener l : listeners) {
-        try {
-          l.executionEnded(claimed.id(), claimed.attempt(), how.name());
-        } catch (RuntimeException e) {
-          LOG.warn("execution listener failed", e);
-        }
-      }
-    }
-
-    /** What to record when the work was stopped from outside. */
-    private Outcome stopped() {
-      return recorder.stopped(claimed, stopReason.get(), stopMessage);
-    }
-
-    private void startSuccessor(Execution next) {
-      try {
-        executions.execute(next::run);
-      } catch (RuntimeException e) {
-        LOG.warn("{} attempt {} could not start: {}", next.claimed.id(), next.claimed.attempt(), e);
-        synchronized (active) {
-          Execution after = next.successor;
-          if (after != null) {
-            active.replace(next.claimed.id(), next, after);
-          } else {
-            active.remove(next.claimed.id(), next);
-          }
-          active.notifyAll();
-        }
-        next.work.release();
-      }
-    }
   }
 
   /** Hears the end of each execution on this node. */
