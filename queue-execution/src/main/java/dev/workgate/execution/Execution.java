@@ -6,7 +6,6 @@ import dev.workgate.core.ErrorCodes;
 import dev.workgate.core.ErrorInfo;
 import dev.workgate.core.InvalidTransitionException;
 import dev.workgate.core.Text;
-import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.execution.ExecutionManager.ActiveExecution;
 import dev.workgate.execution.ExecutionManager.ExecutionListener;
@@ -67,7 +66,7 @@ final class Execution {
       OutcomeRecorder recorder,
       SandboxCreations creations,
       AbandonedHandlers abandoned,
-      Map<WorkOrderId, Execution> active,
+      ActiveExecutions active,
       List<ExecutionListener> listeners) {}
 
   private final Parts parts;
@@ -100,7 +99,10 @@ final class Execution {
 
   private volatile ScheduledFuture<?> endCap;
 
-  /** The next attempt of the work order, waiting for this one to end; guarded by active. */
+  /**
+   * The next attempt of the work order, waiting for this one to end; guarded by the monitor of
+   * {@link ActiveExecutions}.
+   */
   Execution successor;
 
   Execution(ClaimedWork work, Parts parts) {
@@ -418,16 +420,7 @@ final class Execution {
           Text.duration(parts.abandonedHandlerSlotCap()));
     }
     Sandbox s = sandbox;
-    Execution next;
-    synchronized (parts.active()) {
-      next = successor;
-      if (next != null) {
-        parts.active().replace(claimed.id(), this, next);
-      } else {
-        parts.active().remove(claimed.id(), this);
-      }
-      parts.active().notifyAll();
-    }
+    Execution next = parts.active().handOver(this);
     CompletableFuture<Void> stopped = s == null ? null : s.whenStopped().toCompletableFuture();
     if (stopped != null && !stopped.isDone()) {
       parts.abandoned().hold(work, claimed, stopped);
@@ -457,15 +450,7 @@ final class Execution {
       parts.executions().execute(next::run);
     } catch (RuntimeException e) {
       LOG.warn("{} attempt {} could not start: {}", next.claimed.id(), next.claimed.attempt(), e);
-      synchronized (parts.active()) {
-        Execution after = next.successor;
-        if (after != null) {
-          parts.active().replace(next.claimed.id(), next, after);
-        } else {
-          parts.active().remove(next.claimed.id(), next);
-        }
-        parts.active().notifyAll();
-      }
+      parts.active().handOver(next);
       next.work.release();
     }
   }

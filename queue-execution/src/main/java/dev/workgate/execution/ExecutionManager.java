@@ -16,13 +16,11 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -177,13 +175,14 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
   private final ScheduledExecutorService timers;
   private final java.util.concurrent.Executor killers;
   private final List<ExecutorService> owned = new ArrayList<>();
-  private final Map<WorkOrderId, Execution> active = new ConcurrentHashMap<>();
+  private final ActiveExecutions active;
   private final Execution.Parts parts;
   private final List<ExecutionListener> listeners =
       new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private ExecutionManager(Builder b) {
     this.recorder = new OutcomeRecorder(b.store, b.retries, b.nodeId);
+    this.active = new ActiveExecutions(b.nodeId);
     this.providers = Map.copyOf(b.providers);
     this.nodeId = b.nodeId;
     this.clock = b.clock;
@@ -383,42 +382,20 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
   @Override
   public void dispatch(ClaimedWork work) {
     Execution execution = new Execution(work, parts);
-    synchronized (active) {
-      Execution previous = active.get(work.id());
-      if (previous != null) {
-        Execution last = previous.lastInChain();
-        if (last.claimed.attempt() >= work.attempt()) {
-          throw new IllegalStateException(
-              work.id()
-                  + " attempt "
-                  + last.claimed.attempt()
-                  + " is already executing on "
-                  + nodeId);
-        }
-        last.successor = execution;
-        LOG.debug(
-            "{} attempt {} waits for attempt {} to end on {}",
-            work.id(),
-            work.attempt(),
-            last.claimed.attempt(),
-            nodeId);
-        return;
-      }
-      active.put(work.id(), execution);
+    if (!active.add(execution)) {
+      return;
     }
     try {
       executions.execute(execution::run);
     } catch (RuntimeException e) {
-      synchronized (active) {
-        active.remove(work.id(), execution);
-      }
+      active.removeUnstarted(execution);
       throw e;
     }
   }
 
   @Override
   public void cancellationRequested(ClaimedWork work, String reason) {
-    Execution execution = find(work);
+    Execution execution = active.find(work);
     if (execution != null) {
       execution.stop(StopReason.CANCELLED, reason);
     }
@@ -426,21 +403,9 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
 
   @Override
   public void leaseLost(ClaimedWork work) {
-    Execution execution = find(work);
+    Execution execution = active.find(work);
     if (execution != null) {
       execution.stop(StopReason.LEASE_LOST, "lease lost", leaseLostGrace);
-    }
-  }
-
-  /** The execution of this claim: the active one or one waiting behind it. */
-  private Execution find(ClaimedWork work) {
-    synchronized (active) {
-      for (Execution e = active.get(work.id()); e != null; e = e.successor) {
-        if (e.work == work) {
-          return e;
-        }
-      }
-      return null;
     }
   }
 
@@ -453,34 +418,11 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
    * @return true if it executes here
    */
   public boolean cancel(WorkOrderId id, String reason) {
-    List<Execution> chain = chain(id);
+    List<Execution> chain = active.chain(id);
     for (Execution e : chain) {
       e.stop(StopReason.CANCELLED, reason);
     }
     return !chain.isEmpty();
-  }
-
-  /** The active execution of a work order and any waiting behind it. */
-  private List<Execution> chain(WorkOrderId id) {
-    List<Execution> chain = new ArrayList<>();
-    synchronized (active) {
-      for (Execution e = active.get(id); e != null; e = e.successor) {
-        chain.add(e);
-      }
-    }
-    return chain;
-  }
-
-  private List<Execution> all() {
-    List<Execution> all = new ArrayList<>();
-    synchronized (active) {
-      for (Execution head : active.values()) {
-        for (Execution e = head; e != null; e = e.successor) {
-          all.add(e);
-        }
-      }
-    }
-    return all;
   }
 
   /**
@@ -559,7 +501,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
    */
   public List<ActiveExecution> activeExecutions() {
     List<ActiveExecution> list = new ArrayList<>();
-    for (Execution e : all()) {
+    for (Execution e : active.all()) {
       list.add(e.snapshot());
     }
     return list;
@@ -572,7 +514,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
    */
   Set<String> liveSandboxIds() {
     Set<String> ids = new HashSet<>();
-    for (Execution e : all()) {
+    for (Execution e : active.all()) {
       String id = e.sandboxId;
       if (id != null) {
         ids.add(id);
@@ -589,7 +531,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
    * @return true while its execution is active
    */
   public boolean isExecuting(WorkOrderId id) {
-    return active.containsKey(id);
+    return active.contains(id);
   }
 
   /** Timeout timers still queued: one per running attempt; ended attempts remove theirs. */
@@ -609,34 +551,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
    * @return true if none is left
    */
   public boolean awaitIdle(Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    synchronized (active) {
-      while (!idle()) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          return false;
-        }
-        try {
-          TimeUnit.NANOSECONDS.timedWait(active, Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)));
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return idle();
-        }
-      }
-      return true;
-    }
-  }
-
-  /** No execution is left but those waiting only for a given-up creation; guarded by active. */
-  private boolean idle() {
-    for (Execution head : active.values()) {
-      for (Execution e = head; e != null; e = e.successor) {
-        if (!e.endsAfterCreate()) {
-          return false;
-        }
-      }
-    }
-    return true;
+    return active.awaitIdle(timeout);
   }
 
   /**
@@ -647,7 +562,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
    * @param grace how long each may take to stop by itself
    */
   public void killAllForShutdown(Duration grace) {
-    for (Execution e : all()) {
+    for (Execution e : active.all()) {
       e.stop(StopReason.SHUTDOWN, "node " + nodeId + " shut down", grace);
     }
   }
