@@ -17,11 +17,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -168,13 +166,9 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
   private final Duration defaultTimeout;
   private final Duration creationTimeout;
   private final Duration abandonedHandlerSlotCap;
-  private final ExecutorService executions;
-  private final java.util.concurrent.Executor creators;
   private final SandboxCreations creations;
   private final AbandonedHandlers abandoned;
-  private final ScheduledExecutorService timers;
-  private final java.util.concurrent.Executor killers;
-  private final List<ExecutorService> owned = new ArrayList<>();
+  private final ExecutionThreads threads;
   private final ActiveExecutions active;
   private final Execution.Parts parts;
   private final List<ExecutionListener> listeners =
@@ -194,56 +188,17 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     this.defaultTimeout = b.defaultTimeout;
     this.creationTimeout = b.creationTimeout;
     this.abandonedHandlerSlotCap = b.abandonedHandlerSlotCap;
-    AtomicInteger n = new AtomicInteger();
-    ThreadFactory threads = b.threadFactory;
-    if (b.executor != null) {
-      this.executions = b.executor;
-    } else {
-      this.executions =
-          Executors.newFixedThreadPool(
-              b.threads,
-              threads != null
-                  ? threads
-                  : r -> daemon(r, "workgate-exec-" + nodeId + "-" + n.incrementAndGet()));
-      owned.add(executions);
-    }
-    if (b.timer != null) {
-      this.timers = b.timer;
-    } else {
-      ScheduledThreadPoolExecutor timer =
-          new ScheduledThreadPoolExecutor(
-              1, threads != null ? threads : r -> daemon(r, "workgate-timeouts-" + nodeId));
-      // Each attempt schedules its timeout (1 h by default) and cancels it when it ends: without
-      // this, every cancelled timer stayed queued until its time, one per attempt on a busy node.
-      timer.setRemoveOnCancelPolicy(true);
-      this.timers = timer;
-      owned.add(timer);
-    }
-    if (b.killExecutor != null) {
-      this.killers = b.killExecutor;
-    } else {
-      ExecutorService pool =
-          Executors.newCachedThreadPool(
-              threads != null ? threads : r -> daemon(r, "workgate-kill-" + nodeId));
-      this.killers = pool;
-      owned.add(pool);
-    }
-    if (b.creationExecutor != null) {
-      this.creators = b.creationExecutor;
-    } else if (b.executor != null) {
-      this.creators = b.executor; // a host that manages its threads gets no others
-    } else {
-      AtomicInteger c = new AtomicInteger();
-      ExecutorService pool =
-          Executors.newCachedThreadPool(
-              threads != null
-                  ? threads
-                  : r -> daemon(r, "workgate-create-" + nodeId + "-" + c.incrementAndGet()));
-      this.creators = pool;
-      owned.add(pool);
-    }
-    this.abandoned = new AbandonedHandlers(clock, timers, abandonedHandlerSlotCap);
-    this.creations = new SandboxCreations(creators, timers, creationTimeout, clock);
+    this.threads =
+        new ExecutionThreads(
+            nodeId,
+            b.threads,
+            b.threadFactory,
+            b.executor,
+            b.timer,
+            b.killExecutor,
+            b.creationExecutor);
+    this.abandoned = new AbandonedHandlers(clock, threads.timers, abandonedHandlerSlotCap);
+    this.creations = new SandboxCreations(threads.creators, threads.timers, creationTimeout, clock);
     this.parts =
         new Execution.Parts(
             providers,
@@ -252,9 +207,9 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
             killGrace,
             defaultTimeout,
             abandonedHandlerSlotCap,
-            executions,
-            timers,
-            killers,
+            threads.executions,
+            threads.timers,
+            threads.killers,
             recorder,
             creations,
             abandoned,
@@ -326,12 +281,6 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
     return cap;
   }
 
-  private static Thread daemon(Runnable r, String name) {
-    Thread t = new Thread(r, name);
-    t.setDaemon(true);
-    return t;
-  }
-
   /**
    * A builder.
    *
@@ -386,7 +335,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
       return;
     }
     try {
-      executions.execute(execution::run);
+      threads.executions.execute(execution::run);
     } catch (RuntimeException e) {
       active.removeUnstarted(execution);
       throw e;
@@ -536,9 +485,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
 
   /** Timeout timers still queued: one per running attempt; ended attempts remove theirs. */
   int queuedTimers() {
-    return timers instanceof ScheduledThreadPoolExecutor
-        ? ((ScheduledThreadPoolExecutor) timers).getQueue().size()
-        : -1;
+    return threads.queuedTimers();
   }
 
   /**
@@ -573,9 +520,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
    */
   @Override
   public void close() {
-    for (ExecutorService pool : owned) {
-      pool.shutdownNow();
-    }
+    threads.shutdownOwned();
     // Nothing is claimed any more: abandoned handlers need not hold their slots.
     abandoned.freeAll();
   }
