@@ -4,8 +4,10 @@ import dev.workgate.core.WorkOrderId;
 import dev.workgate.scheduler.ClaimedWork;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -126,6 +128,19 @@ final class ActiveExecutions {
       }
     }
     return all;
+  }
+
+  /** The sandbox ids of every execution: its sandbox's, and the one it is to have. */
+  Set<String> sandboxIds() {
+    Set<String> ids = new HashSet<>();
+    for (Execution e : all()) {
+      String id = e.sandboxId;
+      if (id != null) {
+        ids.add(id);
+      }
+      ids.add(e.expectedSandboxId);
+    }
+    return ids;
   }
 
   /** Whether a work order has an active execution. */

@@ -10,7 +10,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -164,7 +163,6 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
   private final Duration killGrace;
   private final Duration leaseLostGrace;
   private final Duration defaultTimeout;
-  private final Duration creationTimeout;
   private final Duration abandonedHandlerSlotCap;
   private final SandboxCreations creations;
   private final AbandonedHandlers abandoned;
@@ -186,7 +184,6 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
             ? b.killGrace
             : b.leaseLostGrace;
     this.defaultTimeout = b.defaultTimeout;
-    this.creationTimeout = b.creationTimeout;
     this.abandonedHandlerSlotCap = b.abandonedHandlerSlotCap;
     this.threads =
         new ExecutionThreads(
@@ -198,7 +195,8 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
             b.killExecutor,
             b.creationExecutor);
     this.abandoned = new AbandonedHandlers(clock, threads.timers, abandonedHandlerSlotCap);
-    this.creations = new SandboxCreations(threads.creators, threads.timers, creationTimeout, clock);
+    this.creations =
+        new SandboxCreations(threads.creators, threads.timers, b.creationTimeout, clock);
     this.parts =
         new Execution.Parts(
             providers,
@@ -409,7 +407,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
    * @return the timeout
    */
   public Duration sandboxCreationTimeout() {
-    return creationTimeout;
+    return creations.timeout();
   }
 
   /**
@@ -462,15 +460,7 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
    * @return a snapshot
    */
   Set<String> liveSandboxIds() {
-    Set<String> ids = new HashSet<>();
-    for (Execution e : active.all()) {
-      String id = e.sandboxId;
-      if (id != null) {
-        ids.add(id);
-      }
-      ids.add(e.expectedSandboxId);
-    }
-    return ids;
+    return active.sandboxIds();
   }
 
   /**
