@@ -7,6 +7,7 @@ import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.Cancellations;
+import dev.workgate.core.store.StoreView;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.Subscription;
 import dev.workgate.core.store.WorkOrderStore;
@@ -94,6 +95,11 @@ public final class Workgate implements AutoCloseable {
   private final WorkOrderStore hostStore;
   private final boolean ownsStore;
   private final ObservedStore store;
+
+  /** {@link #store} as hosts may see it: reads and retention only. */
+  private final StoreView storeView;
+
+  private final NodeView node;
   private final RetryManager retries;
   private final ResourceMonitor resources;
   private final ExecutionManager executions;
@@ -235,6 +241,8 @@ public final class Workgate implements AutoCloseable {
       drive.bind(scheduler::runOnce);
     }
     this.client = WorkgateClient.ofNode(store, scheduler.submissions());
+    this.storeView = StoreView.readOnly(store);
+    this.node = new LiveNodeView(nodeId, scheduler, resources, executions, retries);
   }
 
   /** The default factory of the node's own threads: daemons with the given name. */
@@ -573,17 +581,18 @@ public final class Workgate implements AutoCloseable {
   }
 
   /**
-   * The store this node works on, as the runtime sees it: every call goes to the store passed to
-   * the builder (or the default in-memory one), and what is appended through it is reported to
-   * {@link #onTransition transition listeners}. Use it for reads (views, streams, the log, audit
-   * queries) and for retention ({@link WorkOrderStore#deleteTerminalBefore}, which an in-memory
-   * store needs on a long-running node: see docs/operations.md); change work orders through this
-   * class's methods, which keep the node's bookkeeping.
+   * The store this node works on, read-only: every call goes to the store passed to the builder (or
+   * the default in-memory one), through the runtime. Use it for reads (views, streams, the log,
+   * audit queries, counts, the node table) and for retention ({@link
+   * StoreView#deleteTerminalBefore}, which an in-memory store needs on a long-running node: see
+   * docs/operations.md). It has no method that changes a work order, and it cannot be cast to
+   * {@link WorkOrderStore}: change work orders through this class's methods or {@link #client()},
+   * which keep the node's bookkeeping.
    *
-   * @return the store
+   * @return the read-only view, the same object every time; thread-safe
    */
-  public WorkOrderStore store() {
-    return store;
+  public StoreView store() {
+    return storeView;
   }
 
   /**
@@ -624,29 +633,28 @@ public final class Workgate implements AutoCloseable {
   }
 
   /**
-   * The scheduler, for its stats and settings.
+   * What this node is doing, read from its memory without the store: slots and pressure, the loop's
+   * heartbeat, active and abandoned executions, claimed, reaped and self-fenced counts, and the
+   * settings it runs with. What health checks, metrics and consoles read.
    *
-   * @return the scheduler
+   * @return the live read-only view, the same object every time; thread-safe
    */
-  public Scheduler scheduler() {
+  public NodeView node() {
+    return node;
+  }
+
+  /** The scheduler; for the tests of this package, which drive turns and draining by hand. */
+  Scheduler scheduler() {
     return scheduler;
   }
 
-  /**
-   * The execution manager.
-   *
-   * @return the manager
-   */
-  public ExecutionManager executions() {
+  /** The execution manager; for the tests of this package. */
+  ExecutionManager executions() {
     return executions;
   }
 
-  /**
-   * The retry manager.
-   *
-   * @return the manager
-   */
-  public RetryManager retries() {
+  /** The retry manager; for the tests of this package, which record failures as a reaper would. */
+  RetryManager retries() {
     return retries;
   }
 

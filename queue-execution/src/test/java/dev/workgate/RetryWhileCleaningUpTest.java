@@ -9,7 +9,6 @@ import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
-import dev.workgate.execution.ExecutionManager;
 import dev.workgate.execution.Sandbox;
 import dev.workgate.execution.SandboxProvider;
 import dev.workgate.execution.SandboxRecord;
@@ -125,7 +124,7 @@ class RetryWhileCleaningUpTest {
       await()
           .atMost(Duration.ofSeconds(20))
           .until(() -> w.find(id).map(WorkOrderView::attempt).orElse(0) == 2);
-      ExecutionManager executions = w.executions();
+      NodeView executions = w.node();
       await().atMost(Duration.ofSeconds(20)).until(() -> executions.activeExecutions().size() == 2);
       assertThat(created).containsExactly(1);
       assertThat(w.find(id).orElseThrow().state()).isEqualTo(WorkOrderState.PREPARING);

@@ -22,9 +22,9 @@ class SelfFenceWiringTest {
   @Test
   void by_default_the_lease_lost_grace_is_half_the_default_margin() {
     try (Workgate w = node().build()) {
-      assertThat(w.scheduler().selfFenceMargin()).isEqualTo(Duration.ofSeconds(15));
-      assertThat(w.executions().killGrace()).isEqualTo(Duration.ofSeconds(10));
-      assertThat(w.executions().leaseLostGrace()).isEqualTo(Duration.ofMillis(7_500));
+      assertThat(w.node().schedulerConfig().selfFenceMargin()).isEqualTo(Duration.ofSeconds(15));
+      assertThat(w.node().killGrace()).isEqualTo(Duration.ofSeconds(10));
+      assertThat(w.node().leaseLostGrace()).isEqualTo(Duration.ofMillis(7_500));
     }
   }
 
@@ -36,15 +36,15 @@ class SelfFenceWiringTest {
             .selfFenceMargin(Duration.ofSeconds(2))
             .killGrace(Duration.ofSeconds(30))
             .build()) {
-      assertThat(w.executions().leaseLostGrace()).isEqualTo(Duration.ofSeconds(1));
-      assertThat(w.executions().killGrace()).isEqualTo(Duration.ofSeconds(30));
+      assertThat(w.node().leaseLostGrace()).isEqualTo(Duration.ofSeconds(1));
+      assertThat(w.node().killGrace()).isEqualTo(Duration.ofSeconds(30));
     }
   }
 
   @Test
   void a_kill_grace_shorter_than_half_the_margin_is_used_as_it_is() {
     try (Workgate w = node().killGrace(Duration.ofMillis(200)).build()) {
-      assertThat(w.executions().leaseLostGrace()).isEqualTo(Duration.ofMillis(200));
+      assertThat(w.node().leaseLostGrace()).isEqualTo(Duration.ofMillis(200));
     }
   }
 

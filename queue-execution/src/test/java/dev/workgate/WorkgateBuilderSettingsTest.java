@@ -207,7 +207,7 @@ class WorkgateBuilderSettingsTest {
     assertThat(once.state()).isEqualTo(WorkOrderState.FAILED);
     assertThat(once.attempt()).isEqualTo(1);
     assertThat(once.lastError().orElseThrow().retryable()).isTrue(); // the policy, not the error
-    assertThat(w.retries().policyFor("once")).isSameAs(RetryPolicy.none());
+    assertThat(w.node().retryPolicy("once")).isSameAs(RetryPolicy.none());
   }
 
   static final class QuotaExceededException extends Exception {
@@ -301,7 +301,7 @@ class WorkgateBuilderSettingsTest {
             .build();
     opened.add(w);
 
-    SchedulerConfig config = w.scheduler().config();
+    SchedulerConfig config = w.node().schedulerConfig();
     assertThat(config.starvationThreshold()).isEqualTo(Duration.ofMinutes(3));
     assertThat(config.renewInterval()).isEqualTo(Duration.ofSeconds(7));
     assertThat(config.claimBatchSize()).isEqualTo(3);
@@ -322,8 +322,8 @@ class WorkgateBuilderSettingsTest {
             .build();
     opened.add(w);
 
-    assertThat(w.scheduler().config().maxStartsPerSecond()).isEqualTo(5);
-    assertThat(w.scheduler().config().queueConcurrency("default")).hasValue(3);
+    assertThat(w.node().schedulerConfig().maxStartsPerSecond()).isEqualTo(5);
+    assertThat(w.node().schedulerConfig().queueConcurrency("default")).hasValue(3);
   }
 
   @Test
@@ -496,11 +496,11 @@ class WorkgateBuilderSettingsTest {
     // Nothing refused was kept.
     Workgate w = b.handler("x", WorkgateBuilderSettingsTest::ok).build();
     opened.add(w);
-    SchedulerConfig config = w.scheduler().config();
+    SchedulerConfig config = w.node().schedulerConfig();
     assertThat(config.maxStartsPerSecond()).isZero();
     assertThat(config.queueConcurrency("default")).isEmpty();
     assertThat(config.claimBatchSize()).isEqualTo(SchedulerConfig.DEFAULT_CLAIM_BATCH_SIZE);
-    assertThat(w.retries().policyFor("default")).isSameAs(FAST);
+    assertThat(w.node().retryPolicy("default")).isSameAs(FAST);
   }
 
   // ---- conflicts ----

@@ -426,12 +426,12 @@ class WorkgateTest {
       assertThat(end.state()).isEqualTo(WorkOrderState.FAILED);
       assertThat(end.lastError().orElseThrow().code()).isEqualTo(ErrorCodes.TIMEOUT);
       // Its thread still runs, so its slot stays taken until it ends.
-      await().atMost(WAIT).until(() -> w.executions().activeExecutions().isEmpty());
+      await().atMost(WAIT).until(() -> w.node().activeExecutions().isEmpty());
       assertThat(w.stats().activeSlots()).isEqualTo(1);
-      assertThat(w.executions().abandonedHandlers()).hasSize(1);
+      assertThat(w.node().abandonedHandlers()).hasSize(1);
       letGo.set(true);
       await().atMost(WAIT).until(() -> w.stats().activeSlots() == 0);
-      assertThat(w.executions().abandonedHandlers()).isEmpty();
+      assertThat(w.node().abandonedHandlers()).isEmpty();
     } finally {
       letGo.set(true);
     }
@@ -681,13 +681,13 @@ class WorkgateTest {
     Thread finisher =
         new Thread(
             () -> {
-              await().atMost(WAIT).until(() -> !w.scheduler().isClaiming());
+              await().atMost(WAIT).until(() -> !w.node().isClaiming());
               release.countDown();
             });
     finisher.start();
     w.shutdown(Duration.ofSeconds(20));
 
     assertThat(w.find(id).orElseThrow().state()).isEqualTo(WorkOrderState.COMPLETED);
-    assertThat(w.scheduler().isRunning()).isFalse();
+    assertThat(w.node().isRunning()).isFalse();
   }
 }

@@ -74,10 +74,10 @@ class AbandonedHandlerTest {
 
       // The outcome is recorded after the grace, as before ...
       assertThat(w.await(id, WAIT).state()).isEqualTo(WorkOrderState.CANCELLED);
-      await().atMost(WAIT).until(() -> w.executions().activeExecutions().isEmpty());
+      await().atMost(WAIT).until(() -> w.node().activeExecutions().isEmpty());
       // ... but the slot stays in use while the handler's thread runs.
       assertThat(w.stats().activeSlots()).isEqualTo(1);
-      assertThat(w.executions().abandonedHandlers())
+      assertThat(w.node().abandonedHandlers())
           .singleElement()
           .satisfies(
               a -> {
@@ -92,7 +92,7 @@ class AbandonedHandlerTest {
       letGo.countDown();
 
       await().atMost(WAIT).until(() -> w.stats().activeSlots() == 0);
-      assertThat(w.executions().abandonedHandlers()).isEmpty();
+      assertThat(w.node().abandonedHandlers()).isEmpty();
       assertThat(ended.getCount()).isZero();
     }
   }
@@ -108,7 +108,7 @@ class AbandonedHandlerTest {
       w.cancel(id, "no longer wanted");
       assertThat(w.await(id, WAIT).state()).isEqualTo(WorkOrderState.CANCELLED);
 
-      await().atMost(WAIT).until(() -> w.executions().abandonedHandlers().isEmpty());
+      await().atMost(WAIT).until(() -> w.node().abandonedHandlers().isEmpty());
       assertThat(w.stats().activeSlots()).isZero();
       assertThat(ended.getCount()).as("the thread still runs past the cap").isEqualTo(1);
     }
@@ -134,7 +134,7 @@ class AbandonedHandlerTest {
 
       assertThat(w.await(id, WAIT).state()).isEqualTo(WorkOrderState.CANCELLED);
       await().atMost(WAIT).until(() -> w.stats().activeSlots() == 0);
-      assertThat(w.executions().abandonedHandlers()).isEmpty();
+      assertThat(w.node().abandonedHandlers()).isEmpty();
     }
   }
 

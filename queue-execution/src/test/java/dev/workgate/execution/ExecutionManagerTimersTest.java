@@ -3,6 +3,7 @@ package dev.workgate.execution;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.workgate.NodeParts;
 import dev.workgate.WorkResult;
 import dev.workgate.Workgate;
 import dev.workgate.core.WorkOrderId;
@@ -45,7 +46,7 @@ class ExecutionManagerTimersTest {
             .build()) {
       w.start();
       WorkOrderId held = w.submit(WorkOrderSpec.builder("held").build());
-      await().atMost(WAIT).until(() -> w.executions().queuedTimers() == 1);
+      await().atMost(WAIT).until(() -> NodeParts.executions(w).queuedTimers() == 1);
 
       List<WorkOrderId> quick = new ArrayList<>();
       for (int i = 0; i < 50; i++) {
@@ -55,12 +56,14 @@ class ExecutionManagerTimersTest {
         assertThat(w.await(id, WAIT).state()).isEqualTo(WorkOrderState.COMPLETED);
       }
       await().atMost(WAIT).until(() -> w.stats().activeSlots() == 1);
-      assertThat(w.executions().queuedTimers()).as("only the running attempt's timer").isEqualTo(1);
+      assertThat(NodeParts.executions(w).queuedTimers())
+          .as("only the running attempt's timer")
+          .isEqualTo(1);
 
       release.countDown();
       assertThat(w.await(held, WAIT).state()).isEqualTo(WorkOrderState.COMPLETED);
-      await().atMost(WAIT).until(() -> w.executions().activeExecutions().isEmpty());
-      assertThat(w.executions().queuedTimers()).isZero();
+      await().atMost(WAIT).until(() -> w.node().activeExecutions().isEmpty());
+      assertThat(NodeParts.executions(w).queuedTimers()).isZero();
     }
   }
 }

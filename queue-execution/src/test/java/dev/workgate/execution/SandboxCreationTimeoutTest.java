@@ -138,7 +138,7 @@ class SandboxCreationTimeoutTest {
       assertThat(failureCodes(w, id)).containsExactly(ErrorCodes.SANDBOX_CREATION_TIMEOUT);
       assertThat(provider.interrupted.get()).as("the hung create was interrupted").isEqualTo(1);
       assertThat(provider.ran.get()).as("only the second attempt ran").isEqualTo(1);
-      assertThat(w.executions().abandonedCreations()).isEmpty();
+      assertThat(w.node().abandonedCreations()).isEmpty();
     }
   }
 
@@ -154,14 +154,14 @@ class SandboxCreationTimeoutTest {
       // the attempt's slot stays in use until the create returns.
       await().atMost(WAIT).until(() -> !failureCodes(w, id).isEmpty());
       assertThat(failureCodes(w, id)).containsExactly(ErrorCodes.SANDBOX_CREATION_TIMEOUT);
-      assertThat(w.executions().abandonedCreations()).hasSize(1);
+      assertThat(w.node().abandonedCreations()).hasSize(1);
       assertThat(w.stats().activeSlots()).isGreaterThanOrEqualTo(1);
       assertThat(provider.ran.get()).isZero();
 
       provider.letGo.countDown();
 
       assertThat(w.await(id, WAIT).state()).isEqualTo(WorkOrderState.COMPLETED);
-      await().atMost(WAIT).until(() -> w.executions().abandonedCreations().isEmpty());
+      await().atMost(WAIT).until(() -> w.node().abandonedCreations().isEmpty());
       await().atMost(WAIT).until(() -> provider.destroyed.get() == 2);
       assertThat(provider.ran.get()).as("only the retry ran").isEqualTo(1);
       assertThat(failureCodes(w, id)).containsExactly(ErrorCodes.SANDBOX_CREATION_TIMEOUT);
@@ -183,7 +183,7 @@ class SandboxCreationTimeoutTest {
 
       assertThat(done.state()).isEqualTo(WorkOrderState.CANCELLED);
       assertThat(Duration.ofNanos(System.nanoTime() - before)).isLessThan(QUICKLY);
-      assertThat(w.executions().abandonedCreations())
+      assertThat(w.node().abandonedCreations())
           .singleElement()
           .satisfies(
               c -> {
@@ -195,7 +195,7 @@ class SandboxCreationTimeoutTest {
       provider.letGo.countDown();
 
       await().atMost(WAIT).until(() -> w.stats().activeSlots() == 0);
-      assertThat(w.executions().abandonedCreations()).isEmpty();
+      assertThat(w.node().abandonedCreations()).isEmpty();
       assertThat(provider.destroyed.get()).isEqualTo(1);
       assertThat(provider.ran.get()).isZero();
     }
@@ -216,11 +216,11 @@ class SandboxCreationTimeoutTest {
       assertThat(w.await(id, QUICKLY).state()).isEqualTo(WorkOrderState.CANCELLED);
 
       await().atMost(WAIT).until(() -> w.stats().activeSlots() == 0);
-      assertThat(w.executions().activeExecutions()).isEmpty();
-      assertThat(w.executions().abandonedCreations()).as("still running").hasSize(1);
+      assertThat(w.node().activeExecutions()).isEmpty();
+      assertThat(w.node().abandonedCreations()).as("still running").hasSize(1);
 
       provider.letGo.countDown();
-      await().atMost(WAIT).until(() -> w.executions().abandonedCreations().isEmpty());
+      await().atMost(WAIT).until(() -> w.node().abandonedCreations().isEmpty());
       assertThat(provider.destroyed.get()).isEqualTo(1);
     }
   }
@@ -239,7 +239,7 @@ class SandboxCreationTimeoutTest {
       assertThat(Duration.ofNanos(System.nanoTime() - before)).isLessThan(QUICKLY);
       // shutdown does not wait for a given-up creation to return: the execution leaves the list
       // once its interrupted create has returned on the creation thread, a moment later.
-      await().atMost(QUICKLY).until(() -> w.executions().activeExecutions().isEmpty());
+      await().atMost(QUICKLY).until(() -> w.node().activeExecutions().isEmpty());
       assertThat(provider.interrupted.get()).isEqualTo(1);
       assertThat(provider.ran.get()).isZero();
       assertThat(w.find(id).orElseThrow().state()).isNotIn(WorkOrderState.PREPARING);
@@ -261,11 +261,11 @@ class SandboxCreationTimeoutTest {
 
       assertThat(Duration.ofNanos(System.nanoTime() - before)).isLessThan(QUICKLY);
       assertThat(w.find(id).orElseThrow().state()).isNotIn(WorkOrderState.PREPARING);
-      assertThat(w.executions().abandonedCreations()).hasSize(1);
+      assertThat(w.node().abandonedCreations()).hasSize(1);
 
       provider.letGo.countDown();
-      await().atMost(WAIT).until(() -> w.executions().abandonedCreations().isEmpty());
-      await().atMost(WAIT).until(() -> w.executions().activeExecutions().isEmpty());
+      await().atMost(WAIT).until(() -> w.node().abandonedCreations().isEmpty());
+      await().atMost(WAIT).until(() -> w.node().activeExecutions().isEmpty());
       assertThat(provider.destroyed.get()).as("the late sandbox is destroyed").isEqualTo(1);
       assertThat(provider.ran.get()).isZero();
     }

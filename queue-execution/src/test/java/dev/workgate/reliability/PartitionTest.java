@@ -227,7 +227,7 @@ class PartitionTest {
       done.countDown();
       partition.heal(); // the cut-off node must be able to shut down
       driver.shutdownNow();
-      selfFenced += b.scheduler().selfFencedCount() + a.scheduler().selfFencedCount();
+      selfFenced += b.node().selfFencedCount() + a.node().selfFencedCount();
       b.shutdown(Duration.ofSeconds(5));
       a.shutdown(Duration.ofSeconds(5));
       b.close();

@@ -5,6 +5,7 @@ import dev.workgate.Workgate;
 import dev.workgate.WorkgateClient;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.store.Cancellations;
+import dev.workgate.core.store.StoreView;
 import dev.workgate.core.store.WorkOrderStore;
 import java.time.Clock;
 import java.time.Instant;
@@ -15,7 +16,7 @@ import java.time.Instant;
  */
 interface Backend {
   /** The store the work orders, timelines and audit events are read from. */
-  WorkOrderStore store();
+  StoreView store();
 
   /**
    * The {@code /api/queue/stats} document.
@@ -43,7 +44,7 @@ interface Backend {
   static Backend of(Workgate workgate) {
     return new Backend() {
       @Override
-      public WorkOrderStore store() {
+      public StoreView store() {
         return workgate.store();
       }
 
@@ -69,8 +70,8 @@ interface Backend {
     WorkgateClient client = WorkgateClient.builder(store).clock(clock).build();
     return new Backend() {
       @Override
-      public WorkOrderStore store() {
-        return store;
+      public StoreView store() {
+        return StoreView.readOnly(store);
       }
 
       @Override

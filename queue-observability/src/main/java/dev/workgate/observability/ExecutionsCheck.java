@@ -1,6 +1,6 @@
 package dev.workgate.observability;
 
-import dev.workgate.Workgate;
+import dev.workgate.NodeView;
 import dev.workgate.core.Text;
 import dev.workgate.execution.ExecutionManager;
 import dev.workgate.execution.ExecutionManager.ActiveExecution;
@@ -15,20 +15,20 @@ import java.util.Map;
  * The {@value WorkgateHealth#EXECUTIONS} component: work running past its timeout, kill grace and
  * slack (a kill that did not take) is critical; sandboxes stuck in creation, in-process handlers
  * that ignored being stopped and given-up creations that have not returned are warnings. Reads the
- * execution manager's memory, never the store. Stateless and thread-safe.
+ * {@link NodeView}, never the store. Stateless and thread-safe.
  */
 final class ExecutionsCheck implements ComponentCheck {
-  private final Workgate workgate;
+  private final NodeView node;
   private final Duration preparingStuckThreshold;
   private final Duration overrunSlack;
 
   /**
-   * @param workgate the node
+   * @param node the node
    * @param preparingStuckThreshold how long an execution may stay preparing
    * @param overrunSlack how long past timeout plus kill grace running work may go on
    */
-  ExecutionsCheck(Workgate workgate, Duration preparingStuckThreshold, Duration overrunSlack) {
-    this.workgate = workgate;
+  ExecutionsCheck(NodeView node, Duration preparingStuckThreshold, Duration overrunSlack) {
+    this.node = node;
     this.preparingStuckThreshold = preparingStuckThreshold;
     this.overrunSlack = overrunSlack;
   }
@@ -41,9 +41,8 @@ final class ExecutionsCheck implements ComponentCheck {
   @Override
   public ComponentHealth check(HealthRound round) {
     Instant now = round.now();
-    ExecutionManager manager = workgate.executions();
-    List<ActiveExecution> active = manager.activeExecutions();
-    Duration killGrace = manager.killGrace();
+    List<ActiveExecution> active = node.activeExecutions();
+    Duration killGrace = node.killGrace();
     int preparing = 0;
     int running = 0;
     int cleanup = 0;
@@ -85,7 +84,7 @@ final class ExecutionsCheck implements ComponentCheck {
     if (!stuck.isEmpty()) {
       issues.add(stuck(stuck, now));
     }
-    abandoned(manager, now, details, issues);
+    abandoned(node, now, details, issues);
     return ComponentHealth.of(WorkgateHealth.EXECUTIONS, details, issues);
   }
 
@@ -150,12 +149,9 @@ final class ExecutionsCheck implements ComponentCheck {
    * returned: both still hold their slots; warnings.
    */
   private static void abandoned(
-      ExecutionManager manager,
-      Instant now,
-      Map<String, Object> details,
-      List<HealthIssue> issues) {
-    List<ExecutionManager.AbandonedHandler> abandoned = manager.abandonedHandlers();
-    List<ExecutionManager.AbandonedCreation> givenUp = manager.abandonedCreations();
+      NodeView node, Instant now, Map<String, Object> details, List<HealthIssue> issues) {
+    List<ExecutionManager.AbandonedHandler> abandoned = node.abandonedHandlers();
+    List<ExecutionManager.AbandonedCreation> givenUp = node.abandonedCreations();
     details.put("abandonedHandlers", abandoned.size());
     details.put("abandonedCreations", givenUp.size());
     if (!abandoned.isEmpty()) {
@@ -182,7 +178,7 @@ final class ExecutionsCheck implements ComponentCheck {
                   + Text.duration(Duration.between(oldest.abandonedAt(), now)),
               "the outcome is recorded and the slots come back when the threads end (or after"
                   + " the abandoned-handler slot cap, "
-                  + Text.duration(manager.abandonedHandlerSlotCap())
+                  + Text.duration(node.abandonedHandlerSlotCap())
                   + "); fix the handler: it must return when interrupted or when"
                   + " WorkContext.cancellationRequested() turns true; a thread dump shows it as"
                   + " workgate-handler-<sandbox>"));

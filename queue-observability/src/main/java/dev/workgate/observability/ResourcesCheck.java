@@ -1,10 +1,9 @@
 package dev.workgate.observability;
 
-import dev.workgate.Workgate;
+import dev.workgate.NodeView;
 import dev.workgate.core.Text;
 import dev.workgate.scheduler.PressureLevel;
 import dev.workgate.scheduler.ResourceHealthReport;
-import dev.workgate.scheduler.Scheduler;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -16,18 +15,19 @@ import java.util.Optional;
 /**
  * The {@value WorkgateHealth#RESOURCES} component: memory pressure (critical stops new work, a
  * warning halves the slots) and whether the memory probe reads at all, or only long ago. Reads the
- * scheduler's resource monitor in memory, never the store. Stateless and thread-safe.
+ * node's resource readings in memory ({@link NodeView#resources()}), never the store. Stateless and
+ * thread-safe.
  */
 final class ResourcesCheck implements ComponentCheck {
-  private final Workgate workgate;
+  private final NodeView node;
   private final Duration loopStallThreshold;
 
   /**
-   * @param workgate the node
+   * @param node the node
    * @param loopStallThreshold how much older than the last turn a memory reading may be
    */
-  ResourcesCheck(Workgate workgate, Duration loopStallThreshold) {
-    this.workgate = workgate;
+  ResourcesCheck(NodeView node, Duration loopStallThreshold) {
+    this.node = node;
     this.loopStallThreshold = loopStallThreshold;
   }
 
@@ -38,8 +38,7 @@ final class ResourcesCheck implements ComponentCheck {
 
   @Override
   public ComponentHealth check(HealthRound round) {
-    Scheduler scheduler = workgate.scheduler();
-    ResourceHealthReport r = scheduler.resources().health();
+    ResourceHealthReport r = node.resources();
     Map<String, Object> details = new LinkedHashMap<>();
     details.put("pressure", r.pressure().name());
     details.put("memoryUsedMb", r.memoryUsedMb());
@@ -84,7 +83,7 @@ final class ResourcesCheck implements ComponentCheck {
                   + " slots",
               relieve));
     }
-    Optional<Instant> beat = scheduler.lastHeartbeat();
+    Optional<Instant> beat = node.lastHeartbeat();
     String probeAdvice =
         "look in the node's log for 'Memory probe failed' and fix the probe (cgroup files,"
             + " /proc/meminfo); meanwhile";

@@ -1,6 +1,6 @@
 package dev.workgate.observability;
 
-import dev.workgate.Workgate;
+import dev.workgate.NodeView;
 import dev.workgate.core.Text;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.scheduler.Scheduler;
@@ -18,24 +18,23 @@ import java.util.stream.Collectors;
  * The {@value WorkgateHealth#SCHEDULER} component: the loop runs and began a turn within the stall
  * threshold; for a check or readiness also failed turn steps, work no live node can run, and
  * whether the node still claims (draining is a warning for a check, critical for readiness). Reads
- * the scheduler's memory, never the store. Thread-safe: its only state, the {@link
- * StepFailureWatch}, is.
+ * the {@link NodeView}, never the store. Thread-safe: its only state, the {@link StepFailureWatch},
+ * is.
  */
 final class SchedulerCheck implements ComponentCheck {
-  private final Workgate workgate;
+  private final NodeView node;
   private final Duration loopStallThreshold;
   private final StepFailureWatch stepFailures;
 
   /**
-   * @param workgate the node
+   * @param node the node
    * @param loopStallThreshold how long the loop may go without beginning a turn
    * @param now when the checks were built, from which failed steps are counted
    */
-  SchedulerCheck(Workgate workgate, Duration loopStallThreshold, Instant now) {
-    this.workgate = workgate;
+  SchedulerCheck(NodeView node, Duration loopStallThreshold, Instant now) {
+    this.node = node;
     this.loopStallThreshold = loopStallThreshold;
-    this.stepFailures =
-        new StepFailureWatch(loopStallThreshold, now, workgate.scheduler().stepFailureCount());
+    this.stepFailures = new StepFailureWatch(loopStallThreshold, now, node.stepFailureCount());
   }
 
   @Override
@@ -47,14 +46,13 @@ final class SchedulerCheck implements ComponentCheck {
   public ComponentHealth check(HealthRound round) {
     Instant now = round.now();
     boolean liveness = round.purpose() == HealthRound.Purpose.LIVENESS;
-    Scheduler scheduler = workgate.scheduler();
-    boolean running = scheduler.isRunning();
-    boolean claiming = scheduler.isClaiming();
-    Optional<Instant> beat = scheduler.lastHeartbeat();
+    boolean running = node.isRunning();
+    boolean claiming = node.isClaiming();
+    Optional<Instant> beat = node.lastHeartbeat();
     Duration age =
         beat.map(b -> ComponentCheck.nonNegative(Duration.between(b, now))).orElse(Duration.ZERO);
     Map<String, Object> details = new LinkedHashMap<>();
-    details.put("nodeId", workgate.nodeId());
+    details.put("nodeId", node.nodeId());
     details.put("running", running);
     if (!liveness) {
       details.put("claiming", claiming);
@@ -62,8 +60,8 @@ final class SchedulerCheck implements ComponentCheck {
     beat.ifPresent(b -> details.put("lastHeartbeat", b.toString()));
     details.put("heartbeatAgeMs", age.toMillis());
     details.put("loopStallThresholdMs", loopStallThreshold.toMillis());
-    details.put("pollIntervalMs", scheduler.config().pollInterval().toMillis());
-    details.put("activeWork", scheduler.activeWork().size());
+    details.put("pollIntervalMs", node.schedulerConfig().pollInterval().toMillis());
+    details.put("activeWork", node.heldWorkOrders());
     List<HealthIssue> issues = new ArrayList<>();
     if (!running) {
       issues.add(
@@ -83,13 +81,13 @@ final class SchedulerCheck implements ComponentCheck {
                   + ")",
               "take a thread dump of the node (jstack <pid>) and look at the thread"
                   + " workgate-scheduler-"
-                  + workgate.nodeId()
+                  + node.nodeId()
                   + ": it is blocked in the store or in a listener; if the store component is"
                   + " unhealthy too, fix the store first"));
     }
     if (!liveness) {
-      failedSteps(scheduler, now, details, issues);
-      unrunnable(scheduler, details, issues);
+      failedSteps(now, details, issues);
+      unrunnable(node, details, issues);
     }
     if (running && !claiming && !liveness) {
       String message = "scheduler is not claiming new work: the node is draining for shutdown";
@@ -105,9 +103,8 @@ final class SchedulerCheck implements ComponentCheck {
   }
 
   /** Turn steps that failed within the last stall threshold: a warning, the turns go on. */
-  private void failedSteps(
-      Scheduler scheduler, Instant now, Map<String, Object> details, List<HealthIssue> issues) {
-    long failedSteps = scheduler.stepFailureCount();
+  private void failedSteps(Instant now, Map<String, Object> details, List<HealthIssue> issues) {
+    long failedSteps = node.stepFailureCount();
     long recent = stepFailures.failedWithin(now, failedSteps);
     details.put("stepFailures", failedSteps);
     if (recent > 0) {
@@ -127,8 +124,8 @@ final class SchedulerCheck implements ComponentCheck {
 
   /** Pending work that asks for more than any live node offers: a warning. */
   private static void unrunnable(
-      Scheduler scheduler, Map<String, Object> details, List<HealthIssue> issues) {
-    UnrunnableWork unrunnable = scheduler.unrunnableWork();
+      NodeView node, Map<String, Object> details, List<HealthIssue> issues) {
+    UnrunnableWork unrunnable = node.unrunnableWork();
     details.put("unrunnableWork", unrunnable.count());
     if (unrunnable.count() > 0) {
       issues.add(

@@ -2,7 +2,7 @@ package dev.workgate.observability;
 
 import dev.workgate.Workgate;
 import dev.workgate.core.Text;
-import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.core.store.StoreView;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -23,7 +23,7 @@ final class StoreCheck implements ComponentCheck {
   static final String QUARANTINE_LOGGER = "dev.workgate.core.store.jdbc.Quarantine";
 
   private final Workgate workgate; // null over a store alone
-  private final WorkOrderStore store;
+  private final StoreView store;
   private final Duration storePingTimeout;
   private final int failedWritesThreshold;
 
@@ -34,10 +34,7 @@ final class StoreCheck implements ComponentCheck {
    * @param failedWritesThreshold failed writes in a row from which the store is critical
    */
   StoreCheck(
-      Workgate workgate,
-      WorkOrderStore store,
-      Duration storePingTimeout,
-      int failedWritesThreshold) {
+      Workgate workgate, StoreView store, Duration storePingTimeout, int failedWritesThreshold) {
     this.workgate = workgate;
     this.store = store;
     this.storePingTimeout = storePingTimeout;

@@ -2,8 +2,8 @@ package dev.workgate.observability;
 
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.store.StoreView;
 import dev.workgate.core.store.WorkOrderQuery;
-import dev.workgate.core.store.WorkOrderStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -75,7 +75,7 @@ final class StoreReadings {
     }
   }
 
-  private final WorkOrderStore store;
+  private final StoreView store;
   private final Clock clock;
   private final Duration ttl;
   private final BoundedTagValues queues;
@@ -88,7 +88,7 @@ final class StoreReadings {
   private Instant lastWarning; // guarded by refreshLock
 
   StoreReadings(
-      WorkOrderStore store,
+      StoreView store,
       Clock clock,
       Duration ttl,
       BoundedTagValues queues,

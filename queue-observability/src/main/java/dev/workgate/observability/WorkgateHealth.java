@@ -4,7 +4,7 @@ import dev.workgate.Workgate;
 import dev.workgate.core.Text;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
-import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.core.store.StoreView;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -55,7 +55,7 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Over a store alone</h2>
  *
- * {@link #ofStore(WorkOrderStore, Clock)} checks a store that no node in this process serves (an
+ * {@link #ofStore(StoreView, Clock)} checks a store that no node in this process serves (an
  * operator's endpoint, a tool): only the parts the store shows, {@value #STORE}, {@value #RETRIES}
  * and {@value #QUEUES}, with the default thresholds. {@link #check()} reports those three; {@link
  * #readiness()} the {@value #STORE} ping alone; {@link #liveness()} has no component and is {@link
@@ -190,7 +190,7 @@ public final class WorkgateHealth implements AutoCloseable {
   static final WorkOrderId PING_ID = WorkOrderId.of("workgate-health-ping");
 
   private final Workgate workgate; // null over a store alone
-  private final WorkOrderStore store;
+  private final StoreView store;
   private final String subject; // the node id, or "store" over a store alone, for logs and threads
   private final Clock clock;
   private final Duration loopStallThreshold;
@@ -214,12 +214,15 @@ public final class WorkgateHealth implements AutoCloseable {
     this.storePingTimeout = b.storePingTimeout;
     this.countsTimeout = b.countsTimeout;
     this.scheduler =
-        workgate == null ? null : new SchedulerCheck(workgate, loopStallThreshold, clock.instant());
-    this.resources = workgate == null ? null : new ResourcesCheck(workgate, loopStallThreshold);
+        workgate == null
+            ? null
+            : new SchedulerCheck(workgate.node(), loopStallThreshold, clock.instant());
+    this.resources =
+        workgate == null ? null : new ResourcesCheck(workgate.node(), loopStallThreshold);
     this.executions =
         workgate == null
             ? null
-            : new ExecutionsCheck(workgate, b.preparingStuckThreshold, b.overrunSlack);
+            : new ExecutionsCheck(workgate.node(), b.preparingStuckThreshold, b.overrunSlack);
     this.storeCheck = new StoreCheck(workgate, store, storePingTimeout, b.failedWritesThreshold);
     this.retries = new RetriesCheck(b.pendingRetriesWarning, countsTimeout);
     this.queues =
@@ -272,7 +275,7 @@ public final class WorkgateHealth implements AutoCloseable {
    * @return the checks
    * @throws NullPointerException if an argument is null
    */
-  public static WorkgateHealth ofStore(WorkOrderStore store, Clock clock) {
+  public static WorkgateHealth ofStore(StoreView store, Clock clock) {
     return new Builder(
             null, Objects.requireNonNull(store, "store"), Objects.requireNonNull(clock, "clock"))
         .build();
@@ -396,7 +399,7 @@ public final class WorkgateHealth implements AutoCloseable {
    */
   public static final class Builder {
     private final Workgate workgate;
-    private final WorkOrderStore store;
+    private final StoreView store;
     private final Clock clock;
     private Duration loopStallThreshold;
     private Duration preparingStuckThreshold = DEFAULT_PREPARING_STUCK_THRESHOLD;
@@ -409,7 +412,7 @@ public final class WorkgateHealth implements AutoCloseable {
     private int failedWritesThreshold = DEFAULT_FAILED_WRITES_THRESHOLD;
     private final Map<String, long[]> queueDepthOverrides = new LinkedHashMap<>();
 
-    private Builder(Workgate workgate, WorkOrderStore store, Clock clock) {
+    private Builder(Workgate workgate, StoreView store, Clock clock) {
       this.workgate = workgate;
       this.store = store;
       this.clock = clock;
@@ -571,7 +574,7 @@ public final class WorkgateHealth implements AutoCloseable {
       if (workgate == null) {
         return new WorkgateHealth(this, DEFAULT_MIN_LOOP_STALL_THRESHOLD);
       }
-      Duration poll = workgate.scheduler().config().pollInterval();
+      Duration poll = workgate.node().schedulerConfig().pollInterval();
       Duration stall = loopStallThreshold;
       if (stall == null) {
         Duration polls = poll.multipliedBy(DEFAULT_LOOP_STALL_POLL_INTERVALS);

@@ -1,5 +1,6 @@
 package dev.workgate.observability;
 
+import dev.workgate.NodeView;
 import dev.workgate.StateChange;
 import dev.workgate.Workgate;
 import dev.workgate.WriteFailureCause;
@@ -8,8 +9,8 @@ import dev.workgate.core.Text;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.store.StoreView;
 import dev.workgate.core.store.Subscription;
-import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.execution.ExecutionManager;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -71,7 +72,7 @@ import java.util.function.DoubleSupplier;
  * WorkgateMeter#STORE_READINGS_AGE} tells how old the values are. Queues that first appear in the
  * store later (submitted by other nodes) get their gauges at the first refresh that sees them.
  *
- * <p><b>Over a store alone.</b> {@link #ofStore(WorkOrderStore, Clock)} binds, without a node, the
+ * <p><b>Over a store alone.</b> {@link #ofStore(StoreView, Clock)} binds, without a node, the
  * meters whose {@link WorkgateMeter#source() source} is {@link WorkgateMeter.Source#STORE}: the
  * store-backed gauges above and the age of their readings. Nothing else is registered, neither
  * zeros for the node's meters nor counters that nothing would move.
@@ -118,7 +119,7 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
   static final int MIN_STARTS_BOUND = 64;
 
   private final Workgate workgate; // null over a store alone
-  private final WorkOrderStore store;
+  private final StoreView store;
   private final Clock clock;
   private final Duration storeCacheTtl;
   private final BoundedTagValues queues;
@@ -153,8 +154,7 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
     this.startsBound =
         workgate == null
             ? MIN_STARTS_BOUND
-            : Math.max(
-                MIN_STARTS_BOUND, STARTS_PER_SLOT * workgate.scheduler().resources().maxSlots());
+            : Math.max(MIN_STARTS_BOUND, STARTS_PER_SLOT * workgate.node().maxSlots());
   }
 
   /**
@@ -170,7 +170,7 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
    *     Builder#maxQueueTags(int) queue tag cap}
    * @throws NullPointerException if an argument is null
    */
-  public static WorkgateMetrics ofStore(WorkOrderStore store, Clock clock) {
+  public static WorkgateMetrics ofStore(StoreView store, Clock clock) {
     return new WorkgateMetrics(
         new Builder(
             null,
@@ -211,7 +211,7 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
       registerStoreMeters();
       if (workgate != null) {
         registerNodeMeters();
-        for (String queue : workgate.scheduler().config().queues()) {
+        for (String queue : workgate.node().schedulerConfig().queues()) {
           registerQueueMeters(queues.tag(queue));
         }
         subscription = workgate.onTransition(this::record);
@@ -250,37 +250,35 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
   private void registerStoreMeters() {
     gauge(WorkgateMeter.RETRIES_PENDING, () -> readings.values().pendingRetries());
     gauge(WorkgateMeter.STORE_READINGS_AGE, readings::ageSeconds);
-    WorkOrderStore s = store;
+    StoreView s = store;
     register(
         new MeterKey(WorkgateMeter.STORE_ROWS_QUARANTINED, List.of()),
         r ->
             FunctionCounter.builder(
-                    WorkgateMeter.STORE_ROWS_QUARANTINED.meterName(),
-                    s,
-                    WorkOrderStore::quarantinedRows)
+                    WorkgateMeter.STORE_ROWS_QUARANTINED.meterName(), s, StoreView::quarantinedRows)
                 .description(WorkgateMeter.STORE_ROWS_QUARANTINED.description())
                 .register(r));
   }
 
   private void registerNodeMeters() {
     Workgate w = workgate;
-    gauge(WorkgateMeter.SLOTS_ACTIVE, () -> w.scheduler().resources().activeSlots());
-    gauge(WorkgateMeter.SLOTS_MAX, () -> w.scheduler().resources().maxSlots());
-    gauge(WorkgateMeter.MEMORY_PRESSURE, () -> w.scheduler().resources().pressure().ordinal());
-    gauge(WorkgateMeter.SCHEDULER_HEARTBEAT_AGE, () -> heartbeatAgeSeconds(w));
-    gauge(WorkgateMeter.WORK_ORDERS_UNRUNNABLE, () -> w.scheduler().unrunnableWork().count());
-    gauge(WorkgateMeter.EXECUTIONS_ABANDONED, () -> w.executions().abandonedHandlers().size());
-    gauge(WorkgateMeter.EXECUTIONS_PREPARING_OLDEST_AGE, () -> oldestPreparingSeconds(w));
+    NodeView n = w.node();
+    gauge(WorkgateMeter.SLOTS_ACTIVE, n::slotsInUse);
+    gauge(WorkgateMeter.SLOTS_MAX, n::maxSlots);
+    gauge(WorkgateMeter.MEMORY_PRESSURE, () -> n.pressure().ordinal());
+    gauge(WorkgateMeter.SCHEDULER_HEARTBEAT_AGE, () -> heartbeatAgeSeconds(n, w.clock()));
+    gauge(WorkgateMeter.WORK_ORDERS_UNRUNNABLE, () -> n.unrunnableWork().count());
+    gauge(WorkgateMeter.EXECUTIONS_ABANDONED, () -> n.abandonedHandlers().size());
+    gauge(
+        WorkgateMeter.EXECUTIONS_PREPARING_OLDEST_AGE, () -> oldestPreparingSeconds(n, w.clock()));
     for (ExecutionManager.Status status : ExecutionManager.Status.values()) {
-      gauge(WorkgateMeter.EXECUTIONS_ACTIVE, () -> countExecutions(w, status), status.name());
+      gauge(WorkgateMeter.EXECUTIONS_ACTIVE, () -> countExecutions(n, status), status.name());
     }
     register(
         new MeterKey(WorkgateMeter.SCHEDULER_LEASES_REAPED, List.of()),
         r ->
             FunctionCounter.builder(
-                    WorkgateMeter.SCHEDULER_LEASES_REAPED.meterName(),
-                    w,
-                    node -> node.scheduler().reapedCount())
+                    WorkgateMeter.SCHEDULER_LEASES_REAPED.meterName(), n, NodeView::reapedCount)
                 .description(WorkgateMeter.SCHEDULER_LEASES_REAPED.description())
                 .register(r));
     register(
@@ -288,8 +286,8 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
         r ->
             FunctionCounter.builder(
                     WorkgateMeter.SCHEDULER_TURN_STEP_FAILURES.meterName(),
-                    w,
-                    node -> node.scheduler().stepFailureCount())
+                    n,
+                    NodeView::stepFailureCount)
                 .description(WorkgateMeter.SCHEDULER_TURN_STEP_FAILURES.description())
                 .register(r));
     for (WriteFailureCause cause : WriteFailureCause.values()) {
@@ -316,10 +314,9 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
               ErrorCodes.RETRYABLE_BY_DEFAULT.stream(), ErrorCodes.FATAL_BY_DEFAULT.stream())
           .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
-  private static double heartbeatAgeSeconds(Workgate w) {
-    return w.scheduler()
-        .lastHeartbeat()
-        .map(beat -> Duration.between(beat, w.clock().instant()))
+  private static double heartbeatAgeSeconds(NodeView n, Clock clock) {
+    return n.lastHeartbeat()
+        .map(beat -> Duration.between(beat, clock.instant()))
         .map(d -> d.isNegative() ? 0.0 : d.getSeconds() + d.getNano() / 1e9)
         .orElse(0.0);
   }
@@ -456,7 +453,7 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
    */
   private void pruneStarts() {
     Set<WorkOrderId> executing = new HashSet<>();
-    for (ExecutionManager.ActiveExecution e : workgate.executions().activeExecutions()) {
+    for (ExecutionManager.ActiveExecution e : workgate.node().activeExecutions()) {
       executing.add(e.workOrderId());
     }
     starts.keySet().retainAll(executing);
@@ -479,9 +476,9 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
     }
   }
 
-  private static double countExecutions(Workgate w, ExecutionManager.Status status) {
+  private static double countExecutions(NodeView node, ExecutionManager.Status status) {
     int n = 0;
-    for (ExecutionManager.ActiveExecution e : w.executions().activeExecutions()) {
+    for (ExecutionManager.ActiveExecution e : node.activeExecutions()) {
       if (e.status() == status) {
         n++;
       }
@@ -489,15 +486,15 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
     return n;
   }
 
-  private static double oldestPreparingSeconds(Workgate w) {
+  private static double oldestPreparingSeconds(NodeView node, Clock clock) {
     Instant oldest = null;
-    for (ExecutionManager.ActiveExecution e : w.executions().activeExecutions()) {
+    for (ExecutionManager.ActiveExecution e : node.activeExecutions()) {
       if (e.status() == ExecutionManager.Status.PREPARING
           && (oldest == null || e.claimedAt().isBefore(oldest))) {
         oldest = e.claimedAt();
       }
     }
-    return oldest == null ? 0 : StoreReadings.secondsBetween(oldest, w.clock().instant());
+    return oldest == null ? 0 : StoreReadings.secondsBetween(oldest, clock.instant());
   }
 
   // ---- meter registration: cached by meter and tag values, created once under the lock ----
@@ -598,13 +595,13 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
   /** Settings of a {@link WorkgateMetrics}. Not thread-safe; the binder it builds is. */
   public static final class Builder {
     private final Workgate workgate;
-    private final WorkOrderStore store;
+    private final StoreView store;
     private final Clock clock;
     private Duration storeCacheTtl = DEFAULT_STORE_CACHE_TTL;
     private int maxQueueTags = DEFAULT_MAX_QUEUE_TAGS;
     private int maxErrorCodeTags = DEFAULT_MAX_ERROR_CODE_TAGS;
 
-    private Builder(Workgate workgate, WorkOrderStore store, Clock clock) {
+    private Builder(Workgate workgate, StoreView store, Clock clock) {
       this.workgate = workgate;
       this.store = store;
       this.clock = clock;

@@ -49,7 +49,7 @@ class AbandonedHandlerHealthTest extends HealthTestSupport {
     node.cancel(id, "not needed");
 
     eventually().until(() -> node.find(id).orElseThrow().state() == WorkOrderState.CANCELLED);
-    eventually().until(() -> node.executions().abandonedHandlers().size() == 1);
+    eventually().until(() -> node.node().abandonedHandlers().size() == 1);
     SystemHealth checked = health.check();
     HealthIssue issue = onlyIssue(checked, WorkgateHealth.EXECUTIONS);
     assertThat(issue.severity()).isEqualTo(HealthIssue.Severity.WARNING);
@@ -59,14 +59,14 @@ class AbandonedHandlerHealthTest extends HealthTestSupport {
     assertThat(issue.recommendation()).contains("cancellationRequested()");
     assertThat(detail(checked, WorkgateHealth.EXECUTIONS, "abandonedHandlers")).isEqualTo(1);
     assertThat(registry.get("workgate.executions.abandoned").gauge().value()).isEqualTo(1.0);
-    assertThat(node.scheduler().resources().activeSlots()).as("its slot is held").isEqualTo(1);
+    assertThat(node.node().slotsInUse()).as("its slot is held").isEqualTo(1);
 
     letGo.countDown();
 
-    eventually().until(() -> node.executions().abandonedHandlers().isEmpty());
+    eventually().until(() -> node.node().abandonedHandlers().isEmpty());
     assertThat(health.check().component(WorkgateHealth.EXECUTIONS).orElseThrow().issues())
         .isEmpty();
     assertThat(registry.get("workgate.executions.abandoned").gauge().value()).isZero();
-    eventually().until(() -> node.scheduler().resources().activeSlots() == 0);
+    eventually().until(() -> node.node().slotsInUse() == 0);
   }
 }

@@ -14,6 +14,7 @@ import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.store.ExpectedVersion;
+import dev.workgate.core.store.StoreView;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
 import java.io.ByteArrayOutputStream;
@@ -85,7 +86,7 @@ class HttpEndpointHostileInputProperties {
   static final class Endpoint {
     final String name;
     final WorkgateHttpServer server;
-    final WorkOrderStore store;
+    final StoreView store;
     final boolean token;
     final boolean node;
     final Supplier<WorkOrderId> seed;
@@ -96,7 +97,7 @@ class HttpEndpointHostileInputProperties {
     Endpoint(
         String name,
         WorkgateHttpServer server,
-        WorkOrderStore store,
+        StoreView store,
         boolean token,
         boolean node,
         Supplier<WorkOrderId> seed,
@@ -329,7 +330,7 @@ class HttpEndpointHostileInputProperties {
     endpoint.known = endpoint.seed.get();
   }
 
-  private static long head(WorkOrderStore store) {
+  private static long head(StoreView store) {
     long position = 0;
     while (true) {
       var page = store.readLog(position, 1000);

@@ -78,7 +78,7 @@ abstract class QuarantinedRowTest extends HealthTestSupport {
     assertThat(store.rebuildProjection(RebuildMode.VERIFY).mismatches())
         .extracting(ProjectionMismatch::workOrderId)
         .containsExactly(bad);
-    assertThat(w.scheduler().stepFailureCount()).as("claims did not fail").isZero();
+    assertThat(w.node().stepFailureCount()).as("claims did not fail").isZero();
 
     WorkgateHttpServer server = WorkgateHttpServer.builder(w).port(0).build();
     onCleanup(server);

@@ -2,6 +2,7 @@ package dev.workgate.observability;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.workgate.NodeParts;
 import dev.workgate.Workgate;
 import dev.workgate.core.store.WorkOrderStore;
 import java.time.Duration;
@@ -91,7 +92,7 @@ class SchedulerHealthTest extends HealthTestSupport {
     w.start();
     eventually().until(() -> health.readiness().status() == HealthStatus.HEALTHY);
 
-    w.scheduler().stopClaiming();
+    NodeParts.stopClaiming(w);
 
     assertThat(health.liveness().status()).isEqualTo(HealthStatus.HEALTHY);
     SystemHealth ready = health.readiness();

@@ -96,7 +96,7 @@ class StoreWriteHealthTest extends HealthTestSupport {
     assertThat(status(health.check(), WorkgateHealth.SCHEDULER)).isEqualTo(HealthStatus.HEALTHY);
 
     failWrites.set(new SQLException("terminating connection", "57P01"));
-    eventually().until(() -> node.scheduler().stepFailureCount() > 0);
+    eventually().until(() -> node.node().stepFailureCount() > 0);
     SystemHealth failing = health.check();
     HealthIssue step = onlyIssue(failing, WorkgateHealth.SCHEDULER);
     assertThat(step.severity()).isEqualTo(HealthIssue.Severity.WARNING);
@@ -107,13 +107,12 @@ class StoreWriteHealthTest extends HealthTestSupport {
     // A turn that claims after the flag was cleared has no failing step left in flight.
     WorkOrderId done = node.submit(job());
     eventually().until(() -> node.find(done).orElseThrow().state() == WorkOrderState.COMPLETED);
-    long settled = node.scheduler().stepFailureCount();
+    long settled = node.node().stepFailureCount();
     health.check(); // sees every failure so far, at the time it sees them
     clock.advance(health.loopStallThreshold().plusSeconds(1));
     // The jump would look like a stalled loop until the loop turns again at the new time.
-    eventually()
-        .until(() -> !node.scheduler().lastHeartbeat().orElseThrow().isBefore(clock.instant()));
-    assertThat(node.scheduler().stepFailureCount()).isEqualTo(settled);
+    eventually().until(() -> !node.node().lastHeartbeat().orElseThrow().isBefore(clock.instant()));
+    assertThat(node.node().stepFailureCount()).isEqualTo(settled);
     assertThat(status(health.check(), WorkgateHealth.SCHEDULER)).isEqualTo(HealthStatus.HEALTHY);
   }
 

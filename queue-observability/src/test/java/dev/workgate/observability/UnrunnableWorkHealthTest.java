@@ -33,7 +33,7 @@ class UnrunnableWorkHealthTest extends HealthTestSupport {
         node.submit(WorkOrderSpec.builder("job").resources(ResourceRequest.of(8, 0)).build());
     node.start();
 
-    eventually().until(() -> node.scheduler().unrunnableWork().count() == 1);
+    eventually().until(() -> node.node().unrunnableWork().count() == 1);
     SystemHealth checked = health.check();
     HealthIssue issue = onlyIssue(checked, WorkgateHealth.SCHEDULER);
     assertThat(issue.severity()).isEqualTo(HealthIssue.Severity.WARNING);
@@ -49,7 +49,7 @@ class UnrunnableWorkHealthTest extends HealthTestSupport {
     // node-big comes back: the next heartbeat of node-1 finds it live.
     clock.advance(Duration.ofSeconds(11));
     store.recordNode(new NodeStatus("node-big", 16, 0, 0, 0, "NONE", "1.0", now, clock.instant()));
-    eventually().until(() -> node.scheduler().unrunnableWork().count() == 0);
+    eventually().until(() -> node.node().unrunnableWork().count() == 0);
     assertThat(health.check().component(WorkgateHealth.SCHEDULER).orElseThrow().issues()).isEmpty();
     assertThat(registry.get("workgate.work.orders.unrunnable").gauge().value()).isZero();
   }

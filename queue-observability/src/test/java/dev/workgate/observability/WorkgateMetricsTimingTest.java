@@ -3,6 +3,7 @@ package dev.workgate.observability;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.workgate.NodeParts;
 import dev.workgate.StateChange;
 import dev.workgate.WorkResult;
 import dev.workgate.Workgate;
@@ -163,12 +164,12 @@ class WorkgateMetricsTimingTest {
     Workgate w = node().handler("ok", ctx -> WorkResult.ok()).build();
     bind(w);
     assertThat(gauge(WorkgateMeter.SCHEDULER_HEARTBEAT_AGE)).isZero(); // no turn yet
-    w.scheduler().runOnce();
+    NodeParts.runOnce(w);
     clock.advance(Duration.ofSeconds(10));
     assertThat(gauge(WorkgateMeter.SCHEDULER_HEARTBEAT_AGE)).isEqualTo(10.0);
     clock.advance(Duration.ofMillis(500)); // within the cache's TTL the age still moves
     assertThat(gauge(WorkgateMeter.SCHEDULER_HEARTBEAT_AGE)).isEqualTo(10.5);
-    w.scheduler().runOnce();
+    NodeParts.runOnce(w);
     clock.advance(Duration.ofSeconds(2));
     assertThat(gauge(WorkgateMeter.SCHEDULER_HEARTBEAT_AGE)).isEqualTo(2.0);
   }
@@ -183,15 +184,15 @@ class WorkgateMetricsTimingTest {
             .handler("ok", ctx -> WorkResult.ok())
             .build();
     bind(w);
-    w.scheduler().runOnce(); // a turn refreshes the memory reading
+    NodeParts.runOnce(w); // a turn refreshes the memory reading
     assertThat(gauge(WorkgateMeter.MEMORY_PRESSURE)).isZero();
     assertThat(gauge(WorkgateMeter.SLOTS_MAX)).isEqualTo(3.0);
     assertThat(gauge(WorkgateMeter.SLOTS_ACTIVE)).isZero();
     available.set(8 * GB); // 87.5 % used: warning
-    w.scheduler().runOnce();
+    NodeParts.runOnce(w);
     assertThat(gauge(WorkgateMeter.MEMORY_PRESSURE)).isEqualTo(1.0);
     available.set(GB); // 98 % used: critical
-    w.scheduler().runOnce();
+    NodeParts.runOnce(w);
     assertThat(gauge(WorkgateMeter.MEMORY_PRESSURE)).isEqualTo(2.0);
   }
 
@@ -384,7 +385,7 @@ class WorkgateMetricsTimingTest {
     int bound =
         Math.max(
             WorkgateMetrics.MIN_STARTS_BOUND,
-            WorkgateMetrics.STARTS_PER_SLOT * w.scheduler().resources().maxSlots());
+            WorkgateMetrics.STARTS_PER_SLOT * w.node().maxSlots());
     for (int i = 0; i < bound; i++) {
       m.record(
           new StateChange(

@@ -476,6 +476,26 @@ public final class Scheduler implements AutoCloseable {
   }
 
   /**
+   * Work orders this node claimed since the scheduler was built (the same figure as {@link
+   * SchedulerStats#claimed()}), read without touching the store.
+   *
+   * @return the count; it only rises
+   */
+  public long claimedCount() {
+    return claimer.claimedCount();
+  }
+
+  /**
+   * Turns the loop (or {@link #runOnce()}) began since the scheduler was built (the same figure as
+   * {@link SchedulerStats#turns()}), read without touching the store.
+   *
+   * @return the count; it only rises
+   */
+  public long turnCount() {
+    return turns.get();
+  }
+
+  /**
    * Steps of this node's turns that failed since the scheduler was built: each failed step (a claim
    * from one queue, reaping, renewing, releasing retries, a next-turn query...) was logged (at most
    * once a minute per step) and the turn went on with the next one. Read without touching the

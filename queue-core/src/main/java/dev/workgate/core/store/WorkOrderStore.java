@@ -10,7 +10,6 @@ import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -29,11 +28,14 @@ import java.util.Optional;
  * ran out is listed by {@link #expiredLeases}; whoever reaps it appends an {@code AttemptFailed}
  * under the version it read, so a reaper and a late owner cannot both win.
  *
+ * <p><b>Reads.</b> The reads, the node table and retention are those of {@link StoreView}, which
+ * every store is; what this interface adds changes work orders and is the runtime's.
+ *
  * <p><b>Thread safety.</b> Implementations are safe for use by many threads at once, and the
  * durable ones by many processes sharing one database. Every method throws {@link
  * IllegalStateException} once the store is closed; arguments are never null.
  */
-public interface WorkOrderStore extends AutoCloseable {
+public interface WorkOrderStore extends StoreView, AutoCloseable {
 
   /**
    * Appends events to one work order.
@@ -64,94 +66,6 @@ public interface WorkOrderStore extends AutoCloseable {
    * @throws IdempotencyKeyConflictException if any Submitted event's idempotency key is taken
    */
   List<RecordedEvent> appendAll(List<AppendRequest> requests);
-
-  /**
-   * A work order's events.
-   *
-   * @param workOrderId the work order
-   * @return its events in version order; empty if it does not exist
-   * @throws StoreException if one of its events cannot be read (it is quarantined, see {@link
-   *     #quarantinedRows()}): a history with a hole is not returned
-   */
-  List<RecordedEvent> readStream(WorkOrderId workOrderId);
-
-  /**
-   * A page of the global log.
-   *
-   * <p><b>Ordering.</b> Positions are unique and rise in the order events were inserted. The
-   * in-memory and SQLite stores have one writer, so an event becomes visible only after every event
-   * with a lower position: a reader that continues after the last position it saw never misses an
-   * event (except whole streams deleted by retention). On PostgreSQL many transactions write at
-   * once: a transaction that took a lower position can commit after one that took a higher
-   * position, so a reader at the head of the log may pass an event that appears later. There the
-   * global log is an audit view, complete once writers are quiet, and not a gapless feed; a
-   * consumer that must see every change reads work-order streams, whose versions have no gaps.
-   *
-   * <p><b>Unreadable events</b> are skipped and quarantined (see {@link #quarantinedRows()}): a
-   * page may hold fewer events than its rows, and its last position is that of its last row,
-   * readable or not, so a reader continuing after it passes the unreadable one.
-   *
-   * @param afterPosition return events after this position (0 for the start)
-   * @param limit the most events to return, at least 1
-   * @return the events in position order, and the position to continue after
-   */
-  LogPage readLog(long afterPosition, int limit);
-
-  /**
-   * Events matching an audit query, in the query's order, at most {@code query.limit()} of them:
-   * exactly the events {@code e} of the log for which {@link EventQuery#matches query.matches(e)},
-   * sorted by {@link EventQuery#comparator()}, the first {@code limit}. The page has a cursor to
-   * continue with when more events matched; see {@link EventQuery} for the filters, the order and
-   * paging.
-   *
-   * <p><b>Cost.</b> A page costs what it returns, not the size of the log: a query by work order
-   * reads that work order's stream; any other reads an index of the log by (recorded time,
-   * position), or by (type, recorded time, position) for each type asked for, starting at the place
-   * its time range and cursor name.
-   *
-   * <p><b>Consistency.</b> A page is read at one moment. On PostgreSQL, as with {@link #readLog}, a
-   * transaction may commit events recorded before others that committed earlier, so an event can
-   * appear behind a cursor already passed: the result is an audit view, complete once writers are
-   * quiet. Events of streams deleted by retention are gone.
-   *
-   * <p><b>Unreadable events</b> are skipped and quarantined (see {@link #quarantinedRows()}): a
-   * page may then hold fewer events than the limit while its cursor continues after them.
-   *
-   * @param query the query
-   * @return the page, with events as {@link #readStream} returns them
-   */
-  EventPage queryEvents(EventQuery query);
-
-  /**
-   * A work order's current view.
-   *
-   * @param workOrderId the work order
-   * @return the view, or empty if it does not exist
-   */
-  Optional<WorkOrderView> find(WorkOrderId workOrderId);
-
-  /**
-   * Views matching a query, in submission order, one page at a time.
-   *
-   * @param query the query
-   * @return a page of views
-   */
-  Page<WorkOrderView> query(WorkOrderQuery query);
-
-  /**
-   * How many work orders each queue has in each state.
-   *
-   * @return queue → state → count, with every state present for each queue that has work orders
-   */
-  Map<String, Map<WorkOrderState, Long>> counts();
-
-  /**
-   * The work order that holds an idempotency key.
-   *
-   * @param idempotencyKey the key
-   * @return the work order's id, or empty if no live (not purged) work order holds it
-   */
-  Optional<WorkOrderId> findByIdempotencyKey(String idempotencyKey);
 
   /**
    * Atomically claims work: see {@link ClaimRequest} for which work orders qualify and in what
@@ -246,16 +160,6 @@ public interface WorkOrderStore extends AutoCloseable {
   Optional<Instant> nextAvailableAt(String queue, Instant now);
 
   /**
-   * Deletes terminal work orders whose last event is older than a cutoff, whole streams only
-   * (events, view and idempotency key), oldest first.
-   *
-   * @param cutoff delete work orders last updated before this time
-   * @param limit the most work orders to delete in this call, at least 1
-   * @return the number of work orders deleted
-   */
-  int deleteTerminalBefore(Instant cutoff, int limit);
-
-  /**
    * Registers a listener that is told when work becomes claimable (a submission, a released retry).
    * The in-memory and SQLite stores call it after their own commits; the PostgreSQL store also
    * hears other nodes' commits (one {@code NOTIFY} per transaction). Delivery is a hint: a
@@ -283,23 +187,6 @@ public interface WorkOrderStore extends AutoCloseable {
   RebuildReport rebuildProjection(RebuildMode mode);
 
   /**
-   * Distinct unreadable rows this store instance has met since it opened: events its code cannot
-   * decode (damaged, written by a newer Workgate, over the reader's limits) and projection rows
-   * that do not make a view. Each is logged once at WARN (work order, position, reason; never the
-   * row's content) and quarantined: {@link #claim} skips its work order and goes on with the
-   * others, {@link #readLog}, {@link #queryEvents}, {@link #query}, {@link #expiredLeases} and
-   * {@link #dueRetries} skip it, {@link #rebuildProjection} reports it as a mismatch, and only the
-   * reads of that one work order ({@link #readStream}, {@link #find}, appends to it) throw {@link
-   * StoreException}. A store that never decodes (the in-memory one) always answers 0. See {@code
-   * docs/storage.md}.
-   *
-   * @return the count; it only rises
-   */
-  default long quarantinedRows() {
-    return 0;
-  }
-
-  /**
    * Writes a node's row in the node table, replacing the row of the same id: what a node's
    * scheduler does on its heartbeat. Rows are not events: they are not in the log and not rebuilt.
    *
@@ -307,13 +194,6 @@ public interface WorkOrderStore extends AutoCloseable {
    * @throws StoreException if the store cannot write (closed, read-only, unreachable)
    */
   void recordNode(NodeStatus node);
-
-  /**
-   * Every row of the node table, live or not, sorted by node id.
-   *
-   * @return the rows
-   */
-  List<NodeStatus> nodes();
 
   /**
    * Removes node rows: one node's (a clean shutdown), or those whose heartbeat is older than a
@@ -325,16 +205,6 @@ public interface WorkOrderStore extends AutoCloseable {
    * @throws StoreException if the store cannot write
    */
   int removeNodes(String nodeId, Instant silentSince);
-
-  /**
-   * The local file that holds this store, for a store kept in one (SQLite): hosts put what belongs
-   * with the store's data (sandbox directories) beside it rather than in a shared directory.
-   *
-   * @return the file, absolute; empty for a store without one (in memory, PostgreSQL)
-   */
-  default Optional<java.nio.file.Path> localFile() {
-    return Optional.empty();
-  }
 
   /** Releases the store's resources. Idempotent. */
   @Override

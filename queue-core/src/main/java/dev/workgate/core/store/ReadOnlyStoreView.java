@@ -1,0 +1,84 @@
+package dev.workgate.core.store;
+
+import dev.workgate.core.RecordedEvent;
+import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.WorkOrderView;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A {@link StoreView} that forwards to another and is nothing else: the wrapper behind {@link
+ * StoreView#readOnly}, so that a store handed out for reading cannot be cast back to a {@link
+ * WorkOrderStore}. Thread-safe as the store it reads.
+ */
+final class ReadOnlyStoreView implements StoreView {
+  private final StoreView store;
+
+  ReadOnlyStoreView(StoreView store) {
+    this.store = store;
+  }
+
+  @Override
+  public List<RecordedEvent> readStream(WorkOrderId workOrderId) {
+    return store.readStream(workOrderId);
+  }
+
+  @Override
+  public LogPage readLog(long afterPosition, int limit) {
+    return store.readLog(afterPosition, limit);
+  }
+
+  @Override
+  public EventPage queryEvents(EventQuery query) {
+    return store.queryEvents(query);
+  }
+
+  @Override
+  public Optional<WorkOrderView> find(WorkOrderId workOrderId) {
+    return store.find(workOrderId);
+  }
+
+  @Override
+  public Page<WorkOrderView> query(WorkOrderQuery query) {
+    return store.query(query);
+  }
+
+  @Override
+  public Map<String, Map<WorkOrderState, Long>> counts() {
+    return store.counts();
+  }
+
+  @Override
+  public Optional<WorkOrderId> findByIdempotencyKey(String idempotencyKey) {
+    return store.findByIdempotencyKey(idempotencyKey);
+  }
+
+  @Override
+  public int deleteTerminalBefore(Instant cutoff, int limit) {
+    return store.deleteTerminalBefore(cutoff, limit);
+  }
+
+  @Override
+  public long quarantinedRows() {
+    return store.quarantinedRows();
+  }
+
+  @Override
+  public List<NodeStatus> nodes() {
+    return store.nodes();
+  }
+
+  @Override
+  public Optional<Path> localFile() {
+    return store.localFile();
+  }
+
+  @Override
+  public String toString() {
+    return "read-only " + store;
+  }
+}

@@ -1,0 +1,159 @@
+package dev.workgate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.WorkOrderSpec;
+import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.store.Stores;
+import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.execution.ExecutionManager;
+import dev.workgate.retry.RetryPolicy;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@link Workgate#node()} shows what the node does, read from memory and never from the store. */
+class NodeViewTest {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final RetryPolicy ONCE = RetryPolicy.none();
+
+  @TempDir Path dir;
+  private final CountDownLatch release = new CountDownLatch(1);
+  private final List<String> testThreadCalls = new CopyOnWriteArrayList<>();
+  private volatile Thread counted;
+  private Workgate w;
+
+  @AfterEach
+  void close() {
+    release.countDown();
+    if (w != null) {
+      w.close();
+    }
+  }
+
+  /** A node whose "block" handler holds its slot until the test releases it. */
+  private Workgate start(WorkOrderStore store) {
+    w =
+        Workgate.builder()
+            .store(store)
+            .sandboxRoot(dir)
+            .maxConcurrent(3)
+            .pollInterval(Duration.ofMillis(20))
+            .queues("default", "once")
+            .retryPolicy("once", ONCE)
+            .handler(
+                "block",
+                ctx -> {
+                  release.await(WAIT.toSeconds(), TimeUnit.SECONDS);
+                  return WorkResult.ok();
+                })
+            .build();
+    w.start();
+    return w;
+  }
+
+  @Test
+  void the_view_shows_slots_executions_heartbeat_and_counts_of_a_running_node() throws Exception {
+    start(Stores.inMemory());
+    NodeView node = w.node();
+    assertThat(node.nodeId()).isEqualTo(w.nodeId());
+    assertThat(node.maxSlots()).isEqualTo(3);
+    await().atMost(WAIT).until(() -> node.lastHeartbeat().isPresent());
+    assertThat(node.isRunning()).isTrue();
+    assertThat(node.isClaiming()).isTrue();
+    assertThat(node.turnCount()).isPositive();
+
+    WorkOrderId id = w.submit(WorkOrderSpec.builder("block").build());
+    await().atMost(WAIT).until(() -> node.slotsInUse() == 1);
+    assertThat(node.heldWorkOrders()).isEqualTo(1);
+    assertThat(node.activeExecutions())
+        .singleElement()
+        .extracting(ExecutionManager.ActiveExecution::workOrderId)
+        .isEqualTo(id);
+    assertThat(node.resources().activeSlots()).isEqualTo(1);
+    assertThat(node.claimedCount()).isEqualTo(1);
+
+    release.countDown();
+    assertThat(w.await(id, WAIT).state()).isEqualTo(WorkOrderState.COMPLETED);
+    await().atMost(WAIT).until(() -> node.activeExecutions().isEmpty());
+    await().atMost(WAIT).until(() -> node.slotsInUse() == 0);
+    assertThat(node.heldWorkOrders()).isZero();
+    assertThat(node.claimedCount()).isEqualTo(1);
+    assertThat(node.reapedCount()).isZero();
+    assertThat(node.selfFencedCount()).isZero();
+    assertThat(node.abandonedHandlers()).isEmpty();
+    assertThat(node.abandonedCreations()).isEmpty();
+
+    w.shutdown(Duration.ZERO);
+    assertThat(node.isClaiming()).isFalse();
+    assertThat(node.isRunning()).isFalse();
+  }
+
+  @Test
+  void the_view_reports_the_settings_the_node_runs_with() {
+    start(Stores.inMemory());
+    NodeView node = w.node();
+    assertThat(node.retryPolicy("once")).isSameAs(ONCE);
+    assertThat(node.retryPolicy("other")).isNotSameAs(ONCE);
+    assertThat(node.schedulerConfig().pollInterval()).isEqualTo(Duration.ofMillis(20));
+    assertThat(node.resourceConfig().maxConcurrent()).isEqualTo(3);
+    assertThat(node.leaseLostGrace())
+        .isEqualTo(node.schedulerConfig().selfFenceMargin().dividedBy(2));
+  }
+
+  @Test
+  void no_method_of_the_view_calls_the_store() throws Exception {
+    start(counting(Stores.inMemory()));
+    WorkOrderId id = w.submit(WorkOrderSpec.builder("block").build());
+    await().atMost(WAIT).until(() -> w.node().slotsInUse() == 1);
+    await().atMost(WAIT).until(() -> w.node().lastHeartbeat().isPresent());
+
+    // Only this thread's calls count: the node's own threads keep using the store meanwhile.
+    counted = Thread.currentThread();
+    List<String> read = new ArrayList<>();
+    for (Method m : NodeView.class.getMethods()) {
+      Object[] args = m.getParameterCount() == 0 ? new Object[0] : new Object[] {"default"};
+      m.invoke(w.node(), args);
+      read.add(m.getName());
+    }
+    counted = null;
+
+    assertThat(read).contains("activeExecutions", "resources", "heldWorkOrders", "retryPolicy");
+    assertThat(testThreadCalls).as("store calls made by the view").isEmpty();
+    // The proxy does see this thread's store calls: the check above can fail.
+    counted = Thread.currentThread();
+    w.find(id);
+    counted = null;
+    assertThat(testThreadCalls).isNotEmpty();
+  }
+
+  /** A store that records the calls made on the {@link #counted} thread. */
+  private WorkOrderStore counting(WorkOrderStore delegate) {
+    return (WorkOrderStore)
+        Proxy.newProxyInstance(
+            WorkOrderStore.class.getClassLoader(),
+            new Class<?>[] {WorkOrderStore.class},
+            (proxy, method, args) -> {
+              if (Thread.currentThread() == counted) {
+                testThreadCalls.add(method.getName());
+              }
+              try {
+                return method.invoke(delegate, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
+  }
+}
