@@ -124,7 +124,7 @@ import org.junit.jupiter.api.Test;
  * store must be thread-safe: the concurrency tests use real threads (8 to 12) and bounded waits,
  * never sleeps, and the largest claims 10,000 work orders, so a store that serializes every call is
  * slow but passes. A few tests append texts of more than 20,000,000 characters (the store must
- * refuse or read back what it accepts), so give the test JVM a heap of at least 512 MB.
+ * refuse them or read back what it accepts); Workgate's own stores pass in a 256 MB heap.
  *
  * <h2>Skipping</h2>
  *
