@@ -10,8 +10,10 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * docs/testing.md: its Java block is {@code docs/InvoiceHandlerTest} verbatim (which runs as a test
- * of its own), its dependency block names this build's version, and the README links it.
+ * docs/testing.md: its first Java block is {@code docs/InvoiceHandlerTest} verbatim and the one
+ * under "Testing a store of your own" is {@code stores/InMemoryWorkOrderStoreConformanceTest}
+ * verbatim (each runs as a test of its own), its dependency block names this build's version, and
+ * the README links it.
  */
 class DocsTestingExampleTest {
   private static final Path DOC = Path.of("..", "docs", "testing.md");
@@ -19,14 +21,21 @@ class DocsTestingExampleTest {
   private static final Path ROOT_POM = Path.of("..", "pom.xml");
   private static final Path EXAMPLE =
       Path.of("src", "test", "java", "dev", "workgate", "test", "docs", "InvoiceHandlerTest.java");
+  private static final Path STORE_EXAMPLE =
+      Path.of("src/test/java/dev/workgate/test/stores/InMemoryWorkOrderStoreConformanceTest.java");
 
   @Test
   void the_java_block_is_the_example_test_verbatim() throws IOException {
-    String source = Files.readString(EXAMPLE);
-    String start = "// spotless:off\n";
-    int from = source.indexOf(start) + start.length();
-    String verbatim = source.substring(from, source.indexOf("// spotless:on", from));
-    assertThat(block(Files.readString(DOC), "```java\n")).isEqualTo(verbatim);
+    assertThat(block(Files.readString(DOC), "```java\n")).isEqualTo(betweenMarkers(EXAMPLE));
+  }
+
+  @Test
+  void the_store_section_shows_the_in_memory_stores_conformance_test_verbatim() throws IOException {
+    String doc = Files.readString(DOC);
+    String heading = "## Testing a store of your own\n";
+    assertThat(doc).contains(heading);
+    String section = doc.substring(doc.indexOf(heading));
+    assertThat(block(section, "```java\n")).isEqualTo(betweenMarkers(STORE_EXAMPLE));
   }
 
   @Test
@@ -47,6 +56,14 @@ class DocsTestingExampleTest {
   @Test
   void the_readme_links_it() throws IOException {
     assertThat(Files.readString(README)).contains("(docs/testing.md)");
+  }
+
+  private static String betweenMarkers(Path source) throws IOException {
+    String text = Files.readString(source);
+    String start = "// spotless:off\n";
+    assertThat(text).as("%s has the markers", source).contains(start, "// spotless:on");
+    int from = text.indexOf(start) + start.length();
+    return text.substring(from, text.indexOf("// spotless:on", from));
   }
 
   private static String block(String markdown, String fence) {

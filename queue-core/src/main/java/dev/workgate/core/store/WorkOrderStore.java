@@ -15,7 +15,8 @@ import java.util.Optional;
 /**
  * The event log and the projection of every work order's current state: the storage SPI of
  * Workgate. Backends: {@link Stores#inMemory()}, SQLite and PostgreSQL; each passes the store
- * conformance suite of the {@code queue-core} test-jar.
+ * conformance suite, {@code dev.workgate.test.WorkOrderStoreConformance} in the {@code queue-test}
+ * module, which a store of one's own extends too.
  *
  * <p><b>Appends.</b> Every change is an append of events to a work order's stream under an {@link
  * ExpectedVersion}. An append is all-or-nothing: each event passes through the transition table in

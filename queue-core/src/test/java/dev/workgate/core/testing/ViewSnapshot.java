@@ -13,6 +13,9 @@ import java.util.Optional;
 /**
  * Every observable field of a {@link WorkOrderView} as a record, so that views of different classes
  * (each backend has its own) compare by value in assertions.
+ *
+ * <p>queue-test keeps a package-private copy for its store conformance suite, since queue-core's
+ * tests cannot depend on that module.
  */
 public record ViewSnapshot(
     WorkOrderId id,

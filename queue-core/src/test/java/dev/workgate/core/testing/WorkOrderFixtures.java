@@ -18,6 +18,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Every value is valid for its type; tests that need an odd value build it themselves. Stateless
  * apart from the id counter, and thread-safe.
+ *
+ * <p>queue-test keeps a package-private copy for its store conformance suite, since queue-core's
+ * tests cannot depend on that module.
  */
 public final class WorkOrderFixtures {
 

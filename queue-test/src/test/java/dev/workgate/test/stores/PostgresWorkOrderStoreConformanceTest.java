@@ -1,7 +1,8 @@
-package dev.workgate.core.store.jdbc;
+package dev.workgate.test.stores;
 
 import dev.workgate.core.store.WorkOrderStore;
-import dev.workgate.core.store.WorkOrderStoreConformanceTest;
+import dev.workgate.core.store.jdbc.PostgresTestDatabase;
+import dev.workgate.test.WorkOrderStoreConformance;
 import java.time.Clock;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -10,7 +11,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * (see {@link PostgresTestDatabase}), which are dropped and closed after the suite has closed the
  * store.
  */
-class PostgresWorkOrderStoreConformanceTest extends WorkOrderStoreConformanceTest {
+class PostgresWorkOrderStoreConformanceTest extends WorkOrderStoreConformance {
 
   @RegisterExtension final PostgresTestDatabase db = new PostgresTestDatabase();
 

@@ -1,8 +1,9 @@
-package dev.workgate.core.store.jdbc;
+package dev.workgate.test.stores;
 
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
-import dev.workgate.core.store.WorkOrderStoreConformanceTest;
+import dev.workgate.core.store.jdbc.SqliteOptions;
+import dev.workgate.test.WorkOrderStoreConformance;
 import java.nio.file.Path;
 import java.time.Clock;
 import org.junit.jupiter.api.io.TempDir;
@@ -11,7 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The store conformance suite against the SQLite store, one new database file per test. The default
  * durability (FULL) is kept: the suite checks the store as hosts get it.
  */
-class SqliteWorkOrderStoreConformanceTest extends WorkOrderStoreConformanceTest {
+class SqliteWorkOrderStoreConformanceTest extends WorkOrderStoreConformance {
 
   @TempDir Path dir;
 

@@ -1,4 +1,4 @@
-package dev.workgate.core.store;
+package dev.workgate.test;
 
 import static dev.workgate.core.WorkOrderState.CANCELLED;
 import static dev.workgate.core.WorkOrderState.COMPLETED;
@@ -7,19 +7,19 @@ import static dev.workgate.core.WorkOrderState.PENDING;
 import static dev.workgate.core.WorkOrderState.PREPARING;
 import static dev.workgate.core.WorkOrderState.RUNNING;
 import static dev.workgate.core.WorkOrderState.WAITING_RETRY;
-import static dev.workgate.core.testing.WorkOrderFixtures.cancellationRequested;
-import static dev.workgate.core.testing.WorkOrderFixtures.cancelled;
-import static dev.workgate.core.testing.WorkOrderFixtures.claimed;
-import static dev.workgate.core.testing.WorkOrderFixtures.completed;
-import static dev.workgate.core.testing.WorkOrderFixtures.completedWith;
-import static dev.workgate.core.testing.WorkOrderFixtures.failedForGood;
-import static dev.workgate.core.testing.WorkOrderFixtures.failedWithRetry;
-import static dev.workgate.core.testing.WorkOrderFixtures.leaseExpired;
-import static dev.workgate.core.testing.WorkOrderFixtures.newId;
-import static dev.workgate.core.testing.WorkOrderFixtures.retryReleased;
-import static dev.workgate.core.testing.WorkOrderFixtures.spec;
-import static dev.workgate.core.testing.WorkOrderFixtures.started;
-import static dev.workgate.core.testing.WorkOrderFixtures.submitted;
+import static dev.workgate.test.WorkOrderFixtures.cancellationRequested;
+import static dev.workgate.test.WorkOrderFixtures.cancelled;
+import static dev.workgate.test.WorkOrderFixtures.claimed;
+import static dev.workgate.test.WorkOrderFixtures.completed;
+import static dev.workgate.test.WorkOrderFixtures.completedWith;
+import static dev.workgate.test.WorkOrderFixtures.failedForGood;
+import static dev.workgate.test.WorkOrderFixtures.failedWithRetry;
+import static dev.workgate.test.WorkOrderFixtures.leaseExpired;
+import static dev.workgate.test.WorkOrderFixtures.newId;
+import static dev.workgate.test.WorkOrderFixtures.retryReleased;
+import static dev.workgate.test.WorkOrderFixtures.spec;
+import static dev.workgate.test.WorkOrderFixtures.started;
+import static dev.workgate.test.WorkOrderFixtures.submitted;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -41,8 +41,20 @@ import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
-import dev.workgate.core.testing.MutableClock;
-import dev.workgate.core.testing.ViewSnapshot;
+import dev.workgate.core.store.AppendRequest;
+import dev.workgate.core.store.Cancellations;
+import dev.workgate.core.store.Capacity;
+import dev.workgate.core.store.Claim;
+import dev.workgate.core.store.ClaimRequest;
+import dev.workgate.core.store.EventPage;
+import dev.workgate.core.store.EventQuery;
+import dev.workgate.core.store.ExpectedVersion;
+import dev.workgate.core.store.LogPage;
+import dev.workgate.core.store.NodeStatus;
+import dev.workgate.core.store.Page;
+import dev.workgate.core.store.RebuildMode;
+import dev.workgate.core.store.WorkOrderQuery;
+import dev.workgate.core.store.WorkOrderStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -74,21 +86,56 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The contract every {@link WorkOrderStore} backend must meet: one suite, run against the in-memory
- * store here and against the SQLite and PostgreSQL stores in their modules (it ships in the {@code
- * queue-core} test-jar). A new backend is done when a subclass of this class passes.
+ * The contract every {@link WorkOrderStore} must meet, as a JUnit Jupiter base class: a store is
+ * done when a subclass of this class passes. Workgate's own stores (in-memory, SQLite, PostgreSQL)
+ * run it, and a store of your own extends it the same way.
  *
- * <p>A subclass implements {@link #createStore(Clock)}, returning a new, empty store that stamps
- * its events with the given clock. Each test gets its own store and a {@link MutableClock} that
- * starts at {@link MutableClock#DEFAULT_START} and moves only when the test moves it; every time
- * the suite uses is a whole millisecond, so backends that keep milliseconds or microseconds
- * round-trip them. The store is closed after each test. Test names say the behaviour they check and
- * start with the SPI method they are about.
+ * <pre>{@code
+ * class MyStoreConformanceTest extends WorkOrderStoreConformance {
+ *   @Override
+ *   protected WorkOrderStore createStore(Clock clock) {
+ *     return new MyStore(clock); // new and empty, stamping events with this clock
+ *   }
+ * }
+ * }</pre>
  *
- * <p>The concurrency tests use real threads (8 to 12) and bounded waits, never sleeps; the largest
- * one claims 10,000 work orders.
+ * <h2>What a subclass implements</h2>
+ *
+ * <p>One method, {@link #createStore(Clock)}: a new, empty store for one test. Each test calls it
+ * once, before the test, and closes the store after it, so a store over a database gets a fresh
+ * database, schema or file per test (a JUnit {@code @TempDir} field, or an extension registered
+ * with {@code @RegisterExtension} that creates and drops a schema around each test). Resources the
+ * store does not own, such as a connection pool, are closed by the subclass after the suite has
+ * closed the store (an {@code @AfterEach} of the subclass or its extension runs after the suite's).
+ *
+ * <h2>The clock</h2>
+ *
+ * <p>The store must stamp every recorded event ({@code recordedAt}, and the view times derived from
+ * it) with the clock it is given, never with the system clock: the suite checks the stamps to the
+ * millisecond. The clock is a {@link MutableClock} that starts at {@link
+ * MutableClock#DEFAULT_START} and moves only when a test moves it, forward and, in a few tests,
+ * back; every time the suite uses is a whole millisecond, so a store that keeps milliseconds or
+ * microseconds round-trips them.
+ *
+ * <h2>What the store needs</h2>
+ *
+ * <p>No test reopens a store, so the suite runs against a store that keeps nothing across a close
+ * (the in-memory one passes); tests of durability across a restart belong in the subclass. The
+ * store must be thread-safe: the concurrency tests use real threads (8 to 12) and bounded waits,
+ * never sleeps, and the largest claims 10,000 work orders, so a store that serializes every call is
+ * slow but passes. A few tests append texts of more than 20,000,000 characters (the store must
+ * refuse them or read back what it accepts); Workgate's own stores pass in a 256 MB heap.
+ *
+ * <h2>Skipping</h2>
+ *
+ * <p>There is no capability switch: every method of the SPI is part of the contract, and every test
+ * applies to every store. A subclass adds its own backend-specific tests, using {@link #store()},
+ * {@link #clock()} and the constants here; it should not override or disable the suite's.
+ *
+ * <p>Test names say the behaviour they check and start with the SPI method they are about. Not
+ * thread-safe itself: JUnit runs one test of a class at a time unless told otherwise.
  */
-public abstract class WorkOrderStoreConformanceTest {
+public abstract class WorkOrderStoreConformance {
 
   /** The queue most tests use. */
   protected static final String QUEUE = "jobs";
@@ -136,7 +183,7 @@ public abstract class WorkOrderStoreConformanceTest {
 
   @BeforeEach
   void openStore() {
-    clock = MutableClock.create();
+    clock = new MutableClock();
     t0 = clock.instant();
     store = createStore(clock);
   }
@@ -2952,7 +2999,7 @@ public abstract class WorkOrderStoreConformanceTest {
         case 2 -> clock.advance(Duration.ofSeconds(1));
         default -> {
           if (!clock.instant().minusSeconds(1).isBefore(floor)) {
-            clock.advance(Duration.ofSeconds(-1));
+            clock.set(clock.instant().minusSeconds(1));
           }
         }
       }

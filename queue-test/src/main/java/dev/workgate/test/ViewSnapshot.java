@@ -1,0 +1,70 @@
+package dev.workgate.test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.workgate.core.ErrorInfo;
+import dev.workgate.core.ResourceRequest;
+import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.WorkOrderSpec;
+import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.WorkOrderView;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * Every observable field of a {@link WorkOrderView} as a record, so that views of different classes
+ * (each backend has its own) compare by value in assertions.
+ *
+ * <p>For {@link WorkOrderStoreConformance}. queue-core's own tests keep a copy ({@code
+ * dev.workgate.core.testing.ViewSnapshot} in its test-jar), since queue-core cannot depend on this
+ * module.
+ */
+record ViewSnapshot(
+    WorkOrderId id,
+    String queue,
+    String type,
+    WorkOrderState state,
+    int attempt,
+    int priority,
+    long version,
+    Instant submittedAt,
+    Instant updatedAt,
+    Instant availableAt,
+    Optional<Instant> nextAttemptAt,
+    Optional<ErrorInfo> lastError,
+    Optional<JsonNode> result,
+    WorkOrderSpec spec,
+    ResourceRequest resources,
+    Optional<String> leaseOwner,
+    Optional<Instant> leaseExpiresAt,
+    Optional<String> cancellationRequested,
+    Optional<WorkOrderId> resubmittedFrom) {
+
+  /**
+   * Snapshots a view.
+   *
+   * @param v the view
+   * @return its fields
+   */
+  static ViewSnapshot of(WorkOrderView v) {
+    return new ViewSnapshot(
+        v.id(),
+        v.queue(),
+        v.type(),
+        v.state(),
+        v.attempt(),
+        v.priority(),
+        v.version(),
+        v.submittedAt(),
+        v.updatedAt(),
+        v.availableAt(),
+        v.nextAttemptAt(),
+        v.lastError(),
+        v.result(),
+        v.spec(),
+        v.resources(),
+        v.leaseOwner(),
+        v.leaseExpiresAt(),
+        v.cancellationRequested(),
+        v.resubmittedFrom());
+  }
+}
