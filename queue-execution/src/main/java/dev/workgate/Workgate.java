@@ -2,7 +2,6 @@ package dev.workgate;
 
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.Text;
-import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderView;
@@ -38,7 +37,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -90,8 +88,6 @@ public final class Workgate implements AutoCloseable {
    */
   public static final String TRANSITION_LOGGER = "dev.workgate.transitions";
 
-  private static final Logger TRANSITIONS = LoggerFactory.getLogger(TRANSITION_LOGGER);
-
   private final WorkOrderStore hostStore;
   private final boolean ownsStore;
   private final ObservedStore store;
@@ -114,7 +110,7 @@ public final class Workgate implements AutoCloseable {
   private final ThreadFactory threadFactory;
 
   private final Duration pollInterval;
-  private final List<TransitionListener> listeners = new CopyOnWriteArrayList<>();
+  private final Transitions transitions;
   private final Map<WorkOrderId, CompletableFuture<WorkOrderView>> completions =
       new ConcurrentHashMap<>();
   private final ScheduledExecutorService watcher;
@@ -127,7 +123,6 @@ public final class Workgate implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Clock clock;
   private final String nodeId;
-  private final Level transitionLogLevel;
   private final Path sandboxRoot;
 
   /** The root is the node's own directory under java.io.tmpdir: removed on close when empty. */
@@ -145,15 +140,12 @@ public final class Workgate implements AutoCloseable {
     this.temporaryRoot =
         b.sandboxRoot == null && (b.store == null || b.store.localFile().isEmpty());
     this.clock = b.clock;
-    this.transitionLogLevel = b.transitionLogLevel;
+    this.transitions = new Transitions(b.transitionLogLevel);
     this.hostStore = b.store != null ? b.store : Stores.inMemory(b.clock);
     this.ownsStore = b.store == null;
     this.store =
         new ObservedStore(
-            new GroupCommitStore(hostStore),
-            this::observed,
-            () -> !listeners.isEmpty() || TRANSITIONS.isEnabledForLevel(transitionLogLevel),
-            b.clock);
+            new GroupCommitStore(hostStore), this::observed, transitions::wanted, b.clock);
     RetryManager.Builder rb =
         RetryManager.builder(store)
             .defaultPolicy(b.retryPolicy)
@@ -460,16 +452,7 @@ public final class Workgate implements AutoCloseable {
   }
 
   private void observed(StateChange change) {
-    logTransition(change);
-    for (TransitionListener l : listeners) {
-      try {
-        l.transition(change);
-      } catch (VirtualMachineError fatal) {
-        throw fatal;
-      } catch (Throwable t) {
-        LOG.warn("transition listener failed on {}", change.workOrderId(), t);
-      }
-    }
+    transitions.observed(change);
     WorkOrderId id = change.workOrderId();
     if (change.to().isTerminal() && completions.containsKey(id)) {
       // Read the final view off the writer's thread: a store hiccup here must not touch the
@@ -487,28 +470,6 @@ public final class Workgate implements AutoCloseable {
         // Closing: close() fails the futures still waiting.
       }
     }
-  }
-
-  /** One line per transition: ids, states, queue, attempt and error code; never payloads. */
-  private void logTransition(StateChange c) {
-    if (!TRANSITIONS.isEnabledForLevel(transitionLogLevel)) {
-      return;
-    }
-    String error = "";
-    if (c.event().event() instanceof WorkOrderEvent.AttemptFailed f) {
-      error = " error=" + f.error().code();
-    }
-    TRANSITIONS
-        .atLevel(transitionLogLevel)
-        .log(
-            "{} {} {} -> {} queue={} attempt={}{}",
-            c.workOrderId(),
-            c.type().typeName(),
-            c.from().map(Enum::name).orElse("NEW"),
-            c.to(),
-            c.queue(),
-            c.attempt(),
-            error);
   }
 
   private void complete(WorkOrderId id, WorkOrderView view) {
@@ -555,14 +516,7 @@ public final class Workgate implements AutoCloseable {
    * @return its registration; closing it removes the listener
    */
   public Subscription onTransition(TransitionListener listener) {
-    Objects.requireNonNull(listener, "listener");
-    listeners.add(listener);
-    AtomicBoolean open = new AtomicBoolean(true);
-    return () -> {
-      if (open.compareAndSet(true, false)) {
-        listeners.remove(listener);
-      }
-    };
+    return transitions.add(listener);
   }
 
   /**
