@@ -36,7 +36,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -111,9 +110,7 @@ public final class Workgate implements AutoCloseable {
 
   private final Duration pollInterval;
   private final Transitions transitions;
-  private final Map<WorkOrderId, CompletableFuture<WorkOrderView>> completions =
-      new ConcurrentHashMap<>();
-  private final ScheduledExecutorService watcher;
+  private final Completions completions;
   private final Duration orphanReapInterval;
 
   /** Runs the periodic orphan reaper once started, if its interval is not zero. */
@@ -146,6 +143,18 @@ public final class Workgate implements AutoCloseable {
     this.store =
         new ObservedStore(
             new GroupCommitStore(hostStore), this::observed, transitions::wanted, b.clock);
+    this.nodeId = config.nodeId();
+    this.threadFactory = b.threadFactory;
+    this.drive = b.drive;
+    this.completions =
+        new Completions(
+            store,
+            drive != null
+                ? drive.timer()
+                : Executors.newSingleThreadScheduledExecutor(
+                    threadFactory != null
+                        ? threadFactory
+                        : daemonThreads("workgate-completions-" + nodeId)));
     RetryManager.Builder rb =
         RetryManager.builder(store)
             .defaultPolicy(b.retryPolicy)
@@ -168,9 +177,6 @@ public final class Workgate implements AutoCloseable {
                     .build(),
             b.memoryProbe != null ? b.memoryProbe : MemoryProbes.system(),
             b.clock);
-    this.nodeId = config.nodeId();
-    this.threadFactory = b.threadFactory;
-    this.drive = b.drive;
     this.handlerPool =
         drive != null
             ? drive.callerThread()
@@ -221,13 +227,6 @@ public final class Workgate implements AutoCloseable {
     this.orphans = new OrphanReaper(store, executions, nodeId, b.clock);
     this.orphanReapInterval = b.orphanReapInterval;
     this.pollInterval = config.pollInterval();
-    this.watcher =
-        drive != null
-            ? drive.timer()
-            : Executors.newSingleThreadScheduledExecutor(
-                threadFactory != null
-                    ? threadFactory
-                    : daemonThreads("workgate-completions-" + nodeId));
     if (drive != null) {
       executions.addListener((id, attempt, outcome) -> drive.attemptEnded());
       drive.bind(scheduler::runOnce);
@@ -282,8 +281,7 @@ public final class Workgate implements AutoCloseable {
       started.set(false); // a later start() tries again
       throw e;
     }
-    long millis = Math.max(50, pollInterval.toMillis());
-    watcher.scheduleWithFixedDelay(this::checkCompletions, millis, millis, TimeUnit.MILLISECONDS);
+    completions.start(pollInterval);
     if (!orphanReapInterval.isZero()) {
       ScheduledExecutorService reaper =
           Executors.newSingleThreadScheduledExecutor(
@@ -440,43 +438,12 @@ public final class Workgate implements AutoCloseable {
    */
   public CompletableFuture<WorkOrderView> completion(WorkOrderId id) {
     requireOpen();
-    WorkOrderView view =
-        store.find(id).orElseThrow(() -> new IllegalArgumentException("no work order " + id));
-    if (view.state().isTerminal()) {
-      return CompletableFuture.completedFuture(view);
-    }
-    CompletableFuture<WorkOrderView> future =
-        completions.computeIfAbsent(id, k -> new CompletableFuture<>());
-    store.find(id).filter(v -> v.state().isTerminal()).ifPresent(v -> complete(id, v));
-    return future.thenApply(v -> v);
+    return completions.of(id);
   }
 
   private void observed(StateChange change) {
     transitions.observed(change);
-    WorkOrderId id = change.workOrderId();
-    if (change.to().isTerminal() && completions.containsKey(id)) {
-      // Read the final view off the writer's thread: a store hiccup here must not touch the
-      // write that just succeeded, and the periodic check catches what this misses.
-      try {
-        watcher.execute(
-            () -> {
-              try {
-                store.find(id).ifPresent(v -> complete(id, v));
-              } catch (RuntimeException e) {
-                LOG.debug("reading the final view of {} failed; the next check retries", id, e);
-              }
-            });
-      } catch (java.util.concurrent.RejectedExecutionException closing) {
-        // Closing: close() fails the futures still waiting.
-      }
-    }
-  }
-
-  private void complete(WorkOrderId id, WorkOrderView view) {
-    CompletableFuture<WorkOrderView> future = completions.remove(id);
-    if (future != null) {
-      future.complete(view);
-    }
+    completions.transitioned(change);
   }
 
   /** One periodic run of the orphan reaper; a failure is logged and the next run tries again. */
@@ -495,17 +462,6 @@ public final class Workgate implements AutoCloseable {
     ScheduledExecutorService reaper = housekeeping;
     if (reaper != null) {
       reaper.shutdownNow();
-    }
-  }
-
-  /** Catches work orders ended by other nodes, which this node hears nothing about. */
-  private void checkCompletions() {
-    try {
-      for (WorkOrderId id : Set.copyOf(completions.keySet())) {
-        store.find(id).filter(v -> v.state().isTerminal()).ifPresent(v -> complete(id, v));
-      }
-    } catch (RuntimeException e) {
-      LOG.warn("checking completions failed", e);
     }
   }
 
@@ -655,12 +611,10 @@ public final class Workgate implements AutoCloseable {
       return;
     }
     shutdown(Duration.ZERO);
-    watcher.shutdownNow();
+    completions.stopWatching();
     executions.close();
     handlerPool.shutdownNow();
-    for (CompletableFuture<WorkOrderView> f : completions.values()) {
-      f.completeExceptionally(new IllegalStateException("Workgate was closed"));
-    }
+    completions.failWaiting();
     if (ownsStore) {
       hostStore.close();
     }
