@@ -39,7 +39,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -100,7 +99,7 @@ public final class Workgate implements AutoCloseable {
   private final ExecutionManager executions;
   private final Scheduler scheduler;
   private final WorkgateClient client;
-  private final OrphanReaper orphans;
+  private final Housekeeping housekeeping;
 
   /** Runs this node's in-process handlers; shut down once its executions have ended. */
   private final ExecutorService handlerPool;
@@ -111,10 +110,6 @@ public final class Workgate implements AutoCloseable {
   private final Duration pollInterval;
   private final Transitions transitions;
   private final Completions completions;
-  private final Duration orphanReapInterval;
-
-  /** Runs the periodic orphan reaper once started, if its interval is not zero. */
-  private volatile ScheduledExecutorService housekeeping;
 
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -224,8 +219,11 @@ public final class Workgate implements AutoCloseable {
       sb.threadFactory(threadFactory);
     }
     this.scheduler = sb.build();
-    this.orphans = new OrphanReaper(store, executions, nodeId, b.clock);
-    this.orphanReapInterval = b.orphanReapInterval;
+    this.housekeeping =
+        new Housekeeping(
+            new OrphanReaper(store, executions, nodeId, b.clock),
+            b.orphanReapInterval,
+            threadFactory != null ? threadFactory : daemonThreads("workgate-orphans-" + nodeId));
     this.pollInterval = config.pollInterval();
     if (drive != null) {
       executions.addListener((id, attempt, outcome) -> drive.attemptEnded());
@@ -272,24 +270,14 @@ public final class Workgate implements AutoCloseable {
       return;
     }
     try {
-      int reaped = orphans.reap();
-      if (reaped > 0) {
-        LOG.info("destroyed {} orphaned sandboxes before starting", reaped);
-      }
+      housekeeping.reapBeforeStart();
       scheduler.start();
     } catch (RuntimeException | Error e) {
       started.set(false); // a later start() tries again
       throw e;
     }
     completions.start(pollInterval);
-    if (!orphanReapInterval.isZero()) {
-      ScheduledExecutorService reaper =
-          Executors.newSingleThreadScheduledExecutor(
-              threadFactory != null ? threadFactory : daemonThreads("workgate-orphans-" + nodeId));
-      long nanos = orphanReapInterval.toNanos();
-      reaper.scheduleWithFixedDelay(this::reapPeriodically, nanos, nanos, TimeUnit.NANOSECONDS);
-      housekeeping = reaper;
-    }
+    housekeeping.start();
   }
 
   /**
@@ -446,25 +434,6 @@ public final class Workgate implements AutoCloseable {
     completions.transitioned(change);
   }
 
-  /** One periodic run of the orphan reaper; a failure is logged and the next run tries again. */
-  private void reapPeriodically() {
-    try {
-      int reaped = orphans.reap();
-      if (reaped > 0) {
-        LOG.info("destroyed {} orphaned sandboxes", reaped);
-      }
-    } catch (RuntimeException e) {
-      LOG.warn("looking for orphaned sandboxes failed; the next run tries again", e);
-    }
-  }
-
-  private void stopHousekeeping() {
-    ScheduledExecutorService reaper = housekeeping;
-    if (reaper != null) {
-      reaper.shutdownNow();
-    }
-  }
-
   /**
    * Adds a listener for every transition this node makes.
    *
@@ -575,7 +544,7 @@ public final class Workgate implements AutoCloseable {
    * @return how many were destroyed
    */
   public int reapOrphans() {
-    return orphans.reap();
+    return housekeeping.reapNow();
   }
 
   /**
@@ -600,7 +569,7 @@ public final class Workgate implements AutoCloseable {
     // The executions have ended (or were given up on): no handler starts any more. A handler that
     // ignored its kill keeps its thread until it returns; close() interrupts it once more.
     handlerPool.shutdown();
-    stopHousekeeping();
+    housekeeping.stop();
     scheduler.close();
   }
 
