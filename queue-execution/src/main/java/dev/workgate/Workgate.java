@@ -115,22 +115,13 @@ public final class Workgate implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Clock clock;
   private final String nodeId;
-  private final Path sandboxRoot;
-
-  /** The root is the node's own directory under java.io.tmpdir: removed on close when empty. */
-  private final boolean temporaryRoot;
+  private final SandboxRoot sandboxRoot;
 
   /** Turns this node by hand, on its caller's thread; null for a node that runs its own loop. */
   private final ManualDrive drive;
 
   private Workgate(Builder b, SchedulerConfig config) {
-    this.sandboxRoot =
-        b.sandboxRoot != null
-            ? SandboxPaths.preparedRoot(b.sandboxRoot)
-            : SandboxPaths.defaultRoot(
-                b.store != null ? b.store.localFile() : Optional.empty(), config.nodeId());
-    this.temporaryRoot =
-        b.sandboxRoot == null && (b.store == null || b.store.localFile().isEmpty());
+    this.sandboxRoot = SandboxRoot.choose(b.sandboxRoot, b.store, config.nodeId());
     this.clock = b.clock;
     this.transitions = new Transitions(b.transitionLogLevel);
     this.hostStore = b.store != null ? b.store : Stores.inMemory(b.clock);
@@ -200,12 +191,11 @@ public final class Workgate implements AutoCloseable {
           .killExecutor(drive.callerThread())
           .timer(drive.timer());
     }
-    Path root = sandboxRoot;
     for (Map.Entry<String, WorkHandler> h : b.handlers.entrySet()) {
       eb.provider(
           h.getKey(),
           new InProcessSandboxProvider(
-              root.resolve("in-process"), h.getValue(), b.clock, handlerPool));
+              sandboxRoot.inProcess(), h.getValue(), b.clock, handlerPool));
     }
     b.providers.forEach(eb::provider);
     this.executions = eb.build();
@@ -499,7 +489,7 @@ public final class Workgate implements AutoCloseable {
    * @return the sandbox root, which exists
    */
   public Path sandboxRoot() {
-    return sandboxRoot;
+    return sandboxRoot.path();
   }
 
   /**
@@ -587,23 +577,7 @@ public final class Workgate implements AutoCloseable {
     if (ownsStore) {
       hostStore.close();
     }
-    if (temporaryRoot) {
-      removeIfEmpty(sandboxRoot.resolve("in-process"));
-      removeIfEmpty(sandboxRoot);
-    }
-  }
-
-  /**
-   * Removes a directory of this node's under the temporary directory once nothing is left in it.
-   */
-  private static void removeIfEmpty(Path dir) {
-    try {
-      java.nio.file.Files.deleteIfExists(dir);
-    } catch (java.nio.file.DirectoryNotEmptyException kept) {
-      LOG.debug("sandbox directory {} is not empty: kept", dir);
-    } catch (java.io.IOException e) {
-      LOG.debug("cannot remove the sandbox directory {}: {}", dir, e.toString());
-    }
+    sandboxRoot.removeIfTemporary();
   }
 
   private void requireOpen() {
