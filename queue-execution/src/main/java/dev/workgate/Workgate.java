@@ -7,12 +7,9 @@ import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.Cancellations;
 import dev.workgate.core.store.StoreView;
-import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.Subscription;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.execution.ExecutionManager;
-import dev.workgate.execution.InProcessSandboxProvider;
-import dev.workgate.execution.OrphanReaper;
 import dev.workgate.execution.SandboxPaths;
 import dev.workgate.execution.SandboxProvider;
 import dev.workgate.internal.ManualDrive;
@@ -38,7 +35,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -104,9 +100,6 @@ public final class Workgate implements AutoCloseable {
   /** Runs this node's in-process handlers; shut down once its executions have ended. */
   private final ExecutorService handlerPool;
 
-  /** Makes the node's own threads; null for the default named daemon threads. */
-  private final ThreadFactory threadFactory;
-
   private final Duration pollInterval;
   private final Transitions transitions;
   private final Completions completions;
@@ -121,116 +114,26 @@ public final class Workgate implements AutoCloseable {
   private final ManualDrive drive;
 
   private Workgate(Builder b, SchedulerConfig config) {
-    this.sandboxRoot = SandboxRoot.choose(b.sandboxRoot, b.store, config.nodeId());
+    NodeAssembly parts = new NodeAssembly(b, config);
+    this.sandboxRoot = parts.sandboxRoot;
+    this.transitions = parts.transitions;
+    this.hostStore = parts.hostStore;
+    this.ownsStore = parts.ownsStore;
+    this.store = parts.store;
+    this.completions = parts.completions;
+    this.retries = parts.retries;
+    this.resources = parts.resources;
+    this.handlerPool = parts.handlerPool;
+    this.executions = parts.executions;
+    this.scheduler = parts.scheduler;
+    this.housekeeping = parts.housekeeping;
+    this.client = parts.client;
+    this.storeView = parts.storeView;
+    this.node = parts.node;
     this.clock = b.clock;
-    this.transitions = new Transitions(b.transitionLogLevel);
-    this.hostStore = b.store != null ? b.store : Stores.inMemory(b.clock);
-    this.ownsStore = b.store == null;
-    this.store =
-        new ObservedStore(
-            new GroupCommitStore(hostStore), this::observed, transitions::wanted, b.clock);
     this.nodeId = config.nodeId();
-    this.threadFactory = b.threadFactory;
     this.drive = b.drive;
-    this.completions =
-        new Completions(
-            store,
-            drive != null
-                ? drive.timer()
-                : Executors.newSingleThreadScheduledExecutor(
-                    threadFactory != null
-                        ? threadFactory
-                        : daemonThreads("workgate-completions-" + nodeId)));
-    RetryManager.Builder rb =
-        RetryManager.builder(store)
-            .defaultPolicy(b.retryPolicy)
-            .classifier(b.errorClassifier)
-            .batchSize(b.retryBatchSize)
-            .maxReleases(b.maxReleases)
-            .clock(b.clock);
-    b.queuePolicies.forEach(rb::policy);
-    if (b.random != null) {
-      rb.random(b.random);
-    }
-    this.retries = rb.build();
-    this.resources =
-        new ResourceMonitor(
-            b.resourceConfig != null
-                ? b.resourceConfig
-                : ResourceConfig.builder()
-                    .maxConcurrent(b.maxConcurrent)
-                    .memoryPerSlotMb(b.memoryPerSlotMb)
-                    .build(),
-            b.memoryProbe != null ? b.memoryProbe : MemoryProbes.system(),
-            b.clock);
-    this.handlerPool =
-        drive != null
-            ? drive.callerThread()
-            : InProcessSandboxProvider.cachedPool(
-                threadFactory != null
-                    ? threadFactory
-                    : daemonThreads("workgate-handler-" + nodeId));
-    ExecutionManager.Builder eb =
-        ExecutionManager.builder(store, retries, nodeId)
-            .clock(b.clock)
-            .threads(b.resourceConfig != null ? b.resourceConfig.maxConcurrent() : b.maxConcurrent)
-            .killGrace(b.killGrace)
-            // Work that could not renew its lease must be dead before the lease expires: half the
-            // self-fence margin to stop, the other half for clock skew between nodes.
-            .leaseLostGrace(config.selfFenceMargin().dividedBy(2))
-            .defaultTimeout(b.defaultTimeout)
-            .sandboxCreationTimeout(b.sandboxCreationTimeout)
-            .abandonedHandlerSlotCap(b.abandonedHandlerSlotCap);
-    if (threadFactory != null) {
-      eb.threadFactory(threadFactory);
-    }
-    if (drive != null) {
-      // Everything on the thread that turns the node; timers on the drive's time.
-      eb.executor(drive.callerThread())
-          .creationExecutor(drive.callerThread())
-          .killExecutor(drive.callerThread())
-          .timer(drive.timer());
-    }
-    for (Map.Entry<String, WorkHandler> h : b.handlers.entrySet()) {
-      eb.provider(
-          h.getKey(),
-          new InProcessSandboxProvider(
-              sandboxRoot.inProcess(), h.getValue(), b.clock, handlerPool));
-    }
-    b.providers.forEach(eb::provider);
-    this.executions = eb.build();
-    Scheduler.Builder sb =
-        Scheduler.builder(store, executions)
-            .config(config)
-            .resources(resources)
-            .retries(retries)
-            .clock(b.clock);
-    if (threadFactory != null) {
-      sb.threadFactory(threadFactory);
-    }
-    this.scheduler = sb.build();
-    this.housekeeping =
-        new Housekeeping(
-            new OrphanReaper(store, executions, nodeId, b.clock),
-            b.orphanReapInterval,
-            threadFactory != null ? threadFactory : daemonThreads("workgate-orphans-" + nodeId));
     this.pollInterval = config.pollInterval();
-    if (drive != null) {
-      executions.addListener((id, attempt, outcome) -> drive.attemptEnded());
-      drive.bind(scheduler::runOnce);
-    }
-    this.client = WorkgateClient.ofNode(store, scheduler.submissions());
-    this.storeView = StoreView.readOnly(store);
-    this.node = new LiveNodeView(nodeId, scheduler, resources, executions, retries);
-  }
-
-  /** The default factory of the node's own threads: daemons with the given name. */
-  private static ThreadFactory daemonThreads(String name) {
-    return r -> {
-      Thread t = new Thread(r, name);
-      t.setDaemon(true);
-      return t;
-    };
   }
 
   /**
@@ -419,11 +322,6 @@ public final class Workgate implements AutoCloseable {
     return completions.of(id);
   }
 
-  private void observed(StateChange change) {
-    transitions.observed(change);
-    completions.transitioned(change);
-  }
-
   /**
    * Adds a listener for every transition this node makes.
    *
@@ -588,35 +486,36 @@ public final class Workgate implements AutoCloseable {
 
   /** Builds a {@link Workgate}. Not thread-safe. */
   public static final class Builder {
-    private WorkOrderStore store;
-    private final Map<String, WorkHandler> handlers = new LinkedHashMap<>();
-    private final Map<String, SandboxProvider> providers = new LinkedHashMap<>();
+    // The settings NodeAssembly reads are package-private; the rest only build() reads.
+    WorkOrderStore store;
+    final Map<String, WorkHandler> handlers = new LinkedHashMap<>();
+    final Map<String, SandboxProvider> providers = new LinkedHashMap<>();
     private final SchedulerConfig.Builder scheduler = SchedulerConfig.builder();
-    private int maxConcurrent = ResourceConfig.DEFAULT_MAX_CONCURRENT;
-    private long memoryPerSlotMb = ResourceConfig.DEFAULT_MEMORY_PER_SLOT_MB;
+    int maxConcurrent = ResourceConfig.DEFAULT_MAX_CONCURRENT;
+    long memoryPerSlotMb = ResourceConfig.DEFAULT_MEMORY_PER_SLOT_MB;
 
     /** The first of maxConcurrent and memoryPerSlotMb set, as "setting(value)"; null if neither. */
     private String slotsSetBy;
 
-    private ResourceConfig resourceConfig;
-    private RetryPolicy retryPolicy = RetryPolicy.defaults();
-    private final Map<String, RetryPolicy> queuePolicies = new LinkedHashMap<>();
+    ResourceConfig resourceConfig;
+    RetryPolicy retryPolicy = RetryPolicy.defaults();
+    final Map<String, RetryPolicy> queuePolicies = new LinkedHashMap<>();
     private final Set<String> concurrencyQueues = new LinkedHashSet<>();
-    private ErrorClassifier errorClassifier = ErrorClassifier.defaults();
-    private RandomGenerator random;
-    private int retryBatchSize = RetryManager.DEFAULT_BATCH_SIZE;
-    private ThreadFactory threadFactory;
-    private int maxReleases = RetryManager.DEFAULT_MAX_RELEASES;
-    private Level transitionLogLevel = DEFAULT_TRANSITION_LOG_LEVEL;
-    private Clock clock = Clock.systemUTC();
-    private Path sandboxRoot;
-    private Duration killGrace = ExecutionManager.DEFAULT_KILL_GRACE;
-    private Duration defaultTimeout = ExecutionManager.DEFAULT_TIMEOUT;
-    private Duration sandboxCreationTimeout = ExecutionManager.DEFAULT_SANDBOX_CREATION_TIMEOUT;
-    private Duration abandonedHandlerSlotCap = ExecutionManager.DEFAULT_ABANDONED_HANDLER_SLOT_CAP;
-    private Duration orphanReapInterval = DEFAULT_ORPHAN_REAP_INTERVAL;
-    private MemoryProbe memoryProbe;
-    private ManualDrive drive;
+    ErrorClassifier errorClassifier = ErrorClassifier.defaults();
+    RandomGenerator random;
+    int retryBatchSize = RetryManager.DEFAULT_BATCH_SIZE;
+    ThreadFactory threadFactory;
+    int maxReleases = RetryManager.DEFAULT_MAX_RELEASES;
+    Level transitionLogLevel = DEFAULT_TRANSITION_LOG_LEVEL;
+    Clock clock = Clock.systemUTC();
+    Path sandboxRoot;
+    Duration killGrace = ExecutionManager.DEFAULT_KILL_GRACE;
+    Duration defaultTimeout = ExecutionManager.DEFAULT_TIMEOUT;
+    Duration sandboxCreationTimeout = ExecutionManager.DEFAULT_SANDBOX_CREATION_TIMEOUT;
+    Duration abandonedHandlerSlotCap = ExecutionManager.DEFAULT_ABANDONED_HANDLER_SLOT_CAP;
+    Duration orphanReapInterval = DEFAULT_ORPHAN_REAP_INTERVAL;
+    MemoryProbe memoryProbe;
+    ManualDrive drive;
 
     private Builder() {}
 
