@@ -2,18 +2,14 @@ package dev.workgate;
 
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.Text;
-import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.Cancellations;
 import dev.workgate.core.store.StoreView;
-import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.Subscription;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.execution.ExecutionManager;
-import dev.workgate.execution.InProcessSandboxProvider;
-import dev.workgate.execution.OrphanReaper;
 import dev.workgate.execution.SandboxPaths;
 import dev.workgate.execution.SandboxProvider;
 import dev.workgate.internal.ManualDrive;
@@ -37,12 +33,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -90,8 +82,6 @@ public final class Workgate implements AutoCloseable {
    */
   public static final String TRANSITION_LOGGER = "dev.workgate.transitions";
 
-  private static final Logger TRANSITIONS = LoggerFactory.getLogger(TRANSITION_LOGGER);
-
   private final WorkOrderStore hostStore;
   private final boolean ownsStore;
   private final ObservedStore store;
@@ -105,153 +95,45 @@ public final class Workgate implements AutoCloseable {
   private final ExecutionManager executions;
   private final Scheduler scheduler;
   private final WorkgateClient client;
-  private final OrphanReaper orphans;
+  private final Housekeeping housekeeping;
 
   /** Runs this node's in-process handlers; shut down once its executions have ended. */
   private final ExecutorService handlerPool;
 
-  /** Makes the node's own threads; null for the default named daemon threads. */
-  private final ThreadFactory threadFactory;
-
   private final Duration pollInterval;
-  private final List<TransitionListener> listeners = new CopyOnWriteArrayList<>();
-  private final Map<WorkOrderId, CompletableFuture<WorkOrderView>> completions =
-      new ConcurrentHashMap<>();
-  private final ScheduledExecutorService watcher;
-  private final Duration orphanReapInterval;
-
-  /** Runs the periodic orphan reaper once started, if its interval is not zero. */
-  private volatile ScheduledExecutorService housekeeping;
+  private final Transitions transitions;
+  private final Completions completions;
 
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Clock clock;
   private final String nodeId;
-  private final Level transitionLogLevel;
-  private final Path sandboxRoot;
-
-  /** The root is the node's own directory under java.io.tmpdir: removed on close when empty. */
-  private final boolean temporaryRoot;
+  private final SandboxRoot sandboxRoot;
 
   /** Turns this node by hand, on its caller's thread; null for a node that runs its own loop. */
   private final ManualDrive drive;
 
   private Workgate(Builder b, SchedulerConfig config) {
-    this.sandboxRoot =
-        b.sandboxRoot != null
-            ? SandboxPaths.preparedRoot(b.sandboxRoot)
-            : SandboxPaths.defaultRoot(
-                b.store != null ? b.store.localFile() : Optional.empty(), config.nodeId());
-    this.temporaryRoot =
-        b.sandboxRoot == null && (b.store == null || b.store.localFile().isEmpty());
+    NodeAssembly parts = new NodeAssembly(b, config);
+    this.sandboxRoot = parts.sandboxRoot;
+    this.transitions = parts.transitions;
+    this.hostStore = parts.hostStore;
+    this.ownsStore = parts.ownsStore;
+    this.store = parts.store;
+    this.completions = parts.completions;
+    this.retries = parts.retries;
+    this.resources = parts.resources;
+    this.handlerPool = parts.handlerPool;
+    this.executions = parts.executions;
+    this.scheduler = parts.scheduler;
+    this.housekeeping = parts.housekeeping;
+    this.client = parts.client;
+    this.storeView = parts.storeView;
+    this.node = parts.node;
     this.clock = b.clock;
-    this.transitionLogLevel = b.transitionLogLevel;
-    this.hostStore = b.store != null ? b.store : Stores.inMemory(b.clock);
-    this.ownsStore = b.store == null;
-    this.store =
-        new ObservedStore(
-            new GroupCommitStore(hostStore),
-            this::observed,
-            () -> !listeners.isEmpty() || TRANSITIONS.isEnabledForLevel(transitionLogLevel),
-            b.clock);
-    RetryManager.Builder rb =
-        RetryManager.builder(store)
-            .defaultPolicy(b.retryPolicy)
-            .classifier(b.errorClassifier)
-            .batchSize(b.retryBatchSize)
-            .maxReleases(b.maxReleases)
-            .clock(b.clock);
-    b.queuePolicies.forEach(rb::policy);
-    if (b.random != null) {
-      rb.random(b.random);
-    }
-    this.retries = rb.build();
-    this.resources =
-        new ResourceMonitor(
-            b.resourceConfig != null
-                ? b.resourceConfig
-                : ResourceConfig.builder()
-                    .maxConcurrent(b.maxConcurrent)
-                    .memoryPerSlotMb(b.memoryPerSlotMb)
-                    .build(),
-            b.memoryProbe != null ? b.memoryProbe : MemoryProbes.system(),
-            b.clock);
     this.nodeId = config.nodeId();
-    this.threadFactory = b.threadFactory;
     this.drive = b.drive;
-    this.handlerPool =
-        drive != null
-            ? drive.callerThread()
-            : InProcessSandboxProvider.cachedPool(
-                threadFactory != null
-                    ? threadFactory
-                    : daemonThreads("workgate-handler-" + nodeId));
-    ExecutionManager.Builder eb =
-        ExecutionManager.builder(store, retries, nodeId)
-            .clock(b.clock)
-            .threads(b.resourceConfig != null ? b.resourceConfig.maxConcurrent() : b.maxConcurrent)
-            .killGrace(b.killGrace)
-            // Work that could not renew its lease must be dead before the lease expires: half the
-            // self-fence margin to stop, the other half for clock skew between nodes.
-            .leaseLostGrace(config.selfFenceMargin().dividedBy(2))
-            .defaultTimeout(b.defaultTimeout)
-            .sandboxCreationTimeout(b.sandboxCreationTimeout)
-            .abandonedHandlerSlotCap(b.abandonedHandlerSlotCap);
-    if (threadFactory != null) {
-      eb.threadFactory(threadFactory);
-    }
-    if (drive != null) {
-      // Everything on the thread that turns the node; timers on the drive's time.
-      eb.executor(drive.callerThread())
-          .creationExecutor(drive.callerThread())
-          .killExecutor(drive.callerThread())
-          .timer(drive.timer());
-    }
-    Path root = sandboxRoot;
-    for (Map.Entry<String, WorkHandler> h : b.handlers.entrySet()) {
-      eb.provider(
-          h.getKey(),
-          new InProcessSandboxProvider(
-              root.resolve("in-process"), h.getValue(), b.clock, handlerPool));
-    }
-    b.providers.forEach(eb::provider);
-    this.executions = eb.build();
-    Scheduler.Builder sb =
-        Scheduler.builder(store, executions)
-            .config(config)
-            .resources(resources)
-            .retries(retries)
-            .clock(b.clock);
-    if (threadFactory != null) {
-      sb.threadFactory(threadFactory);
-    }
-    this.scheduler = sb.build();
-    this.orphans = new OrphanReaper(store, executions, nodeId, b.clock);
-    this.orphanReapInterval = b.orphanReapInterval;
     this.pollInterval = config.pollInterval();
-    this.watcher =
-        drive != null
-            ? drive.timer()
-            : Executors.newSingleThreadScheduledExecutor(
-                threadFactory != null
-                    ? threadFactory
-                    : daemonThreads("workgate-completions-" + nodeId));
-    if (drive != null) {
-      executions.addListener((id, attempt, outcome) -> drive.attemptEnded());
-      drive.bind(scheduler::runOnce);
-    }
-    this.client = WorkgateClient.ofNode(store, scheduler.submissions());
-    this.storeView = StoreView.readOnly(store);
-    this.node = new LiveNodeView(nodeId, scheduler, resources, executions, retries);
-  }
-
-  /** The default factory of the node's own threads: daemons with the given name. */
-  private static ThreadFactory daemonThreads(String name) {
-    return r -> {
-      Thread t = new Thread(r, name);
-      t.setDaemon(true);
-      return t;
-    };
   }
 
   /**
@@ -281,25 +163,14 @@ public final class Workgate implements AutoCloseable {
       return;
     }
     try {
-      int reaped = orphans.reap();
-      if (reaped > 0) {
-        LOG.info("destroyed {} orphaned sandboxes before starting", reaped);
-      }
+      housekeeping.reapBeforeStart();
       scheduler.start();
     } catch (RuntimeException | Error e) {
       started.set(false); // a later start() tries again
       throw e;
     }
-    long millis = Math.max(50, pollInterval.toMillis());
-    watcher.scheduleWithFixedDelay(this::checkCompletions, millis, millis, TimeUnit.MILLISECONDS);
-    if (!orphanReapInterval.isZero()) {
-      ScheduledExecutorService reaper =
-          Executors.newSingleThreadScheduledExecutor(
-              threadFactory != null ? threadFactory : daemonThreads("workgate-orphans-" + nodeId));
-      long nanos = orphanReapInterval.toNanos();
-      reaper.scheduleWithFixedDelay(this::reapPeriodically, nanos, nanos, TimeUnit.NANOSECONDS);
-      housekeeping = reaper;
-    }
+    completions.start(pollInterval);
+    housekeeping.start();
   }
 
   /**
@@ -448,104 +319,7 @@ public final class Workgate implements AutoCloseable {
    */
   public CompletableFuture<WorkOrderView> completion(WorkOrderId id) {
     requireOpen();
-    WorkOrderView view =
-        store.find(id).orElseThrow(() -> new IllegalArgumentException("no work order " + id));
-    if (view.state().isTerminal()) {
-      return CompletableFuture.completedFuture(view);
-    }
-    CompletableFuture<WorkOrderView> future =
-        completions.computeIfAbsent(id, k -> new CompletableFuture<>());
-    store.find(id).filter(v -> v.state().isTerminal()).ifPresent(v -> complete(id, v));
-    return future.thenApply(v -> v);
-  }
-
-  private void observed(StateChange change) {
-    logTransition(change);
-    for (TransitionListener l : listeners) {
-      try {
-        l.transition(change);
-      } catch (VirtualMachineError fatal) {
-        throw fatal;
-      } catch (Throwable t) {
-        LOG.warn("transition listener failed on {}", change.workOrderId(), t);
-      }
-    }
-    WorkOrderId id = change.workOrderId();
-    if (change.to().isTerminal() && completions.containsKey(id)) {
-      // Read the final view off the writer's thread: a store hiccup here must not touch the
-      // write that just succeeded, and the periodic check catches what this misses.
-      try {
-        watcher.execute(
-            () -> {
-              try {
-                store.find(id).ifPresent(v -> complete(id, v));
-              } catch (RuntimeException e) {
-                LOG.debug("reading the final view of {} failed; the next check retries", id, e);
-              }
-            });
-      } catch (java.util.concurrent.RejectedExecutionException closing) {
-        // Closing: close() fails the futures still waiting.
-      }
-    }
-  }
-
-  /** One line per transition: ids, states, queue, attempt and error code; never payloads. */
-  private void logTransition(StateChange c) {
-    if (!TRANSITIONS.isEnabledForLevel(transitionLogLevel)) {
-      return;
-    }
-    String error = "";
-    if (c.event().event() instanceof WorkOrderEvent.AttemptFailed f) {
-      error = " error=" + f.error().code();
-    }
-    TRANSITIONS
-        .atLevel(transitionLogLevel)
-        .log(
-            "{} {} {} -> {} queue={} attempt={}{}",
-            c.workOrderId(),
-            c.type().typeName(),
-            c.from().map(Enum::name).orElse("NEW"),
-            c.to(),
-            c.queue(),
-            c.attempt(),
-            error);
-  }
-
-  private void complete(WorkOrderId id, WorkOrderView view) {
-    CompletableFuture<WorkOrderView> future = completions.remove(id);
-    if (future != null) {
-      future.complete(view);
-    }
-  }
-
-  /** One periodic run of the orphan reaper; a failure is logged and the next run tries again. */
-  private void reapPeriodically() {
-    try {
-      int reaped = orphans.reap();
-      if (reaped > 0) {
-        LOG.info("destroyed {} orphaned sandboxes", reaped);
-      }
-    } catch (RuntimeException e) {
-      LOG.warn("looking for orphaned sandboxes failed; the next run tries again", e);
-    }
-  }
-
-  private void stopHousekeeping() {
-    ScheduledExecutorService reaper = housekeeping;
-    if (reaper != null) {
-      reaper.shutdownNow();
-    }
-  }
-
-  /** Catches work orders ended by other nodes, which this node hears nothing about. */
-  private void checkCompletions() {
-    try {
-      for (WorkOrderId id : Set.copyOf(completions.keySet())) {
-        store.find(id).filter(v -> v.state().isTerminal()).ifPresent(v -> complete(id, v));
-      }
-    } catch (RuntimeException e) {
-      LOG.warn("checking completions failed", e);
-    }
+    return completions.of(id);
   }
 
   /**
@@ -555,14 +329,7 @@ public final class Workgate implements AutoCloseable {
    * @return its registration; closing it removes the listener
    */
   public Subscription onTransition(TransitionListener listener) {
-    Objects.requireNonNull(listener, "listener");
-    listeners.add(listener);
-    AtomicBoolean open = new AtomicBoolean(true);
-    return () -> {
-      if (open.compareAndSet(true, false)) {
-        listeners.remove(listener);
-      }
-    };
+    return transitions.add(listener);
   }
 
   /**
@@ -620,7 +387,7 @@ public final class Workgate implements AutoCloseable {
    * @return the sandbox root, which exists
    */
   public Path sandboxRoot() {
-    return sandboxRoot;
+    return sandboxRoot.path();
   }
 
   /**
@@ -665,7 +432,7 @@ public final class Workgate implements AutoCloseable {
    * @return how many were destroyed
    */
   public int reapOrphans() {
-    return orphans.reap();
+    return housekeeping.reapNow();
   }
 
   /**
@@ -690,7 +457,7 @@ public final class Workgate implements AutoCloseable {
     // The executions have ended (or were given up on): no handler starts any more. A handler that
     // ignored its kill keeps its thread until it returns; close() interrupts it once more.
     handlerPool.shutdown();
-    stopHousekeeping();
+    housekeeping.stop();
     scheduler.close();
   }
 
@@ -701,32 +468,14 @@ public final class Workgate implements AutoCloseable {
       return;
     }
     shutdown(Duration.ZERO);
-    watcher.shutdownNow();
+    completions.stopWatching();
     executions.close();
     handlerPool.shutdownNow();
-    for (CompletableFuture<WorkOrderView> f : completions.values()) {
-      f.completeExceptionally(new IllegalStateException("Workgate was closed"));
-    }
+    completions.failWaiting();
     if (ownsStore) {
       hostStore.close();
     }
-    if (temporaryRoot) {
-      removeIfEmpty(sandboxRoot.resolve("in-process"));
-      removeIfEmpty(sandboxRoot);
-    }
-  }
-
-  /**
-   * Removes a directory of this node's under the temporary directory once nothing is left in it.
-   */
-  private static void removeIfEmpty(Path dir) {
-    try {
-      java.nio.file.Files.deleteIfExists(dir);
-    } catch (java.nio.file.DirectoryNotEmptyException kept) {
-      LOG.debug("sandbox directory {} is not empty: kept", dir);
-    } catch (java.io.IOException e) {
-      LOG.debug("cannot remove the sandbox directory {}: {}", dir, e.toString());
-    }
+    sandboxRoot.removeIfTemporary();
   }
 
   private void requireOpen() {
@@ -737,35 +486,36 @@ public final class Workgate implements AutoCloseable {
 
   /** Builds a {@link Workgate}. Not thread-safe. */
   public static final class Builder {
-    private WorkOrderStore store;
-    private final Map<String, WorkHandler> handlers = new LinkedHashMap<>();
-    private final Map<String, SandboxProvider> providers = new LinkedHashMap<>();
+    // The settings NodeAssembly reads are package-private; the rest only build() reads.
+    WorkOrderStore store;
+    final Map<String, WorkHandler> handlers = new LinkedHashMap<>();
+    final Map<String, SandboxProvider> providers = new LinkedHashMap<>();
     private final SchedulerConfig.Builder scheduler = SchedulerConfig.builder();
-    private int maxConcurrent = ResourceConfig.DEFAULT_MAX_CONCURRENT;
-    private long memoryPerSlotMb = ResourceConfig.DEFAULT_MEMORY_PER_SLOT_MB;
+    int maxConcurrent = ResourceConfig.DEFAULT_MAX_CONCURRENT;
+    long memoryPerSlotMb = ResourceConfig.DEFAULT_MEMORY_PER_SLOT_MB;
 
     /** The first of maxConcurrent and memoryPerSlotMb set, as "setting(value)"; null if neither. */
     private String slotsSetBy;
 
-    private ResourceConfig resourceConfig;
-    private RetryPolicy retryPolicy = RetryPolicy.defaults();
-    private final Map<String, RetryPolicy> queuePolicies = new LinkedHashMap<>();
+    ResourceConfig resourceConfig;
+    RetryPolicy retryPolicy = RetryPolicy.defaults();
+    final Map<String, RetryPolicy> queuePolicies = new LinkedHashMap<>();
     private final Set<String> concurrencyQueues = new LinkedHashSet<>();
-    private ErrorClassifier errorClassifier = ErrorClassifier.defaults();
-    private RandomGenerator random;
-    private int retryBatchSize = RetryManager.DEFAULT_BATCH_SIZE;
-    private ThreadFactory threadFactory;
-    private int maxReleases = RetryManager.DEFAULT_MAX_RELEASES;
-    private Level transitionLogLevel = DEFAULT_TRANSITION_LOG_LEVEL;
-    private Clock clock = Clock.systemUTC();
-    private Path sandboxRoot;
-    private Duration killGrace = ExecutionManager.DEFAULT_KILL_GRACE;
-    private Duration defaultTimeout = ExecutionManager.DEFAULT_TIMEOUT;
-    private Duration sandboxCreationTimeout = ExecutionManager.DEFAULT_SANDBOX_CREATION_TIMEOUT;
-    private Duration abandonedHandlerSlotCap = ExecutionManager.DEFAULT_ABANDONED_HANDLER_SLOT_CAP;
-    private Duration orphanReapInterval = DEFAULT_ORPHAN_REAP_INTERVAL;
-    private MemoryProbe memoryProbe;
-    private ManualDrive drive;
+    ErrorClassifier errorClassifier = ErrorClassifier.defaults();
+    RandomGenerator random;
+    int retryBatchSize = RetryManager.DEFAULT_BATCH_SIZE;
+    ThreadFactory threadFactory;
+    int maxReleases = RetryManager.DEFAULT_MAX_RELEASES;
+    Level transitionLogLevel = DEFAULT_TRANSITION_LOG_LEVEL;
+    Clock clock = Clock.systemUTC();
+    Path sandboxRoot;
+    Duration killGrace = ExecutionManager.DEFAULT_KILL_GRACE;
+    Duration defaultTimeout = ExecutionManager.DEFAULT_TIMEOUT;
+    Duration sandboxCreationTimeout = ExecutionManager.DEFAULT_SANDBOX_CREATION_TIMEOUT;
+    Duration abandonedHandlerSlotCap = ExecutionManager.DEFAULT_ABANDONED_HANDLER_SLOT_CAP;
+    Duration orphanReapInterval = DEFAULT_ORPHAN_REAP_INTERVAL;
+    MemoryProbe memoryProbe;
+    ManualDrive drive;
 
     private Builder() {}
 

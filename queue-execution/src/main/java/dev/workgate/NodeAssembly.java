@@ -1,0 +1,165 @@
+package dev.workgate;
+
+import dev.workgate.core.store.StoreView;
+import dev.workgate.core.store.Stores;
+import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.execution.ExecutionManager;
+import dev.workgate.execution.InProcessSandboxProvider;
+import dev.workgate.execution.OrphanReaper;
+import dev.workgate.internal.ManualDrive;
+import dev.workgate.retry.RetryManager;
+import dev.workgate.scheduler.MemoryProbes;
+import dev.workgate.scheduler.ResourceConfig;
+import dev.workgate.scheduler.ResourceMonitor;
+import dev.workgate.scheduler.Scheduler;
+import dev.workgate.scheduler.SchedulerConfig;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+
+/**
+ * The parts of one node, made from a {@link Workgate.Builder}'s settings and wired together: the
+ * sandbox root, the store with its decorators (group commit, then the observer that feeds
+ * transitions and completions), the retry manager, the resource monitor, the handler pool and the
+ * execution manager with its providers, the scheduler, the housekeeping, a manual drive's bindings,
+ * the client and the read-only views. It only builds: {@link Workgate} starts, drives and stops
+ * what it holds.
+ *
+ * <p>Thread confinement: built on the thread that calls {@link Workgate.Builder#build()}; its
+ * fields are final and published with the {@link Workgate} that copies them.
+ */
+final class NodeAssembly {
+  final SandboxRoot sandboxRoot;
+  final Transitions transitions;
+  final WorkOrderStore hostStore;
+  final boolean ownsStore;
+  final ObservedStore store;
+  final Completions completions;
+  final RetryManager retries;
+  final ResourceMonitor resources;
+  final ExecutorService handlerPool;
+  final ExecutionManager executions;
+  final Scheduler scheduler;
+  final Housekeeping housekeeping;
+  final WorkgateClient client;
+  final StoreView storeView;
+  final NodeView node;
+
+  NodeAssembly(Workgate.Builder b, SchedulerConfig config) {
+    String nodeId = config.nodeId();
+    ThreadFactory threadFactory = b.threadFactory;
+    ManualDrive drive = b.drive;
+    this.sandboxRoot = SandboxRoot.choose(b.sandboxRoot, b.store, nodeId);
+    this.transitions = new Transitions(b.transitionLogLevel);
+    this.hostStore = b.store != null ? b.store : Stores.inMemory(b.clock);
+    this.ownsStore = b.store == null;
+    this.store =
+        new ObservedStore(
+            new GroupCommitStore(hostStore), this::observed, transitions::wanted, b.clock);
+    this.completions =
+        new Completions(
+            store,
+            drive != null
+                ? drive.timer()
+                : Executors.newSingleThreadScheduledExecutor(
+                    threadFactory != null
+                        ? threadFactory
+                        : daemonThreads("workgate-completions-" + nodeId)));
+    RetryManager.Builder rb =
+        RetryManager.builder(store)
+            .defaultPolicy(b.retryPolicy)
+            .classifier(b.errorClassifier)
+            .batchSize(b.retryBatchSize)
+            .maxReleases(b.maxReleases)
+            .clock(b.clock);
+    b.queuePolicies.forEach(rb::policy);
+    if (b.random != null) {
+      rb.random(b.random);
+    }
+    this.retries = rb.build();
+    this.resources =
+        new ResourceMonitor(
+            b.resourceConfig != null
+                ? b.resourceConfig
+                : ResourceConfig.builder()
+                    .maxConcurrent(b.maxConcurrent)
+                    .memoryPerSlotMb(b.memoryPerSlotMb)
+                    .build(),
+            b.memoryProbe != null ? b.memoryProbe : MemoryProbes.system(),
+            b.clock);
+    this.handlerPool =
+        drive != null
+            ? drive.callerThread()
+            : InProcessSandboxProvider.cachedPool(
+                threadFactory != null
+                    ? threadFactory
+                    : daemonThreads("workgate-handler-" + nodeId));
+    ExecutionManager.Builder eb =
+        ExecutionManager.builder(store, retries, nodeId)
+            .clock(b.clock)
+            .threads(b.resourceConfig != null ? b.resourceConfig.maxConcurrent() : b.maxConcurrent)
+            .killGrace(b.killGrace)
+            // Work that could not renew its lease must be dead before the lease expires: half the
+            // self-fence margin to stop, the other half for clock skew between nodes.
+            .leaseLostGrace(config.selfFenceMargin().dividedBy(2))
+            .defaultTimeout(b.defaultTimeout)
+            .sandboxCreationTimeout(b.sandboxCreationTimeout)
+            .abandonedHandlerSlotCap(b.abandonedHandlerSlotCap);
+    if (threadFactory != null) {
+      eb.threadFactory(threadFactory);
+    }
+    if (drive != null) {
+      // Everything on the thread that turns the node; timers on the drive's time.
+      eb.executor(drive.callerThread())
+          .creationExecutor(drive.callerThread())
+          .killExecutor(drive.callerThread())
+          .timer(drive.timer());
+    }
+    for (Map.Entry<String, WorkHandler> h : b.handlers.entrySet()) {
+      eb.provider(
+          h.getKey(),
+          new InProcessSandboxProvider(
+              sandboxRoot.inProcess(), h.getValue(), b.clock, handlerPool));
+    }
+    b.providers.forEach(eb::provider);
+    this.executions = eb.build();
+    Scheduler.Builder sb =
+        Scheduler.builder(store, executions)
+            .config(config)
+            .resources(resources)
+            .retries(retries)
+            .clock(b.clock);
+    if (threadFactory != null) {
+      sb.threadFactory(threadFactory);
+    }
+    this.scheduler = sb.build();
+    this.housekeeping =
+        new Housekeeping(
+            new OrphanReaper(store, executions, nodeId, b.clock),
+            b.orphanReapInterval,
+            threadFactory != null ? threadFactory : daemonThreads("workgate-orphans-" + nodeId));
+    if (drive != null) {
+      executions.addListener((id, attempt, outcome) -> drive.attemptEnded());
+      drive.bind(scheduler::runOnce);
+    }
+    this.client = WorkgateClient.ofNode(store, scheduler.submissions());
+    this.storeView = StoreView.readOnly(store);
+    this.node = new LiveNodeView(nodeId, scheduler, resources, executions, retries);
+  }
+
+  /** A transition the store recorded: the log and listeners hear it, then waiting futures. */
+  private void observed(StateChange change) {
+    transitions.observed(change);
+    completions.transitioned(change);
+  }
+
+  /** The default factory of the node's own threads: daemons with the given name. */
+  private static ThreadFactory daemonThreads(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}
