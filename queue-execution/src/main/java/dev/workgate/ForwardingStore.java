@@ -2,7 +2,6 @@ package dev.workgate;
 
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.WorkOrderId;
-import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.AppendRequest;
 import dev.workgate.core.store.Claim;
@@ -11,6 +10,7 @@ import dev.workgate.core.store.EventPage;
 import dev.workgate.core.store.EventQuery;
 import dev.workgate.core.store.LogPage;
 import dev.workgate.core.store.Page;
+import dev.workgate.core.store.QueueCounts;
 import dev.workgate.core.store.RebuildMode;
 import dev.workgate.core.store.RebuildReport;
 import dev.workgate.core.store.Subscription;
@@ -19,7 +19,6 @@ import dev.workgate.core.store.WorkOrderQuery;
 import dev.workgate.core.store.WorkOrderStore;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -101,7 +100,7 @@ abstract class ForwardingStore implements WorkOrderStore {
   }
 
   @Override
-  public Map<String, Map<WorkOrderState, Long>> counts() {
+  public QueueCounts counts() {
     return store.counts();
   }
 

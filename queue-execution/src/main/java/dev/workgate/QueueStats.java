@@ -1,17 +1,18 @@
 package dev.workgate;
 
 import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.store.QueueCounts;
 import dev.workgate.execution.ExecutionManager;
 import dev.workgate.scheduler.PressureLevel;
 import dev.workgate.scheduler.SchedulerStats;
 import java.util.List;
-import java.util.Map;
+import java.util.Objects;
 
 /**
  * A snapshot of a Workgate node: work orders by queue and state (the whole store), the node's slots
  * and memory pressure, its executions and its scheduler. Immutable and thread-safe.
  *
- * @param countsByQueue work orders per queue and state, in the whole store
+ * @param counts work orders per queue and state, in the whole store
  * @param activeSlots slots in use on this node
  * @param maxSlots the node's slots
  * @param pressure the node's memory pressure
@@ -19,16 +20,16 @@ import java.util.Map;
  * @param scheduler the scheduler's stats
  */
 public record QueueStats(
-    Map<String, Map<WorkOrderState, Long>> countsByQueue,
+    QueueCounts counts,
     int activeSlots,
     int maxSlots,
     PressureLevel pressure,
     List<ExecutionManager.ActiveExecution> executions,
     SchedulerStats scheduler) {
 
-  /** Copies the collections, so the snapshot never changes. */
+  /** Copies the executions, so the snapshot never changes ({@link QueueCounts} is immutable). */
   public QueueStats {
-    countsByQueue = Map.copyOf(countsByQueue);
+    Objects.requireNonNull(counts, "counts");
     executions = List.copyOf(executions);
   }
 
@@ -39,10 +40,6 @@ public record QueueStats(
    * @return the count
    */
   public long count(WorkOrderState state) {
-    long n = 0;
-    for (Map<WorkOrderState, Long> byState : countsByQueue.values()) {
-      n += byState.getOrDefault(state, 0L);
-    }
-    return n;
+    return counts.count(state);
   }
 }

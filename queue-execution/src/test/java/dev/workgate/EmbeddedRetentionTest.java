@@ -6,13 +6,13 @@ import static org.awaitility.Awaitility.await;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.store.QueueCounts;
 import dev.workgate.scheduler.MemoryReading;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -62,15 +62,10 @@ class EmbeddedRetentionTest {
         assertThat(w.history(id)).isEmpty();
       }
       assertThat(w.find(later).map(v -> v.state())).contains(WorkOrderState.PENDING);
-      assertThat(w.store().counts())
-          .containsOnlyKeys("default")
-          .extractingByKey("default")
-          .satisfies(
-              (Map<WorkOrderState, Long> byState) ->
-                  assertThat(byState.get(WorkOrderState.PENDING)).isEqualTo(1L))
-          .satisfies(
-              (Map<WorkOrderState, Long> byState) ->
-                  assertThat(byState.get(WorkOrderState.COMPLETED)).isZero());
+      QueueCounts counts = w.store().counts();
+      assertThat(counts.queues()).containsOnly("default");
+      assertThat(counts.count("default", WorkOrderState.PENDING)).isEqualTo(1L);
+      assertThat(counts.count("default", WorkOrderState.COMPLETED)).isZero();
 
       WorkOrderId next = w.submit(WorkOrderSpec.builder("noop").build());
       assertThat(w.await(next, WAIT).state()).isEqualTo(WorkOrderState.COMPLETED);

@@ -74,7 +74,7 @@ class StoreViewTest {
       assertThat(view.find(id).orElseThrow().state()).isEqualTo(WorkOrderState.COMPLETED);
       assertThat(view.readStream(id)).isNotEmpty();
       assertThat(view.findByIdempotencyKey("k-1")).contains(id);
-      assertThat(view.counts().get("default")).containsEntry(WorkOrderState.COMPLETED, 1L);
+      assertThat(view.counts().byState("default")).containsEntry(WorkOrderState.COMPLETED, 1L);
       org.awaitility.Awaitility.await()
           .atMost(Duration.ofSeconds(30))
           .until(() -> !view.nodes().isEmpty());

@@ -151,7 +151,7 @@ class WorkgateTest {
     assertThatThrownBy(() -> w.submitAll(List.of(job("ok"), job("nobody-serves-this"))))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'nobody-serves-this'");
-    assertThat(w.store().counts()).isEmpty();
+    assertThat(w.store().counts().queues()).isEmpty();
 
     List<WorkOrderId> ids = w.submitAll(List.of(job("ok"), job("ok"), job("ok")));
     for (WorkOrderId id : ids) {
@@ -572,7 +572,7 @@ class WorkgateTest {
     assertThatThrownBy(() -> w.submit(job("unknown")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'unknown'");
-    assertThat(w.stats().countsByQueue()).isEmpty();
+    assertThat(w.stats().counts().queues()).isEmpty();
     assertThatThrownBy(() -> Workgate.builder().build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("handler");

@@ -4,11 +4,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.store.OpenMode;
+import dev.workgate.core.store.QueueCounts;
 import dev.workgate.core.store.WorkOrderStore;
 import java.io.PrintWriter;
 import java.util.EnumMap;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -32,31 +32,26 @@ final class StatusCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Map<String, Map<WorkOrderState, Long>> counts;
+    QueueCounts counts;
     try (WorkOrderStore store = admin.openStore(OpenMode.READ_ONLY)) {
-      counts = new TreeMap<>(store.counts());
+      counts = store.counts();
     }
     Map<WorkOrderState, Long> totals = new EnumMap<>(WorkOrderState.class);
     for (WorkOrderState s : WorkOrderState.values()) {
-      totals.put(s, 0L);
+      totals.put(s, counts.count(s));
     }
-    counts.values().forEach(byState -> byState.forEach((s, n) -> totals.merge(s, n, Long::sum)));
-    long total = totals.values().stream().mapToLong(Long::longValue).sum();
+    long total = counts.total();
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
       ObjectNode root = JSON.createObjectNode();
       ObjectNode queues = root.putObject("queues");
-      counts.forEach(
-          (queue, byState) -> {
-            ObjectNode q = queues.putObject(queue);
-            long sum = 0;
-            for (WorkOrderState s : WorkOrderState.values()) {
-              long n = byState.getOrDefault(s, 0L);
-              q.put(s.name(), n);
-              sum += n;
-            }
-            q.put("total", sum);
-          });
+      for (String queue : counts.queues()) {
+        ObjectNode q = queues.putObject(queue);
+        for (WorkOrderState s : WorkOrderState.values()) {
+          q.put(s.name(), counts.count(queue, s));
+        }
+        q.put("total", counts.total(queue));
+      }
       ObjectNode t = root.putObject("totals");
       totals.forEach((s, n) -> t.put(s.name(), n));
       root.put("total", total);
@@ -78,7 +73,9 @@ final class StatusCommand implements Callable<Integer> {
     header[header.length - 1] = "TOTAL";
     numeric[header.length - 1] = true;
     Formats.Table table = new Formats.Table(numeric, header);
-    counts.forEach((queue, byState) -> table.add(row(queue, byState)));
+    for (String queue : counts.queues()) {
+      table.add(row(queue, counts.byState(queue)));
+    }
     table.add(row("TOTAL", totals));
     table.lines().forEach(out::println);
     return WorkgateAdmin.EXIT_OK;

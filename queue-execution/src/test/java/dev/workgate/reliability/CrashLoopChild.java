@@ -9,7 +9,9 @@ import dev.workgate.core.ErrorCodes;
 import dev.workgate.core.QueueFullException;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
+import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.store.QueueCounts;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.core.store.jdbc.PostgresOptions;
@@ -134,9 +136,7 @@ public final class CrashLoopChild {
     if (submit) {
       submitUntilKilled(workgate, dir.resolve(SUBMITTED), random);
     }
-    while (store.counts().values().stream()
-        .flatMap(byState -> byState.entrySet().stream())
-        .anyMatch(e -> !e.getKey().isTerminal() && e.getValue() > 0)) {
+    while (unfinished(store)) {
       TimeUnit.MILLISECONDS.sleep(100);
     }
     workgate.shutdown(Duration.ofSeconds(30)); // lets the last sandboxes be destroyed
@@ -240,5 +240,17 @@ public final class CrashLoopChild {
     return WorkOrderSpec.builder(shell ? SHELL : INLINE)
         .payload(Map.of("sleepMs", sleepMs, "outcome", outcome.name()))
         .build();
+  }
+
+  private static boolean unfinished(WorkOrderStore store) {
+    QueueCounts counts = store.counts();
+    for (String queue : counts.queues()) {
+      for (WorkOrderState state : WorkOrderState.values()) {
+        if (!state.isTerminal() && counts.count(queue, state) > 0) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 }

@@ -149,10 +149,7 @@ class ManyNodesTest {
                   Collectors.groupingBy(
                       h -> h.owner(h.completedAttempt), TreeMap::new, Collectors.counting()));
       Map<WorkOrderState, Long> counts = new TreeMap<>();
-      store
-          .counts()
-          .getOrDefault("default", Map.of())
-          .forEach((state, n) -> counts.merge(state, n, Long::sum));
+      store.counts().byState("default").forEach((state, n) -> counts.merge(state, n, Long::sum));
       counts.values().removeIf(n -> n == 0);
       List<String> duplicateLines = new ArrayList<>();
       for (String node : NODES) {
@@ -249,7 +246,7 @@ class ManyNodesTest {
   }
 
   private static long terminal(WorkOrderStore store) {
-    Map<WorkOrderState, Long> counts = store.counts().getOrDefault("default", Map.of());
+    Map<WorkOrderState, Long> counts = store.counts().byState("default");
     return counts.entrySet().stream()
         .filter(e -> e.getKey().isTerminal())
         .mapToLong(Map.Entry::getValue)

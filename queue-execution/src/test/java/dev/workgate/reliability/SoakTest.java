@@ -9,6 +9,7 @@ import dev.workgate.Workgate;
 import dev.workgate.core.ErrorCodes;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.store.QueueCounts;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.retry.Jitter;
@@ -281,10 +282,11 @@ class SoakTest {
   }
 
   static long active(WorkOrderStore store) {
+    QueueCounts counts = store.counts();
     long n = 0;
-    for (Map<WorkOrderState, Long> byState : store.counts().values()) {
-      for (Map.Entry<WorkOrderState, Long> e : byState.entrySet()) {
-        n += e.getKey().isTerminal() ? 0 : e.getValue();
+    for (String queue : counts.queues()) {
+      for (WorkOrderState state : WorkOrderState.values()) {
+        n += state.isTerminal() ? 0 : counts.count(queue, state);
       }
     }
     return n;

@@ -1,10 +1,9 @@
 package dev.workgate.observability;
 
 import dev.workgate.core.Text;
-import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.store.QueueCounts;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -24,9 +23,9 @@ final class HealthRound {
   private final Instant now;
   private final Purpose purpose;
   private final Supplier<BoundedRead.Outcome<Boolean>> ping;
-  private final Supplier<BoundedRead.Outcome<Map<String, Map<WorkOrderState, Long>>>> counts;
+  private final Supplier<BoundedRead.Outcome<QueueCounts>> counts;
   private BoundedRead.Outcome<Boolean> pinged;
-  private BoundedRead.Outcome<Map<String, Map<WorkOrderState, Long>>> counted;
+  private BoundedRead.Outcome<QueueCounts> counted;
 
   /**
    * @param now the round's time
@@ -38,7 +37,7 @@ final class HealthRound {
       Instant now,
       Purpose purpose,
       Supplier<BoundedRead.Outcome<Boolean>> ping,
-      Supplier<BoundedRead.Outcome<Map<String, Map<WorkOrderState, Long>>>> counts) {
+      Supplier<BoundedRead.Outcome<QueueCounts>> counts) {
     this.now = now;
     this.purpose = purpose;
     this.ping = ping;
@@ -69,7 +68,7 @@ final class HealthRound {
   }
 
   /** What came of the counts by queue and state, waiting for them the first time. */
-  BoundedRead.Outcome<Map<String, Map<WorkOrderState, Long>>> counted() {
+  BoundedRead.Outcome<QueueCounts> counted() {
     if (counted == null) {
       counted = counts.get();
     }
@@ -85,7 +84,7 @@ final class HealthRound {
    * @return the warning, or empty when the counts were read
    */
   Optional<HealthIssue> countsUnavailable(String component, Duration timeout) {
-    BoundedRead.Outcome<Map<String, Map<WorkOrderState, Long>>> outcome = counted();
+    BoundedRead.Outcome<QueueCounts> outcome = counted();
     String why;
     switch (outcome.kind()) {
       case ANSWERED:

@@ -10,13 +10,12 @@ import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.store.QueueCounts;
 import dev.workgate.execution.ExecutionManager;
 import dev.workgate.scheduler.SchedulerStats;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 
 /**
  * The JSON documents the HTTP endpoint serves: views, events, timelines and stats. Built field by
@@ -149,34 +148,31 @@ final class JsonViews {
    * they were read. Nothing a node would add (slots, pressure, executions, the scheduler) is
    * rendered, not even as zeros: without a node it is not known.
    */
-  static ObjectNode storeStats(Map<String, Map<WorkOrderState, Long>> countsByQueue, Instant now) {
+  static ObjectNode storeStats(QueueCounts counts, Instant now) {
     ObjectNode n = MAPPER.createObjectNode();
-    counts(n, countsByQueue);
+    counts(n, counts);
     time(n, "at", now);
     return n;
   }
 
   /** {@code queues} (sorted by name, every state) and {@code totals}. */
-  private static void counts(ObjectNode n, Map<String, Map<WorkOrderState, Long>> countsByQueue) {
+  private static void counts(ObjectNode n, QueueCounts counts) {
     ObjectNode byQueue = n.putObject("queues");
-    long[] totals = new long[WorkOrderState.values().length];
-    for (Map.Entry<String, Map<WorkOrderState, Long>> q : new TreeMap<>(countsByQueue).entrySet()) {
-      ObjectNode states = byQueue.putObject(q.getKey());
+    for (String queue : counts.queues()) {
+      ObjectNode states = byQueue.putObject(queue);
       for (WorkOrderState s : WorkOrderState.values()) {
-        long count = q.getValue().getOrDefault(s, 0L);
-        states.put(s.name(), count);
-        totals[s.ordinal()] += count;
+        states.put(s.name(), counts.count(queue, s));
       }
     }
     ObjectNode total = n.putObject("totals");
     for (WorkOrderState s : WorkOrderState.values()) {
-      total.put(s.name(), totals[s.ordinal()]);
+      total.put(s.name(), counts.count(s));
     }
   }
 
   static ObjectNode stats(QueueStats stats, Instant now) {
     ObjectNode n = MAPPER.createObjectNode();
-    counts(n, stats.countsByQueue());
+    counts(n, stats.counts());
     n.put("activeSlots", stats.activeSlots());
     n.put("maxSlots", stats.maxSlots());
     n.put("pressure", stats.pressure().name());

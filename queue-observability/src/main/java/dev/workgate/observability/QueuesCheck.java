@@ -1,13 +1,12 @@
 package dev.workgate.observability;
 
-import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.store.QueueCounts;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 
 /**
  * The {@value WorkgateHealth#QUEUES} component: work orders waiting per queue ({@code PENDING} and
@@ -56,13 +55,9 @@ final class QueuesCheck implements ComponentCheck {
       return ComponentHealth.of(WorkgateHealth.QUEUES, details, List.of(unavailable.get()));
     }
     List<HealthIssue> issues = new ArrayList<>();
-    for (Map.Entry<String, Map<WorkOrderState, Long>> e :
-        new TreeMap<>(round.counted().value()).entrySet()) {
-      String queue = e.getKey();
-      Map<WorkOrderState, Long> byState = e.getValue();
-      long depth =
-          byState.getOrDefault(WorkOrderState.PENDING, 0L)
-              + byState.getOrDefault(WorkOrderState.WAITING_RETRY, 0L);
+    QueueCounts counts = round.counted().value();
+    for (String queue : counts.queues()) {
+      long depth = counts.depth(queue);
       details.put("depth." + queue, depth);
       long[] limits = queueDepthOverrides.get(queue);
       long warning = limits == null ? queueDepthWarning : limits[0];

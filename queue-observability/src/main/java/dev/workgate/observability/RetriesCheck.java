@@ -41,10 +41,7 @@ final class RetriesCheck implements ComponentCheck {
       details.put("pendingRetriesWarning", pendingRetriesWarning);
       return ComponentHealth.of(WorkgateHealth.RETRIES, details, List.of(unavailable.get()));
     }
-    long pending = 0;
-    for (Map<WorkOrderState, Long> byState : round.counted().value().values()) {
-      pending += byState.getOrDefault(WorkOrderState.WAITING_RETRY, 0L);
-    }
+    long pending = round.counted().value().count(WorkOrderState.WAITING_RETRY);
     details.put("pendingRetries", pending);
     details.put("pendingRetriesWarning", pendingRetriesWarning);
     List<HealthIssue> issues = new ArrayList<>();

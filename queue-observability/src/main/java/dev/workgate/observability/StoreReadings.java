@@ -2,6 +2,7 @@ package dev.workgate.observability;
 
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.store.QueueCounts;
 import dev.workgate.core.store.StoreView;
 import dev.workgate.core.store.WorkOrderQuery;
 import java.time.Clock;
@@ -9,7 +10,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -58,15 +58,17 @@ final class StoreReadings {
   /** The least time between two WARN lines about a failing store read. */
   static final Duration WARN_INTERVAL = Duration.ofMinutes(1);
 
-  /** Values as of one successful read. Immutable. */
+  /**
+   * Values as of one successful read, the counts keyed by queue tag rather than queue. Immutable.
+   */
   record Values(
-      Map<String, Map<WorkOrderState, Long>> countsByTag,
+      QueueCounts countsByTag,
       Map<String, Instant> oldestAvailableByTag,
       long pendingRetries,
       Instant readAt) {
 
     long count(String tag, WorkOrderState state) {
-      return countsByTag.getOrDefault(tag, Map.of()).getOrDefault(state, 0L);
+      return countsByTag.count(tag, state);
     }
 
     double oldestPendingAgeSeconds(String tag, Instant now) {
@@ -98,7 +100,7 @@ final class StoreReadings {
     this.ttl = ttl;
     this.queues = queues;
     this.onNewQueueTags = onNewQueueTags;
-    this.values = new Values(Map.of(), Map.of(), 0, clock.instant());
+    this.values = new Values(QueueCounts.empty(), Map.of(), 0, clock.instant());
   }
 
   /**
@@ -145,21 +147,21 @@ final class StoreReadings {
 
   /** Reads counts and oldest pending work; returns the queue tags seen for the first time. */
   private Set<String> readStore(Instant now) {
-    Map<String, Map<WorkOrderState, Long>> counts;
+    QueueCounts counts;
     Map<String, Instant> oldest = new HashMap<>();
     try {
       counts = store.counts();
       List<Map.Entry<String, Long>> overflow = new ArrayList<>();
-      for (Map.Entry<String, Map<WorkOrderState, Long>> q : counts.entrySet()) {
-        long pending = q.getValue().getOrDefault(WorkOrderState.PENDING, 0L);
+      for (String queue : counts.queues()) {
+        long pending = counts.count(queue, WorkOrderState.PENDING);
         if (pending == 0) {
           continue;
         }
-        String tag = queues.tag(q.getKey());
-        if (tag.equals(WorkgateMeter.Tags.OTHER) && !queues.isAdmitted(q.getKey())) {
-          overflow.add(Map.entry(q.getKey(), pending));
+        String tag = queues.tag(queue);
+        if (tag.equals(WorkgateMeter.Tags.OTHER) && !queues.isAdmitted(queue)) {
+          overflow.add(Map.entry(queue, pending));
         } else {
-          oldestWaiting(q.getKey(), now).ifPresent(t -> oldest.merge(tag, t, StoreReadings::min));
+          oldestWaiting(queue, now).ifPresent(t -> oldest.merge(tag, t, StoreReadings::min));
         }
       }
       overflow.sort(Map.Entry.<String, Long>comparingByValue().reversed());
@@ -172,18 +174,17 @@ final class StoreReadings {
       failed("the store", e, now);
       return Set.of();
     }
-    Map<String, Map<WorkOrderState, Long>> byTag = new HashMap<>();
-    long retries = 0;
-    for (Map.Entry<String, Map<WorkOrderState, Long>> q : counts.entrySet()) {
-      Map<WorkOrderState, Long> sums = byTag.computeIfAbsent(queues.tag(q.getKey()), t -> zeros());
-      q.getValue().forEach((state, n) -> sums.merge(state, n, Long::sum));
-      retries += q.getValue().getOrDefault(WorkOrderState.WAITING_RETRY, 0L);
+    QueueCounts.Builder byTag = QueueCounts.builder();
+    for (String queue : counts.queues()) {
+      String tag = queues.tag(queue);
+      counts.byState(queue).forEach((state, n) -> byTag.add(tag, state, n));
     }
-    Map<String, Map<WorkOrderState, Long>> frozen = new HashMap<>();
-    byTag.forEach((tag, sums) -> frozen.put(tag, Collections.unmodifiableMap(sums)));
-    values = new Values(Map.copyOf(frozen), Map.copyOf(oldest), retries, now);
+    QueueCounts countsByTag = byTag.build();
+    values =
+        new Values(
+            countsByTag, Map.copyOf(oldest), counts.count(WorkOrderState.WAITING_RETRY), now);
     Set<String> fresh = new HashSet<>();
-    for (String tag : frozen.keySet()) {
+    for (String tag : countsByTag.queues()) {
       if (announced.add(tag)) {
         fresh.add(tag);
       }
@@ -222,14 +223,6 @@ final class StoreReadings {
     } else {
       LOG.debug("reading {} for metrics failed again", what, e);
     }
-  }
-
-  private static Map<WorkOrderState, Long> zeros() {
-    Map<WorkOrderState, Long> m = new EnumMap<>(WorkOrderState.class);
-    for (WorkOrderState s : WorkOrderState.values()) {
-      m.put(s, 0L);
-    }
-    return m;
   }
 
   private static Instant min(Instant a, Instant b) {

@@ -3,7 +3,7 @@ package dev.workgate.observability;
 import dev.workgate.Workgate;
 import dev.workgate.core.Text;
 import dev.workgate.core.WorkOrderId;
-import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.store.QueueCounts;
 import dev.workgate.core.store.StoreView;
 import java.time.Clock;
 import java.time.Duration;
@@ -203,7 +203,7 @@ public final class WorkgateHealth implements AutoCloseable {
   private final RetriesCheck retries;
   private final QueuesCheck queues;
   private final BoundedRead<Boolean> ping;
-  private final BoundedRead<Map<String, Map<WorkOrderState, Long>>> counts;
+  private final BoundedRead<QueueCounts> counts;
 
   private WorkgateHealth(Builder b, Duration loopStallThreshold) {
     this.workgate = b.workgate;
@@ -353,10 +353,10 @@ public final class WorkgateHealth implements AutoCloseable {
       BoundedRead.Attempt<Boolean> pinging = ping.begin();
       pinged = () -> ping.await(pinging, storePingTimeout);
     }
-    Supplier<BoundedRead.Outcome<Map<String, Map<WorkOrderState, Long>>>> counted =
+    Supplier<BoundedRead.Outcome<QueueCounts>> counted =
         HealthRound.notRead("the work-order counts");
     if (counts) {
-      BoundedRead.Attempt<Map<String, Map<WorkOrderState, Long>>> counting = this.counts.begin();
+      BoundedRead.Attempt<QueueCounts> counting = this.counts.begin();
       counted = () -> this.counts.await(counting, countsTimeout);
     }
     return new HealthRound(now, purpose, pinged, counted);

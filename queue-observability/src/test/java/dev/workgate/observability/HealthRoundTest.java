@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.store.QueueCounts;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -28,7 +29,7 @@ class HealthRoundTest {
             },
             () -> {
               counts.incrementAndGet();
-              return answered(Map.of("q", Map.of(WorkOrderState.PENDING, 1L)));
+              return answered(QueueCounts.of(Map.of("q", Map.of(WorkOrderState.PENDING, 1L))));
             });
 
     round.pinged();
@@ -66,7 +67,7 @@ class HealthRoundTest {
             HealthRound.Purpose.CHECK,
             HealthRound.notRead("the store ping"),
             () ->
-                new BoundedRead.Outcome<Map<String, Map<WorkOrderState, Long>>>(
+                new BoundedRead.Outcome<QueueCounts>(
                     BoundedRead.Outcome.Kind.UNANSWERED,
                     null,
                     null,

@@ -461,12 +461,8 @@ public final class RetryManager {
    * @return a snapshot
    */
   public RetryStats stats() {
-    long pending = 0;
-    for (Map<WorkOrderState, Long> byState : store.counts().values()) {
-      pending += byState.getOrDefault(WorkOrderState.WAITING_RETRY, 0L);
-    }
     return new RetryStats(
-        pending,
+        store.counts().count(WorkOrderState.WAITING_RETRY),
         store.nextRetryAt(),
         scheduled.sum(),
         released.sum(),

@@ -3,7 +3,7 @@ package dev.workgate.scheduler;
 import dev.workgate.core.QueueFullException;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
-import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.store.QueueCounts;
 import dev.workgate.core.store.Submissions;
 import dev.workgate.core.store.Subscription;
 import dev.workgate.core.store.WorkOrderStore;
@@ -630,14 +630,10 @@ public final class Scheduler implements AutoCloseable {
    * @return the stats
    */
   public SchedulerStats stats() {
-    Map<String, Map<WorkOrderState, Long>> counts = store.counts();
+    QueueCounts counts = store.counts();
     Map<String, Long> depth = new LinkedHashMap<>();
     for (String queue : config.queues()) {
-      Map<WorkOrderState, Long> byState = counts.getOrDefault(queue, Map.of());
-      depth.put(
-          queue,
-          byState.getOrDefault(WorkOrderState.PENDING, 0L)
-              + byState.getOrDefault(WorkOrderState.WAITING_RETRY, 0L));
+      depth.put(queue, counts.depth(queue));
     }
     Map<String, Integer> byQueue = new HashMap<>();
     for (ClaimedWork work : leases.claims()) {

@@ -122,7 +122,7 @@ class NodeTableTest {
         .hasMessageContaining("5000 MB");
     assertThatThrownBy(() -> s.submitAll(List.of(asking(1, 1), asking(4, 1))))
         .isInstanceOf(WorkDoesNotFitException.class);
-    assertThat(store.counts()).isEmpty();
+    assertThat(store.counts().queues()).isEmpty();
   }
 
   @Test

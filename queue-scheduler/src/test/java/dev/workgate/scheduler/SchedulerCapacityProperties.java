@@ -122,7 +122,7 @@ class SchedulerCapacityProperties {
       if (budgetMb > 0) {
         assertThat(maxMemorySeen.get()).isLessThanOrEqualTo(budgetMb);
       }
-      assertThat(store.counts().get("default"))
+      assertThat(store.counts().byState("default"))
           .containsEntry(WorkOrderState.COMPLETED, (long) requests.size());
       assertThat(scheduler.resources().activeSlots()).isZero();
     } finally {

@@ -118,7 +118,7 @@ class SchedulerTest {
     assertThatThrownBy(() -> s.submit(WorkOrderSpec.builder("agent").build()))
         .isInstanceOf(NullPointerException.class)
         .hasMessageContaining("id supplier");
-    assertThat(store.counts()).isEmpty();
+    assertThat(store.counts().queues()).isEmpty();
   }
 
   @Test
@@ -294,7 +294,7 @@ class SchedulerTest {
     WorkOrderId second = s.submit(WorkOrderSpec.builder("job").idempotencyKey("order-7").build());
 
     assertThat(second).isEqualTo(first);
-    assertThat(store.counts().get("default")).containsEntry(WorkOrderState.PENDING, 1L);
+    assertThat(store.counts().byState("default")).containsEntry(WorkOrderState.PENDING, 1L);
   }
 
   @Test
@@ -351,7 +351,7 @@ class SchedulerTest {
 
     assertThat(ids.get(0)).isEqualTo(first);
     assertThat(ids.get(2)).isEqualTo(ids.get(1));
-    assertThat(store.counts().get("default")).containsEntry(WorkOrderState.PENDING, 2L);
+    assertThat(store.counts().byState("default")).containsEntry(WorkOrderState.PENDING, 2L);
   }
 
   @Test
@@ -855,7 +855,7 @@ class SchedulerTest {
     assertThatThrownBy(() -> s.submit(spec("default")))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("node-1");
-    assertThat(store.counts()).isEmpty();
+    assertThat(store.counts().queues()).isEmpty();
   }
 
   @Test

@@ -126,7 +126,7 @@ class SchedulerThreadsTest {
         .during(Duration.ofMillis(500))
         .atMost(Duration.ofSeconds(2))
         .until(() -> dispatched.isEmpty() && s.stats().turns() == turns);
-    assertThat(store.counts().get("default")).containsEntry(WorkOrderState.PENDING, 1L);
+    assertThat(store.counts().byState("default")).containsEntry(WorkOrderState.PENDING, 1L);
   }
 
   @Test
@@ -172,7 +172,7 @@ class SchedulerThreadsTest {
 
     await().atMost(Duration.ofSeconds(30)).until(() -> completed.size() == threads * each);
     assertThat(completed).containsExactlyInAnyOrderElementsOf(submitted);
-    assertThat(store.counts().get("default")).containsEntry(WorkOrderState.COMPLETED, 200L);
+    assertThat(store.counts().byState("default")).containsEntry(WorkOrderState.COMPLETED, 200L);
   }
 
   private void complete(ClaimedWork work) {

@@ -1700,19 +1700,20 @@ public abstract class WorkOrderStoreConformance {
 
   @Test
   void counts_of_an_empty_store_is_empty() {
-    assertThat(store.counts()).isEmpty();
+    assertThat(store.counts().queues()).isEmpty();
   }
 
   @Test
   void counts_has_every_state_for_each_queue_with_work_orders() {
     submit(QUEUE);
 
-    Map<String, Map<WorkOrderState, Long>> counts = store.counts();
+    QueueCounts counts = store.counts();
 
-    assertThat(counts).containsOnlyKeys(QUEUE);
-    assertThat(counts.get(QUEUE)).containsOnlyKeys(WorkOrderState.values());
-    assertThat(counts.get(QUEUE).get(PENDING)).isEqualTo(1);
-    assertThat(counts.get(QUEUE).values().stream().mapToLong(Long::longValue).sum()).isEqualTo(1);
+    assertThat(counts.queues()).containsOnly(QUEUE);
+    assertThat(counts.byState(QUEUE)).containsOnlyKeys(WorkOrderState.values());
+    assertThat(counts.byState(QUEUE).get(PENDING)).isEqualTo(1);
+    assertThat(counts.byState(QUEUE).values().stream().mapToLong(Long::longValue).sum())
+        .isEqualTo(1);
   }
 
   @Test
@@ -1725,11 +1726,11 @@ public abstract class WorkOrderStoreConformance {
     submit(OTHER_QUEUE);
     submit(OTHER_QUEUE);
 
-    Map<String, Map<WorkOrderState, Long>> counts = store.counts();
-    assertThat(counts).containsOnlyKeys(QUEUE, OTHER_QUEUE);
+    QueueCounts counts = store.counts();
+    assertThat(counts.queues()).containsOnly(QUEUE, OTHER_QUEUE);
     for (WorkOrderState state : WorkOrderState.values()) {
-      assertThat(counts.get(QUEUE).get(state)).as("%s", state).isEqualTo(state.ordinal() + 1L);
-      assertThat(counts.get(OTHER_QUEUE).get(state))
+      assertThat(counts.byState(QUEUE).get(state)).as("%s", state).isEqualTo(state.ordinal() + 1L);
+      assertThat(counts.byState(OTHER_QUEUE).get(state))
           .as("%s", state)
           .isEqualTo(state == PENDING ? 2L : 0L);
     }
@@ -2525,7 +2526,7 @@ public abstract class WorkOrderStoreConformance {
     assertThat(store.find(ids.get(0))).isPresent();
     assertThat(store.deleteTerminalBefore(at(100), 2)).isEqualTo(1);
     assertThat(store.deleteTerminalBefore(at(100), 2)).isZero();
-    assertThat(store.counts().getOrDefault(QUEUE, Map.of()).getOrDefault(COMPLETED, 0L)).isZero();
+    assertThat(store.counts().count(QUEUE, COMPLETED)).isZero();
   }
 
   @Test
@@ -2901,8 +2902,7 @@ public abstract class WorkOrderStoreConformance {
   }
 
   private long count(String queue, WorkOrderState state) {
-    Map<WorkOrderState, Long> byState = store.counts().get(queue);
-    return byState == null ? 0 : byState.get(state);
+    return store.counts().count(queue, state);
   }
 
   private List<RecordedEvent> wholeLog() {
@@ -3234,12 +3234,11 @@ public abstract class WorkOrderStoreConformance {
     for (String key : keys) {
       holders.put(key, store.findByIdempotencyKey(key));
     }
-    Map<String, Map<WorkOrderState, Long>> counts = new HashMap<>();
-    store.counts().forEach((queue, byState) -> counts.put(queue, new HashMap<>(byState)));
+    QueueCounts counts = store.counts();
     Function<List<WorkOrderView>, List<ViewSnapshot>> states =
         list -> list.stream().map(ViewSnapshot::of).toList();
     Instant far = at(1_000_000);
-    Set<String> queues = new HashSet<>(counts.keySet());
+    Set<String> queues = new HashSet<>(counts.queues());
     Map<String, Optional<Instant>> nextAvailable = new HashMap<>();
     for (String queue : queues) {
       nextAvailable.put(queue, store.nextAvailableAt(queue, clock.instant()));
@@ -3437,7 +3436,7 @@ public abstract class WorkOrderStoreConformance {
       List<RecordedEvent> log,
       Map<WorkOrderId, List<RecordedEvent>> streams,
       Map<WorkOrderId, Optional<ViewSnapshot>> views,
-      Map<String, Map<WorkOrderState, Long>> counts,
+      QueueCounts counts,
       Map<String, Optional<WorkOrderId>> idempotencyKeys,
       List<ViewSnapshot> queried,
       List<ViewSnapshot> expiredLeases,

@@ -11,6 +11,7 @@ import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.Page;
+import dev.workgate.core.store.QueueCounts;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderQuery;
 import dev.workgate.core.store.WorkOrderStore;
@@ -602,11 +603,11 @@ public final class WorkgateDemo implements Callable<Integer> {
 
   private static Map<WorkOrderState, Long> demoCounts(QueueStats stats) {
     Map<WorkOrderState, Long> counts = new EnumMap<>(WorkOrderState.class);
+    QueueCounts byQueue = stats.counts();
     for (String queue : List.of(DemoPlan.AGENT_QUEUE, DemoPlan.REVIEW_QUEUE)) {
-      stats
-          .countsByQueue()
-          .getOrDefault(queue, Map.of())
-          .forEach((s, n) -> counts.merge(s, n, Long::sum));
+      if (byQueue.queues().contains(queue)) {
+        byQueue.byState(queue).forEach((s, n) -> counts.merge(s, n, Long::sum));
+      }
     }
     return counts;
   }

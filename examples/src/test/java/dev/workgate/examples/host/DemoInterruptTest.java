@@ -9,6 +9,7 @@ import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.store.LogPage;
+import dev.workgate.core.store.QueueCounts;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
 import java.io.ByteArrayOutputStream;
@@ -133,12 +134,9 @@ class DemoInterruptTest {
         .atMost(Duration.ofSeconds(5))
         .untilAsserted(() -> assertThat(sandboxProcesses(data.toAbsolutePath())).isEmpty());
     try (WorkOrderStore store = Stores.sqlite(data.resolve("workgate.db"))) {
-      Map<WorkOrderState, Long> counts =
-          store.counts().values().stream()
-              .flatMap(m -> m.entrySet().stream())
-              .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue, Long::sum));
-      assertThat(counts.getOrDefault(WorkOrderState.RUNNING, 0L)).as(out).isZero();
-      assertThat(counts.getOrDefault(WorkOrderState.PREPARING, 0L)).as(out).isZero();
+      QueueCounts counts = store.counts();
+      assertThat(counts.count(WorkOrderState.RUNNING)).as(out).isZero();
+      assertThat(counts.count(WorkOrderState.PREPARING)).as(out).isZero();
       List<WorkOrderEvent> events = events(store);
       assertThat(events)
           .noneMatch(

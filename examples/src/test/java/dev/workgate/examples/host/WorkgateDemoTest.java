@@ -8,6 +8,7 @@ import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.store.ExpectedVersion;
+import dev.workgate.core.store.QueueCounts;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.execution.ExecutionManager;
@@ -95,17 +96,13 @@ class WorkgateDemoTest {
   private Map<WorkOrderState, Long> countsInStore() {
     try (WorkOrderStore store = Stores.sqlite(dir.resolve("data").resolve("workgate.db"))) {
       Map<WorkOrderState, Long> counts = new java.util.EnumMap<>(WorkOrderState.class);
-      store
-          .counts()
-          .values()
-          .forEach(
-              m ->
-                  m.forEach(
-                      (s, n) -> {
-                        if (n > 0) {
-                          counts.merge(s, n, Long::sum);
-                        }
-                      }));
+      QueueCounts byQueue = store.counts();
+      for (WorkOrderState s : WorkOrderState.values()) {
+        long n = byQueue.count(s);
+        if (n > 0) {
+          counts.put(s, n);
+        }
+      }
       return counts;
     }
   }
@@ -159,7 +156,9 @@ class WorkgateDemoTest {
     }
     Map<WorkOrderState, Long> counts =
         Map.of(WorkOrderState.RUNNING, 7L, WorkOrderState.PREPARING, 1L);
-    QueueStats stats = new QueueStats(Map.of(DemoPlan.AGENT_QUEUE, counts), 4, 4, null, live, null);
+    QueueStats stats =
+        new QueueStats(
+            QueueCounts.of(Map.of(DemoPlan.AGENT_QUEUE, counts)), 4, 4, null, live, null);
 
     ProgressDisplay.Progress p =
         WorkgateDemo.progress(stats, Duration.ofSeconds(1), 0, 8, counts, Map.of());

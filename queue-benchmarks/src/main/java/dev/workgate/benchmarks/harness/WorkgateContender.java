@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -131,11 +130,7 @@ public final class WorkgateContender implements Contender {
 
   @Override
   public long finished() {
-    long n = 0;
-    for (Map<WorkOrderState, Long> byState : store.counts().values()) {
-      n += byState.getOrDefault(WorkOrderState.COMPLETED, 0L);
-    }
-    return n;
+    return store.counts().count(WorkOrderState.COMPLETED);
   }
 
   @Override

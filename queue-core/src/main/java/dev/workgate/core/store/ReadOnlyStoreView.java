@@ -2,12 +2,10 @@ package dev.workgate.core.store;
 
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.WorkOrderId;
-import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -48,7 +46,7 @@ final class ReadOnlyStoreView implements StoreView {
   }
 
   @Override
-  public Map<String, Map<WorkOrderState, Long>> counts() {
+  public QueueCounts counts() {
     return store.counts();
   }
 

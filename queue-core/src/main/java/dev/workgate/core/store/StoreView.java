@@ -2,11 +2,9 @@ package dev.workgate.core.store;
 
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.WorkOrderId;
-import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -115,9 +113,9 @@ public interface StoreView {
   /**
    * How many work orders each queue has in each state.
    *
-   * @return queue → state → count, with every state present for each queue that has work orders
+   * @return the counts of every queue that has work orders
    */
-  Map<String, Map<WorkOrderState, Long>> counts();
+  QueueCounts counts();
 
   /**
    * The work order that holds an idempotency key.

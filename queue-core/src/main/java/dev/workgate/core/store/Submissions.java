@@ -7,7 +7,6 @@ import dev.workgate.core.WorkDoesNotFitException;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
-import dev.workgate.core.WorkOrderState;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -257,14 +256,11 @@ public final class Submissions {
       return;
     }
     synchronized (depthLock) {
-      Map<String, Map<WorkOrderState, Long>> counts = store.counts();
+      QueueCounts counts = store.counts();
       for (Map.Entry<String, Long> e : adding.entrySet()) {
         Optional<Long> limit = depthLimits.apply(e.getKey());
         if (limit.isPresent()) {
-          Map<WorkOrderState, Long> byState = counts.getOrDefault(e.getKey(), Map.of());
-          long depth =
-              byState.getOrDefault(WorkOrderState.PENDING, 0L)
-                  + byState.getOrDefault(WorkOrderState.WAITING_RETRY, 0L);
+          long depth = counts.depth(e.getKey());
           if (depth + e.getValue() > limit.get()) {
             throw new QueueFullException(e.getKey(), depth, limit.get());
           }

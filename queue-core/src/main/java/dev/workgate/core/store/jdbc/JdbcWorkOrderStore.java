@@ -2,7 +2,6 @@ package dev.workgate.core.store.jdbc;
 
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.WorkOrderId;
-import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.AppendRequest;
 import dev.workgate.core.store.Claim;
@@ -14,6 +13,7 @@ import dev.workgate.core.store.LogPage;
 import dev.workgate.core.store.NodeStatus;
 import dev.workgate.core.store.OpenMode;
 import dev.workgate.core.store.Page;
+import dev.workgate.core.store.QueueCounts;
 import dev.workgate.core.store.RebuildMode;
 import dev.workgate.core.store.RebuildReport;
 import dev.workgate.core.store.StoreException;
@@ -30,7 +30,6 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
@@ -416,7 +415,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
   }
 
   @Override
-  public Map<String, Map<WorkOrderState, Long>> counts() {
+  public QueueCounts counts() {
     return reads.counts();
   }
 

@@ -9,6 +9,7 @@ import dev.workgate.core.store.EventQuery;
 import dev.workgate.core.store.LogPage;
 import dev.workgate.core.store.NodeStatus;
 import dev.workgate.core.store.Page;
+import dev.workgate.core.store.QueueCounts;
 import dev.workgate.core.store.UnreadableRowException;
 import dev.workgate.core.store.WorkOrderQuery;
 import java.sql.PreparedStatement;
@@ -18,13 +19,10 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.EnumMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -264,12 +262,12 @@ final class Reads {
         });
   }
 
-  Map<String, Map<WorkOrderState, Long>> counts() {
+  QueueCounts counts() {
     t.ensureOpen();
     return reader.read(
         "counts",
         c -> {
-          Map<String, EnumMap<WorkOrderState, Long>> counts = new TreeMap<>();
+          QueueCounts.Builder counts = QueueCounts.builder();
           try (Statement st = c.createStatement();
               ResultSet rs =
                   st.executeQuery(
@@ -277,22 +275,10 @@ final class Reads {
                           + d.workOrders
                           + " GROUP BY queue, state")) {
             while (rs.next()) {
-              EnumMap<WorkOrderState, Long> byState =
-                  counts.computeIfAbsent(
-                      rs.getString(1),
-                      q -> {
-                        EnumMap<WorkOrderState, Long> m = new EnumMap<>(WorkOrderState.class);
-                        for (WorkOrderState s : WorkOrderState.values()) {
-                          m.put(s, 0L);
-                        }
-                        return m;
-                      });
-              byState.put(WorkOrderState.valueOf(rs.getString(2)), rs.getLong(3));
+              counts.add(rs.getString(1), WorkOrderState.valueOf(rs.getString(2)), rs.getLong(3));
             }
           }
-          Map<String, Map<WorkOrderState, Long>> out = new TreeMap<>();
-          counts.forEach((q, m) -> out.put(q, Collections.unmodifiableMap(m)));
-          return Collections.unmodifiableMap(out);
+          return counts.build();
         });
   }
 

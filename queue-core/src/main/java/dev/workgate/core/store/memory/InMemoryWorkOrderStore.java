@@ -21,6 +21,7 @@ import dev.workgate.core.store.NodeStatus;
 import dev.workgate.core.store.Page;
 import dev.workgate.core.store.ProjectionDiff;
 import dev.workgate.core.store.ProjectionMismatch;
+import dev.workgate.core.store.QueueCounts;
 import dev.workgate.core.store.RebuildMode;
 import dev.workgate.core.store.RebuildReport;
 import dev.workgate.core.store.Subscription;
@@ -634,17 +635,13 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
   }
 
   @Override
-  public Map<String, Map<WorkOrderState, Long>> counts() {
+  public QueueCounts counts() {
     synchronized (lock) {
       ensureOpen();
-      Map<String, Map<WorkOrderState, Long>> counts = new TreeMap<>();
+      QueueCounts.Builder counts = QueueCounts.builder();
       queues.forEach(
-          (name, q) -> {
-            EnumMap<WorkOrderState, Long> byState = new EnumMap<>(WorkOrderState.class);
-            q.byState.forEach((state, index) -> byState.put(state, (long) index.size()));
-            counts.put(name, Collections.unmodifiableMap(byState));
-          });
-      return Collections.unmodifiableMap(counts);
+          (name, q) -> q.byState.forEach((state, index) -> counts.add(name, state, index.size())));
+      return counts.build();
     }
   }
 

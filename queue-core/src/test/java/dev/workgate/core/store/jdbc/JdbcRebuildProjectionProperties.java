@@ -24,6 +24,7 @@ import dev.workgate.core.store.Capacity;
 import dev.workgate.core.store.ClaimRequest;
 import dev.workgate.core.store.ExpectedVersion;
 import dev.workgate.core.store.ProjectionMismatch;
+import dev.workgate.core.store.QueueCounts;
 import dev.workgate.core.store.RebuildMode;
 import dev.workgate.core.store.RebuildReport;
 import dev.workgate.core.store.WorkOrderStore;
@@ -34,7 +35,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -42,7 +42,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.stream.Collectors;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -559,20 +558,11 @@ abstract class JdbcRebuildProjectionProperties {
   }
 
   /** What {@link WorkOrderStore#counts()} must be for these views. */
-  static Map<String, Map<WorkOrderState, Long>> counts(Iterable<ViewSnapshot> views) {
-    Map<String, Map<WorkOrderState, Long>> out = new TreeMap<>();
+  static QueueCounts counts(Iterable<ViewSnapshot> views) {
+    QueueCounts.Builder out = QueueCounts.builder();
     for (ViewSnapshot v : views) {
-      out.computeIfAbsent(
-              v.queue(),
-              q -> {
-                Map<WorkOrderState, Long> zero = new EnumMap<>(WorkOrderState.class);
-                for (WorkOrderState s : WorkOrderState.values()) {
-                  zero.put(s, 0L);
-                }
-                return zero;
-              })
-          .merge(v.state(), 1L, Long::sum);
+      out.add(v.queue(), v.state(), 1);
     }
-    return out;
+    return out.build();
   }
 }

@@ -93,7 +93,7 @@ class PostgresConnectionUseTest {
             .containsExactly(damaged);
         assertIdle(pool);
         assertThat(store.find(id)).isPresent();
-        assertThat(store.counts()).containsKey(QUEUE);
+        assertThat(store.counts().queues()).contains(QUEUE);
         assertThat(store.renewLease(id, "nobody", 1, clock.instant())).isFalse();
         assertIdle(pool);
       }

@@ -203,7 +203,7 @@ class PostgresRolePrivilegesTest {
     assertNoCreate(role);
 
     try (WorkOrderStore store = Stores.postgres(as(role), options(OpenMode.READ_ONLY))) {
-      assertThat(store.counts().get(WorkOrderSpec.DEFAULT_QUEUE))
+      assertThat(store.counts().byState(WorkOrderSpec.DEFAULT_QUEUE))
           .containsEntry(WorkOrderState.PENDING, 1L);
       assertThat(store.query(WorkOrderQuery.builder().build()).items())
           .extracting(v -> v.id())
@@ -347,7 +347,7 @@ class PostgresRolePrivilegesTest {
                 .lockTimeout(Duration.ofSeconds(2))
                 .build();
         try (WorkOrderStore store = Stores.postgres(as(role), options)) {
-          assertThat(store.counts()).isEmpty();
+          assertThat(store.counts().queues()).isEmpty();
         }
       } finally {
         blocker.rollback();

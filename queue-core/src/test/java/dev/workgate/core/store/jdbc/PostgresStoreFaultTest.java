@@ -124,8 +124,8 @@ class PostgresStoreFaultTest extends JdbcStoreFaultTest {
         .extracting(r -> r.event().type())
         .containsOnly(EventType.SUBMITTED)
         .hasSize(ids.size());
-    assertThat(store.counts().get(QUEUE).get(WorkOrderState.PENDING)).isEqualTo(ids.size());
-    assertThat(store.counts().get(QUEUE).get(WorkOrderState.PREPARING)).isZero();
+    assertThat(store.counts().count(QUEUE, WorkOrderState.PENDING)).isEqualTo(ids.size());
+    assertThat(store.counts().count(QUEUE, WorkOrderState.PREPARING)).isZero();
     assertStillConsistentAndWorking(store);
   }
 

@@ -111,8 +111,8 @@ class PostgresTwoNodeClaimTest {
       assertThat(inLog).containsExactlyInAnyOrderElementsOf(submitted);
       assertThat(claimsInLog).hasSize(WORK_ORDERS);
       assertThat(claimsInLog.values()).containsOnly(1);
-      assertThat(nodes.get(0).counts().get(QUEUE).get(WorkOrderState.PENDING)).isZero();
-      assertThat(nodes.get(1).counts().get(QUEUE).get(WorkOrderState.PREPARING))
+      assertThat(nodes.get(0).counts().count(QUEUE, WorkOrderState.PENDING)).isZero();
+      assertThat(nodes.get(1).counts().count(QUEUE, WorkOrderState.PREPARING))
           .isEqualTo(WORK_ORDERS);
       System.out.printf("[two nodes] claims per node: %s%n", perNode);
     } finally {
@@ -170,7 +170,7 @@ class PostgresTwoNodeClaimTest {
       assertThat(gotA).hasSize(1);
       assertThat(gotB).as("node b's claim of one while node a claims one of ten").hasSize(1);
       assertThat(gotB.get(0).id()).isNotEqualTo(gotA.get(0).id());
-      assertThat(a.counts().get(QUEUE).get(WorkOrderState.PENDING)).isEqualTo(8);
+      assertThat(a.counts().count(QUEUE, WorkOrderState.PENDING)).isEqualTo(8);
     } finally {
       pool.shutdownNow();
       assertThat(pool.awaitTermination(60, TimeUnit.SECONDS)).isTrue();

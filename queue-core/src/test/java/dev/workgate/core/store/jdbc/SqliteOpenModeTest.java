@@ -213,7 +213,7 @@ class SqliteOpenModeTest {
 
     try (WorkOrderStore store = Stores.sqlite(file, options(OpenMode.READ_ONLY))) {
       assertThat(store.query(WorkOrderQuery.builder().build()).items()).hasSize(1);
-      assertThat(store.counts()).containsKey("default");
+      assertThat(store.counts().queues()).contains("default");
       assertThat(store.rebuildProjection(RebuildMode.VERIFY).mismatches()).isEmpty();
     }
 

@@ -19,6 +19,7 @@ import dev.workgate.core.store.Capacity;
 import dev.workgate.core.store.ClaimRequest;
 import dev.workgate.core.store.ExpectedVersion;
 import dev.workgate.core.store.ProjectionMismatch;
+import dev.workgate.core.store.QueueCounts;
 import dev.workgate.core.store.RebuildMode;
 import dev.workgate.core.store.RebuildReport;
 import dev.workgate.core.testing.MutableClock;
@@ -94,7 +95,7 @@ class InMemoryRebuildProjectionTest {
   @Test
   void repair_rewrites_the_damaged_views_from_the_log_and_their_indexes_with_them() {
     Map<WorkOrderId, ViewSnapshot> before = views();
-    Map<String, Map<WorkOrderState, Long>> counts = store.counts();
+    QueueCounts counts = store.counts();
     damage(w.pending, s -> with(s, WorkOrderState.CANCELLED, s.version(), s.leaseExpiresAt()));
     damage(w.failed, s -> with(s, WorkOrderState.PENDING, s.version(), s.leaseExpiresAt()));
     damage(w.completed, s -> with(s, s.state(), s.version() - 1, s.leaseExpiresAt()));

@@ -28,6 +28,7 @@ import dev.workgate.core.store.EventQuery;
 import dev.workgate.core.store.ExpectedVersion;
 import dev.workgate.core.store.LogPage;
 import dev.workgate.core.store.Page;
+import dev.workgate.core.store.QueueCounts;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderQuery;
 import dev.workgate.core.store.WorkOrderStore;
@@ -40,7 +41,6 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -155,7 +155,7 @@ class InMemoryStoreActionChainProperties {
   /** All a store shows, to prove that a rejected call changed nothing. */
   record Snapshot(
       List<RecordedEvent> log,
-      Map<String, Map<WorkOrderState, Long>> counts,
+      QueueCounts counts,
       Map<WorkOrderId, ViewSnapshot> views,
       Map<WorkOrderId, List<RecordedEvent>> streams,
       Map<String, Optional<WorkOrderId>> keys,
@@ -383,21 +383,11 @@ class InMemoryStoreActionChainProperties {
 
     void countsAndQueries() {
       List<WorkOrderView> views = views();
-      Map<String, Map<WorkOrderState, Long>> expected = new TreeMap<>();
+      QueueCounts.Builder expected = QueueCounts.builder();
       for (WorkOrderView v : views) {
-        expected
-            .computeIfAbsent(
-                v.queue(),
-                q -> {
-                  Map<WorkOrderState, Long> zero = new EnumMap<>(WorkOrderState.class);
-                  for (WorkOrderState s : WorkOrderState.values()) {
-                    zero.put(s, 0L);
-                  }
-                  return zero;
-                })
-            .merge(v.state(), 1L, Long::sum);
+        expected.add(v.queue(), v.state(), 1);
       }
-      assertThat(store.counts()).isEqualTo(expected);
+      assertThat(store.counts()).isEqualTo(expected.build());
 
       assertThat(queryAll(WorkOrderQuery.builder().limit(3))).containsExactlyElementsOf(ids);
       for (String queue : QUEUES) {

@@ -87,7 +87,7 @@ class InMemoryStoreThroughputBenchmark {
     WorkOrderStore store = new InMemoryWorkOrderStore(Clock.systemUTC());
     submitInBatches(store, ids(WORK_ORDERS), submissions, 1_000);
     long after = usedHeapAfterGc();
-    assertThat(store.counts().get("default").get(WorkOrderState.PENDING)).isEqualTo(WORK_ORDERS);
+    assertThat(store.counts().count("default", WorkOrderState.PENDING)).isEqualTo(WORK_ORDERS);
     // The specs existed before the store: count them too, as a submission carries its own spec.
     long specs = estimateSpecBytes(submissions);
     System.out.printf(
