@@ -52,6 +52,7 @@ import dev.workgate.core.store.ExpectedVersion;
 import dev.workgate.core.store.LogPage;
 import dev.workgate.core.store.NodeStatus;
 import dev.workgate.core.store.Page;
+import dev.workgate.core.store.QueueCounts;
 import dev.workgate.core.store.RebuildMode;
 import dev.workgate.core.store.WorkOrderQuery;
 import dev.workgate.core.store.WorkOrderStore;
