@@ -11,6 +11,8 @@ import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.core.testing.MutableClock;
+import dev.workgate.internal.ClockTimer;
+import dev.workgate.internal.ManualDrive;
 import dev.workgate.retry.Jitter;
 import dev.workgate.retry.RetryManager;
 import dev.workgate.retry.RetryPolicy;
@@ -20,16 +22,8 @@ import dev.workgate.scheduler.ResourceMonitor;
 import dev.workgate.scheduler.Scheduler;
 import dev.workgate.scheduler.SchedulerConfig;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.List;
-import java.util.concurrent.AbstractExecutorService;
-import java.util.concurrent.Callable;
-import java.util.concurrent.Delayed;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -45,7 +39,7 @@ class CreationTimeoutOnManualTimeTest {
   static final Duration CREATION_TIMEOUT = Duration.ofMinutes(2);
 
   private final MutableClock clock = MutableClock.create();
-  private final ManualTimer timer = new ManualTimer();
+  private final ClockTimer timer = new ClockTimer(clock);
   private final ExecutorService creators = Executors.newCachedThreadPool();
   private final WorkOrderStore store = Stores.inMemory(clock);
 
@@ -74,7 +68,7 @@ class CreationTimeoutOnManualTimeTest {
             .provider("slow", provider)
             .clock(clock)
             .sandboxCreationTimeout(CREATION_TIMEOUT)
-            .executor(new InlineExecutor())
+            .executor(new ManualDrive(timer).callerThread())
             .creationExecutor(creators)
             .timer(timer)
             .killExecutor(Runnable::run)
@@ -126,183 +120,6 @@ class CreationTimeoutOnManualTimeTest {
 
   private void advance(Duration by) {
     clock.advance(by);
-    timer.runDue(by);
-  }
-
-  /** Runs each task on the calling thread. */
-  static final class InlineExecutor extends AbstractExecutorService {
-    private volatile boolean shutdown;
-
-    @Override
-    public void execute(Runnable command) {
-      command.run();
-    }
-
-    @Override
-    public void shutdown() {
-      shutdown = true;
-    }
-
-    @Override
-    public List<Runnable> shutdownNow() {
-      shutdown = true;
-      return List.of();
-    }
-
-    @Override
-    public boolean isShutdown() {
-      return shutdown;
-    }
-
-    @Override
-    public boolean isTerminated() {
-      return shutdown;
-    }
-
-    @Override
-    public boolean awaitTermination(long timeout, TimeUnit unit) {
-      return true;
-    }
-  }
-
-  /** One-shot timers on time the test moves with {@link #runDue}. Thread-safe. */
-  static final class ManualTimer extends AbstractExecutorService
-      implements ScheduledExecutorService {
-    private final List<Task> tasks = new ArrayList<>();
-    private long now;
-
-    /** Moves time on and runs what became due, in order of due time, on the calling thread. */
-    void runDue(Duration by) {
-      List<Task> due = new ArrayList<>();
-      synchronized (this) {
-        now += by.toNanos();
-        for (Task t : tasks) {
-          if (t.at <= now) {
-            due.add(t);
-          }
-        }
-        tasks.removeAll(due);
-      }
-      due.sort(Comparator.comparingLong(t -> t.at));
-      for (Task t : due) {
-        if (!t.cancelled) {
-          t.done = true;
-          t.command.run();
-        }
-      }
-    }
-
-    synchronized int pending() {
-      return (int) tasks.stream().filter(t -> !t.cancelled).count();
-    }
-
-    @Override
-    public synchronized ScheduledFuture<?> schedule(Runnable command, long delay, TimeUnit unit) {
-      long nanos = unit.toNanos(delay);
-      Task t = new Task(command, now + Math.min(nanos, Long.MAX_VALUE / 4));
-      tasks.add(t);
-      return t;
-    }
-
-    @Override
-    public <V> ScheduledFuture<V> schedule(Callable<V> callable, long delay, TimeUnit unit) {
-      throw new UnsupportedOperationException("only Runnable timers are used");
-    }
-
-    @Override
-    public ScheduledFuture<?> scheduleAtFixedRate(
-        Runnable command, long initialDelay, long period, TimeUnit unit) {
-      throw new UnsupportedOperationException("only one-shot timers are used");
-    }
-
-    @Override
-    public ScheduledFuture<?> scheduleWithFixedDelay(
-        Runnable command, long initialDelay, long delay, TimeUnit unit) {
-      throw new UnsupportedOperationException("only one-shot timers are used");
-    }
-
-    @Override
-    public void execute(Runnable command) {
-      schedule(command, 0, TimeUnit.NANOSECONDS);
-    }
-
-    @Override
-    public void shutdown() {}
-
-    @Override
-    public List<Runnable> shutdownNow() {
-      return List.of();
-    }
-
-    @Override
-    public boolean isShutdown() {
-      return false;
-    }
-
-    @Override
-    public boolean isTerminated() {
-      return false;
-    }
-
-    @Override
-    public boolean awaitTermination(long timeout, TimeUnit unit) {
-      return false;
-    }
-
-    private final class Task implements ScheduledFuture<Object> {
-      final Runnable command;
-      final long at;
-      volatile boolean cancelled;
-      volatile boolean done;
-
-      Task(Runnable command, long at) {
-        this.command = command;
-        this.at = at;
-      }
-
-      @Override
-      public long getDelay(TimeUnit unit) {
-        synchronized (ManualTimer.this) {
-          return unit.convert(at - now, TimeUnit.NANOSECONDS);
-        }
-      }
-
-      @Override
-      public int compareTo(Delayed o) {
-        return Long.compare(getDelay(TimeUnit.NANOSECONDS), o.getDelay(TimeUnit.NANOSECONDS));
-      }
-
-      @Override
-      public boolean cancel(boolean mayInterruptIfRunning) {
-        if (done || cancelled) {
-          return false;
-        }
-        cancelled = true;
-        synchronized (ManualTimer.this) {
-          tasks.remove(this);
-        }
-        return true;
-      }
-
-      @Override
-      public boolean isCancelled() {
-        return cancelled;
-      }
-
-      @Override
-      public boolean isDone() {
-        return done || cancelled;
-      }
-
-      @Override
-      public Object get() {
-        throw new UnsupportedOperationException("timers are not waited for");
-      }
-
-      @Override
-      public Object get(long timeout, TimeUnit unit) {
-        throw new UnsupportedOperationException("timers are not waited for");
-      }
-    }
+    timer.fireDue();
   }
 }

@@ -5,6 +5,7 @@ import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderView;
+import dev.workgate.internal.ClockTimer;
 import dev.workgate.internal.ManualDrive;
 import java.time.Duration;
 import java.util.List;
