@@ -35,6 +35,20 @@ final class Quarantine {
   private final AtomicLong count = new AtomicLong();
 
   /**
+   * Quarantines an unreadable row, then throws it again unless the read skips such rows.
+   *
+   * @param failure what could not be read
+   * @param skip whether the read goes on without the row
+   * @throws UnreadableRowException {@code failure}, if not {@code skip}
+   */
+  void add(UnreadableRowException failure, boolean skip) {
+    add(failure);
+    if (!skip) {
+      throw failure;
+    }
+  }
+
+  /**
    * Quarantines an unreadable row; logs and counts it the first time it is met.
    *
    * @param failure what could not be read

@@ -145,10 +145,7 @@ final class Reads {
         try {
           scan.events.add(t.recorded(rs));
         } catch (UnreadableRowException e) {
-          quarantine.add(e);
-          if (!skipUnreadable) {
-            throw e;
-          }
+          quarantine.add(e, skipUnreadable);
         }
       }
     }
@@ -178,10 +175,7 @@ final class Reads {
         try {
           out.add(t.current(rs).view());
         } catch (UnreadableRowException e) {
-          quarantine.add(e);
-          if (!skipUnreadable) {
-            throw e;
-          }
+          quarantine.add(e, skipUnreadable);
         }
       }
     }
