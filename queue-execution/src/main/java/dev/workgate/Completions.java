@@ -1,5 +1,6 @@
 package dev.workgate;
 
+import dev.workgate.TransitionListener.StateChange;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.WorkOrderStore;

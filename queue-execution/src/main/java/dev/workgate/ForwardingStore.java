@@ -1,22 +1,22 @@
 package dev.workgate;
 
 import dev.workgate.core.RecordedEvent;
+import dev.workgate.core.Subscription;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderView;
-import dev.workgate.core.store.AppendRequest;
-import dev.workgate.core.store.Claim;
-import dev.workgate.core.store.ClaimRequest;
-import dev.workgate.core.store.EventPage;
 import dev.workgate.core.store.EventQuery;
-import dev.workgate.core.store.LogPage;
-import dev.workgate.core.store.Page;
-import dev.workgate.core.store.QueueCounts;
-import dev.workgate.core.store.RebuildMode;
+import dev.workgate.core.store.EventQuery.EventPage;
 import dev.workgate.core.store.RebuildReport;
-import dev.workgate.core.store.Subscription;
-import dev.workgate.core.store.WorkAvailableListener;
+import dev.workgate.core.store.RebuildReport.RebuildMode;
+import dev.workgate.core.store.StoreView.LogPage;
+import dev.workgate.core.store.StoreView.QueueCounts;
 import dev.workgate.core.store.WorkOrderQuery;
+import dev.workgate.core.store.WorkOrderQuery.Page;
 import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.spi.AppendRequest;
+import dev.workgate.spi.Claim;
+import dev.workgate.spi.ClaimRequest;
+import dev.workgate.spi.WorkAvailableListener;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -65,12 +65,12 @@ abstract class ForwardingStore implements WorkOrderStore {
   }
 
   @Override
-  public void recordNode(dev.workgate.core.store.NodeStatus node) {
+  public void recordNode(dev.workgate.core.store.StoreView.NodeStatus node) {
     store.recordNode(node);
   }
 
   @Override
-  public List<dev.workgate.core.store.NodeStatus> nodes() {
+  public List<dev.workgate.core.store.StoreView.NodeStatus> nodes() {
     return store.nodes();
   }
 

@@ -1,6 +1,6 @@
 package dev.workgate;
 
-import dev.workgate.execution.OrphanReaper;
+import dev.workgate.execution.internal.OrphanReaper;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;

@@ -1,18 +1,18 @@
 package dev.workgate;
 
-import dev.workgate.execution.ExecutionManager;
-import dev.workgate.execution.ExecutionManager.AbandonedCreation;
-import dev.workgate.execution.ExecutionManager.AbandonedHandler;
-import dev.workgate.execution.ExecutionManager.ActiveExecution;
-import dev.workgate.retry.RetryManager;
+import dev.workgate.NodeView.AbandonedCreation;
+import dev.workgate.NodeView.AbandonedHandler;
+import dev.workgate.NodeView.ActiveExecution;
+import dev.workgate.execution.internal.ExecutionManager;
 import dev.workgate.retry.RetryPolicy;
-import dev.workgate.scheduler.PressureLevel;
+import dev.workgate.retry.internal.RetryManager;
 import dev.workgate.scheduler.ResourceConfig;
 import dev.workgate.scheduler.ResourceHealthReport;
-import dev.workgate.scheduler.ResourceMonitor;
-import dev.workgate.scheduler.Scheduler;
-import dev.workgate.scheduler.SchedulerConfig;
-import dev.workgate.scheduler.UnrunnableWork;
+import dev.workgate.scheduler.ResourceHealthReport.PressureLevel;
+import dev.workgate.scheduler.SchedulerStats.UnrunnableWork;
+import dev.workgate.scheduler.internal.ResourceMonitor;
+import dev.workgate.scheduler.internal.Scheduler;
+import dev.workgate.scheduler.internal.SchedulerConfig;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -139,7 +139,17 @@ final class LiveNodeView implements NodeView {
   }
 
   @Override
-  public SchedulerConfig schedulerConfig() {
+  public List<String> queues() {
+    return scheduler.config().queues();
+  }
+
+  @Override
+  public Duration pollInterval() {
+    return scheduler.config().pollInterval();
+  }
+
+  /** The scheduler settings the node runs with, for the runtime's own tests. */
+  SchedulerConfig schedulerConfig() {
     return scheduler.config();
   }
 

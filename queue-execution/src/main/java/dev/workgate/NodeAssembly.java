@@ -1,18 +1,19 @@
 package dev.workgate;
 
+import dev.workgate.TransitionListener.StateChange;
 import dev.workgate.core.store.StoreView;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
-import dev.workgate.execution.ExecutionManager;
-import dev.workgate.execution.InProcessSandboxProvider;
-import dev.workgate.execution.OrphanReaper;
+import dev.workgate.execution.internal.ExecutionManager;
+import dev.workgate.execution.internal.InProcessSandboxProvider;
+import dev.workgate.execution.internal.OrphanReaper;
 import dev.workgate.internal.ManualDrive;
-import dev.workgate.retry.RetryManager;
-import dev.workgate.scheduler.MemoryProbes;
+import dev.workgate.retry.internal.RetryManager;
 import dev.workgate.scheduler.ResourceConfig;
-import dev.workgate.scheduler.ResourceMonitor;
-import dev.workgate.scheduler.Scheduler;
-import dev.workgate.scheduler.SchedulerConfig;
+import dev.workgate.scheduler.internal.MemoryProbes;
+import dev.workgate.scheduler.internal.ResourceMonitor;
+import dev.workgate.scheduler.internal.Scheduler;
+import dev.workgate.scheduler.internal.SchedulerConfig;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;

@@ -1,17 +1,17 @@
 package dev.workgate;
 
-import dev.workgate.execution.ExecutionManager.AbandonedCreation;
-import dev.workgate.execution.ExecutionManager.AbandonedHandler;
-import dev.workgate.execution.ExecutionManager.ActiveExecution;
+import dev.workgate.core.WorkOrderId;
 import dev.workgate.retry.RetryPolicy;
-import dev.workgate.scheduler.PressureLevel;
 import dev.workgate.scheduler.ResourceConfig;
 import dev.workgate.scheduler.ResourceHealthReport;
-import dev.workgate.scheduler.SchedulerConfig;
-import dev.workgate.scheduler.UnrunnableWork;
+import dev.workgate.scheduler.ResourceHealthReport.PressureLevel;
+import dev.workgate.scheduler.SchedulerStats.UnrunnableWork;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -168,12 +168,18 @@ public interface NodeView {
   UnrunnableWork unrunnableWork();
 
   /**
-   * The scheduler settings the node runs with (queues, poll interval, lease, renewal, self-fence
-   * margin, per-queue concurrency, start rate, ...).
+   * The queues the node claims from, in the order its loop visits them.
    *
-   * @return the immutable configuration
+   * @return an immutable list, never empty
    */
-  SchedulerConfig schedulerConfig();
+  List<String> queues();
+
+  /**
+   * How long the node's loop sleeps between turns when nothing wakes it.
+   *
+   * @return the poll interval
+   */
+  Duration pollInterval();
 
   /**
    * The slot and memory settings the node runs with.
@@ -225,4 +231,213 @@ public interface NodeView {
    * @throws NullPointerException if {@code queue} is null
    */
   RetryPolicy retryPolicy(String queue);
+
+  /** What an execution is doing: the status of an {@link ActiveExecution}. */
+  enum ExecutionStatus {
+    /** Creating the sandbox. */
+    PREPARING,
+    /** The work runs. */
+    RUNNING,
+    /** Recording the outcome and destroying the sandbox. */
+    CLEANUP
+  }
+
+  /**
+   * A snapshot of one execution.
+   *
+   * @param workOrderId the work order
+   * @param attempt its attempt
+   * @param queue its queue
+   * @param sandboxId the sandbox, empty while it is being created
+   * @param slotsHeld the slots reserved for it
+   * @param memoryMbHeld the memory reserved for it
+   * @param claimedAt when the node claimed it
+   * @param startedAt when the work started running, empty before
+   * @param status what it is doing
+   * @param timeout how long it may run once started (its own timeout or the manager's default);
+   *     past it the work is stopped, and killed {@link #killGrace()} later
+   */
+  record ActiveExecution(
+      WorkOrderId workOrderId,
+      int attempt,
+      String queue,
+      Optional<String> sandboxId,
+      int slotsHeld,
+      long memoryMbHeld,
+      Instant claimedAt,
+      Optional<Instant> startedAt,
+      ExecutionStatus status,
+      Duration timeout) {}
+
+  /**
+   * Work whose sandbox gave up on it after the kill grace (an in-process handler that ignored its
+   * cancellation and interrupt) and whose thread still runs. Its outcome is recorded; its slots and
+   * memory stay reserved until the work really stops, or until {@link #abandonedHandlerSlotCap()}
+   * has passed. Immutable.
+   *
+   * @param workOrderId the work order
+   * @param attempt the attempt that was abandoned
+   * @param queue its queue
+   * @param abandonedAt when the execution gave up on it
+   * @param slotsHeld the slots it still holds
+   * @param memoryMbHeld the memory it still holds
+   */
+  record AbandonedHandler(
+      WorkOrderId workOrderId,
+      int attempt,
+      String queue,
+      Instant abandonedAt,
+      int slotsHeld,
+      long memoryMbHeld) {}
+
+  /**
+   * A sandbox creation given up while the provider's create call still runs. Immutable.
+   *
+   * @param workOrderId the work order
+   * @param attempt the attempt the sandbox was for
+   * @param queue its queue
+   * @param abandonedAt when the creation was given up
+   */
+  record AbandonedCreation(
+      WorkOrderId workOrderId, int attempt, String queue, Instant abandonedAt) {}
+
+  /**
+   * How this node's writes to the store fare: appends (submits, starts, outcomes, cancellations,
+   * retry releases), claims, lease renewals and retention deletes. A write that changed something
+   * counts as a success and ends a run of failures; a write that failed because the store failed
+   * (not a refusal such as a version conflict or a rejected transition, which means the store
+   * answered) counts as a failure, classified by {@link WriteFailureCause}. A write that found
+   * nothing to change (a claim with no work, a renewal of a lease already lost) counts as neither.
+   *
+   * <p>Read from the node's memory, never from the store: it answers while the store hangs.
+   * Immutable and thread-safe.
+   *
+   * @param consecutiveFailures failed writes since the last successful one; 0 when the last write
+   *     that changed something succeeded
+   * @param totalFailures failed writes since the node was built
+   * @param failuresByCause failed writes since the node was built, by cause; every cause present
+   * @param lastFailure the most recent failed write, if any
+   * @param lastSuccessAt when a write last succeeded, by the node's clock, if one did
+   */
+  public record StoreWrites(
+      long consecutiveFailures,
+      long totalFailures,
+      Map<WriteFailureCause, Long> failuresByCause,
+      Optional<Failure> lastFailure,
+      Optional<Instant> lastSuccessAt) {
+
+    /**
+     * Copies the map, so the snapshot never changes.
+     *
+     * @throws IllegalArgumentException if a count is negative
+     * @throws NullPointerException if an argument is null
+     */
+    public StoreWrites {
+      if (consecutiveFailures < 0 || totalFailures < 0) {
+        throw new IllegalArgumentException(
+            "failure counts must not be negative, got consecutiveFailures "
+                + consecutiveFailures
+                + " and totalFailures "
+                + totalFailures);
+      }
+      Map<WriteFailureCause, Long> all = new EnumMap<>(WriteFailureCause.class);
+      for (WriteFailureCause c : WriteFailureCause.values()) {
+        all.put(c, failuresByCause.getOrDefault(c, 0L));
+      }
+      failuresByCause = Map.copyOf(all);
+      Objects.requireNonNull(lastFailure, "lastFailure");
+      Objects.requireNonNull(lastSuccessAt, "lastSuccessAt");
+    }
+
+    /**
+     * Whether the last write that counted failed.
+     *
+     * @return true while {@link #consecutiveFailures()} is above zero
+     */
+    public boolean failing() {
+      return consecutiveFailures > 0;
+    }
+
+    /**
+     * One failed write.
+     *
+     * @param at when it failed, by the node's clock
+     * @param cause its class
+     * @param detail the exception class that told the cause and its SQLState or vendor code (e.g.
+     *     {@code org.postgresql.util.PSQLException, SQLState 53100}); never message text that could
+     *     carry row content, names or secrets
+     */
+    public record Failure(Instant at, WriteFailureCause cause, String detail) {
+      /**
+       * Checks the fields.
+       *
+       * @throws NullPointerException if an argument is null
+       */
+      public Failure {
+        Objects.requireNonNull(at, "at");
+        Objects.requireNonNull(cause, "cause");
+        Objects.requireNonNull(detail, "detail");
+      }
+    }
+  }
+
+  /**
+   * Why a store write failed, as far as the database's error tells: the classes an operator acts on
+   * differently. Read from the exception and its causes (SQLState, vendor result codes, the
+   * operating system's fixed error phrases), never from row content.
+   *
+   * <p>Immutable and thread-safe.
+   */
+  public enum WriteFailureCause {
+    /**
+     * No room to write: SQLite {@code SQLITE_FULL} ("database or disk is full"), PostgreSQL
+     * SQLState {@code 53100} ({@code disk_full}), or an I/O error "No space left on device" ({@code
+     * ENOSPC}).
+     */
+    DISK_FULL("disk_full", "disk full"),
+
+    /**
+     * The database refuses writes: SQLite {@code SQLITE_READONLY} (a file or directory the process
+     * cannot write, a read-only mount), PostgreSQL SQLState {@code 25006} ({@code
+     * read_only_sql_transaction}: a hot standby, {@code default_transaction_read_only}), a
+     * read-only file system, or a store opened {@code OpenMode.READ_ONLY}.
+     */
+    READ_ONLY("read_only", "database is read-only"),
+
+    /**
+     * The database cannot be reached: SQLState class {@code 08} (connection exception), a server
+     * shutting down ({@code 57P01}..{@code 57P03}), a connection pool that gave none, a refused or
+     * timed-out socket.
+     */
+    UNREACHABLE("unreachable", "database unreachable"),
+
+    /** Any other failure of the store: see the node's log for the error. */
+    OTHER("other", "store error");
+
+    private final String tagValue;
+    private final String label;
+
+    WriteFailureCause(String tagValue, String label) {
+      this.tagValue = tagValue;
+      this.label = label;
+    }
+
+    /**
+     * The value of the {@code cause} tag on meters, one of a fixed set.
+     *
+     * @return e.g. {@code disk_full}
+     */
+    public String tagValue() {
+      return tagValue;
+    }
+
+    /**
+     * A short phrase for a person.
+     *
+     * @return e.g. {@code disk full}
+     */
+    public String label() {
+      return label;
+    }
+  }
 }

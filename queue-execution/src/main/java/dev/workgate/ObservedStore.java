@@ -1,17 +1,19 @@
 package dev.workgate;
 
-import dev.workgate.core.EventType;
+import dev.workgate.NodeView.StoreWrites;
+import dev.workgate.TransitionListener.StateChange;
 import dev.workgate.core.RecordedEvent;
-import dev.workgate.core.TransitionTable;
-import dev.workgate.core.WorkOrder;
 import dev.workgate.core.WorkOrderEvent;
+import dev.workgate.core.WorkOrderEvent.EventType;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.WorkOrderState.TransitionTable;
 import dev.workgate.core.WorkOrderView;
-import dev.workgate.core.store.AppendRequest;
-import dev.workgate.core.store.Claim;
-import dev.workgate.core.store.ClaimRequest;
 import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.spi.AppendRequest;
+import dev.workgate.spi.Claim;
+import dev.workgate.spi.ClaimRequest;
+import dev.workgate.spi.WorkOrder;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;

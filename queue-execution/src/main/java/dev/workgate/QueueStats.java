@@ -1,9 +1,8 @@
 package dev.workgate;
 
 import dev.workgate.core.WorkOrderState;
-import dev.workgate.core.store.QueueCounts;
-import dev.workgate.execution.ExecutionManager;
-import dev.workgate.scheduler.PressureLevel;
+import dev.workgate.core.store.StoreView.QueueCounts;
+import dev.workgate.scheduler.ResourceHealthReport.PressureLevel;
 import dev.workgate.scheduler.SchedulerStats;
 import java.util.List;
 import java.util.Objects;
@@ -24,7 +23,7 @@ public record QueueStats(
     int activeSlots,
     int maxSlots,
     PressureLevel pressure,
-    List<ExecutionManager.ActiveExecution> executions,
+    List<NodeView.ActiveExecution> executions,
     SchedulerStats scheduler) {
 
   /** Copies the executions, so the snapshot never changes ({@link QueueCounts} is immutable). */

@@ -1,7 +1,7 @@
 package dev.workgate;
 
 import dev.workgate.core.store.WorkOrderStore;
-import dev.workgate.execution.SandboxPaths;
+import dev.workgate.execution.internal.SandboxPaths;
 import java.io.IOException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;

@@ -1,7 +1,8 @@
 package dev.workgate;
 
+import dev.workgate.TransitionListener.StateChange;
+import dev.workgate.core.Subscription;
 import dev.workgate.core.WorkOrderEvent;
-import dev.workgate.core.store.Subscription;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;

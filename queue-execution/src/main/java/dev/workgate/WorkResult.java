@@ -34,9 +34,9 @@ public final class WorkResult {
 
   /**
    * Success with an output, stored as the work order's result. An output larger than {@link
-   * dev.workgate.core.Text#MAX_VALUE_BYTES} as JSON cannot be stored: the attempt then fails for
-   * good with {@code AGENT_FATAL_ERROR} and a message giving the size. Unpaired surrogates in its
-   * strings are stored as U+FFFD.
+   * dev.workgate.core.internal.Text#MAX_VALUE_BYTES} as JSON cannot be stored: the attempt then
+   * fails for good with {@code AGENT_FATAL_ERROR} and a message giving the size. Unpaired
+   * surrogates in its strings are stored as U+FFFD.
    *
    * @param output any value Jackson can turn into JSON, or a {@link JsonNode}; null for none
    * @return the result
@@ -64,7 +64,7 @@ public final class WorkResult {
    *
    * @param code the error code, e.g. {@code NETWORK_ERROR}
    * @param message for a person; a message longer than {@link
-   *     dev.workgate.core.Text#MAX_ERROR_MESSAGE_LENGTH} is cut with a marker
+   *     dev.workgate.core.internal.Text#MAX_ERROR_MESSAGE_LENGTH} is cut with a marker
    * @return the result
    */
   public static WorkResult retryableFailure(String code, String message) {
@@ -76,7 +76,7 @@ public final class WorkResult {
    *
    * @param code the error code, e.g. {@code AGENT_FATAL_ERROR}
    * @param message for a person; a message longer than {@link
-   *     dev.workgate.core.Text#MAX_ERROR_MESSAGE_LENGTH} is cut with a marker
+   *     dev.workgate.core.internal.Text#MAX_ERROR_MESSAGE_LENGTH} is cut with a marker
    * @return the result
    */
   public static WorkResult fatalFailure(String code, String message) {

@@ -1,27 +1,27 @@
 package dev.workgate;
 
+import dev.workgate.NodeView.StoreWrites;
 import dev.workgate.core.RecordedEvent;
-import dev.workgate.core.Text;
+import dev.workgate.core.Subscription;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderView;
-import dev.workgate.core.store.Cancellations;
+import dev.workgate.core.internal.Text;
 import dev.workgate.core.store.StoreView;
-import dev.workgate.core.store.Subscription;
 import dev.workgate.core.store.WorkOrderStore;
-import dev.workgate.execution.ExecutionManager;
-import dev.workgate.execution.SandboxPaths;
 import dev.workgate.execution.SandboxProvider;
+import dev.workgate.execution.internal.ExecutionManager;
+import dev.workgate.execution.internal.SandboxPaths;
 import dev.workgate.internal.ManualDrive;
 import dev.workgate.retry.ErrorClassifier;
-import dev.workgate.retry.RetryManager;
 import dev.workgate.retry.RetryPolicy;
+import dev.workgate.retry.internal.RetryManager;
 import dev.workgate.scheduler.MemoryProbe;
-import dev.workgate.scheduler.MemoryProbes;
 import dev.workgate.scheduler.ResourceConfig;
-import dev.workgate.scheduler.ResourceMonitor;
-import dev.workgate.scheduler.Scheduler;
-import dev.workgate.scheduler.SchedulerConfig;
+import dev.workgate.scheduler.internal.MemoryProbes;
+import dev.workgate.scheduler.internal.ResourceMonitor;
+import dev.workgate.scheduler.internal.Scheduler;
+import dev.workgate.scheduler.internal.SchedulerConfig;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -226,7 +226,8 @@ public final class Workgate implements AutoCloseable {
    * {@code Cancelled} (on this node at once, on another node at its next lease renewal).
    *
    * @param id the work order
-   * @param reason why, for a person; at most {@link dev.workgate.core.Text#MAX_REASON_LENGTH} chars
+   * @param reason why, for a person; at most {@link
+   *     dev.workgate.core.internal.Text#MAX_REASON_LENGTH} chars
    * @return false if it had already ended
    * @throws IllegalArgumentException if there is no such work order or the reason is too long
    *     (nothing is recorded then)
@@ -235,7 +236,7 @@ public final class Workgate implements AutoCloseable {
   public boolean cancel(WorkOrderId id, String reason) {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(reason, "reason");
-    Cancellations.Outcome outcome = client.requestCancel(id, reason);
+    WorkgateClient.CancelOutcome outcome = client.requestCancel(id, reason);
     if (outcome.view().state().isActive()) {
       // Requested now or before: if this node runs it, it stops at once rather than at renewal.
       executions.cancel(id, outcome.effectiveReason(reason));

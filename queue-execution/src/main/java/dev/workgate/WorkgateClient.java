@@ -2,18 +2,18 @@ package dev.workgate;
 
 import dev.workgate.core.QueueFullException;
 import dev.workgate.core.RecordedEvent;
-import dev.workgate.core.Text;
 import dev.workgate.core.WorkDoesNotFitException;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
-import dev.workgate.core.store.Cancellations;
-import dev.workgate.core.store.NodeStatus;
-import dev.workgate.core.store.Page;
+import dev.workgate.core.internal.Cancellations;
+import dev.workgate.core.internal.Submissions;
+import dev.workgate.core.internal.Text;
 import dev.workgate.core.store.StoreException;
-import dev.workgate.core.store.Submissions;
+import dev.workgate.core.store.StoreView.NodeStatus;
 import dev.workgate.core.store.WorkOrderQuery;
+import dev.workgate.core.store.WorkOrderQuery.Page;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.scheduler.ResourceConfig;
 import java.time.Clock;
@@ -170,11 +170,64 @@ public final class WorkgateClient implements AutoCloseable {
    * @throws IllegalArgumentException as {@link #cancel}
    * @throws IllegalStateException as {@link #cancel}
    */
-  public Cancellations.Outcome requestCancel(WorkOrderId id, String reason) {
+  public CancelOutcome requestCancel(WorkOrderId id, String reason) {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(reason, "reason");
     requireOpen();
-    return Cancellations.request(store, id, reason);
+    Cancellations.Outcome outcome = Cancellations.request(store, id, reason);
+    return new CancelOutcome(CancelOutcome.Result.valueOf(outcome.result().name()), outcome.view());
+  }
+
+  /**
+   * What a cancel request did, and the work order as read right before it. Immutable.
+   *
+   * @param result what was done
+   * @param view the view the decision was taken on: before the append, so its state is the one the
+   *     work order was cancelled from (for {@link Result#ALREADY_REQUESTED}, its {@code
+   *     cancellationRequested()} holds the earlier reason)
+   */
+  public record CancelOutcome(Result result, WorkOrderView view) {
+    /** What a request did. */
+    public enum Result {
+      /** The work order had ended (completed, failed or cancelled); nothing was appended. */
+      ALREADY_ENDED,
+      /** It was waiting; {@code Cancelled} was appended and it has ended. */
+      CANCELLED,
+      /** It was active; {@code CancellationRequested} was appended for its owner node to act on. */
+      CANCELLATION_REQUESTED,
+      /** It was active and its cancellation had been requested before; nothing was appended. */
+      ALREADY_REQUESTED
+    }
+
+    /**
+     * Checks the parts.
+     *
+     * @throws NullPointerException if a part is null
+     */
+    public CancelOutcome {
+      Objects.requireNonNull(result, "result");
+      Objects.requireNonNull(view, "view");
+    }
+
+    /**
+     * Whether the work order is cancelled or on its way to be: every result but {@link
+     * Result#ALREADY_ENDED}.
+     *
+     * @return false if it had already ended
+     */
+    public boolean cancelledOrRequested() {
+      return result != Result.ALREADY_ENDED;
+    }
+
+    /**
+     * The reason the owner node is asked to stop with: the one recorded first.
+     *
+     * @param requested the reason given to {@link WorkgateClient#requestCancel}
+     * @return the earlier reason for {@link Result#ALREADY_REQUESTED}, else {@code requested}
+     */
+    public String effectiveReason(String requested) {
+      return view.cancellationRequested().orElse(requested);
+    }
   }
 
   /**

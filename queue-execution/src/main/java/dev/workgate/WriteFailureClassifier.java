@@ -1,8 +1,9 @@
 package dev.workgate;
 
+import dev.workgate.NodeView.WriteFailureCause;
 import dev.workgate.core.WorkgateException;
 import dev.workgate.core.store.StoreException;
-import dev.workgate.core.store.UnreadableRowException;
+import dev.workgate.core.store.StoreException.UnreadableRowException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;

@@ -1,5 +1,7 @@
 package dev.workgate;
 
+import dev.workgate.NodeView.StoreWrites;
+import dev.workgate.NodeView.WriteFailureCause;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

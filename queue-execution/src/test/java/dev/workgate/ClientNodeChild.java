@@ -3,7 +3,7 @@ package dev.workgate;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
-import dev.workgate.scheduler.MemoryReading;
+import dev.workgate.scheduler.MemoryProbe.MemoryReading;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,6 +1,7 @@
 package dev.workgate;
 
-import dev.workgate.execution.ExecutionManager;
+import dev.workgate.execution.internal.ExecutionManager;
+import dev.workgate.scheduler.internal.SchedulerConfig;
 
 /**
  * Test access to a node's parts for tests outside this package, which check what only a part shows
@@ -9,6 +10,11 @@ import dev.workgate.execution.ExecutionManager;
  */
 public final class NodeParts {
   private NodeParts() {}
+
+  /** The scheduler settings the node runs with. */
+  public static SchedulerConfig schedulerConfig(Workgate w) {
+    return ((LiveNodeView) w.node()).schedulerConfig();
+  }
 
   /** The node's execution manager. */
   public static ExecutionManager executions(Workgate w) {

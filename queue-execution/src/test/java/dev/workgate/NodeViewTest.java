@@ -8,7 +8,6 @@ import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
-import dev.workgate.execution.ExecutionManager;
 import dev.workgate.retry.RetryPolicy;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -80,7 +79,7 @@ class NodeViewTest {
     assertThat(node.heldWorkOrders()).isEqualTo(1);
     assertThat(node.activeExecutions())
         .singleElement()
-        .extracting(ExecutionManager.ActiveExecution::workOrderId)
+        .extracting(NodeView.ActiveExecution::workOrderId)
         .isEqualTo(id);
     assertThat(node.resources().activeSlots()).isEqualTo(1);
     assertThat(node.claimedCount()).isEqualTo(1);
@@ -107,10 +106,11 @@ class NodeViewTest {
     NodeView node = w.node();
     assertThat(node.retryPolicy("once")).isSameAs(ONCE);
     assertThat(node.retryPolicy("other")).isNotSameAs(ONCE);
-    assertThat(node.schedulerConfig().pollInterval()).isEqualTo(Duration.ofMillis(20));
+    assertThat(node.pollInterval()).isEqualTo(Duration.ofMillis(20));
+    assertThat(node.queues()).containsExactlyElementsOf(NodeParts.schedulerConfig(w).queues());
     assertThat(node.resourceConfig().maxConcurrent()).isEqualTo(3);
     assertThat(node.leaseLostGrace())
-        .isEqualTo(node.schedulerConfig().selfFenceMargin().dividedBy(2));
+        .isEqualTo(NodeParts.schedulerConfig(w).selfFenceMargin().dividedBy(2));
   }
 
   @Test

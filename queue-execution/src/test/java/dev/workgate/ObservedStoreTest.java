@@ -2,20 +2,21 @@ package dev.workgate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.workgate.core.ErrorCodes;
+import dev.workgate.TransitionListener.StateChange;
 import dev.workgate.core.ErrorInfo;
-import dev.workgate.core.EventType;
+import dev.workgate.core.ErrorInfo.ErrorCodes;
 import dev.workgate.core.WorkOrderEvent;
+import dev.workgate.core.WorkOrderEvent.EventType;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
-import dev.workgate.core.store.Capacity;
-import dev.workgate.core.store.ClaimRequest;
-import dev.workgate.core.store.ExpectedVersion;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.core.testing.MutableClock;
+import dev.workgate.spi.Capacity;
+import dev.workgate.spi.ClaimRequest;
+import dev.workgate.spi.ExpectedVersion;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

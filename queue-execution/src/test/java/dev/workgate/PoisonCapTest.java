@@ -2,8 +2,8 @@ package dev.workgate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.workgate.core.ErrorCodes;
 import dev.workgate.core.ErrorInfo;
+import dev.workgate.core.ErrorInfo.ErrorCodes;
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
@@ -12,7 +12,7 @@ import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
-import dev.workgate.scheduler.MemoryReading;
+import dev.workgate.scheduler.MemoryProbe.MemoryReading;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

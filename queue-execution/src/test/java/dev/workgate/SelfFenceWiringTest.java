@@ -22,7 +22,7 @@ class SelfFenceWiringTest {
   @Test
   void by_default_the_lease_lost_grace_is_half_the_default_margin() {
     try (Workgate w = node().build()) {
-      assertThat(w.node().schedulerConfig().selfFenceMargin()).isEqualTo(Duration.ofSeconds(15));
+      assertThat(NodeParts.schedulerConfig(w).selfFenceMargin()).isEqualTo(Duration.ofSeconds(15));
       assertThat(w.node().killGrace()).isEqualTo(Duration.ofSeconds(10));
       assertThat(w.node().leaseLostGrace()).isEqualTo(Duration.ofMillis(7_500));
     }

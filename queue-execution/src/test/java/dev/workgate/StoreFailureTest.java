@@ -3,15 +3,15 @@ package dev.workgate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.workgate.core.ErrorCodes;
+import dev.workgate.core.ErrorInfo.ErrorCodes;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
-import dev.workgate.core.store.AppendRequest;
 import dev.workgate.core.store.StoreException;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.spi.AppendRequest;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;

@@ -3,19 +3,21 @@ package dev.workgate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.workgate.NodeView.StoreWrites;
+import dev.workgate.NodeView.WriteFailureCause;
 import dev.workgate.core.ConcurrencyException;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderView;
-import dev.workgate.core.store.AppendRequest;
-import dev.workgate.core.store.Capacity;
-import dev.workgate.core.store.ClaimRequest;
-import dev.workgate.core.store.ExpectedVersion;
 import dev.workgate.core.store.StoreException;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.core.testing.MutableClock;
+import dev.workgate.spi.AppendRequest;
+import dev.workgate.spi.Capacity;
+import dev.workgate.spi.ClaimRequest;
+import dev.workgate.spi.ExpectedVersion;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
@@ -78,7 +80,7 @@ class StoreWritesTest {
     }
 
     @Override
-    public List<dev.workgate.core.store.Claim> claimRecorded(ClaimRequest request) {
+    public List<dev.workgate.spi.Claim> claimRecorded(ClaimRequest request) {
       maybeFail();
       return store.claimRecorded(request);
     }
@@ -231,7 +233,7 @@ class StoreWritesTest {
     // A damaged row met on the way is reported by the quarantine, not as a failed write.
     assertThat(
             WriteFailureClassifier.classify(
-                new dev.workgate.core.store.UnreadableRowException(
+                new dev.workgate.core.store.StoreException.UnreadableRowException(
                     "event does not decode",
                     "w",
                     3L,

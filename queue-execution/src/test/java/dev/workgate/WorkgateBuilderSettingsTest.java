@@ -4,19 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import dev.workgate.core.EventType;
 import dev.workgate.core.QueueFullException;
+import dev.workgate.core.WorkOrderEvent.EventType;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.testing.MutableClock;
 import dev.workgate.retry.ErrorClassifier;
-import dev.workgate.retry.Jitter;
 import dev.workgate.retry.RetryPolicy;
-import dev.workgate.scheduler.MemoryReading;
+import dev.workgate.retry.RetryPolicy.Jitter;
+import dev.workgate.scheduler.MemoryProbe.MemoryReading;
 import dev.workgate.scheduler.ResourceConfig;
-import dev.workgate.scheduler.SchedulerConfig;
+import dev.workgate.scheduler.internal.SchedulerConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -301,7 +301,7 @@ class WorkgateBuilderSettingsTest {
             .build();
     opened.add(w);
 
-    SchedulerConfig config = w.node().schedulerConfig();
+    SchedulerConfig config = NodeParts.schedulerConfig(w);
     assertThat(config.starvationThreshold()).isEqualTo(Duration.ofMinutes(3));
     assertThat(config.renewInterval()).isEqualTo(Duration.ofSeconds(7));
     assertThat(config.claimBatchSize()).isEqualTo(3);
@@ -322,8 +322,8 @@ class WorkgateBuilderSettingsTest {
             .build();
     opened.add(w);
 
-    assertThat(w.node().schedulerConfig().maxStartsPerSecond()).isEqualTo(5);
-    assertThat(w.node().schedulerConfig().queueConcurrency("default")).hasValue(3);
+    assertThat(NodeParts.schedulerConfig(w).maxStartsPerSecond()).isEqualTo(5);
+    assertThat(NodeParts.schedulerConfig(w).queueConcurrency("default")).hasValue(3);
   }
 
   @Test
@@ -496,7 +496,7 @@ class WorkgateBuilderSettingsTest {
     // Nothing refused was kept.
     Workgate w = b.handler("x", WorkgateBuilderSettingsTest::ok).build();
     opened.add(w);
-    SchedulerConfig config = w.node().schedulerConfig();
+    SchedulerConfig config = NodeParts.schedulerConfig(w);
     assertThat(config.maxStartsPerSecond()).isZero();
     assertThat(config.queueConcurrency("default")).isEmpty();
     assertThat(config.claimBatchSize()).isEqualTo(SchedulerConfig.DEFAULT_CLAIM_BATCH_SIZE);

@@ -3,7 +3,7 @@ package dev.workgate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.workgate.core.ErrorCodes;
+import dev.workgate.core.ErrorInfo.ErrorCodes;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderView;
@@ -11,11 +11,11 @@ import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.execution.ProcessSandboxProvider;
 import dev.workgate.execution.ProcessSpec;
-import dev.workgate.execution.SandboxPaths;
-import dev.workgate.execution.SandboxRecords;
-import dev.workgate.retry.Jitter;
+import dev.workgate.execution.internal.SandboxPaths;
+import dev.workgate.execution.internal.SandboxRecords;
 import dev.workgate.retry.RetryPolicy;
-import dev.workgate.scheduler.MemoryReading;
+import dev.workgate.retry.RetryPolicy.Jitter;
+import dev.workgate.scheduler.MemoryProbe.MemoryReading;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -196,7 +196,7 @@ class WorkgateChaosTest {
     Files.createDirectories(leftover.resolve("work"));
     SandboxRecords.write(
         leftover,
-        new dev.workgate.execution.SandboxRecord(
+        new dev.workgate.execution.SandboxProvider.SandboxRecord(
             "old-a1-000000000000",
             WorkOrderId.of("old"),
             1,

@@ -1,7 +1,7 @@
 package dev.workgate.admin;
 
+import dev.workgate.core.store.SqliteOptions;
 import dev.workgate.core.store.Stores;
-import dev.workgate.core.store.jdbc.SqliteOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;

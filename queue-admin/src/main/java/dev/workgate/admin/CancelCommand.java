@@ -3,8 +3,7 @@ package dev.workgate.admin;
 import dev.workgate.WorkgateClient;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderView;
-import dev.workgate.core.store.Cancellations;
-import dev.workgate.core.store.OpenMode;
+import dev.workgate.core.store.Stores.OpenMode;
 import dev.workgate.core.store.WorkOrderStore;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -21,9 +20,9 @@ import picocli.CommandLine.Spec;
  *
  * <p>A {@code Workgate} cannot be built without a handler, and the CLI has none, so the command
  * cancels through a {@link WorkgateClient} over the store, whose cancel {@code Workgate.cancel}
- * uses too ({@link Cancellations}): {@code Cancelled} for a waiting work order, {@code
- * CancellationRequested} for one that runs (its owner node stops it), nothing for an ended one,
- * read again if the work order changed meanwhile.
+ * uses too ({@link WorkgateClient#requestCancel}): {@code Cancelled} for a waiting work order,
+ * {@code CancellationRequested} for one that runs (its owner node stops it), nothing for an ended
+ * one, read again if the work order changed meanwhile.
  */
 @Command(
     name = "cancel",
@@ -66,7 +65,7 @@ final class CancelCommand implements Callable<Integer> {
           "--reason must be 1 to " + MAX_REASON_CHARS + " characters, got " + reason.length());
     }
     PrintWriter out = spec.commandLine().getOut();
-    Cancellations.Outcome outcome;
+    WorkgateClient.CancelOutcome outcome;
     try (WorkOrderStore store = admin.openStore(OpenMode.EXISTING);
         WorkgateClient client = WorkgateClient.over(store)) {
       outcome = client.requestCancel(id, reason);

@@ -1,7 +1,7 @@
 package dev.workgate.admin;
 
-import dev.workgate.core.Text;
 import dev.workgate.core.WorkOrderEvent;
+import dev.workgate.core.internal.Text;
 import dev.workgate.observability.WorkOrderTimeline;
 import java.time.Duration;
 import java.time.Instant;

@@ -2,9 +2,9 @@ package dev.workgate.admin;
 
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
-import dev.workgate.core.store.OpenMode;
-import dev.workgate.core.store.Page;
+import dev.workgate.core.store.Stores.OpenMode;
 import dev.workgate.core.store.WorkOrderQuery;
+import dev.workgate.core.store.WorkOrderQuery.Page;
 import dev.workgate.core.store.WorkOrderStore;
 import java.io.PrintWriter;
 import java.time.Duration;

@@ -3,7 +3,7 @@ package dev.workgate.admin;
 import dev.workgate.WorkgateClient;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderView;
-import dev.workgate.core.store.OpenMode;
+import dev.workgate.core.store.Stores.OpenMode;
 import dev.workgate.core.store.WorkOrderStore;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -1,6 +1,6 @@
 package dev.workgate.admin;
 
-import dev.workgate.core.store.OpenMode;
+import dev.workgate.core.store.Stores.OpenMode;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.observability.WorkgateHttpServer;
 import java.io.IOException;

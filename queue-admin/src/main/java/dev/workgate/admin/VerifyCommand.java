@@ -1,9 +1,9 @@
 package dev.workgate.admin;
 
-import dev.workgate.core.store.OpenMode;
-import dev.workgate.core.store.ProjectionMismatch;
-import dev.workgate.core.store.RebuildMode;
 import dev.workgate.core.store.RebuildReport;
+import dev.workgate.core.store.RebuildReport.ProjectionMismatch;
+import dev.workgate.core.store.RebuildReport.RebuildMode;
+import dev.workgate.core.store.Stores.OpenMode;
 import dev.workgate.core.store.WorkOrderStore;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;

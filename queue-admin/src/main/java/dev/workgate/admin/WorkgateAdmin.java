@@ -1,11 +1,11 @@
 package dev.workgate.admin;
 
-import dev.workgate.core.store.OpenMode;
+import dev.workgate.core.store.PostgresOptions;
+import dev.workgate.core.store.SqliteOptions;
 import dev.workgate.core.store.StoreException;
 import dev.workgate.core.store.Stores;
+import dev.workgate.core.store.Stores.OpenMode;
 import dev.workgate.core.store.WorkOrderStore;
-import dev.workgate.core.store.jdbc.PostgresOptions;
-import dev.workgate.core.store.jdbc.SqliteOptions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;

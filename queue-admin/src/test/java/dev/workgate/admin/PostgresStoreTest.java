@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.internal.jdbc.PostgresTestDatabase;
 import dev.workgate.core.store.WorkOrderStore;
-import dev.workgate.core.store.jdbc.PostgresTestDatabase;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -1,5 +1,6 @@
 package dev.workgate.core;
 
+import dev.workgate.core.WorkOrderState.TransitionTable;
 import java.util.Set;
 
 /**

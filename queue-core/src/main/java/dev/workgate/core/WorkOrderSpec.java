@@ -2,6 +2,8 @@ package dev.workgate.core;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import dev.workgate.core.internal.Json;
+import dev.workgate.core.internal.Text;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;

@@ -1,6 +1,8 @@
 package dev.workgate.core;
 
 import com.fasterxml.jackson.databind.node.TextNode;
+import dev.workgate.core.ErrorInfo.ErrorCodes;
+import dev.workgate.core.WorkOrderState.TransitionTable;
 import java.time.Instant;
 import java.util.Optional;
 

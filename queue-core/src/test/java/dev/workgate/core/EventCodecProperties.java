@@ -2,6 +2,7 @@ package dev.workgate.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.workgate.spi.EventCodec;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;

@@ -2,6 +2,8 @@ package dev.workgate.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.workgate.core.ErrorInfo.ErrorCodes;
+import dev.workgate.core.WorkOrderState.TransitionTable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -3,6 +3,7 @@ package dev.workgate.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.workgate.core.internal.Text;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 

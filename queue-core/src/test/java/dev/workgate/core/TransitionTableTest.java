@@ -3,6 +3,7 @@ package dev.workgate.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.workgate.core.WorkOrderState.TransitionTable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.workgate.core.ErrorInfo.ErrorCodes;
+import dev.workgate.spi.WorkOrder;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

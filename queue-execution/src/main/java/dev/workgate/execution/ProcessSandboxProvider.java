@@ -1,6 +1,11 @@
 package dev.workgate.execution;
 
 import dev.workgate.core.WorkOrderView;
+import dev.workgate.execution.SandboxProvider.SandboxRecord;
+import dev.workgate.execution.SandboxProvider.SandboxRequest;
+import dev.workgate.execution.internal.PrivateFiles;
+import dev.workgate.execution.internal.SandboxPaths;
+import dev.workgate.execution.internal.SandboxRecords;
 import dev.workgate.retry.ErrorClassifier;
 import java.io.FileNotFoundException;
 import java.io.IOException;

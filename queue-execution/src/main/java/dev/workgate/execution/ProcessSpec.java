@@ -1,5 +1,6 @@
 package dev.workgate.execution;
 
+import dev.workgate.execution.internal.SandboxPaths;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;

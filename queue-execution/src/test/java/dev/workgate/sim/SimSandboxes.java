@@ -1,12 +1,12 @@
 package dev.workgate.sim;
 
 import dev.workgate.WorkResult;
-import dev.workgate.core.ErrorCodes;
+import dev.workgate.core.ErrorInfo.ErrorCodes;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.execution.Sandbox;
 import dev.workgate.execution.SandboxProvider;
-import dev.workgate.execution.SandboxRecord;
-import dev.workgate.execution.SandboxRequest;
+import dev.workgate.execution.SandboxProvider.SandboxRecord;
+import dev.workgate.execution.SandboxProvider.SandboxRequest;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,22 +1,22 @@
 package dev.workgate.sim;
 
 import dev.workgate.core.RecordedEvent;
+import dev.workgate.core.Subscription;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderView;
-import dev.workgate.core.store.AppendRequest;
-import dev.workgate.core.store.ClaimRequest;
-import dev.workgate.core.store.EventPage;
 import dev.workgate.core.store.EventQuery;
-import dev.workgate.core.store.LogPage;
-import dev.workgate.core.store.Page;
-import dev.workgate.core.store.QueueCounts;
-import dev.workgate.core.store.RebuildMode;
+import dev.workgate.core.store.EventQuery.EventPage;
 import dev.workgate.core.store.RebuildReport;
+import dev.workgate.core.store.RebuildReport.RebuildMode;
 import dev.workgate.core.store.StoreException;
-import dev.workgate.core.store.Subscription;
-import dev.workgate.core.store.WorkAvailableListener;
+import dev.workgate.core.store.StoreView.LogPage;
+import dev.workgate.core.store.StoreView.QueueCounts;
 import dev.workgate.core.store.WorkOrderQuery;
+import dev.workgate.core.store.WorkOrderQuery.Page;
 import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.spi.AppendRequest;
+import dev.workgate.spi.ClaimRequest;
+import dev.workgate.spi.WorkAvailableListener;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -265,13 +265,13 @@ final class SimStore implements WorkOrderStore {
   }
 
   @Override
-  public void recordNode(dev.workgate.core.store.NodeStatus status) {
+  public void recordNode(dev.workgate.core.store.StoreView.NodeStatus status) {
     alive(); // no fault drawn: node rows are not work-order state
     shared.recordNode(status);
   }
 
   @Override
-  public List<dev.workgate.core.store.NodeStatus> nodes() {
+  public List<dev.workgate.core.store.StoreView.NodeStatus> nodes() {
     alive();
     return shared.nodes();
   }

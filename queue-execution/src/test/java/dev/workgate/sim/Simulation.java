@@ -1,32 +1,33 @@
 package dev.workgate.sim;
 
-import dev.workgate.core.ErrorCodes;
+import dev.workgate.NodeView;
+import dev.workgate.core.ErrorInfo.ErrorCodes;
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.ResourceRequest;
-import dev.workgate.core.WorkOrder;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
-import dev.workgate.core.store.Cancellations;
-import dev.workgate.core.store.ProjectionDiff;
-import dev.workgate.core.store.memory.InMemoryWorkOrderStore;
-import dev.workgate.execution.ExecutionManager;
-import dev.workgate.execution.OrphanReaper;
-import dev.workgate.retry.Jitter;
-import dev.workgate.retry.RetryManager;
+import dev.workgate.core.internal.Cancellations;
+import dev.workgate.core.internal.ProjectionDiff;
+import dev.workgate.core.internal.memory.InMemoryWorkOrderStore;
+import dev.workgate.execution.internal.ExecutionManager;
+import dev.workgate.execution.internal.OrphanReaper;
 import dev.workgate.retry.RetryPolicy;
-import dev.workgate.scheduler.ClaimedWork;
-import dev.workgate.scheduler.MemoryReading;
+import dev.workgate.retry.RetryPolicy.Jitter;
+import dev.workgate.retry.internal.RetryManager;
+import dev.workgate.scheduler.MemoryProbe.MemoryReading;
 import dev.workgate.scheduler.ResourceConfig;
-import dev.workgate.scheduler.ResourceMonitor;
-import dev.workgate.scheduler.Scheduler;
-import dev.workgate.scheduler.SchedulerConfig;
-import dev.workgate.scheduler.WorkDispatcher;
+import dev.workgate.scheduler.internal.ClaimedWork;
+import dev.workgate.scheduler.internal.ResourceMonitor;
+import dev.workgate.scheduler.internal.Scheduler;
+import dev.workgate.scheduler.internal.SchedulerConfig;
+import dev.workgate.scheduler.internal.WorkDispatcher;
 import dev.workgate.sim.SimSandboxes.Behaviour;
 import dev.workgate.sim.SimSandboxes.Phase;
 import dev.workgate.sim.SimSandboxes.SimSandbox;
+import dev.workgate.spi.WorkOrder;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -228,7 +229,8 @@ final class Simulation {
               Simulation.this::trace,
               id,
               () -> {
-                if (monitor.pressure() == dev.workgate.scheduler.PressureLevel.CRITICAL) {
+                if (monitor.pressure()
+                    == dev.workgate.scheduler.ResourceHealthReport.PressureLevel.CRITICAL) {
                   fail(id + " claimed work under critical memory pressure");
                 }
               },
@@ -818,11 +820,11 @@ final class Simulation {
               s.node,
               k -> {
                 Set<String> ids = new java.util.HashSet<>();
-                for (ExecutionManager.ActiveExecution e : node.executions.activeExecutions()) {
+                for (NodeView.ActiveExecution e : node.executions.activeExecutions()) {
                   ids.add(e.workOrderId().value() + "#" + e.attempt());
                 }
                 // A creation given up while it runs: its sandbox is destroyed when create returns.
-                for (ExecutionManager.AbandonedCreation c : node.executions.abandonedCreations()) {
+                for (NodeView.AbandonedCreation c : node.executions.abandonedCreations()) {
                   ids.add(c.workOrderId().value() + "#" + c.attempt());
                 }
                 return ids;

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.workgate.Workgate;
 import dev.workgate.WorkgateClient;
 import dev.workgate.core.WorkOrderId;
-import dev.workgate.core.store.Cancellations;
 import dev.workgate.core.store.StoreView;
 import dev.workgate.core.store.WorkOrderStore;
 import java.time.Clock;
@@ -62,7 +61,7 @@ interface Backend {
 
   /**
    * A store without a node: counts only, and changes through a {@link WorkgateClient} over the
-   * store, as a producer-only service makes them (cancel by {@link Cancellations}).
+   * store, as a producer-only service makes them (cancel by {@link WorkgateClient#requestCancel}).
    *
    * @param clock the endpoint's clock, for the client's node-table checks
    */
@@ -81,7 +80,7 @@ interface Backend {
 
       @Override
       public Cancel cancel(WorkOrderId id, String reason) {
-        Cancellations.Outcome outcome = client.requestCancel(id, reason);
+        WorkgateClient.CancelOutcome outcome = client.requestCancel(id, reason);
         return new Cancel(outcome.cancelledOrRequested(), outcome.result().name());
       }
     };

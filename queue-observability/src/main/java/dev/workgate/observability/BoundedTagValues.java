@@ -1,5 +1,6 @@
 package dev.workgate.observability;
 
+import dev.workgate.observability.WorkgateMetrics.WorkgateMeter;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 

@@ -1,5 +1,6 @@
 package dev.workgate.observability;
 
+import dev.workgate.observability.SystemHealth.ComponentHealth;
 import java.time.Duration;
 
 /**

@@ -1,9 +1,10 @@
 package dev.workgate.observability;
 
 import dev.workgate.NodeView;
-import dev.workgate.core.Text;
-import dev.workgate.execution.ExecutionManager;
-import dev.workgate.execution.ExecutionManager.ActiveExecution;
+import dev.workgate.NodeView.ActiveExecution;
+import dev.workgate.core.internal.Text;
+import dev.workgate.observability.SystemHealth.ComponentHealth;
+import dev.workgate.observability.SystemHealth.HealthIssue;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -150,18 +151,18 @@ final class ExecutionsCheck implements ComponentCheck {
    */
   private static void abandoned(
       NodeView node, Instant now, Map<String, Object> details, List<HealthIssue> issues) {
-    List<ExecutionManager.AbandonedHandler> abandoned = node.abandonedHandlers();
-    List<ExecutionManager.AbandonedCreation> givenUp = node.abandonedCreations();
+    List<NodeView.AbandonedHandler> abandoned = node.abandonedHandlers();
+    List<NodeView.AbandonedCreation> givenUp = node.abandonedCreations();
     details.put("abandonedHandlers", abandoned.size());
     details.put("abandonedCreations", givenUp.size());
     if (!abandoned.isEmpty()) {
-      ExecutionManager.AbandonedHandler oldest = abandoned.get(0);
-      for (ExecutionManager.AbandonedHandler a : abandoned) {
+      NodeView.AbandonedHandler oldest = abandoned.get(0);
+      for (NodeView.AbandonedHandler a : abandoned) {
         if (a.abandonedAt().isBefore(oldest.abandonedAt())) {
           oldest = a;
         }
       }
-      int slots = abandoned.stream().mapToInt(ExecutionManager.AbandonedHandler::slotsHeld).sum();
+      int slots = abandoned.stream().mapToInt(NodeView.AbandonedHandler::slotsHeld).sum();
       issues.add(
           HealthIssue.warning(
               WorkgateHealth.EXECUTIONS,

@@ -1,7 +1,8 @@
 package dev.workgate.observability;
 
-import dev.workgate.core.Text;
-import dev.workgate.core.store.QueueCounts;
+import dev.workgate.core.internal.Text;
+import dev.workgate.core.store.StoreView.QueueCounts;
+import dev.workgate.observability.SystemHealth.HealthIssue;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;

@@ -3,6 +3,7 @@ package dev.workgate.observability;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.workgate.NodeView;
 import dev.workgate.QueueStats;
 import dev.workgate.core.ErrorInfo;
 import dev.workgate.core.RecordedEvent;
@@ -10,8 +11,7 @@ import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
-import dev.workgate.core.store.QueueCounts;
-import dev.workgate.execution.ExecutionManager;
+import dev.workgate.core.store.StoreView.QueueCounts;
 import dev.workgate.scheduler.SchedulerStats;
 import java.time.Duration;
 import java.time.Instant;
@@ -177,7 +177,7 @@ final class JsonViews {
     n.put("maxSlots", stats.maxSlots());
     n.put("pressure", stats.pressure().name());
     ArrayNode executions = n.putArray("executions");
-    for (ExecutionManager.ActiveExecution e : stats.executions()) {
+    for (NodeView.ActiveExecution e : stats.executions()) {
       ObjectNode x = executions.addObject();
       x.put("workOrderId", e.workOrderId().value());
       x.put("attempt", e.attempt());

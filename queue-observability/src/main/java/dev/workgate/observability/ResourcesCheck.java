@@ -1,9 +1,11 @@
 package dev.workgate.observability;
 
 import dev.workgate.NodeView;
-import dev.workgate.core.Text;
-import dev.workgate.scheduler.PressureLevel;
+import dev.workgate.core.internal.Text;
+import dev.workgate.observability.SystemHealth.ComponentHealth;
+import dev.workgate.observability.SystemHealth.HealthIssue;
 import dev.workgate.scheduler.ResourceHealthReport;
+import dev.workgate.scheduler.ResourceHealthReport.PressureLevel;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -1,6 +1,8 @@
 package dev.workgate.observability;
 
 import dev.workgate.core.WorkOrderState;
+import dev.workgate.observability.SystemHealth.ComponentHealth;
+import dev.workgate.observability.SystemHealth.HealthIssue;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

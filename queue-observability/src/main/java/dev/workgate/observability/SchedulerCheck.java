@@ -1,10 +1,12 @@
 package dev.workgate.observability;
 
 import dev.workgate.NodeView;
-import dev.workgate.core.Text;
 import dev.workgate.core.WorkOrderId;
-import dev.workgate.scheduler.Scheduler;
-import dev.workgate.scheduler.UnrunnableWork;
+import dev.workgate.core.internal.Text;
+import dev.workgate.observability.SystemHealth.ComponentHealth;
+import dev.workgate.observability.SystemHealth.HealthIssue;
+import dev.workgate.scheduler.SchedulerStats.UnrunnableWork;
+import dev.workgate.scheduler.internal.Scheduler;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -60,7 +62,7 @@ final class SchedulerCheck implements ComponentCheck {
     beat.ifPresent(b -> details.put("lastHeartbeat", b.toString()));
     details.put("heartbeatAgeMs", age.toMillis());
     details.put("loopStallThresholdMs", loopStallThreshold.toMillis());
-    details.put("pollIntervalMs", node.schedulerConfig().pollInterval().toMillis());
+    details.put("pollIntervalMs", node.pollInterval().toMillis());
     details.put("activeWork", node.heldWorkOrders());
     List<HealthIssue> issues = new ArrayList<>();
     if (!running) {

@@ -1,8 +1,10 @@
 package dev.workgate.observability;
 
 import dev.workgate.Workgate;
-import dev.workgate.core.Text;
+import dev.workgate.core.internal.Text;
 import dev.workgate.core.store.StoreView;
+import dev.workgate.observability.SystemHealth.ComponentHealth;
+import dev.workgate.observability.SystemHealth.HealthIssue;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,7 +22,7 @@ import java.util.Optional;
  */
 final class StoreCheck implements ComponentCheck {
   /** The logger that names each quarantined row, for the store's recommendation. */
-  static final String QUARANTINE_LOGGER = "dev.workgate.core.store.jdbc.Quarantine";
+  static final String QUARANTINE_LOGGER = "dev.workgate.core.internal.jdbc.Quarantine";
 
   private final Workgate workgate; // null over a store alone
   private final StoreView store;

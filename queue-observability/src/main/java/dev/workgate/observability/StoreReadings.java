@@ -2,9 +2,10 @@ package dev.workgate.observability;
 
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
-import dev.workgate.core.store.QueueCounts;
 import dev.workgate.core.store.StoreView;
+import dev.workgate.core.store.StoreView.QueueCounts;
 import dev.workgate.core.store.WorkOrderQuery;
+import dev.workgate.observability.WorkgateMetrics.WorkgateMeter;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

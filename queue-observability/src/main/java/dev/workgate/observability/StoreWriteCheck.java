@@ -1,7 +1,8 @@
 package dev.workgate.observability;
 
-import dev.workgate.StoreWrites;
-import dev.workgate.core.Text;
+import dev.workgate.NodeView.StoreWrites;
+import dev.workgate.core.internal.Text;
+import dev.workgate.observability.SystemHealth.HealthIssue;
 import java.io.IOException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;

@@ -1,11 +1,11 @@
 package dev.workgate.observability;
 
-import dev.workgate.core.EventType;
 import dev.workgate.core.RecordedEvent;
-import dev.workgate.core.WorkOrder;
 import dev.workgate.core.WorkOrderEvent;
+import dev.workgate.core.WorkOrderEvent.EventType;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
+import dev.workgate.spi.WorkOrder;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

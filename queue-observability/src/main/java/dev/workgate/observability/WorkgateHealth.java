@@ -1,10 +1,13 @@
 package dev.workgate.observability;
 
 import dev.workgate.Workgate;
-import dev.workgate.core.Text;
 import dev.workgate.core.WorkOrderId;
-import dev.workgate.core.store.QueueCounts;
+import dev.workgate.core.internal.Text;
 import dev.workgate.core.store.StoreView;
+import dev.workgate.core.store.StoreView.QueueCounts;
+import dev.workgate.observability.SystemHealth.ComponentHealth;
+import dev.workgate.observability.SystemHealth.HealthIssue;
+import dev.workgate.observability.SystemHealth.HealthStatus;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -574,7 +577,7 @@ public final class WorkgateHealth implements AutoCloseable {
       if (workgate == null) {
         return new WorkgateHealth(this, DEFAULT_MIN_LOOP_STALL_THRESHOLD);
       }
-      Duration poll = workgate.node().schedulerConfig().pollInterval();
+      Duration poll = workgate.node().pollInterval();
       Duration stall = loopStallThreshold;
       if (stall == null) {
         Duration polls = poll.multipliedBy(DEFAULT_LOOP_STALL_POLL_INTERVALS);

@@ -4,8 +4,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.workgate.Workgate;
-import dev.workgate.core.Text;
+import dev.workgate.core.internal.Text;
 import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.observability.WorkgateMetrics.WorkgateMeter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.BufferedInputStream;
@@ -86,10 +87,10 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code /api/queue/stats} has the counts by queue and state, their totals and {@code at},
  *       and no slots, pressure, executions or scheduler (they are left out, not reported as zero);
- *   <li>cancel goes through {@link dev.workgate.core.store.Cancellations#request}: a waiting work
- *       order is cancelled at once, an active one gets a {@code CancellationRequested} that the
- *       node holding its lease acts on at its next lease renewal; the answer adds {@code outcome},
- *       the name of the {@link dev.workgate.core.store.Cancellations.Result};
+ *   <li>cancel goes through {@link dev.workgate.core.internal.Cancellations#request}: a waiting
+ *       work order is cancelled at once, an active one gets a {@code CancellationRequested} that
+ *       the node holding its lease acts on at its next lease renewal; the answer adds {@code
+ *       outcome}, the name of the {@link dev.workgate.core.internal.Cancellations.Result};
  *   <li>{@code /health/live} has no component and is healthy while the endpoint answers; {@code
  *       /health/ready} is the store ping ({@link WorkgateHealth#ofStore});
  *   <li>{@code /metrics} has the store-backed meters only ({@link WorkgateMetrics#ofStore}; the

@@ -2,16 +2,18 @@ package dev.workgate.observability;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.workgate.NodeView.WriteFailureCause;
 import dev.workgate.WorkResult;
 import dev.workgate.Workgate;
-import dev.workgate.WriteFailureCause;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.store.SqliteOptions;
 import dev.workgate.core.store.StoreException;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
-import dev.workgate.core.store.jdbc.SqliteOptions;
+import dev.workgate.observability.SystemHealth.HealthIssue;
+import dev.workgate.observability.SystemHealth.HealthStatus;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;

@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.workgate.core.WorkOrderState;
-import dev.workgate.core.store.QueueCounts;
+import dev.workgate.core.store.StoreView.QueueCounts;
+import dev.workgate.observability.SystemHealth.HealthIssue;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;

@@ -2,8 +2,9 @@ package dev.workgate.observability;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.workgate.NodeView;
 import dev.workgate.core.WorkOrderState;
-import dev.workgate.execution.ExecutionManager;
+import dev.workgate.observability.WorkgateMetrics.WorkgateMeter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -141,7 +142,7 @@ class MetricsDocTest {
             .collect(Collectors.joining(", "));
     assertThat(doc).contains("| `state`, `to` | " + states + " |");
     String statuses =
-        Arrays.stream(ExecutionManager.Status.values())
+        Arrays.stream(NodeView.ExecutionStatus.values())
             .map(s -> "`" + s.name() + "`")
             .collect(Collectors.joining(", "));
     assertThat(doc).contains("| `status` | " + statuses + " (");

@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.workgate.WorkResult;
 import dev.workgate.Workgate;
-import dev.workgate.core.ErrorCodes;
+import dev.workgate.core.ErrorInfo.ErrorCodes;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
-import dev.workgate.retry.Jitter;
 import dev.workgate.retry.RetryPolicy;
+import dev.workgate.retry.RetryPolicy.Jitter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.URI;

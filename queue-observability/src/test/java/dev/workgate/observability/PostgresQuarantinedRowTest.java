@@ -1,7 +1,7 @@
 package dev.workgate.observability;
 
+import dev.workgate.core.internal.jdbc.PostgresTestDatabase;
 import dev.workgate.core.store.WorkOrderStore;
-import dev.workgate.core.store.jdbc.PostgresTestDatabase;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@link QuarantinedRowTest} on PostgreSQL. */

@@ -3,7 +3,9 @@ package dev.workgate.observability;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.workgate.Workgate;
-import dev.workgate.scheduler.MemoryReading;
+import dev.workgate.observability.SystemHealth.HealthIssue;
+import dev.workgate.observability.SystemHealth.HealthStatus;
+import dev.workgate.scheduler.MemoryProbe.MemoryReading;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.workgate.Workgate;
 import dev.workgate.core.store.StoreException;
 import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.observability.SystemHealth.HealthIssue;
+import dev.workgate.observability.SystemHealth.HealthStatus;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;

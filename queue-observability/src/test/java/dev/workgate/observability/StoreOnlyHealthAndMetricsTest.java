@@ -9,9 +9,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.workgate.core.WorkOrderEvent;
-import dev.workgate.core.store.ExpectedVersion;
 import dev.workgate.core.store.StoreException;
 import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.observability.SystemHealth.ComponentHealth;
+import dev.workgate.observability.SystemHealth.HealthStatus;
+import dev.workgate.observability.WorkgateMetrics.WorkgateMeter;
+import dev.workgate.spi.ExpectedVersion;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;

@@ -11,13 +11,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.workgate.core.EventType;
 import dev.workgate.core.WorkOrderEvent;
+import dev.workgate.core.WorkOrderEvent.EventType;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
-import dev.workgate.core.store.ExpectedVersion;
 import dev.workgate.core.store.StoreException;
 import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.observability.WorkgateMetrics.WorkgateMeter;
+import dev.workgate.spi.ExpectedVersion;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

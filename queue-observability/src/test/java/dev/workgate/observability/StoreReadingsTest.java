@@ -8,7 +8,7 @@ import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.core.testing.MutableClock;
-import dev.workgate.scheduler.MemoryReading;
+import dev.workgate.scheduler.MemoryProbe.MemoryReading;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.ByteArrayOutputStream;

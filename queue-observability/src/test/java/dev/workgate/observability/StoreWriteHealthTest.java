@@ -3,14 +3,17 @@ package dev.workgate.observability;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.workgate.NodeView.WriteFailureCause;
 import dev.workgate.Workgate;
-import dev.workgate.WriteFailureCause;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.store.StoreException;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.observability.SystemHealth.HealthIssue;
+import dev.workgate.observability.SystemHealth.HealthStatus;
+import dev.workgate.observability.WorkgateMetrics.WorkgateMeter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;

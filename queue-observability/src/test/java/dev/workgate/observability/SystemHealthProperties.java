@@ -2,6 +2,9 @@ package dev.workgate.observability;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.workgate.observability.SystemHealth.ComponentHealth;
+import dev.workgate.observability.SystemHealth.HealthIssue;
+import dev.workgate.observability.SystemHealth.HealthStatus;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;

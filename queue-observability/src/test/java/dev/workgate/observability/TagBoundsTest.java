@@ -2,7 +2,7 @@ package dev.workgate.observability;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.workgate.StateChange;
+import dev.workgate.TransitionListener.StateChange;
 import dev.workgate.WorkResult;
 import dev.workgate.Workgate;
 import dev.workgate.core.ErrorInfo;
@@ -12,7 +12,7 @@ import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.testing.MutableClock;
-import dev.workgate.scheduler.MemoryReading;
+import dev.workgate.scheduler.MemoryProbe.MemoryReading;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;

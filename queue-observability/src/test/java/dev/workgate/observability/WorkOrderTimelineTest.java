@@ -3,8 +3,8 @@ package dev.workgate.observability;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.workgate.core.ErrorCodes;
 import dev.workgate.core.ErrorInfo;
+import dev.workgate.core.ErrorInfo.ErrorCodes;
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.workgate.WorkResult;
 import dev.workgate.Workgate;
-import dev.workgate.core.ErrorCodes;
+import dev.workgate.core.ErrorInfo.ErrorCodes;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
@@ -51,7 +51,7 @@ class WorkgateHttpServerTest {
                     .maxAttempts(3)
                     .baseDelay(Duration.ofMillis(10))
                     .maxDelay(Duration.ofMillis(10))
-                    .jitter(dev.workgate.retry.Jitter.none())
+                    .jitter(dev.workgate.retry.RetryPolicy.Jitter.none())
                     .build())
             .handler("ok", ctx -> WorkResult.ok("done"))
             .handler(

@@ -3,7 +3,7 @@ package dev.workgate.observability;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.workgate.StateChange;
+import dev.workgate.TransitionListener.StateChange;
 import dev.workgate.WorkResult;
 import dev.workgate.Workgate;
 import dev.workgate.core.RecordedEvent;
@@ -11,7 +11,7 @@ import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
-import dev.workgate.scheduler.MemoryReading;
+import dev.workgate.scheduler.MemoryProbe.MemoryReading;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;

@@ -1,9 +1,9 @@
 package dev.workgate.retry;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import dev.workgate.core.ErrorCodes;
 import dev.workgate.core.ErrorInfo;
-import dev.workgate.core.Text;
+import dev.workgate.core.ErrorInfo.ErrorCodes;
+import dev.workgate.core.internal.Text;
 import java.io.IOException;
 import java.util.Collections;
 import java.util.IdentityHashMap;

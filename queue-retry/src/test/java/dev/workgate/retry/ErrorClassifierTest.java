@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
 
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
-import dev.workgate.core.ErrorCodes;
 import dev.workgate.core.ErrorInfo;
+import dev.workgate.core.ErrorInfo.ErrorCodes;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.UncheckedIOException;

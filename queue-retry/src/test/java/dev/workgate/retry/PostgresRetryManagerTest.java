@@ -1,7 +1,7 @@
 package dev.workgate.retry;
 
+import dev.workgate.core.internal.jdbc.PostgresTestDatabase;
 import dev.workgate.core.store.WorkOrderStore;
-import dev.workgate.core.store.jdbc.PostgresTestDatabase;
 import java.time.Clock;
 import org.junit.jupiter.api.extension.RegisterExtension;
 

@@ -3,7 +3,8 @@ package dev.workgate.retry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.workgate.core.ErrorCodes;
+import dev.workgate.core.ErrorInfo.ErrorCodes;
+import dev.workgate.retry.RetryPolicy.Jitter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

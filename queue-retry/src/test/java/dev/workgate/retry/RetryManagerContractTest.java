@@ -4,16 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.workgate.core.ConcurrencyException;
-import dev.workgate.core.ErrorCodes;
 import dev.workgate.core.ErrorInfo;
-import dev.workgate.core.EventType;
+import dev.workgate.core.ErrorInfo.ErrorCodes;
 import dev.workgate.core.WorkOrderEvent;
+import dev.workgate.core.WorkOrderEvent.EventType;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.core.testing.MutableClock;
 import dev.workgate.core.testing.WorkOrderFixtures;
+import dev.workgate.retry.RetryPolicy.Jitter;
+import dev.workgate.retry.internal.RetryDecision;
+import dev.workgate.retry.internal.RetryListener;
+import dev.workgate.retry.internal.RetryManager;
+import dev.workgate.retry.internal.RetryStats;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -196,7 +201,7 @@ abstract class RetryManagerContractTest {
     WorkOrderView running = kit.running(kit.submit("default"));
     store.append(
         running.id(),
-        dev.workgate.core.store.ExpectedVersion.exactly(running.version()),
+        dev.workgate.spi.ExpectedVersion.exactly(running.version()),
         List.of(new WorkOrderEvent.CancellationRequested("not needed")));
 
     RetryManager.ReleaseOutcome outcome =

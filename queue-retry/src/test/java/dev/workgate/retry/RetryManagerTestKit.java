@@ -1,17 +1,17 @@
 package dev.workgate.retry;
 
-import dev.workgate.core.EventType;
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.WorkOrderEvent;
+import dev.workgate.core.WorkOrderEvent.EventType;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderView;
-import dev.workgate.core.store.AppendRequest;
-import dev.workgate.core.store.Capacity;
-import dev.workgate.core.store.ClaimRequest;
-import dev.workgate.core.store.ExpectedVersion;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.core.testing.WorkOrderFixtures;
+import dev.workgate.spi.AppendRequest;
+import dev.workgate.spi.Capacity;
+import dev.workgate.spi.ClaimRequest;
+import dev.workgate.spi.ExpectedVersion;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.time.Clock;

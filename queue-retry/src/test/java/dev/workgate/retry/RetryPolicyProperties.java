@@ -2,6 +2,7 @@ package dev.workgate.retry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.workgate.retry.RetryPolicy.Jitter;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.time.Duration;

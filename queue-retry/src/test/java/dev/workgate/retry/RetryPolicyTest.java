@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.workgate.core.ErrorCodes;
+import dev.workgate.core.ErrorInfo.ErrorCodes;
+import dev.workgate.retry.RetryPolicy.Jitter;
 import java.time.Duration;
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
@@ -220,11 +221,11 @@ class RetryPolicyTest {
     assertThatIllegalArgumentException()
         .isThrownBy(() -> RetryPolicy.builder().baseDelay(tooLong))
         .withMessageContaining("baseDelay")
-        .withMessageContaining(dev.workgate.core.Text.duration(tooLong));
+        .withMessageContaining(dev.workgate.core.internal.Text.duration(tooLong));
     assertThatIllegalArgumentException()
         .isThrownBy(() -> RetryPolicy.builder().maxDelay(tooLong))
         .withMessageContaining("maxDelay")
-        .withMessageContaining(dev.workgate.core.Text.duration(tooLong));
+        .withMessageContaining(dev.workgate.core.internal.Text.duration(tooLong));
     RetryPolicy atTheLimit =
         RetryPolicy.builder()
             .baseDelay(RetryPolicy.DELAY_LIMIT)

@@ -1,8 +1,8 @@
 package dev.workgate.retry;
 
+import dev.workgate.core.store.SqliteOptions;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
-import dev.workgate.core.store.jdbc.SqliteOptions;
 import java.nio.file.Path;
 import java.time.Clock;
 import org.junit.jupiter.api.io.TempDir;

@@ -2,15 +2,17 @@ package dev.workgate.retry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.workgate.core.ErrorCodes;
 import dev.workgate.core.ErrorInfo;
-import dev.workgate.core.EventType;
+import dev.workgate.core.ErrorInfo.ErrorCodes;
+import dev.workgate.core.WorkOrderEvent.EventType;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.store.SqliteOptions;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
-import dev.workgate.core.store.jdbc.SqliteOptions;
 import dev.workgate.core.testing.MutableClock;
+import dev.workgate.retry.internal.RetryDecision;
+import dev.workgate.retry.internal.RetryManager;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;

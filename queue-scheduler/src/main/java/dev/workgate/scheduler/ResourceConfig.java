@@ -1,6 +1,7 @@
 package dev.workgate.scheduler;
 
-import dev.workgate.core.Text;
+import dev.workgate.core.internal.Text;
+import dev.workgate.scheduler.ResourceHealthReport.PressureLevel;
 import java.util.Objects;
 
 /**

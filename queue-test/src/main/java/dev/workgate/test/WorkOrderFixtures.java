@@ -2,8 +2,8 @@ package dev.workgate.test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import dev.workgate.core.ErrorCodes;
 import dev.workgate.core.ErrorInfo;
+import dev.workgate.core.ErrorInfo.ErrorCodes;
 import dev.workgate.core.ResourceRequest;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;

@@ -5,14 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.workgate.WorkResult;
 import dev.workgate.Workgate;
-import dev.workgate.core.ErrorCodes;
+import dev.workgate.core.ErrorInfo.ErrorCodes;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
-import dev.workgate.retry.Jitter;
 import dev.workgate.retry.RetryPolicy;
+import dev.workgate.retry.RetryPolicy.Jitter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

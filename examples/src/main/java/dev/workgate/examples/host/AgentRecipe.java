@@ -1,7 +1,7 @@
 package dev.workgate.examples.host;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.workgate.core.ErrorCodes;
+import dev.workgate.core.ErrorInfo.ErrorCodes;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.examples.host.DemoPlan.Outcome;
 import dev.workgate.execution.ProcessSpec;

@@ -1,7 +1,7 @@
 package dev.workgate.examples.host;
 
-import dev.workgate.core.Text;
 import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.internal.Text;
 import java.util.ArrayList;
 import java.util.List;
 

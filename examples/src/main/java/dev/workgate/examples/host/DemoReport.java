@@ -2,11 +2,11 @@ package dev.workgate.examples.host;
 
 import dev.workgate.admin.Formats;
 import dev.workgate.core.RecordedEvent;
-import dev.workgate.core.Text;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.internal.Text;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.observability.WorkOrderTimeline;
 import java.io.PrintStream;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.workgate.WorkContext;
 import dev.workgate.WorkHandler;
 import dev.workgate.WorkResult;
-import dev.workgate.core.ErrorCodes;
+import dev.workgate.core.ErrorInfo.ErrorCodes;
 import dev.workgate.examples.host.DemoPlan.Outcome;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

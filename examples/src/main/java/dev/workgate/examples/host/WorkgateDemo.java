@@ -1,25 +1,25 @@
 package dev.workgate.examples.host;
 
+import dev.workgate.NodeView;
 import dev.workgate.QueueStats;
-import dev.workgate.StateChange;
+import dev.workgate.TransitionListener.StateChange;
 import dev.workgate.Workgate;
-import dev.workgate.core.EventType;
-import dev.workgate.core.Text;
 import dev.workgate.core.WorkOrderEvent;
+import dev.workgate.core.WorkOrderEvent.EventType;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
-import dev.workgate.core.store.Page;
-import dev.workgate.core.store.QueueCounts;
+import dev.workgate.core.internal.Text;
+import dev.workgate.core.store.StoreView.QueueCounts;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderQuery;
+import dev.workgate.core.store.WorkOrderQuery.Page;
 import dev.workgate.core.store.WorkOrderStore;
-import dev.workgate.execution.ExecutionManager;
 import dev.workgate.execution.ProcessSandboxProvider;
 import dev.workgate.observability.WorkgateHttpServer;
-import dev.workgate.retry.Jitter;
 import dev.workgate.retry.RetryPolicy;
+import dev.workgate.retry.RetryPolicy.Jitter;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -580,11 +580,11 @@ public final class WorkgateDemo implements Callable<Integer> {
       Map<WorkOrderState, Long> baseline) {
     long preparing = 0;
     long running = 0;
-    for (ExecutionManager.ActiveExecution e : stats.executions()) {
+    for (NodeView.ActiveExecution e : stats.executions()) {
       if (!DemoPlan.AGENT_QUEUE.equals(e.queue()) && !DemoPlan.REVIEW_QUEUE.equals(e.queue())) {
         continue;
       }
-      if (e.status() == ExecutionManager.Status.PREPARING) {
+      if (e.status() == NodeView.ExecutionStatus.PREPARING) {
         preparing++;
       } else {
         running++;

@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.workgate.core.ErrorCodes;
+import dev.workgate.core.ErrorInfo.ErrorCodes;
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderState;
-import dev.workgate.core.store.LogPage;
-import dev.workgate.core.store.QueueCounts;
+import dev.workgate.core.store.StoreView.LogPage;
+import dev.workgate.core.store.StoreView.QueueCounts;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
 import java.io.ByteArrayOutputStream;

@@ -2,16 +2,16 @@ package dev.workgate.examples.host;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.workgate.NodeView;
 import dev.workgate.QueueStats;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
-import dev.workgate.core.store.ExpectedVersion;
-import dev.workgate.core.store.QueueCounts;
+import dev.workgate.core.store.StoreView.QueueCounts;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
-import dev.workgate.execution.ExecutionManager;
+import dev.workgate.spi.ExpectedVersion;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -139,10 +139,10 @@ class WorkgateDemoTest {
   void running_counts_this_node_s_live_attempts_and_the_rest_shows_as_recovering() {
     // Right after a restart: the store has 8 running (4 of them left by the earlier run, their
     // leases not yet expired) and this node runs 3 and prepares 1 on its 4 slots.
-    List<ExecutionManager.ActiveExecution> live = new ArrayList<>();
+    List<NodeView.ActiveExecution> live = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
       live.add(
-          new ExecutionManager.ActiveExecution(
+          new NodeView.ActiveExecution(
               WorkOrderId.random(),
               1,
               i == 0 ? DemoPlan.REVIEW_QUEUE : DemoPlan.AGENT_QUEUE,
@@ -151,7 +151,7 @@ class WorkgateDemoTest {
               0,
               Instant.EPOCH,
               Optional.empty(),
-              i == 0 ? ExecutionManager.Status.PREPARING : ExecutionManager.Status.RUNNING,
+              i == 0 ? NodeView.ExecutionStatus.PREPARING : NodeView.ExecutionStatus.RUNNING,
               Duration.ofSeconds(20)));
     }
     Map<WorkOrderState, Long> counts =

@@ -2,8 +2,8 @@ package dev.workgate.benchmarks.jmh;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.workgate.core.EventCodec;
 import dev.workgate.core.WorkOrderEvent;
+import dev.workgate.spi.EventCodec;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

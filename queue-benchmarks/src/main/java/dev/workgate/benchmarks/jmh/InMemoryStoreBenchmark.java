@@ -1,10 +1,10 @@
 package dev.workgate.benchmarks.jmh;
 
 import dev.workgate.core.WorkOrderView;
-import dev.workgate.core.store.AppendRequest;
-import dev.workgate.core.store.ClaimRequest;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.spi.AppendRequest;
+import dev.workgate.spi.ClaimRequest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

@@ -1,8 +1,8 @@
 package dev.workgate.benchmarks.jmh;
 
 import dev.workgate.core.WorkOrderView;
-import dev.workgate.core.store.ClaimRequest;
 import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.spi.ClaimRequest;
 import java.util.List;
 
 /**

@@ -2,12 +2,12 @@ package dev.workgate.benchmarks.jmh;
 
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.WorkOrderView;
-import dev.workgate.core.store.AppendRequest;
-import dev.workgate.core.store.ClaimRequest;
+import dev.workgate.core.store.SqliteOptions;
+import dev.workgate.core.store.SqliteOptions.SqliteDurability;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
-import dev.workgate.core.store.jdbc.SqliteDurability;
-import dev.workgate.core.store.jdbc.SqliteOptions;
+import dev.workgate.spi.AppendRequest;
+import dev.workgate.spi.ClaimRequest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,8 @@
 package dev.workgate.core.store;
 
+import dev.workgate.core.WorkOrderId;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * What {@link WorkOrderStore#rebuildProjection} found. Immutable.
@@ -24,5 +26,28 @@ public record RebuildReport(
    */
   public boolean consistent() {
     return mismatches.isEmpty();
+  }
+
+  /** What {@link WorkOrderStore#rebuildProjection} does with rows that differ from the log. */
+  public enum RebuildMode {
+    /** Only report differences; change nothing. */
+    VERIFY,
+    /** Report differences and rewrite the differing rows from the log. */
+    REPAIR
+  }
+
+  /**
+   * One projection row that differs from the fold of its work order's events. Immutable.
+   *
+   * @param workOrderId the work order
+   * @param difference what differs, e.g. {@code "state: row RUNNING, log PREPARING"} or {@code "row
+   *     missing"}
+   */
+  public record ProjectionMismatch(WorkOrderId workOrderId, String difference) {
+    /** Validates the record. */
+    public ProjectionMismatch {
+      Objects.requireNonNull(workOrderId, "workOrderId");
+      Objects.requireNonNull(difference, "difference");
+    }
   }
 }

@@ -1,11 +1,25 @@
 package dev.workgate.core.store;
 
 import dev.workgate.core.RecordedEvent;
+import dev.workgate.core.ResourceRequest;
 import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.internal.Text;
+import dev.workgate.core.store.EventQuery.EventPage;
+import dev.workgate.core.store.WorkOrderQuery.Page;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * What may be read from a store, and its retention: the work orders' views and streams, the global
@@ -167,5 +181,388 @@ public interface StoreView {
    */
   default Optional<java.nio.file.Path> localFile() {
     return Optional.empty();
+  }
+
+  /**
+   * A page of the global event log. Immutable.
+   *
+   * @param events events in position order
+   * @param lastPosition the position to read after next (the last event's position, or the position
+   *     asked for when the page is empty)
+   */
+  public record LogPage(List<RecordedEvent> events, long lastPosition) {
+    /** Copies the list. */
+    public LogPage {
+      events = List.copyOf(events);
+    }
+  }
+
+  /**
+   * What one node sharing a store says about itself in the store's node table: its capacity, what
+   * it uses now and when it last said so. Each node's scheduler writes its own row on its heartbeat
+   * ({@link WorkOrderStore#recordNode}); every node and client reads all rows ({@link
+   * WorkOrderStore#nodes}) for the fit check at submit, cluster health and the node list.
+   *
+   * <p>A node is live while its heartbeat is recent ({@link #isLive}); a row whose heartbeat is old
+   * is a node that stopped without removing it (a crash) and is ignored, then pruned.
+   *
+   * @param id the node id; follows the name rule of {@link Text#requireName}
+   * @param slots the most slots the node runs at once, at least 1
+   * @param memoryMb the most memory one work order could ever be given there: its memory budget, or
+   *     the memory it reads minus the free memory it keeps; 0 when the node does not know (no
+   *     budget and no reading yet), which no memory request exceeds
+   * @param slotsInUse slots held by running work, 0 to {@code slots}
+   * @param memoryMbInUse memory reserved by running work, at least 0
+   * @param pressure the node's memory pressure level ({@code NONE}, {@code WARNING}, {@code
+   *     CRITICAL}); follows the name rule
+   * @param version the Workgate version the node runs; follows the name rule
+   * @param startedAt when the node started
+   * @param lastHeartbeat when the node wrote this row, by its clock
+   */
+  public record NodeStatus(
+      String id,
+      int slots,
+      long memoryMb,
+      int slotsInUse,
+      long memoryMbInUse,
+      String pressure,
+      String version,
+      Instant startedAt,
+      Instant lastHeartbeat) {
+
+    /**
+     * How long a node's row counts after its last heartbeat for the fit check at submit, and is
+     * kept: a submit is refused only when no node seen within this time could run it, so a large
+     * node that is being redeployed, or down for a while, still counts and its work is accepted and
+     * waits. Rows silent for longer are removed by the nodes' heartbeats.
+     */
+    public static final Duration FORGET_AFTER = Duration.ofHours(1);
+
+    /**
+     * Validates the row.
+     *
+     * @throws IllegalArgumentException naming the field that is out of range
+     * @throws NullPointerException if a time is null
+     */
+    public NodeStatus {
+      Text.requireName(id, "NodeStatus.id");
+      Text.requireName(pressure, "NodeStatus.pressure");
+      Text.requireName(version, "NodeStatus.version");
+      Objects.requireNonNull(startedAt, "NodeStatus.startedAt");
+      Objects.requireNonNull(lastHeartbeat, "NodeStatus.lastHeartbeat");
+      if (slots < 1) {
+        throw new IllegalArgumentException("NodeStatus.slots must be at least 1, got " + slots);
+      }
+      if (memoryMb < 0 || memoryMbInUse < 0) {
+        throw new IllegalArgumentException(
+            "NodeStatus memory must not be negative, got memoryMb "
+                + memoryMb
+                + ", memoryMbInUse "
+                + memoryMbInUse);
+      }
+      if (slotsInUse < 0 || slotsInUse > slots) {
+        throw new IllegalArgumentException(
+            "NodeStatus.slotsInUse must be between 0 and slots (" + slots + "), got " + slotsInUse);
+      }
+    }
+
+    /**
+     * Whether the node's heartbeat is recent enough to count it as running.
+     *
+     * @param now the reader's time
+     * @param ttl how old a heartbeat may be
+     * @return true if {@code lastHeartbeat} is no older than {@code ttl} at {@code now}
+     */
+    public boolean isLive(Instant now, Duration ttl) {
+      return !lastHeartbeat.isBefore(now.minus(ttl));
+    }
+
+    /**
+     * Whether a work order asking for {@code request} could ever run on this node once it is idle.
+     * A request without memory (0) needs only slots: the node gives it its memory per slot.
+     *
+     * @param request what the work order asks for
+     * @return true if the slots fit and the memory fits or is unknown
+     */
+    public boolean couldEverRun(ResourceRequest request) {
+      return request.slots() <= slots
+          && (memoryMb == 0 || request.memoryMb() == 0 || request.memoryMb() <= memoryMb);
+    }
+  }
+
+  /**
+   * How many work orders each queue has in each state: what {@link StoreView#counts()} returns, and
+   * the one place where a queue's depth ({@code PENDING} plus {@code WAITING_RETRY}) is summed.
+   *
+   * <p>It lives beside the store SPI because stores build it and every reader of counts (the node's
+   * stats, the scheduler, health, metrics, the endpoint and the admin CLI) receives it from a
+   * store.
+   *
+   * <p>Every queue it holds has every state, a state the source did not mention counting 0; a queue
+   * it does not hold counts 0 in every state. Two instances are equal when they hold the same
+   * queues with the same counts.
+   *
+   * <p>Immutable and thread-safe; no method returns or accepts {@code null}.
+   *
+   * <pre>{@code
+   * QueueCounts counts = store.counts();
+   * long backlog = counts.depth("renders");       // PENDING + WAITING_RETRY
+   * long failed = counts.count("renders", WorkOrderState.FAILED);
+   * }</pre>
+   */
+  public static final class QueueCounts {
+
+    private static final Map<WorkOrderState, Long> ZEROS = zeros();
+
+    private static final QueueCounts EMPTY = new QueueCounts(Collections.emptySortedMap());
+
+    private final SortedMap<String, Map<WorkOrderState, Long>> byQueue;
+    private final SortedSet<String> queues;
+
+    private QueueCounts(SortedMap<String, Map<WorkOrderState, Long>> byQueue) {
+      this.byQueue = byQueue;
+      this.queues = Collections.unmodifiableSortedSet(new TreeSet<>(byQueue.keySet()));
+    }
+
+    /**
+     * No queues.
+     *
+     * @return the empty counts
+     */
+    public static QueueCounts empty() {
+      return EMPTY;
+    }
+
+    /**
+     * Counts copied from queue → state → count. Later changes to the argument do not show.
+     *
+     * @param countsByQueue the counts; a queue may leave out states, which then count 0
+     * @return the counts
+     * @throws NullPointerException if the map, a queue name, a queue's map, a state or a count is
+     *     null; the message names which
+     * @throws IllegalArgumentException if a count is negative; the message names queue, state and
+     *     count
+     */
+    public static QueueCounts of(Map<String, ? extends Map<WorkOrderState, Long>> countsByQueue) {
+      Objects.requireNonNull(countsByQueue, "countsByQueue");
+      if (countsByQueue.isEmpty()) {
+        return EMPTY;
+      }
+      TreeMap<String, Map<WorkOrderState, Long>> copy = new TreeMap<>();
+      for (Map.Entry<String, ? extends Map<WorkOrderState, Long>> q : countsByQueue.entrySet()) {
+        String queue = Objects.requireNonNull(q.getKey(), "a queue name is null");
+        Map<WorkOrderState, Long> source =
+            Objects.requireNonNull(
+                q.getValue(), () -> "the counts of queue '" + queue + "' are null");
+        EnumMap<WorkOrderState, Long> byState = new EnumMap<>(ZEROS);
+        for (Map.Entry<WorkOrderState, Long> s : source.entrySet()) {
+          WorkOrderState state =
+              Objects.requireNonNull(s.getKey(), () -> "a state of queue '" + queue + "' is null");
+          Long count =
+              Objects.requireNonNull(
+                  s.getValue(),
+                  () -> "the count of queue '" + queue + "', state " + state + " is null");
+          if (count < 0) {
+            throw negative(queue, state, count);
+          }
+          byState.put(state, count);
+        }
+        copy.put(queue, Collections.unmodifiableMap(byState));
+      }
+      return new QueueCounts(Collections.unmodifiableSortedMap(copy));
+    }
+
+    /**
+     * A builder that sums counts, for stores and readers that count row by row.
+     *
+     * @return an empty builder
+     */
+    public static Builder builder() {
+      return new Builder();
+    }
+
+    /**
+     * Sums counts by queue and state into a {@link QueueCounts}. Not thread-safe; use it on one
+     * thread and build once or many times (each build copies).
+     */
+    public static final class Builder {
+      private final Map<String, EnumMap<WorkOrderState, Long>> byQueue = new TreeMap<>();
+
+      private Builder() {}
+
+      /**
+       * Adds to a queue's count in a state; the queue is held from then on, even with a count of 0.
+       *
+       * @param queue the queue
+       * @param state the state
+       * @param count how many to add
+       * @return this builder
+       * @throws NullPointerException if the queue or state is null
+       * @throws IllegalArgumentException if the count is negative; the message names queue, state
+       *     and count
+       */
+      public Builder add(String queue, WorkOrderState state, long count) {
+        Objects.requireNonNull(queue, "queue");
+        Objects.requireNonNull(state, "state");
+        if (count < 0) {
+          throw negative(queue, state, count);
+        }
+        byQueue
+            .computeIfAbsent(queue, q -> new EnumMap<>(ZEROS))
+            .merge(state, count, Math::addExact);
+        return this;
+      }
+
+      /**
+       * The counts added so far.
+       *
+       * @return the counts
+       */
+      public QueueCounts build() {
+        return of(byQueue);
+      }
+    }
+
+    /**
+     * Work orders of a queue in a state.
+     *
+     * @param queue the queue
+     * @param state the state
+     * @return the count, 0 if the queue is absent
+     */
+    public long count(String queue, WorkOrderState state) {
+      return byState(queue).get(Objects.requireNonNull(state, "state"));
+    }
+
+    /**
+     * Work orders in a state, over all queues.
+     *
+     * @param state the state
+     * @return the sum
+     */
+    public long count(WorkOrderState state) {
+      Objects.requireNonNull(state, "state");
+      long n = 0;
+      for (Map<WorkOrderState, Long> byState : byQueue.values()) {
+        n += byState.get(state);
+      }
+      return n;
+    }
+
+    /**
+     * A queue's depth: its work orders waiting to run, {@code PENDING} plus {@code WAITING_RETRY}.
+     * This is what {@code maxQueueDepth} limits and what the scheduler's stats and the health check
+     * call the queue depth.
+     *
+     * @param queue the queue
+     * @return the depth, 0 if the queue is absent
+     */
+    public long depth(String queue) {
+      Map<WorkOrderState, Long> byState = byState(queue);
+      return byState.get(WorkOrderState.PENDING) + byState.get(WorkOrderState.WAITING_RETRY);
+    }
+
+    /**
+     * A queue's work orders held by a node: {@code PREPARING} plus {@code RUNNING}.
+     *
+     * @param queue the queue
+     * @return the count, 0 if the queue is absent
+     */
+    public long active(String queue) {
+      Map<WorkOrderState, Long> byState = byState(queue);
+      return byState.get(WorkOrderState.PREPARING) + byState.get(WorkOrderState.RUNNING);
+    }
+
+    /**
+     * A queue's work orders in any state.
+     *
+     * @param queue the queue
+     * @return the total, 0 if the queue is absent
+     */
+    public long total(String queue) {
+      long n = 0;
+      for (long c : byState(queue).values()) {
+        n += c;
+      }
+      return n;
+    }
+
+    /**
+     * Work orders in any state, over all queues.
+     *
+     * @return the total
+     */
+    public long total() {
+      long n = 0;
+      for (String queue : byQueue.keySet()) {
+        n += total(queue);
+      }
+      return n;
+    }
+
+    /**
+     * The queues held, sorted by name.
+     *
+     * @return an unmodifiable sorted set
+     */
+    public SortedSet<String> queues() {
+      return queues;
+    }
+
+    /**
+     * Whether no queue is held.
+     *
+     * @return true if {@link #queues()} is empty
+     */
+    public boolean isEmpty() {
+      return byQueue.isEmpty();
+    }
+
+    /**
+     * A queue's counts by state, every state present (in declaration order), all 0 for an absent
+     * queue.
+     *
+     * @param queue the queue
+     * @return an unmodifiable map backed by an {@link EnumMap}
+     */
+    public Map<WorkOrderState, Long> byState(String queue) {
+      return byQueue.getOrDefault(Objects.requireNonNull(queue, "queue"), ZEROS);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof QueueCounts other && byQueue.equals(other.byQueue);
+    }
+
+    @Override
+    public int hashCode() {
+      return byQueue.hashCode();
+    }
+
+    /** Queue → state → count, queues sorted, states in declaration order. */
+    @Override
+    public String toString() {
+      return "QueueCounts" + byQueue;
+    }
+
+    private static IllegalArgumentException negative(
+        String queue, WorkOrderState state, long count) {
+      return new IllegalArgumentException(
+          "the count of queue '"
+              + queue
+              + "', state "
+              + state
+              + " is negative: "
+              + count
+              + "; counts are 0 or more");
+    }
+
+    private static Map<WorkOrderState, Long> zeros() {
+      EnumMap<WorkOrderState, Long> m = new EnumMap<>(WorkOrderState.class);
+      for (WorkOrderState s : WorkOrderState.values()) {
+        m.put(s, 0L);
+      }
+      return Collections.unmodifiableMap(m);
+    }
   }
 }

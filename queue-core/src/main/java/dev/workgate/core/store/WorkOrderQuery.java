@@ -3,7 +3,9 @@ package dev.workgate.core.store;
 import dev.workgate.core.WorkOrderState;
 import java.time.Instant;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 
 /**
@@ -250,6 +252,29 @@ public final class WorkOrderQuery {
      */
     public WorkOrderQuery build() {
       return new WorkOrderQuery(this);
+    }
+  }
+
+  /**
+   * A page of query results. Immutable.
+   *
+   * @param items the results
+   * @param nextCursor the cursor for the next page, empty when this is the last page
+   * @param <T> the item type
+   */
+  public record Page<T>(List<T> items, OptionalLong nextCursor) {
+    /** Copies the list. */
+    public Page {
+      items = List.copyOf(items);
+    }
+
+    /**
+     * Whether more results follow.
+     *
+     * @return true when {@link #nextCursor()} is present
+     */
+    public boolean hasNext() {
+      return nextCursor.isPresent();
     }
   }
 }

@@ -6,10 +6,11 @@ import static dev.workgate.core.testing.WorkOrderFixtures.submitted;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.workgate.core.EventType;
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.WorkOrderEvent;
+import dev.workgate.core.WorkOrderEvent.EventType;
 import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.store.EventQuery.EventPage;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.store.StoreView.QueueCounts;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;

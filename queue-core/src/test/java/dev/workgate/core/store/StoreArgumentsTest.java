@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.workgate.core.ResourceRequest;
 import dev.workgate.core.WorkOrderId;
+import dev.workgate.spi.AppendRequest;
+import dev.workgate.spi.Capacity;
+import dev.workgate.spi.ClaimRequest;
+import dev.workgate.spi.ExpectedVersion;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

@@ -9,7 +9,7 @@ import dev.workgate.Workgate;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
-import dev.workgate.retry.Jitter;
+import dev.workgate.retry.RetryPolicy.Jitter;
 import dev.workgate.retry.RetryPolicy;
 import dev.workgate.test.ManualWorkgate;
 import java.time.Duration;

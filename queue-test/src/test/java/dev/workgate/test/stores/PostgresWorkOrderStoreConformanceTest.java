@@ -1,7 +1,7 @@
 package dev.workgate.test.stores;
 
+import dev.workgate.core.internal.jdbc.PostgresTestDatabase;
 import dev.workgate.core.store.WorkOrderStore;
-import dev.workgate.core.store.jdbc.PostgresTestDatabase;
 import dev.workgate.test.WorkOrderStoreConformance;
 import java.time.Clock;
 import org.junit.jupiter.api.extension.RegisterExtension;

@@ -1,8 +1,8 @@
 package dev.workgate.test.stores;
 
+import dev.workgate.core.store.SqliteOptions;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
-import dev.workgate.core.store.jdbc.SqliteOptions;
 import dev.workgate.test.WorkOrderStoreConformance;
 import java.nio.file.Path;
 import java.time.Clock;

@@ -1,0 +1,128 @@
+package dev.workgate.core.internal.jdbc;
+
+import dev.workgate.core.RecordedEvent;
+import dev.workgate.core.WorkOrderEvent;
+import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.internal.jdbc.Tables.Current;
+import dev.workgate.spi.AppendRequest;
+import dev.workgate.spi.AppendStaging;
+import dev.workgate.spi.EventCodec;
+import dev.workgate.spi.ListenerRegistry;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Appends: stages a batch of {@link AppendRequest}s against the current rows (locked in one order
+ * on PostgreSQL, behind the single writer on SQLite), writes their events and the projection rows
+ * they give in the writer's transaction, and notes the queues that became claimable.
+ *
+ * <p>Thread-safe: holds no state of its own; each append runs in one write transaction.
+ */
+final class Appends {
+  private final Tables t;
+  private final SqlDialect d;
+  private final Work.Writer writer;
+
+  Appends(Tables t, Work.Writer writer) {
+    this.t = t;
+    this.d = t.d;
+    this.writer = writer;
+  }
+
+  List<RecordedEvent> appendAll(List<AppendRequest> requests) {
+    Objects.requireNonNull(requests, "requests");
+    for (AppendRequest r : requests) {
+      Objects.requireNonNull(r, "request");
+    }
+    t.ensureOpen();
+    t.ensureWritable("append");
+    if (requests.isEmpty()) {
+      return List.of();
+    }
+    // Encode on the caller's thread: JSON work stays off the single SQLite writer.
+    Map<WorkOrderEvent, EventCodec.EncodedEvent> encoded = new IdentityHashMap<>();
+    for (AppendRequest r : requests) {
+      for (WorkOrderEvent e : r.events()) {
+        encoded.computeIfAbsent(e, EventCodec::encode);
+      }
+    }
+    return writer.write("append", (c, ctx) -> append(c, ctx, requests, encoded));
+  }
+
+  private List<RecordedEvent> append(
+      Connection c,
+      Work.Context ctx,
+      List<AppendRequest> requests,
+      Map<WorkOrderEvent, EventCodec.EncodedEvent> encoded)
+      throws SQLException {
+    Set<WorkOrderId> ids = new LinkedHashSet<>();
+    Set<String> keys = new LinkedHashSet<>();
+    for (AppendRequest r : requests) {
+      ids.add(r.workOrderId());
+      for (WorkOrderEvent e : r.events()) {
+        if (e instanceof WorkOrderEvent.Submitted s) {
+          s.spec().idempotencyKey().ifPresent(keys::add);
+        }
+      }
+    }
+    Map<WorkOrderId, Current> current = t.load(c, ids, d.lockRows());
+    Map<String, WorkOrderId> holders = keyHolders(c, keys);
+    AppendStaging<Current> staging =
+        AppendStaging.stage(requests, ctx.now, current::get, Current::view, holders::get);
+    List<AppendStaging.Event> events = staging.events();
+    List<RecordedEvent> recorded = staging.record(ctx.positions(c, events.size()));
+    t.insertEvents(c, recorded, i -> encoded.get(events.get(i).event()));
+    List<Row> inserts = new ArrayList<>();
+    List<Row> updates = new ArrayList<>();
+    List<Long> expectedVersions = new ArrayList<>();
+    for (AppendStaging.Stream<Current> s : staging.streams()) {
+      List<RecordedEvent> added = s.recorded();
+      if (s.handle() == null) {
+        inserts.add(Row.of(s.current(), added.get(0).position()));
+      } else {
+        updates.add(Row.of(s.current(), s.handle().row().seq()));
+        expectedVersions.add(s.handle().row().version());
+      }
+      if (ListenerRegistry.becameClaimable(s.current(), added)) {
+        ctx.claimable.add(s.current().queue());
+      }
+    }
+    t.insertRows(c, inserts);
+    t.updateRows(c, updates, expectedVersions);
+    return Collections.unmodifiableList(recorded);
+  }
+
+  private Map<String, WorkOrderId> keyHolders(Connection c, Set<String> keys) throws SQLException {
+    Map<String, WorkOrderId> holders = new HashMap<>();
+    for (List<String> chunk : Tables.chunks(new ArrayList<>(keys))) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT idempotency_key, id FROM "
+                  + d.workOrders
+                  + " WHERE idempotency_key IN ("
+                  + Tables.marks(chunk.size())
+                  + ")")) {
+        for (int i = 0; i < chunk.size(); i++) {
+          ps.setString(i + 1, chunk.get(i));
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            holders.put(rs.getString(1), WorkOrderId.of(rs.getString(2)));
+          }
+        }
+      }
+    }
+    return holders;
+  }
+}

@@ -1,0 +1,181 @@
+package dev.workgate.core.internal.jdbc;
+
+import dev.workgate.core.store.StoreException;
+import dev.workgate.spi.ListenerRegistry;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * PostgreSQL writes: one transaction per call on a connection of the host's pool. A transaction
+ * that lost a race (deadlock, serialization failure, a concurrent insert of the same key) is run
+ * again, up to {@link #ATTEMPTS} times; the next try sees the winner and reports a version or
+ * idempotency conflict. Before committing, one {@code NOTIFY} per transaction tells other nodes
+ * which queues got claimable work.
+ *
+ * <p>Every connection gets the store's session limits first ({@link PostgresSessions}), once per
+ * physical connection. A write that waited longer than {@code lock_timeout} for a row fails,
+ * nothing written, and is not run again here: the caller's next turn tries again, by when the
+ * server has ended a cut-off holder's session ({@code idle_in_transaction_session_timeout}).
+ */
+final class PostgresWriter implements Work.Writer {
+  static final int ATTEMPTS = 5;
+  private static final Logger LOG = LoggerFactory.getLogger(PostgresWriter.class);
+
+  /** Room left in a NOTIFY payload (limit 8000 bytes) for queue names. */
+  private static final int PAYLOAD_BYTES = 7000;
+
+  private final DataSource dataSource;
+  private final SqlDialect.Postgres dialect;
+  private final Clock clock;
+  private final ListenerRegistry listeners;
+  private final String instanceId;
+  private final PostgresSessions sessions;
+
+  PostgresWriter(
+      DataSource dataSource,
+      PostgresSessions sessions,
+      SqlDialect.Postgres dialect,
+      Clock clock,
+      ListenerRegistry listeners,
+      String instanceId) {
+    this.dataSource = dataSource;
+    this.sessions = sessions;
+    this.dialect = dialect;
+    this.clock = clock;
+    this.listeners = listeners;
+    this.instanceId = instanceId;
+  }
+
+  @Override
+  public <T> T write(String what, Work.Write<T> work) {
+    for (int attempt = 1; ; attempt++) {
+      boolean committing = false;
+      Work.Context ctx =
+          new Work.Context(clock.instant()) {
+            @Override
+            long[] positions(Connection c, int n) throws SQLException {
+              return nextPositions(c, n);
+            }
+          };
+      T result = null;
+      boolean committed = false;
+      try (Connection c = dataSource.getConnection()) {
+        sessions.prepare(c);
+        c.setAutoCommit(false);
+        try {
+          result = work.run(c, ctx);
+          notifyOthers(c, ctx.claimable);
+          committing = true;
+          c.commit();
+          committed = true;
+        } catch (SQLException | RuntimeException | Error e) {
+          rollbackQuietly(c, e);
+          throw e;
+        }
+      } catch (SQLException e) {
+        if (committed) {
+          // Only giving the connection back failed; the write is in the database.
+          LOG.warn("returning a connection after {} failed: {}", what, SqlErrors.describe(e));
+        } else if (!committing && dialect.retryable(e) && attempt < ATTEMPTS) {
+          continue;
+        } else {
+          throw failure(what, committing, e);
+        }
+      }
+      listeners.fire(ctx.claimable);
+      return result;
+    }
+  }
+
+  /** SQLStates of the session limits: a lock wait cut short, a session ended while idle. */
+  static final String LOCK_NOT_AVAILABLE = "55P03";
+
+  static final String IDLE_IN_TRANSACTION_TIMEOUT = "25P03";
+
+  private StoreException failure(String what, boolean committing, SQLException e) {
+    String state = e.getSQLState();
+    String outcome;
+    if (LOCK_NOT_AVAILABLE.equals(state)) {
+      outcome =
+          " failed, nothing was written: it waited longer than lock_timeout for a row that another"
+              + " transaction holds (another node busy with it, or cut off until the server ends its"
+              + " session); the next try may find it free: ";
+    } else if (IDLE_IN_TRANSACTION_TIMEOUT.equals(state)) {
+      // The server rolled the transaction back before ending the session, commit or not.
+      outcome =
+          " failed, nothing was written: the server ended the session because it stayed idle"
+              + " inside the transaction longer than idle_in_transaction_session_timeout (this node"
+              + " stalled or lost the database): ";
+    } else if (committing) {
+      outcome =
+          " failed during commit; the outcome is unknown (it may or may not have been written): ";
+    } else {
+      outcome = " failed, nothing was written: ";
+    }
+    return new StoreException(
+        what + " on the " + dialect.describe() + outcome + SqlErrors.describe(e), e);
+  }
+
+  private long[] nextPositions(Connection c, int n) throws SQLException {
+    long[] p = new long[n];
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT nextval('" + dialect.sequence + "') FROM generate_series(1, ?) ORDER BY 1")) {
+      ps.setInt(1, n);
+      try (ResultSet rs = ps.executeQuery()) {
+        int i = 0;
+        while (rs.next()) {
+          p[i++] = rs.getLong(1);
+        }
+      }
+    }
+    return p;
+  }
+
+  private void notifyOthers(Connection c, Set<String> queues) throws SQLException {
+    if (queues.isEmpty()) {
+      return;
+    }
+    List<String> payloads = new ArrayList<>();
+    StringBuilder current = new StringBuilder(instanceId);
+    for (String q : queues) {
+      if (current.length() > instanceId.length()
+          && (current + "\n" + q).getBytes(StandardCharsets.UTF_8).length > PAYLOAD_BYTES) {
+        payloads.add(current.toString());
+        current = new StringBuilder(instanceId);
+      }
+      current.append('\n').append(q);
+    }
+    payloads.add(current.toString());
+    try (PreparedStatement ps = c.prepareStatement("SELECT pg_notify(?, ?)")) {
+      for (String payload : payloads) {
+        ps.setString(1, dialect.channel());
+        ps.setString(2, payload);
+        ps.executeQuery().close();
+      }
+    }
+  }
+
+  private static void rollbackQuietly(Connection c, Throwable cause) {
+    try {
+      c.rollback();
+    } catch (SQLException | RuntimeException e) {
+      cause.addSuppressed(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    // The data source belongs to the host.
+  }
+}

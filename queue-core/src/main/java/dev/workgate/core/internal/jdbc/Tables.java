@@ -1,0 +1,335 @@
+package dev.workgate.core.internal.jdbc;
+
+import dev.workgate.core.ConcurrencyException;
+import dev.workgate.core.RecordedEvent;
+import dev.workgate.core.WorkOrderEvent;
+import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.internal.jdbc.Tables.Current;
+import dev.workgate.core.store.StoreException.UnreadableRowException;
+import dev.workgate.core.store.Stores.OpenMode;
+import dev.workgate.spi.EventCodec;
+import dev.workgate.spi.EventCodecException;
+import dev.workgate.spi.WorkOrder;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * What the parts of a {@link JdbcWorkOrderStore} share: the dialect, the statements over the
+ * projection that several parts run, the decoding of rows and events (through the decoded-spec
+ * cache, into the quarantine when one cannot be read), the writing of events and rows, and the
+ * checks that the store is open and may write.
+ *
+ * <p>Thread-safe: its state is immutable but for the cache, the quarantine (both thread-safe) and
+ * the closed flag (volatile).
+ */
+final class Tables {
+  /** Rows per multi-row statement: well under both databases' parameter limits. */
+  static final int CHUNK = 500;
+
+  final SqlDialect d;
+  final Quarantine quarantine;
+
+  /**
+   * Decoded Submitted events by log position, for the spec every view joins; bounded by bytes, see
+   * {@link DecodedSpecCache}.
+   */
+  final DecodedSpecCache submittedEvents;
+
+  final String viewSelect;
+  private final String insertRow;
+  private final String updateRow;
+  private final boolean readOnly;
+  private volatile boolean closed;
+
+  Tables(SqlDialect d, boolean readOnly, long specCacheBytes) {
+    this.d = d;
+    this.readOnly = readOnly;
+    this.quarantine = new Quarantine();
+    this.submittedEvents = new DecodedSpecCache(specCacheBytes);
+    this.viewSelect =
+        "SELECT p."
+            + String.join(", p.", Row.COLUMNS)
+            + ", e.position, e.type, e.schema_version, e.data FROM "
+            + d.workOrders
+            + " p JOIN "
+            + d.events
+            + " e ON e.work_order_id = p.id AND e.version = 1";
+    this.insertRow =
+        "INSERT INTO "
+            + d.workOrders
+            + " ("
+            + String.join(", ", Row.COLUMNS)
+            + ") VALUES ("
+            + marks(Row.COLUMNS.size())
+            + ")";
+    this.updateRow =
+        "UPDATE "
+            + d.workOrders
+            + " SET "
+            + Row.MUTABLE_COLUMNS.stream()
+                .map(col -> col + " = ?")
+                .collect(Collectors.joining(", "))
+            + " WHERE id = ? AND version = ?";
+  }
+
+  /** Marks the store closed; false if it was already. */
+  synchronized boolean close() {
+    if (closed) {
+      return false;
+    }
+    closed = true;
+    return true;
+  }
+
+  /** A projection row and its view. */
+  record Current(Row row, WorkOrder view) {}
+
+  /** Loads projection rows and views by id, with a locking suffix. */
+  Map<WorkOrderId, Current> load(Connection c, Set<WorkOrderId> ids, String suffix)
+      throws SQLException {
+    Map<WorkOrderId, Current> out = new HashMap<>();
+    // Chunks in code-point order, each locked in the same order by the database: one total lock
+    // order for every writer, so batches larger than a chunk cannot deadlock each other.
+    List<WorkOrderId> all = new ArrayList<>(ids);
+    all.sort((x, y) -> compareCodePoints(x.value(), y.value()));
+    for (List<WorkOrderId> chunk : chunks(all)) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              viewSelect + " WHERE p.id IN (" + marks(chunk.size()) + ")" + suffix)) {
+        for (int i = 0; i < chunk.size(); i++) {
+          ps.setString(i + 1, chunk.get(i).value());
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            Current cur;
+            try {
+              cur = current(rs);
+            } catch (UnreadableRowException e) {
+              quarantine.add(e); // counted and logged; the append to that work order fails
+              throw e;
+            }
+            out.put(cur.view().id(), cur);
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Reads a row of {@link #viewSelect}. */
+  Current current(ResultSet rs) throws SQLException {
+    return current(Row.read(rs, 1), rs);
+  }
+
+  /** Reads the rest of a row of {@link #viewSelect} whose projection columns were read. */
+  Current current(Row row, ResultSet rs) throws SQLException {
+    int e = Row.COLUMNS.size() + 1;
+    long position = rs.getLong(e);
+    WorkOrderEvent first = submittedEvents.get(position);
+    if (first == null) {
+      String data = rs.getString(e + 3);
+      first = decode(position, row.id(), rs.getString(e + 1), rs.getInt(e + 2), data);
+      if (first instanceof WorkOrderEvent.Submitted) {
+        submittedEvents.put(position, first, data == null ? 0 : data.length());
+      }
+    }
+    if (!(first instanceof WorkOrderEvent.Submitted submitted)) {
+      throw new UnreadableRowException(
+          "work order "
+              + row.id()
+              + ": the event at position "
+              + position
+              + " (version 1) is "
+              + first.type()
+              + ", not Submitted; the log was changed outside Workgate",
+          row.id(),
+          position,
+          null);
+    }
+    try {
+      return new Current(row, row.toView(submitted.spec()));
+    } catch (IllegalArgumentException | EventCodecException e2) {
+      throw new UnreadableRowException(
+          "work order "
+              + row.id()
+              + ": its projection row in "
+              + d.workOrders
+              + " is damaged ("
+              + e2.getMessage()
+              + "); run rebuildProjection(REPAIR) to rewrite it from the log",
+          row.id(),
+          0,
+          e2);
+    }
+  }
+
+  WorkOrderEvent decode(
+      long position, String workOrderId, String type, int schemaVersion, String data) {
+    try {
+      return EventCodec.decode(type, schemaVersion, data);
+    } catch (EventCodecException | IllegalArgumentException e) {
+      throw new UnreadableRowException(
+          "the event at position "
+              + position
+              + " of work order "
+              + workOrderId
+              + " in "
+              + d.events
+              + " cannot be read: "
+              + e.getMessage(),
+          workOrderId,
+          position,
+          e);
+    }
+  }
+
+  interface EncodedAt {
+    EventCodec.EncodedEvent at(int index);
+  }
+
+  void insertEvents(Connection c, List<RecordedEvent> events, EncodedAt encoded)
+      throws SQLException {
+    for (int from = 0; from < events.size(); from += CHUNK) {
+      int to = Math.min(events.size(), from + CHUNK);
+      StringBuilder sql =
+          new StringBuilder(
+              "INSERT INTO " + d.events + " (" + JdbcWorkOrderStore.EVENT_COLUMNS + ") VALUES ");
+      for (int i = from; i < to; i++) {
+        sql.append(i == from ? "" : ", ").append("(?, ?, ?, ?, ?, ?, ?)");
+      }
+      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+        int n = 1;
+        for (int i = from; i < to; i++) {
+          RecordedEvent r = events.get(i);
+          EventCodec.EncodedEvent e = encoded.at(i);
+          ps.setLong(n++, r.position());
+          ps.setString(n++, r.workOrderId().value());
+          ps.setLong(n++, r.version());
+          ps.setString(n++, e.type());
+          ps.setInt(n++, e.schemaVersion());
+          ps.setString(n++, e.data());
+          ps.setLong(n++, Row.micros(r.recordedAt()));
+        }
+        ps.executeUpdate();
+      }
+    }
+  }
+
+  void insertRows(Connection c, List<Row> rows) throws SQLException {
+    if (rows.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps = c.prepareStatement(insertRow)) {
+      for (Row row : rows) {
+        row.bind(ps, 1);
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
+  void updateRows(Connection c, List<Row> rows, List<Long> expectedVersions) throws SQLException {
+    if (rows.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps = c.prepareStatement(updateRow)) {
+      int n = Row.MUTABLE_COLUMNS.size();
+      for (int i = 0; i < rows.size(); i++) {
+        Row row = rows.get(i);
+        row.bindMutable(ps, 1);
+        ps.setString(n + 1, row.id());
+        ps.setLong(n + 2, expectedVersions.get(i));
+        ps.addBatch();
+      }
+      int[] counts = ps.executeBatch();
+      for (int i = 0; i < counts.length; i++) {
+        if (counts[i] == 0) {
+          // Another writer changed the row between our read and this update: the row locks
+          // (PostgreSQL) and the single writer (SQLite) rule this out, so the database was
+          // changed outside the store.
+          throw new ConcurrencyException(
+              WorkOrderId.of(rows.get(i).id()), "exactly(" + expectedVersions.get(i) + ")", -1);
+        }
+      }
+    }
+  }
+
+  RecordedEvent recorded(ResultSet rs) throws SQLException {
+    long position = rs.getLong(1);
+    String id = rs.getString(2);
+    WorkOrderEvent event = decode(position, id, rs.getString(4), rs.getInt(5), rs.getString(6));
+    return new RecordedEvent(
+        position, WorkOrderId.of(id), rs.getLong(3), Row.instant(rs.getLong(7)), event);
+  }
+
+  /**
+   * Refuses a write of a store opened {@link OpenMode#READ_ONLY}; {@code what} null lets it pass.
+   */
+  void ensureWritable(String what) {
+    if (readOnly && what != null) {
+      throw ReadOnlyWriter.refusal(d, what);
+    }
+  }
+
+  void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("the work-order store on the " + d.describe() + " is closed");
+    }
+  }
+
+  static void requireLimit(int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be at least 1, got " + limit);
+    }
+  }
+
+  /** Code-point order: the byte order of UTF-8, which PostgreSQL's collation "C" uses. */
+  static int compareCodePoints(String a, String b) {
+    int i = 0;
+    int j = 0;
+    while (i < a.length() && j < b.length()) {
+      int ca = a.codePointAt(i);
+      int cb = b.codePointAt(j);
+      if (ca != cb) {
+        return Integer.compare(ca, cb);
+      }
+      i += Character.charCount(ca);
+      j += Character.charCount(cb);
+    }
+    return Integer.compare(a.length() - i, b.length() - j);
+  }
+
+  static String marks(int n) {
+    return String.join(", ", Collections.nCopies(n, "?"));
+  }
+
+  static <T> List<List<T>> chunks(List<T> all) {
+    List<List<T>> out = new ArrayList<>();
+    for (int i = 0; i < all.size(); i += CHUNK) {
+      out.add(all.subList(i, Math.min(all.size(), i + CHUNK)));
+    }
+    return out;
+  }
+
+  static void bind(PreparedStatement ps, List<Object> params) throws SQLException {
+    for (int i = 0; i < params.size(); i++) {
+      Object p = params.get(i);
+      if (p instanceof String s) {
+        ps.setString(i + 1, s);
+      } else if (p instanceof Integer n) {
+        ps.setInt(i + 1, n);
+      } else {
+        ps.setLong(i + 1, (Long) p);
+      }
+    }
+  }
+}

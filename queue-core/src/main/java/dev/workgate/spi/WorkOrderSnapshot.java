@@ -1,0 +1,47 @@
+package dev.workgate.spi;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.workgate.core.ErrorInfo;
+import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.WorkOrderSpec;
+import dev.workgate.core.WorkOrderState;
+import java.time.Instant;
+
+/**
+ * Every field of a work order's view, as a store keeps it in its projection: what {@link
+ * WorkOrder#snapshot()} gives and {@link WorkOrder#restore(WorkOrderSnapshot)} takes. Stores that
+ * keep the projection outside the heap write these fields to columns and read them back. Immutable.
+ *
+ * @param id the work order
+ * @param spec what was submitted
+ * @param resubmittedFrom the work order this one was resubmitted from, or null
+ * @param state the current state
+ * @param attempt the number of claims so far
+ * @param version the version of the last event
+ * @param submittedAt when Submitted was recorded
+ * @param updatedAt when the last event was recorded
+ * @param availableAt when the work order may next be claimed
+ * @param leaseOwner who holds the lease, or null
+ * @param leaseExpiresAt when the lease runs out, or null
+ * @param lastError the last failure, or null
+ * @param nextAttemptAt when a waiting retry is due, or null
+ * @param result the result of a completed work order, or null
+ * @param cancellationReason the reason of a pending cancellation request, or null
+ */
+public record WorkOrderSnapshot(
+    WorkOrderId id,
+    WorkOrderSpec spec,
+    WorkOrderId resubmittedFrom,
+    WorkOrderState state,
+    int attempt,
+    long version,
+    Instant submittedAt,
+    Instant updatedAt,
+    Instant availableAt,
+    String leaseOwner,
+    Instant leaseExpiresAt,
+    ErrorInfo lastError,
+    Instant nextAttemptAt,
+    JsonNode result,
+    String cancellationReason,
+    int releases) {}
