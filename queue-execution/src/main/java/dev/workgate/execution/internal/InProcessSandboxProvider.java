@@ -52,45 +52,16 @@ import org.slf4j.MDC;
  *
  * <p>Thread-safe. Handlers run on the executor given to the constructor, which stays its caller's
  * (a {@link dev.workgate.Workgate} gives its providers a pool of the node's, shut down with the
- * node), or else on a pool of daemon threads shared by every provider built without one.
+ * node); there is no process-wide pool.
  */
 public final class InProcessSandboxProvider implements SandboxProvider {
   private static final Logger LOG = LoggerFactory.getLogger(InProcessSandboxProvider.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /**
-   * The pool of providers built without one: a thread per running handler, kept for a minute after
-   * its handler ends so that the next attempt does not pay for a new thread. Made on first use and
-   * never shut down; its threads are daemons, so it never keeps the JVM alive.
-   */
-  private static final class SharedPool {
-    static final ExecutorService HANDLERS = cachedPool(SharedPool::daemon);
-
-    private static Thread daemon(Runnable r) {
-      Thread t = new Thread(r, "workgate-handler");
-      t.setDaemon(true);
-      return t;
-    }
-  }
-
   private final Path root;
   private final WorkHandler handler;
   private final Clock clock;
   private final ExecutorService handlers;
-
-  /**
-   * A provider for one handler whose handlers run on a pool shared by every provider built this
-   * way: made on first use, never shut down, of daemon threads that end after a minute idle. A
-   * {@link dev.workgate.Workgate} does not use it: it gives its providers a pool of its own (see
-   * {@link #InProcessSandboxProvider(Path, WorkHandler, Clock, ExecutorService)}).
-   *
-   * @param root where sandbox directories are created
-   * @param handler the handler
-   * @param clock stamps the sandbox records
-   */
-  public InProcessSandboxProvider(Path root, WorkHandler handler, Clock clock) {
-    this(root, handler, clock, null);
-  }
 
   /**
    * A provider for one handler whose handlers run on {@code handlers}.
@@ -114,7 +85,7 @@ public final class InProcessSandboxProvider implements SandboxProvider {
     this.root = Objects.requireNonNull(root, "root").toAbsolutePath().normalize();
     this.handler = Objects.requireNonNull(handler, "handler");
     this.clock = Objects.requireNonNull(clock, "clock");
-    this.handlers = handlers;
+    this.handlers = Objects.requireNonNull(handlers, "handlers");
   }
 
   /**
@@ -137,7 +108,7 @@ public final class InProcessSandboxProvider implements SandboxProvider {
   }
 
   private ExecutorService handlers() {
-    return handlers != null ? handlers : SharedPool.HANDLERS;
+    return handlers;
   }
 
   @Override

@@ -36,9 +36,12 @@ import org.junit.jupiter.api.io.TempDir;
 class InProcessSandboxProviderTest {
   @TempDir Path dir;
   private final WorkOrderStore store = Stores.inMemory();
+  private final ExecutorService handlers =
+      InProcessSandboxProvider.cachedPool(r -> new Thread(r, "test-handler"));
 
   @AfterEach
   void close() {
+    handlers.shutdownNow();
     store.close();
   }
 
@@ -76,7 +79,7 @@ class InProcessSandboxProviderTest {
   void an_attempt_that_never_asks_for_its_working_directory_touches_no_disk() throws Exception {
     Path root = dir.resolve("sandboxes");
     InProcessSandboxProvider provider =
-        new InProcessSandboxProvider(root, ctx -> WorkResult.ok(), Clock.systemUTC());
+        new InProcessSandboxProvider(root, ctx -> WorkResult.ok(), Clock.systemUTC(), handlers);
 
     Sandbox sandbox = provider.create(claimed());
     assertThat(sandbox.run().succeeded()).isTrue();
@@ -156,7 +159,8 @@ class InProcessSandboxProviderTest {
               assertThat(ctx.workDir()).isEqualTo(first); // the same directory every time
               return WorkResult.ok(Files.readString(ctx.workDir().resolve("notes.txt")));
             },
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            handlers);
     SandboxRequest request = claimed();
 
     Sandbox sandbox = provider.create(request);
@@ -193,7 +197,8 @@ class InProcessSandboxProviderTest {
               }
               return WorkResult.ok();
             },
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            handlers);
     Sandbox sandbox = provider.create(claimed());
     Thread runner =
         new Thread(
@@ -221,7 +226,7 @@ class InProcessSandboxProviderTest {
     Path root = dir.resolve("sandboxes");
     AtomicBoolean nextSawInterrupt = new AtomicBoolean();
     InProcessSandboxProvider quick =
-        new InProcessSandboxProvider(root, ctx -> WorkResult.ok(), Clock.systemUTC());
+        new InProcessSandboxProvider(root, ctx -> WorkResult.ok(), Clock.systemUTC(), handlers);
     InProcessSandboxProvider checking =
         new InProcessSandboxProvider(
             root,
@@ -231,7 +236,8 @@ class InProcessSandboxProviderTest {
               }
               return WorkResult.ok();
             },
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            handlers);
     for (int i = 0; i < 300; i++) {
       Sandbox a = quick.create(claimed());
       Thread killer = new Thread(() -> a.kill(Duration.ofSeconds(5)));
@@ -252,7 +258,7 @@ class InProcessSandboxProviderTest {
   void a_handler_that_returned_has_stopped_by_the_time_run_returns() throws Exception {
     InProcessSandboxProvider provider =
         new InProcessSandboxProvider(
-            dir.resolve("sandboxes"), ctx -> WorkResult.ok(), Clock.systemUTC());
+            dir.resolve("sandboxes"), ctx -> WorkResult.ok(), Clock.systemUTC(), handlers);
     for (int i = 0; i < 200; i++) {
       Sandbox sandbox = provider.create(claimed());
       sandbox.run();
@@ -283,7 +289,8 @@ class InProcessSandboxProviderTest {
                 }
               }
             },
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            handlers);
     Sandbox sandbox = provider.create(claimed());
     CompletableFuture<Throwable> ran =
         CompletableFuture.supplyAsync(
@@ -314,7 +321,7 @@ class InProcessSandboxProviderTest {
   void a_sandbox_destroyed_before_it_ran_has_stopped() throws Exception {
     InProcessSandboxProvider provider =
         new InProcessSandboxProvider(
-            dir.resolve("sandboxes"), ctx -> WorkResult.ok(), Clock.systemUTC());
+            dir.resolve("sandboxes"), ctx -> WorkResult.ok(), Clock.systemUTC(), handlers);
     Sandbox sandbox = provider.create(claimed());
 
     sandbox.destroy();
