@@ -11,14 +11,12 @@ import dev.workgate.core.store.StoreView;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.execution.SandboxProvider;
 import dev.workgate.execution.internal.ExecutionManager;
-import dev.workgate.execution.internal.SandboxPaths;
 import dev.workgate.internal.ManualDrive;
 import dev.workgate.retry.ErrorClassifier;
 import dev.workgate.retry.RetryPolicy;
 import dev.workgate.retry.internal.RetryManager;
 import dev.workgate.scheduler.MemoryProbe;
 import dev.workgate.scheduler.ResourceConfig;
-import dev.workgate.scheduler.internal.MemoryProbes;
 import dev.workgate.scheduler.internal.ResourceMonitor;
 import dev.workgate.scheduler.internal.Scheduler;
 import dev.workgate.scheduler.internal.SchedulerConfig;
@@ -706,8 +704,7 @@ public final class Workgate implements AutoCloseable {
     }
 
     /**
-     * How many due retries are released per store transaction. Default {@link
-     * RetryManager#DEFAULT_BATCH_SIZE}.
+     * How many due retries are released per store transaction. Default 100.
      *
      * @param size from 1 to 10,000
      * @return this builder
@@ -721,7 +718,7 @@ public final class Workgate implements AutoCloseable {
     /**
      * How often a work order may be released (its node shut down past the grace, died, or could not
      * renew its lease: attempts that cost nothing) before the next release fails it as {@code
-     * POISONED}. Default {@link RetryManager#DEFAULT_MAX_RELEASES}.
+     * POISONED}. Default 5.
      *
      * @param releases from 0 to 1,000
      * @return this builder
@@ -761,7 +758,7 @@ public final class Workgate implements AutoCloseable {
      * store is a SQLite file ({@code <file>.sandboxes}), otherwise a directory of this user and
      * node under {@code java.io.tmpdir} ({@code workgate-sandboxes-<user>-<node>}), created {@code
      * 0700}, which {@link #build()} refuses to use if it exists and is not a directory of this user
-     * with mode {@code 0700} (see {@link SandboxPaths#defaultRoot}).
+     * with mode {@code 0700}.
      *
      * @param root the directory
      * @return this builder
@@ -832,8 +829,7 @@ public final class Workgate implements AutoCloseable {
 
     /**
      * How long a work order that could run on this node waits for resources that smaller work keeps
-     * taking before the node reserves them for it. Default {@link
-     * SchedulerConfig#DEFAULT_STARVATION_THRESHOLD} (1 min).
+     * taking before the node reserves them for it. Default 1 min.
      *
      * @param threshold positive, at most an hour
      * @return this builder
@@ -859,8 +855,7 @@ public final class Workgate implements AutoCloseable {
     }
 
     /**
-     * The most work orders one claim takes (one store transaction). Default {@link
-     * SchedulerConfig#DEFAULT_CLAIM_BATCH_SIZE}.
+     * The most work orders one claim takes (one store transaction). Default 16.
      *
      * @param size from 1 to 1,000
      * @return this builder
@@ -872,8 +867,7 @@ public final class Workgate implements AutoCloseable {
     }
 
     /**
-     * The most expired leases this node reaps per turn. Default {@link
-     * SchedulerConfig#DEFAULT_REAP_BATCH_SIZE}.
+     * The most expired leases this node reaps per turn. Default 100.
      *
      * @param size from 1 to 10,000
      * @return this builder
@@ -932,8 +926,7 @@ public final class Workgate implements AutoCloseable {
      * partition, a store that does not answer), so that it is dead before another node may take the
      * work order over. Work stopped this way gets half the margin to stop before it is killed (at
      * most the kill grace); the other half covers clock skew between nodes. Default half the lease
-     * ({@link SchedulerConfig#DEFAULT_SELF_FENCE_MARGIN} for the default lease); see
-     * docs/execution.md.
+     * (15 s for the default lease of 30 s); see docs/execution.md.
      *
      * @param margin positive; the margin plus the renew interval must be shorter than the lease
      * @return this builder
@@ -980,9 +973,8 @@ public final class Workgate implements AutoCloseable {
 
     /**
      * How long a sandbox may take to be created before the creation is interrupted and the attempt
-     * recorded as {@code SANDBOX_CREATION_TIMEOUT} (retryable). Default {@link
-     * ExecutionManager#DEFAULT_SANDBOX_CREATION_TIMEOUT} (5 min): a creation that takes longer is
-     * taken as hung.
+     * recorded as {@code SANDBOX_CREATION_TIMEOUT} (retryable). Default 5 min: a creation that
+     * takes longer is taken as hung.
      *
      * @param timeout positive
      * @return this builder
@@ -994,8 +986,7 @@ public final class Workgate implements AutoCloseable {
 
     /**
      * How long a handler that ignored its stop, and was abandoned after the kill grace, keeps its
-     * slot while its thread still runs; after it the slot is freed with a warning. Default {@link
-     * ExecutionManager#DEFAULT_ABANDONED_HANDLER_SLOT_CAP} (1 h).
+     * slot while its thread still runs; after it the slot is freed with a warning. Default 1 h.
      *
      * @param cap zero (free at once) or positive, at most 7 days
      * @return this builder
@@ -1029,7 +1020,9 @@ public final class Workgate implements AutoCloseable {
     }
 
     /**
-     * How the node reads its free memory. Default {@link MemoryProbes#system()}.
+     * How the node reads its free memory. Default: the container's memory (cgroup v2) where there
+     * is one, else the host's ({@code /proc/meminfo}), else the JVM's; each reading is reused for a
+     * short while.
      *
      * @param probe the probe
      * @return this builder

@@ -43,7 +43,7 @@ import java.util.concurrent.locks.LockSupport;
  * }
  * }</pre>
  *
- * <p><b>Submits</b> go through {@link Submissions}, the one submit implementation of Workgate:
+ * <p><b>Submits</b> go through the one submit implementation of Workgate (nodes use it too):
  * idempotency keys (a taken key returns the first work order's id and writes nothing), per-queue
  * depth limits ({@link Builder#maxQueueDepth}), the memory default ({@link
  * Builder#memoryPerSlotMb}), and the fit check against the store's node table: a spec that no node
@@ -117,7 +117,7 @@ public final class WorkgateClient implements AutoCloseable {
    * @throws WorkDoesNotFitException if the node table has live rows and no node could ever run it;
    *     nothing is written
    * @throws IllegalStateException if the client is closed, or its idempotency key kept changing
-   *     hands under {@link Submissions#MAX_ATTEMPTS} attempts
+   *     hands under 10 attempts
    */
   public WorkOrderId submit(WorkOrderSpec spec) {
     Objects.requireNonNull(spec, "spec");
@@ -147,15 +147,15 @@ public final class WorkgateClient implements AutoCloseable {
   /**
    * Cancels a work order: at once if it waits ({@code PENDING}, {@code WAITING_RETRY}); if it runs,
    * the request is recorded and the node that owns it stops the work and records {@code Cancelled}
-   * at its next lease renewal. See {@link Cancellations}.
+   * at its next lease renewal.
    *
    * @param id the work order
-   * @param reason why, for a person; at most {@link Text#MAX_REASON_LENGTH} characters
+   * @param reason why, for a person; at most 2,000 characters
    * @return false if it had already ended
    * @throws IllegalArgumentException if there is no such work order or the reason is too long
    *     (nothing is recorded then)
-   * @throws IllegalStateException if the client is closed, or the work order kept changing under
-   *     {@link Cancellations#MAX_ATTEMPTS} attempts to cancel it
+   * @throws IllegalStateException if the client is closed, or the work order kept changing under 10
+   *     attempts to cancel it
    */
   public boolean cancel(WorkOrderId id, String reason) {
     return requestCancel(id, reason).cancelledOrRequested();
@@ -165,7 +165,7 @@ public final class WorkgateClient implements AutoCloseable {
    * Cancels a work order as {@link #cancel} does, telling what was done.
    *
    * @param id the work order
-   * @param reason why, for a person; at most {@link Text#MAX_REASON_LENGTH} characters
+   * @param reason why, for a person; at most 2,000 characters
    * @return what was done, with the view it was decided on
    * @throws IllegalArgumentException as {@link #cancel}
    * @throws IllegalStateException as {@link #cancel}
