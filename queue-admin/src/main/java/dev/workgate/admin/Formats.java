@@ -29,6 +29,17 @@ public final class Formats {
           "\\bP(?:\\d+D)?T(?:\\d+H)?(?:\\d+M)?(?:\\d+(?:\\.\\d+)?S)?\\b|\\b(\\d+)\\.(\\d{3}) s\\b");
 
   /**
+   * A duration as people read it: {@code 850ms}, {@code 20.0s}, {@code 3m05s}, {@code 2h07m}, the
+   * form every output of the admin CLI and the demo host uses.
+   *
+   * @param d the duration
+   * @return its text
+   */
+  public static String duration(java.time.Duration d) {
+    return Text.duration(d);
+  }
+
+  /**
    * A text from elsewhere (a retry decision, a message) with its durations written as {@link
    * #duration} writes them, so that one output never mixes {@code PT20S}, {@code 20.000 s} and
    * {@code 20.0s}.
@@ -50,7 +61,7 @@ public final class Formats {
         m.appendReplacement(out, Matcher.quoteReplacement(m.group()));
         continue;
       }
-      m.appendReplacement(out, Matcher.quoteReplacement(Text.duration(d)));
+      m.appendReplacement(out, Matcher.quoteReplacement(duration(d)));
     }
     m.appendTail(out);
     return out.toString();
@@ -82,7 +93,7 @@ public final class Formats {
           s.from().map(Enum::name).orElse("-"),
           s.to(),
           s.attempt(),
-          Text.duration(s.sincePrevious()),
+          duration(s.sincePrevious()),
           detail(s.event().event()));
     }
     return table.lines();

@@ -1,7 +1,7 @@
 package dev.workgate.examples.host;
 
+import dev.workgate.admin.Formats;
 import dev.workgate.core.WorkOrderState;
-import dev.workgate.core.internal.Text;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -94,7 +94,7 @@ final class BarLine {
     }
     parts.add(p.done() + "/" + p.total());
     if (layout.elapsed()) {
-      parts.add(Text.duration(p.elapsed()));
+      parts.add(Formats.duration(p.elapsed()));
     }
     parts.add(counts(layout.counts(), p));
     return String.join(" ", parts);

@@ -6,7 +6,6 @@ import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
-import dev.workgate.core.internal.Text;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.observability.WorkOrderTimeline;
 import java.io.PrintStream;
@@ -132,7 +131,7 @@ final class DemoReport {
     out.printf(
         "Summary: %d work orders ended in %s on %d slots (%.2f per second)%n",
         total,
-        Text.duration(elapsed),
+        Formats.duration(elapsed),
         maxSlots,
         elapsed.isZero() ? 0.0 : total * 1000.0 / elapsed.toMillis());
     out.printf(
@@ -165,10 +164,10 @@ final class DemoReport {
         attempts, total, codes.length() == 0 ? "none" : codes);
     out.printf(
         "  waits:     claimable to claimed p50 %s, max %s · attempts ran p50 %s, max %s%n",
-        Text.duration(percentile(waits, 50)),
-        Text.duration(percentile(waits, 100)),
-        Text.duration(percentile(runs, 50)),
-        Text.duration(percentile(runs, 100)));
+        Formats.duration(percentile(waits, 50)),
+        Formats.duration(percentile(waits, 100)),
+        Formats.duration(percentile(runs, 50)),
+        Formats.duration(percentile(runs, 100)));
     if (!failed.isEmpty()) {
       out.println("  failed for good (no retry could help, or attempts ran out):");
       failed.sort(Comparator.comparing(WorkOrderView::submittedAt));
@@ -188,7 +187,7 @@ final class DemoReport {
               out.println();
               out.printf(
                   "Work order %s failed and then succeeded on retry (%s in all):%n",
-                  t.workOrderId(), Text.duration(t.total()));
+                  t.workOrderId(), Formats.duration(t.total()));
               Formats.timelineLines(t).forEach(line -> out.println("  " + line));
             });
   }

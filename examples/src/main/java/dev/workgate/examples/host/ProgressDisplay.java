@@ -1,7 +1,7 @@
 package dev.workgate.examples.host;
 
+import dev.workgate.admin.Formats;
 import dev.workgate.core.WorkOrderState;
-import dev.workgate.core.internal.Text;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Map;
@@ -183,7 +183,7 @@ interface ProgressDisplay extends AutoCloseable {
 
     @Override
     public void event(Duration elapsed, String text) {
-      console.above("[" + Text.duration(elapsed) + "] " + text);
+      console.above("[" + Formats.duration(elapsed) + "] " + text);
     }
 
     @Override
@@ -264,12 +264,17 @@ interface ProgressDisplay extends AutoCloseable {
       lastPrinted = p.elapsed();
       err.printf(
           "[%7s] %d/%d ended · slots %d/%d · %s%n",
-          Text.duration(p.elapsed()), p.done(), p.total(), p.activeSlots(), p.maxSlots(), states);
+          Formats.duration(p.elapsed()),
+          p.done(),
+          p.total(),
+          p.activeSlots(),
+          p.maxSlots(),
+          states);
     }
 
     @Override
     public synchronized void event(Duration elapsed, String text) {
-      err.printf("[%7s] %s%n", Text.duration(elapsed), text);
+      err.printf("[%7s] %s%n", Formats.duration(elapsed), text);
     }
 
     @Override

@@ -4,13 +4,13 @@ import dev.workgate.NodeView;
 import dev.workgate.QueueStats;
 import dev.workgate.TransitionListener.StateChange;
 import dev.workgate.Workgate;
+import dev.workgate.admin.Formats;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderEvent.EventType;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
-import dev.workgate.core.internal.Text;
 import dev.workgate.core.store.StoreView.QueueCounts;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderQuery;
@@ -332,7 +332,7 @@ public final class WorkgateDemo implements Callable<Integer> {
           db.toAbsolutePath().normalize(),
           maxConcurrent,
           memoryPerSlotMb,
-          Text.duration(executionTimeout),
+          Formats.duration(executionTimeout),
           maxAttempts,
           usedSeed);
       if (!tracked.isEmpty()) {
@@ -418,7 +418,7 @@ public final class WorkgateDemo implements Callable<Integer> {
           err.printf(
               "workgate-demo: no work order ended for %s; giving up (workgate-admin status"
                   + " shows where they are)%n",
-              Text.duration(stallLimit));
+              Formats.duration(stallLimit));
           return EXIT_FAILURE;
         }
         synchronized (lock) {
@@ -469,7 +469,7 @@ public final class WorkgateDemo implements Callable<Integer> {
               who,
               c.attempt(),
               what,
-              Text.duration(
+              Formats.duration(
                   f.retryAt() == null
                       ? Duration.ZERO
                       : Duration.between(c.at(), f.retryAt()).abs()))
@@ -518,7 +518,7 @@ public final class WorkgateDemo implements Callable<Integer> {
 
   private void require(boolean ok, String option, String range, Object value) {
     if (!ok) {
-      String shown = value instanceof Duration d ? Text.duration(d) : String.valueOf(value);
+      String shown = value instanceof Duration d ? Formats.duration(d) : String.valueOf(value);
       throw new ParameterException(
           spec.commandLine(),
           option + " must be " + range + ", got " + shown,
