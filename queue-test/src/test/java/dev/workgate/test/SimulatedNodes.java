@@ -9,9 +9,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.function.Supplier;
 
 /**
- * The deterministic simulation's way into the package-private hooks of {@link ManualWorkgate}
- * (test code only): nodes whose attempts run on the simulation's fibers, their drive, their next
- * timer, and a crash.
+ * The deterministic simulation's way into the package-private hooks of {@link ManualWorkgate} (test
+ * code only): nodes whose attempts run on the simulation's fibers, their drive, their next timer,
+ * and a crash.
  */
 public final class SimulatedNodes {
   private SimulatedNodes() {}
