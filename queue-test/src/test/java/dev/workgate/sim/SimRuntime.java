@@ -60,7 +60,7 @@ final class SimRuntime {
     final String label;
     final String owner;
     private final Semaphore go = new Semaphore(0);
-    private Thread thread;
+    private Carrier carrier;
     private boolean finished;
     private boolean parked;
     private boolean crash;
@@ -84,6 +84,11 @@ final class SimRuntime {
   private final PriorityQueue<Task> tasks = new PriorityQueue<>();
   private final Semaphore back = new Semaphore(0);
   private final List<Fiber> fibers = new ArrayList<>();
+
+  /** Threads that ran a fiber to its end and wait for the next one: a thread each costs. */
+  private final java.util.ArrayDeque<Carrier> idle = new java.util.ArrayDeque<>();
+
+  private int carriers;
 
   /** Owners (node incarnations) that crashed: nothing of theirs runs again. */
   private final java.util.Set<String> crashed = new java.util.HashSet<>();
@@ -186,6 +191,44 @@ final class SimRuntime {
     clock.advance(by);
   }
 
+  /**
+   * The thread a fiber runs on: one runs fibers one after another, each from its start to its end,
+   * so that a run starts as many threads as it has fibers at once, not as it has fibers.
+   */
+  private final class Carrier implements Runnable {
+    private final Semaphore assigned = new Semaphore(0);
+    private Fiber fiber;
+    private Runnable body;
+    private boolean retired;
+
+    @Override
+    public void run() {
+      while (true) {
+        assigned.acquireUninterruptibly();
+        if (retired) {
+          return;
+        }
+        Fiber f = fiber;
+        Thread.interrupted(); // a fresh start: no interrupt meant for the fiber before
+        current.set(f);
+        try {
+          body.run();
+        } catch (Crashed expected) {
+          // its node is gone: nothing more happens on it
+        } catch (Throwable t) {
+          fiberFailure = t;
+        } finally {
+          current.remove();
+          fiber = null;
+          body = null;
+          f.finished = true;
+          idle.push(this);
+          back.release();
+        }
+      }
+    }
+  }
+
   /** Starts a fiber now (as the next task at the current time). */
   Fiber startFiber(String label, String owner, Runnable body) {
     Fiber fiber = new Fiber(label, owner);
@@ -195,29 +238,23 @@ final class SimRuntime {
         now(),
         "start " + label,
         () -> {
-          Thread thread =
-              new Thread(
-                  () -> {
-                    current.set(fiber);
-                    try {
-                      fiber.go.acquireUninterruptibly();
-                      if (!fiber.crash) {
-                        body.run();
-                      }
-                    } catch (Crashed expected) {
-                      // its node is gone: nothing more happens on it
-                    } catch (Throwable t) {
-                      fiberFailure = t;
-                    } finally {
-                      fiber.finished = true;
-                      back.release();
-                    }
-                  },
-                  "sim-" + label);
-          thread.setDaemon(true);
-          fiber.thread = thread;
-          thread.start();
-          transfer(fiber);
+          if (fiber.crash) {
+            fiber.finished = true; // its node died before it could start
+            return;
+          }
+          Carrier carrier = idle.poll();
+          if (carrier == null) {
+            carrier = new Carrier();
+            Thread thread = new Thread(carrier, "sim-fiber-" + (++carriers));
+            thread.setDaemon(true);
+            thread.start();
+          }
+          carrier.fiber = fiber;
+          carrier.body = body;
+          fiber.carrier = carrier;
+          fiber.parked = false;
+          carrier.assigned.release();
+          back.acquireUninterruptibly();
         });
     return fiber;
   }
@@ -280,7 +317,7 @@ final class SimRuntime {
     for (Fiber f : new ArrayList<>(fibers)) {
       if (f.owner.equals(owner) && !f.finished) {
         f.crash = true;
-        if (f.thread == null) {
+        if (f.carrier == null) {
           continue; // not started yet: its start task sees the flag
         }
         transfer(f);
@@ -289,16 +326,24 @@ final class SimRuntime {
     fibers.removeIf(f -> f.finished);
   }
 
-  /** Ends the run: every fiber still parked is unwound, so that no thread is left behind. */
+  /**
+   * Ends the run: every fiber still parked is unwound and every thread ends, so that none is left
+   * behind.
+   */
   void close() {
     for (Fiber f : new ArrayList<>(fibers)) {
-      if (!f.finished && f.thread != null) {
+      if (!f.finished && f.carrier != null) {
         f.crash = true;
         transfer(f);
       }
     }
     fibers.clear();
     tasks.clear();
+    for (Carrier c : idle) {
+      c.retired = true;
+      c.assigned.release();
+    }
+    idle.clear();
   }
 
   int liveFibers() {
