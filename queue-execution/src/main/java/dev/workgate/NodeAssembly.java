@@ -14,7 +14,10 @@ import dev.workgate.scheduler.internal.MemoryProbes;
 import dev.workgate.scheduler.internal.ResourceMonitor;
 import dev.workgate.scheduler.internal.Scheduler;
 import dev.workgate.scheduler.internal.SchedulerConfig;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -55,9 +58,14 @@ final class NodeAssembly {
     this.transitions = new Transitions(b.transitionLogLevel);
     this.hostStore = b.store != null ? b.store : Stores.inMemory(b.clock);
     this.ownsStore = b.store == null;
+    // Attempts on a driver's cooperative threads must never wait for each other's writes: no group
+    // commit for them (see ManualDrive).
     this.store =
         new ObservedStore(
-            new GroupCommitStore(hostStore), this::observed, transitions::wanted, b.clock);
+            drive != null && drive.attemptsApart() ? hostStore : new GroupCommitStore(hostStore),
+            this::observed,
+            transitions::wanted,
+            b.clock);
     this.completions =
         new Completions(
             store,
@@ -111,9 +119,10 @@ final class NodeAssembly {
       eb.threadFactory(threadFactory);
     }
     if (drive != null) {
-      // Everything on the thread that turns the node; timers on the drive's time.
-      eb.executor(drive.callerThread())
-          .creationExecutor(drive.callerThread())
+      // Everything on the thread that turns the node (or attempts where the drive says); timers on
+      // the drive's time.
+      eb.executor(drive.attempts())
+          .creationExecutor(drive.attempts())
           .killExecutor(drive.callerThread())
           .timer(drive.timer());
     }
@@ -134,6 +143,9 @@ final class NodeAssembly {
     if (threadFactory != null) {
       sb.threadFactory(threadFactory);
     }
+    if (drive != null) {
+      drive.ids().ifPresent(sb::ids);
+    }
     this.scheduler = sb.build();
     this.housekeeping =
         new Housekeeping(
@@ -142,7 +154,7 @@ final class NodeAssembly {
             threadFactory != null ? threadFactory : daemonThreads("workgate-orphans-" + nodeId));
     if (drive != null) {
       executions.addListener((id, attempt, outcome) -> drive.attemptEnded());
-      drive.bind(scheduler::runOnce);
+      drive.bind(new DrivenNode(scheduler, executions));
     }
     this.client = WorkgateClient.ofNode(store, scheduler.submissions());
     this.storeView = StoreView.readOnly(store);
@@ -153,6 +165,30 @@ final class NodeAssembly {
   private void observed(StateChange change) {
     transitions.observed(change);
     completions.transitioned(change);
+  }
+
+  /** What a manual drive runs of its node. */
+  private record DrivenNode(Scheduler scheduler, ExecutionManager executions)
+      implements ManualDrive.Node {
+    @Override
+    public Instant turn() {
+      return scheduler.runOnce();
+    }
+
+    @Override
+    public Optional<Instant> fenceOverdueWork() {
+      return scheduler.fenceOverdueWork();
+    }
+
+    @Override
+    public void stopClaiming() {
+      scheduler.stopClaiming();
+    }
+
+    @Override
+    public void killAllForShutdown(Duration grace) {
+      executions.killAllForShutdown(grace);
+    }
   }
 
   /** The default factory of the node's own threads: daemons with the given name. */

@@ -520,11 +520,12 @@ public final class Workgate implements AutoCloseable {
 
     /**
      * Internal to Workgate's test kit ({@code dev.workgate.test.ManualWorkgate}), not for hosts:
-     * the node runs no thread of its own. Its executions, sandbox creations, kills and in-process
-     * handlers run on the thread that turns it with {@link ManualDrive#runOnce()}, its timers on
-     * {@link ManualDrive#timer()}; {@link Workgate#start()} is refused, and no scheduler loop,
-     * watchdog, completions watcher or orphan housekeeping ever runs. Every other setting keeps its
-     * meaning; the {@link #threadFactory} is not used. Default: none, a node with its own threads.
+     * the node runs no thread of its own. Its kills and in-process handlers run on the thread that
+     * turns it with {@link ManualDrive#runOnce()}, its executions and sandbox creations there too
+     * or on {@link ManualDrive#attempts()} where the drive says, its timers on {@link
+     * ManualDrive#timer()}; {@link Workgate#start()} is refused, and no scheduler loop, watchdog,
+     * completions watcher or orphan housekeeping ever runs. Every other setting keeps its meaning;
+     * the {@link #threadFactory} is not used. Default: none, a node with its own threads.
      *
      * @param drive the drive, for one node only
      * @return this builder

@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.AbstractExecutorService;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -78,6 +79,23 @@ public final class ClockTimer extends AbstractExecutorService implements Schedul
         }
       }
     }
+  }
+
+  /**
+   * When the earliest waiting task is due: what a driver that moves the clock in steps (a
+   * simulation) reads to stop the clock there, so that the task fires at its own time and not at
+   * the end of a longer step.
+   *
+   * @return the earliest due time, empty when no task waits
+   */
+  public synchronized Optional<Instant> nextDue() {
+    Instant earliest = null;
+    for (Task<?> t : tasks) {
+      if (earliest == null || t.at.isBefore(earliest)) {
+        earliest = t.at;
+      }
+    }
+    return Optional.ofNullable(earliest);
   }
 
   /**

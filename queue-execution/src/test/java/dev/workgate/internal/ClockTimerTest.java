@@ -38,6 +38,23 @@ class ClockTimerTest {
   }
 
   @Test
+  void nextDue_is_the_earliest_waiting_task_and_empty_when_none_waits() {
+    assertThat(timer.nextDue()).isEmpty();
+    java.time.Instant start = clock.instant();
+    ScheduledFuture<?> late = timer.schedule(() -> ran.add("late"), 5, TimeUnit.SECONDS);
+    timer.schedule(() -> ran.add("early"), 2, TimeUnit.SECONDS);
+    assertThat(timer.nextDue()).contains(start.plusSeconds(2));
+
+    clock.advance(Duration.ofSeconds(2));
+    timer.fireDue();
+    assertThat(ran).containsExactly("early");
+    assertThat(timer.nextDue()).contains(start.plusSeconds(5));
+
+    late.cancel(false);
+    assertThat(timer.nextDue()).isEmpty();
+  }
+
+  @Test
   void periodic_tasks_run_again_at_a_fixed_rate_or_after_a_fixed_delay() {
     timer.scheduleAtFixedRate(() -> ran.add("rate"), 1, 2, TimeUnit.SECONDS);
     ScheduledFuture<?> delay =

@@ -8,9 +8,11 @@ import dev.workgate.core.WorkOrderView;
 import dev.workgate.internal.ClockTimer;
 import dev.workgate.internal.ManualDrive;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * A Workgate node for tests that runs no thread of its own: nothing happens until the test calls
@@ -65,10 +67,14 @@ public final class ManualWorkgate implements AutoCloseable {
   private final Runnable fireTimers;
   private final ThreadLocal<Boolean> turning = ThreadLocal.withInitial(() -> false);
 
-  private ManualWorkgate(Workgate.Builder builder, MutableClock clock) {
+  private ManualWorkgate(
+      Workgate.Builder builder, MutableClock clock, Function<ClockTimer, ManualDrive> drives) {
     this.clock = clock;
     this.timer = new ClockTimer(clock);
-    this.drive = new ManualDrive(timer);
+    this.drive = Objects.requireNonNull(drives.apply(timer), "drive");
+    if (drive.timer() != timer) {
+      throw new IllegalArgumentException("the drive must schedule on the timer it is given");
+    }
     this.workgate = builder.clock(clock).manualDrive(drive).build();
     this.fireTimers = timer::fireDue;
     clock.onChange(fireTimers);
@@ -109,7 +115,29 @@ public final class ManualWorkgate implements AutoCloseable {
   public static ManualWorkgate of(Workgate.Builder builder, MutableClock clock) {
     Objects.requireNonNull(builder, "builder must not be null");
     Objects.requireNonNull(clock, "clock must not be null");
-    return new ManualWorkgate(builder, clock);
+    return new ManualWorkgate(builder, clock, ManualDrive::new);
+  }
+
+  /**
+   * Not API, for the project's deterministic simulation: a node whose drive is made by {@code
+   * drives} on the node's timer, typically one that runs attempts on the simulation's cooperative
+   * threads ({@link ManualDrive#ManualDrive(java.util.concurrent.ScheduledExecutorService,
+   * java.util.concurrent.ExecutorService, java.util.function.Supplier)}). Otherwise as {@link
+   * #of(Workgate.Builder, MutableClock)}.
+   *
+   * @param builder the settings of the node
+   * @param clock the node's time
+   * @param drives makes the node's drive on the timer it is given
+   * @return the node, built
+   * @throws IllegalArgumentException if the drive does not schedule on the given timer, or the
+   *     builder's settings are refused
+   */
+  static ManualWorkgate of(
+      Workgate.Builder builder, MutableClock clock, Function<ClockTimer, ManualDrive> drives) {
+    Objects.requireNonNull(builder, "builder must not be null");
+    Objects.requireNonNull(clock, "clock must not be null");
+    Objects.requireNonNull(drives, "drives must not be null");
+    return new ManualWorkgate(builder, clock, drives);
   }
 
   /**
@@ -213,6 +241,30 @@ public final class ManualWorkgate implements AutoCloseable {
   /** Timers waiting for their time, for tests of the kit itself. */
   int pendingTimers() {
     return timer.pending();
+  }
+
+  /** Not API, for the project's simulation: the drive that turns the node. */
+  ManualDrive drive() {
+    return drive;
+  }
+
+  /**
+   * Not API, for the project's simulation: when the node's earliest timer is due; empty when none
+   * waits, or once the node is closed or crashed.
+   */
+  Optional<Instant> nextTimerDue() {
+    return timer.isShutdown() ? Optional.empty() : timer.nextDue();
+  }
+
+  /**
+   * Not API, for the project's simulation: drops the node as a process that dies. It stops hearing
+   * the clock and its waiting timers are dropped; nothing is shut down, killed, released or
+   * written, so its leases lapse in the store as a dead node's do. {@link #runDue()} is refused
+   * from here on; the node is not to be used or closed after it.
+   */
+  void crash() {
+    clock.removeOnChange(fireTimers);
+    timer.shutdownNow();
   }
 
   /**

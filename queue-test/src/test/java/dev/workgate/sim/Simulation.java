@@ -1,6 +1,8 @@
 package dev.workgate.sim;
 
 import dev.workgate.NodeView;
+import dev.workgate.Workgate;
+import dev.workgate.WorkgateClient.CancelOutcome;
 import dev.workgate.core.ErrorInfo.ErrorCodes;
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.ResourceRequest;
@@ -9,25 +11,21 @@ import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
-import dev.workgate.core.internal.Cancellations;
 import dev.workgate.core.internal.ProjectionDiff;
-import dev.workgate.core.internal.memory.InMemoryWorkOrderStore;
-import dev.workgate.execution.internal.ExecutionManager;
-import dev.workgate.execution.internal.OrphanReaper;
+import dev.workgate.core.store.Stores;
+import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.internal.ManualDrive;
 import dev.workgate.retry.RetryPolicy;
 import dev.workgate.retry.RetryPolicy.Jitter;
-import dev.workgate.retry.internal.RetryManager;
 import dev.workgate.scheduler.MemoryProbe.MemoryReading;
 import dev.workgate.scheduler.ResourceConfig;
-import dev.workgate.scheduler.internal.ClaimedWork;
-import dev.workgate.scheduler.internal.ResourceMonitor;
-import dev.workgate.scheduler.internal.Scheduler;
-import dev.workgate.scheduler.internal.SchedulerConfig;
-import dev.workgate.scheduler.internal.WorkDispatcher;
+import dev.workgate.scheduler.ResourceHealthReport.PressureLevel;
 import dev.workgate.sim.SimSandboxes.Behaviour;
 import dev.workgate.sim.SimSandboxes.Phase;
 import dev.workgate.sim.SimSandboxes.SimSandbox;
 import dev.workgate.spi.WorkOrder;
+import dev.workgate.test.ManualWorkgate;
+import dev.workgate.test.SimulatedNodes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -40,14 +38,15 @@ import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
- * One simulated run of the whole engine: nodes (scheduler, retry manager, resource monitor,
- * execution manager over simulated sandboxes) sharing one in-memory store, on the virtual clock of
- * a {@link SimRuntime}, with every choice drawn from one seed. Faults are injected during a window;
- * the invariants are checked after every step; after the window every work order must end within a
- * bound of virtual time. At the end, no two executions of one work order may have overlapped in
- * virtual time, unless the clock jumped meanwhile (a jump is not the bounded clock skew that
- * self-fencing assumes): partitions that cut a node off from the store, with calls that fail or
- * hang, included.
+ * One simulated run of the whole engine: nodes, each a {@link ManualWorkgate} built through {@link
+ * Workgate#builder()} as a host builds one (over simulated sandboxes, and a faulty view of one
+ * shared in-memory store), turned by the simulation instead of a loop of their own, on the virtual
+ * clock of a {@link SimRuntime}, with every choice drawn from one seed. Faults are injected during
+ * a window; the invariants are checked after every step; after the window every work order must end
+ * within a bound of virtual time. At the end, no two executions of one work order may have
+ * overlapped in virtual time, unless the clock jumped meanwhile (a jump is not the bounded clock
+ * skew that self-fencing assumes): partitions that cut a node off from the store, with calls that
+ * fail or hang, included.
  */
 final class Simulation {
   /** What a run is made of; the seed decides everything else. */
@@ -118,14 +117,14 @@ final class Simulation {
   private final SplittableRandom scenario;
   private final SplittableRandom chance;
   private final SimRuntime runtime = new SimRuntime(START);
-  private final InMemoryWorkOrderStore shared;
+  private final WorkOrderStore shared;
   private final List<String> trace = new ArrayList<>();
   private final SimSandboxes sandboxes;
   private final Map<WorkOrderId, List<Behaviour>> plans = new LinkedHashMap<>();
   private final Map<WorkOrderId, long[]> timings = new HashMap<>();
   private final List<Node> nodes = new ArrayList<>();
   private final RetryPolicy policy;
-  private final Scheduler client;
+  private final ManualWorkgate client;
   private final Set<WorkOrderId> dirty = new LinkedHashSet<>();
 
   /** When each live execution was first seen without its lease, minus the clock's jumps since. */
@@ -151,7 +150,7 @@ final class Simulation {
     SplittableRandom root = new SplittableRandom(config.seed());
     this.scenario = root.split();
     this.chance = root.split();
-    this.shared = new InMemoryWorkOrderStore(runtime.clock);
+    this.shared = Stores.inMemory(runtime.clock);
     this.policy =
         RetryPolicy.builder()
             .maxAttempts(MAX_ATTEMPTS)
@@ -161,25 +160,32 @@ final class Simulation {
             .build();
     this.sandboxes =
         new SimSandboxes(runtime, new ScenarioPlan(), this::trace, config.leakASandbox());
-    WorkDispatcher none =
-        new WorkDispatcher() {
-          @Override
-          public void dispatch(ClaimedWork work) {
-            throw new IllegalStateException("the client never claims");
-          }
-
-          @Override
-          public void cancellationRequested(ClaimedWork work, String reason) {}
-
-          @Override
-          public void leaseLost(ClaimedWork work) {}
-        };
+    // The client submits and cancels straight on the shared store; it is never turned, so it never
+    // claims. Its ids are the simulation's, so that a run is repeatable to the id.
     this.client =
-        Scheduler.builder(shared, none)
-            .config(SchedulerConfig.builder().nodeId("client").build())
-            .clock(runtime.clock)
-            .ids(this::nextId)
-            .build();
+        SimulatedNodes.build(
+            Workgate.builder()
+                .store(shared)
+                .sandboxProvider(TYPE, sandboxes.providerFor("client", 1))
+                .nodeId("client"),
+            runtime.clock,
+            runtime.fibersOf("client"),
+            this::nextId);
+    runtime.timers(this::nextTimer);
+  }
+
+  /** When the earliest timer of a live node is due, or null. */
+  private Instant nextTimer() {
+    Instant earliest = null;
+    for (Node n : nodes) {
+      if (n.up) {
+        Instant due = SimulatedNodes.nextTimerDue(n.workgate).orElse(null);
+        if (due != null && (earliest == null || due.isBefore(earliest))) {
+          earliest = due;
+        }
+      }
+    }
+    return earliest;
   }
 
   private WorkOrderId nextId() {
@@ -192,21 +198,23 @@ final class Simulation {
     trace.add(String.format("t+%d.%03ds %s", t.toSeconds(), t.toMillisPart(), line));
   }
 
-  /** The simulated machines: each incarnation of a node is a new set of engine objects. */
+  /**
+   * The simulated machines: each incarnation of a node is a new {@link ManualWorkgate}, whose
+   * executions run on fibers of the {@link SimRuntime}.
+   */
   final class Node {
     final String id;
     final int slots;
     int incarnation;
     String owner;
     SimStore store;
-    ExecutionManager executions;
-    Scheduler scheduler;
-    ResourceMonitor monitor;
+    ManualWorkgate workgate;
+    ManualDrive drive;
     boolean up;
     boolean draining;
 
     /** What the node's memory probe reads as available: low under simulated pressure. */
-    long availableBytes = 60L << 30;
+    volatile long availableBytes = 60L << 30;
 
     SimRuntime.Handle turn;
     int turnFailures;
@@ -219,6 +227,10 @@ final class Simulation {
       this.slots = slots;
     }
 
+    NodeView view() {
+      return workgate.workgate().node();
+    }
+
     void start() {
       incarnation++;
       owner = id + "#" + incarnation;
@@ -229,52 +241,40 @@ final class Simulation {
               Simulation.this::trace,
               id,
               () -> {
-                if (monitor.pressure()
-                    == dev.workgate.scheduler.ResourceHealthReport.PressureLevel.CRITICAL) {
+                if (view().pressure() == PressureLevel.CRITICAL) {
                   fail(id + " claimed work under critical memory pressure");
                 }
               },
               runtime);
-      RetryManager retries =
-          RetryManager.builder(store)
-              .defaultPolicy(policy)
-              .clock(runtime.clock)
-              .random(new SplittableRandom(scenario.nextLong()))
-              .build();
-      monitor =
-          new ResourceMonitor(
-              ResourceConfig.builder().maxConcurrent(slots).memoryBudgetMb(NODE_MEMORY_MB).build(),
-              () -> new MemoryReading(64L << 30, availableBytes, "sim"),
-              runtime.clock);
-      executions =
-          ExecutionManager.builder(store, retries, id)
-              .provider(TYPE, sandboxes.providerFor(id, incarnation))
-              .clock(runtime.clock)
-              .killGrace(KILL_GRACE)
-              .defaultTimeout(Duration.ofMinutes(1))
-              .executor(runtime.fibersOf(owner))
-              .timer(runtime.timerOf(owner))
-              .killExecutor(runtime.tasksOf(owner))
-              .build();
-      scheduler =
-          Scheduler.builder(store, executions)
-              .config(
-                  SchedulerConfig.builder()
-                      .nodeId(id)
-                      .pollInterval(POLL)
-                      .leaseDuration(LEASE)
-                      .claimBatchSize(4)
-                      .build())
-              .resources(monitor)
-              .retries(retries)
-              .clock(runtime.clock)
-              .build();
+      trace(id + ": starts (incarnation " + incarnation + ", " + slots + " slots)");
+      // Building the node reaps the orphans of its earlier life, as start() does on a real one.
+      workgate =
+          SimulatedNodes.build(
+              Workgate.builder()
+                  .store(store)
+                  .sandboxProvider(TYPE, sandboxes.providerFor(id, incarnation))
+                  .nodeId(id)
+                  .retryPolicy(policy)
+                  .random(new SplittableRandom(scenario.nextLong()))
+                  .resources(
+                      ResourceConfig.builder()
+                          .maxConcurrent(slots)
+                          .memoryBudgetMb(NODE_MEMORY_MB)
+                          .build())
+                  .memoryProbe(() -> new MemoryReading(64L << 30, availableBytes, "sim"))
+                  .pollInterval(POLL)
+                  .leaseDuration(LEASE)
+                  .claimBatchSize(4)
+                  .killGrace(KILL_GRACE)
+                  .defaultTimeout(Duration.ofMinutes(1)),
+              runtime.clock,
+              runtime.fibersOf(owner),
+              null);
+      drive = SimulatedNodes.drive(workgate);
       up = true;
       draining = false;
       turnFailures = 0;
       turnHung = false;
-      trace(id + ": starts (incarnation " + incarnation + ", " + slots + " slots)");
-      new OrphanReaper(store, executions, id, runtime.clock).reap();
       for (SimSandbox s : sandboxes.all) {
         if (s.node.equals(id) && s.phase == Phase.ORPHANED) {
           fail(id + " restarted but left the orphaned sandbox " + s.id);
@@ -302,7 +302,7 @@ final class Simulation {
       }
       Instant next;
       try {
-        next = scheduler.runOnce();
+        next = drive.runOnce();
         turnFailures = 0;
       } catch (RuntimeException e) {
         turnFailures++;
@@ -310,7 +310,7 @@ final class Simulation {
         next =
             runtime.now().plusMillis(Math.min(POLL.toMillis(), 50L << Math.min(turnFailures, 10)));
       }
-      if (draining && executions.activeExecutions().isEmpty()) {
+      if (draining && view().activeExecutions().isEmpty()) {
         stopped("drained");
         return;
       }
@@ -354,7 +354,7 @@ final class Simulation {
         return;
       }
       Instant latest = runtime.now().plus(POLL);
-      Instant next = scheduler.fenceOverdueWork().filter(d -> d.isBefore(latest)).orElse(latest);
+      Instant next = drive.fenceOverdueWork().filter(d -> d.isBefore(latest)).orElse(latest);
       runtime.schedule(next, id + " lease watchdog", () -> watchdog(cut));
     }
 
@@ -367,6 +367,7 @@ final class Simulation {
         turn.cancel();
       }
       store.crash();
+      SimulatedNodes.crash(workgate);
       sandboxes.crashed(id);
       runtime.crashFibers(owner);
     }
@@ -374,14 +375,14 @@ final class Simulation {
     void shutdown(Duration grace) {
       shutdowns++;
       trace(id + ": shutdown with " + grace.toSeconds() + "s grace");
-      scheduler.stopClaiming();
+      drive.stopClaiming();
       draining = true;
       runtime.after(
           grace,
           id + " shutdown grace over",
           () -> {
             if (up && draining) {
-              executions.killAllForShutdown(KILL_GRACE);
+              drive.killAllForShutdown(KILL_GRACE);
             }
           });
     }
@@ -389,8 +390,7 @@ final class Simulation {
     private void stopped(String how) {
       up = false;
       draining = false;
-      scheduler.close();
-      executions.close();
+      workgate.close(); // idle: the shutdown it runs kills nothing and waits for nothing
       store.crash(); // nothing of this incarnation may touch the store again
       trace(id + ": stopped (" + how + ")");
     }
@@ -446,6 +446,7 @@ final class Simulation {
       throw new Violation(config, "the run failed: " + e, trace, e);
     } finally {
       runtime.close();
+      client.close();
       engineLog.setLevel(level);
     }
   }
@@ -645,16 +646,24 @@ final class Simulation {
     }
     WorkOrderId id = open.get(chance.nextInt(open.size()));
     cancels++;
-    Cancellations.Outcome outcome = Cancellations.request(shared, id, "simulated cancel");
-    trace("client: cancel " + id + " -> " + outcome.result());
-    dirty.add(id);
-    // As Workgate.cancel does on the node that runs it: stop the local execution at once.
-    String owner = outcome.view().leaseOwner().orElse(null);
+    // Through Workgate.cancel on the node that runs it (which also stops the local execution at
+    // once), or through the client (the owner sees the request at its next renewal).
+    String owner = shared.find(id).orElseThrow().leaseOwner().orElse(null);
     for (Node n : nodes) {
       if (n.up && n.id.equals(owner) && chance.nextBoolean()) {
-        n.executions.cancel(id, "simulated cancel");
+        try {
+          boolean taken = n.workgate.workgate().cancel(id, "simulated cancel");
+          trace(n.id + ": cancel " + id + " -> " + (taken ? "taken" : "already ended"));
+        } catch (RuntimeException e) {
+          trace(n.id + ": cancel " + id + " failed: " + e.getMessage());
+        }
+        dirty.add(id);
+        return;
       }
     }
+    CancelOutcome outcome = client.workgate().client().requestCancel(id, "simulated cancel");
+    trace("client: cancel " + id + " -> " + outcome.result());
+    dirty.add(id);
   }
 
   private void faultsStop() {
@@ -679,7 +688,7 @@ final class Simulation {
       }
     }
     for (Node n : nodes) {
-      if (n.up && !n.executions.activeExecutions().isEmpty()) {
+      if (n.up && !n.view().activeExecutions().isEmpty()) {
         return false;
       }
     }
@@ -820,11 +829,11 @@ final class Simulation {
               s.node,
               k -> {
                 Set<String> ids = new java.util.HashSet<>();
-                for (NodeView.ActiveExecution e : node.executions.activeExecutions()) {
+                for (NodeView.ActiveExecution e : node.view().activeExecutions()) {
                   ids.add(e.workOrderId().value() + "#" + e.attempt());
                 }
                 // A creation given up while it runs: its sandbox is destroyed when create returns.
-                for (NodeView.AbandonedCreation c : node.executions.abandonedCreations()) {
+                for (NodeView.AbandonedCreation c : node.view().abandonedCreations()) {
                   ids.add(c.workOrderId().value() + "#" + c.attempt());
                 }
                 return ids;
@@ -895,8 +904,8 @@ final class Simulation {
       if (memory.getOrDefault(n.id, 0L) > NODE_MEMORY_MB) {
         fail(n.id + " reserved " + memory.get(n.id) + " MiB of " + NODE_MEMORY_MB);
       }
-      if (n.monitor.activeSlots() > n.slots) {
-        fail(n.id + "'s monitor counts " + n.monitor.activeSlots() + " slots of " + n.slots);
+      if (n.view().slotsInUse() > n.slots) {
+        fail(n.id + " counts " + n.view().slotsInUse() + " slots in use of " + n.slots);
       }
     }
   }
@@ -920,8 +929,8 @@ final class Simulation {
       }
     }
     for (Node n : nodes) {
-      if (n.up && n.monitor.activeSlots() != 0) {
-        fail(n.id + " still holds " + n.monitor.activeSlots() + " slots at the end");
+      if (n.up && n.view().slotsInUse() != 0) {
+        fail(n.id + " still holds " + n.view().slotsInUse() + " slots at the end");
       }
     }
     if (runtime.liveFibers() != 0) {

@@ -143,7 +143,7 @@ final class SimulationRunner {
     out.println("  first seen with " + first.config + " (" + first.trace.size() + " trace lines)");
     out.println("  smallest failing scenario: " + smallest.config + ": " + smallest.getMessage());
     out.println(
-        "  replay: mvn -pl queue-execution -am test -Dtest=SimulationTest"
+        "  replay: mvn -pl queue-test -am test -Dtest=SimulationTest"
             + " -Dsurefire.failIfNoSpecifiedTests=false -Dworkgate.sim.seed="
             + smallest.config.seed()
             + " -Dworkgate.sim.workOrders="

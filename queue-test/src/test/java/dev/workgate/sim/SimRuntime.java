@@ -1,28 +1,24 @@
 package dev.workgate.sim;
 
-import java.time.Clock;
+import dev.workgate.test.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.PriorityQueue;
 import java.util.concurrent.AbstractExecutorService;
-import java.util.concurrent.Callable;
-import java.util.concurrent.Delayed;
-import java.util.concurrent.Executor;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
- * The deterministic core of the simulation: a virtual clock, a queue of tasks ordered by virtual
- * time and then by the order they were scheduled, and fibers. A fiber is a real thread that runs
- * only while the controller waits for it: control passes back and forth explicitly, so exactly one
- * thread runs at any moment and a run depends on nothing but its seed. Engine code that blocks (an
- * execution waiting for its sandbox) runs on a fiber and parks at simulated blocking points.
+ * The deterministic core of the simulation: a virtual clock (the {@link MutableClock} every node is
+ * built on), a queue of tasks ordered by virtual time and then by the order they were scheduled,
+ * the nodes' own timers (which fire when the clock reaches them), and fibers. A fiber is a real
+ * thread that runs only while the controller waits for it: control passes back and forth
+ * explicitly, so exactly one thread runs at any moment and a run depends on nothing but its seed.
+ * Engine code that blocks (an execution waiting for its sandbox) runs on a fiber and parks at
+ * simulated blocking points.
  *
  * <p>Not thread-safe in the usual sense: it relies on there being one running thread at a time.
  */
@@ -33,34 +29,6 @@ final class SimRuntime {
 
     Crashed() {
       super("node crashed", null, false, false);
-    }
-  }
-
-  /** The virtual clock: it moves only when the controller says. */
-  static final class VirtualClock extends Clock {
-    private volatile Instant now;
-
-    VirtualClock(Instant start) {
-      this.now = start;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      throw new UnsupportedOperationException("the simulation runs in UTC");
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    void set(Instant to) {
-      now = to;
     }
   }
 
@@ -92,7 +60,7 @@ final class SimRuntime {
     final String label;
     final String owner;
     private final Semaphore go = new Semaphore(0);
-    private Thread thread;
+    private Carrier carrier;
     private boolean finished;
     private boolean parked;
     private boolean crash;
@@ -112,10 +80,15 @@ final class SimRuntime {
     }
   }
 
-  final VirtualClock clock;
+  final MutableClock clock;
   private final PriorityQueue<Task> tasks = new PriorityQueue<>();
   private final Semaphore back = new Semaphore(0);
   private final List<Fiber> fibers = new ArrayList<>();
+
+  /** Threads that ran a fiber to its end and wait for the next one: a thread each costs. */
+  private final java.util.ArrayDeque<Carrier> idle = new java.util.ArrayDeque<>();
+
+  private int carriers;
 
   /** Owners (node incarnations) that crashed: nothing of theirs runs again. */
   private final java.util.Set<String> crashed = new java.util.HashSet<>();
@@ -125,8 +98,16 @@ final class SimRuntime {
   private Throwable fiberFailure;
   private long steps;
 
+  /** When the earliest timer of the live nodes is due, or null when none waits. */
+  private Supplier<Instant> nextTimer = () -> null;
+
   SimRuntime(Instant start) {
-    this.clock = new VirtualClock(start);
+    this.clock = new MutableClock(start);
+  }
+
+  /** Where {@link #step()} reads when the nodes' timers are next due. */
+  void timers(Supplier<Instant> nextTimer) {
+    this.nextTimer = nextTimer;
   }
 
   Instant now() {
@@ -155,34 +136,97 @@ final class SimRuntime {
   }
 
   /**
-   * Runs the next task, moving the clock to its time; returns its label, or null when no task is
-   * left. A fiber's failure (an exception that escaped engine code on it) is rethrown here.
+   * Runs what comes next: the nodes' timers that are due before the next task (the clock moves to
+   * their time, which fires them), or else the next task, moving the clock to its time. Returns its
+   * label, or null when nothing is left. A fiber's failure (an exception that escaped engine code
+   * on it) is rethrown here.
    */
   String step() {
     Task t;
-    do {
-      t = tasks.poll();
-      if (t == null) {
-        return null;
+    while ((t = tasks.peek()) != null && t.handle.cancelled) {
+      tasks.poll();
+    }
+    Instant timerAt = nextTimer.get();
+    if (timerAt != null && (t == null || !timerAt.isAfter(t.at))) {
+      steps++;
+      if (timerAt.isAfter(now())) {
+        clock.set(timerAt);
+      } else {
+        clock.advance(Duration.ZERO); // due now: fires it
       }
-    } while (t.handle.cancelled);
+      rethrowFiberFailure();
+      Instant still = nextTimer.get();
+      if (still != null && !still.isAfter(now())) {
+        throw new IllegalStateException("a timer due at " + still + " did not fire");
+      }
+      return "timers";
+    }
+    if (t == null) {
+      return null;
+    }
+    tasks.poll();
     t.handle.done = true;
     if (t.at.isAfter(now())) {
       clock.set(t.at);
     }
     steps++;
     t.body.run();
+    rethrowFiberFailure();
+    return t.label;
+  }
+
+  private void rethrowFiberFailure() {
     if (fiberFailure != null) {
       Throwable f = fiberFailure;
       fiberFailure = null;
       throw new AssertionError("engine code failed on a fiber: " + f, f);
     }
-    return t.label;
   }
 
-  /** Moves the clock forward at once: tasks due before the new time run late, in order. */
+  /**
+   * Moves the clock forward at once: the nodes' timers due meanwhile fire now, tasks due before the
+   * new time run late, in order.
+   */
   void jump(Duration by) {
-    clock.set(now().plus(by));
+    clock.advance(by);
+  }
+
+  /**
+   * The thread a fiber runs on: one runs fibers one after another, each from its start to its end,
+   * so that a run starts as many threads as it has fibers at once, not as it has fibers.
+   */
+  private final class Carrier implements Runnable {
+    private final Semaphore assigned = new Semaphore(0);
+    private Fiber fiber;
+    private Runnable body;
+    private boolean retired;
+
+    @Override
+    public void run() {
+      while (true) {
+        assigned.acquireUninterruptibly();
+        if (retired) {
+          return;
+        }
+        Fiber f = fiber;
+        Thread.interrupted(); // a fresh start: no interrupt meant for the fiber before
+        current.set(f);
+        try {
+          body.run();
+        } catch (Crashed expected) {
+          // its node is gone: nothing more happens on it
+        } catch (Throwable t) {
+          fiberFailure = t;
+        } finally {
+          current.remove();
+          fiber = null;
+          body = null;
+          f.finished = true;
+          idle.push(this);
+          back.release();
+        }
+      }
+    }
   }
 
   /** Starts a fiber now (as the next task at the current time). */
@@ -194,29 +238,23 @@ final class SimRuntime {
         now(),
         "start " + label,
         () -> {
-          Thread thread =
-              new Thread(
-                  () -> {
-                    current.set(fiber);
-                    try {
-                      fiber.go.acquireUninterruptibly();
-                      if (!fiber.crash) {
-                        body.run();
-                      }
-                    } catch (Crashed expected) {
-                      // its node is gone: nothing more happens on it
-                    } catch (Throwable t) {
-                      fiberFailure = t;
-                    } finally {
-                      fiber.finished = true;
-                      back.release();
-                    }
-                  },
-                  "sim-" + label);
-          thread.setDaemon(true);
-          fiber.thread = thread;
-          thread.start();
-          transfer(fiber);
+          if (fiber.crash) {
+            fiber.finished = true; // its node died before it could start
+            return;
+          }
+          Carrier carrier = idle.poll();
+          if (carrier == null) {
+            carrier = new Carrier();
+            Thread thread = new Thread(carrier, "sim-fiber-" + (++carriers));
+            thread.setDaemon(true);
+            thread.start();
+          }
+          carrier.fiber = fiber;
+          carrier.body = body;
+          fiber.carrier = carrier;
+          fiber.parked = false;
+          carrier.assigned.release();
+          back.acquireUninterruptibly();
         });
     return fiber;
   }
@@ -270,11 +308,7 @@ final class SimRuntime {
       return;
     }
     transfer(fiber);
-    if (fiberFailure != null) {
-      Throwable f = fiberFailure;
-      fiberFailure = null;
-      throw new AssertionError("engine code failed on a fiber: " + f, f);
-    }
+    rethrowFiberFailure();
   }
 
   /** Unwinds every parked fiber of an owner by throwing {@link Crashed} into it. */
@@ -283,7 +317,7 @@ final class SimRuntime {
     for (Fiber f : new ArrayList<>(fibers)) {
       if (f.owner.equals(owner) && !f.finished) {
         f.crash = true;
-        if (f.thread == null) {
+        if (f.carrier == null) {
           continue; // not started yet: its start task sees the flag
         }
         transfer(f);
@@ -292,16 +326,24 @@ final class SimRuntime {
     fibers.removeIf(f -> f.finished);
   }
 
-  /** Ends the run: every fiber still parked is unwound, so that no thread is left behind. */
+  /**
+   * Ends the run: every fiber still parked is unwound and every thread ends, so that none is left
+   * behind.
+   */
   void close() {
     for (Fiber f : new ArrayList<>(fibers)) {
-      if (!f.finished && f.thread != null) {
+      if (!f.finished && f.carrier != null) {
         f.crash = true;
         transfer(f);
       }
     }
     fibers.clear();
     tasks.clear();
+    for (Carrier c : idle) {
+      c.retired = true;
+      c.assigned.release();
+    }
+    idle.clear();
   }
 
   int liveFibers() {
@@ -316,7 +358,7 @@ final class SimRuntime {
 
   /**
    * The lifecycle of the simulation's executors: shutting down only refuses new tasks, and nothing
-   * is left to wait for, because every task is a fiber or a timer of the runtime.
+   * is left to wait for, because every task is a fiber of the runtime.
    */
   private abstract static class SimExecutor extends AbstractExecutorService {
     boolean shutdown;
@@ -364,141 +406,6 @@ final class SimRuntime {
             "executor of " + owner + " shut down");
       }
       startFiber(owner + "-exec-" + (++n), owner, command);
-    }
-  }
-
-  /** Runs tasks as controller tasks at the current virtual time (kills). */
-  Executor tasksOf(String owner) {
-    return r ->
-        schedule(
-            now(),
-            owner + " kill",
-            () -> {
-              if (!crashed.contains(owner)) {
-                r.run();
-              }
-            });
-  }
-
-  /** A timer on the virtual clock; only one-shot schedules are used by the engine. */
-  ScheduledExecutorService timerOf(String owner) {
-    return new Timer(owner);
-  }
-
-  private final class Timer extends SimExecutor implements ScheduledExecutorService {
-    private final String owner;
-
-    Timer(String owner) {
-      this.owner = owner;
-    }
-
-    @Override
-    public ScheduledFuture<?> schedule(Runnable command, long delay, TimeUnit unit) {
-      return schedule(
-          () -> {
-            command.run();
-            return null;
-          },
-          delay,
-          unit);
-    }
-
-    @Override
-    public <V> ScheduledFuture<V> schedule(Callable<V> callable, long delay, TimeUnit unit) {
-      long nanos = Math.min(unit.toNanos(delay), Duration.ofDays(3650).toNanos());
-      Instant at = now().plusNanos(nanos);
-      SimFuture<V> future = new SimFuture<>(at);
-      future.handle =
-          SimRuntime.this.schedule(
-              at,
-              owner + " timer",
-              () -> {
-                if (crashed.contains(owner)) {
-                  return;
-                }
-                try {
-                  future.value = callable.call();
-                } catch (Exception e) {
-                  future.failure = e;
-                }
-                future.done = true;
-              });
-      return future;
-    }
-
-    @Override
-    public ScheduledFuture<?> scheduleAtFixedRate(
-        Runnable command, long initialDelay, long period, TimeUnit unit) {
-      throw new UnsupportedOperationException("periodic timers are not simulated");
-    }
-
-    @Override
-    public ScheduledFuture<?> scheduleWithFixedDelay(
-        Runnable command, long initialDelay, long delay, TimeUnit unit) {
-      throw new UnsupportedOperationException("periodic timers are not simulated");
-    }
-
-    @Override
-    public void execute(Runnable command) {
-      schedule(command, 0, TimeUnit.NANOSECONDS);
-    }
-  }
-
-  private final class SimFuture<V> implements ScheduledFuture<V> {
-    private final Instant at;
-    private Handle handle;
-    private V value;
-    private Exception failure;
-    private boolean done;
-    private boolean cancelled;
-
-    SimFuture(Instant at) {
-      this.at = at;
-    }
-
-    @Override
-    public long getDelay(TimeUnit unit) {
-      return unit.convert(Duration.between(now(), at).toNanos(), TimeUnit.NANOSECONDS);
-    }
-
-    @Override
-    public int compareTo(Delayed o) {
-      return Long.compare(getDelay(TimeUnit.NANOSECONDS), o.getDelay(TimeUnit.NANOSECONDS));
-    }
-
-    @Override
-    public boolean cancel(boolean mayInterruptIfRunning) {
-      if (handle.cancel()) {
-        cancelled = true;
-        return true;
-      }
-      return false;
-    }
-
-    @Override
-    public boolean isCancelled() {
-      return cancelled;
-    }
-
-    @Override
-    public boolean isDone() {
-      return done || cancelled;
-    }
-
-    @Override
-    public V get() {
-      if (!done) {
-        throw new IllegalStateException("a simulated future is never waited for");
-      }
-      if (failure != null) {
-        throw new IllegalStateException(failure);
-      }
-      return value;
-    }
-
-    @Override
-    public V get(long timeout, TimeUnit unit) {
-      return get();
     }
   }
 }
