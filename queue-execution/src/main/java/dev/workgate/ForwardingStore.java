@@ -22,9 +22,11 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A store that passes every call to another, for the runtime's layers in front of the host's store
- * to override only what they change. Closing it does not close the store behind it: the host closes
- * its own store. As thread-safe as the store behind it.
+ * A store that passes every call to another, for the runtime's view of the host's store ({@link
+ * ObservedStore}) to override only what it changes. It is the only layer the runtime puts in front
+ * of the host's store; batching writes into transactions (group commit) is the store's own concern.
+ * Closing it does not close the store behind it: the host closes its own store. As thread-safe as
+ * the store behind it.
  */
 abstract class ForwardingStore implements WorkOrderStore {
   /** The store every call goes to. */

@@ -24,11 +24,11 @@ import java.util.concurrent.ThreadFactory;
 
 /**
  * The parts of one node, made from a {@link Workgate.Builder}'s settings and wired together: the
- * sandbox root, the store with its decorators (group commit, then the observer that feeds
- * transitions and completions), the retry manager, the resource monitor, the handler pool and the
- * execution manager with its providers, the scheduler, the housekeeping, a manual drive's bindings,
- * the client and the read-only views. It only builds: {@link Workgate} starts, drives and stops
- * what it holds.
+ * sandbox root, the store behind the observer that feeds transitions and completions (group commit,
+ * where a store needs it, is the store's own: see the JDBC store's writers), the retry manager, the
+ * resource monitor, the handler pool and the execution manager with its providers, the scheduler,
+ * the housekeeping, a manual drive's bindings, the client and the read-only views. It only builds:
+ * {@link Workgate} starts, drives and stops what it holds.
  *
  * <p>Thread confinement: built on the thread that calls {@link Workgate.Builder#build()}; its
  * fields are final and published with the {@link Workgate} that copies them.
@@ -58,14 +58,7 @@ final class NodeAssembly {
     this.transitions = new Transitions(b.transitionLogLevel);
     this.hostStore = b.store != null ? b.store : Stores.inMemory(b.clock);
     this.ownsStore = b.store == null;
-    // Attempts on a driver's cooperative threads must never wait for each other's writes: no group
-    // commit for them (see ManualDrive).
-    this.store =
-        new ObservedStore(
-            drive != null && drive.attemptsApart() ? hostStore : new GroupCommitStore(hostStore),
-            this::observed,
-            transitions::wanted,
-            b.clock);
+    this.store = new ObservedStore(hostStore, this::observed, transitions::wanted, b.clock);
     this.completions =
         new Completions(
             store,

@@ -29,13 +29,13 @@ import java.util.function.Supplier;
  * <p>A drive made with {@link #ManualDrive(ScheduledExecutorService, ExecutorService, Supplier)}
  * runs the node's executions and sandbox creations on the given executor instead, so that an
  * attempt may block across turns: a simulation runs each on a cooperative thread of its own (a
- * fiber that runs only while the simulation waits for it, and parks in the simulation's code).
- * Since such a thread that waited in the node's own code for another one would never wake, that
- * node writes each append by itself, without the group commit that makes an append wait for the
- * write in progress. Such a drive may also name the ids of the work orders submitted through the
- * node, so that a run is repeatable to the id. The node's lease watchdog, draining and kills for
- * shutdown, which a node's own threads would run, are then the driver's to call: {@link
- * #fenceOverdueWork()}, {@link #stopClaiming()}, {@link #killAllForShutdown(Duration)}.
+ * fiber that runs only while the simulation waits for it, and parks in the simulation's code); such
+ * threads must never wait for each other inside the store, so drive them over a store that does not
+ * group appends across callers (the in-memory store). Such a drive may also name the ids of the
+ * work orders submitted through the node, so that a run is repeatable to the id. The node's lease
+ * watchdog, draining and kills for shutdown, which a node's own threads would run, are then the
+ * driver's to call: {@link #fenceOverdueWork()}, {@link #stopClaiming()}, {@link
+ * #killAllForShutdown(Duration)}.
  *
  * <p>Thread-safe; one drive serves one node.
  */
@@ -133,16 +133,6 @@ public final class ManualDrive {
    */
   public ExecutorService attempts() {
     return attempts;
-  }
-
-  /**
-   * Whether the node's attempts run on an executor of the driver's (then the node writes its
-   * appends one by one: see the class description).
-   *
-   * @return true if they do not run on the caller's thread
-   */
-  public boolean attemptsApart() {
-    return attempts != callerThread;
   }
 
   /**

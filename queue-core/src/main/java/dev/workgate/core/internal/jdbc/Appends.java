@@ -25,7 +25,9 @@ import java.util.Set;
 /**
  * Appends: stages a batch of {@link AppendRequest}s against the current rows (locked in one order
  * on PostgreSQL, behind the single writer on SQLite), writes their events and the projection rows
- * they give in the writer's transaction, and notes the queues that became claimable.
+ * they give in the writer's transaction, and notes the queues that became claimable. Appends are
+ * the writer's shared work ({@link Work.Writer#writeShared}): concurrent callers' appends may be
+ * staged and written together in one transaction, the store's group commit.
  *
  * <p>Thread-safe: holds no state of its own; each append runs in one write transaction.
  */
@@ -50,15 +52,48 @@ final class Appends {
     if (requests.isEmpty()) {
       return List.of();
     }
-    // Encode on the caller's thread: JSON work stays off the single SQLite writer.
-    Map<WorkOrderEvent, EventCodec.EncodedEvent> encoded = new IdentityHashMap<>();
+    // Encode on the caller's thread: JSON work stays off the single SQLite writer and out of the
+    // shared transaction.
+    List<Encoded> prepared = new ArrayList<>(requests.size());
     for (AppendRequest r : requests) {
+      List<EventCodec.EncodedEvent> events = new ArrayList<>(r.events().size());
       for (WorkOrderEvent e : r.events()) {
-        encoded.computeIfAbsent(e, EventCodec::encode);
+        events.add(EventCodec.encode(e));
       }
+      prepared.add(new Encoded(r, events));
     }
-    return writer.write("append", (c, ctx) -> append(c, ctx, requests, encoded));
+    return writer.writeShared("append", shared, prepared);
   }
+
+  /** A request with its events encoded, in the order of its events. */
+  private record Encoded(AppendRequest request, List<EventCodec.EncodedEvent> events) {}
+
+  /**
+   * Appends as shared work: the writer may run the requests of concurrent callers in one call
+   * (group commit); staged together they give what each caller's own call would have, in order.
+   */
+  private final Work.Shared<Encoded, RecordedEvent> shared =
+      new Work.Shared<>() {
+        @Override
+        public List<RecordedEvent> run(Connection c, Work.Context ctx, List<Encoded> requests)
+            throws SQLException {
+          List<AppendRequest> all = new ArrayList<>(requests.size());
+          Map<WorkOrderEvent, EventCodec.EncodedEvent> encoded = new IdentityHashMap<>();
+          for (Encoded r : requests) {
+            all.add(r.request());
+            List<WorkOrderEvent> events = r.request().events();
+            for (int i = 0; i < events.size(); i++) {
+              encoded.putIfAbsent(events.get(i), r.events().get(i));
+            }
+          }
+          return append(c, ctx, all, encoded);
+        }
+
+        @Override
+        public int results(Encoded request) {
+          return request.request().events().size();
+        }
+      };
 
   private List<RecordedEvent> append(
       Connection c,

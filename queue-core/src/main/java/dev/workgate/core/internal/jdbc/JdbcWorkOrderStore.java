@@ -118,6 +118,11 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     this.rebuild = new Rebuild(tables, writer, snapshots);
   }
 
+  /** The writer, for tests. */
+  Work.Writer writer() {
+    return writer;
+  }
+
   /** The decoded-spec cache, for tests. */
   DecodedSpecCache specCache() {
     return tables.submittedEvents;

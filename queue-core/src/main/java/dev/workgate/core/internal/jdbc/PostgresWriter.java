@@ -16,19 +16,27 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * PostgreSQL writes: one transaction per call on a connection of the host's pool. A transaction
- * that lost a race (deadlock, serialization failure, a concurrent insert of the same key) is run
- * again, up to {@link #ATTEMPTS} times; the next try sees the winner and reports a version or
- * idempotency conflict. Before committing, one {@code NOTIFY} per transaction tells other nodes
- * which queues got claimable work.
+ * PostgreSQL writes: one transaction per call on a connection of the host's pool, except that
+ * concurrent appends of this store share transactions ({@link #writeShared}, the store's group
+ * commit: see {@link GroupCommit}); claims, lease renewals and the other writes run in transactions
+ * of their own, concurrently, beside them. A transaction that lost a race (deadlock, serialization
+ * failure, a concurrent insert of the same key) is run again, up to {@link #ATTEMPTS} times; the
+ * next try sees the winner and reports a version or idempotency conflict. Before committing, one
+ * {@code NOTIFY} per transaction tells other nodes which queues got claimable work.
  *
  * <p>Every connection gets the store's session limits first ({@link PostgresSessions}), once per
  * physical connection. A write that waited longer than {@code lock_timeout} for a row fails,
  * nothing written, and is not run again here: the caller's next turn tries again, by when the
  * server has ended a cut-off holder's session ({@code idle_in_transaction_session_timeout}).
+ *
+ * <p>Thread-safe.
  */
 final class PostgresWriter implements Work.Writer {
   static final int ATTEMPTS = 5;
+
+  /** The most requests of many callers' shared writes (appends) in one transaction. */
+  static final int MAX_SHARED_REQUESTS = 512;
+
   private static final Logger LOG = LoggerFactory.getLogger(PostgresWriter.class);
 
   /** Room left in a NOTIFY payload (limit 8000 bytes) for queue names. */
@@ -40,6 +48,7 @@ final class PostgresWriter implements Work.Writer {
   private final ListenerRegistry listeners;
   private final String instanceId;
   private final PostgresSessions sessions;
+  private final GroupCommit groups = new GroupCommit(this::write, MAX_SHARED_REQUESTS);
 
   PostgresWriter(
       DataSource dataSource,
@@ -95,6 +104,23 @@ final class PostgresWriter implements Work.Writer {
       listeners.fire(ctx.claimable);
       return result;
     }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Callers that arrive while another group of this work is being written wait for it, then go
+   * in the next transaction together ({@link GroupCommit}); a lone caller writes at once. A
+   * combined transaction that lost a race is run again whole, as {@link #write} does.
+   */
+  @Override
+  public <Q, R> List<R> writeShared(String what, Work.Shared<Q, R> work, List<Q> requests) {
+    return groups.write(what, work, requests);
+  }
+
+  /** How many callers of shared writes wait for the one in progress; for tests. */
+  int queued() {
+    return groups.queued();
   }
 
   /** SQLStates of the session limits: a lock wait cut short, a session ended while idle. */

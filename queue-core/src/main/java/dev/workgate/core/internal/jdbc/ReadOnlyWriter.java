@@ -29,6 +29,12 @@ final class ReadOnlyWriter implements Work.Writer {
   }
 
   @Override
+  public <Q, R> java.util.List<R> writeShared(
+      String what, Work.Shared<Q, R> work, java.util.List<Q> requests) {
+    throw refusal(dialect, what);
+  }
+
+  @Override
   public void close() {
     // nothing to release
   }

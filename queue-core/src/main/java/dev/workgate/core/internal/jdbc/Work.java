@@ -5,6 +5,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 /** The units of work the JDBC store hands to its writer and reader. */
@@ -15,6 +16,20 @@ final class Work {
   @FunctionalInterface
   interface Write<T> {
     T run(Connection c, Context ctx) throws SQLException;
+  }
+
+  /**
+   * Work that one transaction may do for several callers at once: run over the requests of many
+   * callers, one caller's after another's, it gives every request's results in the order of the
+   * requests, {@link #results} of them per request, as if each caller's requests had been run alone
+   * in that order. It may throw; then nothing it wrote is kept.
+   */
+  interface Shared<Q, R> {
+    /** Runs the requests in the writer's transaction. */
+    List<R> run(Connection c, Context ctx, List<Q> requests) throws SQLException;
+
+    /** How many results a request gives when it succeeds. */
+    int results(Q request);
   }
 
   /** Work on a read connection. */
@@ -31,6 +46,18 @@ final class Work {
      * @param what a name for messages, e.g. "append"
      */
     <T> T write(String what, Write<T> work);
+
+    /**
+     * Runs one caller's requests of shared work, all or none, and commits them; this is where the
+     * store's group commit lives. Concurrent callers of the same work may share one run of it in
+     * one transaction; then a refusal of one request ({@link GroupCommit#refusal}) fails only its
+     * own caller, whose requests run again on their own, and any other failure fails every caller
+     * of that transaction.
+     *
+     * @param what a name for messages, e.g. "append"
+     * @return the caller's own results, in the order of its requests
+     */
+    <Q, R> List<R> writeShared(String what, Shared<Q, R> work, List<Q> requests);
 
     void close();
   }
