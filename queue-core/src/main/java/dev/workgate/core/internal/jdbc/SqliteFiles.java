@@ -220,8 +220,8 @@ final class SqliteFiles {
     Set<PosixFilePermission> perms;
     try {
       perms = Files.getPosixFilePermissions(path);
-    } catch (IOException | UnsupportedOperationException e) {
-      return;
+    } catch (IOException e) {
+      return; // unreadable attributes: the open that follows reports what is wrong with the file
     }
     if (perms.contains(PosixFilePermission.GROUP_READ)
         || perms.contains(PosixFilePermission.OTHERS_READ)) {
@@ -281,15 +281,16 @@ final class SqliteFiles {
    * clear).
    */
   private static boolean posixReadOnly(Path path) {
+    if (!posix(path)) {
+      return false; // no POSIX permissions: Files.isWritable alone decides
+    }
     try {
       Set<PosixFilePermission> perms = Files.getPosixFilePermissions(path);
       return !perms.contains(PosixFilePermission.OWNER_WRITE)
           && !perms.contains(PosixFilePermission.GROUP_WRITE)
           && !perms.contains(PosixFilePermission.OTHERS_WRITE);
-    } catch (UnsupportedOperationException | IOException e) {
-      // getPosixFilePermissions throws UnsupportedOperationException on a file system without
-      // POSIX attributes: there Files.isWritable alone decides.
-      return false;
+    } catch (IOException e) {
+      return false; // unreadable attributes: Files.isWritable alone decides
     }
   }
 
