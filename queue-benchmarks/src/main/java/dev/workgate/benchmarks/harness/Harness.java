@@ -64,6 +64,8 @@ public final class Harness {
     print("");
     print(Machine.describe());
     print("");
+    print("Commit measured: " + Machine.commit());
+    print("");
     print(
         String.format(
             Locale.ROOT,

@@ -2,14 +2,18 @@ package dev.workgate.benchmarks.harness;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 
-/** A one-paragraph description of the machine a run measured. Stateless. */
+/** A one-paragraph description of the machine a run measured, and the commit. Stateless. */
 final class Machine {
   private Machine() {}
 
@@ -40,6 +44,45 @@ final class Machine {
         .append("; PostgreSQL ")
         .append(postgres());
     return b.toString();
+  }
+
+  /**
+   * The commit measured: {@code git rev-parse HEAD} in the working directory, with {@code " plus
+   * uncommitted changes"} if {@code git status --porcelain} lists any tracked file; {@code
+   * "unknown"} where there is no git or no repository.
+   */
+  static String commit() {
+    String head = git("rev-parse", "HEAD");
+    if (head == null || head.isBlank()) {
+      return "unknown";
+    }
+    String changes = git("status", "--porcelain", "--untracked-files=no");
+    return head.trim() + (changes != null && !changes.isBlank() ? " plus uncommitted changes" : "");
+  }
+
+  /** What {@code git args…} prints on stdout, or null if it fails or takes over 10 s. */
+  private static String git(String... args) {
+    List<String> command = new ArrayList<>();
+    command.add("git");
+    command.addAll(List.of(args));
+    Process p = null;
+    try {
+      p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+      byte[] out = p.getInputStream().readAllBytes();
+      if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        return null;
+      }
+      return new String(out, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    } finally {
+      if (p != null) {
+        p.destroyForcibly();
+      }
+    }
   }
 
   private static String cpuModel() {
