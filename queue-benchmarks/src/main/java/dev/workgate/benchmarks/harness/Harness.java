@@ -1,5 +1,6 @@
 package dev.workgate.benchmarks.harness;
 
+import dev.workgate.core.store.RebuildReport;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -25,7 +26,10 @@ import java.util.function.Supplier;
 public final class Harness {
   private final Options o;
 
-  /** Measurements that did not finish by their deadline; any makes the run exit with status 1. */
+  /**
+   * Measurements that did not finish by their deadline, and verifications that found a difference;
+   * any makes the run exit with status 1.
+   */
   private final List<String> problems = new ArrayList<>();
 
   private Harness(Options o) {
@@ -54,7 +58,7 @@ public final class Harness {
     Harness h = new Harness(o);
     h.run();
     for (String p : h.problems) {
-      System.err.println("not finished: " + p);
+      System.err.println("problem: " + p);
     }
     System.exit(h.problems.isEmpty() ? 0 : 1); // exit: peers may leave non-daemon threads behind
   }
@@ -118,22 +122,36 @@ public final class Harness {
       long jvmNanos,
       long pgNanos,
       int runs,
-      PostgresActivity.Counters pg) {
+      PostgresActivity.Counters pg,
+      long differences) {
     double rate() {
       return done / seconds;
     }
   }
 
+  /** Not verified: a peer, or Workgate's in-memory store. */
+  static final long NOT_VERIFIED = -1;
+
   private void drainTable(List<String> names) throws Exception {
     Map<String, Drain> results = new LinkedHashMap<>();
+    Map<String, Long> differences = new LinkedHashMap<>();
     for (String name : names) {
       int n = name.endsWith("/memory") ? o.memoryJobs : o.durableJobs;
       List<Drain> rounds = new ArrayList<>();
       for (int round = 0; round < o.rounds; round++) {
-        Drain d = drain(name, n, n);
+        Drain d = drain(name, n, n, true);
         progress(
-            String.format(Locale.ROOT, "drain %s round %d: %,.0f/s", name, round + 1, d.rate()));
+            String.format(
+                Locale.ROOT,
+                "drain %s round %d: %,.0f/s%s",
+                name,
+                round + 1,
+                d.rate(),
+                d.differences == NOT_VERIFIED ? "" : ", verify: " + verdict(d.differences)));
         rounds.add(d);
+        if (d.differences != NOT_VERIFIED) {
+          differences.merge(name, d.differences, Long::sum);
+        }
       }
       rounds.sort(java.util.Comparator.comparingDouble(Drain::rate));
       results.put(name, rounds.get((rounds.size() - 1) / 2)); // the median (the lower of two)
@@ -143,14 +161,14 @@ public final class Harness {
     print(
         "| contender | jobs | seconds | jobs/s | JVM CPU µs/job | PostgreSQL CPU µs/job |"
             + " PostgreSQL rows written/job | PostgreSQL transactions/job | runs |"
-            + " Workgate on the same storage ÷ this |");
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            + " Workgate on the same storage ÷ this | verify |");
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for (Drain d : results.values()) {
       Drain ours = results.get("workgate/" + storage(d.name));
       print(
           String.format(
               Locale.ROOT,
-              "| %s | %,d%s | %.2f | %,.0f | %s | %s | %s | %s | %,d | %s |",
+              "| %s | %,d%s | %.2f | %,.0f | %s | %s | %s | %s | %,d | %s | %s |",
               d.name,
               d.jobs,
               d.done < d.jobs
@@ -165,7 +183,8 @@ public final class Harness {
               d.runs,
               ours == null || ours == d
                   ? "—"
-                  : String.format(Locale.ROOT, "%.2f×", ours.rate() / d.rate())));
+                  : String.format(Locale.ROOT, "%.2f×", ours.rate() / d.rate()),
+              differences.containsKey(d.name) ? verdict(differences.get(d.name)) : "—"));
     }
     print("");
     print(
@@ -175,8 +194,17 @@ public final class Harness {
             + " handler invocations: more than jobs means a job ran twice. PostgreSQL rows written"
             + " are inserts, updates and deletes of the benchmark database (pg_stat_database);"
             + " its transactions include read-only ones (every autocommit query, the harness's"
-            + " own polling for the finished count too).");
+            + " own polling for the finished count too). verify: after each round on a durable"
+            + " store, off the clock, the store's own check (rebuildProjection in VERIFY mode)"
+            + " that every projection row equals the fold of its work order's events, summed over"
+            + " the rounds; any difference makes the run exit with status 1.");
     print("");
+  }
+
+  static String verdict(long differences) {
+    return differences == 0
+        ? "no difference"
+        : String.format(Locale.ROOT, "%,d difference%s", differences, differences == 1 ? "" : "s");
   }
 
   private static String storage(String name) {
@@ -191,8 +219,11 @@ public final class Harness {
     return nanos < 0 || jobs == 0 ? "—" : String.format(Locale.ROOT, "%.1f", nanos / 1000.0 / jobs);
   }
 
-  /** Fills {@code backlog} jobs, starts, and times until the first {@code timed} have finished. */
-  private Drain drain(String name, int backlog, int timed) throws Exception {
+  /**
+   * Fills {@code backlog} jobs, starts, and times until the first {@code timed} have finished; with
+   * {@code verify}, then verifies a Workgate durable store (off the clock).
+   */
+  private Drain drain(String name, int backlog, int timed, boolean verify) throws Exception {
     Recorder recorder = new Recorder(backlog).install();
     Contender c = create(name);
     c.open(o.workers, recorder);
@@ -228,6 +259,10 @@ public final class Harness {
           onPostgres && activity0 != PostgresActivity.NONE
               ? PostgresActivity.read().minus(activity0)
               : PostgresActivity.NONE;
+      long differences = NOT_VERIFIED;
+      if (verify && c instanceof WorkgateContender w) {
+        differences = verified(name, w.verify());
+      }
       return new Drain(
           name,
           timed,
@@ -236,10 +271,37 @@ public final class Harness {
           cpu0 < 0 ? -1 : cpu,
           pg0 < 0 ? -1 : pg,
           recorder.runs(),
-          activity);
+          activity,
+          differences);
     } finally {
       c.close();
     }
+  }
+
+  /**
+   * The number of differences a verification found ({@link #NOT_VERIFIED} for none run); any
+   * difference is a problem, and the first few are printed to stderr.
+   */
+  private long verified(String name, RebuildReport report) {
+    if (report == null) {
+      return NOT_VERIFIED;
+    }
+    List<RebuildReport.ProjectionMismatch> m = report.mismatches();
+    if (!m.isEmpty()) {
+      problems.add(
+          String.format(
+              Locale.ROOT,
+              "%s: the store's verify found %s between its projection and its log (%,d work"
+                  + " orders, %,d events)",
+              name,
+              verdict(m.size()),
+              report.workOrders(),
+              report.events()));
+      for (RebuildReport.ProjectionMismatch x : m.subList(0, Math.min(10, m.size()))) {
+        System.err.println("  " + name + " verify: " + x.workOrderId() + ": " + x.difference());
+      }
+    }
+    return m.size();
   }
 
   // ---------------------------------------------------------------- steady
@@ -358,10 +420,14 @@ public final class Harness {
       if (!name.startsWith("workgate/")) {
         continue;
       }
-      drain(name, o.scalingSmall, Math.min(o.scalingTimed, o.scalingSmall)); // warm-up, not shown
-      Drain small = drain(name, o.scalingSmall, Math.min(o.scalingTimed, o.scalingSmall));
+      drain(
+          name,
+          o.scalingSmall,
+          Math.min(o.scalingTimed, o.scalingSmall),
+          false); // warm-up, not shown
+      Drain small = drain(name, o.scalingSmall, Math.min(o.scalingTimed, o.scalingSmall), false);
       progress(String.format(Locale.ROOT, "scaling %s small: %,.0f/s", name, small.rate()));
-      Drain large = drain(name, o.scalingLarge, Math.min(o.scalingTimed, o.scalingLarge));
+      Drain large = drain(name, o.scalingLarge, Math.min(o.scalingTimed, o.scalingLarge), false);
       progress(String.format(Locale.ROOT, "scaling %s large: %,.0f/s", name, large.rate()));
       print(
           String.format(

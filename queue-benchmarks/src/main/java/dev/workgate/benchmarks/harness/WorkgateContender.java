@@ -5,6 +5,8 @@ import dev.workgate.Workgate;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.store.PostgresOptions;
+import dev.workgate.core.store.RebuildReport;
+import dev.workgate.core.store.RebuildReport.RebuildMode;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
 import java.io.IOException;
@@ -131,6 +133,17 @@ public final class WorkgateContender implements Contender {
   @Override
   public long finished() {
     return store.counts().count(WorkOrderState.COMPLETED);
+  }
+
+  /**
+   * Verifies the store: replays its log and compares every work order's fold with its projection
+   * row ({@link WorkOrderStore#rebuildProjection} in {@link RebuildMode#VERIFY} mode, which changes
+   * nothing). Only for the durable stores; the harness calls it after a drain, off the clock.
+   *
+   * @return what the verification found, or null on the in-memory store
+   */
+  public RebuildReport verify() {
+    return kind == Kind.MEMORY ? null : store.rebuildProjection(RebuildMode.VERIFY);
   }
 
   @Override

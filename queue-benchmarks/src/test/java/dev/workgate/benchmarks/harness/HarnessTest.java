@@ -70,6 +70,13 @@ class HarnessTest {
   }
 
   @Test
+  void the_verify_column_says_no_difference_or_how_many() {
+    assertThat(Harness.verdict(0)).isEqualTo("no difference");
+    assertThat(Harness.verdict(1)).isEqualTo("1 difference");
+    assertThat(Harness.verdict(1_234)).isEqualTo("1,234 differences");
+  }
+
+  @Test
   void the_recorder_keeps_the_first_start_and_counts_every_run() {
     Recorder r = new Recorder(3);
     r.submitting(0);
@@ -95,6 +102,7 @@ class HarnessTest {
           .until(() -> c.finished() == 500);
       assertThat(r.startedCount()).isEqualTo(500);
       assertThat(r.runs()).isEqualTo(500);
+      assertThat(c.verify()).as("the in-memory store is not verified").isNull();
     } finally {
       c.close();
     }
