@@ -1,6 +1,15 @@
 package dev.workgate.benchmarks.harness;
 
+import dev.workgate.WorkgateClient;
+import dev.workgate.benchmarks.peers.DbSchedulerContender;
+import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.store.RebuildReport;
+import dev.workgate.core.store.RebuildReport.RebuildMode;
+import dev.workgate.core.store.WorkOrderStore;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -74,13 +83,18 @@ public final class Harness {
         String.format(
             Locale.ROOT,
             "Workers %d; drain %,d jobs (in-memory stores %,d); steady %,d jobs at %d/s after %,d"
-                + " warm-up; contenders: %s",
+                + " warm-up; nodes: %d JVMs draining %,d jobs; rounds %d; shapes: %s;"
+                + " contenders: %s",
             o.workers,
             o.durableJobs,
             o.memoryJobs,
             o.steadyJobs,
             o.steadyRate,
             o.steadyWarmup,
+            o.nodes,
+            o.nodesJobs > 0 ? o.nodesJobs : o.durableJobs,
+            o.rounds,
+            String.join(", ", o.shapes),
             String.join(", ", o.contenders)));
     print("");
     boolean pg = PostgresSchema.reachable();
@@ -108,6 +122,9 @@ public final class Harness {
     }
     if (o.shapes.contains("memory")) {
       memoryTable();
+    }
+    if (o.shapes.contains("nodes")) {
+      nodesTable(names);
     }
   }
 
@@ -464,6 +481,249 @@ public final class Harness {
             idle.rssKb() / 1024,
             idle.heapUsedKb() / 1024));
     print("");
+  }
+
+  // ---------------------------------------------------------------- nodes
+
+  /** The contenders the multi-node shape runs, each as a fleet of node JVMs. */
+  static final List<String> MULTI_NODE = List.of("workgate/postgres", "db-scheduler/postgres");
+
+  /** How often the harness reads the finished count while nodes drain. */
+  static final Duration NODES_POLL = Duration.ofMillis(10);
+
+  /** One multi-node drain's figures; CPU and runs are summed over the node JVMs. */
+  record Multi(
+      String name,
+      int nodes,
+      int jobs,
+      int done,
+      double seconds,
+      long jvmNanos,
+      long pgNanos,
+      long runs,
+      PostgresActivity.Counters pg,
+      long differences) {
+    double rate() {
+      return done / seconds;
+    }
+  }
+
+  private void nodesTable(List<String> names) throws Exception {
+    List<String> sides = names.stream().filter(MULTI_NODE::contains).toList();
+    if (sides.isEmpty()) {
+      System.err.println(
+          "skipping nodes: it runs "
+              + String.join(" and ", MULTI_NODE)
+              + ", and neither is among the contenders that can run");
+      return;
+    }
+    int n = o.nodesJobs > 0 ? o.nodesJobs : o.durableJobs;
+    Map<String, Multi> results = new LinkedHashMap<>();
+    Map<String, Long> differences = new LinkedHashMap<>();
+    for (String name : sides) {
+      List<Multi> rounds = new ArrayList<>();
+      for (int round = 0; round < o.rounds; round++) {
+        Multi m = multiNode(name, n);
+        progress(
+            String.format(
+                Locale.ROOT,
+                "nodes %s ×%d round %d: %,.0f/s%s",
+                name,
+                o.nodes,
+                round + 1,
+                m.rate(),
+                m.differences == NOT_VERIFIED ? "" : ", verify: " + verdict(m.differences)));
+        rounds.add(m);
+        if (m.differences != NOT_VERIFIED) {
+          differences.merge(name, m.differences, Long::sum);
+        }
+      }
+      rounds.sort(java.util.Comparator.comparingDouble(Multi::rate));
+      results.put(name, rounds.get((rounds.size() - 1) / 2)); // the median (the lower of two)
+    }
+    print(
+        String.format(
+            Locale.ROOT,
+            "## Nodes: %d nodes, each in its own JVM with %d workers, sharing one PostgreSQL"
+                + " store and draining one backlog of N no-op jobs",
+            o.nodes,
+            o.workers));
+    print("");
+    print(
+        "| contender | nodes | jobs | seconds | jobs/s | JVM CPU µs/job (all nodes) |"
+            + " PostgreSQL CPU µs/job | PostgreSQL rows written/job |"
+            + " PostgreSQL transactions/job | runs | Workgate ÷ this | verify |");
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    Multi ours = results.get("workgate/postgres");
+    for (Multi m : results.values()) {
+      print(
+          String.format(
+              Locale.ROOT,
+              "| %s | %d | %,d%s | %.2f | %,.0f | %s | %s | %s | %s | %,d | %s | %s |",
+              m.name,
+              m.nodes,
+              m.jobs,
+              m.done < m.jobs
+                  ? String.format(Locale.ROOT, " (%,d done by the deadline)", m.done)
+                  : "",
+              m.seconds,
+              m.rate(),
+              perJob(m.jvmNanos, m.done),
+              perJob(m.pgNanos, m.done),
+              ratio(m.pg.rowsWritten(), m.done),
+              ratio(m.pg.commits(), m.done),
+              m.runs,
+              ours == null || ours == m
+                  ? "—"
+                  : String.format(Locale.ROOT, "%.2f×", ours.rate() / m.rate()),
+              differences.containsKey(m.name) ? verdict(differences.get(m.name)) : "—"));
+    }
+    print("");
+    print(
+        "The median of "
+            + o.rounds
+            + " round(s) per contender (the lower of two), each on a new schema. The backlog is"
+            + " written and ANALYZEd by the harness before the nodes start; every node is a JVM of"
+            + " its own (this JVM's java and class path, default flags) with its own pool of "
+            + PostgresSchema.POOL_SIZE
+            + " connections, configured as the single-node contender; the clock runs from"
+            + " sending go to every node until the storage records all N finished (Workgate:"
+            + " COMPLETED in counts(); db-scheduler: rows left in scheduled_tasks, read every "
+            + NODES_POLL.toMillis()
+            + " ms). JVM CPU is the node JVMs' process CPU time from go to the end, summed;"
+            + " runs are handler invocations summed over the nodes: more than jobs means a job"
+            + " ran twice. verify as in the drain table.");
+    print("");
+  }
+
+  /** One round: a new schema, the backlog, a fleet of nodes, the drain, the figures. */
+  private Multi multiNode(String name, int n) throws Exception {
+    boolean ours = name.startsWith("workgate/");
+    String kind = ours ? "workgate" : "db-scheduler";
+    PostgresSchema schema =
+        PostgresSchema.create(ours ? "workgate" : "dbsched", PostgresSchema.POOL_SIZE);
+    WorkOrderStore store = null;
+    NodeFleet fleet = null;
+    try {
+      java.util.function.LongSupplier finished;
+      if (ours) {
+        WorkOrderStore s = WorkgateContender.postgresStore(schema);
+        store = s;
+        try (WorkgateClient client = WorkgateClient.over(s)) {
+          WorkgateContender.submitBacklog(client::submitAll, 0, n);
+        }
+        finished = () -> s.counts().count(WorkOrderState.COMPLETED);
+      } else {
+        try (Connection c = schema.dataSource().getConnection();
+            Statement st = c.createStatement()) {
+          st.execute(DbSchedulerContender.DDL);
+        }
+        var task = DbSchedulerContender.task(new Recorder(0));
+        DbSchedulerContender.scheduleBacklog(
+            DbSchedulerContender.client(schema.dataSource(), task), task, 0, n);
+        finished = () -> n - rows(schema);
+      }
+      schema.analyze();
+      fleet =
+          NodeFleet.start(
+              kind, schema.name(), o.nodes, o.workers, n, System.nanoTime() + o.deadline.toNanos());
+      quiesce();
+      PostgresActivity.Counters activity0 = PostgresActivity.read();
+      long pg0 = Cpu.postgresNanos();
+      long deadline = System.nanoTime() + o.deadline.toNanos();
+      long t0 = System.nanoTime();
+      fleet.go();
+      long done;
+      while ((done = finished.getAsLong()) < n && System.nanoTime() < deadline) {
+        int exited = fleet.firstExited();
+        if (exited != 0) {
+          fleet.failed();
+          throw new IllegalStateException(
+              String.format(
+                  Locale.ROOT,
+                  "%s node %d of %d exited during the drain, %,d of %,d finished (its stderr"
+                      + " follows)",
+                  name,
+                  exited,
+                  o.nodes,
+                  done,
+                  n));
+        }
+        LockSupport.parkNanos(NODES_POLL.toNanos());
+      }
+      long t1 = System.nanoTime();
+      long pg = Cpu.postgresNanos() - pg0; // before the nodes close their pools
+      List<NodeFleet.Mark> marks = fleet.mark(System.nanoTime() + Duration.ofSeconds(60).toNanos());
+      if (done < n) {
+        fleet.failed();
+        problems.add(
+            String.format(
+                Locale.ROOT,
+                "%s on %d nodes drained %,d of %,d by the deadline",
+                name,
+                o.nodes,
+                done,
+                n));
+      }
+      PostgresActivity.Counters activity =
+          activity0 == PostgresActivity.NONE
+              ? PostgresActivity.NONE
+              : PostgresActivity.read().minus(activity0);
+      long cpu = 0;
+      long runs = 0;
+      for (NodeFleet.Mark m : marks) {
+        cpu = cpu < 0 || m.cpuNanos() < 0 ? -1 : cpu + m.cpuNanos();
+        runs += m.runs();
+      }
+      fleet.close();
+      if (fleet.closedBadly()) {
+        problems.add(name + " on " + o.nodes + " nodes: a node did not stop cleanly (see above)");
+      }
+      long differences =
+          ours
+              ? verified(
+                  name + " on " + o.nodes + " nodes", store.rebuildProjection(RebuildMode.VERIFY))
+              : NOT_VERIFIED;
+      return new Multi(
+          name,
+          o.nodes,
+          n,
+          (int) Math.min(done, n),
+          (t1 - t0) / 1e9,
+          cpu,
+          pg0 < 0 ? -1 : pg,
+          runs,
+          activity,
+          differences);
+    } catch (Exception | Error e) {
+      if (fleet != null) {
+        fleet.failed();
+      }
+      throw e;
+    } finally {
+      try {
+        if (fleet != null) {
+          fleet.close(); // idempotent for children already stopped
+        }
+        if (store != null) {
+          store.close();
+        }
+      } finally {
+        schema.close();
+      }
+    }
+  }
+
+  /** Rows left in db-scheduler's table: executions not finished yet. */
+  private static long rows(PostgresSchema schema) {
+    try (Connection c = schema.dataSource().getConnection();
+        Statement st = c.createStatement();
+        ResultSet r = st.executeQuery("SELECT count(*) FROM scheduled_tasks")) {
+      r.next();
+      return r.getLong(1);
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot count db-scheduler's rows: " + e.getMessage(), e);
+    }
   }
 
   // ---------------------------------------------------------------- helpers

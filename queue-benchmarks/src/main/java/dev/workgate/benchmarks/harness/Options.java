@@ -13,7 +13,7 @@ final class Options {
           "  --contenders a,b,…     default: every known contender ("
               + String.join(", ", Contenders.ALL.keySet())
               + ")",
-          "  --shapes a,b,…         drain, steady, scaling, memory (default: all)",
+          "  --shapes a,b,…         drain, steady, scaling, memory, nodes (default: all)",
           "  --workers C            jobs running at once, the same for every contender (default 16)",
           "  --jobs N               drain size on SQLite and PostgreSQL (default 20000)",
           "  --memory-jobs N        drain size on in-memory stores (default 200000)",
@@ -25,12 +25,16 @@ final class Options {
           "  --scaling-large N      the large backlog (default 1000000)",
           "  --scaling-timed K      jobs timed from each backlog (default 10000)",
           "  --memory-pending N     pending work orders for the heap measure (default 1000000)",
+          "  --nodes K              nodes of the nodes shape, each a JVM of its own (default 4)",
+          "  --nodes-jobs N         the backlog the nodes drain (default: the --jobs size)",
           "  --deadline-seconds S   give up on one measurement after this long (default 600)",
           "  --help");
 
   boolean help;
   List<String> contenders = new ArrayList<>(Contenders.ALL.keySet());
-  List<String> shapes = List.of("drain", "steady", "scaling", "memory");
+  static final List<String> SHAPES = List.of("drain", "steady", "scaling", "memory", "nodes");
+
+  List<String> shapes = SHAPES;
   int workers = 16;
   int durableJobs = 20_000;
   int memoryJobs = 200_000;
@@ -42,6 +46,11 @@ final class Options {
   int scalingLarge = 1_000_000;
   int scalingTimed = 10_000;
   int memoryPending = 1_000_000;
+  int nodes = 4;
+
+  /** 0: the {@code --jobs} size. */
+  int nodesJobs = 0;
+
   Duration deadline = Duration.ofSeconds(600);
 
   static Options parse(String[] args) {
@@ -69,9 +78,9 @@ final class Options {
         case "--shapes":
           o.shapes = list(a, v);
           for (String s : o.shapes) {
-            if (!List.of("drain", "steady", "scaling", "memory").contains(s)) {
+            if (!SHAPES.contains(s)) {
               throw new IllegalArgumentException(
-                  "--shapes: unknown shape '" + s + "'; known: drain, steady, scaling, memory");
+                  "--shapes: unknown shape '" + s + "'; known: " + String.join(", ", SHAPES));
             }
           }
           break;
@@ -107,6 +116,12 @@ final class Options {
           break;
         case "--memory-pending":
           o.memoryPending = positive(a, v);
+          break;
+        case "--nodes":
+          o.nodes = positive(a, v);
+          break;
+        case "--nodes-jobs":
+          o.nodesJobs = positive(a, v);
           break;
         case "--deadline-seconds":
           o.deadline = Duration.ofSeconds(positive(a, v));

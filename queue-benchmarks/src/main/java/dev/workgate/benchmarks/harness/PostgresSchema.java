@@ -26,9 +26,13 @@ public final class PostgresSchema implements AutoCloseable {
   private final String schema;
   private final HikariDataSource pool;
 
-  private PostgresSchema(String schema, HikariDataSource pool) {
+  /** Whether {@link #close()} drops the schema: true for one {@link #create} made. */
+  private final boolean owned;
+
+  private PostgresSchema(String schema, HikariDataSource pool, boolean owned) {
     this.schema = schema;
     this.pool = pool;
+    this.owned = owned;
   }
 
   /**
@@ -48,7 +52,22 @@ public final class PostgresSchema implements AutoCloseable {
         Statement s = c.createStatement()) {
       s.execute("CREATE SCHEMA " + schema);
     }
-    return new PostgresSchema(schema, new HikariDataSource(config(poolSize, schema)));
+    return new PostgresSchema(schema, new HikariDataSource(config(poolSize, schema)), true);
+  }
+
+  /**
+   * A pool on a schema that another process created (a node of the multi-node shape, in its own
+   * JVM, on the harness's schema); closing it closes the pool and leaves the schema.
+   *
+   * @param schema the schema's name, as {@link #name()} gave it
+   * @param poolSize connections in the pool
+   * @return the pool on it
+   */
+  public static PostgresSchema attach(String schema, int poolSize) {
+    if (!schema.matches("bench_[a-z]+_[0-9a-f]+")) {
+      throw new IllegalArgumentException("not a benchmark schema: '" + schema + "'");
+    }
+    return new PostgresSchema(schema, new HikariDataSource(config(poolSize, schema)), false);
   }
 
   private static HikariConfig config(int size, String schema) {
@@ -112,6 +131,9 @@ public final class PostgresSchema implements AutoCloseable {
   @Override
   public void close() throws SQLException {
     pool.close();
+    if (!owned) {
+      return;
+    }
     try (HikariDataSource ds = new HikariDataSource(config(1, null));
         Connection c = ds.getConnection();
         Statement s = c.createStatement()) {

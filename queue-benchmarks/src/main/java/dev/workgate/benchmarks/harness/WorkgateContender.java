@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
@@ -72,41 +73,59 @@ public final class WorkgateContender implements Contender {
         break;
       case POSTGRES:
         schema = PostgresSchema.create("workgate", PostgresSchema.POOL_SIZE);
-        store =
-            Stores.postgres(
-                schema.dataSource(), PostgresOptions.builder().schema(schema.name()).build());
+        store = postgresStore(schema);
         break;
       default:
         throw new IllegalArgumentException("unknown kind " + kind);
     }
-    workgate =
-        Workgate.builder()
-            .store(store)
-            .nodeId("bench")
-            .maxConcurrent(workers)
-            .sandboxRoot(dir.resolve("sandboxes"))
-            .handler(
-                TYPE,
-                ctx -> {
-                  recorder.started(ctx.payload(Integer.class));
-                  return WorkResult.ok();
-                })
-            .build();
+    workgate = node(store, "bench", workers, dir.resolve("sandboxes"), recorder);
   }
 
-  @Override
-  public void submitBacklog(int from, int count) {
+  /** The PostgreSQL store on {@code schema}'s pool and schema. */
+  static WorkOrderStore postgresStore(PostgresSchema schema) {
+    return Stores.postgres(
+        schema.dataSource(), PostgresOptions.builder().schema(schema.name()).build());
+  }
+
+  /**
+   * A node configured as this class documents, not started: the single node of this contender and
+   * each node of the harness's multi-node shape are built here, so that both measure the same
+   * configuration.
+   */
+  static Workgate node(
+      WorkOrderStore store, String nodeId, int workers, Path sandboxRoot, Recorder recorder) {
+    return Workgate.builder()
+        .store(store)
+        .nodeId(nodeId)
+        .maxConcurrent(workers)
+        .sandboxRoot(sandboxRoot)
+        .handler(
+            TYPE,
+            ctx -> {
+              recorder.started(ctx.payload(Integer.class));
+              return WorkResult.ok();
+            })
+        .build();
+  }
+
+  /** Submits jobs {@code from} to {@code from + count - 1} through {@code submitAll} in batches. */
+  static void submitBacklog(Consumer<List<WorkOrderSpec>> submitAll, int from, int count) {
     List<WorkOrderSpec> batch = new ArrayList<>(BATCH);
     for (int i = from; i < from + count; i++) {
       batch.add(spec(i));
       if (batch.size() == BATCH) {
-        workgate.submitAll(batch);
-        batch.clear();
+        submitAll.accept(batch);
+        batch = new ArrayList<>(BATCH);
       }
     }
     if (!batch.isEmpty()) {
-      workgate.submitAll(batch);
+      submitAll.accept(batch);
     }
+  }
+
+  @Override
+  public void submitBacklog(int from, int count) {
+    submitBacklog(workgate::submitAll, from, count);
   }
 
   @Override

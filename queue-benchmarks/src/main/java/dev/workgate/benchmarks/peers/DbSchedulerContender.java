@@ -1,8 +1,10 @@
 package dev.workgate.benchmarks.peers;
 
 import com.github.kagkarlsson.scheduler.Scheduler;
+import com.github.kagkarlsson.scheduler.SchedulerClient;
 import com.github.kagkarlsson.scheduler.SchedulerName;
 import com.github.kagkarlsson.scheduler.event.AbstractSchedulerListener;
+import com.github.kagkarlsson.scheduler.event.SchedulerListener;
 import com.github.kagkarlsson.scheduler.serializer.JacksonSerializer;
 import com.github.kagkarlsson.scheduler.task.ExecutionComplete;
 import com.github.kagkarlsson.scheduler.task.TaskInstance;
@@ -19,6 +21,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
 
 /**
  * db-scheduler 16.12 ({@code com.github.kagkarlsson:db-scheduler}) on PostgreSQL, in a schema of
@@ -63,7 +66,7 @@ public final class DbSchedulerContender implements Contender {
    * db-scheduler's PostgreSQL table and indexes, as its {@code postgresql_tables.sql} for the 16.x
    * releases defines them.
    */
-  static final String DDL =
+  public static final String DDL =
       """
       create table scheduled_tasks (
         task_name text not null,
@@ -136,24 +139,79 @@ public final class DbSchedulerContender implements Contender {
         Statement s = c.createStatement()) {
       s.execute(DDL);
     }
-    task =
-        Tasks.oneTime(TASK_NAME, Integer.class)
-            .execute((instance, context) -> recorder.started(instance.getData()));
-    scheduler =
-        Scheduler.create(schema.dataSource(), task)
-            .schedulerName(new SchedulerName.Fixed("bench"))
+    task = task(recorder);
+    scheduler = scheduler(schema.dataSource(), task, "bench", workers, new CompletionCounter());
+  }
+
+  /**
+   * The one task, whose handler reports the job's index to {@code recorder}.
+   *
+   * @param recorder what the handler reports to
+   * @return the task
+   */
+  public static OneTimeTask<Integer> task(Recorder recorder) {
+    return Tasks.oneTime(TASK_NAME, Integer.class)
+        .execute((instance, context) -> recorder.started(instance.getData()));
+  }
+
+  /**
+   * A scheduler with the settings this class documents, not started: the single node of this
+   * contender and each node of the harness's multi-node shape are built here, so that both measure
+   * the same configuration.
+   *
+   * @param dataSource the pool, whose connections use the schema holding {@code scheduled_tasks}
+   * @param task the task from {@link #task}
+   * @param name the scheduler's name (what {@code picked_by} records)
+   * @param workers its threads
+   * @param listener a listener, or null for none
+   * @return the scheduler
+   */
+  public static Scheduler scheduler(
+      DataSource dataSource,
+      OneTimeTask<Integer> task,
+      String name,
+      int workers,
+      SchedulerListener listener) {
+    var b =
+        Scheduler.create(dataSource, task)
+            .schedulerName(new SchedulerName.Fixed(name))
             .threads(workers)
             .pollUsingLockAndFetch(LOWER_LIMIT_FRACTION_OF_THREADS, UPPER_LIMIT_FRACTION_OF_THREADS)
             .pollingInterval(POLLING_INTERVAL)
             .enableImmediateExecution()
             .serializer(new JacksonSerializer())
-            .shutdownMaxWait(SHUTDOWN_MAX_WAIT)
-            .addSchedulerListener(new CompletionCounter())
-            .build();
+            .shutdownMaxWait(SHUTDOWN_MAX_WAIT);
+    if (listener != null) {
+      b.addSchedulerListener(listener);
+    }
+    return b.build();
   }
 
-  @Override
-  public void submitBacklog(int from, int count) {
+  /**
+   * A client that schedules with the same serializer, for a process that fills the table but runs
+   * no scheduler.
+   *
+   * @param dataSource the pool
+   * @param task the task from {@link #task}
+   * @return the client
+   */
+  public static SchedulerClient client(DataSource dataSource, OneTimeTask<Integer> task) {
+    return SchedulerClient.Builder.create(dataSource, task)
+        .serializer(new JacksonSerializer())
+        .build();
+  }
+
+  /**
+   * Schedules the jobs {@code from} to {@code from + count - 1} for now with {@code scheduleBatch}
+   * in chunks of {@value #BATCH}.
+   *
+   * @param client the scheduler or client
+   * @param task the task from {@link #task}
+   * @param from the first index
+   * @param count how many
+   */
+  public static void scheduleBacklog(
+      SchedulerClient client, OneTimeTask<Integer> task, int from, int count) {
     Instant now = Instant.now();
     for (int start = from; start < from + count; start += BATCH) {
       int end = Math.min(from + count, start + BATCH);
@@ -161,8 +219,13 @@ public final class DbSchedulerContender implements Contender {
       for (int i = start; i < end; i++) {
         chunk.add(task.instance(Integer.toString(i), i));
       }
-      scheduler.scheduleBatch(chunk, now);
+      client.scheduleBatch(chunk, now);
     }
+  }
+
+  @Override
+  public void submitBacklog(int from, int count) {
+    scheduleBacklog(scheduler, task, from, count);
   }
 
   @Override

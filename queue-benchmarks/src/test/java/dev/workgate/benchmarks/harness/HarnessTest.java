@@ -19,7 +19,9 @@ class HarnessTest {
             "db-scheduler/postgres",
             "jobrunr/memory",
             "jobrunr/postgres");
-    assertThat(d.shapes).containsExactly("drain", "steady", "scaling", "memory");
+    assertThat(d.shapes).containsExactly("drain", "steady", "scaling", "memory", "nodes");
+    assertThat(d.nodes).isEqualTo(4);
+    assertThat(d.nodesJobs).as("0: the --jobs size").isZero();
 
     Options o =
         Options.parse(
@@ -33,13 +35,19 @@ class HarnessTest {
               "--jobs",
               "1_000",
               "--steady-rate",
-              "50"
+              "50",
+              "--nodes",
+              "2",
+              "--nodes-jobs",
+              "500"
             });
     assertThat(o.contenders).containsExactly("workgate/memory", "jobrunr/memory");
     assertThat(o.shapes).containsExactly("drain");
     assertThat(o.workers).isEqualTo(8);
     assertThat(o.durableJobs).isEqualTo(1_000);
     assertThat(o.steadyRate).isEqualTo(50);
+    assertThat(o.nodes).isEqualTo(2);
+    assertThat(o.nodesJobs).isEqualTo(500);
   }
 
   @Test
@@ -56,6 +64,8 @@ class HarnessTest {
         .hasMessageContaining("'burst'");
     assertThatThrownBy(() -> Options.parse(new String[] {"--frobnicate", "1"}))
         .hasMessageContaining("'--frobnicate'");
+    assertThatThrownBy(() -> Options.parse(new String[] {"--nodes", "0"}))
+        .hasMessageContaining("--nodes");
     assertThatThrownBy(() -> Options.parse(new String[] {"--workers"}))
         .hasMessageContaining("--workers needs a value");
   }
