@@ -65,7 +65,15 @@ public final class Harness {
       return;
     }
     Harness h = new Harness(o);
-    h.run();
+    try {
+      h.run();
+    } catch (Exception | Error e) {
+      // Exit here: a peer may have left non-daemon threads that would keep the JVM alive, and the
+      // shutdown hooks then stop any node JVM still running.
+      e.printStackTrace();
+      System.err.println("the harness failed: " + e);
+      System.exit(1);
+    }
     for (String p : h.problems) {
       System.err.println("problem: " + p);
     }
