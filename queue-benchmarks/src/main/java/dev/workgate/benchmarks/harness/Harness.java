@@ -632,9 +632,17 @@ public final class Harness {
         finished = () -> n - rows(schema);
       }
       schema.analyze();
+      long spawned = System.nanoTime();
       fleet =
           NodeFleet.start(
               kind, schema.name(), o.nodes, o.workers, n, System.nanoTime() + o.deadline.toNanos());
+      progress(
+          String.format(
+              Locale.ROOT,
+              "nodes %s: %d node JVMs ready in %.1f s",
+              name,
+              o.nodes,
+              (System.nanoTime() - spawned) / 1e9));
       quiesce();
       PostgresActivity.Counters activity0 = PostgresActivity.read();
       long pg0 = Cpu.postgresNanos();
@@ -683,7 +691,15 @@ public final class Harness {
         cpu = cpu < 0 || m.cpuNanos() < 0 ? -1 : cpu + m.cpuNanos();
         runs += m.runs();
       }
+      long stopping = System.nanoTime();
       fleet.close();
+      progress(
+          String.format(
+              Locale.ROOT,
+              "nodes %s: %d node JVMs stopped in %.1f s",
+              name,
+              o.nodes,
+              (System.nanoTime() - stopping) / 1e9));
       if (fleet.closedBadly()) {
         problems.add(name + " on " + o.nodes + " nodes: a node did not stop cleanly (see above)");
       }

@@ -21,7 +21,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The nodes of one multi-node measurement: {@link NodeChild} JVMs started with this JVM's own java
  * binary and class path, driven over their stdin and stdout. Each child's stderr goes to a log file
- * of its own, printed (its tail) when something fails and deleted otherwise.
+ * of its own, printed (its tail) when something fails and deleted otherwise, unless {@value
+ * #KEEP_LOGS} is true.
  *
  * <p>Teardown is deterministic: {@link #close()} asks every child still alive to stop, waits a
  * while, then kills it and its descendants; a JVM shutdown hook does the same for every child of
@@ -31,6 +32,9 @@ import java.util.concurrent.TimeUnit;
 final class NodeFleet implements AutoCloseable {
   /** How long a child may take to exit after {@code stop} before it is killed. */
   static final Duration STOP_GRACE = Duration.ofSeconds(30);
+
+  /** A system property: {@code -Dworkgate.bench.keepNodeLogs=true} keeps every node's stderr. */
+  static final String KEEP_LOGS = "workgate.bench.keepNodeLogs";
 
   /** Every child of every fleet still alive, for the shutdown hook. */
   private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
@@ -276,9 +280,14 @@ final class NodeFleet implements AutoCloseable {
         failed = true;
       }
     }
+    boolean keep = Boolean.getBoolean(KEEP_LOGS);
     for (Child c : children) {
       if (failed) {
         printTail(c);
+      }
+      if (keep) {
+        System.err.println("  " + label + " node " + c.number + " stderr kept: " + c.log);
+        continue;
       }
       try {
         Files.deleteIfExists(c.log);
