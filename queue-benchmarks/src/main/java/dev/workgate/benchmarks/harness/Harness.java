@@ -657,8 +657,8 @@ public final class Harness {
           throw new IllegalStateException(
               String.format(
                   Locale.ROOT,
-                  "%s node %d of %d exited during the drain, %,d of %,d finished (its stderr"
-                      + " follows)",
+                  "%s node %d of %d exited during the drain, %,d of %,d finished (the nodes' stderr"
+                      + " is above)",
                   name,
                   exited,
                   o.nodes,
