@@ -55,6 +55,7 @@ final class NodeFleet implements AutoCloseable {
   private final String label;
   private boolean failed;
   private boolean closed;
+  private boolean stoppedBadly;
 
   private NodeFleet(String label) {
     this.label = label;
@@ -242,8 +243,8 @@ final class NodeFleet implements AutoCloseable {
   /**
    * Stops every child: {@code stop}, then up to {@link #STOP_GRACE} for it to exit, then it and its
    * descendants are killed. A child that had to be killed, or exited with a status other than 0,
-   * makes the fleet failed; a failed fleet prints the tail of each child's log to stderr. Logs are
-   * deleted either way. Idempotent.
+   * makes {@link #closedBadly()} true; then, or if the fleet was marked {@link #failed()}, the tail
+   * of each child's log goes to stderr. Logs are deleted either way. Idempotent.
    */
   @Override
   public void close() {
@@ -268,21 +269,22 @@ final class NodeFleet implements AutoCloseable {
         if (!c.process.waitFor(Math.max(0, left), TimeUnit.NANOSECONDS)) {
           System.err.println(
               "  " + label + " node " + c.number + " did not exit after stop; killing it");
-          failed = true;
+          stoppedBadly = true;
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        failed = true;
+        stoppedBadly = true;
       }
+      boolean exitedByItself = !c.process.isAlive();
       kill(c.process);
       LIVE.remove(c.process);
-      if (!c.process.isAlive() && c.process.exitValue() != 0) {
-        failed = true;
+      if (exitedByItself && c.process.exitValue() != 0) {
+        stoppedBadly = true;
       }
     }
     boolean keep = Boolean.getBoolean(KEEP_LOGS);
     for (Child c : children) {
-      if (failed) {
+      if (failed || stoppedBadly) {
         printTail(c);
       }
       if (keep) {
@@ -297,9 +299,14 @@ final class NodeFleet implements AutoCloseable {
     }
   }
 
-  /** Whether {@link #close()} found a child that failed or had to be killed. */
+  /**
+   * Whether {@link #close()} found a child that had to be killed or had exited with a status other
+   * than 0.
+   *
+   * @return true if so
+   */
   boolean closedBadly() {
-    return failed;
+    return stoppedBadly;
   }
 
   private void printTail(Child c) {
