@@ -17,7 +17,7 @@ final class Options {
           "  --workers C            jobs running at once, the same for every contender (default 16)",
           "  --jobs N               drain size on SQLite and PostgreSQL (default 20000)",
           "  --memory-jobs N        drain size on in-memory stores (default 200000)",
-          "  --rounds R             drains per contender; the median is reported (default 1)",
+          "  --rounds R             rounds per contender of drain and nodes; the median is reported (default 1)",
           "  --steady-rate R        jobs per second in the steady stream (default 100)",
           "  --steady-jobs N        measured jobs in the steady stream (default 1000)",
           "  --steady-warmup N      jobs before those (default 200)",
