@@ -11,9 +11,13 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
- * Each peer contender runs a backlog and single submissions to the end, without running any job
- * twice, and can be opened again after it was closed. The PostgreSQL ones skip when the machine's
- * PostgreSQL is down, except under CI ({@code CI=true}), where they fail.
+ * Each peer contender runs every job of a backlog and of single submissions to the end, and can be
+ * opened again after it was closed. The peers promise at least once, not exactly once: on a loaded
+ * machine JobRunr in memory was seen to run 213 times for 210 jobs (its own rescheduling of jobs
+ * whose server looked gone), so a duplicate is printed, as the harness's runs column shows it, and
+ * not failed here; what this checks is the harness's adapter: every job started and every job
+ * counted finished. The PostgreSQL ones skip when the machine's PostgreSQL is down, except under CI
+ * ({@code CI=true}), where they fail.
  */
 class PeerContendersTest {
   private static final long DEADLINE_MILLIS = 60_000;
@@ -25,18 +29,18 @@ class PeerContendersTest {
   }
 
   @Test
-  void dbSchedulerRunsEveryJobOnceAndOpensAgain() throws Exception {
+  void dbSchedulerRunsEveryJobAndOpensAgain() throws Exception {
     requirePostgres();
     exercise(new DbSchedulerContender());
   }
 
   @Test
-  void jobRunrInMemoryRunsEveryJobOnceAndOpensAgain() throws Exception {
+  void jobRunrInMemoryRunsEveryJobAndOpensAgain() throws Exception {
     exercise(JobRunrContender.inMemory());
   }
 
   @Test
-  void jobRunrOnPostgresRunsEveryJobOnceAndOpensAgain() throws Exception {
+  void jobRunrOnPostgresRunsEveryJobAndOpensAgain() throws Exception {
     requirePostgres();
     exercise(JobRunrContender.postgres());
   }
@@ -64,7 +68,8 @@ class PeerContendersTest {
         contender.submitOne(i);
       }
       await(contender, recorder, 210);
-      assertThat(recorder.runs()).as("runs, duplicates included").isEqualTo(210);
+      assertThat(recorder.runs()).as("runs, duplicates included").isGreaterThanOrEqualTo(210);
+      reportDuplicates(contender, recorder.runs(), 210);
     } finally {
       contender.close();
     }
@@ -77,7 +82,8 @@ class PeerContendersTest {
       contender.settle();
       contender.start();
       await(contender, again, 10);
-      assertThat(again.runs()).as("runs, duplicates included").isEqualTo(10);
+      assertThat(again.runs()).as("runs, duplicates included").isGreaterThanOrEqualTo(10);
+      reportDuplicates(contender, again.runs(), 10);
     } finally {
       contender.close();
     }
@@ -86,6 +92,12 @@ class PeerContendersTest {
         contender.name(),
         (firstRound - began) / 1_000_000,
         (System.nanoTime() - firstRound) / 1_000_000);
+  }
+
+  private static void reportDuplicates(Contender contender, long runs, int jobs) {
+    if (runs > jobs) {
+      System.out.printf("%s ran %d times for %d jobs%n", contender.name(), runs, jobs);
+    }
   }
 
   /** Waits until the contender's storage counts {@code count} finished and as many started. */
