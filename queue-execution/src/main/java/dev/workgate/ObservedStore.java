@@ -257,17 +257,22 @@ final class ObservedStore extends ForwardingStore {
     for (Claim claim : claims) {
       WorkOrderView view = claim.view();
       try {
-        Known after = Known.of(view);
+        Known last = Known.of(view);
         Known prior =
             new Known(
-                after.queue(),
-                after.attempt() - 1,
+                last.queue(),
+                last.attempt() - 1,
                 WorkOrderState.PENDING,
-                after.version() - 1,
-                after.submittedAt(),
-                after.availableAt());
-        remember(view.id(), after);
-        observer.accept(after.change(claim.claimed(), prior));
+                claim.claimed().version() - 1,
+                last.submittedAt(),
+                last.availableAt());
+        Known afterClaim = prior.after(claim.claimed());
+        remember(view.id(), last);
+        observer.accept(afterClaim.change(claim.claimed(), prior));
+        if (claim.started().isPresent()) {
+          // Started in the claim's own write: its listeners hear it as they would its own append.
+          observer.accept(last.change(claim.started().get(), afterClaim));
+        }
       } catch (VirtualMachineError fatal) {
         throw fatal;
       } catch (Throwable t) {

@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -102,6 +103,41 @@ class ObservedStoreTest {
     assertThat(heard)
         .extracting(c -> c.event().version())
         .containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L);
+  }
+
+  @Test
+  void a_claim_that_starts_the_work_order_is_reported_as_a_claim_then_a_start() {
+    WorkOrderId id = submit(WorkOrderSpec.builder("job").queue("builds").build());
+    clock.advance(Duration.ofSeconds(4));
+
+    List<WorkOrderView> claimed =
+        store.claim(
+            new ClaimRequest("builds", "node-a", 1, Capacity.unlimited(), clock.instant(), LEASE)
+                .withStart(v -> Optional.of("sb-" + v.attempt())));
+
+    assertThat(claimed).extracting(WorkOrderView::state).containsExactly(WorkOrderState.RUNNING);
+    assertThat(heard)
+        .extracting(
+            c ->
+                c.type()
+                    + " "
+                    + c.from().map(Enum::name).orElse("-")
+                    + "->"
+                    + c.to()
+                    + " #"
+                    + c.attempt()
+                    + " v"
+                    + c.event().version())
+        .containsExactly(
+            "SUBMITTED -->PENDING #0 v1",
+            "CLAIMED PENDING->PREPARING #1 v2",
+            "STARTED PREPARING->RUNNING #1 v3");
+    assertThat(heard.get(2).event().event()).isEqualTo(new WorkOrderEvent.Started("sb-1"));
+    assertThat(heard.get(2).sinceAvailable()).isEqualTo(Duration.ofSeconds(4));
+    // The next append is heard from RUNNING, the state the claim left.
+    store.append(id, ExpectedVersion.exactly(3), List.of(new WorkOrderEvent.Completed(null)));
+    assertThat(heard.get(3).from()).contains(WorkOrderState.RUNNING);
+    assertThat(heard.get(3).to()).isEqualTo(WorkOrderState.COMPLETED);
   }
 
   @Test

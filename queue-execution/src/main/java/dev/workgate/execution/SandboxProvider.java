@@ -1,6 +1,7 @@
 package dev.workgate.execution;
 
 import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.execution.internal.SandboxPaths;
 import java.time.Instant;
@@ -43,8 +44,10 @@ public interface SandboxProvider {
    * What a {@link SandboxProvider} needs to create a sandbox: the claimed work order and the node
    * that owns the execution. Immutable.
    *
-   * @param workOrder the work order as claimed ({@code PREPARING}, its attempt and payload, and the
-   *     version its {@code Claimed} event left, which is the attempt's {@link #fencingToken()})
+   * @param workOrder the work order as claimed: {@code PREPARING} at the version its {@code
+   *     Claimed} event left (the attempt's {@link #fencingToken()}), or {@code RUNNING} one version
+   *     later when the claim also wrote its {@code Started} (an in-process sandbox); its attempt
+   *     and payload
    * @param nodeId the owning node, recorded so that an orphan can be recognised after a crash
    */
   public record SandboxRequest(WorkOrderView workOrder, String nodeId) {
@@ -75,7 +78,10 @@ public interface SandboxProvider {
      * @return a positive number, higher for every later claim of the same work order
      */
     public long fencingToken() {
-      return workOrder.version();
+      // A claim that started the work order wrote Started right after Claimed.
+      return workOrder.state() == WorkOrderState.RUNNING
+          ? workOrder.version() - 1
+          : workOrder.version();
     }
   }
 

@@ -2058,6 +2058,204 @@ public abstract class WorkOrderStoreConformance {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // claim with a start (ClaimRequest.withStart): Claimed and Started in one step
+
+  /** Names the sandbox of every work order whose type is not "prepared-elsewhere". */
+  private static final ClaimRequest.StartOnClaim START =
+      claimed ->
+          claimed.type().equals("prepared-elsewhere")
+              ? Optional.empty()
+              : Optional.of("sbx-" + claimed.id().value() + "-" + claimed.attempt());
+
+  private ClaimRequest startingClaim(int limit) {
+    return new ClaimRequest(QUEUE, OWNER, limit, Capacity.unlimited(), clock.instant(), LEASE)
+        .withStart(START);
+  }
+
+  @Test
+  void claim_with_a_start_records_claimed_then_started_and_leaves_the_work_order_running() {
+    WorkOrderId low = submit(spec(QUEUE).priority(1).build());
+    WorkOrderId high = submit(spec(QUEUE).priority(9).build());
+    long before = lastLogPosition();
+    clock.set(at(7));
+
+    List<Claim> claims = store.claimRecorded(startingClaim(10));
+
+    assertThat(claims).extracting(c -> c.view().id()).containsExactly(high, low);
+    for (Claim c : claims) {
+      WorkOrderId id = c.view().id();
+      List<RecordedEvent> stream = store.readStream(id);
+      assertThat(stream).extracting(RecordedEvent::version).containsExactly(1L, 2L, 3L);
+      assertThat(stream.get(1).event()).isEqualTo(claimed(OWNER, at(7).plus(LEASE)));
+      assertThat(stream.get(2).event())
+          .isEqualTo(new WorkOrderEvent.Started("sbx-" + id.value() + "-1"));
+      assertThat(stream.get(2).recordedAt()).isEqualTo(at(7));
+      assertThat(c.claimed()).isEqualTo(stream.get(1));
+      assertThat(c.started()).contains(stream.get(2));
+      assertThat(c.view().state()).isEqualTo(RUNNING);
+      assertThat(c.view().version()).isEqualTo(3);
+      assertThat(c.view().attempt()).isEqualTo(1);
+      assertThat(c.view().leaseOwner()).contains(OWNER);
+      assertThat(c.view().leaseExpiresAt()).contains(at(7).plus(LEASE));
+      assertThat(ViewSnapshot.of(c.view())).isEqualTo(ViewSnapshot.of(view(id)));
+      assertThat(ViewSnapshot.of(view(id))).isEqualTo(ViewSnapshot.of(WorkOrder.fold(stream)));
+    }
+    List<RecordedEvent> appended = store.readLog(before, 100).events();
+    assertStrictlyRising(appended);
+    assertThat(appended)
+        .extracting(r -> r.workOrderId() + " " + r.event().type().typeName())
+        .containsExactly(high + " Claimed", high + " Started", low + " Claimed", low + " Started");
+    assertThat(count(QUEUE, RUNNING)).isEqualTo(2);
+    assertThat(count(QUEUE, PREPARING)).isZero();
+    assertThat(store.rebuildProjection(RebuildMode.VERIFY).consistent()).isTrue();
+  }
+
+  @Test
+  void claim_with_a_start_leaves_the_work_orders_it_names_no_sandbox_for_preparing() {
+    WorkOrderId elsewhere =
+        submit(WorkOrderSpec.builder("prepared-elsewhere").queue(QUEUE).build());
+    WorkOrderId here = submit(QUEUE);
+
+    List<Claim> claims = store.claimRecorded(startingClaim(10));
+
+    assertThat(claims).extracting(c -> c.view().id()).containsExactly(elsewhere, here);
+    Claim notStarted = claims.get(0);
+    assertThat(notStarted.started()).isEmpty();
+    assertThat(notStarted.view().state()).isEqualTo(PREPARING);
+    assertThat(notStarted.view().version()).isEqualTo(2);
+    assertThat(notStarted.claimed()).isEqualTo(last(store.readStream(elsewhere)));
+    assertThat(view(elsewhere).state()).isEqualTo(PREPARING);
+    assertThat(claims.get(1).started()).isPresent();
+    assertThat(view(here).state()).isEqualTo(RUNNING);
+    // The one left PREPARING starts the old way, with its own append.
+    assertThat(store.append(elsewhere, ExpectedVersion.exactly(2), List.of(started())))
+        .extracting(RecordedEvent::version)
+        .containsExactly(3L);
+  }
+
+  @Test
+  void claim_with_a_start_that_throws_or_names_an_invalid_sandbox_claims_without_starting() {
+    WorkOrderId throwing = submit(QUEUE);
+    WorkOrderId blank = submit(QUEUE);
+    WorkOrderId named = submit(QUEUE);
+    ClaimRequest request =
+        new ClaimRequest(QUEUE, OWNER, 10, Capacity.unlimited(), clock.instant(), LEASE)
+            .withStart(
+                claimed -> {
+                  if (claimed.id().equals(throwing)) {
+                    throw new IllegalStateException("no name for it");
+                  }
+                  return Optional.of(claimed.id().equals(blank) ? " " : "sandbox-ok");
+                });
+
+    List<WorkOrderView> claimed = store.claim(request);
+
+    assertThat(ids(claimed)).containsExactly(throwing, blank, named);
+    assertThat(claimed)
+        .extracting(WorkOrderView::state)
+        .containsExactly(PREPARING, PREPARING, RUNNING);
+    assertThat(view(throwing).state()).isEqualTo(PREPARING);
+    assertThat(view(blank).state()).isEqualTo(PREPARING);
+    assertThat(last(store.readStream(named)).event())
+        .isEqualTo(new WorkOrderEvent.Started("sandbox-ok"));
+  }
+
+  @Test
+  void claim_of_views_with_a_start_returns_them_running() {
+    WorkOrderId id = submit(QUEUE);
+
+    List<WorkOrderView> claimed = store.claim(startingClaim(1));
+
+    assertThat(ids(claimed)).containsExactly(id);
+    assertThat(claimed.get(0).state()).isEqualTo(RUNNING);
+    assertThat(claimed.get(0).version()).isEqualTo(3);
+    assertThat(ViewSnapshot.of(claimed.get(0))).isEqualTo(ViewSnapshot.of(view(id)));
+  }
+
+  @Test
+  void a_work_order_started_by_its_claim_goes_on_like_one_started_by_an_append() {
+    WorkOrderId done = submit(QUEUE);
+    WorkOrderId renewed = submit(QUEUE);
+    store.claim(startingClaim(2));
+
+    assertThat(store.append(done, ExpectedVersion.exactly(3), List.of(completed())))
+        .extracting(RecordedEvent::version)
+        .containsExactly(4L);
+    assertThat(view(done).state()).isEqualTo(COMPLETED);
+    assertThat(store.renewLease(renewed, OWNER, 1, at(90))).isTrue();
+    assertThat(view(renewed).leaseExpiresAt()).contains(at(90));
+    assertThat(view(renewed).version()).isEqualTo(3);
+    assertThatThrownBy(() -> store.append(renewed, ExpectedVersion.exactly(2), List.of(started())))
+        .isInstanceOf(ConcurrencyException.class);
+    assertThat(store.rebuildProjection(RebuildMode.VERIFY).consistent()).isTrue();
+  }
+
+  @Test
+  void claim_with_a_start_never_takes_the_same_work_order_twice_under_concurrency()
+      throws Exception {
+    int total = 400;
+    List<WorkOrderId> ids = new ArrayList<>();
+    for (int i = 0; i < total; i++) {
+      ids.add(submit(QUEUE));
+    }
+
+    List<List<Claim>> perThread =
+        runConcurrently(
+            4,
+            i -> {
+              List<Claim> mine = new ArrayList<>();
+              while (true) {
+                List<Claim> got =
+                    store.claimRecorded(
+                        new ClaimRequest(
+                                QUEUE, "node-" + i, 7, Capacity.unlimited(), clock.instant(), LEASE)
+                            .withStart(START));
+                if (got.isEmpty()) {
+                  return mine;
+                }
+                mine.addAll(got);
+              }
+            });
+
+    List<WorkOrderId> claimed = new ArrayList<>();
+    perThread.forEach(list -> list.forEach(c -> claimed.add(c.view().id())));
+    assertThat(claimed).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(ids);
+    for (WorkOrderId id : ids) {
+      assertThat(store.readStream(id))
+          .extracting(r -> r.event().type().typeName())
+          .containsExactly("Submitted", "Claimed", "Started");
+    }
+    assertThat(count(QUEUE, RUNNING)).isEqualTo(total);
+  }
+
+  @Test
+  void claim_recorded_with_a_start_of_a_store_that_only_implements_claim_finds_both_events() {
+    WorkOrderStore onlyClaim =
+        (WorkOrderStore)
+            java.lang.reflect.Proxy.newProxyInstance(
+                WorkOrderStore.class.getClassLoader(),
+                new Class<?>[] {WorkOrderStore.class},
+                (proxy, method, args) -> {
+                  if (method.getName().equals("claimRecorded")) {
+                    return java.lang.reflect.InvocationHandler.invokeDefault(proxy, method, args);
+                  }
+                  try {
+                    return method.invoke(store, args);
+                  } catch (java.lang.reflect.InvocationTargetException e) {
+                    throw e.getCause();
+                  }
+                });
+    WorkOrderId id = submit(QUEUE);
+
+    List<Claim> claims = onlyClaim.claimRecorded(startingClaim(10));
+
+    assertThat(claims).hasSize(1);
+    List<RecordedEvent> stream = store.readStream(id);
+    assertThat(claims.get(0).claimed()).isEqualTo(stream.get(1));
+    assertThat(claims.get(0).started()).contains(stream.get(2));
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // renewLease
 
   @Test

@@ -77,7 +77,9 @@ class ManualWorkgateSimulationHooksTest {
 
       assertThat(node.runDue()).as("claimed and started, not ended").isZero();
       assertThat(held.tasks).hasSize(1);
-      assertThat(node.find(id).orElseThrow().state()).isEqualTo(WorkOrderState.PREPARING);
+      // An in-process handler's claim writes its Started too; the handler has not run yet.
+      assertThat(node.find(id).orElseThrow().state()).isEqualTo(WorkOrderState.RUNNING);
+      assertThat(node.drive().attemptsEnded()).isZero();
 
       held.runAll();
       assertThat(node.find(id).orElseThrow().state()).isEqualTo(WorkOrderState.COMPLETED);

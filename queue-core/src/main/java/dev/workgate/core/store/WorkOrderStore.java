@@ -79,12 +79,13 @@ public interface WorkOrderStore extends StoreView, AutoCloseable {
 
   /**
    * Atomically claims work: see {@link ClaimRequest} for which work orders qualify and in what
-   * order. For each, a {@code Claimed} event with the lease is appended; all of them in one step.
-   * Two concurrent claims never take the same work order.
+   * order. For each, a {@code Claimed} event with the lease is appended, followed by a {@code
+   * Started} event when the request's {@link ClaimRequest#start start} names a sandbox for it; all
+   * of them in one step. Two concurrent claims never take the same work order.
    *
    * @param request what to claim
-   * @return the claimed work orders' views after the claim, in claim order; empty when nothing
-   *     qualifies
+   * @return the claimed work orders' views after the claim, in claim order: {@code RUNNING} if the
+   *     claim started them, else {@code PREPARING}; empty when nothing qualifies
    */
   List<WorkOrderView> claim(ClaimRequest request);
 
@@ -92,7 +93,8 @@ public interface WorkOrderStore extends StoreView, AutoCloseable {
    * Claims as {@link #claim} does and hands back, with each view, the {@code Claimed} event the
    * claim wrote: what a caller that reports transitions needs, without reading the streams again.
    *
-   * <p>The default claims, then reads each claimed work order's stream for its event; the built-in
+   * <p>The default claims, then reads each claimed work order's stream for its events ({@code
+   * Claimed}, and {@code Started} when the claim left the work order {@code RUNNING}); the built-in
    * stores override it to hand back the events they wrote, with no read.
    *
    * @param request what to claim
@@ -102,17 +104,26 @@ public interface WorkOrderStore extends StoreView, AutoCloseable {
     List<WorkOrderView> views = claim(request);
     List<Claim> claims = new java.util.ArrayList<>(views.size());
     for (WorkOrderView view : views) {
+      boolean started = view.state() == WorkOrderState.RUNNING;
+      long claimedVersion = started ? view.version() - 1 : view.version();
       RecordedEvent claimed = null;
+      RecordedEvent start = null;
       for (RecordedEvent e : readStream(view.id())) {
-        if (e.version() == view.version()) {
+        if (e.version() == claimedVersion) {
           claimed = e;
+        } else if (started && e.version() == view.version()) {
+          start = e;
         }
       }
-      if (claimed == null) {
+      if (claimed == null || (started && start == null)) {
         throw new StoreException(
-            "the Claimed event of " + view.id() + " at version " + view.version() + " is missing");
+            "the events of the claim of "
+                + view.id()
+                + " up to version "
+                + view.version()
+                + " are missing");
       }
-      claims.add(new Claim(view, claimed));
+      claims.add(new Claim(view, claimed, Optional.ofNullable(start)));
     }
     return List.copyOf(claims);
   }

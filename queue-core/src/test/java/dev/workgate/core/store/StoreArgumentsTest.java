@@ -3,15 +3,21 @@ package dev.workgate.core.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.ResourceRequest;
+import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.spi.AppendRequest;
 import dev.workgate.spi.Capacity;
+import dev.workgate.spi.Claim;
 import dev.workgate.spi.ClaimRequest;
 import dev.workgate.spi.ExpectedVersion;
+import dev.workgate.spi.WorkOrder;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** The argument checks and semantics of the store SPI's value types, which need no backend. */
@@ -43,6 +49,68 @@ class StoreArgumentsTest {
         .hasMessageContaining("leaseDuration");
     assertThat(new ClaimRequest("q", "node", 1, any, NOW, lease).leaseExpiresAt())
         .isEqualTo(NOW.plus(lease));
+  }
+
+  @Test
+  void claimRequest_without_a_start_starts_nothing_and_withStart_keeps_the_other_fields() {
+    ClaimRequest plain =
+        new ClaimRequest("q", "node", 3, Capacity.unlimited(), NOW, Duration.ofSeconds(30));
+    WorkOrder claimed = claimedWorkOrder();
+
+    assertThat(plain.start()).isNull();
+    assertThat(plain.startIn(claimed)).isEmpty();
+    assertThatThrownBy(() -> plain.withStart(null)).isInstanceOf(NullPointerException.class);
+
+    ClaimRequest starting = plain.withStart(v -> Optional.of("sbx-" + v.attempt()));
+    assertThat(starting.queue()).isEqualTo("q");
+    assertThat(starting.limit()).isEqualTo(3);
+    assertThat(starting.leaseExpiresAt()).isEqualTo(plain.leaseExpiresAt());
+    assertThat(starting.startIn(claimed)).contains("sbx-1");
+    assertThat(plain.withStart(v -> null).startIn(claimed)).isEmpty();
+    assertThat(plain.withStart(v -> Optional.of("")).startIn(claimed)).isEmpty();
+    assertThat(
+            plain
+                .withStart(
+                    v -> {
+                      throw new IllegalStateException("refused");
+                    })
+                .startIn(claimed))
+        .isEmpty();
+  }
+
+  @Test
+  void claim_checks_that_its_events_end_at_the_views_version() {
+    WorkOrder claimed = claimedWorkOrder();
+    RecordedEvent claimedEvent =
+        new RecordedEvent(2, claimed.id(), 2, NOW, new WorkOrderEvent.Claimed("node", NOW));
+    RecordedEvent startedEvent =
+        new RecordedEvent(3, claimed.id(), 3, NOW, new WorkOrderEvent.Started("sbx"));
+    WorkOrder running = claimed.apply(startedEvent);
+
+    assertThat(new Claim(claimed, claimedEvent).started()).isEmpty();
+    assertThat(new Claim(running, claimedEvent, Optional.of(startedEvent)).started())
+        .contains(startedEvent);
+    assertThatThrownBy(() -> new Claim(running, claimedEvent))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("Claimed");
+    assertThatThrownBy(() -> new Claim(claimed, claimedEvent, Optional.of(startedEvent)))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new Claim(running, claimedEvent, Optional.of(claimedEvent)))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  private static WorkOrder claimedWorkOrder() {
+    WorkOrderId id = WorkOrderId.of("wo-1");
+    WorkOrder submitted =
+        WorkOrder.start(
+            new RecordedEvent(
+                1,
+                id,
+                1,
+                NOW,
+                new WorkOrderEvent.Submitted(WorkOrderSpec.builder("t").queue("q").build(), null)));
+    return submitted.apply(
+        new RecordedEvent(2, id, 2, NOW, new WorkOrderEvent.Claimed("node", NOW.plusSeconds(30))));
   }
 
   @Test

@@ -6,6 +6,7 @@ import dev.workgate.core.ConcurrencyException;
 import dev.workgate.core.ErrorInfo;
 import dev.workgate.core.ErrorInfo.ErrorCodes;
 import dev.workgate.core.InvalidTransitionException;
+import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.internal.Text;
 import dev.workgate.execution.Sandbox;
@@ -37,7 +38,9 @@ import org.slf4j.MDC;
  * One attempt on this node, from the claim to the released slot: its lifecycle (PREPARING, RUNNING,
  * CLEANUP) and the steps that move it. It finds the provider and has the sandbox made (on this
  * thread for an in-process provider, otherwise through {@link SandboxCreations}), appends {@code
- * Started}, runs the work under its timeout, is stopped from outside with a grace before the kill,
+ * Started} (unless the claim wrote it, which it does for an in-process provider: then the work
+ * order is already {@code RUNNING}, and a failed creation is recorded as any failure of a running
+ * attempt), runs the work under its timeout, is stopped from outside with a grace before the kill,
  * decides which outcome {@link OutcomeRecorder} records, destroys the sandbox, and ends: it hands
  * the work order to a waiting successor, releases the slot (or leaves it to {@link
  * AbandonedHandlers}) and tells the listeners. Logs under the {@link ExecutionManager}'s logger.
@@ -310,7 +313,8 @@ final class Execution {
       return;
     }
     try {
-      startedVersion = parts.recorder().started(claimed, sandbox.id());
+      startedVersion =
+          startedByClaim() ? claimed.version() : parts.recorder().started(claimed, sandbox.id());
     } catch (ConcurrencyException | InvalidTransitionException moved) {
       // Cancelled, reaped or otherwise changed while the sandbox was being created.
       outcome =
@@ -440,6 +444,14 @@ final class Execution {
         LOG.warn("execution listener failed", e);
       }
     }
+  }
+
+  /**
+   * Whether the claim wrote this attempt's {@code Started} (an in-process sandbox, named before it
+   * was made): the execution then appends none of its own.
+   */
+  private boolean startedByClaim() {
+    return claimed.state() == WorkOrderState.RUNNING;
   }
 
   /** What to record when the work was stopped from outside. */

@@ -2,6 +2,7 @@ package dev.workgate.execution.internal;
 
 import dev.workgate.NodeView;
 import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.internal.Text;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.execution.Sandbox;
@@ -9,12 +10,14 @@ import dev.workgate.execution.SandboxProvider;
 import dev.workgate.retry.internal.RetryManager;
 import dev.workgate.scheduler.internal.ClaimedWork;
 import dev.workgate.scheduler.internal.WorkDispatcher;
+import dev.workgate.spi.ClaimRequest;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
@@ -27,10 +30,11 @@ import org.slf4j.LoggerFactory;
  * Runs claimed work: the {@link WorkDispatcher} the scheduler hands claims to. Each execution owns
  * its sandbox from creation to destruction, and nothing else ever destroys it. In order: create the
  * sandbox (a failure is {@code SANDBOX_CREATION_FAILED}, a creation past {@link
- * Builder#sandboxCreationTimeout} {@code SANDBOX_CREATION_TIMEOUT}); append {@code Started}; run
- * under the work order's timeout ({@code TIMEOUT}); append {@code Completed}, {@code Cancelled} or
- * {@code AttemptFailed} with the retry manager's decision; destroy the sandbox; release the slot.
- * The destroy and the release happen in every outcome.
+ * Builder#sandboxCreationTimeout} {@code SANDBOX_CREATION_TIMEOUT}); append {@code Started} (unless
+ * the claim wrote it: see {@link #startOnClaim()}); run under the work order's timeout ({@code
+ * TIMEOUT}); append {@code Completed}, {@code Cancelled} or {@code AttemptFailed} with the retry
+ * manager's decision; destroy the sandbox; release the slot. The destroy and the release happen in
+ * every outcome.
  *
  * <p><b>Creation.</b> A provider's create runs on a creation thread while the execution waits for
  * it without a thread of its own. A cancel, a shutdown or the creation timeout gives up on it at
@@ -103,11 +107,16 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
   private final Execution.Parts parts;
   private final List<ExecutionListener> listeners =
       new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final Optional<ClaimRequest.StartOnClaim> startOnClaim;
 
   private ExecutionManager(Builder b) {
     this.recorder = new OutcomeRecorder(b.store, b.retries, b.nodeId);
     this.active = new ActiveExecutions(b.nodeId);
     this.providers = Map.copyOf(b.providers);
+    this.startOnClaim =
+        providers.values().stream().anyMatch(p -> p instanceof InProcessSandboxProvider)
+            ? Optional.of(this::inProcessSandbox)
+            : Optional.empty();
     this.nodeId = b.nodeId;
     this.clock = b.clock;
     this.killGrace = b.killGrace;
@@ -249,6 +258,26 @@ public final class ExecutionManager implements WorkDispatcher, AutoCloseable {
    */
   public void addListener(ExecutionListener listener) {
     listeners.add(Objects.requireNonNull(listener, "listener"));
+  }
+
+  /**
+   * Starts work of an in-process provider in the claim: its sandbox is named {@link
+   * SandboxPaths#name} before it exists, and making it touches no disk, so {@code Started} can be
+   * written with {@code Claimed} and the handler runs after one store write instead of two. Work of
+   * any other provider (a process sandbox, a host's own) is claimed alone and started by its
+   * execution once its sandbox is made. Empty when this node has no in-process provider.
+   *
+   * @return the start the scheduler puts in its claims
+   */
+  @Override
+  public Optional<ClaimRequest.StartOnClaim> startOnClaim() {
+    return startOnClaim;
+  }
+
+  private Optional<String> inProcessSandbox(WorkOrderView claimed) {
+    return providers.get(claimed.type()) instanceof InProcessSandboxProvider
+        ? Optional.of(SandboxPaths.name(claimed.id(), claimed.attempt()))
+        : Optional.empty();
   }
 
   /**

@@ -182,13 +182,25 @@ public final class SandboxPaths {
     return safe.length() == 0 || safe.charAt(0) == '.' ? "_" + safe : safe.toString();
   }
 
+  /**
+   * One digest per thread: looking SHA-256 up among the security providers cost more than hashing
+   * (a name is made for every attempt, on the scheduler's thread and inside the claim).
+   */
+  private static final ThreadLocal<MessageDigest> SHA_256 =
+      ThreadLocal.withInitial(
+          () -> {
+            try {
+              return MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+              throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+            }
+          });
+
+  private static final HexFormat HEX = HexFormat.of();
+
   private static String hash(String value) {
-    try {
-      byte[] digest =
-          MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(digest, 0, 6);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
+    // digest() resets the digest, so the next call on this thread starts clean.
+    byte[] digest = SHA_256.get().digest(value.getBytes(StandardCharsets.UTF_8));
+    return HEX.formatHex(digest, 0, 6);
   }
 }

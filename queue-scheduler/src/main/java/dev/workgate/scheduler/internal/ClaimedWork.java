@@ -42,8 +42,9 @@ public final class ClaimedWork {
   }
 
   /**
-   * The work order as the claim left it ({@code PREPARING}, this node's lease, the new attempt).
-   * Append the next event under its {@link WorkOrderView#version()}.
+   * The work order as the claim left it ({@code PREPARING}, or {@code RUNNING} if the claim also
+   * started it; this node's lease, the new attempt). Append the next event under its {@link
+   * WorkOrderView#version()}.
    *
    * @return the view after the claim
    */

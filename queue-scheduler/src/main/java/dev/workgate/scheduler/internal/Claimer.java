@@ -132,18 +132,21 @@ final class Claimer {
         // steps before this one take longer than a lease.
         // A queue whose claim fails is skipped for this turn; the other queues are still served.
         int claimLimit = limit;
+        Optional<ClaimRequest.StartOnClaim> start = dispatcher.startOnClaim();
         List<WorkOrderView> got =
             steps.run(
                 "claiming from queue " + queue,
-                () ->
-                    store.claim(
-                        new ClaimRequest(
-                            queue,
-                            config.nodeId(),
-                            claimLimit,
-                            capacity,
-                            clock.instant(),
-                            config.leaseDuration())),
+                () -> {
+                  ClaimRequest request =
+                      new ClaimRequest(
+                          queue,
+                          config.nodeId(),
+                          claimLimit,
+                          capacity,
+                          clock.instant(),
+                          config.leaseDuration());
+                  return store.claim(start.isPresent() ? request.withStart(start.get()) : request);
+                },
                 null);
         if (got == null) {
           break;

@@ -1,5 +1,8 @@
 package dev.workgate.scheduler.internal;
 
+import dev.workgate.spi.ClaimRequest;
+import java.util.Optional;
+
 /**
  * Takes claimed work from the {@link Scheduler} and runs it: the execution manager implements it.
  * The scheduler calls it from its loop thread, so {@link #dispatch} must hand the work off (to an
@@ -13,8 +16,22 @@ package dev.workgate.scheduler.internal;
 public interface WorkDispatcher {
 
   /**
-   * Runs claimed work. The work order is {@code PREPARING} with a lease held by this node, and its
-   * resources are reserved in the node's {@link ResourceMonitor}.
+   * How the scheduler's claims start the work orders whose sandbox needs no preparation, in the
+   * claim's own write ({@link ClaimRequest#withStart}); empty to claim only. The scheduler asks
+   * before each claim, on its loop thread; the start itself is called by the store inside the
+   * claim, on that thread too.
+   *
+   * @return the start to put in every claim, or empty
+   */
+  default Optional<ClaimRequest.StartOnClaim> startOnClaim() {
+    return Optional.empty();
+  }
+
+  /**
+   * Runs claimed work. The work order has a lease held by this node and its resources are reserved
+   * in the node's {@link ResourceMonitor}; it is {@code PREPARING}, or {@code RUNNING} when the
+   * claim started it ({@link #startOnClaim}), in which case the runner appends no {@code Started}
+   * of its own.
    *
    * @param work the claim and its reserved resources
    * @throws RuntimeException if the work cannot be handed off; the scheduler then releases the

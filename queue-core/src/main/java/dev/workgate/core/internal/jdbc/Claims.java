@@ -23,12 +23,14 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
  * Claims and leases: takes the next work orders of a queue that fit a capacity, in priority and
  * submission order, without waiting for rows another claimer holds ({@code FOR UPDATE SKIP LOCKED}
- * on PostgreSQL), writes their {@code Claimed} events in one statement, and renews leases.
+ * on PostgreSQL), writes their {@code Claimed} events (each followed by its {@code Started} when
+ * the request's start names a sandbox) in one statement and each row once, and renews leases.
  *
  * <p>Thread-safe: holds no state of its own; each claim runs in one write transaction.
  */
@@ -168,24 +170,48 @@ final class Claims {
     if (chosen.isEmpty()) {
       return List.of();
     }
-    long[] positions = ctx.positions(c, chosen.size());
-    List<RecordedEvent> events = new ArrayList<>(chosen.size());
+    // With a start, a work order's Started follows its Claimed in this transaction: two events,
+    // one row update that leaves it RUNNING.
+    List<WorkOrder> afterClaim = new ArrayList<>(chosen.size());
+    List<Optional<String>> sandboxes = new ArrayList<>(chosen.size());
+    int count = 0;
+    for (Current cur : chosen) {
+      WorkOrder after = cur.view().apply(claimed, cur.view().version() + 1, ctx.now);
+      Optional<String> sandbox = request.startIn(after);
+      afterClaim.add(after);
+      sandboxes.add(sandbox);
+      count += sandbox.isPresent() ? 2 : 1;
+    }
+    long[] positions = ctx.positions(c, count);
+    List<RecordedEvent> events = new ArrayList<>(count);
+    List<EventCodec.EncodedEvent> encodings = new ArrayList<>(count);
     List<Row> rows = new ArrayList<>(chosen.size());
     List<Long> versions = new ArrayList<>(chosen.size());
     List<Claim> claims = new ArrayList<>(chosen.size());
+    int p = 0;
     for (int i = 0; i < chosen.size(); i++) {
       Current cur = chosen.get(i);
-      long version = cur.view().version() + 1;
+      WorkOrder after = afterClaim.get(i);
       RecordedEvent event =
-          new RecordedEvent(positions[i], cur.view().id(), version, ctx.now, claimed);
+          new RecordedEvent(positions[p++], cur.view().id(), after.version(), ctx.now, claimed);
       events.add(event);
-      WorkOrder after = cur.view().apply(claimed, version, ctx.now);
+      encodings.add(encoded);
+      RecordedEvent start = null;
+      if (sandboxes.get(i).isPresent()) {
+        WorkOrderEvent.Started started = new WorkOrderEvent.Started(sandboxes.get(i).get());
+        start =
+            new RecordedEvent(
+                positions[p++], cur.view().id(), after.version() + 1, ctx.now, started);
+        events.add(start);
+        encodings.add(EventCodec.encode(started));
+        after = after.apply(started, start.version(), ctx.now);
+      }
       Row row = Row.of(after, cur.row().seq());
       rows.add(row);
       versions.add(cur.row().version());
-      claims.add(new Claim(row.toView(after.spec()), event));
+      claims.add(new Claim(row.toView(after.spec()), event, Optional.ofNullable(start)));
     }
-    t.insertEvents(c, events, i -> encoded);
+    t.insertEvents(c, events, encodings::get);
     t.updateRows(c, rows, versions);
     return Collections.unmodifiableList(claims);
   }

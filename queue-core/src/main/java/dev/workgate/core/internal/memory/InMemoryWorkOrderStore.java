@@ -339,13 +339,32 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
         }
         WorkOrder before = best.view;
         RecordedEvent r =
-            new RecordedEvent(++lastPosition, best.id, before.version() + 1, recordedAt, claimed);
+            new RecordedEvent(lastPosition + 1, best.id, before.version() + 1, recordedAt, claimed);
         WorkOrder after = before.apply(r);
-        commit(best, before, after, List.of(r));
+        Optional<String> sandbox = request.startIn(after);
+        RecordedEvent s = null;
+        if (sandbox.isPresent()) {
+          s =
+              new RecordedEvent(
+                  lastPosition + 2,
+                  best.id,
+                  after.version() + 1,
+                  recordedAt,
+                  new WorkOrderEvent.Started(sandbox.get()));
+          after = after.apply(s);
+        }
+        // Claimed and Started move the work order once, from PENDING to where it ends.
+        commit(best, before, after, s == null ? List.of(r) : List.of(r, s));
         log.add(r);
         indexEvent(r);
+        lastPosition++;
+        if (s != null) {
+          log.add(s);
+          indexEvent(s);
+          lastPosition++;
+        }
         left = left.minus(best.shape);
-        claims.add(new Claim(after, r));
+        claims.add(new Claim(after, r, Optional.ofNullable(s)));
       }
       return claims;
     }
