@@ -145,12 +145,9 @@ final class Appends {
           c.prepareStatement(
               "SELECT idempotency_key, id FROM "
                   + d.workOrders
-                  + " WHERE idempotency_key IN ("
-                  + Tables.marks(chunk.size())
-                  + ")")) {
-        for (int i = 0; i < chunk.size(); i++) {
-          ps.setString(i + 1, chunk.get(i));
-        }
+                  + " WHERE "
+                  + t.in("idempotency_key", chunk.size()))) {
+        t.bindIn(c, ps, 1, chunk);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             holders.put(rs.getString(1), WorkOrderId.of(rs.getString(2)));

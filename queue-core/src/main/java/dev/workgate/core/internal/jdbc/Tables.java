@@ -47,6 +47,19 @@ final class Tables {
   final String viewSelect;
   private final String insertRow;
   private final String updateRow;
+
+  /**
+   * PostgreSQL: batches are bound as one array per column and written by one statement of fixed
+   * text ({@code INSERT … SELECT FROM unnest(…)}, {@code UPDATE … FROM unnest(…)}, {@code =
+   * ANY(?)}), whatever the batch size, so that the server parses and plans each once per connection
+   * and a batch is one round trip. SQLite runs in the process: its multi-row {@code VALUES} and
+   * batches of one cached statement cost no round trips.
+   */
+  private final boolean arrays;
+
+  private final String insertEventsArrays;
+  private final String insertRowArrays;
+  private final String updateRowArrays;
   private final boolean readOnly;
   private volatile boolean closed;
 
@@ -79,6 +92,44 @@ final class Tables {
                 .map(col -> col + " = ?")
                 .collect(Collectors.joining(", "))
             + " WHERE id = ? AND version = ?";
+    this.arrays = d instanceof SqlDialect.Postgres;
+    this.insertEventsArrays =
+        "INSERT INTO "
+            + d.events
+            + " ("
+            + JdbcWorkOrderStore.EVENT_COLUMNS
+            + ") SELECT * FROM unnest(?::bigint[], ?::text[], ?::bigint[], ?::text[], ?::integer[],"
+            + " ?::text[], ?::bigint[])";
+    StringBuilder all = new StringBuilder();
+    for (int col = 0; col < Row.COLUMNS.size(); col++) {
+      all.append(col == 0 ? "" : ", ").append("?::").append(Row.sqlType(col)).append("[]");
+    }
+    this.insertRowArrays =
+        "INSERT INTO "
+            + d.workOrders
+            + " ("
+            + String.join(", ", Row.COLUMNS)
+            + ") SELECT * FROM unnest("
+            + all
+            + ")";
+    StringBuilder mutable = new StringBuilder("?::text[], ?::bigint[]");
+    StringBuilder names = new StringBuilder("id, expected_version");
+    for (int k : Row.MUTABLE) {
+      mutable.append(", ?::").append(Row.sqlType(k)).append("[]");
+      names.append(", ").append(Row.COLUMNS.get(k));
+    }
+    this.updateRowArrays =
+        "UPDATE "
+            + d.workOrders
+            + " p SET "
+            + Row.MUTABLE_COLUMNS.stream()
+                .map(col -> col + " = v." + col)
+                .collect(Collectors.joining(", "))
+            + " FROM unnest("
+            + mutable
+            + ") AS v("
+            + names
+            + ") WHERE p.id = v.id AND p.version = v.expected_version";
   }
 
   /** Marks the store closed; false if it was already. */
@@ -102,12 +153,11 @@ final class Tables {
     List<WorkOrderId> all = new ArrayList<>(ids);
     all.sort((x, y) -> compareCodePoints(x.value(), y.value()));
     for (List<WorkOrderId> chunk : chunks(all)) {
+      List<String> values = new ArrayList<>(chunk.size());
+      chunk.forEach(id -> values.add(id.value()));
       try (PreparedStatement ps =
-          c.prepareStatement(
-              viewSelect + " WHERE p.id IN (" + marks(chunk.size()) + ")" + suffix)) {
-        for (int i = 0; i < chunk.size(); i++) {
-          ps.setString(i + 1, chunk.get(i).value());
-        }
+          c.prepareStatement(viewSelect + " WHERE " + in("p.id", chunk.size()) + suffix)) {
+        bindIn(c, ps, 1, values);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             Current cur;
@@ -198,6 +248,10 @@ final class Tables {
 
   void insertEvents(Connection c, List<RecordedEvent> events, EncodedAt encoded)
       throws SQLException {
+    if (arrays) {
+      insertEventArrays(c, events, encoded);
+      return;
+    }
     for (int from = 0; from < events.size(); from += CHUNK) {
       int to = Math.min(events.size(), from + CHUNK);
       StringBuilder sql =
@@ -224,8 +278,86 @@ final class Tables {
     }
   }
 
+  private void insertEventArrays(Connection c, List<RecordedEvent> events, EncodedAt encoded)
+      throws SQLException {
+    if (events.isEmpty()) {
+      return;
+    }
+    int n = events.size();
+    Long[] positions = new Long[n];
+    String[] ids = new String[n];
+    Long[] versions = new Long[n];
+    String[] types = new String[n];
+    Integer[] schemaVersions = new Integer[n];
+    String[] data = new String[n];
+    Long[] recordedAt = new Long[n];
+    for (int i = 0; i < n; i++) {
+      RecordedEvent r = events.get(i);
+      EventCodec.EncodedEvent e = encoded.at(i);
+      positions[i] = r.position();
+      ids[i] = r.workOrderId().value();
+      versions[i] = r.version();
+      types[i] = e.type();
+      schemaVersions[i] = e.schemaVersion();
+      data[i] = e.data();
+      recordedAt[i] = Row.micros(r.recordedAt());
+    }
+    try (PreparedStatement ps = c.prepareStatement(insertEventsArrays)) {
+      ps.setArray(1, c.createArrayOf("bigint", positions));
+      ps.setArray(2, c.createArrayOf("text", ids));
+      ps.setArray(3, c.createArrayOf("bigint", versions));
+      ps.setArray(4, c.createArrayOf("text", types));
+      ps.setArray(5, c.createArrayOf("integer", schemaVersions));
+      ps.setArray(6, c.createArrayOf("text", data));
+      ps.setArray(7, c.createArrayOf("bigint", recordedAt));
+      ps.executeUpdate();
+    }
+  }
+
+  /** Binds the rows' values of the given columns as one array per column, from {@code first}. */
+  private static void bindColumns(
+      Connection c, PreparedStatement ps, int first, List<Row> rows, int[] columns)
+      throws SQLException {
+    Object[][] byColumn = new Object[columns.length][];
+    for (int k = 0; k < columns.length; k++) {
+      byColumn[k] = arrayOf(Row.sqlType(columns[k]), rows.size());
+    }
+    for (int i = 0; i < rows.size(); i++) {
+      Object[] v = rows.get(i).values();
+      for (int k = 0; k < columns.length; k++) {
+        byColumn[k][i] = v[columns[k]];
+      }
+    }
+    for (int k = 0; k < columns.length; k++) {
+      ps.setArray(first + k, c.createArrayOf(Row.sqlType(columns[k]), byColumn[k]));
+    }
+  }
+
+  private static Object[] arrayOf(String sqlType, int n) {
+    switch (sqlType) {
+      case "text":
+        return new String[n];
+      case "boolean":
+        return new Boolean[n];
+      case "integer":
+        return new Integer[n];
+      default:
+        return new Long[n];
+    }
+  }
+
+  private static final int[] ALL_COLUMNS =
+      java.util.stream.IntStream.range(0, Row.COLUMNS.size()).toArray();
+
   void insertRows(Connection c, List<Row> rows) throws SQLException {
     if (rows.isEmpty()) {
+      return;
+    }
+    if (arrays) {
+      try (PreparedStatement ps = c.prepareStatement(insertRowArrays)) {
+        bindColumns(c, ps, 1, rows, ALL_COLUMNS);
+        ps.executeUpdate();
+      }
       return;
     }
     try (PreparedStatement ps = c.prepareStatement(insertRow)) {
@@ -239,6 +371,10 @@ final class Tables {
 
   void updateRows(Connection c, List<Row> rows, List<Long> expectedVersions) throws SQLException {
     if (rows.isEmpty()) {
+      return;
+    }
+    if (arrays) {
+      updateRowArrays(c, rows, expectedVersions);
       return;
     }
     try (PreparedStatement ps = c.prepareStatement(updateRow)) {
@@ -261,6 +397,65 @@ final class Tables {
         }
       }
     }
+  }
+
+  private void updateRowArrays(Connection c, List<Row> rows, List<Long> expectedVersions)
+      throws SQLException {
+    List<String> ids = new ArrayList<>(rows.size());
+    rows.forEach(r -> ids.add(r.id()));
+    int updated;
+    try (PreparedStatement ps = c.prepareStatement(updateRowArrays)) {
+      ps.setArray(1, c.createArrayOf("text", ids.toArray(new String[0])));
+      ps.setArray(2, c.createArrayOf("bigint", expectedVersions.toArray(new Long[0])));
+      bindColumns(c, ps, 3, rows, Row.MUTABLE);
+      updated = ps.executeUpdate();
+    }
+    if (updated == rows.size()) {
+      return;
+    }
+    // Some row was not at the expected version (see the batch case below): name the first one
+    // that does not hold its new version now.
+    Map<String, Long> now = new HashMap<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT id, version FROM " + d.workOrders + " WHERE " + in("id", ids.size()))) {
+      bindIn(c, ps, 1, ids);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          now.put(rs.getString(1), rs.getLong(2));
+        }
+      }
+    }
+    for (int i = 0; i < rows.size(); i++) {
+      if (!Long.valueOf(rows.get(i).version()).equals(now.get(rows.get(i).id()))) {
+        throw new ConcurrencyException(
+            WorkOrderId.of(rows.get(i).id()), "exactly(" + expectedVersions.get(i) + ")", -1);
+      }
+    }
+    throw new ConcurrencyException(
+        WorkOrderId.of(rows.get(0).id()), "exactly(" + expectedVersions.get(0) + ")", -1);
+  }
+
+  /**
+   * A condition that {@code column} is one of {@code n} values, bound by {@link #bindIn}: {@code =
+   * ANY(?)} with one array on PostgreSQL (one statement text for every n), {@code IN (?, …)} on
+   * SQLite.
+   */
+  String in(String column, int n) {
+    return arrays ? column + " = ANY(?::text[])" : column + " IN (" + marks(n) + ")";
+  }
+
+  /** Binds the values of a condition of {@link #in}, from parameter {@code first}; the next. */
+  int bindIn(Connection c, PreparedStatement ps, int first, List<String> values)
+      throws SQLException {
+    if (arrays) {
+      ps.setArray(first, c.createArrayOf("text", values.toArray(new String[0])));
+      return first + 1;
+    }
+    for (int i = 0; i < values.size(); i++) {
+      ps.setString(first + i, values.get(i));
+    }
+    return first + values.size();
   }
 
   RecordedEvent recorded(ResultSet rs) throws SQLException {
