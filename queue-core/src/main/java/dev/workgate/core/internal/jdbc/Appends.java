@@ -117,7 +117,6 @@ final class Appends {
         AppendStaging.stage(requests, ctx.now, current::get, Current::view, holders::get);
     List<AppendStaging.Event> events = staging.events();
     List<RecordedEvent> recorded = staging.record(ctx.positions(c, events.size()));
-    t.insertEvents(c, recorded, i -> encoded.get(events.get(i).event()));
     List<Row> inserts = new ArrayList<>();
     List<Row> updates = new ArrayList<>();
     List<Long> expectedVersions = new ArrayList<>();
@@ -133,8 +132,9 @@ final class Appends {
         ctx.claimable.add(s.current().queue());
       }
     }
-    t.insertRows(c, inserts);
-    t.updateRows(c, updates, expectedVersions);
+    // PostgreSQL: events, new rows and updated rows in one statement, one round trip.
+    t.write(
+        c, recorded, i -> encoded.get(events.get(i).event()), inserts, updates, expectedVersions);
     return Collections.unmodifiableList(recorded);
   }
 

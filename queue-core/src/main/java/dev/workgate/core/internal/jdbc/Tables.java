@@ -60,6 +60,10 @@ final class Tables {
   private final String insertEventsArrays;
   private final String insertRowArrays;
   private final String updateRowArrays;
+
+  /** The three above in one statement: events, new rows, updated rows; one round trip. */
+  private final String writeArrays;
+
   private final boolean readOnly;
   private volatile boolean closed;
 
@@ -130,6 +134,10 @@ final class Tables {
             + ") AS v("
             + names
             + ") WHERE p.id = v.id AND p.version = v.expected_version";
+    // Data-modifying WITH queries run once and to completion whether or not the main statement
+    // reads them; the update touches only rows that existed before, the inserts only new ones.
+    this.writeArrays =
+        "WITH e AS (" + insertEventsArrays + "), i AS (" + insertRowArrays + ") " + updateRowArrays;
   }
 
   /** Marks the store closed; false if it was already. */
@@ -278,11 +286,49 @@ final class Tables {
     }
   }
 
+  /**
+   * Writes a batch's events, its new projection rows and its updated ones: on PostgreSQL in one
+   * statement, on SQLite as {@link #insertEvents}, {@link #insertRows} and {@link #updateRows}.
+   */
+  void write(
+      Connection c,
+      List<RecordedEvent> events,
+      EncodedAt encoded,
+      List<Row> inserts,
+      List<Row> updates,
+      List<Long> expectedVersions)
+      throws SQLException {
+    if (!arrays) {
+      insertEvents(c, events, encoded);
+      insertRows(c, inserts);
+      updateRows(c, updates, expectedVersions);
+      return;
+    }
+    int updated;
+    try (PreparedStatement ps = c.prepareStatement(writeArrays)) {
+      int next = bindEvents(c, ps, 1, events, encoded);
+      next = bindColumns(c, ps, next, inserts, ALL_COLUMNS);
+      next = bindUpdates(c, ps, next, updates, expectedVersions);
+      updated = ps.executeUpdate();
+    }
+    checkUpdated(c, updated, updates, expectedVersions);
+  }
+
   private void insertEventArrays(Connection c, List<RecordedEvent> events, EncodedAt encoded)
       throws SQLException {
     if (events.isEmpty()) {
       return;
     }
+    try (PreparedStatement ps = c.prepareStatement(insertEventsArrays)) {
+      bindEvents(c, ps, 1, events, encoded);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Binds the events as seven arrays from parameter {@code first}; returns the next parameter. */
+  private static int bindEvents(
+      Connection c, PreparedStatement ps, int first, List<RecordedEvent> events, EncodedAt encoded)
+      throws SQLException {
     int n = events.size();
     Long[] positions = new Long[n];
     String[] ids = new String[n];
@@ -302,20 +348,21 @@ final class Tables {
       data[i] = e.data();
       recordedAt[i] = Row.micros(r.recordedAt());
     }
-    try (PreparedStatement ps = c.prepareStatement(insertEventsArrays)) {
-      ps.setArray(1, c.createArrayOf("bigint", positions));
-      ps.setArray(2, c.createArrayOf("text", ids));
-      ps.setArray(3, c.createArrayOf("bigint", versions));
-      ps.setArray(4, c.createArrayOf("text", types));
-      ps.setArray(5, c.createArrayOf("integer", schemaVersions));
-      ps.setArray(6, c.createArrayOf("text", data));
-      ps.setArray(7, c.createArrayOf("bigint", recordedAt));
-      ps.executeUpdate();
-    }
+    ps.setArray(first, c.createArrayOf("bigint", positions));
+    ps.setArray(first + 1, c.createArrayOf("text", ids));
+    ps.setArray(first + 2, c.createArrayOf("bigint", versions));
+    ps.setArray(first + 3, c.createArrayOf("text", types));
+    ps.setArray(first + 4, c.createArrayOf("integer", schemaVersions));
+    ps.setArray(first + 5, c.createArrayOf("text", data));
+    ps.setArray(first + 6, c.createArrayOf("bigint", recordedAt));
+    return first + 7;
   }
 
-  /** Binds the rows' values of the given columns as one array per column, from {@code first}. */
-  private static void bindColumns(
+  /**
+   * Binds the rows' values of the given columns as one array per column, from {@code first};
+   * returns the next parameter.
+   */
+  private static int bindColumns(
       Connection c, PreparedStatement ps, int first, List<Row> rows, int[] columns)
       throws SQLException {
     Object[][] byColumn = new Object[columns.length][];
@@ -331,6 +378,20 @@ final class Tables {
     for (int k = 0; k < columns.length; k++) {
       ps.setArray(first + k, c.createArrayOf(Row.sqlType(columns[k]), byColumn[k]));
     }
+    return first + columns.length;
+  }
+
+  /** Binds ids, expected versions and mutable columns of an update; returns the next parameter. */
+  private static int bindUpdates(
+      Connection c, PreparedStatement ps, int first, List<Row> rows, List<Long> expectedVersions)
+      throws SQLException {
+    String[] ids = new String[rows.size()];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = rows.get(i).id();
+    }
+    ps.setArray(first, c.createArrayOf("text", ids));
+    ps.setArray(first + 1, c.createArrayOf("bigint", expectedVersions.toArray(new Long[0])));
+    return bindColumns(c, ps, first + 2, rows, Row.MUTABLE);
   }
 
   private static Object[] arrayOf(String sqlType, int n) {
@@ -401,18 +462,21 @@ final class Tables {
 
   private void updateRowArrays(Connection c, List<Row> rows, List<Long> expectedVersions)
       throws SQLException {
-    List<String> ids = new ArrayList<>(rows.size());
-    rows.forEach(r -> ids.add(r.id()));
     int updated;
     try (PreparedStatement ps = c.prepareStatement(updateRowArrays)) {
-      ps.setArray(1, c.createArrayOf("text", ids.toArray(new String[0])));
-      ps.setArray(2, c.createArrayOf("bigint", expectedVersions.toArray(new Long[0])));
-      bindColumns(c, ps, 3, rows, Row.MUTABLE);
+      bindUpdates(c, ps, 1, rows, expectedVersions);
       updated = ps.executeUpdate();
     }
+    checkUpdated(c, updated, rows, expectedVersions);
+  }
+
+  private void checkUpdated(Connection c, int updated, List<Row> rows, List<Long> expectedVersions)
+      throws SQLException {
     if (updated == rows.size()) {
       return;
     }
+    List<String> ids = new ArrayList<>(rows.size());
+    rows.forEach(r -> ids.add(r.id()));
     // Some row was not at the expected version (see the batch case below): name the first one
     // that does not hold its new version now.
     Map<String, Long> now = new HashMap<>();
