@@ -117,7 +117,6 @@ final class Appends {
         AppendStaging.stage(requests, ctx.now, current::get, Current::view, holders::get);
     List<AppendStaging.Event> events = staging.events();
     List<RecordedEvent> recorded = staging.record(ctx.positions(c, events.size()));
-    t.insertEvents(c, recorded, i -> encoded.get(events.get(i).event()));
     List<Row> inserts = new ArrayList<>();
     List<Row> updates = new ArrayList<>();
     List<Long> expectedVersions = new ArrayList<>();
@@ -133,8 +132,9 @@ final class Appends {
         ctx.claimable.add(s.current().queue());
       }
     }
-    t.insertRows(c, inserts);
-    t.updateRows(c, updates, expectedVersions);
+    // PostgreSQL: events, new rows and updated rows in one statement, one round trip.
+    t.write(
+        c, recorded, i -> encoded.get(events.get(i).event()), inserts, updates, expectedVersions);
     return Collections.unmodifiableList(recorded);
   }
 
@@ -145,12 +145,9 @@ final class Appends {
           c.prepareStatement(
               "SELECT idempotency_key, id FROM "
                   + d.workOrders
-                  + " WHERE idempotency_key IN ("
-                  + Tables.marks(chunk.size())
-                  + ")")) {
-        for (int i = 0; i < chunk.size(); i++) {
-          ps.setString(i + 1, chunk.get(i));
-        }
+                  + " WHERE "
+                  + t.in("idempotency_key", chunk.size()))) {
+        t.bindIn(c, ps, 1, chunk);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             holders.put(rs.getString(1), WorkOrderId.of(rs.getString(2)));

@@ -106,8 +106,21 @@ record Row(
   };
 
   /** The positions of {@link #MUTABLE_COLUMNS} in {@link #COLUMNS}. */
-  private static final int[] MUTABLE =
-      MUTABLE_COLUMNS.stream().mapToInt(COLUMNS::indexOf).toArray();
+  static final int[] MUTABLE = MUTABLE_COLUMNS.stream().mapToInt(COLUMNS::indexOf).toArray();
+
+  /** PostgreSQL's array element type of each column, in {@link #COLUMNS} order. */
+  static String sqlType(int column) {
+    switch (TYPES[column]) {
+      case Types.VARCHAR:
+        return "text";
+      case Types.BOOLEAN:
+        return "boolean";
+      case Types.INTEGER:
+        return "integer";
+      default:
+        return "bigint";
+    }
+  }
 
   /**
    * The row of a work order.
@@ -301,7 +314,8 @@ record Row(
         expected.releases);
   }
 
-  private Object[] values() {
+  /** The column values in {@link #COLUMNS} order; boxed, null where the column is NULL. */
+  Object[] values() {
     return new Object[] {
       id,
       seq,

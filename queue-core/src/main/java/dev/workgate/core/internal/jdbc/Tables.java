@@ -45,8 +45,29 @@ final class Tables {
   final DecodedSpecCache submittedEvents;
 
   final String viewSelect;
+
+  /** The projection's columns alone, alias p, in {@link Row#COLUMNS} order. */
+  private final String rowSelect;
+
   private final String insertRow;
   private final String updateRow;
+
+  /**
+   * PostgreSQL: batches are bound as one array per column and written by one statement of fixed
+   * text ({@code INSERT … SELECT FROM unnest(…)}, {@code UPDATE … FROM unnest(…)}, {@code =
+   * ANY(?)}), whatever the batch size, so that the server parses and plans each once per connection
+   * and a batch is one round trip. SQLite runs in the process: its multi-row {@code VALUES} and
+   * batches of one cached statement cost no round trips.
+   */
+  private final boolean arrays;
+
+  private final String insertEventsArrays;
+  private final String insertRowArrays;
+  private final String updateRowArrays;
+
+  /** The three above in one statement: events, new rows, updated rows; one round trip. */
+  private final String writeArrays;
+
   private final boolean readOnly;
   private volatile boolean closed;
 
@@ -63,6 +84,8 @@ final class Tables {
             + " p JOIN "
             + d.events
             + " e ON e.work_order_id = p.id AND e.version = 1";
+    this.rowSelect =
+        "SELECT p." + String.join(", p.", Row.COLUMNS) + " FROM " + d.workOrders + " p";
     this.insertRow =
         "INSERT INTO "
             + d.workOrders
@@ -79,6 +102,48 @@ final class Tables {
                 .map(col -> col + " = ?")
                 .collect(Collectors.joining(", "))
             + " WHERE id = ? AND version = ?";
+    this.arrays = d instanceof SqlDialect.Postgres;
+    this.insertEventsArrays =
+        "INSERT INTO "
+            + d.events
+            + " ("
+            + JdbcWorkOrderStore.EVENT_COLUMNS
+            + ") SELECT * FROM unnest(?::bigint[], ?::text[], ?::bigint[], ?::text[], ?::integer[],"
+            + " ?::text[], ?::bigint[])";
+    StringBuilder all = new StringBuilder();
+    for (int col = 0; col < Row.COLUMNS.size(); col++) {
+      all.append(col == 0 ? "" : ", ").append("?::").append(Row.sqlType(col)).append("[]");
+    }
+    this.insertRowArrays =
+        "INSERT INTO "
+            + d.workOrders
+            + " ("
+            + String.join(", ", Row.COLUMNS)
+            + ") SELECT * FROM unnest("
+            + all
+            + ")";
+    StringBuilder mutable = new StringBuilder("?::text[], ?::bigint[]");
+    StringBuilder names = new StringBuilder("id, expected_version");
+    for (int k : Row.MUTABLE) {
+      mutable.append(", ?::").append(Row.sqlType(k)).append("[]");
+      names.append(", ").append(Row.COLUMNS.get(k));
+    }
+    this.updateRowArrays =
+        "UPDATE "
+            + d.workOrders
+            + " p SET "
+            + Row.MUTABLE_COLUMNS.stream()
+                .map(col -> col + " = v." + col)
+                .collect(Collectors.joining(", "))
+            + " FROM unnest("
+            + mutable
+            + ") AS v("
+            + names
+            + ") WHERE p.id = v.id AND p.version = v.expected_version";
+    // Data-modifying WITH queries run once and to completion whether or not the main statement
+    // reads them; the update touches only rows that existed before, the inserts only new ones.
+    this.writeArrays =
+        "WITH e AS (" + insertEventsArrays + "), i AS (" + insertRowArrays + ") " + updateRowArrays;
   }
 
   /** Marks the store closed; false if it was already. */
@@ -93,28 +158,57 @@ final class Tables {
   /** A projection row and its view. */
   record Current(Row row, WorkOrder view) {}
 
-  /** Loads projection rows and views by id, with a locking suffix. */
+  /**
+   * Loads projection rows and views by id, with a locking suffix. The spec of a view comes from its
+   * Submitted event, which is the event at the row's {@code seq}: where the decoded-spec cache
+   * holds it, the rows are read alone, without the join to the log (an index lookup and a fetch of
+   * the event's data per row); the rest are read again with the join, as {@link #viewSelect} does.
+   */
   Map<WorkOrderId, Current> load(Connection c, Set<WorkOrderId> ids, String suffix)
       throws SQLException {
     Map<WorkOrderId, Current> out = new HashMap<>();
+    List<String> misses = new ArrayList<>();
     // Chunks in code-point order, each locked in the same order by the database: one total lock
     // order for every writer, so batches larger than a chunk cannot deadlock each other.
     List<WorkOrderId> all = new ArrayList<>(ids);
     all.sort((x, y) -> compareCodePoints(x.value(), y.value()));
     for (List<WorkOrderId> chunk : chunks(all)) {
+      List<String> values = new ArrayList<>(chunk.size());
+      chunk.forEach(id -> values.add(id.value()));
       try (PreparedStatement ps =
-          c.prepareStatement(
-              viewSelect + " WHERE p.id IN (" + marks(chunk.size()) + ")" + suffix)) {
-        for (int i = 0; i < chunk.size(); i++) {
-          ps.setString(i + 1, chunk.get(i).value());
+          c.prepareStatement(rowSelect + " WHERE " + in("p.id", chunk.size()) + suffix)) {
+        bindIn(c, ps, 1, values);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            Row row = Row.read(rs, 1);
+            if (!(submittedEvents.get(row.seq()) instanceof WorkOrderEvent.Submitted submitted)) {
+              misses.add(row.id());
+              continue;
+            }
+            Current cur;
+            try {
+              cur = current(row, submitted);
+            } catch (UnreadableRowException e) {
+              quarantine.add(e); // counted and logged; the append to that work order fails
+              throw e;
+            }
+            out.put(cur.view().id(), cur);
+          }
         }
+      }
+    }
+    for (List<String> chunk : chunks(misses)) {
+      // Already locked above; a row without its version-1 event stays out, as with the join.
+      try (PreparedStatement ps =
+          c.prepareStatement(viewSelect + " WHERE " + in("p.id", chunk.size()))) {
+        bindIn(c, ps, 1, chunk);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             Current cur;
             try {
               cur = current(rs);
             } catch (UnreadableRowException e) {
-              quarantine.add(e); // counted and logged; the append to that work order fails
+              quarantine.add(e);
               throw e;
             }
             out.put(cur.view().id(), cur);
@@ -155,6 +249,11 @@ final class Tables {
           position,
           null);
     }
+    return current(row, submitted);
+  }
+
+  /** The row and its view, with the spec of its Submitted event. */
+  Current current(Row row, WorkOrderEvent.Submitted submitted) {
     try {
       return new Current(row, row.toView(submitted.spec()));
     } catch (IllegalArgumentException | EventCodecException e2) {
@@ -198,6 +297,10 @@ final class Tables {
 
   void insertEvents(Connection c, List<RecordedEvent> events, EncodedAt encoded)
       throws SQLException {
+    if (arrays) {
+      insertEventArrays(c, events, encoded);
+      return;
+    }
     for (int from = 0; from < events.size(); from += CHUNK) {
       int to = Math.min(events.size(), from + CHUNK);
       StringBuilder sql =
@@ -224,8 +327,139 @@ final class Tables {
     }
   }
 
+  /**
+   * Writes a batch's events, its new projection rows and its updated ones: on PostgreSQL in one
+   * statement, on SQLite as {@link #insertEvents}, {@link #insertRows} and {@link #updateRows}.
+   */
+  void write(
+      Connection c,
+      List<RecordedEvent> events,
+      EncodedAt encoded,
+      List<Row> inserts,
+      List<Row> updates,
+      List<Long> expectedVersions)
+      throws SQLException {
+    if (!arrays) {
+      insertEvents(c, events, encoded);
+      insertRows(c, inserts);
+      updateRows(c, updates, expectedVersions);
+      return;
+    }
+    int updated;
+    try (PreparedStatement ps = c.prepareStatement(writeArrays)) {
+      int next = bindEvents(c, ps, 1, events, encoded);
+      next = bindColumns(c, ps, next, inserts, ALL_COLUMNS);
+      next = bindUpdates(c, ps, next, updates, expectedVersions);
+      updated = ps.executeUpdate();
+    }
+    checkUpdated(c, updated, updates, expectedVersions);
+  }
+
+  private void insertEventArrays(Connection c, List<RecordedEvent> events, EncodedAt encoded)
+      throws SQLException {
+    if (events.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps = c.prepareStatement(insertEventsArrays)) {
+      bindEvents(c, ps, 1, events, encoded);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Binds the events as seven arrays from parameter {@code first}; returns the next parameter. */
+  private static int bindEvents(
+      Connection c, PreparedStatement ps, int first, List<RecordedEvent> events, EncodedAt encoded)
+      throws SQLException {
+    int n = events.size();
+    Long[] positions = new Long[n];
+    String[] ids = new String[n];
+    Long[] versions = new Long[n];
+    String[] types = new String[n];
+    Integer[] schemaVersions = new Integer[n];
+    String[] data = new String[n];
+    Long[] recordedAt = new Long[n];
+    for (int i = 0; i < n; i++) {
+      RecordedEvent r = events.get(i);
+      EventCodec.EncodedEvent e = encoded.at(i);
+      positions[i] = r.position();
+      ids[i] = r.workOrderId().value();
+      versions[i] = r.version();
+      types[i] = e.type();
+      schemaVersions[i] = e.schemaVersion();
+      data[i] = e.data();
+      recordedAt[i] = Row.micros(r.recordedAt());
+    }
+    ps.setArray(first, c.createArrayOf("bigint", positions));
+    ps.setArray(first + 1, c.createArrayOf("text", ids));
+    ps.setArray(first + 2, c.createArrayOf("bigint", versions));
+    ps.setArray(first + 3, c.createArrayOf("text", types));
+    ps.setArray(first + 4, c.createArrayOf("integer", schemaVersions));
+    ps.setArray(first + 5, c.createArrayOf("text", data));
+    ps.setArray(first + 6, c.createArrayOf("bigint", recordedAt));
+    return first + 7;
+  }
+
+  /**
+   * Binds the rows' values of the given columns as one array per column, from {@code first};
+   * returns the next parameter.
+   */
+  private static int bindColumns(
+      Connection c, PreparedStatement ps, int first, List<Row> rows, int[] columns)
+      throws SQLException {
+    Object[][] byColumn = new Object[columns.length][];
+    for (int k = 0; k < columns.length; k++) {
+      byColumn[k] = arrayOf(Row.sqlType(columns[k]), rows.size());
+    }
+    for (int i = 0; i < rows.size(); i++) {
+      Object[] v = rows.get(i).values();
+      for (int k = 0; k < columns.length; k++) {
+        byColumn[k][i] = v[columns[k]];
+      }
+    }
+    for (int k = 0; k < columns.length; k++) {
+      ps.setArray(first + k, c.createArrayOf(Row.sqlType(columns[k]), byColumn[k]));
+    }
+    return first + columns.length;
+  }
+
+  /** Binds ids, expected versions and mutable columns of an update; returns the next parameter. */
+  private static int bindUpdates(
+      Connection c, PreparedStatement ps, int first, List<Row> rows, List<Long> expectedVersions)
+      throws SQLException {
+    String[] ids = new String[rows.size()];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = rows.get(i).id();
+    }
+    ps.setArray(first, c.createArrayOf("text", ids));
+    ps.setArray(first + 1, c.createArrayOf("bigint", expectedVersions.toArray(new Long[0])));
+    return bindColumns(c, ps, first + 2, rows, Row.MUTABLE);
+  }
+
+  private static Object[] arrayOf(String sqlType, int n) {
+    switch (sqlType) {
+      case "text":
+        return new String[n];
+      case "boolean":
+        return new Boolean[n];
+      case "integer":
+        return new Integer[n];
+      default:
+        return new Long[n];
+    }
+  }
+
+  private static final int[] ALL_COLUMNS =
+      java.util.stream.IntStream.range(0, Row.COLUMNS.size()).toArray();
+
   void insertRows(Connection c, List<Row> rows) throws SQLException {
     if (rows.isEmpty()) {
+      return;
+    }
+    if (arrays) {
+      try (PreparedStatement ps = c.prepareStatement(insertRowArrays)) {
+        bindColumns(c, ps, 1, rows, ALL_COLUMNS);
+        ps.executeUpdate();
+      }
       return;
     }
     try (PreparedStatement ps = c.prepareStatement(insertRow)) {
@@ -239,6 +473,10 @@ final class Tables {
 
   void updateRows(Connection c, List<Row> rows, List<Long> expectedVersions) throws SQLException {
     if (rows.isEmpty()) {
+      return;
+    }
+    if (arrays) {
+      updateRowArrays(c, rows, expectedVersions);
       return;
     }
     try (PreparedStatement ps = c.prepareStatement(updateRow)) {
@@ -261,6 +499,68 @@ final class Tables {
         }
       }
     }
+  }
+
+  private void updateRowArrays(Connection c, List<Row> rows, List<Long> expectedVersions)
+      throws SQLException {
+    int updated;
+    try (PreparedStatement ps = c.prepareStatement(updateRowArrays)) {
+      bindUpdates(c, ps, 1, rows, expectedVersions);
+      updated = ps.executeUpdate();
+    }
+    checkUpdated(c, updated, rows, expectedVersions);
+  }
+
+  private void checkUpdated(Connection c, int updated, List<Row> rows, List<Long> expectedVersions)
+      throws SQLException {
+    if (updated == rows.size()) {
+      return;
+    }
+    List<String> ids = new ArrayList<>(rows.size());
+    rows.forEach(r -> ids.add(r.id()));
+    // Some row was not at the expected version (see the batch case below): name the first one
+    // that does not hold its new version now.
+    Map<String, Long> now = new HashMap<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT id, version FROM " + d.workOrders + " WHERE " + in("id", ids.size()))) {
+      bindIn(c, ps, 1, ids);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          now.put(rs.getString(1), rs.getLong(2));
+        }
+      }
+    }
+    for (int i = 0; i < rows.size(); i++) {
+      if (!Long.valueOf(rows.get(i).version()).equals(now.get(rows.get(i).id()))) {
+        throw new ConcurrencyException(
+            WorkOrderId.of(rows.get(i).id()), "exactly(" + expectedVersions.get(i) + ")", -1);
+      }
+    }
+    throw new ConcurrencyException(
+        WorkOrderId.of(rows.get(0).id()), "exactly(" + expectedVersions.get(0) + ")", -1);
+  }
+
+  /**
+   * A condition that {@code column} is one of {@code n} values, bound by {@link #bindIn}: {@code =
+   * ANY(?)} with one array on PostgreSQL (one statement text for every n), {@code IN (?, …)} on
+   * SQLite.
+   */
+  String in(String column, int n) {
+    return arrays ? column + " = ANY(?::text[])" : column + " IN (" + marks(n) + ")";
+  }
+
+  /** Binds the values of a condition of {@link #in}, from parameter {@code first}; the next. */
+  int bindIn(Connection c, PreparedStatement ps, int first, List<String> values)
+      throws SQLException {
+    if (arrays) {
+      ps.setArray(first, c.createArrayOf("text", values.toArray(new String[0])));
+      return first + 1;
+    }
+    for (int i = 0; i < values.size(); i++) {
+      ps.setString(first + i, values.get(i));
+    }
+    return first + values.size();
   }
 
   RecordedEvent recorded(ResultSet rs) throws SQLException {
