@@ -91,9 +91,10 @@ final class Claimer {
       return null;
     }
     // Work can only starve while something holds capacity, or while capacity is being held back
-    // for it; an idle node skips the query.
+    // for it; an idle node skips the query, and a busy one runs it at most once per the guard's
+    // check interval, unless it is holding starts back (then every full turn checks again).
     Optional<WorkOrderView> starving =
-        checkStarvation && (monitor.activeSlots() > 0 || wasHolding)
+        checkStarvation && (wasHolding || (monitor.activeSlots() > 0 && starvation.checkDue(now)))
             ? steps.run(
                 "checking for starving work", () -> starvation.starving(now), Optional.empty())
             : Optional.empty();
