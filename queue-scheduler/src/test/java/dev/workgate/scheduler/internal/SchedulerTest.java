@@ -417,6 +417,40 @@ class SchedulerTest {
   }
 
   @Test
+  void a_busy_node_looks_for_starving_work_at_most_once_per_check_interval() {
+    Scheduler s =
+        scheduler(
+            ResourceConfig.builder().maxConcurrent(2).build(),
+            SchedulerConfig.builder()
+                .starvationThreshold(Duration.ofMinutes(1))
+                .leaseDuration(Duration.ofMinutes(10)));
+    s.submit(spec("default"));
+    s.submit(spec("default"));
+    s.runOnce(); // two small ones run
+    WorkOrderId big =
+        s.submit(WorkOrderSpec.builder("job").resources(ResourceRequest.of(2, 0)).build());
+    for (int i = 0; i < 10; i++) {
+      s.submit(spec("default"));
+    }
+    clock.advance(Duration.ofMinutes(1).minusMillis(200));
+    dispatched.work.get(0).release();
+    s.runOnce(); // looks: the big one has waited 59.8 s, not starved; a small one runs
+    assertThat(dispatched.ids()).hasSize(3).doesNotContain(big);
+
+    clock.advance(Duration.ofMillis(500)); // starved now, but the last look was 0.5 s ago
+    dispatched.work.get(1).release();
+    s.runOnce();
+    assertThat(dispatched.ids()).hasSize(4).doesNotContain(big);
+    assertThat(s.stats().reservingFor()).isEmpty();
+
+    clock.advance(StarvationGuard.CHECK_INTERVAL); // the next look is due and finds it
+    dispatched.work.get(2).release();
+    s.runOnce();
+    assertThat(dispatched.ids()).hasSize(4);
+    assertThat(s.stats().reservingFor()).contains(big.value());
+  }
+
+  @Test
   void a_starved_work_order_goes_first_even_when_another_queue_comes_first_in_the_rotation() {
     for (int phase = 0; phase < 2; phase++) {
       store.close();
