@@ -225,17 +225,20 @@ final class Claims {
       return List.of();
     }
     Map<String, Long> locked = new HashMap<>();
+    List<String> ids = new ArrayList<>(picks.size());
+    for (Current cur : picks) {
+      ids.add(cur.row().id());
+    }
+    // On PostgreSQL one statement text whatever the number of picks (= ANY of one array), so the
+    // server plans it once per connection rather than once per claim size.
     try (PreparedStatement ps =
         c.prepareStatement(
             "SELECT p.id, p.version FROM "
                 + d.workOrders
-                + " p WHERE p.state = 'PENDING' AND p.id IN ("
-                + Tables.marks(picks.size())
-                + ")"
+                + " p WHERE p.state = 'PENDING' AND "
+                + t.in("p.id", ids.size())
                 + d.skipLocked())) {
-      for (int i = 0; i < picks.size(); i++) {
-        ps.setString(i + 1, picks.get(i).row().id());
-      }
+      t.bindIn(c, ps, 1, ids);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           locked.put(rs.getString(1), rs.getLong(2));
