@@ -1799,23 +1799,30 @@ public abstract class WorkOrderStoreConformance {
         .isEmpty();
   }
 
+  /**
+   * The store under test seen as a store that implements {@code claim} but not {@code
+   * claimRecorded}: the interface's default {@code claimRecorded} runs, over the real store.
+   */
+  private WorkOrderStore onlyClaim() {
+    return (WorkOrderStore)
+        java.lang.reflect.Proxy.newProxyInstance(
+            WorkOrderStore.class.getClassLoader(),
+            new Class<?>[] {WorkOrderStore.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("claimRecorded")) {
+                return java.lang.reflect.InvocationHandler.invokeDefault(proxy, method, args);
+              }
+              try {
+                return method.invoke(store, args);
+              } catch (java.lang.reflect.InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
+  }
+
   @Test
   void claim_recorded_of_a_store_that_only_implements_claim_finds_the_events_by_reading() {
-    WorkOrderStore onlyClaim =
-        (WorkOrderStore)
-            java.lang.reflect.Proxy.newProxyInstance(
-                WorkOrderStore.class.getClassLoader(),
-                new Class<?>[] {WorkOrderStore.class},
-                (proxy, method, args) -> {
-                  if (method.getName().equals("claimRecorded")) {
-                    return java.lang.reflect.InvocationHandler.invokeDefault(proxy, method, args);
-                  }
-                  try {
-                    return method.invoke(store, args);
-                  } catch (java.lang.reflect.InvocationTargetException e) {
-                    throw e.getCause();
-                  }
-                });
+    WorkOrderStore onlyClaim = onlyClaim();
     WorkOrderId id = submit(QUEUE);
 
     List<Claim> claims =
@@ -2230,21 +2237,7 @@ public abstract class WorkOrderStoreConformance {
 
   @Test
   void claim_recorded_with_a_start_of_a_store_that_only_implements_claim_finds_both_events() {
-    WorkOrderStore onlyClaim =
-        (WorkOrderStore)
-            java.lang.reflect.Proxy.newProxyInstance(
-                WorkOrderStore.class.getClassLoader(),
-                new Class<?>[] {WorkOrderStore.class},
-                (proxy, method, args) -> {
-                  if (method.getName().equals("claimRecorded")) {
-                    return java.lang.reflect.InvocationHandler.invokeDefault(proxy, method, args);
-                  }
-                  try {
-                    return method.invoke(store, args);
-                  } catch (java.lang.reflect.InvocationTargetException e) {
-                    throw e.getCause();
-                  }
-                });
+    WorkOrderStore onlyClaim = onlyClaim();
     WorkOrderId id = submit(QUEUE);
 
     List<Claim> claims = onlyClaim.claimRecorded(startingClaim(10));

@@ -384,22 +384,37 @@ class SchedulerTest {
     assertThat(dispatched.ids()).hasSize(6);
   }
 
-  @Test
-  void a_large_work_order_that_starved_past_the_threshold_holds_back_small_ones_until_it_fits() {
-    Scheduler s =
-        scheduler(
-            ResourceConfig.builder().maxConcurrent(2).build(),
-            SchedulerConfig.builder()
-                .starvationThreshold(Duration.ofMinutes(1))
-                .leaseDuration(Duration.ofMinutes(10))); // no lease runs out while it waits
+  /** Two slots, a starvation threshold of a minute, leases that do not run out while work waits. */
+  private Scheduler starvationScheduler() {
+    return scheduler(
+        ResourceConfig.builder().maxConcurrent(2).build(),
+        SchedulerConfig.builder()
+            .starvationThreshold(Duration.ofMinutes(1))
+            .leaseDuration(Duration.ofMinutes(10)));
+  }
+
+  /**
+   * Two small work orders run and fill both slots; then a large one (two slots) and ten small ones
+   * wait behind them.
+   *
+   * @return the large one
+   */
+  private WorkOrderId twoSmallRunningThenOneBigAndTenSmall(Scheduler s) {
     s.submit(spec("default"));
     s.submit(spec("default"));
-    s.runOnce(); // two small ones run
+    s.runOnce();
     WorkOrderId big =
         s.submit(WorkOrderSpec.builder("job").resources(ResourceRequest.of(2, 0)).build());
     for (int i = 0; i < 10; i++) {
       s.submit(spec("default"));
     }
+    return big;
+  }
+
+  @Test
+  void a_large_work_order_that_starved_past_the_threshold_holds_back_small_ones_until_it_fits() {
+    Scheduler s = starvationScheduler();
+    WorkOrderId big = twoSmallRunningThenOneBigAndTenSmall(s);
 
     dispatched.work.get(0).release();
     s.runOnce();
@@ -418,20 +433,8 @@ class SchedulerTest {
 
   @Test
   void a_busy_node_looks_for_starving_work_at_most_once_per_check_interval() {
-    Scheduler s =
-        scheduler(
-            ResourceConfig.builder().maxConcurrent(2).build(),
-            SchedulerConfig.builder()
-                .starvationThreshold(Duration.ofMinutes(1))
-                .leaseDuration(Duration.ofMinutes(10)));
-    s.submit(spec("default"));
-    s.submit(spec("default"));
-    s.runOnce(); // two small ones run
-    WorkOrderId big =
-        s.submit(WorkOrderSpec.builder("job").resources(ResourceRequest.of(2, 0)).build());
-    for (int i = 0; i < 10; i++) {
-      s.submit(spec("default"));
-    }
+    Scheduler s = starvationScheduler();
+    WorkOrderId big = twoSmallRunningThenOneBigAndTenSmall(s);
     clock.advance(Duration.ofMinutes(1).minusMillis(200));
     dispatched.work.get(0).release();
     s.runOnce(); // looks: the big one has waited 59.8 s, not starved; a small one runs
