@@ -5,13 +5,18 @@ import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import javax.sql.DataSource;
 
 /**
  * A PostgreSQL schema of one contender's own, reached through a pool of {@link #POOL_SIZE}
  * connections whose search path is that schema; closing drops the schema. Every PostgreSQL
- * contender gets the same pool size. Not thread-safe to open or close; the pool is.
+ * contender gets the same pool size. A schema made here and not closed (the harness stopped by
+ * Ctrl-C or a failure) is dropped by a shutdown hook, so no run leaves one behind on the server.
+ * Not thread-safe to open or close; the pool is.
  */
 public final class PostgresSchema implements AutoCloseable {
   /** Connections per contender, the same for every system. */
@@ -22,6 +27,14 @@ public final class PostgresSchema implements AutoCloseable {
       System.getProperty("workgate.bench.pg.url", "jdbc:postgresql://127.0.0.1:5432/test");
 
   private static final String USER = System.getProperty("workgate.bench.pg.user", "postgres");
+
+  /** Schemas {@link #create} made that are not closed yet: what the shutdown hook drops. */
+  private static final Set<String> LIVE = ConcurrentHashMap.newKeySet();
+
+  static {
+    Runtime.getRuntime()
+        .addShutdownHook(new Thread(PostgresSchema::dropLeftovers, "drop-benchmark-schemas"));
+  }
 
   private final String schema;
   private final HikariDataSource pool;
@@ -52,6 +65,7 @@ public final class PostgresSchema implements AutoCloseable {
         Statement s = c.createStatement()) {
       s.execute("CREATE SCHEMA " + schema);
     }
+    LIVE.add(schema);
     return new PostgresSchema(schema, new HikariDataSource(config(poolSize, schema)), true);
   }
 
@@ -131,13 +145,41 @@ public final class PostgresSchema implements AutoCloseable {
   @Override
   public void close() throws SQLException {
     pool.close();
-    if (!owned) {
+    if (owned) {
+      drop(List.of(schema));
+    }
+  }
+
+  /**
+   * Drops the schemas {@link #create} made that are still open; what the shutdown hook runs. A lock
+   * held by a transaction still open stops the drop after 5 s, reported and not waited for.
+   */
+  static void dropLeftovers() {
+    List<String> left = List.copyOf(LIVE);
+    if (left.isEmpty()) {
       return;
     }
+    try {
+      drop(left);
+    } catch (SQLException | RuntimeException e) {
+      System.err.println("could not drop benchmark schemas " + left + ": " + e.getMessage());
+    }
+  }
+
+  /** Whether {@link #create} made this schema and it has not been dropped yet; for tests. */
+  static boolean isLive(String schema) {
+    return LIVE.contains(schema);
+  }
+
+  private static void drop(List<String> schemas) throws SQLException {
     try (HikariDataSource ds = new HikariDataSource(config(1, null));
         Connection c = ds.getConnection();
         Statement s = c.createStatement()) {
-      s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+      s.execute("SET lock_timeout = '5s'");
+      for (String schema : schemas) {
+        s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+        LIVE.remove(schema);
+      }
     }
   }
 }
