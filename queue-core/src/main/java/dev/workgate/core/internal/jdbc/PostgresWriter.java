@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * {@code NOTIFY} per transaction tells other nodes which queues got claimable work.
  *
  * <p>Every connection gets the store's session limits first ({@link PostgresSessions}), once per
- * physical connection. A write that waited longer than {@code lock_timeout} for a row fails,
+ * physical connection. Every transaction then plans the store's statements once per connection
+ * ({@link #GENERIC_PLANS}). A write that waited longer than {@code lock_timeout} for a row fails,
  * nothing written, and is not run again here: the caller's next turn tries again, by when the
  * server has ended a cut-off holder's session ({@code idle_in_transaction_session_timeout}).
  *
@@ -82,6 +84,7 @@ final class PostgresWriter implements Work.Writer {
         sessions.prepare(c);
         c.setAutoCommit(false);
         try {
+          genericPlans(c);
           result = work.run(c, ctx);
           notifyOthers(c, ctx.claimable);
           committing = true;
@@ -127,6 +130,37 @@ final class PostgresWriter implements Work.Writer {
   static final String LOCK_NOT_AVAILABLE = "55P03";
 
   static final String IDLE_IN_TRANSACTION_TIMEOUT = "25P03";
+
+  /**
+   * Run first in every write transaction (PostgreSQL 12 and later): the store's prepared statements
+   * use their generic plan instead of being planned again on every execution. The server's own
+   * choice ({@code plan_cache_mode = auto}) compares the generic plan's cost with that of plans
+   * made for the values at hand, and for the store's statements the generic plan always looks
+   * dearer: it assumes ten elements in an array parameter and a tenth of the table for a {@code
+   * LIMIT} parameter, where the store passes a handful. So without this every statement was planned
+   * on every call, and planning cost the server as much as running them (pg_stat_statements over a
+   * 20,000-job drain: 4.2 s planning against 4.3 s executing). The generic plans are the ones a
+   * custom plan would pick (the claim index, the primary key, the stream index), and the server
+   * makes them again when the tables' statistics change. {@code LOCAL}: the setting ends with the
+   * transaction, so the host's own use of its pooled connections keeps its planner settings.
+   */
+  static final String GENERIC_PLANS = "SET LOCAL plan_cache_mode = force_generic_plan";
+
+  /** Whether the server knows {@code plan_cache_mode} (12 and later); null until first looked. */
+  private volatile Boolean planCacheMode;
+
+  private void genericPlans(Connection c) throws SQLException {
+    Boolean known = planCacheMode;
+    if (known == null) {
+      known = c.getMetaData().getDatabaseMajorVersion() >= 12;
+      planCacheMode = known;
+    }
+    if (known) {
+      try (Statement st = c.createStatement()) {
+        st.execute(GENERIC_PLANS);
+      }
+    }
+  }
 
   private StoreException failure(String what, boolean committing, SQLException e) {
     String state = e.getSQLState();
