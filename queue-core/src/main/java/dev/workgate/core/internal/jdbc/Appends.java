@@ -7,6 +7,7 @@ import dev.workgate.core.internal.jdbc.Tables.Current;
 import dev.workgate.spi.AppendRequest;
 import dev.workgate.spi.AppendStaging;
 import dev.workgate.spi.EventCodec;
+import dev.workgate.spi.ExpectedVersion;
 import dev.workgate.spi.ListenerRegistry;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -103,15 +104,21 @@ final class Appends {
       throws SQLException {
     Set<WorkOrderId> ids = new LinkedHashSet<>();
     Set<String> keys = new LinkedHashSet<>();
+    boolean newUnread = ctx.newStreamsUnread();
     for (AppendRequest r : requests) {
-      ids.add(r.workOrderId());
+      if (!newUnread || !submits(r)) {
+        ids.add(r.workOrderId());
+      }
       for (WorkOrderEvent e : r.events()) {
         if (e instanceof WorkOrderEvent.Submitted s) {
           s.spec().idempotencyKey().ifPresent(keys::add);
         }
       }
     }
-    Map<WorkOrderId, Current> current = t.load(c, ids, d.lockRows());
+    // Streams expected not to exist are not read where the writer allows it: the insert of their
+    // row fails if one exists, and the writer's next try reads them.
+    Map<WorkOrderId, Current> current =
+        ids.isEmpty() ? new HashMap<>() : t.load(c, ids, d.lockRows());
     Map<String, WorkOrderId> holders = keyHolders(c, keys);
     AppendStaging<Current> staging =
         AppendStaging.stage(requests, ctx.now, current::get, Current::view, holders::get);
@@ -136,6 +143,16 @@ final class Appends {
     t.write(
         c, recorded, i -> encoded.get(events.get(i).event()), inserts, updates, expectedVersions);
     return Collections.unmodifiableList(recorded);
+  }
+
+  /**
+   * Whether the request submits a new work order: it expects no stream and begins with {@code
+   * Submitted}. Only such a request may go unread; any other expecting no stream is read, so that
+   * an existing stream is reported as the version conflict it is before its events are checked.
+   */
+  private static boolean submits(AppendRequest r) {
+    return r.expected().equals(ExpectedVersion.none())
+        && r.events().get(0) instanceof WorkOrderEvent.Submitted;
   }
 
   private Map<String, WorkOrderId> keyHolders(Connection c, Set<String> keys) throws SQLException {

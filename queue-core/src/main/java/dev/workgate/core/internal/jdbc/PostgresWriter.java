@@ -71,11 +71,20 @@ final class PostgresWriter implements Work.Writer {
   public <T> T write(String what, Work.Write<T> work) {
     for (int attempt = 1; ; attempt++) {
       boolean committing = false;
+      boolean first = attempt == 1;
       Work.Context ctx =
           new Work.Context(clock.instant()) {
             @Override
             long[] positions(Connection c, int n) throws SQLException {
               return nextPositions(c, n);
+            }
+
+            @Override
+            boolean newStreamsUnread() {
+              // A submit's row is not read first: a row that exists (or is inserted by another
+              // writer meanwhile) fails the insert with a unique violation, and the next try reads
+              // every row and reports the conflict.
+              return first;
             }
           };
       T result = null;

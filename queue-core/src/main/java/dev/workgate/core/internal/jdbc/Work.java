@@ -83,5 +83,15 @@ final class Work {
 
     /** Takes {@code n} new log positions, rising. */
     abstract long[] positions(Connection c, int n) throws SQLException;
+
+    /**
+     * Whether appends may take a stream that is expected not to exist ({@code
+     * ExpectedVersion.none()}) as new without reading its row: true where a row that does exist
+     * makes the write fail with a unique violation and the writer then runs the work again with
+     * this false (the PostgreSQL writer's first try). False by default: every row is read.
+     */
+    boolean newStreamsUnread() {
+      return false;
+    }
   }
 }
