@@ -30,7 +30,8 @@ import java.util.Set;
  * Claims and leases: takes the next work orders of a queue that fit a capacity, in priority and
  * submission order, without waiting for rows another claimer holds ({@code FOR UPDATE SKIP LOCKED}
  * on PostgreSQL), writes their {@code Claimed} events (each followed by its {@code Started} when
- * the request's start names a sandbox) in one statement and each row once, and renews leases.
+ * the request's start names a sandbox) and each row's one update (on PostgreSQL in one statement),
+ * and renews leases.
  *
  * <p>Thread-safe: holds no state of its own; each claim runs in one write transaction.
  */
@@ -211,8 +212,8 @@ final class Claims {
       versions.add(cur.row().version());
       claims.add(new Claim(row.toView(after.spec()), event, Optional.ofNullable(start)));
     }
-    t.insertEvents(c, events, encodings::get);
-    t.updateRows(c, rows, versions);
+    // PostgreSQL: the events and the row updates in one statement, one round trip.
+    t.write(c, events, encodings::get, List.of(), rows, versions);
     return Collections.unmodifiableList(claims);
   }
 
