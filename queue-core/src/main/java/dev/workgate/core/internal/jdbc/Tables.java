@@ -389,13 +389,13 @@ final class Tables {
       data[i] = e.data();
       recordedAt[i] = Row.micros(r.recordedAt());
     }
-    ps.setArray(first, c.createArrayOf("bigint", positions));
-    ps.setArray(first + 1, c.createArrayOf("text", ids));
-    ps.setArray(first + 2, c.createArrayOf("bigint", versions));
-    ps.setArray(first + 3, c.createArrayOf("text", types));
-    ps.setArray(first + 4, c.createArrayOf("integer", schemaVersions));
-    ps.setArray(first + 5, c.createArrayOf("text", data));
-    ps.setArray(first + 6, c.createArrayOf("bigint", recordedAt));
+    bindArray(c, ps, first, "bigint", positions);
+    bindArray(c, ps, first + 1, "text", ids);
+    bindArray(c, ps, first + 2, "bigint", versions);
+    bindArray(c, ps, first + 3, "text", types);
+    bindArray(c, ps, first + 4, "integer", schemaVersions);
+    bindArray(c, ps, first + 5, "text", data);
+    bindArray(c, ps, first + 6, "bigint", recordedAt);
     return first + 7;
   }
 
@@ -417,7 +417,7 @@ final class Tables {
       }
     }
     for (int k = 0; k < columns.length; k++) {
-      ps.setArray(first + k, c.createArrayOf(Row.sqlType(columns[k]), byColumn[k]));
+      bindArray(c, ps, first + k, Row.sqlType(columns[k]), byColumn[k]);
     }
     return first + columns.length;
   }
@@ -430,9 +430,32 @@ final class Tables {
     for (int i = 0; i < ids.length; i++) {
       ids[i] = rows.get(i).id();
     }
-    ps.setArray(first, c.createArrayOf("text", ids));
-    ps.setArray(first + 1, c.createArrayOf("bigint", expectedVersions.toArray(new Long[0])));
+    bindArray(c, ps, first, "text", ids);
+    bindArray(c, ps, first + 1, "bigint", expectedVersions.toArray(new Long[0]));
     return bindColumns(c, ps, first + 2, rows, Row.MUTABLE);
+  }
+
+  /** False once a driver refused a Java array as a parameter: then {@code createArrayOf}. */
+  private static volatile boolean javaArrays = true;
+
+  /**
+   * Binds an array parameter. pgjdbc takes a Java array as it is ({@code setObject}) and sends it
+   * in binary under the element type's standard array type, which spares the type-name lookups of
+   * {@link Connection#createArrayOf} (a tenth of the node's CPU in a PostgreSQL drain, with 47
+   * arrays in an append). A driver that refuses that gets {@code createArrayOf}, from then on.
+   */
+  private static void bindArray(
+      Connection c, PreparedStatement ps, int index, String sqlType, Object[] values)
+      throws SQLException {
+    if (javaArrays) {
+      try {
+        ps.setObject(index, values);
+        return;
+      } catch (SQLException e) {
+        javaArrays = false;
+      }
+    }
+    ps.setArray(index, c.createArrayOf(sqlType, values));
   }
 
   private static Object[] arrayOf(String sqlType, int n) {
@@ -554,7 +577,7 @@ final class Tables {
   int bindIn(Connection c, PreparedStatement ps, int first, List<String> values)
       throws SQLException {
     if (arrays) {
-      ps.setArray(first, c.createArrayOf("text", values.toArray(new String[0])));
+      bindArray(c, ps, first, "text", values.toArray(new String[0]));
       return first + 1;
     }
     for (int i = 0; i < values.size(); i++) {
