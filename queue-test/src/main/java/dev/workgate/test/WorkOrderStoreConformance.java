@@ -1972,6 +1972,25 @@ public abstract class WorkOrderStoreConformance {
   }
 
   @Test
+  void claim_goes_past_many_work_orders_that_fit_alone_but_not_after_an_earlier_pick() {
+    // Each of the ten fits the capacity alone, none after the first pick: a store that reads
+    // candidates in pages must read on until it finds the small one behind them.
+    WorkOrderId first = submit(spec(QUEUE, 0, ResourceRequest.of(1, 600)));
+    List<WorkOrderId> behind = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      behind.add(submit(spec(QUEUE, 0, ResourceRequest.of(1, 500))));
+    }
+    WorkOrderId small = submit(spec(QUEUE, 0, ResourceRequest.of(1, 400)));
+
+    List<WorkOrderView> claimed = claim(QUEUE, OWNER, 2, Capacity.of(10, 1000), clock.instant());
+
+    assertThat(ids(claimed)).containsExactly(first, small);
+    for (WorkOrderId id : behind) {
+      assertThat(view(id).state()).isEqualTo(PENDING);
+    }
+  }
+
+  @Test
   void claim_with_no_free_slots_takes_nothing() {
     WorkOrderId id = submit(spec(QUEUE, 0, ResourceRequest.of(1, 0)));
 

@@ -42,6 +42,9 @@ final class Claims {
   private final Work.Writer writer;
   private final String claimSelect;
 
+  /** Rows read beyond the claim's limit in its first page. */
+  static final int SPARE_ROWS = 4;
+
   Claims(Tables t, Work.Writer writer) {
     this.t = t;
     this.d = t.d;
@@ -86,7 +89,11 @@ final class Claims {
     // claimable by others while it runs.
     Capacity left = request.capacity();
     List<Current> chosen = new ArrayList<>(Math.min(request.limit(), 256));
-    int pageSize = Math.min(Math.max(request.limit(), 16), 1000);
+    // The limit and a few spare for rows that do not fit together or that another claimer takes;
+    // more are read page by page only then. Each row read costs the server a join to its
+    // Submitted event and the node a decode, so a page many times the limit was most of a claim's
+    // cost on PostgreSQL.
+    int pageSize = Math.min(request.limit() + SPARE_ROWS, 1000);
     long afterPriority = Integer.MAX_VALUE + 1L;
     long afterSeq = -1;
     Set<String> lockedByUs = new HashSet<>();
