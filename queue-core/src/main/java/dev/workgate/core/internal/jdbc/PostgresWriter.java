@@ -7,7 +7,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -142,18 +141,30 @@ final class PostgresWriter implements Work.Writer {
 
   /**
    * Run first in every write transaction (PostgreSQL 12 and later): the store's prepared statements
-   * use their generic plan instead of being planned again on every execution. The server's own
-   * choice ({@code plan_cache_mode = auto}) compares the generic plan's cost with that of plans
-   * made for the values at hand, and for the store's statements the generic plan always looks
-   * dearer: it assumes ten elements in an array parameter and a tenth of the table for a {@code
-   * LIMIT} parameter, where the store passes a handful. So without this every statement was planned
-   * on every call, and planning cost the server as much as running them (pg_stat_statements over a
-   * 20,000-job drain: 4.2 s planning against 4.3 s executing). The generic plans are the ones a
-   * custom plan would pick (the claim index, the primary key, the stream index), and the server
-   * makes them again when the tables' statistics change. {@code LOCAL}: the setting ends with the
-   * transaction, so the host's own use of its pooled connections keeps its planner settings.
+   * use their generic plan instead of being planned again on every execution, and never a parallel
+   * one.
+   *
+   * <p>The server's own choice ({@code plan_cache_mode = auto}) compares the generic plan's cost
+   * with that of plans made for the values at hand, and for the store's statements the generic plan
+   * always looks dearer: it assumes ten elements in an array parameter and a tenth of the table for
+   * a {@code LIMIT} parameter, where the store passes a handful. So without this every statement
+   * was planned on every call, and planning cost the server as much as running them
+   * (pg_stat_statements over a 20,000-job drain: 4.2 s planning against 4.3 s executing). The
+   * generic plans are the ones a custom plan would pick (the claim index, the primary key, the
+   * stream index), and the server makes them again when the tables' statistics change.
+   *
+   * <p>A tenth of a large table is also where the planner starts to hand a scan to parallel
+   * workers: with a million pending work orders the generic plan of the claim's candidate read was
+   * a parallel index scan with two workers started for every claim, to read twenty rows. The
+   * store's statements each touch a handful of rows, so its transactions plan none ({@code
+   * max_parallel_workers_per_gather = 0}).
+   *
+   * <p>{@code set_config(…, true)} is {@code SET LOCAL}: both settings end with the transaction, so
+   * the host's own use of its pooled connections keeps its planner settings.
    */
-  static final String GENERIC_PLANS = "SET LOCAL plan_cache_mode = force_generic_plan";
+  static final String GENERIC_PLANS =
+      "SELECT set_config('plan_cache_mode', 'force_generic_plan', true),"
+          + " set_config('max_parallel_workers_per_gather', '0', true)";
 
   /** Whether the server knows {@code plan_cache_mode} (12 and later); null until first looked. */
   private volatile Boolean planCacheMode;
@@ -165,8 +176,8 @@ final class PostgresWriter implements Work.Writer {
       planCacheMode = known;
     }
     if (known) {
-      try (Statement st = c.createStatement()) {
-        st.execute(GENERIC_PLANS);
+      try (PreparedStatement ps = c.prepareStatement(GENERIC_PLANS)) {
+        ps.executeQuery().close();
       }
     }
   }

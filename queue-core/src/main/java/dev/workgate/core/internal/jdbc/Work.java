@@ -85,8 +85,8 @@ final class Work {
     abstract long[] positions(Connection c, int n) throws SQLException;
 
     /**
-     * Whether appends may take a stream that is expected not to exist ({@code
-     * ExpectedVersion.none()}) as new without reading its row: true where a row that does exist
+     * Whether appends may take the stream of a submit (a request that expects no stream and begins
+     * with {@code Submitted}) as new without reading its row: true where a row that does exist
      * makes the write fail with a unique violation and the writer then runs the work again with
      * this false (the PostgreSQL writer's first try). False by default: every row is read.
      */

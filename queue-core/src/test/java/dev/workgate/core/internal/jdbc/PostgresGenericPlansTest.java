@@ -6,6 +6,7 @@ import static dev.workgate.core.testing.WorkOrderFixtures.submitted;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.zaxxer.hikari.HikariDataSource;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
@@ -14,6 +15,9 @@ import dev.workgate.spi.AppendRequest;
 import dev.workgate.spi.Capacity;
 import dev.workgate.spi.ClaimRequest;
 import dev.workgate.spi.ExpectedVersion;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -27,9 +31,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The PostgreSQL store's write transactions use generic plans ({@link
+ * The PostgreSQL store's write transactions use generic plans and no parallel workers ({@link
  * PostgresWriter#GENERIC_PLANS}): its prepared statements are planned once per connection, not on
- * every call, and the setting ends with each transaction, so the host's sessions keep their own.
+ * every call, and the settings end with each transaction, so the host's sessions keep their own.
  */
 class PostgresGenericPlansTest {
   @RegisterExtension final PostgresTestDatabase db = new PostgresTestDatabase();
@@ -68,6 +72,63 @@ class PostgresGenericPlansTest {
         done.add(AppendRequest.of(v.id(), ExpectedVersion.exactly(v.version()), completed()));
       }
       store.appendAll(done);
+    }
+  }
+
+  @Test
+  void a_claim_plans_generically_and_without_parallel_workers_and_the_session_keeps_its_own()
+      throws Exception {
+    HikariDataSource pool = db.dataSource(config -> config.setMaximumPoolSize(1));
+    String before;
+    try (Connection c = pool.getConnection()) {
+      before = settings(c);
+    }
+    // What the claim's transaction has set when the store prepares its candidate read, read on the
+    // same connection inside that transaction.
+    List<String> seen = new ArrayList<>();
+    DataSource watching =
+        (DataSource)
+            Proxy.newProxyInstance(
+                getClass().getClassLoader(),
+                new Class<?>[] {DataSource.class},
+                (proxy, method, args) -> {
+                  Object result = invoke(pool, method, args);
+                  if (!method.getName().equals("getConnection")) {
+                    return result;
+                  }
+                  Connection c = (Connection) result;
+                  return Proxy.newProxyInstance(
+                      getClass().getClassLoader(),
+                      new Class<?>[] {Connection.class},
+                      (p, m, a) -> {
+                        if (m.getName().equals("prepareStatement")
+                            && String.valueOf(a[0]).contains("ORDER BY p.priority DESC")) {
+                          seen.add(settings(c));
+                        }
+                        return invoke(c, m, a);
+                      });
+                });
+    try (WorkOrderStore store = Stores.postgres(watching, db.options(clock).build())) {
+      drain(store, 1);
+    }
+    assertThat(seen).containsExactly("force_generic_plan 0");
+    try (Connection c = pool.getConnection()) {
+      assertThat(settings(c)).isEqualTo(before).startsWith("auto ");
+    }
+  }
+
+  private static String settings(Connection c) throws SQLException {
+    return one(
+        c,
+        "SELECT current_setting('plan_cache_mode') || ' '"
+            + " || current_setting('max_parallel_workers_per_gather')");
+  }
+
+  private static Object invoke(Object target, Method method, Object[] args) throws Throwable {
+    try {
+      return method.invoke(target, args);
+    } catch (InvocationTargetException e) {
+      throw e.getCause();
     }
   }
 

@@ -317,7 +317,8 @@ class PostgresSessionLimitsTest {
           (proxy, method, args) -> {
             if (method.getName().equals("prepareStatement")
                 && args != null
-                && String.valueOf(args[0]).contains("set_config(")) {
+                && String.valueOf(args[0])
+                    .contains("set_config('" + PostgresSessions.LOCK_TIMEOUT)) {
               settingStatements.incrementAndGet();
             }
             if (method.getName().equals("commit") && freeze.compareAndSet(true, false)) {
