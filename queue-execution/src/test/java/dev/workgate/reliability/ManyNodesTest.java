@@ -67,6 +67,30 @@ class ManyNodesTest {
   @RegisterExtension final PostgresTestDatabase db = new PostgresTestDatabase();
   @TempDir Path dir;
 
+  /**
+   * Freezes the victim; true if, frozen, it holds work (then it stays frozen until killed), else it
+   * is let go on.
+   */
+  private static boolean frozenHoldingWork(Process victim, WorkOrderStore store) throws Exception {
+    signal(victim, "STOP");
+    // A commit the node sent before it froze is processed by the server all the same.
+    Thread.sleep(100);
+    if (!heldBy(store, VICTIM).isEmpty()) {
+      return true;
+    }
+    signal(victim, "CONT");
+    return false;
+  }
+
+  private static void signal(Process process, String signal) throws Exception {
+    Process kill =
+        new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))
+            .redirectErrorStream(true)
+            .start();
+    assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(kill.exitValue()).as("kill -" + signal).isZero();
+  }
+
   @Test
   void three_nodes_complete_every_work_order_once_and_the_survivors_recover_a_killed_ones_work()
       throws Exception {
@@ -105,12 +129,14 @@ class ManyNodesTest {
           .atMost(timeout())
           .pollInterval(Duration.ofMillis(200))
           .until(() -> terminal(store) >= WORK_ORDERS / 2);
-      // A node runs its slots in bursts: kill it while it holds work.
+      // Kill it while it holds work. Its work orders take milliseconds, so what a read sees it
+      // holding may be done before a kill lands: freeze it (SIGSTOP) first, let what it already
+      // sent land, and kill it only if it still holds work; otherwise let it go on and try again.
+      Process victim = nodes.get(VICTIM);
       await()
           .atMost(Duration.ofSeconds(60))
           .pollInterval(Duration.ofMillis(20))
-          .until(() -> !heldBy(store, VICTIM).isEmpty());
-      Process victim = nodes.get(VICTIM);
+          .until(() -> frozenHoldingWork(victim, store));
       victim.destroyForcibly();
       assertThat(victim.waitFor(30, TimeUnit.SECONDS)).isTrue();
       long killedAt = System.nanoTime();
