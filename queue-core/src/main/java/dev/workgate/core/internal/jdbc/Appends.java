@@ -115,8 +115,8 @@ final class Appends {
         }
       }
     }
-    // Streams expected not to exist are not read where the writer allows it: the insert of their
-    // row fails if one exists, and the writer's next try reads them.
+    // A submit's row is not read where the writer allows it (PostgreSQL's first try): the insert of
+    // its row fails on the primary key if the work order exists, and the next try reads it.
     Map<WorkOrderId, Current> current =
         ids.isEmpty() ? new HashMap<>() : t.load(c, ids, d.lockRows());
     Map<String, WorkOrderId> holders = keyHolders(c, keys);

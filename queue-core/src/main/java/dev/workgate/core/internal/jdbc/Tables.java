@@ -435,7 +435,11 @@ final class Tables {
     return bindColumns(c, ps, first + 2, rows, Row.MUTABLE);
   }
 
-  /** False once a driver refused a Java array as a parameter: then {@code createArrayOf}. */
+  /**
+   * False once a driver refused a Java array as a parameter (any {@link SQLException} from {@code
+   * setObject}, which binds without talking to the server): then {@code createArrayOf}, for every
+   * store of this class loader.
+   */
   private static volatile boolean javaArrays = true;
 
   /**
