@@ -15,9 +15,6 @@ import dev.workgate.spi.AppendRequest;
 import dev.workgate.spi.Capacity;
 import dev.workgate.spi.ClaimRequest;
 import dev.workgate.spi.ExpectedVersion;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
-import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -86,28 +83,14 @@ class PostgresGenericPlansTest {
     // What the claim's transaction has set when the store prepares its candidate read, read on the
     // same connection inside that transaction.
     List<String> seen = new ArrayList<>();
-    DataSource watching =
-        (DataSource)
-            Proxy.newProxyInstance(
-                getClass().getClassLoader(),
-                new Class<?>[] {DataSource.class},
-                (proxy, method, args) -> {
-                  Object result = invoke(pool, method, args);
-                  if (!method.getName().equals("getConnection")) {
-                    return result;
-                  }
-                  Connection c = (Connection) result;
-                  return Proxy.newProxyInstance(
-                      getClass().getClassLoader(),
-                      new Class<?>[] {Connection.class},
-                      (p, m, a) -> {
-                        if (m.getName().equals("prepareStatement")
-                            && String.valueOf(a[0]).contains("ORDER BY p.priority DESC")) {
-                          seen.add(settings(c));
-                        }
-                        return invoke(c, m, a);
-                      });
-                });
+    ConnectionHook hook =
+        (c, method, args) -> {
+          if (method.equals("prepareStatement")
+              && String.valueOf(args[0]).contains("ORDER BY p.priority DESC")) {
+            seen.add(settings(c));
+          }
+        };
+    DataSource watching = hook.on(pool);
     try (WorkOrderStore store = Stores.postgres(watching, db.options(clock).build())) {
       drain(store, 1);
     }
@@ -122,14 +105,6 @@ class PostgresGenericPlansTest {
         c,
         "SELECT current_setting('plan_cache_mode') || ' '"
             + " || current_setting('max_parallel_workers_per_gather')");
-  }
-
-  private static Object invoke(Object target, Method method, Object[] args) throws Throwable {
-    try {
-      return method.invoke(target, args);
-    } catch (InvocationTargetException e) {
-      throw e.getCause();
-    }
   }
 
   @Test

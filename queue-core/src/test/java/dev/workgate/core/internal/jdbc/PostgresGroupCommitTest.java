@@ -8,11 +8,6 @@ import dev.workgate.core.store.StoreException;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.spi.AppendRequest;
-import java.lang.reflect.InvocationHandler;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
-import java.lang.reflect.Proxy;
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.util.List;
@@ -122,22 +117,9 @@ class PostgresGroupCommitTest extends GroupCommitTest {
    * holds, if anything (nothing is committed then).
    */
   private DataSource hooked(DataSource pool) {
-    return (DataSource)
-        Proxy.newProxyInstance(
-            getClass().getClassLoader(),
-            new Class<?>[] {DataSource.class},
-            (proxy, method, args) -> {
-              Object result = invoke(pool, method, args);
-              return method.getName().equals("getConnection")
-                  ? connection((Connection) result)
-                  : result;
-            });
-  }
-
-  private Connection connection(Connection c) {
-    InvocationHandler handler =
-        (proxy, method, args) -> {
-          if (method.getName().equals("commit")) {
+    ConnectionHook hook =
+        (c, method, args) -> {
+          if (method.equals("commit")) {
             commits.incrementAndGet();
             CountDownLatch release = holdNext.getAndSet(null);
             if (release != null) {
@@ -149,18 +131,7 @@ class PostgresGroupCommitTest extends GroupCommitTest {
               throw failCommits.get();
             }
           }
-          return invoke(c, method, args);
         };
-    return (Connection)
-        Proxy.newProxyInstance(
-            getClass().getClassLoader(), new Class<?>[] {Connection.class}, handler);
-  }
-
-  private static Object invoke(Object target, Method method, Object[] args) throws Throwable {
-    try {
-      return method.invoke(target, args);
-    } catch (InvocationTargetException e) {
-      throw e.getCause();
-    }
+    return hook.on(pool);
   }
 }

@@ -13,8 +13,6 @@ import dev.workgate.core.store.StoreException;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.spi.ExpectedVersion;
-import java.lang.reflect.InvocationHandler;
-import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -298,48 +296,30 @@ class PostgresSessionLimitsTest {
     }
 
     DataSource dataSource() {
+      ConnectionHook hook =
+          (c, method, args) -> {
+            if (method.equals("prepareStatement")
+                && String.valueOf(args[0])
+                    .contains("set_config('" + PostgresSessions.LOCK_TIMEOUT)) {
+              settingStatements.incrementAndGet();
+            }
+            if (method.equals("commit") && freeze.compareAndSet(true, false)) {
+              if (!thawed.await(30, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the test never thawed the connection");
+              }
+            }
+          };
+      DataSource hooked = hook.on(delegate);
       return (DataSource)
           Proxy.newProxyInstance(
               getClass().getClassLoader(),
               new Class<?>[] {DataSource.class},
               (proxy, method, args) -> {
-                Object result = invoke(delegate, method, args);
                 if (method.getName().equals("getConnection")) {
                   checkouts.incrementAndGet();
-                  return connection((Connection) result);
                 }
-                return result;
+                return ConnectionHook.invoke(hooked, method, args);
               });
-    }
-
-    private Connection connection(Connection c) {
-      InvocationHandler handler =
-          (proxy, method, args) -> {
-            if (method.getName().equals("prepareStatement")
-                && args != null
-                && String.valueOf(args[0])
-                    .contains("set_config('" + PostgresSessions.LOCK_TIMEOUT)) {
-              settingStatements.incrementAndGet();
-            }
-            if (method.getName().equals("commit") && freeze.compareAndSet(true, false)) {
-              if (!thawed.await(30, TimeUnit.SECONDS)) {
-                throw new IllegalStateException("the test never thawed the connection");
-              }
-            }
-            return invoke(c, method, args);
-          };
-      return (Connection)
-          Proxy.newProxyInstance(
-              getClass().getClassLoader(), new Class<?>[] {Connection.class}, handler);
-    }
-
-    private static Object invoke(Object target, java.lang.reflect.Method method, Object[] args)
-        throws Throwable {
-      try {
-        return method.invoke(target, args);
-      } catch (InvocationTargetException e) {
-        throw e.getCause();
-      }
     }
   }
 }

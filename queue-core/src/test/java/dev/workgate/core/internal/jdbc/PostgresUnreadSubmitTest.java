@@ -14,10 +14,6 @@ import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.core.testing.MutableClock;
 import dev.workgate.spi.AppendRequest;
 import dev.workgate.spi.ExpectedVersion;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
-import java.lang.reflect.Proxy;
-import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CyclicBarrier;
@@ -50,35 +46,14 @@ class PostgresUnreadSubmitTest {
 
   /** The pool, counting the statements that read and lock projection rows for an append. */
   private DataSource counting(DataSource pool) {
-    return (DataSource)
-        Proxy.newProxyInstance(
-            getClass().getClassLoader(),
-            new Class<?>[] {DataSource.class},
-            (proxy, method, args) -> {
-              Object result = invoke(pool, method, args);
-              if (method.getName().equals("getConnection")) {
-                Connection c = (Connection) result;
-                return Proxy.newProxyInstance(
-                    getClass().getClassLoader(),
-                    new Class<?>[] {Connection.class},
-                    (p, m, a) -> {
-                      if (m.getName().equals("prepareStatement")
-                          && String.valueOf(a[0]).contains(" ORDER BY p.id COLLATE")) {
-                        rowReads.incrementAndGet();
-                      }
-                      return invoke(c, m, a);
-                    });
-              }
-              return result;
-            });
-  }
-
-  private static Object invoke(Object target, Method method, Object[] args) throws Throwable {
-    try {
-      return method.invoke(target, args);
-    } catch (InvocationTargetException e) {
-      throw e.getCause();
-    }
+    ConnectionHook hook =
+        (c, method, args) -> {
+          if (method.equals("prepareStatement")
+              && String.valueOf(args[0]).contains(" ORDER BY p.id COLLATE")) {
+            rowReads.incrementAndGet();
+          }
+        };
+    return hook.on(pool);
   }
 
   private WorkOrderStore open() {
