@@ -40,6 +40,17 @@ class ObservedStoreTest {
     inner.close();
   }
 
+  /** A heard change as {@code TYPE FROM->TO #attempt}, {@code -} for no state before. */
+  private static String transition(StateChange c) {
+    return c.type()
+        + " "
+        + c.from().map(Enum::name).orElse("-")
+        + "->"
+        + c.to()
+        + " #"
+        + c.attempt();
+  }
+
   @Test
   void reports_states_attempts_and_times_through_a_failure_a_retry_and_a_success() {
     Instant t0 = clock.instant();
@@ -75,15 +86,7 @@ class ObservedStoreTest {
         List.of(new WorkOrderEvent.Started("sb-2"), new WorkOrderEvent.Completed(null)));
 
     assertThat(heard)
-        .extracting(
-            c ->
-                c.type()
-                    + " "
-                    + c.from().map(Enum::name).orElse("-")
-                    + "->"
-                    + c.to()
-                    + " #"
-                    + c.attempt())
+        .extracting(ObservedStoreTest::transition)
         .containsExactly(
             "SUBMITTED -->PENDING #0",
             "CLAIMED PENDING->PREPARING #1",
@@ -117,17 +120,7 @@ class ObservedStoreTest {
 
     assertThat(claimed).extracting(WorkOrderView::state).containsExactly(WorkOrderState.RUNNING);
     assertThat(heard)
-        .extracting(
-            c ->
-                c.type()
-                    + " "
-                    + c.from().map(Enum::name).orElse("-")
-                    + "->"
-                    + c.to()
-                    + " #"
-                    + c.attempt()
-                    + " v"
-                    + c.event().version())
+        .extracting(c -> transition(c) + " v" + c.event().version())
         .containsExactly(
             "SUBMITTED -->PENDING #0 v1",
             "CLAIMED PENDING->PREPARING #1 v2",
