@@ -1,0 +1,398 @@
+// #/work-orders/<id> : one work order's facts, labels, last error, lineage, payload on request,
+// timeline and raw events, with Cancel and Resubmit behind a confirmation step. A refresh reads
+// the view; the timeline (and the raw events, while open) only when the version has moved.
+
+import { api, query } from './api.js';
+import {
+  TERMINAL,
+  duration,
+  empty,
+  errorBox,
+  fill,
+  h,
+  listHref,
+  stateBadge,
+  time,
+  workOrderLink,
+} from './dom.js';
+
+export function create(route, ctx) {
+  const id = route.id;
+  const path = '/api/work-orders/' + encodeURIComponent(id);
+  let view = null;
+  let timelineVersion = null;
+  let eventsVersion = null;
+  let confirming = false;
+
+  const badge = h('span', { class: 'title-state' });
+  const actions = h('div', { class: 'actions', 'aria-label': 'Actions' });
+  const actionResult = h('div', { class: 'action-result', 'aria-live': 'polite' });
+  const facts = h('div', { class: 'card-body' });
+  const lineage = h('div', { class: 'card-body' });
+  const lastError = h('div', { class: 'card-body' });
+  const payloadBody = h('div', { class: 'payload-body' });
+  const payloadButton = h(
+    'button',
+    { type: 'button', on: { click: showPayload } },
+    'Show payload and result',
+  );
+  const timeline = h('div', { class: 'card-body' });
+  const events = h('div', { class: 'events-body' });
+  const eventsBlock = h(
+    'details',
+    { class: 'raw-events' },
+    h('summary', {}, 'Raw events (audit log, oldest first)'),
+    events,
+  );
+  eventsBlock.addEventListener('toggle', () => {
+    if (eventsBlock.open) {
+      eventsVersion = null;
+      loadEvents().catch((e) => fill(events, errorBox(e)));
+    }
+  });
+
+  const el = h(
+    'div',
+    { class: 'work-order' },
+    h('p', { class: 'crumbs' }, h('a', { href: '#/work-orders' }, 'Work orders'), ' / '),
+    h('h1', {}, 'Work order ', h('code', { class: 'id' }, id), ' ', badge),
+    actions,
+    actionResult,
+    h(
+      'div',
+      { class: 'grid' },
+      h('section', { class: 'card', 'aria-labelledby': 'wo-facts' }, h('h2', { id: 'wo-facts' }, 'Spec and state'), facts),
+      h(
+        'div',
+        { class: 'stack' },
+        h('section', { class: 'card', 'aria-labelledby': 'wo-error' }, h('h2', { id: 'wo-error' }, 'Last error'), lastError),
+        h('section', { class: 'card', 'aria-labelledby': 'wo-lineage' }, h('h2', { id: 'wo-lineage' }, 'Resubmissions'), lineage),
+        h(
+          'section',
+          { class: 'card', 'aria-labelledby': 'wo-payload' },
+          h('h2', { id: 'wo-payload' }, 'Payload and result'),
+          h(
+            'div',
+            { class: 'card-body' },
+            h('p', { class: 'muted' }, 'Shown only on request, with the token.'),
+            payloadButton,
+            payloadBody,
+          ),
+        ),
+      ),
+      h('section', { class: 'card wide', 'aria-labelledby': 'wo-timeline' }, h('h2', { id: 'wo-timeline' }, 'Timeline'), timeline),
+      h('section', { class: 'card wide', 'aria-label': 'Raw events' }, eventsBlock),
+    ),
+  );
+
+  async function refresh() {
+    let v;
+    try {
+      v = await api(path);
+    } catch (e) {
+      if (e.status !== 401) {
+        fill(facts, errorBox(e));
+      }
+      throw e;
+    }
+    view = v;
+    render(v);
+    const work = [];
+    if (v.version !== timelineVersion) {
+      work.push(loadTimeline(v.version));
+    }
+    if (eventsBlock.open && v.version !== eventsVersion) {
+      work.push(loadEvents(v.version));
+    }
+    await Promise.all(work);
+  }
+
+  function render(v) {
+    fill(badge, stateBadge(v.state));
+    if (!confirming) {
+      renderActions(v);
+    }
+    const attempts = v.maxAttempts ? `${v.attempt} of ${v.maxAttempts}` : String(v.attempt);
+    const rows = [
+      ['ID', h('code', {}, v.id)],
+      ['Queue', h('a', { href: listHref({ queue: v.queue }) }, v.queue)],
+      ['Type', v.type],
+      ['State', stateBadge(v.state)],
+      ['Attempt', attempts],
+      ['Priority', String(v.priority)],
+      ['Version', String(v.version)],
+      ['Submitted', time(v.submittedAt)],
+      ['Updated', time(v.updatedAt)],
+      ['Available from', time(v.availableAt)],
+      v.nextAttemptAt ? ['Next attempt', time(v.nextAttemptAt)] : null,
+      v.leaseOwner ? ['Lease owner', h('code', {}, v.leaseOwner)] : null,
+      v.leaseExpiresAt ? ['Lease expires', time(v.leaseExpiresAt)] : null,
+      v.timeoutSeconds !== undefined ? ['Timeout', duration(v.timeoutSeconds)] : null,
+      v.resources
+        ? ['Resources', `${v.resources.slots} slot(s), ${v.resources.memoryMb} MB`]
+        : null,
+      v.cancellationRequested ? ['Cancellation requested', v.cancellationRequested] : null,
+      ['Result', v.hasResult ? 'yes' : 'none'],
+      [
+        'Labels',
+        v.labels && Object.keys(v.labels).length
+          ? h(
+              'span',
+              { class: 'labels' },
+              Object.entries(v.labels).map(([k, val]) =>
+                h('a', { class: 'label', href: listHref({ label: `${k}:${val}` }) }, `${k}: ${val}`),
+              ),
+            )
+          : h('span', { class: 'muted' }, 'none'),
+      ],
+    ].filter(Boolean);
+    fill(
+      facts,
+      h(
+        'dl',
+        { class: 'facts' },
+        rows.map(([k, val]) => [h('dt', {}, k), h('dd', {}, val)]),
+      ),
+    );
+
+    if (v.lastError) {
+      fill(
+        lastError,
+        h(
+          'p',
+          {},
+          h('code', { class: 'error-code' }, v.lastError.code),
+          ' ',
+          h('span', { class: 'muted' }, v.lastError.retryable ? 'retryable' : 'not retryable'),
+          ' · ',
+          h('a', { href: listHref({ errorCode: v.lastError.code }) }, 'all with this code'),
+        ),
+        h('pre', { class: 'message' }, v.lastError.message || '(no message)'),
+      );
+    } else {
+      fill(lastError, empty('None.'));
+    }
+
+    const from = v.resubmittedFrom;
+    const as = Array.isArray(v.resubmittedAs) ? v.resubmittedAs : [];
+    fill(
+      lineage,
+      h(
+        'dl',
+        { class: 'facts' },
+        h('dt', {}, 'Resubmitted from'),
+        h('dd', { class: 'resubmitted-from' }, from ? workOrderLink(from) : h('span', { class: 'muted' }, '—')),
+        h('dt', {}, 'Resubmitted as'),
+        h(
+          'dd',
+          { class: 'resubmitted-as' },
+          as.length
+            ? h('ul', { class: 'plain' }, as.map((x) => h('li', {}, workOrderLink(x))))
+            : h('span', { class: 'muted' }, '—'),
+        ),
+      ),
+    );
+  }
+
+  function renderActions(v) {
+    const buttons = [];
+    if (!TERMINAL.has(v.state)) {
+      buttons.push(
+        h('button', { type: 'button', class: 'danger', on: { click: confirmCancel } }, 'Cancel…'),
+      );
+    }
+    if (v.state === 'FAILED' || v.state === 'CANCELLED') {
+      buttons.push(
+        h('button', { type: 'button', class: 'primary', on: { click: confirmResubmit } }, 'Resubmit…'),
+      );
+    }
+    fill(actions, buttons);
+  }
+
+  function confirmation(question, extra, confirmLabel, confirmClass, run) {
+    confirming = true;
+    const back = h('button', { type: 'button', on: { click: done } }, 'Back');
+    const go = h('button', { type: 'button', class: confirmClass }, confirmLabel);
+    go.addEventListener('click', async () => {
+      go.disabled = true;
+      back.disabled = true;
+      try {
+        await run();
+      } catch (e) {
+        fill(actionResult, errorBox(e));
+      } finally {
+        done();
+        ctx.refresh();
+      }
+    });
+    fill(actions, h('div', { class: 'confirm', role: 'group', 'aria-label': 'Confirm' }, h('p', {}, question), extra, h('div', { class: 'buttons' }, go, back)));
+    back.focus();
+  }
+
+  function done() {
+    confirming = false;
+    if (view) {
+      renderActions(view);
+    }
+  }
+
+  function confirmCancel() {
+    const reason = h('input', {
+      type: 'text',
+      id: 'cancel-reason',
+      maxlength: 500,
+      placeholder: 'optional',
+      autocomplete: 'off',
+    });
+    confirmation(
+      'Cancel this work order? A running attempt is stopped.',
+      h('div', { class: 'field' }, h('label', { for: 'cancel-reason' }, 'Reason'), reason),
+      'Cancel work order',
+      'danger',
+      async () => {
+        const r = reason.value.trim();
+        const answer = await api(path + '/cancel', {
+          method: 'POST',
+          body: r ? { reason: r } : undefined,
+        });
+        fill(
+          actionResult,
+          h(
+            'p',
+            { class: 'ok' },
+            answer.cancelled
+              ? 'Cancelled' + (answer.state ? ' (now ' + answer.state + ')' : '') + '.'
+              : 'Not cancelled' + (answer.state ? ': it is ' + answer.state : '') + '.',
+          ),
+        );
+      },
+    );
+  }
+
+  function confirmResubmit() {
+    confirmation(
+      'Resubmit as a new work order with the same spec? This one stays as it is.',
+      null,
+      'Resubmit',
+      'primary',
+      async () => {
+        const answer = await api(path + '/resubmit', { method: 'POST' });
+        fill(
+          actionResult,
+          h('p', { class: 'ok' }, 'Resubmitted as ', workOrderLink(answer.id), '.'),
+        );
+      },
+    );
+  }
+
+  async function showPayload() {
+    payloadButton.disabled = true;
+    try {
+      const v = await api(path + query({ include: 'payload,result' }));
+      const parts = [h('h3', {}, 'Payload'), h('pre', { class: 'json payload' }, json(v.payload))];
+      if ('result' in v) {
+        parts.push(h('h3', {}, 'Result'), h('pre', { class: 'json result' }, json(v.result)));
+      }
+      fill(payloadBody, parts);
+    } catch (e) {
+      fill(payloadBody, errorBox(e, 'Refused (' + e.status + ')'));
+    } finally {
+      payloadButton.disabled = false;
+    }
+  }
+
+  async function loadTimeline(version) {
+    const t = await api(path + '/timeline');
+    timelineVersion = version;
+    const inState = Object.entries(t.secondsInState || {})
+      .map(([st, sec]) => `${st.toLowerCase().replace('_', ' ')} ${duration(sec)}`)
+      .join(' · ');
+    fill(
+      timeline,
+      h('p', { class: 'muted' }, `Total ${duration(t.totalSeconds)}`, inState ? ' — ' + inState : ''),
+      h(
+        'div',
+        { class: 'scroll' },
+        h(
+          'table',
+          { class: 'timeline' },
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              ['#', 'Event', 'From', 'To', 'Attempt', 'Recorded', '+ previous', 'since submit', 'Detail'].map(
+                (x) => h('th', { scope: 'col' }, x),
+              ),
+            ),
+          ),
+          h(
+            'tbody',
+            {},
+            (t.steps || []).map((st, i) =>
+              h(
+                'tr',
+                { dataset: { type: st.type } },
+                h('td', { class: 'num' }, String(i + 1)),
+                h('td', {}, st.type),
+                h('td', {}, st.from ? stateBadge(st.from) : ''),
+                h('td', {}, stateBadge(st.to)),
+                h('td', { class: 'num' }, String(st.attempt)),
+                h('td', {}, time(st.recordedAt)),
+                h('td', { class: 'num' }, duration(st.sincePreviousSeconds)),
+                h('td', { class: 'num' }, duration(st.sinceSubmittedSeconds)),
+                h('td', { class: 'detail' }, stepDetail(st)),
+              ),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+
+  async function loadEvents(version) {
+    const data = await api(
+      '/api/audit' + query({ workOrder: id, order: 'oldest', limit: 500 }),
+    );
+    eventsVersion = version === undefined ? view && view.version : version;
+    const list = data.events || [];
+    fill(
+      events,
+      list.length ? h('pre', { class: 'json' }, list.map((e) => JSON.stringify(e)).join('\n')) : empty('No events.'),
+      data.nextCursor ? h('p', { class: 'muted' }, 'The first 500 events are shown.') : null,
+    );
+  }
+
+  return { el, refresh, title: 'Work order ' + id };
+}
+
+function stepDetail(st) {
+  const out = [];
+  if (st.error) {
+    out.push(h('code', {}, st.error.code), ' ', st.error.message || '');
+  }
+  if (st.decision) {
+    out.push(' ', h('span', { class: 'muted' }, st.decision));
+  }
+  if (st.retryAt) {
+    out.push(' retry at ', time(st.retryAt));
+  }
+  if (st.owner) {
+    out.push('by ', h('code', {}, st.owner));
+  }
+  if (st.sandboxId) {
+    out.push('sandbox ', h('code', {}, st.sandboxId));
+  }
+  if (st.reason) {
+    out.push(st.reason);
+  }
+  if (st.resubmittedFrom) {
+    out.push('resubmitted from ', workOrderLink(st.resubmittedFrom));
+  }
+  return out;
+}
+
+function json(value) {
+  return value === undefined ? '(none)' : JSON.stringify(value, null, 2);
+}
