@@ -1,0 +1,437 @@
+// The operator console in Debian's Chromium, against a real endpoint that ConsoleBrowserTest
+// started over a node with a known set of work orders (WORKGATE_EXPECTED). Exits 0 when every
+// check passed, 1 with the reason otherwise. Checks, in order:
+//   1. the overview shows the known counts by queue and state and the last hour's throughput;
+//   2. the list filtered by state FAILED (from the form, and again after a reload) shows exactly
+//      the failed work orders, the counts per state agree, an error-code filter narrows it;
+//   3. a failed work order's page shows its spec, last error, timeline, raw events and payload;
+//   4. a page left open follows a change made elsewhere (live polling): the running work order,
+//      cancelled through the API, is shown CANCELLED with its new timeline steps, no reload;
+//   5. from the failures view, "Resubmit all" per error code (after a confirmation naming how many)
+//      creates linked work orders, which complete; a second try is refused for each; the pages
+//      link both ways;
+//   6. Cancel and Resubmit on a work order's page, each behind its confirmation;
+//   7. without the token the page shows the token form and no data, and the API answers 401;
+//      the form then lets the user in, and "Forget token" asks again.
+// No request may leave for any other origin (all are blocked and counted), and the flows that
+// start with the token log no console error and throw no page error.
+//
+// Environment: WORKGATE_URL, WORKGATE_TOKEN, WORKGATE_SCREENSHOTS (a directory), WORKGATE_EXPECTED.
+
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BASE = required('WORKGATE_URL');
+const TOKEN = required('WORKGATE_TOKEN');
+const SHOTS = required('WORKGATE_SCREENSHOTS');
+const EXPECTED = JSON.parse(required('WORKGATE_EXPECTED'));
+const ORIGIN = new URL(BASE).origin;
+const TIMEOUT = 20_000;
+
+const FAILED = [...EXPECTED.failed.UPSTREAM_DOWN, ...EXPECTED.failed.BAD_INPUT];
+const STATES = ['PENDING', 'WAITING_RETRY', 'PREPARING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'];
+
+function required(name) {
+  const v = process.env[name];
+  if (!v) {
+    console.error(`${name} is not set`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const blocked = [];
+const problems = [];
+
+async function newContext(browser, { withToken }) {
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 800 },
+    serviceWorkers: 'block',
+    locale: 'en-GB',
+    timezoneId: 'UTC',
+  });
+  context.setDefaultTimeout(TIMEOUT);
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (new URL(url).origin === ORIGIN) {
+      return route.continue();
+    }
+    blocked.push(url);
+    return route.abort('blockedbyclient');
+  });
+  if (withToken) {
+    // The token is there before the page's first call, so no expected 401 is logged.
+    await context.addInitScript((t) => sessionStorage.setItem('workgate.token', t), TOKEN);
+  }
+  return context;
+}
+
+function watch(page, flow) {
+  page.on('console', (m) => {
+    if (m.type() === 'error') {
+      problems.push(`${flow}: console error: ${m.text()} (${m.location().url || 'no url'})`);
+    }
+  });
+  page.on('pageerror', (e) => problems.push(`${flow}: page error: ${e.message}`));
+}
+
+/** Polls fn until it returns without throwing and not false; rethrows its last error at timeout. */
+async function eventually(what, fn, timeout = TIMEOUT) {
+  const end = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== false) {
+        return v;
+      }
+      last = new Error('not yet');
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) {
+      throw new Error(`${what}: not so after ${timeout} ms: ${last && last.message}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function text(page, selector) {
+  return (await page.locator(selector).first().textContent({ timeout: 1000 })).trim();
+}
+
+async function rowIds(page) {
+  return page.$$eval('table.work-orders tbody tr[data-id]', (rows) => rows.map((r) => r.dataset.id));
+}
+
+function sameSet(actual, expected, what) {
+  assert.deepEqual([...actual].sort(), [...expected].sort(), what);
+}
+
+async function apiGet(path, token) {
+  const headers = token ? { Authorization: 'Bearer ' + token } : {};
+  const r = await fetch(BASE + path, { headers });
+  return { status: r.status, body: await r.json() };
+}
+
+async function apiPost(path, body) {
+  const r = await fetch(BASE + path, {
+    method: 'POST',
+    headers: { Authorization: 'Bearer ' + TOKEN, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: r.status, body: await r.json() };
+}
+
+async function screenshot(page, name) {
+  // Settle: no call in flight, so the picture shows drawn data.
+  await page.waitForLoadState('networkidle');
+  await page.screenshot({ path: join(SHOTS, name), fullPage: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function overview(page) {
+  await page.goto(BASE + '/#/');
+  for (const st of STATES) {
+    const want = String(EXPECTED.totals[st] || 0);
+    await eventually(`overview total ${st} = ${want}`, async () =>
+      assert.equal(await text(page, `tr.totals td[data-state="${st}"]`), want),
+    );
+  }
+  for (const [queue, states] of Object.entries(EXPECTED.queues)) {
+    for (const st of STATES) {
+      assert.equal(
+        await text(page, `tbody tr[data-queue="${queue}"] td[data-state="${st}"]`),
+        String(states[st] || 0),
+        `overview ${queue} ${st}`,
+      );
+    }
+  }
+  const ended = EXPECTED.totals.COMPLETED + EXPECTED.totals.FAILED;
+  await eventually('throughput counts the last hour', async () => {
+    assert.equal(await text(page, '.key-completed strong'), String(EXPECTED.totals.COMPLETED));
+    assert.equal(await text(page, '.key-failed strong'), String(EXPECTED.totals.FAILED));
+    assert.equal(await page.locator('svg.chart rect[class^="bar-"]:not(.bar-hit)').count() > 0, true);
+  });
+  assert.ok(ended > 0);
+  await page.locator('.health-line .health').waitFor();
+  assert.ok((await page.locator('.components .component').count()) > 0, 'health components shown');
+  await page.locator('.nodes tbody tr').first().waitFor();
+  await screenshot(page, 'console-overview.png');
+}
+
+async function list(page) {
+  await page.goto(BASE + '/#/work-orders');
+  const all = EXPECTED.completed.length + FAILED.length + EXPECTED.pending.length + 1;
+  await eventually(`the unfiltered list shows all ${all}`, async () =>
+    assert.equal((await rowIds(page)).length, all),
+  );
+  assert.equal(await text(page, '.count-chip.total .n'), String(all));
+  await screenshot(page, 'console-list.png');
+
+  // Filter through the form: the hash keeps it, the table and the counts follow.
+  await page.check('#f-state-FAILED');
+  await page.click('form.filters button[type="submit"]');
+  await eventually('the hash holds the filter', async () =>
+    assert.match(decodeURIComponent(new URL(page.url()).hash), /state=FAILED/),
+  );
+  await eventually('the FAILED list is exactly the failed work orders', async () =>
+    sameSet(await rowIds(page), FAILED, 'failed ids'),
+  );
+  assert.equal(await text(page, '.count-chip[data-state="FAILED"] .n'), String(FAILED.length));
+  assert.equal(await text(page, '.count-chip.total .n'), String(FAILED.length));
+
+  // A reload (or a shared link) shows the same list, with the form filled in.
+  await page.reload();
+  await eventually('after a reload, the same FAILED list', async () =>
+    sameSet(await rowIds(page), FAILED, 'failed ids after reload'),
+  );
+  assert.equal(await page.isChecked('#f-state-FAILED'), true);
+
+  await page.fill('#f-errorCode', 'BAD_INPUT');
+  await page.click('form.filters button[type="submit"]');
+  await eventually('the error-code filter narrows to BAD_INPUT', async () =>
+    sameSet(await rowIds(page), EXPECTED.failed.BAD_INPUT, 'BAD_INPUT ids'),
+  );
+
+  // Back to FAILED alone; its first row leads to the work order's page.
+  await page.fill('#f-errorCode', '');
+  await page.click('form.filters button[type="submit"]');
+  await eventually('the FAILED list again', async () =>
+    sameSet(await rowIds(page), FAILED, 'failed ids'),
+  );
+}
+
+async function workOrderPage(page) {
+  const id = EXPECTED.failed.UPSTREAM_DOWN[0];
+  await page.click(`table.work-orders tr[data-id="${id}"] a`);
+  await eventually('the link opens the work order', async () =>
+    assert.equal(new URL(page.url()).hash, '#/work-orders/' + encodeURIComponent(id)),
+  );
+  await eventually('the page shows its state and last error', async () => {
+    assert.equal(await text(page, 'h1 .state'), 'failed');
+    assert.equal(await text(page, '.error-code'), 'UPSTREAM_DOWN');
+  });
+  await eventually('the timeline lists its steps', async () =>
+    assert.deepEqual(
+      await page.$$eval('table.timeline tbody tr', (rows) => rows.map((r) => r.dataset.type)),
+      ['Submitted', 'Claimed', 'Started', 'AttemptFailed'],
+    ),
+  );
+  assert.match(await text(page, '.facts'), /imports/);
+  await page.click('details.raw-events summary');
+  await eventually('the raw events are listed', async () => {
+    const lines = (await text(page, '.events-body pre')).split('\n');
+    assert.equal(lines.length, 4);
+    assert.equal(JSON.parse(lines[0]).type, 'Submitted');
+  });
+  await page.click('text=Show payload and result');
+  await eventually('the payload is shown on request', async () =>
+    assert.match(await text(page, 'pre.payload'), new RegExp(EXPECTED.payloadText.replace('.', '\\.'))),
+  );
+  await screenshot(page, 'console-work-order.png');
+}
+
+async function livePolling(page) {
+  const id = EXPECTED.running;
+  await page.goto(BASE + '/#/work-orders/' + encodeURIComponent(id));
+  await eventually('the running work order is shown running', async () =>
+    assert.equal(await text(page, 'h1 .state'), 'running'),
+  );
+  // Changed elsewhere, not through this page: only the poll can bring it.
+  const r = await apiPost(`/api/work-orders/${encodeURIComponent(id)}/cancel`, { reason: 'from the test' });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  await eventually('the open page follows to CANCELLED without a reload', async () => {
+    assert.equal(await text(page, 'h1 .state'), 'cancelled');
+    const steps = await page.$$eval('table.timeline tbody tr', (rows) => rows.map((x) => x.dataset.type));
+    assert.equal(steps[steps.length - 1], 'Cancelled');
+  });
+}
+
+async function bulkResubmit(page) {
+  await page.goto(BASE + '/#/failures');
+  const created = [];
+  for (const [code, ids] of Object.entries(EXPECTED.failed)) {
+    const row = page.locator(`table.groups tr[data-error-code="${code}"]`);
+    await eventually(`failures group ${code} counts ${ids.length}`, async () =>
+      assert.equal(await text(page, `table.groups tr[data-error-code="${code}"] td.num`), String(ids.length)),
+    );
+    await row.locator('button.resubmit-all').click();
+    const confirm = page.locator('.bulk-panel .confirm');
+    await eventually(`the confirmation names ${ids.length}`, async () =>
+      assert.match(await confirm.locator('.question').textContent(), new RegExp(`Resubmit ${ids.length} FAILED`)),
+    );
+    await confirm.locator(`button:text-is("Resubmit ${ids.length}")`).click();
+    await eventually(`the answer for ${code}`, async () =>
+      assert.match(await text(page, '.bulk-panel .answer'), new RegExp(`Matched ${ids.length}, changed ${ids.length}\\.`)),
+    );
+    const pairs = await page.$$eval('.bulk-panel .created li', (items) =>
+      items.map((li) => [...li.querySelectorAll('a')].map((a) => a.textContent)),
+    );
+    sameSet(pairs.map((p) => p[0]), ids, `${code}: resubmitted from`);
+    created.push(...pairs.map(([from, id]) => ({ from, id })));
+    await page.click('.bulk-panel button:text-is("Close")');
+  }
+  assert.equal(new Set(created.map((c) => c.id)).size, FAILED.length);
+
+  // Every new work order is linked to its failed one, and completes.
+  for (const { from, id } of created) {
+    await eventually(`resubmission ${id} completes`, async () => {
+      const r = await apiGet('/api/work-orders/' + encodeURIComponent(id), TOKEN);
+      assert.equal(r.status, 200);
+      assert.equal(r.body.resubmittedFrom, from);
+      assert.equal(r.body.state, 'COMPLETED');
+    });
+  }
+
+  // A second "Resubmit all" is refused for each: they were resubmitted already.
+  const code = 'BAD_INPUT';
+  const n = EXPECTED.failed[code].length;
+  await page.locator(`table.groups tr[data-error-code="${code}"] button.resubmit-all`).click();
+  await page.locator(`.bulk-panel button:text-is("Resubmit ${n}")`).click();
+  await eventually('the second try is refused', async () => {
+    assert.match(await text(page, '.bulk-panel .answer'), new RegExp(`changed 0, refused ${n}\\.`));
+    assert.equal(await page.locator('.bulk-panel .refused li').count(), n);
+  });
+
+  // The pages link both ways; the new one is seen COMPLETED.
+  const { from, id } = created[0];
+  await page.goto(BASE + '/#/work-orders/' + encodeURIComponent(from));
+  await page.locator(`.resubmitted-as a:text-is("${id}")`).click();
+  await eventually('the resubmission page links back and is completed', async () => {
+    assert.equal(await text(page, '.resubmitted-from a'), from);
+    assert.equal(await text(page, 'h1 .state'), 'completed');
+  });
+}
+
+async function cancelAndResubmit(page) {
+  const id = EXPECTED.pending[0];
+  await page.goto(BASE + '/#/work-orders/' + encodeURIComponent(id));
+  await eventually('the pending work order is shown pending', async () =>
+    assert.equal(await text(page, 'h1 .state'), 'pending'),
+  );
+  await page.click('.actions button:text-is("Cancel…")');
+  await page.fill('#cancel-reason', 'not needed any more');
+  await page.click('.actions .confirm button:text-is("Cancel work order")');
+  await eventually('cancelled from its page', async () => {
+    assert.match(await text(page, '.action-result'), /Cancelled/);
+    assert.equal(await text(page, 'h1 .state'), 'cancelled');
+  });
+  await page.click('.actions button:text-is("Resubmit…")');
+  await page.click('.actions .confirm button:text-is("Resubmit")');
+  const newId = await eventually('resubmitted from its page', async () => {
+    const link = page.locator('.action-result a');
+    return (await link.textContent({ timeout: 500 })).trim();
+  });
+  await eventually('the page lists the new work order', async () =>
+    assert.equal(await text(page, '.resubmitted-as a'), newId),
+  );
+}
+
+async function withoutToken(browser) {
+  // Without the header the API refuses: the console's data is not served to a page without it.
+  for (const path of ['/api/overview', '/api/work-orders?state=FAILED', '/api/failures']) {
+    const r = await apiGet(path, null);
+    assert.equal(r.status, 401, `${path} without a token`);
+    assert.equal(typeof r.body.error, 'string');
+  }
+  assert.equal((await apiGet('/api/overview', TOKEN)).status, 200);
+
+  const context = await newContext(browser, { withToken: false });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => problems.push(`no token: page error: ${e.message}`));
+  await page.goto(BASE + '/#/work-orders?state=FAILED');
+  await page.locator('#token-panel').waitFor({ state: 'visible' });
+  assert.equal(await page.isHidden('#view'), true, 'no view while the token is missing');
+  assert.equal(await page.locator('#view table.work-orders tbody tr').count(), 0, 'no data shown');
+  assert.match(await text(page, '#status'), /token/i);
+
+  await page.fill('#token-input', TOKEN);
+  await page.click('#token-form button[type="submit"]');
+  await eventually('with the token, the list is shown', async () =>
+    sameSet(await rowIds(page), FAILED, 'failed ids with the token'),
+  );
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('workgate.token')), TOKEN);
+  assert.equal(await page.evaluate(() => document.cookie), '');
+
+  await page.click('#forget-token');
+  await page.locator('#token-panel').waitFor({ state: 'visible' });
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('workgate.token')), null);
+  await context.close();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const checks = [
+  ['overview shows the known counts', overview],
+  ['the list filters by state and error code', list],
+  ["a work order's page shows its timeline", workOrderPage],
+  ['an open page follows changes (polling)', livePolling],
+  ['bulk resubmit from the failures view', bulkResubmit],
+  ['cancel and resubmit from a work order page', cancelAndResubmit],
+];
+
+mkdirSync(SHOTS, { recursive: true });
+const started = Date.now();
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--no-first-run',
+    '--disable-quic',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+});
+let failed = null;
+let passed = 0;
+try {
+  const context = await newContext(browser, { withToken: true });
+  const page = await context.newPage();
+  watch(page, 'with token');
+  for (const [name, check] of checks) {
+    const t0 = Date.now();
+    try {
+      await check(page);
+    } catch (e) {
+      const status = await page.textContent('#status', { timeout: 1000 }).catch(() => '?');
+      failed =
+        `${name}: ${e.stack || e}\n  at ${page.url()}\n  status line: ${status}` +
+        (problems.length ? '\n  ' + problems.join('\n  ') : '');
+      await page.screenshot({ path: join(SHOTS, 'failure.png'), fullPage: true }).catch(() => {});
+      break;
+    }
+    passed++;
+    console.log(`ok ${passed} - ${name} (${Date.now() - t0} ms)`);
+  }
+  await context.close();
+  if (!failed) {
+    const t0 = Date.now();
+    try {
+      await withoutToken(browser);
+      passed++;
+      console.log(`ok ${passed} - without the token, the token form and no data (${Date.now() - t0} ms)`);
+    } catch (e) {
+      failed = `without the token: ${e.stack || e}`;
+    }
+  }
+} finally {
+  await browser.close();
+}
+if (!failed && blocked.length > 0) {
+  failed = 'requests to other origins were attempted:\n  ' + blocked.join('\n  ');
+}
+if (!failed && problems.length > 0) {
+  failed = 'errors in the page:\n  ' + problems.join('\n  ');
+}
+if (failed) {
+  console.log(`not ok - ${failed}`);
+  process.exit(1);
+}
+console.log(`console browser test: all ${passed} checks passed in ${Date.now() - started} ms`);
