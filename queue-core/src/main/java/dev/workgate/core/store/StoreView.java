@@ -122,11 +122,12 @@ public interface StoreView {
    * {@link WorkOrderQuery#order() order}), after its cursor, the first {@link
    * WorkOrderQuery#limit() limit} of them. The page has a cursor when more views matched.
    *
-   * <p><b>Cost.</b> Queue and states narrow the read through the (queue, state, submission) index;
-   * the other filters (time range, types, error code, resubmitted-from, labels) are checked on the
-   * work orders read in submission order until the page is full, and a label filter reads each
-   * candidate's {@code Submitted} event. A selective filter over a large store may therefore read
-   * many rows for one page. See {@code docs/storage.md}, "Work-order queries".
+   * <p><b>Cost.</b> Queue and states narrow the read through the (queue, state, submission) index,
+   * and on SQLite and PostgreSQL {@link WorkOrderQuery.Builder#resubmittedFrom resubmittedFrom}
+   * through an index of its own; the other filters (time range, types, error code, labels) are
+   * checked on the work orders read in submission order until the page is full, and a label filter
+   * reads each candidate's {@code Submitted} event. A selective filter over a large store may
+   * therefore read many rows for one page. See {@code docs/storage.md}, "Work-order queries".
    *
    * <p><b>Unreadable work orders</b> are skipped and quarantined (see {@link #quarantinedRows()}):
    * a page may then hold fewer views than the limit while its cursor continues after them.

@@ -52,10 +52,10 @@ import org.slf4j.LoggerFactory;
  * queries by (time, position) and (type, time, position) (see {@link EventQuerySql}). {@code
  * <prefix>work_orders} is the projection, one row per work order, with partial indexes for claims
  * (queue, priority, submission), delayed work, leases, retries, retention and ended work,
- * idempotency keys and queries (see {@link WorkOrderQuerySql}). {@code <prefix>meta} records the
- * schema version; opening tables of an older version upgrades them in the opening transaction.
- * Every write changes the log and the projection in one transaction. Times are kept to the
- * microsecond.
+ * idempotency keys, resubmissions and queries (see {@link WorkOrderQuerySql}). {@code <prefix>meta}
+ * records the schema version; opening tables of an older version upgrades them in the opening
+ * transaction. Every write changes the log and the projection in one transaction. Times are kept to
+ * the microsecond.
  *
  * <p><b>SQLite</b> runs every write on one writer thread that commits concurrent writes in groups
  * (see {@link SqliteWriter}); reads use their own connections and, in WAL mode, never wait for the

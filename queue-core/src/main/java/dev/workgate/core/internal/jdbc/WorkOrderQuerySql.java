@@ -16,7 +16,7 @@ import java.util.Map;
  *
  * <ul>
  *   <li>queue and states: columns of {@code wo_queue_state (queue, state, seq)};
- *   <li>resubmitted-from: the column {@code resubmitted_from};
+ *   <li>resubmitted-from: {@code wo_resubmitted (resubmitted_from)} (schema version 4);
  *   <li>submission time, types, error code: columns of the projection, checked on the rows read;
  *   <li>labels: only the work order's {@code Submitted} event holds them, in its JSON ({@code
  *       {"spec":{…,"labels":{"k":"v"}}}}, see {@link EventCodec}), so each candidate's event is

@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.workgate.core.RecordedEvent;
+import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderEvent.EventType;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
@@ -98,6 +99,7 @@ abstract class JdbcStoreFaultTest {
             Map.of("key", "schema_version", "value", String.valueOf(SqlDialect.SCHEMA_VERSION)));
     assertThat(raw().indexExists("events_recorded")).as("events_recorded").isTrue();
     assertThat(raw().indexExists("events_type")).as("events_type").isTrue();
+    assertThat(raw().indexExists("wo_resubmitted")).as("wo_resubmitted").isTrue();
   }
 
   @Test
@@ -174,6 +176,72 @@ abstract class JdbcStoreFaultTest {
     }
     assertThat(reopened.nodes()).isEmpty();
     assertThat(reopened.rebuildProjection(RebuildMode.VERIFY).mismatches()).isEmpty();
+  }
+
+  @Test
+  void a_version_3_store_is_upgraded_with_the_index_of_resubmissions_and_finds_them() {
+    WorkOrderStore store = open();
+    WorkOrderId failed = submit(store);
+    store.append(failed, ExpectedVersion.exactly(1), List.of(cancelled()));
+    List<WorkOrderId> again = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      WorkOrderId id = newId();
+      store.append(
+          id,
+          ExpectedVersion.none(),
+          List.of(new WorkOrderEvent.Submitted(spec(QUEUE).build(), failed)));
+      again.add(id);
+      submit(store);
+    }
+    store.close();
+    makeVersion3();
+    assertThat(raw().indexExists("wo_resubmitted")).isFalse();
+
+    WorkOrderStore reopened = open();
+
+    assertThat(schemaVersion()).isEqualTo(String.valueOf(SqlDialect.SCHEMA_VERSION));
+    assertThat(SqlDialect.SCHEMA_VERSION).isEqualTo(4);
+    assertThat(raw().indexExists("wo_resubmitted")).as("wo_resubmitted").isTrue();
+    assertThat(reopened.query(WorkOrderQuery.builder().resubmittedFrom(failed).build()).items())
+        .extracting(v -> v.id())
+        .containsExactlyElementsOf(again);
+    assertThat(reopened.rebuildProjection(RebuildMode.VERIFY).mismatches()).isEmpty();
+    reopened.close();
+    assertThat(open().find(failed)).as("opens again at the current version").isPresent();
+  }
+
+  @Test
+  void a_version_3_store_with_the_index_of_resubmissions_built_beforehand_is_upgraded() {
+    open().close();
+    makeVersion3();
+    raw()
+        .update(
+            // An index name is not qualified: it goes into its table's schema.
+            "CREATE INDEX "
+                + JdbcTestKit.PREFIX
+                + "wo_resubmitted ON {work_orders} (resubmitted_from)"
+                + " WHERE resubmitted_from IS NOT NULL");
+
+    open();
+
+    assertThat(schemaVersion()).isEqualTo(String.valueOf(SqlDialect.SCHEMA_VERSION));
+    assertThat(raw().indexExists("wo_resubmitted")).isTrue();
+  }
+
+  @Test
+  void a_damaged_version_3_store_is_refused_and_not_upgraded() {
+    WorkOrderStore store = open();
+    submit(store);
+    store.close();
+    makeVersion3();
+    raw().update("DELETE FROM {meta} WHERE key = 'last_position'");
+
+    StoreException e = catchThrowableOfType(StoreException.class, this::open);
+
+    assertThat(e).as("StoreException").isNotNull();
+    assertDamagedSchemaMessage(e);
+    assertThat(schemaVersion()).isEqualTo("3");
+    assertThat(raw().indexExists("wo_resubmitted")).isFalse();
   }
 
   @Test
@@ -467,11 +535,21 @@ abstract class JdbcStoreFaultTest {
     raw().update("UPDATE {meta} SET value = '1' WHERE key = 'schema_version'");
   }
 
-  /** Makes the tables what schema version 2 left: no releases column, no node table. */
+  /**
+   * Makes the tables what schema version 2 left: no releases column, no node table, no index of
+   * resubmissions.
+   */
   void makeVersion2() {
+    makeVersion3();
     raw().update("ALTER TABLE {work_orders} DROP COLUMN releases");
     raw().update("DROP TABLE {prefix}nodes");
     raw().update("UPDATE {meta} SET value = '2' WHERE key = 'schema_version'");
+  }
+
+  /** Makes the tables what schema version 3 left: no index of resubmissions. */
+  void makeVersion3() {
+    raw().update("DROP INDEX {prefix}wo_resubmitted");
+    raw().update("UPDATE {meta} SET value = '3' WHERE key = 'schema_version'");
   }
 
   /** The schema version the meta table records. */
