@@ -202,8 +202,9 @@ public final class WorkOrderQuery {
 
   /**
    * The code the last error must have: a work order matches when {@link WorkOrderView#lastError()}
-   * is present with this code (the error of its latest failed attempt, or of a cancellation that
-   * recorded one).
+   * is present with this code: the error of its latest failed attempt, release or cancellation,
+   * whatever its state now (a work order that failed with {@code TIMEOUT} and then completed still
+   * has it).
    *
    * @return the code, or empty for any work order, with or without an error
    */
