@@ -4,6 +4,7 @@ import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.Subscription;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.store.EndedCount;
 import dev.workgate.core.store.EventQuery;
 import dev.workgate.core.store.EventQuery.EventPage;
 import dev.workgate.core.store.RebuildReport;
@@ -17,9 +18,11 @@ import dev.workgate.spi.AppendRequest;
 import dev.workgate.spi.Claim;
 import dev.workgate.spi.ClaimRequest;
 import dev.workgate.spi.WorkAvailableListener;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.SortedMap;
 
 /**
  * A store that passes every call to another, for the runtime's view of the host's store ({@link
@@ -99,6 +102,16 @@ abstract class ForwardingStore implements WorkOrderStore {
   @Override
   public Page<WorkOrderView> query(WorkOrderQuery query) {
     return store.query(query);
+  }
+
+  @Override
+  public SortedMap<String, Long> count(WorkOrderQuery query, WorkOrderQuery.CountBy by) {
+    return store.count(query, by);
+  }
+
+  @Override
+  public List<EndedCount> endedPerInterval(Instant from, Instant to, Duration interval) {
+    return store.endedPerInterval(from, to, interval);
   }
 
   @Override

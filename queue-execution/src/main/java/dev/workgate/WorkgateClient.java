@@ -67,6 +67,9 @@ public final class WorkgateClient implements AutoCloseable {
    */
   public static final Duration AWAIT_MAX_POLL = Duration.ofMillis(500);
 
+  /** The idempotency key prefix of {@link #resubmitOnce}. */
+  public static final String RESUBMISSION_KEY_PREFIX = "resubmission-of:";
+
   private final WorkOrderStore store;
   private final Submissions submissions;
   private final boolean ownedByNode;
@@ -246,6 +249,12 @@ public final class WorkgateClient implements AutoCloseable {
   public WorkOrderId resubmit(WorkOrderId failedOrCancelled) {
     Objects.requireNonNull(failedOrCancelled, "failedOrCancelled");
     requireOpen();
+    WorkOrderView old = resubmittable(failedOrCancelled);
+    WorkOrderSpec spec = old.spec().toBuilder().idempotencyKey(null).build();
+    return submissions.submit(spec, failedOrCancelled);
+  }
+
+  private WorkOrderView resubmittable(WorkOrderId failedOrCancelled) {
     WorkOrderView old =
         store
             .find(failedOrCancelled)
@@ -257,8 +266,90 @@ public final class WorkgateClient implements AutoCloseable {
               + " is "
               + old.state());
     }
-    WorkOrderSpec spec = old.spec().toBuilder().idempotencyKey(null).build();
-    return submissions.submit(spec, failedOrCancelled);
+    return old;
+  }
+
+  /**
+   * Submits a work order as {@link #submit} does, telling also whether this call wrote it.
+   *
+   * @param spec what to run
+   * @return its id, and false for {@link Submission#created()} if its idempotency key was already
+   *     held (nothing is written then)
+   * @throws QueueFullException as {@link #submit}
+   * @throws WorkDoesNotFitException as {@link #submit}
+   * @throws IllegalStateException as {@link #submit}
+   */
+  public Submission submitTracked(WorkOrderSpec spec) {
+    Objects.requireNonNull(spec, "spec");
+    requireOpen();
+    return Submission.of(submissions.submitTracked(spec, null));
+  }
+
+  /**
+   * Submits many work orders as {@link #submitAll} does (one atomic append), telling also which
+   * were new.
+   *
+   * @param specs what to run, in order; may be empty
+   * @return one submission per spec, in order; a spec that repeats a key held before the call, or
+   *     earlier in the list, is not {@link Submission#created() created}
+   * @throws NullPointerException if {@code specs} is or holds null; nothing is written
+   * @throws QueueFullException as {@link #submitAll}
+   * @throws WorkDoesNotFitException as {@link #submitAll}
+   * @throws IllegalStateException as {@link #submit}
+   */
+  public List<Submission> submitAllTracked(List<WorkOrderSpec> specs) {
+    Objects.requireNonNull(specs, "specs");
+    requireOpen();
+    List<Submission> out = new java.util.ArrayList<>(specs.size());
+    for (Submissions.Outcome o : submissions.submitAllTracked(specs)) {
+      out.add(Submission.of(o));
+    }
+    return List.copyOf(out);
+  }
+
+  /**
+   * Resubmits a failed or cancelled work order at most once: the new work order holds the
+   * idempotency key {@code resubmission-of:<id>}, so a second call (from this process or any other,
+   * at the same moment or later: a retried HTTP request, two operators, a bulk action run twice)
+   * gets the first resubmission's id and writes nothing. {@link #resubmit} creates a new work order
+   * on every call.
+   *
+   * @param failedOrCancelled the ended work order
+   * @return the resubmission's id, and whether this call created it
+   * @throws IllegalArgumentException if there is no such work order
+   * @throws IllegalStateException as {@link #resubmit}
+   * @throws QueueFullException as {@link #resubmit}
+   * @throws WorkDoesNotFitException as {@link #resubmit}
+   */
+  public Submission resubmitOnce(WorkOrderId failedOrCancelled) {
+    Objects.requireNonNull(failedOrCancelled, "failedOrCancelled");
+    requireOpen();
+    String key = RESUBMISSION_KEY_PREFIX + failedOrCancelled.value();
+    Optional<WorkOrderId> earlier = store.findByIdempotencyKey(key);
+    if (earlier.isPresent()) {
+      return new Submission(earlier.get(), false);
+    }
+    WorkOrderView old = resubmittable(failedOrCancelled);
+    WorkOrderSpec spec = old.spec().toBuilder().idempotencyKey(key).build();
+    return Submission.of(submissions.submitTracked(spec, failedOrCancelled));
+  }
+
+  /**
+   * What one submit did.
+   *
+   * @param id the work order's id
+   * @param created true if the call wrote it; false if it found the work order that holds the same
+   *     idempotency key
+   */
+  public record Submission(WorkOrderId id, boolean created) {
+    /** Checks the id. */
+    public Submission {
+      Objects.requireNonNull(id, "id");
+    }
+
+    static Submission of(Submissions.Outcome o) {
+      return new Submission(o.id(), o.created());
+    }
   }
 
   /**

@@ -5,12 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.store.EndedCount;
 import dev.workgate.core.store.StoreView;
 import dev.workgate.core.store.Stores;
+import dev.workgate.core.store.WorkOrderQuery;
 import dev.workgate.core.store.WorkOrderStore;
 import java.lang.reflect.Method;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -55,6 +58,8 @@ class StoreViewTest {
             "queryEvents",
             "find",
             "query",
+            "count",
+            "endedPerInterval",
             "counts",
             "findByIdempotencyKey",
             "quarantinedRows",
@@ -75,6 +80,15 @@ class StoreViewTest {
       assertThat(view.readStream(id)).isNotEmpty();
       assertThat(view.findByIdempotencyKey("k-1")).contains(id);
       assertThat(view.counts().byState("default")).containsEntry(WorkOrderState.COMPLETED, 1L);
+      assertThat(
+              view.count(
+                  WorkOrderQuery.builder().types("job").build(), WorkOrderQuery.CountBy.STATE))
+          .containsEntry("COMPLETED", 1L);
+      Instant ended = view.find(id).orElseThrow().updatedAt();
+      assertThat(
+              view.endedPerInterval(
+                  ended.minusSeconds(30), ended.plusSeconds(30), Duration.ofMinutes(1)))
+          .containsExactly(new EndedCount(ended.minusSeconds(30), 1, 0, 0));
       org.awaitility.Awaitility.await()
           .atMost(Duration.ofSeconds(30))
           .until(() -> !view.nodes().isEmpty());

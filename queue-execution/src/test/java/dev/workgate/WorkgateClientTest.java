@@ -460,6 +460,116 @@ class WorkgateClientTest {
     assertThat(total(store)).isEqualTo(keys);
   }
 
+  @ParameterizedTest
+  @MethodSource("stores")
+  void tracked_submits_tell_which_work_orders_they_wrote(String kind) {
+    WorkOrderStore store = store(kind);
+    WorkgateClient client = WorkgateClient.over(store);
+    WorkOrderSpec keyed = WorkOrderSpec.builder("t").idempotencyKey("order-9").build();
+
+    WorkgateClient.Submission first = client.submitTracked(keyed);
+    WorkgateClient.Submission second = client.submitTracked(keyed);
+    List<WorkgateClient.Submission> batch =
+        client.submitAllTracked(
+            List.of(
+                keyed,
+                WorkOrderSpec.builder("t").idempotencyKey("new").build(),
+                spec("t"),
+                WorkOrderSpec.builder("t").idempotencyKey("new").build()));
+
+    assertThat(first.created()).isTrue();
+    assertThat(second).isEqualTo(new WorkgateClient.Submission(first.id(), false));
+    assertThat(batch)
+        .extracting(WorkgateClient.Submission::created)
+        .containsExactly(false, true, true, false);
+    assertThat(batch.get(0).id()).isEqualTo(first.id());
+    assertThat(batch.get(3).id()).isEqualTo(batch.get(1).id());
+    assertThat(total(store)).isEqualTo(3);
+  }
+
+  @ParameterizedTest
+  @MethodSource("stores")
+  void resubmit_once_creates_one_resubmission_however_often_it_is_called(String kind) {
+    WorkOrderStore store = store(kind);
+    WorkgateClient client = WorkgateClient.over(store);
+    WorkOrderId id = client.submit(WorkOrderSpec.builder("t").label("team", "ml").build());
+
+    assertThatThrownBy(() -> client.resubmitOnce(id))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("only a FAILED or CANCELLED work order can be resubmitted");
+    assertThatThrownBy(() -> client.resubmitOnce(WorkOrderId.of("no-such")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("no work order no-such");
+    client.cancel(id, "wrong input");
+    long before = total(store);
+
+    WorkgateClient.Submission first = client.resubmitOnce(id);
+    WorkgateClient.Submission again = client.resubmitOnce(id);
+    WorkOrderId plain = client.resubmit(id);
+
+    assertThat(first.created()).isTrue();
+    assertThat(again).isEqualTo(new WorkgateClient.Submission(first.id(), false));
+    assertThat(plain).isNotEqualTo(first.id());
+    assertThat(total(store)).isEqualTo(before + 2);
+    WorkOrderView resubmitted = client.find(first.id()).orElseThrow();
+    assertThat(resubmitted.resubmittedFrom()).contains(id);
+    assertThat(resubmitted.labels()).containsEntry("team", "ml");
+    assertThat(resubmitted.idempotencyKey())
+        .contains(WorkgateClient.RESUBMISSION_KEY_PREFIX + id.value());
+  }
+
+  @ParameterizedTest
+  @MethodSource("stores")
+  void threads_resubmitting_the_same_work_orders_once_create_one_each(String kind)
+      throws Exception {
+    WorkOrderStore store = store(kind);
+    WorkgateClient a = WorkgateClient.over(store);
+    WorkgateClient b = WorkgateClient.over(store);
+    List<WorkOrderId> ended = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      WorkOrderId id = a.submit(spec("t"));
+      a.cancel(id, "to resubmit");
+      ended.add(id);
+    }
+    Map<WorkOrderId, Set<WorkOrderId>> resubmissions = new ConcurrentHashMap<>();
+    Map<WorkOrderId, Integer> created = new ConcurrentHashMap<>();
+    CountDownLatch go = new CountDownLatch(1);
+    ExecutorService pool = Executors.newFixedThreadPool(6);
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < 6; t++) {
+        WorkgateClient client = t % 2 == 0 ? a : b;
+        done.add(
+            pool.submit(
+                () -> {
+                  go.await();
+                  for (WorkOrderId id : ended) {
+                    WorkgateClient.Submission s = client.resubmitOnce(id);
+                    resubmissions
+                        .computeIfAbsent(id, k -> ConcurrentHashMap.newKeySet())
+                        .add(s.id());
+                    if (s.created()) {
+                      created.merge(id, 1, Integer::sum);
+                    }
+                  }
+                  return null;
+                }));
+      }
+      go.countDown();
+      for (Future<?> f : done) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+
+    assertThat(total(store)).isEqualTo(40);
+    for (WorkOrderId id : ended) {
+      assertThat(resubmissions.get(id)).as(id.value()).hasSize(1);
+      assertThat(created.get(id)).as(id.value()).isEqualTo(1);
+    }
+  }
+
   private static void record(Map<String, Set<WorkOrderId>> idsByKey, int key, WorkOrderId id) {
     idsByKey.computeIfAbsent("key-" + key, k -> ConcurrentHashMap.newKeySet()).add(id);
   }

@@ -40,6 +40,13 @@ interface Backend {
    */
   record Cancel(boolean cancelled, String outcome) {}
 
+  /**
+   * Submits and resubmits: the node's own client, or a client over the store alone. Either way the
+   * same checks apply as for a submit in the host's code (idempotency, queue depth, the node-table
+   * fit check).
+   */
+  WorkgateClient client();
+
   static Backend of(Workgate workgate) {
     return new Backend() {
       @Override
@@ -55,6 +62,11 @@ interface Backend {
       @Override
       public Cancel cancel(WorkOrderId id, String reason) {
         return new Cancel(workgate.cancel(id, reason), null);
+      }
+
+      @Override
+      public WorkgateClient client() {
+        return workgate.client();
       }
     };
   }
@@ -82,6 +94,11 @@ interface Backend {
       public Cancel cancel(WorkOrderId id, String reason) {
         WorkgateClient.CancelOutcome outcome = client.requestCancel(id, reason);
         return new Cancel(outcome.cancelledOrRequested(), outcome.result().name());
+      }
+
+      @Override
+      public WorkgateClient client() {
+        return client;
       }
     };
   }

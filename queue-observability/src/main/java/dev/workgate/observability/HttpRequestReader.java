@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.ToIntFunction;
 
 /**
  * Reads one HTTP/1.1 request head, and its body when it has a Content-Length, strictly (RFC 9112),
@@ -68,7 +69,7 @@ final class HttpRequestReader {
   }
 
   private final InputStream in;
-  private final int maxBody;
+  private final ToIntFunction<String> maxBody;
   private boolean anyByte;
   private String method;
   private ByteArrayOutputStream requestLineStart; // the request line while it is being read
@@ -78,6 +79,17 @@ final class HttpRequestReader {
    * @param maxBody the largest body read; a longer one is left unread
    */
   HttpRequestReader(InputStream in, int maxBody) {
+    this(in, path -> maxBody);
+  }
+
+  /**
+   * A reader whose body limit depends on the request's path: a route that takes large bodies reads
+   * them, every other route refuses a long one at once, from its Content-Length.
+   *
+   * @param in the connection's input, buffered
+   * @param maxBody the largest body read for a raw path; a longer one is left unread
+   */
+  HttpRequestReader(InputStream in, ToIntFunction<String> maxBody) {
     this.in = in;
     this.maxBody = maxBody;
   }
@@ -200,11 +212,11 @@ final class HttpRequestReader {
       }
     }
 
-    byte[] body = body(headers, expectContinue);
+    byte[] body = body(headers, expectContinue, maxBody.applyAsInt(rawPath));
     return new HttpRequest(method, rawPath, rawQuery, host, headers, body);
   }
 
-  private byte[] body(Map<String, List<String>> headers, Continue expectContinue)
+  private byte[] body(Map<String, List<String>> headers, Continue expectContinue, int maxBody)
       throws IOException, Refused {
     List<String> codings = headers.get("transfer-encoding");
     if (codings != null) {

@@ -48,7 +48,7 @@ final class Routes {
    * Reads a cancel body strictly: a second value after the object, or a field named twice, is an
    * error rather than ignored or overwritten, so that every field the body carries is checked.
    */
-  private static final ObjectReader CANCEL_BODY =
+  static final ObjectReader STRICT_BODY =
       JsonViews.MAPPER
           .reader()
           .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -59,6 +59,8 @@ final class Routes {
   private final WorkgateHealth health;
   private final PrometheusMeterRegistry registry;
   private final byte[] tokenDigest;
+  private final ApiRoutes api;
+  private final ConsoleAssets assets = new ConsoleAssets();
 
   Routes(
       Backend backend,
@@ -71,6 +73,7 @@ final class Routes {
     this.health = health;
     this.registry = registry;
     this.tokenDigest = tokenDigest;
+    this.api = new ApiRoutes(backend, clock, health);
   }
 
   Response route(HttpRequest request) {
@@ -119,29 +122,58 @@ final class Routes {
       if (path.equals(List.of("api", "audit"))) {
         return guarded(request, read, () -> audit(query));
       }
-      if (path.size() >= 3
-          && path.size() <= 4
-          && path.get(0).equals("api")
-          && path.get(1).equals("work-orders")) {
-        String id = path.get(2);
-        if (path.size() == 3) {
-          return guarded(request, read, () -> noQuery(query, () -> workOrder(id)));
+      if (path.isEmpty() || (path.size() == 2 && path.get(0).equals("console"))) {
+        if (!read) {
+          return notAllowed("GET, HEAD");
         }
-        if (path.get(3).equals("timeline")) {
+        return (path.isEmpty() ? assets.page() : assets.file(path.get(1)))
+            .orElseGet(() -> Response.error(404, "no such file: " + shorten(rawPath)));
+      }
+      if (path.size() == 2 && path.get(0).equals("api")) {
+        switch (path.get(1)) {
+          case "work-orders":
+            return "POST".equals(method)
+                ? change(request, () -> noQuery(query, () -> api.submit(request)))
+                : guarded(request, read, () -> api.list(query));
+          case "failures":
+            return guarded(request, read, () -> api.failures(query));
+          case "throughput":
+            return guarded(request, read, () -> api.throughput(query));
+          case "nodes":
+            return guarded(request, read, () -> api.nodes(query));
+          case "overview":
+            return guarded(request, read, () -> api.overview(query));
+          case "openapi.json":
+            return guarded(request, read, () -> noQuery(query, this::openApi));
+          default:
+            break;
+        }
+      }
+      if (path.size() >= 3 && path.get(0).equals("api") && path.get(1).equals("work-orders")) {
+        String id = path.get(2);
+        if (path.size() == 3 && id.equals("counts")) {
+          return guarded(request, read, () -> api.counts(query));
+        }
+        if (path.size() == 3 && id.equals("batch")) {
+          return change(request, () -> noQuery(query, () -> api.batch(request)));
+        }
+        if (path.size() == 4 && id.equals("bulk") && path.get(3).equals("resubmit")) {
+          return change(request, () -> noQuery(query, () -> api.bulkResubmit(request)));
+        }
+        if (path.size() == 4 && id.equals("bulk") && path.get(3).equals("cancel")) {
+          return change(request, () -> noQuery(query, () -> api.bulkCancel(request)));
+        }
+        if (path.size() == 3) {
+          return guarded(request, read, () -> api.workOrder(id, query, withToken(request)));
+        }
+        if (path.size() == 4 && path.get(3).equals("timeline")) {
           return guarded(request, read, () -> noQuery(query, () -> timeline(id)));
         }
-        if (path.get(3).equals("cancel")) {
-          if (!"POST".equals(method)) {
-            return notAllowed("POST");
-          }
-          if (tokenDigest == null) {
-            return Response.error(
-                403, "cancel is disabled: the endpoint was started without a token");
-          }
-          if (!authorized(request)) {
-            return unauthorized();
-          }
-          return noQuery(query, () -> cancel(request, id));
+        if (path.size() == 4 && path.get(3).equals("cancel")) {
+          return change(request, () -> noQuery(query, () -> cancel(request, id)));
+        }
+        if (path.size() == 4 && path.get(3).equals("resubmit")) {
+          return change(request, () -> noQuery(query, () -> api.resubmit(id)));
         }
       }
       return Response.error(404, "no such route: " + method + " " + shorten(rawPath));
@@ -175,10 +207,25 @@ final class Routes {
     return h.equals("localhost") || h.equals("127.0.0.1") || h.equals("[::1]");
   }
 
+  /** A route's work once its method, token and Host are checked. */
   private interface Handler {
-    Response handle();
+    /**
+     * Answers.
+     *
+     * @throws BadParameter for a parameter or body field the client got wrong: 400 naming it
+     */
+    Response handle() throws BadParameter;
   }
 
+  private static Response handle(Handler handler) {
+    try {
+      return handler.handle();
+    } catch (BadParameter e) {
+      return Response.badParameter(e.parameter, e.getMessage());
+    }
+  }
+
+  /** A read: GET or HEAD, and the token when the endpoint has one. */
   private Response guarded(HttpRequest request, boolean read, Handler handler) {
     if (!read) {
       return notAllowed("GET, HEAD");
@@ -186,7 +233,26 @@ final class Routes {
     if (tokenDigest != null && !authorized(request)) {
       return unauthorized();
     }
-    return handler.handle();
+    return handle(handler);
+  }
+
+  /** A change: POST, and always the token; without a configured token, refused with 403. */
+  private Response change(HttpRequest request, Handler handler) {
+    if (!"POST".equals(request.method())) {
+      return notAllowed("POST");
+    }
+    if (tokenDigest == null) {
+      return Response.error(403, "changes are disabled: the endpoint was started without a token");
+    }
+    if (!authorized(request)) {
+      return unauthorized();
+    }
+    return handle(handler);
+  }
+
+  /** Whether the request carries the configured token (false when there is none). */
+  private boolean withToken(HttpRequest request) {
+    return tokenDigest != null && authorized(request);
   }
 
   private static Response noQuery(Map<String, List<String>> query, Handler handler) {
@@ -194,7 +260,13 @@ final class Routes {
       String name = query.keySet().iterator().next();
       return Response.badParameter(name, "unknown parameter '" + shorten(name) + "'");
     }
-    return handler.handle();
+    return handle(handler);
+  }
+
+  private Response openApi() {
+    return assets
+        .openApi()
+        .orElseGet(() -> Response.error(404, "this build has no OpenAPI document"));
   }
 
   private boolean authorized(HttpRequest request) {
@@ -228,18 +300,6 @@ final class Routes {
     return new Response(200, PROMETHEUS_TEXT, text, Map.of());
   }
 
-  private Response workOrder(String rawId) {
-    Optional<WorkOrderId> id = parseId(rawId);
-    if (id.isEmpty()) {
-      return Response.badParameter("id", "'" + shorten(rawId) + "' is not a work-order id");
-    }
-    return backend
-        .store()
-        .find(id.get())
-        .map(v -> Response.json(200, JsonViews.view(v)))
-        .orElseGet(() -> notFound(id.get()));
-  }
-
   private Response timeline(String rawId) {
     Optional<WorkOrderId> id = parseId(rawId);
     if (id.isEmpty()) {
@@ -262,10 +322,14 @@ final class Routes {
           413, "request body larger than " + WorkgateHttpServer.MAX_BODY_BYTES + " bytes");
     }
     String reason = "cancelled over HTTP";
+    if (body.length > WorkgateHttpServer.MAX_SMALL_BODY_BYTES) {
+      return Response.error(
+          413, "request body larger than " + WorkgateHttpServer.MAX_SMALL_BODY_BYTES + " bytes");
+    }
     if (body.length > 0) {
       JsonNode json;
       try {
-        json = CANCEL_BODY.readTree(body);
+        json = STRICT_BODY.readTree(body);
       } catch (MismatchedInputException e) {
         return Response.badParameter(
             "body", "the body must be one JSON object that names each field once");
@@ -281,17 +345,10 @@ final class Routes {
           return Response.badParameter(field, "unknown field '" + shorten(field) + "'");
         }
       }
-      JsonNode r = json.get("reason");
-      if (r != null) {
-        if (!r.isTextual() || r.asText().isBlank()) {
-          return Response.badParameter("reason", "reason must be a non-blank string");
-        }
-        if (r.asText().length() > WorkgateHttpServer.MAX_REASON_CHARS) {
-          return Response.badParameter(
-              "reason",
-              "reason must be at most " + WorkgateHttpServer.MAX_REASON_CHARS + " characters");
-        }
-        reason = r.asText();
+      try {
+        reason = reason(json.get("reason"), reason);
+      } catch (BadParameter e) {
+        return Response.badParameter(e.parameter, e.getMessage());
       }
     }
     if (backend.store().find(id.get()).isEmpty()) {
@@ -317,6 +374,29 @@ final class Routes {
         .map(WorkOrderView::state)
         .ifPresent(s -> n.put("state", s.name()));
     return Response.json(200, n);
+  }
+
+  /**
+   * A cancel's reason from its body.
+   *
+   * @param r the {@code reason} field, or null
+   * @param absent what to use when it is not given
+   * @throws BadParameter if it is not a non-blank string of at most {@link
+   *     WorkgateHttpServer#MAX_REASON_CHARS} characters
+   */
+  static String reason(JsonNode r, String absent) throws BadParameter {
+    if (r == null) {
+      return absent;
+    }
+    if (!r.isTextual() || r.asText().isBlank()) {
+      throw new BadParameter("reason", "reason must be a non-blank string");
+    }
+    if (r.asText().length() > WorkgateHttpServer.MAX_REASON_CHARS) {
+      throw new BadParameter(
+          "reason",
+          "reason must be at most " + WorkgateHttpServer.MAX_REASON_CHARS + " characters");
+    }
+    return r.asText();
   }
 
   private Response audit(Map<String, List<String>> query) {
@@ -434,12 +514,12 @@ final class Routes {
     return Optional.empty();
   }
 
-  private static String single(Map<String, List<String>> query, String name) {
+  static String single(Map<String, List<String>> query, String name) {
     List<String> values = query.get(name);
     return values == null ? null : values.get(0);
   }
 
-  private static final class BadParameter extends Exception {
+  static final class BadParameter extends Exception {
     private static final long serialVersionUID = 1L;
     final String parameter;
 
@@ -449,7 +529,7 @@ final class Routes {
     }
   }
 
-  private static Instant instant(Map<String, List<String>> query, String name) throws BadParameter {
+  static Instant instant(Map<String, List<String>> query, String name) throws BadParameter {
     String value = single(query, name);
     if (value == null) {
       return null;
@@ -462,7 +542,7 @@ final class Routes {
     }
   }
 
-  private static Optional<WorkOrderId> parseId(String raw) {
+  static Optional<WorkOrderId> parseId(String raw) {
     try {
       return Optional.of(WorkOrderId.of(raw));
     } catch (IllegalArgumentException e) {
@@ -470,7 +550,7 @@ final class Routes {
     }
   }
 
-  private static Response notFound(WorkOrderId id) {
+  static Response notFound(WorkOrderId id) {
     return Response.error(404, "no work order " + id.value());
   }
 

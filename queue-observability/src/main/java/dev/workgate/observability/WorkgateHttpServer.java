@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -117,8 +118,14 @@ public final class WorkgateHttpServer implements AutoCloseable {
    */
   public static final int DEFAULT_THREADS = 4;
 
-  /** The largest request body read (a cancel reason fits many times over). */
-  public static final int MAX_BODY_BYTES = 4096;
+  /**
+   * The largest request body read: a batch of submits. Each route has its own, smaller limit where
+   * its body is small (a cancel, a bulk action, one submit), and answers 413 past it.
+   */
+  public static final int MAX_BODY_BYTES = 1024 * 1024;
+
+  /** The largest body of a cancel (a reason fits many times over). */
+  public static final int MAX_SMALL_BODY_BYTES = 4096;
 
   /** The longest query string accepted. */
   public static final int MAX_QUERY_CHARS = 4096;
@@ -403,7 +410,7 @@ public final class WorkgateHttpServer implements AutoCloseable {
       open.replace(socket, deadline + ANSWER_TIME.toNanos() + LINGER_TIME.toNanos());
       InputStream in = new BufferedInputStream(new DeadlineInputStream(socket, deadline), 8192);
       OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 8192);
-      HttpRequestReader reader = new HttpRequestReader(in, MAX_BODY_BYTES);
+      HttpRequestReader reader = new HttpRequestReader(in, WorkgateHttpServer::maxBody);
       Response response;
       try {
         HttpRequest request =
@@ -453,6 +460,34 @@ public final class WorkgateHttpServer implements AutoCloseable {
     }
   }
 
+  /**
+   * The largest body read for a path: a batch {@link #MAX_BODY_BYTES}, one submit {@link
+   * ApiRoutes#MAX_SUBMIT_BYTES}, a bulk action {@link ApiRoutes#MAX_BULK_BYTES}, anything else
+   * {@link #MAX_SMALL_BODY_BYTES}; a longer body is refused with 413 from its Content-Length,
+   * unread.
+   */
+  static int maxBody(String rawPath) {
+    List<String> path;
+    try {
+      path = Routes.segments(rawPath);
+    } catch (IllegalArgumentException e) {
+      return MAX_SMALL_BODY_BYTES;
+    }
+    if (path.size() < 2 || !path.get(0).equals("api") || !path.get(1).equals("work-orders")) {
+      return MAX_SMALL_BODY_BYTES;
+    }
+    if (path.size() == 2) {
+      return ApiRoutes.MAX_SUBMIT_BYTES;
+    }
+    if (path.size() == 3 && path.get(2).equals("batch")) {
+      return MAX_BODY_BYTES;
+    }
+    if (path.size() == 4 && path.get(2).equals("bulk")) {
+      return ApiRoutes.MAX_BULK_BYTES;
+    }
+    return MAX_SMALL_BODY_BYTES;
+  }
+
   /** Writes the whole response; a HEAD request gets the head alone. */
   static void write(OutputStream out, Response r, boolean head, Clock clock) throws IOException {
     byte[] body = r.body();
@@ -479,6 +514,7 @@ public final class WorkgateHttpServer implements AutoCloseable {
     return switch (status) {
       case 100 -> "Continue";
       case 200 -> "OK";
+      case 201 -> "Created";
       case 400 -> "Bad Request";
       case 401 -> "Unauthorized";
       case 403 -> "Forbidden";
@@ -490,6 +526,8 @@ public final class WorkgateHttpServer implements AutoCloseable {
       case 413 -> "Content Too Large";
       case 414 -> "URI Too Long";
       case 417 -> "Expectation Failed";
+      case 422 -> "Unprocessable Content";
+      case 429 -> "Too Many Requests";
       case 431 -> "Request Header Fields Too Large";
       case 500 -> "Internal Server Error";
       case 501 -> "Not Implemented";

@@ -32,10 +32,13 @@ class LibrarySurfaceTest {
   /**
    * The most public top-level types the library's API may have: every package that is neither
    * internal nor the store SPI. A ceiling that only goes down: a change that adds a public type
-   * removes another or makes a case for it here. It stands at 47, half of the 94 public types the
-   * library had when the narrowing began.
+   * removes another or makes a case for it here. It stood at 47, half of the 94 public types the
+   * library had when the narrowing began; 48 since {@code dev.workgate.core.store.EndedCount}, the
+   * bucket of {@code StoreView.endedPerInterval}: the HTTP API and the operator console were
+   * written against that name at the same time as the store method, so it could not become a member
+   * type of {@code StoreView} as {@code LogPage} and {@code QueueCounts} are.
    */
-  static final int API_TYPES_CEILING = 47;
+  static final int API_TYPES_CEILING = 48;
 
   /**
    * The most public top-level types of the store SPI ({@code dev.workgate.spi}): what a third-party

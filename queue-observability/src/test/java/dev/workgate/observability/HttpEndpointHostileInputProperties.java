@@ -1068,7 +1068,8 @@ class HttpEndpointHostileInputProperties {
   static Arbitrary<Case> bodyChanged(Case v) {
     boolean cancel = v.request().method().equals("POST");
     String r500 = "r".repeat(WorkgateHttpServer.MAX_REASON_CHARS);
-    String padded = "{\"reason\":\"x\"" + " ".repeat(WorkgateHttpServer.MAX_BODY_BYTES - 14) + "}";
+    String padded =
+        "{\"reason\":\"x\"" + " ".repeat(WorkgateHttpServer.MAX_SMALL_BODY_BYTES - 14) + "}";
     List<Case> fixed = new ArrayList<>();
     // Still valid for a cancel, each with the reason it records.
     Object[][] valid = {

@@ -41,6 +41,7 @@ import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderState.TransitionTable;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.internal.Cancellations;
+import dev.workgate.core.store.EndedCount;
 import dev.workgate.core.store.EventQuery;
 import dev.workgate.core.store.EventQuery.EventPage;
 import dev.workgate.core.store.RebuildReport.RebuildMode;
@@ -1745,6 +1746,435 @@ public abstract class WorkOrderStoreConformance {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // query filters: types, labels, error code, resubmitted-from
+
+  @Test
+  void query_by_types_returns_only_those_types() {
+    WorkOrderId a1 = submit(typed(QUEUE, "render"));
+    WorkOrderId b1 = submit(typed(QUEUE, "transcode"));
+    WorkOrderId c1 = submit(typed(OTHER_QUEUE, "render"));
+    WorkOrderId d1 = submit(typed(QUEUE, "index"));
+    WorkOrderId a2 = inStateFrom(typed(QUEUE, "render"), COMPLETED);
+
+    assertThat(queried(WorkOrderQuery.builder().types("render"))).containsExactly(a1, c1, a2);
+    assertThat(queried(WorkOrderQuery.builder().types("render", "index")))
+        .containsExactly(a1, c1, d1, a2);
+    assertThat(queried(WorkOrderQuery.builder().types("render").types("transcode")))
+        .as("types adds to earlier calls")
+        .containsExactly(a1, b1, c1, a2);
+    assertThat(queried(WorkOrderQuery.builder().types("render").queue(QUEUE)))
+        .containsExactly(a1, a2);
+    assertThat(queried(WorkOrderQuery.builder().types("render").states(COMPLETED)))
+        .containsExactly(a2);
+    assertThat(queried(WorkOrderQuery.builder().types("Render", "rend", "nothing"))).isEmpty();
+  }
+
+  @Test
+  void query_by_label_matches_key_and_value_exactly_with_dots_quotes_and_empty_values() {
+    WorkOrderId prod = submit(labelled(Map.of("env", "prod")));
+    WorkOrderId production = submit(labelled(Map.of("env", "production")));
+    WorkOrderId empty = submit(labelled(Map.of("env", "")));
+    WorkOrderId none = submit(spec(QUEUE).build());
+    WorkOrderId dotted = submit(labelled(Map.of("a.b", "x")));
+    WorkOrderId nested = submit(labelled(Map.of("a", "{\"b\":\"x\"}")));
+    WorkOrderId quoted = submit(labelled(Map.of("say \"hi\"", "it's \"q\" \\ and \\u0000")));
+    WorkOrderId nulInPayload =
+        submit(
+            spec(QUEUE)
+                .label("env", "prod")
+                .payload(Map.of("text", "a\u0000b", "slash", "\\u0000", "both", "\\\u0000"))
+                .build());
+    WorkOrderId unicode = submit(labelled(Map.of("région", "Zürich ☃ 𝄞")));
+
+    assertThat(queried(WorkOrderQuery.builder().label("env", "prod")))
+        .containsExactly(prod, nulInPayload);
+    assertThat(queried(WorkOrderQuery.builder().label("env", "production")))
+        .containsExactly(production);
+    assertThat(queried(WorkOrderQuery.builder().label("env", "")))
+        .as("an empty value matches only an empty value, not a missing label")
+        .containsExactly(empty);
+    assertThat(queried(WorkOrderQuery.builder().label("env", "pro"))).isEmpty();
+    assertThat(queried(WorkOrderQuery.builder().label("ENV", "prod"))).isEmpty();
+    assertThat(queried(WorkOrderQuery.builder().label("a.b", "x")))
+        .as("a key with a dot is one key, not a path")
+        .containsExactly(dotted);
+    assertThat(queried(WorkOrderQuery.builder().label("a", "{\"b\":\"x\"}")))
+        .containsExactly(nested);
+    assertThat(queried(WorkOrderQuery.builder().label("a", "x"))).isEmpty();
+    assertThat(queried(WorkOrderQuery.builder().label("say \"hi\"", "it's \"q\" \\ and \\u0000")))
+        .containsExactly(quoted);
+    assertThat(queried(WorkOrderQuery.builder().label("say \"hi\"", "it's \"q\" \\ and ")))
+        .isEmpty();
+    assertThat(queried(WorkOrderQuery.builder().label("région", "Zürich ☃ 𝄞")))
+        .containsExactly(unicode);
+    assertThat(queried(WorkOrderQuery.builder().label("nothing", "x"))).isEmpty();
+    assertThat(none).isNotNull();
+  }
+
+  @Test
+  void query_by_two_labels_returns_only_work_orders_with_both() {
+    WorkOrderId both = submit(labelled(Map.of("team", "video", "tier", "gold", "x", "y")));
+    WorkOrderId teamOnly = submit(labelled(Map.of("team", "video")));
+    WorkOrderId tierOnly = submit(labelled(Map.of("tier", "gold")));
+    WorkOrderId otherTier = submit(labelled(Map.of("team", "video", "tier", "silver")));
+    WorkOrderId bothAgain = inStateFrom(labelled(Map.of("tier", "gold", "team", "video")), FAILED);
+
+    assertThat(queried(WorkOrderQuery.builder().label("team", "video").label("tier", "gold")))
+        .containsExactly(both, bothAgain);
+    assertThat(queried(WorkOrderQuery.builder().label("team", "video")))
+        .containsExactly(both, teamOnly, otherTier, bothAgain);
+    assertThat(
+            queried(
+                WorkOrderQuery.builder()
+                    .label("team", "video")
+                    .label("tier", "gold")
+                    .label("team", "video")
+                    .states(FAILED)))
+        .containsExactly(bothAgain);
+    assertThat(queried(WorkOrderQuery.builder().label("tier", "gold").label("x", "z"))).isEmpty();
+    assertThat(tierOnly).isNotNull();
+  }
+
+  @Test
+  void query_by_errorCode_matches_the_code_of_the_last_error() {
+    WorkOrderId timedOut = inState(QUEUE, WAITING_RETRY);
+    WorkOrderId fatal = inState(QUEUE, FAILED);
+    WorkOrderId cancelled = inState(OTHER_QUEUE, CANCELLED);
+    WorkOrderId clean = inState(QUEUE, COMPLETED);
+    WorkOrderId pending = submit(QUEUE);
+    WorkOrderId reaped = newId();
+    store.append(
+        reaped,
+        ExpectedVersion.none(),
+        List.of(
+            submitted(QUEUE),
+            claimed(OWNER, at(30)),
+            failedWithRetry(at(60)),
+            retryReleased(),
+            claimed(OWNER, at(90)),
+            leaseExpired(at(120))));
+    WorkOrderId completedAfterTimeout = newId();
+    store.append(
+        completedAfterTimeout,
+        ExpectedVersion.none(),
+        List.of(
+            submitted(QUEUE),
+            claimed(OWNER, at(30)),
+            failedWithRetry(at(60)),
+            retryReleased(),
+            claimed(OWNER, at(90)),
+            started(),
+            completed()));
+
+    assertThat(view(completedAfterTimeout).lastError()).isPresent();
+    assertThat(queried(WorkOrderQuery.builder().errorCode(ErrorCodes.TIMEOUT)))
+        .as("the last error's code, whatever the state")
+        .containsExactly(timedOut, completedAfterTimeout);
+    assertThat(queried(WorkOrderQuery.builder().errorCode(ErrorCodes.LEASE_EXPIRED)))
+        .as("an earlier error does not count")
+        .containsExactly(reaped);
+    assertThat(queried(WorkOrderQuery.builder().errorCode(ErrorCodes.AGENT_FATAL_ERROR)))
+        .containsExactly(fatal);
+    assertThat(queried(WorkOrderQuery.builder().errorCode(ErrorCodes.CANCELLED)))
+        .containsExactly(cancelled);
+    assertThat(
+            queried(WorkOrderQuery.builder().errorCode(ErrorCodes.TIMEOUT).states(WAITING_RETRY)))
+        .containsExactly(timedOut);
+    assertThat(queried(WorkOrderQuery.builder().errorCode("NO_SUCH_CODE"))).isEmpty();
+    assertThat(List.of(clean, pending)).doesNotContainNull();
+  }
+
+  @Test
+  void query_by_resubmittedFrom_returns_the_work_orders_resubmitted_from_that_one() {
+    WorkOrderId failed = inState(QUEUE, FAILED);
+    WorkOrderId cancelled = inState(QUEUE, CANCELLED);
+    WorkOrderId first = resubmit(failed, QUEUE);
+    submit(QUEUE);
+    WorkOrderId ofCancelled = resubmit(cancelled, OTHER_QUEUE);
+    WorkOrderId second = resubmit(failed, OTHER_QUEUE);
+    store.append(second, ExpectedVersion.exactly(1), List.of(cancelled()));
+    WorkOrderId ofResubmission = resubmit(second, QUEUE);
+
+    assertThat(queried(WorkOrderQuery.builder().resubmittedFrom(failed)))
+        .containsExactly(first, second);
+    assertThat(queried(WorkOrderQuery.builder().resubmittedFrom(cancelled)))
+        .containsExactly(ofCancelled);
+    assertThat(queried(WorkOrderQuery.builder().resubmittedFrom(second)))
+        .as("only direct resubmissions")
+        .containsExactly(ofResubmission);
+    assertThat(queried(WorkOrderQuery.builder().resubmittedFrom(failed).queue(OTHER_QUEUE)))
+        .containsExactly(second);
+    assertThat(queried(WorkOrderQuery.builder().resubmittedFrom(failed).states(PENDING)))
+        .containsExactly(first);
+    assertThat(queried(WorkOrderQuery.builder().resubmittedFrom(first))).isEmpty();
+    assertThat(queried(WorkOrderQuery.builder().resubmittedFrom(newId()))).isEmpty();
+  }
+
+  @Test
+  void query_combines_every_filter() {
+    Fleet fleet = fleet();
+    WorkOrderQuery.Builder query =
+        WorkOrderQuery.builder()
+            .queue(QUEUE)
+            .states(FAILED, WAITING_RETRY, PENDING)
+            .types("render", "index")
+            .label("team", "video")
+            .errorCode(ErrorCodes.TIMEOUT)
+            .resubmittedFrom(fleet.original())
+            .submittedBetween(at(5), at(40));
+
+    List<WorkOrderId> expected = matching(fleet, query.build());
+
+    assertThat(expected).as("the fleet holds matches").isNotEmpty();
+
+    assertThat(queried(query)).containsExactlyElementsOf(expected);
+    for (WorkOrderId id : fleet.ids()) {
+      WorkOrderView v = view(id);
+      boolean each =
+          v.queue().equals(QUEUE)
+              && EnumSet.of(FAILED, WAITING_RETRY, PENDING).contains(v.state())
+              && Set.of("render", "index").contains(v.type())
+              && "video".equals(v.labels().get("team"))
+              && v.lastError().map(e -> e.code().equals(ErrorCodes.TIMEOUT)).orElse(false)
+              && v.resubmittedFrom().equals(Optional.of(fleet.original()))
+              && !v.submittedAt().isBefore(at(5))
+              && v.submittedAt().isBefore(at(40));
+      assertThat(expected.contains(id)).as("%s matches", v).isEqualTo(each);
+    }
+  }
+
+  @Test
+  void query_with_filters_pages_through_exactly_the_matching_work_orders_in_either_order() {
+    Fleet fleet = fleet();
+    Map<String, WorkOrderQuery.Builder> queries = new LinkedHashMap<>();
+    queries.put("type", WorkOrderQuery.builder().types("render"));
+    queries.put("label", WorkOrderQuery.builder().label("team", "video"));
+    queries.put("two labels", WorkOrderQuery.builder().label("team", "video").label("a.b", "1"));
+    queries.put("errorCode", WorkOrderQuery.builder().errorCode(ErrorCodes.TIMEOUT));
+    queries.put("resubmittedFrom", WorkOrderQuery.builder().resubmittedFrom(fleet.original()));
+    queries.put(
+        "combined",
+        WorkOrderQuery.builder()
+            .queue(QUEUE)
+            .types("render", "index")
+            .label("team", "video")
+            .states(PENDING, FAILED, WAITING_RETRY, COMPLETED));
+    for (Map.Entry<String, WorkOrderQuery.Builder> q : queries.entrySet()) {
+      for (WorkOrderQuery.Order order : WorkOrderQuery.Order.values()) {
+        List<WorkOrderId> expected = matching(fleet, q.getValue().build());
+        if (order == WorkOrderQuery.Order.NEWEST_FIRST) {
+          Collections.reverse(expected);
+        }
+        pageThrough(q.getKey() + "/" + order, q.getValue().order(order), expected);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // count
+
+  @Test
+  void count_of_an_empty_store_lists_every_state_at_zero_and_no_other_group() {
+    WorkOrderQuery all = WorkOrderQuery.builder().build();
+
+    assertThat(store.count(all, WorkOrderQuery.CountBy.STATE)).isEqualTo(stateZeros());
+    assertThat(store.count(all, WorkOrderQuery.CountBy.QUEUE)).isEmpty();
+    assertThat(store.count(all, WorkOrderQuery.CountBy.TYPE)).isEmpty();
+    assertThat(store.count(all, WorkOrderQuery.CountBy.ERROR_CODE)).isEmpty();
+  }
+
+  @Test
+  void count_groups_the_matching_work_orders_by_each_grouping() {
+    inState(QUEUE, PENDING);
+    inState(QUEUE, PENDING);
+    inState(QUEUE, WAITING_RETRY);
+    inState(QUEUE, FAILED);
+    inState(OTHER_QUEUE, CANCELLED);
+    inState(OTHER_QUEUE, COMPLETED);
+    submit(typed(OTHER_QUEUE, "render"));
+    WorkOrderQuery all = WorkOrderQuery.builder().build();
+
+    Map<String, Long> byState = stateZeros();
+    byState.putAll(
+        Map.of("PENDING", 3L, "WAITING_RETRY", 1L, "FAILED", 1L, "CANCELLED", 1L, "COMPLETED", 1L));
+    assertThat(store.count(all, WorkOrderQuery.CountBy.STATE)).isEqualTo(byState);
+    assertThat(store.count(all, WorkOrderQuery.CountBy.STATE).keySet())
+        .containsExactly(
+            "CANCELLED", "COMPLETED", "FAILED", "PENDING", "PREPARING", "RUNNING", "WAITING_RETRY");
+    assertThat(store.count(all, WorkOrderQuery.CountBy.QUEUE))
+        .containsExactly(Map.entry(QUEUE, 4L), Map.entry(OTHER_QUEUE, 3L));
+    assertThat(store.count(all, WorkOrderQuery.CountBy.TYPE))
+        .containsExactly(Map.entry("render", 1L), Map.entry(WorkOrderFixtures.TYPE, 6L));
+    assertThat(store.count(all, WorkOrderQuery.CountBy.ERROR_CODE))
+        .as("only work orders with a last error")
+        .containsExactly(
+            Map.entry(ErrorCodes.AGENT_FATAL_ERROR, 1L),
+            Map.entry(ErrorCodes.CANCELLED, 1L),
+            Map.entry(ErrorCodes.TIMEOUT, 1L));
+    WorkOrderQuery pendingOfQueue = WorkOrderQuery.builder().queue(QUEUE).states(PENDING).build();
+    Map<String, Long> pendingByState = stateZeros();
+    pendingByState.put("PENDING", 2L);
+    assertThat(store.count(pendingOfQueue, WorkOrderQuery.CountBy.STATE))
+        .as("states outside the filter count 0")
+        .isEqualTo(pendingByState);
+    assertThat(store.count(pendingOfQueue, WorkOrderQuery.CountBy.QUEUE))
+        .containsExactly(Map.entry(QUEUE, 2L));
+    assertThat(store.count(pendingOfQueue, WorkOrderQuery.CountBy.ERROR_CODE)).isEmpty();
+    assertThat(
+            store.count(
+                WorkOrderQuery.builder().queue("nowhere").build(), WorkOrderQuery.CountBy.QUEUE))
+        .isEmpty();
+  }
+
+  @Test
+  void count_with_every_kind_of_filter_agrees_with_the_matching_views() {
+    Fleet fleet = fleet();
+    List<WorkOrderQuery> queries =
+        List.of(
+            WorkOrderQuery.builder().build(),
+            WorkOrderQuery.builder().types("render").build(),
+            WorkOrderQuery.builder().label("team", "video").build(),
+            WorkOrderQuery.builder().label("team", "video").label("a.b", "1").build(),
+            WorkOrderQuery.builder().errorCode(ErrorCodes.TIMEOUT).build(),
+            WorkOrderQuery.builder().resubmittedFrom(fleet.original()).build(),
+            WorkOrderQuery.builder().submittedBetween(at(10), at(30)).states(PENDING).build(),
+            WorkOrderQuery.builder()
+                .queue(QUEUE)
+                .types("render", "index")
+                .label("team", "video")
+                .errorCode(ErrorCodes.TIMEOUT)
+                .build(),
+            WorkOrderQuery.builder()
+                .queue(OTHER_QUEUE)
+                .order(WorkOrderQuery.Order.NEWEST_FIRST)
+                .after(3)
+                .limit(1)
+                .build());
+    for (WorkOrderQuery query : queries) {
+      for (WorkOrderQuery.CountBy by : WorkOrderQuery.CountBy.values()) {
+        Map<String, Long> expected =
+            by == WorkOrderQuery.CountBy.STATE ? stateZeros() : new HashMap<>();
+        for (WorkOrderId id : fleet.ids()) {
+          WorkOrderView v = view(id);
+          if (query.matches(v)) {
+            by.keyOf(v).ifPresent(k -> expected.merge(k, 1L, Long::sum));
+          }
+        }
+
+        java.util.SortedMap<String, Long> counted = store.count(query, by);
+
+        assertThat(counted).as("%s by %s", query, by).isEqualTo(expected);
+        assertThat(counted.values()).as("%s by %s", query, by).allMatch(n -> n >= 0);
+        assertThatThrownBy(() -> counted.put("x", 1L))
+            .isInstanceOf(UnsupportedOperationException.class);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // endedPerInterval
+
+  @Test
+  void endedPerInterval_counts_work_orders_in_the_interval_they_ended_in_by_how_they_ended() {
+    Duration minute = Duration.ofMinutes(1);
+    WorkOrderId a = submit(QUEUE);
+    WorkOrderId b = inState(QUEUE, RUNNING);
+    WorkOrderId c = inState(QUEUE, RUNNING);
+    WorkOrderId d = inState(QUEUE, RUNNING);
+    WorkOrderId e = inState(OTHER_QUEUE, RUNNING);
+    WorkOrderId f = inState(QUEUE, RUNNING);
+    WorkOrderId g = submit(QUEUE);
+    WorkOrderId h = inState(QUEUE, RUNNING);
+    WorkOrderId early = submit(QUEUE);
+    clock.set(at(-1));
+    store.append(early, ExpectedVersion.exactly(1), List.of(cancelled()));
+    clock.set(at(10));
+    store.append(b, ExpectedVersion.exactly(3), List.of(completed()));
+    clock.set(t0.plus(minute).minusMillis(1));
+    store.append(c, ExpectedVersion.exactly(3), List.of(failedForGood()));
+    clock.set(t0.plus(minute));
+    store.append(a, ExpectedVersion.exactly(1), List.of(cancelled()));
+    clock.set(at(125));
+    store.append(d, ExpectedVersion.exactly(3), List.of(completed()));
+    store.append(e, ExpectedVersion.exactly(3), List.of(completed()));
+    store.append(f, ExpectedVersion.exactly(3), List.of(failedWithRetry(at(400))));
+    clock.set(at(249));
+    store.append(h, ExpectedVersion.exactly(3), List.of(failedForGood()));
+    clock.set(at(250));
+    store.append(g, ExpectedVersion.exactly(1), List.of(cancelled()));
+
+    List<EndedCount> buckets = store.endedPerInterval(t0, at(250), minute);
+
+    assertThat(buckets)
+        .containsExactly(
+            new EndedCount(t0, 1, 1, 0),
+            new EndedCount(at(60), 0, 0, 1),
+            new EndedCount(at(120), 2, 0, 0),
+            new EndedCount(at(180), 0, 0, 0),
+            new EndedCount(at(240), 0, 1, 0));
+    assertThat(store.endedPerInterval(at(-60), at(600), Duration.ofMinutes(11)))
+        .containsExactly(new EndedCount(at(-60), 3, 2, 3));
+    assertThat(store.endedPerInterval(at(10), at(11), Duration.ofSeconds(1)))
+        .containsExactly(new EndedCount(at(10), 1, 0, 0));
+    assertThat(store.endedPerInterval(at(11), at(12), Duration.ofSeconds(1)))
+        .containsExactly(new EndedCount(at(11), 0, 0, 0));
+    assertThat(store.endedPerInterval(at(1000), at(1000 + 1440), Duration.ofSeconds(1)))
+        .hasSize(EndedCount.MAX_BUCKETS)
+        .allMatch(x -> x.completed() + x.failed() + x.cancelled() == 0);
+
+    store.deleteTerminalBefore(at(100), 100);
+    assertThat(store.endedPerInterval(t0, at(250), minute))
+        .as("purged work orders are gone")
+        .containsExactly(
+            new EndedCount(t0, 0, 0, 0),
+            new EndedCount(at(60), 0, 0, 0),
+            new EndedCount(at(120), 2, 0, 0),
+            new EndedCount(at(180), 0, 0, 0),
+            new EndedCount(at(240), 0, 1, 0));
+  }
+
+  @Test
+  void endedPerInterval_rejects_bad_arguments_naming_them() {
+    inState(QUEUE, COMPLETED);
+    Duration minute = Duration.ofMinutes(1);
+    Map<String, Callable<?>> calls = new LinkedHashMap<>();
+    calls.put("to", () -> store.endedPerInterval(at(10), at(10), minute));
+    calls.put("from", () -> store.endedPerInterval(at(10), at(9), minute));
+    calls.put("interval", () -> store.endedPerInterval(at(0), at(10), Duration.ofMillis(999)));
+    calls.put("interval ", () -> store.endedPerInterval(at(0), at(10), Duration.ZERO));
+    calls.put("interval  ", () -> store.endedPerInterval(at(0), at(10), Duration.ofSeconds(-5)));
+    calls.put(
+        "microseconds",
+        () -> store.endedPerInterval(at(0), at(10), Duration.ofSeconds(1).plusNanos(1)));
+    calls.put(
+        String.valueOf(EndedCount.MAX_BUCKETS),
+        () -> store.endedPerInterval(at(0), at(1441), Duration.ofSeconds(1)));
+    calls.put(
+        "years",
+        () -> store.endedPerInterval(Instant.parse("-0001-12-31T00:00:00Z"), at(0), minute));
+    calls.forEach(
+        (named, call) ->
+            assertThatThrownBy(call::call)
+                .as(named)
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(named.strip()));
+    assertThatThrownBy(() -> store.endedPerInterval(null, at(10), minute))
+        .isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> store.endedPerInterval(at(0), at(10), null))
+        .isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> store.count(null, WorkOrderQuery.CountBy.STATE))
+        .isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> store.count(WorkOrderQuery.builder().build(), null))
+        .isInstanceOf(NullPointerException.class);
+    assertThat(store.endedPerInterval(at(0), at(1440), Duration.ofSeconds(1)))
+        .hasSize(EndedCount.MAX_BUCKETS);
+    assertThat(store.endedPerInterval(at(0), at(1440).plusMillis(1), Duration.ofSeconds(2)))
+        .hasSize(721)
+        .last()
+        .isEqualTo(new EndedCount(at(1440), 0, 0, 0));
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // claim
 
   @Test
@@ -2794,6 +3224,9 @@ public abstract class WorkOrderStoreConformance {
     calls.put("find", () -> store.find(id));
     calls.put("query", () -> store.query(WorkOrderQuery.builder().build()));
     calls.put("counts", () -> store.counts());
+    calls.put(
+        "count", () -> store.count(WorkOrderQuery.builder().build(), WorkOrderQuery.CountBy.STATE));
+    calls.put("endedPerInterval", () -> store.endedPerInterval(t0, at(60), Duration.ofMinutes(1)));
     calls.put("findByIdempotencyKey", () -> store.findByIdempotencyKey("k"));
     calls.put("claim", () -> claim(QUEUE, 1));
     calls.put("renewLease", () -> store.renewLease(id, OWNER, 1, at(60)));
@@ -3063,9 +3496,14 @@ public abstract class WorkOrderStoreConformance {
 
   /** A new work order in a queue brought to a state by one append, at the clock's time. */
   private WorkOrderId inState(String queue, WorkOrderState state) {
+    return inStateFrom(spec(queue).build(), state);
+  }
+
+  /** A new work order of a spec brought to a state by one append, at the clock's time. */
+  private WorkOrderId inStateFrom(WorkOrderSpec spec, WorkOrderState state) {
     Instant now = clock.instant();
     List<WorkOrderEvent> events = new ArrayList<>();
-    events.add(submitted(queue));
+    events.add(submitted(spec));
     switch (state) {
       case PENDING -> {}
       case PREPARING -> events.add(claimed(OWNER, now.plus(LEASE)));
@@ -3082,6 +3520,109 @@ public abstract class WorkOrderStoreConformance {
     WorkOrderId id = newId();
     store.append(id, ExpectedVersion.none(), events);
     return id;
+  }
+
+  /** A spec of a type in a queue. */
+  private static WorkOrderSpec typed(String queue, String type) {
+    return WorkOrderSpec.builder(type).queue(queue).build();
+  }
+
+  /** A spec in {@link #QUEUE} with labels. */
+  private static WorkOrderSpec labelled(Map<String, String> labels) {
+    WorkOrderSpec.Builder spec = spec(QUEUE);
+    labels.forEach(spec::label);
+    return spec.build();
+  }
+
+  /** A new work order resubmitted from another, pending in a queue. */
+  private WorkOrderId resubmit(WorkOrderId from, String queue) {
+    WorkOrderId id = newId();
+    store.append(
+        id,
+        ExpectedVersion.none(),
+        List.of(new WorkOrderEvent.Submitted(spec(queue).build(), from)));
+    return id;
+  }
+
+  /** The ids a query returns, read a few at a time through every page. */
+  private List<WorkOrderId> queried(WorkOrderQuery.Builder query) {
+    return ids(readAllPages(query, 0, 3));
+  }
+
+  /** Every state's name at 0, sorted: what counts by state start from. */
+  private static Map<String, Long> stateZeros() {
+    Map<String, Long> zeros = new java.util.TreeMap<>();
+    for (WorkOrderState state : WorkOrderState.values()) {
+      zeros.put(state.name(), 0L);
+    }
+    return zeros;
+  }
+
+  /**
+   * Work orders that differ in every filtered attribute, each submitted a second after the last.
+   *
+   * @param original a failed work order that most of the others were resubmitted from
+   * @param ids every work order of the fleet, the original first, in submission order
+   */
+  private record Fleet(WorkOrderId original, List<WorkOrderId> ids) {}
+
+  /**
+   * Sixty work orders whose queue, type, labels, history (and so state and last error),
+   * resubmission and submission time vary with different periods, so that every combination of
+   * filters selects some and leaves out others; the original they are resubmitted from is the
+   * first.
+   */
+  private Fleet fleet() {
+    clock.set(at(0));
+    WorkOrderId original = inState(QUEUE, FAILED);
+    List<WorkOrderId> ids = new ArrayList<>(List.of(original));
+    String[] types = {"render", "index", "transcode"};
+    for (int i = 0; i < 60; i++) {
+      clock.set(at(i));
+      WorkOrderSpec.Builder spec =
+          WorkOrderSpec.builder(types[i % 3]).queue(i % 4 == 3 ? OTHER_QUEUE : QUEUE);
+      if (i % 5 != 4) {
+        spec.label("team", i % 5 == 2 ? "audio" : "video");
+      }
+      if (i % 2 == 0) {
+        spec.label("a.b", "1");
+      }
+      List<WorkOrderEvent> events = new ArrayList<>();
+      events.add(new WorkOrderEvent.Submitted(spec.build(), i % 7 == 0 ? null : original));
+      Instant lease = clock.instant().plus(LEASE);
+      switch (i % 8) {
+        case 0 -> {}
+        case 1 ->
+            events.addAll(
+                List.of(claimed(OWNER, lease), failedWithRetry(at(i + 1)), retryReleased()));
+        case 2 -> events.addAll(List.of(claimed(OWNER, lease), failedWithRetry(at(i + 100))));
+        case 3 -> events.addAll(List.of(claimed(OWNER, lease), started(), failedForGood()));
+        case 4 ->
+            events.addAll(
+                List.of(
+                    claimed(OWNER, lease),
+                    WorkOrderEvent.AttemptFailed.finalFailure(
+                        ErrorInfo.retryable(ErrorCodes.TIMEOUT, "timed out"), "attempts used up")));
+        case 5 -> events.addAll(List.of(claimed(OWNER, lease), started(), completed()));
+        case 6 -> events.add(cancelled());
+        default -> events.addAll(List.of(claimed(OWNER, lease), started()));
+      }
+      WorkOrderId id = newId();
+      store.append(id, ExpectedVersion.none(), events);
+      ids.add(id);
+    }
+    return new Fleet(original, ids);
+  }
+
+  /** The fleet's work orders that a query matches by {@link WorkOrderQuery#matches}, in order. */
+  private List<WorkOrderId> matching(Fleet fleet, WorkOrderQuery query) {
+    List<WorkOrderId> out = new ArrayList<>();
+    for (WorkOrderId id : fleet.ids()) {
+      if (query.matches(view(id))) {
+        out.add(id);
+      }
+    }
+    return out;
   }
 
   private WorkOrderId retryingAt(Instant retryAt) {

@@ -4,6 +4,7 @@ import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.Subscription;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.store.EndedCount;
 import dev.workgate.core.store.EventQuery;
 import dev.workgate.core.store.EventQuery.EventPage;
 import dev.workgate.core.store.RebuildReport;
@@ -17,9 +18,11 @@ import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.spi.AppendRequest;
 import dev.workgate.spi.ClaimRequest;
 import dev.workgate.spi.WorkAvailableListener;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.SortedMap;
 import java.util.function.Consumer;
 
 /**
@@ -189,6 +192,18 @@ final class SimStore implements WorkOrderStore {
   public Page<WorkOrderView> query(WorkOrderQuery query) {
     alive();
     return shared.query(query);
+  }
+
+  @Override
+  public SortedMap<String, Long> count(WorkOrderQuery query, WorkOrderQuery.CountBy by) {
+    alive();
+    return shared.count(query, by);
+  }
+
+  @Override
+  public List<EndedCount> endedPerInterval(Instant from, Instant to, Duration interval) {
+    alive();
+    return shared.endedPerInterval(from, to, interval);
   }
 
   @Override

@@ -163,8 +163,15 @@ public final class WorkgateDemo implements Callable<Integer> {
           "The HTTP endpoint's port on 127.0.0.1; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
   int httpPort;
 
-  @Option(names = "--no-http", description = "Serve no HTTP endpoint.")
+  @Option(names = "--no-http", description = "Serve no HTTP endpoint (and so no console).")
   boolean noHttp;
+
+  @Option(
+      names = "--stay",
+      description =
+          "After the summary, keep the node and its console up until Ctrl-C, to look around the"
+              + " finished run, resubmit failed work and watch it run.")
+  boolean stay;
 
   @Option(
       names = "--fast",
@@ -342,7 +349,11 @@ public final class WorkgateDemo implements Callable<Integer> {
       }
       WorkgateHttpServer http = noHttp ? null : startHttp(workgate);
       try {
-        return drive(workgate, store, tracked, usedSeed);
+        int code = drive(workgate, store, tracked, usedSeed);
+        if (stay && http != null && !interrupted) {
+          stayUntilStopped(http);
+        }
+        return code;
       } finally {
         if (http != null) {
           http.close();
@@ -484,12 +495,35 @@ public final class WorkgateDemo implements Callable<Integer> {
     return null;
   }
 
+  /** Serves the console of the finished run until Ctrl-C. */
+  private void stayUntilStopped(WorkgateHttpServer http) throws InterruptedException {
+    java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+    onStop.set(stopped::countDown);
+    try {
+      out.printf(
+          "%nStill serving the console at http://127.0.0.1:%d/ (the node runs what you resubmit);"
+              + " Ctrl-C to stop.%n",
+          http.port());
+      out.flush();
+      stopped.await();
+    } finally {
+      onStop.set(null);
+    }
+  }
+
   private WorkgateHttpServer startHttp(Workgate workgate) {
     try {
-      WorkgateHttpServer http = WorkgateHttpServer.builder(workgate).port(httpPort).build();
+      // A token of this run: the console can then resubmit and cancel (changes always need one).
+      byte[] random = new byte[24];
+      new java.security.SecureRandom().nextBytes(random);
+      String token = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+      WorkgateHttpServer http =
+          WorkgateHttpServer.builder(workgate).port(httpPort).token(token).build();
       String base = "http://127.0.0.1:" + http.port();
       out.printf(
-          "HTTP endpoint: %s/api/queue/stats · %s/metrics · %s/health/ready%n", base, base, base);
+          "Console: %s/ (token for this run: %s) · API: %s/api/openapi.json · %s/metrics ·"
+              + " %s/health/ready%n",
+          base, token, base, base, base);
       return http;
     } catch (UncheckedIOException e) {
       err.printf(

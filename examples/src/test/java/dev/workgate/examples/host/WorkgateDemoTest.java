@@ -114,7 +114,7 @@ class WorkgateDemoTest {
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out())
         .contains("Workgate demo: new store")
-        .contains("HTTP endpoint: http://127.0.0.1:")
+        .contains("Console: http://127.0.0.1:")
         .contains("Summary: 30 work orders ended")
         .contains("not ended 0")
         .contains("failed and then succeeded on retry")

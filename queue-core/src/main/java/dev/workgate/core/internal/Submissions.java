@@ -171,7 +171,59 @@ public final class Submissions {
    */
   public WorkOrderId submit(WorkOrderSpec spec, WorkOrderId resubmittedFrom) {
     Objects.requireNonNull(spec, "spec");
+    return write(List.of(spec), resubmittedFrom).get(0).id();
+  }
+
+  /**
+   * As {@link #submit(WorkOrderSpec, WorkOrderId)}, telling also whether this call wrote the work
+   * order or found its idempotency key held.
+   *
+   * @param spec what to run
+   * @param resubmittedFrom the work order it replaces, or null for a new one
+   * @return its id, and whether it is new
+   * @throws NullPointerException if {@code spec} is null
+   * @throws QueueFullException as {@link #submit(WorkOrderSpec, WorkOrderId)}
+   * @throws WorkDoesNotFitException as {@link #submit(WorkOrderSpec, WorkOrderId)}
+   * @throws IllegalStateException as {@link #submit(WorkOrderSpec)}
+   * @throws StoreException if the store fails
+   */
+  public Outcome submitTracked(WorkOrderSpec spec, WorkOrderId resubmittedFrom) {
+    Objects.requireNonNull(spec, "spec");
     return write(List.of(spec), resubmittedFrom).get(0);
+  }
+
+  /**
+   * As {@link #submitAll}, telling also, for each spec, whether this call wrote its work order.
+   *
+   * @param specs what to run, in order; may be empty
+   * @return one outcome per spec, in the order of {@code specs}; a spec that repeats an idempotency
+   *     key earlier in the list is not new
+   * @throws NullPointerException if {@code specs} is or holds null; nothing is written
+   * @throws QueueFullException as {@link #submitAll}
+   * @throws WorkDoesNotFitException as {@link #submitAll}
+   * @throws IllegalStateException as {@link #submit(WorkOrderSpec)}
+   * @throws StoreException if the store fails
+   */
+  public List<Outcome> submitAllTracked(List<WorkOrderSpec> specs) {
+    Objects.requireNonNull(specs, "specs");
+    for (WorkOrderSpec spec : specs) {
+      Objects.requireNonNull(spec, "specs holds a null spec");
+    }
+    return specs.isEmpty() ? List.of() : write(List.copyOf(specs), null);
+  }
+
+  /**
+   * What one submitted spec became.
+   *
+   * @param id the work order's id
+   * @param created true if this submit wrote it; false if its idempotency key was already held (by
+   *     an earlier work order, or by a spec earlier in the same batch)
+   */
+  public record Outcome(WorkOrderId id, boolean created) {
+    /** Checks the id. */
+    public Outcome {
+      Objects.requireNonNull(id, "id");
+    }
   }
 
   /**
@@ -193,14 +245,23 @@ public final class Submissions {
     for (WorkOrderSpec spec : specs) {
       Objects.requireNonNull(spec, "specs holds a null spec");
     }
-    return specs.isEmpty() ? List.of() : write(List.copyOf(specs), null);
+    if (specs.isEmpty()) {
+      return List.of();
+    }
+    List<Outcome> written = write(List.copyOf(specs), null);
+    List<WorkOrderId> ids = new ArrayList<>(written.size());
+    for (Outcome w : written) {
+      ids.add(w.id());
+    }
+    return List.copyOf(ids);
   }
 
-  private List<WorkOrderId> write(List<WorkOrderSpec> specs, WorkOrderId resubmittedFrom) {
+  private List<Outcome> write(List<WorkOrderSpec> specs, WorkOrderId resubmittedFrom) {
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       int n = specs.size();
       WorkOrderId[] out = new WorkOrderId[n];
       int[] sameAs = new int[n];
+      boolean[] created = new boolean[n];
       Arrays.fill(sameAs, -1);
       Map<String, Integer> firstWithKey = new HashMap<>();
       List<AppendRequest> requests = new ArrayList<>(n);
@@ -224,6 +285,7 @@ public final class Submissions {
         admission.accept(effective);
         WorkOrderId id = Objects.requireNonNull(ids.get(), "the id supplier returned null");
         out[i] = id;
+        created[i] = true;
         requests.add(
             new AppendRequest(
                 id,
@@ -244,7 +306,11 @@ public final class Submissions {
         }
         afterSubmit.accept(adding.keySet());
       }
-      return List.of(out);
+      List<Outcome> result = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        result.add(new Outcome(out[i], created[i]));
+      }
+      return List.copyOf(result);
     }
     throw new IllegalStateException(
         "the idempotency keys of a submit kept changing hands under "

@@ -9,9 +9,11 @@ import dev.workgate.core.store.StoreView.NodeStatus;
 import dev.workgate.core.store.StoreView.QueueCounts;
 import dev.workgate.core.store.WorkOrderQuery.Page;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.SortedMap;
 
 /**
  * A {@link StoreView} that forwards to another and is nothing else: the wrapper behind {@link
@@ -48,6 +50,16 @@ final class ReadOnlyStoreView implements StoreView {
   @Override
   public Page<WorkOrderView> query(WorkOrderQuery query) {
     return store.query(query);
+  }
+
+  @Override
+  public SortedMap<String, Long> count(WorkOrderQuery query, WorkOrderQuery.CountBy by) {
+    return store.count(query, by);
+  }
+
+  @Override
+  public List<EndedCount> endedPerInterval(Instant from, Instant to, Duration interval) {
+    return store.endedPerInterval(from, to, interval);
   }
 
   @Override

@@ -117,12 +117,79 @@ public interface StoreView {
   Optional<WorkOrderView> find(WorkOrderId workOrderId);
 
   /**
-   * Views matching a query, in submission order, one page at a time.
+   * Views matching a query, in submission order, one page at a time: exactly the views {@code v}
+   * for which {@link WorkOrderQuery#matches query.matches(v)}, ordered by submission (the query's
+   * {@link WorkOrderQuery#order() order}), after its cursor, the first {@link
+   * WorkOrderQuery#limit() limit} of them. The page has a cursor when more views matched.
+   *
+   * <p><b>Cost.</b> Queue and states narrow the read through the (queue, state, submission) index,
+   * and on SQLite and PostgreSQL {@link WorkOrderQuery.Builder#resubmittedFrom resubmittedFrom}
+   * through an index of its own; the other filters (time range, types, error code, labels) are
+   * checked on the work orders read in submission order until the page is full, and a label filter
+   * reads each candidate's {@code Submitted} event. A selective filter over a large store may
+   * therefore read many rows for one page. See {@code docs/storage.md}, "Work-order queries".
+   *
+   * <p><b>Unreadable work orders</b> are skipped and quarantined (see {@link #quarantinedRows()}):
+   * a page may then hold fewer views than the limit while its cursor continues after them.
    *
    * @param query the query
    * @return a page of views
    */
   Page<WorkOrderView> query(WorkOrderQuery query);
+
+  /**
+   * Counts the work orders that match the query's filters ({@link WorkOrderQuery#matches}; its
+   * cursor, limit and order are ignored), grouped.
+   *
+   * <p>Keys are sorted ({@link String} order); groups with no work orders are absent, except for
+   * {@link WorkOrderQuery.CountBy#STATE}, which always lists all seven states by {@link
+   * WorkOrderState#name()}, 0 included. {@link WorkOrderQuery.CountBy#ERROR_CODE} counts only work
+   * orders that have a last error.
+   *
+   * <p><b>Cost.</b> One grouped statement over the matching work orders: a query by queue and
+   * states alone reads the (queue, state) index; other filters read the work orders they select, a
+   * label filter their {@code Submitted} events too. Counts come from the projection: a work order
+   * whose view cannot be read (see {@link #quarantinedRows()}) may be counted though {@link #query}
+   * skips it.
+   *
+   * <pre>{@code
+   * SortedMap<String, Long> failedByCode = store.count(
+   *     WorkOrderQuery.builder().queue("renders").states(WorkOrderState.FAILED).build(),
+   *     WorkOrderQuery.CountBy.ERROR_CODE);       // e.g. {OOM=2, TIMEOUT=17}
+   * }</pre>
+   *
+   * @param query the filters
+   * @param by what to group by
+   * @return an unmodifiable sorted map of group to count, each count at least 1 (at least 0 for
+   *     states)
+   */
+  SortedMap<String, Long> count(WorkOrderQuery query, WorkOrderQuery.CountBy by);
+
+  /**
+   * How many work orders ended ({@link WorkOrderState#COMPLETED COMPLETED}, {@link
+   * WorkOrderState#FAILED FAILED}, {@link WorkOrderState#CANCELLED CANCELLED}) in each interval of
+   * {@code [from, to)}: a work order counts in the interval that holds the time it ended, its
+   * view's {@link WorkOrderView#updatedAt()} (the time of its terminal event), by its state.
+   *
+   * <p>One bucket per interval, empty ones included, oldest first: bucket {@code k} covers {@code
+   * [from + k * interval, from + (k + 1) * interval)}, the last one cut at {@code to} (see {@link
+   * EndedCount#bucketStarts}). Work orders purged by retention ({@link #deleteTerminalBefore}) are
+   * gone and no longer counted.
+   *
+   * <p><b>Cost.</b> One grouped statement that reads the index of terminal work orders by the time
+   * they ended, from {@code from} to {@code to}: it costs the number of work orders that ended in
+   * the range, not the size of the store.
+   *
+   * @param from the start of the first interval (inclusive)
+   * @param to the end of the last interval (exclusive)
+   * @param interval the length of each interval: at least {@link EndedCount#MIN_INTERVAL}, a whole
+   *     number of microseconds
+   * @return the buckets, an unmodifiable list of at most {@link EndedCount#MAX_BUCKETS}
+   * @throws IllegalArgumentException if {@code from} is not before {@code to}, the interval is too
+   *     short, or there would be more than {@link EndedCount#MAX_BUCKETS} buckets (see {@link
+   *     EndedCount#bucketStarts} for every rule); the message names the argument
+   */
+  List<EndedCount> endedPerInterval(Instant from, Instant to, Duration interval);
 
   /**
    * How many work orders each queue has in each state.

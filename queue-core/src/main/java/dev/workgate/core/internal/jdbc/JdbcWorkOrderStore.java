@@ -5,6 +5,7 @@ import dev.workgate.core.Subscription;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.internal.jdbc.SqliteFiles.SqliteAccess;
+import dev.workgate.core.store.EndedCount;
 import dev.workgate.core.store.EventQuery;
 import dev.workgate.core.store.EventQuery.EventPage;
 import dev.workgate.core.store.PostgresOptions;
@@ -29,11 +30,13 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.SortedMap;
 import java.util.UUID;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -48,10 +51,11 @@ import org.slf4j.LoggerFactory;
  * (unique per work order), type, schema version, JSON data, time; indexed by stream, and for audit
  * queries by (time, position) and (type, time, position) (see {@link EventQuerySql}). {@code
  * <prefix>work_orders} is the projection, one row per work order, with partial indexes for claims
- * (queue, priority, submission), delayed work, leases, retries, retention, idempotency keys and
- * queries. {@code <prefix>meta} records the schema version; opening tables of an older version
- * upgrades them in the opening transaction. Every write changes the log and the projection in one
- * transaction. Times are kept to the microsecond.
+ * (queue, priority, submission), delayed work, leases, retries, retention and ended work,
+ * idempotency keys, resubmissions and queries (see {@link WorkOrderQuerySql}). {@code <prefix>meta}
+ * records the schema version; opening tables of an older version upgrades them in the opening
+ * transaction. Every write changes the log and the projection in one transaction. Times are kept to
+ * the microsecond.
  *
  * <p><b>SQLite</b> runs every write on one writer thread that commits concurrent writes in groups
  * (see {@link SqliteWriter}); reads use their own connections and, in WAL mode, never wait for the
@@ -419,6 +423,16 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
   @Override
   public Page<WorkOrderView> query(WorkOrderQuery query) {
     return reads.query(query);
+  }
+
+  @Override
+  public SortedMap<String, Long> count(WorkOrderQuery query, WorkOrderQuery.CountBy by) {
+    return reads.count(query, by);
+  }
+
+  @Override
+  public List<EndedCount> endedPerInterval(Instant from, Instant to, Duration interval) {
+    return reads.endedPerInterval(from, to, interval);
   }
 
   @Override

@@ -4,6 +4,7 @@ import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.store.EndedCount;
 import dev.workgate.core.store.EventQuery;
 import dev.workgate.core.store.EventQuery.EventPage;
 import dev.workgate.core.store.StoreException.UnreadableRowException;
@@ -12,24 +13,30 @@ import dev.workgate.core.store.StoreView.NodeStatus;
 import dev.workgate.core.store.StoreView.QueueCounts;
 import dev.workgate.core.store.WorkOrderQuery;
 import dev.workgate.core.store.WorkOrderQuery.Page;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Reads: work orders by id, key and query, histories, the log and audit queries, counts by queue
- * and state, due leases and retries, and the nodes table. An unreadable row is quarantined, then
- * skipped where a page is read and thrown where one work order is.
+ * and state and by a query's filters, work orders ended per interval, due leases and retries, and
+ * the nodes table. An unreadable row is quarantined, then skipped where a page is read and thrown
+ * where one work order is.
  *
  * <p>Thread-safe: holds no state of its own; reads run on the reader's connections.
  */
@@ -185,75 +192,230 @@ final class Reads {
   Page<WorkOrderView> query(WorkOrderQuery query) {
     Objects.requireNonNull(query, "query");
     t.ensureOpen();
-    List<Object> params = new ArrayList<>();
-    boolean newestFirst = query.order() == WorkOrderQuery.Order.NEWEST_FIRST;
-    StringBuilder sql = new StringBuilder(t.viewSelect);
-    if (!newestFirst) {
-      sql.append(" WHERE p.seq > ?");
-      params.add(query.after());
-    } else if (query.after() > 0) {
-      sql.append(" WHERE p.seq < ?");
-      params.add(query.after());
-    } else {
-      sql.append(" WHERE p.seq > ?");
-      params.add(0L);
+    WorkOrderQuerySql.Sql sql =
+        WorkOrderQuerySql.page(d, t.viewSelect, query, true, query.after(), query.limit() + 1);
+    Page<WorkOrderView> page =
+        reader.read(
+            "query",
+            c -> {
+              try (PreparedStatement ps = c.prepareStatement(sql.sql())) {
+                Tables.bind(ps, sql.params());
+                // Rows, not views, make the page: an unreadable work order is quarantined and
+                // skipped, so a page may hold fewer views than the limit.
+                List<WorkOrderView> items = new ArrayList<>();
+                int rows = 0;
+                long lastSeq = 0;
+                try (ResultSet rs = ps.executeQuery()) {
+                  while (rs.next()) {
+                    rows++;
+                    if (rows > query.limit()) {
+                      continue;
+                    }
+                    Row row = Row.read(rs, 1);
+                    lastSeq = row.seq();
+                    try {
+                      items.add(t.current(row, rs).view());
+                    } catch (UnreadableRowException e) {
+                      quarantine.add(e);
+                    }
+                  }
+                }
+                return new Page<>(
+                    items, rows > query.limit() ? OptionalLong.of(lastSeq) : OptionalLong.empty());
+              } catch (SQLException e) {
+                if (labelDataUnreadable(query, e)) {
+                  return null;
+                }
+                throw e;
+              }
+            });
+    return page != null ? page : reader.read("query", c -> queryMatchingLabelsHere(c, query));
+  }
+
+  /** Rows read at a time where this class filters labels itself. */
+  private static final int LABEL_SCAN_ROWS = 500;
+
+  /**
+   * Whether a statement filtering by labels failed because an event's data is not JSON that the
+   * database reads (a row damaged outside Workgate): then the labels are filtered here instead, so
+   * that one damaged row is skipped as every read of many work orders skips it, rather than failing
+   * the read.
+   */
+  private static boolean labelDataUnreadable(WorkOrderQuery query, SQLException e) {
+    if (query.labels().isEmpty()) {
+      return false;
     }
-    query
-        .queue()
-        .ifPresent(
-            q -> {
-              sql.append(" AND p.queue = ?");
-              params.add(q);
-            });
-    if (!query.states().isEmpty() && query.states().size() < WorkOrderState.values().length) {
-      sql.append(" AND p.state IN (").append(Tables.marks(query.states().size())).append(")");
-      query.states().forEach(s -> params.add(s.name()));
+    String state = e.getSQLState();
+    if (state != null) {
+      // PostgreSQL: a data exception (invalid JSON, an escape it cannot convert) or JSON nested
+      // deeper than the server's stack allows.
+      return state.startsWith("22") || state.equals("54001");
     }
-    query
-        .submittedFrom()
-        .ifPresent(
-            t -> {
-              sql.append(" AND p.submitted_at >= ?");
-              params.add(Row.ceilMicros(t));
+    String message = e.getMessage();
+    return message != null && message.contains("JSON");
+  }
+
+  /**
+   * {@link #query} with the labels checked on decoded views: the rows that the other filters select
+   * are read in the query's order, a chunk at a time, until the page and one more match.
+   */
+  private Page<WorkOrderView> queryMatchingLabelsHere(Connection c, WorkOrderQuery query)
+      throws SQLException {
+    List<WorkOrderView> items = new ArrayList<>();
+    long cursor = query.after();
+    long lastSeq = 0;
+    while (true) {
+      WorkOrderQuerySql.Sql sql =
+          WorkOrderQuerySql.page(d, t.viewSelect, query, false, cursor, LABEL_SCAN_ROWS);
+      int rows = 0;
+      try (PreparedStatement ps = c.prepareStatement(sql.sql())) {
+        Tables.bind(ps, sql.params());
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            rows++;
+            Row row = Row.read(rs, 1);
+            cursor = row.seq();
+            WorkOrderView view;
+            try {
+              view = t.current(row, rs).view();
+            } catch (UnreadableRowException e) {
+              quarantine.add(e);
+              continue;
+            }
+            if (query.matches(view)) {
+              if (items.size() == query.limit()) {
+                return new Page<>(items, OptionalLong.of(lastSeq));
+              }
+              items.add(view);
+              lastSeq = row.seq();
+            }
+          }
+        }
+      }
+      if (rows < LABEL_SCAN_ROWS) {
+        return new Page<>(items, OptionalLong.empty());
+      }
+    }
+  }
+
+  SortedMap<String, Long> count(WorkOrderQuery query, WorkOrderQuery.CountBy by) {
+    Objects.requireNonNull(query, "query");
+    Objects.requireNonNull(by, "by");
+    t.ensureOpen();
+    WorkOrderQuerySql.Sql sql = WorkOrderQuerySql.count(d, query, by);
+    TreeMap<String, Long> counts = new TreeMap<>();
+    if (by == WorkOrderQuery.CountBy.STATE) {
+      for (WorkOrderState state : WorkOrderState.values()) {
+        counts.put(state.name(), 0L);
+      }
+    }
+    boolean counted =
+        reader.read(
+            "count",
+            c -> {
+              try (PreparedStatement ps = c.prepareStatement(sql.sql())) {
+                Tables.bind(ps, sql.params());
+                try (ResultSet rs = ps.executeQuery()) {
+                  while (rs.next()) {
+                    counts.merge(rs.getString(1), rs.getLong(2), Long::sum);
+                  }
+                }
+                return true;
+              } catch (SQLException e) {
+                if (labelDataUnreadable(query, e)) {
+                  return false;
+                }
+                throw e;
+              }
             });
-    query
-        .submittedBefore()
-        .ifPresent(
-            t -> {
-              sql.append(" AND p.submitted_at < ?");
-              params.add(Row.ceilMicros(t));
-            });
-    sql.append(newestFirst ? " ORDER BY p.seq DESC LIMIT ?" : " ORDER BY p.seq LIMIT ?");
-    params.add(query.limit() + 1);
-    return reader.read(
-        "query",
+    if (!counted) {
+      reader.read(
+          "count",
+          c -> {
+            countMatchingLabelsHere(c, query, by, counts);
+            return null;
+          });
+    }
+    return Collections.unmodifiableSortedMap(counts);
+  }
+
+  /** {@link #count} with the labels checked on decoded views; unreadable ones are not counted. */
+  private void countMatchingLabelsHere(
+      Connection c, WorkOrderQuery query, WorkOrderQuery.CountBy by, Map<String, Long> counts)
+      throws SQLException {
+    // Every row the other filters select, in the query's order from the start (its cursor is
+    // not part of a count).
+    long cursor = 0;
+    while (true) {
+      WorkOrderQuerySql.Sql sql =
+          WorkOrderQuerySql.page(d, t.viewSelect, query, false, cursor, LABEL_SCAN_ROWS);
+      int rows = 0;
+      try (PreparedStatement ps = c.prepareStatement(sql.sql())) {
+        Tables.bind(ps, sql.params());
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            rows++;
+            Row row = Row.read(rs, 1);
+            cursor = row.seq();
+            try {
+              WorkOrderView view = t.current(row, rs).view();
+              if (query.matches(view)) {
+                by.keyOf(view).ifPresent(key -> counts.merge(key, 1L, Long::sum));
+              }
+            } catch (UnreadableRowException e) {
+              quarantine.add(e);
+            }
+          }
+        }
+      }
+      if (rows < LABEL_SCAN_ROWS) {
+        return;
+      }
+    }
+  }
+
+  List<EndedCount> endedPerInterval(Instant from, Instant to, Duration interval) {
+    List<Instant> starts = EndedCount.bucketStarts(from, to, interval);
+    t.ensureOpen();
+    long intervalMicros;
+    try {
+      intervalMicros =
+          Math.addExact(
+              Math.multiplyExact(interval.getSeconds(), 1_000_000L), interval.getNano() / 1_000);
+    } catch (ArithmeticException e) {
+      // Longer than any range allowed: every work order in range falls in bucket 0.
+      intervalMicros = Long.MAX_VALUE;
+    }
+    WorkOrderQuerySql.Sql sql =
+        WorkOrderQuerySql.ended(d, Row.ceilMicros(from), Row.ceilMicros(to), intervalMicros);
+    long[][] counts = new long[3][starts.size()];
+    reader.read(
+        "ended per interval",
         c -> {
-          try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-            Tables.bind(ps, params);
-            // Rows, not views, make the page: an unreadable work order is quarantined and
-            // skipped, so a page may hold fewer views than the limit.
-            List<WorkOrderView> items = new ArrayList<>();
-            int rows = 0;
-            long lastSeq = 0;
+          try (PreparedStatement ps = c.prepareStatement(sql.sql())) {
+            Tables.bind(ps, sql.params());
             try (ResultSet rs = ps.executeQuery()) {
               while (rs.next()) {
-                rows++;
-                if (rows > query.limit()) {
-                  continue;
-                }
-                Row row = Row.read(rs, 1);
-                lastSeq = row.seq();
-                try {
-                  items.add(t.current(row, rs).view());
-                } catch (UnreadableRowException e) {
-                  quarantine.add(e);
+                int state =
+                    switch (WorkOrderState.valueOf(rs.getString(1))) {
+                      case COMPLETED -> 0;
+                      case FAILED -> 1;
+                      default -> 2;
+                    };
+                long bucket = rs.getLong(2);
+                if (bucket >= 0 && bucket < starts.size()) {
+                  counts[state][(int) bucket] += rs.getLong(3);
                 }
               }
             }
-            return new Page<>(
-                items, rows > query.limit() ? OptionalLong.of(lastSeq) : OptionalLong.empty());
           }
+          return null;
         });
+    List<EndedCount> out = new ArrayList<>(starts.size());
+    for (int k = 0; k < starts.size(); k++) {
+      out.add(new EndedCount(starts.get(k), counts[0][k], counts[1][k], counts[2][k]));
+    }
+    return Collections.unmodifiableList(out);
   }
 
   QueueCounts counts() {

@@ -15,9 +15,10 @@ abstract class SqlDialect {
   /**
    * Version of the tables this code creates and reads; recorded in the meta table. 1: the tables
    * and the indexes of claims, leases, retries, retention, idempotency and streams. 2: adds the
-   * audit indexes ({@link #auditIndexes()}).
+   * audit indexes ({@link #auditIndexes()}). 3: adds the release count and the node table ({@link
+   * #nodesTable()}). 4: adds the index of resubmissions ({@link #resubmittedIndex()}).
    */
-  static final int SCHEMA_VERSION = 3;
+  static final int SCHEMA_VERSION = 4;
 
   final String prefix;
   final String events;
@@ -145,7 +146,21 @@ abstract class SqlDialect {
             + " (idempotency_key) WHERE idempotency_key IS NOT NULL",
         auditIndexes().get(0),
         auditIndexes().get(1),
-        nodesTable());
+        nodesTable(),
+        resubmittedIndex());
+  }
+
+  /**
+   * The index of resubmissions (schema version 4): the work orders resubmitted from a given one,
+   * for {@code WorkOrderQuery.resubmittedFrom}. Partial: most work orders are no resubmission.
+   * {@code IF NOT EXISTS}, as with {@link #auditIndexes()}: an operator may build it beforehand.
+   */
+  String resubmittedIndex() {
+    return "CREATE INDEX IF NOT EXISTS "
+        + prefix
+        + "wo_resubmitted ON "
+        + workOrders
+        + " (resubmitted_from) WHERE resubmitted_from IS NOT NULL";
   }
 
   /**
@@ -201,6 +216,9 @@ abstract class SqlDialect {
       return List.of(
           "ALTER TABLE " + workOrders + " ADD COLUMN releases INTEGER NOT NULL DEFAULT 0",
           nodesTable());
+    }
+    if (version == 3) {
+      return List.of(resubmittedIndex());
     }
     throw new IllegalArgumentException("no upgrade from schema version " + version);
   }

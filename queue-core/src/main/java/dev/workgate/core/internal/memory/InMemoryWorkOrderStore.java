@@ -9,6 +9,7 @@ import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.internal.ProjectionDiff;
+import dev.workgate.core.store.EndedCount;
 import dev.workgate.core.store.EventQuery;
 import dev.workgate.core.store.EventQuery.EventPage;
 import dev.workgate.core.store.RebuildReport;
@@ -29,6 +30,7 @@ import dev.workgate.spi.ListenerRegistry;
 import dev.workgate.spi.WorkAvailableListener;
 import dev.workgate.spi.WorkOrder;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -45,6 +47,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.PriorityQueue;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -56,14 +59,18 @@ import java.util.concurrent.ConcurrentHashMap;
  * appends and claims from many threads are serialised and all-or-nothing. {@link #find} reads
  * without locking. Nothing scans all work orders: per queue, pending work orders are indexed by
  * resource shape and then (priority, submission order), delayed ones by availability time; leases,
- * retries and terminal work orders are indexed by their times, and queries by (queue, state,
- * submission order). For {@link #queryEvents} the events of each type are kept in an array list
- * sorted by (recorded time, position): while the clock moves forward an event is appended to its
- * type's list (a tree insert per event cost a third of the append throughput), and one recorded
- * after the clock went back is inserted in place. An audit query binary-searches the lists of the
- * types it asks for to the place its range and cursor name and merges them, reading only the events
- * it returns and one more; a query by work order reads that work order's stream. Retention removes
- * deleted streams from the lists in one pass, as it does from the log.
+ * retries and terminal work orders are indexed by their times (the terminal index also serves
+ * {@link #endedPerInterval}), and queries and counts by (queue, state, submission order). A query's
+ * other filters (time range, types, labels, error code, resubmitted-from) are checked on the work
+ * orders of the (queue, state) indexes it reads, as a database checks them on the rows it reads; a
+ * count by queue or state without such filters adds up index sizes. For {@link #queryEvents} the
+ * events of each type are kept in an array list sorted by (recorded time, position): while the
+ * clock moves forward an event is appended to its type's list (a tree insert per event cost a third
+ * of the append throughput), and one recorded after the clock went back is inserted in place. An
+ * audit query binary-searches the lists of the types it asks for to the place its range and cursor
+ * name and merges them, reading only the events it returns and one more; a query by work order
+ * reads that work order's stream. Retention removes deleted streams from the lists in one pass, as
+ * it does from the log.
  *
  * <p>Thread-safe. Obtain through {@link dev.workgate.core.store.Stores#inMemory()}.
  */
@@ -615,7 +622,7 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
         if (it.hasNext()) {
           heads.add(it);
         }
-        if (!query.matchesTime(e.view.submittedAt())) {
+        if (!query.matches(e.view)) {
           continue;
         }
         if (items.size() == query.limit()) {
@@ -627,6 +634,80 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
       }
       return new Page<>(items, more ? OptionalLong.of(lastSeq) : OptionalLong.empty());
     }
+  }
+
+  @Override
+  public SortedMap<String, Long> count(WorkOrderQuery query, WorkOrderQuery.CountBy by) {
+    Objects.requireNonNull(query, "query");
+    Objects.requireNonNull(by, "by");
+    synchronized (lock) {
+      ensureOpen();
+      TreeMap<String, Long> counts = new TreeMap<>();
+      if (by == WorkOrderQuery.CountBy.STATE) {
+        for (WorkOrderState state : WorkOrderState.values()) {
+          counts.put(state.name(), 0L);
+        }
+      }
+      boolean onlyQueueAndState =
+          query.submittedFrom().isEmpty()
+              && query.submittedBefore().isEmpty()
+              && query.types().isEmpty()
+              && query.labels().isEmpty()
+              && query.errorCode().isEmpty()
+              && query.resubmittedFrom().isEmpty();
+      queues.forEach(
+          (name, q) -> {
+            if (query.queue().isPresent() && !query.queue().get().equals(name)) {
+              return;
+            }
+            q.byState.forEach(
+                (state, index) -> {
+                  if (!query.matchesState(state) || index.isEmpty()) {
+                    return;
+                  }
+                  if (onlyQueueAndState && by == WorkOrderQuery.CountBy.STATE) {
+                    counts.merge(state.name(), (long) index.size(), Long::sum);
+                  } else if (onlyQueueAndState && by == WorkOrderQuery.CountBy.QUEUE) {
+                    counts.merge(name, (long) index.size(), Long::sum);
+                  } else {
+                    for (Entry e : index.values()) {
+                      WorkOrder v = e.view;
+                      if (query.matches(v)) {
+                        by.keyOf(v).ifPresent(key -> counts.merge(key, 1L, Long::sum));
+                      }
+                    }
+                  }
+                });
+          });
+      return Collections.unmodifiableSortedMap(counts);
+    }
+  }
+
+  @Override
+  public List<EndedCount> endedPerInterval(Instant from, Instant to, Duration interval) {
+    List<Instant> starts = EndedCount.bucketStarts(from, to, interval);
+    long[][] counts = new long[3][starts.size()];
+    synchronized (lock) {
+      ensureOpen();
+      // Positions are at least 1, so (t, MIN_VALUE) sorts before every work order ended at t.
+      for (Map.Entry<TimeKey, Entry> ended :
+          terminal
+              .subMap(
+                  new TimeKey(from, Long.MIN_VALUE), true, new TimeKey(to, Long.MIN_VALUE), false)
+              .entrySet()) {
+        int bucket = (int) Duration.between(from, ended.getKey().at()).dividedBy(interval);
+        switch (ended.getValue().view.state()) {
+          case COMPLETED -> counts[0][bucket]++;
+          case FAILED -> counts[1][bucket]++;
+          default -> counts[2][bucket]++;
+        }
+      }
+    }
+    List<EndedCount> out = new ArrayList<>(starts.size());
+    for (int k = 0; k < starts.size(); k++) {
+      out.add(new EndedCount(starts.get(k), counts[0][k], counts[1][k], counts[2][k]));
+    }
+    return Collections.unmodifiableList(out);
   }
 
   private static final class PeekingIterator {

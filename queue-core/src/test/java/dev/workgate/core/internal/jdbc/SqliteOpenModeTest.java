@@ -23,6 +23,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
@@ -191,6 +192,45 @@ class SqliteOpenModeTest {
         .isInstanceOf(StoreException.class)
         .hasMessageContaining("schema version 999");
     assertThat(fingerprint(file)).isEqualTo(before);
+  }
+
+  @ParameterizedTest
+  @EnumSource(
+      value = OpenMode.class,
+      names = {"EXISTING", "READ_ONLY"})
+  void an_older_schema_version_is_refused_and_left_for_a_node_to_upgrade(OpenMode mode)
+      throws Exception {
+    Path file = workgateStore(dir.resolve("workgate.db"));
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+        Statement st = c.createStatement()) {
+      // What schema version 3 left: no index of resubmissions.
+      st.execute("DROP INDEX workgate_wo_resubmitted");
+      st.execute("UPDATE workgate_meta SET value = '3' WHERE key = 'schema_version'");
+    }
+    String before = fingerprint(file);
+
+    assertThatThrownBy(() -> Stores.sqlite(file, options(mode)))
+        .isInstanceOf(StoreException.class)
+        .hasMessageContaining("holds Workgate schema version 3")
+        .hasMessageContaining("reads version " + SqlDialect.SCHEMA_VERSION)
+        .hasMessageContaining("Start a node on it once");
+    assertThat(fingerprint(file)).isEqualTo(before);
+
+    try (WorkOrderStore node = Stores.sqlite(file)) {
+      submit(node);
+    }
+    try (WorkOrderStore store = Stores.sqlite(file, options(mode));
+        Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT (SELECT value FROM workgate_meta WHERE key = 'schema_version'),"
+                    + " (SELECT count(*) FROM sqlite_master WHERE name = 'workgate_wo_resubmitted')")) {
+      assertThat(store.query(WorkOrderQuery.builder().build()).items()).hasSize(2);
+      rs.next();
+      assertThat(rs.getString(1)).isEqualTo(String.valueOf(SqlDialect.SCHEMA_VERSION));
+      assertThat(rs.getInt(2)).as("index of resubmissions").isEqualTo(1);
+    }
   }
 
   @Test

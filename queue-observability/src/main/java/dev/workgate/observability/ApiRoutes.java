@@ -1,0 +1,808 @@
+package dev.workgate.observability;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.workgate.WorkgateClient;
+import dev.workgate.WorkgateClient.Submission;
+import dev.workgate.core.QueueFullException;
+import dev.workgate.core.ResourceRequest;
+import dev.workgate.core.WorkDoesNotFitException;
+import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.WorkOrderSpec;
+import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.store.EndedCount;
+import dev.workgate.core.store.StoreView.NodeStatus;
+import dev.workgate.core.store.WorkOrderQuery;
+import dev.workgate.core.store.WorkOrderQuery.CountBy;
+import dev.workgate.core.store.WorkOrderQuery.Page;
+import dev.workgate.observability.Routes.BadParameter;
+import dev.workgate.observability.WorkgateHttpServer.Response;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SortedMap;
+
+/**
+ * The work-order routes an operator and the console use beyond reading one work order: list and
+ * search, counts, failures by error code, throughput, nodes, the overview, submit (one and a
+ * batch), resubmit, and bulk resubmit and cancel over a filter. {@link Routes} checks the method,
+ * the token and the Host before calling here; everything a client can get wrong in the parameters
+ * or the body is a 4xx naming it, and a refused request changes nothing.
+ *
+ * <p>Payloads and results are never in a list, a count or a bulk answer; {@link #workOrder} adds
+ * them only when asked for by name, and only for a caller that gave the token.
+ *
+ * <p>Thread-safe: holds no state between requests.
+ */
+final class ApiRoutes {
+  /** The page size of a list when none is given. */
+  static final int DEFAULT_PAGE = 50;
+
+  /** The largest page of a list. */
+  static final int MAX_PAGE = 500;
+
+  /** The most work orders one batch submit may hold. */
+  static final int MAX_BATCH = 1000;
+
+  /** The most work orders one bulk action changes; the answer says if more matched. */
+  static final int MAX_BULK = 1000;
+
+  /** The longest body of one submit (its payload included). */
+  static final int MAX_SUBMIT_BYTES = 256 * 1024;
+
+  /** The longest body of a bulk action (a filter and a reason). */
+  static final int MAX_BULK_BYTES = 8 * 1024;
+
+  /**
+   * How recent a node's heartbeat must be for {@code live}: two of the default 30 s leases, so a
+   * node that renews on time is never shown as gone.
+   */
+  static final Duration NODE_LIVE_FOR = Duration.ofSeconds(60);
+
+  /** How many later resubmissions a work order's view lists. */
+  private static final int RESUBMISSIONS_SHOWN = 20;
+
+  private static final Set<String> LIST_PARAMETERS = with("order", "limit", "cursor");
+  private static final Set<String> SUBMIT_FIELDS =
+      Set.of(
+          "type",
+          "queue",
+          "payload",
+          "priority",
+          "idempotencyKey",
+          "labels",
+          "maxAttempts",
+          "timeoutSeconds",
+          "notBefore",
+          "resources");
+  private static final Set<WorkOrderState> RESUBMITTABLE =
+      EnumSet.of(WorkOrderState.FAILED, WorkOrderState.CANCELLED);
+  private static final Set<WorkOrderState> CANCELLABLE =
+      EnumSet.of(
+          WorkOrderState.PENDING,
+          WorkOrderState.WAITING_RETRY,
+          WorkOrderState.PREPARING,
+          WorkOrderState.RUNNING);
+
+  private final Backend backend;
+  private final Clock clock;
+  private final WorkgateHealth health;
+
+  ApiRoutes(Backend backend, Clock clock, WorkgateHealth health) {
+    this.backend = backend;
+    this.clock = clock;
+    this.health = health;
+  }
+
+  private static Set<String> with(String... more) {
+    java.util.HashSet<String> s = new java.util.HashSet<>(WorkOrderFilter.PARAMETERS);
+    s.addAll(List.of(more));
+    return Set.copyOf(s);
+  }
+
+  // ---- reads --------------------------------------------------------------------------------
+
+  /** {@code GET /api/work-orders}: a filtered page, newest first unless asked otherwise. */
+  Response list(Map<String, List<String>> query) throws BadParameter {
+    known(query, LIST_PARAMETERS);
+    WorkOrderQuery.Builder q = WorkOrderFilter.fromQuery(query).query();
+    String order = Routes.single(query, "order");
+    if (order == null || order.equals("newest")) {
+      q.order(WorkOrderQuery.Order.NEWEST_FIRST);
+    } else if (order.equals("oldest")) {
+      q.order(WorkOrderQuery.Order.OLDEST_FIRST);
+    } else {
+      throw new BadParameter("order", "order must be 'newest' or 'oldest'");
+    }
+    q.limit(wholeNumber(query, "limit", 1, MAX_PAGE, DEFAULT_PAGE));
+    String cursor = Routes.single(query, "cursor");
+    if (cursor != null) {
+      long c;
+      try {
+        c = Long.parseLong(cursor);
+      } catch (NumberFormatException e) {
+        c = -1;
+      }
+      if (c < 1) {
+        throw new BadParameter("cursor", "cursor must be a nextCursor this route returned");
+      }
+      q.after(c);
+    }
+    Page<WorkOrderView> page = backend.store().query(q.build());
+    ObjectNode n = JsonViews.MAPPER.createObjectNode();
+    ArrayNode items = n.putArray("items");
+    page.items().forEach(v -> items.add(JsonViews.view(v)));
+    page.nextCursor().ifPresent(c -> n.put("nextCursor", Long.toString(c)));
+    return Response.json(200, n);
+  }
+
+  /** {@code GET /api/work-orders/counts}: counts by state for a filter. */
+  Response counts(Map<String, List<String>> query) throws BadParameter {
+    known(query, WorkOrderFilter.PARAMETERS);
+    SortedMap<String, Long> counts =
+        backend.store().count(WorkOrderFilter.fromQuery(query).query().build(), CountBy.STATE);
+    ObjectNode n = JsonViews.MAPPER.createObjectNode();
+    ObjectNode byState = n.putObject("counts");
+    long total = 0;
+    for (WorkOrderState s : WorkOrderState.values()) {
+      long c = counts.getOrDefault(s.name(), 0L);
+      byState.put(s.name(), c);
+      total += c;
+    }
+    n.put("total", total);
+    return Response.json(200, n);
+  }
+
+  /** {@code GET /api/failures}: FAILED work orders grouped by their last error's code. */
+  Response failures(Map<String, List<String>> query) throws BadParameter {
+    known(query, Set.of("queue", "type", "label", "from", "to"));
+    WorkOrderFilter filter =
+        WorkOrderFilter.fromQuery(query).withStates(EnumSet.of(WorkOrderState.FAILED));
+    SortedMap<String, Long> groups =
+        backend.store().count(filter.query().build(), CountBy.ERROR_CODE);
+    List<Map.Entry<String, Long>> sorted = new ArrayList<>(groups.entrySet());
+    sorted.sort(
+        Map.Entry.<String, Long>comparingByValue(Comparator.reverseOrder())
+            .thenComparing(Map.Entry.comparingByKey()));
+    ObjectNode n = JsonViews.MAPPER.createObjectNode();
+    ArrayNode out = n.putArray("groups");
+    for (Map.Entry<String, Long> g : sorted) {
+      ObjectNode o = out.addObject();
+      o.put("errorCode", g.getKey());
+      o.put("count", g.getValue());
+    }
+    return Response.json(200, n);
+  }
+
+  /** {@code GET /api/throughput?minutes=}: work orders that ended per minute. */
+  Response throughput(Map<String, List<String>> query) throws BadParameter {
+    known(query, Set.of("minutes"));
+    int minutes = wholeNumber(query, "minutes", 1, 1440, 60);
+    return Response.json(200, throughput(clock.instant(), minutes));
+  }
+
+  private ObjectNode throughput(Instant now, int minutes) {
+    Instant to = now.truncatedTo(ChronoUnit.MINUTES).plus(Duration.ofMinutes(1));
+    Instant from = to.minus(Duration.ofMinutes(minutes));
+    List<EndedCount> buckets = backend.store().endedPerInterval(from, to, Duration.ofMinutes(1));
+    ObjectNode n = JsonViews.MAPPER.createObjectNode();
+    JsonViews.time(n, "from", from);
+    JsonViews.time(n, "to", to);
+    n.put("bucketSeconds", 60);
+    ArrayNode out = n.putArray("buckets");
+    for (EndedCount b : buckets) {
+      ObjectNode o = out.addObject();
+      JsonViews.time(o, "start", b.start());
+      o.put("completed", b.completed());
+      o.put("failed", b.failed());
+      o.put("cancelled", b.cancelled());
+    }
+    return n;
+  }
+
+  /** {@code GET /api/nodes}: the node table. */
+  Response nodes(Map<String, List<String>> query) throws BadParameter {
+    known(query, Set.of());
+    ObjectNode n = JsonViews.MAPPER.createObjectNode();
+    n.set("nodes", nodes(clock.instant()));
+    return Response.json(200, n);
+  }
+
+  private ArrayNode nodes(Instant now) {
+    ArrayNode out = JsonViews.MAPPER.createArrayNode();
+    List<NodeStatus> rows = new ArrayList<>(backend.store().nodes());
+    rows.sort(Comparator.comparing(NodeStatus::id));
+    for (NodeStatus s : rows) {
+      ObjectNode o = out.addObject();
+      o.put("id", s.id());
+      o.put("slots", s.slots());
+      o.put("slotsInUse", s.slotsInUse());
+      o.put("memoryMb", s.memoryMb());
+      o.put("memoryMbInUse", s.memoryMbInUse());
+      o.put("pressure", s.pressure());
+      o.put("version", s.version());
+      JsonViews.time(o, "startedAt", s.startedAt());
+      JsonViews.time(o, "lastHeartbeat", s.lastHeartbeat());
+      Duration age = Duration.between(s.lastHeartbeat(), now);
+      JsonViews.seconds(o, "heartbeatAgeSeconds", age.isNegative() ? Duration.ZERO : age);
+      o.put("live", s.isLive(now, NODE_LIVE_FOR));
+    }
+    return out;
+  }
+
+  /**
+   * {@code GET /api/overview}: what the console's first page shows, in one request: counts by queue
+   * and state, the oldest pending work order and its wait, the last hour's throughput, the nodes
+   * and the health report.
+   */
+  Response overview(Map<String, List<String>> query) throws BadParameter {
+    known(query, Set.of());
+    Instant now = clock.instant();
+    ObjectNode n = JsonViews.MAPPER.createObjectNode();
+    ObjectNode stats = backend.stats(now);
+    ObjectNode counts = n.putObject("counts");
+    counts.set("queues", stats.get("queues"));
+    counts.set("totals", stats.get("totals"));
+    if (stats.has("activeSlots")) {
+      n.put("activeSlots", stats.get("activeSlots").asInt());
+      n.put("maxSlots", stats.get("maxSlots").asInt());
+      n.put("pressure", stats.get("pressure").asText());
+    }
+    Page<WorkOrderView> oldest =
+        backend
+            .store()
+            .query(WorkOrderQuery.builder().states(WorkOrderState.PENDING).limit(1).build());
+    if (!oldest.items().isEmpty()) {
+      WorkOrderView v = oldest.items().get(0);
+      ObjectNode o = n.putObject("oldestPending");
+      o.put("id", v.id().value());
+      o.put("queue", v.queue());
+      o.put("type", v.type());
+      JsonViews.time(o, "submittedAt", v.submittedAt());
+      JsonViews.time(o, "availableAt", v.availableAt());
+      Duration wait = Duration.between(v.availableAt(), now);
+      JsonViews.seconds(o, "waitSeconds", wait.isNegative() ? Duration.ZERO : wait);
+    }
+    n.set("throughput", throughput(now, 60));
+    n.set("nodes", nodes(now));
+    n.set("health", HealthJson.toJson(health.check()));
+    JsonViews.time(n, "at", now);
+    return Response.json(200, n);
+  }
+
+  /**
+   * {@code GET /api/work-orders/{id}}: the view, the work orders resubmitted from it, and, when
+   * asked for with {@code include=payload,result} by a caller that gave the token, its payload and
+   * result.
+   */
+  Response workOrder(String rawId, Map<String, List<String>> query, boolean withToken)
+      throws BadParameter {
+    known(query, Set.of("include"));
+    WorkOrderId id = id(rawId);
+    boolean payload = false;
+    boolean result = false;
+    String include = Routes.single(query, "include");
+    if (query.getOrDefault("include", List.of()).size() > 1) {
+      throw new BadParameter("include", "parameter 'include' given twice");
+    }
+    if (include != null) {
+      for (String part : include.split(",", -1)) {
+        switch (part.trim()) {
+          case "payload" -> payload = true;
+          case "result" -> result = true;
+          default ->
+              throw new BadParameter(
+                  "include",
+                  "include names 'payload' and/or 'result', got '" + Routes.shorten(part) + "'");
+        }
+      }
+      if (!withToken) {
+        return Response.error(
+            403,
+            "payloads and results are served only to a caller with the token; start the endpoint"
+                + " with a token to read them");
+      }
+    }
+    Optional<WorkOrderView> found = backend.store().find(id);
+    if (found.isEmpty()) {
+      return Routes.notFound(id);
+    }
+    WorkOrderView v = found.get();
+    ObjectNode n = JsonViews.view(v);
+    ArrayNode as = n.putArray("resubmittedAs");
+    backend
+        .store()
+        .query(WorkOrderQuery.builder().resubmittedFrom(id).limit(RESUBMISSIONS_SHOWN).build())
+        .items()
+        .forEach(r -> as.add(r.id().value()));
+    if (payload) {
+      n.set("payload", v.spec().payload());
+    }
+    if (result) {
+      n.set("result", v.result().orElse(JsonViews.MAPPER.nullNode()));
+    }
+    return Response.json(200, n);
+  }
+
+  // ---- changes ------------------------------------------------------------------------------
+
+  /** {@code POST /api/work-orders}: one work order; 201 if new, 200 if its key was held. */
+  Response submit(HttpRequest request) throws BadParameter {
+    JsonNode body = body(request, MAX_SUBMIT_BYTES);
+    if (body == null) {
+      return tooLarge(MAX_SUBMIT_BYTES);
+    }
+    WorkOrderSpec spec = spec(body, "");
+    Submission s;
+    try {
+      s = backend.client().submitTracked(spec);
+    } catch (RuntimeException e) {
+      return refused(e, false);
+    }
+    ObjectNode n = JsonViews.MAPPER.createObjectNode();
+    n.put("id", s.id().value());
+    n.put("created", s.created());
+    return Response.json(s.created() ? 201 : 200, n);
+  }
+
+  /** {@code POST /api/work-orders/batch}: all of them in one atomic append, or none. */
+  Response batch(HttpRequest request) throws BadParameter {
+    JsonNode body = body(request, WorkgateHttpServer.MAX_BODY_BYTES);
+    if (body == null) {
+      return tooLarge(WorkgateHttpServer.MAX_BODY_BYTES);
+    }
+    onlyFields(body, Set.of("items"));
+    JsonNode items = body.get("items");
+    if (items == null || !items.isArray() || items.isEmpty()) {
+      throw new BadParameter("items", "items must be a non-empty array of work orders");
+    }
+    if (items.size() > MAX_BATCH) {
+      throw new BadParameter(
+          "items", "a batch holds at most " + MAX_BATCH + " work orders, got " + items.size());
+    }
+    List<WorkOrderSpec> specs = new ArrayList<>(items.size());
+    for (int i = 0; i < items.size(); i++) {
+      specs.add(spec(items.get(i), "items[" + i + "]."));
+    }
+    List<Submission> done;
+    try {
+      done = backend.client().submitAllTracked(specs);
+    } catch (RuntimeException e) {
+      return refused(e, false);
+    }
+    ObjectNode n = JsonViews.MAPPER.createObjectNode();
+    ArrayNode ids = n.putArray("ids");
+    ArrayNode created = n.putArray("created");
+    for (Submission s : done) {
+      ids.add(s.id().value());
+      created.add(s.created());
+    }
+    return Response.json(201, n);
+  }
+
+  /**
+   * {@code POST /api/work-orders/{id}/resubmit}: at most once per work order ({@link
+   * WorkgateClient#resubmitOnce}); a repeat answers 200 with the first resubmission.
+   */
+  Response resubmit(String rawId) throws BadParameter {
+    WorkOrderId id = id(rawId);
+    Optional<WorkOrderView> old = backend.store().find(id);
+    if (old.isEmpty()) {
+      return Routes.notFound(id);
+    }
+    if (!RESUBMITTABLE.contains(old.get().state())) {
+      return Response.error(
+          409,
+          "only a FAILED or CANCELLED work order can be resubmitted; "
+              + id.value()
+              + " is "
+              + old.get().state());
+    }
+    Submission s;
+    try {
+      s = backend.client().resubmitOnce(id);
+    } catch (RuntimeException e) {
+      return refused(e, true);
+    }
+    ObjectNode n = JsonViews.MAPPER.createObjectNode();
+    n.put("id", s.id().value());
+    n.put("resubmittedFrom", id.value());
+    n.put("created", s.created());
+    return Response.json(s.created() ? 201 : 200, n);
+  }
+
+  /** {@code POST /api/work-orders/bulk/resubmit}: every FAILED (or CANCELLED) match, once each. */
+  Response bulkResubmit(HttpRequest request) throws BadParameter {
+    JsonNode body = body(request, MAX_BULK_BYTES);
+    if (body == null) {
+      return tooLarge(MAX_BULK_BYTES);
+    }
+    onlyFields(body, Set.of("filter", "limit"));
+    WorkOrderFilter filter = WorkOrderFilter.fromJson(body.get("filter"));
+    if (filter.states().isEmpty()) {
+      filter = filter.withStates(EnumSet.of(WorkOrderState.FAILED));
+    } else if (!RESUBMITTABLE.containsAll(filter.states())) {
+      throw new BadParameter("state", "bulk resubmit takes FAILED and CANCELLED work orders only");
+    }
+    int limit = limit(body);
+    Matches matches = matches(filter, limit);
+    ArrayNode created = JsonViews.MAPPER.createArrayNode();
+    ArrayNode refused = JsonViews.MAPPER.createArrayNode();
+    for (WorkOrderId id : matches.ids) {
+      try {
+        Submission s = backend.client().resubmitOnce(id);
+        if (s.created()) {
+          ObjectNode o = created.addObject();
+          o.put("from", id.value());
+          o.put("id", s.id().value());
+        } else {
+          refusal(refused, id, "already resubmitted as " + s.id().value());
+        }
+      } catch (QueueFullException | IllegalArgumentException | IllegalStateException e) {
+        refusal(refused, id, Routes.shorten(e.getMessage(), 300));
+      }
+    }
+    ObjectNode n = JsonViews.MAPPER.createObjectNode();
+    n.put("matched", matches.ids.size());
+    n.put("changed", created.size());
+    n.set("created", created);
+    n.set("refused", refused);
+    n.put("more", matches.more);
+    return Response.json(200, n);
+  }
+
+  /** {@code POST /api/work-orders/bulk/cancel}: every match that has not ended. */
+  Response bulkCancel(HttpRequest request) throws BadParameter {
+    JsonNode body = body(request, MAX_BULK_BYTES);
+    if (body == null) {
+      return tooLarge(MAX_BULK_BYTES);
+    }
+    onlyFields(body, Set.of("filter", "limit", "reason"));
+    WorkOrderFilter filter = WorkOrderFilter.fromJson(body.get("filter"));
+    if (filter.states().isEmpty()) {
+      filter = filter.withStates(CANCELLABLE);
+    } else if (!CANCELLABLE.containsAll(filter.states())) {
+      throw new BadParameter(
+          "state",
+          "bulk cancel takes PENDING, WAITING_RETRY, PREPARING and RUNNING work orders only");
+    }
+    String reason = Routes.reason(body.get("reason"), "cancelled over HTTP (bulk)");
+    int limit = limit(body);
+    Matches matches = matches(filter, limit);
+    ArrayNode cancelled = JsonViews.MAPPER.createArrayNode();
+    ArrayNode refused = JsonViews.MAPPER.createArrayNode();
+    for (WorkOrderId id : matches.ids) {
+      try {
+        if (backend.cancel(id, reason).cancelled()) {
+          cancelled.add(id.value());
+        } else {
+          refusal(refused, id, "it had already ended");
+        }
+      } catch (IllegalArgumentException e) {
+        refusal(refused, id, "it no longer exists");
+      } catch (IllegalStateException e) {
+        refusal(refused, id, "it kept changing; try again");
+      }
+    }
+    ObjectNode n = JsonViews.MAPPER.createObjectNode();
+    n.put("matched", matches.ids.size());
+    n.put("changed", cancelled.size());
+    n.set("cancelled", cancelled);
+    n.set("refused", refused);
+    n.put("more", matches.more);
+    return Response.json(200, n);
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  /** Up to {@code limit} matching ids, oldest first, and whether more matched. */
+  private record Matches(List<WorkOrderId> ids, boolean more) {}
+
+  private Matches matches(WorkOrderFilter filter, int limit) throws BadParameter {
+    List<WorkOrderId> ids = new ArrayList<>();
+    long cursor = 0;
+    while (true) {
+      WorkOrderQuery.Builder q =
+          filter.query().order(WorkOrderQuery.Order.OLDEST_FIRST).limit(MAX_PAGE);
+      if (cursor > 0) {
+        q.after(cursor);
+      }
+      Page<WorkOrderView> page = backend.store().query(q.build());
+      for (WorkOrderView v : page.items()) {
+        if (ids.size() == limit) {
+          return new Matches(ids, true);
+        }
+        ids.add(v.id());
+      }
+      if (page.nextCursor().isEmpty()) {
+        return new Matches(ids, false);
+      }
+      cursor = page.nextCursor().getAsLong();
+    }
+  }
+
+  private static void refusal(ArrayNode refused, WorkOrderId id, String reason) {
+    ObjectNode o = refused.addObject();
+    o.put("id", id.value());
+    o.put("reason", reason);
+  }
+
+  private static int limit(JsonNode body) throws BadParameter {
+    JsonNode l = body.get("limit");
+    if (l == null || l.isNull()) {
+      return MAX_BULK;
+    }
+    if (!l.canConvertToInt() || !l.isIntegralNumber() || l.asInt() < 1 || l.asInt() > MAX_BULK) {
+      throw new BadParameter("limit", "limit must be a whole number within 1.." + MAX_BULK);
+    }
+    return l.asInt();
+  }
+
+  /**
+   * A submit's or resubmit's refusal by the client, as the HTTP status that says it: a full queue
+   * 429, work no node could run 422, a resubmitted work order deleted meanwhile 404, a state that
+   * changed meanwhile (or a key that kept changing hands) 409.
+   */
+  private static Response refused(RuntimeException e, boolean resubmit) {
+    if (e instanceof QueueFullException) {
+      return Response.json(429, JsonViews.error(Routes.shorten(e.getMessage(), 300)));
+    }
+    if (e instanceof WorkDoesNotFitException) {
+      return Response.error(422, Routes.shorten(e.getMessage(), 300));
+    }
+    if (e instanceof IllegalArgumentException) {
+      return resubmit
+          ? Response.error(404, Routes.shorten(e.getMessage(), 300))
+          : Response.badParameter("body", Routes.shorten(e.getMessage(), 300));
+    }
+    if (e instanceof IllegalStateException) {
+      return Response.error(409, Routes.shorten(e.getMessage(), 300));
+    }
+    throw e;
+  }
+
+  private static Response tooLarge(int limit) {
+    return Response.error(413, "request body larger than " + limit + " bytes");
+  }
+
+  private static WorkOrderId id(String raw) throws BadParameter {
+    return Routes.parseId(raw)
+        .orElseThrow(
+            () -> new BadParameter("id", "'" + Routes.shorten(raw) + "' is not a work-order id"));
+  }
+
+  private static void known(Map<String, List<String>> query, Set<String> names)
+      throws BadParameter {
+    for (String name : query.keySet()) {
+      if (!names.contains(name)) {
+        throw new BadParameter(
+            name,
+            "unknown parameter '"
+                + Routes.shorten(name)
+                + "'; known: "
+                + String.join(", ", new java.util.TreeSet<>(names)));
+      }
+    }
+  }
+
+  private static int wholeNumber(
+      Map<String, List<String>> query, String name, int min, int max, int dflt)
+      throws BadParameter {
+    List<String> values = query.get(name);
+    if (values == null) {
+      return dflt;
+    }
+    if (values.size() > 1) {
+      throw new BadParameter(name, "parameter '" + name + "' given twice");
+    }
+    int n;
+    try {
+      n = Integer.parseInt(values.get(0));
+    } catch (NumberFormatException e) {
+      throw new BadParameter(name, name + " must be a whole number");
+    }
+    if (n < min || n > max) {
+      throw new BadParameter(name, name + " must be within " + min + ".." + max + ", got " + n);
+    }
+    return n;
+  }
+
+  /**
+   * The body as one JSON object, or null if it was over {@code limit} bytes.
+   *
+   * @throws BadParameter if it is missing or not one JSON object
+   */
+  private static JsonNode body(HttpRequest request, int limit) throws BadParameter {
+    byte[] bytes = request.body();
+    if (bytes == null || bytes.length > limit) {
+      return null;
+    }
+    if (bytes.length == 0) {
+      throw new BadParameter("body", "the body must be a JSON object");
+    }
+    JsonNode json;
+    try {
+      json = Routes.STRICT_BODY.readTree(bytes);
+    } catch (MismatchedInputException e) {
+      throw new BadParameter("body", "the body must be one JSON object that names each field once");
+    } catch (IOException e) {
+      throw new BadParameter("body", "the body is not JSON");
+    }
+    if (json == null || !json.isObject()) {
+      throw new BadParameter("body", "the body must be a JSON object");
+    }
+    return json;
+  }
+
+  private static void onlyFields(JsonNode json, Set<String> fields) throws BadParameter {
+    for (var it = json.fieldNames(); it.hasNext(); ) {
+      String field = it.next();
+      if (!fields.contains(field)) {
+        throw new BadParameter(
+            field,
+            "unknown field '"
+                + Routes.shorten(field)
+                + "'; known: "
+                + String.join(", ", new java.util.TreeSet<>(fields)));
+      }
+    }
+  }
+
+  /**
+   * A spec from a submit's JSON: {@code type} (required), {@code queue}, {@code payload}, {@code
+   * priority}, {@code idempotencyKey}, {@code labels}, {@code maxAttempts}, {@code timeoutSeconds},
+   * {@code notBefore}, {@code resources}.
+   *
+   * @param prefix the field's path in the body, for messages ({@code items[3].})
+   */
+  static WorkOrderSpec spec(JsonNode json, String prefix) throws BadParameter {
+    if (json == null || !json.isObject()) {
+      throw new BadParameter(
+          prefix.isEmpty() ? "body" : prefix.substring(0, prefix.length() - 1),
+          "a work order must be a JSON object");
+    }
+    for (var it = json.fieldNames(); it.hasNext(); ) {
+      String field = it.next();
+      if (!SUBMIT_FIELDS.contains(field)) {
+        throw new BadParameter(
+            prefix + field,
+            "unknown field '"
+                + Routes.shorten(field)
+                + "'; known: "
+                + String.join(", ", new java.util.TreeSet<>(SUBMIT_FIELDS)));
+      }
+    }
+    JsonNode type = json.get("type");
+    if (type == null || !type.isTextual()) {
+      throw new BadParameter(prefix + "type", "type must be given as a string");
+    }
+    WorkOrderSpec.Builder b = WorkOrderSpec.builder(type.asText());
+    String queue = string(json, prefix, "queue");
+    if (queue != null) {
+      b.queue(queue);
+    }
+    if (json.has("payload")) {
+      b.payload(json.get("payload"));
+    }
+    Integer priority = integer(json, prefix, "priority");
+    if (priority != null) {
+      b.priority(priority);
+    }
+    String key = string(json, prefix, "idempotencyKey");
+    if (key != null) {
+      b.idempotencyKey(key);
+    }
+    Integer maxAttempts = integer(json, prefix, "maxAttempts");
+    if (maxAttempts != null) {
+      b.maxAttempts(maxAttempts);
+    }
+    JsonNode timeout = json.get("timeoutSeconds");
+    if (timeout != null && !timeout.isNull()) {
+      if (!timeout.isNumber()
+          || timeout.decimalValue().signum() <= 0
+          || timeout.decimalValue().compareTo(BigDecimal.valueOf(366L * 24 * 3600)) > 0) {
+        throw new BadParameter(
+            prefix + "timeoutSeconds",
+            "timeoutSeconds must be a positive number of seconds, at most a year");
+      }
+      BigDecimal nanos = timeout.decimalValue().movePointRight(9);
+      b.timeout(Duration.ofNanos(Math.max(1, nanos.longValue())));
+    }
+    String notBefore = string(json, prefix, "notBefore");
+    if (notBefore != null) {
+      try {
+        b.notBefore(Instant.parse(notBefore));
+      } catch (DateTimeParseException e) {
+        throw new BadParameter(
+            prefix + "notBefore",
+            "notBefore must be an ISO-8601 instant such as 2026-01-31T12:00:00Z");
+      }
+    }
+    JsonNode labels = json.get("labels");
+    if (labels != null && !labels.isNull()) {
+      if (!labels.isObject()) {
+        throw new BadParameter(prefix + "labels", "labels must be an object of key to string");
+      }
+      for (Map.Entry<String, JsonNode> e : labels.properties()) {
+        if (!e.getValue().isTextual()) {
+          throw new BadParameter(
+              prefix + "labels",
+              "label '" + Routes.shorten(e.getKey()) + "' must have a string value");
+        }
+        b.label(e.getKey(), e.getValue().asText());
+      }
+    }
+    JsonNode resources = json.get("resources");
+    if (resources != null && !resources.isNull()) {
+      Integer slots =
+          resources.isObject() ? integer(resources, prefix + "resources.", "slots") : null;
+      JsonNode memory = resources.isObject() ? resources.get("memoryMb") : null;
+      if (slots == null
+          || resources.size() > 2
+          || (memory != null && !(memory.isIntegralNumber() && memory.canConvertToLong()))) {
+        throw new BadParameter(
+            prefix + "resources",
+            "resources must be {\"slots\": n, \"memoryMb\": m} with whole numbers");
+      }
+      try {
+        b.resources(ResourceRequest.of(slots, memory == null ? 0 : memory.asLong()));
+      } catch (IllegalArgumentException e) {
+        throw new BadParameter(prefix + "resources", Routes.shorten(e.getMessage(), 300));
+      }
+    }
+    try {
+      return b.build();
+    } catch (IllegalArgumentException e) {
+      throw new BadParameter(prefix + field(e.getMessage()), Routes.shorten(e.getMessage(), 300));
+    }
+  }
+
+  /** The spec field a builder's message is about: messages begin with the field's name. */
+  private static String field(String message) {
+    String m = message == null ? "" : message;
+    for (String f :
+        List.of(
+            "type", "queue", "payload", "maxAttempts", "timeout", "idempotencyKey", "priority")) {
+      if (m.startsWith(f)) {
+        return f.equals("timeout") ? "timeoutSeconds" : f;
+      }
+    }
+    return m.startsWith("label") || m.contains("labels") ? "labels" : "body";
+  }
+
+  private static String string(JsonNode json, String prefix, String field) throws BadParameter {
+    JsonNode v = json.get(field);
+    if (v == null || v.isNull()) {
+      return null;
+    }
+    if (!v.isTextual()) {
+      throw new BadParameter(prefix + field, field + " must be a string");
+    }
+    return v.asText();
+  }
+
+  private static Integer integer(JsonNode json, String prefix, String field) throws BadParameter {
+    JsonNode v = json.get(field);
+    if (v == null || v.isNull()) {
+      return null;
+    }
+    if (!v.isIntegralNumber() || !v.canConvertToInt()) {
+      throw new BadParameter(prefix + field, field + " must be a whole number");
+    }
+    return v.asInt();
+  }
+}

@@ -1,0 +1,300 @@
+package dev.workgate.observability;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.store.WorkOrderQuery;
+import dev.workgate.observability.Routes.BadParameter;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The filter of the work-order routes, read from a query string ({@code GET /api/work-orders},
+ * {@code /counts}, {@code /api/failures}) or from the {@code filter} object of a bulk action's
+ * body, and checked the same way: each parameter at most once except the lists, each value of its
+ * form, a bad one a {@link BadParameter} naming it.
+ *
+ * <p>Parameters: {@code queue}; {@code state} and {@code type} (lists: repeated, comma-separated,
+ * or a JSON array); {@code label} ({@code key:value}, repeatable, all must match; a JSON object in
+ * a body); {@code errorCode}; {@code from} and {@code to} (ISO-8601 instants bounding the
+ * submission time, {@code [from, to)}); {@code resubmittedFrom} (a work-order id).
+ *
+ * @param queue the queue, or null for all
+ * @param states the states; empty for all
+ * @param types the types; empty for all
+ * @param labels labels that must all match
+ * @param errorCode the last error's code, or null
+ * @param from inclusive lower bound of the submission time, or null
+ * @param to exclusive upper bound of the submission time, or null
+ * @param resubmittedFrom the work order these were resubmitted from, or null
+ */
+record WorkOrderFilter(
+    String queue,
+    Set<WorkOrderState> states,
+    Set<String> types,
+    Map<String, String> labels,
+    String errorCode,
+    Instant from,
+    Instant to,
+    WorkOrderId resubmittedFrom) {
+
+  /** The names a filter reads. */
+  static final Set<String> PARAMETERS =
+      Set.of("queue", "state", "type", "label", "errorCode", "from", "to", "resubmittedFrom");
+
+  /** Copies the collections. */
+  WorkOrderFilter {
+    states = states.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(states));
+    types = Set.copyOf(types);
+    labels = Map.copyOf(labels);
+  }
+
+  /** The same filter with other states. */
+  WorkOrderFilter withStates(Set<WorkOrderState> newStates) {
+    return new WorkOrderFilter(
+        queue, newStates, types, labels, errorCode, from, to, resubmittedFrom);
+  }
+
+  /**
+   * A query builder with this filter set; the caller adds order, cursor and limit.
+   *
+   * @throws BadParameter if the store's query refuses a value (too long, not printable)
+   */
+  WorkOrderQuery.Builder query() throws BadParameter {
+    WorkOrderQuery.Builder q = WorkOrderQuery.builder();
+    set("queue", () -> q.queue(queue), queue != null);
+    set("state", () -> q.states(states.toArray(new WorkOrderState[0])), !states.isEmpty());
+    set("type", () -> q.types(types.toArray(new String[0])), !types.isEmpty());
+    for (Map.Entry<String, String> l : labels.entrySet()) {
+      set("label", () -> q.label(l.getKey(), l.getValue()), true);
+    }
+    set("errorCode", () -> q.errorCode(errorCode), errorCode != null);
+    set("from", () -> q.submittedBetween(from, to), from != null || to != null);
+    set("resubmittedFrom", () -> q.resubmittedFrom(resubmittedFrom), resubmittedFrom != null);
+    return q;
+  }
+
+  private static void set(String parameter, Runnable setter, boolean given) throws BadParameter {
+    if (!given) {
+      return;
+    }
+    try {
+      setter.run();
+    } catch (IllegalArgumentException e) {
+      throw new BadParameter(parameter, Routes.shorten(e.getMessage(), 300));
+    }
+  }
+
+  /**
+   * Reads a filter from a query string's parameters; other parameters are the caller's.
+   *
+   * @param query the parameters
+   * @return the filter
+   * @throws BadParameter naming the first bad parameter
+   */
+  static WorkOrderFilter fromQuery(Map<String, List<String>> query) throws BadParameter {
+    for (String single : List.of("queue", "errorCode", "from", "to", "resubmittedFrom")) {
+      List<String> values = query.get(single);
+      if (values != null && values.size() > 1) {
+        throw new BadParameter(single, "parameter '" + single + "' given twice");
+      }
+    }
+    Set<WorkOrderState> states = EnumSet.noneOf(WorkOrderState.class);
+    for (String value : query.getOrDefault("state", List.of())) {
+      for (String name : value.split(",", -1)) {
+        states.add(state(name.trim()));
+      }
+    }
+    Set<String> types = new LinkedHashSet<>();
+    for (String value : query.getOrDefault("type", List.of())) {
+      for (String name : value.split(",", -1)) {
+        types.add(nonBlank("type", name.trim()));
+      }
+    }
+    Map<String, String> labels = new LinkedHashMap<>();
+    for (String value : query.getOrDefault("label", List.of())) {
+      int colon = value.indexOf(':');
+      if (colon <= 0) {
+        throw new BadParameter(
+            "label", "label must be key:value, got '" + Routes.shorten(value) + "'");
+      }
+      String key = value.substring(0, colon);
+      if (labels.put(key, value.substring(colon + 1)) != null) {
+        throw new BadParameter("label", "label '" + Routes.shorten(key) + "' given twice");
+      }
+    }
+    return build(
+        nonBlankOrNull("queue", Routes.single(query, "queue")),
+        states,
+        types,
+        labels,
+        nonBlankOrNull("errorCode", Routes.single(query, "errorCode")),
+        Routes.instant(query, "from"),
+        Routes.instant(query, "to"),
+        id(Routes.single(query, "resubmittedFrom")));
+  }
+
+  /**
+   * Reads a filter from a JSON object (a bulk action's {@code filter}).
+   *
+   * @param json the object, or null for no filter
+   * @return the filter
+   * @throws BadParameter naming the first bad field
+   */
+  static WorkOrderFilter fromJson(JsonNode json) throws BadParameter {
+    if (json == null || json.isNull()) {
+      return build(null, Set.of(), Set.of(), Map.of(), null, null, null, null);
+    }
+    if (!json.isObject()) {
+      throw new BadParameter("filter", "filter must be a JSON object");
+    }
+    for (var it = json.fieldNames(); it.hasNext(); ) {
+      String field = it.next();
+      if (!PARAMETERS.contains(field)) {
+        throw new BadParameter(
+            field,
+            "unknown filter field '"
+                + Routes.shorten(field)
+                + "'; known: queue, state, type, label, errorCode, from, to, resubmittedFrom");
+      }
+    }
+    Set<WorkOrderState> states = EnumSet.noneOf(WorkOrderState.class);
+    for (String name : strings(json, "state")) {
+      states.add(state(name));
+    }
+    Set<String> types = new LinkedHashSet<>();
+    for (String name : strings(json, "type")) {
+      types.add(nonBlank("type", name));
+    }
+    Map<String, String> labels = new LinkedHashMap<>();
+    JsonNode l = json.get("label");
+    if (l != null && !l.isNull()) {
+      if (!l.isObject()) {
+        throw new BadParameter("label", "label must be an object of key to value");
+      }
+      for (Map.Entry<String, JsonNode> e : l.properties()) {
+        if (!e.getValue().isTextual()) {
+          throw new BadParameter(
+              "label", "label '" + Routes.shorten(e.getKey()) + "' must have a string value");
+        }
+        labels.put(e.getKey(), e.getValue().asText());
+      }
+    }
+    return build(
+        nonBlankOrNull("queue", text(json, "queue")),
+        states,
+        types,
+        labels,
+        nonBlankOrNull("errorCode", text(json, "errorCode")),
+        instant("from", text(json, "from")),
+        instant("to", text(json, "to")),
+        id(text(json, "resubmittedFrom")));
+  }
+
+  private static WorkOrderFilter build(
+      String queue,
+      Set<WorkOrderState> states,
+      Set<String> types,
+      Map<String, String> labels,
+      String errorCode,
+      Instant from,
+      Instant to,
+      WorkOrderId resubmittedFrom)
+      throws BadParameter {
+    if (from != null && to != null && !from.isBefore(to)) {
+      throw new BadParameter("to", "to must be after from");
+    }
+    WorkOrderFilter f =
+        new WorkOrderFilter(queue, states, types, labels, errorCode, from, to, resubmittedFrom);
+    f.query(); // the store's own checks, now, so that a bad value is a 400 before any work
+    return f;
+  }
+
+  private static WorkOrderState state(String name) throws BadParameter {
+    try {
+      return WorkOrderState.valueOf(name);
+    } catch (IllegalArgumentException e) {
+      throw new BadParameter(
+          "state",
+          "unknown state '"
+              + Routes.shorten(name)
+              + "'; known: PENDING, PREPARING, RUNNING, COMPLETED, FAILED, WAITING_RETRY,"
+              + " CANCELLED");
+    }
+  }
+
+  private static String nonBlank(String parameter, String value) throws BadParameter {
+    if (value.isBlank()) {
+      throw new BadParameter(parameter, parameter + " must not be blank");
+    }
+    return value;
+  }
+
+  private static String nonBlankOrNull(String parameter, String value) throws BadParameter {
+    return value == null ? null : nonBlank(parameter, value);
+  }
+
+  private static WorkOrderId id(String value) throws BadParameter {
+    if (value == null) {
+      return null;
+    }
+    return Routes.parseId(value)
+        .orElseThrow(
+            () ->
+                new BadParameter(
+                    "resubmittedFrom", "'" + Routes.shorten(value) + "' is not a work-order id"));
+  }
+
+  private static Instant instant(String name, String value) throws BadParameter {
+    if (value == null) {
+      return null;
+    }
+    try {
+      return Instant.parse(value);
+    } catch (DateTimeParseException e) {
+      throw new BadParameter(
+          name, name + " must be an ISO-8601 instant such as 2026-01-31T12:00:00Z");
+    }
+  }
+
+  private static String text(JsonNode json, String field) throws BadParameter {
+    JsonNode v = json.get(field);
+    if (v == null || v.isNull()) {
+      return null;
+    }
+    if (!v.isTextual()) {
+      throw new BadParameter(field, field + " must be a string");
+    }
+    return v.asText();
+  }
+
+  /** A string or an array of strings. */
+  private static List<String> strings(JsonNode json, String field) throws BadParameter {
+    JsonNode v = json.get(field);
+    List<String> out = new ArrayList<>();
+    if (v == null || v.isNull()) {
+      return out;
+    }
+    if (v.isTextual()) {
+      out.add(v.asText());
+      return out;
+    }
+    if (!v.isArray()) {
+      throw new BadParameter(field, field + " must be a string or an array of strings");
+    }
+    for (JsonNode e : v) {
+      if (!e.isTextual()) {
+        throw new BadParameter(field, field + " must be a string or an array of strings");
+      }
+      out.add(e.asText());
+    }
+    return out;
+  }
+}
