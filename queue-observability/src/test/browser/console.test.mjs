@@ -3,15 +3,16 @@
 // check passed, 1 with the reason otherwise. Checks, in order:
 //   1. the overview shows the known counts by queue and state and the last hour's throughput;
 //   2. the list filtered by state FAILED (from the form, and again after a reload) shows exactly
-//      the failed work orders, the counts per state agree, an error-code filter narrows it;
+//      the failed work orders, the counts per state agree, error-code and time filters narrow it;
 //   3. a failed work order's page shows its spec, last error, timeline, raw events and payload;
 //   4. a page left open follows a change made elsewhere (live polling): the running work order,
 //      cancelled through the API, is shown CANCELLED with its new timeline steps, no reload;
 //   5. from the failures view, "Resubmit all" per error code (after a confirmation naming how many)
 //      creates linked work orders, which complete; a second try is refused for each; the pages
 //      link both ways;
-//   6. Cancel and Resubmit on a work order's page, each behind its confirmation;
-//   7. without the token the page shows the token form and no data, and the API answers 401;
+//   6. "Cancel live" for an error code cancels the work still retrying after that error;
+//   7. Cancel and Resubmit on a work order's page, each behind its confirmation;
+//   8. without the token the page shows the token form and no data, and the API answers 401;
 //      the form then lets the user in, and "Forget token" asks again.
 // No request may leave for any other origin (all are blocked and counted), and the flows that
 // start with the token log no console error and throw no page error.
@@ -19,7 +20,7 @@
 // Environment: WORKGATE_URL, WORKGATE_TOKEN, WORKGATE_SCREENSHOTS (a directory), WORKGATE_EXPECTED.
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -165,7 +166,7 @@ async function overview(page) {
 
 async function list(page) {
   await page.goto(BASE + '/#/work-orders');
-  const all = EXPECTED.completed.length + FAILED.length + EXPECTED.pending.length + 1;
+  const all = Object.values(EXPECTED.totals).reduce((a, b) => a + b, 0);
   await eventually(`the unfiltered list shows all ${all}`, async () =>
     assert.equal((await rowIds(page)).length, all),
   );
@@ -197,7 +198,17 @@ async function list(page) {
     sameSet(await rowIds(page), EXPECTED.failed.BAD_INPUT, 'BAD_INPUT ids'),
   );
 
+  await page.fill('#f-from', '2099-01-01T00:00');
+  await page.click('form.filters button[type="submit"]');
+  await eventually('nothing was submitted after 2099', async () => {
+    assert.match(decodeURIComponent(new URL(page.url()).hash), /from=2099-01-01T/);
+    assert.equal((await rowIds(page)).length, 0);
+    assert.equal(await text(page, '.count-chip.total .n'), '0');
+    assert.match(await text(page, '.list-body'), /No work order matches/);
+  });
+
   // Back to FAILED alone; its first row leads to the work order's page.
+  await page.fill('#f-from', '');
   await page.fill('#f-errorCode', '');
   await page.click('form.filters button[type="submit"]');
   await eventually('the FAILED list again', async () =>
@@ -307,6 +318,22 @@ async function bulkResubmit(page) {
   });
 }
 
+async function bulkCancel(page) {
+  await page.goto(BASE + '/#/failures');
+  const row = page.locator('table.groups tr[data-error-code="UPSTREAM_DOWN"]');
+  await row.locator('button.cancel-live').click();
+  await eventually('the confirmation names the one retrying', async () =>
+    assert.match(await text(page, '.bulk-panel .question'), /^Cancel 1 work order still pending, retrying or running whose last error is UPSTREAM_DOWN\?/),
+  );
+  await page.locator('.bulk-panel button:text-is("Cancel 1")').click();
+  await eventually('the answer', async () => {
+    assert.match(await text(page, '.bulk-panel .answer'), /^Matched 1, changed 1\.$/);
+    assert.equal(await text(page, '.bulk-panel .cancelled li a'), EXPECTED.retrying);
+  });
+  const r = await apiGet('/api/work-orders/' + encodeURIComponent(EXPECTED.retrying), TOKEN);
+  assert.equal(r.body.state, 'CANCELLED');
+}
+
 async function cancelAndResubmit(page) {
   const id = EXPECTED.pending[0];
   await page.goto(BASE + '/#/work-orders/' + encodeURIComponent(id));
@@ -371,10 +398,12 @@ const checks = [
   ["a work order's page shows its timeline", workOrderPage],
   ['an open page follows changes (polling)', livePolling],
   ['bulk resubmit from the failures view', bulkResubmit],
+  ['bulk cancel of live work by error code', bulkCancel],
   ['cancel and resubmit from a work order page', cancelAndResubmit],
 ];
 
 mkdirSync(SHOTS, { recursive: true });
+rmSync(join(SHOTS, 'failure.png'), { force: true });
 const started = Date.now();
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',

@@ -15,6 +15,7 @@ import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.store.StoreView.QueueCounts;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.retry.RetryPolicy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -53,7 +54,7 @@ class ConsoleBrowserTest {
   private static final String SCRIPT = "console.test.mjs";
   private static final Duration WAIT = Duration.ofSeconds(20);
 
-  /** The whole browser run; it takes about 15 s on two cores. */
+  /** The whole browser run; it takes about 6 s on two cores. */
   private static final Duration SCRIPT_TIMEOUT = Duration.ofSeconds(60);
 
   private static final Duration NPM_TIMEOUT = Duration.ofSeconds(180);
@@ -98,10 +99,22 @@ class ConsoleBrowserTest {
             .queues("reports", "imports")
             .maxConcurrent(2)
             .pollInterval(Duration.ofMillis(50))
+            .retryPolicy(
+                "imports",
+                RetryPolicy.builder()
+                    .maxAttempts(3)
+                    .baseDelay(Duration.ofHours(1))
+                    .maxDelay(Duration.ofHours(1))
+                    .jitter(RetryPolicy.Jitter.none())
+                    .build())
             .handler("report", ctx -> WorkResult.ok(Map.of("rows", 42)))
             .handler(
                 "import",
                 ctx -> {
+                  String retry = ctx.labels().get("retry");
+                  if (retry != null) {
+                    return WorkResult.retryableFailure(retry, "the source is not there yet");
+                  }
                   String code = ctx.labels().get("fail");
                   return code != null && !healed.get()
                       ? WorkResult.fatalFailure(code, "import of " + ctx.payload() + " failed")
@@ -139,6 +152,14 @@ class ConsoleBrowserTest {
                   .build()));
     }
     WorkOrderId running = workgate.submit(WorkOrderSpec.builder("watch").queue("reports").build());
+    // Failed once with UPSTREAM_DOWN, its next attempt an hour away: live work with that error.
+    WorkOrderId retrying =
+        workgate.submit(
+            WorkOrderSpec.builder("import")
+                .queue("imports")
+                .payload(Map.of("file", "late.csv"))
+                .label("retry", "UPSTREAM_DOWN")
+                .build());
 
     for (WorkOrderId id : completed) {
       assertThat(workgate.await(id, WAIT).state()).isEqualTo(WorkOrderState.COMPLETED);
@@ -149,6 +170,9 @@ class ConsoleBrowserTest {
     await()
         .atMost(WAIT)
         .until(() -> workgate.find(running).orElseThrow().state() == WorkOrderState.RUNNING);
+    await()
+        .atMost(WAIT)
+        .until(() -> workgate.find(retrying).orElseThrow().state() == WorkOrderState.WAITING_RETRY);
     healed.set(true);
 
     server = WorkgateHttpServer.builder(workgate).port(0).token(TOKEN).build();
@@ -156,15 +180,17 @@ class ConsoleBrowserTest {
     ObjectNode expected = JSON.createObjectNode();
     ObjectNode totals = expected.putObject("totals");
     totals.put("PENDING", 2).put("RUNNING", 1).put("COMPLETED", 4).put("FAILED", 5);
+    totals.put("WAITING_RETRY", 1);
     ObjectNode queues = expected.putObject("queues");
     queues.putObject("reports").put("PENDING", 2).put("RUNNING", 1).put("COMPLETED", 4);
-    queues.putObject("imports").put("FAILED", 5);
+    queues.putObject("imports").put("FAILED", 5).put("WAITING_RETRY", 1);
     ObjectNode failed = expected.putObject("failed");
     ids(failed.putArray("UPSTREAM_DOWN"), upstream);
     ids(failed.putArray("BAD_INPUT"), badInput);
     ids(expected.putArray("completed"), completed);
     ids(expected.putArray("pending"), pending);
     expected.put("running", running.value());
+    expected.put("retrying", retrying.value());
     expected.put("payloadText", "orders-0.csv");
 
     Path shots = screenshotDirectory();
@@ -182,7 +208,6 @@ class ConsoleBrowserTest {
                 "WORKGATE_EXPECTED",
                 JSON.writeValueAsString(expected)),
             SCRIPT_TIMEOUT);
-    System.out.println(run.output());
     if (run.timedOut()) {
       fail(
           "the browser test did not end within "
@@ -193,16 +218,20 @@ class ConsoleBrowserTest {
     if (run.exitCode() != 0) {
       fail("the browser test exited " + run.exitCode() + "; its output:\n" + run.output());
     }
+    System.out.print(run.output());
 
     // What the browser did, seen from the store: every failure resubmitted once and completed,
-    // the running one cancelled by the API call the script made, one pending one cancelled from
-    // its page and resubmitted (still waiting for tomorrow), the other still pending.
+    // the running one cancelled by the API call the script made, the retrying one cancelled by
+    // the bulk action, one pending one cancelled from its page and resubmitted (still waiting for
+    // tomorrow), the other still pending.
     QueueCounts counts = workgate.store().counts();
     assertThat(counts.count(WorkOrderState.COMPLETED)).isEqualTo(4 + 5);
     assertThat(counts.count(WorkOrderState.FAILED)).isEqualTo(5);
-    assertThat(counts.count(WorkOrderState.CANCELLED)).isEqualTo(2);
+    assertThat(counts.count(WorkOrderState.CANCELLED)).isEqualTo(3);
     assertThat(counts.count(WorkOrderState.PENDING)).isEqualTo(2);
+    assertThat(counts.count(WorkOrderState.WAITING_RETRY)).isZero();
     assertThat(workgate.find(running).orElseThrow().state()).isEqualTo(WorkOrderState.CANCELLED);
+    assertThat(workgate.find(retrying).orElseThrow().state()).isEqualTo(WorkOrderState.CANCELLED);
     for (String name :
         List.of("console-overview.png", "console-list.png", "console-work-order.png")) {
       assertThat(shots.resolve(name)).isNotEmptyFile();
