@@ -277,9 +277,16 @@ export function create(route, ctx) {
       'primary',
       async () => {
         const answer = await api(path + '/resubmit', { method: 'POST' });
+        // Resubmitting is once per work order: a repeat answers with the first resubmission.
         fill(
           actionResult,
-          h('p', { class: 'ok' }, 'Resubmitted as ', workOrderLink(answer.id), '.'),
+          h(
+            'p',
+            { class: 'ok' },
+            answer.created === false ? 'Already resubmitted as ' : 'Resubmitted as ',
+            workOrderLink(answer.id),
+            '.',
+          ),
         );
       },
     );
