@@ -86,7 +86,7 @@ export function statusBadge(status) {
   return h('span', { class: ['health', 'health-' + String(status).toLowerCase()] }, status);
 }
 
-export function workOrderHref(id) {
+function workOrderHref(id) {
   return '#/work-orders/' + encodeURIComponent(id);
 }
 

@@ -41,6 +41,9 @@ export function create(route, ctx) {
     fill(
       groupsEl,
       h(
+        'div',
+        { class: 'scroll' },
+        h(
         'table',
         { class: 'groups' },
         h(
@@ -88,6 +91,7 @@ export function create(route, ctx) {
               ),
             ),
           ),
+        ),
         ),
       ),
     );
