@@ -15,6 +15,7 @@ const POLL_MS = 2000;
 
 const main = document.getElementById('view');
 const status = document.getElementById('status');
+const updated = document.getElementById('updated');
 const live = document.getElementById('live');
 const tokenPanel = document.getElementById('token-panel');
 const tokenForm = document.getElementById('token-form');
@@ -100,7 +101,11 @@ async function refresh() {
     try {
       await view.refresh();
       if (current && current.view === view) {
-        setStatus('Updated ' + clock(new Date()) + (live.checked ? ' · live' : ''));
+        // Routine reads go to a line that is not announced; the live status line is for news.
+        updated.textContent = 'Updated ' + clock(new Date()) + (live.checked ? ' · live' : '');
+        if (status.classList.contains('status-error') || status.textContent === 'Loading…') {
+          setStatus('');
+        }
       }
     } catch (e) {
       if (current && current.view === view) {
@@ -187,6 +192,7 @@ forget.addEventListener('click', () => {
 
 live.addEventListener('change', () => {
   if (live.checked) {
+    setStatus('Live updates on');
     refresh();
   } else {
     setStatus('Live updates paused');
