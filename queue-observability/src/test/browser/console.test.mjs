@@ -32,7 +32,15 @@ const ORIGIN = new URL(BASE).origin;
 const TIMEOUT = 20_000;
 
 const FAILED = [...EXPECTED.failed.UPSTREAM_DOWN, ...EXPECTED.failed.BAD_INPUT];
-const STATES = ['PENDING', 'WAITING_RETRY', 'PREPARING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'];
+const STATES = [
+  'PENDING',
+  'WAITING_RETRY',
+  'PREPARING',
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+];
 
 function required(name) {
   const v = process.env[name];
@@ -104,7 +112,9 @@ async function text(page, selector) {
 }
 
 async function rowIds(page) {
-  return page.$$eval('table.work-orders tbody tr[data-id]', (rows) => rows.map((r) => r.dataset.id));
+  return page.$$eval('table.work-orders tbody tr[data-id]', (rows) =>
+    rows.map((r) => r.dataset.id),
+  );
 }
 
 function sameSet(actual, expected, what) {
@@ -155,7 +165,10 @@ async function overview(page) {
   await eventually('throughput counts the last hour', async () => {
     assert.equal(await text(page, '.key-completed strong'), String(EXPECTED.totals.COMPLETED));
     assert.equal(await text(page, '.key-failed strong'), String(EXPECTED.totals.FAILED));
-    assert.equal(await page.locator('svg.chart rect[class^="bar-"]:not(.bar-hit)').count() > 0, true);
+    assert.equal(
+      (await page.locator('svg.chart rect[class^="bar-"]:not(.bar-hit)').count()) > 0,
+      true,
+    );
   });
   assert.ok(ended > 0);
   await page.locator('.health-line .health').waitFor();
@@ -241,7 +254,10 @@ async function workOrderPage(page) {
   });
   await page.click('text=Show payload and result');
   await eventually('the payload is shown on request', async () =>
-    assert.match(await text(page, 'pre.payload'), new RegExp(EXPECTED.payloadText.replace('.', '\\.'))),
+    assert.match(
+      await text(page, 'pre.payload'),
+      new RegExp(EXPECTED.payloadText.replace('.', '\\.')),
+    ),
   );
   await screenshot(page, 'console-work-order.png');
 }
@@ -253,11 +269,15 @@ async function livePolling(page) {
     assert.equal(await text(page, 'h1 .state'), 'running'),
   );
   // Changed elsewhere, not through this page: only the poll can bring it.
-  const r = await apiPost(`/api/work-orders/${encodeURIComponent(id)}/cancel`, { reason: 'from the test' });
+  const r = await apiPost(`/api/work-orders/${encodeURIComponent(id)}/cancel`, {
+    reason: 'from the test',
+  });
   assert.equal(r.status, 200, JSON.stringify(r.body));
   await eventually('the open page follows to CANCELLED without a reload', async () => {
     assert.equal(await text(page, 'h1 .state'), 'cancelled');
-    const steps = await page.$$eval('table.timeline tbody tr', (rows) => rows.map((x) => x.dataset.type));
+    const steps = await page.$$eval('table.timeline tbody tr', (rows) =>
+      rows.map((x) => x.dataset.type),
+    );
     assert.equal(steps[steps.length - 1], 'Cancelled');
   });
 }
@@ -268,21 +288,34 @@ async function bulkResubmit(page) {
   for (const [code, ids] of Object.entries(EXPECTED.failed)) {
     const row = page.locator(`table.groups tr[data-error-code="${code}"]`);
     await eventually(`failures group ${code} counts ${ids.length}`, async () =>
-      assert.equal(await text(page, `table.groups tr[data-error-code="${code}"] td.num`), String(ids.length)),
+      assert.equal(
+        await text(page, `table.groups tr[data-error-code="${code}"] td.num`),
+        String(ids.length),
+      ),
     );
     await row.locator('button.resubmit-all').click();
     const confirm = page.locator('.bulk-panel .confirm');
     await eventually(`the confirmation names ${ids.length}`, async () =>
-      assert.match(await confirm.locator('.question').textContent(), new RegExp(`Resubmit ${ids.length} FAILED`)),
+      assert.match(
+        await confirm.locator('.question').textContent(),
+        new RegExp(`Resubmit ${ids.length} FAILED`),
+      ),
     );
     await confirm.locator(`button:text-is("Resubmit ${ids.length}")`).click();
     await eventually(`the answer for ${code}`, async () =>
-      assert.match(await text(page, '.bulk-panel .answer'), new RegExp(`Matched ${ids.length}, changed ${ids.length}\\.`)),
+      assert.match(
+        await text(page, '.bulk-panel .answer'),
+        new RegExp(`Matched ${ids.length}, changed ${ids.length}\\.`),
+      ),
     );
     const pairs = await page.$$eval('.bulk-panel .created li', (items) =>
       items.map((li) => [...li.querySelectorAll('a')].map((a) => a.textContent)),
     );
-    sameSet(pairs.map((p) => p[0]), ids, `${code}: resubmitted from`);
+    sameSet(
+      pairs.map((p) => p[0]),
+      ids,
+      `${code}: resubmitted from`,
+    );
     created.push(...pairs.map(([from, id]) => ({ from, id })));
     await page.click('.bulk-panel button:text-is("Close")');
   }
@@ -323,7 +356,10 @@ async function bulkCancel(page) {
   const row = page.locator('table.groups tr[data-error-code="UPSTREAM_DOWN"]');
   await row.locator('button.cancel-live').click();
   await eventually('the confirmation names the one retrying', async () =>
-    assert.match(await text(page, '.bulk-panel .question'), /^Cancel 1 work order still pending, retrying or running whose last error is UPSTREAM_DOWN\?/),
+    assert.match(
+      await text(page, '.bulk-panel .question'),
+      /^Cancel 1 work order still pending, retrying or running whose last error is UPSTREAM_DOWN\?/,
+    ),
   );
   await page.locator('.bulk-panel button:text-is("Cancel 1")').click();
   await eventually('the answer', async () => {
@@ -445,7 +481,9 @@ try {
     try {
       await withoutToken(browser);
       passed++;
-      console.log(`ok ${passed} - without the token, the token form and no data (${Date.now() - t0} ms)`);
+      console.log(
+        `ok ${passed} - without the token, the token form and no data (${Date.now() - t0} ms)`,
+      );
     } catch (e) {
       failed = `without the token: ${e.stack || e}`;
     }

@@ -44,61 +44,81 @@ export function create(route, ctx) {
         'div',
         { class: 'scroll' },
         h(
-        'table',
-        { class: 'groups' },
-        h(
-          'thead',
-          {},
+          'table',
+          { class: 'groups' },
           h(
-            'tr',
+            'thead',
             {},
-            h('th', { scope: 'col' }, 'Error code'),
-            h('th', { scope: 'col', class: 'num' }, 'Failed'),
-            h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')),
-          ),
-        ),
-        h(
-          'tbody',
-          {},
-          groups.map((g) =>
             h(
               'tr',
-              { dataset: { errorCode: g.errorCode } },
-              h('th', { scope: 'row' }, h('code', {}, g.errorCode)),
+              {},
+              h('th', { scope: 'col' }, 'Error code'),
+              h('th', { scope: 'col', class: 'num' }, 'Failed'),
+              h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')),
+            ),
+          ),
+          h(
+            'tbody',
+            {},
+            groups.map((g) =>
               h(
-                'td',
-                { class: 'num' },
-                h('a', { href: listHref({ state: 'FAILED', errorCode: g.errorCode }) }, count(g.count)),
-              ),
-              h(
-                'td',
-                {},
+                'tr',
+                { dataset: { errorCode: g.errorCode } },
+                h('th', { scope: 'row' }, h('code', {}, g.errorCode)),
                 h(
-                  'div',
-                  { class: 'row-actions' },
-                  h('a', { href: listHref({ state: 'FAILED', errorCode: g.errorCode }) }, 'List'),
-                h(
-                  'button',
-                  { type: 'button', class: 'resubmit-all', on: { click: () => confirmResubmit(g.errorCode) } },
-                  'Resubmit all…',
+                  'td',
+                  { class: 'num' },
+                  h(
+                    'a',
+                    { href: listHref({ state: 'FAILED', errorCode: g.errorCode }) },
+                    count(g.count),
+                  ),
                 ),
                 h(
-                  'button',
-                  { type: 'button', class: 'cancel-live', on: { click: () => confirmCancel(g.errorCode) } },
-                    'Cancel live…',
+                  'td',
+                  {},
+                  h(
+                    'div',
+                    { class: 'row-actions' },
+                    h('a', { href: listHref({ state: 'FAILED', errorCode: g.errorCode }) }, 'List'),
+                    h(
+                      'button',
+                      {
+                        type: 'button',
+                        class: 'resubmit-all',
+                        on: { click: () => confirmResubmit(g.errorCode) },
+                      },
+                      'Resubmit all…',
+                    ),
+                    h(
+                      'button',
+                      {
+                        type: 'button',
+                        class: 'cancel-live',
+                        on: { click: () => confirmCancel(g.errorCode) },
+                      },
+                      'Cancel live…',
+                    ),
                   ),
                 ),
               ),
             ),
           ),
         ),
-        ),
       ),
     );
   }
 
   /** Counts first, then asks; runs the action on confirmation and shows its answer. */
-  async function confirmBulk({ title, countFilter, countOf, question, confirmLabel, confirmClass, run }) {
+  async function confirmBulk({
+    title,
+    countFilter,
+    countOf,
+    question,
+    confirmLabel,
+    confirmClass,
+    run,
+  }) {
     fill(panel, h('p', { class: 'muted' }, 'Counting…'));
     let n;
     try {
@@ -110,7 +130,16 @@ export function create(route, ctx) {
     }
     const back = h('button', { type: 'button', on: { click: () => fill(panel) } }, 'Back');
     if (n === 0) {
-      fill(panel, h('div', { class: 'confirm' }, h('h2', {}, title), h('p', {}, 'Nothing to do: none match now.'), h('div', { class: 'buttons' }, back)));
+      fill(
+        panel,
+        h(
+          'div',
+          { class: 'confirm' },
+          h('h2', {}, title),
+          h('p', {}, 'Nothing to do: none match now.'),
+          h('div', { class: 'buttons' }, back),
+        ),
+      );
       back.focus();
       return;
     }
@@ -122,7 +151,16 @@ export function create(route, ctx) {
         const answer = await run();
         fill(panel, outcome(title, answer));
       } catch (e) {
-        fill(panel, h('div', { class: 'confirm' }, h('h2', {}, title), errorBox(e), h('div', { class: 'buttons' }, dismiss())));
+        fill(
+          panel,
+          h(
+            'div',
+            { class: 'confirm' },
+            h('h2', {}, title),
+            errorBox(e),
+            h('div', { class: 'buttons' }, dismiss()),
+          ),
+        );
       }
       ctx.refresh();
     });
@@ -164,7 +202,11 @@ export function create(route, ctx) {
             'details',
             { class: 'created' },
             h('summary', {}, `New work orders (${created.length})`),
-            h('ul', { class: 'plain' }, created.map((c) => h('li', {}, workOrderLink(c.from), ' → ', workOrderLink(c.id)))),
+            h(
+              'ul',
+              { class: 'plain' },
+              created.map((c) => h('li', {}, workOrderLink(c.from), ' → ', workOrderLink(c.id))),
+            ),
           )
         : null,
       cancelled.length
@@ -172,7 +214,11 @@ export function create(route, ctx) {
             'details',
             { class: 'cancelled' },
             h('summary', {}, `Cancelled (${cancelled.length})`),
-            h('ul', { class: 'plain' }, cancelled.map((x) => h('li', {}, workOrderLink(x)))),
+            h(
+              'ul',
+              { class: 'plain' },
+              cancelled.map((x) => h('li', {}, workOrderLink(x))),
+            ),
           )
         : null,
       refused.length
@@ -180,7 +226,11 @@ export function create(route, ctx) {
             'div',
             { class: 'refused' },
             h('h3', {}, 'Refused'),
-            h('ul', { class: 'plain' }, refused.map((r) => h('li', {}, workOrderLink(r.id), ': ', r.reason))),
+            h(
+              'ul',
+              { class: 'plain' },
+              refused.map((r) => h('li', {}, workOrderLink(r.id), ': ', r.reason)),
+            ),
           )
         : null,
       h('div', { class: 'buttons' }, dismiss()),

@@ -245,9 +245,16 @@ export function create(route, ctx) {
               h(
                 'tr',
                 {},
-                ['ID', 'Queue', 'Type', 'State', 'Attempt', 'Submitted', 'Updated', 'Last error'].map(
-                  (t) => h('th', { scope: 'col' }, t),
-                ),
+                [
+                  'ID',
+                  'Queue',
+                  'Type',
+                  'State',
+                  'Attempt',
+                  'Submitted',
+                  'Updated',
+                  'Last error',
+                ].map((t) => h('th', { scope: 'col' }, t)),
               ),
             ),
             h('tbody', {}, items.map(row)),
@@ -279,14 +286,14 @@ export function create(route, ctx) {
       h('td', {}, v.queue),
       h('td', {}, v.type),
       h('td', {}, stateBadge(v.state)),
-      h('td', { class: 'num' }, v.maxAttempts ? `${v.attempt} / ${v.maxAttempts}` : String(v.attempt)),
-      h('td', {}, time(v.submittedAt)),
-      h('td', {}, time(v.updatedAt)),
       h(
         'td',
-        {},
-        v.lastError ? h('code', { title: v.lastError.message }, v.lastError.code) : '',
+        { class: 'num' },
+        v.maxAttempts ? `${v.attempt} / ${v.maxAttempts}` : String(v.attempt),
       ),
+      h('td', {}, time(v.submittedAt)),
+      h('td', {}, time(v.updatedAt)),
+      h('td', {}, v.lastError ? h('code', { title: v.lastError.message }, v.lastError.code) : ''),
     );
   }
 

@@ -25,12 +25,7 @@ export function create() {
   const health = h('div', { class: 'card-body' });
 
   const card = (id, title, body, extra) =>
-    h(
-      'section',
-      { class: ['card', extra], 'aria-labelledby': id },
-      h('h2', { id }, title),
-      body,
-    );
+    h('section', { class: ['card', extra], 'aria-labelledby': id }, h('h2', { id }, title), body);
 
   const el = h(
     'div',
@@ -168,9 +163,19 @@ function throughputChart(t) {
     h(
       'p',
       { class: 'legend' },
-      h('span', { class: 'key key-completed' }, 'Completed ', h('strong', {}, count(totals.completed))),
+      h(
+        'span',
+        { class: 'key key-completed' },
+        'Completed ',
+        h('strong', {}, count(totals.completed)),
+      ),
       h('span', { class: 'key key-failed' }, 'Failed ', h('strong', {}, count(totals.failed))),
-      h('span', { class: 'key key-cancelled' }, 'Cancelled ', h('strong', {}, count(totals.cancelled))),
+      h(
+        'span',
+        { class: 'key key-cancelled' },
+        'Cancelled ',
+        h('strong', {}, count(totals.cancelled)),
+      ),
       h('span', { class: 'muted' }, 'per minute'),
     ),
     s(
@@ -250,8 +255,20 @@ function nodesTable(nodes) {
             ),
             h('td', { class: 'num' }, meter(n.slotsInUse, n.slots)),
             h('td', { class: 'num' }, meter(n.memoryMbInUse, n.memoryMb)),
-            h('td', {}, h('span', { class: ['pressure', 'pressure-' + String(n.pressure).toLowerCase()] }, n.pressure)),
-            h('td', {}, n.heartbeatAgeSeconds === undefined ? '—' : duration(n.heartbeatAgeSeconds) + ' ago'),
+            h(
+              'td',
+              {},
+              h(
+                'span',
+                { class: ['pressure', 'pressure-' + String(n.pressure).toLowerCase()] },
+                n.pressure,
+              ),
+            ),
+            h(
+              'td',
+              {},
+              n.heartbeatAgeSeconds === undefined ? '—' : duration(n.heartbeatAgeSeconds) + ' ago',
+            ),
             h('td', {}, n.version === undefined ? '—' : String(n.version)),
           ),
         ),

@@ -61,12 +61,27 @@ export function create(route, ctx) {
     h(
       'div',
       { class: 'grid' },
-      h('section', { class: 'card', 'aria-labelledby': 'wo-facts' }, h('h2', { id: 'wo-facts' }, 'Spec and state'), facts),
+      h(
+        'section',
+        { class: 'card', 'aria-labelledby': 'wo-facts' },
+        h('h2', { id: 'wo-facts' }, 'Spec and state'),
+        facts,
+      ),
       h(
         'div',
         { class: 'stack' },
-        h('section', { class: 'card', 'aria-labelledby': 'wo-error' }, h('h2', { id: 'wo-error' }, 'Last error'), lastError),
-        h('section', { class: 'card', 'aria-labelledby': 'wo-lineage' }, h('h2', { id: 'wo-lineage' }, 'Resubmissions'), lineage),
+        h(
+          'section',
+          { class: 'card', 'aria-labelledby': 'wo-error' },
+          h('h2', { id: 'wo-error' }, 'Last error'),
+          lastError,
+        ),
+        h(
+          'section',
+          { class: 'card', 'aria-labelledby': 'wo-lineage' },
+          h('h2', { id: 'wo-lineage' }, 'Resubmissions'),
+          lineage,
+        ),
         h(
           'section',
           { class: 'card', 'aria-labelledby': 'wo-payload' },
@@ -80,7 +95,12 @@ export function create(route, ctx) {
           ),
         ),
       ),
-      h('section', { class: 'card wide', 'aria-labelledby': 'wo-timeline' }, h('h2', { id: 'wo-timeline' }, 'Timeline'), timeline),
+      h(
+        'section',
+        { class: 'card wide', 'aria-labelledby': 'wo-timeline' },
+        h('h2', { id: 'wo-timeline' }, 'Timeline'),
+        timeline,
+      ),
       h('section', { class: 'card wide', 'aria-label': 'Raw events' }, eventsBlock),
     ),
   );
@@ -140,7 +160,11 @@ export function create(route, ctx) {
               'span',
               { class: 'labels' },
               Object.entries(v.labels).map(([k, val]) =>
-                h('a', { class: 'label', href: listHref({ label: `${k}:${val}` }) }, `${k}: ${val}`),
+                h(
+                  'a',
+                  { class: 'label', href: listHref({ label: `${k}:${val}` }) },
+                  `${k}: ${val}`,
+                ),
               ),
             )
           : h('span', { class: 'muted' }, 'none'),
@@ -181,13 +205,21 @@ export function create(route, ctx) {
         'dl',
         { class: 'facts' },
         h('dt', {}, 'Resubmitted from'),
-        h('dd', { class: 'resubmitted-from' }, from ? workOrderLink(from) : h('span', { class: 'muted' }, '—')),
+        h(
+          'dd',
+          { class: 'resubmitted-from' },
+          from ? workOrderLink(from) : h('span', { class: 'muted' }, '—'),
+        ),
         h('dt', {}, 'Resubmitted as'),
         h(
           'dd',
           { class: 'resubmitted-as' },
           as.length
-            ? h('ul', { class: 'plain' }, as.map((x) => h('li', {}, workOrderLink(x))))
+            ? h(
+                'ul',
+                { class: 'plain' },
+                as.map((x) => h('li', {}, workOrderLink(x))),
+              )
             : h('span', { class: 'muted' }, '—'),
         ),
       ),
@@ -203,7 +235,11 @@ export function create(route, ctx) {
     }
     if (v.state === 'FAILED' || v.state === 'CANCELLED') {
       buttons.push(
-        h('button', { type: 'button', class: 'primary', on: { click: confirmResubmit } }, 'Resubmit…'),
+        h(
+          'button',
+          { type: 'button', class: 'primary', on: { click: confirmResubmit } },
+          'Resubmit…',
+        ),
       );
     }
     fill(actions, buttons);
@@ -225,7 +261,16 @@ export function create(route, ctx) {
         ctx.refresh();
       }
     });
-    fill(actions, h('div', { class: 'confirm', role: 'group', 'aria-label': 'Confirm' }, h('p', {}, question), extra, h('div', { class: 'buttons' }, go, back)));
+    fill(
+      actions,
+      h(
+        'div',
+        { class: 'confirm', role: 'group', 'aria-label': 'Confirm' },
+        h('p', {}, question),
+        extra,
+        h('div', { class: 'buttons' }, go, back),
+      ),
+    );
     back.focus();
   }
 
@@ -316,7 +361,12 @@ export function create(route, ctx) {
       .join(' · ');
     fill(
       timeline,
-      h('p', { class: 'muted' }, `Total ${duration(t.totalSeconds)}`, inState ? ' — ' + inState : ''),
+      h(
+        'p',
+        { class: 'muted' },
+        `Total ${duration(t.totalSeconds)}`,
+        inState ? ' — ' + inState : '',
+      ),
       h(
         'div',
         { class: 'scroll' },
@@ -329,9 +379,17 @@ export function create(route, ctx) {
             h(
               'tr',
               {},
-              ['#', 'Event', 'From', 'To', 'Attempt', 'Recorded', '+ previous', 'since submit', 'Detail'].map(
-                (x) => h('th', { scope: 'col' }, x),
-              ),
+              [
+                '#',
+                'Event',
+                'From',
+                'To',
+                'Attempt',
+                'Recorded',
+                '+ previous',
+                'since submit',
+                'Detail',
+              ].map((x) => h('th', { scope: 'col' }, x)),
             ),
           ),
           h(
@@ -359,14 +417,14 @@ export function create(route, ctx) {
   }
 
   async function loadEvents(version) {
-    const data = await api(
-      '/api/audit' + query({ workOrder: id, order: 'oldest', limit: 500 }),
-    );
+    const data = await api('/api/audit' + query({ workOrder: id, order: 'oldest', limit: 500 }));
     eventsVersion = version === undefined ? view && view.version : version;
     const list = data.events || [];
     fill(
       events,
-      list.length ? h('pre', { class: 'json' }, list.map((e) => JSON.stringify(e)).join('\n')) : empty('No events.'),
+      list.length
+        ? h('pre', { class: 'json' }, list.map((e) => JSON.stringify(e)).join('\n'))
+        : empty('No events.'),
       data.nextCursor ? h('p', { class: 'muted' }, 'The first 500 events are shown.') : null,
     );
   }
