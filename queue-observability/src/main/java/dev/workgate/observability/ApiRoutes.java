@@ -73,6 +73,9 @@ final class ApiRoutes {
    */
   static final Duration NODE_LIVE_FOR = Duration.ofSeconds(60);
 
+  /** How many queues, those with the most pending work first, the overview reads for its wait. */
+  static final int OLDEST_QUEUES_READ = 20;
+
   /** How many later resubmissions a work order's view lists. */
   private static final int RESUBMISSIONS_SHOWN = 20;
 
@@ -262,26 +265,58 @@ final class ApiRoutes {
       n.put("maxSlots", stats.get("maxSlots").asInt());
       n.put("pressure", stats.get("pressure").asText());
     }
-    Page<WorkOrderView> oldest =
-        backend
-            .store()
-            .query(WorkOrderQuery.builder().states(WorkOrderState.PENDING).limit(1).build());
-    if (!oldest.items().isEmpty()) {
-      WorkOrderView v = oldest.items().get(0);
-      ObjectNode o = n.putObject("oldestPending");
-      o.put("id", v.id().value());
-      o.put("queue", v.queue());
-      o.put("type", v.type());
-      JsonViews.time(o, "submittedAt", v.submittedAt());
-      JsonViews.time(o, "availableAt", v.availableAt());
-      Duration wait = Duration.between(v.availableAt(), now);
-      JsonViews.seconds(o, "waitSeconds", wait.isNegative() ? Duration.ZERO : wait);
-    }
+    oldestWaiting(stats.get("queues"), now)
+        .ifPresent(
+            v -> {
+              ObjectNode o = n.putObject("oldestPending");
+              o.put("id", v.id().value());
+              o.put("queue", v.queue());
+              o.put("type", v.type());
+              JsonViews.time(o, "submittedAt", v.submittedAt());
+              JsonViews.time(o, "availableAt", v.availableAt());
+              JsonViews.seconds(o, "waitSeconds", Duration.between(v.availableAt(), now));
+            });
     n.set("throughput", throughput(now, 60));
     n.set("nodes", nodes(now));
     n.set("health", HealthJson.toJson(health.check()));
     JsonViews.time(n, "at", now);
     return Response.json(200, n);
+  }
+
+  /**
+   * The PENDING work order that has waited longest since it could first be claimed: among the
+   * {@value StoreReadings#OLDEST_PENDING_SAMPLE} oldest-submitted pending work orders of each of
+   * the {@value #OLDEST_QUEUES_READ} queues with the most pending work, the one available earliest
+   * and not after now (a work order held back by {@code notBefore} or waiting for its retry time is
+   * not waiting for a slot). The same sample the {@code workgate_oldest_pending_seconds} gauge
+   * reads.
+   */
+  private Optional<WorkOrderView> oldestWaiting(JsonNode queues, Instant now) {
+    List<Map.Entry<String, Long>> pending = new ArrayList<>();
+    for (Map.Entry<String, JsonNode> q : queues.properties()) {
+      long n = q.getValue().path(WorkOrderState.PENDING.name()).asLong();
+      if (n > 0) {
+        pending.add(Map.entry(q.getKey(), n));
+      }
+    }
+    pending.sort(Map.Entry.<String, Long>comparingByValue().reversed());
+    WorkOrderView oldest = null;
+    for (Map.Entry<String, Long> q :
+        pending.subList(0, Math.min(pending.size(), OLDEST_QUEUES_READ))) {
+      WorkOrderQuery query =
+          WorkOrderQuery.builder()
+              .queue(q.getKey())
+              .states(WorkOrderState.PENDING)
+              .limit(StoreReadings.OLDEST_PENDING_SAMPLE)
+              .build();
+      for (WorkOrderView v : backend.store().query(query).items()) {
+        if (!v.availableAt().isAfter(now)
+            && (oldest == null || v.availableAt().isBefore(oldest.availableAt()))) {
+          oldest = v;
+        }
+      }
+    }
+    return Optional.ofNullable(oldest);
   }
 
   /**
