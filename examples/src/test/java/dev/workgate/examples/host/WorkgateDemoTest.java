@@ -75,6 +75,53 @@ class WorkgateDemoTest {
   }
 
   @Test
+  void stay_keeps_serving_the_console_after_the_summary_until_stopped() throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    WorkgateDemo demo =
+        new WorkgateDemo(
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+            Clock.systemUTC(),
+            false);
+    java.util.concurrent.CompletableFuture<Integer> code =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () ->
+                WorkgateDemo.run(
+                    demo,
+                    Map.of(),
+                    shortMode("--work-orders", "4", "--stay").toArray(String[]::new)));
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(60))
+        .until(() -> out.toString(StandardCharsets.UTF_8).contains("Still serving the console"));
+    String text = out.toString(StandardCharsets.UTF_8);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile(
+                "Console: (http://127\\.0\\.0\\.1:\\d+)/ \\(token for this run: (\\S+)\\)")
+            .matcher(text);
+    assertThat(m.find()).as(text).isTrue();
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    java.net.http.HttpResponse<String> page =
+        http.send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(m.group(1) + "/")).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+    java.net.http.HttpResponse<String> counts =
+        http.send(
+            java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(m.group(1) + "/api/work-orders/counts"))
+                .header("Authorization", "Bearer " + m.group(2))
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+
+    assertThat(page.statusCode()).isEqualTo(200);
+    assertThat(page.headers().firstValue("Content-Type")).contains("text/html; charset=utf-8");
+    assertThat(counts.statusCode()).isEqualTo(200);
+    assertThat(counts.body()).contains("\"total\":4");
+    assertThat(code).isNotDone();
+    assertThat(demo.stopFromHook()).isTrue();
+    assertThat(code.get(30, java.util.concurrent.TimeUnit.SECONDS)).isZero();
+  }
+
+  @Test
   void help_writes_nothing_to_stderr() {
     // picocli reports a description it cannot format (an unescaped %) on System.err itself.
     ByteArrayOutputStream systemErr = new ByteArrayOutputStream();
