@@ -21,7 +21,6 @@ import dev.workgate.core.store.WorkOrderQuery.Page;
 import dev.workgate.observability.Routes.BadParameter;
 import dev.workgate.observability.WorkgateHttpServer.Response;
 import java.io.IOException;
-import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -72,6 +71,9 @@ final class ApiRoutes {
    * node that renews on time is never shown as gone.
    */
   static final Duration NODE_LIVE_FOR = Duration.ofSeconds(60);
+
+  /** The longest timeout a submit over HTTP may ask for: a year. */
+  static final double MAX_TIMEOUT_SECONDS = 366.0 * 24 * 3600;
 
   /** How many queues, those with the most pending work first, the overview reads for its wait. */
   static final int OLDEST_QUEUES_READ = 20;
@@ -747,15 +749,14 @@ final class ApiRoutes {
     }
     JsonNode timeout = json.get("timeoutSeconds");
     if (timeout != null && !timeout.isNull()) {
-      if (!timeout.isNumber()
-          || timeout.decimalValue().signum() <= 0
-          || timeout.decimalValue().compareTo(BigDecimal.valueOf(366L * 24 * 3600)) > 0) {
+      // A number too large for a double (1e400) reads as infinity: refused with the rest.
+      double seconds = timeout.isNumber() ? timeout.doubleValue() : Double.NaN;
+      if (!(seconds > 0 && seconds <= MAX_TIMEOUT_SECONDS)) {
         throw new BadParameter(
             prefix + "timeoutSeconds",
             "timeoutSeconds must be a positive number of seconds, at most a year");
       }
-      BigDecimal nanos = timeout.decimalValue().movePointRight(9);
-      b.timeout(Duration.ofNanos(Math.max(1, nanos.longValue())));
+      b.timeout(Duration.ofNanos(Math.max(1, Math.round(seconds * 1e9))));
     }
     String notBefore = string(json, prefix, "notBefore");
     if (notBefore != null) {

@@ -310,6 +310,15 @@ class WorkOrderApiTest {
     badParameter(
         post("/api/work-orders", "{\"type\":\"ok\",\"timeoutSeconds\":-1}"), "timeoutSeconds");
     badParameter(
+        post("/api/work-orders", "{\"type\":\"ok\",\"timeoutSeconds\":1e400}"), "timeoutSeconds");
+    badParameter(
+        post("/api/work-orders", "{\"type\":\"ok\",\"timeoutSeconds\":\"5\"}"), "timeoutSeconds");
+    badParameter(post("/api/work-orders", "{\"type\":\"ok\",\"priority\":1e400}"), "priority");
+    badParameter(
+        post(
+            "/api/work-orders", "{\"type\":\"ok\",\"resources\":{\"slots\":1,\"memoryMb\":1e400}}"),
+        "resources");
+    badParameter(
         post("/api/work-orders", "{\"type\":\"ok\",\"resources\":{\"slots\":0}}"), "resources");
     badParameter(post("/api/work-orders", "{\"type\":\" \"}"), "type");
     badParameter(post("/api/work-orders", "[1]"), "body");
