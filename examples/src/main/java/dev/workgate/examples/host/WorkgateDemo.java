@@ -350,8 +350,12 @@ public final class WorkgateDemo implements Callable<Integer> {
       WorkgateHttpServer http = noHttp ? null : startHttp(workgate);
       try {
         int code = drive(workgate, store, tracked, usedSeed);
-        if (stay && http != null && !interrupted) {
-          stayUntilStopped(http);
+        if (stay && code == EXIT_OK) {
+          // The node still runs: what is resubmitted from the console now runs too.
+          if (http != null) {
+            stayUntilStopped(http);
+          }
+          workgate.shutdown(Duration.ofSeconds(5));
         }
         return code;
       } finally {
@@ -451,7 +455,9 @@ public final class WorkgateDemo implements Callable<Integer> {
       return EXIT_INTERRUPTED;
     }
     Duration elapsed = elapsed(started);
-    workgate.shutdown(Duration.ofSeconds(5));
+    if (!stay) {
+      workgate.shutdown(Duration.ofSeconds(5));
+    }
     DemoReport report = DemoReport.read(store, tracked);
     report.print(out, elapsed, maxConcurrent);
     String id = report.recovered().map(t -> t.workOrderId().value()).orElse("<id>");

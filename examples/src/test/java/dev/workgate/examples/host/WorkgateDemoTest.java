@@ -116,6 +116,47 @@ class WorkgateDemoTest {
     assertThat(page.headers().firstValue("Content-Type")).contains("text/html; charset=utf-8");
     assertThat(counts.statusCode()).isEqualTo(200);
     assertThat(counts.body()).contains("\"total\":4");
+    // The node still runs: a failed work order resubmitted from the console runs to its end.
+    java.net.http.HttpResponse<String> failed =
+        http.send(
+            java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(m.group(1) + "/api/work-orders?state=FAILED&limit=1"))
+                .header("Authorization", "Bearer " + m.group(2))
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+    String failedId =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(failed.body())
+            .get("items")
+            .get(0)
+            .get("id")
+            .asText();
+    java.net.http.HttpResponse<String> resubmitted =
+        http.send(
+            java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(m.group(1) + "/api/work-orders/" + failedId + "/resubmit"))
+                .header("Authorization", "Bearer " + m.group(2))
+                .POST(java.net.http.HttpRequest.BodyPublishers.noBody())
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(resubmitted.statusCode()).as(resubmitted.body()).isEqualTo(201);
+    String newId =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(resubmitted.body())
+            .get("id")
+            .asText();
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(60))
+        .until(
+            () ->
+                http.send(
+                        java.net.http.HttpRequest.newBuilder(
+                                java.net.URI.create(m.group(1) + "/api/work-orders/" + newId))
+                            .header("Authorization", "Bearer " + m.group(2))
+                            .build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString())
+                    .body()
+                    .matches(".*\"state\":\"(COMPLETED|FAILED|CANCELLED)\".*"));
     assertThat(code).isNotDone();
     assertThat(demo.stopFromHook()).isTrue();
     assertThat(code.get(30, java.util.concurrent.TimeUnit.SECONDS)).isZero();
