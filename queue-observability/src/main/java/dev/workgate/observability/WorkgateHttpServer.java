@@ -58,27 +58,38 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /api/work-orders/{id}} and {@code GET /api/work-orders/{id}/timeline};
  *   <li>{@code GET /api/audit?workOrder=&type=&from=&to=&order=&limit=&after=}: events from the
  *       store's indexes, a page at a time;
- *   <li>{@code POST /api/work-orders/{id}/cancel} with an optional body {@code {"reason": "…"}}.
+ *   <li>{@code POST /api/work-orders/{id}/cancel} with an optional body {@code {"reason": "…"}};
+ *   <li>the work-order API: {@code GET /api/work-orders} (filtered, paged), {@code
+ *       /api/work-orders/counts}, {@code /api/failures}, {@code /api/throughput}, {@code
+ *       /api/nodes}, {@code /api/overview}; {@code POST /api/work-orders} (submit), {@code
+ *       /api/work-orders/batch}, {@code /api/work-orders/{id}/resubmit}, {@code
+ *       /api/work-orders/bulk/resubmit} and {@code /api/work-orders/bulk/cancel};
+ *   <li>{@code GET /api/openapi.json}: the OpenAPI 3.0 document of every route;
+ *   <li>{@code GET /} and {@code GET /console/<file>}: the operator console, a page and its modules
+ *       from this jar.
  * </ul>
  *
  * <p>Safe by default. It binds {@value #DEFAULT_BIND_ADDRESS} unless told otherwise, and refuses to
  * bind any other address without a bearer token. With a token, every route but the two health
- * probes needs {@code Authorization: Bearer <token>}; the cancel route always needs it, so without
- * a token cancel is refused with 403. Tokens are compared in constant time. Bad parameters get 400
- * with a JSON error naming the parameter, unknown work orders 404, oversized requests 413 or 414, a
- * store that does not answer 503, and anything unexpected 500 with no detail (it is logged here,
- * with an id the response carries). Every response but the scrape is {@code application/json}.
- * Payloads are never served: a work order's view lists its facts, not its input.
+ * probes and the console's files needs {@code Authorization: Bearer <token>}; every route that
+ * changes state always needs it, so without a token they are refused with 403. Tokens are compared
+ * in constant time. Bad parameters get 400 with a JSON error naming the parameter, unknown work
+ * orders 404, oversized requests 413 or 414, a store that does not answer 503, and anything
+ * unexpected 500 with no detail (it is logged here, with an id the response carries). Every
+ * response but the scrape is {@code application/json}. A work order's payload and result are served
+ * only by {@code GET /api/work-orders/{id}?include= payload,result}, to a caller with the token:
+ * every other answer lists facts, not inputs.
  *
  * <p><b>Malformed requests.</b> The endpoint reads HTTP itself, so a request it cannot serve gets
  * its JSON error too, never another server's page: bad framing 400 (two {@code Host}, {@code
  * Content-Length} or {@code Authorization} headers, a Content-Length that is not a number, a folded
  * or nameless header line, a path with {@code .} or {@code ..} segments, a target that is neither a
  * path nor an absolute {@code http} URI), {@code Transfer-Encoding: chunked} 411, any other
- * transfer coding 501, a body over {@link #MAX_BODY_BYTES} 413, a request line over 8 KiB 414,
- * header lines over 16 KiB in all 431, an HTTP version other than 1.0 and 1.1 505 (an HTTP/2
- * preface among them), a request not complete within 10 seconds 408. Empty path segments are
- * ignored, so {@code //metrics} is {@code /metrics}. Every answer closes its connection.
+ * transfer coding 501, a body over its route's limit ({@value #MAX_SMALL_BODY_BYTES} bytes for most
+ * routes, up to {@value #MAX_BODY_BYTES} for a batch) 413, a request line over 8 KiB 414, header
+ * lines over 16 KiB in all 431, an HTTP version other than 1.0 and 1.1 505 (an HTTP/2 preface among
+ * them), a request not complete within 10 seconds 408. Empty path segments are ignored, so {@code
+ * //metrics} is {@code /metrics}. Every answer closes its connection.
  *
  * <p><b>Over a store alone.</b> {@link #builder(WorkOrderStore)} serves a store that no node in
  * this process runs: an operator's view of it, for a tool such as {@code workgate-admin serve}. The
