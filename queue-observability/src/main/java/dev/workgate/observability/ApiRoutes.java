@@ -29,11 +29,13 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
+import java.util.TreeSet;
 
 /**
  * The work-order routes an operator and the console use beyond reading one work order: list and
@@ -114,7 +116,7 @@ final class ApiRoutes {
   }
 
   private static Set<String> with(String... more) {
-    java.util.HashSet<String> s = new java.util.HashSet<>(WorkOrderFilter.PARAMETERS);
+    HashSet<String> s = new HashSet<>(WorkOrderFilter.PARAMETERS);
     s.addAll(List.of(more));
     return Set.copyOf(s);
   }
@@ -125,7 +127,7 @@ final class ApiRoutes {
   Response list(Map<String, List<String>> query) throws BadParameter {
     known(query, LIST_PARAMETERS);
     WorkOrderQuery.Builder q = WorkOrderFilter.fromQuery(query).query();
-    String order = Routes.single(query, "order");
+    String order = once(query, "order");
     if (order == null || order.equals("newest")) {
       q.order(WorkOrderQuery.Order.NEWEST_FIRST);
     } else if (order.equals("oldest")) {
@@ -134,7 +136,7 @@ final class ApiRoutes {
       throw new BadParameter("order", "order must be 'newest' or 'oldest'");
     }
     q.limit(wholeNumber(query, "limit", 1, MAX_PAGE, DEFAULT_PAGE));
-    String cursor = Routes.single(query, "cursor");
+    String cursor = once(query, "cursor");
     if (cursor != null) {
       long c;
       try {
@@ -332,10 +334,7 @@ final class ApiRoutes {
     WorkOrderId id = id(rawId);
     boolean payload = false;
     boolean result = false;
-    String include = Routes.single(query, "include");
-    if (query.getOrDefault("include", List.of()).size() > 1) {
-      throw new BadParameter("include", "parameter 'include' given twice");
-    }
+    String include = once(query, "include");
     if (include != null) {
       for (String part : include.split(",", -1)) {
         switch (part.trim()) {
@@ -631,24 +630,30 @@ final class ApiRoutes {
             "unknown parameter '"
                 + Routes.shorten(name)
                 + "'; known: "
-                + String.join(", ", new java.util.TreeSet<>(names)));
+                + String.join(", ", new TreeSet<>(names)));
       }
     }
+  }
+
+  /** A parameter that may be given at most once, or null. */
+  private static String once(Map<String, List<String>> query, String name) throws BadParameter {
+    List<String> values = query.get(name);
+    if (values != null && values.size() > 1) {
+      throw new BadParameter(name, "parameter '" + name + "' given twice");
+    }
+    return values == null ? null : values.get(0);
   }
 
   private static int wholeNumber(
       Map<String, List<String>> query, String name, int min, int max, int dflt)
       throws BadParameter {
-    List<String> values = query.get(name);
-    if (values == null) {
+    String value = once(query, name);
+    if (value == null) {
       return dflt;
-    }
-    if (values.size() > 1) {
-      throw new BadParameter(name, "parameter '" + name + "' given twice");
     }
     int n;
     try {
-      n = Integer.parseInt(values.get(0));
+      n = Integer.parseInt(value);
     } catch (NumberFormatException e) {
       throw new BadParameter(name, name + " must be a whole number");
     }
@@ -694,7 +699,7 @@ final class ApiRoutes {
             "unknown field '"
                 + Routes.shorten(field)
                 + "'; known: "
-                + String.join(", ", new java.util.TreeSet<>(fields)));
+                + String.join(", ", new TreeSet<>(fields)));
       }
     }
   }
@@ -720,7 +725,7 @@ final class ApiRoutes {
             "unknown field '"
                 + Routes.shorten(field)
                 + "'; known: "
-                + String.join(", ", new java.util.TreeSet<>(SUBMIT_FIELDS)));
+                + String.join(", ", new TreeSet<>(SUBMIT_FIELDS)));
       }
     }
     JsonNode type = json.get("type");

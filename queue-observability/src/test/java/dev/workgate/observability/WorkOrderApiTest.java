@@ -202,6 +202,8 @@ class WorkOrderApiTest {
     badParameter(get("/api/work-orders?from=yesterday"), "from");
     badParameter(get("/api/work-orders?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z"), "to");
     badParameter(get("/api/work-orders?queue=a&queue=b"), "queue");
+    badParameter(get("/api/work-orders?order=newest&order=oldest"), "order");
+    badParameter(get("/api/work-orders?cursor=5&cursor=9"), "cursor");
     badParameter(get("/api/work-orders?colour=red"), "colour");
     assertThat(get("/api/work-orders", null).statusCode()).isEqualTo(401);
   }
