@@ -1911,6 +1911,40 @@ public abstract class WorkOrderStoreConformance {
   }
 
   @Test
+  void not_resubmitted_leaves_out_the_work_orders_something_was_resubmitted_from() {
+    WorkOrderId handled = inState(QUEUE, FAILED);
+    WorkOrderId unhandled = inState(QUEUE, FAILED);
+    WorkOrderId cancelled = inState(OTHER_QUEUE, CANCELLED);
+    WorkOrderId resubmission = resubmit(handled, QUEUE);
+    WorkOrderId ofCancelled = resubmit(cancelled, QUEUE);
+    WorkOrderId plain = submit(QUEUE);
+
+    assertThat(queried(WorkOrderQuery.builder().states(FAILED).notResubmitted()))
+        .containsExactly(unhandled);
+    assertThat(queried(WorkOrderQuery.builder().notResubmitted()))
+        .containsExactly(unhandled, resubmission, ofCancelled, plain);
+    assertThat(
+            queried(
+                WorkOrderQuery.builder()
+                    .notResubmitted()
+                    .order(WorkOrderQuery.Order.NEWEST_FIRST)
+                    .queue(QUEUE)))
+        .containsExactly(plain, ofCancelled, resubmission, unhandled);
+    assertThat(
+            store.count(
+                WorkOrderQuery.builder().states(FAILED, CANCELLED).notResubmitted().build(),
+                WorkOrderQuery.CountBy.STATE))
+        .containsEntry(FAILED.name(), 1L)
+        .containsEntry(CANCELLED.name(), 0L);
+    assertThat(
+            store.count(
+                WorkOrderQuery.builder().notResubmitted().build(), WorkOrderQuery.CountBy.QUEUE))
+        .containsExactly(java.util.Map.entry(QUEUE, 4L));
+    assertThat(WorkOrderQuery.builder().notResubmitted().build().notResubmitted()).isTrue();
+    assertThat(WorkOrderQuery.builder().build().notResubmitted()).isFalse();
+  }
+
+  @Test
   void query_combines_every_filter() {
     Fleet fleet = fleet();
     WorkOrderQuery.Builder query =

@@ -15,6 +15,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * A query over work-order views: by queue, states, submission time range, types, labels, the last
@@ -71,6 +72,7 @@ public final class WorkOrderQuery {
   private final Map<String, String> labels;
   private final String errorCode;
   private final WorkOrderId resubmittedFrom;
+  private final boolean notResubmitted;
   private final long after;
   private final int limit;
   private final Order order;
@@ -131,6 +133,7 @@ public final class WorkOrderQuery {
     this.labels = Map.copyOf(b.labels);
     this.errorCode = b.errorCode;
     this.resubmittedFrom = b.resubmittedFrom;
+    this.notResubmitted = b.notResubmitted;
     this.after = b.after;
     this.limit = b.limit;
     this.order = b.order;
@@ -223,6 +226,17 @@ public final class WorkOrderQuery {
   }
 
   /**
+   * Whether only work orders that no work order in the store was resubmitted from match: the
+   * failures not yet handled. It depends on other work orders, so {@link #matches(WorkOrderView)}
+   * does not apply it; {@link #matches(WorkOrderView, Predicate)} does.
+   *
+   * @return true if set
+   */
+  public boolean notResubmitted() {
+    return notResubmitted;
+  }
+
+  /**
    * The cursor: results come after it, in this query's {@link #order()}.
    *
    * @return the cursor, 0 for the first page
@@ -271,10 +285,25 @@ public final class WorkOrderQuery {
   }
 
   /**
-   * Whether a view matches every filter of this query: queue, states, submission time range, types,
-   * labels, error code and resubmitted-from. The cursor, the limit and the order play no part.
-   * {@link StoreView#query} returns exactly the matching views, and {@link StoreView#count} counts
-   * them.
+   * Whether a view matches every filter of this query, {@link #notResubmitted()} included.
+   *
+   * @param view the view
+   * @param hasResubmission whether some work order in the store was resubmitted from an id
+   * @return true if it matches; {@link StoreView#query} returns exactly the matching views, and
+   *     {@link StoreView#count} counts them
+   * @throws NullPointerException if an argument is null
+   */
+  public boolean matches(WorkOrderView view, Predicate<WorkOrderId> hasResubmission) {
+    Objects.requireNonNull(hasResubmission, "hasResubmission");
+    return matches(view) && !(notResubmitted && hasResubmission.test(view.id()));
+  }
+
+  /**
+   * Whether a view matches every filter of this query that the view alone decides: queue, states,
+   * submission time range, types, labels, error code and resubmitted-from; not {@link
+   * #notResubmitted()}. The cursor, the limit and the order play no part. Without {@code
+   * notResubmitted}, {@link StoreView#query} returns exactly the matching views, and {@link
+   * StoreView#count} counts them.
    *
    * <p>Times compare at the precision the store keeps: a view read from a store that keeps
    * microseconds has its times in microseconds.
@@ -324,6 +353,8 @@ public final class WorkOrderQuery {
         + errorCode
         + ", resubmittedFrom="
         + resubmittedFrom
+        + ", notResubmitted="
+        + notResubmitted
         + ", after="
         + after
         + ", limit="
@@ -343,6 +374,7 @@ public final class WorkOrderQuery {
     private final Map<String, String> labels = new LinkedHashMap<>();
     private String errorCode;
     private WorkOrderId resubmittedFrom;
+    private boolean notResubmitted;
     private long after;
     private int limit = DEFAULT_LIMIT;
     private Order order = Order.OLDEST_FIRST;
@@ -490,6 +522,18 @@ public final class WorkOrderQuery {
         throw new IllegalArgumentException("query resubmittedFrom must not be null");
       }
       this.resubmittedFrom = id;
+      return this;
+    }
+
+    /**
+     * Only work orders that no work order in the store was resubmitted from (by {@code
+     * WorkgateClient.resubmit} or {@code resubmitOnce}): the failures nobody has handled yet. Once
+     * a resubmission is deleted by retention, its original matches again.
+     *
+     * @return this builder
+     */
+    public Builder notResubmitted() {
+      this.notResubmitted = true;
       return this;
     }
 

@@ -179,6 +179,12 @@ final class WorkOrderQuerySql {
               sql.append(" AND p.resubmitted_from = ?");
               params.add(id.value());
             });
+    if (q.notResubmitted()) {
+      // Served by wo_resubmitted (resubmitted_from), one probe per row the other filters leave.
+      sql.append(" AND NOT EXISTS (SELECT 1 FROM ")
+          .append(d.workOrders)
+          .append(" r WHERE r.resubmitted_from = p.id)");
+    }
     if (labels && !q.labels().isEmpty()) {
       labels(d, q.labels(), sql, params);
     }

@@ -87,6 +87,12 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
   private final Object lock = new Object();
   private final ConcurrentHashMap<WorkOrderId, Entry> byId = new ConcurrentHashMap<>();
 
+  /**
+   * How many work orders in the store were resubmitted from each id (for {@link
+   * WorkOrderQuery#notResubmitted()}); guarded by {@code lock}.
+   */
+  private final Map<WorkOrderId, Integer> resubmissions = new HashMap<>();
+
   // Everything below is guarded by lock.
   private final ArrayList<RecordedEvent> log = new ArrayList<>();
 
@@ -269,6 +275,7 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
     if (entry == null) {
       entry = new Entry(after, added.get(0).position(), added.toArray(new RecordedEvent[0]));
       byId.put(entry.id, entry);
+      after.resubmittedFrom().ifPresent(from -> resubmissions.merge(from, 1, Integer::sum));
     } else {
       unindex(entry, before);
       RecordedEvent[] old = entry.events;
@@ -622,7 +629,7 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
         if (it.hasNext()) {
           heads.add(it);
         }
-        if (!query.matches(e.view)) {
+        if (!query.matches(e.view, resubmissions::containsKey)) {
           continue;
         }
         if (items.size() == query.limit()) {
@@ -654,7 +661,8 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
               && query.types().isEmpty()
               && query.labels().isEmpty()
               && query.errorCode().isEmpty()
-              && query.resubmittedFrom().isEmpty();
+              && query.resubmittedFrom().isEmpty()
+              && !query.notResubmitted();
       queues.forEach(
           (name, q) -> {
             if (query.queue().isPresent() && !query.queue().get().equals(name)) {
@@ -672,7 +680,7 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
                   } else {
                     for (Entry e : index.values()) {
                       WorkOrder v = e.view;
-                      if (query.matches(v)) {
+                      if (query.matches(v, resubmissions::containsKey)) {
                         by.keyOf(v).ifPresent(key -> counts.merge(key, 1L, Long::sum));
                       }
                     }
@@ -851,6 +859,9 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
         unindex(e, v);
         byId.remove(e.id);
         v.idempotencyKey().ifPresent(key -> idempotencyKeys.remove(key, e.id));
+        v.resubmittedFrom()
+            .ifPresent(
+                from -> resubmissions.computeIfPresent(from, (k, n) -> n > 1 ? n - 1 : null));
         QueueIndex q = queues.get(v.queue());
         if (q.isEmpty()) {
           queues.remove(v.queue());
