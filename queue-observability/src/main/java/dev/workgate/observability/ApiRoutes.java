@@ -461,7 +461,11 @@ final class ApiRoutes {
     return Response.json(s.created() ? 201 : 200, n);
   }
 
-  /** {@code POST /api/work-orders/bulk/resubmit}: every FAILED (or CANCELLED) match, once each. */
+  /**
+   * {@code POST /api/work-orders/bulk/resubmit}: every FAILED (or CANCELLED) match that nothing was
+   * resubmitted from yet, once each, oldest first; one that another caller resubmits meanwhile is
+   * refused, naming its resubmission.
+   */
   Response bulkResubmit(HttpRequest request) throws BadParameter {
     JsonNode body = body(request, MAX_BULK_BYTES);
     if (body == null) {
@@ -474,6 +478,9 @@ final class ApiRoutes {
     } else if (!RESUBMITTABLE.containsAll(filter.states())) {
       throw new BadParameter("state", "bulk resubmit takes FAILED and CANCELLED work orders only");
     }
+    // Those handled already are left out of the walk, so a second call goes on to the next ones
+    // instead of meeting the same thousand again.
+    filter = filter.notYetResubmitted();
     int limit = limit(body);
     Matches matches = matches(filter, limit);
     ArrayNode created = JsonViews.MAPPER.createArrayNode();

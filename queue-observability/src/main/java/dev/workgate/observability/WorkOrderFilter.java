@@ -34,6 +34,7 @@ import java.util.Set;
  * @param from inclusive lower bound of the submission time, or null
  * @param to exclusive upper bound of the submission time, or null
  * @param resubmittedFrom the work order these were resubmitted from, or null
+ * @param notResubmitted only work orders that no work order was resubmitted from
  */
 record WorkOrderFilter(
     String queue,
@@ -43,11 +44,21 @@ record WorkOrderFilter(
     String errorCode,
     Instant from,
     Instant to,
-    WorkOrderId resubmittedFrom) {
+    WorkOrderId resubmittedFrom,
+    boolean notResubmitted) {
 
   /** The names a filter reads. */
   static final Set<String> PARAMETERS =
-      Set.of("queue", "state", "type", "label", "errorCode", "from", "to", "resubmittedFrom");
+      Set.of(
+          "queue",
+          "state",
+          "type",
+          "label",
+          "errorCode",
+          "from",
+          "to",
+          "resubmittedFrom",
+          "notResubmitted");
 
   /** Copies the collections. */
   WorkOrderFilter {
@@ -59,7 +70,13 @@ record WorkOrderFilter(
   /** The same filter with other states. */
   WorkOrderFilter withStates(Set<WorkOrderState> newStates) {
     return new WorkOrderFilter(
-        queue, newStates, types, labels, errorCode, from, to, resubmittedFrom);
+        queue, newStates, types, labels, errorCode, from, to, resubmittedFrom, notResubmitted);
+  }
+
+  /** The same filter, narrowed to work orders that nothing was resubmitted from yet. */
+  WorkOrderFilter notYetResubmitted() {
+    return new WorkOrderFilter(
+        queue, states, types, labels, errorCode, from, to, resubmittedFrom, true);
   }
 
   /**
@@ -78,6 +95,9 @@ record WorkOrderFilter(
     set("errorCode", () -> q.errorCode(errorCode), errorCode != null);
     set("from", () -> q.submittedBetween(from, to), from != null || to != null);
     set("resubmittedFrom", () -> q.resubmittedFrom(resubmittedFrom), resubmittedFrom != null);
+    if (notResubmitted) {
+      q.notResubmitted();
+    }
     return q;
   }
 
@@ -100,7 +120,8 @@ record WorkOrderFilter(
    * @throws BadParameter naming the first bad parameter
    */
   static WorkOrderFilter fromQuery(Map<String, List<String>> query) throws BadParameter {
-    for (String single : List.of("queue", "errorCode", "from", "to", "resubmittedFrom")) {
+    for (String single :
+        List.of("queue", "errorCode", "from", "to", "resubmittedFrom", "notResubmitted")) {
       List<String> values = query.get(single);
       if (values != null && values.size() > 1) {
         throw new BadParameter(single, "parameter '" + single + "' given twice");
@@ -138,7 +159,8 @@ record WorkOrderFilter(
         nonBlankOrNull("errorCode", Routes.single(query, "errorCode")),
         Routes.instant(query, "from"),
         Routes.instant(query, "to"),
-        id(Routes.single(query, "resubmittedFrom")));
+        id(Routes.single(query, "resubmittedFrom")),
+        bool(Routes.single(query, "notResubmitted")));
   }
 
   /**
@@ -150,7 +172,7 @@ record WorkOrderFilter(
    */
   static WorkOrderFilter fromJson(JsonNode json) throws BadParameter {
     if (json == null || json.isNull()) {
-      return build(null, Set.of(), Set.of(), Map.of(), null, null, null, null);
+      return build(null, Set.of(), Set.of(), Map.of(), null, null, null, null, false);
     }
     if (!json.isObject()) {
       throw new BadParameter("filter", "filter must be a JSON object");
@@ -162,7 +184,8 @@ record WorkOrderFilter(
             field,
             "unknown filter field '"
                 + Routes.shorten(field)
-                + "'; known: queue, state, type, label, errorCode, from, to, resubmittedFrom");
+                + "'; known: queue, state, type, label, errorCode, from, to, resubmittedFrom,"
+                + " notResubmitted");
       }
     }
     Set<WorkOrderState> states = EnumSet.noneOf(WorkOrderState.class);
@@ -195,7 +218,8 @@ record WorkOrderFilter(
         nonBlankOrNull("errorCode", text(json, "errorCode")),
         instant("from", text(json, "from")),
         instant("to", text(json, "to")),
-        id(text(json, "resubmittedFrom")));
+        id(text(json, "resubmittedFrom")),
+        bool(json.get("notResubmitted")));
   }
 
   private static WorkOrderFilter build(
@@ -206,15 +230,37 @@ record WorkOrderFilter(
       String errorCode,
       Instant from,
       Instant to,
-      WorkOrderId resubmittedFrom)
+      WorkOrderId resubmittedFrom,
+      boolean notResubmitted)
       throws BadParameter {
     if (from != null && to != null && !from.isBefore(to)) {
       throw new BadParameter("to", "to must be after from");
     }
     WorkOrderFilter f =
-        new WorkOrderFilter(queue, states, types, labels, errorCode, from, to, resubmittedFrom);
+        new WorkOrderFilter(
+            queue, states, types, labels, errorCode, from, to, resubmittedFrom, notResubmitted);
     f.query(); // the store's own checks, now, so that a bad value is a 400 before any work
     return f;
+  }
+
+  private static boolean bool(String value) throws BadParameter {
+    if (value == null || value.equals("false")) {
+      return false;
+    }
+    if (value.equals("true")) {
+      return true;
+    }
+    throw new BadParameter("notResubmitted", "notResubmitted must be true or false");
+  }
+
+  private static boolean bool(JsonNode value) throws BadParameter {
+    if (value == null || value.isNull()) {
+      return false;
+    }
+    if (!value.isBoolean()) {
+      throw new BadParameter("notResubmitted", "notResubmitted must be true or false");
+    }
+    return value.asBoolean();
   }
 
   private static WorkOrderState state(String name) throws BadParameter {

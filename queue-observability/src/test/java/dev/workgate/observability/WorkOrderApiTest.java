@@ -438,12 +438,10 @@ class WorkOrderApiTest {
                 "/api/work-orders/bulk/resubmit",
                 "{\"filter\":{\"queue\":\"q\",\"errorCode\":\"FLAKY\"}}"),
             200);
-    assertThat(bulk.get("matched").asInt()).isEqualTo(3);
+    // The one resubmitted already is not walked again: only the two not yet resubmitted match.
+    assertThat(bulk.get("matched").asInt()).isEqualTo(2);
     assertThat(bulk.get("changed").asInt()).isEqualTo(2);
-    assertThat(bulk.get("refused")).hasSize(1);
-    assertThat(bulk.get("refused").get(0).get("id").asText()).isEqualTo(failed.get(0).id().value());
-    assertThat(bulk.get("refused").get(0).get("reason").asText())
-        .isEqualTo("already resubmitted as " + one.get("id").asText());
+    assertThat(bulk.get("refused")).isEmpty();
     assertThat(bulk.get("more").asBoolean()).isFalse();
     Set<String> from = new HashSet<>();
     for (JsonNode c : bulk.get("created")) {
@@ -465,8 +463,40 @@ class WorkOrderApiTest {
 
     JsonNode twice =
         json(post("/api/work-orders/bulk/resubmit", "{\"filter\":{\"errorCode\":\"FLAKY\"}}"), 200);
+    assertThat(twice.get("matched").asInt()).isZero();
     assertThat(twice.get("changed").asInt()).isZero();
-    assertThat(twice.get("refused")).hasSize(3);
+    assertThat(twice.get("refused")).isEmpty();
+    JsonNode unhandled = json(get("/api/work-orders/counts?state=FAILED&notResubmitted=true"), 200);
+    assertThat(unhandled.get("counts").get("FAILED").asLong()).isEqualTo(1); // the OTHER failure
+    JsonNode all = json(get("/api/work-orders/counts?state=FAILED&notResubmitted=false"), 200);
+    assertThat(all.get("counts").get("FAILED").asLong()).isEqualTo(4);
+    badParameter(get("/api/work-orders?notResubmitted=yes"), "notResubmitted");
+    badParameter(
+        post("/api/work-orders/bulk/resubmit", "{\"filter\":{\"notResubmitted\":\"x\"}}"),
+        "notResubmitted");
+  }
+
+  @Test
+  void bulk_resubmit_past_its_limit_goes_on_to_the_next_ones_on_the_next_call() throws Exception {
+    List<String> cancelled = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      WorkOrderId id = node.submit(WorkOrderSpec.builder("ok").queue("unserved").build());
+      node.cancel(id, "to resubmit");
+      cancelled.add(id.value());
+    }
+    String body = "{\"filter\":{\"queue\":\"unserved\",\"state\":\"CANCELLED\"},\"limit\":2}";
+    List<String> from = new ArrayList<>();
+    List<Boolean> more = new ArrayList<>();
+    for (int call = 0; call < 4; call++) {
+      JsonNode a = json(post("/api/work-orders/bulk/resubmit", body), 200);
+      a.get("created").forEach(c -> from.add(c.get("from").asText()));
+      more.add(a.get("more").asBoolean());
+      assertThat(a.get("refused")).isEmpty();
+    }
+
+    assertThat(from).containsExactlyElementsOf(cancelled);
+    assertThat(more).containsExactly(true, true, false, false);
+    assertThat(store.counts().count("unserved", WorkOrderState.PENDING)).isEqualTo(5);
   }
 
   @Test

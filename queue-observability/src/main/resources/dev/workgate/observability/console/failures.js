@@ -240,11 +240,12 @@ export function create(route, ctx) {
   function confirmResubmit(errorCode) {
     return confirmBulk({
       title: `Resubmit ${errorCode}`,
-      countFilter: { state: 'FAILED', errorCode },
+      countFilter: { state: 'FAILED', errorCode, notResubmitted: 'true' },
       countOf: (c) => (c.counts && c.counts.FAILED) || 0,
       question: (n) =>
-        `Resubmit ${n} FAILED work order${n === 1 ? '' : 's'} whose last error is ${errorCode}? ` +
-        'Each gets a new work order with the same spec; the failed ones stay as they are.',
+        `Resubmit ${n} FAILED work order${n === 1 ? '' : 's'} whose last error is ${errorCode}` +
+        ' and that were not resubmitted yet? Each gets a new work order with the same spec; the' +
+        ' failed ones stay as they are.',
       confirmLabel: (n) => `Resubmit ${n}`,
       confirmClass: 'primary',
       run: () =>
