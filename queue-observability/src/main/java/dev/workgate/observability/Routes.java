@@ -35,9 +35,10 @@ import java.util.Set;
 
 /**
  * The endpoint's routes: checks each request that {@link HttpRequestReader} accepted, asks the
- * {@link Backend} (a node or a store alone), renders JSON. Every outcome a client can cause is a
- * response here (400, 401, 403, 404, 405, 409, 413, 414, 503); only a fault of this code escapes,
- * and the server turns it into a bare 500.
+ * {@link Backend} (a node or a store alone), renders JSON; the work-order API's own routes are
+ * {@link ApiRoutes}, the console's files {@link ConsoleAssets}. Every outcome a client can cause is
+ * a response here (200, 201, 400, 401, 403, 404, 405, 409, 413, 414, 422, 429, 503); only a fault
+ * of this code escapes, and the server turns it into a bare 500.
  */
 final class Routes {
   private static final Set<String> AUDIT_PARAMETERS =
@@ -132,9 +133,12 @@ final class Routes {
       if (path.size() == 2 && path.get(0).equals("api")) {
         switch (path.get(1)) {
           case "work-orders":
-            return "POST".equals(method)
-                ? change(request, () -> noQuery(query, () -> api.submit(request)))
-                : guarded(request, read, () -> api.list(query));
+            if ("POST".equals(method)) {
+              return change(request, () -> noQuery(query, () -> api.submit(request)));
+            }
+            return read
+                ? guarded(request, true, () -> api.list(query))
+                : notAllowed("GET, HEAD, POST");
           case "failures":
             return guarded(request, read, () -> api.failures(query));
           case "throughput":

@@ -125,6 +125,19 @@ class OpenApiDocumentTest {
           checked.add(method + " " + path.getKey());
         } else {
           assertThat(r.statusCode()).as(what).isEqualTo(405);
+          // Allow names exactly the documented methods (and HEAD with GET).
+          Set<String> allowed = new TreeSet<>();
+          path.getValue()
+              .fieldNames()
+              .forEachRemaining(m -> allowed.add(m.toUpperCase(java.util.Locale.ROOT)));
+          if (allowed.contains("GET")) {
+            allowed.add("HEAD");
+          }
+          Set<String> header = new TreeSet<>();
+          for (String m : r.headers().firstValue("Allow").orElse("").split(",")) {
+            header.add(m.trim());
+          }
+          assertThat(header).as(what).isEqualTo(allowed);
         }
       }
     }
