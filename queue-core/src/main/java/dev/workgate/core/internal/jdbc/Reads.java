@@ -262,8 +262,38 @@ final class Reads {
   private Page<WorkOrderView> queryMatchingLabelsHere(Connection c, WorkOrderQuery query)
       throws SQLException {
     List<WorkOrderView> items = new ArrayList<>();
-    long cursor = query.after();
-    long lastSeq = 0;
+    long[] lastSeq = {0};
+    boolean more =
+        !scanMatchingLabelsHere(
+            c,
+            query,
+            query.after(),
+            (view, seq) -> {
+              if (items.size() == query.limit()) {
+                return false;
+              }
+              items.add(view);
+              lastSeq[0] = seq;
+              return true;
+            });
+    return new Page<>(items, more ? OptionalLong.of(lastSeq[0]) : OptionalLong.empty());
+  }
+
+  /** What {@link #scanMatchingLabelsHere} hands each match to; false stops the scan. */
+  private interface MatchVisitor {
+    boolean visit(WorkOrderView view, long seq);
+  }
+
+  /**
+   * Walks the rows that the query's other filters select, in its order from a cursor, {@value
+   * #LABEL_SCAN_ROWS} at a time, and hands each readable view that matches the whole query (its
+   * labels checked here) to the visitor; an unreadable row is quarantined and skipped.
+   *
+   * @return true if the rows ran out, false if the visitor stopped the scan
+   */
+  private boolean scanMatchingLabelsHere(
+      Connection c, WorkOrderQuery query, long from, MatchVisitor visitor) throws SQLException {
+    long cursor = from;
     while (true) {
       WorkOrderQuerySql.Sql sql =
           WorkOrderQuerySql.page(d, t.viewSelect, query, false, cursor, LABEL_SCAN_ROWS);
@@ -282,18 +312,14 @@ final class Reads {
               quarantine.add(e);
               continue;
             }
-            if (query.matches(view)) {
-              if (items.size() == query.limit()) {
-                return new Page<>(items, OptionalLong.of(lastSeq));
-              }
-              items.add(view);
-              lastSeq = row.seq();
+            if (query.matches(view) && !visitor.visit(view, row.seq())) {
+              return false;
             }
           }
         }
       }
       if (rows < LABEL_SCAN_ROWS) {
-        return new Page<>(items, OptionalLong.empty());
+        return true;
       }
     }
   }
@@ -343,35 +369,15 @@ final class Reads {
   private void countMatchingLabelsHere(
       Connection c, WorkOrderQuery query, WorkOrderQuery.CountBy by, Map<String, Long> counts)
       throws SQLException {
-    // Every row the other filters select, in the query's order from the start (its cursor is
-    // not part of a count).
-    long cursor = 0;
-    while (true) {
-      WorkOrderQuerySql.Sql sql =
-          WorkOrderQuerySql.page(d, t.viewSelect, query, false, cursor, LABEL_SCAN_ROWS);
-      int rows = 0;
-      try (PreparedStatement ps = c.prepareStatement(sql.sql())) {
-        Tables.bind(ps, sql.params());
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            rows++;
-            Row row = Row.read(rs, 1);
-            cursor = row.seq();
-            try {
-              WorkOrderView view = t.current(row, rs).view();
-              if (query.matches(view)) {
-                by.keyOf(view).ifPresent(key -> counts.merge(key, 1L, Long::sum));
-              }
-            } catch (UnreadableRowException e) {
-              quarantine.add(e);
-            }
-          }
-        }
-      }
-      if (rows < LABEL_SCAN_ROWS) {
-        return;
-      }
-    }
+    // Every row the other filters select, from the start: a query's cursor is not part of a count.
+    scanMatchingLabelsHere(
+        c,
+        query,
+        0,
+        (view, seq) -> {
+          by.keyOf(view).ifPresent(key -> counts.merge(key, 1L, Long::sum));
+          return true;
+        });
   }
 
   List<EndedCount> endedPerInterval(Instant from, Instant to, Duration interval) {
