@@ -534,7 +534,18 @@ final class Routes {
   }
 
   static Instant instant(Map<String, List<String>> query, String name) throws BadParameter {
-    String value = single(query, name);
+    return instant(name, single(query, name));
+  }
+
+  /**
+   * A parameter's or body field's ISO-8601 instant.
+   *
+   * @param name its name, for the error
+   * @param value the text, or null
+   * @return the instant, or null for null
+   * @throws BadParameter if the text is not an instant
+   */
+  static Instant instant(String name, String value) throws BadParameter {
     if (value == null) {
       return null;
     }

@@ -6,7 +6,6 @@ import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.store.WorkOrderQuery;
 import dev.workgate.observability.Routes.BadParameter;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -216,8 +215,8 @@ record WorkOrderFilter(
         types,
         labels,
         nonBlankOrNull("errorCode", text(json, "errorCode")),
-        instant("from", text(json, "from")),
-        instant("to", text(json, "to")),
+        Routes.instant("from", text(json, "from")),
+        Routes.instant("to", text(json, "to")),
         id(text(json, "resubmittedFrom")),
         bool(json.get("notResubmitted")));
   }
@@ -296,18 +295,6 @@ record WorkOrderFilter(
             () ->
                 new BadParameter(
                     "resubmittedFrom", "'" + Routes.shorten(value) + "' is not a work-order id"));
-  }
-
-  private static Instant instant(String name, String value) throws BadParameter {
-    if (value == null) {
-      return null;
-    }
-    try {
-      return Instant.parse(value);
-    } catch (DateTimeParseException e) {
-      throw new BadParameter(
-          name, name + " must be an ISO-8601 instant such as 2026-01-31T12:00:00Z");
-    }
   }
 
   private static String text(JsonNode json, String field) throws BadParameter {

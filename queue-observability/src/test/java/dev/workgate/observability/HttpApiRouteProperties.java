@@ -182,7 +182,7 @@ class HttpApiRouteProperties {
   }
 
   private static void check(Request request) throws Exception {
-    long before = head();
+    long before = HttpEndpointHostileInputProperties.head(store);
     Answer answer = send(request);
     Statistics.label("status").collect(answer.status);
     assertThat(answer.status).as("%s answered %s", request, answer.body).isBetween(200, 499);
@@ -200,7 +200,7 @@ class HttpApiRouteProperties {
         assertThat(json.get("error").asText()).isNotBlank();
       }
     }
-    long after = head();
+    long after = HttpEndpointHostileInputProperties.head(store);
     if (answer.status >= 300 || !request.change() || request.token() == null) {
       assertThat(after)
           .as("%s answered %s and changed the store", request, answer.status)
@@ -213,17 +213,6 @@ class HttpApiRouteProperties {
           .isEqualTo(
               request.query().getOrDefault("include", "").contains("payload")
                   && request.path().startsWith("/api/work-orders/" + pending.value()));
-    }
-  }
-
-  private static long head() {
-    long position = 0;
-    while (true) {
-      var page = store.readLog(position, 1000);
-      if (page.events().isEmpty()) {
-        return position;
-      }
-      position = page.lastPosition();
     }
   }
 
