@@ -24,7 +24,6 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -36,6 +35,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The work-order routes an operator and the console use beyond reading one work order: list and
@@ -47,7 +47,8 @@ import java.util.TreeSet;
  * <p>Payloads and results are never in a list, a count or a bulk answer; {@link #workOrder} adds
  * them only when asked for by name, and only for a caller that gave the token.
  *
- * <p>Thread-safe: holds no state between requests.
+ * <p>Thread-safe: between requests it keeps only the overview's last health report, in an atomic
+ * reference (two requests at once may each make one; the later one is kept).
  */
 final class ApiRoutes {
   /** The page size of a list when none is given. */
@@ -80,6 +81,14 @@ final class ApiRoutes {
   /** How many queues, those with the most pending work first, the overview reads for its wait. */
   static final int OLDEST_QUEUES_READ = 20;
 
+  /**
+   * How long the overview shows the same health report. A report pings the store and reads its
+   * counts, which the overview has just read for its own table; polled every 2 s by each open
+   * console, it would double the overview's cost on the store for a summary that seconds do not
+   * change. {@code /health/ready} and {@code /health/live} are never reused.
+   */
+  static final Duration HEALTH_REUSE = Duration.ofSeconds(10);
+
   /** How many later resubmissions a work order's view lists. */
   private static final int RESUBMISSIONS_SHOWN = 20;
 
@@ -108,6 +117,10 @@ final class ApiRoutes {
   private final Backend backend;
   private final Clock clock;
   private final WorkgateHealth health;
+  private final AtomicReference<HealthReading> lastHealth = new AtomicReference<>();
+
+  /** A health report as JSON and when it was made, by the endpoint's clock. */
+  private record HealthReading(Instant at, JsonNode json) {}
 
   ApiRoutes(Backend backend, Clock clock, WorkgateHealth health) {
     this.backend = backend;
@@ -282,9 +295,21 @@ final class ApiRoutes {
             });
     n.set("throughput", throughput(now, 60));
     n.set("nodes", nodes(now));
-    n.set("health", HealthJson.toJson(health.check()));
+    n.set("health", health(now));
     JsonViews.time(n, "at", now);
     return Response.json(200, n);
+  }
+
+  /**
+   * The health report, made again once the last is {@link #HEALTH_REUSE} old (or from the future).
+   */
+  private JsonNode health(Instant now) {
+    HealthReading last = lastHealth.get();
+    if (last == null || now.isBefore(last.at()) || !now.isBefore(last.at().plus(HEALTH_REUSE))) {
+      last = new HealthReading(now, HealthJson.toJson(health.check()));
+      lastHealth.set(last);
+    }
+    return last.json();
   }
 
   /**
@@ -770,15 +795,9 @@ final class ApiRoutes {
       }
       b.timeout(Duration.ofNanos(Math.max(1, Math.round(seconds * 1e9))));
     }
-    String notBefore = string(json, prefix, "notBefore");
+    Instant notBefore = Routes.instant(prefix + "notBefore", string(json, prefix, "notBefore"));
     if (notBefore != null) {
-      try {
-        b.notBefore(Instant.parse(notBefore));
-      } catch (DateTimeParseException e) {
-        throw new BadParameter(
-            prefix + "notBefore",
-            "notBefore must be an ISO-8601 instant such as 2026-01-31T12:00:00Z");
-      }
+      b.notBefore(notBefore);
     }
     JsonNode labels = json.get("labels");
     if (labels != null && !labels.isNull()) {

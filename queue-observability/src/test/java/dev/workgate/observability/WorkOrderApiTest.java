@@ -278,6 +278,51 @@ class WorkOrderApiTest {
   }
 
   @Test
+  void nodes_lists_every_node_sharing_the_store() throws Exception {
+    try (WorkOrderStore second = Stores.sqlite(dir.resolve("workgate.db"));
+        Workgate other =
+            Workgate.builder()
+                .store(second)
+                .sandboxRoot(dir.resolve("sandboxes-b"))
+                .maxConcurrent(3)
+                .pollInterval(Duration.ofMillis(20))
+                .nodeId("node-b")
+                .handler("ok", ctx -> WorkResult.ok())
+                .build()) {
+      other.start();
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> json(get("/api/nodes"), 200).get("nodes").size() == 2);
+
+      JsonNode nodes = json(get("/api/nodes"), 200).get("nodes");
+      assertThat(nodes.get(0).get("id").asText()).isEqualTo("node-a");
+      assertThat(nodes.get(1).get("id").asText()).isEqualTo("node-b");
+      assertThat(nodes.get(1).get("slots").asInt()).isEqualTo(3);
+      assertThat(nodes).allMatch(n -> n.get("live").asBoolean());
+      assertThat(json(get("/api/overview"), 200).get("nodes")).hasSize(2);
+    }
+  }
+
+  @Test
+  void the_overview_shows_one_health_report_for_ten_seconds_by_the_endpoints_clock()
+      throws Exception {
+    dev.workgate.core.testing.MutableClock clock = dev.workgate.core.testing.MutableClock.create();
+    server.close();
+    server = WorkgateHttpServer.builder(store).clock(clock).port(0).token(TOKEN).build();
+
+    String first = json(get("/api/overview"), 200).get("health").get("checkedAt").asText();
+    clock.advance(ApiRoutes.HEALTH_REUSE.minusSeconds(1));
+    String reused = json(get("/api/overview"), 200).get("health").get("checkedAt").asText();
+    clock.advance(Duration.ofSeconds(1));
+    JsonNode later = json(get("/api/overview"), 200);
+
+    assertThat(reused).isEqualTo(first);
+    assertThat(later.get("health").get("checkedAt").asText())
+        .isNotEqualTo(first)
+        .isEqualTo(later.get("at").asText());
+  }
+
+  @Test
   void submits_one_and_a_batch_and_refuses_bad_bodies_without_writing() throws Exception {
     JsonNode created =
         json(
