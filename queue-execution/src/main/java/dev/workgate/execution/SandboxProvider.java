@@ -49,13 +49,15 @@ public interface SandboxProvider {
    *     later when the claim also wrote its {@code Started} (an in-process sandbox); its attempt
    *     and payload
    * @param nodeId the owning node, recorded so that an orphan can be recognised after a crash
+   * @param reports where the attempt reports progress and checkpoints; its owner's
    */
-  public record SandboxRequest(WorkOrderView workOrder, String nodeId) {
+  public record SandboxRequest(WorkOrderView workOrder, String nodeId, AttemptReports reports) {
 
     /** Checks the fields. */
     public SandboxRequest {
       Objects.requireNonNull(workOrder, "workOrder");
       Objects.requireNonNull(nodeId, "nodeId");
+      Objects.requireNonNull(reports, "reports");
     }
 
     /**
