@@ -114,6 +114,13 @@ public record ErrorInfo(String code, String message, boolean retryable) {
      */
     public static final String POISONED = "POISONED";
 
+    /**
+     * A work order this one waited for ended FAILED or CANCELLED, so it was cancelled without
+     * running ({@link WorkOrderEvent.DependencyFailed}); not retryable. Resubmitting the dependency
+     * resubmits it too.
+     */
+    public static final String DEPENDENCY_FAILED = "DEPENDENCY_FAILED";
+
     /** Codes that are retryable unless a policy says otherwise. */
     public static final Set<String> RETRYABLE_BY_DEFAULT =
         Set.of(
@@ -129,7 +136,7 @@ public record ErrorInfo(String code, String message, boolean retryable) {
 
     /** Codes that are never retried unless a policy says otherwise. */
     public static final Set<String> FATAL_BY_DEFAULT =
-        Set.of(INVALID_WORK_ORDER, AGENT_FATAL_ERROR, CANCELLED, POISONED);
+        Set.of(INVALID_WORK_ORDER, AGENT_FATAL_ERROR, CANCELLED, POISONED, DEPENDENCY_FAILED);
 
     private ErrorCodes() {}
   }

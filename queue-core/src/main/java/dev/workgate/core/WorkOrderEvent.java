@@ -38,19 +38,58 @@ public sealed interface WorkOrderEvent {
 
   /**
    * The work order was submitted. Always the first event of a stream; the work order becomes {@link
-   * WorkOrderState#PENDING}.
+   * WorkOrderState#PENDING}, or {@link WorkOrderState#BLOCKED} when it waits for others.
    *
    * @param spec what was submitted
    * @param resubmittedFrom the failed or cancelled work order this one replaces, or null
+   * @param batch the batch it belongs to, or null
+   * @param dependencies the work orders it waits for, as resolved at submission (the spec's {@code
+   *     after} and the work orders of its {@code afterBatches}, each replaced by its newest
+   *     resubmission); empty for none; at most {@link WorkOrderSpec#MAX_DEPENDENCIES} plus what its
+   *     batches hold, without repeats
    */
-  record Submitted(WorkOrderSpec spec, WorkOrderId resubmittedFrom) implements WorkOrderEvent {
-    /** Validates the event. */
+  record Submitted(
+      WorkOrderSpec spec,
+      WorkOrderId resubmittedFrom,
+      BatchId batch,
+      java.util.List<WorkOrderId> dependencies)
+      implements WorkOrderEvent {
+
+    /**
+     * The most dependencies one Submitted event may carry: a spec's own and those of its batches.
+     */
+    public static final int MAX_DEPENDENCIES =
+        WorkOrderSpec.MAX_DEPENDENCIES * (1 + WorkOrderSpec.MAX_BATCH_DEPENDENCIES);
+
+    /**
+     * Validates the event.
+     *
+     * @throws IllegalArgumentException if the dependencies repeat one or are too many
+     */
     public Submitted {
       Objects.requireNonNull(spec, "Submitted.spec");
+      dependencies = dependencies == null ? java.util.List.of() : java.util.List.copyOf(dependencies);
+      if (dependencies.size() > MAX_DEPENDENCIES) {
+        throw new IllegalArgumentException(
+            "Submitted.dependencies: at most " + MAX_DEPENDENCIES + ", got " + dependencies.size());
+      }
+      if (new java.util.HashSet<>(dependencies).size() != dependencies.size()) {
+        throw new IllegalArgumentException("Submitted.dependencies must not repeat a work order");
+      }
     }
 
     /**
-     * A submission that replaces nothing.
+     * A submission without batch or dependencies.
+     *
+     * @param spec what was submitted
+     * @param resubmittedFrom the failed or cancelled work order this one replaces, or null
+     */
+    public Submitted(WorkOrderSpec spec, WorkOrderId resubmittedFrom) {
+      this(spec, resubmittedFrom, null, java.util.List.of());
+    }
+
+    /**
+     * A submission that replaces nothing and waits for nothing.
      *
      * @param spec what was submitted
      * @return the event
@@ -66,7 +105,129 @@ public sealed interface WorkOrderEvent {
 
     @Override
     public TransitionTable.Trigger trigger() {
-      return TransitionTable.Trigger.SUBMITTED;
+      return dependencies.isEmpty()
+          ? TransitionTable.Trigger.SUBMITTED
+          : TransitionTable.Trigger.SUBMITTED_BLOCKED;
+    }
+  }
+
+  /**
+   * Every work order a {@link WorkOrderState#BLOCKED} work order waits for has ended as its policy
+   * asks (all {@link WorkOrderState#COMPLETED}, or all ended under {@link DependencyFailure#RUN}):
+   * it is {@link WorkOrderState#PENDING}, available at once or at its {@code notBefore}.
+   */
+  record DependenciesMet() implements WorkOrderEvent {
+    @Override
+    public EventType type() {
+      return EventType.DEPENDENCIES_MET;
+    }
+
+    @Override
+    public TransitionTable.Trigger trigger() {
+      return TransitionTable.Trigger.DEPENDENCIES_MET;
+    }
+  }
+
+  /**
+   * A work order this {@link WorkOrderState#BLOCKED} one waits for ended {@link
+   * WorkOrderState#FAILED} or {@link WorkOrderState#CANCELLED} (or no longer exists), and its policy
+   * is {@link DependencyFailure#CANCEL}: it is {@link WorkOrderState#CANCELLED}, with the error code
+   * {@link ErrorInfo.ErrorCodes#DEPENDENCY_FAILED}.
+   *
+   * @param dependency the work order that did not complete
+   * @param dependencyState the state it ended in, or null if it no longer exists
+   */
+  record DependencyFailed(WorkOrderId dependency, WorkOrderState dependencyState)
+      implements WorkOrderEvent {
+    /** Validates the event. */
+    public DependencyFailed {
+      Objects.requireNonNull(dependency, "DependencyFailed.dependency");
+      if (dependencyState == WorkOrderState.COMPLETED) {
+        throw new IllegalArgumentException(
+            "DependencyFailed.dependencyState: a COMPLETED dependency did not fail");
+      }
+    }
+
+    /**
+     * The reason, for a person.
+     *
+     * @return e.g. "dependency 0190… ended FAILED"
+     */
+    public String reason() {
+      return "dependency "
+          + dependency
+          + (dependencyState == null ? " no longer exists" : " ended " + dependencyState);
+    }
+
+    @Override
+    public EventType type() {
+      return EventType.DEPENDENCY_FAILED;
+    }
+
+    @Override
+    public TransitionTable.Trigger trigger() {
+      return TransitionTable.Trigger.DEPENDENCY_FAILED;
+    }
+  }
+
+  /**
+   * A running attempt recorded a checkpoint: state to resume from, which every later attempt of the
+   * work order reads ({@link WorkOrderView#checkpoint()}) until a newer one. The state does not
+   * change. The runtime appends it only under the attempt's claim, so a superseded attempt cannot.
+   *
+   * @param attempt the attempt that recorded it
+   * @param state the checkpoint, as JSON; at most {@link #MAX_BYTES} bytes
+   */
+  record Checkpointed(int attempt, JsonNode state) implements WorkOrderEvent {
+
+    /**
+     * The largest checkpoint, in bytes of JSON: every claim of the work order reads it, so it is
+     * meant for a position and a few facts; larger state belongs in a file or object store that the
+     * checkpoint names.
+     */
+    public static final int MAX_BYTES = 1 << 20;
+
+    /**
+     * Keeps a private, canonical copy of the state, as {@link Completed} does with its result.
+     *
+     * @throws IllegalArgumentException if the state is null or JSON null, larger than {@link
+     *     #MAX_BYTES} as JSON, nests deeper than 1000 or holds a number too large for a double, or
+     *     the attempt is below 1
+     */
+    public Checkpointed {
+      if (attempt < 1) {
+        throw new IllegalArgumentException("Checkpointed.attempt must be at least 1, got " + attempt);
+      }
+      if (state == null || state.isNull() || state.isMissingNode()) {
+        throw new IllegalArgumentException("a checkpoint must not be null");
+      }
+      state = Json.canonicalTree(state, "checkpoint", Json.Surrogates.REPLACE);
+      int bytes = dev.workgate.spi.EventCodec.writeValue(state).getBytes(
+          java.nio.charset.StandardCharsets.UTF_8).length;
+      if (bytes > MAX_BYTES) {
+        throw new IllegalArgumentException(
+            "a checkpoint may be at most " + MAX_BYTES + " bytes as JSON, got " + bytes);
+      }
+    }
+
+    /**
+     * The checkpoint.
+     *
+     * @return a copy of the state
+     */
+    @Override
+    public JsonNode state() {
+      return state.deepCopy();
+    }
+
+    @Override
+    public EventType type() {
+      return EventType.CHECKPOINTED;
+    }
+
+    @Override
+    public TransitionTable.Trigger trigger() {
+      return TransitionTable.Trigger.CHECKPOINTED;
     }
   }
 
@@ -334,7 +495,7 @@ public sealed interface WorkOrderEvent {
    */
   public enum EventType {
     /** {@link WorkOrderEvent.Submitted}. */
-    SUBMITTED("Submitted", 1),
+    SUBMITTED("Submitted", 2),
     /** {@link WorkOrderEvent.Claimed}. */
     CLAIMED("Claimed", 1),
     /** {@link WorkOrderEvent.Started}. */
@@ -350,7 +511,13 @@ public sealed interface WorkOrderEvent {
     /** {@link WorkOrderEvent.Cancelled}. */
     CANCELLED("Cancelled", 1),
     /** {@link WorkOrderEvent.Released}. */
-    RELEASED("Released", 1);
+    RELEASED("Released", 1),
+    /** {@link WorkOrderEvent.DependenciesMet}. */
+    DEPENDENCIES_MET("DependenciesMet", 1),
+    /** {@link WorkOrderEvent.DependencyFailed}. */
+    DEPENDENCY_FAILED("DependencyFailed", 1),
+    /** {@link WorkOrderEvent.Checkpointed}. */
+    CHECKPOINTED("Checkpointed", 1);
 
     private static final Map<String, EventType> BY_NAME =
         Arrays.stream(values())

@@ -7,10 +7,13 @@ import dev.workgate.core.internal.Text;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
 
 /**
  * What a caller submits: the work order's type (which selects its handler or sandbox recipe), its
@@ -32,6 +35,15 @@ public final class WorkOrderSpec {
   /** The queue a work order goes to when its spec names none. */
   public static final String DEFAULT_QUEUE = "default";
 
+  /**
+   * The most work orders one spec may wait for, counting those of its batches: as many as one
+   * batch may hold, so that one work order can fan in a whole batch.
+   */
+  public static final int MAX_DEPENDENCIES = 1_000;
+
+  /** The most batches one spec may wait for. */
+  public static final int MAX_BATCH_DEPENDENCIES = 16;
+
   private final String type;
   private final String queue;
   private final JsonNode payload;
@@ -42,6 +54,9 @@ public final class WorkOrderSpec {
   private final Instant notBefore;
   private final String idempotencyKey;
   private final Map<String, String> labels;
+  private final List<WorkOrderId> after;
+  private final List<BatchId> afterBatches;
+  private final DependencyFailure onDependencyFailure;
 
   private WorkOrderSpec(BuilderImpl b, JsonNode payload) {
     this.type = b.type;
@@ -54,6 +69,9 @@ public final class WorkOrderSpec {
     this.notBefore = b.notBefore;
     this.idempotencyKey = b.idempotencyKey;
     this.labels = Map.copyOf(b.labels);
+    this.after = List.copyOf(b.after);
+    this.afterBatches = List.copyOf(b.afterBatches);
+    this.onDependencyFailure = b.onDependencyFailure;
   }
 
   /**
@@ -82,6 +100,9 @@ public final class WorkOrderSpec {
     b.notBefore = notBefore;
     b.idempotencyKey = idempotencyKey;
     b.labels.putAll(labels);
+    b.after.addAll(after);
+    b.afterBatches.addAll(afterBatches);
+    b.onDependencyFailure = onDependencyFailure;
     return b;
   }
 
@@ -175,6 +196,46 @@ public final class WorkOrderSpec {
     return labels;
   }
 
+  /**
+   * The work orders this one waits for, as the caller named them: it starts only once each has
+   * {@link WorkOrderState#COMPLETED}. At submission each is replaced by the newest work order
+   * resubmitted from it, if any; the view's {@link WorkOrderView#dependencies()} holds what the
+   * work order really waits for.
+   *
+   * @return an immutable list without repeats, in the order given; empty for none
+   */
+  public List<WorkOrderId> after() {
+    return after;
+  }
+
+  /**
+   * The batches this work order waits for: it waits for every work order of each (fan-in).
+   *
+   * @return an immutable list without repeats, in the order given; empty for none
+   */
+  public List<BatchId> afterBatches() {
+    return afterBatches;
+  }
+
+  /**
+   * Whether this work order waits for others.
+   *
+   * @return true if {@link #after()} or {@link #afterBatches()} is not empty
+   */
+  public boolean hasDependencies() {
+    return !after.isEmpty() || !afterBatches.isEmpty();
+  }
+
+  /**
+   * What happens when a work order this one waits for ends other than {@link
+   * WorkOrderState#COMPLETED}.
+   *
+   * @return the policy, {@link DependencyFailure#CANCEL} unless set
+   */
+  public DependencyFailure onDependencyFailure() {
+    return onDependencyFailure;
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof WorkOrderSpec s
@@ -187,7 +248,10 @@ public final class WorkOrderSpec {
         && Objects.equals(timeout, s.timeout)
         && Objects.equals(notBefore, s.notBefore)
         && Objects.equals(idempotencyKey, s.idempotencyKey)
-        && labels.equals(s.labels);
+        && labels.equals(s.labels)
+        && after.equals(s.after)
+        && afterBatches.equals(s.afterBatches)
+        && onDependencyFailure == s.onDependencyFailure;
   }
 
   @Override
@@ -215,6 +279,11 @@ public final class WorkOrderSpec {
         + idempotencyKey
         + ", labels="
         + labels
+        + (after.isEmpty() ? "" : ", after=" + after)
+        + (afterBatches.isEmpty() ? "" : ", afterBatches=" + afterBatches)
+        + (onDependencyFailure == DependencyFailure.CANCEL
+            ? ""
+            : ", onDependencyFailure=" + onDependencyFailure)
         + "]";
   }
 
@@ -306,6 +375,35 @@ public final class WorkOrderSpec {
     Builder label(String key, String value);
 
     /**
+     * Makes the work order wait for others: it stays {@link WorkOrderState#BLOCKED} until every one
+     * has {@link WorkOrderState#COMPLETED}. Each must exist when the spec is submitted (so no cycle
+     * can be built); one that was resubmitted is replaced by its newest resubmission. Adds to what
+     * earlier calls named; repeats count once. At most {@link WorkOrderSpec#MAX_DEPENDENCIES}.
+     *
+     * @param dependencies the work orders to wait for
+     * @return this builder
+     */
+    Builder after(WorkOrderId... dependencies);
+
+    /**
+     * Makes the work order wait for every work order of a batch (fan-in): as {@link #after} with
+     * the batch's work orders at submission, each resubmitted one replaced by its resubmission. At
+     * most {@link WorkOrderSpec#MAX_BATCH_DEPENDENCIES} batches.
+     *
+     * @param batch the batch, which must exist when the spec is submitted
+     * @return this builder
+     */
+    Builder afterBatch(BatchId batch);
+
+    /**
+     * What happens when a work order this one waits for fails or is cancelled.
+     *
+     * @param policy default {@link DependencyFailure#CANCEL}
+     * @return this builder
+     */
+    Builder onDependencyFailure(DependencyFailure policy);
+
+    /**
      * Validates and builds the spec.
      *
      * @return the immutable spec
@@ -316,7 +414,8 @@ public final class WorkOrderSpec {
      *     serialise (or nested deeper than 1000, larger than {@link Text#MAX_VALUE_BYTES} as JSON,
      *     with an unpaired surrogate, or with a number too large for a double), a null label value
      *     or one longer than {@link Text#MAX_LABEL_VALUE_LENGTH}, more than {@link Text#MAX_LABELS}
-     *     labels
+     *     labels, a null dependency or batch, more than {@link WorkOrderSpec#MAX_DEPENDENCIES}
+     *     dependencies or {@link WorkOrderSpec#MAX_BATCH_DEPENDENCIES} batches, a null policy
      */
     WorkOrderSpec build();
   }
@@ -333,6 +432,10 @@ public final class WorkOrderSpec {
     private String idempotencyKey;
     private final Map<String, String> labels = new LinkedHashMap<>();
     private String badLabel;
+    private final Set<WorkOrderId> after = new LinkedHashSet<>();
+    private final Set<BatchId> afterBatches = new LinkedHashSet<>();
+    private DependencyFailure onDependencyFailure = DependencyFailure.CANCEL;
+    private String badDependency;
 
     BuilderImpl(String type) {
       this.type = type;
@@ -399,6 +502,40 @@ public final class WorkOrderSpec {
     }
 
     @Override
+    public Builder after(WorkOrderId... dependencies) {
+      if (dependencies == null) {
+        badDependency = badDependency != null ? badDependency : "after() needs ids, got null";
+        return this;
+      }
+      for (WorkOrderId id : dependencies) {
+        if (id == null) {
+          badDependency =
+              badDependency != null ? badDependency : "a dependency must not be null (after)";
+        } else {
+          after.add(id);
+        }
+      }
+      return this;
+    }
+
+    @Override
+    public Builder afterBatch(BatchId batch) {
+      if (batch == null) {
+        badDependency =
+            badDependency != null ? badDependency : "a batch must not be null (afterBatch)";
+      } else {
+        afterBatches.add(batch);
+      }
+      return this;
+    }
+
+    @Override
+    public Builder onDependencyFailure(DependencyFailure policy) {
+      this.onDependencyFailure = policy;
+      return this;
+    }
+
+    @Override
     public WorkOrderSpec build() {
       Text.requireName(type, "type");
       Text.requireName(queue, "queue");
@@ -413,6 +550,23 @@ public final class WorkOrderSpec {
       }
       if (badLabel != null) {
         throw new IllegalArgumentException(badLabel);
+      }
+      if (badDependency != null) {
+        throw new IllegalArgumentException(badDependency);
+      }
+      if (onDependencyFailure == null) {
+        throw new IllegalArgumentException("onDependencyFailure must not be null");
+      }
+      if (after.size() > MAX_DEPENDENCIES) {
+        throw new IllegalArgumentException(
+            "a spec may wait for at most " + MAX_DEPENDENCIES + " work orders, got " + after.size());
+      }
+      if (afterBatches.size() > MAX_BATCH_DEPENDENCIES) {
+        throw new IllegalArgumentException(
+            "a spec may wait for at most "
+                + MAX_BATCH_DEPENDENCIES
+                + " batches, got "
+                + afterBatches.size());
       }
       if (Text.limitsApply()) {
         if (labels.size() > Text.MAX_LABELS) {

@@ -1,5 +1,6 @@
 package dev.workgate.core;
 
+import static dev.workgate.core.WorkOrderState.BLOCKED;
 import static dev.workgate.core.WorkOrderState.CANCELLED;
 import static dev.workgate.core.WorkOrderState.COMPLETED;
 import static dev.workgate.core.WorkOrderState.FAILED;
@@ -37,7 +38,13 @@ public enum WorkOrderState {
   /** An attempt failed and another one is scheduled for {@link WorkOrderView#nextAttemptAt()}. */
   WAITING_RETRY,
   /** Cancelled before it finished. Terminal. */
-  CANCELLED;
+  CANCELLED,
+  /**
+   * Submitted, and waiting for the work orders it runs after ({@link WorkOrderView#dependencies()})
+   * to complete; never claimed. Becomes {@link #PENDING} once they have, or {@link #CANCELLED} when
+   * one of them fails or is cancelled (unless its policy says to run anyway).
+   */
+  BLOCKED;
 
   /**
    * Whether nothing can leave this state.
@@ -64,6 +71,10 @@ public enum WorkOrderState {
    * <pre>
    * from                         event                          to
    * (none)                       Submitted                      PENDING
+   * (none)                       Submitted with dependencies    BLOCKED
+   * BLOCKED                      DependenciesMet                PENDING
+   * BLOCKED                      DependencyFailed               CANCELLED
+   * BLOCKED                      Cancelled                      CANCELLED
    * PENDING                      Claimed                        PREPARING
    * PREPARING                    Started                        RUNNING
    * RUNNING                      Completed                      COMPLETED
@@ -74,6 +85,7 @@ public enum WorkOrderState {
    * PREPARING, RUNNING           CancellationRequested          (unchanged)
    * PREPARING, RUNNING           Cancelled                      CANCELLED
    * PREPARING, RUNNING           Released (costs no attempt)    PENDING
+   * RUNNING                      Checkpointed                   (unchanged)
    * </pre>
    *
    * <p>Immutable and thread-safe.
@@ -85,8 +97,16 @@ public enum WorkOrderState {
      * WorkOrderEvent.AttemptFailed} splits in two by whether it carries a retry time.
      */
     public enum Trigger {
-      /** {@link WorkOrderEvent.Submitted}. */
+      /** {@link WorkOrderEvent.Submitted} without dependencies. */
       SUBMITTED(EventType.SUBMITTED),
+      /** {@link WorkOrderEvent.Submitted} with dependencies. */
+      SUBMITTED_BLOCKED(EventType.SUBMITTED),
+      /** {@link WorkOrderEvent.DependenciesMet}. */
+      DEPENDENCIES_MET(EventType.DEPENDENCIES_MET),
+      /** {@link WorkOrderEvent.DependencyFailed}. */
+      DEPENDENCY_FAILED(EventType.DEPENDENCY_FAILED),
+      /** {@link WorkOrderEvent.Checkpointed}. */
+      CHECKPOINTED(EventType.CHECKPOINTED),
       /** {@link WorkOrderEvent.Claimed}. */
       CLAIMED(EventType.CLAIMED),
       /** {@link WorkOrderEvent.Started}. */
@@ -103,6 +123,7 @@ public enum WorkOrderState {
       CANCELLATION_REQUESTED(EventType.CANCELLATION_REQUESTED),
       /** {@link WorkOrderEvent.Cancelled}. */
       CANCELLED(EventType.CANCELLED),
+      /** {@link WorkOrderEvent.Released}. */
       RELEASED(EventType.RELEASED);
 
       private final EventType eventType;
@@ -133,6 +154,10 @@ public enum WorkOrderState {
     private static final List<Transition> TRANSITIONS =
         List.of(
             new Transition(null, Trigger.SUBMITTED, PENDING),
+            new Transition(null, Trigger.SUBMITTED_BLOCKED, BLOCKED),
+            new Transition(BLOCKED, Trigger.DEPENDENCIES_MET, PENDING),
+            new Transition(BLOCKED, Trigger.DEPENDENCY_FAILED, CANCELLED),
+            new Transition(BLOCKED, Trigger.CANCELLED, CANCELLED),
             new Transition(PENDING, Trigger.CLAIMED, PREPARING),
             new Transition(PREPARING, Trigger.STARTED, RUNNING),
             new Transition(RUNNING, Trigger.COMPLETED, COMPLETED),
@@ -148,7 +173,8 @@ public enum WorkOrderState {
             new Transition(PREPARING, Trigger.CANCELLED, CANCELLED),
             new Transition(RUNNING, Trigger.CANCELLED, CANCELLED),
             new Transition(PREPARING, Trigger.RELEASED, PENDING),
-            new Transition(RUNNING, Trigger.RELEASED, PENDING));
+            new Transition(RUNNING, Trigger.RELEASED, PENDING),
+            new Transition(RUNNING, Trigger.CHECKPOINTED, RUNNING));
 
     private static final Map<WorkOrderState, Map<Trigger, WorkOrderState>> BY_STATE =
         new EnumMap<>(WorkOrderState.class);
@@ -198,6 +224,9 @@ public enum WorkOrderState {
         if (trigger == Trigger.SUBMITTED) {
           return PENDING;
         }
+        if (trigger == Trigger.SUBMITTED_BLOCKED) {
+          return BLOCKED;
+        }
         throw new InvalidTransitionException(
             workOrderId, null, event.type().typeName(), Set.of(EventType.SUBMITTED.typeName()));
       }
@@ -218,7 +247,7 @@ public enum WorkOrderState {
      */
     public static boolean accepts(WorkOrderState from, WorkOrderEvent event) {
       return from == null
-          ? event.trigger() == Trigger.SUBMITTED
+          ? event.trigger().eventType() == EventType.SUBMITTED
           : BY_STATE.get(from).containsKey(event.trigger());
     }
 

@@ -214,4 +214,34 @@ public interface WorkOrderView {
    * @return its id, or empty
    */
   Optional<WorkOrderId> resubmittedFrom();
+
+  /**
+   * The work orders this one waits for, as resolved when it was submitted: while it is {@link
+   * WorkOrderState#BLOCKED} it waits for each to complete.
+   *
+   * @return an immutable list; empty for none
+   */
+  java.util.List<WorkOrderId> dependencies();
+
+  /**
+   * The batch this work order belongs to.
+   *
+   * @return the batch, or empty
+   */
+  Optional<BatchId> batch();
+
+  /**
+   * The latest checkpoint any attempt of this work order recorded.
+   *
+   * @return a copy of the checkpoint, or empty when none was recorded
+   */
+  Optional<JsonNode> checkpoint();
+
+  /**
+   * How far the current or last attempt got, as it last reported (written with its lease renewal,
+   * so it may lag by up to one renewal interval). Cleared by the next claim.
+   *
+   * @return the progress, or empty when the attempt reported none
+   */
+  Optional<Progress> progress();
 }

@@ -5,12 +5,15 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.workgate.core.BatchId;
+import dev.workgate.core.DependencyFailure;
 import dev.workgate.core.ErrorInfo;
 import dev.workgate.core.ResourceRequest;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderEvent.EventType;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
+import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.internal.Json;
 import dev.workgate.core.internal.Text;
 import java.time.Duration;
@@ -53,27 +56,43 @@ public final class EventCodec {
 
   /** Readers by type name, then schema version. */
   private static final Map<String, Map<Integer, Function<JsonNode, WorkOrderEvent>>> READERS =
-      Map.of(
-          EventType.SUBMITTED.typeName(), Map.of(1, EventCodec::readSubmittedV1),
-          EventType.CLAIMED.typeName(),
+      Map.ofEntries(
+          // Version 2 adds the optional batch, dependencies and the spec's after, afterBatches and
+          // onDependencyFailure; a version 1 document is a version 2 one without them.
+          reader(EventType.SUBMITTED, Map.of(1, EventCodec::readSubmitted, 2, EventCodec::readSubmitted)),
+          reader(
+              EventType.CLAIMED,
               Map.of(
                   1,
                   d ->
                       new WorkOrderEvent.Claimed(
-                          text(d, "", "owner"), instant(d, "", "leaseExpiresAt", true))),
-          EventType.STARTED.typeName(),
-              Map.of(1, d -> new WorkOrderEvent.Started(text(d, "", "sandboxId"))),
-          EventType.COMPLETED.typeName(),
-              Map.of(1, d -> new WorkOrderEvent.Completed(d.get("result"))),
-          EventType.ATTEMPT_FAILED.typeName(), Map.of(1, EventCodec::readAttemptFailedV1),
-          EventType.RETRY_RELEASED.typeName(), Map.of(1, d -> new WorkOrderEvent.RetryReleased()),
-          EventType.CANCELLATION_REQUESTED.typeName(),
-              Map.of(1, d -> new WorkOrderEvent.CancellationRequested(text(d, "", "reason"))),
-          EventType.CANCELLED.typeName(),
-              Map.of(1, d -> new WorkOrderEvent.Cancelled(text(d, "", "reason"))),
-          EventType.RELEASED.typeName(),
+                          text(d, "", "owner"), instant(d, "", "leaseExpiresAt", true)))),
+          reader(EventType.STARTED, Map.of(1, d -> new WorkOrderEvent.Started(text(d, "", "sandboxId")))),
+          reader(EventType.COMPLETED, Map.of(1, d -> new WorkOrderEvent.Completed(d.get("result")))),
+          reader(EventType.ATTEMPT_FAILED, Map.of(1, EventCodec::readAttemptFailedV1)),
+          reader(EventType.RETRY_RELEASED, Map.of(1, d -> new WorkOrderEvent.RetryReleased())),
+          reader(
+              EventType.CANCELLATION_REQUESTED,
+              Map.of(1, d -> new WorkOrderEvent.CancellationRequested(text(d, "", "reason")))),
+          reader(EventType.CANCELLED, Map.of(1, d -> new WorkOrderEvent.Cancelled(text(d, "", "reason")))),
+          reader(
+              EventType.RELEASED,
               Map.of(
-                  1, d -> new WorkOrderEvent.Released(text(d, "", "code"), text(d, "", "reason"))));
+                  1, d -> new WorkOrderEvent.Released(text(d, "", "code"), text(d, "", "reason")))),
+          reader(EventType.DEPENDENCIES_MET, Map.of(1, d -> new WorkOrderEvent.DependenciesMet())),
+          reader(EventType.DEPENDENCY_FAILED, Map.of(1, EventCodec::readDependencyFailedV1)),
+          reader(
+              EventType.CHECKPOINTED,
+              Map.of(
+                  1,
+                  d ->
+                      new WorkOrderEvent.Checkpointed(
+                          integer(d, "", "attempt"), d.get("state")))));
+
+  private static Map.Entry<String, Map<Integer, Function<JsonNode, WorkOrderEvent>>> reader(
+      EventType type, Map<Integer, Function<JsonNode, WorkOrderEvent>> byVersion) {
+    return Map.entry(type.typeName(), byVersion);
+  }
 
   private EventCodec() {}
 
@@ -246,6 +265,27 @@ public final class EventCodec {
         if (s.resubmittedFrom() != null) {
           d.put("resubmittedFrom", s.resubmittedFrom().value());
         }
+        if (s.batch() != null) {
+          d.put("batch", s.batch().value());
+        }
+        if (!s.dependencies().isEmpty()) {
+          s.dependencies().forEach(id -> d.withArray("dependencies").add(id.value()));
+        }
+      }
+      case DEPENDENCIES_MET -> {
+        // no fields
+      }
+      case DEPENDENCY_FAILED -> {
+        WorkOrderEvent.DependencyFailed f = (WorkOrderEvent.DependencyFailed) event;
+        d.put("dependency", f.dependency().value());
+        if (f.dependencyState() != null) {
+          d.put("dependencyState", f.dependencyState().name());
+        }
+      }
+      case CHECKPOINTED -> {
+        WorkOrderEvent.Checkpointed c = (WorkOrderEvent.Checkpointed) event;
+        d.put("attempt", c.attempt());
+        d.set("state", c.state());
       }
       case CLAIMED -> {
         WorkOrderEvent.Claimed c = (WorkOrderEvent.Claimed) event;
@@ -304,10 +344,15 @@ public final class EventCodec {
     spec.idempotencyKey().ifPresent(k -> n.put("idempotencyKey", k));
     ObjectNode labels = n.putObject("labels");
     new TreeMap<>(spec.labels()).forEach(labels::put);
+    spec.after().forEach(id -> n.withArray("after").add(id.value()));
+    spec.afterBatches().forEach(id -> n.withArray("afterBatches").add(id.value()));
+    if (spec.onDependencyFailure() != DependencyFailure.CANCEL) {
+      n.put("onDependencyFailure", spec.onDependencyFailure().name());
+    }
     return n;
   }
 
-  private static WorkOrderEvent readSubmittedV1(JsonNode d) {
+  private static WorkOrderEvent readSubmitted(JsonNode d) {
     JsonNode s = object(d, "", "spec");
     WorkOrderSpec.Builder b =
         WorkOrderSpec.builder(text(s, "spec.", "type"))
@@ -337,6 +382,30 @@ public final class EventCodec {
           .properties()
           .forEach(e -> b.label(e.getKey(), text(labels, "spec.labels.", e.getKey())));
     }
+    for (String id : texts(s, "spec.", "after")) {
+      b.after(WorkOrderId.of(id));
+    }
+    for (String id : texts(s, "spec.", "afterBatches")) {
+      b.afterBatch(BatchId.of(id));
+    }
+    if (s.hasNonNull("onDependencyFailure")) {
+      String policy = text(s, "spec.", "onDependencyFailure");
+      try {
+        b.onDependencyFailure(DependencyFailure.valueOf(policy));
+      } catch (IllegalArgumentException e) {
+        throw new EventCodecException(
+            "field 'spec.onDependencyFailure' must be one of "
+                + java.util.Arrays.toString(DependencyFailure.values())
+                + ", got: "
+                + shown(s.get("onDependencyFailure")),
+            e);
+      }
+    }
+    BatchId batch = d.hasNonNull("batch") ? BatchId.of(text(d, "", "batch")) : null;
+    java.util.List<WorkOrderId> dependencies = new java.util.ArrayList<>();
+    for (String id : texts(d, "", "dependencies")) {
+      dependencies.add(WorkOrderId.of(id));
+    }
     String from = d.hasNonNull("resubmittedFrom") ? text(d, "", "resubmittedFrom") : null;
     WorkOrderId resubmittedFrom;
     try {
@@ -344,7 +413,42 @@ public final class EventCodec {
     } catch (IllegalArgumentException e) {
       throw new EventCodecException("field 'resubmittedFrom': " + e.getMessage(), e);
     }
-    return new WorkOrderEvent.Submitted(b.build(), resubmittedFrom);
+    return new WorkOrderEvent.Submitted(b.build(), resubmittedFrom, batch, dependencies);
+  }
+
+  private static WorkOrderEvent readDependencyFailedV1(JsonNode d) {
+    WorkOrderState state = null;
+    if (d.hasNonNull("dependencyState")) {
+      String name = text(d, "", "dependencyState");
+      try {
+        state = WorkOrderState.valueOf(name);
+      } catch (IllegalArgumentException e) {
+        throw new EventCodecException(
+            "field 'dependencyState' must be a state, got: " + shown(d.get("dependencyState")), e);
+      }
+    }
+    return new WorkOrderEvent.DependencyFailed(WorkOrderId.of(text(d, "", "dependency")), state);
+  }
+
+  /** An optional array of strings; empty when absent. */
+  private static java.util.List<String> texts(JsonNode node, String path, String field) {
+    JsonNode v = node.get(field);
+    if (v == null || v.isNull()) {
+      return java.util.List.of();
+    }
+    if (!v.isArray()) {
+      throw new EventCodecException(
+          "field '" + path + field + "' must be an array of strings, got: " + shown(v));
+    }
+    java.util.List<String> out = new java.util.ArrayList<>(v.size());
+    for (JsonNode item : v) {
+      if (!item.isTextual()) {
+        throw new EventCodecException(
+            "field '" + path + field + "' must hold strings only, got: " + shown(item));
+      }
+      out.add(item.asText());
+    }
+    return out;
   }
 
   private static WorkOrderEvent readAttemptFailedV1(JsonNode d) {

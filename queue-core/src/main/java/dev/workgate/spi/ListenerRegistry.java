@@ -60,7 +60,10 @@ public final class ListenerRegistry {
     }
     for (RecordedEvent r : appended) {
       EventType t = r.event().type();
-      if (t == EventType.SUBMITTED || t == EventType.RETRY_RELEASED || t == EventType.RELEASED) {
+      if (t == EventType.SUBMITTED
+          || t == EventType.RETRY_RELEASED
+          || t == EventType.RELEASED
+          || t == EventType.DEPENDENCIES_MET) {
         return true;
       }
     }

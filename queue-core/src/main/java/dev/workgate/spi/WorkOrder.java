@@ -1,9 +1,11 @@
 package dev.workgate.spi;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.workgate.core.BatchId;
 import dev.workgate.core.ErrorInfo;
 import dev.workgate.core.ErrorInfo.ErrorCodes;
 import dev.workgate.core.InvalidTransitionException;
+import dev.workgate.core.Progress;
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
@@ -24,9 +26,11 @@ import java.util.Optional;
  *
  * <p>Immutable and thread-safe: {@code apply} returns a new instance.
  *
- * <p>One field is not the fold of events alone: a lease renewal ({@link #withLeaseExpiresAt})
- * extends the lease in the projection without an event, so that heartbeats do not grow the log. The
- * log records who took the lease and until when it was first granted.
+ * <p>Two fields are not the fold of events alone: a lease renewal ({@link #withLeaseExpiresAt})
+ * extends the lease in the projection without an event, so that heartbeats do not grow the log,
+ * and carries the attempt's latest progress ({@link #withProgress}). The log records who took the
+ * lease and until when it was first granted; progress is not in the log at all (a fold has none,
+ * and the next claim clears it).
  */
 public final class WorkOrder implements WorkOrderView {
   private final WorkOrderSnapshot s;
@@ -91,7 +95,7 @@ public final class WorkOrder implements WorkOrderView {
             id,
             s.spec(),
             s.resubmittedFrom(),
-            WorkOrderState.PENDING,
+            s.dependencies().isEmpty() ? WorkOrderState.PENDING : WorkOrderState.BLOCKED,
             0,
             1,
             recordedAt,
@@ -103,7 +107,11 @@ public final class WorkOrder implements WorkOrderView {
             null,
             null,
             null,
-            0));
+            0,
+            s.batch(),
+            s.dependencies(),
+            null,
+            null));
   }
 
   /**
@@ -156,6 +164,8 @@ public final class WorkOrder implements WorkOrderView {
     JsonNode out = s.result();
     String cancelReason = s.cancellationReason();
     int releases = s.releases();
+    JsonNode checkpoint = s.checkpoint();
+    Progress progress = s.progress();
     switch (event.type()) {
       case CLAIMED -> {
         WorkOrderEvent.Claimed c = (WorkOrderEvent.Claimed) event;
@@ -163,6 +173,7 @@ public final class WorkOrder implements WorkOrderView {
         owner = c.owner();
         expires = c.leaseExpiresAt();
         cancelReason = null;
+        progress = null;
       }
       case COMPLETED -> {
         out = ((WorkOrderEvent.Completed) event).result();
@@ -193,6 +204,14 @@ public final class WorkOrder implements WorkOrderView {
         cancelReason = null;
         releases = s.releases() + 1;
       }
+      case DEPENDENCIES_MET ->
+          available = s.spec().notBefore().filter(t -> t.isAfter(at)).orElse(at);
+      case DEPENDENCY_FAILED ->
+          error =
+              ErrorInfo.fatal(
+                  ErrorCodes.DEPENDENCY_FAILED,
+                  ((WorkOrderEvent.DependencyFailed) event).reason());
+      case CHECKPOINTED -> checkpoint = ((WorkOrderEvent.Checkpointed) event).state();
       case STARTED, SUBMITTED -> {
         // Started changes only the state; Submitted never gets here (the table rejects it).
       }
@@ -214,7 +233,11 @@ public final class WorkOrder implements WorkOrderView {
             retryAt,
             out,
             cancelReason,
-            releases));
+            releases,
+            s.batch(),
+            s.dependencies(),
+            checkpoint,
+            progress));
   }
 
   /**
@@ -247,7 +270,49 @@ public final class WorkOrder implements WorkOrderView {
             s.nextAttemptAt(),
             s.result(),
             s.cancellationReason(),
-            s.releases()));
+            s.releases(),
+            s.batch(),
+            s.dependencies(),
+            s.checkpoint(),
+            s.progress()));
+  }
+
+  /**
+   * This work order with its attempt's latest progress (kept with a lease renewal, which appends no
+   * event).
+   *
+   * @param progress the progress
+   * @return the new aggregate
+   * @throws IllegalStateException if no lease is held
+   */
+  public WorkOrder withProgress(Progress progress) {
+    Objects.requireNonNull(progress, "progress");
+    if (s.leaseOwner() == null) {
+      throw new IllegalStateException(
+          "work order " + s.id() + " in state " + s.state() + " has no lease");
+    }
+    return new WorkOrder(
+        new WorkOrderSnapshot(
+            s.id(),
+            s.spec(),
+            s.resubmittedFrom(),
+            s.state(),
+            s.attempt(),
+            s.version(),
+            s.submittedAt(),
+            s.updatedAt(),
+            s.availableAt(),
+            s.leaseOwner(),
+            s.leaseExpiresAt(),
+            s.lastError(),
+            s.nextAttemptAt(),
+            s.result(),
+            s.cancellationReason(),
+            s.releases(),
+            s.batch(),
+            s.dependencies(),
+            s.checkpoint(),
+            progress));
   }
 
   /**
@@ -306,6 +371,9 @@ public final class WorkOrder implements WorkOrderView {
     }
     if ((s.state() == WorkOrderState.WAITING_RETRY) != (s.nextAttemptAt() != null)) {
       return "a retry time must be present exactly in state WAITING_RETRY, state is " + s.state();
+    }
+    if ((s.state() == WorkOrderState.BLOCKED) && s.dependencies().isEmpty()) {
+      return "a BLOCKED work order must wait for at least one other";
     }
     if (s.result() != null && s.state() != WorkOrderState.COMPLETED) {
       return "only a COMPLETED work order has a result, state is " + s.state();
@@ -406,6 +474,26 @@ public final class WorkOrder implements WorkOrderView {
   @Override
   public Optional<WorkOrderId> resubmittedFrom() {
     return Optional.ofNullable(s.resubmittedFrom());
+  }
+
+  @Override
+  public java.util.List<WorkOrderId> dependencies() {
+    return s.dependencies();
+  }
+
+  @Override
+  public Optional<BatchId> batch() {
+    return Optional.ofNullable(s.batch());
+  }
+
+  @Override
+  public Optional<JsonNode> checkpoint() {
+    return s.checkpoint() == null ? Optional.empty() : Optional.of(s.checkpoint().deepCopy());
+  }
+
+  @Override
+  public Optional<Progress> progress() {
+    return Optional.ofNullable(s.progress());
   }
 
   @Override

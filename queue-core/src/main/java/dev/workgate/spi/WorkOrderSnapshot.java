@@ -27,6 +27,11 @@ import java.time.Instant;
  * @param nextAttemptAt when a waiting retry is due, or null
  * @param result the result of a completed work order, or null
  * @param cancellationReason the reason of a pending cancellation request, or null
+ * @param releases how many attempts were released without counting
+ * @param batch the batch it belongs to, or null
+ * @param dependencies the work orders it waits for (from its Submitted event), never null
+ * @param checkpoint the latest checkpoint, or null
+ * @param progress the current or last attempt's progress, or null
  */
 public record WorkOrderSnapshot(
     WorkOrderId id,
@@ -44,4 +49,14 @@ public record WorkOrderSnapshot(
     Instant nextAttemptAt,
     JsonNode result,
     String cancellationReason,
-    int releases) {}
+    int releases,
+    dev.workgate.core.BatchId batch,
+    java.util.List<WorkOrderId> dependencies,
+    JsonNode checkpoint,
+    dev.workgate.core.Progress progress) {
+
+  /** Checks the fields that must not be null; copies the dependencies. */
+  public WorkOrderSnapshot {
+    dependencies = dependencies == null ? java.util.List.of() : java.util.List.copyOf(dependencies);
+  }
+}

@@ -15,7 +15,7 @@ import java.util.Optional;
 public interface AttemptReports {
 
   /** The longest progress message kept, in chars; a longer one is cut. */
-  int MAX_PROGRESS_MESSAGE_LENGTH = 200;
+  int MAX_PROGRESS_MESSAGE_LENGTH = dev.workgate.core.Progress.MAX_MESSAGE_LENGTH;
 
   /**
    * Reports how far the attempt got. Cheap: the latest report is kept in memory and written with

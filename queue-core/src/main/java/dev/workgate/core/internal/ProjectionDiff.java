@@ -11,9 +11,10 @@ import java.util.Objects;
  * Compares a projection row with the fold of the log, for {@link WorkOrderStore#rebuildProjection}.
  * Stateless.
  *
- * <p>One difference is expected and not reported: a renewed lease. Renewals extend the lease in the
- * row without an event, so a row whose lease is held by the owner and attempt the log names, with
- * an expiry at or after the log's, matches.
+ * <p>Two differences are expected and not reported: a renewed lease, and progress. Renewals extend
+ * the lease in the row without an event, so a row whose lease is held by the owner and attempt the
+ * log names, with an expiry at or after the log's, matches; and they carry the attempt's progress,
+ * which the log does not hold.
  */
 public final class ProjectionDiff {
   private ProjectionDiff() {}
@@ -49,6 +50,10 @@ public final class ProjectionDiff {
     field(out, "nextAttemptAt", r.nextAttemptAt(), l.nextAttemptAt());
     field(out, "result", r.result(), l.result());
     field(out, "cancellationReason", r.cancellationReason(), l.cancellationReason());
+    field(out, "releases", r.releases(), l.releases());
+    field(out, "batch", r.batch(), l.batch());
+    field(out, "dependencies", r.dependencies(), l.dependencies());
+    field(out, "checkpoint", r.checkpoint(), l.checkpoint());
     return out;
   }
 
@@ -66,7 +71,8 @@ public final class ProjectionDiff {
         && row.attempt() == log.attempt()
         && row.leaseExpiresAt().isPresent()
         && row.leaseExpiresAt().get().isAfter(log.leaseExpiresAt().orElseThrow())) {
-      return log.withLeaseExpiresAt(row.leaseExpiresAt().get());
+      WorkOrder renewed = log.withLeaseExpiresAt(row.leaseExpiresAt().get());
+      return row.progress().map(renewed::withProgress).orElse(renewed);
     }
     return log;
   }

@@ -88,6 +88,21 @@ final class ReadOnlyStoreView implements StoreView {
   }
 
   @Override
+  public List<dev.workgate.core.WorkOrderId> dependents(dev.workgate.core.WorkOrderId workOrderId) {
+    return store.dependents(workOrderId);
+  }
+
+  @Override
+  public List<QueueAction> pausedQueues() {
+    return store.pausedQueues();
+  }
+
+  @Override
+  public List<QueueAction> queueActions(String queue, int limit) {
+    return store.queueActions(queue, limit);
+  }
+
+  @Override
   public Optional<Path> localFile() {
     return store.localFile();
   }

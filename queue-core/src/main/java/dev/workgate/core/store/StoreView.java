@@ -142,7 +142,7 @@ public interface StoreView {
    * cursor, limit and order are ignored), grouped.
    *
    * <p>Keys are sorted ({@link String} order); groups with no work orders are absent, except for
-   * {@link WorkOrderQuery.CountBy#STATE}, which always lists all seven states by {@link
+   * {@link WorkOrderQuery.CountBy#STATE}, which always lists all states by {@link
    * WorkOrderState#name()}, 0 included. {@link WorkOrderQuery.CountBy#ERROR_CODE} counts only work
    * orders that have a last error.
    *
@@ -232,6 +232,31 @@ public interface StoreView {
   default long quarantinedRows() {
     return 0;
   }
+
+  /**
+   * The work orders that wait, or waited, for the given one: those whose Submitted event names it
+   * among their {@link WorkOrderView#dependencies()}, in any state, in submission order.
+   *
+   * @param workOrderId the dependency
+   * @return their ids; empty when none names it
+   */
+  List<WorkOrderId> dependents(WorkOrderId workOrderId);
+
+  /**
+   * The queues paused now, each with the pause that paused it, by queue name.
+   *
+   * @return the pauses in force; empty when no queue is paused
+   */
+  List<QueueAction> pausedQueues();
+
+  /**
+   * The recorded pauses and resumes, newest first.
+   *
+   * @param queue only this queue's, or null for every queue's
+   * @param limit the most to return, at least 1
+   * @return the actions
+   */
+  List<QueueAction> queueActions(String queue, int limit);
 
   /**
    * Every row of the node table, live or not, sorted by node id.

@@ -1,5 +1,6 @@
 package dev.workgate.core.store;
 
+import dev.workgate.core.BatchId;
 import dev.workgate.core.ErrorInfo;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
@@ -72,6 +73,7 @@ public final class WorkOrderQuery {
   private final Map<String, String> labels;
   private final String errorCode;
   private final WorkOrderId resubmittedFrom;
+  private final BatchId batch;
   private final boolean notResubmitted;
   private final long after;
   private final int limit;
@@ -91,7 +93,7 @@ public final class WorkOrderQuery {
    */
   public enum CountBy {
     /**
-     * By state, keyed by {@link WorkOrderState#name()}; the counts always hold all seven states,
+     * By state, keyed by {@link WorkOrderState#name()}; the counts always hold all states,
      * those without work orders at 0.
      */
     STATE,
@@ -133,6 +135,7 @@ public final class WorkOrderQuery {
     this.labels = Map.copyOf(b.labels);
     this.errorCode = b.errorCode;
     this.resubmittedFrom = b.resubmittedFrom;
+    this.batch = b.batch;
     this.notResubmitted = b.notResubmitted;
     this.after = b.after;
     this.limit = b.limit;
@@ -223,6 +226,15 @@ public final class WorkOrderQuery {
    */
   public Optional<WorkOrderId> resubmittedFrom() {
     return Optional.ofNullable(resubmittedFrom);
+  }
+
+  /**
+   * The batch the matching work orders belong to ({@link WorkOrderView#batch()}).
+   *
+   * @return the batch, or empty for any work order, in a batch or not
+   */
+  public Optional<BatchId> batch() {
+    return Optional.ofNullable(batch);
   }
 
   /**
@@ -321,7 +333,8 @@ public final class WorkOrderQuery {
         || (errorCode != null
             && !view.lastError().map(e -> e.code().equals(errorCode)).orElse(false))
         || (resubmittedFrom != null
-            && !view.resubmittedFrom().map(resubmittedFrom::equals).orElse(false))) {
+            && !view.resubmittedFrom().map(resubmittedFrom::equals).orElse(false))
+        || (batch != null && !view.batch().map(batch::equals).orElse(false))) {
       return false;
     }
     if (!labels.isEmpty()) {
@@ -353,6 +366,7 @@ public final class WorkOrderQuery {
         + errorCode
         + ", resubmittedFrom="
         + resubmittedFrom
+        + (batch == null ? "" : ", batch=" + batch)
         + ", notResubmitted="
         + notResubmitted
         + ", after="
@@ -374,6 +388,7 @@ public final class WorkOrderQuery {
     private final Map<String, String> labels = new LinkedHashMap<>();
     private String errorCode;
     private WorkOrderId resubmittedFrom;
+    private BatchId batch;
     private boolean notResubmitted;
     private long after;
     private int limit = DEFAULT_LIMIT;
@@ -522,6 +537,21 @@ public final class WorkOrderQuery {
         throw new IllegalArgumentException("query resubmittedFrom must not be null");
       }
       this.resubmittedFrom = id;
+      return this;
+    }
+
+    /**
+     * Only work orders of this batch (replaces an earlier call).
+     *
+     * @param batch the batch
+     * @return this builder
+     * @throws IllegalArgumentException if the batch is null
+     */
+    public Builder batch(BatchId batch) {
+      if (batch == null) {
+        throw new IllegalArgumentException("query batch must not be null");
+      }
+      this.batch = batch;
       return this;
     }
 

@@ -1,8 +1,10 @@
 package dev.workgate.core.store;
 
+import dev.workgate.core.BatchId;
 import dev.workgate.core.ConcurrencyException;
 import dev.workgate.core.IdempotencyKeyConflictException;
 import dev.workgate.core.InvalidTransitionException;
+import dev.workgate.core.Progress;
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.Subscription;
 import dev.workgate.core.WorkOrderEvent;
@@ -140,7 +142,62 @@ public interface WorkOrderStore extends StoreView, AutoCloseable {
    * @return true if renewed; false if the lease is not held by that owner and attempt (it was
    *     reaped, or the work order moved on)
    */
-  boolean renewLease(WorkOrderId workOrderId, String owner, int attempt, Instant expiresAt);
+  default boolean renewLease(
+      WorkOrderId workOrderId, String owner, int attempt, Instant expiresAt) {
+    return renewLease(workOrderId, owner, attempt, expiresAt, null);
+  }
+
+  /**
+   * Extends a lease as {@link #renewLease(WorkOrderId, String, int, Instant)} does, and keeps the
+   * attempt's latest progress with it (no event either).
+   *
+   * @param workOrderId the work order
+   * @param owner the node that claimed it
+   * @param attempt the attempt that holds the lease
+   * @param expiresAt the new expiry
+   * @param progress the attempt's latest progress, or null to keep what the row holds
+   * @return true if renewed; false if the lease is not held by that owner and attempt
+   */
+  boolean renewLease(
+      WorkOrderId workOrderId, String owner, int attempt, Instant expiresAt, Progress progress);
+
+  /**
+   * {@link WorkOrderState#BLOCKED} work orders that can be decided now: every work order each
+   * waits for has ended (or no longer exists), or one of them ended {@link WorkOrderState#FAILED}
+   * or {@link WorkOrderState#CANCELLED} and the blocked one's policy is {@link
+   * dev.workgate.core.DependencyFailure#CANCEL}. Oldest first. Whoever decides appends {@code
+   * DependenciesMet} or {@code DependencyFailed} under the version it read.
+   *
+   * @param limit the most to return, at least 1
+   * @return the views
+   */
+  List<WorkOrderView> resolvableBlocked(int limit);
+
+  /**
+   * Pauses or resumes a queue and records who did it and why, in one atomic step. A pause takes
+   * effect for every claim that begins after this returns, on every node sharing the store: no
+   * such claim takes work from the queue until it is resumed. Claims already under way finish.
+   *
+   * @param action the pause or resume
+   * @return true if recorded; false if the queue already was paused (for a pause) or not paused
+   *     (for a resume): then nothing is written
+   * @throws StoreException if the store cannot write
+   */
+  boolean recordQueueAction(QueueAction action);
+
+  /**
+   * Records that a batch ended with a given number of work orders (those resubmitted included), at
+   * most once across every node sharing the store: the first caller for a batch and count gets
+   * true, every later one false. A resubmission into an ended batch makes a new count, so the batch
+   * can end again.
+   *
+   * @param batch the batch
+   * @param members how many work orders the batch held when it ended
+   * @param at when it ended
+   * @return true for the first caller
+   * @throws StoreException if the store cannot write
+   */
+  boolean markBatchEnded(BatchId batch, long members, Instant at);
 
   /**
    * Work orders held under a lease that ran out: {@link WorkOrderState#PREPARING} or {@link

@@ -35,12 +35,14 @@ import java.util.Set;
 final class Appends {
   private final Tables t;
   private final SqlDialect d;
+  private final Flow flow;
   private final Work.Writer writer;
 
-  Appends(Tables t, Work.Writer writer) {
+  Appends(Tables t, Work.Writer writer, Flow flow) {
     this.t = t;
     this.d = t.d;
     this.writer = writer;
+    this.flow = flow;
   }
 
   List<RecordedEvent> appendAll(List<AppendRequest> requests) {
@@ -125,12 +127,19 @@ final class Appends {
     List<AppendStaging.Event> events = staging.events();
     List<RecordedEvent> recorded = staging.record(ctx.positions(c, events.size()));
     List<Row> inserts = new ArrayList<>();
+    List<WorkOrderId> waiting = new ArrayList<>();
+    List<WorkOrderEvent.Submitted> waitingSubmits = new ArrayList<>();
     List<Row> updates = new ArrayList<>();
     List<Long> expectedVersions = new ArrayList<>();
     for (AppendStaging.Stream<Current> s : staging.streams()) {
       List<RecordedEvent> added = s.recorded();
       if (s.handle() == null) {
         inserts.add(Row.of(s.current(), added.get(0).position()));
+        if (added.get(0).event() instanceof WorkOrderEvent.Submitted sub
+            && !sub.dependencies().isEmpty()) {
+          waiting.add(s.current().id());
+          waitingSubmits.add(sub);
+        }
       } else {
         updates.add(Row.of(s.current(), s.handle().row().seq()));
         expectedVersions.add(s.handle().row().version());
@@ -142,6 +151,7 @@ final class Appends {
     // PostgreSQL: events, new rows and updated rows in one statement, one round trip.
     t.write(
         c, recorded, i -> encoded.get(events.get(i).event()), inserts, updates, expectedVersions);
+    flow.insertDependencies(c, waiting, waitingSubmits);
     return Collections.unmodifiableList(recorded);
   }
 

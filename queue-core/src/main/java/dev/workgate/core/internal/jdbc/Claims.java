@@ -1,5 +1,6 @@
 package dev.workgate.core.internal.jdbc;
 
+import dev.workgate.core.Progress;
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
@@ -40,12 +41,14 @@ final class Claims {
   private final SqlDialect d;
   private final Quarantine quarantine;
   private final Work.Writer writer;
+  private final Flow flow;
   private final String claimSelect;
 
   /** Rows read beyond the claim's limit in its first page. */
   static final int SPARE_ROWS = 4;
 
-  Claims(Tables t, Work.Writer writer) {
+  Claims(Tables t, Work.Writer writer, Flow flow) {
+    this.flow = flow;
     this.t = t;
     this.d = t.d;
     this.quarantine = t.quarantine;
@@ -84,6 +87,9 @@ final class Claims {
       WorkOrderEvent.Claimed claimed,
       EventCodec.EncodedEvent encoded)
       throws SQLException {
+    if (flow.pausedForClaim(c, request.queue())) {
+      return List.of();
+    }
     // Read candidates in claim order without locking, pick greedily what fits, then lock only
     // the picks (skipping any another claimer holds): rows this claim does not take stay
     // claimable by others while it runs.
@@ -217,7 +223,7 @@ final class Claims {
       Row row = Row.of(after, cur.row().seq());
       rows.add(row);
       versions.add(cur.row().version());
-      claims.add(new Claim(row.toView(after.spec()), event, Optional.ofNullable(start)));
+      claims.add(new Claim(row.toView(after.spec(), after.dependencies()), event, Optional.ofNullable(start)));
     }
     // PostgreSQL: the events and the row updates in one statement, one round trip.
     t.write(c, events, encodings::get, List.of(), rows, versions);
@@ -263,7 +269,8 @@ final class Claims {
     return out;
   }
 
-  boolean renewLease(WorkOrderId workOrderId, String owner, int attempt, Instant expiresAt) {
+  boolean renewLease(
+      WorkOrderId workOrderId, String owner, int attempt, Instant expiresAt, Progress progress) {
     Objects.requireNonNull(workOrderId, "workOrderId");
     Objects.requireNonNull(owner, "owner");
     Objects.requireNonNull(expiresAt, "expiresAt");
@@ -276,12 +283,18 @@ final class Claims {
               c.prepareStatement(
                   "UPDATE "
                       + d.workOrders
-                      + " SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND attempt = ?"
+                      + " SET lease_expires_at = ?"
+                      + (progress == null ? "" : ", progress = ?")
+                      + " WHERE id = ? AND lease_owner = ? AND attempt = ?"
                       + " AND state IN ('PREPARING', 'RUNNING')")) {
-            ps.setLong(1, Row.micros(expiresAt));
-            ps.setString(2, workOrderId.value());
-            ps.setString(3, owner);
-            ps.setInt(4, attempt);
+            int i = 1;
+            ps.setLong(i++, Row.micros(expiresAt));
+            if (progress != null) {
+              ps.setString(i++, Row.progressJson(progress));
+            }
+            ps.setString(i++, workOrderId.value());
+            ps.setString(i++, owner);
+            ps.setInt(i, attempt);
             return ps.executeUpdate() == 1;
           }
         });

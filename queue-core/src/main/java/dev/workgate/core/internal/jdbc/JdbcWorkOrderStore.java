@@ -1,5 +1,7 @@
 package dev.workgate.core.internal.jdbc;
 
+import dev.workgate.core.BatchId;
+import dev.workgate.core.Progress;
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.Subscription;
 import dev.workgate.core.WorkOrderId;
@@ -9,6 +11,7 @@ import dev.workgate.core.store.EndedCount;
 import dev.workgate.core.store.EventQuery;
 import dev.workgate.core.store.EventQuery.EventPage;
 import dev.workgate.core.store.PostgresOptions;
+import dev.workgate.core.store.QueueAction;
 import dev.workgate.core.store.RebuildReport;
 import dev.workgate.core.store.RebuildReport.RebuildMode;
 import dev.workgate.core.store.SqliteOptions;
@@ -87,6 +90,7 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
   private final ListenerRegistry listeners;
   private final Runnable startNotifications;
   private final Runnable stopNotifications;
+  private final Flow flow;
   private final Appends appends;
   private final Claims claims;
   private final Reads reads;
@@ -114,8 +118,9 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     this.listeners = listeners;
     this.startNotifications = startNotifications;
     this.stopNotifications = stopNotifications;
-    this.appends = new Appends(tables, writer);
-    this.claims = new Claims(tables, writer);
+    this.flow = new Flow(tables, writer, reader);
+    this.appends = new Appends(tables, writer, flow);
+    this.claims = new Claims(tables, writer, flow);
     this.reads = new Reads(tables, reader);
     this.nodeTable = new NodeTable(tables, writer);
     this.retention = new Retention(tables, writer);
@@ -393,8 +398,42 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
   }
 
   @Override
-  public boolean renewLease(WorkOrderId workOrderId, String owner, int attempt, Instant expiresAt) {
-    return claims.renewLease(workOrderId, owner, attempt, expiresAt);
+  public boolean renewLease(
+      WorkOrderId workOrderId, String owner, int attempt, Instant expiresAt, Progress progress) {
+    return claims.renewLease(workOrderId, owner, attempt, expiresAt, progress);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // dependencies, pauses, batches
+
+  @Override
+  public List<WorkOrderView> resolvableBlocked(int limit) {
+    return reads.resolvableBlocked(flow.resolvable(), limit);
+  }
+
+  @Override
+  public List<WorkOrderId> dependents(WorkOrderId workOrderId) {
+    return flow.dependents(workOrderId);
+  }
+
+  @Override
+  public boolean recordQueueAction(QueueAction action) {
+    return flow.recordQueueAction(action);
+  }
+
+  @Override
+  public List<QueueAction> pausedQueues() {
+    return flow.pausedQueues();
+  }
+
+  @Override
+  public List<QueueAction> queueActions(String queue, int limit) {
+    return flow.queueActions(queue, limit);
+  }
+
+  @Override
+  public boolean markBatchEnded(BatchId batch, long members, Instant at) {
+    return flow.markBatchEnded(batch, members, at);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -467,6 +467,21 @@ final class Reads {
         limit);
   }
 
+  List<WorkOrderView> resolvableBlocked(String condition, int limit) {
+    Tables.requireLimit(limit);
+    t.ensureOpen();
+    return reader.read(
+        "resolvable blocked work orders",
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  t.viewSelect + " WHERE " + condition + " ORDER BY p.seq LIMIT ?")) {
+            ps.setInt(1, limit);
+            return Collections.unmodifiableList(views(ps, true));
+          }
+        });
+  }
+
   List<WorkOrderView> dueRetries(Instant now, int limit) {
     return dueBy(
         "due retries",

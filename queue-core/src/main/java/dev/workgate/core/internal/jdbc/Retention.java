@@ -60,6 +60,7 @@ final class Retention {
       for (String sql :
           List.of(
               "DELETE FROM " + d.events + " WHERE work_order_id IN (",
+              "DELETE FROM " + d.dependencies + " WHERE dependent IN (",
               "DELETE FROM " + d.workOrders + " WHERE id IN (")) {
         try (PreparedStatement ps = c.prepareStatement(sql + Tables.marks(chunk.size()) + ")")) {
           for (int i = 0; i < chunk.size(); i++) {

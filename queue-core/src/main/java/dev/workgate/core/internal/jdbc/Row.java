@@ -1,6 +1,11 @@
 package dev.workgate.core.internal.jdbc;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.workgate.core.BatchId;
 import dev.workgate.core.ErrorInfo;
+import dev.workgate.core.Progress;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
@@ -45,7 +50,10 @@ record Row(
     String result,
     String cancellationReason,
     String resubmittedFrom,
-    int releases) {
+    int releases,
+    String batchId,
+    String checkpoint,
+    String progress) {
 
   /** The columns in the order of the record, for INSERT and SELECT. */
   static final List<String> COLUMNS =
@@ -73,7 +81,10 @@ record Row(
           "result",
           "cancellation_reason",
           "resubmitted_from",
-          "releases");
+          "releases",
+          "batch_id",
+          "checkpoint",
+          "progress");
 
   /**
    * The columns an event can change; the others are fixed at submission. Updates set only these, so
@@ -95,14 +106,17 @@ record Row(
           "error_retryable",
           "result",
           "cancellation_reason",
-          "releases");
+          "releases",
+          "checkpoint",
+          "progress");
 
   /** The JDBC type of each column, in {@link #COLUMNS} order. */
   private static final int[] TYPES = {
     Types.VARCHAR, Types.BIGINT, Types.VARCHAR, Types.VARCHAR, Types.VARCHAR, Types.INTEGER,
     Types.INTEGER, Types.BIGINT, Types.INTEGER, Types.BIGINT, Types.BIGINT, Types.BIGINT,
     Types.BIGINT, Types.VARCHAR, Types.BIGINT, Types.BIGINT, Types.VARCHAR, Types.VARCHAR,
-    Types.VARCHAR, Types.BOOLEAN, Types.VARCHAR, Types.VARCHAR, Types.VARCHAR, Types.INTEGER
+    Types.VARCHAR, Types.BOOLEAN, Types.VARCHAR, Types.VARCHAR, Types.VARCHAR, Types.INTEGER,
+    Types.VARCHAR, Types.VARCHAR, Types.VARCHAR
   };
 
   /** The positions of {@link #MUTABLE_COLUMNS} in {@link #COLUMNS}. */
@@ -155,16 +169,51 @@ record Row(
         s.result() == null ? null : EventCodec.writeValue(s.result()),
         s.cancellationReason(),
         s.resubmittedFrom() == null ? null : s.resubmittedFrom().value(),
-        s.releases());
+        s.releases(),
+        s.batch() == null ? null : s.batch().value(),
+        s.checkpoint() == null ? null : EventCodec.writeValue(s.checkpoint()),
+        progressJson(s.progress()));
+  }
+
+  /** The progress column: {@code {"fraction":…,"message":…,"at":micros}}, or null. */
+  static String progressJson(Progress p) {
+    if (p == null) {
+      return null;
+    }
+    ObjectNode n = JsonNodeFactory.instance.objectNode();
+    n.put("fraction", p.fraction());
+    n.put("message", p.message());
+    n.put("at", micros(p.reportedAt()));
+    return EventCodec.writeValue(n);
+  }
+
+  /**
+   * The progress a column holds. A damaged value reads as no progress: progress is a hint written
+   * with a lease renewal, never a reason to refuse the row.
+   */
+  static Progress progressOf(String json) {
+    if (json == null) {
+      return null;
+    }
+    try {
+      JsonNode n = EventCodec.readValue(json);
+      return new Progress(
+          n.path("fraction").asDouble(Double.NaN),
+          n.path("message").asText(""),
+          instant(n.path("at").asLong()));
+    } catch (RuntimeException e) {
+      return null;
+    }
   }
 
   /**
    * The view this row holds.
    *
    * @param spec the spec of the work order's Submitted event
+   * @param dependencies the dependencies of its Submitted event
    * @throws IllegalArgumentException if the row is inconsistent
    */
-  WorkOrder toView(WorkOrderSpec spec) {
+  WorkOrder toView(WorkOrderSpec spec, List<WorkOrderId> dependencies) {
     ErrorInfo error =
         errorCode == null
             ? null
@@ -189,7 +238,11 @@ record Row(
             nextAttemptAt == null ? null : instant(nextAttemptAt),
             result == null ? null : EventCodec.readValue(result),
             cancellationReason,
-            releases));
+            releases,
+            batchId == null ? null : BatchId.of(batchId),
+            dependencies,
+            checkpoint == null ? null : EventCodec.readValue(checkpoint),
+            progressOf(progress)));
   }
 
   /** Reads the row from {@code COLUMNS.size()} columns starting at {@code first}. */
@@ -219,7 +272,10 @@ record Row(
         rs.getString(i++),
         rs.getString(i++),
         rs.getString(i++),
-        rs.getInt(i));
+        rs.getInt(i++),
+        rs.getString(i++),
+        rs.getString(i++),
+        rs.getString(i));
   }
 
   /** Binds every column, in {@link #COLUMNS} order, starting at parameter {@code first}. */
@@ -267,6 +323,9 @@ record Row(
       if (COLUMNS.get(c).equals("lease_expires_at") && renews(expected)) {
         continue;
       }
+      if (COLUMNS.get(c).equals("progress")) {
+        continue; // written with lease renewals, not in the log
+      }
       out.add(COLUMNS.get(c) + ": row " + mine[c] + ", log " + theirs[c]);
     }
     return out;
@@ -282,11 +341,12 @@ record Row(
         && leaseExpiresAt >= expected.leaseExpiresAt;
   }
 
-  /** The expected row, keeping a renewed lease's later expiry from this row. */
+  /**
+   * The expected row, keeping a renewed lease's later expiry and the progress (which the log does
+   * not hold) from this row.
+   */
   Row repairedFrom(Row expected) {
-    if (!renews(expected)) {
-      return expected;
-    }
+    boolean renewed = renews(expected);
     return new Row(
         expected.id,
         expected.seq,
@@ -302,7 +362,7 @@ record Row(
         expected.updatedAt,
         expected.availableAt,
         expected.leaseOwner,
-        leaseExpiresAt,
+        renewed ? leaseExpiresAt : expected.leaseExpiresAt,
         expected.nextAttemptAt,
         expected.idempotencyKey,
         expected.errorCode,
@@ -311,7 +371,10 @@ record Row(
         expected.result,
         expected.cancellationReason,
         expected.resubmittedFrom,
-        expected.releases);
+        expected.releases,
+        expected.batchId,
+        expected.checkpoint,
+        progress);
   }
 
   /** The column values in {@link #COLUMNS} order; boxed, null where the column is NULL. */
@@ -340,7 +403,10 @@ record Row(
       result,
       cancellationReason,
       resubmittedFrom,
-      releases
+      releases,
+      batchId,
+      checkpoint,
+      progress
     };
   }
 

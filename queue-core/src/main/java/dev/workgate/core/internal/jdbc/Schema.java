@@ -433,7 +433,17 @@ final class Schema {
         d.workOrders,
         String.join(
             ", ",
-            version >= 3 ? Row.COLUMNS : Row.COLUMNS.subList(0, Row.COLUMNS.indexOf("releases"))));
+            version >= 5
+                ? Row.COLUMNS
+                : Row.COLUMNS.subList(
+                    0, Row.COLUMNS.indexOf(version >= 3 ? "batch_id" : "releases"))));
+    for (String table : List.of("dependencies", "paused_queues", "queue_actions", "batch_ends")) {
+      if (version >= 5 && !d.tableExists(c, d.prefix + table)) {
+        throw damaged(
+            d,
+            "schema version " + version + " is recorded but table " + d.prefix + table + " is missing");
+      }
+    }
     if (version >= 3 && !d.tableExists(c, d.prefix + "nodes")) {
       throw damaged(
           d,

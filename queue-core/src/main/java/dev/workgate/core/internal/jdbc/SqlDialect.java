@@ -18,13 +18,17 @@ abstract class SqlDialect {
    * audit indexes ({@link #auditIndexes()}). 3: adds the release count and the node table ({@link
    * #nodesTable()}). 4: adds the index of resubmissions ({@link #resubmittedIndex()}).
    */
-  static final int SCHEMA_VERSION = 4;
+  static final int SCHEMA_VERSION = 5;
 
   final String prefix;
   final String events;
   final String workOrders;
   final String meta;
   final String nodes;
+  final String dependencies;
+  final String pausedQueues;
+  final String queueActions;
+  final String batchEnds;
 
   SqlDialect(String qualifier, String prefix) {
     this.prefix = prefix;
@@ -32,6 +36,10 @@ abstract class SqlDialect {
     this.workOrders = qualifier + prefix + "work_orders";
     this.meta = qualifier + prefix + "meta";
     this.nodes = qualifier + prefix + "nodes";
+    this.dependencies = qualifier + prefix + "dependencies";
+    this.pausedQueues = qualifier + prefix + "paused_queues";
+    this.queueActions = qualifier + prefix + "queue_actions";
+    this.batchEnds = qualifier + prefix + "batch_ends";
   }
 
   /** A name for messages: which database and where. */
@@ -111,7 +119,8 @@ abstract class SqlDialect {
             + ", idempotency_key TEXT, error_code TEXT, error_message TEXT, error_retryable "
             + bool()
             + ", result TEXT, cancellation_reason TEXT, resubmitted_from TEXT,"
-            + " releases INTEGER NOT NULL DEFAULT 0)",
+            + " releases INTEGER NOT NULL DEFAULT 0, batch_id TEXT, checkpoint TEXT,"
+            + " progress TEXT)",
         "CREATE UNIQUE INDEX " + p + "wo_seq ON " + workOrders + " (seq)",
         "CREATE INDEX "
             + p
@@ -147,7 +156,65 @@ abstract class SqlDialect {
         auditIndexes().get(0),
         auditIndexes().get(1),
         nodesTable(),
-        resubmittedIndex());
+        resubmittedIndex(),
+        version5().get(3),
+        version5().get(4),
+        version5().get(5),
+        version5().get(6),
+        version5().get(7),
+        version5().get(8),
+        version5().get(9));
+  }
+
+  /**
+   * What schema version 5 adds: a work order's batch, latest checkpoint and progress (columns);
+   * the indexes of batches and of blocked work orders; the dependency table (who waits for whom,
+   * indexed both ways); the paused queues and the log of pauses and resumes; and the batch ends
+   * already reported. The first three are the upgrade's {@code ALTER TABLE}s.
+   */
+  List<String> version5() {
+    String big = bigint();
+    return List.of(
+        "ALTER TABLE " + workOrders + " ADD COLUMN batch_id TEXT",
+        "ALTER TABLE " + workOrders + " ADD COLUMN checkpoint TEXT",
+        "ALTER TABLE " + workOrders + " ADD COLUMN progress TEXT",
+        "CREATE INDEX IF NOT EXISTS "
+            + prefix
+            + "wo_batch ON "
+            + workOrders
+            + " (batch_id, seq) WHERE batch_id IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS "
+            + prefix
+            + "wo_blocked ON "
+            + workOrders
+            + " (seq) WHERE state = 'BLOCKED'",
+        "CREATE TABLE "
+            + dependencies
+            + " (dependent TEXT NOT NULL, dependency TEXT NOT NULL, cancel_on_failure "
+            + bool()
+            + " NOT NULL, PRIMARY KEY (dependent, dependency))",
+        "CREATE INDEX IF NOT EXISTS "
+            + prefix
+            + "dependencies_of ON "
+            + dependencies
+            + " (dependency, dependent)",
+        "CREATE TABLE "
+            + pausedQueues
+            + " (queue TEXT PRIMARY KEY, paused_at "
+            + big
+            + " NOT NULL, actor TEXT NOT NULL, reason TEXT NOT NULL)",
+        "CREATE TABLE "
+            + queueActions
+            + " (queue TEXT NOT NULL, action TEXT NOT NULL, at "
+            + big
+            + " NOT NULL, actor TEXT NOT NULL, reason TEXT NOT NULL)",
+        "CREATE TABLE "
+            + batchEnds
+            + " (batch_id TEXT NOT NULL, members "
+            + big
+            + " NOT NULL, ended_at "
+            + big
+            + " NOT NULL, PRIMARY KEY (batch_id, members))");
   }
 
   /**
@@ -219,6 +286,9 @@ abstract class SqlDialect {
     }
     if (version == 3) {
       return List.of(resubmittedIndex());
+    }
+    if (version == 4) {
+      return version5();
     }
     throw new IllegalArgumentException("no upgrade from schema version " + version);
   }

@@ -255,7 +255,7 @@ final class Tables {
   /** The row and its view, with the spec of its Submitted event. */
   Current current(Row row, WorkOrderEvent.Submitted submitted) {
     try {
-      return new Current(row, row.toView(submitted.spec()));
+      return new Current(row, row.toView(submitted.spec(), submitted.dependencies()));
     } catch (IllegalArgumentException | EventCodecException e2) {
       throw new UnreadableRowException(
           "work order "

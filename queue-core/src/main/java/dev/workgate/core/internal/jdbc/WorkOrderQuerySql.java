@@ -179,6 +179,12 @@ final class WorkOrderQuerySql {
               sql.append(" AND p.resubmitted_from = ?");
               params.add(id.value());
             });
+    q.batch()
+        .ifPresent(
+            b -> {
+              sql.append(" AND p.batch_id = ?");
+              params.add(b.value());
+            });
     if (q.notResubmitted()) {
       // Served by wo_resubmitted (resubmitted_from), one probe per row the other filters leave.
       sql.append(" AND NOT EXISTS (SELECT 1 FROM ")

@@ -1,5 +1,8 @@
 package dev.workgate.core.internal.memory;
 
+import dev.workgate.core.BatchId;
+import dev.workgate.core.DependencyFailure;
+import dev.workgate.core.Progress;
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.ResourceRequest;
 import dev.workgate.core.Subscription;
@@ -12,6 +15,7 @@ import dev.workgate.core.internal.ProjectionDiff;
 import dev.workgate.core.store.EndedCount;
 import dev.workgate.core.store.EventQuery;
 import dev.workgate.core.store.EventQuery.EventPage;
+import dev.workgate.core.store.QueueAction;
 import dev.workgate.core.store.RebuildReport;
 import dev.workgate.core.store.RebuildReport.ProjectionMismatch;
 import dev.workgate.core.store.RebuildReport.RebuildMode;
@@ -108,6 +112,12 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
   private final TreeMap<TimeKey, Entry> terminal = new TreeMap<>();
   private final ListenerRegistry listeners = new ListenerRegistry();
   private final TreeMap<String, NodeStatus> nodes = new TreeMap<>(); // guarded by lock
+  private final TreeMap<Long, Entry> blocked = new TreeMap<>(); // by seq; guarded by lock
+  // dependency -> the work orders that named it, in submission order; guarded by lock
+  private final HashMap<WorkOrderId, List<WorkOrderId>> dependents = new HashMap<>();
+  private final TreeMap<String, QueueAction> paused = new TreeMap<>(); // guarded by lock
+  private final ArrayList<QueueAction> queueActions = new ArrayList<>(); // guarded by lock
+  private final Set<String> batchEnds = new HashSet<>(); // "batch members"; guarded by lock
   private volatile boolean closed;
 
   /**
@@ -276,6 +286,9 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
       entry = new Entry(after, added.get(0).position(), added.toArray(new RecordedEvent[0]));
       byId.put(entry.id, entry);
       after.resubmittedFrom().ifPresent(from -> resubmissions.merge(from, 1, Integer::sum));
+      for (WorkOrderId dep : after.dependencies()) {
+        dependents.computeIfAbsent(dep, k -> new ArrayList<>()).add(after.id());
+      }
     } else {
       unindex(entry, before);
       RecordedEvent[] old = entry.events;
@@ -298,6 +311,7 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
           leases.put(new TimeKey(v.leaseExpiresAt().orElseThrow(), e.seq), e);
       case WAITING_RETRY -> retries.put(new TimeKey(v.nextAttemptAt().orElseThrow(), e.seq), e);
       case COMPLETED, FAILED, CANCELLED -> terminal.put(new TimeKey(v.updatedAt(), e.seq), e);
+      case BLOCKED -> blocked.put(e.seq, e);
     }
   }
 
@@ -310,6 +324,7 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
           leases.remove(new TimeKey(v.leaseExpiresAt().orElseThrow(), e.seq));
       case WAITING_RETRY -> retries.remove(new TimeKey(v.nextAttemptAt().orElseThrow(), e.seq));
       case COMPLETED, FAILED, CANCELLED -> terminal.remove(new TimeKey(v.updatedAt(), e.seq));
+      case BLOCKED -> blocked.remove(e.seq);
     }
   }
 
@@ -329,7 +344,7 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
     synchronized (lock) {
       ensureOpen();
       QueueIndex q = queues.get(request.queue());
-      if (q == null) {
+      if (q == null || paused.containsKey(request.queue())) {
         return List.of();
       }
       q.promote(request.now());
@@ -385,7 +400,8 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
   }
 
   @Override
-  public boolean renewLease(WorkOrderId workOrderId, String owner, int attempt, Instant expiresAt) {
+  public boolean renewLease(
+      WorkOrderId workOrderId, String owner, int attempt, Instant expiresAt, Progress progress) {
     Objects.requireNonNull(owner, "owner");
     Objects.requireNonNull(expiresAt, "expiresAt");
     synchronized (lock) {
@@ -402,6 +418,9 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
       }
       unindex(e, v);
       WorkOrder renewed = v.withLeaseExpiresAt(expiresAt);
+      if (progress != null) {
+        renewed = renewed.withProgress(progress);
+      }
       e.view = renewed;
       index(e, renewed);
       return true;
@@ -662,6 +681,7 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
               && query.labels().isEmpty()
               && query.errorCode().isEmpty()
               && query.resubmittedFrom().isEmpty()
+              && query.batch().isEmpty()
               && !query.notResubmitted();
       queues.forEach(
           (name, q) -> {
@@ -862,6 +882,15 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
         v.resubmittedFrom()
             .ifPresent(
                 from -> resubmissions.computeIfPresent(from, (k, n) -> n > 1 ? n - 1 : null));
+        for (WorkOrderId dep : v.dependencies()) {
+          List<WorkOrderId> named = dependents.get(dep);
+          if (named != null) {
+            named.remove(e.id);
+            if (named.isEmpty()) {
+              dependents.remove(dep);
+            }
+          }
+        }
         QueueIndex q = queues.get(v.queue());
         if (q.isEmpty()) {
           queues.remove(v.queue());
@@ -875,6 +904,105 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
         }
       }
       return deleted.size();
+    }
+  }
+
+  @Override
+  public List<WorkOrderView> resolvableBlocked(int limit) {
+    requireLimit(limit);
+    synchronized (lock) {
+      ensureOpen();
+      List<WorkOrderView> out = new ArrayList<>();
+      for (Entry e : blocked.values()) {
+        if (out.size() == limit) {
+          break;
+        }
+        boolean cancelOnFailure =
+            e.view.spec().onDependencyFailure() == DependencyFailure.CANCEL;
+        boolean live = false;
+        boolean failed = false;
+        for (WorkOrderId dep : e.view.dependencies()) {
+          Entry d = byId.get(dep);
+          if (d == null
+              || d.view.state() == WorkOrderState.FAILED
+              || d.view.state() == WorkOrderState.CANCELLED) {
+            failed = true;
+          } else if (!d.view.state().isTerminal()) {
+            live = true;
+          }
+        }
+        if (!live || (failed && cancelOnFailure)) {
+          out.add(e.view);
+        }
+      }
+      return Collections.unmodifiableList(out);
+    }
+  }
+
+  @Override
+  public List<WorkOrderId> dependents(WorkOrderId workOrderId) {
+    Objects.requireNonNull(workOrderId, "workOrderId");
+    synchronized (lock) {
+      ensureOpen();
+      return List.copyOf(dependents.getOrDefault(workOrderId, List.of()));
+    }
+  }
+
+  @Override
+  public boolean recordQueueAction(QueueAction action) {
+    Objects.requireNonNull(action, "action");
+    boolean resumed;
+    synchronized (lock) {
+      ensureOpen();
+      boolean pause = action.kind() == QueueAction.Kind.PAUSE;
+      if (paused.containsKey(action.queue()) == pause) {
+        return false;
+      }
+      if (pause) {
+        paused.put(action.queue(), action);
+      } else {
+        paused.remove(action.queue());
+      }
+      queueActions.add(action);
+      resumed = !pause;
+    }
+    if (resumed) {
+      listeners.fire(Set.of(action.queue()));
+    }
+    return true;
+  }
+
+  @Override
+  public List<QueueAction> pausedQueues() {
+    synchronized (lock) {
+      ensureOpen();
+      return List.copyOf(paused.values());
+    }
+  }
+
+  @Override
+  public List<QueueAction> queueActions(String queue, int limit) {
+    requireLimit(limit);
+    synchronized (lock) {
+      ensureOpen();
+      List<QueueAction> out = new ArrayList<>();
+      for (int i = queueActions.size() - 1; i >= 0 && out.size() < limit; i--) {
+        QueueAction a = queueActions.get(i);
+        if (queue == null || queue.equals(a.queue())) {
+          out.add(a);
+        }
+      }
+      return Collections.unmodifiableList(out);
+    }
+  }
+
+  @Override
+  public boolean markBatchEnded(BatchId batch, long members, Instant at) {
+    Objects.requireNonNull(batch, "batch");
+    Objects.requireNonNull(at, "at");
+    synchronized (lock) {
+      ensureOpen();
+      return batchEnds.add(batch.value() + " " + members);
     }
   }
 
