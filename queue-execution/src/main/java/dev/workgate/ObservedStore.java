@@ -93,9 +93,15 @@ final class ObservedStore extends ForwardingStore {
   }
 
   @Override
-  public boolean renewLease(WorkOrderId workOrderId, String owner, int attempt, Instant expiresAt) {
+  public boolean renewLease(
+      WorkOrderId workOrderId,
+      String owner,
+      int attempt,
+      Instant expiresAt,
+      dev.workgate.core.Progress progress) {
     return write(
-        () -> store.renewLease(workOrderId, owner, attempt, expiresAt), renewed -> renewed);
+        () -> store.renewLease(workOrderId, owner, attempt, expiresAt, progress),
+        renewed -> renewed);
   }
 
   @Override
@@ -120,7 +126,9 @@ final class ObservedStore extends ForwardingStore {
     static Known submitted(RecordedEvent e, WorkOrderEvent.Submitted s) {
       Instant at = e.recordedAt();
       Instant available = s.spec().notBefore().filter(nb -> nb.isAfter(at)).orElse(at);
-      return new Known(s.spec().queue(), 0, WorkOrderState.PENDING, e.version(), at, available);
+      WorkOrderState state =
+          s.dependencies().isEmpty() ? WorkOrderState.PENDING : WorkOrderState.BLOCKED;
+      return new Known(s.spec().queue(), 0, state, e.version(), at, available);
     }
 
     Known after(RecordedEvent e) {
@@ -128,7 +136,9 @@ final class ObservedStore extends ForwardingStore {
       WorkOrderState next = TransitionTable.next(e.workOrderId(), state, event);
       int nextAttempt = event.type() == EventType.CLAIMED ? attempt + 1 : attempt;
       Instant available =
-          event.type() == EventType.RETRY_RELEASED || event.type() == EventType.RELEASED
+          event.type() == EventType.RETRY_RELEASED
+                  || event.type() == EventType.RELEASED
+                  || event.type() == EventType.DEPENDENCIES_MET
               ? e.recordedAt()
               : availableAt;
       return new Known(queue, nextAttempt, next, e.version(), submittedAt, available);
