@@ -53,6 +53,7 @@ final class ObservedStore extends ForwardingStore {
   private final BooleanSupplier watched;
   private final Map<WorkOrderId, Known> inFlight = new ConcurrentHashMap<>();
   private final WriteTracker writes;
+  private final Consumer<List<RecordedEvent>> appended;
 
   /**
    * @param store the host's store
@@ -61,8 +62,13 @@ final class ObservedStore extends ForwardingStore {
    * @param clock dates the writes' failures and successes
    */
   ObservedStore(
-      WorkOrderStore store, Consumer<StateChange> observer, BooleanSupplier watched, Clock clock) {
+      WorkOrderStore store,
+      Consumer<StateChange> observer,
+      BooleanSupplier watched,
+      Clock clock,
+      Consumer<List<RecordedEvent>> appended) {
     super(store);
+    this.appended = appended;
     this.observer = observer;
     this.watched = watched;
     this.writes = new WriteTracker(clock);
@@ -159,7 +165,10 @@ final class ObservedStore extends ForwardingStore {
   @Override
   public List<RecordedEvent> appendAll(List<AppendRequest> requests) {
     if (!watched.getAsBoolean()) {
-      return write(() -> store.appendAll(requests), recorded -> !recorded.isEmpty());
+      List<RecordedEvent> recorded =
+          write(() -> store.appendAll(requests), written -> !written.isEmpty());
+      tellAppended(recorded);
+      return recorded;
     }
     Map<WorkOrderId, Known> before = new HashMap<>();
     for (AppendRequest r : requests) {
@@ -182,7 +191,17 @@ final class ObservedStore extends ForwardingStore {
         LOG.warn("telling transition listeners about {} failed", e.workOrderId(), t);
       }
     }
+    tellAppended(recorded);
     return recorded;
+  }
+
+  /** Tells the node's own duties (blocked work, batch ends) what was stored; never throws. */
+  private void tellAppended(List<RecordedEvent> recorded) {
+    try {
+      appended.accept(recorded);
+    } catch (RuntimeException e) {
+      LOG.warn("the node could not take note of {} stored events", recorded.size(), e);
+    }
   }
 
   /**

@@ -209,6 +209,77 @@ public final class Workgate implements AutoCloseable {
     return client.submitAll(specs);
   }
 
+  /**
+   * Submits work orders as one batch; see {@link WorkgateClient#submitBatch}.
+   *
+   * @param specs what to run; at least one
+   * @return the batch and its work orders' ids
+   * @throws IllegalArgumentException if no handler or sandbox provider serves a spec's type, the
+   *     list is empty, or a spec waits for something that does not exist; nothing is written
+   * @throws dev.workgate.core.QueueFullException as {@link #submitAll}
+   * @throws IllegalStateException if closed
+   */
+  public WorkgateClient.Batch submitBatch(List<WorkOrderSpec> specs) {
+    Objects.requireNonNull(specs, "specs");
+    requireOpen();
+    for (WorkOrderSpec spec : specs) {
+      requireType(Objects.requireNonNull(spec, "specs holds a null spec").type());
+    }
+    return client.submitBatch(specs);
+  }
+
+  /**
+   * Where a batch stands; see {@link WorkgateClient#batch}.
+   *
+   * @param id the batch
+   * @return its status
+   * @throws IllegalArgumentException if there is no such batch
+   */
+  public BatchStatus batch(dev.workgate.core.BatchId id) {
+    requireOpen();
+    return client.batch(id);
+  }
+
+  /**
+   * A future that completes with a batch's status once every work order of it has ended (on any
+   * node; work ended elsewhere is noticed within the poll interval).
+   *
+   * @param id the batch
+   * @return the future; completed already if the batch has ended
+   * @throws IllegalArgumentException if there is no such batch
+   */
+  public CompletableFuture<BatchStatus> completion(dev.workgate.core.BatchId id) {
+    Objects.requireNonNull(id, "id");
+    requireOpen();
+    return completions.of(id);
+  }
+
+  /**
+   * Pauses a queue on every node; see {@link WorkgateClient#pauseQueue}.
+   *
+   * @param queue the queue
+   * @param actor who pauses it
+   * @param reason why
+   * @return true if paused now, false if it already was
+   */
+  public boolean pauseQueue(String queue, String actor, String reason) {
+    requireOpen();
+    return client.pauseQueue(queue, actor, reason);
+  }
+
+  /**
+   * Resumes a paused queue; see {@link WorkgateClient#resumeQueue}.
+   *
+   * @param queue the queue
+   * @param actor who resumes it
+   * @param reason why
+   * @return true if resumed now, false if it was not paused
+   */
+  public boolean resumeQueue(String queue, String actor, String reason) {
+    requireOpen();
+    return client.resumeQueue(queue, actor, reason);
+  }
+
   private void requireType(String type) {
     if (!executions.handles(type)) {
       throw new IllegalArgumentException(

@@ -44,7 +44,7 @@ class StoreWritesTest {
   private final WorkOrderStore inner = Stores.inMemory(clock);
   private final AtomicReference<RuntimeException> failWith = new AtomicReference<>();
   private final ObservedStore store =
-      new ObservedStore(new Failing(inner, failWith), c -> {}, () -> true, clock);
+      new ObservedStore(new Failing(inner, failWith), c -> {}, () -> true, clock, r -> {});
 
   @AfterEach
   void close() {

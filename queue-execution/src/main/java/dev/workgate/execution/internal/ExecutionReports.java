@@ -12,8 +12,8 @@ import java.util.Optional;
 
 /**
  * One attempt's {@link AttemptReports}: progress goes to the claim, for the lease renewal to write;
- * checkpoints are appended at once under the attempt's fencing, and the version each leaves is
- * what the attempt's next own event (a later checkpoint, its completion) is appended under.
+ * checkpoints are appended at once under the attempt's fencing, and the version each leaves is what
+ * the attempt's next own event (a later checkpoint, its completion) is appended under.
  *
  * <p>Thread-safe: checkpoints are appended one at a time.
  */

@@ -6,12 +6,12 @@ import dev.workgate.core.ErrorInfo;
 import dev.workgate.core.ErrorInfo.ErrorCodes;
 import dev.workgate.core.InvalidTransitionException;
 import dev.workgate.core.RecordedEvent;
+import dev.workgate.core.StaleAttemptException;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.execution.internal.ExecutionManager.StopReason;
 import dev.workgate.retry.internal.RetryManager;
-import dev.workgate.core.StaleAttemptException;
 import dev.workgate.spi.ExpectedVersion;
 import java.util.List;
 import java.util.Optional;
@@ -175,7 +175,8 @@ final class OutcomeRecorder {
             .get(0)
             .version();
       } catch (ConcurrencyException changed) {
-        LOG.debug("{} changed since its last event; reading it before its checkpoint", claimed.id());
+        LOG.debug(
+            "{} changed since its last event; reading it before its checkpoint", claimed.id());
       }
     }
     for (int i = 0; i < 5; i++) {
