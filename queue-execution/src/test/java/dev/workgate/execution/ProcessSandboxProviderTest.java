@@ -725,7 +725,7 @@ class ProcessSandboxProviderTest {
         WorkOrder.start(
                 id, WorkOrderEvent.Submitted.of(WorkOrderSpec.builder("agent").build()), 1, T0)
             .apply(new WorkOrderEvent.Claimed("node-a", T0.plusSeconds(60)), 2, T0);
-    return new SandboxRequest(claimed, "node-a");
+    return new SandboxRequest(claimed, "node-a", new RecordingReports());
   }
 
   private CompletableFuture<WorkResult> runInBackground(Sandbox sandbox) {
