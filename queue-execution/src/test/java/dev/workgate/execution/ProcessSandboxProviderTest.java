@@ -153,7 +153,9 @@ class ProcessSandboxProviderTest {
 
     assertThat(bare)
         .containsOnlyKeys(
-            ProcessSandboxProvider.SANDBOX_ENV, ProcessSandboxProvider.FENCING_TOKEN_ENV)
+            ProcessSandboxProvider.SANDBOX_ENV,
+            ProcessSandboxProvider.FENCING_TOKEN_ENV,
+            ProcessSandboxProvider.REPORT_FILE_ENV)
         .containsEntry(ProcessSandboxProvider.FENCING_TOKEN_ENV, "2");
     assertThat(given)
         .containsEntry("HOME", System.getenv("HOME"))

@@ -25,6 +25,7 @@ public final class RecordingReports implements AttemptReports {
 
   private final List<Report> reports = new CopyOnWriteArrayList<>();
   private final AtomicInteger checkpointCalls = new AtomicInteger();
+  private final List<String> callers = new CopyOnWriteArrayList<>();
   private volatile JsonNode last;
   private volatile int maxCheckpointBytes = Integer.MAX_VALUE;
   private volatile RuntimeException refusal;
@@ -68,6 +69,7 @@ public final class RecordingReports implements AttemptReports {
 
   @Override
   public void progress(double fraction, String message) {
+    callers.add(Thread.currentThread().getName());
     Objects.requireNonNull(message, "message");
     if (!(fraction >= 0 && fraction <= 1)) {
       throw new IllegalArgumentException("fraction must be between 0 and 1, got " + fraction);
@@ -79,6 +81,7 @@ public final class RecordingReports implements AttemptReports {
   public void checkpoint(JsonNode state) {
     Objects.requireNonNull(state, "state");
     checkpointCalls.incrementAndGet();
+    callers.add(Thread.currentThread().getName());
     RuntimeException failure = refusal;
     if (failure != null) {
       throw failure;
@@ -111,6 +114,11 @@ public final class RecordingReports implements AttemptReports {
         .filter(Checkpoint.class::isInstance)
         .map(r -> ((Checkpoint) r).state())
         .toList();
+  }
+
+  /** The names of the threads that called {@link #progress} and {@link #checkpoint}, in order. */
+  public List<String> callers() {
+    return List.copyOf(callers);
   }
 
   /** How often {@link #checkpoint} was called, refused calls included. */
