@@ -59,7 +59,9 @@ public final class EventCodec {
       Map.ofEntries(
           // Version 2 adds the optional batch, dependencies and the spec's after, afterBatches and
           // onDependencyFailure; a version 1 document is a version 2 one without them.
-          reader(EventType.SUBMITTED, Map.of(1, EventCodec::readSubmitted, 2, EventCodec::readSubmitted)),
+          reader(
+              EventType.SUBMITTED,
+              Map.of(1, EventCodec::readSubmitted, 2, EventCodec::readSubmitted)),
           reader(
               EventType.CLAIMED,
               Map.of(
@@ -67,14 +69,19 @@ public final class EventCodec {
                   d ->
                       new WorkOrderEvent.Claimed(
                           text(d, "", "owner"), instant(d, "", "leaseExpiresAt", true)))),
-          reader(EventType.STARTED, Map.of(1, d -> new WorkOrderEvent.Started(text(d, "", "sandboxId")))),
-          reader(EventType.COMPLETED, Map.of(1, d -> new WorkOrderEvent.Completed(d.get("result")))),
+          reader(
+              EventType.STARTED,
+              Map.of(1, d -> new WorkOrderEvent.Started(text(d, "", "sandboxId")))),
+          reader(
+              EventType.COMPLETED, Map.of(1, d -> new WorkOrderEvent.Completed(d.get("result")))),
           reader(EventType.ATTEMPT_FAILED, Map.of(1, EventCodec::readAttemptFailedV1)),
           reader(EventType.RETRY_RELEASED, Map.of(1, d -> new WorkOrderEvent.RetryReleased())),
           reader(
               EventType.CANCELLATION_REQUESTED,
               Map.of(1, d -> new WorkOrderEvent.CancellationRequested(text(d, "", "reason")))),
-          reader(EventType.CANCELLED, Map.of(1, d -> new WorkOrderEvent.Cancelled(text(d, "", "reason")))),
+          reader(
+              EventType.CANCELLED,
+              Map.of(1, d -> new WorkOrderEvent.Cancelled(text(d, "", "reason")))),
           reader(
               EventType.RELEASED,
               Map.of(
@@ -86,8 +93,7 @@ public final class EventCodec {
               Map.of(
                   1,
                   d ->
-                      new WorkOrderEvent.Checkpointed(
-                          integer(d, "", "attempt"), d.get("state")))));
+                      new WorkOrderEvent.Checkpointed(integer(d, "", "attempt"), d.get("state")))));
 
   private static Map.Entry<String, Map<Integer, Function<JsonNode, WorkOrderEvent>>> reader(
       EventType type, Map<Integer, Function<JsonNode, WorkOrderEvent>> byVersion) {

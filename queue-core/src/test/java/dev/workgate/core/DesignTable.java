@@ -65,6 +65,17 @@ public final class DesignTable {
       case CANCELLATION_REQUESTED -> new WorkOrderEvent.CancellationRequested("stop");
       case CANCELLED -> new WorkOrderEvent.Cancelled("stopped");
       case RELEASED -> new WorkOrderEvent.Released(ErrorCodes.NODE_SHUTDOWN, "node-1 shut down");
+      case SUBMITTED_BLOCKED ->
+          new WorkOrderEvent.Submitted(
+              WorkOrderSpec.builder("build").build(),
+              null,
+              null,
+              java.util.List.of(dev.workgate.core.WorkOrderId.of("dependency-1")));
+      case DEPENDENCIES_MET -> new WorkOrderEvent.DependenciesMet();
+      case DEPENDENCY_FAILED ->
+          new WorkOrderEvent.DependencyFailed(
+              dev.workgate.core.WorkOrderId.of("dependency-1"), WorkOrderState.FAILED);
+      case CHECKPOINTED -> new WorkOrderEvent.Checkpointed(1, TextNode.valueOf("step 3"));
     };
   }
 }

@@ -242,6 +242,23 @@ final class EventArbitraries {
                       nonBlankText()),
                   anyText())
               .as(WorkOrderEvent.Released::new);
+      case SUBMITTED_BLOCKED ->
+          Combinators.combine(
+                  specs(), workOrderIds().list().ofMinSize(1).ofMaxSize(4).uniqueElements())
+              .as(
+                  (spec, deps) ->
+                      (WorkOrderEvent) new WorkOrderEvent.Submitted(spec, null, null, deps));
+      case DEPENDENCIES_MET ->
+          Arbitraries.just((WorkOrderEvent) new WorkOrderEvent.DependenciesMet());
+      case DEPENDENCY_FAILED ->
+          Combinators.combine(
+                  workOrderIds(),
+                  Arbitraries.of(WorkOrderState.FAILED, WorkOrderState.CANCELLED).injectNull(0.2))
+              .as((d, st) -> (WorkOrderEvent) new WorkOrderEvent.DependencyFailed(d, st));
+      case CHECKPOINTED ->
+          Combinators.combine(Arbitraries.integers().between(1, 50), jsonTrees())
+              .as((a, st) -> (WorkOrderEvent) new WorkOrderEvent.Checkpointed(a, st))
+              .ignoreException(IllegalArgumentException.class);
     };
   }
 

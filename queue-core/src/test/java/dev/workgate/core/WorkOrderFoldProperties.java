@@ -263,6 +263,8 @@ class WorkOrderFoldProperties {
           Combinators.combine(
                   Arbitraries.of(ErrorCodes.NODE_SHUTDOWN, ErrorCodes.LEASE_EXPIRED), words)
               .as(WorkOrderEvent.Released::new);
+      case SUBMITTED_BLOCKED, DEPENDENCIES_MET, DEPENDENCY_FAILED, CHECKPOINTED ->
+          EventArbitraries.eventsOf(trigger);
     };
   }
 

@@ -17,8 +17,8 @@ import java.util.Optional;
 
 /**
  * The rules of work that waits for other work, in one place for the client that submits and
- * resubmits and the node that decides: what a spec's {@code after} and {@code afterBatches}
- * resolve to, and when a blocked work order may run or must be cancelled.
+ * resubmits and the node that decides: what a spec's {@code after} and {@code afterBatches} resolve
+ * to, and when a blocked work order may run or must be cancelled.
  *
  * <p>Stateless; thread-safe.
  */
@@ -31,8 +31,8 @@ public final class Dependencies {
 
   /**
    * The work orders a spec waits for, each replaced by its newest resubmission: its {@code after}
-   * ids in order, then the work orders of its batches (those not resubmitted, in submission
-   * order), without repeats.
+   * ids in order, then the work orders of its batches (those not resubmitted, in submission order),
+   * without repeats.
    *
    * @param store where they are
    * @param spec the spec
@@ -49,7 +49,9 @@ public final class Dependencies {
               .orElseThrow(
                   () ->
                       new IllegalArgumentException(
-                          "after: work order " + id + " does not exist (a work order can wait only"
+                          "after: work order "
+                              + id
+                              + " does not exist (a work order can wait only"
                               + " for one submitted before it)"));
       WorkOrderView newest = newest(store, v);
       out.putIfAbsent(newest.id(), newest);
@@ -101,8 +103,8 @@ public final class Dependencies {
   }
 
   /**
-   * The work orders of a batch that no work order was resubmitted from: the batch as it stands,
-   * in submission order.
+   * The work orders of a batch that no work order was resubmitted from: the batch as it stands, in
+   * submission order.
    *
    * @param store where they are
    * @param batch the batch
@@ -122,14 +124,14 @@ public final class Dependencies {
   }
 
   /**
-   * What a blocked work order's dependencies decide now: {@code DependenciesMet} when all
-   * completed (or, under {@link DependencyFailure#RUN}, all ended), {@code DependencyFailed} for
-   * the first that failed or was cancelled (or no longer exists) under {@link
-   * DependencyFailure#CANCEL}, nothing while one is still live.
+   * What a blocked work order's dependencies decide now: {@code DependenciesMet} when all completed
+   * (or, under {@link DependencyFailure#RUN}, all ended), {@code DependencyFailed} for the first
+   * that failed or was cancelled (or no longer exists) under {@link DependencyFailure#CANCEL},
+   * nothing while one is still live.
    *
    * @param spec the blocked work order's spec
-   * @param dependencies what it waits for, in order, each with its view as read now, or empty if
-   *     it no longer exists
+   * @param dependencies what it waits for, in order, each with its view as read now, or empty if it
+   *     no longer exists
    * @return the event to append, or empty to go on waiting
    */
   public static Optional<WorkOrderEvent> decide(

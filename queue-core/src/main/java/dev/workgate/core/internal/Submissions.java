@@ -318,7 +318,8 @@ public final class Submissions {
         out[i] = id;
         created[i] = true;
         requests.add(
-            new AppendRequest(id, ExpectedVersion.none(), submitEvents(effective, resubmittedFrom, batch)));
+            new AppendRequest(
+                id, ExpectedVersion.none(), submitEvents(effective, resubmittedFrom, batch)));
         adding.merge(spec.queue(), 1L, Long::sum);
       }
       for (int i = 0; i < n; i++) {
@@ -348,8 +349,8 @@ public final class Submissions {
 
   /**
    * The events that submit a spec: Submitted, and when it names dependencies that have all ended
-   * already (or one failed under the cancel policy), the decision at once, so that it does not
-   * wait for a node's next look.
+   * already (or one failed under the cancel policy), the decision at once, so that it does not wait
+   * for a node's next look.
    */
   private List<WorkOrderEvent> submitEvents(
       WorkOrderSpec spec, WorkOrderId resubmittedFrom, BatchId batch) {

@@ -544,8 +544,8 @@ public interface StoreView {
 
     /**
      * A queue's depth: its work orders waiting to run, {@code PENDING}, {@code WAITING_RETRY} and
-     * {@code BLOCKED} (waiting for other work orders). This is what {@code maxQueueDepth} limits and what the scheduler's stats and the health check
-     * call the queue depth.
+     * {@code BLOCKED} (waiting for other work orders). This is what {@code maxQueueDepth} limits
+     * and what the scheduler's stats and the health check call the queue depth.
      *
      * @param queue the queue
      * @return the depth, 0 if the queue is absent

@@ -27,8 +27,10 @@ public final class ClaimedWork {
   private final AtomicBoolean leaseLostSignalled = new AtomicBoolean();
   private final AtomicReference<Instant> leaseExpiresAt;
   private volatile boolean selfFenced;
+
   /** The attempt's latest progress and whether the store has it yet. */
   private final AtomicReference<Progress> progress = new AtomicReference<>();
+
   private final AtomicBoolean progressWritten = new AtomicBoolean(true);
 
   ClaimedWork(

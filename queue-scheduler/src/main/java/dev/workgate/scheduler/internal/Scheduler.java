@@ -618,8 +618,8 @@ public final class Scheduler implements AutoCloseable {
   }
 
   /**
-   * A work order ended, or was submitted to wait for others, where this node heard it: blocked
-   * work may be decidable now. Wakes the loop; its next full turn decides.
+   * A work order ended, or was submitted to wait for others, where this node heard it: blocked work
+   * may be decidable now. Wakes the loop; its next full turn decides.
    */
   public void dependenciesMayHaveChanged() {
     blocked.wake();

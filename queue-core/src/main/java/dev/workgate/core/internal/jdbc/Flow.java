@@ -18,8 +18,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The tables of work that builds on other work (schema version 5): who waits for whom (written
- * with each Submitted event that names dependencies), the paused queues and the log of pauses and
+ * The tables of work that builds on other work (schema version 5): who waits for whom (written with
+ * each Submitted event that names dependencies), the paused queues and the log of pauses and
  * resumes, and the batch ends already reported.
  *
  * <p>A pause is ordered against claims. On PostgreSQL every claim takes a shared transaction-level
@@ -76,8 +76,8 @@ final class Flow {
 
   /**
    * The condition on a BLOCKED row (alias p) that it can be decided now: no dependency is still
-   * live, or one it must not run after failed. A dependency without a row (deleted) counts as
-   * ended and failed.
+   * live, or one it must not run after failed. A dependency without a row (deleted) counts as ended
+   * and failed.
    */
   String resolvable() {
     String live = "'PENDING', 'PREPARING', 'RUNNING', 'WAITING_RETRY', 'BLOCKED'";
@@ -263,7 +263,9 @@ final class Flow {
         } catch (RuntimeException bad) {
           // One bad row never hides the others (nor fails the reader).
           LOG.warn(
-              "skipping an unreadable row of {}: {}", d.queueActions, bad.getClass().getSimpleName());
+              "skipping an unreadable row of {}: {}",
+              d.queueActions,
+              bad.getClass().getSimpleName());
         }
       }
     }

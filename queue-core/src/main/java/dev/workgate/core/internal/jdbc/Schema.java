@@ -441,7 +441,12 @@ final class Schema {
       if (version >= 5 && !d.tableExists(c, d.prefix + table)) {
         throw damaged(
             d,
-            "schema version " + version + " is recorded but table " + d.prefix + table + " is missing");
+            "schema version "
+                + version
+                + " is recorded but table "
+                + d.prefix
+                + table
+                + " is missing");
       }
     }
     if (version >= 3 && !d.tableExists(c, d.prefix + "nodes")) {

@@ -167,8 +167,8 @@ abstract class SqlDialect {
   }
 
   /**
-   * What schema version 5 adds: a work order's batch, latest checkpoint and progress (columns);
-   * the indexes of batches and of blocked work orders; the dependency table (who waits for whom,
+   * What schema version 5 adds: a work order's batch, latest checkpoint and progress (columns); the
+   * indexes of batches and of blocked work orders; the dependency table (who waits for whom,
    * indexed both ways); the paused queues and the log of pauses and resumes; and the batch ends
    * already reported. The first three are the upgrade's {@code ALTER TABLE}s.
    */

@@ -518,7 +518,7 @@ abstract class JdbcRebuildProjectionProperties {
           case PREPARING -> WorkOrderState.RUNNING;
           case RUNNING -> WorkOrderState.PREPARING;
           case COMPLETED -> v.result().isPresent() ? null : WorkOrderState.FAILED;
-          case WAITING_RETRY -> null;
+          case WAITING_RETRY, BLOCKED -> null;
         });
   }
 
