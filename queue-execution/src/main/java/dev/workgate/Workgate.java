@@ -290,9 +290,10 @@ public final class Workgate implements AutoCloseable {
   }
 
   /**
-   * Cancels a work order: at once if it waits ({@code PENDING}, {@code WAITING_RETRY}); if it runs,
-   * the request is recorded and its owner kills the sandbox within its grace period and appends
-   * {@code Cancelled} (on this node at once, on another node at its next lease renewal).
+   * Cancels a work order: at once if it waits ({@code PENDING}, {@code WAITING_RETRY}, {@code
+   * BLOCKED}); if it runs, the request is recorded and its owner kills the sandbox within its grace
+   * period and appends {@code Cancelled} (on this node at once, on another node at its next lease
+   * renewal).
    *
    * @param id the work order
    * @param reason why, for a person; at most {@link
@@ -852,8 +853,8 @@ public final class Workgate implements AutoCloseable {
     }
 
     /**
-     * A maximum number of waiting work orders ({@code PENDING} or {@code WAITING_RETRY}) for a
-     * queue: a submit through this node to a queue at its limit throws {@link
+     * A maximum number of waiting work orders ({@code PENDING}, {@code WAITING_RETRY} or {@code
+     * BLOCKED}) for a queue: a submit through this node to a queue at its limit throws {@link
      * dev.workgate.core.QueueFullException}. Any queue may have one, served here or not: the limit
      * is checked by the submitting node, and a node may submit to queues that other nodes serve.
      * Setting it again for the same queue replaces it.

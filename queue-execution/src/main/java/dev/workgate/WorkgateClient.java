@@ -154,9 +154,9 @@ public final class WorkgateClient implements AutoCloseable {
   }
 
   /**
-   * Cancels a work order: at once if it waits ({@code PENDING}, {@code WAITING_RETRY}); if it runs,
-   * the request is recorded and the node that owns it stops the work and records {@code Cancelled}
-   * at its next lease renewal.
+   * Cancels a work order: at once if it waits ({@code PENDING}, {@code WAITING_RETRY}, {@code
+   * BLOCKED}); if it runs, the request is recorded and the node that owns it stops the work and
+   * records {@code Cancelled} at its next lease renewal.
    *
    * @param id the work order
    * @param reason why, for a person; at most 2,000 characters
@@ -713,10 +713,11 @@ public final class WorkgateClient implements AutoCloseable {
     }
 
     /**
-     * The most work orders ({@code PENDING} plus {@code WAITING_RETRY}) that may wait in a queue
-     * before submits through this client are refused with {@link QueueFullException}. Submits
-     * through this client are checked one at a time; other clients and nodes submitting at the same
-     * moment can exceed it by the number of their concurrent submits. Default: no limit.
+     * The most work orders ({@code PENDING}, {@code WAITING_RETRY} and {@code BLOCKED}) that may
+     * wait in a queue before submits through this client are refused with {@link
+     * QueueFullException}. Submits through this client are checked one at a time; other clients and
+     * nodes submitting at the same moment can exceed it by the number of their concurrent submits.
+     * Default: no limit.
      *
      * @param queue the queue
      * @param limit at least 1

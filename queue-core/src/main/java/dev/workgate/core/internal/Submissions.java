@@ -56,10 +56,10 @@ import java.util.function.Supplier;
  * {@value #MAX_ATTEMPTS} times. Every check runs before the append: a refused submit writes
  * nothing.
  *
- * <p><b>Queue depth.</b> The depth of a queue is its {@code PENDING} plus {@code WAITING_RETRY}
- * work orders. Depth checks and appends through one instance are serialized, so one instance never
- * takes a queue past its limit; other writers at the same moment (other instances, other processes)
- * can exceed it by the number of their concurrent submits.
+ * <p><b>Queue depth.</b> The depth of a queue is its {@code PENDING}, {@code BLOCKED} and {@code
+ * WAITING_RETRY} work orders. Depth checks and appends through one instance are serialized, so one
+ * instance never takes a queue past its limit; other writers at the same moment (other instances,
+ * other processes) can exceed it by the number of their concurrent submits.
  *
  * <p>Thread-safe as far as the store is; holds no threads.
  */
