@@ -61,9 +61,11 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code POST /api/work-orders/{id}/cancel} with an optional body {@code {"reason": "…"}};
  *   <li>the work-order API: {@code GET /api/work-orders} (filtered, paged), {@code
  *       /api/work-orders/counts}, {@code /api/failures}, {@code /api/throughput}, {@code
- *       /api/nodes}, {@code /api/overview}; {@code POST /api/work-orders} (submit), {@code
+ *       /api/nodes}, {@code /api/overview}, {@code /api/batches/{batch}}, {@code /api/queues},
+ *       {@code /api/queues/{queue}/actions}; {@code POST /api/work-orders} (submit), {@code
  *       /api/work-orders/batch}, {@code /api/work-orders/{id}/resubmit}, {@code
- *       /api/work-orders/bulk/resubmit} and {@code /api/work-orders/bulk/cancel};
+ *       /api/work-orders/bulk/resubmit}, {@code /api/work-orders/bulk/cancel}, {@code
+ *       /api/queues/{queue}/pause} and {@code /api/queues/{queue}/resume};
  *   <li>{@code GET /api/openapi.json}: the OpenAPI 3.0 document of every route;
  *   <li>{@code GET /} and {@code GET /console/<file>}: the operator console, a page and its modules
  *       from this jar.
@@ -76,9 +78,10 @@ import org.slf4j.LoggerFactory;
  * in constant time. Bad parameters get 400 with a JSON error naming the parameter, unknown work
  * orders 404, oversized requests 413 or 414, a store that does not answer 503, and anything
  * unexpected 500 with no detail (it is logged here, with an id the response carries). Every
- * response but the scrape is {@code application/json}. A work order's payload and result are served
- * only by {@code GET /api/work-orders/{id}?include= payload,result}, to a caller with the token:
- * every other answer lists facts, not inputs.
+ * response but the scrape is {@code application/json}. A work order's payload, result and
+ * checkpoint are served only by {@code GET
+ * /api/work-orders/{id}?include=payload,result,checkpoint}, to a caller with the token: every other
+ * answer lists facts, not inputs.
  *
  * <p><b>Malformed requests.</b> The endpoint reads HTTP itself, so a request it cannot serve gets
  * its JSON error too, never another server's page: bad framing 400 (two {@code Host}, {@code
