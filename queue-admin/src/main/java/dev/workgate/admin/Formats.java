@@ -114,7 +114,7 @@ public final class Formats {
       }
       return String.join(", ", facts);
     } else if (event instanceof WorkOrderEvent.DependencyFailed f) {
-      return "dependency " + f.dependency() + " ended " + f.dependencyState();
+      return f.reason();
     } else if (event instanceof WorkOrderEvent.Checkpointed c) {
       return "checkpoint of " + bytes(checkpointBytes(c.state()));
     } else if (event instanceof WorkOrderEvent.Claimed c) {

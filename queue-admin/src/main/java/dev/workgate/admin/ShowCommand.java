@@ -192,7 +192,14 @@ final class ShowCommand implements Callable<Integer> {
       field(
           out,
           "last error",
-          v.lastError().map(e -> error(e) + " (attempt " + errorAttempt + ")").orElse("none"));
+          v.lastError()
+              .map(
+                  e ->
+                      error(e)
+                          // A work order cancelled before it ran (a dependency failed) has no
+                          // attempt the error ended.
+                          + (errorAttempt == 0 ? "" : " (attempt " + errorAttempt + ")"))
+              .orElse("none"));
     }
     if (!v.dependencies().isEmpty()) {
       field(

@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.workgate.WorkgateClient;
 import dev.workgate.core.BatchId;
+import dev.workgate.core.ErrorInfo;
 import dev.workgate.core.Progress;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
+import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.store.QueueAction;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
@@ -339,6 +341,72 @@ class QueueAndChainCommandsTest {
             .path("dependents");
     assertThat(dependents.path("total").asInt()).isEqualTo(1);
     assertThat(dependents.path("listed").get(0).path("state").asText()).isEqualTo("BLOCKED");
+  }
+
+  @Test
+  void cancel_of_a_blocked_work_order_cancels_it_and_list_finds_blocked_work() {
+    CliRun list = cli("list", "--state", "blocked");
+    assertThat(list.out().lines().skip(1).map(l -> l.split("\\s+")[0]))
+        .containsExactly(blocked.value());
+
+    CliRun r = cli("cancel", blocked.value(), "--reason", "report not wanted");
+
+    assertThat(r.exit()).isZero();
+    assertThat(r.out()).isEqualTo(blocked + " cancelled (it was BLOCKED)" + NL);
+    assertThat(cli("show", blocked.value()).out()).contains("state             CANCELLED" + NL);
+  }
+
+  @Test
+  void a_broken_chain_shows_why_and_resubmitting_its_failure_resubmits_the_chain() {
+    WorkOrderId root;
+    WorkOrderId middle;
+    WorkOrderId leaf;
+    try (WorkOrderStore store = Stores.sqlite(db);
+        WorkgateClient client = WorkgateClient.over(store)) {
+      root = client.submit(WorkOrderSpec.builder("compile").queue("builds").build());
+      middle = client.submit(WorkOrderSpec.builder("test").queue("builds").after(root).build());
+      leaf = client.submit(WorkOrderSpec.builder("deploy").queue("builds").after(middle).build());
+      store.append(
+          root,
+          ExpectedVersion.exactly(1),
+          List.of(
+              new WorkOrderEvent.Claimed("node-a", Instant.now().plusSeconds(3600)),
+              new WorkOrderEvent.Started("sbx-r"),
+              WorkOrderEvent.AttemptFailed.finalFailure(
+                  new ErrorInfo("BAD_INPUT", "no such branch", false), "not retryable")));
+      store.append(
+          middle,
+          ExpectedVersion.exactly(1),
+          List.of(new WorkOrderEvent.DependencyFailed(root, WorkOrderState.FAILED)));
+      store.append(
+          leaf,
+          ExpectedVersion.exactly(1),
+          List.of(new WorkOrderEvent.DependencyFailed(middle, WorkOrderState.CANCELLED)));
+    }
+    CliRun show = cli("show", middle.value());
+    assertThat(show.out())
+        .contains("state             CANCELLED" + NL)
+        .contains("last error        DEPENDENCY_FAILED: dependency " + root + " ended FAILED" + NL)
+        .contains("dependency " + root + " ended FAILED")
+        .contains("  " + root + "  FAILED" + NL)
+        .contains("  " + leaf + "  CANCELLED" + NL);
+
+    CliRun r = cli("resubmit", root.value());
+
+    assertThat(r.exit()).as(r.err()).isZero();
+    WorkOrderId fresh = WorkOrderId.of(r.out().strip());
+    List<String> err = r.err().lines().toList();
+    assertThat(err).hasSize(4);
+    assertThat(err.get(1))
+        .isEqualTo(
+            "and 2 work orders its failure had cancelled, each resubmitted once and waiting"
+                + " again:");
+    assertThat(err.get(2)).endsWith(" (from " + middle + ", BLOCKED in queue builds)");
+    assertThat(err.get(3)).endsWith(" (from " + leaf + ", BLOCKED in queue builds)");
+    WorkOrderId middleAgain = WorkOrderId.of(err.get(2).strip().split(" ")[0]);
+    assertThat(cli("show", middleAgain.value()).out())
+        .contains("dependencies      waits for 1 work order (on failure: CANCEL)" + NL)
+        .contains("  " + fresh + "  PENDING" + NL);
   }
 
   @Test
