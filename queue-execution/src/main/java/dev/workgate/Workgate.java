@@ -404,7 +404,8 @@ public final class Workgate implements AutoCloseable {
   }
 
   /**
-   * Counts by queue and state, slots, pressure, executions and the scheduler's stats.
+   * Counts by queue and state, slots, pressure, executions, the scheduler's stats and the queues
+   * paused. Reads the store twice: the counts and the pauses in force (each once).
    *
    * @return a snapshot
    */
@@ -415,7 +416,8 @@ public final class Workgate implements AutoCloseable {
         resources.maxSlots(),
         resources.pressure(),
         executions.activeExecutions(),
-        scheduler.stats());
+        scheduler.stats(),
+        store.pausedQueues());
   }
 
   /**

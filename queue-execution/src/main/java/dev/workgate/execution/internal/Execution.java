@@ -143,7 +143,8 @@ final class Execution {
         work.claimedAt(),
         Optional.ofNullable(startedAt),
         status,
-        claimed.timeout().orElse(parts.defaultTimeout()));
+        claimed.timeout().orElse(parts.defaultTimeout()),
+        work.progress());
   }
 
   void stop(StopReason reason, String message) {
