@@ -86,9 +86,14 @@ class StoreWritesTest {
     }
 
     @Override
-    public boolean renewLease(WorkOrderId id, String owner, int attempt, Instant expiresAt) {
+    public boolean renewLease(
+        WorkOrderId id,
+        String owner,
+        int attempt,
+        Instant expiresAt,
+        dev.workgate.core.Progress progress) {
       maybeFail();
-      return store.renewLease(id, owner, attempt, expiresAt);
+      return store.renewLease(id, owner, attempt, expiresAt, progress);
     }
   }
 

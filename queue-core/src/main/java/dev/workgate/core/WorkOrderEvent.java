@@ -204,10 +204,7 @@ public sealed interface WorkOrderEvent {
         throw new IllegalArgumentException("a checkpoint must not be null");
       }
       state = Json.canonicalTree(state, "checkpoint", Json.Surrogates.REPLACE);
-      int bytes =
-          dev.workgate.spi.EventCodec.writeValue(state)
-              .getBytes(java.nio.charset.StandardCharsets.UTF_8)
-              .length;
+      long bytes = Json.byteLength(state);
       if (bytes > MAX_BYTES) {
         throw new IllegalArgumentException(
             "a checkpoint may be at most " + MAX_BYTES + " bytes as JSON, got " + bytes);
