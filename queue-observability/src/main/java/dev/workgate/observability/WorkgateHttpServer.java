@@ -159,8 +159,13 @@ public final class WorkgateHttpServer implements AutoCloseable {
   /** Connections accepted while every request thread is busy; past this they get 503 at once. */
   static final int MAX_WAITING_CONNECTIONS = 64;
 
-  /** After answering, what a client still sends is read and dropped, up to this, before closing. */
-  private static final int LINGER_BYTES = 64 * 1024;
+  /**
+   * After answering, what a client still sends is read and dropped, up to this, before closing: as
+   * much as the largest body a route reads, and a little more, so that a client still sending a
+   * body refused from its Content-Length (413) reads its answer instead of a reset connection.
+   * Bounded in time by {@link #LINGER_TIME} too.
+   */
+  private static final int LINGER_BYTES = MAX_BODY_BYTES + 64 * 1024;
 
   private static final Duration LINGER_TIME = Duration.ofSeconds(1);
 
