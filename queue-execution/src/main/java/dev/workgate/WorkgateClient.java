@@ -1,15 +1,14 @@
 package dev.workgate;
 
 import dev.workgate.core.BatchId;
-import dev.workgate.core.ErrorInfo.ErrorCodes;
 import dev.workgate.core.QueueFullException;
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.WorkDoesNotFitException;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
-import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.internal.Cancellations;
+import dev.workgate.core.internal.Resubmissions;
 import dev.workgate.core.internal.Submissions;
 import dev.workgate.core.internal.Text;
 import dev.workgate.core.store.QueueAction;
@@ -71,10 +70,11 @@ public final class WorkgateClient implements AutoCloseable {
   public static final Duration AWAIT_MAX_POLL = Duration.ofMillis(500);
 
   /** The idempotency key prefix of {@link #resubmitOnce}. */
-  public static final String RESUBMISSION_KEY_PREFIX = "resubmission-of:";
+  public static final String RESUBMISSION_KEY_PREFIX = Resubmissions.KEY_PREFIX;
 
   private final WorkOrderStore store;
   private final Submissions submissions;
+  private final Resubmissions resubmissions;
   private final boolean ownedByNode;
   private final Clock clock;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -83,6 +83,7 @@ public final class WorkgateClient implements AutoCloseable {
       WorkOrderStore store, Submissions submissions, boolean ownedByNode, Clock clock) {
     this.store = store;
     this.submissions = submissions;
+    this.resubmissions = new Resubmissions(store, submissions);
     this.ownedByNode = ownedByNode;
     this.clock = clock;
   }
@@ -255,64 +256,9 @@ public final class WorkgateClient implements AutoCloseable {
   public WorkOrderId resubmit(WorkOrderId failedOrCancelled) {
     Objects.requireNonNull(failedOrCancelled, "failedOrCancelled");
     requireOpen();
-    WorkOrderView old = resubmittable(failedOrCancelled);
-    WorkOrderSpec spec = old.spec().toBuilder().idempotencyKey(null).build();
-    WorkOrderId id =
-        submissions.submitTracked(spec, failedOrCancelled, old.batch().orElse(null)).id();
-    resubmitDependents(failedOrCancelled);
+    WorkOrderId id = resubmissions.fresh(failedOrCancelled).id();
+    resubmissions.dependents(failedOrCancelled);
     return id;
-  }
-
-  /**
-   * Resubmits, once each, the work orders that were cancelled because this one (or, in turn, one of
-   * them) failed: each waits for the newest incarnation of what it waited for, so a chain goes on
-   * from the resubmitted work order. Submission order is a topological order (a work order can only
-   * wait for one submitted before it), so each is resubmitted after what it waits for. Idempotent:
-   * run again after a crash in the middle, it resubmits only what is missing.
-   */
-  private void resubmitDependents(WorkOrderId resubmitted) {
-    Map<WorkOrderId, WorkOrderView> affected = new LinkedHashMap<>();
-    java.util.ArrayDeque<WorkOrderId> todo = new java.util.ArrayDeque<>();
-    todo.add(resubmitted);
-    while (!todo.isEmpty()) {
-      for (WorkOrderId d : store.dependents(todo.poll())) {
-        if (affected.containsKey(d)) {
-          continue;
-        }
-        Optional<WorkOrderView> v = store.find(d);
-        if (v.isPresent()
-            && v.get().state() == WorkOrderState.CANCELLED
-            && v.get()
-                .lastError()
-                .map(e -> ErrorCodes.DEPENDENCY_FAILED.equals(e.code()))
-                .orElse(false)) {
-          affected.put(d, v.get());
-          todo.add(d);
-        }
-      }
-    }
-    List<WorkOrderView> ordered = new java.util.ArrayList<>(affected.values());
-    ordered.sort(
-        java.util.Comparator.comparing(WorkOrderView::submittedAt)
-            .thenComparing(WorkOrderView::id));
-    for (WorkOrderView v : ordered) {
-      resubmitOnceAlone(v.id());
-    }
-  }
-
-  private WorkOrderView resubmittable(WorkOrderId failedOrCancelled) {
-    WorkOrderView old =
-        store
-            .find(failedOrCancelled)
-            .orElseThrow(() -> new IllegalArgumentException("no work order " + failedOrCancelled));
-    if (old.state() != WorkOrderState.FAILED && old.state() != WorkOrderState.CANCELLED) {
-      throw new IllegalStateException(
-          "only a FAILED or CANCELLED work order can be resubmitted; "
-              + failedOrCancelled
-              + " is "
-              + old.state());
-    }
-    return old;
   }
 
   /**
@@ -370,21 +316,9 @@ public final class WorkgateClient implements AutoCloseable {
   public Submission resubmitOnce(WorkOrderId failedOrCancelled) {
     Objects.requireNonNull(failedOrCancelled, "failedOrCancelled");
     requireOpen();
-    Submission s = resubmitOnceAlone(failedOrCancelled);
-    resubmitDependents(failedOrCancelled);
+    Submission s = Submission.of(resubmissions.once(failedOrCancelled));
+    resubmissions.dependents(failedOrCancelled);
     return s;
-  }
-
-  private Submission resubmitOnceAlone(WorkOrderId failedOrCancelled) {
-    String key = RESUBMISSION_KEY_PREFIX + failedOrCancelled.value();
-    Optional<WorkOrderId> earlier = store.findByIdempotencyKey(key);
-    if (earlier.isPresent()) {
-      return new Submission(earlier.get(), false);
-    }
-    WorkOrderView old = resubmittable(failedOrCancelled);
-    WorkOrderSpec spec = old.spec().toBuilder().idempotencyKey(key).build();
-    return Submission.of(
-        submissions.submitTracked(spec, failedOrCancelled, old.batch().orElse(null)));
   }
 
   /**

@@ -4,6 +4,7 @@ import dev.workgate.core.QueueFullException;
 import dev.workgate.core.Subscription;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
+import dev.workgate.core.internal.Resubmissions;
 import dev.workgate.core.internal.Submissions;
 import dev.workgate.core.store.StoreView.QueueCounts;
 import dev.workgate.core.store.WorkOrderStore;
@@ -133,7 +134,6 @@ public final class Scheduler implements AutoCloseable {
             clock,
             new WakeSignal(clock, config.pollInterval(), () -> running, () -> running = false));
     this.reaper = new Reaper(store, retries, config, leases);
-    this.blocked = new BlockedWork(store, config.pollInterval());
     this.starvation = new StarvationGuard(store, config, monitor, leases::room);
     this.claimer =
         new Claimer(
@@ -157,6 +157,8 @@ public final class Scheduler implements AutoCloseable {
             .admission(heartbeat::requireFits)
             .afterSubmit(pacer::wakeIfServed)
             .build();
+    this.blocked =
+        new BlockedWork(store, new Resubmissions(store, submissions), config.pollInterval());
   }
 
   /**
