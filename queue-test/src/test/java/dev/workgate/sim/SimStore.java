@@ -238,6 +238,51 @@ final class SimStore implements WorkOrderStore {
   }
 
   @Override
+  public boolean renewLease(
+      WorkOrderId workOrderId,
+      String owner,
+      int attempt,
+      Instant expiresAt,
+      dev.workgate.core.Progress progress) {
+    return write(
+        "renew", () -> shared.renewLease(workOrderId, owner, attempt, expiresAt, progress));
+  }
+
+  @Override
+  public List<WorkOrderView> resolvableBlocked(int limit) {
+    alive();
+    return shared.resolvableBlocked(limit);
+  }
+
+  @Override
+  public List<WorkOrderId> dependents(WorkOrderId workOrderId) {
+    alive();
+    return shared.dependents(workOrderId);
+  }
+
+  @Override
+  public boolean recordQueueAction(dev.workgate.core.store.QueueAction action) {
+    return write("queue action", () -> shared.recordQueueAction(action));
+  }
+
+  @Override
+  public List<dev.workgate.core.store.QueueAction> pausedQueues() {
+    alive();
+    return shared.pausedQueues();
+  }
+
+  @Override
+  public List<dev.workgate.core.store.QueueAction> queueActions(String queue, int limit) {
+    alive();
+    return shared.queueActions(queue, limit);
+  }
+
+  @Override
+  public boolean markBatchEnded(dev.workgate.core.BatchId batch, long members, Instant at) {
+    return write("mark batch ended", () -> shared.markBatchEnded(batch, members, at));
+  }
+
+  @Override
   public List<WorkOrderView> expiredLeases(Instant now, int limit) {
     alive();
     return shared.expiredLeases(now, limit);

@@ -519,6 +519,7 @@ abstract class JdbcRebuildProjectionProperties {
           case RUNNING -> WorkOrderState.PREPARING;
           case COMPLETED -> v.result().isPresent() ? null : WorkOrderState.FAILED;
           case WAITING_RETRY -> null;
+          case BLOCKED -> WorkOrderState.CANCELLED;
         });
   }
 

@@ -172,6 +172,9 @@ class PostgresArrayStatementsTest {
         r.result(),
         r.cancellationReason(),
         r.resubmittedFrom(),
-        r.releases());
+        r.releases(),
+        r.batchId(),
+        r.checkpoint(),
+        r.progress());
   }
 }

@@ -201,7 +201,11 @@ class InMemoryRebuildProjectionTest {
         s.nextAttemptAt(),
         s.result(),
         s.cancellationReason(),
-        s.releases());
+        s.releases(),
+        s.batch(),
+        s.dependencies(),
+        s.checkpoint(),
+        s.progress());
   }
 
   private Map<WorkOrderId, ViewSnapshot> views() {
