@@ -18,8 +18,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The tables of work that builds on other work (schema version 5): who waits for whom (written
- * with each Submitted event that names dependencies), the paused queues and the log of pauses and
+ * The tables of work that builds on other work (schema version 5): who waits for whom (written with
+ * each Submitted event that names dependencies), the paused queues and the log of pauses and
  * resumes, and the batch ends already reported.
  *
  * <p>A pause is ordered against claims. On PostgreSQL every claim takes a shared transaction-level
@@ -76,8 +76,8 @@ final class Flow {
 
   /**
    * The condition on a BLOCKED row (alias p) that it can be decided now: no dependency is still
-   * live, or one it must not run after failed. A dependency without a row (deleted) counts as
-   * ended and failed.
+   * live, or one it must not run after failed. A dependency without a row (deleted) counts as ended
+   * and failed.
    */
   String resolvable() {
     String live = "'PENDING', 'PREPARING', 'RUNNING', 'WAITING_RETRY', 'BLOCKED'";
@@ -195,16 +195,22 @@ final class Flow {
             // Work waiting in the queue is claimable again.
             ctx.claimable.add(action.queue());
           }
+          // The queue's next seq: the queue's exclusive lock (PostgreSQL) or the one writer
+          // (SQLite) keeps two actions of a queue from taking the same one.
           try (PreparedStatement ps =
               c.prepareStatement(
                   "INSERT INTO "
                       + d.queueActions
-                      + " (queue, action, at, actor, reason) VALUES (?, ?, ?, ?, ?)")) {
+                      + " (queue, seq, action, at, actor, reason) SELECT ?, COALESCE(MAX(seq), 0)"
+                      + " + 1, ?, ?, ?, ? FROM "
+                      + d.queueActions
+                      + " WHERE queue = ?")) {
             ps.setString(1, action.queue());
             ps.setString(2, action.kind().name());
             ps.setLong(3, Row.micros(action.at()));
             ps.setString(4, action.actor());
             ps.setString(5, action.reason());
+            ps.setString(6, action.queue());
             ps.executeUpdate();
           }
           return true;
@@ -236,8 +242,11 @@ final class Flow {
               c.prepareStatement(
                   "SELECT queue, action, at, actor, reason FROM "
                       + d.queueActions
-                      + (queue == null ? "" : " WHERE queue = ?")
-                      + " ORDER BY at DESC LIMIT ?")) {
+                      // One queue's in the order recorded; every queue's by time, then so.
+                      + (queue == null
+                          ? " ORDER BY at DESC, queue, seq DESC"
+                          : " WHERE queue = ? ORDER BY seq DESC")
+                      + " LIMIT ?")) {
             int i = 1;
             if (queue != null) {
               ps.setString(i++, queue);
@@ -263,7 +272,9 @@ final class Flow {
         } catch (RuntimeException bad) {
           // One bad row never hides the others (nor fails the reader).
           LOG.warn(
-              "skipping an unreadable row of {}: {}", d.queueActions, bad.getClass().getSimpleName());
+              "skipping an unreadable row of {}: {}",
+              d.queueActions,
+              bad.getClass().getSimpleName());
         }
       }
     }
