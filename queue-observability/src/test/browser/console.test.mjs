@@ -12,7 +12,16 @@
 //      link both ways;
 //   6. "Cancel live" for an error code cancels the work still retrying after that error;
 //   7. Cancel and Resubmit on a work order's page, each behind its confirmation;
-//   8. without the token the page shows the token form and no data, and the API answers 401;
+//   8. a chain (a, then b after a, submitted through the API): b's page shows BLOCKED and links
+//      its dependency with its state; a's page shows the progress its handler reported (a bar
+//      with the fraction and message, followed by the poll), b as its dependent, and its
+//      checkpoint on request; once a's gate opens, both complete and the pages follow;
+//   9. a batch submitted as one shows its counts and its work orders on its page, and each of
+//      them links back to it;
+//  10. a queue paused from the Queues page (after a confirmation asking why) keeps the work
+//      submitted to it PENDING while other work runs, shows who paused it and why, is marked on
+//      the overview and lists the pause in its history; resumed the same way, its work runs;
+//  11. without the token the page shows the token form and no data, and the API answers 401;
 //      the form then lets the user in, and "Forget token" asks again.
 // No request may leave for any other origin (all are blocked and counted), and the flows that
 // start with the token log no console error and throw no page error.
@@ -33,6 +42,7 @@ const TIMEOUT = 20_000;
 
 const FAILED = [...EXPECTED.failed.UPSTREAM_DOWN, ...EXPECTED.failed.BAD_INPUT];
 const STATES = [
+  'BLOCKED',
   'PENDING',
   'WAITING_RETRY',
   'PREPARING',
@@ -400,6 +410,159 @@ async function cancelAndResubmit(page) {
   );
 }
 
+async function submit(spec) {
+  const r = await apiPost('/api/work-orders', spec);
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body.id;
+}
+
+async function stateOf(id) {
+  const r = await apiGet('/api/work-orders/' + encodeURIComponent(id), TOKEN);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return r.body.state;
+}
+
+async function chain(page) {
+  // a reports progress and a checkpoint, then waits at its gate; b waits for a.
+  const a = await submit({ type: 'gate', queue: 'reports' });
+  const b = await submit({ type: 'report', queue: 'reports', after: [a] });
+  await page.goto(BASE + '/#/work-orders/' + encodeURIComponent(b));
+  await eventually("b's page shows it BLOCKED, waiting for a", async () => {
+    assert.equal(await text(page, 'h1 .state'), 'blocked');
+    assert.equal(await text(page, `.dependencies li[data-id="${a}"] a`), a);
+    assert.match(await text(page, '.on-failure'), /cancelled/);
+  });
+  await eventually("a's state next to the link follows (running)", async () =>
+    assert.equal(await text(page, `.dependencies li[data-id="${a}"] .state`), 'running'),
+  );
+
+  await page.click(`.dependencies li[data-id="${a}"] a`);
+  await eventually("a's page shows the progress its handler reported", async () => {
+    assert.equal(await text(page, 'h1 .state'), 'running');
+    assert.equal(await text(page, '.progress-pct'), '40%');
+    assert.equal(await text(page, '.progress-message'), 'step 2 of 5');
+    assert.equal(await page.getAttribute('progress.progress-bar', 'value'), '40');
+  });
+  await eventually("a's page lists b as its dependent, blocked", async () =>
+    assert.equal(await text(page, `.dependents li[data-id="${b}"] .state`), 'blocked'),
+  );
+  assert.equal(await text(page, '.has-checkpoint'), 'recorded');
+  await page.click('button.show-checkpoint');
+  await eventually('the checkpoint is shown on request', async () =>
+    assert.deepEqual(JSON.parse(await text(page, 'pre.checkpoint')), { step: 2 }),
+  );
+  await screenshot(page, 'console-progress.png');
+
+  // Opening the gate (a work order of its own) lets a complete, and then b run.
+  await submit({ type: 'open', queue: 'reports' });
+  await eventually('a completes, seen on its open page', async () =>
+    assert.equal(await text(page, 'h1 .state'), 'completed'),
+  );
+  await page.goto(BASE + '/#/work-orders/' + encodeURIComponent(b));
+  await eventually('b ran after a and completed', async () => {
+    assert.equal(await text(page, 'h1 .state'), 'completed');
+    assert.equal(await text(page, `.dependencies li[data-id="${a}"] .state`), 'completed');
+  });
+  const steps = await page.$$eval('table.timeline tbody tr', (rows) =>
+    rows.map((x) => x.dataset.type),
+  );
+  assert.deepEqual(steps.slice(0, 2), ['Submitted', 'DependenciesMet']);
+}
+
+async function batchPage(page) {
+  const r = await apiPost('/api/work-orders/batch', {
+    asBatch: true,
+    items: [
+      { type: 'report', queue: 'reports', payload: { month: 'batch-1' } },
+      { type: 'report', queue: 'reports', payload: { month: 'batch-2' } },
+    ],
+  });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const { batch, ids } = r.body;
+  await page.goto(BASE + '/#/batches/' + encodeURIComponent(batch));
+  await eventually('the batch page counts both completed and lists them', async () => {
+    assert.equal(await text(page, '.count-chip[data-state="COMPLETED"] .n'), '2');
+    assert.equal(await text(page, '.count-chip.total .n'), '2');
+    assert.equal(await text(page, 'dd.ended'), 'yes');
+    assert.equal(await text(page, 'h1 .batch-state'), 'completed');
+    assert.deepEqual(await rowIds(page), ids);
+  });
+  await page.click(`table.work-orders tr[data-id="${ids[0]}"] a`);
+  await eventually("a member's page links back to the batch", async () =>
+    assert.equal(await text(page, 'dd.batch a'), batch),
+  );
+  await page.click('dd.batch a');
+  await eventually('the link leads to the batch page', async () =>
+    assert.equal(new URL(page.url()).hash, '#/batches/' + encodeURIComponent(batch)),
+  );
+}
+
+async function pauseAndResume(page) {
+  const queue = EXPECTED.pauseQueue;
+  const first = await submit({ type: 'report', queue });
+  await eventually(`the first work order of ${queue} runs`, async () =>
+    assert.equal(await stateOf(first), 'COMPLETED'),
+  );
+  await page.goto(BASE + '/#/queues');
+  const row = `table.queues tr[data-queue="${queue}"]`;
+  await eventually(`${queue} is listed, not paused`, async () =>
+    assert.equal(await page.getAttribute(row, 'data-paused', { timeout: 1000 }), 'false'),
+  );
+  await page.click(`${row} button.pause`);
+  await page.fill('#queue-reason', 'database maintenance');
+  await page.click(`.queue-panel button:text-is("Pause ${queue}")`);
+  await eventually('the answer says it is paused, and the row shows who and why', async () => {
+    assert.equal(await text(page, '.queue-panel .answer'), `${queue} is paused.`);
+    assert.equal(await page.getAttribute(row, 'data-paused'), 'true');
+    assert.equal(await text(page, `${row} .paused-by`), 'console');
+    assert.equal(await text(page, `${row} .pause-reason`), 'database maintenance');
+    assert.equal(await text(page, `${row} button.resume`), 'Resume…');
+  });
+
+  // Work submitted to it waits, while work submitted after it to another queue runs.
+  const held = await submit({ type: 'report', queue });
+  const other = await submit({ type: 'report', queue: 'reports' });
+  await eventually('work in a queue that is not paused runs', async () =>
+    assert.equal(await stateOf(other), 'COMPLETED'),
+  );
+  assert.equal(await stateOf(held), 'PENDING', 'work in the paused queue is not claimed');
+  await eventually('the queues page counts it as waiting', async () =>
+    assert.equal(await text(page, `${row} td.depth`), '1'),
+  );
+  await page.click(`${row} button.history`);
+  await eventually('the history lists the pause', async () =>
+    assert.match(await text(page, '.history tr[data-kind="PAUSE"]'), /console.*database/),
+  );
+  await screenshot(page, 'console-queues.png');
+
+  await page.goto(BASE + '/#/');
+  await eventually('the overview marks the queue paused', async () => {
+    assert.equal(
+      await page.getAttribute(`tbody tr[data-queue="${queue}"]`, 'data-paused', { timeout: 1000 }),
+      'true',
+    );
+    assert.equal(await text(page, `tbody tr[data-queue="${queue}"] .badge-paused`), 'paused');
+    assert.match(await text(page, '.paused-note'), new RegExp(`${queue} \\(by console`));
+  });
+  assert.equal(
+    await page.getAttribute('tbody tr[data-queue="reports"]', 'data-paused'),
+    'false',
+    'only the paused queue is marked',
+  );
+
+  await page.goto(BASE + '/#/queues');
+  await page.click(`${row} button.resume`);
+  await page.fill('#queue-reason', 'maintenance over');
+  await page.click(`.queue-panel button:text-is("Resume ${queue}")`);
+  await eventually('the answer says it is resumed', async () => {
+    assert.equal(await text(page, '.queue-panel .answer'), `${queue} is resumed.`);
+    assert.equal(await page.getAttribute(row, 'data-paused'), 'false');
+  });
+  await eventually('the waiting work runs once the queue is resumed', async () =>
+    assert.equal(await stateOf(held), 'COMPLETED'),
+  );
+}
+
 async function withoutToken(browser) {
   // Without the header the API refuses: the console's data is not served to a page without it.
   for (const path of ['/api/overview', '/api/work-orders?state=FAILED', '/api/failures']) {
@@ -442,6 +605,9 @@ const checks = [
   ['bulk resubmit from the failures view', bulkResubmit],
   ['bulk cancel of live work by error code', bulkCancel],
   ['cancel and resubmit from a work order page', cancelAndResubmit],
+  ['a chain: blocked work, its dependency, progress and checkpoint', chain],
+  ["a batch's page", batchPage],
+  ['pause and resume a queue from the console', pauseAndResume],
 ];
 
 mkdirSync(SHOTS, { recursive: true });

@@ -1,6 +1,7 @@
 package dev.workgate;
 
 import dev.workgate.TransitionListener.StateChange;
+import dev.workgate.core.BatchId;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.WorkOrderStore;
@@ -30,6 +31,7 @@ final class Completions {
   private final ScheduledExecutorService watcher;
   private final Map<WorkOrderId, CompletableFuture<WorkOrderView>> waiting =
       new ConcurrentHashMap<>();
+  private final Map<BatchId, CompletableFuture<BatchStatus>> batches = new ConcurrentHashMap<>();
 
   /**
    * @param store where final views are read
@@ -38,6 +40,11 @@ final class Completions {
   Completions(WorkOrderStore store, ScheduledExecutorService watcher) {
     this.store = store;
     this.watcher = watcher;
+  }
+
+  /** The watcher's executor, for reads that must stay off writers' threads. */
+  java.util.concurrent.Executor watcher() {
+    return watcher;
   }
 
   /** Starts the periodic check, every poll interval but at most every 50 ms. */
@@ -61,6 +68,36 @@ final class Completions {
         waiting.computeIfAbsent(id, k -> new CompletableFuture<>());
     store.find(id).filter(v -> v.state().isTerminal()).ifPresent(v -> complete(id, v));
     return future.thenApply(v -> v);
+  }
+
+  /**
+   * A future that completes with the batch's status once every work order of it has ended (on any
+   * node).
+   *
+   * @throws IllegalArgumentException if the store holds no work order of the batch
+   */
+  CompletableFuture<BatchStatus> of(BatchId id) {
+    BatchStatus status = BatchStatus.read(store, id);
+    if (status.workOrders() == 0) {
+      throw new IllegalArgumentException("no batch " + id);
+    }
+    if (status.ended()) {
+      return CompletableFuture.completedFuture(status);
+    }
+    CompletableFuture<BatchStatus> future =
+        batches.computeIfAbsent(id, k -> new CompletableFuture<>());
+    batchChecked(BatchStatus.read(store, id));
+    return future.thenApply(s -> s);
+  }
+
+  /** A batch's status as read now: completes its future if it has ended. */
+  void batchChecked(BatchStatus status) {
+    if (status.ended()) {
+      CompletableFuture<BatchStatus> future = batches.remove(status.id());
+      if (future != null) {
+        future.complete(status);
+      }
+    }
   }
 
   /** A transition this node stored: if it ends a work order someone waits for, completes it. */
@@ -94,6 +131,9 @@ final class Completions {
     for (CompletableFuture<WorkOrderView> f : waiting.values()) {
       f.completeExceptionally(new IllegalStateException("Workgate was closed"));
     }
+    for (CompletableFuture<BatchStatus> f : batches.values()) {
+      f.completeExceptionally(new IllegalStateException("Workgate was closed"));
+    }
   }
 
   private void complete(WorkOrderId id, WorkOrderView view) {
@@ -108,6 +148,9 @@ final class Completions {
     try {
       for (WorkOrderId id : Set.copyOf(waiting.keySet())) {
         store.find(id).filter(v -> v.state().isTerminal()).ifPresent(v -> complete(id, v));
+      }
+      for (BatchId id : Set.copyOf(batches.keySet())) {
+        batchChecked(BatchStatus.read(store, id));
       }
     } catch (RuntimeException e) {
       LOG.warn("checking completions failed", e);

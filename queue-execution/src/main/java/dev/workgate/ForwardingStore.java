@@ -125,8 +125,43 @@ abstract class ForwardingStore implements WorkOrderStore {
   }
 
   @Override
-  public boolean renewLease(WorkOrderId workOrderId, String owner, int attempt, Instant expiresAt) {
-    return store.renewLease(workOrderId, owner, attempt, expiresAt);
+  public boolean renewLease(
+      WorkOrderId workOrderId,
+      String owner,
+      int attempt,
+      Instant expiresAt,
+      dev.workgate.core.Progress progress) {
+    return store.renewLease(workOrderId, owner, attempt, expiresAt, progress);
+  }
+
+  @Override
+  public List<WorkOrderView> resolvableBlocked(int limit) {
+    return store.resolvableBlocked(limit);
+  }
+
+  @Override
+  public List<WorkOrderId> dependents(WorkOrderId workOrderId) {
+    return store.dependents(workOrderId);
+  }
+
+  @Override
+  public boolean recordQueueAction(dev.workgate.core.store.QueueAction action) {
+    return store.recordQueueAction(action);
+  }
+
+  @Override
+  public List<dev.workgate.core.store.QueueAction> pausedQueues() {
+    return store.pausedQueues();
+  }
+
+  @Override
+  public List<dev.workgate.core.store.QueueAction> queueActions(String queue, int limit) {
+    return store.queueActions(queue, limit);
+  }
+
+  @Override
+  public boolean markBatchEnded(dev.workgate.core.BatchId batch, long members, Instant at) {
+    return store.markBatchEnded(batch, members, at);
   }
 
   @Override

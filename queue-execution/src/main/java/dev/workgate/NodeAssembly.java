@@ -1,6 +1,8 @@
 package dev.workgate;
 
 import dev.workgate.TransitionListener.StateChange;
+import dev.workgate.core.RecordedEvent;
+import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.store.StoreView;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
@@ -16,6 +18,7 @@ import dev.workgate.scheduler.internal.Scheduler;
 import dev.workgate.scheduler.internal.SchedulerConfig;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -46,6 +49,7 @@ final class NodeAssembly {
   final ExecutionManager executions;
   final Scheduler scheduler;
   final Housekeeping housekeeping;
+  final BatchEnds batchEnds;
   final WorkgateClient client;
   final StoreView storeView;
   final NodeView node;
@@ -58,7 +62,8 @@ final class NodeAssembly {
     this.transitions = new Transitions(b.transitionLogLevel);
     this.hostStore = b.store != null ? b.store : Stores.inMemory(b.clock);
     this.ownsStore = b.store == null;
-    this.store = new ObservedStore(hostStore, this::observed, transitions::wanted, b.clock);
+    this.store =
+        new ObservedStore(hostStore, this::observed, transitions::wanted, b.clock, this::appended);
     this.completions =
         new Completions(
             store,
@@ -149,7 +154,8 @@ final class NodeAssembly {
       executions.addListener((id, attempt, outcome) -> drive.attemptEnded());
       drive.bind(new DrivenNode(scheduler, executions));
     }
-    this.client = WorkgateClient.ofNode(store, scheduler.submissions());
+    this.batchEnds = new BatchEnds(store, completions.watcher(), transitions, completions, b.clock);
+    this.client = WorkgateClient.ofNode(store, scheduler.submissions(), b.clock);
     this.storeView = StoreView.readOnly(store);
     this.node = new LiveNodeView(nodeId, scheduler, resources, executions, retries);
   }
@@ -158,6 +164,29 @@ final class NodeAssembly {
   private void observed(StateChange change) {
     transitions.observed(change);
     completions.transitioned(change);
+  }
+
+  /**
+   * Events this node stored, whether anyone listens or not: an ended work order or a newly blocked
+   * one may make blocked work decidable, and may end a batch.
+   */
+  private void appended(List<RecordedEvent> recorded) {
+    boolean mayUnblock = false;
+    for (RecordedEvent r : recorded) {
+      if (BatchEnds.ends(r.event())
+          || (r.event() instanceof WorkOrderEvent.Submitted s && !s.dependencies().isEmpty())) {
+        mayUnblock = true;
+        break;
+      }
+    }
+    Scheduler loop = scheduler;
+    if (mayUnblock && loop != null) { // null only while the node is being built
+      loop.dependenciesMayHaveChanged();
+    }
+    BatchEnds ends = batchEnds;
+    if (ends != null) {
+      ends.appended(recorded);
+    }
   }
 
   /** What a manual drive runs of its node. */

@@ -1,5 +1,6 @@
 package dev.workgate;
 
+import dev.workgate.core.Progress;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.retry.RetryPolicy;
 import dev.workgate.scheduler.ResourceConfig;
@@ -25,6 +26,12 @@ import java.util.Optional;
  * store: each answers from the node's memory at once, even while the store hangs, which is what a
  * liveness check and a metrics scrape need. Counts ({@code ...Count()}) only rise over the node's
  * life. Lists returned are immutable copies.
+ *
+ * <p>What is kept in the store and not in the node is not here: which queues are paused (every node
+ * shares the pauses; read them with {@link Workgate#stats()}, whose {@link QueueStats#paused()}
+ * comes from the store, or {@link WorkgateClient#pausedQueues()}), and how many work orders are
+ * {@code BLOCKED} (the counts of {@link QueueStats}). The progress running work reported is here,
+ * per execution ({@link ActiveExecution#progress()}), before the store has it.
  *
  * <p><b>Thread safety.</b> Safe to call from any thread, at any time, before {@link
  * Workgate#start()} and after {@link Workgate#close()} (a closed node reports its last values). No
@@ -256,6 +263,9 @@ public interface NodeView {
    * @param status what it is doing
    * @param timeout how long it may run once started (its own timeout or the manager's default);
    *     past it the work is stopped, and killed {@link #killGrace()} later
+   * @param progress what the attempt last reported through {@code WorkContext.progress} (or a
+   *     process sandbox's report file), as this node holds it: at once, before the next lease
+   *     renewal writes it to the store; empty while it has reported none
    */
   record ActiveExecution(
       WorkOrderId workOrderId,
@@ -267,7 +277,57 @@ public interface NodeView {
       Instant claimedAt,
       Optional<Instant> startedAt,
       ExecutionStatus status,
-      Duration timeout) {}
+      Duration timeout,
+      Optional<Progress> progress) {
+
+    /**
+     * Checks the progress.
+     *
+     * @throws NullPointerException if {@code progress} is null
+     */
+    public ActiveExecution {
+      Objects.requireNonNull(progress, "progress");
+    }
+
+    /**
+     * An execution that has reported no progress.
+     *
+     * @param workOrderId the work order
+     * @param attempt its attempt
+     * @param queue its queue
+     * @param sandboxId the sandbox, empty while it is being created
+     * @param slotsHeld the slots reserved for it
+     * @param memoryMbHeld the memory reserved for it
+     * @param claimedAt when the node claimed it
+     * @param startedAt when the work started running, empty before
+     * @param status what it is doing
+     * @param timeout how long it may run once started
+     */
+    public ActiveExecution(
+        WorkOrderId workOrderId,
+        int attempt,
+        String queue,
+        Optional<String> sandboxId,
+        int slotsHeld,
+        long memoryMbHeld,
+        Instant claimedAt,
+        Optional<Instant> startedAt,
+        ExecutionStatus status,
+        Duration timeout) {
+      this(
+          workOrderId,
+          attempt,
+          queue,
+          sandboxId,
+          slotsHeld,
+          memoryMbHeld,
+          claimedAt,
+          startedAt,
+          status,
+          timeout,
+          Optional.empty());
+    }
+  }
 
   /**
    * Work whose sandbox gave up on it after the kill grace (an in-process handler that ignored its

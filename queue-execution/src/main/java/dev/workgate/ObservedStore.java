@@ -53,6 +53,7 @@ final class ObservedStore extends ForwardingStore {
   private final BooleanSupplier watched;
   private final Map<WorkOrderId, Known> inFlight = new ConcurrentHashMap<>();
   private final WriteTracker writes;
+  private final Consumer<List<RecordedEvent>> appended;
 
   /**
    * @param store the host's store
@@ -61,8 +62,13 @@ final class ObservedStore extends ForwardingStore {
    * @param clock dates the writes' failures and successes
    */
   ObservedStore(
-      WorkOrderStore store, Consumer<StateChange> observer, BooleanSupplier watched, Clock clock) {
+      WorkOrderStore store,
+      Consumer<StateChange> observer,
+      BooleanSupplier watched,
+      Clock clock,
+      Consumer<List<RecordedEvent>> appended) {
     super(store);
+    this.appended = appended;
     this.observer = observer;
     this.watched = watched;
     this.writes = new WriteTracker(clock);
@@ -93,9 +99,15 @@ final class ObservedStore extends ForwardingStore {
   }
 
   @Override
-  public boolean renewLease(WorkOrderId workOrderId, String owner, int attempt, Instant expiresAt) {
+  public boolean renewLease(
+      WorkOrderId workOrderId,
+      String owner,
+      int attempt,
+      Instant expiresAt,
+      dev.workgate.core.Progress progress) {
     return write(
-        () -> store.renewLease(workOrderId, owner, attempt, expiresAt), renewed -> renewed);
+        () -> store.renewLease(workOrderId, owner, attempt, expiresAt, progress),
+        renewed -> renewed);
   }
 
   @Override
@@ -120,7 +132,9 @@ final class ObservedStore extends ForwardingStore {
     static Known submitted(RecordedEvent e, WorkOrderEvent.Submitted s) {
       Instant at = e.recordedAt();
       Instant available = s.spec().notBefore().filter(nb -> nb.isAfter(at)).orElse(at);
-      return new Known(s.spec().queue(), 0, WorkOrderState.PENDING, e.version(), at, available);
+      WorkOrderState state =
+          s.dependencies().isEmpty() ? WorkOrderState.PENDING : WorkOrderState.BLOCKED;
+      return new Known(s.spec().queue(), 0, state, e.version(), at, available);
     }
 
     Known after(RecordedEvent e) {
@@ -128,7 +142,9 @@ final class ObservedStore extends ForwardingStore {
       WorkOrderState next = TransitionTable.next(e.workOrderId(), state, event);
       int nextAttempt = event.type() == EventType.CLAIMED ? attempt + 1 : attempt;
       Instant available =
-          event.type() == EventType.RETRY_RELEASED || event.type() == EventType.RELEASED
+          event.type() == EventType.RETRY_RELEASED
+                  || event.type() == EventType.RELEASED
+                  || event.type() == EventType.DEPENDENCIES_MET
               ? e.recordedAt()
               : availableAt;
       return new Known(queue, nextAttempt, next, e.version(), submittedAt, available);
@@ -149,7 +165,10 @@ final class ObservedStore extends ForwardingStore {
   @Override
   public List<RecordedEvent> appendAll(List<AppendRequest> requests) {
     if (!watched.getAsBoolean()) {
-      return write(() -> store.appendAll(requests), recorded -> !recorded.isEmpty());
+      List<RecordedEvent> recorded =
+          write(() -> store.appendAll(requests), written -> !written.isEmpty());
+      tellAppended(recorded);
+      return recorded;
     }
     Map<WorkOrderId, Known> before = new HashMap<>();
     for (AppendRequest r : requests) {
@@ -172,7 +191,17 @@ final class ObservedStore extends ForwardingStore {
         LOG.warn("telling transition listeners about {} failed", e.workOrderId(), t);
       }
     }
+    tellAppended(recorded);
     return recorded;
+  }
+
+  /** Tells the node's own duties (blocked work, batch ends) what was stored; never throws. */
+  private void tellAppended(List<RecordedEvent> recorded) {
+    try {
+      appended.accept(recorded);
+    } catch (RuntimeException e) {
+      LOG.warn("the node could not take note of {} stored events", recorded.size(), e);
+    }
   }
 
   /**

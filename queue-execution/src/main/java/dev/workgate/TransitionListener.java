@@ -30,6 +30,15 @@ public interface TransitionListener {
   void transition(StateChange change);
 
   /**
+   * A batch ended: its last work order ended (on this node or, noticed here, on another). Told on
+   * exactly one node of all that share the store, once per end (a batch that a resubmission
+   * reopened can end again), on the node's completion watcher thread. The default does nothing.
+   *
+   * @param status the batch as it ended
+   */
+  default void batchEnded(BatchStatus status) {}
+
+  /**
    * One event this node stored, with what listeners need to know about its work order without
    * reading the store again: its queue, its attempt, the states before and after, and the times it
    * was submitted and last became claimable. Immutable and thread-safe.

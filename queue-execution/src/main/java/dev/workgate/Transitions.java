@@ -65,6 +65,24 @@ final class Transitions {
     }
   }
 
+  /** Tells every listener that a batch ended; a listener's failure is logged. */
+  void batchEnded(BatchStatus status) {
+    LOG.info(
+        "batch {} ended: {} work orders, {} completed",
+        status.id(),
+        status.workOrders(),
+        status.counts().get(dev.workgate.core.WorkOrderState.COMPLETED));
+    for (TransitionListener l : listeners) {
+      try {
+        l.batchEnded(status);
+      } catch (VirtualMachineError fatal) {
+        throw fatal;
+      } catch (Throwable t) {
+        LOG.warn("transition listener failed on the end of batch {}", status.id(), t);
+      }
+    }
+  }
+
   /** One line per transition: ids, states, queue, attempt and error code; never payloads. */
   private void log(StateChange c) {
     if (!TRANSITIONS.isEnabledForLevel(logLevel)) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.workgate.core.WorkOrderId;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * What a {@link WorkHandler} knows about the attempt it runs. One context per attempt; safe to use
@@ -85,4 +86,62 @@ public interface WorkContext {
    * @return true once the attempt should stop
    */
   boolean cancellationRequested();
+
+  /**
+   * Records a durable checkpoint: state to resume from. It is a {@code Checkpointed} event in the
+   * work order's log, appended only while this attempt still holds its claim; once this returns it
+   * survives any crash, and every later attempt of the work order (a retry, or the attempt after a
+   * node died or shut down) reads it from {@link #lastCheckpoint()}. Each call replaces the last.
+   *
+   * <pre>{@code
+   * int from = context.lastCheckpoint(Progress.class).map(p -> p.done).orElse(0);
+   * for (int i = from; i < repos.size(); i++) {
+   *   migrate(repos.get(i));
+   *   context.checkpoint(new Progress(i + 1));
+   *   context.progress((i + 1) / (double) repos.size(), repos.get(i));
+   * }
+   * }</pre>
+   *
+   * @param state any value Jackson can serialise, or a {@link JsonNode}; at most {@link
+   *     dev.workgate.core.WorkOrderEvent.Checkpointed#MAX_BYTES} bytes as JSON
+   * @throws IllegalArgumentException if the state is null, cannot be serialised or is too large;
+   *     nothing is written
+   * @throws dev.workgate.core.StaleAttemptException if this attempt no longer holds the work order
+   *     (reaped, released, cancelled): the handler should stop
+   */
+  void checkpoint(Object state);
+
+  /**
+   * The latest checkpoint of the work order: this attempt's latest, or the one an earlier attempt
+   * left.
+   *
+   * @return a copy of the checkpoint, or empty when none was recorded
+   */
+  Optional<JsonNode> lastCheckpoint();
+
+  /**
+   * The latest checkpoint read as a type.
+   *
+   * @param <T> the type
+   * @param type the class to read into
+   * @return the checkpoint, or empty when none was recorded
+   * @throws IllegalArgumentException if the checkpoint does not fit the type
+   */
+  default <T> Optional<T> lastCheckpoint(Class<T> type) {
+    return lastCheckpoint().map(json -> dev.workgate.internal.Checkpoints.read(json, type, id()));
+  }
+
+  /**
+   * Reports how far the attempt got: shown in the work order's view, the HTTP API, the admin CLI,
+   * the console and a gauge. Cheap: the latest report is written with the attempt's next lease
+   * renewal, so any number of calls between two renewals cost one write, and the view may lag by up
+   * to one renewal interval.
+   *
+   * @param fraction between 0 and 1
+   * @param message for a person, may be empty; cut to {@link
+   *     dev.workgate.core.Progress#MAX_MESSAGE_LENGTH} chars
+   * @throws IllegalArgumentException if the fraction is not between 0 and 1
+   * @throws NullPointerException if the message is null
+   */
+  void progress(double fraction, String message);
 }

@@ -209,6 +209,77 @@ public final class Workgate implements AutoCloseable {
     return client.submitAll(specs);
   }
 
+  /**
+   * Submits work orders as one batch; see {@link WorkgateClient#submitBatch}.
+   *
+   * @param specs what to run; at least one
+   * @return the batch and its work orders' ids
+   * @throws IllegalArgumentException if no handler or sandbox provider serves a spec's type, the
+   *     list is empty, or a spec waits for something that does not exist; nothing is written
+   * @throws dev.workgate.core.QueueFullException as {@link #submitAll}
+   * @throws IllegalStateException if closed
+   */
+  public WorkgateClient.Batch submitBatch(List<WorkOrderSpec> specs) {
+    Objects.requireNonNull(specs, "specs");
+    requireOpen();
+    for (WorkOrderSpec spec : specs) {
+      requireType(Objects.requireNonNull(spec, "specs holds a null spec").type());
+    }
+    return client.submitBatch(specs);
+  }
+
+  /**
+   * Where a batch stands; see {@link WorkgateClient#batch}.
+   *
+   * @param id the batch
+   * @return its status
+   * @throws IllegalArgumentException if there is no such batch
+   */
+  public BatchStatus batch(dev.workgate.core.BatchId id) {
+    requireOpen();
+    return client.batch(id);
+  }
+
+  /**
+   * A future that completes with a batch's status once every work order of it has ended (on any
+   * node; work ended elsewhere is noticed within the poll interval).
+   *
+   * @param id the batch
+   * @return the future; completed already if the batch has ended
+   * @throws IllegalArgumentException if there is no such batch
+   */
+  public CompletableFuture<BatchStatus> completion(dev.workgate.core.BatchId id) {
+    Objects.requireNonNull(id, "id");
+    requireOpen();
+    return completions.of(id);
+  }
+
+  /**
+   * Pauses a queue on every node; see {@link WorkgateClient#pauseQueue}.
+   *
+   * @param queue the queue
+   * @param actor who pauses it
+   * @param reason why
+   * @return true if paused now, false if it already was
+   */
+  public boolean pauseQueue(String queue, String actor, String reason) {
+    requireOpen();
+    return client.pauseQueue(queue, actor, reason);
+  }
+
+  /**
+   * Resumes a paused queue; see {@link WorkgateClient#resumeQueue}.
+   *
+   * @param queue the queue
+   * @param actor who resumes it
+   * @param reason why
+   * @return true if resumed now, false if it was not paused
+   */
+  public boolean resumeQueue(String queue, String actor, String reason) {
+    requireOpen();
+    return client.resumeQueue(queue, actor, reason);
+  }
+
   private void requireType(String type) {
     if (!executions.handles(type)) {
       throw new IllegalArgumentException(
@@ -219,9 +290,10 @@ public final class Workgate implements AutoCloseable {
   }
 
   /**
-   * Cancels a work order: at once if it waits ({@code PENDING}, {@code WAITING_RETRY}); if it runs,
-   * the request is recorded and its owner kills the sandbox within its grace period and appends
-   * {@code Cancelled} (on this node at once, on another node at its next lease renewal).
+   * Cancels a work order: at once if it waits ({@code PENDING}, {@code WAITING_RETRY}, {@code
+   * BLOCKED}); if it runs, the request is recorded and its owner kills the sandbox within its grace
+   * period and appends {@code Cancelled} (on this node at once, on another node at its next lease
+   * renewal).
    *
    * @param id the work order
    * @param reason why, for a person; at most {@link
@@ -332,7 +404,8 @@ public final class Workgate implements AutoCloseable {
   }
 
   /**
-   * Counts by queue and state, slots, pressure, executions and the scheduler's stats.
+   * Counts by queue and state, slots, pressure, executions, the scheduler's stats and the queues
+   * paused. Reads the store twice: the counts and the pauses in force (each once).
    *
    * @return a snapshot
    */
@@ -343,7 +416,8 @@ public final class Workgate implements AutoCloseable {
         resources.maxSlots(),
         resources.pressure(),
         executions.activeExecutions(),
-        scheduler.stats());
+        scheduler.stats(),
+        store.pausedQueues());
   }
 
   /**
@@ -781,8 +855,8 @@ public final class Workgate implements AutoCloseable {
     }
 
     /**
-     * A maximum number of waiting work orders ({@code PENDING} or {@code WAITING_RETRY}) for a
-     * queue: a submit through this node to a queue at its limit throws {@link
+     * A maximum number of waiting work orders ({@code PENDING}, {@code WAITING_RETRY} or {@code
+     * BLOCKED}) for a queue: a submit through this node to a queue at its limit throws {@link
      * dev.workgate.core.QueueFullException}. Any queue may have one, served here or not: the limit
      * is checked by the submitting node, and a node may submit to queues that other nodes serve.
      * Setting it again for the same queue replaces it.

@@ -1,5 +1,7 @@
 package dev.workgate;
 
+import dev.workgate.core.BatchId;
+import dev.workgate.core.ErrorInfo.ErrorCodes;
 import dev.workgate.core.QueueFullException;
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.WorkDoesNotFitException;
@@ -10,6 +12,7 @@ import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.internal.Cancellations;
 import dev.workgate.core.internal.Submissions;
 import dev.workgate.core.internal.Text;
+import dev.workgate.core.store.QueueAction;
 import dev.workgate.core.store.StoreException;
 import dev.workgate.core.store.StoreView.NodeStatus;
 import dev.workgate.core.store.WorkOrderQuery;
@@ -73,12 +76,15 @@ public final class WorkgateClient implements AutoCloseable {
   private final WorkOrderStore store;
   private final Submissions submissions;
   private final boolean ownedByNode;
+  private final Clock clock;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private WorkgateClient(WorkOrderStore store, Submissions submissions, boolean ownedByNode) {
+  private WorkgateClient(
+      WorkOrderStore store, Submissions submissions, boolean ownedByNode, Clock clock) {
     this.store = store;
     this.submissions = submissions;
     this.ownedByNode = ownedByNode;
+    this.clock = clock;
   }
 
   /**
@@ -105,8 +111,8 @@ public final class WorkgateClient implements AutoCloseable {
   }
 
   /** The client of a node: the node's own submit path (its admission and its wake-up). */
-  static WorkgateClient ofNode(WorkOrderStore store, Submissions submissions) {
-    return new WorkgateClient(store, submissions, true);
+  static WorkgateClient ofNode(WorkOrderStore store, Submissions submissions, Clock clock) {
+    return new WorkgateClient(store, submissions, true, clock);
   }
 
   /**
@@ -148,9 +154,9 @@ public final class WorkgateClient implements AutoCloseable {
   }
 
   /**
-   * Cancels a work order: at once if it waits ({@code PENDING}, {@code WAITING_RETRY}); if it runs,
-   * the request is recorded and the node that owns it stops the work and records {@code Cancelled}
-   * at its next lease renewal.
+   * Cancels a work order: at once if it waits ({@code PENDING}, {@code WAITING_RETRY}, {@code
+   * BLOCKED}); if it runs, the request is recorded and the node that owns it stops the work and
+   * records {@code Cancelled} at its next lease renewal.
    *
    * @param id the work order
    * @param reason why, for a person; at most 2,000 characters
@@ -251,7 +257,47 @@ public final class WorkgateClient implements AutoCloseable {
     requireOpen();
     WorkOrderView old = resubmittable(failedOrCancelled);
     WorkOrderSpec spec = old.spec().toBuilder().idempotencyKey(null).build();
-    return submissions.submit(spec, failedOrCancelled);
+    WorkOrderId id =
+        submissions.submitTracked(spec, failedOrCancelled, old.batch().orElse(null)).id();
+    resubmitDependents(failedOrCancelled);
+    return id;
+  }
+
+  /**
+   * Resubmits, once each, the work orders that were cancelled because this one (or, in turn, one of
+   * them) failed: each waits for the newest incarnation of what it waited for, so a chain goes on
+   * from the resubmitted work order. Submission order is a topological order (a work order can only
+   * wait for one submitted before it), so each is resubmitted after what it waits for. Idempotent:
+   * run again after a crash in the middle, it resubmits only what is missing.
+   */
+  private void resubmitDependents(WorkOrderId resubmitted) {
+    Map<WorkOrderId, WorkOrderView> affected = new LinkedHashMap<>();
+    java.util.ArrayDeque<WorkOrderId> todo = new java.util.ArrayDeque<>();
+    todo.add(resubmitted);
+    while (!todo.isEmpty()) {
+      for (WorkOrderId d : store.dependents(todo.poll())) {
+        if (affected.containsKey(d)) {
+          continue;
+        }
+        Optional<WorkOrderView> v = store.find(d);
+        if (v.isPresent()
+            && v.get().state() == WorkOrderState.CANCELLED
+            && v.get()
+                .lastError()
+                .map(e -> ErrorCodes.DEPENDENCY_FAILED.equals(e.code()))
+                .orElse(false)) {
+          affected.put(d, v.get());
+          todo.add(d);
+        }
+      }
+    }
+    List<WorkOrderView> ordered = new java.util.ArrayList<>(affected.values());
+    ordered.sort(
+        java.util.Comparator.comparing(WorkOrderView::submittedAt)
+            .thenComparing(WorkOrderView::id));
+    for (WorkOrderView v : ordered) {
+      resubmitOnceAlone(v.id());
+    }
   }
 
   private WorkOrderView resubmittable(WorkOrderId failedOrCancelled) {
@@ -324,6 +370,12 @@ public final class WorkgateClient implements AutoCloseable {
   public Submission resubmitOnce(WorkOrderId failedOrCancelled) {
     Objects.requireNonNull(failedOrCancelled, "failedOrCancelled");
     requireOpen();
+    Submission s = resubmitOnceAlone(failedOrCancelled);
+    resubmitDependents(failedOrCancelled);
+    return s;
+  }
+
+  private Submission resubmitOnceAlone(WorkOrderId failedOrCancelled) {
     String key = RESUBMISSION_KEY_PREFIX + failedOrCancelled.value();
     Optional<WorkOrderId> earlier = store.findByIdempotencyKey(key);
     if (earlier.isPresent()) {
@@ -331,7 +383,153 @@ public final class WorkgateClient implements AutoCloseable {
     }
     WorkOrderView old = resubmittable(failedOrCancelled);
     WorkOrderSpec spec = old.spec().toBuilder().idempotencyKey(key).build();
-    return Submission.of(submissions.submitTracked(spec, failedOrCancelled));
+    return Submission.of(
+        submissions.submitTracked(spec, failedOrCancelled, old.batch().orElse(null)));
+  }
+
+  /**
+   * Submits work orders as one batch, in one atomic append as {@link #submitAll} does: they share a
+   * new {@link BatchId}, whose {@link #batch status} tells how far they got, and which a spec can
+   * wait for as a whole ({@code WorkOrderSpec.Builder.afterBatch}, a fan-in). A work order later
+   * resubmitted from one of them joins the batch in its place.
+   *
+   * <pre>{@code
+   * Batch fanOut = client.submitBatch(repos.stream()
+   *     .map(r -> WorkOrderSpec.builder("migrate").payload(r).after(plan).build())
+   *     .toList());
+   * WorkOrderId report = client.submit(
+   *     WorkOrderSpec.builder("report").afterBatch(fanOut.id()).build());
+   * }</pre>
+   *
+   * @param specs what to run, in order; at least one
+   * @return the batch's id and the work orders' ids, in the order of {@code specs}
+   * @throws IllegalArgumentException if {@code specs} is empty, or a spec waits for a work order or
+   *     batch that does not exist; nothing is written
+   * @throws QueueFullException as {@link #submitAll}
+   * @throws WorkDoesNotFitException as {@link #submitAll}
+   * @throws IllegalStateException as {@link #submit}
+   */
+  public Batch submitBatch(List<WorkOrderSpec> specs) {
+    Objects.requireNonNull(specs, "specs");
+    if (specs.isEmpty()) {
+      throw new IllegalArgumentException("a batch needs at least one spec");
+    }
+    requireOpen();
+    BatchId id = BatchId.random();
+    List<WorkOrderId> ids = new java.util.ArrayList<>(specs.size());
+    for (Submissions.Outcome o : submissions.submitAllTracked(specs, id)) {
+      ids.add(o.id());
+    }
+    return new Batch(id, List.copyOf(ids));
+  }
+
+  /**
+   * A batch submitted by {@link #submitBatch}.
+   *
+   * @param id the batch
+   * @param workOrders its work orders, in the order of the specs (a spec whose idempotency key was
+   *     held gets the holder's id, which may belong to no batch)
+   */
+  public record Batch(BatchId id, List<WorkOrderId> workOrders) {
+    /** Checks and copies the fields. */
+    public Batch {
+      Objects.requireNonNull(id, "id");
+      workOrders = List.copyOf(workOrders);
+    }
+  }
+
+  /**
+   * Where a batch stands: counts by state over its work orders as it stands (a resubmitted one
+   * replaced by its resubmission), and whether it has ended.
+   *
+   * @param id the batch
+   * @return its status
+   * @throws IllegalArgumentException if the store holds no work order of the batch
+   * @throws IllegalStateException if the client is closed
+   */
+  public BatchStatus batch(BatchId id) {
+    Objects.requireNonNull(id, "id");
+    requireOpen();
+    BatchStatus status = BatchStatus.read(store, id);
+    if (status.submitted() == 0) {
+      throw new IllegalArgumentException("no batch " + id);
+    }
+    return status;
+  }
+
+  /**
+   * The work orders that wait, or waited, for this one ({@code WorkOrderSpec.Builder.after} or
+   * {@code afterBatch}), in submission order.
+   *
+   * @param id the work order
+   * @return their ids; empty when none waits for it
+   * @throws IllegalStateException if the client is closed
+   */
+  public List<WorkOrderId> dependents(WorkOrderId id) {
+    Objects.requireNonNull(id, "id");
+    requireOpen();
+    return store.dependents(id);
+  }
+
+  /**
+   * Pauses a queue on every node that shares the store: no claim that begins after this returns
+   * takes work from it, until {@link #resumeQueue}. Work already running finishes; submits to the
+   * queue still succeed (and count toward its depth). Durable: a restart keeps the queue paused.
+   * Recorded with who did it and why ({@link #queueActions}).
+   *
+   * @param queue the queue
+   * @param actor who pauses it (an operator's name, a service), not blank
+   * @param reason why, may be empty
+   * @return true if paused now; false if it already was (nothing is written then)
+   * @throws IllegalArgumentException if the queue name breaks the name rule, the actor is blank or
+   *     either text is too long
+   * @throws IllegalStateException if the client is closed
+   */
+  public boolean pauseQueue(String queue, String actor, String reason) {
+    requireOpen();
+    return store.recordQueueAction(
+        new QueueAction(queue, QueueAction.Kind.PAUSE, clock.instant(), actor, reason));
+  }
+
+  /**
+   * Resumes a paused queue: nodes claim from it again (they are woken at once on this node and
+   * within their poll interval elsewhere).
+   *
+   * @param queue the queue
+   * @param actor who resumes it, not blank
+   * @param reason why, may be empty
+   * @return true if resumed now; false if it was not paused (nothing is written then)
+   * @throws IllegalArgumentException as {@link #pauseQueue}
+   * @throws IllegalStateException if the client is closed
+   */
+  public boolean resumeQueue(String queue, String actor, String reason) {
+    requireOpen();
+    return store.recordQueueAction(
+        new QueueAction(queue, QueueAction.Kind.RESUME, clock.instant(), actor, reason));
+  }
+
+  /**
+   * The queues paused now, with who paused each, when and why.
+   *
+   * @return the pauses in force, by queue name
+   * @throws IllegalStateException if the client is closed
+   */
+  public List<QueueAction> pausedQueues() {
+    requireOpen();
+    return store.pausedQueues();
+  }
+
+  /**
+   * The recorded pauses and resumes, newest first.
+   *
+   * @param queue only this queue's, or null for all
+   * @param limit the most to return, at least 1
+   * @return the actions
+   * @throws IllegalStateException if the client is closed
+   */
+  public List<QueueAction> queueActions(String queue, int limit) {
+    requireOpen();
+    return store.queueActions(queue, limit);
   }
 
   /**
@@ -515,10 +713,11 @@ public final class WorkgateClient implements AutoCloseable {
     }
 
     /**
-     * The most work orders ({@code PENDING} plus {@code WAITING_RETRY}) that may wait in a queue
-     * before submits through this client are refused with {@link QueueFullException}. Submits
-     * through this client are checked one at a time; other clients and nodes submitting at the same
-     * moment can exceed it by the number of their concurrent submits. Default: no limit.
+     * The most work orders ({@code PENDING}, {@code WAITING_RETRY} and {@code BLOCKED}) that may
+     * wait in a queue before submits through this client are refused with {@link
+     * QueueFullException}. Submits through this client are checked one at a time; other clients and
+     * nodes submitting at the same moment can exceed it by the number of their concurrent submits.
+     * Default: no limit.
      *
      * @param queue the queue
      * @param limit at least 1
@@ -578,7 +777,8 @@ public final class WorkgateClient implements AutoCloseable {
               .depthLimits(queue -> Optional.ofNullable(limits.get(queue)))
               .memoryPerSlotMb(memoryPerSlotMb)
               .build(),
-          false);
+          false,
+          clock);
     }
   }
 }

@@ -139,6 +139,113 @@ class NodeViewTest {
     assertThat(testThreadCalls).isNotEmpty();
   }
 
+  @Test
+  void an_execution_shows_the_progress_it_reported_at_once() throws Exception {
+    w =
+        Workgate.builder()
+            .store(Stores.inMemory())
+            .sandboxRoot(dir)
+            .maxConcurrent(2)
+            .pollInterval(Duration.ofMillis(20))
+            .handler(
+                "report",
+                ctx -> {
+                  ctx.progress(0.4, "step 2 of 5");
+                  release.await(WAIT.toSeconds(), TimeUnit.SECONDS);
+                  return WorkResult.ok();
+                })
+            .handler(
+                "silent",
+                ctx -> {
+                  release.await(WAIT.toSeconds(), TimeUnit.SECONDS);
+                  return WorkResult.ok();
+                })
+            .build();
+    w.start();
+    WorkOrderId reporting = w.submit(WorkOrderSpec.builder("report").build());
+    WorkOrderId silent = w.submit(WorkOrderSpec.builder("silent").build());
+    NodeView node = w.node();
+
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                node.activeExecutions().stream()
+                    .anyMatch(e -> e.workOrderId().equals(reporting) && e.progress().isPresent()));
+    await().atMost(WAIT).until(() -> node.activeExecutions().size() == 2);
+
+    NodeView.ActiveExecution reported =
+        node.activeExecutions().stream()
+            .filter(e -> e.workOrderId().equals(reporting))
+            .findFirst()
+            .orElseThrow();
+    assertThat(reported.progress().orElseThrow().fraction()).isEqualTo(0.4);
+    assertThat(reported.progress().orElseThrow().message()).isEqualTo("step 2 of 5");
+    assertThat(
+            node.activeExecutions().stream()
+                .filter(e -> e.workOrderId().equals(silent))
+                .findFirst()
+                .orElseThrow()
+                .progress())
+        .isEmpty();
+  }
+
+  @Test
+  void stats_tell_paused_queues_and_blocked_work_reading_the_pauses_once() {
+    start(counting(Stores.inMemory()));
+    WorkOrderId first = w.submit(WorkOrderSpec.builder("block").build());
+    w.submit(WorkOrderSpec.builder("block").after(first).build());
+    assertThat(w.pauseQueue("once", "ops-alice", "the registry is down")).isTrue();
+    QueueStats before = w.stats();
+    assertThat(before.blocked()).isEqualTo(1);
+    assertThat(before.blocked("default")).isEqualTo(1);
+    assertThat(before.blocked("once")).isZero();
+    assertThat(before.count(WorkOrderState.BLOCKED)).isEqualTo(1);
+
+    counted = Thread.currentThread();
+    QueueStats stats = w.stats();
+    counted = null;
+
+    assertThat(testThreadCalls).containsOnlyOnce("pausedQueues");
+    assertThat(stats.isPaused("once")).isTrue();
+    assertThat(stats.isPaused("default")).isFalse();
+    assertThat(stats.pause("default")).isEmpty();
+    assertThat(stats.paused())
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.queue()).isEqualTo("once");
+              assertThat(p.actor()).isEqualTo("ops-alice");
+              assertThat(p.reason()).isEqualTo("the registry is down");
+              assertThat(p.at()).isEqualTo(stats.pause("once").orElseThrow().at());
+            });
+
+    assertThat(w.resumeQueue("once", "ops-alice", "")).isTrue();
+    assertThat(w.stats().paused()).isEmpty();
+  }
+
+  @Test
+  void stats_refuse_resumes_and_a_queue_paused_twice() {
+    java.time.Instant at = java.time.Instant.parse("2026-01-01T00:00:00Z");
+    dev.workgate.core.store.QueueAction pause =
+        new dev.workgate.core.store.QueueAction(
+            "q", dev.workgate.core.store.QueueAction.Kind.PAUSE, at, "ops", "");
+    dev.workgate.core.store.QueueAction resume =
+        new dev.workgate.core.store.QueueAction(
+            "q", dev.workgate.core.store.QueueAction.Kind.RESUME, at, "ops", "");
+    dev.workgate.core.store.StoreView.QueueCounts none =
+        dev.workgate.core.store.StoreView.QueueCounts.empty();
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> new QueueStats(none, 0, 1, null, List.of(), null, List.of(resume)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("RESUME of queue 'q'");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> new QueueStats(none, 0, 1, null, List.of(), null, List.of(pause, pause)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("queue 'q' is paused twice");
+    assertThat(new QueueStats(none, 0, 1, null, List.of(), null).paused()).isEmpty();
+  }
+
   /** A store that records the calls made on the {@link #counted} thread. */
   private WorkOrderStore counting(WorkOrderStore delegate) {
     return (WorkOrderStore)

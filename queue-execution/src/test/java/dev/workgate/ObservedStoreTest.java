@@ -33,7 +33,8 @@ class ObservedStoreTest {
   private final WorkOrderStore inner = Stores.inMemory(clock);
   private final List<StateChange> heard = new ArrayList<>();
   private final AtomicBoolean watched = new AtomicBoolean(true);
-  private final ObservedStore store = new ObservedStore(inner, heard::add, watched::get, clock);
+  private final ObservedStore store =
+      new ObservedStore(inner, heard::add, watched::get, clock, r -> {});
 
   @AfterEach
   void close() {
@@ -185,7 +186,8 @@ class ObservedStoreTest {
               throw new IllegalStateException("listener broke");
             },
             () -> true,
-            clock);
+            clock,
+            r -> {});
     WorkOrderId id = WorkOrderId.random();
     throwing.append(
         id,
@@ -210,7 +212,8 @@ class ObservedStoreTest {
               reported.add(c);
             },
             () -> true,
-            clock);
+            clock,
+            r -> {});
     for (int i = 0; i < 3; i++) {
       submit(WorkOrderSpec.builder("job").build());
     }

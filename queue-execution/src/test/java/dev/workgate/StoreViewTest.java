@@ -64,6 +64,9 @@ class StoreViewTest {
             "findByIdempotencyKey",
             "quarantinedRows",
             "nodes",
+            "dependents",
+            "pausedQueues",
+            "queueActions",
             "localFile",
             "deleteTerminalBefore");
   }

@@ -44,7 +44,7 @@ class StoreWritesTest {
   private final WorkOrderStore inner = Stores.inMemory(clock);
   private final AtomicReference<RuntimeException> failWith = new AtomicReference<>();
   private final ObservedStore store =
-      new ObservedStore(new Failing(inner, failWith), c -> {}, () -> true, clock);
+      new ObservedStore(new Failing(inner, failWith), c -> {}, () -> true, clock, r -> {});
 
   @AfterEach
   void close() {
@@ -86,9 +86,14 @@ class StoreWritesTest {
     }
 
     @Override
-    public boolean renewLease(WorkOrderId id, String owner, int attempt, Instant expiresAt) {
+    public boolean renewLease(
+        WorkOrderId id,
+        String owner,
+        int attempt,
+        Instant expiresAt,
+        dev.workgate.core.Progress progress) {
       maybeFail();
-      return store.renewLease(id, owner, attempt, expiresAt);
+      return store.renewLease(id, owner, attempt, expiresAt, progress);
     }
   }
 

@@ -28,8 +28,8 @@ import picocli.CommandLine.Spec;
     name = "cancel",
     mixinStandardHelpOptions = true,
     description = {
-      "Cancels a work order through the state machine, as Workgate.cancel does: a PENDING or"
-          + " WAITING_RETRY one is cancelled at once; for a PREPARING or RUNNING one a"
+      "Cancels a work order through the state machine, as Workgate.cancel does: a PENDING,"
+          + " WAITING_RETRY or BLOCKED one is cancelled at once; for a PREPARING or RUNNING one a"
           + " cancellation request is recorded, and the node that owns it stops the work and"
           + " records Cancelled (at once if it watches, at the latest at its next lease renewal);"
           + " an ended one is left alone.",

@@ -1,5 +1,6 @@
 package dev.workgate.admin;
 
+import dev.workgate.core.BatchId;
 import dev.workgate.core.WorkOrderId;
 import java.time.Duration;
 import java.util.regex.Matcher;
@@ -17,6 +18,18 @@ final class Converters {
     public WorkOrderId convert(String value) {
       try {
         return WorkOrderId.of(value);
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
+  /** A batch id as {@link BatchId} accepts it. */
+  static final class Batch implements ITypeConverter<BatchId> {
+    @Override
+    public BatchId convert(String value) {
+      try {
+        return BatchId.of(value);
       } catch (IllegalArgumentException e) {
         throw new TypeConversionException(e.getMessage());
       }

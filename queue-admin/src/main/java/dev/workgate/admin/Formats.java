@@ -102,7 +102,21 @@ public final class Formats {
   /** The facts an event carries that a person looks for, never a payload. */
   public static String detail(WorkOrderEvent event) {
     if (event instanceof WorkOrderEvent.Submitted s) {
-      return s.resubmittedFrom() == null ? "" : "resubmitted from " + s.resubmittedFrom();
+      List<String> facts = new ArrayList<>();
+      if (s.resubmittedFrom() != null) {
+        facts.add("resubmitted from " + s.resubmittedFrom());
+      }
+      if (s.batch() != null) {
+        facts.add("batch " + s.batch());
+      }
+      if (!s.dependencies().isEmpty()) {
+        facts.add("waits for " + plural(s.dependencies().size(), "work order"));
+      }
+      return String.join(", ", facts);
+    } else if (event instanceof WorkOrderEvent.DependencyFailed f) {
+      return f.reason();
+    } else if (event instanceof WorkOrderEvent.Checkpointed c) {
+      return "checkpoint of " + bytes(checkpointBytes(c.state()));
     } else if (event instanceof WorkOrderEvent.Claimed c) {
       return "by " + c.owner();
     } else if (event instanceof WorkOrderEvent.Started s) {
@@ -117,6 +131,53 @@ public final class Formats {
       return "reason: " + c.reason();
     }
     return "";
+  }
+
+  /**
+   * Text someone wrote (a reason, an actor, a progress message) as one line of a terminal: every
+   * control character (a line break, a tab, an escape sequence's ESC) becomes a space.
+   *
+   * @param text the text
+   * @return it without control characters
+   */
+  public static String oneLine(String text) {
+    StringBuilder b = new StringBuilder(text.length());
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      b.append(Character.isISOControl(c) ? ' ' : c);
+    }
+    return b.toString();
+  }
+
+  /** {@code "1 work order"}, {@code "3 work orders"}. */
+  public static String plural(long n, String noun) {
+    return n + " " + noun + (n == 1 ? "" : "s");
+  }
+
+  /** {@code "1 byte"}, {@code "312 bytes"}. */
+  public static String bytes(long n) {
+    return plural(n, "byte");
+  }
+
+  /**
+   * The size of a checkpoint as the store keeps it and its limit counts it: UTF-8 bytes of JSON.
+   */
+  public static int checkpointBytes(com.fasterxml.jackson.databind.JsonNode state) {
+    return dev.workgate.spi.EventCodec.writeValue(state)
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8)
+        .length;
+  }
+
+  /**
+   * A progress fraction as a percentage: whole when it is one ({@code 45%}), else to a tenth
+   * ({@code 45.6%}).
+   *
+   * @param fraction between 0 and 1
+   * @return its text
+   */
+  public static String percent(double fraction) {
+    String p = String.format(java.util.Locale.ROOT, "%.1f", fraction * 100);
+    return (p.endsWith(".0") ? p.substring(0, p.length() - 2) : p) + "%";
   }
 
   /** Columns padded to their widest cell; those marked numeric are right-aligned. */

@@ -2,6 +2,7 @@ package dev.workgate.admin;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.workgate.core.BatchId;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.Stores.OpenMode;
@@ -27,7 +28,8 @@ import picocli.CommandLine.Spec;
       "Lists work orders, the newest submitted first, one line each: id, queue, type, state,"
           + " attempt, last update. At most --limit of them; when more match, the last line"
           + " gives the --cursor that lists the next page.",
-      "States: PENDING, PREPARING, RUNNING, WAITING_RETRY, COMPLETED, FAILED, CANCELLED."
+      "States: PENDING, PREPARING, RUNNING, WAITING_RETRY, COMPLETED, FAILED, CANCELLED,"
+          + " BLOCKED (waiting for their dependencies)."
     })
 final class ListCommand implements Callable<Integer> {
   /** Marks cursors of newest-first pages. */
@@ -44,6 +46,13 @@ final class ListCommand implements Callable<Integer> {
 
   @Option(names = "--queue", paramLabel = "<queue>", description = "Only this queue.")
   String queue;
+
+  @Option(
+      names = "--batch",
+      paramLabel = "<batch-id>",
+      converter = Converters.Batch.class,
+      description = "Only the work orders of this batch (its resubmitted ones included).")
+  BatchId batch;
 
   @Option(
       names = "--limit",
@@ -81,6 +90,9 @@ final class ListCommand implements Callable<Integer> {
     query.states(states.toArray(WorkOrderState[]::new));
     if (queue != null) {
       query.queue(queue);
+    }
+    if (batch != null) {
+      query.batch(batch);
     }
     Page<WorkOrderView> page;
     try (WorkOrderStore store = admin.openStore(OpenMode.READ_ONLY)) {

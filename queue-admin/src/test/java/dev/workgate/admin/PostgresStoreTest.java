@@ -44,7 +44,7 @@ class PostgresStoreTest {
     CliRun status = cli("status");
     assertThat(status.exit()).isZero();
     assertThat(status.out().lines().toList().get(3).split("\\s+"))
-        .containsExactly("TOTAL", "1", "0", "0", "0", "1", "0", "0", "2");
+        .containsExactly("TOTAL", "1", "0", "0", "0", "1", "0", "0", "0", "2");
 
     CliRun list = cli("list", "--state", "failed");
     assertThat(list.out().lines().skip(1).map(l -> l.split("\\s+")[0]))
@@ -67,6 +67,36 @@ class PostgresStoreTest {
   }
 
   @Test
+  void pause_queues_and_resume_work_on_postgres() {
+    try (WorkOrderStore store = db.openStore(Clock.systemUTC())) {
+      Fixtures.pending(store, "builds", "compile");
+    }
+    CliRun pause = cli("pause", "builds", "--reason", "registry down", "--by", "ops-alice");
+    assertThat(pause.exit()).as(pause.err()).isZero();
+    assertThat(pause.out()).startsWith("paused queue 'builds' by ops-alice since ");
+    assertThat(cli("pause", "builds", "--reason", "again").out())
+        .contains("was already paused by ops-alice");
+
+    CliRun queues = cli("queues");
+    assertThat(queues.exit()).isZero();
+    assertThat(queues.out().lines().toList().get(1).split("\\s+"))
+        .startsWith("builds", "1", "0", "0")
+        .contains("ops-alice", "registry", "down");
+    try (WorkOrderStore store = db.openStore(Clock.systemUTC())) {
+      assertThat(store.pausedQueues())
+          .singleElement()
+          .satisfies(p -> assertThat(p.actor()).isEqualTo("ops-alice"));
+    }
+
+    CliRun resume = cli("resume", "builds", "--by", "ops-bob");
+    assertThat(resume.out()).startsWith("resumed queue 'builds' by ops-bob");
+    assertThat(cli("resume", "builds").out()).contains("was not paused; nothing was changed");
+    try (WorkOrderStore store = db.openStore(Clock.systemUTC())) {
+      assertThat(store.pausedQueues()).isEmpty();
+    }
+  }
+
+  @Test
   void a_role_that_may_only_read_runs_the_read_commands_and_is_refused_the_changes()
       throws Exception {
     WorkOrderId failed;
@@ -84,7 +114,11 @@ class PostgresStoreTest {
 
       for (String[] read :
           new String[][] {
-            {"status"}, {"list", "--state", "failed"}, {"show", failed.value()}, {"verify"}
+            {"status"},
+            {"list", "--state", "failed"},
+            {"show", failed.value()},
+            {"queues"},
+            {"verify"}
           }) {
         String[] args = new String[4 + read.length];
         args[0] = "--store";

@@ -62,15 +62,16 @@ class ReadCommandsTest {
             "FAILED",
             "WAITING_RETRY",
             "CANCELLED",
+            "BLOCKED",
             "TOTAL");
     assertThat(lines.get(1).split("\\s+"))
-        .containsExactly("agents", "0", "0", "0", "0", "1", "0", "1", "2");
+        .containsExactly("agents", "0", "0", "0", "0", "1", "0", "1", "0", "2");
     assertThat(lines.get(2).split("\\s+"))
-        .containsExactly("builds", "1", "0", "1", "1", "0", "0", "0", "3");
+        .containsExactly("builds", "1", "0", "1", "1", "0", "0", "0", "0", "3");
     assertThat(lines.get(3).split("\\s+"))
-        .containsExactly("bulk", "1", "0", "0", "0", "0", "0", "0", "1");
+        .containsExactly("bulk", "1", "0", "0", "0", "0", "0", "0", "0", "1");
     assertThat(lines.get(4).split("\\s+"))
-        .containsExactly("TOTAL", "2", "0", "1", "1", "1", "0", "1", "6");
+        .containsExactly("TOTAL", "2", "0", "1", "1", "1", "0", "1", "0", "6");
     assertThat(lines).hasSize(5);
   }
 

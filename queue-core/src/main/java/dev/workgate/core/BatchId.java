@@ -4,10 +4,9 @@ import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * The identity of a batch: the work orders one {@code submitBatch} call submitted together, and
- * the work orders later resubmitted from them. The same rule as {@link WorkOrderId}: a non-blank
- * string of at most {@value #MAX_LENGTH} characters without control characters. Immutable and
- * thread-safe.
+ * The identity of a batch: the work orders one {@code submitBatch} call submitted together, and the
+ * work orders later resubmitted from them. The same rule as {@link WorkOrderId}: a non-blank string
+ * of at most {@value #MAX_LENGTH} characters without control characters. Immutable and thread-safe.
  *
  * @param value the identifier text
  */
@@ -26,8 +25,7 @@ public record BatchId(String value) implements Comparable<BatchId> {
     try {
       WorkOrderId.of(value);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(
-          e.getMessage().replace("work order id", "batch id"), null);
+      throw new IllegalArgumentException(e.getMessage().replace("work order id", "batch id"), null);
     }
   }
 

@@ -13,8 +13,8 @@ public enum DependencyFailure {
    */
   CANCEL,
   /**
-   * It runs anyway once every dependency has ended, however each ended: for work that reports on
-   * or cleans up after the others.
+   * It runs anyway once every dependency has ended, however each ended: for work that reports on or
+   * cleans up after the others.
    */
   RUN
 }

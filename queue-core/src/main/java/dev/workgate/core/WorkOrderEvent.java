@@ -68,7 +68,8 @@ public sealed interface WorkOrderEvent {
      */
     public Submitted {
       Objects.requireNonNull(spec, "Submitted.spec");
-      dependencies = dependencies == null ? java.util.List.of() : java.util.List.copyOf(dependencies);
+      dependencies =
+          dependencies == null ? java.util.List.of() : java.util.List.copyOf(dependencies);
       if (dependencies.size() > MAX_DEPENDENCIES) {
         throw new IllegalArgumentException(
             "Submitted.dependencies: at most " + MAX_DEPENDENCIES + ", got " + dependencies.size());
@@ -130,9 +131,9 @@ public sealed interface WorkOrderEvent {
 
   /**
    * A work order this {@link WorkOrderState#BLOCKED} one waits for ended {@link
-   * WorkOrderState#FAILED} or {@link WorkOrderState#CANCELLED} (or no longer exists), and its policy
-   * is {@link DependencyFailure#CANCEL}: it is {@link WorkOrderState#CANCELLED}, with the error code
-   * {@link ErrorInfo.ErrorCodes#DEPENDENCY_FAILED}.
+   * WorkOrderState#FAILED} or {@link WorkOrderState#CANCELLED} (or no longer exists), and its
+   * policy is {@link DependencyFailure#CANCEL}: it is {@link WorkOrderState#CANCELLED}, with the
+   * error code {@link ErrorInfo.ErrorCodes#DEPENDENCY_FAILED}.
    *
    * @param dependency the work order that did not complete
    * @param dependencyState the state it ended in, or null if it no longer exists
@@ -196,14 +197,14 @@ public sealed interface WorkOrderEvent {
      */
     public Checkpointed {
       if (attempt < 1) {
-        throw new IllegalArgumentException("Checkpointed.attempt must be at least 1, got " + attempt);
+        throw new IllegalArgumentException(
+            "Checkpointed.attempt must be at least 1, got " + attempt);
       }
       if (state == null || state.isNull() || state.isMissingNode()) {
         throw new IllegalArgumentException("a checkpoint must not be null");
       }
       state = Json.canonicalTree(state, "checkpoint", Json.Surrogates.REPLACE);
-      int bytes = dev.workgate.spi.EventCodec.writeValue(state).getBytes(
-          java.nio.charset.StandardCharsets.UTF_8).length;
+      long bytes = Json.byteLength(state);
       if (bytes > MAX_BYTES) {
         throw new IllegalArgumentException(
             "a checkpoint may be at most " + MAX_BYTES + " bytes as JSON, got " + bytes);

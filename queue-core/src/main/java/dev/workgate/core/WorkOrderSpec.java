@@ -36,8 +36,8 @@ public final class WorkOrderSpec {
   public static final String DEFAULT_QUEUE = "default";
 
   /**
-   * The most work orders one spec may wait for, counting those of its batches: as many as one
-   * batch may hold, so that one work order can fan in a whole batch.
+   * The most work orders one spec may wait for, counting those of its batches: as many as one batch
+   * may hold, so that one work order can fan in a whole batch.
    */
   public static final int MAX_DEPENDENCIES = 1_000;
 
@@ -559,7 +559,10 @@ public final class WorkOrderSpec {
       }
       if (after.size() > MAX_DEPENDENCIES) {
         throw new IllegalArgumentException(
-            "a spec may wait for at most " + MAX_DEPENDENCIES + " work orders, got " + after.size());
+            "a spec may wait for at most "
+                + MAX_DEPENDENCIES
+                + " work orders, got "
+                + after.size());
       }
       if (afterBatches.size() > MAX_BATCH_DEPENDENCIES) {
         throw new IllegalArgumentException(

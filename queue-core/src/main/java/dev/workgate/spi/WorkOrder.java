@@ -27,10 +27,10 @@ import java.util.Optional;
  * <p>Immutable and thread-safe: {@code apply} returns a new instance.
  *
  * <p>Two fields are not the fold of events alone: a lease renewal ({@link #withLeaseExpiresAt})
- * extends the lease in the projection without an event, so that heartbeats do not grow the log,
- * and carries the attempt's latest progress ({@link #withProgress}). The log records who took the
- * lease and until when it was first granted; progress is not in the log at all (a fold has none,
- * and the next claim clears it).
+ * extends the lease in the projection without an event, so that heartbeats do not grow the log, and
+ * carries the attempt's latest progress ({@link #withProgress}). The log records who took the lease
+ * and until when it was first granted; progress is not in the log at all (a fold has none, and the
+ * next claim clears it).
  */
 public final class WorkOrder implements WorkOrderView {
   private final WorkOrderSnapshot s;
@@ -209,8 +209,7 @@ public final class WorkOrder implements WorkOrderView {
       case DEPENDENCY_FAILED ->
           error =
               ErrorInfo.fatal(
-                  ErrorCodes.DEPENDENCY_FAILED,
-                  ((WorkOrderEvent.DependencyFailed) event).reason());
+                  ErrorCodes.DEPENDENCY_FAILED, ((WorkOrderEvent.DependencyFailed) event).reason());
       case CHECKPOINTED -> checkpoint = ((WorkOrderEvent.Checkpointed) event).state();
       case STARTED, SUBMITTED -> {
         // Started changes only the state; Submitted never gets here (the table rejects it).

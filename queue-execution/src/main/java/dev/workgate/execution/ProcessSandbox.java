@@ -38,9 +38,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One attempt's OS process, made by {@link ProcessSandboxProvider}: starts it, feeds it its
- * secrets, copies its output to capped files, waits for it and kills its tree. {@link #kill} and
- * {@link #destroy} may be called from any thread while {@link #run} blocks; after either, a sandbox
- * that has not started never starts.
+ * secrets, copies its output to capped files, hands what it appends to its report file to the
+ * attempt's {@link AttemptReports}, waits for it and kills its tree. {@link #kill} and {@link
+ * #destroy} may be called from any thread while {@link #run} blocks; after either, a sandbox that
+ * has not started never starts.
  */
 final class ProcessSandbox implements Sandbox {
   private static final Logger LOG = LoggerFactory.getLogger(ProcessSandbox.class);
@@ -79,6 +80,8 @@ final class ProcessSandbox implements Sandbox {
   private final String marker;
   private final ErrorClassifier classifier;
   private final ThreadFactory threads;
+  private final Path reportFile;
+  private final AttemptReports reports;
 
   private final Object lock = new Object();
   private boolean started;
@@ -97,7 +100,9 @@ final class ProcessSandbox implements Sandbox {
       Map<String, String> details,
       String marker,
       ErrorClassifier classifier,
-      ThreadFactory threads) {
+      ThreadFactory threads,
+      Path reportFile,
+      AttemptReports reports) {
     this.id = id;
     this.directory = directory;
     this.workDir = workDir;
@@ -110,6 +115,8 @@ final class ProcessSandbox implements Sandbox {
     this.marker = marker;
     this.classifier = classifier;
     this.threads = threads;
+    this.reportFile = reportFile;
+    this.reports = reports;
   }
 
   @Override
@@ -130,7 +137,10 @@ final class ProcessSandbox implements Sandbox {
   }
 
   /**
-   * Starts the process, writes its secrets and waits for it to exit.
+   * Starts the process, writes its secrets and waits for it to exit. While it runs, a thread reads
+   * its report file every {@link ProcessSandboxProvider#REPORT_POLL}; after it exited, this thread
+   * reads the rest, so every complete line written before the exit has reached the attempt's
+   * reports when this returns. No report is handed on after this returns or throws.
    *
    * @return success for exit code 0; a classified failure for any other; a retryable {@code
    *     SANDBOX_CREATION_FAILED} if the process cannot be started; {@code CANCELLED} if it was
@@ -146,7 +156,9 @@ final class ProcessSandbox implements Sandbox {
     Process p;
     Pump out;
     Pump err;
+    ReportFile report;
     CountDownLatch ends = new CountDownLatch(2);
+    CountDownLatch exited = new CountDownLatch(1);
     synchronized (lock) {
       if (started) {
         throw new IllegalStateException("process sandbox " + id + " has already run");
@@ -158,9 +170,12 @@ final class ProcessSandbox implements Sandbox {
       }
       OutputStream outFile = null;
       OutputStream errFile = null;
+      ReportFile opened = null;
       try {
         outFile = open(ProcessSandboxProvider.STDOUT_FILE);
         errFile = open(ProcessSandboxProvider.STDERR_FILE);
+        opened =
+            ReportFile.open(reportFile, id, reports, ProcessSandboxProvider.MAX_REPORT_LINE_BYTES);
         ProcessBuilder builder = new ProcessBuilder(argv).directory(workDir.toFile());
         builder.environment().clear();
         builder.environment().putAll(environment);
@@ -168,6 +183,9 @@ final class ProcessSandbox implements Sandbox {
       } catch (IOException | RuntimeException e) {
         closeQuietly(outFile);
         closeQuietly(errFile);
+        if (opened != null) {
+          opened.close();
+        }
         LOG.warn("process sandbox {} cannot start {}: {}", id, program, e.toString());
         return WorkResult.failure(
             classifier.classify(
@@ -175,6 +193,7 @@ final class ProcessSandbox implements Sandbox {
                 "cannot start " + program + ": " + e.getMessage()));
       }
       process = p;
+      report = opened;
       out =
           new Pump(
               p.getInputStream(),
@@ -203,19 +222,30 @@ final class ProcessSandbox implements Sandbox {
         SandboxRecords.write(directory, record, running);
       } catch (RuntimeException e) {
         killed = true;
+        report.close();
         killTree(Optional.of(p.toHandle()), marker, Duration.ZERO);
         throw e;
       }
+      threads.newThread(() -> report.tail(exited, ProcessSandboxProvider.REPORT_POLL)).start();
     }
     LOG.debug("process sandbox {} started pid {}: {}", id, p.pid(), spec);
-    writeSecrets(p);
-    int exitCode = p.waitFor();
-    if (!ends.await(OUTPUT_DRAIN.toNanos(), TimeUnit.NANOSECONDS)) {
-      LOG.info(
-          "process sandbox {}: processes left behind by pid {} hold its output open; they are"
-              + " killed when the sandbox is destroyed",
-          id,
-          p.pid());
+    int exitCode;
+    try {
+      writeSecrets(p);
+      exitCode = p.waitFor();
+      exited.countDown();
+      // What the process wrote before it exited reaches the reports before its outcome.
+      report.read();
+      if (!ends.await(OUTPUT_DRAIN.toNanos(), TimeUnit.NANOSECONDS)) {
+        LOG.info(
+            "process sandbox {}: processes left behind by pid {} hold its output open; they are"
+                + " killed when the sandbox is destroyed",
+            id,
+            p.pid());
+      }
+    } finally {
+      exited.countDown();
+      report.close();
     }
     LOG.debug("process sandbox {} pid {} exited with {}", id, p.pid(), exitCode);
     return result(exitCode, out, err);

@@ -1,5 +1,7 @@
 package dev.workgate.execution;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.execution.SandboxProvider.SandboxRecord;
 import dev.workgate.execution.SandboxProvider.SandboxRequest;
@@ -9,6 +11,8 @@ import dev.workgate.execution.internal.SandboxRecords;
 import dev.workgate.retry.ErrorClassifier;
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,6 +69,41 @@ import org.slf4j.LoggerFactory;
  * exit code. {@code setsid} is looked for once per JVM like {@code prlimit}; where it is missing
  * the provider logs that once and runs processes in the JVM's session, as they always ran.
  *
+ * <p><b>Progress and checkpoints.</b> A process reports how far it got, and durable checkpoints
+ * that a retried attempt resumes from, through a file, never through its output: {@value
+ * #REPORT_FILE_ENV} holds the absolute path of {@value #REPORT_FILE} in the sandbox directory,
+ * created empty ({@code 0600}, in a {@code 0700} {@value #REPORT_DIRECTORY}) before the process
+ * starts. The process appends one JSON object per line, UTF-8, each ending in {@code \n}:
+ *
+ * <ul>
+ *   <li>{@code {"progress": 0.4, "message": "cloned the repository"}}, a fraction between 0 and 1
+ *       and an optional message, goes to {@link AttemptReports#progress};
+ *   <li>{@code {"checkpoint": <any JSON value>}} goes to {@link AttemptReports#checkpoint}, which
+ *       records it durably in the work order's event log.
+ * </ul>
+ *
+ * <p>A line carries one or the other, never both; other keys are ignored, and so are blank lines.
+ * Only complete lines are read: a last line without its newline waits for it, and is never read if
+ * it does not come. While the process runs, a thread from the {@linkplain Builder#threadFactory
+ * thread factory} reads what was appended every {@link #REPORT_POLL}; once the process has exited,
+ * {@link Sandbox#run()} reads the rest on its own thread before it returns, so a checkpoint written
+ * right before the exit is recorded before the attempt's outcome, and nothing is reported after it
+ * returned; the reports are called by one thread at a time. A bad line never fails the attempt and
+ * never stops the reading: a line that is not a JSON object, holds neither key or both, has a
+ * fraction that is not a number between 0 and 1, a message that is not a string, or is longer than
+ * {@value #MAX_REPORT_LINE_BYTES} bytes (skipped up to its newline without being held in memory) is
+ * skipped; so is a checkpoint the attempt refuses as too large ({@link IllegalArgumentException}).
+ * The first few bad lines are logged at WARN by line number and what was wrong, never with their
+ * content. If the attempt refuses a report for another reason (it no longer holds its claim), the
+ * rest of the file is not read, while the process runs on to its result. Standard output and error
+ * are never read for reports.
+ *
+ * <p>An attempt that resumes, whose {@link AttemptReports#lastCheckpoint()} holds a checkpoint when
+ * {@link #create} calls it, also gets {@value #CHECKPOINT_FILE_ENV}: the absolute path of {@value
+ * #CHECKPOINT_FILE} in the sandbox directory, holding that checkpoint as JSON, written ({@code
+ * 0600}) before the process starts. Without a checkpoint neither the variable nor the file exists.
+ * Checkpoints are stored in the event log as they are: a process must not put secrets in them.
+ *
  * <p>Not a security boundary: the process runs as the JVM's user, can read what that user can,
  * signal that user's processes and rewrite its own sandbox record. Thread-safe.
  *
@@ -100,6 +139,39 @@ public final class ProcessSandboxProvider implements SandboxProvider {
    */
   public static final Duration ORPHAN_KILL_GRACE = Duration.ofSeconds(2);
 
+  /**
+   * The variable that holds the absolute path of the attempt's report file, {@value #REPORT_FILE}
+   * in the sandbox directory, to which the process appends progress and checkpoints, one JSON
+   * object per line (see the class comment). Always set; a recipe's value is replaced.
+   */
+  public static final String REPORT_FILE_ENV = "WORKGATE_REPORT_FILE";
+
+  /**
+   * The variable that holds the absolute path of {@value #CHECKPOINT_FILE} in the sandbox
+   * directory, which holds the work order's latest checkpoint as JSON: set only for an attempt that
+   * has one to resume from ({@link AttemptReports#lastCheckpoint()}); a recipe's value is removed.
+   */
+  public static final String CHECKPOINT_FILE_ENV = "WORKGATE_CHECKPOINT_FILE";
+
+  /** The directory of the report and checkpoint files, in the sandbox directory. */
+  public static final String REPORT_DIRECTORY = ".workgate";
+
+  /** The report file, relative to the sandbox directory; see {@link #REPORT_FILE_ENV}. */
+  public static final String REPORT_FILE = REPORT_DIRECTORY + "/report.jsonl";
+
+  /** The checkpoint file, relative to the sandbox directory; see {@link #CHECKPOINT_FILE_ENV}. */
+  public static final String CHECKPOINT_FILE = REPORT_DIRECTORY + "/checkpoint.json";
+
+  /**
+   * The longest line of the report file that is read, in bytes without its newline: room for a
+   * checkpoint of the largest size an attempt records (1 MiB of JSON) and its key. A longer line is
+   * skipped.
+   */
+  public static final int MAX_REPORT_LINE_BYTES = (1 << 20) + 4 * 1024;
+
+  /** How often the report file is read for new lines while the process runs. */
+  public static final Duration REPORT_POLL = Duration.ofMillis(250);
+
   /** The file that captures the process's standard output, in the sandbox directory. */
   public static final String STDOUT_FILE = "stdout.log";
 
@@ -113,6 +185,8 @@ public final class ProcessSandboxProvider implements SandboxProvider {
   static final String DETAIL_MARKER = "marker";
   static final String DETAIL_PID = "pid";
   static final String DETAIL_START = "startInstant";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private static final Optional<Path> PRLIMIT = findTool("prlimit");
   private static final Optional<Path> SETSID = findTool("setsid");
@@ -156,14 +230,15 @@ public final class ProcessSandboxProvider implements SandboxProvider {
   }
 
   /**
-   * Creates the sandbox directory ({@code <root>/<SandboxPaths.name(id, attempt)>}), its record and
-   * its working subdirectory, and resolves the executable. Directories are created {@code 0700} and
-   * files {@code 0600} where the file system has POSIX permissions, the root too when missing.
-   * Nothing runs until {@link Sandbox#run()}.
+   * Creates the sandbox directory ({@code <root>/<SandboxPaths.name(id, attempt)>}), its record,
+   * its working subdirectory, the empty report file and, when the request's reports hold a last
+   * checkpoint, the checkpoint file, and resolves the executable. Directories are created {@code
+   * 0700} and files {@code 0600} where the file system has POSIX permissions, the root too when
+   * missing. Nothing runs until {@link Sandbox#run()}.
    *
    * @throws IOException if the directory exists already, cannot be written, or the executable is
    *     not found; nothing is left behind
-   * @throws RuntimeException whatever the recipe throws
+   * @throws RuntimeException whatever the recipe or {@link AttemptReports#lastCheckpoint()} throws
    */
   @Override
   public Sandbox create(SandboxRequest request) throws IOException {
@@ -184,12 +259,27 @@ public final class ProcessSandboxProvider implements SandboxProvider {
       details.put(DETAIL_KIND, KIND);
       details.put(DETAIL_MARKER, marker);
       SandboxRecords.write(dir, record, details);
+      PrivateFiles.createDirectory(dir.resolve(REPORT_DIRECTORY));
+      Path reportFile = dir.resolve(REPORT_FILE);
+      PrivateFiles.createFile(reportFile).close();
       Path workDir = dir;
       if (spec.workingSubdirectory().isPresent()) {
         workDir = SandboxPaths.inside(dir, spec.workingSubdirectory().get());
         PrivateFiles.createDirectories(workDir);
       }
-      Map<String, String> environment = environment(spec, marker, request.fencingToken());
+      Optional<Path> checkpointFile = Optional.empty();
+      Optional<JsonNode> last = request.reports().lastCheckpoint();
+      if (last.isPresent()) {
+        checkpointFile = Optional.of(dir.resolve(CHECKPOINT_FILE));
+        try (SeekableByteChannel out = PrivateFiles.createFile(checkpointFile.get())) {
+          ByteBuffer json = ByteBuffer.wrap(JSON.writeValueAsBytes(last.get()));
+          while (json.hasRemaining()) {
+            out.write(json);
+          }
+        }
+      }
+      Map<String, String> environment =
+          environment(spec, marker, request.fencingToken(), reportFile, checkpointFile);
       String program = resolve(spec.command().get(0), environment.get("PATH"));
       List<String> argv = argv(spec, program);
       return new ProcessSandbox(
@@ -204,7 +294,9 @@ public final class ProcessSandboxProvider implements SandboxProvider {
           details,
           marker,
           classifier,
-          threads);
+          threads,
+          reportFile,
+          request.reports());
     } catch (IOException | RuntimeException e) {
       try {
         SandboxRecords.deleteTree(dir);
@@ -293,7 +385,11 @@ public final class ProcessSandboxProvider implements SandboxProvider {
   }
 
   private static Map<String, String> environment(
-      ProcessSpec spec, String marker, long fencingToken) {
+      ProcessSpec spec,
+      String marker,
+      long fencingToken,
+      Path reportFile,
+      Optional<Path> checkpointFile) {
     Map<String, String> env = new LinkedHashMap<>();
     Map<String, String> parent = System.getenv();
     for (String name : spec.inheritEnv()) {
@@ -305,6 +401,9 @@ public final class ProcessSandboxProvider implements SandboxProvider {
     env.putAll(spec.env());
     env.put(SANDBOX_ENV, marker);
     env.put(FENCING_TOKEN_ENV, Long.toString(fencingToken));
+    env.put(REPORT_FILE_ENV, reportFile.toString());
+    env.remove(CHECKPOINT_FILE_ENV);
+    checkpointFile.ifPresent(file -> env.put(CHECKPOINT_FILE_ENV, file.toString()));
     return Map.copyOf(env);
   }
 
@@ -439,8 +538,10 @@ public final class ProcessSandboxProvider implements SandboxProvider {
     }
 
     /**
-     * Makes the two threads per running sandbox that copy stdout and stderr to their files. They
-     * block on reads; default: daemon platform threads named {@code workgate-process-output-N}.
+     * Makes the three threads per running sandbox: two copy stdout and stderr to their files and
+     * block on reads; one reads the report file every {@link #REPORT_POLL} and calls the attempt's
+     * {@link AttemptReports}. All three end soon after the process exits. Default: daemon platform
+     * threads named {@code workgate-process-output-N}.
      *
      * @param threads the factory
      * @return this builder

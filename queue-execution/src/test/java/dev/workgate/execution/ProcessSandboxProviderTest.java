@@ -153,7 +153,9 @@ class ProcessSandboxProviderTest {
 
     assertThat(bare)
         .containsOnlyKeys(
-            ProcessSandboxProvider.SANDBOX_ENV, ProcessSandboxProvider.FENCING_TOKEN_ENV)
+            ProcessSandboxProvider.SANDBOX_ENV,
+            ProcessSandboxProvider.FENCING_TOKEN_ENV,
+            ProcessSandboxProvider.REPORT_FILE_ENV)
         .containsEntry(ProcessSandboxProvider.FENCING_TOKEN_ENV, "2");
     assertThat(given)
         .containsEntry("HOME", System.getenv("HOME"))
@@ -725,7 +727,7 @@ class ProcessSandboxProviderTest {
         WorkOrder.start(
                 id, WorkOrderEvent.Submitted.of(WorkOrderSpec.builder("agent").build()), 1, T0)
             .apply(new WorkOrderEvent.Claimed("node-a", T0.plusSeconds(60)), 2, T0);
-    return new SandboxRequest(claimed, "node-a");
+    return new SandboxRequest(claimed, "node-a", new RecordingReports());
   }
 
   private CompletableFuture<WorkResult> runInBackground(Sandbox sandbox) {

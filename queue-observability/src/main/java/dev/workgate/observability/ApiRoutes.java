@@ -4,8 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.workgate.BatchStatus;
 import dev.workgate.WorkgateClient;
 import dev.workgate.WorkgateClient.Submission;
+import dev.workgate.core.BatchId;
+import dev.workgate.core.DependencyFailure;
 import dev.workgate.core.QueueFullException;
 import dev.workgate.core.ResourceRequest;
 import dev.workgate.core.WorkDoesNotFitException;
@@ -13,8 +16,11 @@ import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.internal.Text;
 import dev.workgate.core.store.EndedCount;
+import dev.workgate.core.store.QueueAction;
 import dev.workgate.core.store.StoreView.NodeStatus;
+import dev.workgate.core.store.StoreView.QueueCounts;
 import dev.workgate.core.store.WorkOrderQuery;
 import dev.workgate.core.store.WorkOrderQuery.CountBy;
 import dev.workgate.core.store.WorkOrderQuery.Page;
@@ -34,18 +40,20 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
+import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The work-order routes an operator and the console use beyond reading one work order: list and
- * search, counts, failures by error code, throughput, nodes, the overview, submit (one and a
- * batch), resubmit, and bulk resubmit and cancel over a filter. {@link Routes} checks the method,
- * the token and the Host before calling here; everything a client can get wrong in the parameters
- * or the body is a 4xx naming it, and a refused request changes nothing.
+ * search, counts, failures by error code, throughput, nodes, the overview, submit (one, several, or
+ * a batch), resubmit, bulk resubmit and cancel over a filter, a batch's status, and the queues with
+ * their pauses. {@link Routes} checks the method, the token and the Host before calling here;
+ * everything a client can get wrong in the parameters or the body is a 4xx naming it, and a refused
+ * request changes nothing.
  *
- * <p>Payloads and results are never in a list, a count or a bulk answer; {@link #workOrder} adds
- * them only when asked for by name, and only for a caller that gave the token.
+ * <p>Payloads, results and checkpoints are never in a list, a count or a bulk answer; {@link
+ * #workOrder} adds them only when asked for by name, and only for a caller that gave the token.
  *
  * <p>Thread-safe: between requests it keeps only the overview's last health report, in an atomic
  * reference (two requests at once may each make one; the later one is kept).
@@ -92,6 +100,21 @@ final class ApiRoutes {
   /** How many later resubmissions a work order's view lists. */
   private static final int RESUBMISSIONS_SHOWN = 20;
 
+  /** How many of the work orders that wait for one a work order's view names. */
+  static final int DEPENDENTS_SHOWN = 1000;
+
+  /**
+   * How many of its dependencies, and of its dependents, a work order's view gives the state of (in
+   * {@code relatedStates}): one store read each, on every poll of an open page.
+   */
+  static final int RELATED_STATES_SHOWN = 25;
+
+  /** The most pauses and resumes one read of a queue's log returns. */
+  static final int MAX_QUEUE_ACTIONS = 500;
+
+  /** The most queue actions a read returns when no limit is given. */
+  static final int DEFAULT_QUEUE_ACTIONS = 50;
+
   private static final Set<String> LIST_PARAMETERS = with("order", "limit", "cursor");
   private static final Set<String> SUBMIT_FIELDS =
       Set.of(
@@ -104,11 +127,15 @@ final class ApiRoutes {
           "maxAttempts",
           "timeoutSeconds",
           "notBefore",
-          "resources");
+          "resources",
+          "after",
+          "afterBatches",
+          "onDependencyFailure");
   private static final Set<WorkOrderState> RESUBMITTABLE =
       EnumSet.of(WorkOrderState.FAILED, WorkOrderState.CANCELLED);
   private static final Set<WorkOrderState> CANCELLABLE =
       EnumSet.of(
+          WorkOrderState.BLOCKED,
           WorkOrderState.PENDING,
           WorkOrderState.WAITING_RETRY,
           WorkOrderState.PREPARING,
@@ -266,8 +293,8 @@ final class ApiRoutes {
 
   /**
    * {@code GET /api/overview}: what the console's first page shows, in one request: counts by queue
-   * and state, the oldest pending work order and its wait, the last hour's throughput, the nodes
-   * and the health report.
+   * and state, the paused queues, the oldest pending work order and its wait, the last hour's
+   * throughput, the nodes and the health report.
    */
   Response overview(Map<String, List<String>> query) throws BadParameter {
     known(query, Set.of());
@@ -293,6 +320,12 @@ final class ApiRoutes {
               JsonViews.time(o, "availableAt", v.availableAt());
               JsonViews.seconds(o, "waitSeconds", Duration.between(v.availableAt(), now));
             });
+    ArrayNode paused = n.putArray("pausedQueues");
+    for (QueueAction pause : backend.client().pausedQueues()) {
+      ObjectNode o = paused.addObject();
+      o.put("queue", pause.queue());
+      pause(o, pause);
+    }
     n.set("throughput", throughput(now, 60));
     n.set("nodes", nodes(now));
     n.set("health", health(now));
@@ -349,9 +382,11 @@ final class ApiRoutes {
   }
 
   /**
-   * {@code GET /api/work-orders/{id}}: the view, the work orders resubmitted from it, and, when
-   * asked for with {@code include=payload,result} by a caller that gave the token, its payload and
-   * result.
+   * {@code GET /api/work-orders/{id}}: the view with every dependency, the work orders that wait
+   * for it ({@code dependents}), the work orders resubmitted from it, the states of the first
+   * {@value #RELATED_STATES_SHOWN} dependencies and dependents, whether it has a checkpoint, and,
+   * when asked for with {@code include=payload,result,checkpoint} by a caller that gave the token,
+   * its payload, result and checkpoint.
    */
   Response workOrder(String rawId, Map<String, List<String>> query, boolean withToken)
       throws BadParameter {
@@ -359,23 +394,27 @@ final class ApiRoutes {
     WorkOrderId id = id(rawId);
     boolean payload = false;
     boolean result = false;
+    boolean checkpoint = false;
     String include = once(query, "include");
     if (include != null) {
       for (String part : include.split(",", -1)) {
         switch (part.trim()) {
           case "payload" -> payload = true;
           case "result" -> result = true;
+          case "checkpoint" -> checkpoint = true;
           default ->
               throw new BadParameter(
                   "include",
-                  "include names 'payload' and/or 'result', got '" + Routes.shorten(part) + "'");
+                  "include names 'payload', 'result' and/or 'checkpoint', got '"
+                      + Routes.shorten(part)
+                      + "'");
         }
       }
       if (!withToken) {
         return Response.error(
             403,
-            "payloads and results are served only to a caller with the token; start the endpoint"
-                + " with a token to read them");
+            "payloads, results and checkpoints are served only to a caller with the token; start"
+                + " the endpoint with a token to read them");
       }
     }
     Optional<WorkOrderView> found = backend.store().find(id);
@@ -383,19 +422,107 @@ final class ApiRoutes {
       return Routes.notFound(id);
     }
     WorkOrderView v = found.get();
-    ObjectNode n = JsonViews.view(v);
+    ObjectNode n = JsonViews.view(v, Integer.MAX_VALUE);
+    List<WorkOrderId> dependents = backend.store().dependents(id);
+    ArrayNode dependentIds = n.putArray("dependents");
+    dependents.stream().limit(DEPENDENTS_SHOWN).forEach(d -> dependentIds.add(d.value()));
+    n.put("dependentCount", dependents.size());
+    ObjectNode states = n.putObject("relatedStates");
+    for (List<WorkOrderId> related : List.of(v.dependencies(), dependents)) {
+      for (WorkOrderId r : related.subList(0, Math.min(related.size(), RELATED_STATES_SHOWN))) {
+        backend.store().find(r).ifPresent(rv -> states.put(r.value(), rv.state().name()));
+      }
+    }
     ArrayNode as = n.putArray("resubmittedAs");
     backend
         .store()
         .query(WorkOrderQuery.builder().resubmittedFrom(id).limit(RESUBMISSIONS_SHOWN).build())
         .items()
         .forEach(r -> as.add(r.id().value()));
+    Optional<JsonNode> saved = v.checkpoint().filter(c -> !c.isNull());
+    n.put("hasCheckpoint", saved.isPresent());
     if (payload) {
       n.set("payload", v.spec().payload());
     }
     if (result) {
       n.set("result", v.result().orElse(JsonViews.MAPPER.nullNode()));
     }
+    if (checkpoint) {
+      n.set("checkpoint", saved.orElse(JsonViews.MAPPER.nullNode()));
+    }
+    return Response.json(200, n);
+  }
+
+  /**
+   * {@code GET /api/batches/{id}}: where a batch stands; 404 for a batch the store does not hold.
+   */
+  Response batchStatus(String rawId) throws BadParameter {
+    BatchId id;
+    try {
+      id = BatchId.of(rawId);
+    } catch (IllegalArgumentException e) {
+      throw new BadParameter("id", "'" + Routes.shorten(rawId) + "' is not a batch id");
+    }
+    BatchStatus status;
+    try {
+      status = backend.client().batch(id);
+    } catch (IllegalArgumentException e) {
+      return Response.error(404, "no batch " + id.value());
+    }
+    return Response.json(200, JsonViews.batch(status));
+  }
+
+  /**
+   * {@code GET /api/queues}: every queue the store holds work orders of or has paused, by name: its
+   * depth (waiting work: pending, retrying, blocked), its counts by state, and whether it is
+   * paused, since when, by whom and why.
+   */
+  Response queues(Map<String, List<String>> query) throws BadParameter {
+    known(query, Set.of());
+    QueueCounts counts = backend.store().counts();
+    Map<String, QueueAction> paused = new java.util.TreeMap<>();
+    for (QueueAction a : backend.client().pausedQueues()) {
+      paused.put(a.queue(), a);
+    }
+    SortedSet<String> names = new TreeSet<>(counts.queues());
+    names.addAll(paused.keySet());
+    ObjectNode n = JsonViews.MAPPER.createObjectNode();
+    ArrayNode out = n.putArray("queues");
+    for (String queue : names) {
+      ObjectNode o = out.addObject();
+      o.put("queue", queue);
+      o.put("depth", counts.depth(queue));
+      o.put("total", counts.total(queue));
+      ObjectNode byState = o.putObject("counts");
+      for (WorkOrderState s : WorkOrderState.values()) {
+        byState.put(s.name(), counts.count(queue, s));
+      }
+      QueueAction pause = paused.get(queue);
+      o.put("paused", pause != null);
+      if (pause != null) {
+        pause(o, pause);
+      }
+    }
+    return Response.json(200, n);
+  }
+
+  private static void pause(ObjectNode o, QueueAction pause) {
+    JsonViews.time(o, "pausedAt", pause.at());
+    o.put("pausedBy", pause.actor());
+    o.put("reason", pause.reason());
+  }
+
+  /**
+   * {@code GET /api/queues/{queue}/actions?limit=}: the queue's pauses and resumes, newest first.
+   */
+  Response queueActions(String queue, Map<String, List<String>> query) throws BadParameter {
+    known(query, Set.of("limit"));
+    queueName(queue);
+    int limit = wholeNumber(query, "limit", 1, MAX_QUEUE_ACTIONS, DEFAULT_QUEUE_ACTIONS);
+    ObjectNode n = JsonViews.MAPPER.createObjectNode();
+    n.put("queue", queue);
+    ArrayNode out = n.putArray("actions");
+    backend.client().queueActions(queue, limit).forEach(a -> out.add(JsonViews.queueAction(a)));
     return Response.json(200, n);
   }
 
@@ -411,6 +538,8 @@ final class ApiRoutes {
     Submission s;
     try {
       s = backend.client().submitTracked(spec);
+    } catch (IllegalArgumentException e) {
+      return dependencyRefused(e, List.of(spec), false).orElseGet(() -> refused(e, false));
     } catch (RuntimeException e) {
       return refused(e, false);
     }
@@ -420,13 +549,16 @@ final class ApiRoutes {
     return Response.json(s.created() ? 201 : 200, n);
   }
 
-  /** {@code POST /api/work-orders/batch}: all of them in one atomic append, or none. */
+  /**
+   * {@code POST /api/work-orders/batch}: all of them in one atomic append, or none; with {@code
+   * "asBatch": true} as one batch ({@link WorkgateClient#submitBatch}), answered with its id.
+   */
   Response batch(HttpRequest request) throws BadParameter {
     JsonNode body = body(request, WorkgateHttpServer.MAX_BODY_BYTES);
     if (body == null) {
       return tooLarge(WorkgateHttpServer.MAX_BODY_BYTES);
     }
-    onlyFields(body, Set.of("items"));
+    onlyFields(body, Set.of("items", "asBatch"));
     JsonNode items = body.get("items");
     if (items == null || !items.isArray() || items.isEmpty()) {
       throw new BadParameter("items", "items must be a non-empty array of work orders");
@@ -435,17 +567,37 @@ final class ApiRoutes {
       throw new BadParameter(
           "items", "a batch holds at most " + MAX_BATCH + " work orders, got " + items.size());
     }
+    JsonNode asBatch = body.get("asBatch");
+    if (asBatch != null && !asBatch.isNull() && !asBatch.isBoolean()) {
+      throw new BadParameter("asBatch", "asBatch must be true or false");
+    }
     List<WorkOrderSpec> specs = new ArrayList<>(items.size());
     for (int i = 0; i < items.size(); i++) {
       specs.add(spec(items.get(i), "items[" + i + "]."));
     }
+    ObjectNode n = JsonViews.MAPPER.createObjectNode();
+    if (asBatch != null && asBatch.asBoolean()) {
+      WorkgateClient.Batch done;
+      try {
+        done = backend.client().submitBatch(specs);
+      } catch (IllegalArgumentException e) {
+        return dependencyRefused(e, specs, true).orElseGet(() -> refused(e, false));
+      } catch (RuntimeException e) {
+        return refused(e, false);
+      }
+      n.put("batch", done.id().value());
+      ArrayNode ids = n.putArray("ids");
+      done.workOrders().forEach(id -> ids.add(id.value()));
+      return Response.json(201, n);
+    }
     List<Submission> done;
     try {
       done = backend.client().submitAllTracked(specs);
+    } catch (IllegalArgumentException e) {
+      return dependencyRefused(e, specs, true).orElseGet(() -> refused(e, false));
     } catch (RuntimeException e) {
       return refused(e, false);
     }
-    ObjectNode n = JsonViews.MAPPER.createObjectNode();
     ArrayNode ids = n.putArray("ids");
     ArrayNode created = n.putArray("created");
     for (Submission s : done) {
@@ -453,6 +605,55 @@ final class ApiRoutes {
       created.add(s.created());
     }
     return Response.json(201, n);
+  }
+
+  /**
+   * {@code POST /api/queues/{queue}/pause} and {@code /resume}: body {@code {"actor": "…",
+   * "reason": "…"}}, {@code actor} required; answers whether the queue is paused now and whether
+   * this call changed it (a second pause, or a resume of a queue that is not paused, changes
+   * nothing).
+   */
+  Response pauseOrResume(HttpRequest request, String queue, boolean pause) throws BadParameter {
+    JsonNode body = body(request, WorkgateHttpServer.MAX_SMALL_BODY_BYTES);
+    if (body == null) {
+      return tooLarge(WorkgateHttpServer.MAX_SMALL_BODY_BYTES);
+    }
+    onlyFields(body, Set.of("actor", "reason"));
+    queueName(queue);
+    JsonNode a = body.get("actor");
+    if (a == null || !a.isTextual() || a.asText().isBlank()) {
+      throw new BadParameter("actor", "actor must be given as a non-blank string: who does this");
+    }
+    if (a.asText().length() > Text.MAX_NAME_LENGTH) {
+      throw new BadParameter(
+          "actor", "actor must be at most " + Text.MAX_NAME_LENGTH + " characters");
+    }
+    String reason = Routes.reason(body.get("reason"), "");
+    boolean changed;
+    try {
+      changed =
+          pause
+              ? backend.client().pauseQueue(queue, a.asText(), reason)
+              : backend.client().resumeQueue(queue, a.asText(), reason);
+    } catch (IllegalArgumentException e) {
+      String m = e.getMessage() == null ? "" : e.getMessage();
+      String field = m.startsWith("actor") ? "actor" : m.startsWith("reason") ? "reason" : "queue";
+      throw new BadParameter(field, Routes.shorten(m, 300));
+    }
+    ObjectNode n = JsonViews.MAPPER.createObjectNode();
+    n.put("queue", queue);
+    n.put("paused", pause);
+    n.put("changed", changed);
+    return Response.json(200, n);
+  }
+
+  /** Checks a queue's name from a path, as the store's name rule does. */
+  private static void queueName(String queue) throws BadParameter {
+    try {
+      Text.requireName(queue, "queue");
+    } catch (IllegalArgumentException e) {
+      throw new BadParameter("queue", Routes.shorten(e.getMessage(), 300));
+    }
   }
 
   /**
@@ -546,7 +747,8 @@ final class ApiRoutes {
     } else if (!CANCELLABLE.containsAll(filter.states())) {
       throw new BadParameter(
           "state",
-          "bulk cancel takes PENDING, WAITING_RETRY, PREPARING and RUNNING work orders only");
+          "bulk cancel takes BLOCKED, PENDING, WAITING_RETRY, PREPARING and RUNNING work orders"
+              + " only");
     }
     String reason = Routes.reason(body.get("reason"), "cancelled over HTTP (bulk)");
     int limit = limit(body);
@@ -641,6 +843,49 @@ final class ApiRoutes {
       return Response.error(409, Routes.shorten(e.getMessage(), 300));
     }
     throw e;
+  }
+
+  /**
+   * A submit refused because a dependency it names does not exist: 422, naming the field (of the
+   * item, in a batch) that names it. Empty for any other refusal.
+   *
+   * @param specs the specs submitted, in the order of the body's items
+   * @param items whether the body was a batch's {@code items}
+   */
+  private static Optional<Response> dependencyRefused(
+      IllegalArgumentException e, List<WorkOrderSpec> specs, boolean items) {
+    String m = e.getMessage() == null ? "" : e.getMessage();
+    String field;
+    if (m.startsWith("after: ")) {
+      field = "after";
+    } else if (m.startsWith("afterBatch: ") || m.startsWith("a work order may wait for at most")) {
+      field = "afterBatches";
+    } else {
+      return Optional.empty();
+    }
+    int item = -1;
+    for (int i = 0; i < specs.size() && item < 0; i++) {
+      WorkOrderSpec spec = specs.get(i);
+      if (field.equals("after")) {
+        for (WorkOrderId d : spec.after()) {
+          if (m.startsWith("after: work order " + d.value() + " ")) {
+            item = i;
+          }
+        }
+      } else {
+        for (BatchId b : spec.afterBatches()) {
+          if (m.startsWith("afterBatch: batch " + b.value() + " ")) {
+            item = i;
+          }
+        }
+        if (item < 0 && m.startsWith("a work order may wait") && !spec.afterBatches().isEmpty()) {
+          item = i;
+        }
+      }
+    }
+    ObjectNode n = JsonViews.error(Routes.shorten(m, 300));
+    n.put("parameter", items ? "items[" + Math.max(item, 0) + "]." + field : field);
+    return Optional.of(Response.json(422, n));
   }
 
   private static Response tooLarge(int limit) {
@@ -739,7 +984,8 @@ final class ApiRoutes {
   /**
    * A spec from a submit's JSON: {@code type} (required), {@code queue}, {@code payload}, {@code
    * priority}, {@code idempotencyKey}, {@code labels}, {@code maxAttempts}, {@code timeoutSeconds},
-   * {@code notBefore}, {@code resources}.
+   * {@code notBefore}, {@code resources}, {@code after} (work-order ids), {@code afterBatches}
+   * (batch ids), {@code onDependencyFailure} ({@code CANCEL} or {@code RUN}).
    *
    * @param prefix the field's path in the body, for messages ({@code items[3].})
    */
@@ -813,6 +1059,53 @@ final class ApiRoutes {
         b.label(e.getKey(), e.getValue().asText());
       }
     }
+    JsonNode after = json.get("after");
+    if (after != null && !after.isNull()) {
+      List<String> ids = strings(after, prefix + "after", WorkOrderSpec.MAX_DEPENDENCIES, "ids");
+      WorkOrderId[] parsed = new WorkOrderId[ids.size()];
+      for (int i = 0; i < ids.size(); i++) {
+        int at = i;
+        parsed[i] =
+            Routes.parseId(ids.get(i))
+                .orElseThrow(
+                    () ->
+                        new BadParameter(
+                            prefix + "after",
+                            "after["
+                                + at
+                                + "]: '"
+                                + Routes.shorten(ids.get(at))
+                                + "' is not a work-order id"));
+      }
+      b.after(parsed);
+    }
+    JsonNode afterBatches = json.get("afterBatches");
+    if (afterBatches != null && !afterBatches.isNull()) {
+      List<String> ids =
+          strings(
+              afterBatches,
+              prefix + "afterBatches",
+              WorkOrderSpec.MAX_BATCH_DEPENDENCIES,
+              "batch ids");
+      for (int i = 0; i < ids.size(); i++) {
+        try {
+          b.afterBatch(BatchId.of(ids.get(i)));
+        } catch (IllegalArgumentException e) {
+          throw new BadParameter(
+              prefix + "afterBatches",
+              "afterBatches[" + i + "]: '" + Routes.shorten(ids.get(i)) + "' is not a batch id");
+        }
+      }
+    }
+    String policy = string(json, prefix, "onDependencyFailure");
+    if (policy != null) {
+      try {
+        b.onDependencyFailure(DependencyFailure.valueOf(policy));
+      } catch (IllegalArgumentException e) {
+        throw new BadParameter(
+            prefix + "onDependencyFailure", "onDependencyFailure must be 'CANCEL' or 'RUN'");
+      }
+    }
     JsonNode resources = json.get("resources");
     if (resources != null && !resources.isNull()) {
       Integer slots =
@@ -849,6 +1142,29 @@ final class ApiRoutes {
       }
     }
     return m.startsWith("label") || m.contains("labels") ? "labels" : "body";
+  }
+
+  /**
+   * An array of at most {@code max} strings; the field is named in full ({@code items[2].after}).
+   */
+  private static List<String> strings(JsonNode v, String field, int max, String what)
+      throws BadParameter {
+    String name = field.substring(field.lastIndexOf('.') + 1);
+    if (!v.isArray()) {
+      throw new BadParameter(field, name + " must be an array of " + what);
+    }
+    if (v.size() > max) {
+      throw new BadParameter(
+          field, name + " holds at most " + max + " " + what + ", got " + v.size());
+    }
+    List<String> out = new ArrayList<>(v.size());
+    for (JsonNode e : v) {
+      if (!e.isTextual()) {
+        throw new BadParameter(field, name + " must be an array of " + what);
+      }
+      out.add(e.asText());
+    }
+    return out;
   }
 
   private static String string(JsonNode json, String prefix, String field) throws BadParameter {

@@ -192,5 +192,11 @@ final class BoundedRead<T> implements AutoCloseable {
       UNANSWERED,
       CLOSED
     }
+
+    /** The same outcome with its answer, if any, turned into another value. */
+    <U> Outcome<U> map(java.util.function.Function<T, U> f) {
+      return new Outcome<>(
+          kind, value == null ? null : f.apply(value), failure, startedAt, startedHere, took);
+    }
   }
 }

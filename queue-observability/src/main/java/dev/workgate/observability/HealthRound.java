@@ -1,10 +1,12 @@
 package dev.workgate.observability;
 
 import dev.workgate.core.internal.Text;
+import dev.workgate.core.store.QueueAction;
 import dev.workgate.core.store.StoreView.QueueCounts;
 import dev.workgate.observability.SystemHealth.HealthIssue;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -25,10 +27,14 @@ final class HealthRound {
   private final Purpose purpose;
   private final Supplier<BoundedRead.Outcome<Boolean>> ping;
   private final Supplier<BoundedRead.Outcome<QueueCounts>> counts;
+  private final Supplier<BoundedRead.Outcome<List<QueueAction>>> pauses;
   private BoundedRead.Outcome<Boolean> pinged;
   private BoundedRead.Outcome<QueueCounts> counted;
+  private BoundedRead.Outcome<List<QueueAction>> paused;
 
   /**
+   * A round that does not read the pauses.
+   *
    * @param now the round's time
    * @param purpose what the round is for
    * @param ping awaits the store ping begun for the round
@@ -39,10 +45,27 @@ final class HealthRound {
       Purpose purpose,
       Supplier<BoundedRead.Outcome<Boolean>> ping,
       Supplier<BoundedRead.Outcome<QueueCounts>> counts) {
+    this(now, purpose, ping, counts, notRead("the queue pauses"));
+  }
+
+  /**
+   * @param now the round's time
+   * @param purpose what the round is for
+   * @param ping awaits the store ping begun for the round
+   * @param counts awaits the work-order counts begun for the round
+   * @param pauses awaits the pauses in force, read with the counts
+   */
+  HealthRound(
+      Instant now,
+      Purpose purpose,
+      Supplier<BoundedRead.Outcome<Boolean>> ping,
+      Supplier<BoundedRead.Outcome<QueueCounts>> counts,
+      Supplier<BoundedRead.Outcome<List<QueueAction>>> pauses) {
     this.now = now;
     this.purpose = purpose;
     this.ping = ping;
     this.counts = counts;
+    this.pauses = pauses;
   }
 
   /** A read that a round of this purpose does not begin: asking for it is a bug. */
@@ -74,6 +97,14 @@ final class HealthRound {
       counted = counts.get();
     }
     return counted;
+  }
+
+  /** What came of reading the pauses in force, waiting for them the first time. */
+  BoundedRead.Outcome<List<QueueAction>> paused() {
+    if (paused == null) {
+      paused = pauses.get();
+    }
+    return paused;
   }
 
   /**

@@ -3,18 +3,23 @@ package dev.workgate.observability;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.workgate.BatchStatus;
 import dev.workgate.NodeView;
 import dev.workgate.QueueStats;
 import dev.workgate.core.ErrorInfo;
+import dev.workgate.core.Progress;
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.WorkOrderEvent;
+import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.store.QueueAction;
 import dev.workgate.core.store.StoreView.QueueCounts;
 import dev.workgate.scheduler.SchedulerStats;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -26,6 +31,9 @@ import java.util.Optional;
 final class JsonViews {
   static final ObjectMapper MAPPER = new ObjectMapper();
 
+  /** How many dependencies a list item names. */
+  static final int LIST_DEPENDENCIES = 20;
+
   private JsonViews() {}
 
   static ObjectNode error(String message) {
@@ -34,7 +42,21 @@ final class JsonViews {
     return n;
   }
 
+  /**
+   * A work order's view, as a list shows it: at most {@value #LIST_DEPENDENCIES} of its
+   * dependencies (a fan-in may wait for thousands), with {@code dependencyCount} saying how many it
+   * has.
+   */
   static ObjectNode view(WorkOrderView v) {
+    return view(v, LIST_DEPENDENCIES);
+  }
+
+  /**
+   * A work order's view.
+   *
+   * @param maxDependencies how many of its dependencies to name, in order
+   */
+  static ObjectNode view(WorkOrderView v, int maxDependencies) {
     ObjectNode n = MAPPER.createObjectNode();
     n.put("id", v.id().value());
     n.put("queue", v.queue());
@@ -52,7 +74,16 @@ final class JsonViews {
     v.lastError().ifPresent(e -> n.set("lastError", error(e)));
     v.cancellationRequested().ifPresent(r -> n.put("cancellationRequested", r));
     v.resubmittedFrom().ifPresent(id -> n.put("resubmittedFrom", id.value()));
+    v.batch().ifPresent(b -> n.put("batch", b.value()));
     WorkOrderSpec spec = v.spec();
+    List<WorkOrderId> dependencies = v.dependencies();
+    ArrayNode deps = n.putArray("dependencies");
+    dependencies.stream().limit(maxDependencies).forEach(d -> deps.add(d.value()));
+    if (!dependencies.isEmpty()) {
+      n.put("dependencyCount", dependencies.size());
+      n.put("onDependencyFailure", spec.onDependencyFailure().name());
+    }
+    v.progress().ifPresent(p -> n.set("progress", progress(p)));
     spec.maxAttempts().ifPresent(a -> n.put("maxAttempts", a));
     spec.timeout().ifPresent(t -> seconds(n, "timeoutSeconds", t));
     spec.resources()
@@ -68,6 +99,48 @@ final class JsonViews {
     }
     // The output may be as sensitive as the input: say whether there is one, never what it is.
     n.put("hasResult", v.result().filter(r -> !r.isNull()).isPresent());
+    return n;
+  }
+
+  /** How far an attempt got: {@code fraction} (0..1), {@code message}, {@code reportedAt}. */
+  static ObjectNode progress(Progress p) {
+    ObjectNode n = MAPPER.createObjectNode();
+    n.put("fraction", p.fraction());
+    n.put("message", p.message());
+    time(n, "reportedAt", p.reportedAt());
+    return n;
+  }
+
+  /**
+   * A pause or resume of a queue: {@code queue}, {@code kind}, {@code at}, {@code actor}, {@code
+   * reason}.
+   */
+  static ObjectNode queueAction(QueueAction a) {
+    ObjectNode n = MAPPER.createObjectNode();
+    n.put("queue", a.queue());
+    n.put("kind", a.kind().name());
+    time(n, "at", a.at());
+    n.put("actor", a.actor());
+    n.put("reason", a.reason());
+    return n;
+  }
+
+  /**
+   * A batch's status: its work orders as it stands, those resubmitted, counts by state (every
+   * state), and whether it has ended and completed.
+   */
+  static ObjectNode batch(BatchStatus b) {
+    ObjectNode n = MAPPER.createObjectNode();
+    n.put("id", b.id().value());
+    n.put("workOrders", b.workOrders());
+    n.put("resubmitted", b.resubmitted());
+    n.put("submitted", b.submitted());
+    ObjectNode counts = n.putObject("counts");
+    for (WorkOrderState s : WorkOrderState.values()) {
+      counts.put(s.name(), b.counts().get(s));
+    }
+    n.put("ended", b.ended());
+    n.put("completed", b.completed());
     return n;
   }
 
@@ -95,6 +168,12 @@ final class JsonViews {
       if (s.resubmittedFrom() != null) {
         n.put("resubmittedFrom", s.resubmittedFrom().value());
       }
+      if (s.batch() != null) {
+        n.put("batch", s.batch().value());
+      }
+      if (!s.dependencies().isEmpty()) {
+        n.put("dependencyCount", s.dependencies().size());
+      }
     } else if (event instanceof WorkOrderEvent.Claimed c) {
       n.put("owner", c.owner());
       time(n, "leaseExpiresAt", c.leaseExpiresAt());
@@ -114,6 +193,15 @@ final class JsonViews {
       n.put("reason", c.reason());
     } else if (event instanceof WorkOrderEvent.Cancelled c) {
       n.put("reason", c.reason());
+    } else if (event instanceof WorkOrderEvent.DependencyFailed f) {
+      n.put("dependency", f.dependency().value());
+      n.put("dependencyState", f.dependencyState().name());
+    } else if (event instanceof WorkOrderEvent.Checkpointed c) {
+      // The checkpoint itself may be as sensitive as a payload: only which attempt recorded it.
+      n.put("checkpointAttempt", c.attempt());
+    } else if (event instanceof WorkOrderEvent.Released r) {
+      n.put("code", r.code());
+      n.put("reason", r.reason());
     }
     return n;
   }

@@ -147,8 +147,28 @@ final class Routes {
             return guarded(request, read, () -> api.nodes(query));
           case "overview":
             return guarded(request, read, () -> api.overview(query));
+          case "queues":
+            return guarded(request, read, () -> api.queues(query));
           case "openapi.json":
             return guarded(request, read, () -> noQuery(query, this::openApi));
+          default:
+            break;
+        }
+      }
+      if (path.size() == 3 && path.get(0).equals("api") && path.get(1).equals("batches")) {
+        return guarded(request, read, () -> noQuery(query, () -> api.batchStatus(path.get(2))));
+      }
+      if (path.size() == 4 && path.get(0).equals("api") && path.get(1).equals("queues")) {
+        String queue = path.get(2);
+        switch (path.get(3)) {
+          case "pause":
+            return change(
+                request, () -> noQuery(query, () -> api.pauseOrResume(request, queue, true)));
+          case "resume":
+            return change(
+                request, () -> noQuery(query, () -> api.pauseOrResume(request, queue, false)));
+          case "actions":
+            return guarded(request, read, () -> api.queueActions(queue, query));
           default:
             break;
         }
@@ -435,8 +455,12 @@ final class Routes {
               "type",
               "unknown event type '"
                   + shorten(name)
-                  + "'; known: Submitted, Claimed, Started, Completed, AttemptFailed,"
-                  + " RetryReleased, CancellationRequested, Cancelled");
+                  + "'; known: "
+                  + String.join(
+                      ", ",
+                      java.util.Arrays.stream(EventType.values())
+                          .map(EventType::typeName)
+                          .toList()));
         }
         types.add(type.get());
       }

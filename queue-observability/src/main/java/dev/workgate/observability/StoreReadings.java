@@ -2,6 +2,7 @@ package dev.workgate.observability;
 
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.store.QueueAction;
 import dev.workgate.core.store.StoreView;
 import dev.workgate.core.store.StoreView.QueueCounts;
 import dev.workgate.core.store.WorkOrderQuery;
@@ -23,11 +24,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What the store-backed gauges report, read from the store at most once per TTL however many gauges
- * and scrapes ask: the counts by queue and state (one {@code counts()} call) and the oldest pending
- * work per queue (one small {@code query} per queue with pending work). It needs the store and a
- * clock only, so a binding over a store without a node uses it as a node's does. A gauge read that
- * finds the values older than the TTL refreshes them on its own thread; the others wait for that
- * refresh, then read.
+ * and scrapes ask: the counts by queue and state (one {@code counts()} call), the queues paused
+ * (one {@code pausedQueues()} call) and the oldest pending work per queue (one small {@code query}
+ * per queue with pending work). It needs the store and a clock only, so a binding over a store
+ * without a node uses it as a node's does. A gauge read that finds the values older than the TTL
+ * refreshes them on its own thread; the others wait for that refresh, then read.
  *
  * <p>A failing read keeps the last values (ages go on growing from the last known instants), is
  * tried again after another TTL, and is logged at WARN at most once a minute (DEBUG otherwise).
@@ -66,10 +67,16 @@ final class StoreReadings {
       QueueCounts countsByTag,
       Map<String, Instant> oldestAvailableByTag,
       long pendingRetries,
+      Map<String, Long> pausedByTag,
       Instant readAt) {
 
     long count(String tag, WorkOrderState state) {
       return countsByTag.count(tag, state);
+    }
+
+    /** Paused queues under a tag: 0 or 1 for a queue of its own, any number for {@code other}. */
+    long paused(String tag) {
+      return pausedByTag.getOrDefault(tag, 0L);
     }
 
     double oldestPendingAgeSeconds(String tag, Instant now) {
@@ -101,7 +108,7 @@ final class StoreReadings {
     this.ttl = ttl;
     this.queues = queues;
     this.onNewQueueTags = onNewQueueTags;
-    this.values = new Values(QueueCounts.empty(), Map.of(), 0, clock.instant());
+    this.values = new Values(QueueCounts.empty(), Map.of(), 0, Map.of(), clock.instant());
   }
 
   /**
@@ -149,9 +156,11 @@ final class StoreReadings {
   /** Reads counts and oldest pending work; returns the queue tags seen for the first time. */
   private Set<String> readStore(Instant now) {
     QueueCounts counts;
+    List<QueueAction> paused;
     Map<String, Instant> oldest = new HashMap<>();
     try {
       counts = store.counts();
+      paused = store.pausedQueues();
       List<Map.Entry<String, Long>> overflow = new ArrayList<>();
       for (String queue : counts.queues()) {
         long pending = counts.count(queue, WorkOrderState.PENDING);
@@ -181,13 +190,26 @@ final class StoreReadings {
       counts.byState(queue).forEach((state, n) -> byTag.add(tag, state, n));
     }
     QueueCounts countsByTag = byTag.build();
+    Map<String, Long> pausedByTag = new HashMap<>();
+    for (QueueAction pause : paused) {
+      pausedByTag.merge(queues.tag(pause.queue()), 1L, Long::sum);
+    }
     values =
         new Values(
-            countsByTag, Map.copyOf(oldest), counts.count(WorkOrderState.WAITING_RETRY), now);
+            countsByTag,
+            Map.copyOf(oldest),
+            counts.count(WorkOrderState.WAITING_RETRY),
+            Map.copyOf(pausedByTag),
+            now);
     Set<String> fresh = new HashSet<>();
     for (String tag : countsByTag.queues()) {
       if (announced.add(tag)) {
         fresh.add(tag);
+      }
+    }
+    for (String tag : pausedByTag.keySet()) {
+      if (announced.add(tag)) {
+        fresh.add(tag); // a paused queue without work orders has its gauges too
       }
     }
     return fresh;

@@ -1,6 +1,7 @@
 package dev.workgate.observability;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.workgate.core.BatchId;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.store.WorkOrderQuery;
@@ -23,7 +24,8 @@ import java.util.Set;
  * <p>Parameters: {@code queue}; {@code state} and {@code type} (lists: repeated, comma-separated,
  * or a JSON array); {@code label} ({@code key:value}, repeatable, all must match; a JSON object in
  * a body); {@code errorCode}; {@code from} and {@code to} (ISO-8601 instants bounding the
- * submission time, {@code [from, to)}); {@code resubmittedFrom} (a work-order id).
+ * submission time, {@code [from, to)}); {@code resubmittedFrom} (a work-order id); {@code
+ * notResubmitted} ({@code true} or {@code false}); {@code batch} (a batch id).
  *
  * @param queue the queue, or null for all
  * @param states the states; empty for all
@@ -34,6 +36,7 @@ import java.util.Set;
  * @param to exclusive upper bound of the submission time, or null
  * @param resubmittedFrom the work order these were resubmitted from, or null
  * @param notResubmitted only work orders that no work order was resubmitted from
+ * @param batch the batch the work orders belong to, or null
  */
 record WorkOrderFilter(
     String queue,
@@ -44,7 +47,8 @@ record WorkOrderFilter(
     Instant from,
     Instant to,
     WorkOrderId resubmittedFrom,
-    boolean notResubmitted) {
+    boolean notResubmitted,
+    BatchId batch) {
 
   /** The names a filter reads. */
   static final Set<String> PARAMETERS =
@@ -57,7 +61,8 @@ record WorkOrderFilter(
           "from",
           "to",
           "resubmittedFrom",
-          "notResubmitted");
+          "notResubmitted",
+          "batch");
 
   /** Copies the collections. */
   WorkOrderFilter {
@@ -69,13 +74,22 @@ record WorkOrderFilter(
   /** The same filter with other states. */
   WorkOrderFilter withStates(Set<WorkOrderState> newStates) {
     return new WorkOrderFilter(
-        queue, newStates, types, labels, errorCode, from, to, resubmittedFrom, notResubmitted);
+        queue,
+        newStates,
+        types,
+        labels,
+        errorCode,
+        from,
+        to,
+        resubmittedFrom,
+        notResubmitted,
+        batch);
   }
 
   /** The same filter, narrowed to work orders that nothing was resubmitted from yet. */
   WorkOrderFilter notYetResubmitted() {
     return new WorkOrderFilter(
-        queue, states, types, labels, errorCode, from, to, resubmittedFrom, true);
+        queue, states, types, labels, errorCode, from, to, resubmittedFrom, true, batch);
   }
 
   /**
@@ -97,6 +111,7 @@ record WorkOrderFilter(
     if (notResubmitted) {
       q.notResubmitted();
     }
+    set("batch", () -> q.batch(batch), batch != null);
     return q;
   }
 
@@ -120,7 +135,7 @@ record WorkOrderFilter(
    */
   static WorkOrderFilter fromQuery(Map<String, List<String>> query) throws BadParameter {
     for (String single :
-        List.of("queue", "errorCode", "from", "to", "resubmittedFrom", "notResubmitted")) {
+        List.of("queue", "errorCode", "from", "to", "resubmittedFrom", "notResubmitted", "batch")) {
       List<String> values = query.get(single);
       if (values != null && values.size() > 1) {
         throw new BadParameter(single, "parameter '" + single + "' given twice");
@@ -159,7 +174,8 @@ record WorkOrderFilter(
         Routes.instant(query, "from"),
         Routes.instant(query, "to"),
         id(Routes.single(query, "resubmittedFrom")),
-        bool(Routes.single(query, "notResubmitted")));
+        bool(Routes.single(query, "notResubmitted")),
+        batch(Routes.single(query, "batch")));
   }
 
   /**
@@ -171,7 +187,7 @@ record WorkOrderFilter(
    */
   static WorkOrderFilter fromJson(JsonNode json) throws BadParameter {
     if (json == null || json.isNull()) {
-      return build(null, Set.of(), Set.of(), Map.of(), null, null, null, null, false);
+      return build(null, Set.of(), Set.of(), Map.of(), null, null, null, null, false, null);
     }
     if (!json.isObject()) {
       throw new BadParameter("filter", "filter must be a JSON object");
@@ -183,8 +199,8 @@ record WorkOrderFilter(
             field,
             "unknown filter field '"
                 + Routes.shorten(field)
-                + "'; known: queue, state, type, label, errorCode, from, to, resubmittedFrom,"
-                + " notResubmitted");
+                + "'; known: "
+                + String.join(", ", new java.util.TreeSet<>(PARAMETERS)));
       }
     }
     Set<WorkOrderState> states = EnumSet.noneOf(WorkOrderState.class);
@@ -218,7 +234,8 @@ record WorkOrderFilter(
         Routes.instant("from", text(json, "from")),
         Routes.instant("to", text(json, "to")),
         id(text(json, "resubmittedFrom")),
-        bool(json.get("notResubmitted")));
+        bool(json.get("notResubmitted")),
+        batch(text(json, "batch")));
   }
 
   private static WorkOrderFilter build(
@@ -230,14 +247,24 @@ record WorkOrderFilter(
       Instant from,
       Instant to,
       WorkOrderId resubmittedFrom,
-      boolean notResubmitted)
+      boolean notResubmitted,
+      BatchId batch)
       throws BadParameter {
     if (from != null && to != null && !from.isBefore(to)) {
       throw new BadParameter("to", "to must be after from");
     }
     WorkOrderFilter f =
         new WorkOrderFilter(
-            queue, states, types, labels, errorCode, from, to, resubmittedFrom, notResubmitted);
+            queue,
+            states,
+            types,
+            labels,
+            errorCode,
+            from,
+            to,
+            resubmittedFrom,
+            notResubmitted,
+            batch);
     f.query(); // the store's own checks, now, so that a bad value is a 400 before any work
     return f;
   }
@@ -270,8 +297,9 @@ record WorkOrderFilter(
           "state",
           "unknown state '"
               + Routes.shorten(name)
-              + "'; known: PENDING, PREPARING, RUNNING, COMPLETED, FAILED, WAITING_RETRY,"
-              + " CANCELLED");
+              + "'; known: "
+              + String.join(
+                  ", ", java.util.Arrays.stream(WorkOrderState.values()).map(Enum::name).toList()));
     }
   }
 
@@ -295,6 +323,17 @@ record WorkOrderFilter(
             () ->
                 new BadParameter(
                     "resubmittedFrom", "'" + Routes.shorten(value) + "' is not a work-order id"));
+  }
+
+  private static BatchId batch(String value) throws BadParameter {
+    if (value == null) {
+      return null;
+    }
+    try {
+      return BatchId.of(value);
+    } catch (IllegalArgumentException e) {
+      throw new BadParameter("batch", "'" + Routes.shorten(value) + "' is not a batch id");
+    }
   }
 
   private static String text(JsonNode json, String field) throws BadParameter {

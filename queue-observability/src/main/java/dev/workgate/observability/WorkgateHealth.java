@@ -3,6 +3,7 @@ package dev.workgate.observability;
 import dev.workgate.Workgate;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.internal.Text;
+import dev.workgate.core.store.QueueAction;
 import dev.workgate.core.store.StoreView;
 import dev.workgate.core.store.StoreView.QueueCounts;
 import dev.workgate.observability.SystemHealth.ComponentHealth;
@@ -50,8 +51,10 @@ import org.slf4j.LoggerFactory;
  *       read-only, unreachable) and what to do. It turns healthy again by itself on the next write
  *       that succeeds. The ping only reads, so a full disk or a read-only database shows only here.
  *   <li>{@value #RETRIES}: work orders waiting for a retry, in the whole store.
- *   <li>{@value #QUEUES}: work orders waiting per queue ({@code PENDING} and {@code
- *       WAITING_RETRY}), in the whole store.
+ *   <li>{@value #QUEUES}: work orders waiting per queue ({@code PENDING}, {@code WAITING_RETRY} and
+ *       {@code BLOCKED}), in the whole store; and paused queues in which work waits: one paused for
+ *       longer than {@link #PAUSED_BACKLOG_AFTER} whose backlog has not shrunk since the previous
+ *       check is a warning naming who paused it, when and why.
  * </ul>
  *
  * What each issue means and what to do about it is in {@code docs/observability.md}.
@@ -78,9 +81,10 @@ import org.slf4j.LoggerFactory;
  * stack trace goes to the log.
  *
  * <p>{@link #check()} reads the store twice, concurrently: the ping, and the work-order counts by
- * queue and state (one query, from which both {@value #RETRIES} and {@value #QUEUES} are judged;
- * {@code Workgate.stats()} and {@code RetryManager.stats()} would each count again). {@link
- * #readiness()} reads only the ping, and {@link #liveness()} nothing from the store.
+ * queue and state with the pauses in force (two small queries, one after the other on the counts'
+ * thread, from which both {@value #RETRIES} and {@value #QUEUES} are judged; {@code
+ * Workgate.stats()} and {@code RetryManager.stats()} would each count again). {@link #readiness()}
+ * reads only the ping, and {@link #liveness()} nothing from the store.
  *
  * <p>Times come from {@link Workgate#clock()} (or the clock given to {@link #ofStore}); the store
  * reads' timeouts are real time, as they bound how long a caller waits.
@@ -176,6 +180,17 @@ public final class WorkgateHealth implements AutoCloseable {
   public static final long DEFAULT_QUEUE_DEPTH_CRITICAL = 100_000;
 
   /**
+   * Ten minutes: how long a queue may stay paused with work waiting in it before {@value #QUEUES}
+   * warns. A pause for a deploy or a short repair of what the queue's work depends on lasts
+   * minutes, and work submitted meanwhile waiting for the resume is what the pause is for; work
+   * that still waits ten minutes after the pause, in a backlog that does not shrink, is work that a
+   * forgotten pause holds back. Judged by the node's clock from the pause's time in the store, so
+   * every node and every restart agrees on it. Not a setting: the warning names the pause, and
+   * resuming (or cancelling the waiting work) clears it.
+   */
+  public static final Duration PAUSED_BACKLOG_AFTER = Duration.ofMinutes(10);
+
+  /**
    * Three store writes failed in a row make the store critical: one failure may be a lock timeout
    * or a failover's blip that the next write gets through (a warning meanwhile); three in a row,
    * which with the scheduler's backoff span at least a few turns, fail for a lasting reason (a full
@@ -206,7 +221,10 @@ public final class WorkgateHealth implements AutoCloseable {
   private final RetriesCheck retries;
   private final QueuesCheck queues;
   private final BoundedRead<Boolean> ping;
-  private final BoundedRead<QueueCounts> counts;
+  private final BoundedRead<QueueReadings> counts;
+
+  /** What the counts read brings back: the counts by queue and state and the pauses in force. */
+  record QueueReadings(QueueCounts counts, List<QueueAction> paused) {}
 
   private WorkgateHealth(Builder b, Duration loopStallThreshold) {
     this.workgate = b.workgate;
@@ -230,7 +248,11 @@ public final class WorkgateHealth implements AutoCloseable {
     this.retries = new RetriesCheck(b.pendingRetriesWarning, countsTimeout);
     this.queues =
         new QueuesCheck(
-            b.queueDepthWarning, b.queueDepthCritical, b.queueDepthOverrides, countsTimeout);
+            b.queueDepthWarning,
+            b.queueDepthCritical,
+            b.queueDepthOverrides,
+            countsTimeout,
+            PAUSED_BACKLOG_AFTER);
     this.ping =
         new BoundedRead<>(
             "store ping",
@@ -239,7 +261,10 @@ public final class WorkgateHealth implements AutoCloseable {
             clock);
     this.counts =
         new BoundedRead<>(
-            "work-order counts", "workgate-health-counts-" + subject, store::counts, clock);
+            "work-order counts",
+            "workgate-health-counts-" + subject,
+            () -> new QueueReadings(store.counts(), store.pausedQueues()),
+            clock);
   }
 
   /**
@@ -358,11 +383,22 @@ public final class WorkgateHealth implements AutoCloseable {
     }
     Supplier<BoundedRead.Outcome<QueueCounts>> counted =
         HealthRound.notRead("the work-order counts");
+    Supplier<BoundedRead.Outcome<List<QueueAction>>> paused =
+        HealthRound.notRead("the queue pauses");
     if (counts) {
-      BoundedRead.Attempt<QueueCounts> counting = this.counts.begin();
-      counted = () -> this.counts.await(counting, countsTimeout);
+      BoundedRead.Attempt<QueueReadings> counting = this.counts.begin();
+      List<BoundedRead.Outcome<QueueReadings>> read = new ArrayList<>(1); // the round's thread only
+      Supplier<BoundedRead.Outcome<QueueReadings>> once =
+          () -> {
+            if (read.isEmpty()) {
+              read.add(this.counts.await(counting, countsTimeout));
+            }
+            return read.get(0);
+          };
+      counted = () -> once.get().map(QueueReadings::counts);
+      paused = () -> once.get().map(QueueReadings::paused);
     }
-    return new HealthRound(now, purpose, pinged, counted);
+    return new HealthRound(now, purpose, pinged, counted, paused);
   }
 
   /** Runs the checks in order, each on its own, and combines their components. */

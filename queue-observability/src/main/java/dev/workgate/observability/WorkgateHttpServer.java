@@ -61,9 +61,11 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code POST /api/work-orders/{id}/cancel} with an optional body {@code {"reason": "…"}};
  *   <li>the work-order API: {@code GET /api/work-orders} (filtered, paged), {@code
  *       /api/work-orders/counts}, {@code /api/failures}, {@code /api/throughput}, {@code
- *       /api/nodes}, {@code /api/overview}; {@code POST /api/work-orders} (submit), {@code
+ *       /api/nodes}, {@code /api/overview}, {@code /api/batches/{batch}}, {@code /api/queues},
+ *       {@code /api/queues/{queue}/actions}; {@code POST /api/work-orders} (submit), {@code
  *       /api/work-orders/batch}, {@code /api/work-orders/{id}/resubmit}, {@code
- *       /api/work-orders/bulk/resubmit} and {@code /api/work-orders/bulk/cancel};
+ *       /api/work-orders/bulk/resubmit}, {@code /api/work-orders/bulk/cancel}, {@code
+ *       /api/queues/{queue}/pause} and {@code /api/queues/{queue}/resume};
  *   <li>{@code GET /api/openapi.json}: the OpenAPI 3.0 document of every route;
  *   <li>{@code GET /} and {@code GET /console/<file>}: the operator console, a page and its modules
  *       from this jar.
@@ -76,9 +78,10 @@ import org.slf4j.LoggerFactory;
  * in constant time. Bad parameters get 400 with a JSON error naming the parameter, unknown work
  * orders 404, oversized requests 413 or 414, a store that does not answer 503, and anything
  * unexpected 500 with no detail (it is logged here, with an id the response carries). Every
- * response but the scrape is {@code application/json}. A work order's payload and result are served
- * only by {@code GET /api/work-orders/{id}?include= payload,result}, to a caller with the token:
- * every other answer lists facts, not inputs.
+ * response but the scrape is {@code application/json}. A work order's payload, result and
+ * checkpoint are served only by {@code GET
+ * /api/work-orders/{id}?include=payload,result,checkpoint}, to a caller with the token: every other
+ * answer lists facts, not inputs.
  *
  * <p><b>Malformed requests.</b> The endpoint reads HTTP itself, so a request it cannot serve gets
  * its JSON error too, never another server's page: bad framing 400 (two {@code Host}, {@code
@@ -156,8 +159,13 @@ public final class WorkgateHttpServer implements AutoCloseable {
   /** Connections accepted while every request thread is busy; past this they get 503 at once. */
   static final int MAX_WAITING_CONNECTIONS = 64;
 
-  /** After answering, what a client still sends is read and dropped, up to this, before closing. */
-  private static final int LINGER_BYTES = 64 * 1024;
+  /**
+   * After answering, what a client still sends is read and dropped, up to this, before closing: as
+   * much as the largest body a route reads, and a little more, so that a client still sending a
+   * body refused from its Content-Length (413) reads its answer instead of a reset connection.
+   * Bounded in time by {@link #LINGER_TIME} too.
+   */
+  private static final int LINGER_BYTES = MAX_BODY_BYTES + 64 * 1024;
 
   private static final Duration LINGER_TIME = Duration.ofSeconds(1);
 

@@ -23,6 +23,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.DoubleSummaryStatistics;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -63,13 +64,20 @@ import java.util.function.DoubleSupplier;
  * value, outside the cap. Work-order ids never become tags.
  *
  * <p><b>Store-backed gauges.</b> {@link WorkgateMeter#WORK_ORDERS}, {@link
- * WorkgateMeter#WORK_ORDERS_OLDEST_PENDING_AGE} and {@link WorkgateMeter#RETRIES_PENDING} are read
- * from one snapshot, refreshed at most once per {@link Builder#storeCacheTtl(Duration)} (default 1
- * s, by the Workgate's clock) however many meters and scrapes ask. A refresh makes one {@code
- * counts()} call and one small {@code query} per queue with PENDING work. A failing read keeps the
- * last values and logs at WARN at most once a minute; a gauge never throws. {@link
- * WorkgateMeter#STORE_READINGS_AGE} tells how old the values are. Queues that first appear in the
- * store later (submitted by other nodes) get their gauges at the first refresh that sees them.
+ * WorkgateMeter#WORK_ORDERS_OLDEST_PENDING_AGE}, {@link WorkgateMeter#QUEUE_PAUSED} and {@link
+ * WorkgateMeter#RETRIES_PENDING} are read from one snapshot, refreshed at most once per {@link
+ * Builder#storeCacheTtl(Duration)} (default 1 s, by the Workgate's clock) however many meters and
+ * scrapes ask. A refresh makes one {@code counts()} call, one {@code pausedQueues()} call and one
+ * small {@code query} per queue with PENDING work. A failing read keeps the last values and logs at
+ * WARN at most once a minute; a gauge never throws. {@link WorkgateMeter#STORE_READINGS_AGE} tells
+ * how old the values are. Queues that first appear in the store later (submitted by other nodes, or
+ * paused) get their gauges at the first refresh that sees them.
+ *
+ * <p><b>Progress.</b> {@link WorkgateMeter#EXECUTIONS_PROGRESS} and {@link
+ * WorkgateMeter#EXECUTIONS_PROGRESS_REPORTING} read the node's executions in memory ({@link
+ * NodeView.ActiveExecution#progress()}), per queue the node serves: the progress running work last
+ * reported, before a lease renewal writes it to the store. The mean is {@code NaN} while no running
+ * execution of the queue has reported, as Micrometer reports a value it does not have.
  *
  * <p><b>Over a store alone.</b> {@link #ofStore(StoreView, Clock)} binds, without a node, the
  * meters whose {@link WorkgateMeter#source() source} is {@link WorkgateMeter.Source#STORE}: the
@@ -211,7 +219,9 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
       if (workgate != null) {
         registerNodeMeters();
         for (String queue : workgate.node().queues()) {
-          registerQueueMeters(queues.tag(queue));
+          String tag = queues.tag(queue);
+          registerQueueMeters(tag);
+          registerProgressMeters(tag);
         }
         subscription = workgate.onTransition(this::record);
       }
@@ -340,6 +350,7 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
         WorkgateMeter.WORK_ORDERS_OLDEST_PENDING_AGE,
         () -> readings.values().oldestPendingAgeSeconds(queueTag, clock.instant()),
         queueTag);
+    gauge(WorkgateMeter.QUEUE_PAUSED, () -> readings.values().paused(queueTag), queueTag);
     if (workgate == null) {
       return; // over a store alone: no events are heard, so no counters
     }
@@ -347,6 +358,9 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
     counter(WorkgateMeter.WORK_ORDERS_COMPLETED, queueTag);
     counter(WorkgateMeter.WORK_ORDERS_CANCELLED, queueTag);
     counter(WorkgateMeter.RETRIES_RELEASED, queueTag);
+    counter(WorkgateMeter.CHECKPOINTS_RECORDED, queueTag);
+    counter(WorkgateMeter.DEPENDENCIES_DECIDED, queueTag, WorkgateMeter.Tags.MET);
+    counter(WorkgateMeter.DEPENDENCIES_DECIDED, queueTag, WorkgateMeter.Tags.FAILED);
     for (String code :
         List.of(ErrorCodes.NODE_SHUTDOWN, ErrorCodes.LEASE_EXPIRED, ErrorCodes.LEASE_NOT_RENEWED)) {
       counter(WorkgateMeter.ATTEMPTS_RELEASED, queueTag, errorCodes.tag(code));
@@ -412,7 +426,56 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
         break;
       case CANCELLATION_REQUESTED:
         break; // no state change, nothing to measure
+      case CHECKPOINTED:
+        increment(WorkgateMeter.CHECKPOINTS_RECORDED, queue);
+        break;
+      case DEPENDENCIES_MET:
+        increment(WorkgateMeter.DEPENDENCIES_DECIDED, queue, WorkgateMeter.Tags.MET);
+        break;
+      case DEPENDENCY_FAILED:
+        // The work order ends CANCELLED without having run: a cancellation, as the state gauges
+        // and the end-to-end timer count it, besides the decision.
+        increment(WorkgateMeter.DEPENDENCIES_DECIDED, queue, WorkgateMeter.Tags.FAILED);
+        increment(WorkgateMeter.WORK_ORDERS_CANCELLED, queue);
+        time(
+            WorkgateMeter.WORK_ORDERS_END_TO_END,
+            c.sinceSubmitted(),
+            queue,
+            WorkgateMeter.Tags.CANCELLED);
+        break;
     }
+  }
+
+  /**
+   * The progress gauges of a queue the node serves: its running executions that reported progress
+   * and their mean fraction. Read from the node's memory at each scrape.
+   */
+  private void registerProgressMeters(String queueTag) {
+    NodeView n = workgate.node();
+    gauge(
+        WorkgateMeter.EXECUTIONS_PROGRESS_REPORTING,
+        () -> progressOf(n, queueTag).getCount(),
+        queueTag);
+    gauge(
+        WorkgateMeter.EXECUTIONS_PROGRESS,
+        () -> {
+          DoubleSummaryStatistics reported = progressOf(n, queueTag);
+          return reported.getCount() == 0 ? Double.NaN : reported.getAverage();
+        },
+        queueTag);
+  }
+
+  /** The fractions last reported by the node's running executions of the queues under a tag. */
+  private DoubleSummaryStatistics progressOf(NodeView node, String queueTag) {
+    DoubleSummaryStatistics stats = new DoubleSummaryStatistics();
+    for (NodeView.ActiveExecution e : node.activeExecutions()) {
+      if (e.status() == NodeView.ExecutionStatus.RUNNING
+          && e.progress().isPresent()
+          && queueTag.equals(queues.isAdmitted(e.queue()) ? e.queue() : WorkgateMeter.Tags.OTHER)) {
+        stats.accept(e.progress().get().fraction());
+      }
+    }
+    return stats;
   }
 
   private void attemptFailed(StateChange c, String queue) {
@@ -832,6 +895,33 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
         "Store writes of this node that failed, by cause",
         Source.NODE),
 
+    /**
+     * Checkpoints ({@code Checkpointed} events) this node stored for its running attempts, by
+     * queue: {@code WorkContext.checkpoint} calls and checkpoint lines of process sandboxes' report
+     * files.
+     */
+    CHECKPOINTS_RECORDED(
+        "workgate.checkpoints.recorded",
+        Type.COUNTER,
+        null,
+        List.of(Tags.QUEUE),
+        "Checkpoints this node stored for running attempts",
+        Source.NODE),
+
+    /**
+     * Blocked work orders whose dependencies this node decided, by queue and outcome: {@code met}
+     * ({@code DependenciesMet}: the work order became PENDING) or {@code failed} ({@code
+     * DependencyFailed}: it was cancelled, {@code DEPENDENCY_FAILED}). Decisions appended with the
+     * submit (the dependencies had ended already) count on the node that submitted.
+     */
+    DEPENDENCIES_DECIDED(
+        "workgate.dependencies.decided",
+        Type.COUNTER,
+        null,
+        List.of(Tags.QUEUE, Tags.OUTCOME),
+        "Blocked work orders this node decided; outcome met (to PENDING) or failed (cancelled)",
+        Source.NODE),
+
     /** Store: work orders by queue and state, in the whole store. */
     WORK_ORDERS(
         "workgate.work.orders",
@@ -851,6 +941,19 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
         "seconds",
         List.of(Tags.QUEUE),
         "Longest claimable wait among the oldest-submitted PENDING work orders of a queue",
+        Source.STORE),
+
+    /**
+     * Store: whether a queue is paused (no node claims from it): 1 paused, 0 not. The {@code other}
+     * series counts the paused queues past the tag cap. Queues get the series when the node serves
+     * them or the store shows them (work orders or a pause).
+     */
+    QUEUE_PAUSED(
+        "workgate.queue.paused",
+        Type.GAUGE,
+        null,
+        List.of(Tags.QUEUE),
+        "Whether the queue is paused: 1 paused, 0 not; for other, the paused queues past the cap",
         Source.STORE),
 
     /** Store: work orders in WAITING_RETRY, over all queues. */
@@ -933,6 +1036,31 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
         "seconds",
         List.of(),
         "Time since the oldest execution still preparing was claimed",
+        Source.NODE),
+
+    /**
+     * This node's RUNNING executions of a queue that have reported progress ({@code
+     * WorkContext.progress}, a process sandbox's report file), by queue (the queues the node
+     * serves).
+     */
+    EXECUTIONS_PROGRESS_REPORTING(
+        "workgate.executions.progress.reporting",
+        Type.GAUGE,
+        null,
+        List.of(Tags.QUEUE),
+        "Running executions on this node that reported progress",
+        Source.NODE),
+
+    /**
+     * The mean of the fractions (0 to 1) last reported by this node's RUNNING executions of a queue
+     * that reported progress; NaN when none did (no value rather than a false 0).
+     */
+    EXECUTIONS_PROGRESS(
+        "workgate.executions.progress",
+        Type.GAUGE,
+        null,
+        List.of(Tags.QUEUE),
+        "Mean progress (0 to 1) reported by this node's running executions; NaN when none reported",
         Source.NODE),
 
     /**
@@ -1054,6 +1182,9 @@ public final class WorkgateMetrics implements MeterBinder, AutoCloseable {
 
       /** Outcome of a failed attempt after which the work order failed for good. */
       public static final String FINAL = "final";
+
+      /** Outcome of a dependency decision after which the work order became PENDING. */
+      public static final String MET = "met";
 
       private Tags() {}
     }

@@ -12,6 +12,8 @@ import dev.workgate.Workgate;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
+import dev.workgate.core.store.QueueAction;
+import dev.workgate.core.store.QueueAction.Kind;
 import dev.workgate.core.store.StoreView.QueueCounts;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
@@ -54,8 +56,8 @@ class ConsoleBrowserTest {
   private static final String SCRIPT = "console.test.mjs";
   private static final Duration WAIT = Duration.ofSeconds(20);
 
-  /** The whole browser run; it takes about 6 s on two cores. */
-  private static final Duration SCRIPT_TIMEOUT = Duration.ofSeconds(60);
+  /** The whole browser run; it takes about 10 s on two cores. */
+  private static final Duration SCRIPT_TIMEOUT = Duration.ofSeconds(90);
 
   private static final Duration NPM_TIMEOUT = Duration.ofSeconds(180);
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -68,6 +70,15 @@ class ConsoleBrowserTest {
   /** Holds the one RUNNING work order until the browser cancels it (or the test ends). */
   private final CountDownLatch release = new CountDownLatch(1);
 
+  /**
+   * Holds the "gate" work order the browser submits, after it has reported progress and a
+   * checkpoint, until the browser submits an "open" work order (or the test ends).
+   */
+  private final CountDownLatch gate = new CountDownLatch(1);
+
+  /** The queue the browser pauses and resumes. */
+  private static final String PAUSED_QUEUE = "nightly";
+
   private WorkOrderStore store;
   private Workgate workgate;
   private WorkgateHttpServer server;
@@ -75,6 +86,7 @@ class ConsoleBrowserTest {
   @AfterEach
   void stop() {
     release.countDown();
+    gate.countDown();
     if (server != null) {
       server.close();
     }
@@ -96,9 +108,11 @@ class ConsoleBrowserTest {
         Workgate.builder()
             .store(store)
             .sandboxRoot(dir.resolve("sandboxes"))
-            .queues("reports", "imports")
+            .queues("reports", "imports", PAUSED_QUEUE)
             .maxConcurrent(2)
             .pollInterval(Duration.ofMillis(50))
+            // Progress is written with the lease renewal: often, so the page shows it at once.
+            .renewInterval(Duration.ofMillis(200))
             .retryPolicy(
                 "imports",
                 RetryPolicy.builder()
@@ -124,6 +138,20 @@ class ConsoleBrowserTest {
                 "watch",
                 ctx -> {
                   release.await();
+                  return WorkResult.ok();
+                })
+            .handler(
+                "gate",
+                ctx -> {
+                  ctx.checkpoint(Map.of("step", 2));
+                  ctx.progress(0.4, "step 2 of 5");
+                  gate.await();
+                  return WorkResult.ok();
+                })
+            .handler(
+                "open",
+                ctx -> {
+                  gate.countDown();
                   return WorkResult.ok();
                 })
             .build();
@@ -192,6 +220,7 @@ class ConsoleBrowserTest {
     expected.put("running", running.value());
     expected.put("retrying", retrying.value());
     expected.put("payloadText", "orders-0.csv");
+    expected.put("pauseQueue", PAUSED_QUEUE);
 
     Path shots = screenshotDirectory();
     Files.createDirectories(shots);
@@ -223,17 +252,33 @@ class ConsoleBrowserTest {
     // What the browser did, seen from the store: every failure resubmitted once and completed,
     // the running one cancelled by the API call the script made, the retrying one cancelled by
     // the bulk action, one pending one cancelled from its page and resubmitted (still waiting for
-    // tomorrow), the other still pending.
+    // tomorrow), the other still pending; the chain (gate, its dependent, the opener), the batch
+    // of two, the two work orders of the paused queue and the one run beside them completed.
     QueueCounts counts = workgate.store().counts();
-    assertThat(counts.count(WorkOrderState.COMPLETED)).isEqualTo(4 + 5);
+    assertThat(counts.count(WorkOrderState.COMPLETED)).isEqualTo(4 + 5 + 3 + 2 + 2 + 1);
+    assertThat(counts.count(PAUSED_QUEUE, WorkOrderState.COMPLETED)).isEqualTo(2);
+    assertThat(counts.count(WorkOrderState.BLOCKED)).isZero();
     assertThat(counts.count(WorkOrderState.FAILED)).isEqualTo(5);
     assertThat(counts.count(WorkOrderState.CANCELLED)).isEqualTo(3);
     assertThat(counts.count(WorkOrderState.PENDING)).isEqualTo(2);
     assertThat(counts.count(WorkOrderState.WAITING_RETRY)).isZero();
     assertThat(workgate.find(running).orElseThrow().state()).isEqualTo(WorkOrderState.CANCELLED);
     assertThat(workgate.find(retrying).orElseThrow().state()).isEqualTo(WorkOrderState.CANCELLED);
+    // Paused and resumed from the Queues page, each by the console and with the reason typed.
+    List<QueueAction> actions = workgate.client().queueActions(PAUSED_QUEUE, 10);
+    assertThat(actions).extracting(QueueAction::kind).containsExactly(Kind.RESUME, Kind.PAUSE);
+    assertThat(actions).extracting(QueueAction::actor).containsOnly("console");
+    assertThat(actions)
+        .extracting(QueueAction::reason)
+        .containsExactly("maintenance over", "database maintenance");
+    assertThat(workgate.client().pausedQueues()).isEmpty();
     for (String name :
-        List.of("console-overview.png", "console-list.png", "console-work-order.png")) {
+        List.of(
+            "console-overview.png",
+            "console-list.png",
+            "console-work-order.png",
+            "console-progress.png",
+            "console-queues.png")) {
       assertThat(shots.resolve(name)).isNotEmptyFile();
     }
   }

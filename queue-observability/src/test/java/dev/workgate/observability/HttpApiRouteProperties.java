@@ -10,6 +10,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.workgate.WorkgateClient;
+import dev.workgate.core.BatchId;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
@@ -42,10 +44,11 @@ import net.jqwik.api.statistics.Statistics;
 
 /**
  * The routes of the work-order API (list, counts, failures, throughput, nodes, overview, the
- * OpenAPI document, a work order with its payload, submit, batch, resubmit, bulk resubmit and bulk
- * cancel) under valid requests with one part changed, and under random requests: never a 5xx, never
- * a stack trace or class name in an answer, and a refused request never changes the store. Over a
- * store alone, so that nothing but these requests writes to it.
+ * OpenAPI document, a work order with its payload, submit with dependencies, batch, resubmit, bulk
+ * resubmit and bulk cancel, a batch's status, the queues, pause, resume and their log) under valid
+ * requests with one part changed, and under random requests: never a 5xx, never a stack trace or
+ * class name in an answer, and a refused request never changes the store (neither its event log nor
+ * its log of queue pauses). Over a store alone, so that nothing but these requests writes to it.
  */
 class HttpApiRouteProperties {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -55,6 +58,7 @@ class HttpApiRouteProperties {
   private static WorkgateHttpServer server;
   private static WorkOrderId failed;
   private static WorkOrderId pending;
+  private static BatchId batch;
 
   @BeforeContainer
   static void start() {
@@ -71,6 +75,12 @@ class HttpApiRouteProperties {
                   .notBefore(lease)
                   .build());
       write("q", claimed("node-x", lease), started(), completed());
+    }
+    try (WorkgateClient client = WorkgateClient.over(store)) {
+      batch =
+          client
+              .submitBatch(List.of(WorkOrderSpec.builder("t").queue("q").notBefore(lease).build()))
+              .id();
     }
     server = WorkgateHttpServer.builder(store).port(0).token(TOKEN).build();
   }
@@ -126,7 +136,25 @@ class HttpApiRouteProperties {
   static List<Request> valid() {
     String f = failed.value();
     String p = pending.value();
+    String b = batch.value();
     return List.of(
+        get("/api/queues"),
+        get("/api/queues/q/actions", "limit", "5"),
+        get("/api/batches/" + b),
+        get("/api/work-orders", "batch", b, "state", "BLOCKED,PENDING"),
+        get("/api/work-orders/" + p, "include", "checkpoint"),
+        post(
+            "/api/work-orders",
+            "{\"type\":\"t\",\"queue\":\"q\",\"after\":[\""
+                + p
+                + "\"],\"afterBatches\":[\""
+                + b
+                + "\"],\"onDependencyFailure\":\"RUN\"}"),
+        post(
+            "/api/work-orders/batch",
+            "{\"asBatch\":true,\"items\":[{\"type\":\"t\",\"after\":[\"" + f + "\"]}]}"),
+        post("/api/queues/q/pause", "{\"actor\":\"ops\",\"reason\":\"r\"}"),
+        post("/api/queues/q/resume", "{\"actor\":\"ops\",\"reason\":\"r\"}"),
         get("/api/work-orders", "state", "FAILED", "queue", "q", "limit", "5", "order", "oldest"),
         get("/api/work-orders", "label", "team:ml", "type", "t", "from", "2020-01-01T00:00:00Z"),
         get("/api/work-orders/counts", "queue", "q", "errorCode", "FATAL"),
@@ -181,8 +209,15 @@ class HttpApiRouteProperties {
     check(request);
   }
 
+  /** The store's event log head and its number of queue pauses and resumes. */
+  private static String changes() {
+    return HttpEndpointHostileInputProperties.head(store)
+        + "/"
+        + store.queueActions(null, 10_000).size();
+  }
+
   private static void check(Request request) throws Exception {
-    long before = HttpEndpointHostileInputProperties.head(store);
+    String before = changes();
     Answer answer = send(request);
     Statistics.label("status").collect(answer.status);
     assertThat(answer.status).as("%s answered %s", request, answer.body).isBetween(200, 499);
@@ -200,7 +235,7 @@ class HttpApiRouteProperties {
         assertThat(json.get("error").asText()).isNotBlank();
       }
     }
-    long after = HttpEndpointHostileInputProperties.head(store);
+    String after = changes();
     if (answer.status >= 300 || !request.change() || request.token() == null) {
       assertThat(after)
           .as("%s answered %s and changed the store", request, answer.status)
@@ -280,7 +315,13 @@ class HttpApiRouteProperties {
             "/api/work-orders/{failed}/resubmit",
             "/api/work-orders/{pending}",
             "/api/work-orders/{pending}/resubmit",
-            "/api/work-orders/{random}/resubmit");
+            "/api/work-orders/{random}/resubmit",
+            "/api/queues",
+            "/api/queues/q/pause",
+            "/api/queues/q/resume",
+            "/api/queues/q/actions",
+            "/api/batches/{batch}",
+            "/api/batches/{random}");
     Arbitrary<Map<String, String>> query =
         Combinators.combine(names(), values())
             .as(Map::entry)
@@ -300,6 +341,7 @@ class HttpApiRouteProperties {
                     m,
                     p.replace("{failed}", failed.value())
                         .replace("{pending}", pending.value())
+                        .replace("{batch}", batch.value())
                         .replace("{random}", WorkOrderId.random().value()),
                     q,
                     t,
@@ -328,6 +370,12 @@ class HttpApiRouteProperties {
             "payload",
             "labels",
             "priority",
+            "after",
+            "afterBatches",
+            "onDependencyFailure",
+            "asBatch",
+            "actor",
+            "batch",
             "x",
             ""),
         Arbitraries.strings().withCharRange('a', 'z').ofMaxLength(8));
@@ -347,7 +395,9 @@ class HttpApiRouteProperties {
             "99999999999999999999",
             "1.5",
             "FAILED",
+            "BLOCKED",
             "PENDING,RUNNING",
+            "CANCEL",
             "DONE",
             ",",
             "newest",
@@ -395,6 +445,9 @@ class HttpApiRouteProperties {
                 "{\"a\":1,\"a\":2}",
                 "{\"items\":[{}]}",
                 "{\"filter\":{\"state\":[]}}",
+                "{\"actor\":\"ops\"}",
+                "{\"actor\":\"\"}",
+                "{\"type\":\"t\",\"after\":[\"no-such-work-order\"]}",
                 "{\"filter\":{\"label\":[]}}")
             .map(s -> s.getBytes(StandardCharsets.UTF_8)),
         Arbitraries.strings().ofMaxLength(100).map(s -> s.getBytes(StandardCharsets.UTF_8)),
@@ -419,6 +472,8 @@ class HttpApiRouteProperties {
             "{}",
             "{\"a\":\"b\"}",
             "\"FAILED\"",
+            "\"RUN\"",
+            "[\"no-such-id\"]",
             "\"2026-01-01T00:00:00Z\"",
             "99999999999999999999",
             "\"\\u0000\"",
@@ -501,7 +556,12 @@ class HttpApiRouteProperties {
 
   private static String replaceId(String path, String id) {
     String encoded = URLEncoder.encode(id, StandardCharsets.UTF_8).replace("+", "%20");
-    return path.replace(failed.value(), encoded).replace(pending.value(), encoded);
+    if (path.startsWith("/api/queues/q/")) {
+      return "/api/queues/" + encoded + path.substring("/api/queues/q".length());
+    }
+    return path.replace(failed.value(), encoded)
+        .replace(pending.value(), encoded)
+        .replace(batch.value(), encoded);
   }
 
   // ---- the wire ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.workgate.WorkgateClient;
+import dev.workgate.core.BatchId;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.store.Stores;
@@ -36,6 +37,7 @@ class OpenApiDocumentTest {
   private WorkOrderStore store;
   private WorkgateHttpServer server;
   private WorkOrderId id;
+  private BatchId batch;
 
   @BeforeEach
   void start() {
@@ -43,6 +45,7 @@ class OpenApiDocumentTest {
     WorkgateClient client = WorkgateClient.over(store);
     id = client.submit(WorkOrderSpec.builder("t").build());
     client.cancel(id, "so that it can be resubmitted");
+    batch = client.submitBatch(List.of(WorkOrderSpec.builder("t").build())).id();
     server = WorkgateHttpServer.builder(store).port(0).token(TOKEN).build();
   }
 
@@ -68,7 +71,11 @@ class OpenApiDocumentTest {
   }
 
   private String concrete(String template) {
-    return template.replace("{id}", id.value()).replace("{file}", "app.js");
+    return template
+        .replace("{id}", id.value())
+        .replace("{file}", "app.js")
+        .replace("{batch}", batch.value())
+        .replace("{queue}", "q");
   }
 
   @Test
@@ -141,7 +148,15 @@ class OpenApiDocumentTest {
         }
       }
     }
-    assertThat(checked).contains("post /api/work-orders/bulk/resubmit", "get /api/overview");
+    assertThat(checked)
+        .contains(
+            "post /api/work-orders/bulk/resubmit",
+            "get /api/overview",
+            "get /api/queues",
+            "post /api/queues/{queue}/pause",
+            "post /api/queues/{queue}/resume",
+            "get /api/queues/{queue}/actions",
+            "get /api/batches/{batch}");
   }
 
   @Test
@@ -153,7 +168,10 @@ class OpenApiDocumentTest {
     for (String path :
         List.of(
             "/api",
-            "/api/queues",
+            "/api/queues/{queue}",
+            "/api/queues/{queue}/delete",
+            "/api/batches",
+            "/api/batches/{batch}/cancel",
             "/api/work-orders/{id}/delete",
             "/api/work-orders/{id}/events",
             "/api/work-orders/bulk",

@@ -145,6 +145,22 @@ class TagBoundsTest {
   }
 
   @Test
+  void paused_queues_past_the_cap_are_counted_under_other() {
+    bind(WorkgateMetrics.builder(node()).maxQueueTags(3));
+    for (int i = 0; i < 6; i++) {
+      workgate.pauseQueue("paused-" + i, "ops", "maintenance");
+    }
+    clock.advance(Duration.ofSeconds(5));
+    scrape(); // the refresh that sees the pauses registers their gauges during this scrape
+    PrometheusText t = scrape();
+    Set<String> queues = t.labelValues("workgate_queue_paused", "queue");
+    assertThat(queues).containsExactlyInAnyOrder("default", "paused-0", "paused-1", "other");
+    assertThat(t.value("workgate_queue_paused", "queue", "default")).isZero();
+    assertThat(t.value("workgate_queue_paused", "queue", "paused-0")).isEqualTo(1);
+    assertThat(t.value("workgate_queue_paused", "queue", "other")).isEqualTo(4);
+  }
+
+  @Test
   void a_value_once_admitted_keeps_its_tag() {
     BoundedTagValues values = new BoundedTagValues(2);
     assertThat(values.tag("a")).isEqualTo("a");

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -33,8 +34,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The work-order routes over a real node on SQLite: list and search, counts, failures, throughput,
- * nodes, the overview, submit (one and a batch), resubmit, and the bulk actions; each with the
- * refusals a client can cause, and each refusal checked to have changed nothing.
+ * nodes, the overview, submit (one, several and a batch, with dependencies), resubmit, the bulk
+ * actions, a batch's status, and the queues with their pauses; each with the refusals a client can
+ * cause, and each refusal checked to have changed nothing.
  */
 @Timeout(120)
 class WorkOrderApiTest {
@@ -46,6 +48,9 @@ class WorkOrderApiTest {
 
   /** Ids the "flaky" handler fails; a resubmission of one of them succeeds. */
   private final Set<String> failOnce = ConcurrentHashMap.newKeySet();
+
+  /** Holds each "gate" work order, once it has reported progress and a checkpoint, until opened. */
+  private final CountDownLatch gate = new CountDownLatch(1);
 
   private WorkOrderStore store;
   private Workgate node;
@@ -60,9 +65,10 @@ class WorkOrderApiTest {
             .sandboxRoot(dir.resolve("sandboxes"))
             .maxConcurrent(2)
             .pollInterval(Duration.ofMillis(20))
+            .renewInterval(Duration.ofMillis(100))
             .retryPolicy(dev.workgate.retry.RetryPolicy.none())
             .nodeId("node-a")
-            .queues("default", "a", "b", "q", "other")
+            .queues("default", "a", "b", "q", "other", "chain", "p")
             .handler("ok", ctx -> WorkResult.ok("done"))
             .handler(
                 "fail",
@@ -73,6 +79,14 @@ class WorkOrderApiTest {
                     failOnce.remove(ctx.payload(JsonNode.class).asText())
                         ? WorkResult.fatalFailure("FLAKY", "first time")
                         : WorkResult.ok())
+            .handler(
+                "gate",
+                ctx -> {
+                  ctx.checkpoint(Map.of("step", 3));
+                  ctx.progress(0.5, "halfway");
+                  gate.await();
+                  return WorkResult.ok();
+                })
             .build();
     node.start();
     server = WorkgateHttpServer.builder(node).port(0).token(TOKEN).build();
@@ -80,6 +94,7 @@ class WorkOrderApiTest {
 
   @AfterEach
   void stop() {
+    gate.countDown();
     server.close();
     node.close();
     store.close();
@@ -418,7 +433,9 @@ class WorkOrderApiTest {
             "/api/work-orders/batch",
             "/api/work-orders/bulk/resubmit",
             "/api/work-orders/bulk/cancel",
-            "/api/work-orders/x/resubmit")) {
+            "/api/work-orders/x/resubmit",
+            "/api/queues/q/pause",
+            "/api/queues/q/resume")) {
       HttpResponse<String> r = post(path, "{\"type\":\"ok\"}", null);
       assertThat(r.statusCode()).as(path).isEqualTo(403);
     }
@@ -576,6 +593,352 @@ class WorkOrderApiTest {
     assertThat(store.counts().count("w", WorkOrderState.CANCELLED)).isEqualTo(5);
     assertThat(node.find(other).orElseThrow().state()).isEqualTo(WorkOrderState.PENDING);
     assertThat(node.history(waiting.get(0)).toString()).contains("wrong batch");
+  }
+
+  // ---- dependencies, progress, checkpoints ---------------------------------------------------
+
+  @Test
+  void a_chain_shows_blocked_work_its_dependencies_dependents_progress_and_checkpoint()
+      throws Exception {
+    WorkOrderId a = node.submit(WorkOrderSpec.builder("gate").queue("chain").build());
+    JsonNode submitted =
+        json(
+            post(
+                "/api/work-orders",
+                "{\"type\":\"ok\",\"queue\":\"chain\",\"after\":[\"" + a.value() + "\"]}"),
+            201);
+    String b = submitted.get("id").asText();
+
+    JsonNode blocked = json(get("/api/work-orders/" + b), 200);
+    assertThat(blocked.get("state").asText()).isEqualTo("BLOCKED");
+    assertThat(ids2(blocked.get("dependencies"))).containsExactly(a.value());
+    assertThat(blocked.get("dependencyCount").asInt()).isEqualTo(1);
+    assertThat(blocked.get("onDependencyFailure").asText()).isEqualTo("CANCEL");
+    assertThat(blocked.get("dependents")).isEmpty();
+    assertThat(blocked.get("hasCheckpoint").asBoolean()).isFalse();
+    assertThat(blocked.has("batch")).isFalse();
+    assertThat(blocked.has("progress")).isFalse();
+    JsonNode listed = json(get("/api/work-orders?state=BLOCKED"), 200).get("items");
+    assertThat(ids(listed)).containsExactly(b);
+    assertThat(ids2(listed.get(0).get("dependencies"))).containsExactly(a.value());
+    JsonNode counts = json(get("/api/work-orders/counts?queue=chain"), 200).get("counts");
+    assertThat(counts.get("BLOCKED").asLong()).isEqualTo(1);
+
+    // The gate reports half its work and a checkpoint, then waits: seen in its view.
+    JsonNode running =
+        org.awaitility.Awaitility.await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> json(get("/api/work-orders/" + a.value()), 200), v -> v.has("progress"));
+    assertThat(running.get("state").asText()).isEqualTo("RUNNING");
+    assertThat(running.get("progress").get("fraction").asDouble()).isEqualTo(0.5);
+    assertThat(running.get("progress").get("message").asText()).isEqualTo("halfway");
+    assertThat(Instant.parse(running.get("progress").get("reportedAt").asText())).isNotNull();
+    assertThat(ids2(running.get("dependents"))).containsExactly(b);
+    assertThat(running.get("dependentCount").asInt()).isEqualTo(1);
+    assertThat(running.get("relatedStates").get(b).asText()).isEqualTo("BLOCKED");
+    assertThat(running.get("hasCheckpoint").asBoolean()).isTrue();
+    assertThat(running.has("checkpoint")).isFalse();
+    assertThat(running.get("dependencies")).isEmpty();
+    assertThat(running.has("dependencyCount")).isFalse();
+    String path = "/api/work-orders/" + a.value();
+    assertThat(json(get(path + "?include=checkpoint"), 200).get("checkpoint").get("step").asInt())
+        .isEqualTo(3);
+    assertThat(get(path + "?include=checkpoint", null).statusCode()).isEqualTo(401);
+    badParameter(get(path + "?include=checkpoints"), "include");
+    // The checkpoint's content is not in the audit either: only which attempt recorded it.
+    JsonNode audit = json(get("/api/audit?workOrder=" + a.value() + "&type=Checkpointed"), 200);
+    assertThat(audit.get("events")).hasSize(1);
+    assertThat(audit.get("events").get(0).get("checkpointAttempt").asInt()).isEqualTo(1);
+    assertThat(audit.toString()).doesNotContain("step");
+
+    gate.countDown();
+    WorkOrderView done = node.await(WorkOrderId.of(b), Duration.ofSeconds(30));
+    assertThat(done.state()).isEqualTo(WorkOrderState.COMPLETED);
+    JsonNode after = json(get("/api/work-orders/" + b), 200);
+    assertThat(after.get("relatedStates").get(a.value()).asText()).isEqualTo("COMPLETED");
+    JsonNode timeline = json(get("/api/work-orders/" + b + "/timeline"), 200);
+    assertThat(timeline.get("steps").get(1).get("type").asText()).isEqualTo("DependenciesMet");
+    assertThat(timeline.get("steps").get(1).get("from").asText()).isEqualTo("BLOCKED");
+  }
+
+  @Test
+  void a_failed_dependency_cancels_or_runs_its_dependents_as_their_policy_says() throws Exception {
+    WorkOrderView failed = run(WorkOrderSpec.builder("fail").payload("E_X").build());
+    String dep = "\"after\":[\"" + failed.id().value() + "\"]";
+    String cancels =
+        json(post("/api/work-orders", "{\"type\":\"ok\"," + dep + "}"), 201).get("id").asText();
+    String runs =
+        json(
+                post(
+                    "/api/work-orders",
+                    "{\"type\":\"ok\"," + dep + ",\"onDependencyFailure\":\"RUN\"}"),
+                201)
+            .get("id")
+            .asText();
+
+    assertThat(node.await(WorkOrderId.of(runs), Duration.ofSeconds(30)).state())
+        .isEqualTo(WorkOrderState.COMPLETED);
+    WorkOrderView cancelled = node.await(WorkOrderId.of(cancels), Duration.ofSeconds(30));
+    assertThat(cancelled.state()).isEqualTo(WorkOrderState.CANCELLED);
+    JsonNode view = json(get("/api/work-orders/" + cancels), 200);
+    assertThat(view.get("lastError").get("code").asText()).isEqualTo("DEPENDENCY_FAILED");
+    JsonNode failedEvent =
+        json(get("/api/audit?workOrder=" + cancels + "&type=DependencyFailed"), 200)
+            .get("events")
+            .get(0);
+    assertThat(failedEvent.get("dependency").asText()).isEqualTo(failed.id().value());
+    assertThat(failedEvent.get("dependencyState").asText()).isEqualTo("FAILED");
+    JsonNode ran = json(get("/api/work-orders/" + runs), 200);
+    assertThat(ran.get("onDependencyFailure").asText()).isEqualTo("RUN");
+    assertThat(json(get("/api/work-orders/" + failed.id().value()), 200).get("dependents"))
+        .hasSize(2);
+  }
+
+  @Test
+  void submits_refuse_bad_and_unknown_dependencies_without_writing() throws Exception {
+    WorkOrderView done = run(WorkOrderSpec.builder("ok").build());
+    String known = done.id().value();
+    WorkOrderId unknown = WorkOrderId.random();
+    long before = total();
+
+    badParameter(
+        post("/api/work-orders", "{\"type\":\"ok\",\"after\":\"" + known + "\"}"), "after");
+    badParameter(post("/api/work-orders", "{\"type\":\"ok\",\"after\":[1]}"), "after");
+    badParameter(post("/api/work-orders", "{\"type\":\"ok\",\"after\":[\" \"]}"), "after");
+    StringBuilder many = new StringBuilder("[");
+    for (int i = 0; i <= WorkOrderSpec.MAX_DEPENDENCIES; i++) {
+      many.append(i == 0 ? "" : ",").append('"').append(known).append('"');
+    }
+    badParameter(
+        post("/api/work-orders", "{\"type\":\"ok\",\"after\":" + many.append(']') + "}"), "after");
+    StringBuilder batches = new StringBuilder("[");
+    for (int i = 0; i <= WorkOrderSpec.MAX_BATCH_DEPENDENCIES; i++) {
+      batches.append(i == 0 ? "" : ",").append("\"b").append(i).append('"');
+    }
+    badParameter(
+        post("/api/work-orders", "{\"type\":\"ok\",\"afterBatches\":" + batches.append(']') + "}"),
+        "afterBatches");
+    badParameter(
+        post("/api/work-orders", "{\"type\":\"ok\",\"afterBatches\":[\"\"]}"), "afterBatches");
+    badParameter(
+        post("/api/work-orders", "{\"type\":\"ok\",\"onDependencyFailure\":\"SOMETIMES\"}"),
+        "onDependencyFailure");
+    badParameter(
+        post("/api/work-orders", "{\"type\":\"ok\",\"onDependencyFailure\":1}"),
+        "onDependencyFailure");
+    badParameter(
+        post(
+            "/api/work-orders/batch",
+            "{\"items\":[{\"type\":\"ok\"},{\"type\":\"ok\",\"after\":{}}]}"),
+        "items[1].after");
+    badParameter(
+        post("/api/work-orders/batch", "{\"items\":[{\"type\":\"ok\"}],\"asBatch\":\"yes\"}"),
+        "asBatch");
+
+    JsonNode missing =
+        json(
+            post(
+                "/api/work-orders",
+                "{\"type\":\"ok\",\"after\":[\"" + known + "\",\"" + unknown.value() + "\"]}"),
+            422);
+    assertThat(missing.get("parameter").asText()).isEqualTo("after");
+    assertThat(missing.get("error").asText()).contains(unknown.value());
+    JsonNode missingBatch =
+        json(post("/api/work-orders", "{\"type\":\"ok\",\"afterBatches\":[\"no-such\"]}"), 422);
+    assertThat(missingBatch.get("parameter").asText()).isEqualTo("afterBatches");
+    assertThat(missingBatch.get("error").asText()).contains("no-such");
+    for (String asBatch : List.of("false", "true")) {
+      JsonNode inItems =
+          json(
+              post(
+                  "/api/work-orders/batch",
+                  "{\"asBatch\":"
+                      + asBatch
+                      + ",\"items\":[{\"type\":\"ok\",\"after\":[\""
+                      + known
+                      + "\"]},{\"type\":\"ok\",\"after\":[\""
+                      + unknown.value()
+                      + "\"]}]}"),
+              422);
+      assertThat(inItems.get("parameter").asText()).isEqualTo("items[1].after");
+    }
+    assertThat(total()).isEqualTo(before);
+
+    // A work order that waits for one that never runs is BLOCKED; a bulk cancel takes it.
+    WorkOrderId never = node.submit(WorkOrderSpec.builder("ok").queue("unserved").build());
+    String waiting =
+        json(
+                post("/api/work-orders", "{\"type\":\"ok\",\"after\":[\"" + never.value() + "\"]}"),
+                201)
+            .get("id")
+            .asText();
+    JsonNode cancelled =
+        json(
+            post(
+                "/api/work-orders/bulk/cancel",
+                "{\"filter\":{\"state\":\"BLOCKED\"},\"reason\":\"not needed\"}"),
+            200);
+    assertThat(ids2(cancelled.get("cancelled"))).containsExactly(waiting);
+    assertThat(node.find(WorkOrderId.of(waiting)).orElseThrow().state())
+        .isEqualTo(WorkOrderState.CANCELLED);
+  }
+
+  // ---- batches -------------------------------------------------------------------------------
+
+  @Test
+  void a_batch_submitted_as_one_is_listed_and_its_status_follows_it() throws Exception {
+    JsonNode submitted =
+        json(
+            post(
+                "/api/work-orders/batch",
+                "{\"asBatch\":true,\"items\":[{\"type\":\"ok\"},{\"type\":\"ok\",\"queue\":\"a\"},"
+                    + "{\"type\":\"ok\",\"queue\":\"b\"}]}"),
+            201);
+    String batch = submitted.get("batch").asText();
+    assertThat(submitted.get("ids")).hasSize(3);
+    assertThat(submitted.has("created")).isFalse();
+    String fanIn =
+        json(
+                post("/api/work-orders", "{\"type\":\"ok\",\"afterBatches\":[\"" + batch + "\"]}"),
+                201)
+            .get("id")
+            .asText();
+
+    assertThat(node.await(WorkOrderId.of(fanIn), Duration.ofSeconds(30)).state())
+        .isEqualTo(WorkOrderState.COMPLETED);
+    JsonNode status = json(get("/api/batches/" + batch), 200);
+    assertThat(status.get("id").asText()).isEqualTo(batch);
+    assertThat(status.get("workOrders").asLong()).isEqualTo(3);
+    assertThat(status.get("resubmitted").asLong()).isZero();
+    assertThat(status.get("submitted").asLong()).isEqualTo(3);
+    assertThat(status.get("counts").get("COMPLETED").asLong()).isEqualTo(3);
+    assertThat(status.get("counts").size()).isEqualTo(WorkOrderState.values().length);
+    assertThat(status.get("ended").asBoolean()).isTrue();
+    assertThat(status.get("completed").asBoolean()).isTrue();
+    JsonNode members = json(get("/api/work-orders?order=oldest&batch=" + batch), 200).get("items");
+    assertThat(ids(members)).containsExactlyElementsOf(ids2(submitted.get("ids")));
+    assertThat(members.get(0).get("batch").asText()).isEqualTo(batch);
+    assertThat(json(get("/api/work-orders/counts?batch=" + batch), 200).get("total").asLong())
+        .isEqualTo(3);
+    JsonNode waiter = json(get("/api/work-orders/" + fanIn), 200);
+    assertThat(ids2(waiter.get("dependencies")))
+        .containsExactlyElementsOf(ids2(submitted.get("ids")));
+    assertThat(waiter.has("batch")).isFalse();
+
+    assertThat(get("/api/batches/no-such-batch").statusCode()).isEqualTo(404);
+    badParameter(get("/api/batches/%20"), "id");
+    badParameter(get("/api/batches/" + batch + "?x=1"), "x");
+    badParameter(get("/api/work-orders?batch=%20"), "batch");
+    assertThat(get("/api/batches/" + batch, null).statusCode()).isEqualTo(401);
+    HttpResponse<String> posted = post("/api/batches/" + batch, "{}");
+    assertThat(posted.statusCode()).isEqualTo(405);
+    assertThat(posted.headers().firstValue("Allow")).contains("GET, HEAD");
+  }
+
+  // ---- queues --------------------------------------------------------------------------------
+
+  private int queueActions() {
+    return node.client().queueActions(null, 1000).size();
+  }
+
+  @Test
+  void a_queue_paused_over_http_is_claimed_from_by_no_node_until_it_is_resumed() throws Exception {
+    JsonNode paused =
+        json(post("/api/queues/p/pause", "{\"actor\":\"ops\",\"reason\":\"maintenance\"}"), 200);
+    assertThat(paused.toString()).isEqualTo("{\"queue\":\"p\",\"paused\":true,\"changed\":true}");
+    JsonNode again = json(post("/api/queues/p/pause", "{\"actor\":\"ops\"}"), 200);
+    assertThat(again.get("paused").asBoolean()).isTrue();
+    assertThat(again.get("changed").asBoolean()).isFalse();
+
+    WorkOrderId held = node.submit(WorkOrderSpec.builder("ok").queue("p").build());
+    // Work submitted after it to a queue that is not paused runs; the paused one's does not.
+    run(WorkOrderSpec.builder("ok").queue("a").build());
+    assertThat(node.find(held).orElseThrow().state()).isEqualTo(WorkOrderState.PENDING);
+
+    JsonNode queues = json(get("/api/queues"), 200).get("queues");
+    JsonNode p = null;
+    List<String> names = new ArrayList<>();
+    for (JsonNode q : queues) {
+      names.add(q.get("queue").asText());
+      if (q.get("queue").asText().equals("p")) {
+        p = q;
+      }
+    }
+    assertThat(names).containsExactly("a", "p");
+    assertThat(p.get("paused").asBoolean()).isTrue();
+    assertThat(p.get("pausedBy").asText()).isEqualTo("ops");
+    assertThat(p.get("reason").asText()).isEqualTo("maintenance");
+    assertThat(Instant.parse(p.get("pausedAt").asText())).isNotNull();
+    assertThat(p.get("depth").asLong()).isEqualTo(1);
+    assertThat(p.get("counts").get("PENDING").asLong()).isEqualTo(1);
+    assertThat(p.get("counts").size()).isEqualTo(WorkOrderState.values().length);
+    assertThat(queues.get(0).get("paused").asBoolean()).isFalse();
+    assertThat(queues.get(0).has("pausedBy")).isFalse();
+    JsonNode overview = json(get("/api/overview"), 200).get("pausedQueues");
+    assertThat(overview).hasSize(1);
+    assertThat(overview.get(0).get("queue").asText()).isEqualTo("p");
+    assertThat(overview.get(0).get("pausedBy").asText()).isEqualTo("ops");
+
+    // Refusals change nothing: the log of actions stays as it was, the queue stays paused.
+    int actions = queueActions();
+    assertThat(actions).isEqualTo(1);
+    for (String path : List.of("/api/queues/p/resume", "/api/queues/p/pause")) {
+      assertThat(post(path, "{\"actor\":\"ops\"}", null).statusCode()).isEqualTo(401);
+      assertThat(post(path, "{\"actor\":\"ops\"}", "wrong-token-0123456789").statusCode())
+          .isEqualTo(401);
+      badParameter(post(path, null), "body");
+      badParameter(post(path, "[]"), "body");
+      badParameter(post(path, "{}"), "actor");
+      badParameter(post(path, "{\"actor\":\" \"}"), "actor");
+      badParameter(post(path, "{\"actor\":7}"), "actor");
+      badParameter(post(path, "{\"actor\":\"" + "x".repeat(201) + "\"}"), "actor");
+      badParameter(post(path, "{\"actor\":\"ops\",\"reason\":\" \"}"), "reason");
+      badParameter(
+          post(path, "{\"actor\":\"ops\",\"reason\":\"" + "r".repeat(501) + "\"}"), "reason");
+      badParameter(post(path, "{\"actor\":\"ops\",\"colour\":1}"), "colour");
+      badParameter(post(path + "?x=1", "{\"actor\":\"ops\"}"), "x");
+      String big = "{\"actor\":\"ops\",\"reason\":\"" + "r".repeat(5000) + "\"}";
+      assertThat(post(path, big).statusCode()).isEqualTo(413);
+    }
+    badParameter(
+        post("/api/queues/" + "q".repeat(201) + "/resume", "{\"actor\":\"ops\"}"), "queue");
+    badParameter(post("/api/queues/a%01b/resume", "{\"actor\":\"ops\"}"), "queue");
+    HttpResponse<String> read = get("/api/queues/p/pause");
+    assertThat(read.statusCode()).isEqualTo(405);
+    assertThat(read.headers().firstValue("Allow")).contains("POST");
+    assertThat(queueActions()).isEqualTo(actions);
+    assertThat(node.client().pausedQueues()).extracting(a -> a.queue()).containsExactly("p");
+
+    JsonNode resumed =
+        json(post("/api/queues/p/resume", "{\"actor\":\"ops\",\"reason\":\"done\"}"), 200);
+    assertThat(resumed.get("paused").asBoolean()).isFalse();
+    assertThat(resumed.get("changed").asBoolean()).isTrue();
+    assertThat(node.await(held, Duration.ofSeconds(30)).state())
+        .isEqualTo(WorkOrderState.COMPLETED);
+    JsonNode twice = json(post("/api/queues/p/resume", "{\"actor\":\"ops\"}"), 200);
+    assertThat(twice.get("changed").asBoolean()).isFalse();
+    JsonNode never = json(post("/api/queues/never-paused/resume", "{\"actor\":\"ops\"}"), 200);
+    assertThat(never.get("changed").asBoolean()).isFalse();
+    assertThat(json(get("/api/overview"), 200).get("pausedQueues")).isEmpty();
+
+    JsonNode log = json(get("/api/queues/p/actions"), 200);
+    assertThat(log.get("queue").asText()).isEqualTo("p");
+    assertThat(log.get("actions")).hasSize(2);
+    JsonNode newest = log.get("actions").get(0);
+    assertThat(newest.get("kind").asText()).isEqualTo("RESUME");
+    assertThat(newest.get("actor").asText()).isEqualTo("ops");
+    assertThat(newest.get("reason").asText()).isEqualTo("done");
+    assertThat(log.get("actions").get(1).get("kind").asText()).isEqualTo("PAUSE");
+    assertThat(log.get("actions").get(1).get("reason").asText()).isEqualTo("maintenance");
+    assertThat(json(get("/api/queues/p/actions?limit=1"), 200).get("actions")).hasSize(1);
+    assertThat(json(get("/api/queues/other/actions"), 200).get("actions")).isEmpty();
+    badParameter(get("/api/queues/p/actions?limit=0"), "limit");
+    badParameter(get("/api/queues/p/actions?limit=501"), "limit");
+    badParameter(get("/api/queues/p/actions?kind=PAUSE"), "kind");
+    badParameter(get("/api/queues/%20/actions"), "queue");
+    assertThat(get("/api/queues/p/actions", null).statusCode()).isEqualTo(401);
+    assertThat(get("/api/queues", null).statusCode()).isEqualTo(401);
+    badParameter(get("/api/queues?queue=p"), "queue");
   }
 
   private static List<String> ids2(JsonNode array) {

@@ -233,11 +233,6 @@ final class SimStore implements WorkOrderStore {
   }
 
   @Override
-  public boolean renewLease(WorkOrderId workOrderId, String owner, int attempt, Instant expiresAt) {
-    return write("renew", () -> shared.renewLease(workOrderId, owner, attempt, expiresAt));
-  }
-
-  @Override
   public boolean renewLease(
       WorkOrderId workOrderId,
       String owner,
@@ -279,7 +274,7 @@ final class SimStore implements WorkOrderStore {
 
   @Override
   public boolean markBatchEnded(dev.workgate.core.BatchId batch, long members, Instant at) {
-    return write("mark batch ended", () -> shared.markBatchEnded(batch, members, at));
+    return write("batch end", () -> shared.markBatchEnded(batch, members, at));
   }
 
   @Override

@@ -11,11 +11,14 @@ import java.util.Locale;
 /**
  * The process-sandbox recipe of the demo's agent runs: a shell script that behaves like a coding
  * agent. It prints a line per step (the sandbox captures it to {@code stdout.log}), sleeps between
- * steps, and ends as the work order's scripted {@link Outcome} says for this attempt: exit 0 with a
- * result line, exit {@value #EXIT_TRANSIENT} (a rate-limited model API, classified {@code
- * NETWORK_ERROR}, retried), exit {@value #EXIT_FATAL} (an impossible task, {@code
- * AGENT_FATAL_ERROR}, not retried), or a wait far past any timeout, which the execution manager
- * ends by killing the process tree. Stateless and thread-safe.
+ * steps, reports its progress and a checkpoint (the step done) after each step through the
+ * sandbox's report file ({@code WORKGATE_REPORT_FILE}), and on a retry resumes after the step its
+ * last checkpoint names ({@code WORKGATE_CHECKPOINT_FILE}). It ends as the work order's scripted
+ * {@link Outcome} says for this attempt: exit 0 with a result line, exit {@value #EXIT_TRANSIENT}
+ * after step 2 (a rate-limited model API, classified {@code NETWORK_ERROR}, retried from step 3),
+ * exit {@value #EXIT_FATAL} (an impossible task, {@code AGENT_FATAL_ERROR}, not retried), or a wait
+ * far past any timeout, which the execution manager ends by killing the process tree. Stateless and
+ * thread-safe.
  */
 final class AgentRecipe {
   /** {@code EX_TEMPFAIL} of sysexits.h: try again later. */
@@ -26,8 +29,15 @@ final class AgentRecipe {
 
   static final String SCRIPT =
       """
-      echo "agent: cloning $REPO"
+      report() { [ -n "$WORKGATE_REPORT_FILE" ] && printf '%s\\n' "$1" >> "$WORKGATE_REPORT_FILE"; }
       i=1
+      if [ -n "$WORKGATE_CHECKPOINT_FILE" ]; then
+        done=$(sed -n 's/.*"step":\\([0-9]*\\).*/\\1/p' "$WORKGATE_CHECKPOINT_FILE")
+        i=$((done + 1))
+        echo "agent: resuming $REPO after step $done (from the checkpoint of an earlier attempt)"
+      else
+        echo "agent: cloning $REPO"
+      fi
       while [ "$i" -le "$STEPS" ]; do
         sleep "$STEP_SECONDS"
         case $i in
@@ -37,10 +47,16 @@ final class AgentRecipe {
           *) what="running the tests" ;;
         esac
         echo "step $i/$STEPS: $what"
+        pct=$((i * 100 / STEPS))
+        report "$(printf '{"progress":%d.%02d,"message":"step %d/%d: %s"}' \\
+          $((pct / 100)) $((pct % 100)) "$i" "$STEPS" "$what")"
+        report "{\\"checkpoint\\":{\\"step\\":$i}}"
+        if [ "$OUTCOME" = TRANSIENT ] && [ "$i" -eq 2 ]; then
+          echo "agent: the model API answered 429 (rate limited)" >&2; exit 75
+        fi
         i=$((i + 1))
       done
       case "$OUTCOME" in
-        TRANSIENT) echo "agent: the model API answered 429 (rate limited)" >&2; exit 75 ;;
         FATAL) echo "agent: cannot $TASK: the repository is archived" >&2; exit 65 ;;
         HANG) echo "agent: waiting for a tool that never answers"; sleep 3600 ;;
       esac

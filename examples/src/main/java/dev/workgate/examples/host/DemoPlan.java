@@ -1,6 +1,8 @@
 package dev.workgate.examples.host;
 
+import dev.workgate.core.BatchId;
 import dev.workgate.core.ResourceRequest;
+import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
 import java.util.ArrayList;
 import java.util.List;
@@ -115,6 +117,88 @@ final class DemoPlan {
                 "stepMillis", stepMillis(random, fast),
                 "outcome", outcome.name()))
         .build();
+  }
+
+  /** How many work orders the chain holds: a plan, three implementations, a review. */
+  static final int CHAIN_SIZE = 5;
+
+  /** The fewest work orders a run asks for that include the chain. */
+  static final int CHAIN_FROM = 10;
+
+  /** The repository the chain works on. */
+  static final String CHAIN_REPO = "acme/checkout";
+
+  /**
+   * The first link of the chain: an agent run that plans a change across services.
+   *
+   * @param fast whether the scripted work takes tenths of a second
+   * @return the spec
+   */
+  static WorkOrderSpec chainPlan(boolean fast) {
+    return chainAgent("plan the move to the new payment API", Outcome.OK, fast).build();
+  }
+
+  /**
+   * The fan-out: three agent runs, each after the plan, submitted as one batch. The second fails
+   * with a transient error after its second step and resumes from its checkpoint on the retry.
+   *
+   * @param plan the plan they run after
+   * @param fast whether the scripted work takes tenths of a second
+   * @return the specs
+   */
+  static List<WorkOrderSpec> chainImplementations(WorkOrderId plan, boolean fast) {
+    String[] parts = {"the API client", "the webhook handler", "the refund flow"};
+    List<WorkOrderSpec> specs = new ArrayList<>();
+    for (int i = 0; i < parts.length; i++) {
+      specs.add(
+          chainAgent("implement " + parts[i], i == 1 ? Outcome.FLAKY : Outcome.OK, fast)
+              .after(plan)
+              .build());
+    }
+    return specs;
+  }
+
+  /**
+   * The fan-in: a review that waits for the whole batch of implementations.
+   *
+   * @param implementations the batch
+   * @param fast whether the scripted work takes tenths of a second
+   * @return the spec
+   */
+  static WorkOrderSpec chainReview(BatchId implementations, boolean fast) {
+    return WorkOrderSpec.builder(REVIEW_TYPE)
+        .queue(REVIEW_QUEUE)
+        .resources(ResourceRequest.of(1, 128))
+        .label("demo", "chain")
+        .afterBatch(implementations)
+        .payload(
+            Map.of(
+                "pullRequest", 2000,
+                "files", 12,
+                "steps", 3,
+                "stepMillis", fast ? 40 : 600,
+                "outcome", Outcome.OK.name()))
+        .build();
+  }
+
+  private static WorkOrderSpec.Builder chainAgent(String task, Outcome outcome, boolean fast) {
+    return WorkOrderSpec.builder(AGENT_TYPE)
+        .queue(AGENT_QUEUE)
+        .priority(10)
+        .resources(ResourceRequest.of(1, 512))
+        .label("demo", "chain")
+        .payload(
+            Map.of(
+                "repo",
+                CHAIN_REPO,
+                "task",
+                task,
+                "steps",
+                4,
+                "stepMillis",
+                fast ? 40 : 600,
+                "outcome",
+                outcome.name()));
   }
 
   /** Most work at 0, some at 5, a few urgent at 10: higher runs first. */

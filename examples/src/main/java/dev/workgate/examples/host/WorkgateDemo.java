@@ -4,7 +4,9 @@ import dev.workgate.NodeView;
 import dev.workgate.QueueStats;
 import dev.workgate.TransitionListener.StateChange;
 import dev.workgate.Workgate;
+import dev.workgate.WorkgateClient;
 import dev.workgate.admin.Formats;
+import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderEvent.EventType;
 import dev.workgate.core.WorkOrderId;
@@ -382,9 +384,17 @@ public final class WorkgateDemo implements Callable<Integer> {
   private int drive(Workgate workgate, WorkOrderStore store, Set<WorkOrderId> tracked, long seed)
       throws InterruptedException {
     Instant started = clock.instant();
-    List<WorkOrderSpec> specs = DemoPlan.specs(workOrders, new Random(seed), fast);
+    boolean withChain = workOrders >= DemoPlan.CHAIN_FROM;
+    List<WorkOrderSpec> specs =
+        DemoPlan.specs(
+            withChain ? workOrders - DemoPlan.CHAIN_SIZE : workOrders, new Random(seed), fast);
+    List<WorkOrderId> chain = new ArrayList<>();
     ProgressDisplay display =
-        ProgressDisplay.of(progress, terminal, tracked.size() + specs.size(), err);
+        ProgressDisplay.of(
+            progress,
+            terminal,
+            tracked.size() + specs.size() + (withChain ? DemoPlan.CHAIN_SIZE : 0),
+            err);
     var subscription =
         workgate.onTransition(
             change -> {
@@ -402,6 +412,17 @@ public final class WorkgateDemo implements Callable<Integer> {
         });
     try {
       workgate.start();
+      if (withChain) {
+        // A chain: a plan, three implementations after it (one batch), a review after them all.
+        WorkOrderId plan = workgate.submit(DemoPlan.chainPlan(fast));
+        WorkgateClient.Batch implementations =
+            workgate.submitBatch(DemoPlan.chainImplementations(plan, fast));
+        WorkOrderId review = workgate.submit(DemoPlan.chainReview(implementations.id(), fast));
+        chain.add(plan);
+        chain.addAll(implementations.workOrders());
+        chain.add(review);
+        tracked.addAll(chain);
+      }
       for (WorkOrderSpec spec : specs) {
         tracked.add(workgate.submit(spec));
       }
@@ -460,6 +481,9 @@ public final class WorkgateDemo implements Callable<Integer> {
     }
     DemoReport report = DemoReport.read(store, tracked);
     report.print(out, elapsed, maxConcurrent);
+    if (!chain.isEmpty()) {
+      printChain(store, chain);
+    }
     String id = report.recovered().map(t -> t.workOrderId().value()).orElse("<id>");
     Path db = dataDir.resolve("workgate.db");
     String storeOption =
@@ -472,6 +496,35 @@ public final class WorkgateDemo implements Callable<Integer> {
       out.println("  bin/workgate-admin" + storeOption + " " + command);
     }
     return EXIT_OK;
+  }
+
+  /**
+   * The chain as it ran: each link's state, when it started relative to the plan, and how many
+   * attempts it took, with the checkpoint a retried link resumed from.
+   */
+  private void printChain(WorkOrderStore store, List<WorkOrderId> chain) {
+    out.println();
+    out.println("Chain (plan -> implement x3 -> review, one batch fanned out and in again):");
+    String[] names = {"plan", "implement 1", "implement 2", "implement 3", "review"};
+    for (int i = 0; i < chain.size() && i < names.length; i++) {
+      WorkOrderView v = store.find(chain.get(i)).orElse(null);
+      if (v == null) {
+        continue;
+      }
+      String resumed = "";
+      if (v.attempt() > 1) {
+        // The checkpoint the last attempt resumed from: the latest one an earlier attempt wrote.
+        for (RecordedEvent r : store.readStream(v.id())) {
+          if (r.event() instanceof WorkOrderEvent.Checkpointed cp && cp.attempt() < v.attempt()) {
+            resumed = ", attempt " + v.attempt() + " resumed from checkpoint " + cp.state();
+          }
+        }
+      }
+      String waited = v.dependencies().isEmpty() ? "" : ", after " + v.dependencies().size();
+      out.printf(
+          "  %-12s %s  %s, %d attempt%s%s%s%n",
+          names[i], v.id(), v.state(), v.attempt(), v.attempt() == 1 ? "" : "s", waited, resumed);
+    }
   }
 
   /** A line for the events a person wants to see as they happen; null for the rest. */
@@ -497,6 +550,12 @@ public final class WorkgateDemo implements Callable<Integer> {
     }
     if (c.type() == EventType.CANCELLED) {
       return who + " cancelled";
+    }
+    if (c.type() == EventType.DEPENDENCIES_MET) {
+      return who + " can start: everything it waited for completed";
+    }
+    if (e instanceof WorkOrderEvent.DependencyFailed d) {
+      return who + " cancelled: " + d.reason();
     }
     return null;
   }

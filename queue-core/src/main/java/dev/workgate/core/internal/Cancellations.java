@@ -20,8 +20,8 @@ import java.util.Objects;
  * <ul>
  *   <li>ended ({@code COMPLETED}, {@code FAILED}, {@code CANCELLED}): nothing is appended ({@link
  *       Result#ALREADY_ENDED});
- *   <li>waiting ({@code PENDING}, {@code WAITING_RETRY}): {@code Cancelled(reason)}, and it has
- *       ended ({@link Result#CANCELLED});
+ *   <li>waiting ({@code PENDING}, {@code WAITING_RETRY}, {@code BLOCKED}): {@code
+ *       Cancelled(reason)}, and it has ended ({@link Result#CANCELLED});
  *   <li>active ({@code PREPARING}, {@code RUNNING}): {@code CancellationRequested(reason)} ({@link
  *       Result#CANCELLATION_REQUESTED}), unless a request is recorded already ({@link
  *       Result#ALREADY_REQUESTED}). The node that holds the lease stops the work and appends {@code

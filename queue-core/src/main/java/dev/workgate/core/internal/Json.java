@@ -164,6 +164,21 @@ public final class Json {
     return json;
   }
 
+  /**
+   * The size of a tree as compact JSON, in bytes of UTF-8.
+   *
+   * @param tree a tree made by {@link #canonicalTree}
+   * @return its size
+   * @throws IllegalArgumentException if it cannot be written
+   */
+  public static long byteLength(JsonNode tree) {
+    try {
+      return utf8Length(VALUES.writeValueAsString(tree));
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("cannot write JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+
   /** The length in bytes of well-formed UTF-16 text encoded as UTF-8. */
   private static long utf8Length(String s) {
     long n = 0;

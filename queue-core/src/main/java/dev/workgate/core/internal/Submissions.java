@@ -1,5 +1,6 @@
 package dev.workgate.core.internal;
 
+import dev.workgate.core.BatchId;
 import dev.workgate.core.IdempotencyKeyConflictException;
 import dev.workgate.core.QueueFullException;
 import dev.workgate.core.ResourceRequest;
@@ -7,6 +8,7 @@ import dev.workgate.core.WorkDoesNotFitException;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderSpec;
+import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.StoreException;
 import dev.workgate.core.store.StoreView.NodeStatus;
 import dev.workgate.core.store.StoreView.QueueCounts;
@@ -54,10 +56,10 @@ import java.util.function.Supplier;
  * {@value #MAX_ATTEMPTS} times. Every check runs before the append: a refused submit writes
  * nothing.
  *
- * <p><b>Queue depth.</b> The depth of a queue is its {@code PENDING} plus {@code WAITING_RETRY}
- * work orders. Depth checks and appends through one instance are serialized, so one instance never
- * takes a queue past its limit; other writers at the same moment (other instances, other processes)
- * can exceed it by the number of their concurrent submits.
+ * <p><b>Queue depth.</b> The depth of a queue is its {@code PENDING}, {@code BLOCKED} and {@code
+ * WAITING_RETRY} work orders. Depth checks and appends through one instance are serialized, so one
+ * instance never takes a queue past its limit; other writers at the same moment (other instances,
+ * other processes) can exceed it by the number of their concurrent submits.
  *
  * <p>Thread-safe as far as the store is; holds no threads.
  */
@@ -171,7 +173,7 @@ public final class Submissions {
    */
   public WorkOrderId submit(WorkOrderSpec spec, WorkOrderId resubmittedFrom) {
     Objects.requireNonNull(spec, "spec");
-    return write(List.of(spec), resubmittedFrom).get(0).id();
+    return write(List.of(spec), resubmittedFrom, null).get(0).id();
   }
 
   /**
@@ -188,8 +190,36 @@ public final class Submissions {
    * @throws StoreException if the store fails
    */
   public Outcome submitTracked(WorkOrderSpec spec, WorkOrderId resubmittedFrom) {
+    return submitTracked(spec, resubmittedFrom, null);
+  }
+
+  /**
+   * As {@link #submitTracked(WorkOrderSpec, WorkOrderId)}, into a batch.
+   *
+   * @param spec what to run
+   * @param resubmittedFrom the work order it replaces, or null for a new one
+   * @param batch the batch it joins, or null for none
+   * @return its id, and whether it is new
+   */
+  public Outcome submitTracked(WorkOrderSpec spec, WorkOrderId resubmittedFrom, BatchId batch) {
     Objects.requireNonNull(spec, "spec");
-    return write(List.of(spec), resubmittedFrom).get(0);
+    return write(List.of(spec), resubmittedFrom, batch).get(0);
+  }
+
+  /**
+   * As {@link #submitAllTracked(List)}, every new work order in the given batch.
+   *
+   * @param specs what to run, in order; may be empty
+   * @param batch the batch
+   * @return one outcome per spec, in order
+   */
+  public List<Outcome> submitAllTracked(List<WorkOrderSpec> specs, BatchId batch) {
+    Objects.requireNonNull(specs, "specs");
+    Objects.requireNonNull(batch, "batch");
+    for (WorkOrderSpec spec : specs) {
+      Objects.requireNonNull(spec, "specs holds a null spec");
+    }
+    return specs.isEmpty() ? List.of() : write(List.copyOf(specs), null, batch);
   }
 
   /**
@@ -209,7 +239,7 @@ public final class Submissions {
     for (WorkOrderSpec spec : specs) {
       Objects.requireNonNull(spec, "specs holds a null spec");
     }
-    return specs.isEmpty() ? List.of() : write(List.copyOf(specs), null);
+    return specs.isEmpty() ? List.of() : write(List.copyOf(specs), null, null);
   }
 
   /**
@@ -248,7 +278,7 @@ public final class Submissions {
     if (specs.isEmpty()) {
       return List.of();
     }
-    List<Outcome> written = write(List.copyOf(specs), null);
+    List<Outcome> written = write(List.copyOf(specs), null, null);
     List<WorkOrderId> ids = new ArrayList<>(written.size());
     for (Outcome w : written) {
       ids.add(w.id());
@@ -256,7 +286,8 @@ public final class Submissions {
     return List.copyOf(ids);
   }
 
-  private List<Outcome> write(List<WorkOrderSpec> specs, WorkOrderId resubmittedFrom) {
+  private List<Outcome> write(
+      List<WorkOrderSpec> specs, WorkOrderId resubmittedFrom, BatchId batch) {
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       int n = specs.size();
       WorkOrderId[] out = new WorkOrderId[n];
@@ -288,9 +319,7 @@ public final class Submissions {
         created[i] = true;
         requests.add(
             new AppendRequest(
-                id,
-                ExpectedVersion.none(),
-                List.of(new WorkOrderEvent.Submitted(effective, resubmittedFrom))));
+                id, ExpectedVersion.none(), submitEvents(effective, resubmittedFrom, batch)));
         adding.merge(spec.queue(), 1L, Long::sum);
       }
       for (int i = 0; i < n; i++) {
@@ -316,6 +345,29 @@ public final class Submissions {
         "the idempotency keys of a submit kept changing hands under "
             + MAX_ATTEMPTS
             + " attempts; nothing was written");
+  }
+
+  /**
+   * The events that submit a spec: Submitted, and when it names dependencies that have all ended
+   * already (or one failed under the cancel policy), the decision at once, so that it does not wait
+   * for a node's next look.
+   */
+  private List<WorkOrderEvent> submitEvents(
+      WorkOrderSpec spec, WorkOrderId resubmittedFrom, BatchId batch) {
+    if (!spec.hasDependencies()) {
+      return List.of(new WorkOrderEvent.Submitted(spec, resubmittedFrom, batch, List.of()));
+    }
+    List<WorkOrderView> deps = Dependencies.resolve(store, spec);
+    List<WorkOrderId> ids = new ArrayList<>(deps.size());
+    Map<WorkOrderId, Optional<WorkOrderView>> read = new LinkedHashMap<>();
+    for (WorkOrderView v : deps) {
+      ids.add(v.id());
+      read.put(v.id(), Optional.of(v));
+    }
+    WorkOrderEvent.Submitted submitted =
+        new WorkOrderEvent.Submitted(spec, resubmittedFrom, batch, ids);
+    Optional<WorkOrderEvent> decided = Dependencies.decide(spec, read);
+    return decided.isPresent() ? List.of(submitted, decided.get()) : List.of(submitted);
   }
 
   private void append(List<AppendRequest> requests, Map<String, Long> adding) {

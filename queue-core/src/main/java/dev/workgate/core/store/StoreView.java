@@ -384,7 +384,8 @@ public interface StoreView {
 
   /**
    * How many work orders each queue has in each state: what {@link StoreView#counts()} returns, and
-   * the one place where a queue's depth ({@code PENDING} plus {@code WAITING_RETRY}) is summed.
+   * the one place where a queue's depth ({@code PENDING}, {@code WAITING_RETRY} and {@code
+   * BLOCKED}) is summed.
    *
    * <p>It lives beside the store SPI because stores build it and every reader of counts (the node's
    * stats, the scheduler, health, metrics, the endpoint and the admin CLI) receives it from a
@@ -398,7 +399,7 @@ public interface StoreView {
    *
    * <pre>{@code
    * QueueCounts counts = store.counts();
-   * long backlog = counts.depth("renders");       // PENDING + WAITING_RETRY
+   * long backlog = counts.depth("renders");       // PENDING + WAITING_RETRY + BLOCKED
    * long failed = counts.count("renders", WorkOrderState.FAILED);
    * }</pre>
    */
@@ -542,16 +543,18 @@ public interface StoreView {
     }
 
     /**
-     * A queue's depth: its work orders waiting to run, {@code PENDING} plus {@code WAITING_RETRY}.
-     * This is what {@code maxQueueDepth} limits and what the scheduler's stats and the health check
-     * call the queue depth.
+     * A queue's depth: its work orders waiting to run, {@code PENDING}, {@code WAITING_RETRY} and
+     * {@code BLOCKED} (waiting for other work orders). This is what {@code maxQueueDepth} limits
+     * and what the scheduler's stats and the health check call the queue depth.
      *
      * @param queue the queue
      * @return the depth, 0 if the queue is absent
      */
     public long depth(String queue) {
       Map<WorkOrderState, Long> byState = byState(queue);
-      return byState.get(WorkOrderState.PENDING) + byState.get(WorkOrderState.WAITING_RETRY);
+      return byState.get(WorkOrderState.PENDING)
+          + byState.get(WorkOrderState.WAITING_RETRY)
+          + byState.get(WorkOrderState.BLOCKED);
     }
 
     /**

@@ -93,8 +93,8 @@ public final class WorkOrderQuery {
    */
   public enum CountBy {
     /**
-     * By state, keyed by {@link WorkOrderState#name()}; the counts always hold all states,
-     * those without work orders at 0.
+     * By state, keyed by {@link WorkOrderState#name()}; the counts always hold all states, those
+     * without work orders at 0.
      */
     STATE,
     /** By queue. */

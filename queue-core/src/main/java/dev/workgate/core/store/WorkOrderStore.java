@@ -162,9 +162,9 @@ public interface WorkOrderStore extends StoreView, AutoCloseable {
       WorkOrderId workOrderId, String owner, int attempt, Instant expiresAt, Progress progress);
 
   /**
-   * {@link WorkOrderState#BLOCKED} work orders that can be decided now: every work order each
-   * waits for has ended (or no longer exists), or one of them ended {@link WorkOrderState#FAILED}
-   * or {@link WorkOrderState#CANCELLED} and the blocked one's policy is {@link
+   * {@link WorkOrderState#BLOCKED} work orders that can be decided now: every work order each waits
+   * for has ended (or no longer exists), or one of them ended {@link WorkOrderState#FAILED} or
+   * {@link WorkOrderState#CANCELLED} and the blocked one's policy is {@link
    * dev.workgate.core.DependencyFailure#CANCEL}. Oldest first. Whoever decides appends {@code
    * DependenciesMet} or {@code DependencyFailed} under the version it read.
    *
@@ -175,8 +175,8 @@ public interface WorkOrderStore extends StoreView, AutoCloseable {
 
   /**
    * Pauses or resumes a queue and records who did it and why, in one atomic step. A pause takes
-   * effect for every claim that begins after this returns, on every node sharing the store: no
-   * such claim takes work from the queue until it is resumed. Claims already under way finish.
+   * effect for every claim that begins after this returns, on every node sharing the store: no such
+   * claim takes work from the queue until it is resumed. Claims already under way finish.
    *
    * @param action the pause or resume
    * @return true if recorded; false if the queue already was paused (for a pause) or not paused

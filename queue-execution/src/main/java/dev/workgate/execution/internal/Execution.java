@@ -86,8 +86,8 @@ final class Execution {
   volatile String sandboxId;
   private volatile Instant startedAt;
 
-  /** The version our Started event left, or 0 before it is recorded. */
-  private volatile long startedVersion;
+  /** Progress and checkpoints of the attempt; knows the version of its last own event. */
+  private final ExecutionReports reports;
 
   /** How the attempt ended; set once, by the thread that decides it. */
   private volatile Outcome outcome;
@@ -115,6 +115,7 @@ final class Execution {
     this.parts = parts;
     this.claimed = work.view();
     this.expectedSandboxId = SandboxPaths.name(claimed.id(), claimed.attempt());
+    this.reports = new ExecutionReports(work, parts.recorder(), parts.clock());
   }
 
   /** Whether it has recorded its outcome and waits only for a given-up create to return. */
@@ -142,7 +143,8 @@ final class Execution {
         work.claimedAt(),
         Optional.ofNullable(startedAt),
         status,
-        claimed.timeout().orElse(parts.defaultTimeout()));
+        claimed.timeout().orElse(parts.defaultTimeout()),
+        work.progress());
   }
 
   void stop(StopReason reason, String message) {
@@ -229,7 +231,7 @@ final class Execution {
   }
 
   private SandboxRequest request() {
-    return new SandboxRequest(claimed, parts.nodeId());
+    return new SandboxRequest(claimed, parts.nodeId(), reports);
   }
 
   private void created(Sandbox made) {
@@ -313,8 +315,8 @@ final class Execution {
       return;
     }
     try {
-      startedVersion =
-          startedByClaim() ? claimed.version() : parts.recorder().started(claimed, sandbox.id());
+      reports.started(
+          startedByClaim() ? claimed.version() : parts.recorder().started(claimed, sandbox.id()));
     } catch (ConcurrencyException | InvalidTransitionException moved) {
       // Cancelled, reaped or otherwise changed while the sandbox was being created.
       outcome =
@@ -352,7 +354,7 @@ final class Execution {
     if (stopReason.get() != null) {
       outcome = stopped();
     } else if (result.succeeded()) {
-      outcome = parts.recorder().complete(claimed, startedVersion, result);
+      outcome = parts.recorder().complete(claimed, reports.version(), result);
     } else {
       outcome = parts.recorder().fail(claimed, result.error().orElseThrow());
     }

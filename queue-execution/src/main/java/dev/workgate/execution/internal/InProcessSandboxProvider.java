@@ -373,6 +373,21 @@ public final class InProcessSandboxProvider implements SandboxProvider {
       public boolean cancellationRequested() {
         return cancelled.get();
       }
+
+      @Override
+      public void checkpoint(Object state) {
+        request.reports().checkpoint(dev.workgate.internal.Checkpoints.tree(state));
+      }
+
+      @Override
+      public java.util.Optional<JsonNode> lastCheckpoint() {
+        return request.reports().lastCheckpoint();
+      }
+
+      @Override
+      public void progress(double fraction, String message) {
+        request.reports().progress(fraction, message);
+      }
     }
   }
 }

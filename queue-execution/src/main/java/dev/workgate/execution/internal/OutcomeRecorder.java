@@ -6,6 +6,7 @@ import dev.workgate.core.ErrorInfo;
 import dev.workgate.core.ErrorInfo.ErrorCodes;
 import dev.workgate.core.InvalidTransitionException;
 import dev.workgate.core.RecordedEvent;
+import dev.workgate.core.StaleAttemptException;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.WorkOrderStore;
@@ -153,6 +154,47 @@ final class OutcomeRecorder {
           }
           return appendCompleted(claimed, v.version(), completed);
         });
+  }
+
+  /**
+   * Appends a checkpoint under the attempt's fencing: first under the version the attempt last
+   * wrote, and when something else was appended since (a cancellation request), under the version
+   * read again while the attempt still holds the work order and it is {@code RUNNING}.
+   *
+   * @param claimed the attempt's work order as claimed
+   * @param knownVersion the version the attempt's last own event left
+   * @param event the checkpoint
+   * @return the version the checkpoint left
+   * @throws StaleAttemptException if the attempt no longer holds the work order
+   */
+  long checkpoint(WorkOrderView claimed, long knownVersion, WorkOrderEvent.Checkpointed event) {
+    if (knownVersion > 0) {
+      try {
+        return store
+            .append(claimed.id(), ExpectedVersion.exactly(knownVersion), List.of(event))
+            .get(0)
+            .version();
+      } catch (ConcurrencyException changed) {
+        LOG.debug(
+            "{} changed since its last event; reading it before its checkpoint", claimed.id());
+      }
+    }
+    for (int i = 0; i < 5; i++) {
+      Optional<WorkOrderView> current =
+          ours(claimed).filter(v -> v.state() == dev.workgate.core.WorkOrderState.RUNNING);
+      if (current.isEmpty()) {
+        throw new StaleAttemptException(claimed.id(), claimed.attempt(), "checkpoint");
+      }
+      try {
+        return store
+            .append(claimed.id(), ExpectedVersion.exactly(current.get().version()), List.of(event))
+            .get(0)
+            .version();
+      } catch (ConcurrencyException raced) {
+        LOG.debug("{} changed while recording a checkpoint; reading it again", claimed.id());
+      }
+    }
+    throw new StaleAttemptException(claimed.id(), claimed.attempt(), "checkpoint");
   }
 
   /** Records a failure, with the retry manager's decision, unless a cancellation was requested. */

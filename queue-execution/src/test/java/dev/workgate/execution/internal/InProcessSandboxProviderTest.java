@@ -10,6 +10,7 @@ import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
+import dev.workgate.execution.RecordingReports;
 import dev.workgate.execution.Sandbox;
 import dev.workgate.execution.SandboxProvider.SandboxRequest;
 import dev.workgate.spi.Capacity;
@@ -63,7 +64,7 @@ class InProcessSandboxProviderTest {
                     Clock.systemUTC().instant(),
                     Duration.ofMinutes(1)))
             .get(0);
-    return new SandboxRequest(view, "node-1");
+    return new SandboxRequest(view, "node-1", new RecordingReports());
   }
 
   private static long entries(Path root) throws Exception {

@@ -15,6 +15,7 @@ import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.execution.ProcessSandboxProvider;
 import dev.workgate.execution.ProcessSpec;
+import dev.workgate.execution.RecordingReports;
 import dev.workgate.execution.Sandbox;
 import dev.workgate.execution.SandboxProvider.SandboxRequest;
 import dev.workgate.scheduler.MemoryProbe.MemoryReading;
@@ -72,7 +73,8 @@ class PrivateSandboxFilesTest {
                 1,
                 T0)
             .apply(new WorkOrderEvent.Claimed("node-a", T0.plusSeconds(60)), 2, T0);
-    Sandbox sandbox = provider.create(new SandboxRequest(claimed, "node-a"));
+    Sandbox sandbox =
+        provider.create(new SandboxRequest(claimed, "node-a", new RecordingReports()));
     try {
       assertThat(sandbox.run().succeeded()).isTrue();
 

@@ -10,6 +10,8 @@ import * as overview from './overview.js';
 import * as list from './list.js';
 import * as workOrder from './work-order.js';
 import * as failures from './failures.js';
+import * as queues from './queues.js';
+import * as batch from './batch.js';
 
 const POLL_MS = 2000;
 
@@ -41,18 +43,26 @@ function parseRoute(hash) {
     return { name: 'work-orders', module: list, params };
   }
   if (parts[0] === 'work-orders' && parts.length === 2) {
-    let id;
-    try {
-      id = decodeURIComponent(parts[1]);
-    } catch {
-      id = parts[1];
-    }
-    return { name: 'work-order', module: workOrder, params, id };
+    return { name: 'work-order', module: workOrder, params, id: decoded(parts[1]) };
+  }
+  if (parts[0] === 'batches' && parts.length === 2) {
+    return { name: 'batch', module: batch, params, id: decoded(parts[1]) };
+  }
+  if (parts[0] === 'queues' && parts.length === 1) {
+    return { name: 'queues', module: queues, params };
   }
   if (parts[0] === 'failures' && parts.length === 1) {
     return { name: 'failures', module: failures, params };
   }
   return { name: 'not-found', module: null, params, path };
+}
+
+function decoded(part) {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
 }
 
 export function setStatus(text, kind) {
@@ -61,7 +71,7 @@ export function setStatus(text, kind) {
 }
 
 function markNav(name) {
-  const section = name === 'work-order' ? 'work-orders' : name;
+  const section = name === 'work-order' || name === 'batch' ? 'work-orders' : name;
   for (const a of document.querySelectorAll('nav a[data-view]')) {
     if (a.dataset.view === section) {
       a.setAttribute('aria-current', 'page');

@@ -61,8 +61,10 @@ export function fill(el, ...children) {
   return el;
 }
 
-// The order in which states are shown: waiting, active, ended.
+// The order in which states are shown: waiting (for other work orders, for a slot, for a retry),
+// active, ended.
 export const STATES = [
+  'BLOCKED',
   'PENDING',
   'WAITING_RETRY',
   'PREPARING',
@@ -72,7 +74,7 @@ export const STATES = [
   'CANCELLED',
 ];
 export const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
-export const LIVE_STATES = ['PENDING', 'WAITING_RETRY', 'PREPARING', 'RUNNING'];
+export const LIVE_STATES = ['BLOCKED', 'PENDING', 'WAITING_RETRY', 'PREPARING', 'RUNNING'];
 
 export function stateLabel(state) {
   return String(state).replace('_', ' ').toLowerCase();
@@ -92,6 +94,41 @@ function workOrderHref(id) {
 
 export function workOrderLink(id) {
   return h('a', { href: workOrderHref(id), class: 'id' }, id);
+}
+
+export function batchHref(id) {
+  return '#/batches/' + encodeURIComponent(id);
+}
+
+export function batchLink(id) {
+  return h('a', { href: batchHref(id), class: 'id batch-link' }, id);
+}
+
+/** "paused" with who paused the queue, when and why as its tooltip. */
+export function pausedBadge(pause) {
+  const why = pause.reason ? ': ' + pause.reason : '';
+  return h(
+    'span',
+    {
+      class: 'badge badge-paused',
+      title: `paused by ${pause.pausedBy} at ${pause.pausedAt}${why}`,
+    },
+    'paused',
+  );
+}
+
+/** A bar of how far a running attempt got, with its fraction and message. */
+export function progressBar(p) {
+  const pct = Math.round(Math.max(0, Math.min(1, Number(p.fraction) || 0)) * 100);
+  const bar = h('progress', { class: 'progress-bar', max: 100, value: pct });
+  bar.setAttribute('aria-label', `Progress ${pct}%`);
+  return h(
+    'div',
+    { class: 'progress' },
+    bar,
+    h('span', { class: 'progress-pct' }, pct + '%'),
+    p.message ? h('span', { class: 'progress-message' }, p.message) : null,
+  );
 }
 
 export function listHref(filters) {

@@ -1,6 +1,6 @@
-// #/work-orders?state=&queue=&type=&label=&errorCode=&from=&to= : the filter form, the counts per
-// state for the same filter, one page of work orders. The filters live in the hash, so a reload or
-// a shared link shows the same list; the page position (cursor) does not.
+// #/work-orders?state=&queue=&type=&label=&errorCode=&batch=&from=&to= : the filter form, the
+// counts per state for the same filter, one page of work orders. The filters live in the hash, so a
+// reload or a shared link shows the same list; the page position (cursor) does not.
 
 import { api, query } from './api.js';
 import {
@@ -23,6 +23,7 @@ const TEXT_FILTERS = [
   ['type', 'Type', 'e.g. render'],
   ['label', 'Label', 'key:value, …'],
   ['errorCode', 'Error code', 'e.g. TIMEOUT'],
+  ['batch', 'Batch', 'batch id'],
 ];
 
 /** The filters a hash's parameters name, in the API's terms. */
@@ -38,6 +39,7 @@ export function filtersOf(params) {
     type: split(params.getAll('type')),
     label: split(params.getAll('label')),
     errorCode: params.get('errorCode') || '',
+    batch: params.get('batch') || '',
     from: params.get('from') || '',
     to: params.get('to') || '',
   };
@@ -125,6 +127,7 @@ export function create(route, ctx) {
         .map((v) => v.trim())
         .filter(Boolean),
       errorCode: inputs.errorCode.value.trim(),
+      batch: inputs.batch.value.trim(),
       from: fromLocalInput(inputs.from.value),
       to: fromLocalInput(inputs.to.value),
     };
@@ -146,6 +149,7 @@ export function create(route, ctx) {
     inputs.type.value = filters.type.join(', ');
     inputs.label.value = filters.label.join(', ');
     inputs.errorCode.value = filters.errorCode;
+    inputs.batch.value = filters.batch;
     inputs.from.value = toLocalInput(filters.from);
     inputs.to.value = toLocalInput(filters.to);
   }
@@ -171,6 +175,7 @@ export function create(route, ctx) {
       type: filters.type.join(','),
       label: filters.label,
       errorCode: filters.errorCode,
+      batch: filters.batch,
       from: filters.from,
       to: filters.to,
     };

@@ -1,5 +1,5 @@
-// #/ : counts by queue and state, the last hour's throughput, nodes, health, the oldest wait.
-// One read per refresh: GET /api/overview.
+// #/ : counts by queue and state (a paused queue marked), the last hour's throughput, nodes,
+// health, the oldest wait. One read per refresh: GET /api/overview.
 
 import { api } from './api.js';
 import {
@@ -10,6 +10,7 @@ import {
   fill,
   h,
   listHref,
+  pausedBadge,
   s,
   stateBadge,
   statusBadge,
@@ -44,7 +45,7 @@ export function create() {
 
   async function refresh() {
     const data = await api('/api/overview');
-    fill(counts, countsTable(data.counts || {}));
+    fill(counts, countsTable(data.counts || {}, data.pausedQueues || []));
     fill(throughput, throughputChart(data.throughput));
     fill(oldest, oldestPending(data.oldestPending));
     fill(nodes, nodesTable(data.nodes || []));
@@ -62,10 +63,15 @@ function countCell(n, filters, state, queue) {
   return h('td', props, h('a', { href: listHref(filters) }, count(n)));
 }
 
-function countsTable(counts) {
-  const queues = counts.queues || {};
+function countsTable(counts, pausedQueues) {
+  const queues = { ...(counts.queues || {}) };
   const totals = counts.totals || {};
-  const names = Object.keys(queues);
+  const paused = new Map(pausedQueues.map((p) => [p.queue, p]));
+  // A paused queue without work orders is listed too: its pause is news.
+  for (const name of paused.keys()) {
+    queues[name] = queues[name] || {};
+  }
+  const names = Object.keys(queues).sort();
   const sum = (row) => STATES.reduce((acc, st) => acc + (row[st] || 0), 0);
   const head = h(
     'tr',
@@ -77,8 +83,16 @@ function countsTable(counts) {
   const rows = names.map((q) =>
     h(
       'tr',
-      { dataset: { queue: q } },
-      h('th', { scope: 'row' }, h('a', { href: listHref({ queue: q }) }, q)),
+      {
+        class: paused.has(q) ? 'paused' : null,
+        dataset: { queue: q, paused: String(paused.has(q)) },
+      },
+      h(
+        'th',
+        { scope: 'row' },
+        h('a', { href: listHref({ queue: q }) }, q),
+        paused.has(q) ? h('a', { href: '#/queues' }, pausedBadge(paused.get(q))) : null,
+      ),
       STATES.map((st) => countCell(queues[q][st] || 0, { queue: q, state: st }, st, q)),
       countCell(sum(queues[q]), { queue: q }, 'TOTAL', q),
     ),
@@ -93,9 +107,21 @@ function countsTable(counts) {
   if (names.length === 0) {
     return [empty('No work orders yet.')];
   }
+  const note =
+    paused.size === 0
+      ? null
+      : h(
+          'p',
+          { class: 'paused-note' },
+          `Paused: ${[...paused.values()].map(pauseText).join('; ')}. `,
+          'No node claims from a paused queue until it is resumed on the ',
+          h('a', { href: '#/queues' }, 'Queues'),
+          ' page.',
+        );
   return h(
     'div',
     { class: 'scroll' },
+    note,
     h(
       'table',
       { class: 'counts' },
@@ -104,6 +130,10 @@ function countsTable(counts) {
       h('tfoot', {}, foot),
     ),
   );
+}
+
+function pauseText(p) {
+  return `${p.queue} (by ${p.pausedBy}${p.reason ? ': ' + p.reason : ''})`;
 }
 
 const CHART_W = 600;

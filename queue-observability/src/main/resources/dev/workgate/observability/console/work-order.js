@@ -1,16 +1,20 @@
-// #/work-orders/<id> : one work order's facts, labels, last error, lineage, payload on request,
-// timeline and raw events, with Cancel and Resubmit behind a confirmation step. A refresh reads
-// the view; the timeline (and the raw events, while open) only when the version has moved.
+// #/work-orders/<id> : one work order's facts, labels, progress, dependencies and dependents with
+// their states, batch, last error, lineage, payload and checkpoint on request, timeline and raw
+// events, with Cancel and Resubmit behind a confirmation step. A refresh reads the view (so the
+// progress bar and the states of related work follow); the timeline (and the raw events, while
+// open) only when the version has moved.
 
 import { api, query } from './api.js';
 import {
   TERMINAL,
+  batchLink,
   duration,
   empty,
   errorBox,
   fill,
   h,
   listHref,
+  progressBar,
   stateBadge,
   time,
   workOrderLink,
@@ -30,6 +34,14 @@ export function create(route, ctx) {
   const facts = h('div', { class: 'card-body' });
   const lineage = h('div', { class: 'card-body' });
   const lastError = h('div', { class: 'card-body' });
+  const progress = h('div', { class: 'card-body progress-body' });
+  const dependencies = h('div', { class: 'card-body' });
+  const checkpointBody = h('div', { class: 'checkpoint-body' });
+  const checkpointButton = h(
+    'button',
+    { type: 'button', class: 'show-checkpoint', hidden: true, on: { click: showCheckpoint } },
+    'Show checkpoint',
+  );
   const payloadBody = h('div', { class: 'payload-body' });
   const payloadButton = h(
     'button',
@@ -72,9 +84,21 @@ export function create(route, ctx) {
         { class: 'stack' },
         h(
           'section',
+          { class: 'card', 'aria-labelledby': 'wo-progress' },
+          h('h2', { id: 'wo-progress' }, 'Progress'),
+          progress,
+        ),
+        h(
+          'section',
           { class: 'card', 'aria-labelledby': 'wo-error' },
           h('h2', { id: 'wo-error' }, 'Last error'),
           lastError,
+        ),
+        h(
+          'section',
+          { class: 'card', 'aria-labelledby': 'wo-dependencies' },
+          h('h2', { id: 'wo-dependencies' }, 'Dependencies and batch'),
+          dependencies,
         ),
         h(
           'section',
@@ -85,13 +109,14 @@ export function create(route, ctx) {
         h(
           'section',
           { class: 'card', 'aria-labelledby': 'wo-payload' },
-          h('h2', { id: 'wo-payload' }, 'Payload and result'),
+          h('h2', { id: 'wo-payload' }, 'Payload, result and checkpoint'),
           h(
             'div',
             { class: 'card-body' },
             h('p', { class: 'muted' }, 'Shown only on request, with the token.'),
-            payloadButton,
+            h('div', { class: 'buttons' }, payloadButton, checkpointButton),
             payloadBody,
+            checkpointBody,
           ),
         ),
       ),
@@ -153,6 +178,7 @@ export function create(route, ctx) {
         : null,
       v.cancellationRequested ? ['Cancellation requested', v.cancellationRequested] : null,
       ['Result', v.hasResult ? 'yes' : 'none'],
+      ['Checkpoint', h('span', { class: 'has-checkpoint' }, v.hasCheckpoint ? 'recorded' : 'none')],
       [
         'Labels',
         v.labels && Object.keys(v.labels).length
@@ -178,6 +204,24 @@ export function create(route, ctx) {
         rows.map(([k, val]) => [h('dt', {}, k), h('dd', {}, val)]),
       ),
     );
+
+    checkpointButton.hidden = !v.hasCheckpoint;
+    if (v.progress) {
+      fill(
+        progress,
+        progressBar(v.progress),
+        h(
+          'p',
+          { class: 'muted' },
+          TERMINAL.has(v.state) ? 'Last reported ' : 'Reported ',
+          time(v.progress.reportedAt),
+          '; kept with the lease renewal, so it may lag a few seconds.',
+        ),
+      );
+    } else {
+      fill(progress, empty(TERMINAL.has(v.state) ? 'None was reported.' : 'None reported yet.'));
+    }
+    renderDependencies(v);
 
     if (v.lastError) {
       fill(
@@ -221,6 +265,69 @@ export function create(route, ctx) {
                 as.map((x) => h('li', {}, workOrderLink(x))),
               )
             : h('span', { class: 'muted' }, '—'),
+        ),
+      ),
+    );
+  }
+
+  function renderDependencies(v) {
+    const states = v.relatedStates || {};
+    const related = (ids, total, cls) => {
+      if (ids.length === 0) {
+        return h('span', { class: 'muted' }, '—');
+      }
+      const shown = ids.slice(0, RELATED_SHOWN);
+      const more = Math.max(total, ids.length) - shown.length;
+      return h(
+        'ul',
+        { class: ['plain', 'related', cls] },
+        shown.map((x) =>
+          h(
+            'li',
+            { dataset: { id: x, state: states[x] || '' } },
+            workOrderLink(x),
+            states[x] ? stateBadge(states[x]) : null,
+          ),
+        ),
+        more > 0 ? h('li', { class: 'muted' }, `… and ${more} more`) : null,
+      );
+    };
+    const deps = Array.isArray(v.dependencies) ? v.dependencies : [];
+    const dependents = Array.isArray(v.dependents) ? v.dependents : [];
+    fill(
+      dependencies,
+      h(
+        'dl',
+        { class: 'facts' },
+        h('dt', {}, 'Waits for'),
+        h(
+          'dd',
+          { class: 'dependencies' },
+          related(deps, v.dependencyCount || 0, 'dependency-list'),
+        ),
+        deps.length
+          ? [
+              h('dt', {}, 'If one fails'),
+              h(
+                'dd',
+                { class: 'on-failure' },
+                v.onDependencyFailure === 'RUN'
+                  ? 'it runs anyway, once all have ended'
+                  : 'it is cancelled (DEPENDENCY_FAILED)',
+              ),
+            ]
+          : null,
+        h('dt', {}, 'Needed by'),
+        h(
+          'dd',
+          { class: 'dependents' },
+          related(dependents, v.dependentCount || 0, 'dependent-list'),
+        ),
+        h('dt', {}, 'Batch'),
+        h(
+          'dd',
+          { class: 'batch' },
+          v.batch ? batchLink(v.batch) : h('span', { class: 'muted' }, '—'),
         ),
       ),
     );
@@ -353,6 +460,22 @@ export function create(route, ctx) {
     }
   }
 
+  async function showCheckpoint() {
+    checkpointButton.disabled = true;
+    try {
+      const v = await api(path + query({ include: 'checkpoint' }));
+      fill(
+        checkpointBody,
+        h('h3', {}, 'Checkpoint'),
+        h('pre', { class: 'json checkpoint' }, json(v.checkpoint)),
+      );
+    } catch (e) {
+      fill(checkpointBody, errorBox(e, 'Refused (' + e.status + ')'));
+    } finally {
+      checkpointButton.disabled = false;
+    }
+  }
+
   async function loadTimeline(version) {
     const t = await api(path + '/timeline');
     timelineVersion = version;
@@ -432,8 +555,26 @@ export function create(route, ctx) {
   return { el, refresh, title: 'Work order ' + id };
 }
 
+/** How many dependencies, and dependents, the page links to. */
+const RELATED_SHOWN = 50;
+
 function stepDetail(st) {
   const out = [];
+  if (st.dependency) {
+    out.push('dependency ', workOrderLink(st.dependency), ' ended ', st.dependencyState || '');
+  }
+  if (st.dependencyCount) {
+    out.push(`waits for ${st.dependencyCount} work order${st.dependencyCount === 1 ? '' : 's'}`);
+  }
+  if (st.batch) {
+    out.push(out.length ? ' · batch ' : 'batch ', batchLink(st.batch));
+  }
+  if (st.checkpointAttempt) {
+    out.push(`checkpoint of attempt ${st.checkpointAttempt}`);
+  }
+  if (st.code) {
+    out.push(h('code', {}, st.code), ' ');
+  }
   if (st.error) {
     out.push(h('code', {}, st.error.code), ' ', st.error.message || '');
   }

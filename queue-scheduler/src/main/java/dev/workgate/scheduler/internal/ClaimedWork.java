@@ -1,5 +1,6 @@
 package dev.workgate.scheduler.internal;
 
+import dev.workgate.core.Progress;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderView;
 import java.time.Instant;
@@ -27,6 +28,11 @@ public final class ClaimedWork {
   private final AtomicReference<Instant> leaseExpiresAt;
   private volatile boolean selfFenced;
 
+  /** The attempt's latest progress and whether the store has it yet. */
+  private final AtomicReference<Progress> progress = new AtomicReference<>();
+
+  private final AtomicBoolean progressWritten = new AtomicBoolean(true);
+
   ClaimedWork(
       WorkOrderView claimed,
       SlotLease slot,
@@ -50,6 +56,41 @@ public final class ClaimedWork {
    */
   public WorkOrderView view() {
     return claimed;
+  }
+
+  /**
+   * Keeps the attempt's latest progress, for the next lease renewal to write: any number of reports
+   * between two renewals cost one write.
+   *
+   * @param latest the progress
+   */
+  public void reportProgress(Progress latest) {
+    progress.set(Objects.requireNonNull(latest, "progress"));
+    progressWritten.set(false);
+  }
+
+  /**
+   * The latest progress while the store does not have it yet, for a renewal to write; marks it
+   * taken. Give it back with {@link #progressNotWritten} if the write fails.
+   *
+   * @return the progress to write, or null when the store has the latest
+   */
+  Progress takeProgressToWrite() {
+    return progressWritten.compareAndSet(false, true) ? progress.get() : null;
+  }
+
+  /** A renewal that took the progress did not write it: the next one writes it. */
+  void progressNotWritten() {
+    progressWritten.set(false);
+  }
+
+  /**
+   * The latest progress reported, written or not.
+   *
+   * @return the progress, or empty when none was reported
+   */
+  public java.util.Optional<Progress> progress() {
+    return java.util.Optional.ofNullable(progress.get());
   }
 
   /**

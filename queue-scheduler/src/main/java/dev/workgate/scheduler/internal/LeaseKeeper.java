@@ -2,6 +2,7 @@ package dev.workgate.scheduler.internal;
 
 import static dev.workgate.scheduler.internal.TurnPacer.earliest;
 
+import dev.workgate.core.Progress;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.WorkOrderStore;
@@ -261,7 +262,16 @@ final class LeaseKeeper {
   private void renew(ClaimedWork work) {
     // Computed before the call: if the store answers late, the expiry kept is the earlier one.
     Instant expiry = leaseFromNow();
-    boolean renewed = store.renewLease(work.id(), config.nodeId(), work.attempt(), expiry);
+    Progress progress = work.takeProgressToWrite();
+    boolean renewed;
+    try {
+      renewed = store.renewLease(work.id(), config.nodeId(), work.attempt(), expiry, progress);
+    } catch (RuntimeException e) {
+      if (progress != null) {
+        work.progressNotWritten();
+      }
+      throw e;
+    }
     if (!renewed) {
       if (!work.isReleased() && work.markLeaseLostSignalled()) {
         notifyLeaseLost(work);

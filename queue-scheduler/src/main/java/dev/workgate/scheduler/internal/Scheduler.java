@@ -91,6 +91,7 @@ public final class Scheduler implements AutoCloseable {
   private final Object lifecycleLock = new Object();
   private final LeaseKeeper leases;
   private final Reaper reaper;
+  private final BlockedWork blocked;
   private final StarvationGuard starvation;
   private final Claimer claimer;
   private final TurnPacer pacer;
@@ -132,6 +133,7 @@ public final class Scheduler implements AutoCloseable {
             clock,
             new WakeSignal(clock, config.pollInterval(), () -> running, () -> running = false));
     this.reaper = new Reaper(store, retries, config, leases);
+    this.blocked = new BlockedWork(store, config.pollInterval());
     this.starvation = new StarvationGuard(store, config, monitor, leases::room);
     this.claimer =
         new Claimer(
@@ -567,6 +569,7 @@ public final class Scheduler implements AutoCloseable {
       // must not stop the others, above all the renewal of running work's leases.
       steps.run("releasing due retries", () -> retries.releaseDue(now, RELEASE_LIMIT));
       steps.run("reaping expired leases", () -> reaper.reap(now));
+      steps.run("deciding blocked work", () -> blocked.decideIfDue(now));
       if (leases.renewalDue(now)) {
         boolean renewed = steps.run("renewing leases", leases::renewAll, false);
         // A renewal that failed is tried again on the next full turn, not a whole interval later.
@@ -612,6 +615,15 @@ public final class Scheduler implements AutoCloseable {
       }
       return TurnPacer.notBeforeMinSleep(now, next);
     }
+  }
+
+  /**
+   * A work order ended, or was submitted to wait for others, where this node heard it: blocked work
+   * may be decidable now. Wakes the loop; its next full turn decides.
+   */
+  public void dependenciesMayHaveChanged() {
+    blocked.wake();
+    pacer.wake();
   }
 
   void released(ClaimedWork work) {

@@ -223,7 +223,9 @@ final class Claims {
       Row row = Row.of(after, cur.row().seq());
       rows.add(row);
       versions.add(cur.row().version());
-      claims.add(new Claim(row.toView(after.spec(), after.dependencies()), event, Optional.ofNullable(start)));
+      claims.add(
+          new Claim(
+              row.toView(after.spec(), after.dependencies()), event, Optional.ofNullable(start)));
     }
     // PostgreSQL: the events and the row updates in one statement, one round trip.
     t.write(c, events, encodings::get, List.of(), rows, versions);

@@ -306,6 +306,11 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     try (Connection c = dataSource.getConnection()) {
       sessions.prepare(c);
       int version = Schema.inReadOnlyTransaction(c, () -> Schema.inspectPostgres(c, dialect, mode));
+      if (mode != OpenMode.CREATE_IF_MISSING && version < SqlDialect.SCHEMA_VERSION) {
+        // Version 5 added columns that every read of a work order selects: an older store cannot
+        // be used as it is.
+        throw Schema.olderVersion(dialect, version);
+      }
       if (mode == OpenMode.CREATE_IF_MISSING && version < SqlDialect.SCHEMA_VERSION) {
         Schema.createOrUpgradePostgres(c, dialect);
         Schema.inReadOnlyTransaction(

@@ -234,9 +234,7 @@ final class Schema {
                 + version
                 + " to "
                 + SqlDialect.SCHEMA_VERSION
-                + " (OpenMode.EXISTING would use version "
-                + version
-                + " as it is)";
+                + " (OpenMode.EXISTING and READ_ONLY refuse an older version)";
         for (String table : storeTables(d)) {
           requireDdl(
               c,
@@ -350,16 +348,21 @@ final class Schema {
       throw notAStore(c, d);
     }
     if (version < SqlDialect.SCHEMA_VERSION) {
-      throw new StoreException(
-          "the "
-              + d.describe()
-              + " holds Workgate schema version "
-              + version
-              + "; this version of Workgate reads version "
-              + SqlDialect.SCHEMA_VERSION
-              + ". Start a node on it once (it upgrades the schema), then run this again;"
-              + " nothing was changed");
+      throw olderVersion(d, version);
     }
+  }
+
+  /** The refusal of a store of an older schema version by a mode that does not upgrade. */
+  static StoreException olderVersion(SqlDialect d, int version) {
+    return new StoreException(
+        "the "
+            + d.describe()
+            + " holds Workgate schema version "
+            + version
+            + "; this version of Workgate reads version "
+            + SqlDialect.SCHEMA_VERSION
+            + ". Start a node on it once (it upgrades the schema), then run this again;"
+            + " nothing was changed");
   }
 
   /**
@@ -441,7 +444,12 @@ final class Schema {
       if (version >= 5 && !d.tableExists(c, d.prefix + table)) {
         throw damaged(
             d,
-            "schema version " + version + " is recorded but table " + d.prefix + table + " is missing");
+            "schema version "
+                + version
+                + " is recorded but table "
+                + d.prefix
+                + table
+                + " is missing");
       }
     }
     if (version >= 3 && !d.tableExists(c, d.prefix + "nodes")) {

@@ -917,8 +917,7 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
         if (out.size() == limit) {
           break;
         }
-        boolean cancelOnFailure =
-            e.view.spec().onDependencyFailure() == DependencyFailure.CANCEL;
+        boolean cancelOnFailure = e.view.spec().onDependencyFailure() == DependencyFailure.CANCEL;
         boolean live = false;
         boolean failed = false;
         for (WorkOrderId dep : e.view.dependencies()) {
