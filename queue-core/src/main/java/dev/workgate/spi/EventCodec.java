@@ -88,12 +88,7 @@ public final class EventCodec {
                   1, d -> new WorkOrderEvent.Released(text(d, "", "code"), text(d, "", "reason")))),
           reader(EventType.DEPENDENCIES_MET, Map.of(1, d -> new WorkOrderEvent.DependenciesMet())),
           reader(EventType.DEPENDENCY_FAILED, Map.of(1, EventCodec::readDependencyFailedV1)),
-          reader(
-              EventType.CHECKPOINTED,
-              Map.of(
-                  1,
-                  d ->
-                      new WorkOrderEvent.Checkpointed(integer(d, "", "attempt"), d.get("state")))));
+          reader(EventType.CHECKPOINTED, Map.of(1, EventCodec::readCheckpointedV1)));
 
   private static Map.Entry<String, Map<Integer, Function<JsonNode, WorkOrderEvent>>> reader(
       EventType type, Map<Integer, Function<JsonNode, WorkOrderEvent>> byVersion) {
@@ -389,10 +384,10 @@ public final class EventCodec {
           .forEach(e -> b.label(e.getKey(), text(labels, "spec.labels.", e.getKey())));
     }
     for (String id : texts(s, "spec.", "after")) {
-      b.after(WorkOrderId.of(id));
+      b.after(workOrderId(id, "spec.after"));
     }
     for (String id : texts(s, "spec.", "afterBatches")) {
-      b.afterBatch(BatchId.of(id));
+      b.afterBatch(batchId(id, "spec.afterBatches"));
     }
     if (s.hasNonNull("onDependencyFailure")) {
       String policy = text(s, "spec.", "onDependencyFailure");
@@ -407,10 +402,10 @@ public final class EventCodec {
             e);
       }
     }
-    BatchId batch = d.hasNonNull("batch") ? BatchId.of(text(d, "", "batch")) : null;
+    BatchId batch = d.hasNonNull("batch") ? batchId(text(d, "", "batch"), "batch") : null;
     java.util.List<WorkOrderId> dependencies = new java.util.ArrayList<>();
     for (String id : texts(d, "", "dependencies")) {
-      dependencies.add(WorkOrderId.of(id));
+      dependencies.add(workOrderId(id, "dependencies"));
     }
     String from = d.hasNonNull("resubmittedFrom") ? text(d, "", "resubmittedFrom") : null;
     WorkOrderId resubmittedFrom;
@@ -433,7 +428,42 @@ public final class EventCodec {
             "field 'dependencyState' must be a state, got: " + shown(d.get("dependencyState")), e);
       }
     }
-    return new WorkOrderEvent.DependencyFailed(WorkOrderId.of(text(d, "", "dependency")), state);
+    return new WorkOrderEvent.DependencyFailed(
+        workOrderId(text(d, "", "dependency"), "dependency"), state);
+  }
+
+  private static WorkOrderEvent readCheckpointedV1(JsonNode d) {
+    int attempt = integer(d, "", "attempt");
+    if (attempt < 1) {
+      throw new EventCodecException("field 'attempt' must be at least 1, got: " + attempt);
+    }
+    JsonNode state = d.get("state");
+    if (state == null || state.isNull()) {
+      throw new EventCodecException("field 'state' is missing");
+    }
+    try {
+      return new WorkOrderEvent.Checkpointed(attempt, state);
+    } catch (IllegalArgumentException e) {
+      throw new EventCodecException("field 'state': " + e.getMessage(), e);
+    }
+  }
+
+  /** A work order id a field holds, or an error naming the field. */
+  private static WorkOrderId workOrderId(String value, String field) {
+    try {
+      return WorkOrderId.of(value);
+    } catch (IllegalArgumentException e) {
+      throw new EventCodecException("field '" + field + "': " + e.getMessage(), e);
+    }
+  }
+
+  /** A batch id a field holds, or an error naming the field. */
+  private static BatchId batchId(String value, String field) {
+    try {
+      return BatchId.of(value);
+    } catch (IllegalArgumentException e) {
+      throw new EventCodecException("field '" + field + "': " + e.getMessage(), e);
+    }
   }
 
   /** An optional array of strings; empty when absent. */

@@ -1,9 +1,11 @@
 package dev.workgate.core;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.workgate.core.ErrorInfo.ErrorCodes;
 import dev.workgate.core.WorkOrderState.TransitionTable;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -22,8 +24,9 @@ public final class DesignTable {
    */
   public static Optional<WorkOrderState> next(WorkOrderState from, WorkOrderEvent event) {
     if (from == null) {
-      return event instanceof WorkOrderEvent.Submitted
-          ? Optional.of(WorkOrderState.PENDING)
+      return event instanceof WorkOrderEvent.Submitted s
+          ? Optional.of(
+              s.dependencies().isEmpty() ? WorkOrderState.PENDING : WorkOrderState.BLOCKED)
           : Optional.empty();
     }
     boolean active = from == WorkOrderState.PREPARING || from == WorkOrderState.RUNNING;
@@ -40,8 +43,17 @@ public final class DesignTable {
         && from == WorkOrderState.WAITING_RETRY) {
       to = WorkOrderState.PENDING;
     } else if (event instanceof WorkOrderEvent.Cancelled
-        && (from == WorkOrderState.PENDING || from == WorkOrderState.WAITING_RETRY || active)) {
+        && (from == WorkOrderState.PENDING
+            || from == WorkOrderState.WAITING_RETRY
+            || from == WorkOrderState.BLOCKED
+            || active)) {
       to = WorkOrderState.CANCELLED;
+    } else if (event instanceof WorkOrderEvent.DependenciesMet && from == WorkOrderState.BLOCKED) {
+      to = WorkOrderState.PENDING;
+    } else if (event instanceof WorkOrderEvent.DependencyFailed && from == WorkOrderState.BLOCKED) {
+      to = WorkOrderState.CANCELLED;
+    } else if (event instanceof WorkOrderEvent.Checkpointed && from == WorkOrderState.RUNNING) {
+      to = WorkOrderState.RUNNING;
     } else if (event instanceof WorkOrderEvent.CancellationRequested && active) {
       to = from;
     } else if (event instanceof WorkOrderEvent.Released && active) {
@@ -56,6 +68,17 @@ public final class DesignTable {
     ErrorInfo error = ErrorInfo.retryable(ErrorCodes.TIMEOUT, "took too long");
     return switch (trigger) {
       case SUBMITTED -> WorkOrderEvent.Submitted.of(WorkOrderSpec.builder("build").build());
+      case SUBMITTED_BLOCKED ->
+          new WorkOrderEvent.Submitted(
+              WorkOrderSpec.builder("build").after(WorkOrderId.of("wo-1")).build(),
+              null,
+              null,
+              List.of(WorkOrderId.of("wo-1")));
+      case DEPENDENCIES_MET -> new WorkOrderEvent.DependenciesMet();
+      case DEPENDENCY_FAILED ->
+          new WorkOrderEvent.DependencyFailed(WorkOrderId.of("wo-1"), WorkOrderState.FAILED);
+      case CHECKPOINTED ->
+          new WorkOrderEvent.Checkpointed(1, JsonNodeFactory.instance.objectNode().put("step", 3));
       case CLAIMED -> new WorkOrderEvent.Claimed("node-1", t);
       case STARTED -> new WorkOrderEvent.Started("sandbox-1");
       case COMPLETED -> new WorkOrderEvent.Completed(TextNode.valueOf("done"));
@@ -65,17 +88,6 @@ public final class DesignTable {
       case CANCELLATION_REQUESTED -> new WorkOrderEvent.CancellationRequested("stop");
       case CANCELLED -> new WorkOrderEvent.Cancelled("stopped");
       case RELEASED -> new WorkOrderEvent.Released(ErrorCodes.NODE_SHUTDOWN, "node-1 shut down");
-      case SUBMITTED_BLOCKED ->
-          new WorkOrderEvent.Submitted(
-              WorkOrderSpec.builder("build").build(),
-              null,
-              null,
-              java.util.List.of(dev.workgate.core.WorkOrderId.of("dependency-1")));
-      case DEPENDENCIES_MET -> new WorkOrderEvent.DependenciesMet();
-      case DEPENDENCY_FAILED ->
-          new WorkOrderEvent.DependencyFailed(
-              dev.workgate.core.WorkOrderId.of("dependency-1"), WorkOrderState.FAILED);
-      case CHECKPOINTED -> new WorkOrderEvent.Checkpointed(1, TextNode.valueOf("step 3"));
     };
   }
 }

@@ -155,6 +155,21 @@ final class EventArbitraries {
         .map(WorkOrderId::of);
   }
 
+  static Arbitrary<BatchId> batchIds() {
+    return Arbitraries.oneOf(
+        Arbitraries.create(BatchId::random),
+        Arbitraries.strings()
+            .ofMinLength(1)
+            .ofMaxLength(BatchId.MAX_LENGTH)
+            .filter(s -> !s.isBlank() && s.chars().noneMatch(Character::isISOControl))
+            .map(BatchId::of));
+  }
+
+  /** Dependencies of a Submitted event: distinct ids, at least one. */
+  static Arbitrary<List<WorkOrderId>> dependencyLists() {
+    return workOrderIds().list().ofMinSize(1).ofMaxSize(5).uniqueElements();
+  }
+
   static Arbitrary<ResourceRequest> resourceRequests() {
     return Combinators.combine(
             Arbitraries.integers().between(1, Integer.MAX_VALUE),
@@ -162,8 +177,29 @@ final class EventArbitraries {
         .as(ResourceRequest::of);
   }
 
-  /** Specs with every optional field sometimes set. */
+  /**
+   * Specs with every optional field sometimes set, the dependencies ({@code after}, {@code
+   * afterBatches}, {@code onDependencyFailure}) included.
+   */
   static Arbitrary<WorkOrderSpec> specs() {
+    return Combinators.combine(
+            specsWithoutDependencies(),
+            workOrderIds().list().ofMaxSize(4),
+            batchIds().list().ofMaxSize(3),
+            Arbitraries.of(DependencyFailure.class).injectNull(0.5))
+        .as(
+            (spec, after, batches, policy) -> {
+              WorkOrderSpec.Builder b = spec.toBuilder().after(after.toArray(new WorkOrderId[0]));
+              batches.forEach(b::afterBatch);
+              if (policy != null) {
+                b.onDependencyFailure(policy);
+              }
+              return b.build();
+            });
+  }
+
+  /** Specs with every optional field but the dependencies sometimes set. */
+  static Arbitrary<WorkOrderSpec> specsWithoutDependencies() {
     Arbitrary<WorkOrderSpec.Builder> base =
         Combinators.combine(nonBlankText(), nonBlankText(), payloads(), Arbitraries.integers())
             .as(
@@ -205,9 +241,38 @@ final class EventArbitraries {
         .as(ErrorInfo::new);
   }
 
+  /** Submitted events, a third of them with dependencies (so leading to BLOCKED). */
   static Arbitrary<WorkOrderEvent.Submitted> submittedEvents() {
-    return Combinators.combine(specs(), workOrderIds().injectNull(0.5))
+    return Arbitraries.frequencyOf(
+        Tuple.of(2, submittedEvents(false)), Tuple.of(1, submittedEvents(true)));
+  }
+
+  /** Submitted events with or without dependencies, sometimes in a batch. */
+  static Arbitrary<WorkOrderEvent.Submitted> submittedEvents(boolean withDependencies) {
+    return Combinators.combine(
+            specs(),
+            workOrderIds().injectNull(0.5),
+            batchIds().injectNull(0.5),
+            withDependencies ? dependencyLists() : Arbitraries.just(List.<WorkOrderId>of()))
         .as(WorkOrderEvent.Submitted::new);
+  }
+
+  /** Checkpoints: any JSON tree but JSON null. */
+  static Arbitrary<WorkOrderEvent.Checkpointed> checkpointedEvents() {
+    return Combinators.combine(
+            Arbitraries.integers().between(1, Integer.MAX_VALUE),
+            jsonTrees().filter(n -> !n.isNull()))
+        .as(WorkOrderEvent.Checkpointed::new);
+  }
+
+  /** A dependency that did not complete: any state but COMPLETED, or gone (null). */
+  static Arbitrary<WorkOrderEvent.DependencyFailed> dependencyFailedEvents() {
+    return Combinators.combine(
+            workOrderIds(),
+            Arbitraries.of(WorkOrderState.class)
+                .filter(s -> s != WorkOrderState.COMPLETED)
+                .injectNull(0.3))
+        .as(WorkOrderEvent.DependencyFailed::new);
   }
 
   static Arbitrary<WorkOrderEvent.AttemptFailed> attemptFailedEvents() {
@@ -218,7 +283,11 @@ final class EventArbitraries {
   /** Events of one trigger, with random fields. */
   static Arbitrary<WorkOrderEvent> eventsOf(TransitionTable.Trigger trigger) {
     return switch (trigger) {
-      case SUBMITTED -> submittedEvents().map(e -> e);
+      case SUBMITTED -> submittedEvents(false).map(e -> e);
+      case SUBMITTED_BLOCKED -> submittedEvents(true).map(e -> e);
+      case DEPENDENCIES_MET -> Arbitraries.just(new WorkOrderEvent.DependenciesMet());
+      case DEPENDENCY_FAILED -> dependencyFailedEvents().map(e -> e);
+      case CHECKPOINTED -> checkpointedEvents().map(e -> e);
       case CLAIMED ->
           Combinators.combine(nonBlankText(), instants()).as(WorkOrderEvent.Claimed::new);
       case STARTED -> nonBlankText().map(WorkOrderEvent.Started::new);
@@ -242,23 +311,6 @@ final class EventArbitraries {
                       nonBlankText()),
                   anyText())
               .as(WorkOrderEvent.Released::new);
-      case SUBMITTED_BLOCKED ->
-          Combinators.combine(
-                  specs(), workOrderIds().list().ofMinSize(1).ofMaxSize(4).uniqueElements())
-              .as(
-                  (spec, deps) ->
-                      (WorkOrderEvent) new WorkOrderEvent.Submitted(spec, null, null, deps));
-      case DEPENDENCIES_MET ->
-          Arbitraries.just((WorkOrderEvent) new WorkOrderEvent.DependenciesMet());
-      case DEPENDENCY_FAILED ->
-          Combinators.combine(
-                  workOrderIds(),
-                  Arbitraries.of(WorkOrderState.FAILED, WorkOrderState.CANCELLED).injectNull(0.2))
-              .as((d, st) -> (WorkOrderEvent) new WorkOrderEvent.DependencyFailed(d, st));
-      case CHECKPOINTED ->
-          Combinators.combine(Arbitraries.integers().between(1, 50), jsonTrees())
-              .as((a, st) -> (WorkOrderEvent) new WorkOrderEvent.Checkpointed(a, st))
-              .ignoreException(IllegalArgumentException.class);
     };
   }
 

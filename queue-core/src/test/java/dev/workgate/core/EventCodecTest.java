@@ -47,6 +47,23 @@ class EventCodecTest {
         .build();
   }
 
+  /** A spec that waits for two work orders and a batch, and runs even if they fail. */
+  private static WorkOrderSpec waitingSpec() {
+    return WorkOrderSpec.builder("report")
+        .after(WorkOrderId.of("wo-1"), WorkOrderId.of("wo-2"))
+        .afterBatch(BatchId.of("batch-7"))
+        .onDependencyFailure(DependencyFailure.RUN)
+        .build();
+  }
+
+  private static WorkOrderEvent.Submitted waitingSubmitted() {
+    return new WorkOrderEvent.Submitted(
+        waitingSpec(),
+        WorkOrderId.of("wo-0"),
+        BatchId.of("batch-9"),
+        List.of(WorkOrderId.of("wo-2b"), WorkOrderId.of("wo-1"), WorkOrderId.of("wo-3")));
+  }
+
   static Stream<WorkOrderEvent> oneOfEachType() {
     ErrorInfo error = ErrorInfo.retryable(ErrorCodes.TIMEOUT, "ran 30m");
     return Stream.of(
@@ -60,7 +77,22 @@ class EventCodecTest {
         WorkOrderEvent.AttemptFailed.finalFailure(ErrorInfo.fatal("OWN_CODE", ""), ""),
         new WorkOrderEvent.RetryReleased(),
         new WorkOrderEvent.CancellationRequested("user"),
-        new WorkOrderEvent.Cancelled(""));
+        new WorkOrderEvent.Cancelled(""),
+        new WorkOrderEvent.Released(ErrorCodes.NODE_SHUTDOWN, "node-1 went away"),
+        waitingSubmitted(),
+        new WorkOrderEvent.Submitted(
+            WorkOrderSpec.builder("in-batch").build(), null, BatchId.of("b"), List.of()),
+        new WorkOrderEvent.DependenciesMet(),
+        new WorkOrderEvent.DependencyFailed(WorkOrderId.of("wo-1"), WorkOrderState.FAILED),
+        new WorkOrderEvent.DependencyFailed(WorkOrderId.of("wo-1"), null),
+        new WorkOrderEvent.Checkpointed(
+            3, JsonNodeFactory.instance.objectNode().put("offset", 1200).put("file", "part-2")));
+  }
+
+  @Test
+  void oneOfEachType_has_every_event_type() {
+    assertThat(oneOfEachType().map(WorkOrderEvent::type).distinct())
+        .containsExactlyInAnyOrder(WorkOrderEvent.EventType.values());
   }
 
   @ParameterizedTest
@@ -69,7 +101,7 @@ class EventCodecTest {
     EventCodec.EncodedEvent encoded = EventCodec.encode(event);
 
     assertThat(encoded.type()).isEqualTo(event.type().typeName());
-    assertThat(encoded.schemaVersion()).isEqualTo(1);
+    assertThat(encoded.schemaVersion()).isEqualTo(event.type().schemaVersion());
     assertThat(EventCodec.decode(encoded)).isEqualTo(event);
     assertThat(EventCodec.decode(encoded.type(), encoded.schemaVersion(), encoded.data()))
         .isEqualTo(event);
@@ -83,7 +115,7 @@ class EventCodecTest {
     JsonNode envelope = MAPPER.readTree(json);
 
     assertThat(envelope.get("type").asText()).isEqualTo(event.type().typeName());
-    assertThat(envelope.get("schemaVersion").asInt()).isEqualTo(1);
+    assertThat(envelope.get("schemaVersion").asInt()).isEqualTo(event.type().schemaVersion());
     assertThat(envelope.get("data")).isEqualTo(MAPPER.readTree(EventCodec.encode(event).data()));
     assertThat(EventCodec.fromJson(json)).isEqualTo(event);
   }
@@ -140,6 +172,200 @@ class EventCodecTest {
     assertThat(EventCodec.decode(type, 1, data)).isEqualTo(expected);
     assertThat(MAPPER.readTree(EventCodec.encode(expected).data()))
         .isEqualTo(MAPPER.readTree(data));
+  }
+
+  @Test
+  void
+      submitted_is_written_as_version_2_and_a_version_1_document_still_decodes_without_the_new_fields()
+          throws Exception {
+    String v1 =
+        "{\"spec\":{\"type\":\"build\",\"queue\":\"default\",\"payload\":null,\"priority\":0,"
+            + "\"labels\":{}},\"resubmittedFrom\":\"wo-0\"}";
+
+    WorkOrderEvent.Submitted read =
+        (WorkOrderEvent.Submitted) EventCodec.decode("Submitted", 1, v1);
+
+    assertThat(WorkOrderEvent.EventType.SUBMITTED.schemaVersion()).isEqualTo(2);
+    assertThat(read.batch()).isNull();
+    assertThat(read.dependencies()).isEmpty();
+    assertThat(read.spec().after()).isEmpty();
+    assertThat(read.spec().afterBatches()).isEmpty();
+    assertThat(read.spec().onDependencyFailure()).isEqualTo(DependencyFailure.CANCEL);
+    assertThat(read.trigger()).isEqualTo(WorkOrderState.TransitionTable.Trigger.SUBMITTED);
+    // Written again, it is a version 2 document with the same fields: nothing new is added.
+    EventCodec.EncodedEvent again = EventCodec.encode(read);
+    assertThat(again.schemaVersion()).isEqualTo(2);
+    assertThat(MAPPER.readTree(again.data())).isEqualTo(MAPPER.readTree(v1));
+    assertThat(EventCodec.decode("Submitted", 2, v1)).isEqualTo(read);
+    assertThat(
+            EventCodec.fromJson("{\"type\":\"Submitted\",\"schemaVersion\":1,\"data\":" + v1 + "}"))
+        .isEqualTo(read);
+  }
+
+  /** The stored form of the events and fields added with dependencies, written down. */
+  static Stream<Arguments> dependencyDocuments() {
+    return Stream.of(
+        Arguments.of(
+            "Submitted",
+            2,
+            "{\"spec\":{\"type\":\"report\",\"queue\":\"default\",\"payload\":null,"
+                + "\"priority\":0,\"labels\":{},\"after\":[\"wo-1\",\"wo-2\"],"
+                + "\"afterBatches\":[\"batch-7\"],\"onDependencyFailure\":\"RUN\"},"
+                + "\"resubmittedFrom\":\"wo-0\",\"batch\":\"batch-9\","
+                + "\"dependencies\":[\"wo-2b\",\"wo-1\",\"wo-3\"]}",
+            waitingSubmitted()),
+        Arguments.of(
+            "Submitted",
+            2,
+            "{\"spec\":{\"type\":\"in-batch\",\"queue\":\"default\",\"payload\":null,"
+                + "\"priority\":0,\"labels\":{}},\"batch\":\"b\"}",
+            new WorkOrderEvent.Submitted(
+                WorkOrderSpec.builder("in-batch").build(), null, BatchId.of("b"), List.of())),
+        Arguments.of("DependenciesMet", 1, "{}", new WorkOrderEvent.DependenciesMet()),
+        Arguments.of(
+            "DependencyFailed",
+            1,
+            "{\"dependency\":\"wo-1\",\"dependencyState\":\"CANCELLED\"}",
+            new WorkOrderEvent.DependencyFailed(WorkOrderId.of("wo-1"), WorkOrderState.CANCELLED)),
+        Arguments.of(
+            "DependencyFailed",
+            1,
+            "{\"dependency\":\"wo-1\"}",
+            new WorkOrderEvent.DependencyFailed(WorkOrderId.of("wo-1"), null)),
+        Arguments.of(
+            "Checkpointed",
+            1,
+            "{\"attempt\":2,\"state\":{\"offset\":7,\"files\":[\"a\",\"b\"]}}",
+            new WorkOrderEvent.Checkpointed(
+                2,
+                JsonNodeFactory.instance
+                    .objectNode()
+                    .put("offset", 7)
+                    .set("files", JsonNodeFactory.instance.arrayNode().add("a").add("b")))));
+  }
+
+  @ParameterizedTest(name = "{0} v{1} {2}")
+  @MethodSource("dependencyDocuments")
+  void the_new_events_and_fields_decode_from_their_stored_form_and_encode_back_to_it(
+      String type, int version, String data, WorkOrderEvent expected) throws Exception {
+    assertThat(EventCodec.decode(type, version, data)).isEqualTo(expected);
+    EventCodec.EncodedEvent encoded = EventCodec.encode(expected);
+    assertThat(encoded.schemaVersion()).isEqualTo(version);
+    assertThat(MAPPER.readTree(encoded.data())).isEqualTo(MAPPER.readTree(data));
+  }
+
+  @Test
+  void a_submitted_with_dependencies_keeps_their_order_and_the_specs_fields_through_the_codec() {
+    WorkOrderEvent.Submitted back =
+        (WorkOrderEvent.Submitted) EventCodec.fromJson(EventCodec.toJson(waitingSubmitted()));
+
+    assertThat(back.dependencies())
+        .containsExactly(WorkOrderId.of("wo-2b"), WorkOrderId.of("wo-1"), WorkOrderId.of("wo-3"));
+    assertThat(back.batch()).isEqualTo(BatchId.of("batch-9"));
+    assertThat(back.resubmittedFrom()).isEqualTo(WorkOrderId.of("wo-0"));
+    assertThat(back.spec().after()).containsExactly(WorkOrderId.of("wo-1"), WorkOrderId.of("wo-2"));
+    assertThat(back.spec().afterBatches()).containsExactly(BatchId.of("batch-7"));
+    assertThat(back.spec().onDependencyFailure()).isEqualTo(DependencyFailure.RUN);
+    assertThat(back.trigger()).isEqualTo(WorkOrderState.TransitionTable.Trigger.SUBMITTED_BLOCKED);
+  }
+
+  @Test
+  void a_checkpoint_is_kept_as_a_private_copy_through_the_codec() {
+    com.fasterxml.jackson.databind.node.ObjectNode state =
+        JsonNodeFactory.instance.objectNode().put("n", 1);
+    WorkOrderEvent.Checkpointed e = new WorkOrderEvent.Checkpointed(1, state);
+    state.put("n", 2);
+    e.state().withObject("/more").put("x", 1);
+
+    WorkOrderEvent.Checkpointed back =
+        (WorkOrderEvent.Checkpointed) EventCodec.decode(EventCodec.encode(e));
+
+    assertThat(back.state()).isEqualTo(JsonNodeFactory.instance.objectNode().put("n", 1));
+    assertThat(back).isEqualTo(e);
+  }
+
+  /** Broken documents of the events and fields added with dependencies, and what to name. */
+  static Stream<Arguments> brokenNewFields() {
+    String spec = "\"type\":\"t\",\"queue\":\"q\",\"payload\":null,\"priority\":0,\"labels\":{}";
+    String submitted = "{\"spec\":{" + spec + "}";
+    String state = "\"state\":{\"at\":1}";
+    return Stream.of(
+        Arguments.of("Submitted", 2, submitted + ",\"batch\":5}", "'batch'"),
+        Arguments.of("Submitted", 2, submitted + ",\"batch\":\" \"}", "'batch'"),
+        Arguments.of("Submitted", 2, submitted + ",\"batch\":\"a\\u0001b\"}", "'batch'"),
+        Arguments.of("Submitted", 2, submitted + ",\"dependencies\":\"wo-1\"}", "'dependencies'"),
+        Arguments.of("Submitted", 2, submitted + ",\"dependencies\":{}}", "'dependencies'"),
+        Arguments.of("Submitted", 2, submitted + ",\"dependencies\":[1]}", "'dependencies'"),
+        Arguments.of("Submitted", 2, submitted + ",\"dependencies\":[\"\"]}", "'dependencies'"),
+        Arguments.of("Submitted", 2, submitted + ",\"dependencies\":[null]}", "'dependencies'"),
+        Arguments.of(
+            "Submitted", 2, submitted + ",\"dependencies\":[\"a\",\"b\",\"a\"]}", "dependencies"),
+        Arguments.of(
+            "Submitted", 2, "{\"spec\":{" + spec + ",\"after\":\"wo-1\"}}", "'spec.after'"),
+        Arguments.of("Submitted", 2, "{\"spec\":{" + spec + ",\"after\":[7]}}", "'spec.after'"),
+        Arguments.of("Submitted", 2, "{\"spec\":{" + spec + ",\"after\":[\" \"]}}", "'spec.after'"),
+        Arguments.of(
+            "Submitted",
+            2,
+            "{\"spec\":{" + spec + ",\"afterBatches\":[true]}}",
+            "'spec.afterBatches'"),
+        Arguments.of(
+            "Submitted",
+            2,
+            "{\"spec\":{" + spec + ",\"afterBatches\":[\"\"]}}",
+            "'spec.afterBatches'"),
+        Arguments.of(
+            "Submitted", 2, "{\"spec\":{" + spec + ",\"afterBatches\":{}}}", "'spec.afterBatches'"),
+        Arguments.of(
+            "Submitted",
+            2,
+            "{\"spec\":{" + spec + ",\"onDependencyFailure\":\"SKIP\"}}",
+            "'spec.onDependencyFailure'"),
+        Arguments.of(
+            "Submitted",
+            2,
+            "{\"spec\":{" + spec + ",\"onDependencyFailure\":1}}",
+            "'spec.onDependencyFailure'"),
+        Arguments.of("DependencyFailed", 1, "{}", "'dependency'"),
+        Arguments.of("DependencyFailed", 1, "{\"dependency\":3}", "'dependency'"),
+        Arguments.of("DependencyFailed", 1, "{\"dependency\":\"\"}", "'dependency'"),
+        Arguments.of(
+            "DependencyFailed",
+            1,
+            "{\"dependency\":\"wo-1\",\"dependencyState\":\"DONE\"}",
+            "'dependencyState'"),
+        Arguments.of(
+            "DependencyFailed",
+            1,
+            "{\"dependency\":\"wo-1\",\"dependencyState\":2}",
+            "'dependencyState'"),
+        Arguments.of(
+            "DependencyFailed",
+            1,
+            "{\"dependency\":\"wo-1\",\"dependencyState\":\"COMPLETED\"}",
+            "dependencyState"),
+        Arguments.of("Checkpointed", 1, "{" + state + "}", "'attempt'"),
+        Arguments.of("Checkpointed", 1, "{\"attempt\":\"1\"," + state + "}", "'attempt'"),
+        Arguments.of("Checkpointed", 1, "{\"attempt\":0," + state + "}", "attempt"),
+        Arguments.of("Checkpointed", 1, "{\"attempt\":1}", "'state'"),
+        Arguments.of("Checkpointed", 1, "{\"attempt\":1,\"state\":null}", "'state'"),
+        Arguments.of(
+            "Checkpointed",
+            1,
+            "{\"attempt\":1,\"state\":\""
+                + "x".repeat(WorkOrderEvent.Checkpointed.MAX_BYTES)
+                + "\"}",
+            "'state'"));
+  }
+
+  @ParameterizedTest(name = "{0} v{1} {3}")
+  @MethodSource("brokenNewFields")
+  void a_malformed_new_field_is_rejected_naming_the_field(
+      String type, int version, String data, String field) {
+    assertThatThrownBy(() -> EventCodec.decode(type, version, data))
+        .isInstanceOf(EventCodecException.class)
+        .hasMessageContaining(type + " v" + version)
+        .hasMessageContaining(field);
   }
 
   @Test

@@ -48,6 +48,7 @@ class StateMachineDocTest {
     return switch (trigger) {
       case ATTEMPT_FAILED_WITH_RETRY -> "AttemptFailed (with retryAt)";
       case ATTEMPT_FAILED_FINAL -> "AttemptFailed (no retryAt)";
+      case SUBMITTED_BLOCKED -> "Submitted (with dependencies)";
       default -> trigger.eventType().typeName();
     };
   }

@@ -119,24 +119,43 @@ class WorkOrderFoldProperties {
     } else {
       assertThat(w.result()).isEmpty();
     }
-    if (w.state() == WorkOrderState.CANCELLED) {
-      assertThat(w.lastError())
-          .contains(
-              ErrorInfo.fatal(ErrorCodes.CANCELLED, ((WorkOrderEvent.Cancelled) last).reason()));
+    if (w.state() == WorkOrderState.CANCELLED && last instanceof WorkOrderEvent.Cancelled c) {
+      assertThat(w.lastError()).contains(ErrorInfo.fatal(ErrorCodes.CANCELLED, c.reason()));
     }
+    if (last instanceof WorkOrderEvent.DependencyFailed f) {
+      assertThat(w.state()).isEqualTo(WorkOrderState.CANCELLED);
+      assertThat(w.lastError()).contains(ErrorInfo.fatal(ErrorCodes.DEPENDENCY_FAILED, f.reason()));
+      assertThat(f.reason()).contains(f.dependency().value());
+    }
+    WorkOrderEvent.Submitted first = (WorkOrderEvent.Submitted) events.get(0);
+    assertThat(w.dependencies()).isEqualTo(first.dependencies());
+    assertThat(w.batch()).isEqualTo(Optional.ofNullable(first.batch()));
+    if (w.state() == WorkOrderState.BLOCKED) {
+      assertThat(w.dependencies()).isNotEmpty();
+    }
+    WorkOrderEvent.Checkpointed checkpoint = lastOf(events, WorkOrderEvent.Checkpointed.class);
+    assertThat(w.checkpoint())
+        .isEqualTo(Optional.ofNullable(checkpoint).map(WorkOrderEvent.Checkpointed::state));
+    assertThat(w.progress()).as("progress is never in the log").isEmpty();
     if (w.state() == WorkOrderState.FAILED || w.state() == WorkOrderState.WAITING_RETRY) {
       assertThat(w.lastError()).contains(((WorkOrderEvent.AttemptFailed) last).error());
     }
-    // availableAt: notBefore (if later than submission) until the first RetryReleased or Released,
-    // then the time of the latest of them.
+    // availableAt: notBefore (if later than submission) until the first RetryReleased, Released
+    // or DependenciesMet, then the time of the latest of them (for DependenciesMet, notBefore if
+    // later than that time).
     int lastRelease = -1;
     for (int i = 0; i < events.size(); i++) {
       if (events.get(i) instanceof WorkOrderEvent.RetryReleased
-          || events.get(i) instanceof WorkOrderEvent.Released) {
+          || events.get(i) instanceof WorkOrderEvent.Released
+          || events.get(i) instanceof WorkOrderEvent.DependenciesMet) {
         lastRelease = i;
       }
     }
-    if (lastRelease >= 0) {
+    if (lastRelease >= 0 && events.get(lastRelease) instanceof WorkOrderEvent.DependenciesMet) {
+      Instant met = recorded.get(lastRelease).recordedAt();
+      assertThat(w.availableAt())
+          .isEqualTo(w.spec().notBefore().filter(nb -> nb.isAfter(met)).orElse(met));
+    } else if (lastRelease >= 0) {
       assertThat(w.availableAt()).isEqualTo(recorded.get(lastRelease).recordedAt());
     } else {
       Instant submitted = recorded.get(0).recordedAt();
@@ -190,7 +209,7 @@ class WorkOrderFoldProperties {
   private static Arbitrary<List<WorkOrderEvent>> walks() {
     List<Arbitrary<WorkOrderEvent>> perTrigger = new ArrayList<>();
     for (TransitionTable.Trigger trigger : TransitionTable.Trigger.values()) {
-      if (trigger != TransitionTable.Trigger.SUBMITTED) {
+      if (trigger.eventType() != WorkOrderEvent.EventType.SUBMITTED) {
         perTrigger.add(lightEventsOf(trigger));
       }
     }
@@ -203,7 +222,7 @@ class WorkOrderFoldProperties {
             (submitted, steps, pick) -> {
               List<WorkOrderEvent> walk = new ArrayList<>();
               walk.add(submitted);
-              WorkOrderState state = WorkOrderState.PENDING;
+              WorkOrderState state = DesignTable.next(null, submitted).orElseThrow();
               for (int i = 0; i < pick.size(); i++) {
                 WorkOrderState from = state;
                 List<WorkOrderEvent> valid =
@@ -243,7 +262,16 @@ class WorkOrderFoldProperties {
             ErrorInfo.retryable(ErrorCodes.LEASE_EXPIRED, ""),
             ErrorInfo.fatal(ErrorCodes.AGENT_FATAL_ERROR, "boom"));
     return switch (trigger) {
-      case SUBMITTED -> EventArbitraries.eventsOf(trigger);
+      case SUBMITTED, SUBMITTED_BLOCKED -> EventArbitraries.eventsOf(trigger);
+      case DEPENDENCIES_MET -> Arbitraries.just(new WorkOrderEvent.DependenciesMet());
+      case DEPENDENCY_FAILED ->
+          Arbitraries.of(WorkOrderState.FAILED, WorkOrderState.CANCELLED)
+              .injectNull(0.3)
+              .map(s -> new WorkOrderEvent.DependencyFailed(WorkOrderId.of("wo-dep"), s));
+      case CHECKPOINTED ->
+          Combinators.combine(
+                  Arbitraries.integers().between(1, 5), Arbitraries.of("1", "{\"at\":2}"))
+              .as((attempt, json) -> new WorkOrderEvent.Checkpointed(attempt, parse(json)));
       case CLAIMED ->
           Combinators.combine(words.filter(w -> !w.isBlank()), times)
               .as(WorkOrderEvent.Claimed::new);
@@ -263,8 +291,6 @@ class WorkOrderFoldProperties {
           Combinators.combine(
                   Arbitraries.of(ErrorCodes.NODE_SHUTDOWN, ErrorCodes.LEASE_EXPIRED), words)
               .as(WorkOrderEvent.Released::new);
-      case SUBMITTED_BLOCKED, DEPENDENCIES_MET, DEPENDENCY_FAILED, CHECKPOINTED ->
-          EventArbitraries.eventsOf(trigger);
     };
   }
 

@@ -336,6 +336,9 @@ class WorkOrderSpecTest {
             .notBefore(Instant.parse("2030-01-01T00:00:00Z"))
             .idempotencyKey("k-1")
             .label("a", "1")
+            .after(WorkOrderId.of("wo-1"), WorkOrderId.of("wo-2"))
+            .afterBatch(BatchId.of("b-1"))
+            .onDependencyFailure(DependencyFailure.RUN)
             .build();
 
     WorkOrderSpec copy = spec.toBuilder().build();
@@ -369,6 +372,96 @@ class WorkOrderSpecTest {
     assertThat(base.toBuilder().resources(ResourceRequest.DEFAULT).build()).isNotEqualTo(base);
     assertThat(base.toBuilder().priority(1).build()).isNotEqualTo(base);
     assertThat(base.toBuilder().queue("q").build()).isNotEqualTo(base);
+    assertThat(base.toBuilder().after(WorkOrderId.of("wo-1")).build()).isNotEqualTo(base);
+    assertThat(base.toBuilder().afterBatch(BatchId.of("b")).build()).isNotEqualTo(base);
+    assertThat(base.toBuilder().onDependencyFailure(DependencyFailure.RUN).build())
+        .isNotEqualTo(base);
     assertThat(WorkOrderSpec.builder("other").build()).isNotEqualTo(base);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // dependencies
+
+  @Test
+  void after_and_afterBatch_keep_the_order_given_count_repeats_once_and_add_up_over_calls() {
+    WorkOrderId a = WorkOrderId.of("wo-a");
+    WorkOrderId b = WorkOrderId.of("wo-b");
+    BatchId x = BatchId.of("batch-x");
+
+    WorkOrderSpec spec =
+        WorkOrderSpec.builder("report")
+            .after(b, a)
+            .after(a)
+            .afterBatch(x)
+            .afterBatch(x)
+            .afterBatch(BatchId.of("batch-y"))
+            .build();
+
+    assertThat(spec.after()).containsExactly(b, a);
+    assertThat(spec.afterBatches()).containsExactly(x, BatchId.of("batch-y"));
+    assertThat(spec.hasDependencies()).isTrue();
+    assertThat(spec.onDependencyFailure()).isEqualTo(DependencyFailure.CANCEL);
+    assertThat(WorkOrderSpec.builder("plain").build().hasDependencies()).isFalse();
+    assertThatThrownBy(() -> spec.after().add(a)).isInstanceOf(UnsupportedOperationException.class);
+  }
+
+  @Test
+  void build_rejects_a_null_dependency_a_null_batch_or_a_null_policy() {
+    assertThatThrownBy(() -> WorkOrderSpec.builder("t").after(WorkOrderId.of("wo-1"), null).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("dependency must not be null");
+    assertThatThrownBy(() -> WorkOrderSpec.builder("t").after((WorkOrderId[]) null).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("after()");
+    assertThatThrownBy(() -> WorkOrderSpec.builder("t").afterBatch(null).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("batch must not be null");
+    assertThatThrownBy(() -> WorkOrderSpec.builder("t").onDependencyFailure(null).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("onDependencyFailure");
+  }
+
+  @Test
+  void build_accepts_the_most_dependencies_and_batches_and_rejects_one_more() {
+    WorkOrderId[] most = new WorkOrderId[WorkOrderSpec.MAX_DEPENDENCIES];
+    for (int i = 0; i < most.length; i++) {
+      most[i] = WorkOrderId.of("wo-" + i);
+    }
+    WorkOrderSpec.Builder builder = WorkOrderSpec.builder("fan-in").after(most);
+    for (int i = 0; i < WorkOrderSpec.MAX_BATCH_DEPENDENCIES; i++) {
+      builder.afterBatch(BatchId.of("batch-" + i));
+    }
+    WorkOrderSpec spec = builder.build();
+    assertThat(spec.after()).hasSize(WorkOrderSpec.MAX_DEPENDENCIES);
+    assertThat(spec.afterBatches()).hasSize(WorkOrderSpec.MAX_BATCH_DEPENDENCIES);
+
+    assertThatThrownBy(() -> spec.toBuilder().after(WorkOrderId.of("one-more")).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(String.valueOf(WorkOrderSpec.MAX_DEPENDENCIES))
+        .hasMessageContaining("got " + (WorkOrderSpec.MAX_DEPENDENCIES + 1));
+    assertThatThrownBy(() -> spec.toBuilder().afterBatch(BatchId.of("one-more")).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("batches")
+        .hasMessageContaining("got " + (WorkOrderSpec.MAX_BATCH_DEPENDENCIES + 1));
+  }
+
+  @Test
+  void a_submitted_event_with_dependencies_is_blocked_and_refuses_repeats_and_too_many() {
+    WorkOrderSpec spec = WorkOrderSpec.builder("t").build();
+    WorkOrderId a = WorkOrderId.of("wo-a");
+
+    assertThat(new WorkOrderEvent.Submitted(spec, null, null, null).dependencies()).isEmpty();
+    assertThat(new WorkOrderEvent.Submitted(spec, null, null, List.of(a)).trigger())
+        .isEqualTo(WorkOrderState.TransitionTable.Trigger.SUBMITTED_BLOCKED);
+    assertThatThrownBy(() -> new WorkOrderEvent.Submitted(spec, null, null, List.of(a, a)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("dependencies");
+    List<WorkOrderId> tooMany = new ArrayList<>();
+    for (int i = 0; i <= WorkOrderEvent.Submitted.MAX_DEPENDENCIES; i++) {
+      tooMany.add(WorkOrderId.of("wo-" + i));
+    }
+    assertThatThrownBy(() -> new WorkOrderEvent.Submitted(spec, null, null, tooMany))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("at most " + WorkOrderEvent.Submitted.MAX_DEPENDENCIES);
   }
 }

@@ -412,4 +412,132 @@ class WorkOrderTest {
     assertThat(running().fold().toString())
         .contains("wo-1", "RUNNING", "attempt=1", "version=3", "node-1");
   }
+
+  // ---------------------------------------------------------------------------------------------
+  // dependencies, checkpoints, progress
+
+  private static Stream blocked(WorkOrderSpec spec) {
+    return new Stream()
+        .add(
+            new WorkOrderEvent.Submitted(
+                spec, null, BatchId.of("b-1"), List.of(WorkOrderId.of("wo-dep"))));
+  }
+
+  @Test
+  void a_submission_with_dependencies_is_blocked_keeping_them_and_its_batch() {
+    WorkOrder w = blocked(spec()).fold();
+
+    assertThat(w.state()).isEqualTo(WorkOrderState.BLOCKED);
+    assertThat(w.dependencies()).containsExactly(WorkOrderId.of("wo-dep"));
+    assertThat(w.batch()).contains(BatchId.of("b-1"));
+    assertThat(w.leaseOwner()).isEmpty();
+    assertThat(w.attempt()).isZero();
+  }
+
+  @Test
+  void dependenciesMet_makes_it_pending_available_at_once_or_at_a_later_notBefore() {
+    WorkOrder now = blocked(spec()).add(new WorkOrderEvent.DependenciesMet()).fold();
+    WorkOrder later =
+        blocked(spec().toBuilder().notBefore(at(10)).build())
+            .add(new WorkOrderEvent.DependenciesMet())
+            .fold();
+    WorkOrder earlier =
+        blocked(spec().toBuilder().notBefore(at(1)).build())
+            .add(new WorkOrderEvent.DependenciesMet())
+            .fold();
+
+    assertThat(now.state()).isEqualTo(WorkOrderState.PENDING);
+    assertThat(now.availableAt()).isEqualTo(at(2));
+    assertThat(later.availableAt()).isEqualTo(at(10));
+    assertThat(earlier.availableAt()).isEqualTo(at(2));
+  }
+
+  @Test
+  void dependencyFailed_cancels_it_with_a_fatal_DEPENDENCY_FAILED_naming_the_dependency() {
+    WorkOrder w =
+        blocked(spec())
+            .add(
+                new WorkOrderEvent.DependencyFailed(
+                    WorkOrderId.of("wo-dep"), WorkOrderState.FAILED))
+            .fold();
+
+    assertThat(w.state()).isEqualTo(WorkOrderState.CANCELLED);
+    assertThat(w.lastError())
+        .contains(ErrorInfo.fatal(ErrorCodes.DEPENDENCY_FAILED, "dependency wo-dep ended FAILED"));
+  }
+
+  @Test
+  void restore_refuses_a_blocked_snapshot_without_dependencies() {
+    WorkOrder w = blocked(spec()).fold();
+    var s = w.snapshot();
+    var bad =
+        new dev.workgate.spi.WorkOrderSnapshot(
+            s.id(),
+            s.spec(),
+            s.resubmittedFrom(),
+            s.state(),
+            s.attempt(),
+            s.version(),
+            s.submittedAt(),
+            s.updatedAt(),
+            s.availableAt(),
+            s.leaseOwner(),
+            s.leaseExpiresAt(),
+            s.lastError(),
+            s.nextAttemptAt(),
+            s.result(),
+            s.cancellationReason(),
+            s.releases(),
+            s.batch(),
+            List.of(),
+            s.checkpoint(),
+            s.progress());
+
+    assertThatThrownBy(() -> WorkOrder.restore(bad))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("BLOCKED");
+  }
+
+  @Test
+  void a_checkpoint_is_kept_by_every_later_event_and_replaced_by_a_newer_one() {
+    ObjectNode first = JsonNodeFactory.instance.objectNode().put("step", 1);
+    ObjectNode second = JsonNodeFactory.instance.objectNode().put("step", 2);
+    Stream s =
+        running()
+            .add(new WorkOrderEvent.Checkpointed(1, first))
+            .add(new WorkOrderEvent.Released(ErrorCodes.NODE_SHUTDOWN, "gone"));
+    first.put("step", 99);
+
+    assertThat(s.fold().checkpoint())
+        .contains(JsonNodeFactory.instance.objectNode().put("step", 1));
+    s.add(new WorkOrderEvent.Claimed("node-2", at(5).plusSeconds(30)));
+    assertThat(s.fold().checkpoint().orElseThrow().get("step").asInt()).isEqualTo(1);
+    s.add(new WorkOrderEvent.Started("sb-2")).add(new WorkOrderEvent.Checkpointed(2, second));
+    assertThat(s.fold().checkpoint()).contains(second);
+    s.fold().checkpoint().map(c -> ((ObjectNode) c).put("step", 7));
+    assertThat(s.fold().checkpoint()).contains(second);
+  }
+
+  @Test
+  void withProgress_needs_a_lease_is_kept_by_events_of_the_attempt_and_cleared_by_the_next_claim() {
+    Progress half = new Progress(0.5, "half", at(3));
+    WorkOrder w = running().fold().withProgress(half);
+
+    assertThat(w.progress()).contains(half);
+    assertThat(w.version()).isEqualTo(3);
+    WorkOrder released =
+        w.apply(new WorkOrderEvent.Released(ErrorCodes.NODE_SHUTDOWN, "gone"), 4, at(4));
+    assertThat(released.progress()).contains(half);
+    assertThat(released.apply(new WorkOrderEvent.Claimed("node-2", at(9)), 5, at(5)).progress())
+        .isEmpty();
+    assertThatThrownBy(() -> released.withProgress(half))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("no lease");
+    assertThatThrownBy(() -> new Progress(1.5, "", at(1)))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new Progress(Double.NaN, "", at(1)))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(new Progress(1, "x".repeat(500), at(1)).message())
+        .hasSizeLessThanOrEqualTo(Progress.MAX_MESSAGE_LENGTH);
+  }
 }

@@ -85,6 +85,7 @@ import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -2034,7 +2035,14 @@ public abstract class WorkOrderStoreConformance {
     assertThat(store.count(all, WorkOrderQuery.CountBy.STATE)).isEqualTo(byState);
     assertThat(store.count(all, WorkOrderQuery.CountBy.STATE).keySet())
         .containsExactly(
-            "CANCELLED", "COMPLETED", "FAILED", "PENDING", "PREPARING", "RUNNING", "WAITING_RETRY");
+            "BLOCKED",
+            "CANCELLED",
+            "COMPLETED",
+            "FAILED",
+            "PENDING",
+            "PREPARING",
+            "RUNNING",
+            "WAITING_RETRY");
     assertThat(store.count(all, WorkOrderQuery.CountBy.QUEUE))
         .containsExactly(Map.entry(QUEUE, 4L), Map.entry(OTHER_QUEUE, 3L));
     assertThat(store.count(all, WorkOrderQuery.CountBy.TYPE))
@@ -3238,6 +3246,26 @@ public abstract class WorkOrderStoreConformance {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // dependencies, checkpoints, progress, batches, queue pauses
+
+  /**
+   * {@link FlowConformance} against this test's store: every store that passes this suite passes it
+   * too.
+   */
+  @Nested
+  class Flow extends FlowConformance {
+    @Override
+    protected WorkOrderStore store() {
+      return store;
+    }
+
+    @Override
+    protected MutableClock clock() {
+      return clock;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // close, bad arguments
 
   @Test
@@ -3269,6 +3297,21 @@ public abstract class WorkOrderStoreConformance {
     calls.put("nextRetryAt", () -> store.nextRetryAt());
     calls.put("nextAvailableAt", () -> store.nextAvailableAt(QUEUE, t0));
     calls.put("deleteTerminalBefore", () -> store.deleteTerminalBefore(t0, 10));
+    calls.put(
+        "renewLease with progress",
+        () -> store.renewLease(id, OWNER, 1, at(60), new dev.workgate.core.Progress(0, "", t0)));
+    calls.put("resolvableBlocked", () -> store.resolvableBlocked(10));
+    calls.put("dependents", () -> store.dependents(id));
+    calls.put(
+        "recordQueueAction",
+        () ->
+            store.recordQueueAction(
+                new dev.workgate.core.store.QueueAction(
+                    QUEUE, dev.workgate.core.store.QueueAction.Kind.PAUSE, t0, "ops", "")));
+    calls.put("pausedQueues", () -> store.pausedQueues());
+    calls.put("queueActions", () -> store.queueActions(QUEUE, 10));
+    calls.put(
+        "markBatchEnded", () -> store.markBatchEnded(dev.workgate.core.BatchId.of("b"), 1, t0));
     calls.forEach(
         (name, call) ->
             assertThatThrownBy(call::run).as(name).isInstanceOf(IllegalStateException.class));
@@ -3550,6 +3593,9 @@ public abstract class WorkOrderStoreConformance {
           events.addAll(
               List.of(claimed(OWNER, now.plus(LEASE)), failedWithRetry(now.plusSeconds(60))));
       case CANCELLED -> events.add(cancelled());
+      // Waiting for a work order that the store does not hold: nothing else to submit.
+      case BLOCKED ->
+          events.set(0, new WorkOrderEvent.Submitted(spec, null, null, List.of(newId())));
     }
     WorkOrderId id = newId();
     store.append(id, ExpectedVersion.none(), events);

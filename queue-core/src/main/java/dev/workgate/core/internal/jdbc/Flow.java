@@ -195,16 +195,22 @@ final class Flow {
             // Work waiting in the queue is claimable again.
             ctx.claimable.add(action.queue());
           }
+          // The queue's next seq: the queue's exclusive lock (PostgreSQL) or the one writer
+          // (SQLite) keeps two actions of a queue from taking the same one.
           try (PreparedStatement ps =
               c.prepareStatement(
                   "INSERT INTO "
                       + d.queueActions
-                      + " (queue, action, at, actor, reason) VALUES (?, ?, ?, ?, ?)")) {
+                      + " (queue, seq, action, at, actor, reason) SELECT ?, COALESCE(MAX(seq), 0)"
+                      + " + 1, ?, ?, ?, ? FROM "
+                      + d.queueActions
+                      + " WHERE queue = ?")) {
             ps.setString(1, action.queue());
             ps.setString(2, action.kind().name());
             ps.setLong(3, Row.micros(action.at()));
             ps.setString(4, action.actor());
             ps.setString(5, action.reason());
+            ps.setString(6, action.queue());
             ps.executeUpdate();
           }
           return true;
@@ -236,8 +242,11 @@ final class Flow {
               c.prepareStatement(
                   "SELECT queue, action, at, actor, reason FROM "
                       + d.queueActions
-                      + (queue == null ? "" : " WHERE queue = ?")
-                      + " ORDER BY at DESC LIMIT ?")) {
+                      // One queue's in the order recorded; every queue's by time, then so.
+                      + (queue == null
+                          ? " ORDER BY at DESC, queue, seq DESC"
+                          : " WHERE queue = ? ORDER BY seq DESC")
+                      + " LIMIT ?")) {
             int i = 1;
             if (queue != null) {
               ps.setString(i++, queue);

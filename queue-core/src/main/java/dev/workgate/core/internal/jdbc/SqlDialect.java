@@ -203,11 +203,16 @@ abstract class SqlDialect {
             + " (queue TEXT PRIMARY KEY, paused_at "
             + big
             + " NOT NULL, actor TEXT NOT NULL, reason TEXT NOT NULL)",
+        // seq numbers a queue's actions in the order they were recorded (the pause or resume
+        // holds the queue's lock), so that actions recorded at the same instant still list
+        // newest first.
         "CREATE TABLE "
             + queueActions
-            + " (queue TEXT NOT NULL, action TEXT NOT NULL, at "
+            + " (queue TEXT NOT NULL, seq "
             + big
-            + " NOT NULL, actor TEXT NOT NULL, reason TEXT NOT NULL)",
+            + " NOT NULL, action TEXT NOT NULL, at "
+            + big
+            + " NOT NULL, actor TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (queue, seq))",
         "CREATE TABLE "
             + batchEnds
             + " (batch_id TEXT NOT NULL, members "

@@ -14,6 +14,10 @@ import static dev.workgate.core.testing.WorkOrderFixtures.started;
 import static dev.workgate.core.testing.WorkOrderFixtures.submitted;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.workgate.core.BatchId;
+import dev.workgate.core.DependencyFailure;
+import dev.workgate.core.Progress;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderState;
@@ -64,6 +68,10 @@ abstract class JdbcRebuildProjectionProperties {
   static final List<String> QUEUES = List.of("jobs", "other");
   static final Duration LEASE = Duration.ofSeconds(30);
 
+  /** What {@link DamageKind#CHANGE_PROGRESS} writes. */
+  static final Progress DAMAGED_PROGRESS =
+      new Progress(0.5, "damaged", Instant.parse("2001-01-01T00:00:00Z"));
+
   /** One database for one try; closing it deletes it. */
   interface Database extends AutoCloseable {
     WorkOrderStore open(Clock clock);
@@ -95,6 +103,8 @@ abstract class JdbcRebuildProjectionProperties {
     CANCEL,
     REQUEST_CANCELLATION,
     RENEW_LEASE,
+    CHECKPOINT,
+    RESOLVE_BLOCKED,
     ADVANCE_CLOCK,
     REAP_EXPIRED_LEASES,
     PURGE_TERMINAL
@@ -102,13 +112,29 @@ abstract class JdbcRebuildProjectionProperties {
 
   record Step(Kind kind, int target, int amount) {}
 
-  /** Work orders to submit (each a queue index, priority and delay in seconds), then steps. */
+  /**
+   * Work orders to submit (each a queue index, priority, delay in seconds, batch (0 for none), how
+   * many earlier work orders it waits for, and whether it runs when one of them fails), then steps.
+   */
   record History(List<int[]> submissions, List<Step> steps) {
     @Override
     public String toString() {
       return "History[submissions="
           + submissions.stream()
-              .map(s -> "(q" + s[0] + " p" + s[1] + " delay " + s[2] + "s)")
+              .map(
+                  s ->
+                      "(q"
+                          + s[0]
+                          + " p"
+                          + s[1]
+                          + " delay "
+                          + s[2]
+                          + "s batch "
+                          + s[3]
+                          + " after "
+                          + s[4]
+                          + (s[5] == 1 ? " RUN" : "")
+                          + ")")
               .toList()
           + ", steps="
           + steps
@@ -118,6 +144,10 @@ abstract class JdbcRebuildProjectionProperties {
 
   enum DamageKind {
     CHANGE_STATE,
+    CHANGE_CHECKPOINT,
+    CHANGE_BATCH,
+    /** Not a mismatch: progress is written without an event. */
+    CHANGE_PROGRESS,
     DELETE_ROW,
     CHANGE_VERSION
   }
@@ -130,8 +160,11 @@ abstract class JdbcRebuildProjectionProperties {
         Combinators.combine(
                 Arbitraries.integers().between(0, QUEUES.size() - 1),
                 Arbitraries.integers().between(-2, 2),
-                Arbitraries.integers().between(0, 3).map(d -> d == 3 ? 120 : 0))
-            .as((q, p, d) -> new int[] {q, p, d});
+                Arbitraries.integers().between(0, 3).map(d -> d == 3 ? 120 : 0),
+                Arbitraries.integers().between(0, 2),
+                Arbitraries.frequency(Tuple.of(3, 0), Tuple.of(2, 1), Tuple.of(1, 2)),
+                Arbitraries.integers().between(0, 1))
+            .as((q, p, d, batch, after, run) -> new int[] {q, p, d, batch, after, run});
     Arbitrary<Step> step =
         Combinators.combine(
                 Arbitraries.frequency(
@@ -144,6 +177,8 @@ abstract class JdbcRebuildProjectionProperties {
                     Tuple.of(1, Kind.CANCEL),
                     Tuple.of(1, Kind.REQUEST_CANCELLATION),
                     Tuple.of(2, Kind.RENEW_LEASE),
+                    Tuple.of(3, Kind.CHECKPOINT),
+                    Tuple.of(3, Kind.RESOLVE_BLOCKED),
                     Tuple.of(2, Kind.ADVANCE_CLOCK),
                     Tuple.of(1, Kind.REAP_EXPIRED_LEASES),
                     Tuple.of(1, Kind.PURGE_TERMINAL)),
@@ -181,18 +216,31 @@ abstract class JdbcRebuildProjectionProperties {
         assertThat(clean.repaired()).isFalse();
         Map<WorkOrderId, ViewSnapshot> expected = run.expectedViews();
         assertThat(run.views()).isEqualTo(expected);
+        assertThat(run.progress()).isEqualTo(run.expectedProgress());
+        collectStatistics(store, run);
 
         if (run.ids.isEmpty()) {
           return;
         }
         Map<WorkOrderId, DamageKind> damaged = damage(db.raw(), store, run.ids, damages);
+        Set<WorkOrderId> reported = new LinkedHashSet<>(damaged.keySet());
+        damaged.forEach(
+            (id, kind) -> {
+              if (kind == DamageKind.CHANGE_PROGRESS) {
+                reported.remove(id);
+                run.progress.put(
+                    id, Map.entry(store.find(id).orElseThrow().attempt(), DAMAGED_PROGRESS));
+              }
+            });
 
         RebuildReport verify = store.rebuildProjection(RebuildMode.VERIFY);
-        assertThat(mismatchIds(verify)).isEqualTo(damaged.keySet());
+        assertThat(mismatchIds(verify)).isEqualTo(reported);
         assertThat(verify.repaired()).isFalse();
         for (Map.Entry<WorkOrderId, DamageKind> d : damaged.entrySet()) {
           if (d.getValue() == DamageKind.DELETE_ROW) {
             assertThat(store.find(d.getKey())).as("VERIFY restored %s", d.getKey()).isEmpty();
+          } else if (d.getValue() == DamageKind.CHANGE_PROGRESS) {
+            assertThat(store.find(d.getKey()).orElseThrow().progress()).contains(DAMAGED_PROGRESS);
           } else {
             assertThat(store.find(d.getKey()).map(ViewSnapshot::of))
                 .as("VERIFY changed %s", d.getKey())
@@ -204,8 +252,8 @@ abstract class JdbcRebuildProjectionProperties {
             .isEqualTo(verify.mismatches());
 
         RebuildReport repair = store.rebuildProjection(RebuildMode.REPAIR);
-        assertThat(mismatchIds(repair)).isEqualTo(damaged.keySet());
-        assertThat(repair.repaired()).isTrue();
+        assertThat(mismatchIds(repair)).isEqualTo(reported);
+        assertThat(repair.repaired()).isEqualTo(!reported.isEmpty());
         assertThat(store.rebuildProjection(RebuildMode.VERIFY).mismatches())
             .as("VERIFY after REPAIR")
             .isEmpty();
@@ -213,10 +261,14 @@ abstract class JdbcRebuildProjectionProperties {
         for (WorkOrderId id : damaged.keySet()) {
           if (damaged.get(id) == DamageKind.DELETE_ROW) {
             run.renewed.remove(id);
+            run.progress.remove(id);
           }
         }
         Map<WorkOrderId, ViewSnapshot> repaired = run.expectedViews();
         assertThat(run.views()).isEqualTo(repaired);
+        // A repair keeps the progress a row holds (the batch, dependencies and checkpoint come
+        // from the log, in the snapshots).
+        assertThat(run.progress()).isEqualTo(run.expectedProgress());
         assertThat(store.counts()).isEqualTo(counts(repaired.values()));
       } finally {
         store.close();
@@ -293,6 +345,9 @@ abstract class JdbcRebuildProjectionProperties {
     /** Renewed leases: attempt and expiry, which no event records. */
     final Map<WorkOrderId, Map.Entry<Integer, Instant>> renewed = new HashMap<>();
 
+    /** Progress written with renewals: the attempt and the progress, which no event records. */
+    final Map<WorkOrderId, Map.Entry<Integer, Progress>> progress = new HashMap<>();
+
     Run(WorkOrderStore store, MutableClock clock) {
       this.store = store;
       this.clock = clock;
@@ -307,7 +362,22 @@ abstract class JdbcRebuildProjectionProperties {
         if (s[2] > 0) {
           spec.notBefore(clock.instant().plusSeconds(s[2]));
         }
-        batch.add(AppendRequest.of(id, ExpectedVersion.none(), submitted(spec.build())));
+        // Dependencies on work orders submitted before it (in this batch or an earlier one).
+        List<WorkOrderId> after = new ArrayList<>();
+        for (int k = 0; k < s[4] && ids.size() > 1; k++) {
+          WorkOrderId dep = ids.get((ids.size() - 2 + 5 * k) % (ids.size() - 1));
+          if (!after.contains(dep)) {
+            after.add(dep);
+          }
+        }
+        spec.after(after.toArray(new WorkOrderId[0]))
+            .onDependencyFailure(s[5] == 1 ? DependencyFailure.RUN : DependencyFailure.CANCEL);
+        BatchId inBatch = s[3] == 0 ? null : BatchId.of("batch-" + s[3]);
+        batch.add(
+            AppendRequest.of(
+                id,
+                ExpectedVersion.none(),
+                new WorkOrderEvent.Submitted(spec.build(), null, inBatch, after)));
         if (ids.size() % 3 == 0) {
           store.appendAll(batch);
           batch.clear();
@@ -385,10 +455,32 @@ abstract class JdbcRebuildProjectionProperties {
         case RENEW_LEASE -> {
           if (held) {
             Instant expiry = v.leaseExpiresAt().orElseThrow().plusMillis(1000L * (1 + amount));
-            assertThat(store.renewLease(id, v.leaseOwner().orElseThrow(), v.attempt(), expiry))
+            Progress p =
+                amount % 2 == 0 ? null : new Progress(amount / 20.0, "step " + amount, now);
+            assertThat(store.renewLease(id, v.leaseOwner().orElseThrow(), v.attempt(), expiry, p))
                 .as("renewal of %s", id)
                 .isTrue();
             renewed.put(id, Map.entry(v.attempt(), expiry));
+            if (p != null) {
+              progress.put(id, Map.entry(v.attempt(), p));
+            }
+          }
+        }
+        case CHECKPOINT -> {
+          WorkOrderEvent checkpoint =
+              held
+                  ? new WorkOrderEvent.Checkpointed(
+                      v.attempt(), JsonNodeFactory.instance.objectNode().put("step", amount))
+                  : null;
+          if (state == WorkOrderState.RUNNING) {
+            append(v, checkpoint);
+          } else if (state == WorkOrderState.PREPARING) {
+            store.append(id, ExpectedVersion.exactly(v.version()), List.of(started(), checkpoint));
+          }
+        }
+        case RESOLVE_BLOCKED -> {
+          for (WorkOrderView blocked : store.resolvableBlocked(1 + amount % 3)) {
+            append(blocked, decide(blocked));
           }
         }
         case ADVANCE_CLOCK -> clock.advance(Duration.ofMillis(137L * (1 + amount)));
@@ -422,8 +514,10 @@ abstract class JdbcRebuildProjectionProperties {
             case FAIL_WITH_RETRY, FAIL_FOR_GOOD, REQUEST_CANCELLATION, RENEW_LEASE ->
                 Set.of(WorkOrderState.PREPARING, WorkOrderState.RUNNING);
             case RELEASE_RETRY -> Set.of(WorkOrderState.WAITING_RETRY);
+            case CHECKPOINT -> Set.of(WorkOrderState.RUNNING, WorkOrderState.PREPARING);
             case CANCEL ->
                 Set.of(
+                    WorkOrderState.BLOCKED,
                     WorkOrderState.PENDING,
                     WorkOrderState.PREPARING,
                     WorkOrderState.RUNNING,
@@ -443,6 +537,19 @@ abstract class JdbcRebuildProjectionProperties {
       return first;
     }
 
+    /** What a node appends to a blocked work order that can be decided. */
+    private WorkOrderEvent decide(WorkOrderView blocked) {
+      for (WorkOrderId dep : blocked.dependencies()) {
+        Optional<WorkOrderState> s = store.find(dep).map(WorkOrderView::state);
+        boolean failed =
+            s.isEmpty() || s.get() == WorkOrderState.FAILED || s.get() == WorkOrderState.CANCELLED;
+        if (failed && blocked.spec().onDependencyFailure() == DependencyFailure.CANCEL) {
+          return new WorkOrderEvent.DependencyFailed(dep, s.orElse(null));
+        }
+      }
+      return new WorkOrderEvent.DependenciesMet();
+    }
+
     private void append(WorkOrderView v, WorkOrderEvent event) {
       store.append(v.id(), ExpectedVersion.exactly(v.version()), List.of(event));
     }
@@ -457,6 +564,26 @@ abstract class JdbcRebuildProjectionProperties {
           fold = fold.withLeaseExpiresAt(r.getValue());
         }
         out.put(id, ViewSnapshot.of(fold));
+      }
+      return out;
+    }
+
+    /** What each view's progress must be: the last written in its current attempt, if any. */
+    Map<WorkOrderId, Optional<Progress>> expectedProgress() {
+      Map<WorkOrderId, Optional<Progress>> out = new LinkedHashMap<>();
+      for (WorkOrderId id : ids) {
+        int attempt = WorkOrder.fold(store.readStream(id)).attempt();
+        Map.Entry<Integer, Progress> p = progress.get(id);
+        out.put(
+            id, p != null && p.getKey() == attempt ? Optional.of(p.getValue()) : Optional.empty());
+      }
+      return out;
+    }
+
+    Map<WorkOrderId, Optional<Progress>> progress() {
+      Map<WorkOrderId, Optional<Progress>> out = new LinkedHashMap<>();
+      for (WorkOrderId id : ids) {
+        out.put(id, store.find(id).orElseThrow().progress());
       }
       return out;
     }
@@ -493,6 +620,18 @@ abstract class JdbcRebuildProjectionProperties {
       }
       int rows =
           switch (kind) {
+            case CHANGE_CHECKPOINT ->
+                raw.update(
+                    "UPDATE {work_orders} SET checkpoint = '{\"damaged\":true}' WHERE id = ?",
+                    id.value());
+            case CHANGE_BATCH ->
+                raw.update(
+                    "UPDATE {work_orders} SET batch_id = 'damaged-batch' WHERE id = ?", id.value());
+            case CHANGE_PROGRESS ->
+                raw.update(
+                    "UPDATE {work_orders} SET progress = ? WHERE id = ?",
+                    Row.progressJson(DAMAGED_PROGRESS),
+                    id.value());
             case CHANGE_STATE ->
                 raw.update(
                     "UPDATE {work_orders} SET state = ? WHERE id = ?",
@@ -518,7 +657,8 @@ abstract class JdbcRebuildProjectionProperties {
           case PREPARING -> WorkOrderState.RUNNING;
           case RUNNING -> WorkOrderState.PREPARING;
           case COMPLETED -> v.result().isPresent() ? null : WorkOrderState.FAILED;
-          case WAITING_RETRY, BLOCKED -> null;
+          case WAITING_RETRY -> null;
+          case BLOCKED -> WorkOrderState.CANCELLED;
         });
   }
 
@@ -546,6 +686,26 @@ abstract class JdbcRebuildProjectionProperties {
             + " FROM {work_orders} WHERE id = ?",
         to.value(),
         from.value());
+  }
+
+  /** How many histories reach each of the fields version 5 added, for the property's report. */
+  private static void collectStatistics(WorkOrderStore store, Run run) {
+    Set<String> reached = new java.util.TreeSet<>();
+    for (WorkOrderId id : run.ids) {
+      WorkOrderView v = store.find(id).orElseThrow();
+      if (v.state() == WorkOrderState.BLOCKED) {
+        reached.add("blocked");
+      }
+      if (!v.dependencies().isEmpty() && v.state() != WorkOrderState.BLOCKED) {
+        reached.add("decided");
+      }
+      v.batch().ifPresent(b -> reached.add("batch"));
+      v.checkpoint().ifPresent(c -> reached.add("checkpoint"));
+      v.progress().ifPresent(p -> reached.add("progress"));
+    }
+    for (String what : List.of("blocked", "decided", "batch", "checkpoint", "progress")) {
+      net.jqwik.api.statistics.Statistics.label(what).collect(reached.contains(what));
+    }
   }
 
   static Set<WorkOrderId> mismatchIds(RebuildReport report) {

@@ -141,6 +141,45 @@ final class JdbcTestKit {
       return rows.get(0).values().iterator().next();
     }
 
+    /**
+     * Makes the tables what schema version 4 left, as the upgrade tests of older versions do: the
+     * work orders without the batch, checkpoint and progress columns, and none of the indexes and
+     * tables version 5 adds (dependencies, paused queues, queue actions, batch ends).
+     */
+    void makeVersion4() {
+      for (String index : List.of("wo_batch", "wo_blocked", "dependencies_of")) {
+        update("DROP INDEX {prefix}" + index);
+      }
+      for (String table : List.of("dependencies", "paused_queues", "queue_actions", "batch_ends")) {
+        update("DROP TABLE {prefix}" + table);
+      }
+      for (String column : List.of("batch_id", "checkpoint", "progress")) {
+        update("ALTER TABLE {work_orders} DROP COLUMN " + column);
+      }
+      update("UPDATE {meta} SET value = '4' WHERE key = 'schema_version'");
+    }
+
+    /** The columns of the work order table, lower case, in table order. */
+    List<String> workOrderColumns() {
+      return columnsOf("{work_orders}");
+    }
+
+    /** The columns of a table ({@code {events}}, {@code {prefix}nodes}...), lower case. */
+    List<String> columnsOf(String table) {
+      try (Connection c = connect();
+          PreparedStatement ps =
+              c.prepareStatement(sql("SELECT * FROM " + table + " WHERE 1 = 0"));
+          ResultSet rs = ps.executeQuery()) {
+        List<String> out = new ArrayList<>();
+        for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+          out.add(rs.getMetaData().getColumnLabel(i).toLowerCase(Locale.ROOT));
+        }
+        return out;
+      } catch (SQLException e) {
+        throw new IllegalStateException("could not read the columns of " + sql(table), e);
+      }
+    }
+
     /** Whether a table of the store exists (unprefixed name, e.g. {@code meta}). */
     abstract boolean tableExists(String table);
 

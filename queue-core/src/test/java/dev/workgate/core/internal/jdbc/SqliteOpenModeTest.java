@@ -203,7 +203,8 @@ class SqliteOpenModeTest {
     Path file = workgateStore(dir.resolve("workgate.db"));
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
         Statement st = c.createStatement()) {
-      // What schema version 3 left: no index of resubmissions.
+      // What schema version 3 left: no index of resubmissions, nothing version 5 adds.
+      JdbcTestKit.sqlite(file).makeVersion4();
       st.execute("DROP INDEX workgate_wo_resubmitted");
       st.execute("UPDATE workgate_meta SET value = '3' WHERE key = 'schema_version'");
     }
@@ -225,11 +226,13 @@ class SqliteOpenModeTest {
         ResultSet rs =
             st.executeQuery(
                 "SELECT (SELECT value FROM workgate_meta WHERE key = 'schema_version'),"
-                    + " (SELECT count(*) FROM sqlite_master WHERE name = 'workgate_wo_resubmitted')")) {
+                    + " (SELECT count(*) FROM sqlite_master WHERE name = 'workgate_wo_resubmitted'),"
+                    + " (SELECT count(*) FROM sqlite_master WHERE name = 'workgate_dependencies')")) {
       assertThat(store.query(WorkOrderQuery.builder().build()).items()).hasSize(2);
       rs.next();
       assertThat(rs.getString(1)).isEqualTo(String.valueOf(SqlDialect.SCHEMA_VERSION));
       assertThat(rs.getInt(2)).as("index of resubmissions").isEqualTo(1);
+      assertThat(rs.getInt(3)).as("dependency table").isEqualTo(1);
     }
   }
 

@@ -9,8 +9,13 @@ import static dev.workgate.core.testing.WorkOrderFixtures.started;
 import static dev.workgate.core.testing.WorkOrderFixtures.submitted;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.workgate.core.BatchId;
+import dev.workgate.core.Progress;
 import dev.workgate.core.WorkOrderEvent;
 import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.RebuildReport;
@@ -133,6 +138,106 @@ class InMemoryRebuildProjectionTest {
     assertThat(store.rebuildProjection(RebuildMode.VERIFY).consistent()).isTrue();
   }
 
+  @Test
+  void progress_is_not_a_mismatch_and_repair_keeps_it_with_a_renewed_lease() {
+    WorkOrderView running = store.find(w.running).orElseThrow();
+    Instant renewedTo = clock.instant().plus(Duration.ofMinutes(10));
+    Progress progress = new Progress(0.4, "forty percent", clock.instant());
+    assertThat(store.renewLease(w.running, "node-a", running.attempt(), renewedTo, progress))
+        .isTrue();
+    // Progress on a work order whose lease the log still shows as granted, too.
+    Progress other = new Progress(0.1, "ten percent", clock.instant());
+    assertThat(
+            store.renewLease(
+                w.preparing,
+                "node-a",
+                1,
+                store.find(w.preparing).orElseThrow().leaseExpiresAt().orElseThrow(),
+                other))
+        .isTrue();
+
+    assertThat(store.rebuildProjection(RebuildMode.VERIFY).consistent()).isTrue();
+
+    // The damaged view keeps the renewal and the progress: only its version is wrong.
+    WorkOrderSnapshot current = ((WorkOrder) store.find(w.running).orElseThrow()).snapshot();
+    store.corruptForTesting(
+        WorkOrder.restore(
+            with(current, current.state(), current.version() + 1, current.leaseExpiresAt())));
+    assertThat(store.find(w.running).orElseThrow().progress()).contains(progress);
+    RebuildReport repair = store.rebuildProjection(RebuildMode.REPAIR);
+
+    assertThat(differences(repair)).containsOnlyKeys(w.running);
+    WorkOrderView repaired = store.find(w.running).orElseThrow();
+    assertThat(repaired.version()).isEqualTo(running.version());
+    assertThat(repaired.leaseExpiresAt()).contains(renewedTo);
+    assertThat(repaired.progress()).contains(progress);
+    assertThat(store.find(w.preparing).orElseThrow().progress()).contains(other);
+    assertThat(store.rebuildProjection(RebuildMode.VERIFY).consistent()).isTrue();
+  }
+
+  @Test
+  void
+      a_damaged_checkpoint_batch_or_dependency_list_is_reported_by_name_and_repaired_from_the_log() {
+    BatchId batch = BatchId.of("batch-1");
+    WorkOrderId blocked =
+        workOrder(
+            new WorkOrderEvent.Submitted(
+                WorkOrderSpec.builder("t").queue(QUEUE).after(w.pending, w.failed).build(),
+                null,
+                batch,
+                List.of(w.pending, w.failed)));
+    JsonNode state = JsonNodeFactory.instance.objectNode().put("offset", 10);
+    store.append(
+        w.running, ExpectedVersion.exactly(3), List.of(new WorkOrderEvent.Checkpointed(1, state)));
+    Map<WorkOrderId, ViewSnapshot> before = views();
+    before.put(blocked, ViewSnapshot.of(store.find(blocked).orElseThrow()));
+
+    damage(w.running, s -> withNew(s, s.batch(), s.dependencies(), null));
+    damage(blocked, s -> withNew(s, BatchId.of("other"), List.of(w.pending), s.checkpoint()));
+    damage(w.completed, s -> withNew(s, batch, s.dependencies(), state));
+    RebuildReport verify = store.rebuildProjection(RebuildMode.VERIFY);
+
+    assertThat(differences(verify))
+        .containsOnlyKeys(w.running, blocked, w.completed)
+        .hasEntrySatisfying(w.running, d -> assertThat(d).startsWith("checkpoint"))
+        .hasEntrySatisfying(blocked, d -> assertThat(d).contains("batch").contains("dependencies"))
+        .hasEntrySatisfying(
+            w.completed, d -> assertThat(d).contains("batch").contains("checkpoint"));
+
+    RebuildReport repair = store.rebuildProjection(RebuildMode.REPAIR);
+
+    assertThat(differences(repair)).containsOnlyKeys(w.running, blocked, w.completed);
+    Map<WorkOrderId, ViewSnapshot> after = views();
+    after.put(blocked, ViewSnapshot.of(store.find(blocked).orElseThrow()));
+    assertThat(after).isEqualTo(before);
+    assertThat(store.find(w.running).orElseThrow().checkpoint()).contains(state);
+    assertThat(store.find(blocked).orElseThrow().batch()).contains(batch);
+    assertThat(store.find(blocked).orElseThrow().dependencies())
+        .containsExactly(w.pending, w.failed);
+    assertThat(store.rebuildProjection(RebuildMode.VERIFY).consistent()).isTrue();
+  }
+
+  @Test
+  void repair_of_a_blocked_work_order_with_a_damaged_state_restores_it_and_its_indexes() {
+    WorkOrderId blocked =
+        workOrder(
+            new WorkOrderEvent.Submitted(
+                WorkOrderSpec.builder("t").queue(QUEUE).after(w.completed).build(),
+                null,
+                null,
+                List.of(w.completed)));
+    assertThat(store.resolvableBlocked(10)).extracting(WorkOrderView::id).containsExactly(blocked);
+    damage(blocked, s -> with(s, WorkOrderState.PENDING, s.version(), s.leaseExpiresAt()));
+    assertThat(store.resolvableBlocked(10)).isEmpty();
+
+    RebuildReport repair = store.rebuildProjection(RebuildMode.REPAIR);
+
+    assertThat(differences(repair)).containsOnlyKeys(blocked);
+    assertThat(store.find(blocked).orElseThrow().state()).isEqualTo(WorkOrderState.BLOCKED);
+    assertThat(store.resolvableBlocked(10)).extracting(WorkOrderView::id).containsExactly(blocked);
+    assertThat(store.claim(claim(10))).extracting(WorkOrderView::id).containsExactly(w.pending);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // helpers
 
@@ -205,6 +310,31 @@ class InMemoryRebuildProjectionTest {
         s.batch(),
         s.dependencies(),
         s.checkpoint(),
+        s.progress());
+  }
+
+  private static WorkOrderSnapshot withNew(
+      WorkOrderSnapshot s, BatchId batch, List<WorkOrderId> dependencies, JsonNode checkpoint) {
+    return new WorkOrderSnapshot(
+        s.id(),
+        s.spec(),
+        s.resubmittedFrom(),
+        s.state(),
+        s.attempt(),
+        s.version(),
+        s.submittedAt(),
+        s.updatedAt(),
+        s.availableAt(),
+        s.leaseOwner(),
+        s.leaseExpiresAt(),
+        s.lastError(),
+        s.nextAttemptAt(),
+        s.result(),
+        s.cancellationReason(),
+        s.releases(),
+        batch,
+        dependencies,
+        checkpoint,
         s.progress());
   }
 
