@@ -277,19 +277,14 @@ public final class WorkOrder implements WorkOrderView {
   }
 
   /**
-   * This work order with its attempt's latest progress (kept with a lease renewal, which appends no
-   * event).
+   * This work order with its attempt's latest progress: what a lease renewal writes (it appends no
+   * event), and what a repair of the projection keeps from the row it replaces.
    *
    * @param progress the progress
    * @return the new aggregate
-   * @throws IllegalStateException if no lease is held
    */
   public WorkOrder withProgress(Progress progress) {
     Objects.requireNonNull(progress, "progress");
-    if (s.leaseOwner() == null) {
-      throw new IllegalStateException(
-          "work order " + s.id() + " in state " + s.state() + " has no lease");
-    }
     return new WorkOrder(
         new WorkOrderSnapshot(
             s.id(),

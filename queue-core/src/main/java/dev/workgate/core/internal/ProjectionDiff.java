@@ -58,23 +58,27 @@ public final class ProjectionDiff {
   }
 
   /**
-   * The row that a repair writes: the log's fold, keeping a renewed lease's later expiry.
+   * The row that a repair writes: the log's fold, keeping a renewed lease's later expiry and the
+   * row's progress.
    *
    * @param row what the projection holds, or null if the row is missing
    * @param log the fold of the work order's events
    * @return the repaired row
    */
   public static WorkOrder repaired(WorkOrder row, WorkOrder log) {
-    if (row != null
-        && log.leaseOwner().isPresent()
+    if (row == null) {
+      return log;
+    }
+    WorkOrder out = log;
+    if (log.leaseOwner().isPresent()
         && row.leaseOwner().equals(log.leaseOwner())
         && row.attempt() == log.attempt()
         && row.leaseExpiresAt().isPresent()
         && row.leaseExpiresAt().get().isAfter(log.leaseExpiresAt().orElseThrow())) {
-      WorkOrder renewed = log.withLeaseExpiresAt(row.leaseExpiresAt().get());
-      return row.progress().map(renewed::withProgress).orElse(renewed);
+      out = log.withLeaseExpiresAt(row.leaseExpiresAt().get());
     }
-    return log;
+    // Progress is not in the log: the row's is kept, as the JDBC stores keep their column.
+    return row.progress().map(out::withProgress).orElse(out);
   }
 
   private static void field(List<String> out, String name, Object row, Object log) {
