@@ -23,6 +23,13 @@ final class SimulationRunner {
       long storeFaults,
       long pressureSpells,
       long partitions,
+      long dependents,
+      long batches,
+      long checkpoints,
+      long staleCheckpoints,
+      long pauses,
+      long resubmits,
+      long batchEndsTold,
       long virtualSeconds) {
     @Override
     public String toString() {
@@ -47,7 +54,21 @@ final class SimulationRunner {
           + pressureSpells
           + " memory-pressure spells, "
           + partitions
-          + " partitions; "
+          + " partitions, "
+          + pauses
+          + " queue pauses, "
+          + resubmits
+          + " resubmissions by hand; "
+          + dependents
+          + " dependents, "
+          + batches
+          + " batches ("
+          + batchEndsTold
+          + " ends told), "
+          + checkpoints
+          + " checkpoints ("
+          + staleCheckpoints
+          + " refused as stale); "
           + virtualSeconds / 3600
           + " h of virtual time";
     }
@@ -66,6 +87,13 @@ final class SimulationRunner {
     long storeFaults = 0;
     long pressure = 0;
     long partitions = 0;
+    long dependents = 0;
+    long batches = 0;
+    long checkpoints = 0;
+    long stale = 0;
+    long pauses = 0;
+    long resubmits = 0;
+    long batchEnds = 0;
     long virtualSeconds = 0;
     for (long seed = firstSeed; seed < firstSeed + count; seed++) {
       Simulation.Config config = Simulation.Config.of(seed);
@@ -87,6 +115,13 @@ final class SimulationRunner {
       storeFaults += o.storeFaults();
       pressure += o.pressureSpells();
       partitions += o.partitions();
+      dependents += o.dependents();
+      batches += o.batches();
+      checkpoints += o.checkpoints();
+      stale += o.staleCheckpoints();
+      pauses += o.pauses();
+      resubmits += o.resubmits();
+      batchEnds += o.batchEndsTold();
       virtualSeconds += o.virtualTime().toSeconds();
     }
     return new Totals(
@@ -101,6 +136,13 @@ final class SimulationRunner {
         storeFaults,
         pressure,
         partitions,
+        dependents,
+        batches,
+        checkpoints,
+        stale,
+        pauses,
+        resubmits,
+        batchEnds,
         virtualSeconds);
   }
 

@@ -63,6 +63,13 @@ class SimulationTest {
     assertThat(totals.storeFaults()).isPositive();
     assertThat(totals.pressureSpells()).isPositive();
     assertThat(totals.partitions()).isPositive();
+    assertThat(totals.dependents()).isPositive();
+    assertThat(totals.batches()).isPositive();
+    assertThat(totals.batchEndsTold()).isPositive();
+    assertThat(totals.checkpoints()).isPositive();
+    assertThat(totals.staleCheckpoints()).isPositive();
+    assertThat(totals.pauses()).isPositive();
+    assertThat(totals.resubmits()).isPositive();
     assertThat(totals.attempts()).isGreaterThan(totals.workOrders());
   }
 
