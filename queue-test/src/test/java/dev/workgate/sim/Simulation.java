@@ -74,14 +74,37 @@ import java.util.SplittableRandom;
  * without faults) with the batch as it stands.
  */
 final class Simulation {
-  /** What a run is made of; the seed decides everything else. */
-  record Config(long seed, int workOrders, int maxNodes, boolean faults, boolean leakASandbox) {
+  /**
+   * What a run is made of; the seed decides everything else.
+   *
+   * @param scrambledIds work order ids that sort in no relation to the order they were submitted
+   *     in, as random ids do (by default they sort in submission order, which the trace reads best)
+   * @param resubmittedDependencies also check that no dependent is cancelled for a dependency that
+   *     had been resubmitted before the decision (it should wait for the resubmission)
+   */
+  record Config(
+      long seed,
+      int workOrders,
+      int maxNodes,
+      boolean faults,
+      boolean leakASandbox,
+      boolean scrambledIds,
+      boolean resubmittedDependencies) {
     static Config of(long seed) {
-      return new Config(seed, 24, 3, true, false);
+      return new Config(seed, 24, 3, true, false, false, false);
     }
 
     Config with(int workOrders, int maxNodes) {
-      return new Config(seed, workOrders, maxNodes, faults, leakASandbox);
+      return new Config(
+          seed, workOrders, maxNodes, faults, leakASandbox, scrambledIds, resubmittedDependencies);
+    }
+
+    Config scrambled() {
+      return new Config(seed, workOrders, maxNodes, faults, leakASandbox, true, false);
+    }
+
+    Config checkingResubmittedDependencies() {
+      return new Config(seed, workOrders, maxNodes, faults, leakASandbox, scrambledIds, true);
     }
 
     @Override
@@ -95,6 +118,8 @@ final class Simulation {
           + " nodes"
           + (faults ? "" : ", no faults")
           + (leakASandbox ? ", one sandbox leaked on purpose" : "")
+          + (scrambledIds ? ", scrambled ids" : "")
+          + (resubmittedDependencies ? ", checking decisions on resubmitted dependencies" : "")
           + ")";
     }
   }
@@ -277,7 +302,18 @@ final class Simulation {
 
   private WorkOrderId nextId() {
     idCounter++;
-    return WorkOrderId.of(String.format("wo-%03d", idCounter));
+    return idFor(idCounter);
+  }
+
+  /**
+   * The id of the n-th work order: {@code wo-001} on; scrambled, a permutation of 1 to 999 that
+   * keeps no order.
+   */
+  private WorkOrderId idFor(long n) {
+    if (n > 999) {
+      throw new IllegalStateException("a run makes at most 999 work orders");
+    }
+    return WorkOrderId.of(String.format("wo-%03d", config.scrambledIds() ? n * 367 % 1000 : n));
   }
 
   void trace(String line) {
@@ -965,7 +1001,7 @@ final class Simulation {
   }
 
   private WorkOrderId nextExpectedId(int ahead) {
-    return WorkOrderId.of(String.format("wo-%03d", idCounter + 1 + ahead));
+    return idFor(idCounter + 1 + ahead);
   }
 
   private WorkOrderId submitExpected(WorkOrderSpec spec) {
@@ -1402,6 +1438,17 @@ final class Simulation {
     }
     if (e instanceof WorkOrderEvent.DependencyFailed f) {
       Known d = known.get(f.dependency());
+      if (config.resubmittedDependencies() && d != null && !d.resubmissions.isEmpty()) {
+        fail(
+            id
+                + " was cancelled because "
+                + f.dependency()
+                + " ended "
+                + f.dependencyState()
+                + ", which had been resubmitted as "
+                + d.resubmissions
+                + " before the decision");
+      }
       if (k.policy != DependencyFailure.CANCEL
           || !k.dependencies.contains(f.dependency())
           || d == null

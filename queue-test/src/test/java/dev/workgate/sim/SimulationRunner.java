@@ -77,6 +77,15 @@ final class SimulationRunner {
   private SimulationRunner() {}
 
   static Totals run(long firstSeed, int count, PrintStream out) {
+    return run(firstSeed, count, out, c -> c);
+  }
+
+  /** Runs seeds, each with the default config of its seed changed by {@code variant}. */
+  static Totals run(
+      long firstSeed,
+      int count,
+      PrintStream out,
+      java.util.function.UnaryOperator<Simulation.Config> variant) {
     long steps = 0;
     long workOrders = 0;
     long attempts = 0;
@@ -96,7 +105,7 @@ final class SimulationRunner {
     long batchEnds = 0;
     long virtualSeconds = 0;
     for (long seed = firstSeed; seed < firstSeed + count; seed++) {
-      Simulation.Config config = Simulation.Config.of(seed);
+      Simulation.Config config = variant.apply(Simulation.Config.of(seed));
       Simulation.Outcome o;
       try {
         o = new Simulation(config).run();
@@ -191,7 +200,12 @@ final class SimulationRunner {
             + " -Dworkgate.sim.workOrders="
             + smallest.config.workOrders()
             + " -Dworkgate.sim.maxNodes="
-            + smallest.config.maxNodes());
+            + smallest.config.maxNodes()
+            + (smallest.config.faults() ? "" : " -Dworkgate.sim.noFaults=true")
+            + (smallest.config.scrambledIds() ? " -Dworkgate.sim.scrambledIds=true" : "")
+            + (smallest.config.resubmittedDependencies()
+                ? " -Dworkgate.sim.resubmittedDependencies=true"
+                : ""));
     out.println("  trace of the smallest failing scenario:");
     List<String> t = smallest.trace;
     int from = Math.max(0, t.size() - 3000);
