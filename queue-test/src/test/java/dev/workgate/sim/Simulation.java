@@ -159,6 +159,7 @@ final class Simulation {
       int pauses,
       int resubmits,
       int batchEndsTold,
+      int batchEndsUntold,
       List<String> trace) {}
 
   static final Instant START = Instant.parse("2030-01-01T00:00:00Z");
@@ -207,6 +208,9 @@ final class Simulation {
   private int pauses;
   private int manualResubmits;
   private int batchEndsTold;
+
+  /** Batches whose last end was never told (with faults: its node crashed, its store failed). */
+  private int batchEndsUntold;
 
   /** Work orders submitted so far by the scenario (resubmissions not counted). */
   private int submitted;
@@ -913,6 +917,7 @@ final class Simulation {
         pauses,
         manualResubmits,
         batchEndsTold,
+        batchEndsUntold,
         List.copyOf(trace));
   }
 
@@ -1808,6 +1813,10 @@ final class Simulation {
         fail(name + ": a query by batch finds " + byQuery + " work orders");
       }
       Integer told = batchEnds.get(name + "/" + status.submitted());
+      if (told == null) {
+        batchEndsUntold++;
+        trace(name + ": its end was never told");
+      }
       if (!config.faults() && (told == null || told != 1)) {
         fail(name + ": its end was told " + (told == null ? 0 : told) + " times without faults");
       }

@@ -30,6 +30,7 @@ final class SimulationRunner {
       long pauses,
       long resubmits,
       long batchEndsTold,
+      long batchEndsUntold,
       long virtualSeconds) {
     @Override
     public String toString() {
@@ -64,7 +65,9 @@ final class SimulationRunner {
           + batches
           + " batches ("
           + batchEndsTold
-          + " ends told), "
+          + " ends told, "
+          + batchEndsUntold
+          + " last ends never told), "
           + checkpoints
           + " checkpoints ("
           + staleCheckpoints
@@ -103,6 +106,7 @@ final class SimulationRunner {
     long pauses = 0;
     long resubmits = 0;
     long batchEnds = 0;
+    long untold = 0;
     long virtualSeconds = 0;
     for (long seed = firstSeed; seed < firstSeed + count; seed++) {
       Simulation.Config config = variant.apply(Simulation.Config.of(seed));
@@ -131,6 +135,7 @@ final class SimulationRunner {
       pauses += o.pauses();
       resubmits += o.resubmits();
       batchEnds += o.batchEndsTold();
+      untold += o.batchEndsUntold();
       virtualSeconds += o.virtualTime().toSeconds();
     }
     return new Totals(
@@ -152,6 +157,7 @@ final class SimulationRunner {
         pauses,
         resubmits,
         batchEnds,
+        untold,
         virtualSeconds);
   }
 
