@@ -1,8 +1,14 @@
 package dev.workgate.sim;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.workgate.WorkResult;
 import dev.workgate.core.ErrorInfo.ErrorCodes;
+import dev.workgate.core.StaleAttemptException;
 import dev.workgate.core.WorkOrderId;
+import dev.workgate.core.store.StoreException;
+import dev.workgate.execution.AttemptReports;
 import dev.workgate.execution.Sandbox;
 import dev.workgate.execution.SandboxProvider;
 import dev.workgate.execution.SandboxProvider.SandboxRecord;
@@ -13,11 +19,15 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Simulated sandboxes for every node, tracked in one place so that the invariants can see them.
- * What an attempt does is read from the work order's payload: a plan of behaviours, one per
- * attempt. Creating, running, stopping and destroying take virtual time, during which the calling
+ * What an attempt does is read from the scenario's plan of the work order: a behaviour per attempt,
+ * and for some work orders a number of steps, each ended with a progress report and a durable
+ * checkpoint ({@code {"step": n}}), which a later attempt resumes from: it does only the steps
+ * after the checkpoint it finds. Asked to stop, such work records the step it is in before it
+ * stops. Creating, running, stopping and destroying take virtual time, during which the calling
  * fiber is parked, so that cancellations, timeouts, lease expiries and crashes land in the middle.
  */
 final class SimSandboxes {
@@ -53,8 +63,14 @@ final class SimSandboxes {
     final long memoryMb;
     final Behaviour behaviour;
     final Duration runFor;
+    final AttemptReports reports;
     Phase phase = Phase.CREATING;
     boolean killed;
+
+    /** The step its checkpoint said the work had done when it began, and the last step it did. */
+    int resumedFrom;
+
+    int lastStep;
 
     /** When its creation began: right after the claim, or once the attempt before it ended. */
     final Instant createdFrom;
@@ -77,7 +93,8 @@ final class SimSandboxes {
         int attempt,
         long memoryMb,
         Behaviour behaviour,
-        Duration runFor) {
+        Duration runFor,
+        AttemptReports reports) {
       this.id = workOrder.value() + "-a" + attempt + "-" + node;
       this.node = node;
       this.incarnation = incarnation;
@@ -86,6 +103,7 @@ final class SimSandboxes {
       this.memoryMb = memoryMb;
       this.behaviour = behaviour;
       this.runFor = runFor;
+      this.reports = reports;
       this.createdFrom = runtime.now();
     }
 
@@ -104,21 +122,36 @@ final class SimSandboxes {
       phase = Phase.RUNNING;
       ranFrom = runtime.now();
       trace.accept(node + ": " + workOrder + " attempt " + attempt + " runs (" + behaviour + ")");
-      runner = runtime.currentFiber();
-      runToken = runtime.nextParkToken();
+      int steps = plan.checkpointSteps(workOrder);
+      boolean stale = false;
       if (!killed) {
-        if (behaviour != Behaviour.HANGS) {
-          SimRuntime.Fiber me = runner;
-          long token = runToken;
-          runtime.after(runFor, node + " work of " + id + " ends", () -> runtime.resume(me, token));
+        if (behaviour == Behaviour.HANGS) {
+          sleep(null);
+        } else if (steps == 0) {
+          sleep(runFor);
+        } else {
+          Optional<JsonNode> seen = reports.lastCheckpoint();
+          checks.resumes(this, seen);
+          resumedFrom = seen.map(c -> c.path("step").asInt()).orElse(0);
+          lastStep = resumedFrom;
+          Duration each = Duration.ofMillis(Math.max(1, runFor.toMillis() / steps));
+          for (int step = resumedFrom + 1; step <= steps && !killed && !stale; step++) {
+            sleep(each);
+            // Asked to stop, the work ends the step it is in and records it before it exits, as
+            // work that checkpoints on SIGTERM does: accepted while the attempt holds the work
+            // order (a timeout, a cancel, a shutdown), refused once another holds it.
+            stale = !report(step, steps);
+          }
         }
-        runtime.park();
       }
       runner = null;
       phase = Phase.RAN;
       ranUntil = runtime.now();
       if (killed) {
         return WorkResult.retryableFailure(ErrorCodes.UNKNOWN_ERROR, "killed");
+      }
+      if (stale) {
+        return WorkResult.retryableFailure(ErrorCodes.UNKNOWN_ERROR, "stale attempt");
       }
       switch (behaviour) {
         case OK:
@@ -134,6 +167,57 @@ final class SimSandboxes {
         default:
           throw new AssertionError(behaviour);
       }
+    }
+
+    /**
+     * Parks the running fiber for a while of work, or until killed ({@code null}: until killed).
+     */
+    private void sleep(Duration work) {
+      runner = runtime.currentFiber();
+      runToken = runtime.nextParkToken();
+      if (work != null) {
+        SimRuntime.Fiber me = runner;
+        long token = runToken;
+        runtime.after(work, node + " work of " + id + " ends", () -> runtime.resume(me, token));
+      }
+      runtime.park();
+    }
+
+    /**
+     * Ends a step: its progress, and its checkpoint, which the simulation checks against the log.
+     *
+     * @return false if the checkpoint was refused because the attempt no longer holds the work
+     *     order: the work stops
+     */
+    private boolean report(int step, int steps) {
+      dev.workgate.core.Progress progress =
+          new dev.workgate.core.Progress(
+              step / (double) steps, "step " + step + " of " + steps, runtime.now());
+      reports.progress(progress.fraction(), progress.message());
+      checks.progressed(this, progress);
+      ObjectNode state = JsonNodeFactory.instance.objectNode();
+      state.put("step", step);
+      state.put("attempt", attempt);
+      if (checks.storeHangs(node)) {
+        // A report channel that would block: the work goes on without this checkpoint.
+        trace.accept(node + ": " + id + " checkpoint " + step + " skipped (store unreachable)");
+        return true;
+      }
+      try {
+        reports.checkpoint(state);
+      } catch (StaleAttemptException refused) {
+        trace.accept(node + ": " + id + " checkpoint " + step + " refused: stale attempt");
+        checks.refused(this, step);
+        return false;
+      } catch (StoreException failed) {
+        // Written or not: the log tells; the work goes on.
+        trace.accept(node + ": " + id + " checkpoint " + step + " failed: " + failed.getMessage());
+        return true;
+      }
+      lastStep = step;
+      trace.accept(node + ": " + id + " checkpoint " + step + " of " + steps);
+      checks.checkpointed(this, state);
+      return true;
     }
 
     @Override
@@ -197,19 +281,46 @@ final class SimSandboxes {
     long destroyMillis(WorkOrderId id, int attempt);
 
     long stopMillis(WorkOrderId id);
+
+    /** How many checkpointed steps the work order's work has; 0: none, it runs in one piece. */
+    int checkpointSteps(WorkOrderId id);
+  }
+
+  /** What the simulation checks of an attempt's reports, as they are made. */
+  interface Checks {
+    /** Whether a store call of the node would not return now (a partition of the hanging kind). */
+    boolean storeHangs(String node);
+
+    /** The attempt begins its steps from the checkpoint it was given. */
+    void resumes(SimSandbox sandbox, Optional<JsonNode> checkpoint);
+
+    /** The attempt reported progress. */
+    void progressed(SimSandbox sandbox, dev.workgate.core.Progress progress);
+
+    /** A checkpoint call returned. */
+    void checkpointed(SimSandbox sandbox, JsonNode state);
+
+    /** A checkpoint was refused as stale. */
+    void refused(SimSandbox sandbox, int step);
   }
 
   private final SimRuntime runtime;
   private final Plan plan;
+  private final Checks checks;
   private final java.util.function.Consumer<String> trace;
   final List<SimSandbox> all = new ArrayList<>();
 
   private boolean leakNext;
 
   SimSandboxes(
-      SimRuntime runtime, Plan plan, java.util.function.Consumer<String> trace, boolean leakOne) {
+      SimRuntime runtime,
+      Plan plan,
+      Checks checks,
+      java.util.function.Consumer<String> trace,
+      boolean leakOne) {
     this.runtime = runtime;
     this.plan = plan;
+    this.checks = checks;
     this.trace = trace;
     this.leakNext = leakOne;
   }
@@ -238,7 +349,8 @@ final class SimSandboxes {
                 attempt,
                 request.workOrder().resources().memoryMb(),
                 b,
-                plan.runTime(id, attempt));
+                plan.runTime(id, attempt),
+                request.reports());
         all.add(sandbox);
         Duration creating = plan.createTime(id, attempt);
         if (!creating.isZero()) {

@@ -1,9 +1,16 @@
 package dev.workgate.sim;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.workgate.BatchStatus;
 import dev.workgate.NodeView;
+import dev.workgate.TransitionListener;
 import dev.workgate.Workgate;
+import dev.workgate.WorkgateClient;
 import dev.workgate.WorkgateClient.CancelOutcome;
+import dev.workgate.core.BatchId;
+import dev.workgate.core.DependencyFailure;
 import dev.workgate.core.ErrorInfo.ErrorCodes;
+import dev.workgate.core.Progress;
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.ResourceRequest;
 import dev.workgate.core.WorkOrderEvent;
@@ -12,7 +19,9 @@ import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.internal.ProjectionDiff;
+import dev.workgate.core.store.QueueAction;
 import dev.workgate.core.store.Stores;
+import dev.workgate.core.store.WorkOrderQuery;
 import dev.workgate.core.store.WorkOrderStore;
 import dev.workgate.internal.ManualDrive;
 import dev.workgate.retry.RetryPolicy;
@@ -34,6 +43,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 
@@ -41,22 +51,60 @@ import java.util.SplittableRandom;
  * One simulated run of the whole engine: nodes, each a {@link ManualWorkgate} built through {@link
  * Workgate#builder()} as a host builds one (over simulated sandboxes, and a faulty view of one
  * shared in-memory store), turned by the simulation instead of a loop of their own, on the virtual
- * clock of a {@link SimRuntime}, with every choice drawn from one seed. Faults are injected during
- * a window; the invariants are checked after every step; after the window every work order must end
- * within a bound of virtual time. At the end, no two executions of one work order may have
- * overlapped in virtual time, unless the clock jumped meanwhile (a jump is not the bounded clock
- * skew that self-fencing assumes): partitions that cut a node off from the store, with calls that
- * fail or hang, included.
+ * clock of a {@link SimRuntime}, with every choice drawn from one seed. Work orders go to two
+ * queues; some wait for others ({@code after}, some running whatever their dependencies became),
+ * some come as batches with a work order that waits for the whole batch; some work checkpoints its
+ * steps and resumes from the last checkpoint on its next attempt. Faults are injected during a
+ * window (crashes, shutdowns, clock jumps, cancels, store failures, memory pressure, partitions,
+ * queue pauses, and resubmissions of failed work orders by hand); the invariants are checked after
+ * every step, from the store's log; after the window every work order must end within a bound of
+ * virtual time. At the end, no two executions of one work order may have overlapped in virtual
+ * time, unless the clock jumped meanwhile (a jump is not the bounded clock skew that self-fencing
+ * assumes): partitions that cut a node off from the store, with calls that fail or hang, included.
+ *
+ * <p>The invariants of work that waits, checkpoints and pauses: a dependent is never made
+ * claimable, claimed or started before every work order it waits for has completed (or, under
+ * {@link DependencyFailure#RUN}, ended), and a {@code DependencyFailed} names one that ended failed
+ * or cancelled; no work order of a paused queue is claimed between the pause and the resume; a
+ * checkpoint call that returned is the log's last checkpoint of the work order, written while the
+ * attempt held it, the view's checkpoint is always the log's last, the steps of a work order's
+ * checkpoints only rise, and an attempt begins from the log's last checkpoint; a view's progress is
+ * one its current attempt reported; a manual resubmission resubmits the dependents its failure
+ * cancelled, each waiting for the new work order; a batch's end is told at most once (exactly once
+ * without faults) with the batch as it stands.
  */
 final class Simulation {
-  /** What a run is made of; the seed decides everything else. */
-  record Config(long seed, int workOrders, int maxNodes, boolean faults, boolean leakASandbox) {
+  /**
+   * What a run is made of; the seed decides everything else.
+   *
+   * @param scrambledIds work order ids that sort in no relation to the order they were submitted
+   *     in, as random ids do (by default they sort in submission order, which the trace reads best)
+   * @param resubmittedDependencies also check that no dependent is cancelled for a dependency that
+   *     had been resubmitted before the decision (it should wait for the resubmission)
+   */
+  record Config(
+      long seed,
+      int workOrders,
+      int maxNodes,
+      boolean faults,
+      boolean leakASandbox,
+      boolean scrambledIds,
+      boolean resubmittedDependencies) {
     static Config of(long seed) {
-      return new Config(seed, 24, 3, true, false);
+      return new Config(seed, 24, 3, true, false, false, false);
     }
 
     Config with(int workOrders, int maxNodes) {
-      return new Config(seed, workOrders, maxNodes, faults, leakASandbox);
+      return new Config(
+          seed, workOrders, maxNodes, faults, leakASandbox, scrambledIds, resubmittedDependencies);
+    }
+
+    Config scrambled() {
+      return new Config(seed, workOrders, maxNodes, faults, leakASandbox, true, false);
+    }
+
+    Config checkingResubmittedDependencies() {
+      return new Config(seed, workOrders, maxNodes, faults, leakASandbox, scrambledIds, true);
     }
 
     @Override
@@ -70,6 +118,8 @@ final class Simulation {
           + " nodes"
           + (faults ? "" : ", no faults")
           + (leakASandbox ? ", one sandbox leaked on purpose" : "")
+          + (scrambledIds ? ", scrambled ids" : "")
+          + (resubmittedDependencies ? ", checking decisions on resubmitted dependencies" : "")
           + ")";
     }
   }
@@ -102,6 +152,14 @@ final class Simulation {
       int storeFaults,
       int pressureSpells,
       int partitions,
+      int dependents,
+      int batches,
+      int checkpoints,
+      int staleCheckpoints,
+      int pauses,
+      int resubmits,
+      int batchEndsTold,
+      int batchEndsUntold,
       List<String> trace) {}
 
   static final Instant START = Instant.parse("2030-01-01T00:00:00Z");
@@ -112,6 +170,8 @@ final class Simulation {
   static final Duration FAULT_WINDOW = Duration.ofSeconds(90);
   static final long NODE_MEMORY_MB = 2048;
   static final String TYPE = "sim";
+  static final List<String> QUEUES = List.of("sim-a", "sim-b");
+  static final int MAX_MANUAL_RESUBMITS = 3;
 
   private final Config config;
   private final SplittableRandom scenario;
@@ -141,6 +201,60 @@ final class Simulation {
   private int storeFaults;
   private int pressureSpells;
   private int partitions;
+  private int dependentsSubmitted;
+  private int batchesSubmitted;
+  private int checkpoints;
+  private int staleCheckpoints;
+  private int pauses;
+  private int manualResubmits;
+  private int batchEndsTold;
+
+  /** Batches whose last end was never told (with faults: its node crashed, its store failed). */
+  private int batchEndsUntold;
+
+  /** Work orders submitted so far by the scenario (resubmissions not counted). */
+  private int submitted;
+
+  /** Every work order, as its Submitted event tells, in the order of the log. */
+  private final Map<WorkOrderId, Known> known = new LinkedHashMap<>();
+
+  /** What the log told of a work order: where it goes, what it waits for, where it ended. */
+  private static final class Known {
+    final String queue;
+    final List<WorkOrderId> dependencies;
+    final DependencyFailure policy;
+    final BatchId batch;
+    final WorkOrderId resubmittedFrom;
+    final List<WorkOrderId> resubmissions = new ArrayList<>();
+    long endPosition = -1;
+    WorkOrderState endState;
+
+    Known(WorkOrderEvent.Submitted s) {
+      this.queue = s.spec().queue();
+      this.dependencies = s.dependencies();
+      this.policy = s.spec().onDependencyFailure();
+      this.batch = s.batch();
+      this.resubmittedFrom = s.resubmittedFrom();
+    }
+  }
+
+  /** The queues paused now, with the log position right after the pause was recorded. */
+  private final Map<String, Long> pausedSince = new LinkedHashMap<>();
+
+  /** Pauses and resumes recorded per queue, as the simulation learned them. */
+  private final Map<String, Integer> queueActionsRecorded = new HashMap<>();
+
+  /** The batches, with names for the trace (their ids are random). */
+  private final Map<BatchId, String> batchNames = new LinkedHashMap<>();
+
+  /** How often each end of a batch (its name and how many work orders it had held) was told. */
+  private final Map<String, Integer> batchEnds = new HashMap<>();
+
+  /** Failed work orders resubmitted by hand. */
+  private final Set<WorkOrderId> resubmittedByHand = new LinkedHashSet<>();
+
+  /** The progress each attempt ({@code id#attempt}) reported. */
+  private final Map<String, Set<Progress>> progressReported = new HashMap<>();
 
   /** When the clock jumped (the time before each jump). */
   private final List<Instant> jumps = new ArrayList<>();
@@ -159,7 +273,8 @@ final class Simulation {
             .jitter(Jitter.full())
             .build();
     this.sandboxes =
-        new SimSandboxes(runtime, new ScenarioPlan(), this::trace, config.leakASandbox());
+        new SimSandboxes(
+            runtime, new ScenarioPlan(), new ReportChecks(), this::trace, config.leakASandbox());
     // The client submits and cancels straight on the shared store; it is never turned, so it never
     // claims. Its ids are the simulation's, so that a run is repeatable to the id.
     this.client =
@@ -171,6 +286,7 @@ final class Simulation {
             runtime.clock,
             runtime.fibersOf("client"),
             this::nextId);
+    client.workgate().onTransition(new BatchEndsHeard("client"));
     runtime.timers(this::nextTimer);
   }
 
@@ -190,7 +306,18 @@ final class Simulation {
 
   private WorkOrderId nextId() {
     idCounter++;
-    return WorkOrderId.of(String.format("wo-%03d", idCounter));
+    return idFor(idCounter);
+  }
+
+  /**
+   * The id of the n-th work order: {@code wo-001} on; scrambled, a permutation of 1 to 999 that
+   * keeps no order.
+   */
+  private WorkOrderId idFor(long n) {
+    if (n > 999) {
+      throw new IllegalStateException("a run makes at most 999 work orders");
+    }
+    return WorkOrderId.of(String.format("wo-%03d", config.scrambledIds() ? n * 367 % 1000 : n));
   }
 
   void trace(String line) {
@@ -262,6 +389,7 @@ final class Simulation {
                           .memoryBudgetMb(NODE_MEMORY_MB)
                           .build())
                   .memoryProbe(() -> new MemoryReading(64L << 30, availableBytes, "sim"))
+                  .queues(QUEUES.toArray(String[]::new))
                   .pollInterval(POLL)
                   .leaseDuration(LEASE)
                   .claimBatchSize(4)
@@ -271,6 +399,7 @@ final class Simulation {
               runtime.fibersOf(owner),
               null);
       drive = SimulatedNodes.drive(workgate);
+      workgate.workgate().onTransition(new BatchEndsHeard(id));
       up = true;
       draining = false;
       turnFailures = 0;
@@ -400,33 +529,291 @@ final class Simulation {
   private final class ScenarioPlan implements SimSandboxes.Plan {
     @Override
     public Behaviour behaviour(WorkOrderId id, int attempt) {
-      List<Behaviour> plan = plans.get(id);
+      List<Behaviour> plan = planOf(id);
       return plan.get(Math.min(attempt, plan.size()) - 1);
     }
 
     @Override
     public Duration createTime(WorkOrderId id, int attempt) {
-      return Duration.ofMillis(timings.get(id)[0] * attempt % 2500);
+      return Duration.ofMillis(timingOf(id)[0] * attempt % 2500);
     }
 
     @Override
     public Duration runTime(WorkOrderId id, int attempt) {
-      return Duration.ofMillis(timings.get(id)[1] * attempt % 12_000 + 100);
+      return Duration.ofMillis(timingOf(id)[1] * attempt % 12_000 + 100);
     }
 
     @Override
     public long destroyMillis(WorkOrderId id, int attempt) {
-      return timings.get(id)[2] * attempt % 2000;
+      return timingOf(id)[2] * attempt % 2000;
     }
 
     @Override
     public long stopMillis(WorkOrderId id) {
-      return timings.get(id)[3];
+      return timingOf(id)[3];
     }
+
+    @Override
+    public int checkpointSteps(WorkOrderId id) {
+      return (int) timingOf(id)[4];
+    }
+  }
+
+  /** A plan of behaviours, one per attempt: half of them fine, the rest anything. */
+  private static List<Behaviour> drawPlan(SplittableRandom r) {
+    List<Behaviour> plan = new ArrayList<>();
+    Behaviour[] all = Behaviour.values();
+    for (int a = 0; a < MAX_ATTEMPTS; a++) {
+      int roll = r.nextInt(100);
+      plan.add(roll < 50 ? Behaviour.OK : all[r.nextInt(all.length)]);
+    }
+    return plan;
+  }
+
+  /** Creation, run, destruction and stop times, and checkpointed steps (0 for none, or 2 to 5). */
+  private static long[] drawTiming(SplittableRandom r) {
+    return new long[] {
+      r.nextLong(2500),
+      r.nextLong(12_000),
+      r.nextBoolean() ? 0 : r.nextLong(2000),
+      r.nextLong(3000),
+      r.nextInt(100) < 40 ? 2 + r.nextInt(4) : 0
+    };
+  }
+
+  /**
+   * The plan of a work order: drawn when the scenario submitted it, or, for one the engine
+   * submitted (a resubmission), drawn from the seed and its id, so that a run stays repeatable.
+   */
+  private List<Behaviour> planOf(WorkOrderId id) {
+    return plans.computeIfAbsent(id, k -> drawPlan(derived(k, 1)));
+  }
+
+  private long[] timingOf(WorkOrderId id) {
+    return timings.computeIfAbsent(id, k -> drawTiming(derived(k, 2)));
+  }
+
+  private SplittableRandom derived(WorkOrderId id, int salt) {
+    return new SplittableRandom(config.seed() * 1_000_003L + id.value().hashCode() * 31L + salt);
+  }
+
+  /** Hears the batch ends a node tells (on exactly one node of all per end). */
+  private final class BatchEndsHeard implements TransitionListener {
+    private final String where;
+
+    BatchEndsHeard(String where) {
+      this.where = where;
+    }
+
+    @Override
+    public void transition(StateChange change) {}
+
+    @Override
+    public void batchEnded(BatchStatus status) {
+      // Checked after the step (a batch can end in the submit that made it, before it is named),
+      // against the batch as the store held it when told.
+      List<WorkOrderView> members =
+          shared
+              .query(
+                  WorkOrderQuery.builder()
+                      .batch(status.id())
+                      .limit(WorkOrderQuery.MAX_LIMIT)
+                      .build())
+              .items();
+      toldEnds.add(new ToldEnd(where, status, members));
+    }
+  }
+
+  /** A batch end told: where, the status told, and the batch's work orders when it was told. */
+  private record ToldEnd(String where, BatchStatus status, List<WorkOrderView> members) {}
+
+  /** Batch ends told since the last check. */
+  private final List<ToldEnd> toldEnds = new ArrayList<>();
+
+  private void checkToldEnds() {
+    for (ToldEnd told : toldEnds) {
+      BatchStatus status = told.status();
+      String name = batchNames.get(status.id());
+      if (name == null) {
+        fail(told.where() + " told the end of a batch the scenario never submitted");
+      }
+      String key = name + "/" + status.submitted();
+      int times = batchEnds.merge(key, 1, Integer::sum);
+      batchEndsTold++;
+      trace(
+          told.where()
+              + ": "
+              + name
+              + " ended ("
+              + status.workOrders()
+              + " work orders, "
+              + status.counts().get(WorkOrderState.COMPLETED)
+              + " completed, "
+              + status.resubmitted()
+              + " resubmitted)");
+      if (times > 1) {
+        fail(
+            name
+                + " ended with "
+                + status.submitted()
+                + " work orders was told "
+                + times
+                + " times");
+      }
+      // The batch as it stood: the members a member of it was resubmitted from are replaced.
+      Set<WorkOrderId> replaced = new LinkedHashSet<>();
+      Set<WorkOrderId> all = new LinkedHashSet<>();
+      told.members().forEach(v -> all.add(v.id()));
+      for (WorkOrderView v : told.members()) {
+        WorkOrderId from = known.get(v.id()).resubmittedFrom;
+        if (from != null && all.contains(from)) {
+          replaced.add(from);
+        }
+      }
+      for (WorkOrderView v : told.members()) {
+        if (!replaced.contains(v.id()) && !v.state().isTerminal()) {
+          fail(name + " was told ended while " + v.id() + " was " + v.state());
+        }
+      }
+      if (!status.ended()
+          || status.workOrders() != all.size() - replaced.size()
+          || status.resubmitted() != replaced.size()) {
+        fail(
+            name
+                + " was told ended as "
+                + status
+                + ", but it had "
+                + all
+                + " with "
+                + replaced
+                + " replaced");
+      }
+    }
+    toldEnds.clear();
+  }
+
+  /** The work orders of a batch that no work order was resubmitted from, by the log. */
+  private List<WorkOrderId> currentMembers(BatchId batch) {
+    List<WorkOrderId> out = new ArrayList<>();
+    known.forEach(
+        (id, k) -> {
+          if (batch.equals(k.batch) && k.resubmissions.isEmpty()) {
+            out.add(id);
+          }
+        });
+    return out;
+  }
+
+  /** The newest work order resubmitted, along a chain, from this one; itself when none was. */
+  private WorkOrderId newest(WorkOrderId id) {
+    WorkOrderId current = id;
+    while (!known.get(current).resubmissions.isEmpty()) {
+      List<WorkOrderId> next = known.get(current).resubmissions;
+      current = next.get(next.size() - 1);
+    }
+    return current;
+  }
+
+  /** Checks the reports of attempts as they are made, against the log. */
+  private final class ReportChecks implements SimSandboxes.Checks {
+    @Override
+    public boolean storeHangs(String node) {
+      Node n = node(node);
+      return n.store != null && n.store.hangs();
+    }
+
+    @Override
+    public void resumes(SimSandbox s, Optional<JsonNode> seen) {
+      Optional<JsonNode> logged = lastCheckpoint(shared.readStream(s.workOrder));
+      if (!seen.equals(logged)) {
+        failLater(
+            s.id
+                + " began from the checkpoint "
+                + seen.orElse(null)
+                + " but the log's last is "
+                + logged.orElse(null));
+      }
+    }
+
+    @Override
+    public void progressed(SimSandbox s, Progress progress) {
+      progressReported
+          .computeIfAbsent(s.workOrder.value() + "#" + s.attempt, k -> new LinkedHashSet<>())
+          .add(progress);
+    }
+
+    @Override
+    public void checkpointed(SimSandbox s, JsonNode state) {
+      checkpoints++;
+      List<RecordedEvent> events = shared.readStream(s.workOrder);
+      WorkOrderEvent last = events.get(events.size() - 1).event();
+      if (!(last instanceof WorkOrderEvent.Checkpointed c)
+          || c.attempt() != s.attempt
+          || !c.state().equals(state)) {
+        failLater(s.id + ": a checkpoint call returned but the log's last event is " + last);
+      }
+      WorkOrderView v = shared.find(s.workOrder).orElseThrow();
+      if (v.state() != WorkOrderState.RUNNING
+          || v.attempt() != s.attempt
+          || !v.leaseOwner().map(s.node::equals).orElse(false)) {
+        failLater(
+            s.id
+                + " checkpointed while it did not hold the work order ("
+                + v.state()
+                + "@"
+                + v.attempt()
+                + " lease "
+                + v.leaseOwner().orElse("-")
+                + ")");
+      }
+      if (!v.checkpoint().equals(Optional.of(state))) {
+        failLater(
+            s.id + ": the view's checkpoint " + v.checkpoint() + " is not the one just recorded");
+      }
+    }
+
+    @Override
+    public void refused(SimSandbox s, int step) {
+      staleCheckpoints++;
+      WorkOrderView v = shared.find(s.workOrder).orElseThrow();
+      if (v.state() == WorkOrderState.RUNNING
+          && v.attempt() == s.attempt
+          && v.leaseOwner().map(s.node::equals).orElse(false)) {
+        failLater(
+            s.id + ": checkpoint " + step + " was refused as stale while the attempt holds it");
+      }
+      List<RecordedEvent> events = shared.readStream(s.workOrder);
+      WorkOrderEvent last = events.get(events.size() - 1).event();
+      if (last instanceof WorkOrderEvent.Checkpointed c
+          && c.attempt() == s.attempt
+          && c.state().path("step").asInt() == step) {
+        failLater(s.id + ": checkpoint " + step + " was refused as stale but written");
+      }
+    }
+  }
+
+  /** The state of the last Checkpointed event of a stream. */
+  private static Optional<JsonNode> lastCheckpoint(List<RecordedEvent> events) {
+    for (int i = events.size() - 1; i >= 0; i--) {
+      if (events.get(i).event() instanceof WorkOrderEvent.Checkpointed c) {
+        return Optional.of(c.state());
+      }
+    }
+    return Optional.empty();
   }
 
   private void fail(String message) {
     throw new Violation(config, message, trace, null);
+  }
+
+  /** The first violation seen where it cannot be thrown (engine callbacks catch what they call). */
+  private String pendingViolation;
+
+  private void failLater(String message) {
+    trace("VIOLATION: " + message);
+    if (pendingViolation == null) {
+      pendingViolation = message;
+    }
   }
 
   /** Runs the scenario to the end; throws {@link Violation} when an invariant breaks. */
@@ -468,7 +855,6 @@ final class Simulation {
       scheduleNextFault();
     }
     runtime.after(FAULT_WINDOW, "faults stop", this::faultsStop);
-    Instant deadline = START.plus(FAULT_WINDOW).plus(livenessBound());
     while (true) {
       String label = runtime.step();
       if (label == null) {
@@ -478,10 +864,12 @@ final class Simulation {
       if (!runtime.now().isBefore(START.plus(FAULT_WINDOW)) && !faultsOn && allEnded()) {
         break;
       }
-      if (runtime.now().isAfter(deadline)) {
+      // Resubmissions add work orders only within the window: the bound is fixed after it.
+      Duration bound = livenessBound(known.size());
+      if (runtime.now().isAfter(START.plus(FAULT_WINDOW).plus(bound))) {
         fail(
             "liveness: not every work order ended within "
-                + livenessBound()
+                + bound
                 + " after the faults stopped: "
                 + notEnded());
       }
@@ -491,7 +879,7 @@ final class Simulation {
     int failed = 0;
     int cancelled = 0;
     int attempts = 0;
-    for (WorkOrderId id : plans.keySet()) {
+    for (WorkOrderId id : known.keySet()) {
       WorkOrderView v = shared.find(id).orElseThrow();
       attempts += v.attempt();
       switch (v.state()) {
@@ -522,50 +910,139 @@ final class Simulation {
         storeFaults,
         pressureSpells,
         partitions,
+        dependentsSubmitted,
+        batchesSubmitted,
+        checkpoints,
+        staleCheckpoints,
+        pauses,
+        manualResubmits,
+        batchEndsTold,
+        batchEndsUntold,
         List.copyOf(trace));
   }
 
   /** The virtual time every work order must end within once faults stop. */
-  static Duration livenessBound() {
+  static Duration livenessBound(int workOrders) {
     // per attempt: creation, the longest timeout, the kill grace and stop, destruction, the retry
     // delay, a lease that must expire first and a poll; attempts one after another, and the work
-    // orders through the fewest slots (one).
+    // orders through the fewest slots (one), one after another as a chain runs them, each a poll
+    // after the one it waits for, and a margin of six.
     Duration perAttempt =
         Duration.ofMillis(2500 + 60_000 + KILL_GRACE.toMillis() + 3000 + 2000 + 15_000)
             .plus(LEASE)
             .plus(POLL.multipliedBy(2));
-    return perAttempt.multipliedBy(MAX_ATTEMPTS).multipliedBy(30);
+    return perAttempt.multipliedBy(MAX_ATTEMPTS).plus(POLL).multipliedBy(workOrders + 6L);
   }
 
+  /**
+   * One submission of the scenario: a work order alone; one that waits for one or two submitted
+   * before it (some to run whatever they became); or a batch of two or three, some of them waiting
+   * for an earlier work order, with a work order that waits for the whole batch.
+   */
   private void submitOne() {
-    List<Behaviour> plan = new ArrayList<>();
-    Behaviour[] all = Behaviour.values();
-    for (int a = 0; a < MAX_ATTEMPTS; a++) {
-      int roll = scenario.nextInt(100);
-      plan.add(roll < 50 ? Behaviour.OK : all[scenario.nextInt(all.length)]);
+    int left = config.workOrders() - submitted;
+    if (left <= 0) {
+      return;
     }
-    long[] timing = {
-      scenario.nextLong(2500),
-      scenario.nextLong(12_000),
-      scenario.nextBoolean() ? 0 : scenario.nextLong(2000),
-      scenario.nextLong(3000)
-    };
-    Duration timeout = Duration.ofSeconds(5 + scenario.nextInt(20));
-    ResourceRequest resources = ResourceRequest.of(1, 256L * scenario.nextInt(5));
-    WorkOrderId expected = WorkOrderId.of(String.format("wo-%03d", idCounter + 1));
-    plans.put(expected, plan);
-    timings.put(expected, timing);
-    WorkOrderId id =
-        client.submit(
-            WorkOrderSpec.builder(TYPE)
-                .priority(scenario.nextInt(3))
-                .timeout(timeout)
-                .resources(resources)
-                .build());
+    int roll = scenario.nextInt(100);
+    List<WorkOrderId> earlier = new ArrayList<>(known.keySet());
+    if (roll < 20 && left >= 3) {
+      int size = Math.min(left - 1, 2 + scenario.nextInt(2));
+      List<WorkOrderSpec> specs = new ArrayList<>();
+      List<WorkOrderId> expected = new ArrayList<>();
+      List<String> shown = new ArrayList<>();
+      for (int i = 0; i < size; i++) {
+        WorkOrderSpec.Builder b = drawSpec(nextExpectedId(i), shown);
+        if (!earlier.isEmpty() && scenario.nextInt(100) < 40) {
+          WorkOrderId dep = earlier.get(scenario.nextInt(earlier.size()));
+          b.after(dep);
+          shown.set(shown.size() - 1, shown.get(shown.size() - 1) + " after " + dep);
+        }
+        specs.add(b.build());
+        expected.add(nextExpectedId(i));
+      }
+      WorkgateClient.Batch batch = client.workgate().submitBatch(specs);
+      if (!batch.workOrders().equals(expected)) {
+        fail("submitBatch returned " + batch.workOrders() + ", expected " + expected);
+      }
+      String name = "batch-" + (batchNames.size() + 1);
+      batchNames.put(batch.id(), name);
+      batchesSubmitted++;
+      submitted += size;
+      dependentsSubmitted += size;
+      trace("client: submitted " + name + ": " + String.join("; ", shown));
+      List<String> fanIn = new ArrayList<>();
+      WorkOrderSpec.Builder b = drawSpec(nextExpectedId(0), fanIn).afterBatch(batch.id());
+      String policy = "";
+      if (scenario.nextInt(100) < 30) {
+        b.onDependencyFailure(DependencyFailure.RUN);
+        policy = ", runs whatever they became";
+      }
+      WorkOrderId id = submitExpected(b.build());
+      dependentsSubmitted++;
+      trace("client: submitted " + id + " " + fanIn.get(0) + " after " + name + policy);
+    } else if (roll < 45 && !earlier.isEmpty()) {
+      List<String> shown = new ArrayList<>();
+      WorkOrderSpec.Builder b = drawSpec(nextExpectedId(0), shown);
+      List<WorkOrderId> deps = new ArrayList<>();
+      for (int i = 0, n = 1 + scenario.nextInt(2); i < n; i++) {
+        deps.add(earlier.get(scenario.nextInt(earlier.size())));
+      }
+      b.after(deps.toArray(WorkOrderId[]::new));
+      String policy = "";
+      if (scenario.nextInt(100) < 30) {
+        b.onDependencyFailure(DependencyFailure.RUN);
+        policy = ", runs whatever they became";
+      }
+      WorkOrderId id = submitExpected(b.build());
+      dependentsSubmitted++;
+      trace("client: submitted " + id + " " + shown.get(0) + " after " + deps + policy);
+    } else {
+      List<String> shown = new ArrayList<>();
+      WorkOrderId id = submitExpected(drawSpec(nextExpectedId(0), shown).build());
+      trace("client: submitted " + id + " " + shown.get(0));
+    }
+    drainLog();
+  }
+
+  private WorkOrderId nextExpectedId(int ahead) {
+    return idFor(idCounter + 1 + ahead);
+  }
+
+  private WorkOrderId submitExpected(WorkOrderSpec spec) {
+    WorkOrderId expected = nextExpectedId(0);
+    WorkOrderId id = client.submit(spec);
     if (!id.equals(expected)) {
       fail("submit returned " + id + ", expected " + expected);
     }
-    trace("client: submitted " + id + " " + plan + " timeout " + timeout.toSeconds() + "s");
+    submitted++;
+    return id;
+  }
+
+  /**
+   * Draws a spec and the plan of the work order it will be; adds its description to {@code shown}.
+   */
+  private WorkOrderSpec.Builder drawSpec(WorkOrderId expected, List<String> shown) {
+    List<Behaviour> plan = drawPlan(scenario);
+    long[] timing = drawTiming(scenario);
+    Duration timeout = Duration.ofSeconds(5 + scenario.nextInt(20));
+    ResourceRequest resources = ResourceRequest.of(1, 256L * scenario.nextInt(5));
+    String queue = QUEUES.get(scenario.nextInt(QUEUES.size()));
+    plans.put(expected, plan);
+    timings.put(expected, timing);
+    shown.add(
+        plan
+            + " in "
+            + queue
+            + " timeout "
+            + timeout.toSeconds()
+            + "s"
+            + (timing[4] > 0 ? " in " + timing[4] + " checkpointed steps" : ""));
+    return WorkOrderSpec.builder(TYPE)
+        .queue(queue)
+        .priority(scenario.nextInt(3))
+        .timeout(timeout)
+        .resources(resources);
   }
 
   private void scheduleNextFault() {
@@ -583,7 +1060,7 @@ final class Simulation {
   }
 
   private void injectFault() {
-    int kind = chance.nextInt(100);
+    int kind = chance.nextInt(112);
     List<Node> live = nodes.stream().filter(n -> n.up && !n.draining).toList();
     if (kind < 20 && !live.isEmpty()) {
       Node n = live.get(chance.nextInt(live.size()));
@@ -621,9 +1098,182 @@ final class Simulation {
             n.availableBytes = 60L << 30;
             trace(n.id + ": memory pressure ends");
           });
+    } else if (kind >= 100 && kind < 106) {
+      pauseOne();
+    } else if (kind >= 106) {
+      resubmitOne();
     } else {
       trace("quiet");
     }
+  }
+
+  /**
+   * Pauses a queue that is not paused, through the client or a node (whose store may fail), and
+   * resumes it a while later. The log position right after the pause is where claims of the queue
+   * must stop until the resume.
+   */
+  private void pauseOne() {
+    List<String> running = new ArrayList<>();
+    for (String q : QUEUES) {
+      if (!pausedSince.containsKey(q)) {
+        running.add(q);
+      }
+    }
+    if (running.isEmpty()) {
+      return;
+    }
+    String queue = running.get(chance.nextInt(running.size()));
+    String by = queueAction(queue, true);
+    drainLog();
+    if (shared.pausedQueues().stream().anyMatch(a -> a.queue().equals(queue))) {
+      pauses++;
+      queueActionsRecorded.merge(queue, 1, Integer::sum);
+      pausedSince.put(queue, lastPosition);
+      trace(by + ": paused " + queue);
+      runtime.after(
+          Duration.ofMillis(1000 + chance.nextLong(30_000)),
+          "resume " + queue,
+          () -> resume(queue, chance.nextBoolean()));
+    } else {
+      trace(by + ": pausing " + queue + " failed");
+    }
+  }
+
+  /** Resumes a paused queue; tries again a second later if the store failed. */
+  private void resume(String queue, boolean throughClient) {
+    if (!pausedSince.containsKey(queue)) {
+      return;
+    }
+    String by = throughClient ? queueActionThroughClient(queue, false) : queueAction(queue, false);
+    drainLog();
+    if (shared.pausedQueues().stream().noneMatch(a -> a.queue().equals(queue))) {
+      pausedSince.remove(queue);
+      queueActionsRecorded.merge(queue, 1, Integer::sum);
+      trace(by + ": resumed " + queue);
+    } else {
+      trace(by + ": resuming " + queue + " failed");
+      runtime.after(Duration.ofSeconds(1), "resume " + queue, () -> resume(queue, true));
+    }
+  }
+
+  /** Pauses or resumes through a live node (its store may fail), or the client; who did it. */
+  private String queueAction(String queue, boolean pause) {
+    List<Node> live = nodes.stream().filter(n -> n.up && !n.draining).toList();
+    if (live.isEmpty() || chance.nextBoolean()) {
+      return queueActionThroughClient(queue, pause);
+    }
+    Node n = live.get(chance.nextInt(live.size()));
+    try {
+      if (pause) {
+        n.workgate.workgate().pauseQueue(queue, "sim " + n.id, "simulated pause");
+      } else {
+        n.workgate.workgate().resumeQueue(queue, "sim " + n.id, "simulated resume");
+      }
+    } catch (RuntimeException e) {
+      trace(n.id + ": queue " + (pause ? "pause" : "resume") + " failed: " + e.getMessage());
+    }
+    return n.id;
+  }
+
+  private String queueActionThroughClient(String queue, boolean pause) {
+    WorkgateClient c = client.workgate().client();
+    boolean done =
+        pause
+            ? c.pauseQueue(queue, "sim client", "simulated pause")
+            : c.resumeQueue(queue, "sim client", "simulated resume");
+    if (!done) {
+      fail("the client " + (pause ? "paused" : "resumed") + " " + queue + " but it already was");
+    }
+    return "client";
+  }
+
+  /**
+   * Resubmits a failed work order by hand, which resubmits, once each, the dependents its failure
+   * cancelled (transitively), each waiting for the newest of what it waited for.
+   */
+  private void resubmitOne() {
+    if (manualResubmits >= MAX_MANUAL_RESUBMITS) {
+      return;
+    }
+    List<WorkOrderId> failed = new ArrayList<>();
+    for (WorkOrderId id : known.keySet()) {
+      if (!resubmittedByHand.contains(id)
+          && known.get(id).resubmissions.isEmpty()
+          && shared.find(id).orElseThrow().state() == WorkOrderState.FAILED) {
+        failed.add(id);
+      }
+    }
+    if (failed.isEmpty()) {
+      return;
+    }
+    WorkOrderId id = failed.get(chance.nextInt(failed.size()));
+    // What its failure cancelled, by the log, before the resubmission.
+    Set<WorkOrderId> cancelledBy = new LinkedHashSet<>();
+    Set<WorkOrderId> reasons = new LinkedHashSet<>(Set.of(id));
+    boolean grew = true;
+    while (grew) {
+      grew = false;
+      for (Map.Entry<WorkOrderId, Known> e : known.entrySet()) {
+        WorkOrderId d = e.getKey();
+        if (!cancelledBy.contains(d) && e.getValue().resubmissions.isEmpty()) {
+          WorkOrderId because = failedBecause(d);
+          if (because != null && reasons.contains(because)) {
+            cancelledBy.add(d);
+            reasons.add(d);
+            grew = true;
+          }
+        }
+      }
+    }
+    resubmittedByHand.add(id);
+    manualResubmits++;
+    WorkgateClient c = client.workgate().client();
+    WorkOrderId again;
+    if (chance.nextBoolean()) {
+      again = c.resubmit(id);
+      trace("client: resubmitted " + id + " as " + again);
+    } else {
+      WorkgateClient.Submission first = c.resubmitOnce(id);
+      again = first.id();
+      trace("client: resubmitted " + id + " once as " + again);
+      if (chance.nextBoolean()) {
+        WorkgateClient.Submission second = c.resubmitOnce(id);
+        if (second.created() || !second.id().equals(again)) {
+          fail("resubmitOnce of " + id + " again gave " + second + ", first " + first);
+        }
+      }
+    }
+    drainLog();
+    if (!known.get(id).resubmissions.contains(again)) {
+      fail(again + " is not recorded as resubmitted from " + id);
+    }
+    for (WorkOrderId d : cancelledBy) {
+      Known old = known.get(d);
+      if (old.resubmissions.size() != 1) {
+        fail(
+            id
+                + " was resubmitted, so "
+                + d
+                + ", which its failure cancelled, must be resubmitted once; it was: "
+                + old.resubmissions);
+      }
+      WorkOrderId dAgain = old.resubmissions.get(0);
+      List<WorkOrderId> waits = known.get(dAgain).dependencies;
+      for (WorkOrderId dep : old.dependencies) {
+        if (reasons.contains(dep) && !waits.contains(newest(dep))) {
+          fail(
+              dAgain + ", resubmitted from " + d + ", waits for " + waits + ", not " + newest(dep));
+        }
+      }
+      trace("client: " + d + " resubmitted as " + dAgain + " after " + waits);
+    }
+  }
+
+  /** The dependency whose failure cancelled a work order, or null if it was not cancelled so. */
+  private WorkOrderId failedBecause(WorkOrderId id) {
+    List<RecordedEvent> events = shared.readStream(id);
+    WorkOrderEvent last = events.get(events.size() - 1).event();
+    return last instanceof WorkOrderEvent.DependencyFailed f ? f.dependency() : null;
   }
 
   private void restart(Node n) {
@@ -636,7 +1286,7 @@ final class Simulation {
 
   private void cancelOne() {
     List<WorkOrderId> open = new ArrayList<>();
-    for (WorkOrderId id : plans.keySet()) {
+    for (WorkOrderId id : known.keySet()) {
       if (!shared.find(id).orElseThrow().state().isTerminal()) {
         open.add(id);
       }
@@ -670,6 +1320,9 @@ final class Simulation {
     faultsOn = false;
     writeFaultRate = 0;
     trace("faults stop");
+    for (String queue : new ArrayList<>(pausedSince.keySet())) {
+      resume(queue, true);
+    }
     for (Node n : nodes) {
       n.availableBytes = 60L << 30;
     }
@@ -679,10 +1332,10 @@ final class Simulation {
   }
 
   private boolean allEnded() {
-    if (plans.size() < config.workOrders()) {
+    if (submitted < config.workOrders()) {
       return false;
     }
-    for (WorkOrderId id : plans.keySet()) {
+    for (WorkOrderId id : known.keySet()) {
       if (!shared.find(id).orElseThrow().state().isTerminal()) {
         return false;
       }
@@ -697,7 +1350,7 @@ final class Simulation {
 
   private List<String> notEnded() {
     List<String> out = new ArrayList<>();
-    for (WorkOrderId id : plans.keySet()) {
+    for (WorkOrderId id : known.keySet()) {
       WorkOrderView v = shared.find(id).orElseThrow();
       if (!v.state().isTerminal()) {
         out.add(id + " " + v.state() + "@" + v.attempt() + " lease " + v.leaseOwner().orElse("-"));
@@ -709,7 +1362,11 @@ final class Simulation {
   // ---------------------------------------------------------------- invariants
 
   private void check() {
-    dirty.addAll(touched());
+    if (pendingViolation != null) {
+      fail(pendingViolation);
+    }
+    drainLog();
+    checkToldEnds();
     for (WorkOrderId id : dirty) {
       checkWorkOrder(id);
     }
@@ -719,19 +1376,127 @@ final class Simulation {
 
   private long lastPosition;
 
-  /** The work orders with events since the last check. */
-  private Set<WorkOrderId> touched() {
-    Set<WorkOrderId> ids = new LinkedHashSet<>();
+  /**
+   * Reads the log from where it was read last: each work order with events is checked after the
+   * step, and the events are checked against what they follow in the log: a dependent made
+   * claimable, claimed or started only after what it waits for ended as its policy asks, a
+   * dependency failure only for one that ended failed or cancelled, no claim from a paused queue.
+   */
+  private void drainLog() {
     while (true) {
       var page = shared.readLog(lastPosition, 500);
       for (RecordedEvent e : page.events()) {
-        ids.add(e.workOrderId());
+        dirty.add(e.workOrderId());
+        logged(e);
       }
       if (page.events().isEmpty()) {
-        return ids;
+        return;
       }
       lastPosition = page.events().get(page.events().size() - 1).position();
     }
+  }
+
+  private void logged(RecordedEvent r) {
+    WorkOrderId id = r.workOrderId();
+    WorkOrderEvent e = r.event();
+    if (e instanceof WorkOrderEvent.Submitted s) {
+      known.put(id, new Known(s));
+      if (s.resubmittedFrom() != null) {
+        Known from = known.get(s.resubmittedFrom());
+        if (from == null) {
+          fail(id + " was resubmitted from " + s.resubmittedFrom() + ", which the log never had");
+        }
+        from.resubmissions.add(id);
+      }
+      return;
+    }
+    Known k = known.get(id);
+    if (k == null) {
+      fail(id + " has " + e.getClass().getSimpleName() + " before its Submitted event");
+    }
+    if (e instanceof WorkOrderEvent.DependenciesMet
+        || e instanceof WorkOrderEvent.Claimed
+        || e instanceof WorkOrderEvent.Started) {
+      for (WorkOrderId dep : k.dependencies) {
+        Known d = known.get(dep);
+        if (d.endPosition < 0 || d.endPosition > r.position()) {
+          fail(
+              id + " " + e.getClass().getSimpleName() + " before its dependency " + dep + " ended");
+        }
+        if (k.policy == DependencyFailure.CANCEL && d.endState != WorkOrderState.COMPLETED) {
+          fail(
+              id
+                  + " "
+                  + e.getClass().getSimpleName()
+                  + " though its dependency "
+                  + dep
+                  + " ended "
+                  + d.endState);
+        }
+      }
+    }
+    if (e instanceof WorkOrderEvent.Claimed) {
+      Long since = pausedSince.get(k.queue);
+      if (since != null && r.position() > since) {
+        fail(id + " was claimed at " + r.position() + " from " + k.queue + ", paused at " + since);
+      }
+    }
+    if (e instanceof WorkOrderEvent.DependencyFailed f) {
+      Known d = known.get(f.dependency());
+      if (config.resubmittedDependencies() && d != null && !d.resubmissions.isEmpty()) {
+        fail(
+            id
+                + " was cancelled because "
+                + f.dependency()
+                + " ended "
+                + f.dependencyState()
+                + ", which had been resubmitted as "
+                + d.resubmissions
+                + " before the decision");
+      }
+      if (k.policy != DependencyFailure.CANCEL
+          || !k.dependencies.contains(f.dependency())
+          || d == null
+          || d.endPosition < 0
+          || d.endState != f.dependencyState()
+          || d.endState == WorkOrderState.COMPLETED) {
+        fail(
+            id
+                + " was cancelled because "
+                + f.dependency()
+                + " ended "
+                + f.dependencyState()
+                + ", but it "
+                + (d == null || d.endPosition < 0 ? "has not ended" : "ended " + d.endState)
+                + " (waits for "
+                + k.dependencies
+                + ", policy "
+                + k.policy
+                + ")");
+      }
+    }
+    WorkOrderState ended = endState(e);
+    if (ended != null) {
+      if (k.endPosition >= 0) {
+        fail(id + " ended twice: " + k.endState + ", then " + ended);
+      }
+      k.endPosition = r.position();
+      k.endState = ended;
+    }
+  }
+
+  /** The state an event ends its work order in, or null if it does not end it. */
+  private static WorkOrderState endState(WorkOrderEvent e) {
+    if (e instanceof WorkOrderEvent.Completed) {
+      return WorkOrderState.COMPLETED;
+    }
+    if (e instanceof WorkOrderEvent.Cancelled || e instanceof WorkOrderEvent.DependencyFailed) {
+      return WorkOrderState.CANCELLED;
+    }
+    if (e instanceof WorkOrderEvent.AttemptFailed f && f.retryAt() == null) {
+      return WorkOrderState.FAILED;
+    }
+    return null;
   }
 
   private void checkWorkOrder(WorkOrderId id) {
@@ -764,12 +1529,7 @@ final class Simulation {
     int terminal = 0;
     for (int i = 0; i < events.size(); i++) {
       WorkOrderEvent e = events.get(i).event();
-      boolean ends =
-          e instanceof WorkOrderEvent.Completed
-              || e instanceof WorkOrderEvent.Cancelled
-              || (e instanceof WorkOrderEvent.AttemptFailed
-                  && ((WorkOrderEvent.AttemptFailed) e).retryAt() == null);
-      if (ends) {
+      if (endState(e) != null) {
         terminal++;
         if (i != events.size() - 1) {
           fail(id + ": events after its terminal event " + e);
@@ -778,6 +1538,45 @@ final class Simulation {
     }
     if (terminal != (view.state().isTerminal() ? 1 : 0)) {
       fail(id + " is " + view.state() + " with " + terminal + " terminal events");
+    }
+    // Checkpoints: written by the attempt of the time, their steps only rise, and the view's is
+    // the log's last, whatever crashed or restarted.
+    int claims = 0;
+    int lastStep = 0;
+    for (RecordedEvent r : events) {
+      if (r.event() instanceof WorkOrderEvent.Claimed) {
+        claims++;
+      } else if (r.event() instanceof WorkOrderEvent.Checkpointed c) {
+        if (c.attempt() != claims) {
+          fail(id + ": a checkpoint of attempt " + c.attempt() + " during attempt " + claims);
+        }
+        int step = c.state().path("step").asInt();
+        if (step <= lastStep) {
+          fail(id + ": checkpoint step " + step + " after step " + lastStep);
+        }
+        lastStep = step;
+      }
+    }
+    if (!view.checkpoint().equals(lastCheckpoint(events))) {
+      fail(
+          id
+              + ": the view's checkpoint "
+              + view.checkpoint().orElse(null)
+              + " is not the log's last "
+              + lastCheckpoint(events).orElse(null));
+    }
+    if (view.progress().isPresent()) {
+      Set<Progress> reported =
+          progressReported.getOrDefault(id.value() + "#" + view.attempt(), Set.of());
+      if (!reported.contains(view.progress().get())) {
+        fail(
+            id
+                + " shows the progress "
+                + view.progress().get()
+                + ", which its attempt "
+                + view.attempt()
+                + " did not report");
+      }
     }
     for (RecordedEvent r : events) {
       if (r.event() instanceof WorkOrderEvent.AttemptFailed) {
@@ -920,9 +1719,14 @@ final class Simulation {
   }
 
   private void finalChecks() {
-    for (WorkOrderId id : plans.keySet()) {
+    if (pendingViolation != null) {
+      fail(pendingViolation);
+    }
+    for (WorkOrderId id : known.keySet()) {
       checkWorkOrder(id);
     }
+    checkQueueActions();
+    checkBatches();
     for (SimSandbox s : sandboxes.all) {
       if (s.phase != Phase.DESTROYED) {
         fail("sandbox " + s.id + " is left " + s.phase + " at the end");
@@ -937,6 +1741,86 @@ final class Simulation {
       fail(runtime.liveFibers() + " fibers still live at the end");
     }
     checkNoOverlap();
+  }
+
+  /** Every pause and resume is recorded, in turn, and no queue is left paused. */
+  private void checkQueueActions() {
+    if (!shared.pausedQueues().isEmpty()) {
+      fail("queues left paused at the end: " + shared.pausedQueues());
+    }
+    for (String queue : QUEUES) {
+      List<QueueAction> actions = shared.queueActions(queue, 1000);
+      int expected = queueActionsRecorded.getOrDefault(queue, 0);
+      if (actions.size() != expected) {
+        fail(queue + " has " + actions.size() + " recorded pauses and resumes, not " + expected);
+      }
+      for (int i = 0; i < actions.size(); i++) {
+        // newest first: the last action is a resume, the one before it a pause, and so on
+        QueueAction.Kind kind = i % 2 == 0 ? QueueAction.Kind.RESUME : QueueAction.Kind.PAUSE;
+        if (actions.get(i).kind() != kind) {
+          fail(queue + ": the recorded pauses and resumes do not alternate: " + actions);
+        }
+      }
+    }
+  }
+
+  /**
+   * Every batch has ended as its work orders stand, as its status and a query by batch tell;
+   * without faults its end was told exactly once.
+   */
+  private void checkBatches() {
+    for (Map.Entry<BatchId, String> b : batchNames.entrySet()) {
+      String name = b.getValue();
+      BatchStatus status = client.workgate().batch(b.getKey());
+      List<WorkOrderId> members = currentMembers(b.getKey());
+      long resubmitted =
+          known.values().stream()
+              .filter(k -> b.getKey().equals(k.batch) && !k.resubmissions.isEmpty())
+              .count();
+      Map<WorkOrderState, Long> counts = new java.util.EnumMap<>(WorkOrderState.class);
+      for (WorkOrderState st : WorkOrderState.values()) {
+        counts.put(st, 0L);
+      }
+      for (WorkOrderId m : members) {
+        counts.merge(shared.find(m).orElseThrow().state(), 1L, Long::sum);
+      }
+      if (!status.ended()
+          || status.workOrders() != members.size()
+          || status.resubmitted() != resubmitted
+          || !status.counts().equals(counts)) {
+        fail(
+            name
+                + ": status "
+                + status
+                + ", but by the log it has "
+                + members
+                + " ("
+                + counts
+                + "), "
+                + resubmitted
+                + " resubmitted");
+      }
+      long byQuery =
+          shared
+              .query(
+                  WorkOrderQuery.builder()
+                      .batch(b.getKey())
+                      .limit(WorkOrderQuery.MAX_LIMIT)
+                      .build())
+              .items()
+              .size();
+      if (byQuery != members.size() + resubmitted) {
+        fail(name + ": a query by batch finds " + byQuery + " work orders");
+      }
+      Integer told = batchEnds.get(name + "/" + status.submitted());
+      if (told == null) {
+        batchEndsUntold++;
+        trace(name + ": its end was never told");
+      }
+      if (!config.faults() && (told == null || told != 1)) {
+        fail(name + ": its end was told " + (told == null ? 0 : told) + " times without faults");
+      }
+    }
   }
 
   /**

@@ -23,6 +23,14 @@ final class SimulationRunner {
       long storeFaults,
       long pressureSpells,
       long partitions,
+      long dependents,
+      long batches,
+      long checkpoints,
+      long staleCheckpoints,
+      long pauses,
+      long resubmits,
+      long batchEndsTold,
+      long batchEndsUntold,
       long virtualSeconds) {
     @Override
     public String toString() {
@@ -47,7 +55,23 @@ final class SimulationRunner {
           + pressureSpells
           + " memory-pressure spells, "
           + partitions
-          + " partitions; "
+          + " partitions, "
+          + pauses
+          + " queue pauses, "
+          + resubmits
+          + " resubmissions by hand; "
+          + dependents
+          + " dependents, "
+          + batches
+          + " batches ("
+          + batchEndsTold
+          + " ends told, "
+          + batchEndsUntold
+          + " last ends never told), "
+          + checkpoints
+          + " checkpoints ("
+          + staleCheckpoints
+          + " refused as stale); "
           + virtualSeconds / 3600
           + " h of virtual time";
     }
@@ -56,6 +80,15 @@ final class SimulationRunner {
   private SimulationRunner() {}
 
   static Totals run(long firstSeed, int count, PrintStream out) {
+    return run(firstSeed, count, out, c -> c);
+  }
+
+  /** Runs seeds, each with the default config of its seed changed by {@code variant}. */
+  static Totals run(
+      long firstSeed,
+      int count,
+      PrintStream out,
+      java.util.function.UnaryOperator<Simulation.Config> variant) {
     long steps = 0;
     long workOrders = 0;
     long attempts = 0;
@@ -66,9 +99,17 @@ final class SimulationRunner {
     long storeFaults = 0;
     long pressure = 0;
     long partitions = 0;
+    long dependents = 0;
+    long batches = 0;
+    long checkpoints = 0;
+    long stale = 0;
+    long pauses = 0;
+    long resubmits = 0;
+    long batchEnds = 0;
+    long untold = 0;
     long virtualSeconds = 0;
     for (long seed = firstSeed; seed < firstSeed + count; seed++) {
-      Simulation.Config config = Simulation.Config.of(seed);
+      Simulation.Config config = variant.apply(Simulation.Config.of(seed));
       Simulation.Outcome o;
       try {
         o = new Simulation(config).run();
@@ -87,6 +128,14 @@ final class SimulationRunner {
       storeFaults += o.storeFaults();
       pressure += o.pressureSpells();
       partitions += o.partitions();
+      dependents += o.dependents();
+      batches += o.batches();
+      checkpoints += o.checkpoints();
+      stale += o.staleCheckpoints();
+      pauses += o.pauses();
+      resubmits += o.resubmits();
+      batchEnds += o.batchEndsTold();
+      untold += o.batchEndsUntold();
       virtualSeconds += o.virtualTime().toSeconds();
     }
     return new Totals(
@@ -101,6 +150,14 @@ final class SimulationRunner {
         storeFaults,
         pressure,
         partitions,
+        dependents,
+        batches,
+        checkpoints,
+        stale,
+        pauses,
+        resubmits,
+        batchEnds,
+        untold,
         virtualSeconds);
   }
 
@@ -149,7 +206,12 @@ final class SimulationRunner {
             + " -Dworkgate.sim.workOrders="
             + smallest.config.workOrders()
             + " -Dworkgate.sim.maxNodes="
-            + smallest.config.maxNodes());
+            + smallest.config.maxNodes()
+            + (smallest.config.faults() ? "" : " -Dworkgate.sim.noFaults=true")
+            + (smallest.config.scrambledIds() ? " -Dworkgate.sim.scrambledIds=true" : "")
+            + (smallest.config.resubmittedDependencies()
+                ? " -Dworkgate.sim.resubmittedDependencies=true"
+                : ""));
     out.println("  trace of the smallest failing scenario:");
     List<String> t = smallest.trace;
     int from = Math.max(0, t.size() - 3000);

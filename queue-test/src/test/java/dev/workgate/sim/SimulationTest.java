@@ -3,6 +3,7 @@ package dev.workgate.sim;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,7 +23,9 @@ class SimulationTest {
               Integer.getInteger("workgate.sim.workOrders", Simulation.Config.of(one).workOrders()),
               Integer.getInteger("workgate.sim.maxNodes", Simulation.Config.of(one).maxNodes()),
               !Boolean.getBoolean("workgate.sim.noFaults"),
-              false);
+              false,
+              Boolean.getBoolean("workgate.sim.scrambledIds"),
+              Boolean.getBoolean("workgate.sim.resubmittedDependencies"));
       try {
         Simulation.Outcome o = new Simulation(config).run();
         o.trace().forEach(System.out::println);
@@ -63,12 +66,41 @@ class SimulationTest {
     assertThat(totals.storeFaults()).isPositive();
     assertThat(totals.pressureSpells()).isPositive();
     assertThat(totals.partitions()).isPositive();
+    assertThat(totals.dependents()).isPositive();
+    assertThat(totals.batches()).isPositive();
+    assertThat(totals.batchEndsTold()).isPositive();
+    assertThat(totals.checkpoints()).isPositive();
+    assertThat(totals.staleCheckpoints()).isPositive();
+    assertThat(totals.pauses()).isPositive();
+    assertThat(totals.resubmits()).isPositive();
     assertThat(totals.attempts()).isGreaterThan(totals.workOrders());
   }
 
   @Test
+  @Disabled(
+      "bug: WorkgateClient.resubmitDependents orders dependents by submittedAt then id, so with"
+          + " ids that do not sort in submission order a fan-in is resubmitted before the batch"
+          + " members it waits for and is cancelled at once")
+  void seeds_with_ids_in_no_order_keep_the_invariants() {
+    SimulationRunner.Totals totals =
+        SimulationRunner.run(1, 300, System.out, Simulation.Config::scrambled);
+    assertThat(totals.resubmits()).isPositive();
+  }
+
+  @Test
+  @Disabled(
+      "bug: Dependencies.decide cancels a BLOCKED dependent for a failed dependency that was"
+          + " resubmitted meanwhile, instead of waiting for the resubmission")
+  void no_dependent_is_cancelled_for_a_dependency_already_resubmitted() {
+    SimulationRunner.Totals totals =
+        SimulationRunner.run(
+            1, 1000, System.out, Simulation.Config::checkingResubmittedDependencies);
+    assertThat(totals.resubmits()).isPositive();
+  }
+
+  @Test
   void a_leaked_sandbox_is_caught_and_shrunk() {
-    Simulation.Config config = new Simulation.Config(5, 12, 2, false, true);
+    Simulation.Config config = new Simulation.Config(5, 12, 2, false, true, false, false);
     assertThatThrownBy(() -> new Simulation(config).run())
         .isInstanceOf(Simulation.Violation.class)
         .hasMessageContaining("outlived its execution");
