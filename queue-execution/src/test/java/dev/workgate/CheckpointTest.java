@@ -28,7 +28,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledOnOs;
@@ -215,10 +214,6 @@ class CheckpointTest {
   }
 
   @Test
-  @Disabled(
-      "bug: WorkContext.checkpoint from a handler thread whose interrupt flag is set (as a kill"
-          + " leaves it) fails with StoreException 'find was interrupted while waiting for a"
-          + " connection' on SQLite, though the attempt still holds its work order")
   void a_handler_asked_to_stop_records_its_checkpoint_before_it_returns() throws Exception {
     CountDownLatch running = new CountDownLatch(1);
     CompletableFuture<Optional<Throwable>> last = new CompletableFuture<>();

@@ -3,7 +3,6 @@ package dev.workgate.sim;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -77,10 +76,6 @@ class SimulationTest {
   }
 
   @Test
-  @Disabled(
-      "bug: WorkgateClient.resubmitDependents orders dependents by submittedAt then id, so with"
-          + " ids that do not sort in submission order a fan-in is resubmitted before the batch"
-          + " members it waits for and is cancelled at once")
   void seeds_with_ids_in_no_order_keep_the_invariants() {
     SimulationRunner.Totals totals =
         SimulationRunner.run(1, 300, System.out, Simulation.Config::scrambled);
@@ -88,9 +83,6 @@ class SimulationTest {
   }
 
   @Test
-  @Disabled(
-      "bug: Dependencies.decide cancels a BLOCKED dependent for a failed dependency that was"
-          + " resubmitted meanwhile, instead of waiting for the resubmission")
   void no_dependent_is_cancelled_for_a_dependency_already_resubmitted() {
     SimulationRunner.Totals totals =
         SimulationRunner.run(

@@ -23,7 +23,6 @@ import java.util.concurrent.AbstractExecutorService;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -320,10 +319,6 @@ class DependencyRulesTest {
   }
 
   @Test
-  @Disabled(
-      "bug: WorkgateClient.resubmitDependents orders dependents by submittedAt then id, not by"
-          + " submission: of two submitted at one instant, a dependent whose id sorts first is"
-          + " resubmitted before what it waits for, resolves to the old cancelled one, and dies")
   void resubmitting_a_failure_carries_on_a_chain_submitted_at_one_instant() {
     try (ManualWorkgate node = node(true)) {
       WorkOrderId x = node.submit(spec("fails").build());
@@ -346,9 +341,6 @@ class DependencyRulesTest {
   }
 
   @Test
-  @Disabled(
-      "bug: a dependent still BLOCKED when its failed dependency is resubmitted is later cancelled"
-          + " for the old failure and never resubmitted (Dependencies.decide reads the old one)")
   void a_dependent_still_blocked_when_its_dependency_is_resubmitted_waits_for_the_new_one() {
     try (ManualWorkgate node = node()) {
       WorkOrderId x = node.submit(spec("ok").build());

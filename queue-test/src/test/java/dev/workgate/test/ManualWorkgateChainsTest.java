@@ -17,7 +17,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -68,9 +67,6 @@ class ManualWorkgateChainsTest {
   }
 
   @Test
-  @Disabled(
-      "bug: ManualWorkgate.runDue() stops after a turn that ran no attempt, so a turn that"
-          + " cancelled a dependent leaves the dependents of that one BLOCKED until the next call")
   void runDue_decides_a_whole_chain_of_cancellations() {
     try (ManualWorkgate node = node(Workgate.builder())) {
       WorkOrderId a = node.submit(WorkOrderSpec.builder("fails").build());

@@ -46,12 +46,26 @@ final class ExecutionReports implements AttemptReports {
     work.reportProgress(new Progress(fraction, message, clock.instant()));
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>A handler asked to stop (its thread interrupted) may still record where it got to while it
+   * holds the work order: the interrupt is set aside for the store calls, which would give up at
+   * once on an interrupted thread, and set again before this returns or throws.
+   */
   @Override
   public synchronized void checkpoint(JsonNode state) {
     Objects.requireNonNull(state, "checkpoint state");
     WorkOrderView claimed = work.view();
     WorkOrderEvent.Checkpointed event = new WorkOrderEvent.Checkpointed(claimed.attempt(), state);
-    version = recorder.checkpoint(claimed, version, event);
+    boolean interrupted = Thread.interrupted();
+    try {
+      version = recorder.checkpoint(claimed, version, event);
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
     last = event.state();
   }
 
