@@ -125,6 +125,39 @@ class InMemoryStoreActionChainProperties {
           Map.entry("purged", 40.0),
           Map.entry("claimed again after a retry", 30.0));
 
+  /**
+   * The state the design says an event leads to: {@link DesignTable}'s rows, with those of work
+   * that waits for other work and of checkpoints written out here from the SPI contract (a
+   * Submitted event with dependencies starts BLOCKED; BLOCKED leaves by DependenciesMet to PENDING,
+   * by DependencyFailed or Cancelled to CANCELLED and by nothing else; Checkpointed is accepted
+   * only while RUNNING and changes no state).
+   */
+  static Optional<WorkOrderState> designNext(WorkOrderState from, WorkOrderEvent event) {
+    if (from == null) {
+      return event instanceof WorkOrderEvent.Submitted s
+          ? Optional.of(
+              s.dependencies().isEmpty() ? WorkOrderState.PENDING : WorkOrderState.BLOCKED)
+          : Optional.empty();
+    }
+    if (from == WorkOrderState.BLOCKED) {
+      if (event instanceof WorkOrderEvent.DependenciesMet) {
+        return Optional.of(WorkOrderState.PENDING);
+      }
+      return event instanceof WorkOrderEvent.DependencyFailed
+              || event instanceof WorkOrderEvent.Cancelled
+          ? Optional.of(WorkOrderState.CANCELLED)
+          : Optional.empty();
+    }
+    if (event instanceof WorkOrderEvent.Checkpointed) {
+      return from == WorkOrderState.RUNNING ? Optional.of(from) : Optional.empty();
+    }
+    if (event instanceof WorkOrderEvent.DependenciesMet
+        || event instanceof WorkOrderEvent.DependencyFailed) {
+      return Optional.empty();
+    }
+    return DesignTable.next(from, event);
+  }
+
   @Provide
   Arbitrary<ActionChain<Model>> chains() {
     return ActionChain.startWith(Model::new)
@@ -219,7 +252,7 @@ class InMemoryStoreActionChainProperties {
     /** Appends one event the table accepts and checks what the store recorded. */
     void appendAccepted(WorkOrderId id, WorkOrderEvent event, boolean anyVersion) {
       WorkOrderView before = view(id);
-      WorkOrderState expectedState = DesignTable.next(before.state(), event).orElseThrow();
+      WorkOrderState expectedState = designNext(before.state(), event).orElseThrow();
       Instant now = clock.instant();
       ExpectedVersion expected =
           anyVersion ? ExpectedVersion.any() : ExpectedVersion.exactly(before.version());
@@ -1034,8 +1067,8 @@ class InMemoryStoreActionChainProperties {
     @Override
     public Arbitrary<Transformer<Model>> transformer(Model state) {
       return Combinators.combine(
-              Arbitraries.of(state.ids),
-              Arbitraries.of(state.ids),
+              Arbitraries.of(List.copyOf(state.ids)),
+              Arbitraries.of(List.copyOf(state.ids)),
               Arbitraries.of(Invalid.values()),
               Arbitraries.integers().between(0, 1000))
           .as(
@@ -1213,7 +1246,7 @@ class InMemoryStoreActionChainProperties {
       List<WorkOrderEvent> accepted = new ArrayList<>();
       for (TransitionTable.Trigger t : TransitionTable.Trigger.values()) {
         WorkOrderEvent e = DesignTable.sample(t);
-        if (state.isTerminal() || DesignTable.next(state, e).isPresent()) {
+        if (state.isTerminal() || designNext(state, e).isPresent()) {
           accepted.add(e);
         }
       }
@@ -1225,7 +1258,7 @@ class InMemoryStoreActionChainProperties {
       List<WorkOrderEvent> rejected = new ArrayList<>();
       for (TransitionTable.Trigger t : TransitionTable.Trigger.values()) {
         WorkOrderEvent e = DesignTable.sample(t);
-        if (DesignTable.next(state, e).isEmpty()) {
+        if (designNext(state, e).isEmpty()) {
           rejected.add(e);
         }
       }
