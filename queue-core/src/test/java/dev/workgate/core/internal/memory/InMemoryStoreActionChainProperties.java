@@ -3,13 +3,18 @@ package dev.workgate.core.internal.memory;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.TextNode;
+import dev.workgate.core.BatchId;
 import dev.workgate.core.ConcurrencyException;
+import dev.workgate.core.DependencyFailure;
 import dev.workgate.core.DesignTable;
 import dev.workgate.core.ErrorInfo;
 import dev.workgate.core.ErrorInfo.ErrorCodes;
 import dev.workgate.core.IdempotencyKeyConflictException;
 import dev.workgate.core.InvalidTransitionException;
+import dev.workgate.core.Progress;
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.ResourceRequest;
 import dev.workgate.core.WorkOrderEvent;
@@ -19,8 +24,10 @@ import dev.workgate.core.WorkOrderSpec;
 import dev.workgate.core.WorkOrderState;
 import dev.workgate.core.WorkOrderState.TransitionTable;
 import dev.workgate.core.WorkOrderView;
+import dev.workgate.core.internal.Dependencies;
 import dev.workgate.core.store.EventQuery;
 import dev.workgate.core.store.EventQuery.EventPage;
+import dev.workgate.core.store.QueueAction;
 import dev.workgate.core.store.StoreView.LogPage;
 import dev.workgate.core.store.StoreView.QueueCounts;
 import dev.workgate.core.store.Stores;
@@ -66,24 +73,31 @@ import net.jqwik.api.state.Transformer;
 import net.jqwik.api.statistics.Statistics;
 
 /**
- * Stateful test of the in-memory store: random chains of submit, claim, start, complete, fail,
- * release, cancel, expire, renew, purge, advance-time and deliberately invalid appends, with the
- * store's invariants checked after every step. Priorities include the int extremes, and claims are
- * sometimes made with the claimer's clock a few seconds off the store's (nodes' clocks differ).
+ * Stateful test of the in-memory store: random chains of submit (sometimes into a batch), submit
+ * after other work (BLOCKED), decide blocked work, claim, start, checkpoint, complete, fail,
+ * release, cancel, expire, renew (sometimes with progress), pause and resume a queue, mark a batch
+ * ended, purge, advance-time and deliberately invalid appends, with the store's invariants checked
+ * after every step. Priorities include the int extremes, and claims are sometimes made with the
+ * claimer's clock a few seconds off the store's (nodes' clocks differ).
  *
  * <p>The model holds the store, a settable clock, the ids submitted and what the test itself knows
- * (leases granted and renewed, idempotency keys taken, terminal states seen). Every action checks
- * its own outcome against an oracle written here from the SPI contract; the invariants check what
- * must hold whatever happened: each view is the fold of its stream (up to lease renewals), versions
- * run 1..n and log positions rise, nothing leaves a terminal state, a terminal work order has
- * exactly one terminal event and it is the last, counts and queries agree with the views, no work
- * order is held by two leases, and the lease, retry and availability indexes agree with the views.
+ * (leases granted and renewed, progress reported, idempotency keys taken, terminal states seen,
+ * queues paused and when, batch ends marked, the streams of purged work orders). Every action
+ * checks its own outcome against an oracle written here from the SPI contract; the invariants check
+ * what must hold whatever happened: each view is the fold of its stream (up to lease renewals and
+ * progress), versions run 1..n and log positions rise, nothing leaves a terminal state, a terminal
+ * work order has exactly one terminal event and it is the last, counts and queries (by batch too)
+ * agree with the views, no work order is held by two leases, the lease, retry and availability
+ * indexes agree with the views, a dependent leaves BLOCKED only as its dependencies allow, no claim
+ * takes work from a paused queue, a checkpoint is the last Checkpointed event of its stream, and
+ * the paused queues, queue actions and dependents are those the model expects.
  */
 class InMemoryStoreActionChainProperties {
 
   static final List<String> QUEUES = List.of("q-a", "q-b");
   static final List<String> OWNERS = List.of("node-1", "node-2");
   static final List<String> KEYS = List.of("key-1", "key-2", "key-3");
+  static final List<BatchId> BATCHES = List.of(BatchId.of("batch-1"), BatchId.of("batch-2"));
   static final Instant START = Instant.parse("2030-01-01T00:00:00.000000001Z");
   static final int ALL = 10_000;
 
@@ -98,6 +112,15 @@ class InMemoryStoreActionChainProperties {
         .withInvariant("one lease at a time", Model::oneLeaseAtATime)
         .withInvariant("indexes agree with views", Model::indexesAgreeWithViews)
         .withInvariant("audit queries agree with the log", Model::auditQueriesAgreeWithTheLog)
+        .withInvariant(
+            "a dependent leaves BLOCKED only as its dependencies allow",
+            Model::dependentsLeaveBlockedOnlyAsAllowed)
+        .withInvariant("no claim from a paused queue", Model::noClaimFromAPausedQueue)
+        .withInvariant(
+            "the checkpoint is the last Checkpointed event", Model::checkpointIsTheLastCheckpointed)
+        .withInvariant(
+            "paused queues, queue actions and dependents agree with the model",
+            Model::queueActionsAndDependents)
         .run();
 
     // The chains must reach the interesting situations often enough for the invariants to mean
@@ -123,27 +146,88 @@ class InMemoryStoreActionChainProperties {
           Map.entry("renewed a lease", 50.0),
           Map.entry("refused a taken idempotency key", 50.0),
           Map.entry("purged", 40.0),
-          Map.entry("claimed again after a retry", 30.0));
+          Map.entry("claimed again after a retry", 30.0),
+          Map.entry("submitted blocked work", 80.0),
+          Map.entry("decided a blocked work order", 40.0),
+          Map.entry("cancelled by a failed dependency", 35.0),
+          Map.entry("ran after a failed dependency", 5.0),
+          Map.entry("claimed work whose dependencies were met", 4.0),
+          Map.entry("cancelled while blocked", 15.0),
+          Map.entry("checkpointed", 25.0),
+          Map.entry("refused a checkpoint outside RUNNING", 30.0),
+          Map.entry("checkpoint kept across a retry", 1.5),
+          Map.entry("reported progress", 40.0),
+          Map.entry("kept progress through a renewal without it", 8.0),
+          Map.entry("refused a claim from a paused queue", 25.0),
+          Map.entry("refused a pause or resume already in force", 65.0),
+          Map.entry("submitted into a batch", 90.0),
+          Map.entry("marked a batch ended", 65.0));
+
+  /**
+   * The state the design says an event leads to: {@link DesignTable}'s rows, with those of work
+   * that waits for other work and of checkpoints written out here from the SPI contract (a
+   * Submitted event with dependencies starts BLOCKED; BLOCKED leaves by DependenciesMet to PENDING,
+   * by DependencyFailed or Cancelled to CANCELLED and by nothing else; Checkpointed is accepted
+   * only while RUNNING and changes no state).
+   */
+  static Optional<WorkOrderState> designNext(WorkOrderState from, WorkOrderEvent event) {
+    if (from == null) {
+      return event instanceof WorkOrderEvent.Submitted s
+          ? Optional.of(
+              s.dependencies().isEmpty() ? WorkOrderState.PENDING : WorkOrderState.BLOCKED)
+          : Optional.empty();
+    }
+    if (from == WorkOrderState.BLOCKED) {
+      if (event instanceof WorkOrderEvent.DependenciesMet) {
+        return Optional.of(WorkOrderState.PENDING);
+      }
+      return event instanceof WorkOrderEvent.DependencyFailed
+              || event instanceof WorkOrderEvent.Cancelled
+          ? Optional.of(WorkOrderState.CANCELLED)
+          : Optional.empty();
+    }
+    if (event instanceof WorkOrderEvent.Checkpointed) {
+      return from == WorkOrderState.RUNNING ? Optional.of(from) : Optional.empty();
+    }
+    if (event instanceof WorkOrderEvent.DependenciesMet
+        || event instanceof WorkOrderEvent.DependencyFailed) {
+      return Optional.empty();
+    }
+    return DesignTable.next(from, event);
+  }
 
   @Provide
   Arbitrary<ActionChain<Model>> chains() {
     return ActionChain.startWith(Model::new)
         .withAction(6, new Submit())
-        .withAction(5, new Claim())
+        .withAction(6, new Claim())
         .withAction(3, new Append("start", s -> s == WorkOrderState.PREPARING, Model::started))
-        .withAction(2, new Append("complete", s -> s == WorkOrderState.RUNNING, Model::completed))
-        .withAction(2, new Append("fail retryable", WorkOrderState::isActive, Model::retryable))
+        .withAction(3, new Append("complete", s -> s == WorkOrderState.RUNNING, Model::completed))
+        .withAction(
+            2,
+            new Append(
+                "fail retryable",
+                WorkOrderState::isActive,
+                Model::retryable,
+                v -> v.checkpoint().isPresent()))
         .withAction(1, new Append("fail fatal", WorkOrderState::isActive, Model::fatal))
         .withAction(
             1, new Append("request cancellation", WorkOrderState::isActive, Model::requested))
-        .withAction(1, new Append("cancel", s -> !s.isTerminal(), Model::cancelled))
+        .withAction(
+            1,
+            new Append("cancel", s -> !s.isTerminal(), Model::cancelled, v -> v.state().isActive()))
         .withAction(3, new ReleaseRetry())
         .withAction(2, new ExpireLease())
-        .withAction(2, new RenewLease())
+        .withAction(3, new RenewLease())
         .withAction(2, new AdvanceTime())
         .withAction(3, new InvalidAppend())
         .withAction(1, new Purge())
-        .withMaxTransformations(60);
+        .withAction(2, new SubmitBlocked())
+        .withAction(2, new Decide())
+        .withAction(4, new Checkpoint())
+        .withAction(2, new PauseOrResume())
+        .withAction(1, new MarkBatchEnded())
+        .withMaxTransformations(65);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -152,14 +236,42 @@ class InMemoryStoreActionChainProperties {
   /** A lease as the test granted and renewed it. */
   record Lease(String owner, int attempt, Instant expiresAt) {}
 
+  /**
+   * Every observable field of a view: those of {@link ViewSnapshot} and what waiting for other
+   * work, batches, checkpoints and progress added.
+   */
+  record FullView(
+      ViewSnapshot fields,
+      List<WorkOrderId> dependencies,
+      Optional<BatchId> batch,
+      Optional<JsonNode> checkpoint,
+      Optional<Progress> progress) {
+
+    static FullView of(WorkOrderView v) {
+      return new FullView(
+          ViewSnapshot.of(v), v.dependencies(), v.batch(), v.checkpoint(), v.progress());
+    }
+
+    FullView withProgress(Optional<Progress> p) {
+      return new FullView(fields, dependencies, batch, checkpoint, p);
+    }
+  }
+
+  /** When a queue was paused: the log's head then, and at its resume (MAX_VALUE while paused). */
+  record PauseWindow(String queue, long pausedAfter, long resumedAfter) {}
+
   /** All a store shows, to prove that a rejected call changed nothing. */
   record Snapshot(
       List<RecordedEvent> log,
       QueueCounts counts,
-      Map<WorkOrderId, ViewSnapshot> views,
+      Map<WorkOrderId, FullView> views,
       Map<WorkOrderId, List<RecordedEvent>> streams,
       Map<String, Optional<WorkOrderId>> keys,
-      Optional<Instant> nextRetryAt) {}
+      Optional<Instant> nextRetryAt,
+      List<QueueAction> pausedQueues,
+      List<QueueAction> queueActions,
+      Map<WorkOrderId, List<WorkOrderId>> dependents,
+      List<WorkOrderView> resolvableBlocked) {}
 
   static final class Model {
     final ActionChainClock clock = new ActionChainClock(START);
@@ -168,6 +280,25 @@ class InMemoryStoreActionChainProperties {
     final Map<WorkOrderId, Lease> leases = new HashMap<>();
     final Map<String, WorkOrderId> keys = new HashMap<>();
     final Map<WorkOrderId, WorkOrderView> terminalSeen = new HashMap<>();
+
+    /** The progress each work order's view must show: set by renewals, cleared by claims. */
+    final Map<WorkOrderId, Progress> progress = new HashMap<>();
+
+    /** The queues paused now, by name, with the pause in force. */
+    final TreeMap<String, QueueAction> paused = new TreeMap<>();
+
+    /** Every pause and resume recorded, oldest first. */
+    final List<QueueAction> queueActions = new ArrayList<>();
+
+    final List<PauseWindow> pauseWindows = new ArrayList<>();
+
+    /** The batch ends marked: "batch members". */
+    final Set<String> batchEnds = new HashSet<>();
+
+    /** The streams of purged work orders, and the log's head when they went. */
+    final Map<WorkOrderId, List<RecordedEvent>> purgedStreams = new HashMap<>();
+
+    final Map<WorkOrderId, Long> purgedAfter = new HashMap<>();
     long lastPosition;
     int submissions;
     int batchKeys;
@@ -185,16 +316,35 @@ class InMemoryStoreActionChainProperties {
       return ids.stream().filter(id -> state.test(view(id).state())).toList();
     }
 
+    /**
+     * One of the candidates, those whose view matches {@code preferred} picked as often as all of
+     * them together: to reach situations that need one work order to go through several steps.
+     */
+    Arbitrary<WorkOrderId> preferring(
+        List<WorkOrderId> candidates, Predicate<WorkOrderView> preferred) {
+      List<WorkOrderId> matching =
+          candidates.stream().filter(id -> preferred.test(view(id))).toList();
+      return matching.isEmpty()
+          ? Arbitraries.of(candidates)
+          : Arbitraries.frequencyOf(
+              Tuple.of(1, Arbitraries.of(candidates)), Tuple.of(1, Arbitraries.of(matching)));
+    }
+
     int submissionOrder(WorkOrderId id) {
       return ids.indexOf(id);
     }
 
     Snapshot snapshot() {
-      Map<WorkOrderId, ViewSnapshot> views = new LinkedHashMap<>();
+      Map<WorkOrderId, FullView> views = new LinkedHashMap<>();
       Map<WorkOrderId, List<RecordedEvent>> streams = new LinkedHashMap<>();
+      Map<WorkOrderId, List<WorkOrderId>> dependents = new LinkedHashMap<>();
       for (WorkOrderId id : ids) {
-        views.put(id, ViewSnapshot.of(view(id)));
+        views.put(id, FullView.of(view(id)));
         streams.put(id, store.readStream(id));
+        dependents.put(id, store.dependents(id));
+      }
+      for (WorkOrderId id : purgedStreams.keySet()) {
+        dependents.put(id, store.dependents(id));
       }
       Map<String, Optional<WorkOrderId>> keyHolders = new TreeMap<>();
       for (String key : KEYS) {
@@ -206,7 +356,11 @@ class InMemoryStoreActionChainProperties {
           views,
           streams,
           keyHolders,
-          store.nextRetryAt());
+          store.nextRetryAt(),
+          store.pausedQueues(),
+          store.queueActions(null, ALL),
+          dependents,
+          store.resolvableBlocked(ALL));
     }
 
     /** Checks that a call fails as expected and changes nothing. */
@@ -219,7 +373,7 @@ class InMemoryStoreActionChainProperties {
     /** Appends one event the table accepts and checks what the store recorded. */
     void appendAccepted(WorkOrderId id, WorkOrderEvent event, boolean anyVersion) {
       WorkOrderView before = view(id);
-      WorkOrderState expectedState = DesignTable.next(before.state(), event).orElseThrow();
+      WorkOrderState expectedState = designNext(before.state(), event).orElseThrow();
       Instant now = clock.instant();
       ExpectedVersion expected =
           anyVersion ? ExpectedVersion.any() : ExpectedVersion.exactly(before.version());
@@ -247,6 +401,9 @@ class InMemoryStoreActionChainProperties {
         happened.add("failed for good");
       } else if (expectedState == WorkOrderState.CANCELLED && before.state().isActive()) {
         happened.add("cancelled while active");
+      } else if (event instanceof WorkOrderEvent.Cancelled
+          && before.state() == WorkOrderState.BLOCKED) {
+        happened.add("cancelled while blocked");
       } else if (event instanceof WorkOrderEvent.RetryReleased) {
         happened.add("released a retry");
       }
@@ -308,7 +465,10 @@ class InMemoryStoreActionChainProperties {
         } else {
           assertThat(lease).as("lease of %s after it ended", id).isNull();
         }
-        assertThat(ViewSnapshot.of(view)).as("view of %s", id).isEqualTo(ViewSnapshot.of(expected));
+        // Progress is not in the log: the view shows what the model saw reported since the claim.
+        assertThat(FullView.of(view))
+            .as("view of %s", id)
+            .isEqualTo(FullView.of(expected).withProgress(Optional.ofNullable(progress.get(id))));
       }
       assertThat(store.find(WorkOrderId.of("never-submitted"))).isEmpty();
       assertThat(store.readStream(WorkOrderId.of("never-submitted"))).isEmpty();
@@ -354,7 +514,7 @@ class InMemoryStoreActionChainProperties {
         WorkOrderView view = view(id);
         WorkOrderView seen = terminalSeen.get(id);
         if (seen != null) {
-          assertThat(ViewSnapshot.of(view)).as("terminal %s", id).isEqualTo(ViewSnapshot.of(seen));
+          assertThat(FullView.of(view)).as("terminal %s", id).isEqualTo(FullView.of(seen));
         } else if (view.state().isTerminal()) {
           terminalSeen.put(id, view);
         }
@@ -375,9 +535,14 @@ class InMemoryStoreActionChainProperties {
       }
     }
 
+    /**
+     * Whether an event ends a work order: Completed, a final AttemptFailed, Cancelled (from any
+     * state, BLOCKED included) and DependencyFailed.
+     */
     static boolean isTerminalEvent(WorkOrderEvent e) {
       return e instanceof WorkOrderEvent.Completed
           || e instanceof WorkOrderEvent.Cancelled
+          || e instanceof WorkOrderEvent.DependencyFailed
           || (e instanceof WorkOrderEvent.AttemptFailed f && f.retryAt() == null);
     }
 
@@ -404,6 +569,22 @@ class InMemoryStoreActionChainProperties {
       }
       for (String key : KEYS) {
         assertThat(store.findByIdempotencyKey(key)).isEqualTo(Optional.ofNullable(keys.get(key)));
+      }
+      for (BatchId batch : BATCHES) {
+        List<WorkOrderView> members =
+            views.stream().filter(v -> v.batch().equals(Optional.of(batch))).toList();
+        Map<String, Long> byState = new TreeMap<>();
+        for (WorkOrderState state : WorkOrderState.values()) {
+          byState.put(state.name(), members.stream().filter(v -> v.state() == state).count());
+        }
+        assertThat(
+                store.count(
+                    WorkOrderQuery.builder().batch(batch).build(), WorkOrderQuery.CountBy.STATE))
+            .as("count of %s by state", batch)
+            .isEqualTo(byState);
+        assertThat(queryAll(WorkOrderQuery.builder().batch(batch).limit(2)))
+            .as("query of %s", batch)
+            .containsExactlyElementsOf(ids(members));
       }
     }
 
@@ -485,7 +666,160 @@ class InMemoryStoreActionChainProperties {
       }
     }
 
+    /**
+     * Judged from the log (and the streams of purged work orders as they were): each dependency was
+     * submitted before its dependent; every DependenciesMet came when each dependency had COMPLETED
+     * (policy CANCEL) or had ended or was gone (policy RUN); every DependencyFailed, only under
+     * policy CANCEL, names a dependency that was FAILED or CANCELLED then, or gone, with that
+     * state.
+     */
+    void dependentsLeaveBlockedOnlyAsAllowed() {
+      for (WorkOrderId id : ids) {
+        WorkOrderView view = view(id);
+        if (view.dependencies().isEmpty()) {
+          continue;
+        }
+        List<RecordedEvent> stream = store.readStream(id);
+        for (WorkOrderId dep : view.dependencies()) {
+          assertThat(streamOf(dep).get(0).position())
+              .as("%s submitted before its dependent %s", dep, id)
+              .isLessThan(stream.get(0).position());
+        }
+        boolean cancel = view.spec().onDependencyFailure() == DependencyFailure.CANCEL;
+        for (RecordedEvent r : stream) {
+          if (r.event() instanceof WorkOrderEvent.DependenciesMet) {
+            for (WorkOrderId dep : view.dependencies()) {
+              Optional<WorkOrderState> then = stateBefore(dep, r.position());
+              assertThat(
+                      cancel
+                          ? then.equals(Optional.of(WorkOrderState.COMPLETED))
+                          : then.map(WorkOrderState::isTerminal).orElse(true))
+                  .as(
+                      "%s (%s) met its dependencies at %s, when %s was %s",
+                      id, view.spec().onDependencyFailure(), r.position(), dep, then)
+                  .isTrue();
+            }
+          } else if (r.event() instanceof WorkOrderEvent.DependencyFailed f) {
+            Optional<WorkOrderState> then = stateBefore(f.dependency(), r.position());
+            assertThat(cancel).as("policy of %s, cancelled by %s", id, f).isTrue();
+            assertThat(view.dependencies()).as("dependencies of %s", id).contains(f.dependency());
+            assertThat(then)
+                .as("%s, at %s", f, r.position())
+                .isEqualTo(Optional.ofNullable(f.dependencyState()));
+            assertThat(
+                    then.map(s -> s == WorkOrderState.FAILED || s == WorkOrderState.CANCELLED)
+                        .orElse(true))
+                .as("%s, at %s", f, r.position())
+                .isTrue();
+          }
+        }
+      }
+    }
+
+    /** A work order's stream: from the store, or as it was when purged. */
+    List<RecordedEvent> streamOf(WorkOrderId id) {
+      List<RecordedEvent> stream = purgedStreams.getOrDefault(id, store.readStream(id));
+      assertThat(stream).as("stream of %s", id).isNotEmpty();
+      return stream;
+    }
+
+    /** A work order's state just before a log position; empty if it had been purged by then. */
+    Optional<WorkOrderState> stateBefore(WorkOrderId id, long position) {
+      Long purgedAt = purgedAfter.get(id);
+      if (purgedAt != null && purgedAt < position) {
+        return Optional.empty();
+      }
+      List<RecordedEvent> before =
+          streamOf(id).stream().filter(e -> e.position() < position).toList();
+      return Optional.of(WorkOrder.fold(before).state());
+    }
+
+    /**
+     * No Claimed event of a queue lies between the log's head when the queue was paused and its
+     * head when it was resumed (or the end of the log while it is still paused).
+     */
+    void noClaimFromAPausedQueue() {
+      if (pauseWindows.isEmpty()) {
+        return;
+      }
+      for (RecordedEvent r : store.readLog(0, ALL).events()) {
+        if (r.event() instanceof WorkOrderEvent.Claimed) {
+          String queue = view(r.workOrderId()).queue();
+          for (PauseWindow w : pauseWindows) {
+            assertThat(
+                    w.queue().equals(queue)
+                        && r.position() > w.pausedAfter()
+                        && r.position() <= w.resumedAfter())
+                .as("%s claimed from %s, paused by %s", r, queue, w)
+                .isFalse();
+          }
+        }
+      }
+    }
+
+    void checkpointIsTheLastCheckpointed() {
+      for (WorkOrderId id : ids) {
+        Optional<JsonNode> last = Optional.empty();
+        for (RecordedEvent r : store.readStream(id)) {
+          if (r.event() instanceof WorkOrderEvent.Checkpointed c) {
+            last = Optional.of(c.state());
+          }
+        }
+        assertThat(view(id).checkpoint()).as("checkpoint of %s", id).isEqualTo(last);
+      }
+    }
+
+    void queueActionsAndDependents() {
+      assertThat(store.pausedQueues()).isEqualTo(List.copyOf(paused.values()));
+      List<QueueAction> newest = new ArrayList<>(queueActions);
+      Collections.reverse(newest);
+      assertThat(store.queueActions(null, ALL)).isEqualTo(newest);
+      for (String queue : QUEUES) {
+        List<QueueAction> ofQueue = newest.stream().filter(a -> a.queue().equals(queue)).toList();
+        assertThat(store.queueActions(queue, ALL)).as("actions on %s", queue).isEqualTo(ofQueue);
+        assertThat(store.queueActions(queue, 1))
+            .as("newest action on %s", queue)
+            .isEqualTo(ofQueue.stream().limit(1).toList());
+      }
+      List<WorkOrderId> named = new ArrayList<>(ids);
+      named.addAll(purgedStreams.keySet());
+      for (WorkOrderId id : named) {
+        assertThat(store.dependents(id))
+            .as("dependents of %s", id)
+            .isEqualTo(ids.stream().filter(d -> view(d).dependencies().contains(id)).toList());
+      }
+    }
+
+    /**
+     * What a blocked work order's dependencies decide now, by the contract: under policy CANCEL a
+     * DependencyFailed for the first (in order) that is FAILED, CANCELLED or gone; else
+     * DependenciesMet once all COMPLETED (CANCEL) or all ended or gone (RUN); else nothing yet.
+     */
+    Optional<WorkOrderEvent> expectedDecision(WorkOrderView blocked) {
+      boolean cancel = blocked.spec().onDependencyFailure() == DependencyFailure.CANCEL;
+      boolean live = false;
+      for (WorkOrderId dep : blocked.dependencies()) {
+        WorkOrderState state = ids.contains(dep) ? view(dep).state() : null;
+        boolean failed =
+            state == null || state == WorkOrderState.FAILED || state == WorkOrderState.CANCELLED;
+        if (failed && cancel) {
+          return Optional.of(new WorkOrderEvent.DependencyFailed(dep, state));
+        }
+        live |= state != null && !state.isTerminal();
+      }
+      return live ? Optional.empty() : Optional.of(new WorkOrderEvent.DependenciesMet());
+    }
+
+    /** The BLOCKED work orders that can be decided now, oldest first. */
+    List<WorkOrderId> expectedResolvable() {
+      return ids.stream()
+          .filter(id -> view(id).state() == WorkOrderState.BLOCKED)
+          .filter(id -> expectedDecision(view(id)).isPresent())
+          .toList();
+    }
+
     void indexesAgreeWithViews() {
+      assertThat(ids(store.resolvableBlocked(ALL))).isEqualTo(expectedResolvable());
       Instant now = clock.instant();
       for (Duration skew :
           List.of(
@@ -572,9 +906,14 @@ class InMemoryStoreActionChainProperties {
           Arbitraries.longs().between(-30_000, 120_000).injectNull(0.6);
       Arbitrary<String> keys = Arbitraries.of(KEYS).injectNull(0.6);
       return Combinators.combine(
-              Arbitraries.of(QUEUES), priorities, resources, notBeforeMillis, keys)
+              Arbitraries.of(QUEUES),
+              priorities,
+              resources,
+              notBeforeMillis,
+              keys,
+              Arbitraries.of(BATCHES).injectNull(0.6))
           .as(
-              (queue, priority, request, notBefore, key) ->
+              (queue, priority, request, notBefore, key, batch) ->
                   Transformer.mutate(
                       "submit to "
                           + queue
@@ -582,12 +921,19 @@ class InMemoryStoreActionChainProperties {
                           + priority
                           + (request == null ? "" : " " + request)
                           + (notBefore == null ? "" : " notBefore now+" + notBefore + "ms")
-                          + (key == null ? "" : " key " + key),
-                      m -> submit(m, queue, priority, request, notBefore, key)));
+                          + (key == null ? "" : " key " + key)
+                          + (batch == null ? "" : " in " + batch),
+                      m -> submit(m, queue, priority, request, notBefore, key, batch)));
     }
 
     private static void submit(
-        Model m, String queue, int priority, ResourceRequest request, Long notBefore, String key) {
+        Model m,
+        String queue,
+        int priority,
+        ResourceRequest request,
+        Long notBefore,
+        String key,
+        BatchId batch) {
       Instant now = m.clock.instant();
       WorkOrderId id = WorkOrderId.of("wo-" + ++m.submissions);
       WorkOrderSpec.Builder b =
@@ -598,7 +944,8 @@ class InMemoryStoreActionChainProperties {
       if (notBefore != null) {
         b.notBefore(now.plusMillis(notBefore));
       }
-      WorkOrderEvent.Submitted submitted = WorkOrderEvent.Submitted.of(b.build());
+      WorkOrderEvent.Submitted submitted =
+          new WorkOrderEvent.Submitted(b.build(), null, batch, List.of());
       WorkOrderId holder = key == null ? null : m.keys.get(key);
       if (holder != null) {
         Snapshot before = m.snapshot();
@@ -614,6 +961,18 @@ class InMemoryStoreActionChainProperties {
         m.happened.add("refused a taken idempotency key");
         return;
       }
+      WorkOrderView view = appendSubmitted(m, id, submitted);
+      if (key != null) {
+        m.keys.put(key, id);
+      }
+      assertThat(view.state()).isEqualTo(WorkOrderState.PENDING);
+      assertThat(view.dependencies()).isEmpty();
+    }
+
+    /** Appends a Submitted event to a new stream and checks what the store recorded. */
+    static WorkOrderView appendSubmitted(
+        Model m, WorkOrderId id, WorkOrderEvent.Submitted submitted) {
+      Instant now = m.clock.instant();
       List<RecordedEvent> recorded = m.store.append(id, ExpectedVersion.none(), List.of(submitted));
       assertThat(recorded).hasSize(1);
       RecordedEvent r = recorded.get(0);
@@ -623,13 +982,323 @@ class InMemoryStoreActionChainProperties {
       assertThat(r.event()).isEqualTo(submitted);
       m.lastPosition = r.position();
       m.ids.add(id);
-      if (key != null) {
-        m.keys.put(key, id);
-      }
       WorkOrderView view = m.view(id);
-      assertThat(view.state()).isEqualTo(WorkOrderState.PENDING);
+      assertThat(view.attempt()).isZero();
+      assertThat(view.batch()).isEqualTo(Optional.ofNullable(submitted.batch()));
+      assertThat(view.checkpoint()).isEmpty();
+      assertThat(view.progress()).isEmpty();
       Instant notBeforeAt = submitted.spec().notBefore().orElse(now);
       assertThat(view.availableAt()).isEqualTo(notBeforeAt.isAfter(now) ? notBeforeAt : now);
+      if (submitted.batch() != null) {
+        m.happened.add("submitted into a batch");
+      }
+      return view;
+    }
+  }
+
+  /**
+   * Submits a work order that waits for one to three others of the model (under policy CANCEL or
+   * RUN, sometimes into a batch): it is BLOCKED, and each of them lists it among its dependents.
+   */
+  static final class SubmitBlocked implements Action.Dependent<Model> {
+    @Override
+    public boolean precondition(Model m) {
+      return !m.ids.isEmpty();
+    }
+
+    @Override
+    public Arbitrary<Transformer<Model>> transformer(Model state) {
+      List<WorkOrderId> candidates = List.copyOf(state.ids);
+      return Combinators.combine(
+              Arbitraries.of(candidates)
+                  .list()
+                  .uniqueElements()
+                  .ofMinSize(1)
+                  .ofMaxSize(Math.min(3, candidates.size())),
+              Arbitraries.of(QUEUES),
+              Arbitraries.integers().between(-2, 2),
+              Arbitraries.longs().between(-30_000, 120_000).injectNull(0.6),
+              Arbitraries.frequencyOf(
+                  Tuple.of(3, Arbitraries.just(DependencyFailure.CANCEL)),
+                  Tuple.of(1, Arbitraries.just(DependencyFailure.RUN))),
+              Arbitraries.of(BATCHES).injectNull(0.7))
+          .as(
+              (deps, queue, priority, notBefore, policy, batch) ->
+                  Transformer.mutate(
+                      "submit to "
+                          + queue
+                          + " priority "
+                          + priority
+                          + " after "
+                          + deps
+                          + (policy == DependencyFailure.RUN ? " (run on failure)" : "")
+                          + (notBefore == null ? "" : " notBefore now+" + notBefore + "ms")
+                          + (batch == null ? "" : " in " + batch),
+                      m -> submit(m, deps, queue, priority, notBefore, policy, batch)));
+    }
+
+    private static void submit(
+        Model m,
+        List<WorkOrderId> deps,
+        String queue,
+        int priority,
+        Long notBefore,
+        DependencyFailure policy,
+        BatchId batch) {
+      if (!m.ids.containsAll(deps)) {
+        return; // shrinking replayed this step without one of the work orders it waits for
+      }
+      WorkOrderId id = WorkOrderId.of("wo-" + ++m.submissions);
+      WorkOrderSpec.Builder b =
+          WorkOrderSpec.builder("job")
+              .queue(queue)
+              .priority(priority)
+              .after(deps.toArray(WorkOrderId[]::new))
+              .onDependencyFailure(policy);
+      if (notBefore != null) {
+        b.notBefore(m.clock.instant().plusMillis(notBefore));
+      }
+      WorkOrderSpec spec = b.build();
+      // Nothing in the chain is resubmitted, so the spec's dependencies resolve to themselves.
+      assertThat(Model.ids(Dependencies.resolve(m.store, spec))).isEqualTo(deps);
+      Map<WorkOrderId, List<WorkOrderId>> dependents = new LinkedHashMap<>();
+      for (WorkOrderId dep : deps) {
+        dependents.put(dep, m.store.dependents(dep));
+      }
+
+      WorkOrderView view =
+          Submit.appendSubmitted(m, id, new WorkOrderEvent.Submitted(spec, null, batch, deps));
+
+      assertThat(view.state()).isEqualTo(WorkOrderState.BLOCKED);
+      assertThat(view.dependencies()).isEqualTo(deps);
+      assertThat(view.spec().onDependencyFailure()).isEqualTo(policy);
+      for (WorkOrderId dep : deps) {
+        List<WorkOrderId> expected = new ArrayList<>(dependents.get(dep));
+        expected.add(id);
+        assertThat(m.store.dependents(dep)).as("dependents of %s", dep).isEqualTo(expected);
+      }
+      m.happened.add("submitted blocked work");
+    }
+  }
+
+  /**
+   * Decides blocked work as the scheduler does: reads {@code resolvableBlocked} (checked against
+   * the model's own computation, with several limits), asks {@link Dependencies#decide} for one of
+   * them (checked against the model's decision), appends it under the version read and checks the
+   * outcome; a second decider holding the same version then loses without changing anything.
+   */
+  static final class Decide implements Action.Dependent<Model> {
+    @Override
+    public boolean precondition(Model m) {
+      return !m.idsWhere(s -> s == WorkOrderState.BLOCKED).isEmpty();
+    }
+
+    @Override
+    public Arbitrary<Transformer<Model>> transformer(Model state) {
+      return Combinators.combine(
+              Arbitraries.integers().between(1, 4), Arbitraries.integers().between(0, 100))
+          .as(
+              (limit, pick) ->
+                  Transformer.mutate(
+                      "decide blocked work (limit " + limit + ", pick " + pick + ")",
+                      m -> decide(m, limit, pick)));
+    }
+
+    private static void decide(Model m, int limit, int pick) {
+      List<WorkOrderId> expected = m.expectedResolvable();
+      List<WorkOrderView> resolvable = m.store.resolvableBlocked(ALL);
+      assertThat(Model.ids(resolvable)).as("resolvable blocked work").isEqualTo(expected);
+      assertThat(Model.ids(m.store.resolvableBlocked(limit)))
+          .as("resolvable blocked work, limit %s", limit)
+          .isEqualTo(expected.subList(0, Math.min(limit, expected.size())));
+      for (WorkOrderId id : m.idsWhere(s -> s == WorkOrderState.BLOCKED)) {
+        WorkOrderView v = m.view(id);
+        assertThat(Dependencies.decide(m.store, v))
+            .as("decision for %s", id)
+            .isEqualTo(m.expectedDecision(v));
+      }
+      if (resolvable.isEmpty()) {
+        return;
+      }
+      WorkOrderView read = resolvable.get(pick % resolvable.size());
+      assertThat(FullView.of(read)).isEqualTo(FullView.of(m.view(read.id())));
+      WorkOrderEvent decision = Dependencies.decide(m.store, read).orElseThrow();
+      Instant now = m.clock.instant();
+
+      // The view read is the current one, so this appends under the version read.
+      m.appendAccepted(read.id(), decision, false);
+
+      WorkOrderView after = m.view(read.id());
+      m.happened.add("decided a blocked work order");
+      if (decision instanceof WorkOrderEvent.DependencyFailed f) {
+        assertThat(after.state()).isEqualTo(WorkOrderState.CANCELLED);
+        ErrorInfo error = after.lastError().orElseThrow();
+        assertThat(error.code()).isEqualTo(ErrorCodes.DEPENDENCY_FAILED);
+        assertThat(error.retryable()).isFalse();
+        assertThat(error.message()).contains(f.dependency().value());
+        assertThat(read.dependencies()).contains(f.dependency());
+        Optional<WorkOrderState> dependency =
+            m.ids.contains(f.dependency())
+                ? Optional.of(m.view(f.dependency()).state())
+                : Optional.empty();
+        assertThat(Optional.ofNullable(f.dependencyState())).isEqualTo(dependency);
+        assertThat(dependency).isNotEqualTo(Optional.of(WorkOrderState.COMPLETED));
+        m.happened.add("cancelled by a failed dependency");
+      } else {
+        assertThat(decision).isEqualTo(new WorkOrderEvent.DependenciesMet());
+        assertThat(after.state()).isEqualTo(WorkOrderState.PENDING);
+        Instant notBefore = read.spec().notBefore().orElse(now);
+        assertThat(after.availableAt()).isEqualTo(notBefore.isAfter(now) ? notBefore : now);
+        if (read.dependencies().stream()
+            .anyMatch(d -> !m.ids.contains(d) || m.view(d).state() != WorkOrderState.COMPLETED)) {
+          m.happened.add("ran after a failed dependency");
+        }
+      }
+      // Another node read the same version and decided too: its append loses.
+      m.assertRejectedWithoutChange(
+          () ->
+              m.store.append(read.id(), ExpectedVersion.exactly(read.version()), List.of(decision)),
+          ConcurrencyException.class);
+    }
+  }
+
+  /**
+   * Appends a checkpoint for the running attempt of a running work order. (In any other state the
+   * same append is refused and changes nothing: see {@link Invalid#CHECKPOINT_OUTSIDE_RUNNING}.)
+   */
+  static final class Checkpoint implements Action.Dependent<Model> {
+    @Override
+    public boolean precondition(Model m) {
+      return !m.idsWhere(s -> s == WorkOrderState.RUNNING).isEmpty();
+    }
+
+    @Override
+    public Arbitrary<Transformer<Model>> transformer(Model state) {
+      return Combinators.combine(
+              Arbitraries.of(state.idsWhere(s -> s == WorkOrderState.RUNNING)),
+              Arbitraries.integers().between(0, 1_000_000))
+          .as(
+              (id, n) ->
+                  Transformer.mutate("checkpoint " + id + " #" + n, m -> checkpoint(m, id, n)));
+    }
+
+    static void checkpoint(Model m, WorkOrderId id, int n) {
+      if (!m.ids.contains(id)) {
+        return; // shrinking replayed this step after the work order was purged
+      }
+      WorkOrderView before = m.view(id);
+      JsonNode state =
+          n % 4 == 0
+              ? TextNode.valueOf("step " + n)
+              : JsonNodeFactory.instance.objectNode().put("step", n % 10).put("note", "#" + n);
+      WorkOrderEvent.Checkpointed event =
+          new WorkOrderEvent.Checkpointed(Math.max(1, before.attempt()), state);
+      if (before.state() == WorkOrderState.RUNNING) {
+        m.appendAccepted(id, event, n % 5 == 0);
+        assertThat(m.view(id).checkpoint()).contains(event.state());
+        m.happened.add("checkpointed");
+      } else {
+        m.assertRejectedWithoutChange(
+            () -> m.store.append(id, ExpectedVersion.exactly(before.version()), List.of(event)),
+            InvalidTransitionException.class);
+        m.happened.add("refused a checkpoint outside RUNNING");
+      }
+    }
+  }
+
+  /**
+   * Pauses or resumes a queue: true and recorded when that changes its state, false and nothing
+   * written when it is already so. A paused queue is mostly resumed soon, so that pauses are short
+   * and claims go on around them.
+   */
+  static final class PauseOrResume implements Action.Dependent<Model> {
+    @Override
+    public Arbitrary<Transformer<Model>> transformer(Model state) {
+      Arbitrary<Tuple.Tuple2<String, QueueAction.Kind>> what =
+          state.paused.isEmpty()
+              ? Arbitraries.frequencyOf(
+                  Tuple.of(1, Arbitraries.of(QUEUES).map(q -> Tuple.of(q, QueueAction.Kind.PAUSE))),
+                  Tuple.of(
+                      2, Arbitraries.of(QUEUES).map(q -> Tuple.of(q, QueueAction.Kind.RESUME))))
+              : Arbitraries.frequencyOf(
+                  Tuple.of(
+                      6,
+                      Arbitraries.of(List.copyOf(state.paused.keySet()))
+                          .map(q -> Tuple.of(q, QueueAction.Kind.RESUME))),
+                  Tuple.of(
+                      1, Arbitraries.of(QUEUES).map(q -> Tuple.of(q, QueueAction.Kind.PAUSE))));
+      return Combinators.combine(
+              what,
+              Arbitraries.of("operator", OWNERS.get(0)),
+              Arbitraries.integers().between(0, 1000))
+          .as(
+              (queueAndKind, actor, n) ->
+                  Transformer.mutate(
+                      queueAndKind.get2() + " " + queueAndKind.get1() + " by " + actor,
+                      m -> act(m, queueAndKind.get1(), queueAndKind.get2(), actor, n)));
+    }
+
+    private static void act(Model m, String queue, QueueAction.Kind kind, String actor, int n) {
+      QueueAction action =
+          new QueueAction(queue, kind, m.clock.instant(), actor, n % 3 == 0 ? "" : "reason " + n);
+      Snapshot before = m.snapshot();
+      if (m.paused.containsKey(queue) == (kind == QueueAction.Kind.PAUSE)) {
+        assertThat(m.store.recordQueueAction(action)).as("%s again", kind).isFalse();
+        assertThat(m.snapshot()).isEqualTo(before);
+        m.happened.add("refused a pause or resume already in force");
+        return;
+      }
+      assertThat(m.store.recordQueueAction(action)).as(kind.toString()).isTrue();
+      m.queueActions.add(action);
+      if (kind == QueueAction.Kind.PAUSE) {
+        m.paused.put(queue, action);
+        m.pauseWindows.add(new PauseWindow(queue, m.lastPosition, Long.MAX_VALUE));
+      } else {
+        m.paused.remove(queue);
+        for (int i = 0; i < m.pauseWindows.size(); i++) {
+          PauseWindow w = m.pauseWindows.get(i);
+          if (w.queue().equals(queue) && w.resumedAfter() == Long.MAX_VALUE) {
+            m.pauseWindows.set(i, new PauseWindow(queue, w.pausedAfter(), m.lastPosition));
+          }
+        }
+      }
+      assertThat(m.store.pausedQueues()).isEqualTo(List.copyOf(m.paused.values()));
+      assertThat(m.store.queueActions(queue, 1)).containsExactly(action);
+      // A pause or resume writes no event and changes no work order.
+      Snapshot after = m.snapshot();
+      assertThat(after.log()).isEqualTo(before.log());
+      assertThat(after.views()).isEqualTo(before.views());
+    }
+  }
+
+  /** Marks a batch ended with a count: true the first time for that count, false ever after. */
+  static final class MarkBatchEnded implements Action.Independent<Model> {
+    @Override
+    public Arbitrary<Transformer<Model>> transformer() {
+      return Combinators.combine(Arbitraries.of(BATCHES), Arbitraries.integers().between(0, 1))
+          .as(
+              (batch, extra) ->
+                  Transformer.mutate(
+                      "mark " + batch + " ended (members + " + extra + ")",
+                      m -> mark(m, batch, extra)));
+    }
+
+    private static void mark(Model m, BatchId batch, int extra) {
+      long members =
+          m.views().stream().filter(v -> v.batch().equals(Optional.of(batch))).count() + extra;
+      boolean first = m.batchEnds.add(batch.value() + " " + members);
+      Instant now = m.clock.instant();
+      Snapshot before = m.snapshot();
+      assertThat(m.store.markBatchEnded(batch, members, now))
+          .as("first end of %s with %s", batch, members)
+          .isEqualTo(first);
+      assertThat(m.store.markBatchEnded(batch, members, now))
+          .as("end of %s with %s again", batch, members)
+          .isFalse();
+      assertThat(m.snapshot()).isEqualTo(before);
+      if (first) {
+        m.happened.add("marked a batch ended");
+      }
     }
   }
 
@@ -704,7 +1373,12 @@ class InMemoryStoreActionChainProperties {
       if (claimed.size() > 1) {
         m.happened.add("claimed several at once");
       }
-      if (claimed.size() < limit && m.views().stream().anyMatch(v -> available(v, queue, now))) {
+      boolean workLeft = m.views().stream().anyMatch(v -> available(v, queue, now));
+      if (m.paused.containsKey(queue)) {
+        if (workLeft) {
+          m.happened.add("refused a claim from a paused queue");
+        }
+      } else if (claimed.size() < limit && workLeft) {
         m.happened.add("claim left work it could not fit");
       }
       if (claimed.stream().anyMatch(v -> v.attempt() > 1)) {
@@ -718,7 +1392,18 @@ class InMemoryStoreActionChainProperties {
         assertThat(v.leaseExpiresAt()).contains(now.plus(lease));
         assertThat(v.attempt()).isEqualTo(was.attempt() + 1);
         assertThat(v.version()).isEqualTo(was.version() + 1);
-        assertThat(ViewSnapshot.of(m.view(v.id()))).isEqualTo(ViewSnapshot.of(v));
+        assertThat(v.progress()).as("progress of %s after a claim", v.id()).isEmpty();
+        assertThat(v.checkpoint())
+            .as("checkpoint of %s after a claim", v.id())
+            .isEqualTo(was.checkpoint());
+        assertThat(FullView.of(m.view(v.id()))).isEqualTo(FullView.of(v));
+        m.progress.remove(v.id());
+        if (v.attempt() > 1 && v.checkpoint().isPresent()) {
+          m.happened.add("checkpoint kept across a retry");
+        }
+        if (!v.dependencies().isEmpty()) {
+          m.happened.add("claimed work whose dependencies were met");
+        }
         List<RecordedEvent> stream = m.store.readStream(v.id());
         RecordedEvent last = stream.get(stream.size() - 1);
         assertThat(last.event()).isEqualTo(new WorkOrderEvent.Claimed(owner, now.plus(lease)));
@@ -730,7 +1415,7 @@ class InMemoryStoreActionChainProperties {
       }
       for (WorkOrderView v : m.views()) {
         if (!expected.contains(v.id())) {
-          assertThat(ViewSnapshot.of(v)).isEqualTo(ViewSnapshot.of(before.get(v.id())));
+          assertThat(FullView.of(v)).isEqualTo(FullView.of(before.get(v.id())));
         }
       }
     }
@@ -742,11 +1427,15 @@ class InMemoryStoreActionChainProperties {
     }
 
     /**
-     * The contract: PENDING work orders of the queue available at or before {@code now}, higher
-     * priority first, then submission order; each taken if it fits what is left, until the limit.
+     * The contract: nothing from a paused queue; else PENDING (never BLOCKED) work orders of the
+     * queue available at or before {@code now}, higher priority first, then submission order; each
+     * taken if it fits what is left, until the limit.
      */
     private static List<WorkOrderId> expectedClaim(
         Model m, String queue, Instant now, int limit, Capacity capacity) {
+      if (m.paused.containsKey(queue)) {
+        return List.of();
+      }
       List<WorkOrderView> candidates =
           m.views().stream()
               .filter(v -> available(v, queue, now))
@@ -775,14 +1464,25 @@ class InMemoryStoreActionChainProperties {
     private final String name;
     private final Predicate<WorkOrderState> inState;
     private final BiFunction<Model, Integer, WorkOrderEvent> event;
+    private final Predicate<WorkOrderView> preferred;
 
     Append(
         String name,
         Predicate<WorkOrderState> inState,
         BiFunction<Model, Integer, WorkOrderEvent> event) {
+      this(name, inState, event, v -> false);
+    }
+
+    /** An append that picks work orders matching {@code preferred} more often than others. */
+    Append(
+        String name,
+        Predicate<WorkOrderState> inState,
+        BiFunction<Model, Integer, WorkOrderEvent> event,
+        Predicate<WorkOrderView> preferred) {
       this.name = name;
       this.inState = inState;
       this.event = event;
+      this.preferred = preferred;
     }
 
     @Override
@@ -793,7 +1493,7 @@ class InMemoryStoreActionChainProperties {
     @Override
     public Arbitrary<Transformer<Model>> transformer(Model state) {
       return Combinators.combine(
-              Arbitraries.of(state.idsWhere(inState)),
+              state.preferring(state.idsWhere(inState), preferred),
               Arbitraries.integers().between(0, 1_000_000),
               Arbitraries.of(false, false, false, true))
           .as(
@@ -802,14 +1502,17 @@ class InMemoryStoreActionChainProperties {
                       name + " " + id + (any ? " (any version)" : ""),
                       m -> {
                         // Shrinking may replay this step where the work order has moved on.
-                        if (inState.test(m.view(id).state())) {
+                        if (m.ids.contains(id) && inState.test(m.view(id).state())) {
                           m.appendAccepted(id, event.apply(m, n), any);
                         }
                       }));
     }
   }
 
-  /** Advances time, reads the due retries and releases one of them. */
+  /**
+   * Advances time (sometimes, when nothing is due then, on to the earliest retry time), reads the
+   * due retries and releases one of them.
+   */
   static final class ReleaseRetry implements Action.Dependent<Model> {
     @Override
     public boolean precondition(Model m) {
@@ -826,15 +1529,26 @@ class InMemoryStoreActionChainProperties {
                       "release a due retry after " + advance + "ms",
                       m -> {
                         m.clock.advance(Duration.ofMillis(advance));
+                        Optional<Instant> next = m.store.nextRetryAt();
+                        if (pick % 2 == 0
+                            && next.isPresent()
+                            && next.get().isAfter(m.clock.instant())) {
+                          m.clock.set(next.get());
+                        }
                         Instant now = m.clock.instant();
                         List<WorkOrderView> due = m.store.dueRetries(now, ALL);
                         assertThat(Model.ids(due)).isEqualTo(m.expectedDueRetries(now));
                         if (!due.isEmpty()) {
                           assertThat(Model.ids(m.store.dueRetries(now, 1)))
                               .containsExactly(due.get(0).id());
-                          WorkOrderView target = due.get(pick % due.size());
-                          assertThat(ViewSnapshot.of(target))
-                              .isEqualTo(ViewSnapshot.of(m.view(target.id())));
+                          // Every other release takes one that holds a checkpoint, if one is due.
+                          List<WorkOrderView> checkpointed =
+                              due.stream().filter(v -> v.checkpoint().isPresent()).toList();
+                          List<WorkOrderView> from =
+                              pick % 3 == 0 && !checkpointed.isEmpty() ? checkpointed : due;
+                          WorkOrderView target = from.get(pick / 3 % from.size());
+                          assertThat(FullView.of(target))
+                              .isEqualTo(FullView.of(m.view(target.id())));
                           m.appendAccepted(target.id(), new WorkOrderEvent.RetryReleased(), false);
                         }
                       }));
@@ -854,7 +1568,8 @@ class InMemoryStoreActionChainProperties {
     @Override
     public Arbitrary<Transformer<Model>> transformer(Model state) {
       return Combinators.combine(
-              Arbitraries.of(state.idsWhere(WorkOrderState::isActive)),
+              state.preferring(
+                  state.idsWhere(WorkOrderState::isActive), v -> v.checkpoint().isPresent()),
               Arbitraries.longs().between(0, 2_000),
               Arbitraries.longs().between(0, 60_000).injectNull(0.4))
           .as(
@@ -871,7 +1586,7 @@ class InMemoryStoreActionChainProperties {
     }
 
     private static void expire(Model m, WorkOrderId id, long pastMillis, Long retryIn) {
-      if (!m.view(id).state().isActive()) {
+      if (!m.ids.contains(id) || !m.view(id).state().isActive()) {
         return; // shrinking replayed this step where the work order has moved on
       }
       Instant expiry = m.view(id).leaseExpiresAt().orElseThrow();
@@ -919,16 +1634,26 @@ class InMemoryStoreActionChainProperties {
     @Override
     public Arbitrary<Transformer<Model>> transformer(Model state) {
       return Combinators.combine(
-              Arbitraries.of(state.idsWhere(WorkOrderState::isActive)),
-              Arbitraries.longs().between(1, 120_000))
+              state.preferring(
+                  state.idsWhere(WorkOrderState::isActive), v -> v.progress().isPresent()),
+              Arbitraries.longs().between(1, 120_000),
+              Arbitraries.integers().between(0, 100).injectNull(0.5))
           .as(
-              (id, extendMillis) ->
+              (id, extendMillis, percent) ->
                   Transformer.mutate(
-                      "renew the lease of " + id + " by " + extendMillis + "ms",
-                      m -> renew(m, id, Duration.ofMillis(extendMillis))));
+                      "renew the lease of "
+                          + id
+                          + " by "
+                          + extendMillis
+                          + "ms"
+                          + (percent == null ? "" : " with progress " + percent + "%"),
+                      m -> renew(m, id, Duration.ofMillis(extendMillis), percent)));
     }
 
-    private static void renew(Model m, WorkOrderId id, Duration extend) {
+    private static void renew(Model m, WorkOrderId id, Duration extend, Integer percent) {
+      if (!m.ids.contains(id)) {
+        return; // shrinking replayed this step after the work order was purged
+      }
       WorkOrderView before = m.view(id);
       if (!before.state().isActive()) {
         return; // shrinking replayed this step where the work order has moved on
@@ -938,17 +1663,30 @@ class InMemoryStoreActionChainProperties {
           (m.clock.instant().isAfter(lease.expiresAt()) ? m.clock.instant() : lease.expiresAt())
               .plus(extend);
       String other = OWNERS.get(0).equals(lease.owner()) ? OWNERS.get(1) : OWNERS.get(0);
+      Progress progress =
+          percent == null
+              ? null
+              : new Progress(percent / 100.0, "step " + percent, m.clock.instant());
 
       Snapshot untouched = m.snapshot();
-      assertThat(m.store.renewLease(id, other, lease.attempt(), expiresAt)).isFalse();
-      assertThat(m.store.renewLease(id, lease.owner(), lease.attempt() + 1, expiresAt)).isFalse();
+      assertThat(m.store.renewLease(id, other, lease.attempt(), expiresAt, progress)).isFalse();
+      assertThat(m.store.renewLease(id, lease.owner(), lease.attempt() + 1, expiresAt, progress))
+          .isFalse();
       assertThat(m.store.renewLease(id, lease.owner(), lease.attempt() - 1, expiresAt)).isFalse();
       assertThat(m.snapshot()).isEqualTo(untouched);
 
-      assertThat(m.store.renewLease(id, lease.owner(), lease.attempt(), expiresAt)).isTrue();
+      assertThat(m.store.renewLease(id, lease.owner(), lease.attempt(), expiresAt, progress))
+          .isTrue();
       m.leases.put(id, new Lease(lease.owner(), lease.attempt(), expiresAt));
       m.happened.add("renewed a lease");
+      if (progress != null) {
+        m.progress.put(id, progress);
+        m.happened.add("reported progress");
+      } else if (m.progress.containsKey(id)) {
+        m.happened.add("kept progress through a renewal without it");
+      }
       WorkOrderView after = m.view(id);
+      assertThat(after.progress()).isEqualTo(Optional.ofNullable(m.progress.get(id)));
       assertThat(after.leaseExpiresAt()).contains(expiresAt);
       assertThat(after.version()).isEqualTo(before.version());
       assertThat(after.updatedAt()).isEqualTo(before.updatedAt());
@@ -999,12 +1737,15 @@ class InMemoryStoreActionChainProperties {
         m.ids.remove(id);
         m.terminalSeen.remove(id);
         m.keys.values().remove(id);
+        m.progress.remove(id);
+        m.purgedStreams.put(id, before.streams().get(id));
+        m.purgedAfter.put(id, m.lastPosition);
       }
       assertThat(m.store.readLog(0, ALL).events())
           .isEqualTo(
               before.log().stream().filter(e -> !expected.contains(e.workOrderId())).toList());
       for (WorkOrderId id : m.ids) {
-        assertThat(ViewSnapshot.of(m.view(id))).isEqualTo(before.views().get(id));
+        assertThat(FullView.of(m.view(id))).isEqualTo(before.views().get(id));
         assertThat(m.store.readStream(id)).isEqualTo(before.streams().get(id));
       }
     }
@@ -1034,15 +1775,20 @@ class InMemoryStoreActionChainProperties {
     @Override
     public Arbitrary<Transformer<Model>> transformer(Model state) {
       return Combinators.combine(
-              Arbitraries.of(state.ids),
-              Arbitraries.of(state.ids),
+              Arbitraries.of(List.copyOf(state.ids)),
+              Arbitraries.of(List.copyOf(state.ids)),
               Arbitraries.of(Invalid.values()),
               Arbitraries.integers().between(0, 1000))
           .as(
               (id, other, kind, n) ->
                   Transformer.mutate(
                       "invalid append to " + id + ": " + kind + " #" + n,
-                      m -> kind.attempt(m, id, other, n)));
+                      m -> {
+                        // Shrinking may replay this step after one of them was purged.
+                        if (m.ids.contains(id) && m.ids.contains(other)) {
+                          kind.attempt(m, id, other, n);
+                        }
+                      }));
     }
   }
 
@@ -1129,6 +1875,13 @@ class InMemoryStoreActionChainProperties {
             () -> m.store.appendAll(requests), InvalidTransitionException.class);
       }
     },
+    /** A checkpoint for a work order that is not RUNNING (one that is checkpoints as it should). */
+    CHECKPOINT_OUTSIDE_RUNNING {
+      @Override
+      void attempt(Model m, WorkOrderId id, WorkOrderId other, int n) {
+        Checkpoint.checkpoint(m, id, n);
+      }
+    },
     /** A new work order whose Submitted event expects a stream that is not there. */
     NEW_STREAM_WITH_A_VERSION {
       @Override
@@ -1213,7 +1966,7 @@ class InMemoryStoreActionChainProperties {
       List<WorkOrderEvent> accepted = new ArrayList<>();
       for (TransitionTable.Trigger t : TransitionTable.Trigger.values()) {
         WorkOrderEvent e = DesignTable.sample(t);
-        if (state.isTerminal() || DesignTable.next(state, e).isPresent()) {
+        if (state.isTerminal() || designNext(state, e).isPresent()) {
           accepted.add(e);
         }
       }
@@ -1225,7 +1978,7 @@ class InMemoryStoreActionChainProperties {
       List<WorkOrderEvent> rejected = new ArrayList<>();
       for (TransitionTable.Trigger t : TransitionTable.Trigger.values()) {
         WorkOrderEvent e = DesignTable.sample(t);
-        if (DesignTable.next(state, e).isEmpty()) {
+        if (designNext(state, e).isEmpty()) {
           rejected.add(e);
         }
       }
