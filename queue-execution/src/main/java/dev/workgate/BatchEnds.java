@@ -7,11 +7,15 @@ import dev.workgate.core.WorkOrderId;
 import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.WorkOrderStore;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,7 +26,13 @@ import org.slf4j.LoggerFactory;
  * store ({@link WorkOrderStore#markBatchEnded}), which exactly one caller across all nodes wins:
  * that node tells its transition listeners.
  *
- * <p>Thread-safe: any writer thread reports; the watcher reads.
+ * <p>Ends it did not store itself (a client without a node ended the last work order; the node that
+ * did crashed, or failed to record the end, before telling) it finds by a periodic sweep of the
+ * batches with work orders that ended recently ({@link WorkOrderStore#batchesEndedSince}): from
+ * {@link #FIRST_LOOKBACK} before the node's first sweep, then from {@link #OVERLAP} before the
+ * previous sweep, so that clocks a little apart and commits that land late are still seen.
+ *
+ * <p>Thread-safe: any writer thread reports; the watcher reads and sweeps.
  */
 final class BatchEnds {
   private static final Logger LOG = LoggerFactory.getLogger(Workgate.class);
@@ -32,6 +42,17 @@ final class BatchEnds {
   private final Transitions transitions;
   private final Completions completions;
   private final Clock clock;
+
+  /** How far back the first sweep looks: ends a crashed node may have left untold. */
+  static final Duration FIRST_LOOKBACK = Duration.ofHours(1);
+
+  /** How far before the previous sweep each sweep looks again. */
+  static final Duration OVERLAP = Duration.ofSeconds(5);
+
+  /** The most batches one sweep looks at. */
+  static final int SWEEP_LIMIT = 1_000;
+
+  private Instant lastSweep; // only the watcher reads and writes it
 
   BatchEnds(
       WorkOrderStore store,
@@ -79,15 +100,36 @@ final class BatchEnds {
       for (WorkOrderId id : ended) {
         store.find(id).flatMap(WorkOrderView::batch).ifPresent(batches::add);
       }
-      for (BatchId batch : batches) {
-        BatchStatus status = BatchStatus.read(store, batch);
-        completions.batchChecked(status);
-        if (status.ended() && store.markBatchEnded(batch, status.submitted(), clock.instant())) {
-          transitions.batchEnded(status);
-        }
-      }
+      batches.forEach(this::checkBatch);
     } catch (RuntimeException e) {
       LOG.warn("checking the batches of ended work orders failed", e);
+    }
+  }
+
+  /** Starts the periodic sweep on the watcher, every interval. */
+  void start(ScheduledExecutorService watcher, Duration interval) {
+    long millis = Math.max(50, interval.toMillis());
+    watcher.scheduleWithFixedDelay(this::sweep, millis, millis, TimeUnit.MILLISECONDS);
+  }
+
+  /** One sweep: the batches with recent ends, each told if it ended and nobody told it yet. */
+  void sweep() {
+    try {
+      Instant now = clock.instant();
+      Instant since = lastSweep == null ? now.minus(FIRST_LOOKBACK) : lastSweep.minus(OVERLAP);
+      List<BatchId> batches = store.batchesEndedSince(since, SWEEP_LIMIT);
+      batches.forEach(this::checkBatch);
+      lastSweep = now;
+    } catch (RuntimeException e) {
+      LOG.warn("looking for batches that ended failed; the next sweep tries again", e);
+    }
+  }
+
+  private void checkBatch(BatchId batch) {
+    BatchStatus status = BatchStatus.read(store, batch);
+    completions.batchChecked(status);
+    if (status.ended() && store.markBatchEnded(batch, status.submitted(), clock.instant())) {
+      transitions.batchEnded(status);
     }
   }
 }

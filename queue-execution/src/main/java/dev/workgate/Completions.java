@@ -43,7 +43,7 @@ final class Completions {
   }
 
   /** The watcher's executor, for reads that must stay off writers' threads. */
-  java.util.concurrent.Executor watcher() {
+  ScheduledExecutorService watcher() {
     return watcher;
   }
 

@@ -165,6 +165,11 @@ abstract class ForwardingStore implements WorkOrderStore {
   }
 
   @Override
+  public List<dev.workgate.core.BatchId> batchesEndedSince(Instant since, int limit) {
+    return store.batchesEndedSince(since, limit);
+  }
+
+  @Override
   public List<WorkOrderView> expiredLeases(Instant now, int limit) {
     return store.expiredLeases(now, limit);
   }

@@ -101,6 +101,7 @@ public final class Workgate implements AutoCloseable {
   private final Duration pollInterval;
   private final Transitions transitions;
   private final Completions completions;
+  private final BatchEnds batchEnds;
 
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -119,6 +120,7 @@ public final class Workgate implements AutoCloseable {
     this.ownsStore = parts.ownsStore;
     this.store = parts.store;
     this.completions = parts.completions;
+    this.batchEnds = parts.batchEnds;
     this.retries = parts.retries;
     this.resources = parts.resources;
     this.handlerPool = parts.handlerPool;
@@ -168,6 +170,7 @@ public final class Workgate implements AutoCloseable {
       throw e;
     }
     completions.start(pollInterval);
+    batchEnds.start(completions.watcher(), pollInterval);
     housekeeping.start();
   }
 

@@ -24,7 +24,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -193,9 +192,6 @@ class BatchTest {
   }
 
   @Test
-  @Disabled(
-      "bug: BatchEnds checks only ends appended through a node's own store, so a batch whose last"
-          + " work order a WorkgateClient ends (or whose ending node crashes first) is never told")
   void a_batch_that_a_client_ends_is_told_by_a_node() throws Exception {
     Path file = dir.resolve("workgate.db");
     List<Told> told = new CopyOnWriteArrayList<>();

@@ -782,6 +782,38 @@ public abstract class FlowConformance {
   }
 
   @Test
+  void batchesEndedSince_lists_each_batch_with_a_work_order_ended_since_once_in_end_order() {
+    BatchId early = BatchId.of("batch-early");
+    BatchId late = BatchId.of("batch-late");
+    BatchId live = BatchId.of("batch-live");
+    WorkOrderId e1 =
+        append(new WorkOrderEvent.Submitted(spec(QUEUE).build(), null, early, List.of()));
+    WorkOrderId e2 =
+        append(new WorkOrderEvent.Submitted(spec(QUEUE).build(), null, early, List.of()));
+    WorkOrderId l1 =
+        append(new WorkOrderEvent.Submitted(spec(QUEUE).build(), null, late, List.of()));
+    append(new WorkOrderEvent.Submitted(spec(QUEUE).build(), null, live, List.of()));
+    WorkOrderId loose = submit(QUEUE);
+
+    clock().advance(Duration.ofSeconds(10));
+    Instant first = clock().instant();
+    store().append(e1, ExpectedVersion.exactly(1), List.of(cancelled()));
+    clock().advance(Duration.ofSeconds(10));
+    Instant second = clock().instant();
+    store().append(l1, ExpectedVersion.exactly(1), List.of(cancelled()));
+    store().append(loose, ExpectedVersion.exactly(1), List.of(cancelled()));
+    clock().advance(Duration.ofSeconds(10));
+    store().append(e2, ExpectedVersion.exactly(1), List.of(cancelled()));
+
+    assertThat(store().batchesEndedSince(first, 10)).containsExactly(early, late);
+    assertThat(store().batchesEndedSince(second, 10))
+        .as("each once, in order of its first end since the time")
+        .containsExactly(late, early);
+    assertThat(store().batchesEndedSince(first, 1)).containsExactly(early);
+    assertThat(store().batchesEndedSince(clock().instant().plusSeconds(1), 10)).isEmpty();
+  }
+
+  @Test
   void markBatchEnded_called_at_once_by_many_threads_is_true_for_exactly_one() throws Exception {
     BatchId batch = BatchId.of("batch-race");
     int threads = 8;

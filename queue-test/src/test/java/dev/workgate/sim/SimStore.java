@@ -273,6 +273,12 @@ final class SimStore implements WorkOrderStore {
   }
 
   @Override
+  public List<dev.workgate.core.BatchId> batchesEndedSince(Instant since, int limit) {
+    alive();
+    return shared.batchesEndedSince(since, limit);
+  }
+
+  @Override
   public boolean markBatchEnded(dev.workgate.core.BatchId batch, long members, Instant at) {
     return write("batch end", () -> shared.markBatchEnded(batch, members, at));
   }

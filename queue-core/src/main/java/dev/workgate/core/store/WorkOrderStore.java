@@ -200,6 +200,17 @@ public interface WorkOrderStore extends StoreView, AutoCloseable {
   boolean markBatchEnded(BatchId batch, long members, Instant at);
 
   /**
+   * The batches of work orders that ended at or after a time: what a node looks at to tell batch
+   * ends that it did not store itself (a client ended the last work order, or the node that did
+   * crashed before telling). Each batch once, in order of the earliest such end.
+   *
+   * @param since the earliest end time to look at
+   * @param limit the most batches to return, at least 1
+   * @return the batches
+   */
+  List<BatchId> batchesEndedSince(Instant since, int limit);
+
+  /**
    * Work orders held under a lease that ran out: {@link WorkOrderState#PREPARING} or {@link
    * WorkOrderState#RUNNING} with a lease expiry at or before {@code now}, earliest expiry first.
    *

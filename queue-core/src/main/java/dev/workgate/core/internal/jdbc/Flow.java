@@ -281,6 +281,41 @@ final class Flow {
     return Collections.unmodifiableList(out);
   }
 
+  List<BatchId> batchesEndedSince(Instant since, int limit) {
+    Objects.requireNonNull(since, "since");
+    Tables.requireLimit(limit);
+    t.ensureOpen();
+    return reader.read(
+        "batches ended since",
+        c -> {
+          // Served by wo_terminal (updated_at, seq): the ends since the time, oldest first.
+          List<BatchId> out = new ArrayList<>();
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT p.batch_id FROM "
+                      + d.workOrders
+                      + " p WHERE p.state IN ('COMPLETED', 'FAILED', 'CANCELLED')"
+                      + " AND p.updated_at >= ? AND p.batch_id IS NOT NULL"
+                      + " ORDER BY p.updated_at, p.seq")) {
+            ps.setLong(1, Row.micros(since));
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next() && out.size() < limit) {
+                String id = rs.getString(1);
+                if (seen.add(id)) {
+                  try {
+                    out.add(BatchId.of(id));
+                  } catch (IllegalArgumentException bad) {
+                    LOG.warn("skipping an unreadable batch id in {}", d.workOrders);
+                  }
+                }
+              }
+            }
+          }
+          return Collections.unmodifiableList(out);
+        });
+  }
+
   boolean markBatchEnded(BatchId batch, long members, Instant at) {
     Objects.requireNonNull(batch, "batch");
     Objects.requireNonNull(at, "at");

@@ -441,6 +441,11 @@ public final class JdbcWorkOrderStore implements WorkOrderStore {
     return flow.markBatchEnded(batch, members, at);
   }
 
+  @Override
+  public List<BatchId> batchesEndedSince(Instant since, int limit) {
+    return flow.batchesEndedSince(since, limit);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // reads
 

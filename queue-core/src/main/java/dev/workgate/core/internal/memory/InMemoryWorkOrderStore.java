@@ -996,6 +996,23 @@ public final class InMemoryWorkOrderStore implements WorkOrderStore {
   }
 
   @Override
+  public List<BatchId> batchesEndedSince(Instant since, int limit) {
+    Objects.requireNonNull(since, "since");
+    requireLimit(limit);
+    synchronized (lock) {
+      ensureOpen();
+      java.util.LinkedHashSet<BatchId> out = new java.util.LinkedHashSet<>();
+      for (Entry e : terminal.tailMap(new TimeKey(since, Long.MIN_VALUE)).values()) {
+        e.view.batch().ifPresent(out::add);
+        if (out.size() == limit) {
+          break;
+        }
+      }
+      return List.copyOf(out);
+    }
+  }
+
+  @Override
   public boolean markBatchEnded(BatchId batch, long members, Instant at) {
     Objects.requireNonNull(batch, "batch");
     Objects.requireNonNull(at, "at");
