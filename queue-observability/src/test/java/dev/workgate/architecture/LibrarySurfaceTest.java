@@ -36,9 +36,16 @@ class LibrarySurfaceTest {
    * library had when the narrowing began; 48 since {@code dev.workgate.core.store.EndedCount}, the
    * bucket of {@code StoreView.endedPerInterval}: the HTTP API and the operator console were
    * written against that name at the same time as the store method, so it could not become a member
-   * type of {@code StoreView} as {@code LogPage} and {@code QueueCounts} are.
+   * type of {@code StoreView} as {@code LogPage} and {@code QueueCounts} are. 55 since work that
+   * builds on work: {@code BatchId} (an identity users hold and pass, as {@code WorkOrderId}),
+   * {@code DependencyFailure} (the policy a spec names), {@code Progress} (on every view, in the
+   * HTTP API and the CLI), {@code StaleAttemptException} (thrown to handlers; exceptions stand
+   * alone), {@code QueueAction} (a pause as recorded, read by the CLI, the endpoint and health),
+   * {@code BatchStatus} (what {@code batch(id)} and the completion future give) and {@code
+   * AttemptReports} (the sandbox SPI's side of progress and checkpoints, as {@code
+   * SandboxProvider}): each a name that the issue's API, the HTTP API and the console use.
    */
-  static final int API_TYPES_CEILING = 48;
+  static final int API_TYPES_CEILING = 55;
 
   /**
    * The most public top-level types of the store SPI ({@code dev.workgate.spi}): what a third-party
