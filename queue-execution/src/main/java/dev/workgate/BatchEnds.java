@@ -54,6 +54,16 @@ final class BatchEnds {
 
   private Instant lastSweep; // only the watcher reads and writes it
 
+  /**
+   * Work orders in a batch that this node submitted or claimed and that have not ended here: only
+   * their ends are read right away (a work order's end event does not say its batch, and reading
+   * every ended work order would cost a read per end). Ends of the others are found by the sweep.
+   */
+  private final Set<WorkOrderId> inBatch = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /** Past this many, the set is dropped: the sweep finds what it would have. */
+  static final int MAX_TRACKED = 100_000;
+
   BatchEnds(
       WorkOrderStore store,
       Executor watcher,
@@ -76,11 +86,29 @@ final class BatchEnds {
     };
   }
 
+  /** Work orders this node claimed: those in a batch are watched for their end. */
+  void claimed(List<WorkOrderView> views) {
+    for (WorkOrderView v : views) {
+      if (v.batch().isPresent()) {
+        track(v.id());
+      }
+    }
+  }
+
+  private void track(WorkOrderId id) {
+    if (inBatch.size() >= MAX_TRACKED) {
+      inBatch.clear();
+    }
+    inBatch.add(id);
+  }
+
   /** Events were stored: checks, off this thread, the batches of the work orders they ended. */
   void appended(List<RecordedEvent> recorded) {
     Set<WorkOrderId> ended = new LinkedHashSet<>();
     for (RecordedEvent r : recorded) {
-      if (ends(r.event())) {
+      if (r.event() instanceof WorkOrderEvent.Submitted s && s.batch() != null) {
+        track(r.workOrderId());
+      } else if (ends(r.event()) && inBatch.remove(r.workOrderId())) {
         ended.add(r.workOrderId());
       }
     }

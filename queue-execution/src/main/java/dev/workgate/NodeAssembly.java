@@ -3,6 +3,7 @@ package dev.workgate;
 import dev.workgate.TransitionListener.StateChange;
 import dev.workgate.core.RecordedEvent;
 import dev.workgate.core.WorkOrderEvent;
+import dev.workgate.core.WorkOrderView;
 import dev.workgate.core.store.StoreView;
 import dev.workgate.core.store.Stores;
 import dev.workgate.core.store.WorkOrderStore;
@@ -63,7 +64,25 @@ final class NodeAssembly {
     this.hostStore = b.store != null ? b.store : Stores.inMemory(b.clock);
     this.ownsStore = b.store == null;
     this.store =
-        new ObservedStore(hostStore, this::observed, transitions::wanted, b.clock, this::appended);
+        new ObservedStore(
+            hostStore,
+            this::observed,
+            transitions::wanted,
+            b.clock,
+            new ObservedStore.Stored() {
+              @Override
+              public void appended(List<RecordedEvent> recorded) {
+                NodeAssembly.this.appended(recorded);
+              }
+
+              @Override
+              public void claimed(List<WorkOrderView> views) {
+                BatchEnds ends = batchEnds;
+                if (ends != null) {
+                  ends.claimed(views);
+                }
+              }
+            });
     this.completions =
         new Completions(
             store,

@@ -53,7 +53,17 @@ final class ObservedStore extends ForwardingStore {
   private final BooleanSupplier watched;
   private final Map<WorkOrderId, Known> inFlight = new ConcurrentHashMap<>();
   private final WriteTracker writes;
-  private final Consumer<List<RecordedEvent>> appended;
+  private final Stored stored;
+
+  /** What the node's own duties hear of this node's writes, whether anyone listens or not. */
+  @FunctionalInterface
+  interface Stored {
+    /** Events this node stored. */
+    void appended(List<RecordedEvent> recorded);
+
+    /** Work orders this node claimed, as the claims left them. */
+    default void claimed(List<WorkOrderView> views) {}
+  }
 
   /**
    * @param store the host's store
@@ -66,9 +76,9 @@ final class ObservedStore extends ForwardingStore {
       Consumer<StateChange> observer,
       BooleanSupplier watched,
       Clock clock,
-      Consumer<List<RecordedEvent>> appended) {
+      Stored stored) {
     super(store);
-    this.appended = appended;
+    this.stored = stored;
     this.observer = observer;
     this.watched = watched;
     this.writes = new WriteTracker(clock);
@@ -198,9 +208,20 @@ final class ObservedStore extends ForwardingStore {
   /** Tells the node's own duties (blocked work, batch ends) what was stored; never throws. */
   private void tellAppended(List<RecordedEvent> recorded) {
     try {
-      appended.accept(recorded);
+      stored.appended(recorded);
     } catch (RuntimeException e) {
       LOG.warn("the node could not take note of {} stored events", recorded.size(), e);
+    }
+  }
+
+  private void tellClaimed(List<WorkOrderView> views) {
+    if (views.isEmpty()) {
+      return;
+    }
+    try {
+      stored.claimed(views);
+    } catch (RuntimeException e) {
+      LOG.warn("the node could not take note of {} claims", views.size(), e);
     }
   }
 
@@ -267,7 +288,9 @@ final class ObservedStore extends ForwardingStore {
   @Override
   public List<WorkOrderView> claim(ClaimRequest request) {
     if (!watched.getAsBoolean()) {
-      return write(() -> store.claim(request), views -> !views.isEmpty());
+      List<WorkOrderView> views = write(() -> store.claim(request), v -> !v.isEmpty());
+      tellClaimed(views);
+      return views;
     }
     List<Claim> claims = claimRecorded(request);
     List<WorkOrderView> views = new ArrayList<>(claims.size());
@@ -280,6 +303,11 @@ final class ObservedStore extends ForwardingStore {
   @Override
   public List<Claim> claimRecorded(ClaimRequest request) {
     List<Claim> claims = write(() -> store.claimRecorded(request), c -> !c.isEmpty());
+    if (!claims.isEmpty()) {
+      List<WorkOrderView> views = new ArrayList<>(claims.size());
+      claims.forEach(c -> views.add(c.view()));
+      tellClaimed(views);
+    }
     if (claims.isEmpty() || !watched.getAsBoolean()) {
       return claims;
     }
