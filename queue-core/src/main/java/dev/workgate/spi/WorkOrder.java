@@ -252,28 +252,7 @@ public final class WorkOrder implements WorkOrderView {
       throw new IllegalStateException(
           "work order " + s.id() + " in state " + s.state() + " has no lease");
     }
-    return new WorkOrder(
-        new WorkOrderSnapshot(
-            s.id(),
-            s.spec(),
-            s.resubmittedFrom(),
-            s.state(),
-            s.attempt(),
-            s.version(),
-            s.submittedAt(),
-            s.updatedAt(),
-            s.availableAt(),
-            s.leaseOwner(),
-            expiresAt,
-            s.lastError(),
-            s.nextAttemptAt(),
-            s.result(),
-            s.cancellationReason(),
-            s.releases(),
-            s.batch(),
-            s.dependencies(),
-            s.checkpoint(),
-            s.progress()));
+    return new WorkOrder(s.withLeaseExpiresAt(expiresAt));
   }
 
   /**
@@ -285,28 +264,7 @@ public final class WorkOrder implements WorkOrderView {
    */
   public WorkOrder withProgress(Progress progress) {
     Objects.requireNonNull(progress, "progress");
-    return new WorkOrder(
-        new WorkOrderSnapshot(
-            s.id(),
-            s.spec(),
-            s.resubmittedFrom(),
-            s.state(),
-            s.attempt(),
-            s.version(),
-            s.submittedAt(),
-            s.updatedAt(),
-            s.availableAt(),
-            s.leaseOwner(),
-            s.leaseExpiresAt(),
-            s.lastError(),
-            s.nextAttemptAt(),
-            s.result(),
-            s.cancellationReason(),
-            s.releases(),
-            s.batch(),
-            s.dependencies(),
-            s.checkpoint(),
-            progress));
+    return new WorkOrder(s.withProgress(progress));
   }
 
   /**

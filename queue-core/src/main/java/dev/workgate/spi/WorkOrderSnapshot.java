@@ -59,4 +59,64 @@ public record WorkOrderSnapshot(
   public WorkOrderSnapshot {
     dependencies = dependencies == null ? java.util.List.of() : java.util.List.copyOf(dependencies);
   }
+
+  /**
+   * This snapshot with another lease expiry (a renewal).
+   *
+   * @param leaseExpiresAt the new value
+   * @return a copy with only that field changed
+   */
+  public WorkOrderSnapshot withLeaseExpiresAt(Instant leaseExpiresAt) {
+    return new WorkOrderSnapshot(
+        id,
+        spec,
+        resubmittedFrom,
+        state,
+        attempt,
+        version,
+        submittedAt,
+        updatedAt,
+        availableAt,
+        leaseOwner,
+        leaseExpiresAt,
+        lastError,
+        nextAttemptAt,
+        result,
+        cancellationReason,
+        releases,
+        batch,
+        dependencies,
+        checkpoint,
+        progress);
+  }
+
+  /**
+   * This snapshot with another progress (a renewal, or a repair keeping the row's).
+   *
+   * @param progress the new value
+   * @return a copy with only that field changed
+   */
+  public WorkOrderSnapshot withProgress(dev.workgate.core.Progress progress) {
+    return new WorkOrderSnapshot(
+        id,
+        spec,
+        resubmittedFrom,
+        state,
+        attempt,
+        version,
+        submittedAt,
+        updatedAt,
+        availableAt,
+        leaseOwner,
+        leaseExpiresAt,
+        lastError,
+        nextAttemptAt,
+        result,
+        cancellationReason,
+        releases,
+        batch,
+        dependencies,
+        checkpoint,
+        progress);
+  }
 }
